@@ -1,0 +1,338 @@
+"""One strict, typed configuration for the kiosk, loaded from TOML.
+
+Every field carries its unit and range in its description; ``kiosk config check FILE`` turns
+validation errors into sentences a technician can act on. Defaults run the demo kiosk.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from kiosk.errors import ConfigError
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+"""The source checkout (used only to find the development model pack beside it)."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+
+class DeviceConfig(_Strict):
+    """Who this kiosk is and where it stands."""
+
+    id: Annotated[
+        str,
+        Field(
+            description="Device id: 3-40 chars, lower-case letters, digits and '-'; also the MQTT "
+            "client id and the topic segment",
+        ),
+    ] = "kiosk-demo-01"
+    village_code: Annotated[
+        str,
+        Field(
+            description="Kemendagri village code, 10 digits, dots optional (e.g. 35.10.01.2001)",
+        ),
+    ] = "35.10.01.2001"
+    name: Annotated[str, Field(description="Human name of the kiosk's site", max_length=80)] = (
+        "Kantor Desa (demo)"
+    )
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, value: str) -> str:
+        if not re.fullmatch(r"[a-z0-9][a-z0-9-]{2,39}", value):
+            raise ValueError(
+                "must be 3-40 characters of lower-case letters, digits and '-', "
+                "starting with a letter or digit (e.g. kiosk-3510012001-01)"
+            )
+        return value
+
+    @field_validator("village_code")
+    @classmethod
+    def _village_code(cls, value: str) -> str:
+        digits = re.sub(r"[.\s-]", "", value)
+        if not re.fullmatch(r"\d{10}", digits):
+            raise ValueError(
+                "must be a 10-digit Kemendagri village code like 35.10.01.2001 "
+                "(province.regency.district.village)"
+            )
+        return digits
+
+
+class PathsConfig(_Strict):
+    """Where the kiosk keeps its state and finds its models."""
+
+    data_dir: Annotated[
+        Path,
+        Field(description="Writable state: database, keys, logs. Must be persistent storage"),
+    ] = Path("var/kiosk")
+    models_dir: Annotated[
+        Path | None,
+        Field(
+            description="Model pack directory with SHA256SUMS. Empty: <data_dir>/models if "
+            "provisioned, else the development pack ../shared/models beside the checkout"
+        ),
+    ] = None
+    require_persistent: Annotated[
+        bool,
+        Field(description="Refuse to start when data_dir is on tmpfs/overlay (true on devices)"),
+    ] = False
+
+    def resolved_models_dir(self) -> Path:
+        """The model pack directory to use, following the documented fallback order."""
+        if self.models_dir is not None:
+            return self.models_dir
+        provisioned = self.data_dir / "models"
+        if (provisioned / "SHA256SUMS").is_file():
+            return provisioned
+        return REPO_ROOT.parent / "shared" / "models"
+
+
+CameraBackendName = Literal["auto", "picamera2", "opencv", "replay"]
+
+
+class CameraConfig(_Strict):
+    """Camera backend and capture format."""
+
+    backend: Annotated[
+        CameraBackendName,
+        Field(description="auto: picamera2 if present, else a V4L2 webcam, else replay"),
+    ] = "auto"
+    device_index: Annotated[int, Field(ge=0, le=63, description="V4L2 index (/dev/videoN)")] = 0
+    width: Annotated[int, Field(ge=160, le=4096, description="Frame width, pixels")] = 640
+    height: Annotated[int, Field(ge=120, le=3072, description="Frame height, pixels")] = 480
+    fps: Annotated[float, Field(gt=0, le=60, description="Frames per second requested")] = 15.0
+    replay_source: Annotated[
+        Path | None,
+        Field(
+            description="Replay backend: a folder of images or a video file. Empty: the demo "
+            "faces beside the checkout"
+        ),
+    ] = None
+    stall_timeout_s: Annotated[
+        float,
+        Field(gt=0, le=60, description="No frame for this many seconds means the camera is dead"),
+    ] = 3.0
+
+
+class TlsConfig(_Strict):
+    """TLS material for the broker connection (PEM files)."""
+
+    ca_file: Annotated[Path, Field(description="CA bundle that signed the broker, PEM")]
+    cert_file: Annotated[Path, Field(description="This device's client certificate, PEM")]
+    key_file: Annotated[Path, Field(description="This device's private key, PEM")]
+
+
+class UplinkConfig(_Strict):
+    """MQTT link to the portal."""
+
+    enabled: Annotated[bool, Field(description="false: registrations wait in the outbox")] = True
+    host: Annotated[str, Field(min_length=1, description="Broker host name or IP")] = "127.0.0.1"
+    port: Annotated[int, Field(ge=1, le=65535, description="Broker TCP port")] = 1883
+    tls: Annotated[TlsConfig | None, Field(description="TLS files; empty = plain TCP")] = None
+    topic_prefix: Annotated[
+        str,
+        Field(
+            description="Topic prefix; the device topics are <prefix>/kiosk/<device_id>/...",
+            pattern=r"^[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*$",
+        ),
+    ] = "perlinsos/v1"
+    keepalive_s: Annotated[int, Field(ge=5, le=3600, description="MQTT keep-alive, seconds")] = 30
+    portal_public_key: Annotated[
+        Path | None,
+        Field(description="Portal's X25519/EC public key (PEM) that records are sealed to"),
+    ] = None
+    inflight_window: Annotated[
+        int, Field(ge=1, le=1000, description="Records published but not yet acked, at most")
+    ] = 32
+    backoff_initial_s: Annotated[
+        float, Field(gt=0, le=60, description="First retry delay after a transport failure, s")
+    ] = 1.0
+    backoff_max_s: Annotated[
+        float, Field(gt=0, le=3600, description="Cap on the retry delay, seconds")
+    ] = 300.0
+    ack_timeout_s: Annotated[
+        float, Field(gt=0, le=86400, description="Resend a sent record not acked after this, s")
+    ] = 60.0
+    retention_days: Annotated[
+        float, Field(ge=0, le=365, description="Keep acked records this long, then purge, days")
+    ] = 7.0
+    heartbeat_s: Annotated[
+        float, Field(ge=5, le=3600, description="Heartbeat interval, seconds")
+    ] = 60.0
+
+    @model_validator(mode="after")
+    def _backoff(self) -> UplinkConfig:
+        if self.backoff_max_s < self.backoff_initial_s:
+            raise ValueError("backoff_max_s must be at least backoff_initial_s")
+        return self
+
+
+class UiConfig(_Strict):
+    """The touch screen's web UI."""
+
+    host: Annotated[
+        Literal["127.0.0.1", "::1", "localhost"],
+        Field(description="Listen address: loopback only, the kiosk browser is local"),
+    ] = "127.0.0.1"
+    port: Annotated[int, Field(ge=1024, le=65535, description="HTTP port")] = 8080
+    language: Annotated[
+        Literal["id", "en"], Field(description="Default language: id (Bahasa Indonesia) or en")
+    ] = "id"
+    inactivity_warning_s: Annotated[
+        float,
+        Field(ge=10, le=600, description="Idle time before 'Do you need more time?', seconds"),
+    ] = 60.0
+    inactivity_grace_s: Annotated[
+        float,
+        Field(ge=5, le=600, description="After the warning, idle time before the session ends, s"),
+    ] = 30.0
+    speech: Annotated[bool, Field(description="Speak every prompt with espeak-ng")] = True
+    printer: Annotated[
+        Path | None, Field(description="ESC/POS receipt printer device, e.g. /dev/usb/lp0")
+    ] = None
+
+
+class BiometricsConfig(_Strict):
+    """Face matching and liveness thresholds (cosine similarity and probabilities, 0..1)."""
+
+    match_high: Annotated[
+        float, Field(ge=-1, le=1, description="Cosine similarity at or above: HIGH band")
+    ] = 0.55
+    match_medium: Annotated[
+        float, Field(ge=-1, le=1, description="Cosine similarity at or above: MEDIUM band")
+    ] = 0.45
+    match_low: Annotated[
+        float, Field(ge=-1, le=1, description="Cosine similarity at or above: LOW band")
+    ] = 0.35
+    liveness_live: Annotated[
+        float, Field(ge=0, le=1, description="Passive liveness score at or above: live")
+    ] = 0.80
+    liveness_spoof: Annotated[
+        float,
+        Field(ge=0, le=1, description="Below: spoof; between this and liveness_live: step-up"),
+    ] = 0.30
+    retry_budget: Annotated[
+        int, Field(ge=1, le=10, description="Face attempts before the agent path is offered")
+    ] = 3
+    capture_timeout_s: Annotated[
+        float, Field(ge=5, le=300, description="Time allowed for one capture attempt, seconds")
+    ] = 45.0
+
+    @model_validator(mode="after")
+    def _ordered(self) -> BiometricsConfig:
+        if not self.match_high >= self.match_medium >= self.match_low:
+            raise ValueError("thresholds must satisfy match_high >= match_medium >= match_low")
+        if self.liveness_spoof > self.liveness_live:
+            raise ValueError("liveness_spoof must not exceed liveness_live")
+        return self
+
+
+class GpioConfig(_Strict):
+    """Peripherals on the Pi's header (BCM numbering); roles are defined in firmware/."""
+
+    pin_factory: Annotated[
+        Literal["auto", "mock", "lgpio"],
+        Field(description="auto: lgpio on a Pi, gpiozero's MockFactory elsewhere"),
+    ] = "auto"
+    pins: Annotated[
+        dict[str, int],
+        Field(description="Role -> BCM pin overrides, e.g. {help_button = 17}"),
+    ] = Field(default_factory=dict)
+
+    @field_validator("pins")
+    @classmethod
+    def _pins(cls, value: dict[str, int]) -> dict[str, int]:
+        for role, pin in value.items():
+            if not 2 <= pin <= 27:
+                raise ValueError(f"pin for {role!r} must be a BCM GPIO number 2..27, got {pin}")
+        if len(set(value.values())) != len(value):
+            raise ValueError("two roles share one pin")
+        return value
+
+
+class KioskConfig(_Strict):
+    """The whole configuration of one kiosk."""
+
+    device: DeviceConfig = DeviceConfig()
+    paths: PathsConfig = PathsConfig()
+    camera: CameraConfig = CameraConfig()
+    uplink: UplinkConfig = UplinkConfig()
+    ui: UiConfig = UiConfig()
+    biometrics: BiometricsConfig = BiometricsConfig()
+    gpio: GpioConfig = GpioConfig()
+
+
+def _describe(err: dict[str, Any]) -> str:
+    """One technician-readable sentence for one pydantic error."""
+    where = ".".join(str(p) for p in err["loc"]) or "(file)"
+    kind = err["type"]
+    value = err.get("input")
+    if kind == "extra_forbidden":
+        return f"{where}: unknown setting (check the spelling; allowed names are in README.md)"
+    if kind == "missing":
+        return f"{where}: required setting is missing"
+    msg = str(err["msg"]).removeprefix("Value error, ")
+    shown = repr(value) if not isinstance(value, dict) else "(a table)"
+    return f"{where} = {shown}: {msg}"
+
+
+def parse_config(data: dict[str, Any], base_dir: Path | None = None) -> KioskConfig:
+    """Validate a config mapping; relative paths are resolved against ``base_dir``."""
+    try:
+        cfg = KioskConfig.model_validate(data)
+    except ValidationError as err:
+        problems = [_describe(e) for e in err.errors()]  # type: ignore[arg-type]
+        raise ConfigError(
+            f"{len(problems)} problem(s) in the configuration", problems=problems
+        ) from err
+    return _resolve_paths(cfg, base_dir) if base_dir is not None else cfg
+
+
+def _resolve_paths(cfg: KioskConfig, base: Path) -> KioskConfig:
+    def fix(p: Path | None) -> Path | None:
+        return p if p is None or p.is_absolute() else (base / p)
+
+    paths = cfg.paths.model_copy(
+        update={"data_dir": fix(cfg.paths.data_dir), "models_dir": fix(cfg.paths.models_dir)}
+    )
+    camera = cfg.camera.model_copy(update={"replay_source": fix(cfg.camera.replay_source)})
+    uplink_update: dict[str, Any] = {"portal_public_key": fix(cfg.uplink.portal_public_key)}
+    if cfg.uplink.tls is not None:
+        t = cfg.uplink.tls
+        uplink_update["tls"] = t.model_copy(
+            update={
+                "ca_file": fix(t.ca_file),
+                "cert_file": fix(t.cert_file),
+                "key_file": fix(t.key_file),
+            }
+        )
+    uplink = cfg.uplink.model_copy(update=uplink_update)
+    return cfg.model_copy(update={"paths": paths, "camera": camera, "uplink": uplink})
+
+
+def load_config(path: Path | None) -> KioskConfig:
+    """Load and validate a TOML config file; ``None`` gives the demo defaults."""
+    if path is None:
+        return KioskConfig()
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError as err:
+        raise ConfigError(f"config file not found: {path}", [f"{path}: no such file"]) from err
+    except OSError as err:
+        raise ConfigError(f"cannot read config file {path}: {err.strerror}") from err
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as err:
+        raise ConfigError(f"{path} is not UTF-8 text", [f"{path}: not UTF-8 text"]) from err
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(
+            f"{path} is not valid TOML", [f"{path}: TOML syntax error: {err}"]
+        ) from err
+    return parse_config(data, base_dir=path.resolve().parent)

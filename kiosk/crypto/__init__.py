@@ -1,0 +1,1 @@
+"""Cryptography: at-rest sealing with the device data key, and portal envelopes."""
