@@ -61,3 +61,11 @@ class AtRestCipher:
             return self._aead.decrypt(nonce, sealed[1 + _NONCE :], purpose.encode())
         except InvalidTag as err:
             raise CryptoError("sealed data failed authentication (wrong key or tampered)") from err
+
+
+def keyed_hash(key: bytes, purpose: str, value: str) -> str:
+    """HMAC-SHA256 of ``value`` under ``key`` and ``purpose``, hex: a lookup key, not the value."""
+    import hashlib
+    import hmac
+
+    return hmac.new(key, f"{purpose}:{value}".encode(), hashlib.sha256).hexdigest()

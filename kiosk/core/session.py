@@ -1,0 +1,227 @@
+"""The villager's registration session as a pure state machine.
+
+States follow the screens: idle -> identify -> capture -> verify -> household -> consent ->
+review -> submitted. Time comes from an injected clock; inactivity first warns (WCAG 2.2.1,
+"do you need more time?") and then abandons the session, which wipes every piece of personal
+data it held. Nothing here does I/O: services feed it results and persist what it returns.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+from kiosk.core.clock import Clock
+from kiosk.errors import FlowError, SessionExpired
+
+
+class State(enum.StrEnum):
+    """Where the person is in the registration."""
+
+    IDLE = "idle"
+    IDENTIFY = "identify"
+    CAPTURE = "capture"
+    VERIFY = "verify"
+    NEEDS_AGENT = "needs_agent"
+    HOUSEHOLD = "household"
+    CONSENT = "consent"
+    REVIEW = "review"
+    SUBMITTED = "submitted"
+
+
+class Outcome(enum.StrEnum):
+    """What the face step concluded (from the decision policy)."""
+
+    VERIFIED = "verified"  # matched a trusted reference now
+    PENDING = "pending"  # captured with liveness; the portal verifies later
+    VOUCHED = "vouched"  # an agent vouched after failed checks
+    RETRY = "retry"  # mismatch or poor capture: try again if the budget allows
+    REJECTED = "rejected"  # spoof suspected: not accepted as this attempt
+
+
+TRANSITIONS: dict[State, frozenset[State]] = {
+    State.IDLE: frozenset({State.IDENTIFY}),
+    State.IDENTIFY: frozenset({State.CAPTURE}),
+    State.CAPTURE: frozenset({State.VERIFY}),
+    State.VERIFY: frozenset({State.HOUSEHOLD, State.CAPTURE, State.NEEDS_AGENT}),
+    State.NEEDS_AGENT: frozenset({State.HOUSEHOLD, State.CAPTURE}),
+    State.HOUSEHOLD: frozenset({State.CONSENT}),
+    State.CONSENT: frozenset({State.REVIEW, State.HOUSEHOLD}),
+    State.REVIEW: frozenset({State.SUBMITTED, State.HOUSEHOLD}),
+    State.SUBMITTED: frozenset(),
+}
+"""Allowed moves; any state may also end (abandon/finish) back to IDLE."""
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """Inactivity limits, seconds."""
+
+    warning_s: float = 60.0
+    grace_s: float = 30.0
+
+
+@dataclass
+class PersonalData:
+    """Everything personal the session holds; wiped as a whole."""
+
+    nik: str | None = None
+    nik_info: Any = None
+    capture: Any = None  # best frame / analysis: memory only, never persisted raw
+    template: bytes | None = None  # live face template (float32 bytes)
+    reference_source: str | None = None
+    answers: dict[str, Any] = field(default_factory=dict)
+    consent_version: str | None = None
+
+
+class RegistrationSession:
+    """One person's pass through the kiosk."""
+
+    def __init__(self, clock: Clock, timeouts: Timeouts, retry_budget: int = 3) -> None:
+        if retry_budget < 1:
+            raise ValueError("retry_budget must be at least 1")
+        self._clock = clock
+        self._timeouts = timeouts
+        self.retry_budget = retry_budget
+        self.state = State.IDLE
+        self.data = PersonalData()
+        self.attempts = 0
+        self.outcome: Outcome | None = None
+        self.receipt_no: str | None = None
+        self.assisted_by: str | None = None
+        self.warned = False
+        self.ended_reason: str | None = None
+        self._last_activity = clock.monotonic()
+
+    # --- moves ---------------------------------------------------------------------------
+    def _go(self, target: State) -> None:
+        if target not in TRANSITIONS[self.state]:
+            raise FlowError(f"cannot go from {self.state.value} to {target.value}")
+        self.state = target
+        self.touch()
+
+    def start(self) -> None:
+        """Leave the attract screen and ask who the person is."""
+        self._check_alive()
+        self._go(State.IDENTIFY)
+
+    def identify(self, nik: str, nik_info: Any = None) -> None:
+        """Record the (already validated) NIK and move on to the face capture."""
+        self._check_alive()
+        self._require(State.IDENTIFY)
+        self.data.nik = nik
+        self.data.nik_info = nik_info
+        self._go(State.CAPTURE)
+
+    def captured(self, capture: Any, template: bytes | None) -> None:
+        """A usable capture (best frame and its template) was taken; verification follows."""
+        self._check_alive()
+        self._require(State.CAPTURE)
+        self.attempts += 1
+        self.data.capture = capture
+        self.data.template = template
+        self._go(State.VERIFY)
+
+    def verified(self, outcome: Outcome, reference_source: str | None = None) -> State:
+        """Apply the decision for this attempt; returns the state the flow moves to."""
+        self._check_alive()
+        self._require(State.VERIFY)
+        if outcome in (Outcome.VERIFIED, Outcome.PENDING):
+            self.outcome = outcome
+            self.data.reference_source = reference_source
+            self._go(State.HOUSEHOLD)
+        elif self.attempts >= self.retry_budget:
+            # The best capture stays in memory, flagged; an agent can vouch for the person.
+            self._go(State.NEEDS_AGENT)
+        else:
+            self._go(State.CAPTURE)
+        return self.state
+
+    def retry_capture(self) -> None:
+        """From the agent offer, try the camera once more (no lock-out for residents)."""
+        self._check_alive()
+        self._require(State.NEEDS_AGENT)
+        self._go(State.CAPTURE)
+
+    def vouched(self, agent_id: str) -> None:
+        """An agent vouched for the person after failed checks."""
+        self._check_alive()
+        self._require(State.NEEDS_AGENT)
+        self.outcome = Outcome.VOUCHED
+        self.assisted_by = agent_id
+        self._go(State.HOUSEHOLD)
+
+    def household_done(self, answers: dict[str, Any]) -> None:
+        """All questionnaire pages are answered and validated."""
+        self._check_alive()
+        self._require(State.HOUSEHOLD)
+        self.data.answers = dict(answers)
+        self._go(State.CONSENT)
+
+    def consent(self, given: bool, version: str) -> None:
+        """Record consent; refusing ends the session and wipes its data."""
+        self._check_alive()
+        self._require(State.CONSENT)
+        if not given:
+            self.end("consent_refused")
+            return
+        self.data.consent_version = version
+        self._go(State.REVIEW)
+
+    def edit(self) -> None:
+        """From consent or review, go back to the questionnaire."""
+        self._check_alive()
+        self._require(State.CONSENT, State.REVIEW)
+        self._go(State.HOUSEHOLD)
+
+    def submitted(self, receipt_no: str) -> None:
+        """The registration and its outbox row are committed; show the receipt."""
+        self._check_alive()
+        self._require(State.REVIEW)
+        self.receipt_no = receipt_no
+        self._go(State.SUBMITTED)
+        self._wipe()  # the record is sealed and stored; nothing personal stays in memory
+
+    def end(self, reason: str) -> None:
+        """Finish or abandon: wipe all personal data and return to idle."""
+        self._wipe()
+        self.state = State.IDLE
+        self.ended_reason = reason
+
+    # --- time ----------------------------------------------------------------------------
+    def touch(self) -> None:
+        """The person did something: reset the inactivity timer and any warning."""
+        self._last_activity = self._clock.monotonic()
+        self.warned = False
+
+    def tick(self) -> State:
+        """Advance time-based rules: warn after inactivity, then abandon."""
+        if self.state in (State.IDLE,):
+            return self.state
+        idle = self._clock.monotonic() - self._last_activity
+        if idle >= self._timeouts.warning_s + self._timeouts.grace_s:
+            self.end("timeout")
+        elif idle >= self._timeouts.warning_s:
+            self.warned = True
+        return self.state
+
+    @property
+    def seconds_left(self) -> float:
+        """Seconds until the session is abandoned if nothing happens."""
+        idle = self._clock.monotonic() - self._last_activity
+        return max(0.0, self._timeouts.warning_s + self._timeouts.grace_s - idle)
+
+    # --- helpers -------------------------------------------------------------------------
+    def _require(self, *states: State) -> None:
+        if self.state not in states:
+            allowed = ", ".join(s.value for s in states)
+            raise FlowError(f"this step needs state {allowed}, the session is {self.state.value}")
+
+    def _check_alive(self) -> None:
+        self.tick()
+        if self.state is State.IDLE and self.ended_reason is not None:
+            raise SessionExpired(f"the session ended ({self.ended_reason}); start again")
+
+    def _wipe(self) -> None:
+        self.data = PersonalData()

@@ -1,0 +1,45 @@
+"""The small interfaces services need from the outside world; adapters implement them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from kiosk.core.session import Outcome
+
+
+@dataclass(frozen=True)
+class FaceCheckResult:
+    """One capture-and-verify attempt, as the flow needs it (no raw scores)."""
+
+    outcome: Outcome
+    template: bytes | None  # float32 embedding bytes of the best capture, if any
+    reference_source: str | None  # e.g. village_set, online, none
+    match_band: str | None  # HIGH / MEDIUM / LOW / NONE, or None without a reference
+    liveness_band: str | None  # live / uncertain / spoof
+    coaching: str | None  # coaching code when no usable face was captured
+    capture: Any = None  # best frame kept in memory for the agent path; never persisted
+
+
+class FaceVerifier(Protocol):
+    """Capture the person in front of the camera and decide against their claimed NIK."""
+
+    def check(self, nik: str) -> FaceCheckResult:
+        """Run one attempt: capture, quality, liveness, match, policy."""
+        ...
+
+
+class Sealer(Protocol):
+    """Seal a record for the portal (the kiosk cannot open it again)."""
+
+    def seal(self, kind: str, record_id: str, record: dict[str, Any]) -> bytes:
+        """Return the envelope bytes for ``record``."""
+        ...
+
+
+class NikParser(Protocol):
+    """Validate and parse a NIK typed by a person."""
+
+    def __call__(self, text: str) -> Any:
+        """Return parsed info or raise :class:`kiosk.errors.NikError`."""
+        ...

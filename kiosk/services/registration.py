@@ -1,0 +1,218 @@
+"""Registration use-cases: one kiosk screen, one person at a time."""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from kiosk.core.clock import Clock
+from kiosk.core.ids import receipt_number, uuid7
+from kiosk.core.session import Outcome, RegistrationSession, State, Timeouts
+from kiosk.crypto.atrest import AtRestCipher, keyed_hash
+from kiosk.errors import FlowError, SessionExpired
+from kiosk.services.ports import FaceCheckResult, FaceVerifier, NikParser, Sealer
+from kiosk.store.registrations import NewRegistration, RegistrationRepository
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class FormInfo:
+    """Which questionnaire and consent text the kiosk uses."""
+
+    form_id: str
+    form_version: str
+    consent_version: str
+
+
+@dataclass(frozen=True)
+class DeviceInfo:
+    """Facts about this kiosk stamped on every record."""
+
+    device_id: str
+    village_code: str
+    software_version: str
+    boot_id: str
+
+
+class RegistrationService:
+    """Holds the single active session and carries it from NIK to committed receipt."""
+
+    def __init__(
+        self,
+        *,
+        clock: Clock,
+        timeouts: Timeouts,
+        retry_budget: int,
+        nik_parser: NikParser,
+        verifier: FaceVerifier,
+        sealer: Sealer,
+        repo: RegistrationRepository,
+        cipher: AtRestCipher,
+        lookup_key: bytes,
+        device: DeviceInfo,
+        form: FormInfo,
+        clock_synced: Callable[[], bool] = lambda: False,
+        ensure_space: Callable[[], None] = lambda: None,
+    ) -> None:
+        self._clock = clock
+        self._timeouts = timeouts
+        self._retry_budget = retry_budget
+        self._parse_nik = nik_parser
+        self._verifier = verifier
+        self._sealer = sealer
+        self._repo = repo
+        self._cipher = cipher
+        self._lookup_key = lookup_key
+        self._device = device
+        self._form = form
+        self._clock_synced = clock_synced
+        self._ensure_space = ensure_space
+        self._sessions: dict[str, RegistrationSession] = {}
+
+    # --- session lifecycle ---------------------------------------------------------------
+    def start(self) -> str:
+        """Begin a new session (ending any other: the kiosk has one screen); return its token."""
+        for token in list(self._sessions):
+            self.end(token, "replaced")
+        session = RegistrationSession(self._clock, self._timeouts, self._retry_budget)
+        session.start()
+        token = secrets.token_urlsafe(24)
+        self._sessions[token] = session
+        return token
+
+    def get(self, token: str | None) -> RegistrationSession:
+        """The live session for ``token``; raises :class:`SessionExpired` when it is gone."""
+        session = self._sessions.get(token or "")
+        if session is None:
+            raise SessionExpired("no active session; start again")
+        if session.tick() is State.IDLE:
+            self._sessions.pop(token or "", None)
+            raise SessionExpired(f"the session ended ({session.ended_reason}); start again")
+        return session
+
+    def end(self, token: str, reason: str) -> None:
+        """End a session and wipe its personal data."""
+        session = self._sessions.pop(token, None)
+        if session is not None:
+            session.end(reason)
+
+    def tick(self) -> None:
+        """Apply time-outs to every session (called periodically by the main loop)."""
+        for token, session in list(self._sessions.items()):
+            if session.tick() is State.IDLE:
+                self._sessions.pop(token, None)
+
+    @property
+    def active(self) -> bool:
+        """True while someone is mid-registration."""
+        return bool(self._sessions)
+
+    # --- steps ---------------------------------------------------------------------------
+    def identify(self, token: str, nik_text: str) -> Any:
+        """Validate the NIK (raises NikError with a message for the person) and record it."""
+        session = self.get(token)
+        info = self._parse_nik(nik_text)
+        nik = getattr(info, "nik", None) or "".join(ch for ch in nik_text if ch.isdigit())
+        session.identify(nik, info)
+        return info
+
+    def check_face(self, token: str) -> FaceCheckResult:
+        """One capture-and-verify attempt for the session's NIK."""
+        session = self.get(token)
+        if session.state is State.NEEDS_AGENT:
+            session.retry_capture()
+        nik = session.data.nik
+        if nik is None:
+            raise FlowError("no NIK recorded for this session")
+        result = self._verifier.check(nik)
+        if result.outcome is Outcome.REJECTED:
+            log.warning("spoof suspected on a capture attempt (liveness=%s)", result.liveness_band)
+        if result.template is None and result.coaching is not None:
+            return result  # no usable face: stay in CAPTURE, coach the person
+        session.captured(result.capture, result.template)
+        session.verified(result.outcome, result.reference_source)
+        return result
+
+    def household(self, token: str, answers: dict[str, Any]) -> None:
+        """Store the validated questionnaire answers."""
+        self.get(token).household_done(answers)
+
+    def consent(self, token: str, given: bool) -> None:
+        """Record the person's consent decision (refusal wipes the session)."""
+        session = self.get(token)
+        session.consent(given, self._form.consent_version)
+        if session.state is State.IDLE:
+            self._sessions.pop(token, None)
+
+    def submit(self, token: str) -> str:
+        """Seal and commit the registration with its outbox row; return the receipt number.
+
+        The receipt is returned only after the SQLite commit: the kiosk never says
+        "registered" for a record it could lose.
+        """
+        session = self.get(token)
+        if session.state is not State.REVIEW:
+            raise FlowError("the registration can be sent only from the review screen")
+        self._ensure_space()
+        now = self._clock.now()
+        record_id = uuid7(now, os.urandom(10))
+        receipt = receipt_number(record_id, self._device.village_code)
+        data = session.data
+        assert data.nik is not None and data.consent_version is not None
+        outcome = session.outcome or Outcome.PENDING
+        synced = self._clock_synced()
+        record = {
+            "record_id": record_id,
+            "receipt_no": receipt,
+            "device_id": self._device.device_id,
+            "village_code": self._device.village_code,
+            "software_version": self._device.software_version,
+            "nik": data.nik,
+            "verification": {
+                "outcome": outcome.value,
+                "reference_source": data.reference_source,
+                "attempts": session.attempts,
+                "assisted_by": session.assisted_by,
+            },
+            "face_template": data.template.hex() if data.template else None,
+            "form": {"id": self._form.form_id, "version": self._form.form_version},
+            "answers": data.answers,
+            "consent": {"version": data.consent_version, "given": True},
+            "clock": {
+                "wall": now,
+                "monotonic": self._clock.monotonic(),
+                "boot_id": self._device.boot_id,
+                "synced": synced,
+            },
+        }
+        payload = self._sealer.seal("registration", record_id, record)
+        sealed_template = (
+            self._cipher.seal(data.template, f"template:{record_id}") if data.template else None
+        )
+        self._repo.commit(
+            NewRegistration(
+                record_id=record_id,
+                receipt_no=receipt,
+                nik_hmac=keyed_hash(self._lookup_key, "nik", data.nik),
+                created_at=now,
+                created_mono=self._clock.monotonic(),
+                boot_id=self._device.boot_id,
+                clock_synced=synced,
+                verification=outcome.value,
+                form_id=self._form.form_id,
+                form_version=self._form.form_version,
+                consent_version=data.consent_version,
+                assisted_by=session.assisted_by,
+                template_sealed=sealed_template,
+            ),
+            kind="registration",
+            payload=payload,
+        )
+        session.submitted(receipt)
+        log.info("registration committed to the outbox (record %s)", record_id)
+        return receipt

@@ -1,0 +1,1 @@
+"""SQLite storage: the registrations and the outbox, with schema migrations."""

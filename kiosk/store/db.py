@@ -1,0 +1,113 @@
+"""Open the kiosk database: WAL, synchronous=FULL, foreign keys, migrations applied."""
+
+from __future__ import annotations
+
+import importlib.resources
+import re
+import shutil
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from kiosk.errors import MigrationError, StorageFullError, StoreError
+
+DB_NAME = "kiosk.sqlite3"
+MIN_FREE_BYTES = 50 * 1024 * 1024
+"""Refuse new registrations below this much free space on the data partition (bytes)."""
+
+_MIGRATION = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+
+
+def _migrations() -> list[tuple[int, str, str]]:
+    """All migrations shipped in ``kiosk.store.migrations`` as (version, name, sql), in order."""
+    found = []
+    for entry in importlib.resources.files("kiosk.store.migrations").iterdir():
+        m = _MIGRATION.match(entry.name)
+        if m:
+            found.append((int(m.group(1)), entry.name, entry.read_text(encoding="utf-8")))
+    found.sort()
+    versions = [v for v, _, _ in found]
+    if versions != list(range(1, len(found) + 1)):
+        raise MigrationError(f"migration files are not numbered 0001.. without gaps: {versions}")
+    return found
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    """Open (creating if needed) the database at ``path`` and bring its schema up to date."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        conn = sqlite3.connect(path, isolation_level=None, timeout=10.0, check_same_thread=False)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=FULL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute("PRAGMA busy_timeout=10000")
+    except sqlite3.DatabaseError as err:
+        raise StoreError(f"cannot open database {path}: {err}") from err
+    migrate(conn)
+    return conn
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Apply pending migrations, each in its own transaction; return the schema version."""
+    current = conn.execute("PRAGMA user_version").fetchone()[0]
+    shipped = _migrations()
+    if current > len(shipped):
+        raise MigrationError(
+            f"database schema version {current} is newer than this software ({len(shipped)}): "
+            "install the matching kiosk software version"
+        )
+    for version, name, sql in shipped[current:]:
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            for statement in _statements(sql):
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version={version}")
+            conn.execute("COMMIT")
+        except sqlite3.Error as err:
+            conn.execute("ROLLBACK")
+            raise MigrationError(f"migration {name} failed: {err}") from err
+    return len(shipped)
+
+
+def _statements(sql: str) -> Iterator[str]:
+    """Split a migration script into statements (no semicolons inside our literals)."""
+    lines = [ln for ln in sql.splitlines() if not ln.strip().startswith("--")]
+    for part in "\n".join(lines).split(";"):
+        if part.strip():
+            yield part
+
+
+@contextmanager
+def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """``BEGIN IMMEDIATE`` ... ``COMMIT``; rolls back on any exception and maps disk errors."""
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as err:
+        raise _map(err) from err
+    try:
+        yield conn
+        conn.execute("COMMIT")
+    except BaseException as exc:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        if isinstance(exc, sqlite3.Error):
+            raise _map(exc) from exc
+        raise
+
+
+def _map(err: sqlite3.Error) -> StoreError:
+    text = str(err).lower()
+    if "full" in text or getattr(err, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
+        return StorageFullError("the data partition is full; nothing was saved")
+    return StoreError(f"database error: {err}")
+
+
+def ensure_free_space(directory: Path, minimum: int = MIN_FREE_BYTES) -> None:
+    """Raise :class:`StorageFullError` when ``directory``'s file system has < ``minimum`` bytes."""
+    free = shutil.disk_usage(directory).free
+    if free < minimum:
+        raise StorageFullError(
+            f"only {free // 1024} KiB free on the data partition (need {minimum // 1024} KiB); "
+            "new registrations are paused until space is freed"
+        )

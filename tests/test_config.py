@@ -1,0 +1,98 @@
+"""Configuration: defaults, TOML loading, technician-readable errors, `kiosk config check`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kiosk.cli import main
+from kiosk.config import KioskConfig, load_config, parse_config
+from kiosk.errors import ConfigError
+
+
+def test_defaults_run_the_demo() -> None:
+    cfg = KioskConfig()
+    assert cfg.ui.host == "127.0.0.1" and cfg.ui.port == 8080
+    assert cfg.device.village_code == "3510012001"
+    assert cfg.biometrics.retry_budget == 3
+
+
+def test_relative_paths_resolve_against_the_config_file(tmp_path: Path) -> None:
+    f = tmp_path / "k.toml"
+    f.write_text('[paths]\ndata_dir = "state"\nmodels_dir = "pack"\n')
+    cfg = load_config(f)
+    assert cfg.paths.data_dir == tmp_path / "state"
+    assert cfg.paths.resolved_models_dir() == tmp_path / "pack"
+
+
+def test_models_dir_falls_back_to_provisioned_then_shared(tmp_path: Path) -> None:
+    cfg = parse_config({"paths": {"data_dir": str(tmp_path)}})
+    assert cfg.paths.resolved_models_dir().parts[-2:] == ("shared", "models")
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "SHA256SUMS").write_text("")
+    assert cfg.paths.resolved_models_dir() == tmp_path / "models"
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        ({"device": {"id": "Kiosk 1"}}, "device.id = 'Kiosk 1': must be 3-40 characters"),
+        (
+            {"device": {"village_code": "35.10"}},
+            "device.village_code = '35.10': must be a 10-digit",
+        ),
+        ({"ui": {"port": 80}}, "ui.port = 80: Input should be greater than or equal to 1024"),
+        ({"ui": {"host": "0.0.0.0"}}, "ui.host = '0.0.0.0'"),
+        ({"camera": {"backend": "gopro"}}, "camera.backend = 'gopro'"),
+        ({"uplink": {"colour": "red"}}, "uplink.colour: unknown setting"),
+        ({"biometrics": {"match_high": 0.1}}, "match_high >= match_medium >= match_low"),
+        ({"gpio": {"pins": {"help_button": 40}}}, "must be a BCM GPIO number 2..27"),
+        ({"gpio": {"pins": {"a": 5, "b": 5}}}, "two roles share one pin"),
+        ({"uplink": {"backoff_initial_s": 10, "backoff_max_s": 1}}, "backoff_max_s"),
+        ({"uplink": {"tls": {"ca_file": "x"}}}, "uplink.tls.cert_file: required setting"),
+    ],
+)
+def test_bad_values_get_precise_messages(data: dict[str, object], expected: str) -> None:
+    with pytest.raises(ConfigError) as exc:
+        parse_config(data)
+    assert any(expected in p for p in exc.value.problems), exc.value.problems
+
+
+def test_config_check_reports_every_problem_without_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    f = tmp_path / "bad.toml"
+    f.write_text('[device]\nid = "X"\nvillage_code = "1"\n[ui]\nport = 1\n')
+    assert main(["config", "check", str(f)]) == 1
+    err = capsys.readouterr().err
+    assert "3 problem(s)" in err
+    assert "device.id" in err and "device.village_code" in err and "ui.port" in err
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b'[device\nid = "x"', "TOML syntax error"),
+        (b"\xff\xfe\x00", "not UTF-8"),
+    ],
+)
+def test_unreadable_files(tmp_path: Path, content: bytes, expected: str) -> None:
+    f = tmp_path / "c.toml"
+    f.write_bytes(content)
+    with pytest.raises(ConfigError) as exc:
+        load_config(f)
+    assert expected in " ".join(exc.value.problems)
+
+
+def test_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["config", "check", str(tmp_path / "nope.toml")]) == 1
+    assert "no such file" in capsys.readouterr().err
+
+
+def test_good_file_passes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    f = tmp_path / "ok.toml"
+    f.write_text('[device]\nid = "kiosk-3510012001-01"\nvillage_code = "35.10.01.2001"\n')
+    assert main(["config", "check", str(f)]) == 0
+    assert "OK" in capsys.readouterr().out
