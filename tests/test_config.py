@@ -96,3 +96,17 @@ def test_good_file_passes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     f.write_text('[device]\nid = "kiosk-3510012001-01"\nvillage_code = "35.10.01.2001"\n')
     assert main(["config", "check", str(f)]) == 0
     assert "OK" in capsys.readouterr().out
+
+
+def test_configuration_reference_doc_is_current() -> None:
+    from kiosk.config import REPO_ROOT, reference_markdown
+
+    doc = (REPO_ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")
+    assert doc == reference_markdown(), "run: kiosk config reference > docs/configuration.md"
+
+
+def test_example_config_is_valid() -> None:
+    from kiosk.config import REPO_ROOT
+
+    cfg = load_config(REPO_ROOT / "kiosk.example.toml")
+    assert cfg.device.village_code == "3510012001"

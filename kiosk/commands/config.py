@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from kiosk.config import load_config
+from kiosk.config import load_config, reference_markdown
 
 
 def register(sub: Any) -> None:
@@ -19,6 +19,8 @@ def register(sub: Any) -> None:
     check.set_defaults(handler=_check)
     show = csub.add_parser("show", help="print the effective configuration as JSON")
     show.set_defaults(handler=_show)
+    ref = csub.add_parser("reference", help="print the configuration reference (Markdown)")
+    ref.set_defaults(handler=_reference)
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -30,4 +32,9 @@ def _check(args: argparse.Namespace) -> int:
 def _show(args: argparse.Namespace) -> int:
     cfg = load_config(args.config)
     print(json.dumps(cfg.model_dump(mode="json"), indent=2))
+    return 0
+
+
+def _reference(args: argparse.Namespace) -> int:
+    print(reference_markdown(), end="")
     return 0
