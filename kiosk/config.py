@@ -245,6 +245,26 @@ class GpioConfig(_Strict):
         dict[str, int],
         Field(description="Role -> BCM pin overrides, e.g. {help_button = 17}"),
     ] = Field(default_factory=dict)
+    active_high: Annotated[
+        dict[str, bool],
+        Field(description="Role -> polarity overrides, e.g. {face_light = false} (active-low)"),
+    ] = Field(default_factory=dict)
+    absent: Annotated[
+        list[str],
+        Field(description="Optional roles not fitted on this kiosk, e.g. ['buzzer', 'face_light']"),
+    ] = Field(default_factory=list)
+    presence_timeout_s: Annotated[
+        float,
+        Field(ge=5, le=3600, description="No motion for this long ends an abandoned session, s"),
+    ] = 90.0
+    offline_flash_every_s: Annotated[
+        float,
+        Field(ge=1, le=30, description="Offline (queue waiting) LED: one short flash every N s"),
+    ] = 3.0
+    help_hold_cancel_s: Annotated[
+        float,
+        Field(ge=1, le=30, description="Holding the help button this long cancels the call, s"),
+    ] = 3.0
 
     @field_validator("pins")
     @classmethod
