@@ -1,0 +1,264 @@
+"""Pure biometric decisions: bands from scores, the retry budget, step-up challenge, coaching text.
+
+Nothing here touches a model, an image or the clock; callers pass numbers and timestamps in.
+The UI only ever shows the *bands* computed here, never a raw similarity or liveness score.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class MatchBand(StrEnum):
+    """How strongly a live face matches the reference template."""
+
+    HIGH = "HIGH"
+    MEDIUM = "MEDIUM"
+    LOW = "LOW"
+    NONE = "NONE"
+
+
+class LivenessBand(StrEnum):
+    """Passive liveness verdict; UNCERTAIN asks for a step-up challenge, never a rejection."""
+
+    LIVE = "live"
+    UNCERTAIN = "uncertain"
+    SPOOF = "spoof"
+
+
+def _finite(value: float, what: str) -> float:
+    if not isinstance(value, int | float) or not math.isfinite(value):
+        raise ValueError(f"{what} must be a finite number, got {value!r}")
+    return float(value)
+
+
+def match_band(similarity: float, high: float, medium: float, low: float) -> MatchBand:
+    """Band for a cosine ``similarity`` (-1..1) given thresholds ``high >= medium >= low``."""
+    s = _finite(similarity, "similarity")
+    if not high >= medium >= low:
+        raise ValueError("thresholds must satisfy high >= medium >= low")
+    for band, threshold in (
+        (MatchBand.HIGH, high),
+        (MatchBand.MEDIUM, medium),
+        (MatchBand.LOW, low),
+    ):
+        if s >= threshold:
+            return band
+    return MatchBand.NONE
+
+
+def liveness_band(score: float, live: float, spoof: float) -> LivenessBand:
+    """Band for a passive liveness probability ``score`` (0..1): >= live, < spoof, or between."""
+    p = _finite(score, "liveness score")
+    if spoof > live:
+        raise ValueError("liveness spoof threshold must not exceed the live threshold")
+    if p >= live:
+        return LivenessBand.LIVE
+    if p < spoof:
+        return LivenessBand.SPOOF
+    return LivenessBand.UNCERTAIN
+
+
+# --- retry budget ----------------------------------------------------------------------------
+
+
+class AttemptOutcome(StrEnum):
+    """What one face attempt ended with."""
+
+    MATCHED = "matched"
+    NOT_MATCHED = "not_matched"
+    NOT_LIVE = "not_live"
+    NO_CAPTURE = "no_capture"
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One face attempt: its outcome, its match band and its capture quality score (0..1)."""
+
+    outcome: AttemptOutcome
+    band: MatchBand | None
+    quality: float
+
+
+@dataclass
+class AttemptBudget:
+    """Bounded retries: after ``budget`` failed attempts the best capture is kept and flagged."""
+
+    budget: int = 3
+    attempts: list[Attempt] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if self.budget < 1:
+            raise ValueError("retry budget must be at least 1")
+
+    def record(self, attempt: Attempt) -> None:
+        """Add one attempt; refuses once the budget is spent or a match was already accepted."""
+        if self.done:
+            raise ValueError("no attempts left: the budget is spent or a match was accepted")
+        self.attempts.append(attempt)
+
+    @property
+    def matched(self) -> bool:
+        """True once one attempt matched."""
+        return any(a.outcome is AttemptOutcome.MATCHED for a in self.attempts)
+
+    @property
+    def remaining(self) -> int:
+        """Attempts still allowed."""
+        return max(0, self.budget - len(self.attempts))
+
+    @property
+    def exhausted(self) -> bool:
+        """True when every attempt failed: offer the agent path."""
+        return not self.matched and self.remaining == 0
+
+    @property
+    def done(self) -> bool:
+        """True when no further attempt should be taken."""
+        return self.matched or self.remaining == 0
+
+    def best_index(self) -> int | None:
+        """Index of the attempt to keep: the best band, then the best quality."""
+        if not self.attempts:
+            return None
+        rank = {MatchBand.HIGH: 4, MatchBand.MEDIUM: 3, MatchBand.LOW: 2, MatchBand.NONE: 1}
+        keyed = [
+            (rank.get(a.band, 0) if a.band else 0, a.quality, i)
+            for i, a in enumerate(self.attempts)
+        ]
+        return max(keyed)[2]
+
+    @property
+    def flag_for_review(self) -> bool:
+        """True when the kept capture must be reviewed by an agent (budget spent, no match)."""
+        return self.exhausted
+
+
+# --- step-up challenge -----------------------------------------------------------------------
+
+
+class ChallengeKind(StrEnum):
+    """Active liveness challenges the face mesh can check."""
+
+    BLINK = "blink"
+    TURN_LEFT = "turn_left"
+    TURN_RIGHT = "turn_right"
+
+
+class ChallengeState(StrEnum):
+    """Where a step-up challenge stands."""
+
+    WAITING = "waiting"
+    PASSED = "passed"
+    TIMED_OUT = "timed_out"
+
+
+@dataclass
+class ChallengeTracker:
+    """Follows eye openness and head yaw over frames until the asked gesture is seen.
+
+    ``eye_ratio`` is the mean eye aspect ratio (about 0.3 open, under 0.2 closed); ``yaw_deg``
+    is positive when the person turns to their left. A timeout only ends the challenge; it
+    never locks anyone out (the flow offers another attempt or the agent path).
+    """
+
+    kind: ChallengeKind
+    started_at: float
+    timeout_s: float = 20.0
+    closed_below: float = 0.19
+    open_above: float = 0.24
+    turn_deg: float = 18.0
+    state: ChallengeState = ChallengeState.WAITING
+    _seen_open: bool = False
+    _seen_closed: bool = False
+
+    def update(self, timestamp: float, eye_ratio: float, yaw_deg: float) -> ChallengeState:
+        """Feed one frame's measurements (timestamp in monotonic seconds); return the state."""
+        if self.state is not ChallengeState.WAITING:
+            return self.state
+        if timestamp - self.started_at > self.timeout_s:
+            self.state = ChallengeState.TIMED_OUT
+            return self.state
+        if not (math.isfinite(eye_ratio) and math.isfinite(yaw_deg)):
+            return self.state
+        if self.kind is ChallengeKind.BLINK:
+            if eye_ratio >= self.open_above:
+                if self._seen_closed and self._seen_open:
+                    self.state = ChallengeState.PASSED
+                self._seen_open = True
+            elif eye_ratio < self.closed_below and self._seen_open:
+                self._seen_closed = True
+        else:
+            sign = 1.0 if self.kind is ChallengeKind.TURN_LEFT else -1.0
+            if sign * yaw_deg >= self.turn_deg:
+                self.state = ChallengeState.PASSED
+        return self.state
+
+
+# --- coaching --------------------------------------------------------------------------------
+
+
+class Coaching(StrEnum):
+    """Why a frame is not good enough yet; each maps to one short spoken instruction."""
+
+    OK = "ok"
+    NO_FACE = "no_face"
+    MULTIPLE_FACES = "multiple_faces"
+    TOO_FAR = "too_far"
+    TOO_CLOSE = "too_close"
+    OFF_CENTER = "off_center"
+    LOOK_STRAIGHT = "look_straight"
+    HEAD_LEVEL = "head_level"
+    SUNGLASSES = "sunglasses"
+    MASK = "mask"
+    EYES_CLOSED = "eyes_closed"
+    TOO_DARK = "too_dark"
+    TOO_BRIGHT = "too_bright"
+    BACKLIGHT = "backlight"
+    BLURRY = "blurry"
+    BLINK = "blink"
+    TURN_LEFT = "turn_left"
+    TURN_RIGHT = "turn_right"
+
+
+# One instruction per code, (Bahasa Indonesia, English). Head coverings are never mentioned:
+# the kiosk never asks anyone to remove a hijab; only sunglasses and masks.
+COACHING_TEXT: dict[Coaching, tuple[str, str]] = {
+    Coaching.OK: ("Bagus, tahan sebentar.", "Good, hold still."),
+    Coaching.NO_FACE: ("Silakan lihat ke kamera.", "Please look at the camera."),
+    Coaching.MULTIPLE_FACES: ("Hanya satu orang di depan kamera.", "Only one person, please."),
+    Coaching.TOO_FAR: ("Silakan mendekat ke kamera.", "Please come closer."),
+    Coaching.TOO_CLOSE: ("Silakan mundur sedikit.", "Please move back a little."),
+    Coaching.OFF_CENTER: ("Posisikan wajah di tengah layar.", "Centre your face on the screen."),
+    Coaching.LOOK_STRAIGHT: ("Lihat lurus ke kamera.", "Look straight at the camera."),
+    Coaching.HEAD_LEVEL: ("Tegakkan kepala.", "Keep your head level."),
+    Coaching.SUNGLASSES: ("Mohon lepas kacamata hitam.", "Please remove your sunglasses."),
+    Coaching.MASK: ("Mohon lepas masker.", "Please remove your mask."),
+    Coaching.EYES_CLOSED: ("Mohon buka mata.", "Please open your eyes."),
+    Coaching.TOO_DARK: ("Terlalu gelap, cari tempat lebih terang.", "Too dark, find more light."),
+    Coaching.TOO_BRIGHT: ("Terlalu silau, hindari cahaya langsung.", "Too bright, avoid glare."),
+    Coaching.BACKLIGHT: ("Cahaya dari belakang, geser posisi.", "Light behind you, move a little."),
+    Coaching.BLURRY: ("Tahan diam sebentar.", "Hold still for a moment."),
+    Coaching.BLINK: ("Silakan kedipkan mata.", "Please blink."),
+    Coaching.TURN_LEFT: ("Tolehkan kepala ke kiri.", "Turn your head to the left."),
+    Coaching.TURN_RIGHT: ("Tolehkan kepala ke kanan.", "Turn your head to the right."),
+}
+
+CHALLENGE_COACHING: dict[ChallengeKind, Coaching] = {
+    ChallengeKind.BLINK: Coaching.BLINK,
+    ChallengeKind.TURN_LEFT: Coaching.TURN_LEFT,
+    ChallengeKind.TURN_RIGHT: Coaching.TURN_RIGHT,
+}
+
+
+def instruction(code: Coaching | str, language: str = "id") -> str:
+    """The one short instruction for a coaching ``code`` in ``language`` ('id' or 'en')."""
+    try:
+        text = COACHING_TEXT[Coaching(code)]
+    except ValueError as err:
+        raise ValueError(f"unknown coaching code {code!r}") from err
+    if language not in ("id", "en"):
+        raise ValueError(f"unsupported language {language!r}; use 'id' or 'en'")
+    return text[0] if language == "id" else text[1]

@@ -1,0 +1,152 @@
+"""Replay camera: plays image files or a video as if it were a live camera (tests, demo, debug)."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from kiosk.core.clock import Clock
+from kiosk.errors import CameraError, ImageError
+from kiosk.vision.camera.base import Frame, ThreadedCamera
+from kiosk.vision.images import IMAGE_SUFFIXES, list_images, load_image
+
+VIDEO_SUFFIXES = frozenset({".mp4", ".avi", ".mkv", ".mov", ".webm", ".mjpeg"})
+
+
+def fit_frame(image: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Scale ``image`` to fit inside width x height (pixels), centred on black (letterbox)."""
+    h, w = image.shape[:2]
+    if (w, h) == (width, height):
+        return image
+    s = min(width / w, height / h)
+    nw, nh = max(1, round(w * s)), max(1, round(h * s))
+    out = np.zeros((height, width, 3), np.uint8)
+    x, y = (width - nw) // 2, (height - nh) // 2
+    interp = cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR
+    out[y : y + nh, x : x + nw] = cv2.resize(image, (nw, nh), interpolation=interp)
+    return out
+
+
+def expand_source(path: Path) -> list[Path]:
+    """Image files of a folder (recursively, sorted), a single image, or a video file."""
+    path = Path(path)
+    if path.is_dir():
+        files = sorted(p for p in path.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+        if not files:
+            raise CameraError(f"replay source {path} holds no images")
+        return files
+    if path.is_file() and path.suffix.lower() in IMAGE_SUFFIXES | VIDEO_SUFFIXES:
+        return [path]
+    raise CameraError(f"replay source {path} is not a folder, image or video file")
+
+
+class ReplaySource:
+    """Frames from a playlist of images (decoded once, cached) or from a looping video."""
+
+    paced = False
+
+    def __init__(self, paths: list[Path], width: int = 640, height: int = 480) -> None:
+        self.width, self.height = width, height
+        self._lock = threading.Lock()
+        self._cache: dict[Path, np.ndarray] = {}
+        self._video: cv2.VideoCapture | None = None
+        self._index = 0
+        self.unplugged = False
+        self.set_playlist(paths)
+
+    def set_playlist(self, paths: list[Path]) -> None:
+        """Play these files from now on (images in order, looping; or one video)."""
+        if not paths:
+            raise CameraError("replay playlist is empty")
+        with self._lock:
+            self.paths = [Path(p) for p in paths]
+            self._index = 0
+            self._cache.clear()
+            if self._video is not None:
+                self._video.release()
+                self._video = None
+
+    def open(self) -> None:
+        """Check that the playlist can be played; 'unplugged' simulates a missing device."""
+        if self.unplugged:
+            raise CameraError("replay camera unplugged")
+
+    def read(self) -> np.ndarray | None:
+        """Next frame of the playlist (loops forever)."""
+        if self.unplugged:
+            raise CameraError("replay camera unplugged")
+        with self._lock:
+            path = self.paths[self._index % len(self.paths)]
+            if path.suffix.lower() in VIDEO_SUFFIXES:
+                return self._read_video(path)
+            self._index += 1
+            cached = self._cache.get(path)
+            if cached is None:
+                try:
+                    cached = fit_frame(load_image(path), self.width, self.height)
+                except ImageError as err:
+                    raise CameraError(f"replay image unusable: {err}") from err
+                self._cache[path] = cached
+            return cached
+
+    def _read_video(self, path: Path) -> np.ndarray:
+        if self._video is None:
+            self._video = cv2.VideoCapture(str(path))
+            if not self._video.isOpened():
+                self._video = None
+                raise CameraError(f"replay video {path.name} cannot be opened")
+        ok, bgr = self._video.read()
+        if not ok:  # end of video: loop
+            self._video.set(cv2.CAP_PROP_POS_FRAMES, 0)
+            ok, bgr = self._video.read()
+            if not ok:
+                raise CameraError(f"replay video {path.name} has no frames")
+        rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+        return fit_frame(rgb, self.width, self.height)
+
+    def close(self) -> None:
+        """Release a video, if one is open."""
+        with self._lock:
+            if self._video is not None:
+                self._video.release()
+                self._video = None
+
+
+class ReplayCamera(ThreadedCamera):
+    """A camera over files; ``play`` / ``set_source`` choose what it shows."""
+
+    def __init__(
+        self,
+        source: Path | list[Path],
+        *,
+        width: int = 640,
+        height: int = 480,
+        fps: float = 15.0,
+        stall_timeout_s: float = 3.0,
+        clock: Clock | None = None,
+    ) -> None:
+        paths = source if isinstance(source, list) else expand_source(source)
+        self.replay = ReplaySource(paths, width, height)
+        super().__init__(
+            self.replay, fps=fps, stall_timeout_s=stall_timeout_s, clock=clock, name="replay camera"
+        )
+
+    def play(self, paths: list[Path]) -> None:
+        """Show these image (or video) files from now on, looping."""
+        self.replay.set_playlist([Path(p) for p in paths])
+
+    def set_source(self, path: Path) -> None:
+        """Show a folder of images, one image or a video from now on."""
+        self.replay.set_playlist(expand_source(path))
+
+    def next_frame(self) -> Frame:
+        """Read and publish one frame synchronously (benchmarks, tests, demos)."""
+        image = self.replay.read()
+        assert image is not None
+        return self.publish(image, self.clock.monotonic())
+
+
+__all__ = ["ReplayCamera", "ReplaySource", "expand_source", "fit_frame", "list_images"]

@@ -1,0 +1,198 @@
+"""The face pipeline facade: ``analyze`` each frame, ``verify`` the best one, ``embed_image``.
+
+Raw frames and embeddings stay in memory; nothing here logs a face, a template or a score
+tied to a person. Spoof suspicions are logged with the score only.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from kiosk.config import BiometricsConfig, KioskConfig
+from kiosk.core.biometrics import (
+    Coaching,
+    LivenessBand,
+    MatchBand,
+    liveness_band,
+    match_band,
+)
+from kiosk.errors import ImageError
+from kiosk.vision.align import align_face
+from kiosk.vision.detector import CascadeDetector, Detection, build_detector
+from kiosk.vision.embedder import (
+    Embedder,
+    cosine,
+    template_from_bytes,
+    template_to_bytes,
+)
+from kiosk.vision.images import check_image
+from kiosk.vision.liveness import FasModel, PassiveLiveness
+from kiosk.vision.mesh import FaceMesh, Mesh
+from kiosk.vision.models import ModelPack
+from kiosk.vision.quality import QualityLimits, QualityMetrics, first_failure, frame_score, measure
+
+log = logging.getLogger("kiosk.vision")
+
+__all__ = [
+    "BestFrameKeeper",
+    "FacePipeline",
+    "FrameAnalysis",
+    "VerifyResult",
+    "template_from_bytes",
+    "template_to_bytes",
+]
+
+
+@dataclass(frozen=True)
+class FrameAnalysis:
+    """What one frame shows: faces, quality verdict, coaching code, face box, keep-score."""
+
+    image: np.ndarray = field(repr=False)
+    faces: int
+    coaching: Coaching
+    detection: Detection | None = field(default=None, repr=False)
+    mesh: Mesh | None = field(default=None, repr=False)
+    metrics: QualityMetrics | None = None
+    score: float = 0.0
+    timestamp: float | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when the frame passes every quality check."""
+        return self.coaching is Coaching.OK
+
+    @property
+    def box(self) -> tuple[float, float, float, float] | None:
+        """Main face box (x, y, w, h) in pixels, or None."""
+        return self.detection.box if self.detection else None
+
+    @property
+    def usable(self) -> bool:
+        """True when a face and its mesh were found (enough to embed, even if coached)."""
+        return self.detection is not None and self.mesh is not None
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    """Liveness and match of one capture. Show only the bands; the scores are for eval/logs."""
+
+    liveness_score: float
+    liveness: LivenessBand
+    embedding: np.ndarray = field(repr=False)
+    match: MatchBand | None
+    similarity: float | None = field(default=None, repr=False)
+
+
+class BestFrameKeeper:
+    """Keeps the best analysed frame seen so far: quality-passing first, then highest score."""
+
+    def __init__(self) -> None:
+        self.best: FrameAnalysis | None = None
+
+    def offer(self, analysis: FrameAnalysis) -> bool:
+        """Consider one analysis; True if it became the best."""
+        if not analysis.usable:
+            return False
+        if self.best is None or (analysis.ok, analysis.score) > (self.best.ok, self.best.score):
+            self.best = analysis
+            return True
+        return False
+
+    def clear(self) -> None:
+        """Forget the kept frame (end of a session)."""
+        self.best = None
+
+
+class FacePipeline:
+    """Detection, mesh, quality, liveness, alignment, embedding and matching."""
+
+    def __init__(
+        self,
+        pack: ModelPack,
+        thresholds: BiometricsConfig | None = None,
+        detector_backend: str = "litert",
+        limits: QualityLimits | None = None,
+    ) -> None:
+        self.pack = pack
+        self.thresholds = thresholds or BiometricsConfig()
+        self.limits = limits or QualityLimits()
+        self.detector: CascadeDetector = build_detector(pack, detector_backend)
+        self.mesh = FaceMesh(pack["mesh"])
+        self.embedder = Embedder(pack["embedder"])
+        self.liveness = PassiveLiveness(
+            [FasModel(pack["fas_v2"], 2.7), FasModel(pack["fas_v1se"], 4.0)]
+        )
+
+    @classmethod
+    def from_config(
+        cls, cfg: KioskConfig, detector_backend: str = "litert", threads: int = 2
+    ) -> FacePipeline:
+        """Load and verify the model pack of ``cfg``; thresholds from ``cfg.biometrics``."""
+        pack = ModelPack.load(Path(cfg.paths.resolved_models_dir()), threads=threads)
+        return cls(pack, cfg.biometrics, detector_backend)
+
+    def analyze(self, image: np.ndarray, timestamp: float | None = None) -> FrameAnalysis:
+        """Detect, mesh and quality-check one RGB frame (HxWx3 uint8)."""
+        image = check_image(image, "frame")
+        dets = self.detector.detect(image)
+        if not dets:
+            return FrameAnalysis(image, 0, Coaching.NO_FACE, timestamp=timestamp)
+        dets = sorted(dets, key=lambda d: -d.size)
+        mesh = self.mesh.run(image, dets[0])
+        if mesh is None:
+            return FrameAnalysis(image, len(dets), Coaching.NO_FACE, timestamp=timestamp)
+        metrics = measure(image, dets, mesh)
+        coaching = first_failure(metrics, self.limits)
+        return FrameAnalysis(
+            image,
+            metrics.faces,
+            coaching,
+            dets[0],
+            mesh,
+            metrics,
+            frame_score(metrics, dets[0].score),
+            timestamp,
+        )
+
+    def embed_analysis(self, analysis: FrameAnalysis) -> np.ndarray:
+        """Embedding of the main face of an analysed frame."""
+        if analysis.mesh is None:
+            raise ImageError("no usable face in the image")
+        return self.embedder.embed(align_face(analysis.image, analysis.mesh.five_points()))
+
+    def embed_image(self, image: np.ndarray) -> np.ndarray:
+        """Unit-length float32 (128,) embedding of the largest face (to enrol a reference)."""
+        return self.embed_analysis(self.analyze(image))
+
+    def liveness_of(self, analysis: FrameAnalysis) -> float:
+        """Passive liveness probability 0..1 of the main face of an analysed frame."""
+        if analysis.detection is None:
+            raise ImageError("no usable face in the image")
+        return self.liveness.score(analysis.image, analysis.detection.box)
+
+    def verify(
+        self, image_or_analysis: np.ndarray | FrameAnalysis, reference: np.ndarray | None
+    ) -> VerifyResult:
+        """Liveness, embedding and (with a ``reference`` template) the match band."""
+        analysis = (
+            image_or_analysis
+            if isinstance(image_or_analysis, FrameAnalysis)
+            else self.analyze(image_or_analysis)
+        )
+        if not analysis.usable:
+            raise ImageError("no usable face in the image")
+        t = self.thresholds
+        live_score = self.liveness_of(analysis)
+        live = liveness_band(live_score, t.liveness_live, t.liveness_spoof)
+        if live is not LivenessBand.LIVE:
+            log.warning("spoof suspicion: passive liveness %.3f -> %s", live_score, live.value)
+        emb = self.embed_analysis(analysis)
+        if reference is None:
+            return VerifyResult(live_score, live, emb, None, None)
+        sim = cosine(emb, reference)
+        band = match_band(sim, t.match_high, t.match_medium, t.match_low)
+        return VerifyResult(live_score, live, emb, band, sim)

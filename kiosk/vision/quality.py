@@ -1,0 +1,183 @@
+"""Quality gate: measures of one frame and the first failing check as a coaching code.
+
+The checks are a declarative table, tried in order; the first failure is the one instruction
+the person hears. Only the eyes and the lower face are examined for occlusion, so head
+coverings (hijab, peci, caps) never trigger anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from kiosk.core.biometrics import Coaching
+from kiosk.vision.detector import Detection
+from kiosk.vision.mesh import (
+    CHEEK_LEFT,
+    CHEEK_RIGHT,
+    CHIN,
+    LEFT_EYE,
+    MOUTH_LEFT,
+    MOUTH_RIGHT,
+    NOSE_TIP,
+    RIGHT_EYE,
+    Mesh,
+)
+
+GLABELLA = 9
+UNDER_EYE_RIGHT, UNDER_EYE_LEFT = 50, 280
+
+
+@dataclass(frozen=True)
+class QualityLimits:
+    """Thresholds of the gate (fractions of the frame, degrees, 0..255 luma, ratios)."""
+
+    min_face_frac: float = 0.16
+    max_face_frac: float = 0.80
+    min_face_px: float = 72.0
+    max_center_offset: float = 0.28
+    max_yaw_deg: float = 25.0
+    max_pitch_deg: float = 25.0
+    max_roll_deg: float = 20.0
+    secondary_face_frac: float = 0.45
+    min_eye_ratio: float = 0.14
+    sunglasses_ratio: float = 0.35
+    mask_texture: float = 9.0
+    min_luma: float = 55.0
+    max_luma: float = 215.0
+    max_clipped: float = 0.25
+    backlight_delta: float = 70.0
+    min_sharpness: float = 12.0
+
+
+@dataclass(frozen=True)
+class QualityMetrics:
+    """Measures of the main face in one frame."""
+
+    faces: int
+    face_frac: float
+    face_px: float
+    center_offset: float
+    yaw: float
+    pitch: float
+    roll: float
+    eye_ratio: float
+    eye_luma_ratio: float
+    lower_texture: float
+    face_luma: float
+    clipped: float
+    background_luma: float
+    sharpness: float
+
+
+def _patch(gray: np.ndarray, center: np.ndarray, half: int) -> np.ndarray:
+    h, w = gray.shape[:2]
+    x, y = round(float(center[0])), round(float(center[1]))
+    x0, y0 = max(0, x - half), max(0, y - half)
+    x1, y1 = min(w, x + half + 1), min(h, y + half + 1)
+    if x1 <= x0 or y1 <= y0:
+        return np.zeros((1, 1, *gray.shape[2:]), gray.dtype)
+    return gray[y0:y1, x0:x1]
+
+
+def measure(image: np.ndarray, dets: list[Detection], mesh: Mesh) -> QualityMetrics:
+    """Measures of the main face (``dets[0]`` with ``mesh``) in ``image``."""
+    h, w = image.shape[:2]
+    main = dets[0]
+    big = [d for d in dets if d.size >= main.size * QualityLimits.secondary_face_frac]
+    cx, cy = main.center
+    offset = max(abs(cx / w - 0.5), abs(cy / h - 0.5))
+    yaw, pitch, roll = mesh.pose()
+    crop = mesh.crop
+    gray = cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY)
+    lm = mesh.crop_landmarks[:, :2]
+    # Face skin region: the central part of the crop (the face box is 1/1.5 of the crop).
+    face = gray[48:144, 48:144]
+    face_luma = float(face.mean())
+    clipped = float((face >= 250).mean())
+    small = image[:: max(1, h // 60), :: max(1, w // 80)]
+    background_luma = float(small.mean())
+    # Sharpness: Laplacian variance of the face at a fixed 96x96 scale.
+    sharp = float(cv2.Laplacian(cv2.resize(face, (96, 96)), cv2.CV_32F).var())
+    # Occlusion: eye patches against cheeks and brow; a mask leaves the lower face flat.
+    eye_half = max(2, int(0.35 * float(np.linalg.norm(lm[RIGHT_EYE[0]] - lm[RIGHT_EYE[3]]))))
+    eyes = np.concatenate(
+        [
+            _patch(gray, lm[list(RIGHT_EYE)].mean(0), eye_half).ravel(),
+            _patch(gray, lm[list(LEFT_EYE)].mean(0), eye_half).ravel(),
+        ]
+    )
+    ref_pts = [lm[GLABELLA], lm[UNDER_EYE_RIGHT], lm[UNDER_EYE_LEFT]]
+    ref_luma = max(float(_patch(gray, p, 5).mean()) for p in ref_pts)
+    # Open eyes show bright sclera and lids (90th percentile near the skin's luma); dark
+    # lenses leave the whole patch dark.
+    eye_luma_ratio = float(np.percentile(eyes, 90)) / max(ref_luma, 1.0)
+    lower_pts = [
+        lm[NOSE_TIP],
+        (lm[MOUTH_RIGHT] + lm[CHEEK_RIGHT]) / 2,
+        (lm[MOUTH_LEFT] + lm[CHEEK_LEFT]) / 2,
+        (lm[MOUTH_RIGHT] + lm[MOUTH_LEFT] + 2 * lm[CHIN]) / 4,
+    ]
+    lower_gray = np.concatenate([_patch(gray, p, 5).ravel() for p in lower_pts])
+    texture = float(lower_gray.astype(np.float32).std())
+    return QualityMetrics(
+        faces=len(big),
+        face_frac=main.size / min(w, h),
+        face_px=main.size,
+        center_offset=offset,
+        yaw=yaw,
+        pitch=pitch,
+        roll=roll,
+        eye_ratio=mesh.eye_ratio(),
+        eye_luma_ratio=eye_luma_ratio,
+        lower_texture=texture,
+        face_luma=face_luma,
+        clipped=clipped,
+        background_luma=background_luma,
+        sharpness=sharp,
+    )
+
+
+Check = Callable[[QualityMetrics, QualityLimits], bool]
+
+# (code, "fails when"), tried in order: the first failure is the coaching given.
+CHECKS: tuple[tuple[Coaching, Check], ...] = (
+    (Coaching.MULTIPLE_FACES, lambda m, q: m.faces > 1),
+    (Coaching.TOO_FAR, lambda m, q: m.face_frac < q.min_face_frac or m.face_px < q.min_face_px),
+    (Coaching.TOO_CLOSE, lambda m, q: m.face_frac > q.max_face_frac),
+    (Coaching.OFF_CENTER, lambda m, q: m.center_offset > q.max_center_offset),
+    (
+        Coaching.LOOK_STRAIGHT,
+        lambda m, q: abs(m.yaw) > q.max_yaw_deg or abs(m.pitch) > q.max_pitch_deg,
+    ),
+    (Coaching.HEAD_LEVEL, lambda m, q: abs(m.roll) > q.max_roll_deg),
+    (Coaching.SUNGLASSES, lambda m, q: m.eye_luma_ratio < q.sunglasses_ratio),
+    (Coaching.MASK, lambda m, q: m.lower_texture < q.mask_texture),
+    (Coaching.TOO_DARK, lambda m, q: m.face_luma < q.min_luma),
+    (Coaching.TOO_BRIGHT, lambda m, q: m.face_luma > q.max_luma or m.clipped > q.max_clipped),
+    (
+        Coaching.BACKLIGHT,
+        lambda m, q: m.background_luma - m.face_luma > q.backlight_delta,
+    ),
+    (Coaching.EYES_CLOSED, lambda m, q: m.eye_ratio < q.min_eye_ratio),
+    (Coaching.BLURRY, lambda m, q: m.sharpness < q.min_sharpness),
+)
+
+
+def first_failure(m: QualityMetrics, limits: QualityLimits) -> Coaching:
+    """The coaching code of the first failed check, or ``Coaching.OK``."""
+    for code, fails in CHECKS:
+        if fails(m, limits):
+            return code
+    return Coaching.OK
+
+
+def frame_score(m: QualityMetrics, det_score: float) -> float:
+    """0..1 score used to keep the best frame: sharp, frontal, large, confidently detected."""
+    sharp = min(1.0, m.sharpness / 100.0)
+    frontal = max(0.0, 1.0 - (abs(m.yaw) + abs(m.pitch) + abs(m.roll)) / 90.0)
+    size = min(1.0, m.face_frac / 0.4)
+    return float(det_score * (0.4 * sharp + 0.4 * frontal + 0.2 * size))
