@@ -1,0 +1,1 @@
+"""Data files of the pure core (region codes); loaded with importlib.resources."""

@@ -1,0 +1,261 @@
+"""NIK (Nomor Induk Kependudukan) parsing with messages a villager understands.
+
+A NIK has 16 digits: ``PPRRDD`` Kemendagri province/regency/district codes, ``DDMMYY`` date of
+birth (women add 40 to the day), and a 4-digit serial that is never ``0000``. Spaces, dots and
+dashes are accepted as separators. Each failure raises :class:`NikInvalid` (a
+:class:`~kiosk.errors.NikError`) with a stable ``code`` from :data:`FAILURES` and a message in
+Indonesian (``str(err)``) and English (``err.message("en")``).
+
+The two-digit year is resolved with ``today`` (injected, never read from the system clock):
+the 1900s and 2000s are both tried and a century is kept when the age it gives is plausible;
+when both are, the result lists both candidates and ``ambiguous_century`` is true, and the
+UI asks the person which year is right (:meth:`NikInfo.with_birth_date`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
+
+from kiosk.core.regions import RegionTable, load_table
+from kiosk.errors import NikError
+
+NIK_DIGITS = 16
+SEPARATORS = frozenset(" .-\u00a0\t")
+"""Characters removed before checking: space, dot, dash, no-break space, tab."""
+FEMALE_DAY_OFFSET = 40
+CENTURIES = (1900, 2000)
+MAX_PLAUSIBLE_AGE = 110
+"""Default oldest plausible age in years; older readings of the year are discarded."""
+
+Lang = Literal["id", "en"]
+
+FAILURES: dict[str, dict[Lang, str]] = {
+    "empty": {
+        "id": "NIK belum diisi. Ketik 16 angka NIK dari KTP atau Kartu Keluarga.",
+        "en": "No NIK entered. Type the 16 digits of the NIK from the ID card or family card.",
+    },
+    "bad_character": {
+        "id": "NIK hanya berisi angka 0-9. Tanda '{char}' bukan angka.",
+        "en": "A NIK contains only the digits 0-9. '{char}' is not a digit.",
+    },
+    "too_short": {
+        "id": "NIK harus 16 angka, yang diketik baru {count} angka. Ada angka yang terlewat.",
+        "en": "A NIK has 16 digits; only {count} were entered. A digit is missing.",
+    },
+    "too_long": {
+        "id": "NIK harus 16 angka, yang diketik {count} angka. Ada angka yang berlebih.",
+        "en": "A NIK has 16 digits; {count} were entered. There is an extra digit.",
+    },
+    "province_unknown": {
+        "id": "Dua angka pertama NIK ({code}) bukan kode provinsi. Periksa lagi angka awal NIK.",
+        "en": "The first two digits ({code}) are not a province code. Check the start of the NIK.",
+    },
+    "regency_unknown": {
+        "id": "Angka 3-4 NIK ({code}) bukan kode kabupaten/kota di {province}. Periksa lagi.",
+        "en": "Digits 3-4 ({code}) are not a regency/city code in {province}. Please check.",
+    },
+    "district_unknown": {
+        "id": "Angka 5-6 NIK ({code}) bukan kode kecamatan di {regency}. Periksa lagi.",
+        "en": "Digits 5-6 ({code}) are not a district code in {regency}. Please check.",
+    },
+    "day_invalid": {
+        "id": (
+            "Angka 7-8 NIK ({day}) bukan tanggal lahir: untuk laki-laki 01-31, "
+            "untuk perempuan 41-71 (tanggal ditambah 40)."
+        ),
+        "en": (
+            "Digits 7-8 ({day}) are not a day of birth: 01-31 for men, "
+            "41-71 for women (day plus 40)."
+        ),
+    },
+    "month_invalid": {
+        "id": "Angka 9-10 NIK ({month}) bukan bulan lahir. Bulan harus 01 sampai 12.",
+        "en": "Digits 9-10 ({month}) are not a month of birth. The month must be 01 to 12.",
+    },
+    "date_invalid": {
+        "id": "Tanggal lahir di NIK ({day}-{month}-{year}) tidak ada di kalender.",
+        "en": "The date of birth in the NIK ({day}-{month}-{year}) does not exist.",
+    },
+    "age_implausible": {
+        "id": "Tahun lahir di NIK ({year}) tidak cocok dengan umur yang mungkin. Periksa lagi.",
+        "en": "The year of birth in the NIK ({year}) gives no plausible age. Please check.",
+    },
+    "serial_zero": {
+        "id": "Empat angka terakhir NIK tidak mungkin 0000. Periksa lagi angka akhir NIK.",
+        "en": "The last four digits of a NIK are never 0000. Check the end of the NIK.",
+    },
+}
+"""Failure code -> message templates in Indonesian and English; codes are stable API."""
+
+
+def failure_message(failure: str, lang: Lang = "id", /, **params: object) -> str:
+    """The message for a failure code in ``lang``, with its ``{placeholders}`` filled."""
+    return FAILURES[failure][lang].format(**params)
+
+
+class NikInvalid(NikError):
+    """A NIK failed a check; ``code`` names which, ``params`` fill the message."""
+
+    def __init__(self, failure: str, /, **params: object) -> None:
+        super().__init__(failure_message(failure, "id", **params), code=failure)
+        self.params: dict[str, object] = dict(params)
+
+    def message(self, lang: Lang = "id") -> str:
+        """The failure message in Indonesian (``id``) or English (``en``)."""
+        return failure_message(self.code, lang, **self.params)
+
+
+@dataclass(frozen=True)
+class NikInfo:
+    """The fields of a valid NIK. ``birth_date`` is None while the century is ambiguous."""
+
+    nik: str
+    province_code: str
+    province_name: str
+    regency_code: str
+    regency_name: str
+    district_code: str
+    district_name: str | None
+    """None only when the shipped region table has no district level."""
+    birth_date_candidates: tuple[dt.date, ...]
+    sex: Literal["F", "M"]
+    serial: str
+    birth_date: dt.date | None = field(default=None)
+
+    @property
+    def ambiguous_century(self) -> bool:
+        """True when more than one century gives a plausible age: ask the person."""
+        return len(self.birth_date_candidates) > 1
+
+    def with_birth_date(self, chosen: dt.date) -> NikInfo:
+        """This NIK with the century settled by the person's choice among the candidates."""
+        if chosen not in self.birth_date_candidates:
+            raise ValueError(f"{chosen} is not one of the NIK's possible birth dates")
+        return replace(self, birth_date=chosen, birth_date_candidates=(chosen,))
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready fields (dates as ISO strings); includes the full NIK, so never log it."""
+        return {
+            "nik": self.nik,
+            "province": {"code": self.province_code, "name": self.province_name},
+            "regency": {"code": self.regency_code, "name": self.regency_name},
+            "district": {"code": self.district_code, "name": self.district_name},
+            "birth_date": self.birth_date.isoformat() if self.birth_date else None,
+            "birth_date_candidates": [d.isoformat() for d in self.birth_date_candidates],
+            "ambiguous_century": self.ambiguous_century,
+            "sex": self.sex,
+            "serial": self.serial,
+        }
+
+
+def normalise_nik(text: str) -> str:
+    """The digits of ``text`` with spaces, dots and dashes removed.
+
+    Raises :class:`NikInvalid` ``empty`` or ``bad_character``; the length is not checked here.
+    """
+    digits: list[str] = []
+    for ch in text:
+        if ch in SEPARATORS:
+            continue
+        if not ("0" <= ch <= "9"):
+            raise NikInvalid("bad_character", char=ch)
+        digits.append(ch)
+    if not digits:
+        raise NikInvalid("empty")
+    return "".join(digits)
+
+
+def mask_nik(nik: str) -> str:
+    """``nik`` for display with its middle hidden: ``3510********0001``.
+
+    Separators are dropped first; anything shorter than 9 characters is hidden entirely.
+    """
+    compact = "".join(ch for ch in nik if ch not in SEPARATORS)
+    if len(compact) < 9:
+        return "*" * len(compact)
+    return compact[:4] + "*" * (len(compact) - 8) + compact[-4:]
+
+
+def _age_on(born: dt.date, today: dt.date) -> int:
+    """Whole years from ``born`` to ``today`` (negative if born after today)."""
+    years = today.year - born.year
+    return years - 1 if (today.month, today.day) < (born.month, born.day) else years
+
+
+def _birth_dates(
+    day: int, month: int, yy: int, today: dt.date, min_age: int, max_age: int
+) -> tuple[dt.date, ...]:
+    """Plausible birth dates for ``day``/``month``/``yy``, oldest first; raises if none."""
+    real: list[dt.date] = []
+    for century in CENTURIES:
+        try:
+            real.append(dt.date(century + yy, month, day))
+        except ValueError:
+            continue  # e.g. 29 February in 1900 but not 2000
+    if not real:
+        raise NikInvalid("date_invalid", day=f"{day:02d}", month=f"{month:02d}", year=f"{yy:02d}")
+    plausible = tuple(d for d in real if d <= today and min_age <= _age_on(d, today) <= max_age)
+    if not plausible:
+        raise NikInvalid("age_implausible", year=f"{yy:02d}")
+    return plausible
+
+
+def parse_nik(
+    text: str,
+    today: dt.date,
+    *,
+    min_age: int = 0,
+    max_age: int = MAX_PLAUSIBLE_AGE,
+    regions: RegionTable | None = None,
+) -> NikInfo:
+    """Check a NIK as typed and return its fields, or raise :class:`NikInvalid`.
+
+    ``today`` is the local date used to choose the century; ``min_age``/``max_age`` (years)
+    bound the plausible age (pass ``min_age=17`` for an ID-card holder to avoid needless
+    century questions). ``regions`` defaults to the shipped Kemendagri table. Checks run left
+    to right and the first failure is raised.
+    """
+    nik = normalise_nik(text)
+    if len(nik) < NIK_DIGITS:
+        raise NikInvalid("too_short", count=len(nik))
+    if len(nik) > NIK_DIGITS:
+        raise NikInvalid("too_long", count=len(nik))
+    table = regions or load_table()
+
+    prov = table.province(nik[:2])
+    if prov is None:
+        raise NikInvalid("province_unknown", code=nik[:2])
+    reg = table.regency(nik[:4])
+    if reg is None:
+        raise NikInvalid("regency_unknown", code=nik[2:4], province=prov.name)
+    dist = table.district(nik[:6])
+    if dist is None and table.has_districts:
+        raise NikInvalid("district_unknown", code=nik[4:6], regency=reg.name)
+
+    day_field, month, yy = int(nik[6:8]), int(nik[8:10]), int(nik[10:12])
+    sex: Literal["F", "M"] = "F" if day_field > FEMALE_DAY_OFFSET else "M"
+    day = day_field - FEMALE_DAY_OFFSET if sex == "F" else day_field
+    if not 1 <= day <= 31:
+        raise NikInvalid("day_invalid", day=nik[6:8])
+    if not 1 <= month <= 12:
+        raise NikInvalid("month_invalid", month=nik[8:10])
+    candidates = _birth_dates(day, month, yy, today, min_age, max_age)
+
+    serial = nik[12:]
+    if serial == "0000":
+        raise NikInvalid("serial_zero")
+    return NikInfo(
+        nik=nik,
+        province_code=prov.code,
+        province_name=prov.name,
+        regency_code=reg.code,
+        regency_name=reg.name,
+        district_code=nik[:6],
+        district_name=dist.name if dist else None,
+        birth_date_candidates=candidates,
+        birth_date=candidates[0] if len(candidates) == 1 else None,
+        sex=sex,
+        serial=serial,
+    )
