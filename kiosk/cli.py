@@ -19,6 +19,7 @@ from kiosk.errors import ConfigError, KioskError
 COMMAND_MODULES: tuple[str, ...] = (
     "kiosk.commands.run",
     "kiosk.commands.config",
+    "kiosk.commands.nik",
 )
 """Modules whose ``register(subparsers)`` adds sub-commands, in help order."""
 
