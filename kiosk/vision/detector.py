@@ -14,6 +14,7 @@ The full-range model is used for distant faces when the short-range model finds 
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -197,6 +198,8 @@ class MediaPipeTasksDetector:
             self._det: Any = mp_vision.FaceDetector.create_from_options(opts)
         except (RuntimeError, ValueError) as err:
             raise ModelError(f"{path.name}: MediaPipe FaceDetector cannot load it ({err})") from err
+        # Close the graph before interpreter shutdown (its __del__ fails late in teardown).
+        self._finalizer = weakref.finalize(self, self._det.close)
 
     def detect(self, image: np.ndarray) -> list[Detection]:
         """Faces in ``image`` (HxWx3 uint8 RGB), best first."""
@@ -216,7 +219,7 @@ class MediaPipeTasksDetector:
 
     def close(self) -> None:
         """Release the MediaPipe graph."""
-        self._det.close()
+        self._finalizer()
 
 
 class CascadeDetector:

@@ -20,8 +20,14 @@ MIN_SIDE = 32
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"})
 
 
-def decode_image(data: bytes, name: str = "image") -> np.ndarray:
-    """Decode encoded image bytes to HxWx3 uint8 RGB, applying the EXIF orientation."""
+def decode_image(
+    data: bytes, name: str = "image", fit: tuple[int, int] | None = None
+) -> np.ndarray:
+    """Decode image bytes to HxWx3 uint8 RGB, applying the EXIF orientation.
+
+    ``fit`` (width, height in pixels) lets a JPEG decode at a reduced scale that still covers
+    that size (saves time and memory when the caller will shrink the image anyway).
+    """
     if not data:
         raise ImageError(f"{name}: empty file")
     try:
@@ -31,6 +37,9 @@ def decode_image(data: bytes, name: str = "image") -> np.ndarray:
                 w, h = src.size
                 if w * h > MAX_PIXELS:
                     raise ImageError(f"{name}: {w}x{h} is too large (limit {MAX_PIXELS} pixels)")
+                if fit is not None:
+                    side = max(fit)
+                    src.draft("RGB", (side, side))
                 src.load()
                 rgb = ImageOps.exif_transpose(src).convert("RGB")
     except ImageError:
@@ -46,13 +55,13 @@ def decode_image(data: bytes, name: str = "image") -> np.ndarray:
     return check_image(np.asarray(rgb), name)
 
 
-def load_image(path: Path) -> np.ndarray:
+def load_image(path: Path, fit: tuple[int, int] | None = None) -> np.ndarray:
     """Read and decode an image file (see :func:`decode_image`)."""
     try:
         data = Path(path).read_bytes()
     except OSError as err:
         raise ImageError(f"{Path(path).name}: cannot read ({err.strerror})") from err
-    return decode_image(data, Path(path).name)
+    return decode_image(data, Path(path).name, fit)
 
 
 def check_image(image: np.ndarray, name: str = "image") -> np.ndarray:

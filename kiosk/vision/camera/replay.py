@@ -86,7 +86,8 @@ class ReplaySource:
             cached = self._cache.get(path)
             if cached is None:
                 try:
-                    cached = fit_frame(load_image(path), self.width, self.height)
+                    image = load_image(path, fit=(self.width, self.height))
+                    cached = fit_frame(image, self.width, self.height)
                 except ImageError as err:
                     raise CameraError(f"replay image unusable: {err}") from err
                 self._cache[path] = cached

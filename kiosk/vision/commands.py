@@ -1,0 +1,130 @@
+"""``kiosk eval faces|liveness DIR`` and ``kiosk bench vision``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from kiosk.config import load_config
+from kiosk.vision.pipeline import FacePipeline
+
+
+def _nested(sub: Any, name: str, help_text: str) -> Any:
+    """The sub-command group ``name`` (created here, or reused if another area made it)."""
+    parser = sub.choices.get(name) if hasattr(sub, "choices") else None
+    if parser is None:
+        parser = sub.add_parser(name, help=help_text)
+        parser.set_defaults(handler=lambda args: _usage(parser))
+    group = getattr(parser, "_kiosk_group", None)
+    if group is None:
+        group = parser.add_subparsers(dest=f"{name}_what", metavar="WHAT")
+        parser._kiosk_group = group
+    return group
+
+
+def _usage(parser: argparse.ArgumentParser) -> int:
+    parser.print_help()
+    return 2
+
+
+def register(sub: Any) -> None:
+    """Add ``eval faces``, ``eval liveness`` and ``bench vision`` to a subparsers object."""
+    ev = _nested(sub, "eval", "offline accuracy reports")
+    faces = ev.add_parser("faces", help="matching accuracy over DIR/<person>/ images")
+    faces.add_argument("dir", type=Path, help="folder with one sub-folder per person")
+    faces.add_argument("--json", action="store_true", help="end with one JSON line")
+    faces.add_argument(
+        "--plot", type=Path, default=Path("eval-faces-det.png"), help="DET plot PNG to write"
+    )
+    faces.set_defaults(handler=cmd_eval_faces)
+    live = ev.add_parser("liveness", help="liveness APCER/BPCER over DIR/real and DIR/spoof")
+    live.add_argument("dir", type=Path, help="folder with real/ and spoof/[<attack kind>/]")
+    live.add_argument("--json", action="store_true", help="end with one JSON line")
+    live.set_defaults(handler=cmd_eval_liveness)
+    bench = _nested(sub, "bench", "performance benchmarks")
+    vision = bench.add_parser("vision", help="face pipeline timings on the replay camera")
+    vision.add_argument("--frames", type=int, default=200, help="measured frames (>= 200)")
+    vision.add_argument(
+        "--detector", choices=("litert", "mediapipe"), default="litert", help="detector backend"
+    )
+    vision.add_argument("--json", action="store_true", help="end with one JSON line")
+    vision.set_defaults(handler=cmd_bench_vision)
+
+
+def _pct(v: float | None) -> str:
+    return "n/a" if v is None else f"{100 * v:.2f} %"
+
+
+def cmd_eval_faces(args: argparse.Namespace) -> int:
+    """Print the face matching report; exit 0."""
+    from kiosk.vision.evaluate import evaluate_faces
+
+    cfg = load_config(getattr(args, "config", None))
+    pipeline = FacePipeline.from_config(cfg)
+    threshold = cfg.biometrics.match_medium
+    r = evaluate_faces(pipeline, args.dir, threshold, args.plot)
+    print(f"images: {r.images}, failure to acquire: {r.fta_images} ({_pct(r.fta)})")
+    for f in r.failures:
+        print(f"  FTA {f}")
+    print(f"pairs: {r.genuine_pairs} genuine, {r.impostor_pairs} impostor")
+    print(f"EER: {_pct(r.eer)} (threshold {r.eer_threshold:.3f})")
+    for key, v in r.fnmr_at_fmr.items():
+        note = "" if r.fmr_resolvable[key] else " (NOT resolvable: too few impostor pairs)"
+        print(f"FNMR at FMR {key}: {_pct(v)}{note}")
+    print(f"TAR at zero FMR (threshold {r.zero_fmr_threshold:.3f}): {_pct(r.tar_at_zero_fmr)}")
+    print(
+        f"at the configured threshold {threshold:.2f} (MEDIUM band or better = match): "
+        f"FMR {_pct(r.fmr_at_threshold)}, FNMR {_pct(r.fnmr_at_threshold)}"
+    )
+    if r.plot:
+        print(f"DET plot: {r.plot}")
+    if args.json:
+        print(json.dumps(r.to_json(), sort_keys=True))
+    return 0
+
+
+def cmd_eval_liveness(args: argparse.Namespace) -> int:
+    """Print the liveness report; exit 0."""
+    from kiosk.vision.evaluate import evaluate_liveness
+
+    cfg = load_config(getattr(args, "config", None))
+    r = evaluate_liveness(FacePipeline.from_config(cfg), args.dir)
+    for item in r.images:
+        score = "  n/a" if item["score"] is None else f"{item['score']:.3f}"
+        print(f"{item['kind']:>10}  {score}  {item['verdict']:<10} {item['path']}")
+    for kind, v in r.apcer.items():
+        print(f"APCER[{kind}] = {_pct(v)} ({r.attacks[kind]} attacks)")
+    print(f"APCER max = {_pct(r.apcer_max)}; BPCER = {_pct(r.bpcer)} ({r.bona_fide} bona fide)")
+    print(f"step-up challenges: {r.step_up_bona_fide} bona fide, {r.step_up_attacks} attacks")
+    if args.json:
+        print(json.dumps(r.to_json(), sort_keys=True))
+    return 0
+
+
+def cmd_bench_vision(args: argparse.Namespace) -> int:
+    """Print the vision benchmark; exit 0."""
+    from kiosk.vision.bench import run_bench
+
+    cfg = load_config(getattr(args, "config", None))
+    r = run_bench(cfg, frames=max(200, args.frames), detector_backend=args.detector)
+    m = r["machine"]
+    print(f"machine: {m['cpu']} ({m['cores']} cores, {m['arch']}), runtime {m['runtime']}")
+    print(f"frames: {r['frames']} after {r['warmup']} warm-up, detector {r['detector_backend']}")
+    print(
+        f"per-frame (detect+mesh+quality): median {r['frame_ms_median']:.2f} ms, "
+        f"p95 {r['frame_ms_p95']:.2f} ms; raw models {r['frame_raw_ms']:.2f} ms; "
+        f"ratio {r['frame_to_model_ratio']:.2f}"
+    )
+    print(
+        f"verify (liveness+embed+match): median {r['verify_ms_median']:.2f} ms, "
+        f"p95 {r['verify_ms_p95']:.2f} ms; raw models {r['verify_raw_ms']:.2f} ms; "
+        f"ratio {r['verify_to_model_ratio']:.2f}"
+    )
+    raws = ", ".join(f"{k} {v:.2f}" for k, v in r["raw_invoke_ms_median"].items())
+    print(f"raw invoke() medians, ms: {raws}")
+    print(f"peak RSS: {r['peak_rss_mb']:.0f} MB")
+    if args.json:
+        print(json.dumps(r, sort_keys=True))
+    return 0
