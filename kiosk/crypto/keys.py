@@ -1,0 +1,139 @@
+"""Device signing key (Ed25519, made on the device) and the portal's public key (X25519).
+
+Choice of algorithms (see docs/protocol.md): records are wrapped to the portal with X25519
+ECDH + HKDF-SHA256 (small keys, constant-time, no padding pitfalls as with RSA) and signed with
+Ed25519. The device key never leaves ``<data_dir>/keys/device_ed25519.pem`` (mode 0600); its
+public half is enrolled at the portal when the kiosk is provisioned.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
+
+from kiosk.errors import CryptoError
+
+DEVICE_KEY_NAME = "device_ed25519.pem"
+
+
+def device_key_path(data_dir: Path) -> Path:
+    """Where the device signing key lives under ``data_dir``."""
+    return data_dir / "keys" / DEVICE_KEY_NAME
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    """Write ``data`` atomically with mode 0600 (fsynced)."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.write(fd, data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
+
+
+def load_or_create_device_key(data_dir: Path) -> Ed25519PrivateKey:
+    """Load the device's Ed25519 key, generating it (0600, atomically) on first use."""
+    path = device_key_path(data_dir)
+    try:
+        pem = path.read_bytes()
+    except FileNotFoundError:
+        key = Ed25519PrivateKey.generate()
+        _write_private(
+            path,
+            key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            ),
+        )
+        return key
+    key_obj = _load_private_pem(pem, str(path))
+    if not isinstance(key_obj, Ed25519PrivateKey):
+        raise CryptoError(f"device key {path} is not an Ed25519 private key")
+    return key_obj
+
+
+def _load_private_pem(pem: bytes, where: str) -> object:
+    try:
+        return serialization.load_pem_private_key(pem, password=None)
+    except (ValueError, TypeError) as err:
+        raise CryptoError(f"{where} is not a readable PEM private key: {err}") from err
+
+
+def _load_public_pem(pem: bytes, where: str) -> object:
+    try:
+        return serialization.load_pem_public_key(pem)
+    except (ValueError, TypeError) as err:
+        raise CryptoError(f"{where} is not a readable PEM public key: {err}") from err
+
+
+def _read(path: Path, what: str) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as err:
+        raise CryptoError(f"cannot read {what} {path}: {err.strerror}") from err
+
+
+def load_portal_public_key(path: Path) -> X25519PublicKey:
+    """Load the portal's X25519 public key (PEM) that records are sealed to."""
+    key = _load_public_pem(_read(path, "portal public key"), str(path))
+    if not isinstance(key, X25519PublicKey):
+        raise CryptoError(f"portal public key {path} is not an X25519 key")
+    return key
+
+
+def load_portal_private_key(path: Path) -> X25519PrivateKey:
+    """Load the portal's X25519 private key (PEM); portal side only."""
+    key = _load_private_pem(_read(path, "portal private key"), str(path))
+    if not isinstance(key, X25519PrivateKey):
+        raise CryptoError(f"portal private key {path} is not an X25519 key")
+    return key
+
+
+def load_device_public_key(path: Path) -> Ed25519PublicKey:
+    """Load an enrolled device's Ed25519 public key (PEM); portal side."""
+    key = _load_public_pem(_read(path, "device public key"), str(path))
+    if not isinstance(key, Ed25519PublicKey):
+        raise CryptoError(f"device public key {path} is not an Ed25519 key")
+    return key
+
+
+def public_pem(key: Ed25519PrivateKey | X25519PrivateKey) -> bytes:
+    """The PEM (SubjectPublicKeyInfo) of a private key's public half."""
+    return key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+
+
+def private_pem(key: Ed25519PrivateKey | X25519PrivateKey) -> bytes:
+    """Unencrypted PKCS#8 PEM of a private key (for test/demo key generation)."""
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+
+
+def key_id(public_key: Ed25519PublicKey | X25519PublicKey) -> str:
+    """Short fingerprint of a public key: base64url of the first 12 bytes of SHA-256(raw)."""
+    raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return base64.urlsafe_b64encode(hashlib.sha256(raw).digest()[:12]).decode()
+
+
+def write_private_key(path: Path, key: Ed25519PrivateKey | X25519PrivateKey) -> None:
+    """Store a private key as PEM, mode 0600."""
+    _write_private(path, private_pem(key))
+
+
+def generate_portal_key() -> X25519PrivateKey:
+    """A fresh X25519 key pair for a (test or demo) portal."""
+    return X25519PrivateKey.generate()
