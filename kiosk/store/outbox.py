@@ -1,0 +1,202 @@
+"""Repository over the ``outbox`` table: the kiosk's source of truth until the portal acks."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from kiosk.core.outbox import OutboxState
+from kiosk.store.db import transaction
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    """One record waiting to be published."""
+
+    seq: int
+    record_id: str
+    kind: str
+    payload: bytes
+    attempts: int
+    created_at: float
+
+
+@dataclass(frozen=True)
+class OutboxCounts:
+    """How many rows are in each state."""
+
+    pending: int = 0
+    sent: int = 0
+    acked: int = 0
+    dead: int = 0
+
+    @property
+    def waiting(self) -> int:
+        """Records not yet held by the portal ("N waiting to send"): pending + sent."""
+        return self.pending + self.sent
+
+
+def _chunks(items: list[str], size: int = 500) -> Iterable[list[str]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+class OutboxRepository:
+    """SQL for the outbox. One instance per thread (each thread opens its own connection)."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def enqueue(self, record_id: str, kind: str, payload: bytes, now: float) -> None:
+        """Insert a pending record in its own transaction (wall seconds ``now``)."""
+        with transaction(self._conn) as c:
+            c.execute(
+                "INSERT INTO outbox (record_id, kind, payload, created_at) VALUES (?,?,?,?)",
+                (record_id, kind, payload, now),
+            )
+
+    def next_batch(self, limit: int, now: float) -> list[OutboxRow]:
+        """Up to ``limit`` pending records due at ``now``, oldest first."""
+        if limit <= 0:
+            return []
+        rows = self._conn.execute(
+            "SELECT seq, record_id, kind, payload, attempts, created_at FROM outbox"
+            " WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY seq LIMIT ?",
+            (now, limit),
+        ).fetchall()
+        return [OutboxRow(*row) for row in rows]
+
+    def mark_sent(self, record_ids: list[str], now: float) -> None:
+        """Pending/sent -> sent, counting one more attempt (wall seconds ``now``)."""
+        with transaction(self._conn) as c:
+            for part in _chunks(record_ids):
+                marks = ",".join("?" * len(part))
+                c.execute(
+                    "UPDATE outbox SET state = 'sent', attempts = attempts + 1, sent_at = ?"
+                    f" WHERE state IN ('pending', 'sent') AND record_id IN ({marks})",
+                    (now, *part),
+                )
+
+    def mark_acked(self, record_ids: list[str], now: float) -> list[str]:
+        """Any state -> acked (idempotent); returns the ids that were not acked before."""
+        fresh: list[str] = []
+        with transaction(self._conn) as c:
+            for part in _chunks(record_ids):
+                marks = ",".join("?" * len(part))
+                fresh += [
+                    r[0]
+                    for r in c.execute(
+                        "SELECT record_id FROM outbox WHERE state != 'acked'"
+                        f" AND record_id IN ({marks})",
+                        part,
+                    )
+                ]
+                c.execute(
+                    f"UPDATE outbox SET state = 'acked', acked_at = ?, last_error = NULL"
+                    f" WHERE state != 'acked' AND record_id IN ({marks})",
+                    (now, *part),
+                )
+        return fresh
+
+    def mark_dead(self, record_id: str, reason: str) -> bool:
+        """Pending/sent -> dead with ``reason``; False if the record is unknown or acked."""
+        with transaction(self._conn) as c:
+            cur = c.execute(
+                "UPDATE outbox SET state = 'dead', last_error = ?"
+                " WHERE record_id = ? AND state IN ('pending', 'sent', 'dead')",
+                (reason, record_id),
+            )
+        return cur.rowcount == 1
+
+    def retry_later(self, record_id: str, at: float, error: str) -> None:
+        """Sent/pending -> pending, not before wall time ``at``, remembering ``error``."""
+        with transaction(self._conn) as c:
+            c.execute(
+                "UPDATE outbox SET state = 'pending', next_attempt_at = ?, last_error = ?"
+                " WHERE record_id = ? AND state IN ('pending', 'sent')",
+                (at, error, record_id),
+            )
+
+    def requeue_sent(
+        self,
+        now: float,
+        sent_before: float | None = None,
+        delay: Callable[[int], float] | None = None,
+    ) -> int:
+        """Sent -> pending for rows sent before ``sent_before`` (all when None).
+
+        ``delay(attempts)`` gives seconds to wait before the retry (0 when None). Used at
+        start-up (nothing in flight survives a restart) and after the ack timeout.
+        """
+        with transaction(self._conn) as c:
+            if sent_before is None:
+                rows = c.execute(
+                    "SELECT record_id, attempts FROM outbox WHERE state = 'sent'"
+                ).fetchall()
+            else:
+                rows = c.execute(
+                    "SELECT record_id, attempts FROM outbox WHERE state = 'sent' AND sent_at < ?",
+                    (sent_before,),
+                ).fetchall()
+            for record_id, attempts in rows:
+                wait = delay(max(1, attempts)) if delay is not None else 0.0
+                c.execute(
+                    "UPDATE outbox SET state = 'pending', next_attempt_at = ?,"
+                    " last_error = COALESCE(last_error, 'no acknowledgement from the portal')"
+                    " WHERE record_id = ? AND state = 'sent'",
+                    (now + wait, record_id),
+                )
+        return len(rows)
+
+    def revive_dead(self, now: float) -> int:
+        """Dead -> pending (an operator fixed the cause); returns how many."""
+        with transaction(self._conn) as c:
+            cur = c.execute(
+                "UPDATE outbox SET state = 'pending', next_attempt_at = ?, attempts = 0"
+                " WHERE state = 'dead'",
+                (now,),
+            )
+        return cur.rowcount
+
+    def purge_acked(self, before: float) -> int:
+        """Delete acked rows acknowledged before wall time ``before``; returns how many."""
+        with transaction(self._conn) as c:
+            cur = c.execute("DELETE FROM outbox WHERE state = 'acked' AND acked_at < ?", (before,))
+        return cur.rowcount
+
+    def counts(self) -> OutboxCounts:
+        """Rows per state."""
+        found = dict(
+            self._conn.execute("SELECT state, COUNT(*) FROM outbox GROUP BY state").fetchall()
+        )
+        return OutboxCounts(**{s.value: int(found.get(s.value, 0)) for s in OutboxState})
+
+    def inflight(self) -> int:
+        """Records published and not yet acked."""
+        return int(
+            self._conn.execute("SELECT COUNT(*) FROM outbox WHERE state = 'sent'").fetchone()[0]
+        )
+
+    def oldest_pending_age(self, now: float) -> float | None:
+        """Seconds since the oldest not-yet-acked record was created, or None if none wait."""
+        row = self._conn.execute(
+            "SELECT MIN(created_at) FROM outbox WHERE state IN ('pending', 'sent')"
+        ).fetchone()
+        return None if row[0] is None else max(0.0, now - float(row[0]))
+
+    def state_of(self, record_id: str) -> tuple[str, int, str | None] | None:
+        """(state, attempts, last_error) of one record, or None if unknown."""
+        row = self._conn.execute(
+            "SELECT state, attempts, last_error FROM outbox WHERE record_id = ?", (record_id,)
+        ).fetchone()
+        return None if row is None else (row[0], int(row[1]), row[2])
+
+    def dead(self) -> list[tuple[str, str | None]]:
+        """(record_id, reason) of every dead record."""
+        return [
+            (r[0], r[1])
+            for r in self._conn.execute(
+                "SELECT record_id, last_error FROM outbox WHERE state = 'dead' ORDER BY seq"
+            )
+        ]
