@@ -71,11 +71,21 @@ def migrate(conn: sqlite3.Connection) -> int:
 
 
 def _statements(sql: str) -> Iterator[str]:
-    """Split a migration script into statements (no semicolons inside our literals)."""
+    """Split a migration script into statements (no semicolons inside our literals).
+
+    Trigger bodies (``BEGIN ...; END``) stay whole: parts are joined until SQLite says the
+    statement is complete.
+    """
     lines = [ln for ln in sql.splitlines() if not ln.strip().startswith("--")]
+    buf = ""
     for part in "\n".join(lines).split(";"):
-        if part.strip():
-            yield part
+        buf += part + ";"
+        if sqlite3.complete_statement(buf):
+            if buf.strip(" \t\n;"):
+                yield buf
+            buf = ""
+    if buf.strip(" \t\n;"):
+        yield buf
 
 
 @contextmanager
