@@ -1,0 +1,334 @@
+"""Checking a page of answers, deciding which questions show, and the review summary.
+
+Raw answers come from the screen as strings (or lists of strings for multi-choice). Each
+question kind has a cleaner in :data:`CLEANERS` that returns the stored value (single: option
+code; multi: list of codes in option order; integer: int; yesno: bool; text: str) or raises
+:class:`AnswerInvalid` with a stable ``code`` from :data:`ANSWER_FAILURES` and a message for
+the villager in Indonesian (``str(err)``) or English (``err.message("en")``).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from kiosk.core.forms.definition import FormDefinition, Lang, Page, Question
+from kiosk.errors import FormError
+
+RawValue = str | Sequence[str]
+Answers = Mapping[str, Any]
+"""Cleaned answers by question id (the values :func:`validate_answers` returns)."""
+
+MAX_INTEGER_DIGITS = 6
+
+ANSWER_FAILURES: dict[str, dict[Lang, str]] = {
+    "required": {
+        "id": "Pertanyaan ini belum dijawab.",
+        "en": "This question has not been answered.",
+    },
+    "not_an_option": {
+        "id": "Pilihan ini tidak ada. Pilih salah satu gambar yang ada.",
+        "en": "That choice does not exist. Choose one of the pictures shown.",
+    },
+    "one_choice_only": {
+        "id": "Pilih satu saja.",
+        "en": "Choose only one.",
+    },
+    "too_few_choices": {
+        "id": "Pilih paling sedikit {min_choices}.",
+        "en": "Choose at least {min_choices}.",
+    },
+    "too_many_choices": {
+        "id": "Pilih paling banyak {max_choices}.",
+        "en": "Choose at most {max_choices}.",
+    },
+    "exclusive_choice": {
+        "id": "'{label_id}' tidak bisa dipilih bersama pilihan lain.",
+        "en": "'{label_en}' cannot be chosen together with other choices.",
+    },
+    "not_a_number": {
+        "id": "Isi dengan angka saja, tanpa huruf atau tanda.",
+        "en": "Enter digits only, without letters or signs.",
+    },
+    "below_min": {
+        "id": "Angka paling kecil {min}.",
+        "en": "The smallest number allowed is {min}.",
+    },
+    "above_max": {
+        "id": "Angka paling besar {max}.",
+        "en": "The largest number allowed is {max}.",
+    },
+    "not_yes_no": {
+        "id": "Jawab Ya atau Tidak.",
+        "en": "Answer Yes or No.",
+    },
+    "too_long": {
+        "id": "Terlalu panjang: paling banyak {max_length} huruf atau angka.",
+        "en": "Too long: at most {max_length} letters or digits.",
+    },
+    "bad_text": {
+        "id": "Isian berisi tanda yang tidak boleh dipakai.",
+        "en": "The answer contains characters that are not allowed.",
+    },
+    "pattern_mismatch": {
+        "id": "{pattern_message_id}",
+        "en": "{pattern_message_en}",
+    },
+    "unknown_question": {
+        "id": "Pertanyaan '{field}' tidak ada di halaman ini.",
+        "en": "Question '{field}' is not on this page.",
+    },
+    "unknown_page": {
+        "id": "Halaman '{page}' tidak ada di kuesioner ini.",
+        "en": "Page '{page}' is not in this questionnaire.",
+    },
+}
+"""Answer failure code -> message templates (Indonesian, English); codes are stable API."""
+
+
+class AnswerInvalid(FormError):
+    """An answer failed a check; ``field`` is the question id, ``code`` the failure kind."""
+
+    def __init__(self, failure: str, /, field: str = "", **params: object) -> None:
+        self.code = failure
+        self.params: dict[str, object] = {"field": field, **params}
+        super().__init__(self.message("id"), field=field)
+
+    def message(self, lang: Lang = "id") -> str:
+        """The message for the villager in Indonesian (``id``) or English (``en``)."""
+        return ANSWER_FAILURES[self.code][lang].format(**self.params)
+
+
+def _values(raw: RawValue | None) -> list[str]:
+    """A raw answer as a list of stripped, non-empty strings."""
+    if raw is None:
+        return []
+    items = [raw] if isinstance(raw, str) else list(raw)
+    return [s.strip() for s in items if isinstance(s, str) and s.strip()]
+
+
+def _single_value(q: Question, values: list[str]) -> str:
+    """Exactly one value, or ``one_choice_only``."""
+    if len(values) > 1:
+        raise AnswerInvalid("one_choice_only", q.id)
+    return values[0]
+
+
+def _clean_single(q: Question, values: list[str]) -> str:
+    code = _single_value(q, values)
+    if q.option(code) is None:
+        raise AnswerInvalid("not_an_option", q.id)
+    return code
+
+
+def _clean_multi(q: Question, values: list[str]) -> list[str]:
+    chosen = set(values)
+    for code in chosen:
+        if q.option(code) is None:
+            raise AnswerInvalid("not_an_option", q.id)
+    for option in q.options:
+        if option.exclusive and option.code in chosen and len(chosen) > 1:
+            raise AnswerInvalid(
+                "exclusive_choice", q.id, label_id=option.label.id, label_en=option.label.en
+            )
+    if q.min_choices is not None and len(chosen) < q.min_choices:
+        raise AnswerInvalid("too_few_choices", q.id, min_choices=q.min_choices)
+    if q.max_choices is not None and len(chosen) > q.max_choices:
+        raise AnswerInvalid("too_many_choices", q.id, max_choices=q.max_choices)
+    return [o.code for o in q.options if o.code in chosen]
+
+
+def _clean_integer(q: Question, values: list[str]) -> int:
+    text = _single_value(q, values)
+    digits = text[1:] if text.startswith("-") else text
+    if not (digits.isascii() and digits.isdigit()) or len(digits) > MAX_INTEGER_DIGITS:
+        raise AnswerInvalid("not_a_number", q.id)
+    number = int(text)
+    if q.min is not None and number < q.min:
+        raise AnswerInvalid("below_min", q.id, min=q.min)
+    if q.max is not None and number > q.max:
+        raise AnswerInvalid("above_max", q.id, max=q.max)
+    return number
+
+
+def _clean_yesno(q: Question, values: list[str]) -> bool:
+    code = _single_value(q, values)
+    if code not in ("yes", "no"):
+        raise AnswerInvalid("not_yes_no", q.id)
+    return code == "yes"
+
+
+def _clean_text(q: Question, values: list[str]) -> str:
+    text = _single_value(q, values)
+    if q.strip:
+        text = "".join(ch for ch in text if ch not in q.strip)
+    text = " ".join(text.split())
+    if any(unicodedata.category(ch).startswith("C") for ch in text):
+        raise AnswerInvalid("bad_text", q.id)
+    if q.max_length is not None and len(text) > q.max_length:
+        raise AnswerInvalid("too_long", q.id, max_length=q.max_length)
+    if q.pattern is not None and not re.fullmatch(q.pattern, text):
+        msg = q.pattern_message
+        raise AnswerInvalid(
+            "pattern_mismatch",
+            q.id,
+            pattern_message_id=msg.id if msg else "",
+            pattern_message_en=msg.en if msg else "",
+        )
+    return text
+
+
+CLEANERS: dict[str, Callable[[Question, list[str]], Any]] = {
+    "single": _clean_single,
+    "multi": _clean_multi,
+    "integer": _clean_integer,
+    "yesno": _clean_yesno,
+    "text": _clean_text,
+}
+"""Question kind -> function turning non-empty raw values into the stored answer."""
+
+
+def is_visible(question: Question, answers: Answers) -> bool:
+    """Whether ``question`` is shown given the cleaned ``answers`` so far."""
+    cond = question.show_if
+    if cond is None:
+        return True
+    value = answers.get(cond.question)
+    if value is None:
+        return False
+    if cond.at_least is not None:
+        return isinstance(value, int) and not isinstance(value, bool) and value >= cond.at_least
+    if isinstance(value, bool):
+        given = {"yes" if value else "no"}
+    elif isinstance(value, str):
+        given = {value}
+    else:
+        given = set(value)
+    return bool(given & set(cond.any_of))
+
+
+def visible_questions(page: Page, answers: Answers) -> list[Question]:
+    """The questions of ``page`` to show, given answers so far (this page's included)."""
+    shown: list[Question] = []
+    context = dict(answers)
+    for q in page.questions:
+        if is_visible(q, context):
+            shown.append(q)
+        else:
+            context.pop(q.id, None)
+    return shown
+
+
+def _page(form: FormDefinition, page_id: str) -> Page:
+    page = form.page(page_id)
+    if page is None:
+        raise AnswerInvalid("unknown_page", page=page_id)
+    return page
+
+
+def check_page(
+    form: FormDefinition,
+    page_id: str,
+    raw: Mapping[str, RawValue],
+    previous: Answers | None = None,
+) -> tuple[dict[str, Any], dict[str, AnswerInvalid]]:
+    """Clean every answer of one page; return (cleaned answers, failures by question id).
+
+    ``previous`` holds the cleaned answers of earlier pages, for ``show_if``. Answers to
+    questions hidden by ``show_if`` are dropped; an unanswered optional question is left out.
+    """
+    page = _page(form, page_id)
+    on_page = {q.id for q in page.questions}
+    errors: dict[str, AnswerInvalid] = {}
+    for key in raw:
+        if key not in on_page:
+            errors[key] = AnswerInvalid("unknown_question", key)
+    context: dict[str, Any] = dict(previous or {})
+    cleaned: dict[str, Any] = {}
+    for q in page.questions:
+        context.pop(q.id, None)
+        if not is_visible(q, context):
+            continue
+        values = _values(raw.get(q.id))
+        if not values:
+            if q.required:
+                errors[q.id] = AnswerInvalid("required", q.id)
+            continue
+        try:
+            value = CLEANERS[q.kind](q, values)
+        except AnswerInvalid as err:
+            errors[q.id] = err
+            continue
+        cleaned[q.id] = context[q.id] = value
+    return cleaned, errors
+
+
+def validate_answers(
+    form: FormDefinition,
+    page_id: str,
+    raw: Mapping[str, RawValue],
+    previous: Answers | None = None,
+) -> dict[str, Any]:
+    """The cleaned answers of one page, or raise the first :class:`AnswerInvalid` in page order.
+
+    Use :func:`check_page` to get every failure of the page at once.
+    """
+    cleaned, errors = check_page(form, page_id, raw, previous)
+    if errors:
+        raise next(iter(errors.values()))
+    return cleaned
+
+
+def missing_questions(form: FormDefinition, answers: Answers) -> list[str]:
+    """Ids of required, visible questions without an answer (check before submitting)."""
+    missing: list[str] = []
+    for q in form.questions():
+        if q.required and is_visible(q, answers) and answers.get(q.id) is None:
+            missing.append(q.id)
+    return missing
+
+
+@dataclass(frozen=True)
+class SummaryRow:
+    """One line of the review screen, with ids so the UI can link back to the page."""
+
+    page_id: str
+    question_id: str
+    question: str
+    answer: str
+
+
+def format_answer(question: Question, value: Any, lang: Lang = "id") -> str:
+    """A cleaned answer as the villager reads it: option labels, number with unit, Ya/Tidak."""
+    if question.kind == "yesno":
+        option = question.option("yes" if value else "no")
+        return option.label.get(lang) if option else str(value)
+    if question.kind in ("single", "multi"):
+        codes = [value] if isinstance(value, str) else list(value)
+        labels = []
+        for code in codes:
+            option = question.option(code)
+            labels.append(option.label.get(lang) if option else code)
+        return ", ".join(labels)
+    if question.kind == "integer" and question.unit is not None:
+        return f"{value} {question.unit.get(lang)}"
+    return str(value)
+
+
+def summary_rows(form: FormDefinition, answers: Answers, lang: Lang = "id") -> list[SummaryRow]:
+    """Review-screen rows for every visible, answered question, in form order."""
+    rows: list[SummaryRow] = []
+    for page in form.pages:
+        for q in page.questions:
+            if q.id in answers and answers[q.id] is not None and is_visible(q, answers):
+                answer = format_answer(q, answers[q.id], lang)
+                rows.append(SummaryRow(page.id, q.id, q.label.get(lang), answer))
+    return rows
+
+
+def summary(form: FormDefinition, answers: Answers, lang: Lang = "id") -> list[tuple[str, str]]:
+    """``(question label, answer label)`` pairs for the review screen, in form order."""
+    return [(r.question, r.answer) for r in summary_rows(form, answers, lang)]

@@ -1,0 +1,443 @@
+"""Questionnaire definitions as data: the model, and loading with every problem listed.
+
+A definition is a JSON file in this package (``household_v1.json``): a form id and integer
+version, then ordered pages of at most :data:`MAX_QUESTIONS_PER_PAGE` questions. Each question
+has a kind from :data:`KIND_KEYS`, a label in Indonesian (``id``, also the gettext msgid) and
+English (``en``), and kind-specific settings; choice options carry a stable ``code`` and an
+``icon`` (the UI shows ``static/icons/<icon>.svg``). ``show_if`` makes a question depend on an
+earlier answer. :func:`parse_form` checks all of this and raises :class:`FormDefinitionError`
+listing every problem found.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any, Literal
+
+from kiosk.errors import KioskError
+
+FORMS_PACKAGE = "kiosk.core.forms"
+DEFAULT_FORM = "household_v1"
+MAX_QUESTIONS_PER_PAGE = 3
+
+Lang = Literal["id", "en"]
+Kind = Literal["single", "multi", "integer", "yesno", "text"]
+
+NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+"""Form, page, question and option codes: lower-case ASCII, digits and underscores."""
+ICON_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+"""Icon names: become ``static/icons/<icon>.svg``."""
+
+COMMON_KEYS = frozenset({"id", "kind", "label", "help", "icon", "required", "show_if"})
+"""Keys every question kind takes."""
+KIND_KEYS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
+    # kind: (required keys, optional keys) besides COMMON_KEYS
+    "single": (frozenset({"options"}), frozenset()),
+    "multi": (frozenset({"options"}), frozenset({"min_choices", "max_choices"})),
+    "integer": (frozenset({"min", "max"}), frozenset({"unit"})),
+    "yesno": (frozenset(), frozenset()),
+    "text": (frozenset({"max_length"}), frozenset({"pattern", "pattern_message", "strip"})),
+}
+"""Which keys each question kind takes."""
+
+
+class FormDefinitionError(KioskError, ValueError):
+    """A form or consent definition file is malformed; ``problems`` lists every fault."""
+
+    def __init__(self, message: str, problems: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.problems = problems or []
+
+
+@dataclass(frozen=True)
+class Text:
+    """A label in Indonesian (``id``, also the gettext msgid) and English (``en``)."""
+
+    id: str
+    en: str
+
+    def get(self, lang: str) -> str:
+        """The text in ``lang`` (``"en"``; anything else gives Indonesian)."""
+        return self.en if lang == "en" else self.id
+
+
+@dataclass(frozen=True)
+class Option:
+    """One answer choice: stable ``code``, pictogram ``icon``, label; ``exclusive`` = "none"."""
+
+    code: str
+    icon: str
+    label: Text
+    exclusive: bool = False
+
+
+YES_NO_OPTIONS: tuple[Option, ...] = (
+    Option("yes", "yes", Text("Ya", "Yes")),
+    Option("no", "no", Text("Tidak", "No")),
+)
+"""The implicit options of a ``yesno`` question; its cleaned answer is a bool."""
+
+
+@dataclass(frozen=True)
+class ShowIf:
+    """Show a question only when an earlier answer matches.
+
+    ``any_of``: the earlier answer (choice code, one of a multi answer, or ``yes``/``no``) is
+    one of these codes. ``at_least``: the earlier integer answer is at least this number.
+    """
+
+    question: str
+    any_of: tuple[str, ...] = ()
+    at_least: int | None = None
+
+
+@dataclass(frozen=True)
+class Question:
+    """One question; fields unused by its ``kind`` keep their defaults."""
+
+    id: str
+    kind: Kind
+    label: Text
+    help: Text | None = None
+    icon: str | None = None
+    required: bool = True
+    show_if: ShowIf | None = None
+    options: tuple[Option, ...] = ()
+    min_choices: int | None = None
+    max_choices: int | None = None
+    min: int | None = None
+    max: int | None = None
+    unit: Text | None = None
+    max_length: int | None = None
+    pattern: str | None = None
+    pattern_message: Text | None = None
+    strip: str = ""
+
+    def choices(self) -> tuple[Option, ...]:
+        """The options a person picks from (yes/no for ``yesno``)."""
+        return YES_NO_OPTIONS if self.kind == "yesno" else self.options
+
+    def option(self, code: str) -> Option | None:
+        """The option with this code, or None."""
+        return next((o for o in self.choices() if o.code == code), None)
+
+
+@dataclass(frozen=True)
+class Page:
+    """One screen: a title and up to three questions."""
+
+    id: str
+    title: Text
+    questions: tuple[Question, ...]
+
+
+@dataclass(frozen=True)
+class FormDefinition:
+    """A versioned questionnaire: ``form_id``, integer ``version``, ordered pages."""
+
+    form_id: str
+    version: int
+    title: Text
+    pages: tuple[Page, ...]
+
+    @property
+    def version_id(self) -> str:
+        """``<form_id>_v<version>``, recorded with each registration."""
+        return f"{self.form_id}_v{self.version}"
+
+    def page(self, page_id: str) -> Page | None:
+        """The page with this id, or None."""
+        return next((p for p in self.pages if p.id == page_id), None)
+
+    def questions(self) -> Iterator[Question]:
+        """Every question in page order."""
+        for page in self.pages:
+            yield from page.questions
+
+    def question(self, question_id: str) -> Question | None:
+        """The question with this id, or None."""
+        return next((q for q in self.questions() if q.id == question_id), None)
+
+    def icons(self) -> set[str]:
+        """Every icon name the form uses (each needs ``static/icons/<icon>.svg``)."""
+        names: set[str] = set()
+        for q in self.questions():
+            if q.icon:
+                names.add(q.icon)
+            names.update(o.icon for o in q.choices())
+        return names
+
+    def translations(self) -> dict[str, str]:
+        """Indonesian msgid -> English text, for every label, help and message of the form."""
+        texts: list[Text] = [self.title]
+        for page in self.pages:
+            texts.append(page.title)
+            for q in page.questions:
+                texts.extend(t for t in (q.label, q.help, q.unit, q.pattern_message) if t)
+                texts.extend(o.label for o in q.choices())
+        return {t.id: t.en for t in texts}
+
+
+# --- parsing --------------------------------------------------------------------------------
+class Problems:
+    """Collects definition problems, each with its JSON path."""
+
+    def __init__(self) -> None:
+        self.items: list[str] = []
+
+    def add(self, path: str, message: str) -> None:
+        """Record ``message`` about the value at ``path``."""
+        self.items.append(f"{path}: {message}")
+
+
+def parse_text(value: Any, path: str, problems: Problems) -> Text:
+    """A ``{"id": ..., "en": ...}`` label; a fault is recorded in ``problems``."""
+    if (
+        not isinstance(value, Mapping)
+        or set(value) != {"id", "en"}
+        or not all(isinstance(value[k], str) and value[k].strip() for k in ("id", "en"))
+    ):
+        problems.add(path, 'must be {"id": "<Indonesian>", "en": "<English>"}, both non-empty')
+        return Text("?", "?")
+    return Text(value["id"], value["en"])
+
+
+def _name(value: Any, path: str, problems: Problems, regex: re.Pattern[str] = NAME_RE) -> str:
+    """A code or icon name matching ``regex``."""
+    if not isinstance(value, str) or not regex.match(value):
+        problems.add(path, f"must match {regex.pattern}, got {value!r}")
+        return "?"
+    return value
+
+
+def _int(value: Any, path: str, problems: Problems, minimum: int | None = None) -> int | None:
+    """An integer (not a bool), at least ``minimum`` if given."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        problems.add(path, f"must be an integer, got {value!r}")
+        return None
+    if minimum is not None and value < minimum:
+        problems.add(path, f"must be at least {minimum}, got {value}")
+        return None
+    return value
+
+
+def _options(value: Any, path: str, problems: Problems) -> tuple[Option, ...]:
+    """At least two options with unique codes."""
+    if not isinstance(value, list) or len(value) < 2:
+        problems.add(path, "must be a list of at least 2 options")
+        return ()
+    out: list[Option] = []
+    seen: set[str] = set()
+    for i, raw in enumerate(value):
+        opath = f"{path}[{i}]"
+        if not isinstance(raw, Mapping):
+            problems.add(opath, "must be an object")
+            continue
+        extra = set(raw) - {"code", "icon", "label", "exclusive"}
+        if extra:
+            problems.add(opath, f"unknown keys {sorted(extra)}")
+        code = _name(raw.get("code"), f"{opath}.code", problems)
+        if code in seen:
+            problems.add(f"{opath}.code", f"duplicate option code {code!r}")
+        seen.add(code)
+        icon = _name(raw.get("icon"), f"{opath}.icon", problems, ICON_RE)
+        label = parse_text(raw.get("label"), f"{opath}.label", problems)
+        exclusive = raw.get("exclusive", False)
+        if not isinstance(exclusive, bool):
+            problems.add(f"{opath}.exclusive", "must be true or false")
+            exclusive = False
+        out.append(Option(code, icon, label, exclusive))
+    return tuple(out)
+
+
+def _show_if(
+    value: Any, path: str, problems: Problems, earlier: Mapping[str, Question]
+) -> ShowIf | None:
+    """A condition on an earlier question, checked against that question's kind and options."""
+    if not isinstance(value, Mapping) or "question" not in value:
+        problems.add(path, 'must be {"question": ID, "any_of": [CODES]} or {"at_least": N}')
+        return None
+    extra = set(value) - {"question", "any_of", "at_least"}
+    if extra:
+        problems.add(path, f"unknown keys {sorted(extra)}")
+    target = earlier.get(value["question"])
+    if target is None:
+        problems.add(f"{path}.question", f"{value['question']!r} is not an earlier question")
+        return None
+    if target.kind == "integer":
+        at_least = _int(value.get("at_least"), f"{path}.at_least", problems)
+        if "any_of" in value:
+            problems.add(path, "an integer question is tested with at_least, not any_of")
+        return ShowIf(target.id, at_least=at_least)
+    if target.kind == "text":
+        problems.add(f"{path}.question", "cannot depend on a text answer")
+        return None
+    codes = value.get("any_of")
+    if not isinstance(codes, list) or not codes:
+        problems.add(f"{path}.any_of", "must be a non-empty list of option codes")
+        return None
+    for code in codes:
+        if target.option(code) is None:
+            problems.add(f"{path}.any_of", f"{code!r} is not an option of {target.id!r}")
+    if "at_least" in value:
+        problems.add(path, "a choice question is tested with any_of, not at_least")
+    return ShowIf(target.id, any_of=tuple(str(c) for c in codes))
+
+
+def _kind_settings(kind: str, raw: Mapping[str, Any], path: str, problems: Problems) -> dict:
+    """The kind-specific fields of a question, checked."""
+    out: dict[str, Any] = {}
+    if kind in ("single", "multi"):
+        out["options"] = _options(raw.get("options"), f"{path}.options", problems)
+        for key in ("min_choices", "max_choices"):
+            if key in raw:
+                out[key] = _int(raw[key], f"{path}.{key}", problems, minimum=1)
+        lo, hi = out.get("min_choices") or 1, out.get("max_choices") or len(out["options"])
+        if out["options"] and not lo <= hi <= len(out["options"]):
+            problems.add(path, "need 1 <= min_choices <= max_choices <= number of options")
+        if kind == "single" and any(o.exclusive for o in out["options"]):
+            problems.add(f"{path}.options", "exclusive is only for multi-choice questions")
+    elif kind == "integer":
+        lo = _int(raw.get("min"), f"{path}.min", problems)
+        hi = _int(raw.get("max"), f"{path}.max", problems)
+        if lo is not None and hi is not None and lo > hi:
+            problems.add(path, f"min {lo} is greater than max {hi}")
+        out.update(min=lo, max=hi)
+        if "unit" in raw:
+            out["unit"] = parse_text(raw["unit"], f"{path}.unit", problems)
+    elif kind == "text":
+        out["max_length"] = _int(raw.get("max_length"), f"{path}.max_length", problems, 1)
+        pattern = raw.get("pattern")
+        if pattern is not None:
+            try:
+                re.compile(pattern)
+            except (re.error, TypeError) as err:
+                problems.add(f"{path}.pattern", f"not a regular expression: {err}")
+            if "pattern_message" not in raw:
+                problems.add(path, "a pattern needs a pattern_message saying what is expected")
+            out["pattern"] = pattern
+        if "pattern_message" in raw:
+            out["pattern_message"] = parse_text(
+                raw["pattern_message"], f"{path}.pattern_message", problems
+            )
+        strip = raw.get("strip", "")
+        if not isinstance(strip, str):
+            problems.add(f"{path}.strip", "must be a string of characters to remove")
+            strip = ""
+        out["strip"] = strip
+    return out
+
+
+def _question(
+    raw: Any, path: str, problems: Problems, earlier: Mapping[str, Question]
+) -> Question | None:
+    """One question, checked; None if too broken to use."""
+    if not isinstance(raw, Mapping):
+        problems.add(path, "must be an object")
+        return None
+    kind = raw.get("kind")
+    if kind not in KIND_KEYS:
+        problems.add(f"{path}.kind", f"must be one of {sorted(KIND_KEYS)}, got {kind!r}")
+        return None
+    required_keys, optional_keys = KIND_KEYS[kind]
+    missing = (required_keys | {"id", "label"}) - set(raw)
+    if missing:
+        problems.add(path, f"missing keys {sorted(missing)}")
+    extra = set(raw) - COMMON_KEYS - required_keys - optional_keys
+    if extra:
+        problems.add(path, f"unknown keys for a {kind} question: {sorted(extra)}")
+    qid = _name(raw.get("id"), f"{path}.id", problems)
+    fields: dict[str, Any] = {
+        "id": qid,
+        "kind": kind,
+        "label": parse_text(raw.get("label"), f"{path}.label", problems),
+    }
+    if "help" in raw:
+        fields["help"] = parse_text(raw["help"], f"{path}.help", problems)
+    if "icon" in raw:
+        fields["icon"] = _name(raw["icon"], f"{path}.icon", problems, ICON_RE)
+    required = raw.get("required", True)
+    if not isinstance(required, bool):
+        problems.add(f"{path}.required", "must be true or false")
+        required = True
+    fields["required"] = required
+    if "show_if" in raw:
+        fields["show_if"] = _show_if(raw["show_if"], f"{path}.show_if", problems, earlier)
+    fields.update(_kind_settings(kind, raw, path, problems))
+    return Question(**fields)
+
+
+def parse_form(data: Any) -> FormDefinition:
+    """Build a :class:`FormDefinition` from decoded JSON, or raise listing every problem."""
+    problems = Problems()
+    if not isinstance(data, Mapping):
+        raise FormDefinitionError("form definition must be a JSON object", ["$: not an object"])
+    extra = set(data) - {"form_id", "version", "title", "pages"}
+    if extra:
+        problems.add("$", f"unknown keys {sorted(extra)}")
+    form_id = _name(data.get("form_id"), "form_id", problems)
+    version = _int(data.get("version"), "version", problems, minimum=1) or 0
+    title = parse_text(data.get("title"), "title", problems)
+    pages_raw = data.get("pages")
+    if not isinstance(pages_raw, list) or not pages_raw:
+        problems.add("pages", "must be a non-empty list")
+        pages_raw = []
+    pages: list[Page] = []
+    earlier: dict[str, Question] = {}
+    page_ids: set[str] = set()
+    for pi, praw in enumerate(pages_raw):
+        ppath = f"pages[{pi}]"
+        if not isinstance(praw, Mapping):
+            problems.add(ppath, "must be an object")
+            continue
+        extra = set(praw) - {"id", "title", "questions"}
+        if extra:
+            problems.add(ppath, f"unknown keys {sorted(extra)}")
+        pid = _name(praw.get("id"), f"{ppath}.id", problems)
+        if pid in page_ids:
+            problems.add(f"{ppath}.id", f"duplicate page id {pid!r}")
+        page_ids.add(pid)
+        qraws = praw.get("questions")
+        if not isinstance(qraws, list) or not 1 <= len(qraws) <= MAX_QUESTIONS_PER_PAGE:
+            problems.add(f"{ppath}.questions", f"must list 1 to {MAX_QUESTIONS_PER_PAGE} questions")
+            qraws = qraws if isinstance(qraws, list) else []
+        questions: list[Question] = []
+        for qi, qraw in enumerate(qraws):
+            question = _question(qraw, f"{ppath}.questions[{qi}]", problems, earlier)
+            if question is None:
+                continue
+            if question.id in earlier:
+                problems.add(f"{ppath}.questions[{qi}].id", f"duplicate id {question.id!r}")
+            earlier[question.id] = question
+            questions.append(question)
+        pages.append(
+            Page(pid, parse_text(praw.get("title"), f"{ppath}.title", problems), tuple(questions))
+        )
+    if problems.items:
+        raise FormDefinitionError(
+            f"form definition has {len(problems.items)} problem(s): {problems.items[0]}",
+            problems.items,
+        )
+    return FormDefinition(form_id, version, title, tuple(pages))
+
+
+def read_json_resource(name: str) -> Any:
+    """Decode ``<name>.json`` from this package; raise :class:`FormDefinitionError` if bad."""
+    resource = resources.files(FORMS_PACKAGE).joinpath(f"{name}.json")
+    try:
+        return json.loads(resource.read_text(encoding="utf-8"))
+    except FileNotFoundError as err:
+        raise FormDefinitionError(f"no definition named {name!r}", [str(err)]) from err
+    except json.JSONDecodeError as err:
+        raise FormDefinitionError(f"{name}.json is not valid JSON: {err}", [str(err)]) from err
+
+
+@functools.cache
+def load_form(name: str = DEFAULT_FORM) -> FormDefinition:
+    """The shipped questionnaire ``<name>.json``, parsed and checked once, then cached."""
+    return parse_form(read_json_resource(name))
