@@ -1,0 +1,173 @@
+"""The villager flow through Flask's test client (server side: states, validation, privacy)."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from flask.testing import FlaskClient
+
+from conftest import GOOD_NIK, Kit
+from kiosk.core.session import Outcome
+from ui_doubles import face
+
+
+def csrf(client: FlaskClient) -> str:
+    """The CSRF token of this browser session (rendering a page creates it)."""
+    page = client.get("/language").get_data(as_text=True)
+    m = re.search(r'name="csrf-token" content="([^"]+)"', page)
+    assert m
+    return m.group(1)
+
+
+def post(client: FlaskClient, url: str, **data: object) -> object:
+    """POST a form with the CSRF token."""
+    return client.post(url, data={"csrf_token": csrf(client), **data})
+
+
+ANSWERS_FOR_KIND = {"single": None, "multi": None, "integer": "2", "yesno": "no", "text": "3510012345678901"}
+
+
+def answer_all(kit: Kit, client: FlaskClient) -> int:
+    """Answer every questionnaire screen with a valid answer; return the screens seen."""
+    from kiosk.core.forms import load_form
+
+    form = load_form()
+    url = "/household"
+    for seen in range(1, 60):
+        html = client.get(url, follow_redirects=True).get_data(as_text=True)
+        action = re.search(r'action="(/household/\d+)"', html)
+        assert action, html[:500]
+        q = next(q for q in form.questions() if f'name="{q.id}"' in html)
+        value = ANSWERS_FOR_KIND[q.kind] or q.choices()[0].code
+        if q.kind == "integer":
+            value = str(q.min if q.min is not None and q.min > 0 else 1)
+        r = post(client, action.group(1), action="next", **{q.id: value})
+        assert r.status_code == 302, (q.id, r.get_data(as_text=True)[:2000])  # type: ignore[attr-defined]
+        url = r.headers["Location"]  # type: ignore[attr-defined]
+        if url.endswith("/consent"):
+            return seen
+    raise AssertionError("questionnaire did not end")
+
+
+def register_to_household(kit: Kit, client: FlaskClient) -> None:
+    post(client, "/register")
+    r = post(client, "/identify", nik=GOOD_NIK)
+    assert r.headers["Location"].endswith("/face")  # type: ignore[attr-defined]
+    r = post(client, "/face")
+    assert r.headers["Location"].endswith("/result")  # type: ignore[attr-defined]
+
+
+def test_full_registration_commits_and_shows_receipt(kit: Kit) -> None:
+    c = kit.app.test_client()
+    register_to_household(kit, c)
+    assert "Wajah Anda cocok" in c.get("/result").get_data(as_text=True) or c.get("/result").status_code == 200
+    answer_all(kit, c)
+    assert c.get("/consent").status_code == 200
+    r = post(c, "/consent", decision="agree")
+    assert r.headers["Location"].endswith("/review")  # type: ignore[attr-defined]
+    assert c.get("/review").status_code == 200
+    r = post(c, "/review", action="send")
+    assert r.headers["Location"].endswith("/receipt")  # type: ignore[attr-defined]
+    page = c.get("/receipt").get_data(as_text=True)
+    assert kit.repo.count() == 1
+    receipt = kit.sealer.sealed[0]["receipt_no"]
+    assert receipt in page
+    assert kit.sealer.sealed[0]["consent"]["version"] == "consent_v1"
+    assert c.get("/receipt/qr.svg").mimetype == "image/svg+xml"
+    assert receipt.encode() in kit.printer_file.read_bytes()
+    post(c, "/finish")
+    assert c.get("/receipt").status_code == 302
+
+
+def test_bad_nik_says_what_is_wrong(kit: Kit) -> None:
+    c = kit.app.test_client()
+    post(c, "/register")
+    r = post(c, "/identify", nik="35100145019")
+    assert r.status_code == 422  # type: ignore[attr-defined]
+    html = r.get_data(as_text=True)  # type: ignore[attr-defined]
+    assert "16" in html and "11" in html and 'role="alert"' in html
+
+
+def test_no_face_coaches_and_stays(kit: Kit) -> None:
+    c = kit.app.test_client()
+    post(c, "/register")
+    post(c, "/identify", nik=GOOD_NIK)
+    kit.verifier.script(face(coaching="too_dark"))
+    r = post(c, "/face")
+    assert r.status_code == 422  # type: ignore[attr-defined]
+    assert 'class="coaching error"' in r.get_data(as_text=True)  # type: ignore[attr-defined]
+
+
+def test_face_mismatch_retries_then_offers_agent(kit: Kit) -> None:
+    c = kit.app.test_client()
+    post(c, "/register")
+    post(c, "/identify", nik=GOOD_NIK)
+    kit.verifier.script(*(face(Outcome.RETRY) for _ in range(3)))
+    for _ in range(2):
+        post(c, "/face")
+        assert "/result/retry" in c.get("/result").get_data(as_text=True)
+        post(c, "/result/retry")
+    post(c, "/face")
+    page = c.get("/result").get_data(as_text=True)
+    assert "/help" in page and "/result/retry" in page  # agent offered, no lock-out
+    post(c, "/result/retry")
+    assert c.get("/face").status_code == 200
+
+
+def test_timeout_warns_then_wipes(kit: Kit) -> None:
+    c = kit.app.test_client()
+    post(c, "/register")
+    kit.clock.advance(61)
+    assert c.get("/api/session").get_json()["warned"] is True
+    post(c, "/api/touch")
+    assert c.get("/api/session").get_json()["warned"] is False
+    kit.clock.advance(91)
+    assert c.get("/api/session").get_json()["active"] is False
+    assert c.get("/identify").headers["Location"].endswith("/ended")
+
+
+def test_status_requires_face_verification(kit: Kit) -> None:
+    c = kit.app.test_client()
+    register_to_household(kit, c)
+    answer_all(kit, c)
+    post(c, "/consent", decision="agree")
+    post(c, "/review", action="send")
+    record = kit.sealer.sealed[0]
+    kit.repo.set_status(record["record_id"], "not_eligible", "income above threshold", 1.0)
+    post(c, "/finish")
+    post(c, "/status")
+    post(c, "/status/nik", nik=GOOD_NIK)
+    kit.verifier.script(face(Outcome.RETRY))
+    post(c, "/status/face")
+    page = c.get("/status/result").get_data(as_text=True)
+    assert record["receipt_no"] not in page and "income" not in page
+    kit.verifier.script(face(Outcome.VERIFIED))
+    post(c, "/status/face")
+    page = c.get("/status/result").get_data(as_text=True)
+    assert record["receipt_no"] in page and "income above threshold" in page
+    assert "sanggah" in page
+
+
+def test_csrf_is_required(kit: Kit) -> None:
+    c = kit.app.test_client()
+    assert c.post("/register").status_code == 400
+
+
+def test_security_headers_and_cookie(kit: Kit) -> None:
+    c = kit.app.test_client()
+    r = c.get("/language")
+    assert "default-src 'self'" in r.headers["Content-Security-Policy"]
+    cookie = r.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
+    assert c.get("/", headers={"Host": "evil.example"}).status_code == 400
+
+
+def test_live_endpoints(kit: Kit) -> None:
+    c = kit.app.test_client()
+    j = c.get("/api/live").get_json()
+    assert j["code"] == "too_far" and j["text"]
+    assert c.get("/live/preview.jpg").status_code == 404  # no session
+    kit.presence.here = True
+    assert c.get("/api/presence").get_json() == {"present": True}
+    assert json.loads(c.get("/api/qr").data)["nik"] is None

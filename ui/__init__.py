@@ -1,0 +1,155 @@
+"""The kiosk's touch UI: a Flask app factory taking already-built services.
+
+``create_app`` never builds a service itself; the composition root (``kiosk.app``) passes them
+in. Optional extras may be left out and the screens say what they do without them (see
+:mod:`ui.ports`). Serve only with :func:`serve` (waitress on loopback; debug refused).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, request, session
+from flask_babel import Babel
+
+from kiosk.config import KioskConfig
+from kiosk.core.session import Timeouts
+from kiosk.errors import ConfigError
+from kiosk.services.registration import RegistrationService
+from kiosk.services.status import StatusService
+from ui.ports import AgentCaller, LiveView, PendingCount, Presence, QrReader
+from ui.printer import Printer
+from ui.security import harden
+from ui.speech import Speech
+
+log = logging.getLogger(__name__)
+
+LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
+UI_DIR = Path(__file__).resolve().parent
+
+
+@dataclass
+class UiServices:
+    """Everything the views use, stored on ``app.extensions['kiosk_ui']``."""
+
+    registration: RegistrationService
+    cfg: KioskConfig
+    form: Any = None
+    consent: Any = None
+    status: StatusService | None = None
+    speech: Speech | None = None
+    printer: Printer | None = None
+    live: LiveView | None = None
+    qr: QrReader | None = None
+    presence: Presence | None = None
+    agent: AgentCaller | None = None
+    pending: PendingCount | None = None
+    languages: tuple[str, ...] = ("id", "en")
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def timeouts(self) -> Timeouts:
+        """Inactivity limits from the configuration."""
+        return Timeouts(self.cfg.ui.inactivity_warning_s, self.cfg.ui.inactivity_grace_s)
+
+
+def available_languages() -> tuple[str, ...]:
+    """Languages with a compiled catalogue in ``ui/translations``, Indonesian first."""
+    found = sorted(
+        p.parent.parent.name for p in (UI_DIR / "translations").glob("*/LC_MESSAGES/messages.mo")
+    )
+    return tuple(["id"] + [lang for lang in found if lang != "id"])
+
+
+def create_app(
+    *,
+    registration: RegistrationService,
+    cfg: KioskConfig,
+    form: Any = None,
+    consent: Any = None,
+    status: StatusService | None = None,
+    speech: Speech | None = None,
+    printer: Printer | None = None,
+    live: LiveView | None = None,
+    qr: QrReader | None = None,
+    presence: Presence | None = None,
+    agent: AgentCaller | None = None,
+    pending: PendingCount | None = None,
+    secret_key: bytes | None = None,
+) -> Flask:
+    """Build the UI around the given services.
+
+    ``form`` is the questionnaire definition and ``consent`` the consent text definition
+    (``kiosk.core.forms``); without them the shipped defaults are loaded. ``status`` enables
+    the status check; ``speech`` speaks prompts; ``printer`` prints receipts; ``live`` gives
+    the capture screen its preview and coaching; ``qr`` enables identifying by the IKD QR code;
+    ``presence`` wakes the attract screen; ``agent`` calls a human; ``pending`` shows how many
+    records wait for the network.
+    """
+    from ui.forms_view import default_consent, default_form
+    from ui.villager import bp as villager_bp
+
+    app = Flask(__name__, static_folder="static", template_folder="templates")
+    if os.environ.get("FLASK_DEBUG") not in (None, "", "0", "false"):
+        raise ConfigError("the kiosk UI refuses to run in debug mode (unset FLASK_DEBUG)")
+    harden(app, secret_key)
+    languages = available_languages()
+    default_lang = cfg.ui.language if cfg.ui.language in languages else "id"
+    app.config["BABEL_DEFAULT_LOCALE"] = default_lang
+    app.config["KIOSK_DEFAULT_LANGUAGE"] = default_lang
+
+    def select_locale() -> str:
+        lang = session.get("lang")
+        return lang if isinstance(lang, str) and lang in languages else default_lang
+
+    Babel(app, locale_selector=select_locale)
+    app.extensions["kiosk_ui"] = UiServices(
+        registration=registration,
+        cfg=cfg,
+        form=form if form is not None else default_form(),
+        consent=consent if consent is not None else default_consent(),
+        status=status,
+        speech=speech,
+        printer=printer,
+        live=live,
+        qr=qr,
+        presence=presence,
+        agent=agent,
+        pending=pending,
+        languages=languages,
+    )
+    app.register_blueprint(villager_bp)
+
+    @app.context_processor
+    def _globals() -> dict[str, Any]:
+        return {"lang": select_locale(), "path": request.path}
+
+    return app
+
+
+def services(app: Flask) -> UiServices:
+    """The UI's services registered on ``app``."""
+    found = app.extensions["kiosk_ui"]
+    assert isinstance(found, UiServices)
+    return found
+
+
+def serve(app: Flask, host: str = "127.0.0.1", port: int = 8080, threads: int = 6) -> None:
+    """Serve ``app`` with waitress on a loopback address; refuses other hosts and debug."""
+    if host not in LOOPBACK:
+        raise ConfigError(f"the kiosk UI listens on loopback only, not {host!r}")
+    if app.debug:
+        raise ConfigError("the kiosk UI refuses to run in debug mode")
+    import waitress
+
+    log.info("kiosk UI on http://%s:%d/", host, port)
+    waitress.serve(app, host=host, port=port, threads=threads, ident="kiosk")
+
+
+def speech_from_config(cfg: KioskConfig) -> Speech:
+    """The speech adapter for ``cfg`` (cache in ``<data_dir>/speech-cache``)."""
+    return Speech(cfg.paths.data_dir / "speech-cache", enabled=cfg.ui.speech)

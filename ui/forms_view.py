@@ -1,0 +1,207 @@
+"""Turn a versioned form definition (``kiosk.core.forms``) into screens, generically.
+
+One visible question per screen (one action per screen, and it fits 800x480); answers are
+checked with the core's :func:`~kiosk.core.forms.check_page` one question at a time, so each
+failure is shown beside its own question. The definition's texts are data (Indonesian and
+English); nothing here knows any particular question.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from kiosk.core.forms import (
+    ConsentText,
+    FormDefinition,
+    Question,
+    check_page,
+    is_visible,
+    load_consent,
+    load_form,
+    summary,
+)
+
+WIDGETS: dict[str, str] = {
+    "single": "choice",
+    "yesno": "choice",
+    "multi": "multi",
+    "integer": "number",
+    "text": "text",
+}
+"""Question kind -> the template widget that renders it."""
+
+
+def _lang(lang: str) -> str:
+    """The definition language for a UI language (regional languages read Indonesian)."""
+    return "en" if lang == "en" else "id"
+
+
+@dataclass(frozen=True)
+class OptionView:
+    """One pictorial answer."""
+
+    value: str
+    label: str
+    icon: str | None
+
+
+@dataclass(frozen=True)
+class QuestionView:
+    """One question as a screen shows it."""
+
+    id: str
+    widget: str
+    label: str
+    hint: str
+    icon: str | None
+    options: tuple[OptionView, ...]
+    minimum: int | None
+    maximum: int | None
+    unit: str
+    max_length: int | None
+    required: bool
+
+
+@dataclass(frozen=True)
+class ScreenView:
+    """One screen of the questionnaire: its page and its question."""
+
+    page_id: str
+    title: str
+    questions: tuple[QuestionView, ...]
+
+
+def question_view(q: Question, lang: str) -> QuestionView:
+    """A question's texts in ``lang`` and the widget that renders it."""
+    lg = _lang(lang)
+    return QuestionView(
+        id=q.id,
+        widget=WIDGETS.get(q.kind, "choice"),
+        label=q.label.get(lg),
+        hint=q.help.get(lg) if q.help else "",
+        icon=q.icon,
+        options=tuple(OptionView(o.code, o.label.get(lg), o.icon) for o in q.choices()),
+        minimum=q.min,
+        maximum=q.max,
+        unit=q.unit.get(lg) if q.unit else "",
+        max_length=q.max_length,
+        required=q.required,
+    )
+
+
+def screens(form: FormDefinition, lang: str, answers: Mapping[str, Any]) -> list[ScreenView]:
+    """The questionnaire's screens given the answers so far (one visible question each)."""
+    out: list[ScreenView] = []
+    lg = _lang(lang)
+    for page in form.pages:
+        for q in page.questions:
+            if is_visible(q, answers):
+                out.append(ScreenView(page.id, page.title.get(lg), (question_view(q, lang),)))
+    return out
+
+
+def raw_value(q: QuestionView, raw: Any) -> Any:
+    """The submitted raw value for one question (a list for multi-choice)."""
+    if q.widget == "multi":
+        getlist = getattr(raw, "getlist", None)
+        return list(getlist(q.id)) if getlist else list(raw.get(q.id) or [])
+    return str(raw.get(q.id, ""))
+
+
+def answer_as_raw(q: QuestionView, value: Any) -> Any:
+    """A stored answer as the widget shows it again (codes, digits, yes/no)."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return [str(v) for v in value]
+    return str(value)
+
+
+def validate_screen(
+    form: FormDefinition,
+    view: ScreenView,
+    raw: Any,
+    lang: str,
+    previous: Mapping[str, Any] | None = None,
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """Check one screen: (cleaned answers, question id -> what is wrong, in words)."""
+    lg = _lang(lang)
+    values: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    for q in view.questions:
+        cleaned, failures = check_page(
+            form, view.page_id, {q.id: raw_value(q, raw)}, previous=previous
+        )
+        if q.id in failures:
+            errors[q.id] = failures[q.id].message(lg)  # type: ignore[arg-type]
+        elif q.id in cleaned:
+            values[q.id] = cleaned[q.id]
+    return values, errors
+
+
+def finalise(form: FormDefinition, answers: Mapping[str, Any]) -> dict[str, Any]:
+    """The answers to store: only those of questions visible with these answers."""
+    visible = {q.id for q in form.questions() if is_visible(q, answers)}
+    return {k: v for k, v in answers.items() if k in visible}
+
+
+def review_rows(form: FormDefinition, answers: Mapping[str, Any], lang: str) -> list[tuple[str, str]]:
+    """(question, answer in words) for the review screen, in definition order."""
+    return summary(form, answers, _lang(lang))  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class ConsentView:
+    """The consent text as the screen shows and speaks it."""
+
+    version: str
+    title: str
+    law: str
+    controller: str
+    sections: tuple[tuple[str, str, tuple[str, ...]], ...]
+    question: str
+    agree: str
+    disagree: str
+    spoken: str
+
+
+def consent_view(consent: ConsentText, lang: str) -> ConsentView:
+    """The consent definition in ``lang``: sections of (title, paragraph, items)."""
+    lg = _lang(lang)
+    sections = tuple(
+        (
+            s.title.get(lg),
+            s.body.get(lg) if s.body else "",
+            tuple(i.get(lg) for i in s.items),
+        )
+        for s in consent.sections
+    )
+    parts = [consent.title.get(lg), consent.controller.get(lg)]
+    for title, body, items in sections:
+        parts += [title, body, *items]
+    parts.append(consent.question.get(lg))
+    return ConsentView(
+        version=consent.version,
+        title=consent.title.get(lg),
+        law=consent.law.get(lg),
+        controller=consent.controller.get(lg),
+        sections=sections,
+        question=consent.question.get(lg),
+        agree=consent.agree.get(lg),
+        disagree=consent.disagree.get(lg),
+        spoken=" ".join(p.rstrip(".") + "." for p in parts if p),
+    )
+
+
+def default_form() -> FormDefinition:
+    """The shipped questionnaire definition."""
+    return load_form()
+
+
+def default_consent() -> ConsentText:
+    """The shipped consent text."""
+    return load_consent()

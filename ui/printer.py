@@ -1,0 +1,123 @@
+"""Receipt printing on an ESC/POS thermal printer, with a fake that writes the bytes to a file.
+
+The receipt carries no personal data besides the registration number: the title, the number in
+large type, the number as a QR code, the date and the kiosk's site.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from kiosk.errors import HardwareError
+
+log = logging.getLogger(__name__)
+
+ESC, GS = b"\x1b", b"\x1d"
+INIT = ESC + b"@"
+ALIGN_CENTER = ESC + b"a\x01"
+ALIGN_LEFT = ESC + b"a\x00"
+BOLD_ON, BOLD_OFF = ESC + b"E\x01", ESC + b"E\x00"
+DOUBLE_ON, DOUBLE_OFF = GS + b"!\x11", GS + b"!\x00"
+FEED_CUT = ESC + b"d\x04" + GS + b"V\x42\x00"
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What goes on paper (already translated text)."""
+
+    title: str
+    number_label: str
+    number: str
+    lines: tuple[str, ...]
+
+
+def _text(s: str) -> bytes:
+    """Printer text: ASCII only (thermal printers' code pages lack most of Unicode)."""
+    return s.encode("ascii", "replace") + b"\n"
+
+
+def _qr(data: str, module_size: int = 6) -> bytes:
+    """ESC/POS (GS ( k) commands printing ``data`` as a QR code, error correction M."""
+    payload = data.encode("ascii")
+    store_len = len(payload) + 3
+    return (
+        GS + b"(k\x04\x00\x31\x41\x32\x00"  # model 2
+        + GS + b"(k\x03\x00\x31\x43" + bytes([module_size])  # module size (dots)
+        + GS + b"(k\x03\x00\x31\x45\x31"  # error correction M
+        + GS + b"(k" + bytes([store_len % 256, store_len // 256]) + b"\x31\x50\x30" + payload
+        + GS + b"(k\x03\x00\x31\x51\x30"  # print the stored symbol
+    )
+
+
+def escpos_receipt(receipt: Receipt) -> bytes:
+    """The ESC/POS byte stream for one receipt."""
+    out = [INIT, ALIGN_CENTER, BOLD_ON, _text(receipt.title), BOLD_OFF, b"\n"]
+    out += [_text(receipt.number_label), DOUBLE_ON, _text(receipt.number), DOUBLE_OFF, b"\n"]
+    out += [_qr(receipt.number), b"\n", ALIGN_LEFT]
+    out += [_text(line) for line in receipt.lines]
+    out.append(FEED_CUT)
+    return b"".join(out)
+
+
+class Printer(Protocol):
+    """Something that can print a receipt."""
+
+    def print_receipt(self, receipt: Receipt) -> None:
+        """Print it; raises :class:`kiosk.errors.HardwareError` when the printer fails."""
+        ...
+
+
+class EscPosPrinter:
+    """A printer device node such as ``/dev/usb/lp0``; opened per receipt, never created."""
+
+    def __init__(self, device: Path) -> None:
+        self._device = device
+
+    def print_receipt(self, receipt: Receipt) -> None:
+        """Write the receipt's ESC/POS bytes to the device."""
+        data = escpos_receipt(receipt)
+        try:
+            fd = os.open(self._device, os.O_WRONLY | os.O_NOCTTY)
+        except OSError as err:
+            raise HardwareError(f"receipt printer {self._device}: {err.strerror}") from err
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+        except OSError as err:
+            raise HardwareError(f"receipt printer {self._device}: {err.strerror}") from err
+        finally:
+            os.close(fd)
+
+
+class FilePrinter:
+    """Fake printer: appends the ESC/POS bytes to a file (tests, demos)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def print_receipt(self, receipt: Receipt) -> None:
+        """Append the receipt's ESC/POS bytes to the file."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self.path.open("ab") as fh:
+            fh.write(escpos_receipt(receipt))
+
+
+PRINTERS: dict[str, type[EscPosPrinter] | type[FilePrinter]] = {
+    "escpos": EscPosPrinter,
+    "file": FilePrinter,
+}
+"""Printer backends by name."""
+
+
+def printer_for(device: Path | None) -> Printer | None:
+    """The printer for ``ui.printer``: None when unset; a character device is real ESC/POS,
+    any other path is the file fake."""
+    if device is None:
+        return None
+    is_device = device.exists() and not device.is_file()
+    return PRINTERS["escpos" if is_device else "file"](device)

@@ -1,0 +1,122 @@
+/* Kios Perlinsos: the little JS the screens need. Local only; works without it too. */
+(function () {
+  "use strict";
+  var body = document.body;
+  var csrf = (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
+
+  function post(url) {
+    return fetch(url, { method: "POST", credentials: "same-origin",
+      headers: { "X-CSRF-Token": csrf } }).then(function (r) { return r.json(); });
+  }
+  function getJSON(url) {
+    return fetch(url, { credentials: "same-origin", cache: "no-store" }).then(function (r) { return r.json(); });
+  }
+  function play(audio) {
+    if (!audio) { return; }
+    try { audio.currentTime = 0; var p = audio.play(); if (p && p.catch) { p.catch(function () {}); } } catch (e) { /* no audio */ }
+  }
+
+  /* spoken prompt: play on load, "listen again" replays */
+  play(document.querySelector("audio.autoplay"));
+  document.querySelectorAll("[data-play]").forEach(function (b) {
+    b.addEventListener("click", function () { play(document.getElementById(b.getAttribute("data-play"))); });
+  });
+
+  /* NIK keypad */
+  document.querySelectorAll(".keypad").forEach(function (pad) {
+    var input = document.getElementById(pad.getAttribute("data-target"));
+    var count = document.getElementById("nik-count");
+    function digits() { return input.value.replace(/\D/g, ""); }
+    function show() {
+      if (count) { count.textContent = (count.getAttribute("data-template") || "{n}").replace("{n}", String(digits().length)); }
+    }
+    pad.addEventListener("click", function (ev) {
+      var key = ev.target.closest("[data-key]");
+      if (!key) { return; }
+      var k = key.getAttribute("data-key"), d = digits();
+      if (k === "back") { d = d.slice(0, -1); } else if (k === "clear") { d = ""; } else if (d.length < 20) { d += k; }
+      input.value = d;
+      show();
+    });
+    input.addEventListener("input", show);
+    show();
+  });
+
+  /* number stepper */
+  document.querySelectorAll(".stepper").forEach(function (st) {
+    var input = st.querySelector("input");
+    var lo = parseInt(st.getAttribute("data-min"), 10), hi = parseInt(st.getAttribute("data-max"), 10);
+    st.querySelectorAll("[data-step]").forEach(function (b) {
+      b.addEventListener("click", function () {
+        var step = parseInt(b.getAttribute("data-step"), 10), v = parseInt(input.value, 10);
+        v = isNaN(v) ? lo : v + step;
+        input.value = String(Math.max(lo, Math.min(hi, v)));
+      });
+    });
+  });
+
+  /* long actions: show "please wait" and stop double submits */
+  document.querySelectorAll("form[data-busy-text]").forEach(function (form) {
+    form.addEventListener("submit", function (ev) {
+      var btn = ev.submitter || form.querySelector("button[type=submit]");
+      if (form.getAttribute("data-busy") === "1") { ev.preventDefault(); return; }
+      form.setAttribute("data-busy", "1");
+      if (btn && btn.name) {
+        var keep = document.createElement("input");
+        keep.type = "hidden"; keep.name = btn.name; keep.value = btn.value; form.appendChild(keep);
+      }
+      var msg = form.querySelector("[role=status]") || document.getElementById("coaching");
+      if (msg) { msg.textContent = form.getAttribute("data-busy-text"); }
+      if (btn) { btn.disabled = true; }
+    });
+  });
+
+  /* attract: wake on presence */
+  var wake = document.querySelector("[data-presence-url]");
+  if (wake) {
+    setInterval(function () {
+      getJSON(wake.getAttribute("data-presence-url")).then(function (j) { if (j.present) { wake.submit(); } }).catch(function () {});
+    }, 1000);
+  }
+
+  /* capture: live preview and coaching */
+  var cam = document.querySelector("[data-live-url]");
+  if (cam) {
+    var img = document.getElementById("preview"), coach = document.getElementById("coaching");
+    var lastCode = null, n = 0, voice = new Audio();
+    var loading = false;
+    img.addEventListener("load", function () { loading = false; });
+    img.addEventListener("error", function () { loading = false; });
+    setInterval(function () {
+      if (!loading) { loading = true; n += 1; img.src = cam.getAttribute("data-preview-url") + "?n=" + n; }
+      getJSON(cam.getAttribute("data-live-url")).then(function (j) {
+        if (j.text && coach && !document.querySelector("form[data-busy='1']")) { coach.textContent = j.text; }
+        if (j.code && j.code !== lastCode && j.speech) { voice.src = j.speech; play(voice); }
+        lastCode = j.code;
+      }).catch(function () {});
+    }, 300);
+  }
+
+  /* inactivity: the server's clock decides; warn and offer more time (WCAG 2.2.1) */
+  if (body.getAttribute("data-session")) {
+    var dialog = document.getElementById("timeout-dialog");
+    var secs = document.getElementById("timeout-seconds");
+    var warnAudio = document.getElementById("timeout-audio");
+    var lastTouch = 0;
+    var apply = function (j) {
+      if (!j.active) { window.location.href = body.getAttribute("data-ended-url"); return; }
+      if (secs) { secs.textContent = String(j.seconds_left); }
+      if (j.warned && dialog.hidden) { dialog.hidden = false; play(warnAudio); document.getElementById("more-time").focus(); }
+      if (!j.warned && !dialog.hidden) { dialog.hidden = true; }
+    };
+    var touch = function () {
+      lastTouch = Date.now();
+      post(body.getAttribute("data-touch-url")).then(apply).catch(function () {});
+    };
+    document.getElementById("more-time").addEventListener("click", touch);
+    document.addEventListener("pointerdown", function () { if (Date.now() - lastTouch > 5000) { touch(); } });
+    setInterval(function () {
+      getJSON(body.getAttribute("data-session-url")).then(apply).catch(function () {});
+    }, 1000);
+  }
+}());

@@ -1,0 +1,108 @@
+"""User-visible texts chosen in Python, as lazy gettext strings (translated per request)."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
+
+COACHING: dict[str, LazyString] = {
+    "ok": _l("Good, hold still."),
+    "no_face": _l("Please look at the camera."),
+    "multiple_faces": _l("Only one person in front of the camera, please."),
+    "too_far": _l("Please come closer to the camera."),
+    "too_close": _l("Please move back a little."),
+    "off_center": _l("Put your face in the middle of the oval."),
+    "look_straight": _l("Look straight at the camera."),
+    "head_level": _l("Keep your head level."),
+    "sunglasses": _l("Please take off your sunglasses."),
+    "mask": _l("Please take off your mask."),
+    "eyes_closed": _l("Please open your eyes."),
+    "too_dark": _l("It is too dark. Please find more light."),
+    "too_bright": _l("It is too bright. Please avoid direct light."),
+    "backlight": _l("The light is behind you. Please move a little."),
+    "blurry": _l("Hold still for a moment."),
+    "blink": _l("Please blink your eyes."),
+    "turn_left": _l("Turn your head to the left."),
+    "turn_right": _l("Turn your head to the right."),
+}
+"""Coaching code (``kiosk.core.biometrics.Coaching``) -> one short instruction."""
+
+NIK_ERRORS: dict[str, LazyString] = {
+    "empty": _l("No NIK entered yet. Type the 16 digits of the NIK from your KTP or family card."),
+    "bad_character": _l("A NIK has only the numbers 0-9. '%(char)s' is not a number."),
+    "too_short": _l("A NIK has 16 digits; you typed only %(count)s. A digit is missing."),
+    "too_long": _l("A NIK has 16 digits; you typed %(count)s. There is an extra digit."),
+    "province_unknown": _l(
+        "The first two digits (%(code)s) are not a province code. Check the start of the NIK."
+    ),
+    "regency_unknown": _l(
+        "Digits 3-4 (%(code)s) are not a regency or city code in %(province)s. Please check."
+    ),
+    "district_unknown": _l(
+        "Digits 5-6 (%(code)s) are not a district code in %(regency)s. Please check."
+    ),
+    "day_invalid": _l(
+        "Digits 7-8 (%(day)s) are not a day of birth: 01-31 for men, 41-71 for women."
+    ),
+    "month_invalid": _l(
+        "Digits 9-10 (%(month)s) are not a month of birth. The month must be 01 to 12."
+    ),
+    "date_invalid": _l("The birth date in the NIK (%(day)s-%(month)s-%(year)s) does not exist."),
+    "age_implausible": _l("The birth year in the NIK (%(year)s) is not possible. Please check."),
+    "serial_zero": _l("The last four digits of a NIK are never 0000. Check the end of the NIK."),
+}
+"""NikError code -> the villager's explanation; unknown codes show the error's own message."""
+
+STATUS: dict[str, LazyString] = {
+    "waiting": _l("Waiting to be sent to the office"),
+    "received": _l("Received by the office, being checked"),
+    "verified": _l("Your data has been checked"),
+    "eligible": _l("Eligible for assistance"),
+    "not_eligible": _l("Not eligible for assistance"),
+}
+"""Portal status -> words for the villager."""
+
+STATUS_NEXT: dict[str, LazyString] = {
+    "waiting": _l("Nothing to do. The kiosk will send it when the internet is available."),
+    "received": _l("Nothing to do. Please check again in a few weeks."),
+    "verified": _l("Nothing to do. The decision will come later."),
+    "eligible": _l("The village office will tell you when and where to collect the assistance."),
+    "not_eligible": _l(
+        "If you think this is wrong, you may object (sanggah): ask the village office or the "
+        "agent here, and bring your KTP and your registration number."
+    ),
+}
+"""Portal status -> the next step."""
+
+VERIFICATION: dict[str, LazyString] = {
+    "verified": _l("Face matched"),
+    "pending": _l("Face recorded; the office will check it"),
+    "vouched": _l("Confirmed by an agent"),
+    "unverified": _l("Not yet confirmed"),
+}
+"""Registration verification value -> words."""
+
+LANGUAGES: dict[str, LazyString] = {
+    "id": _l("Bahasa Indonesia"),
+    "en": _l("English"),
+}
+"""Language code -> name shown on the language screen (add regional languages here)."""
+
+
+def lookup(table: dict[str, LazyString], code: str | None, fallback: str = "") -> str:
+    """The translated text for ``code`` in ``table``, else ``fallback``."""
+    if code is not None and code in table:
+        return str(table[code])
+    return fallback
+
+
+def nik_message(err: Exception) -> str:
+    """The villager's explanation of a NIK error, with the error's parameters filled in."""
+    code = getattr(err, "code", None)
+    params = getattr(err, "params", {}) or {}
+    if code in NIK_ERRORS:
+        try:
+            return str(NIK_ERRORS[code]) % {k: str(v) for k, v in params.items()}
+        except (KeyError, TypeError, ValueError):
+            pass
+    return str(err)

@@ -1,0 +1,293 @@
+"""The registration screens: attract, language, menu, identify, face, result, consent, review,
+receipt, plus "call an agent" and the end of a session."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import redirect, request, session, url_for
+from flask_babel import gettext as _
+from werkzeug.wrappers import Response
+
+from kiosk.core.session import Outcome, RegistrationSession, State
+from kiosk.errors import FlowError, HardwareError, NikError, SessionExpired
+from ui.printer import Receipt
+from ui.texts import LANGUAGES, nik_message
+from ui.villager import bp
+from ui.villager.common import REG, STATUS, go_to_state, in_state, lang, screen, svc
+
+log = logging.getLogger(__name__)
+
+RESULT_FOR_OUTCOME: dict[Outcome, str] = {
+    Outcome.VERIFIED: "matched",
+    Outcome.PENDING: "recorded",
+    Outcome.VOUCHED: "matched",
+    Outcome.RETRY: "retry",
+    Outcome.REJECTED: "rejected",
+}
+"""Face outcome -> result screen variant (NEEDS_AGENT state overrides with ``agent``)."""
+
+
+def _end_all(reason: str) -> None:
+    """End this browser's sessions (wiping their data) and forget the tokens."""
+    s = svc()
+    token = session.pop(REG, None)
+    if isinstance(token, str):
+        s.registration.end(token, reason)
+    st = session.pop(STATUS, None)
+    if isinstance(st, str) and s.status is not None:
+        s.status.end(st)
+    session.pop("result", None)
+    if s.speech is not None:
+        s.speech.forget_personal()
+
+
+# --- attract, language, menu ---------------------------------------------------------------
+@bp.get("/")
+def attract() -> str:
+    """Attract screen: touch anywhere (or step in front of the sensor) to begin."""
+    return screen("villager/attract.html", presence=svc().presence is not None)
+
+
+@bp.get("/language")
+def language() -> str:
+    """Choose the language (Bahasa Indonesia first)."""
+    return screen(
+        "villager/language.html", choices=[(c, LANGUAGES.get(c, c)) for c in svc().languages]
+    )
+
+
+@bp.post("/language")
+def set_language() -> Response:
+    """Remember the chosen language for this browser session."""
+    chosen = request.form.get("lang", "")
+    if chosen in svc().languages:
+        session["lang"] = chosen
+    return redirect(url_for("villager.menu"))
+
+
+@bp.get("/menu")
+def menu() -> str:
+    """Register, or check a registration's status."""
+    return screen("villager/menu.html", status_enabled=svc().status is not None)
+
+
+@bp.post("/register")
+def register() -> Response:
+    """Start a registration session (ending any other)."""
+    _end_all("replaced")
+    session[REG] = svc().registration.start()
+    return redirect(url_for("villager.identify"))
+
+
+# --- identify ------------------------------------------------------------------------------
+@bp.get("/identify")
+@in_state(State.IDENTIFY)
+def identify(token: str, reg: RegistrationSession) -> str:
+    """The NIK keypad."""
+    return screen("villager/identify.html", action=url_for("villager.identify_post"), error=None)
+
+
+@bp.post("/identify")
+@in_state(State.IDENTIFY)
+def identify_post(token: str, reg: RegistrationSession) -> Any:
+    """Check the typed NIK; on failure say what is wrong, on success go to the camera."""
+    text = request.form.get("nik", "")[:64]
+    reg.touch()
+    try:
+        svc().registration.identify(token, text)
+    except NikError as err:
+        return screen(
+            "villager/identify.html",
+            action=url_for("villager.identify_post"),
+            error=nik_message(err),
+            typed="".join(c for c in text if c.isdigit())[:20],
+        ), 422
+    return redirect(url_for("villager.capture"))
+
+
+# --- face ------------------------------------------------------------------------------------
+@bp.get("/face")
+@in_state(State.CAPTURE, State.VERIFY)
+def capture(token: str, reg: RegistrationSession) -> str:
+    """Live preview in an oval guide, with the pipeline's coaching."""
+    return screen(
+        "villager/capture.html",
+        action=url_for("villager.capture_post"),
+        coaching=None,
+        live=svc().live is not None,
+        attempt=reg.attempts + 1,
+        budget=reg.retry_budget,
+    )
+
+
+@bp.post("/face")
+@in_state(State.CAPTURE, State.NEEDS_AGENT)
+def capture_post(token: str, reg: RegistrationSession) -> Any:
+    """One capture-and-verify attempt through the registration service."""
+    from ui.texts import COACHING
+
+    result = svc().registration.check_face(token)
+    if reg.state is State.CAPTURE and result.template is None and result.coaching is not None:
+        return screen(
+            "villager/capture.html",
+            action=url_for("villager.capture_post"),
+            coaching=str(COACHING.get(result.coaching, COACHING["no_face"])),
+            live=svc().live is not None,
+            attempt=reg.attempts + 1,
+            budget=reg.retry_budget,
+        ), 422
+    variant = "agent" if reg.state is State.NEEDS_AGENT else RESULT_FOR_OUTCOME[result.outcome]
+    session["result"] = variant
+    return redirect(url_for("villager.result"))
+
+
+@bp.get("/result")
+@in_state(State.HOUSEHOLD, State.CAPTURE, State.NEEDS_AGENT)
+def result(token: str, reg: RegistrationSession) -> Any:
+    """The face result in words, with the next step."""
+    variant = session.get("result")
+    if reg.state is State.NEEDS_AGENT:
+        variant = "agent"
+    if variant not in ("matched", "recorded", "retry", "rejected", "agent"):
+        return go_to_state(reg)
+    if reg.state is State.HOUSEHOLD and variant not in ("matched", "recorded"):
+        return go_to_state(reg)
+    return screen("villager/result.html", variant=variant)
+
+
+@bp.post("/result/retry")
+@in_state(State.CAPTURE, State.NEEDS_AGENT)
+def retry(token: str, reg: RegistrationSession) -> Response:
+    """Try the camera again (never a lock-out: also from the agent offer)."""
+    if reg.state is State.NEEDS_AGENT:
+        reg.retry_capture()
+    session.pop("result", None)
+    return redirect(url_for("villager.capture"))
+
+
+# --- consent, review, receipt --------------------------------------------------------------
+@bp.get("/consent")
+@in_state(State.CONSENT)
+def consent(token: str, reg: RegistrationSession) -> str:
+    """The consent text (UU 27/2022), read aloud, with agree / do not agree."""
+    from ui.forms_view import consent_view
+
+    return screen("villager/consent.html", consent=consent_view(svc().consent, lang()))
+
+
+@bp.post("/consent")
+@in_state(State.CONSENT)
+def consent_post(token: str, reg: RegistrationSession) -> Response:
+    """Record the decision; refusing ends the session and wipes its data."""
+    given = request.form.get("decision") == "agree"
+    svc().registration.consent(token, given)
+    if not given:
+        _end_all("consent_refused")
+        return redirect(url_for("villager.refused"))
+    return redirect(url_for("villager.review"))
+
+
+@bp.get("/refused")
+def refused() -> str:
+    """Consent was refused: nothing was kept."""
+    return screen("villager/refused.html")
+
+
+@bp.get("/review")
+@in_state(State.REVIEW)
+def review(token: str, reg: RegistrationSession) -> str:
+    """Everything the person answered, before sending."""
+    from ui.forms_view import review_rows
+
+    return screen("villager/review.html", rows=review_rows(svc().form, reg.data.answers, lang()))
+
+
+@bp.post("/review")
+@in_state(State.REVIEW, State.CONSENT)
+def review_post(token: str, reg: RegistrationSession) -> Response:
+    """Send (commit) the registration, or go back to change the answers."""
+    if request.form.get("action") == "edit":
+        reg.edit()
+        return redirect(url_for("villager.household", page=0))
+    receipt_no = svc().registration.submit(token)
+    _print(receipt_no)
+    return redirect(url_for("villager.receipt"))
+
+
+def _print(receipt_no: str) -> None:
+    printer = svc().printer
+    if printer is None:
+        return
+    cfg = svc().cfg
+    try:
+        printer.print_receipt(
+            Receipt(
+                title=_("Social assistance registration"),
+                number_label=_("Your registration number"),
+                number=receipt_no,
+                lines=(
+                    cfg.device.name,
+                    _("Keep this paper. Use the number to check your status."),
+                ),
+            )
+        )
+    except HardwareError as err:
+        log.warning("receipt not printed: %s", err)
+        session["print_failed"] = True
+
+
+@bp.get("/receipt")
+@in_state(State.SUBMITTED)
+def receipt(token: str, reg: RegistrationSession) -> str:
+    """The registration number on screen, spoken, as a QR code and (if configured) printed."""
+    return screen(
+        "villager/receipt.html",
+        receipt_no=reg.receipt_no or "",
+        spoken_no=" ".join(reg.receipt_no or ""),
+        printed=svc().printer is not None and not session.get("print_failed"),
+    )
+
+
+@bp.post("/finish")
+def finish() -> Response:
+    """Leave: end the session, wipe its data, back to the attract screen."""
+    _end_all("finished")
+    return redirect(url_for("villager.attract"))
+
+
+@bp.get("/ended")
+def ended() -> str:
+    """The session ended (time-out or finished elsewhere); its data was wiped."""
+    _end_all("timeout")
+    return screen("villager/ended.html")
+
+
+@bp.route("/help", methods=["GET", "POST"])
+def help_call() -> str:
+    """Call an agent: tell the person help is coming; nothing is lost."""
+    if request.method == "POST" and svc().agent is not None:
+        try:
+            svc().agent.call("button")  # type: ignore[union-attr]
+        except HardwareError as err:
+            log.warning("agent call failed: %s", err)
+    back = request.form.get("back") or request.args.get("back") or url_for("villager.attract")
+    if not back.startswith("/") or back.startswith("//"):
+        back = url_for("villager.attract")
+    return screen("villager/help.html", back=back)
+
+
+@bp.errorhandler(SessionExpired)
+def _expired(err: SessionExpired) -> Response:
+    return redirect(url_for("villager.ended"))
+
+
+@bp.errorhandler(FlowError)
+def _flow(err: FlowError) -> Response:
+    token = session.get(REG)
+    try:
+        reg = svc().registration.get(token if isinstance(token, str) else None)
+    except SessionExpired:
+        return redirect(url_for("villager.ended"))
+    return go_to_state(reg)

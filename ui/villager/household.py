@@ -1,0 +1,73 @@
+"""The household and needs questionnaire, rendered generically from the form definition.
+
+One question per screen (one action per screen); answers are validated one by one and kept in
+the registration session's memory until the last screen hands them to the service.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import redirect, request, url_for
+from werkzeug.wrappers import Response
+
+from kiosk.core.session import RegistrationSession, State
+from ui.forms_view import answer_as_raw, finalise, screens, validate_screen
+from ui.villager import bp
+from ui.villager.common import in_state, lang, screen, svc
+
+
+@bp.get("/household", defaults={"page": 0})
+@bp.get("/household/<int:page>")
+@in_state(State.HOUSEHOLD)
+def household(token: str, reg: RegistrationSession, page: int) -> Any:
+    """One screen of the questionnaire."""
+    pages = screens(svc().form, lang(), reg.data.answers)
+    if not pages:
+        svc().registration.household(token, dict(reg.data.answers))
+        return redirect(url_for("villager.consent"))
+    page = max(0, min(page, len(pages) - 1))
+    view = pages[page]
+    current = {q.id: answer_as_raw(q, reg.data.answers.get(q.id)) for q in view.questions}
+    return screen(
+        "villager/household.html", page=view, index=page, count=len(pages), current=current, errors={}
+    )
+
+
+@bp.post("/household/<int:page>")
+@in_state(State.HOUSEHOLD)
+def household_post(token: str, reg: RegistrationSession, page: int) -> Any:
+    """Validate this screen's answers; then the next screen, or consent after the last."""
+    form = svc().form
+    pages = screens(form, lang(), reg.data.answers)
+    if not pages:
+        return redirect(url_for("villager.household"))
+    page = max(0, min(page, len(pages) - 1))
+    if request.form.get("action") == "back":
+        return _go(page - 1) if page > 0 else redirect(url_for("villager.result"))
+    view = pages[page]
+    values, errors = validate_screen(form, view, request.form, lang(), reg.data.answers)
+    if errors:
+        current = {q.id: _submitted(q.id, q.widget) for q in view.questions}
+        return screen(
+            "villager/household.html",
+            page=view,
+            index=page,
+            count=len(pages),
+            current=current,
+            errors=errors,
+        ), 422
+    reg.data.answers.update(values)
+    pages = screens(form, lang(), reg.data.answers)  # answers may show or hide questions
+    if page + 1 < len(pages):
+        return _go(page + 1)
+    svc().registration.household(token, finalise(form, reg.data.answers))
+    return redirect(url_for("villager.consent"))
+
+
+def _submitted(qid: str, widget: str) -> Any:
+    return request.form.getlist(qid) if widget == "multi" else request.form.get(qid, "")
+
+
+def _go(page: int) -> Response:
+    return redirect(url_for("villager.household", page=page))
