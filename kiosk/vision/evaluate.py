@@ -41,16 +41,15 @@ def _candidates(genuine: np.ndarray, impostor: np.ndarray) -> np.ndarray:
 
 
 def equal_error_rate(genuine: np.ndarray, impostor: np.ndarray) -> tuple[float, float]:
-    """(EER, threshold): the operating point where FMR and FNMR are closest, averaged there."""
+    """(EER, threshold): where FMR and FNMR are closest (then lowest), their mean there."""
     if not genuine.size or not impostor.size:
         return float("nan"), float("nan")
-    best = (math.inf, 0.0, 0.0)
+    best = (math.inf, math.inf, 0.0, 0.0)
     for t in _candidates(genuine, impostor):
         a, b = fmr_at(impostor, float(t)), fnmr_at(genuine, float(t))
-        gap = max(a, b)
-        if gap < best[0]:
-            best = (gap, (a + b) / 2.0, float(t))
-    return best[1], best[2]
+        key = (abs(a - b), max(a, b), (a + b) / 2.0, float(t))
+        best = min(best, key)
+    return best[2], best[3]
 
 
 def threshold_for_fmr(genuine: np.ndarray, impostor: np.ndarray, target: float) -> float:

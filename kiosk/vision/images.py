@@ -44,12 +44,10 @@ def decode_image(
                 rgb = ImageOps.exif_transpose(src).convert("RGB")
     except ImageError:
         raise
-    except (
-        UnidentifiedImageError,
-        Image.DecompressionBombError,
-        Image.DecompressionBombWarning,
-    ) as err:
-        raise ImageError(f"{name}: not a readable image ({err.__class__.__name__})") from err
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as err:
+        raise ImageError(f"{name}: too large to decode safely (limit {MAX_PIXELS} pixels)") from err
+    except UnidentifiedImageError as err:
+        raise ImageError(f"{name}: not a readable image") from err
     except (OSError, ValueError, SyntaxError) as err:
         raise ImageError(f"{name}: truncated or corrupt image ({err})") from err
     return check_image(np.asarray(rgb), name)

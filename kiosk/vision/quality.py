@@ -45,7 +45,7 @@ class QualityLimits:
     secondary_face_frac: float = 0.45
     min_eye_ratio: float = 0.14
     sunglasses_ratio: float = 0.35
-    mask_texture: float = 9.0
+    mask_texture: float = 0.05
     min_luma: float = 55.0
     max_luma: float = 215.0
     max_clipped: float = 0.25
@@ -122,7 +122,8 @@ def measure(image: np.ndarray, dets: list[Detection], mesh: Mesh) -> QualityMetr
         (lm[MOUTH_RIGHT] + lm[MOUTH_LEFT] + 2 * lm[CHIN]) / 4,
     ]
     lower_gray = np.concatenate([_patch(gray, p, 5).ravel() for p in lower_pts])
-    texture = float(lower_gray.astype(np.float32).std())
+    # Contrast of the lower face relative to its brightness (unchanged by exposure).
+    texture = float(lower_gray.astype(np.float32).std()) / max(float(lower_gray.mean()), 1.0)
     return QualityMetrics(
         faces=len(big),
         face_frac=main.size / min(w, h),

@@ -1,0 +1,155 @@
+"""Pure biometric decisions: bands, retry budget, step-up challenge, coaching text."""
+
+from __future__ import annotations
+
+import math
+import re
+
+import pytest
+
+from kiosk.core.biometrics import (
+    CHALLENGE_COACHING,
+    COACHING_TEXT,
+    Attempt,
+    AttemptBudget,
+    AttemptOutcome,
+    ChallengeKind,
+    ChallengeState,
+    ChallengeTracker,
+    Coaching,
+    LivenessBand,
+    MatchBand,
+    instruction,
+    liveness_band,
+    match_band,
+)
+
+
+@pytest.mark.parametrize(
+    ("sim", "band"),
+    [
+        (0.9, MatchBand.HIGH),
+        (0.55, MatchBand.HIGH),
+        (0.5, MatchBand.MEDIUM),
+        (0.45, MatchBand.MEDIUM),
+        (0.4, MatchBand.LOW),
+        (0.35, MatchBand.LOW),
+        (0.349, MatchBand.NONE),
+        (-1.0, MatchBand.NONE),
+    ],
+)
+def test_match_band_edges(sim: float, band: MatchBand) -> None:
+    assert match_band(sim, 0.55, 0.45, 0.35) is band
+
+
+@pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf])
+def test_match_band_refuses_non_finite(bad: float) -> None:
+    with pytest.raises(ValueError, match="finite"):
+        match_band(bad, 0.55, 0.45, 0.35)
+
+
+def test_match_band_refuses_unordered_thresholds() -> None:
+    with pytest.raises(ValueError, match="high >= medium >= low"):
+        match_band(0.5, 0.3, 0.45, 0.35)
+
+
+@pytest.mark.parametrize(
+    ("score", "band"),
+    [
+        (0.99, LivenessBand.LIVE),
+        (0.8, LivenessBand.LIVE),
+        (0.5, LivenessBand.UNCERTAIN),
+        (0.3, LivenessBand.UNCERTAIN),
+        (0.29, LivenessBand.SPOOF),
+    ],
+)
+def test_liveness_band(score: float, band: LivenessBand) -> None:
+    assert liveness_band(score, 0.8, 0.3) is band
+
+
+def test_liveness_band_refuses_nan_and_bad_thresholds() -> None:
+    with pytest.raises(ValueError):
+        liveness_band(math.nan, 0.8, 0.3)
+    with pytest.raises(ValueError):
+        liveness_band(0.5, 0.3, 0.8)
+
+
+def _fail(quality: float, band: MatchBand = MatchBand.NONE) -> Attempt:
+    return Attempt(AttemptOutcome.NOT_MATCHED, band, quality)
+
+
+def test_budget_exhausts_after_three_failures_and_keeps_best() -> None:
+    budget = AttemptBudget(3)
+    budget.record(_fail(0.5))
+    budget.record(_fail(0.4, MatchBand.LOW))
+    assert budget.remaining == 1 and not budget.done
+    budget.record(_fail(0.9))
+    assert budget.exhausted and budget.done and budget.flag_for_review
+    assert budget.best_index() == 1  # LOW band beats NONE even with lower quality
+    with pytest.raises(ValueError, match="no attempts left"):
+        budget.record(_fail(0.1))
+
+
+def test_budget_stops_after_match_without_flag() -> None:
+    budget = AttemptBudget(3)
+    budget.record(Attempt(AttemptOutcome.NOT_LIVE, None, 0.2))
+    budget.record(Attempt(AttemptOutcome.MATCHED, MatchBand.HIGH, 0.8))
+    assert budget.matched and budget.done and not budget.exhausted and not budget.flag_for_review
+    assert budget.best_index() == 1
+
+
+def test_budget_empty_and_invalid() -> None:
+    assert AttemptBudget().best_index() is None
+    assert AttemptBudget().budget == 3
+    with pytest.raises(ValueError):
+        AttemptBudget(0)
+
+
+def test_blink_challenge_needs_open_closed_open() -> None:
+    c = ChallengeTracker(ChallengeKind.BLINK, started_at=100.0)
+    assert c.update(100.1, 0.30, 0.0) is ChallengeState.WAITING
+    assert c.update(100.2, 0.12, 0.0) is ChallengeState.WAITING
+    assert c.update(100.3, 0.31, 0.0) is ChallengeState.PASSED
+
+
+def test_blink_challenge_not_fooled_by_static_closed_or_open_eyes() -> None:
+    c = ChallengeTracker(ChallengeKind.BLINK, started_at=0.0, timeout_s=5.0)
+    for t in range(1, 5):
+        assert c.update(float(t), 0.30, 0.0) is ChallengeState.WAITING
+    assert c.update(6.0, 0.10, 0.0) is ChallengeState.TIMED_OUT
+    assert c.update(6.1, 0.30, 0.0) is ChallengeState.TIMED_OUT  # stays ended
+
+
+def test_turn_challenges_respect_direction_and_skip_nan() -> None:
+    left = ChallengeTracker(ChallengeKind.TURN_LEFT, started_at=0.0)
+    assert left.update(1.0, 0.3, -30.0) is ChallengeState.WAITING
+    assert left.update(1.5, 0.3, math.nan) is ChallengeState.WAITING
+    assert left.update(2.0, 0.3, 25.0) is ChallengeState.PASSED
+    right = ChallengeTracker(ChallengeKind.TURN_RIGHT, started_at=0.0)
+    assert right.update(1.0, 0.3, -25.0) is ChallengeState.PASSED
+
+
+def test_every_coaching_code_has_one_short_instruction_in_both_languages() -> None:
+    assert set(COACHING_TEXT) == set(Coaching)
+    for code in Coaching:
+        ind, eng = instruction(code, "id"), instruction(code, "en")
+        assert ind and eng and ind != eng
+        assert len(ind) <= 45 and len(eng) <= 45
+        assert ind.count(".") <= 1
+    assert set(CHALLENGE_COACHING) == set(ChallengeKind)
+
+
+def test_coaching_never_asks_to_remove_a_head_covering() -> None:
+    words = ("hijab", "jilbab", "kerudung", "veil", "headscarf", "peci", "topi", "hat")
+    for ind, eng in COACHING_TEXT.values():
+        found = set(re.findall(r"[a-z]+", f"{ind} {eng}".lower()))
+        assert not found & set(words)
+    assert "kacamata hitam" in instruction(Coaching.SUNGLASSES)
+    assert "masker" in instruction(Coaching.MASK)
+
+
+def test_instruction_rejects_unknown_code_and_language() -> None:
+    with pytest.raises(ValueError, match="unknown coaching code"):
+        instruction("smile")
+    with pytest.raises(ValueError, match="language"):
+        instruction(Coaching.OK, "fr")
