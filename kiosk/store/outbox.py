@@ -56,14 +56,19 @@ class OutboxRepository:
                 (record_id, kind, payload, now),
             )
 
-    def next_batch(self, limit: int, now: float) -> list[OutboxRow]:
-        """Up to ``limit`` pending records due at ``now``, oldest first."""
+    def next_batch(self, limit: int, now: float, horizon_s: float = 86400.0) -> list[OutboxRow]:
+        """Up to ``limit`` pending records due at ``now``, oldest first.
+
+        A retry time more than ``horizon_s`` seconds ahead can only come from a wall clock that
+        has since jumped backwards (no RTC on a Pi), so such rows count as due too.
+        """
         if limit <= 0:
             return []
         rows = self._conn.execute(
             "SELECT seq, record_id, kind, payload, attempts, created_at FROM outbox"
-            " WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY seq LIMIT ?",
-            (now, limit),
+            " WHERE state = 'pending' AND (next_attempt_at <= ? OR next_attempt_at > ?)"
+            " ORDER BY seq LIMIT ?",
+            (now, now + horizon_s, limit),
         ).fetchall()
         return [OutboxRow(*row) for row in rows]
 
@@ -136,8 +141,9 @@ class OutboxRepository:
                 ).fetchall()
             else:
                 rows = c.execute(
-                    "SELECT record_id, attempts FROM outbox WHERE state = 'sent' AND sent_at < ?",
-                    (sent_before,),
+                    "SELECT record_id, attempts FROM outbox WHERE state = 'sent'"
+                    " AND (sent_at < ? OR sent_at > ?)",  # > now: the wall clock went back
+                    (sent_before, now),
                 ).fetchall()
             for record_id, attempts in rows:
                 wait = delay(max(1, attempts)) if delay is not None else 0.0

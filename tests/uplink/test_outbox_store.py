@@ -98,3 +98,11 @@ def test_rows_from_another_connection_are_seen(tmp_path: Path) -> None:
     b = OutboxRepository(connect(tmp_path / "k.sqlite3"))
     a.enqueue("r1", "registration", b"x", 1)
     assert [r.record_id for r in b.next_batch(5, now=10)] == ["r1"]
+
+
+def test_clock_jumping_back_does_not_strand_rows(repo: OutboxRepository) -> None:
+    (rid,) = _fill(repo, 1)
+    repo.mark_sent([rid], now=2_000_000_000)  # sent while the clock was far ahead
+    assert repo.requeue_sent(now=1_000, sent_before=900) == 1
+    repo.retry_later(rid, at=2_000_000_000, error="x")
+    assert [r.record_id for r in repo.next_batch(5, now=1_000)] == [rid]

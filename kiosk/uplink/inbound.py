@@ -1,0 +1,113 @@
+"""Messages from the portal: a table of topic -> schema -> typed message, then dispatch."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from kiosk.errors import ProtocolError
+from kiosk.uplink import messages
+from kiosk.uplink.client import Inbound
+from kiosk.uplink.topics import TOPICS, Direction, parse_topic
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Ack:
+    """The portal holds a record (stored or duplicate) or refused it for good (rejected)."""
+
+    record_id: str
+    result: str
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class StatusUpdate:
+    """The portal's decision on a record, for the villager's status check."""
+
+    record_id: str
+    status: str
+    reason: str | None
+    at: float
+
+
+@dataclass(frozen=True)
+class ConfigUpdate:
+    """Validated remote settings."""
+
+    version: int
+    settings: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class RosterUpdate:
+    """Validated agent roster."""
+
+    version: int
+    agents: list[dict[str, Any]]
+
+
+PortalMessage = Ack | StatusUpdate | ConfigUpdate | RosterUpdate
+
+
+def _ack(d: dict[str, Any], corr: bytes | None) -> Ack:
+    if corr is not None and corr != d["record_id"].encode():
+        raise ProtocolError("ack correlation data does not match its record id")
+    return Ack(d["record_id"], d["result"], d.get("reason"))
+
+
+def _status(d: dict[str, Any], _corr: bytes | None) -> StatusUpdate:
+    return StatusUpdate(d["record_id"], d["status"], d.get("reason"), float(d["at"]))
+
+
+def _config(d: dict[str, Any], _corr: bytes | None) -> ConfigUpdate:
+    return ConfigUpdate(int(d["config_version"]), dict(d["settings"]))
+
+
+def _roster(d: dict[str, Any], _corr: bytes | None) -> RosterUpdate:
+    return RosterUpdate(int(d["roster_version"]), list(d["agents"]))
+
+
+DECODERS: dict[str, Callable[[dict[str, Any], bytes | None], PortalMessage]] = {
+    "ack": _ack,
+    "status": _status,
+    "config": _config,
+    "roster": _roster,
+}
+"""Topic name -> builder of the typed message (after schema validation)."""
+
+
+def decode(prefix: str, device_id: str, msg: Inbound) -> PortalMessage:
+    """Validate one inbound MQTT message; raise :class:`ProtocolError` with the reason."""
+    parsed = parse_topic(prefix, msg.topic)
+    if parsed is None or parsed[0] != device_id:
+        raise ProtocolError(f"message on a topic that is not ours: {msg.topic[:120]!r}")
+    name = parsed[1]
+    topic = TOPICS[name]
+    if topic.direction is not Direction.DOWN or topic.schema is None or name not in DECODERS:
+        raise ProtocolError(f"kiosk does not accept messages on {name!r}")
+    return DECODERS[name](messages.parse(topic.schema, msg.payload), msg.correlation)
+
+
+class VersionGate:
+    """Accept config/roster only when newer than the last one applied (no rollback/replay)."""
+
+    def __init__(self) -> None:
+        self._seen: dict[type, int] = {}
+
+    def admit(self, msg: ConfigUpdate | RosterUpdate) -> bool:
+        """True (and remember) when ``msg`` is newer than the last of its type."""
+        last = self._seen.get(type(msg), 0)
+        if msg.version <= last:
+            log.warning(
+                "%s version %d ignored: version %d already applied",
+                type(msg).__name__,
+                msg.version,
+                last,
+            )
+            return False
+        self._seen[type(msg)] = msg.version
+        return True

@@ -1,0 +1,163 @@
+"""The outbox relay: publish due records, track broker and portal acks, retry or give up.
+
+Single-threaded and clock-injected: the service feeds it link events and calls :meth:`pump`;
+tests drive it directly with a fake link and a :class:`FakeClock`.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable, Iterable
+from typing import Protocol
+
+from kiosk.core.clock import Clock
+from kiosk.core.outbox import Backoff, Verdict, classify_reason_code
+from kiosk.errors import ProtocolError
+from kiosk.store.outbox import OutboxRepository
+from kiosk.uplink.client import Connected, Disconnected, Event, Inbound, PubAck
+from kiosk.uplink.inbound import Ack, PortalMessage
+from kiosk.uplink.topics import RECORD_KINDS
+
+log = logging.getLogger(__name__)
+
+PURGE_EVERY_S = 3600.0
+"""How often acked rows past their retention are deleted, seconds."""
+
+
+class RecordLink(Protocol):
+    """What the relay needs from the MQTT link."""
+
+    def publish_record(self, kind: str, record_id: str, payload: bytes) -> int | None:
+        """Publish; return the message id or None when not connected."""
+        ...
+
+
+class Relay:
+    """Moves outbox rows pending -> sent -> acked (or dead), oldest first, in a bounded window."""
+
+    def __init__(
+        self,
+        *,
+        repo: OutboxRepository,
+        link: RecordLink,
+        clock: Clock,
+        rng: random.Random,
+        backoff: Backoff,
+        window: int,
+        ack_timeout_s: float,
+        retention_s: float,
+        decode: Callable[[Inbound], PortalMessage],
+        on_acked: Callable[[list[str]], None] = lambda ids: None,
+        on_message: Callable[[PortalMessage], None] = lambda msg: None,
+        on_alert: Callable[[str, str], None] = lambda rid, why: None,
+    ) -> None:
+        self._repo = repo
+        self._link = link
+        self._clock = clock
+        self._rng = rng
+        self._backoff = backoff
+        self._window = window
+        self._ack_timeout = ack_timeout_s
+        self._retention = retention_s
+        self._decode = decode
+        self._on_acked = on_acked
+        self._on_message = on_message
+        self._on_alert = on_alert
+        self._mids: dict[int, str] = {}
+        self._last_timeout_check = float("-inf")
+        self._last_purge = float("-inf")
+        self.connected = False
+        self.rejected_inbound = 0
+
+    def start(self) -> int:
+        """Nothing is in flight after a restart: every ``sent`` row goes back to pending."""
+        return self._repo.requeue_sent(self._clock.now())
+
+    # --- events -----------------------------------------------------------------------
+    def handle(self, events: Iterable[Event]) -> None:
+        """Apply link events in order; acks are written to the database in one transaction."""
+        acked: list[str] = []
+        for event in events:
+            if isinstance(event, Connected):
+                self.connected = True
+                self._mids.clear()
+                self._repo.requeue_sent(self._clock.now())
+            elif isinstance(event, Disconnected):
+                self.connected = False
+                self._mids.clear()
+            elif isinstance(event, PubAck):
+                self._puback(event)
+            else:
+                self._inbound(event, acked)
+        if acked:
+            fresh = self._repo.mark_acked(acked, self._clock.now())
+            if fresh:
+                self._on_acked(fresh)
+
+    def _puback(self, ev: PubAck) -> None:
+        record_id = self._mids.pop(ev.mid, None)
+        if record_id is None or ev.reason_code < 0x80:
+            return  # accepted (or 0x10 no subscribers: the ack timeout will retry)
+        if classify_reason_code(ev.reason_code) is Verdict.DEAD:
+            self._dead(
+                record_id, f"broker refused the record: {ev.reason} (0x{ev.reason_code:02x})"
+            )
+
+    def _inbound(self, ev: Inbound, acked: list[str]) -> None:
+        try:
+            msg = self._decode(ev)
+        except ProtocolError as err:
+            self.rejected_inbound += 1
+            log.warning("inbound message rejected: %s", err)
+            return
+        if isinstance(msg, Ack):
+            if msg.result == "rejected":
+                self._dead(msg.record_id, f"portal rejected the record: {msg.reason or '?'}")
+            else:
+                acked.append(msg.record_id)
+            return
+        self._on_message(msg)
+
+    def _dead(self, record_id: str, reason: str) -> None:
+        if self._repo.mark_dead(record_id, reason):
+            log.error("outbox record %s is dead: %s", record_id, reason)
+            self._on_alert(record_id, reason)
+
+    # --- publishing -------------------------------------------------------------------
+    def pump(self) -> int:
+        """Publish due records while the window has room; returns how many were published."""
+        if not self.connected:
+            return 0
+        now = self._clock.now()
+        self._housekeeping(now)
+        rows = self._repo.next_batch(self._window - self._repo.inflight(), now)
+        published: list[str] = []
+        for row in rows:
+            if row.kind not in RECORD_KINDS:
+                self._dead(row.record_id, f"unknown record kind {row.kind!r}")
+                continue
+            mid = self._link.publish_record(row.kind, row.record_id, row.payload)
+            if mid is None:  # connection dropped under us: the rest stays pending
+                break
+            self._mids[mid] = row.record_id
+            published.append(row.record_id)
+        if published:
+            self._repo.mark_sent(published, now)
+        return len(published)
+
+    def _housekeeping(self, now: float) -> None:
+        if abs(now - self._last_timeout_check) >= min(self._ack_timeout / 4, 5.0):
+            self._last_timeout_check = now
+            n = self._repo.requeue_sent(
+                now,
+                sent_before=now - self._ack_timeout,
+                delay=lambda attempts: self._backoff.next_delay(attempts, self._rng),
+            )
+            if n:
+                log.info(
+                    "%d record(s) not acknowledged in %.0f s: will resend", n, self._ack_timeout
+                )
+        if abs(now - self._last_purge) >= PURGE_EVERY_S:
+            self._last_purge = now
+            self._repo.purge_acked(now - self._retention)

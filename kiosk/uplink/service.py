@@ -1,0 +1,271 @@
+"""The ``Uplink`` the composition root starts and stops: relay thread + MQTT link + heartbeat."""
+
+from __future__ import annotations
+
+import logging
+import queue
+import random
+import sqlite3
+import threading
+from collections.abc import Callable
+from typing import Protocol
+
+from kiosk.config import KioskConfig, UplinkConfig
+from kiosk.core.clock import Clock
+from kiosk.core.outbox import Backoff
+from kiosk.store.outbox import OutboxCounts, OutboxRepository
+from kiosk.store.registrations import RegistrationRepository
+from kiosk.uplink import heartbeat, messages
+from kiosk.uplink.client import Event, Inbound, MqttLink
+from kiosk.uplink.inbound import (
+    ConfigUpdate,
+    PortalMessage,
+    RosterUpdate,
+    StatusUpdate,
+    VersionGate,
+    decode,
+)
+from kiosk.uplink.relay import Relay
+
+log = logging.getLogger(__name__)
+
+IDLE_POLL_S = 0.5
+"""With nothing to do, look for rows committed by other connections this often, seconds."""
+
+
+class Link(Protocol):
+    """What the service needs from an MQTT link (``MqttLink`` or a test double)."""
+
+    last_error: str | None
+
+    def start(self) -> None:
+        """Connect in the background."""
+        ...
+
+    def stop(self) -> None:
+        """Disconnect."""
+        ...
+
+    @property
+    def connected(self) -> bool:
+        """Connection is up."""
+        ...
+
+    def publish_record(self, kind: str, record_id: str, payload: bytes) -> int | None:
+        """Publish a sealed record."""
+        ...
+
+    def publish_json(self, name: str, payload: bytes) -> int | None:
+        """Publish a JSON message."""
+        ...
+
+
+LinkFactory = Callable[[UplinkConfig, str, Callable[[Event], None]], Link]
+
+
+class _Wake:
+    """Internal event: look at the outbox now."""
+
+
+class Uplink:
+    """Carries the outbox to the portal and brings acks, statuses, config and roster back."""
+
+    def __init__(
+        self,
+        cfg: KioskConfig,
+        conn_factory: Callable[[], sqlite3.Connection],
+        clock: Clock,
+        *,
+        rng: random.Random | None = None,
+        probes: heartbeat.Probes | None = None,
+        link_factory: LinkFactory = MqttLink,
+    ) -> None:
+        self._cfg = cfg
+        self._conn_factory = conn_factory
+        self._clock = clock
+        self._rng = rng or random.Random()
+        self._probes = probes or heartbeat.Probes(data_dir=cfg.paths.data_dir)
+        self._events: queue.Queue[Event | _Wake] = queue.Queue()
+        self._link = link_factory(cfg.uplink, cfg.device.id, self._events.put)
+        self._local = threading.local()
+        self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
+        self._status_cbs: list[Callable[[StatusUpdate], None]] = []
+        self._config_cbs: list[Callable[[ConfigUpdate], None]] = []
+        self._roster_cbs: list[Callable[[RosterUpdate], None]] = []
+        self._alert_cbs: list[Callable[[str, str], None]] = []
+        self._gate = VersionGate()
+        self._relay: Relay | None = None
+        self._heartbeat_s = cfg.uplink.heartbeat_s
+
+    # --- hooks ------------------------------------------------------------------------
+    def on_status(self, callback: Callable[[StatusUpdate], None]) -> None:
+        """Also call ``callback`` (relay thread) for each status update, after it is stored."""
+        self._status_cbs.append(callback)
+
+    def on_config(self, callback: Callable[[ConfigUpdate], None]) -> None:
+        """Call ``callback`` with each validated, newer config message."""
+        self._config_cbs.append(callback)
+
+    def on_roster(self, callback: Callable[[RosterUpdate], None]) -> None:
+        """Call ``callback`` with each validated, newer roster message."""
+        self._roster_cbs.append(callback)
+
+    def on_alert(self, callback: Callable[[str, str], None]) -> None:
+        """Call ``callback(record_id, reason)`` when a record is marked dead."""
+        self._alert_cbs.append(callback)
+
+    # --- state for the UI -------------------------------------------------------------
+    def _repo(self) -> OutboxRepository:
+        repo = getattr(self._local, "repo", None)
+        if repo is None:
+            repo = OutboxRepository(self._conn_factory())
+            self._local.repo = repo
+        return repo
+
+    def counts(self) -> OutboxCounts:
+        """Outbox rows per state (own connection per calling thread)."""
+        return self._repo().counts()
+
+    def pending_count(self) -> int:
+        """Records not yet held by the portal: the UI's "N waiting to send"."""
+        return self.counts().waiting
+
+    @property
+    def online(self) -> bool:
+        """True while connected to the broker."""
+        return bool(self._link.connected)
+
+    @property
+    def last_error(self) -> str | None:
+        """Why the link is down, in words, or None."""
+        return self._link.last_error
+
+    def notify(self) -> None:
+        """Wake the relay now (e.g. right after a registration was committed)."""
+        self._events.put(_Wake())
+
+    # --- lifecycle --------------------------------------------------------------------
+    def start(self) -> None:
+        """Start the relay thread and the MQTT link (no-op when uplink.enabled is false)."""
+        if not self._cfg.uplink.enabled:
+            log.info("uplink disabled: registrations wait in the outbox")
+            return
+        if self._thread is not None:
+            return
+        self._stopping.clear()
+        self._thread = threading.Thread(target=self._run, name="uplink-relay", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout_s: float = 5.0) -> None:
+        """Stop the relay and disconnect (announcing 'offline')."""
+        if self._thread is None:
+            return
+        self._stopping.set()
+        self._events.put(_Wake())
+        self._thread.join(timeout_s)
+        self._thread = None
+
+    # --- relay thread -----------------------------------------------------------------
+    def _run(self) -> None:
+        conn = self._conn_factory()
+        repo = OutboxRepository(conn)
+        regs = RegistrationRepository(conn)
+        up = self._cfg.uplink
+        relay = Relay(
+            repo=repo,
+            link=self._link,
+            clock=self._clock,
+            rng=self._rng,
+            backoff=Backoff(up.backoff_initial_s, up.backoff_max_s),
+            window=up.inflight_window,
+            ack_timeout_s=up.ack_timeout_s,
+            retention_s=up.retention_days * 86400.0,
+            decode=self._decode,
+            on_acked=lambda ids: self._acked(regs, ids),
+            on_message=lambda msg: self._dispatch(regs, msg),
+            on_alert=self._alert,
+        )
+        self._relay = relay
+        relay.start()
+        self._link.start()
+        next_beat = self._clock.monotonic()
+        try:
+            while not self._stopping.is_set():
+                published = relay.pump()
+                if relay.connected and self._clock.monotonic() >= next_beat:
+                    self._beat(repo)
+                    next_beat = self._clock.monotonic() + self._heartbeat_s
+                batch = self._drain(0.0 if published else IDLE_POLL_S)
+                relay.handle(e for e in batch if not isinstance(e, _Wake))
+        except Exception:  # the relay must never die silently
+            log.exception("uplink relay stopped by an unexpected error")
+            raise
+        finally:
+            self._link.stop()
+            conn.close()
+
+    def _drain(self, wait_s: float) -> list[Event | _Wake]:
+        try:
+            first = self._events.get(timeout=wait_s) if wait_s > 0 else self._events.get_nowait()
+        except queue.Empty:
+            return []
+        batch = [first]
+        while len(batch) < 1000:
+            try:
+                batch.append(self._events.get_nowait())
+            except queue.Empty:
+                break
+        return batch
+
+    def _decode(self, msg: Inbound) -> PortalMessage:
+        return decode(self._cfg.uplink.topic_prefix, self._cfg.device.id, msg)
+
+    def _beat(self, repo: OutboxRepository) -> None:
+        try:
+            beat = heartbeat.build(self._cfg.device.id, self._clock, repo, self._probes)
+            self._link.publish_json("heartbeat", messages.dumps("heartbeat", beat))
+        except Exception:
+            log.exception("heartbeat failed")
+
+    def _acked(self, regs: RegistrationRepository, record_ids: list[str]) -> None:
+        for record_id in record_ids:
+            regs.purge_template(record_id)
+
+    def _dispatch(self, regs: RegistrationRepository, msg: PortalMessage) -> None:
+        if isinstance(msg, StatusUpdate):
+            if not regs.set_status(msg.record_id, msg.status, msg.reason, msg.at):
+                log.warning("status for unknown record %s ignored", msg.record_id)
+            for cb in self._status_cbs:
+                cb(msg)
+        elif isinstance(msg, ConfigUpdate) and self._gate.admit(msg):
+            if "heartbeat_s" in msg.settings:
+                self._heartbeat_s = float(msg.settings["heartbeat_s"])
+            for cfg_cb in self._config_cbs:
+                cfg_cb(msg)
+        elif isinstance(msg, RosterUpdate) and self._gate.admit(msg):
+            for r_cb in self._roster_cbs:
+                r_cb(msg)
+
+    def _alert(self, record_id: str, reason: str) -> None:
+        for cb in self._alert_cbs:
+            cb(record_id, reason)
+
+    @property
+    def rejected_inbound(self) -> int:
+        """Inbound messages refused since start (malformed, wrong version, not ours)."""
+        return self._relay.rejected_inbound if self._relay is not None else 0
+
+
+def build_uplink(
+    cfg: KioskConfig,
+    clock: Clock,
+    *,
+    conn_factory: Callable[[], sqlite3.Connection] | None = None,
+    probes: heartbeat.Probes | None = None,
+) -> Uplink:
+    """The production uplink for ``cfg``: its own connections to ``<data_dir>/kiosk.sqlite3``."""
+    from kiosk.store.db import DB_NAME, connect
+
+    path = cfg.paths.data_dir / DB_NAME
+    return Uplink(cfg, conn_factory or (lambda: connect(path)), clock, probes=probes)
