@@ -99,6 +99,19 @@ class HardwareError(KioskError, OSError):
     """A GPIO peripheral or other device could not be used."""
 
 
+# --- agents --------------------------------------------------------------------------------
+class AgentAuthError(KioskError, PermissionError):
+    """An agent login or co-signature failed, or the agent may not do this."""
+
+
+class LoginThrottled(AgentAuthError):
+    """Too many failed logins: the next attempt is allowed after ``wait_s`` seconds."""
+
+    def __init__(self, message: str, wait_s: float) -> None:
+        super().__init__(message)
+        self.wait_s = wait_s
+
+
 # --- provisioning --------------------------------------------------------------------------
 class ProvisioningError(KioskError, RuntimeError):
     """A provisioning step failed; the message says how to fix it."""
