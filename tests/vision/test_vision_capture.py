@@ -1,0 +1,104 @@
+"""One face attempt over replayed frames: coaching, passive liveness, step-up, matching."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from kiosk.config import REPO_ROOT
+from kiosk.core.biometrics import AttemptOutcome, ChallengeKind, Coaching, MatchBand
+from kiosk.core.clock import FakeClock
+from kiosk.vision.camera import ReplayCamera
+from kiosk.vision.capture import FaceCapture, Phase
+from kiosk.vision.images import load_image
+from kiosk.vision.pipeline import FacePipeline, FrameAnalysis
+
+FACES = REPO_ROOT.parent / "shared" / "faces"
+
+
+def _run(capture: FaceCapture, cam: ReplayCamera, clock: FakeClock, n: int = 20) -> None:
+    for _ in range(n):
+        clock.advance(0.2)
+        if capture.feed(cam.next_frame()).phase is Phase.DONE:
+            return
+
+
+def test_live_person_matches_own_reference(pipeline: FacePipeline, clock: FakeClock) -> None:
+    real = FACES / "liveness/real/image_T1.jpg"
+    ref = pipeline.embed_image(load_image(real))
+    cam = ReplayCamera([real], width=480, height=640, clock=clock)
+    cap = FaceCapture(pipeline, ref, started_at=clock.monotonic())
+    first = cap.feed(cam.next_frame())
+    assert first.phase is Phase.COACHING and first.coaching is Coaching.OK
+    _run(cap, cam, clock)
+    s = cap.status
+    assert s.phase is Phase.DONE and s.outcome is AttemptOutcome.MATCHED
+    assert s.result is not None and s.result.match is MatchBand.HIGH and not s.stepped_up
+
+
+def test_other_person_is_not_matched(pipeline: FacePipeline, clock: FakeClock) -> None:
+    ref = pipeline.embed_image(load_image(FACES / "identities/p09/img25.jpg"))
+    cam = ReplayCamera([FACES / "liveness/real/image_T1.jpg"], width=480, height=640, clock=clock)
+    cap = FaceCapture(pipeline, ref, started_at=clock.monotonic())
+    _run(cap, cam, clock)
+    assert cap.status.outcome is AttemptOutcome.NOT_MATCHED
+    assert cap.best is not None
+
+
+def test_clear_spoof_ends_not_live(pipeline: FacePipeline, clock: FakeClock) -> None:
+    cam = ReplayCamera([FACES / "liveness/spoof/image_F1.jpg"], width=480, height=640, clock=clock)
+    cap = FaceCapture(pipeline, None, started_at=clock.monotonic(), timeout_s=5)
+    _run(cap, cam, clock, n=40)
+    assert cap.status.outcome is AttemptOutcome.NOT_LIVE
+
+
+def test_uncertain_score_asks_a_challenge_then_times_out(
+    pipeline: FacePipeline, clock: FakeClock
+) -> None:
+    cam = ReplayCamera([FACES / "liveness/spoof/image_F2.jpg"], width=480, height=640, clock=clock)
+    cap = FaceCapture(pipeline, None, started_at=clock.monotonic(), challenge_timeout_s=2.0)
+    for _ in range(3):
+        clock.advance(0.2)
+        status = cap.feed(cam.next_frame())
+    assert status.phase is Phase.CHALLENGE and status.coaching is Coaching.BLINK
+    _run(cap, cam, clock)  # a printed photo never blinks
+    assert cap.status.outcome is AttemptOutcome.NOT_LIVE
+
+
+class _Blinker:
+    """Wraps the pipeline: the eye ratio follows a script, as a blinking person's would."""
+
+    def __init__(self, pipeline: FacePipeline, eyes: list[float]) -> None:
+        self.pipeline = pipeline
+        self.eyes = eyes
+
+    def analyze(self, image: np.ndarray, timestamp: float | None = None) -> FrameAnalysis:
+        a = self.pipeline.analyze(image, timestamp)
+        assert a.metrics is not None
+        ear = self.eyes.pop(0) if self.eyes else a.metrics.eye_ratio
+        return dataclasses.replace(a, metrics=dataclasses.replace(a.metrics, eye_ratio=ear))
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.pipeline, name)
+
+
+def test_challenge_passed_by_a_blink(pipeline: FacePipeline, clock: FakeClock) -> None:
+    cam = ReplayCamera([FACES / "liveness/spoof/image_F2.jpg"], width=480, height=640, clock=clock)
+    wrapped = _Blinker(pipeline, [0.3, 0.3, 0.3, 0.3, 0.1, 0.3])
+    cap = FaceCapture(wrapped, None, started_at=clock.monotonic(), challenge=ChallengeKind.BLINK)  # type: ignore[arg-type]
+    _run(cap, cam, clock)
+    assert cap.status.outcome is AttemptOutcome.MATCHED and cap.status.stepped_up
+
+
+def test_nobody_in_front_ends_without_capture(
+    pipeline: FacePipeline, clock: FakeClock, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    from PIL import Image
+
+    wall = tmp_path / "wall.png"
+    Image.new("RGB", (640, 480), (100, 110, 120)).save(wall)
+    cam = ReplayCamera([wall], width=480, height=640, clock=clock)
+    cap = FaceCapture(pipeline, None, started_at=clock.monotonic(), timeout_s=2.0)
+    _run(cap, cam, clock)
+    assert cap.status.outcome is AttemptOutcome.NO_CAPTURE and cap.best is None
