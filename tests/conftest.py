@@ -9,7 +9,7 @@ import pytest
 from kiosk.config import REPO_ROOT, KioskConfig, parse_config
 from kiosk.core.clock import FakeClock
 
-pytest_plugins: list[str] = []
+pytest_plugins: list[str] = ["tests.fixtures.mqtt"]
 
 SHARED = REPO_ROOT.parent / "shared"
 

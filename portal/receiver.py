@@ -1,0 +1,333 @@
+"""Reference portal receiver: the contract a portal team implements, and what tests talk to.
+
+* Persistent MQTT 5 session: clean start false on every connect, a session expiry interval, so
+  the broker queues kiosk records while the portal is down.
+* Manual acks: a record's PUBACK is sent only after its database transaction committed.
+* Each envelope's device signature is checked and it is decrypted with the portal key; records
+  are stored once per (device id, record id) and a duplicate is acknowledged as success.
+* Application ack on the request's Response Topic with its Correlation Data; then a
+  ``received`` status. Group commit: up to ``batch`` records per transaction.
+
+    python -m portal.receiver --broker 127.0.0.1:8883 --db portal.sqlite3 \
+        --private-key portal_x25519.pem --device-keys DIR \
+        --ca ca.pem --cert portal.crt --key portal.key
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import queue
+import signal
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import paho.mqtt.client as mqtt
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from kiosk.crypto.envelope import open_envelope
+from kiosk.crypto.keys import load_device_public_key, load_portal_private_key
+from kiosk.errors import CryptoError, ProtocolError
+from kiosk.uplink import messages
+from kiosk.uplink.topics import RECORD_KINDS, device_topic, parse_topic, uplink_filters
+from portal.store import Incoming, PortalStore
+
+log = logging.getLogger("portal")
+
+
+@dataclass(frozen=True)
+class TlsFiles:
+    """The portal's TLS client material."""
+
+    ca: Path
+    cert: Path
+    key: Path
+
+
+@dataclass(frozen=True)
+class _Msg:
+    topic: str
+    payload: bytes
+    response_topic: str | None
+    correlation: bytes | None
+    mid: int
+    qos: int
+
+
+def device_keys_from_dir(directory: Path) -> Callable[[str], Ed25519PublicKey]:
+    """Device key lookup: ``<directory>/<device_id>.pem`` holds each enrolled device's key."""
+
+    def lookup(device_id: str) -> Ed25519PublicKey:
+        if "/" in device_id or device_id.startswith("."):
+            raise CryptoError("bad device id")
+        path = directory / f"{device_id}.pem"
+        if not path.is_file():
+            raise CryptoError(f"device {device_id} is not enrolled")
+        return load_device_public_key(path)
+
+    return lookup
+
+
+class PortalReceiver:
+    """Subscribes to every kiosk's records, stores them once, acknowledges them."""
+
+    def __init__(
+        self,
+        *,
+        host: str,
+        port: int,
+        db_path: Path,
+        private_key: X25519PrivateKey,
+        device_keys: Callable[[str], Ed25519PublicKey],
+        tls: TlsFiles | None = None,
+        prefix: str = "perlinsos/v1",
+        client_id: str = "portal",
+        session_expiry_s: int = 7 * 86400,
+        batch: int = 256,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._host, self._port = host, port
+        self._prefix = prefix
+        self._key = private_key
+        self._device_keys = device_keys
+        self._session_expiry = session_expiry_s
+        self._batch = batch
+        self._clock = clock
+        self.store = PortalStore(db_path)
+        self._queue: queue.Queue[_Msg | None] = queue.Queue()
+        self._worker: threading.Thread | None = None
+        self.connected = threading.Event()
+        c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
+        if tls is not None:
+            c.tls_set(ca_certs=str(tls.ca), certfile=str(tls.cert), keyfile=str(tls.key))
+        c.manual_ack_set(True)
+        c.reconnect_delay_set(1, 5)
+        c.max_inflight_messages_set(1000)
+        c.on_connect = self._on_connect
+        c.on_disconnect = self._on_disconnect
+        c.on_message = self._on_message
+        self._client = c
+
+    # --- lifecycle --------------------------------------------------------------------
+    def start(self) -> None:
+        """Connect (persistent session) and start processing."""
+        props = Properties(PacketTypes.CONNECT)
+        props.SessionExpiryInterval = self._session_expiry
+        props.ReceiveMaximum = 1000
+        self._worker = threading.Thread(target=self._work, name="portal-worker", daemon=True)
+        self._worker.start()
+        self._client.connect_async(
+            self._host, self._port, keepalive=30, clean_start=False, properties=props
+        )
+        self._client.loop_start()
+
+    def stop(self) -> None:
+        """Disconnect (the session and its queue survive on the broker) and stop."""
+        self._client.disconnect()
+        self._client.loop_stop()
+        self._queue.put(None)
+        if self._worker is not None:
+            self._worker.join(10)
+        self.store.close()
+
+    # --- sending to kiosks ------------------------------------------------------------
+    def send_status(
+        self, device_id: str, record_id: str, status: str, reason: str | None = None
+    ) -> None:
+        """Tell a kiosk the decision on one of its records."""
+        msg = {"v": 1, "record_id": record_id, "status": status, "reason": reason}
+        msg["at"] = self._clock()
+        self._client.publish(
+            device_topic(self._prefix, device_id, "status"),
+            messages.dumps("status", msg),
+            qos=1,
+        )
+        self.store.set_status(device_id, record_id, status)
+
+    def send_config(self, device_id: str, version: int, settings: dict[str, Any]) -> None:
+        """Publish (retained) remote settings for a kiosk."""
+        msg = {"v": 1, "config_version": version, "settings": settings}
+        self._client.publish(
+            device_topic(self._prefix, device_id, "config"),
+            messages.dumps("config", msg),
+            qos=1,
+            retain=True,
+        )
+
+    def publish_raw(self, topic: str, payload: bytes, retain: bool = False) -> None:
+        """Publish arbitrary bytes (for fuzz tests of the kiosk's inbound validation)."""
+        self._client.publish(topic, payload, qos=1, retain=retain)
+
+    # --- paho callbacks -----------------------------------------------------------------
+    def _on_connect(self, client: mqtt.Client, _u: Any, flags: Any, rc: Any, _p: Any) -> None:
+        if rc.is_failure:
+            log.error("broker refused the portal: %s", rc)
+            return
+        client.subscribe([(t, 1) for t in uplink_filters(self._prefix)])
+        log.info("portal connected (session present: %s)", flags.session_present)
+        self.connected.set()
+
+    def _on_disconnect(self, *_a: Any) -> None:
+        self.connected.clear()
+
+    def _on_message(self, _c: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
+        props = msg.properties
+        self._queue.put(
+            _Msg(
+                msg.topic,
+                bytes(msg.payload),
+                getattr(props, "ResponseTopic", None) if props else None,
+                getattr(props, "CorrelationData", None) if props else None,
+                msg.mid,
+                msg.qos,
+            )
+        )
+
+    # --- worker -------------------------------------------------------------------------
+    def _work(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            batch = [first]
+            while len(batch) < self._batch:
+                try:
+                    nxt = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if nxt is None:
+                    self._process(batch)
+                    return
+                batch.append(nxt)
+            try:
+                self._process(batch)
+            except Exception:  # never ack what was not stored; the broker will redeliver
+                log.exception("portal batch failed; messages left unacknowledged")
+
+    def _process(self, batch: list[_Msg]) -> None:
+        now = self._clock()
+        records: list[tuple[_Msg, Incoming]] = []
+        replies: list[tuple[_Msg, str | None, str, str | None]] = []
+        for m in batch:
+            parsed = parse_topic(self._prefix, m.topic)
+            if parsed is None:
+                continue
+            device_id, name = parsed
+            if name in RECORD_KINDS:
+                try:
+                    records.append((m, self._open(m, device_id, name)))
+                except (CryptoError, ProtocolError) as err:
+                    rid = _record_id(m.correlation)
+                    self.store.reject(device_id, rid, str(err), now)
+                    log.warning("record from %s rejected: %s", device_id, err)
+                    replies.append((m, rid, "rejected", str(err)))
+            elif name == "heartbeat":
+                try:
+                    self.store.heartbeat(device_id, messages.parse("heartbeat", m.payload), now)
+                except ProtocolError as err:
+                    log.warning("heartbeat from %s rejected: %s", device_id, err)
+            elif name == "availability" and m.payload in (b"online", b"offline"):
+                self.store.availability(device_id, m.payload.decode(), now)
+        fresh = self.store.put_many([inc for _m, inc in records], now)  # the commit
+        for (m, inc), new in zip(records, fresh, strict=True):
+            replies.append((m, inc.record_id, "stored" if new else "duplicate", None))
+        for m, rid, result, reason in replies:
+            if rid is not None:
+                self._reply(m, rid, result, reason)
+        for (_m, inc), new in zip(records, fresh, strict=True):
+            if new:
+                self.send_status(inc.device_id, inc.record_id, "received")
+        for m in batch:  # PUBACK only now: everything above is committed
+            if m.qos > 0:
+                self._client.ack(m.mid, m.qos)
+
+    def _open(self, m: _Msg, device_id: str, kind: str) -> Incoming:
+        opened = open_envelope(
+            m.payload, portal_private_key=self._key, device_public_key=self._device_keys
+        )
+        if opened.device_id != device_id:
+            raise ProtocolError("envelope device id does not match the topic")
+        if opened.kind != kind:
+            raise ProtocolError("envelope kind does not match the topic")
+        if m.correlation is not None and m.correlation != opened.record_id.encode():
+            raise ProtocolError("correlation data does not match the envelope record id")
+        return Incoming(device_id, opened.record_id, opened.kind, opened.record)
+
+    def _reply(self, m: _Msg, record_id: str, result: str, reason: str | None) -> None:
+        parsed = parse_topic(self._prefix, m.topic)
+        assert parsed is not None
+        own_ack = device_topic(self._prefix, parsed[0], "ack")
+        props = Properties(PacketTypes.PUBLISH)
+        if m.correlation is not None:
+            props.CorrelationData = m.correlation
+        body: dict[str, Any] = {
+            "v": 1,
+            "record_id": record_id,
+            "result": result,
+            "at": self._clock(),
+        }
+        if reason is not None:
+            body["reason"] = reason[:500]
+        try:
+            payload = messages.dumps("ack", body)
+        except ProtocolError:
+            return  # e.g. a record id that is not a UUIDv7: nothing the kiosk could match
+        # only ever answer on the device's own ack topic, whatever Response Topic was asked
+        self._client.publish(own_ack, payload, qos=1, properties=props)
+        if m.response_topic not in (None, own_ack):
+            log.warning("ignored foreign response topic %r", m.response_topic)
+
+
+def _record_id(correlation: bytes | None) -> str | None:
+    if correlation is None:
+        return None
+    try:
+        return correlation.decode("ascii")
+    except UnicodeDecodeError:
+        return None
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the reference receiver until SIGINT/SIGTERM."""
+    p = argparse.ArgumentParser(prog="python -m portal.receiver", description=__doc__)
+    p.add_argument("--broker", required=True, help="host:port")
+    p.add_argument("--db", type=Path, required=True)
+    p.add_argument("--private-key", type=Path, required=True, help="portal X25519 key, PEM")
+    p.add_argument("--device-keys", type=Path, required=True, help="dir of <device_id>.pem")
+    p.add_argument("--ca", type=Path)
+    p.add_argument("--cert", type=Path)
+    p.add_argument("--key", type=Path)
+    p.add_argument("--prefix", default="perlinsos/v1")
+    p.add_argument("--client-id", default="portal")
+    args = p.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    host, _, port = args.broker.rpartition(":")
+    tls = TlsFiles(args.ca, args.cert, args.key) if args.ca else None
+    rx = PortalReceiver(
+        host=host or "127.0.0.1",
+        port=int(port),
+        db_path=args.db,
+        private_key=load_portal_private_key(args.private_key),
+        device_keys=device_keys_from_dir(args.device_keys),
+        tls=tls,
+        prefix=args.prefix,
+        client_id=args.client_id,
+    )
+    done = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    signal.signal(signal.SIGINT, lambda *_: done.set())
+    rx.start()
+    done.wait()
+    rx.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
