@@ -28,6 +28,7 @@ TEXT_LABELS: dict[str, dict[str, str]] = {
         "sex": "Jenis kelamin",
         "serial": "Nomor urut",
         "no_district_data": "(data kecamatan tidak tersedia)",
+        "renumbered": "Kode wilayah di NIK {code} adalah kode lama (sebelum pemekaran)",
     },
     "en": {
         "valid": "valid NIK",
@@ -40,6 +41,7 @@ TEXT_LABELS: dict[str, dict[str, str]] = {
         "sex": "Sex",
         "serial": "Serial",
         "no_district_data": "(no district data)",
+        "renumbered": "The NIK's region code {code} is a former code (before a split)",
     },
 }
 
@@ -100,6 +102,8 @@ def format_text(info: NikInfo, lang: str) -> str:
         f"  {lab['sex']}: {SEX_LABEL[lang][info.sex]}",
         f"  {lab['serial']}: {info.serial}",
     ]
+    if info.renumbered:
+        lines.append("  " + lab["renumbered"].format(code=info.nik_region_code))
     return "\n".join(lines)
 
 

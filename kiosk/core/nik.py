@@ -109,7 +109,11 @@ class NikInvalid(NikError):
 
 @dataclass(frozen=True)
 class NikInfo:
-    """The fields of a valid NIK. ``birth_date`` is None while the century is ambiguous."""
+    """The fields of a valid NIK. ``birth_date`` is None while the century is ambiguous.
+
+    Region codes and names are today's (Kemendagri); ``nik_region_code`` keeps the digits as
+    written, which differ for a NIK issued before its regency was renumbered.
+    """
 
     nik: str
     province_code: str
@@ -122,7 +126,14 @@ class NikInfo:
     birth_date_candidates: tuple[dt.date, ...]
     sex: Literal["F", "M"]
     serial: str
+    nik_region_code: str
+    """The first six digits as written in the NIK; differ from ``district_code`` if renumbered."""
     birth_date: dt.date | None = field(default=None)
+
+    @property
+    def renumbered(self) -> bool:
+        """True when the NIK carries a regency code retired since (e.g. Papua before 2022)."""
+        return self.nik_region_code != self.district_code
 
     @property
     def ambiguous_century(self) -> bool:
@@ -147,6 +158,8 @@ class NikInfo:
             "ambiguous_century": self.ambiguous_century,
             "sex": self.sex,
             "serial": self.serial,
+            "nik_region_code": self.nik_region_code,
+            "renumbered": self.renumbered,
         }
 
 
@@ -227,10 +240,13 @@ def parse_nik(
     prov = table.province(nik[:2])
     if prov is None:
         raise NikInvalid("province_unknown", code=nik[:2])
-    reg = table.regency(nik[:4])
+    regency_code = table.current_regency_code(nik[:4])
+    reg = table.regency(regency_code) if regency_code else None
     if reg is None:
         raise NikInvalid("regency_unknown", code=nik[2:4], province=prov.name)
-    dist = table.district(nik[:6])
+    prov = table.province(reg.code[:2]) or prov  # a renumbered regency may be in a new province
+    district_code = reg.code + nik[4:6]
+    dist = table.district(district_code)
     if dist is None and table.has_districts:
         raise NikInvalid("district_unknown", code=nik[4:6], regency=reg.name)
 
@@ -252,8 +268,9 @@ def parse_nik(
         province_name=prov.name,
         regency_code=reg.code,
         regency_name=reg.name,
-        district_code=nik[:6],
+        district_code=district_code,
         district_name=dist.name if dist else None,
+        nik_region_code=nik[:6],
         birth_date_candidates=candidates,
         birth_date=candidates[0] if len(candidates) == 1 else None,
         sex=sex,

@@ -4,6 +4,10 @@ The table is ``kiosk/core/data/regions_kemendagri.csv`` (see ``REGIONS_SOURCE.md
 read lazily with :mod:`importlib.resources` on first use and cached. A table without any
 district rows switches the district checks off (``has_districts`` is false) instead of failing
 every NIK.
+
+A NIK keeps the codes of the region where it was issued, so ``regions_former.csv`` maps regency
+codes retired by a renumbering (the 2022 Papua split: ``9101`` Merauke is now ``9301``) to
+today's codes; district suffixes were kept, so ``910101`` resolves to ``930101``.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from kiosk.errors import KioskError
 
 DATA_PACKAGE = "kiosk.core.data"
 DATA_FILE = "regions_kemendagri.csv"
+FORMER_FILE = "regions_former.csv"
 
 Level = Literal["province", "regency", "district"]
 LEVEL_BY_DIGITS: dict[int, Level] = {2: "province", 4: "regency", 6: "district"}
@@ -42,13 +47,20 @@ class RegionDataError(KioskError, ValueError):
 class RegionTable:
     """Regions by code, built from ``code,name`` CSV text."""
 
-    def __init__(self, regions: dict[str, Region]) -> None:
+    def __init__(self, regions: dict[str, Region], former: dict[str, str] | None = None) -> None:
         self._regions = regions
+        self._former = dict(former or {})
         self.has_districts = any(r.level == "district" for r in regions.values())
+        for old, new in self._former.items():
+            if old in regions or self.regency(new) is None:
+                raise RegionDataError(f"former regency {old} -> {new}: not a retired/current pair")
 
     @classmethod
-    def from_csv_text(cls, text: str) -> RegionTable:
-        """Parse ``code,name`` CSV text; raise :class:`RegionDataError` on a bad row."""
+    def from_csv_text(cls, text: str, former_text: str | None = None) -> RegionTable:
+        """Parse ``code,name`` CSV text (and ``former_code,current_code`` text, if given).
+
+        Raises :class:`RegionDataError` on a bad row.
+        """
         regions: dict[str, Region] = {}
         reader = csv.reader(io.StringIO(text))
         header = next(reader, None)
@@ -66,7 +78,7 @@ class RegionTable:
             if level != "province" and code[:-2] not in regions:
                 raise RegionDataError(f"region table line {line_no}: {code} has no parent")
             regions[code] = Region(code, name, level)
-        return cls(regions)
+        return cls(regions, _parse_former(former_text) if former_text else None)
 
     def get(self, code: str, level: Level) -> Region | None:
         """The region of ``level`` with this digits-only code, or None."""
@@ -85,6 +97,16 @@ class RegionTable:
         """District (kecamatan) by 6-digit code (e.g. ``"351001"``), or None."""
         return self.get(code, "district")
 
+    def current_regency_code(self, code: str) -> str | None:
+        """Today's 4-digit code for a regency code found in a NIK (current or retired), or None."""
+        if self.regency(code) is not None:
+            return code
+        return self._former.get(code)
+
+    def former_codes(self) -> dict[str, str]:
+        """Retired regency code -> today's code."""
+        return dict(self._former)
+
     def codes(self, level: Level) -> list[str]:
         """All codes of one level, sorted."""
         return sorted(c for c, r in self._regions.items() if r.level == level)
@@ -93,11 +115,28 @@ class RegionTable:
         return len(self._regions)
 
 
+def _parse_former(text: str) -> dict[str, str]:
+    """``former_code,current_code`` CSV text -> mapping of 4-digit regency codes."""
+    reader = csv.reader(io.StringIO(text))
+    header = next(reader, None)
+    if header != ["former_code", "current_code"]:
+        raise RegionDataError(f"former-code header must be 'former_code,current_code': {header}")
+    former: dict[str, str] = {}
+    for line_no, row in enumerate(reader, start=2):
+        if len(row) != 2 or not all(len(c) == 4 and c.isascii() and c.isdigit() for c in row):
+            raise RegionDataError(f"former-code line {line_no}: bad row {row!r}")
+        former[row[0]] = row[1]
+    return former
+
+
 @functools.cache
 def load_table() -> RegionTable:
-    """The shipped Kemendagri table, read once and cached."""
-    text = resources.files(DATA_PACKAGE).joinpath(DATA_FILE).read_text(encoding="utf-8")
-    return RegionTable.from_csv_text(text)
+    """The shipped Kemendagri table (with retired regency codes, if shipped), read once."""
+    folder = resources.files(DATA_PACKAGE)
+    text = folder.joinpath(DATA_FILE).read_text(encoding="utf-8")
+    former = folder.joinpath(FORMER_FILE)
+    former_text = former.read_text(encoding="utf-8") if former.is_file() else None
+    return RegionTable.from_csv_text(text, former_text)
 
 
 def province(code: str) -> Region | None:
@@ -124,9 +163,12 @@ def region_problem(code: str, table: RegionTable | None = None) -> str | None:
     tbl = table or load_table()
     if tbl.province(code[:2]) is None:
         return "province_unknown"
-    if len(code) >= 4 and tbl.regency(code[:4]) is None:
+    if len(code) < 4:
+        return None
+    regency_code = tbl.current_regency_code(code[:4])
+    if regency_code is None:
         return "regency_unknown"
-    if len(code) >= 6 and tbl.has_districts and tbl.district(code[:6]) is None:
+    if len(code) >= 6 and tbl.has_districts and tbl.district(regency_code + code[4:6]) is None:
         return "district_unknown"
     return None
 

@@ -87,3 +87,11 @@ def test_bad_today_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
         parser.parse_args(["nik", WOMAN, "--today", "29-11-2026"])
     assert err.value.code == 2
     assert "YYYY-MM-DD" in capsys.readouterr().err
+
+
+def test_former_papua_code_is_explained(capsys: pytest.CaptureFixture[str]) -> None:
+    rc, out = run(capsys, "9101014507850001", "--lang", "en")
+    assert rc == 0
+    assert "93 Papua Selatan" in out
+    assert "9301 Kabupaten Merauke" in out
+    assert "910101 is a former code" in out

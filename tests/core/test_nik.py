@@ -301,3 +301,44 @@ def test_any_text_is_parsed_or_rejected_with_a_known_code(text: str) -> None:
     except NikInvalid as err:
         assert err.code in FAILURES
         assert str(err)
+
+
+# --- NIKs issued before the 2022 Papua split keep their old regency codes -------------------
+@pytest.mark.parametrize(
+    ("text", "province", "regency", "district"),
+    [
+        ("9101014507850001", "Papua Selatan", "Kabupaten Merauke", "Merauke"),
+        ("9209050101800002", "Papua Barat Daya", "Kabupaten Tambrauw", "Sausapor"),
+        ("9271010101800003", "Papua Barat Daya", "Kota Sorong", None),
+        ("9104010101800004", "Papua Tengah", "Kabupaten Nabire", None),
+    ],
+)
+def test_pre_split_papua_niks_resolve_to_todays_regions(
+    text: str, province: str, regency: str, district: str | None
+) -> None:
+    info = parse_nik(text, TODAY)
+    assert info.province_name == province
+    assert info.regency_name == regency
+    assert info.renumbered
+    assert info.nik_region_code == text[:6]
+    assert info.district_code == info.regency_code + text[4:6]
+    if district is not None:
+        assert info.district_name == district
+    assert info.to_dict()["renumbered"] is True
+
+
+def test_unchanged_papua_code_is_not_renumbered() -> None:
+    info = parse_nik("9103010101800001", TODAY)  # Kabupaten Jayapura kept 91.03
+    assert info.province_name == "Papua"
+    assert not info.renumbered
+
+
+def test_pre_split_code_with_unknown_district_is_rejected() -> None:
+    err = fail("9101994507850001")
+    assert err.code == "district_unknown"
+    assert "Merauke" in str(err)
+
+
+def test_unmapped_retired_code_is_rejected() -> None:
+    # 92.13 never existed in Papua Barat
+    assert fail("9213014507850001").code == "regency_unknown"
