@@ -40,6 +40,7 @@ def machine() -> dict[str, Any]:
         "arch": platform.machine(),
         "python": platform.python_version(),
         "runtime": interpreter_class().__module__,
+        "load_avg_1m": os.getloadavg()[0],
     }
 
 

@@ -110,7 +110,10 @@ def cmd_bench_vision(args: argparse.Namespace) -> int:
     cfg = load_config(getattr(args, "config", None))
     r = run_bench(cfg, frames=max(200, args.frames), detector_backend=args.detector)
     m = r["machine"]
-    print(f"machine: {m['cpu']} ({m['cores']} cores, {m['arch']}), runtime {m['runtime']}")
+    print(
+        f"machine: {m['cpu']} ({m['cores']} cores, {m['arch']}), runtime {m['runtime']}, "
+        f"1-min load average {m['load_avg_1m']:.2f}"
+    )
     print(f"frames: {r['frames']} after {r['warmup']} warm-up, detector {r['detector_backend']}")
     print(
         f"per-frame (detect+mesh+quality): median {r['frame_ms_median']:.2f} ms, "

@@ -236,6 +236,13 @@ class CascadeDetector:
             dets = self.far.detect(image)
         return dets
 
+    def close(self) -> None:
+        """Release backends that hold native resources (the MediaPipe graphs)."""
+        for det in (self.near, self.far):
+            closer = getattr(det, "close", None)
+            if closer is not None:
+                closer()
+
 
 DETECTOR_BACKENDS = ("litert", "mediapipe")
 

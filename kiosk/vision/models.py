@@ -10,7 +10,6 @@ import hashlib
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -98,7 +97,7 @@ class Model:
                 f"{path.name}: unexpected tensor shapes (inputs {got_in}, outputs {got_out}); "
                 f"expected inputs {spec.inputs}, outputs {spec.outputs}: wrong model file?"
             )
-        if any(d["dtype"] is not np.float32 and d["dtype"] != np.float32 for d in ins):
+        if any(np.dtype(d["dtype"]) != np.float32 for d in ins):
             raise ModelError(f"{path.name}: expected a float32 input tensor")
         self._in_index = int(ins[0]["index"])
         # Order outputs as in the spec (the interpreter's order is not guaranteed).
@@ -182,8 +181,3 @@ def load_model(models_dir: Path, spec: ModelSpec, sums: dict[str, str], threads:
             "reinstall the model pack"
         )
     return Model(spec, path, threads)
-
-
-def describe_inputs(model: Model) -> dict[str, Any]:
-    """Shapes of a model for diagnostics."""
-    return {"file": model.name, "inputs": model.spec.inputs, "outputs": model.spec.outputs}

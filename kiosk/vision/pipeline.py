@@ -135,6 +135,10 @@ class FacePipeline:
         pack = ModelPack.load(Path(cfg.paths.resolved_models_dir()), threads=threads)
         return cls(pack, cfg.biometrics, detector_backend)
 
+    def close(self) -> None:
+        """Release native resources held by the detector backend."""
+        self.detector.close()
+
     def analyze(self, image: np.ndarray, timestamp: float | None = None) -> FrameAnalysis:
         """Detect, mesh and quality-check one RGB frame (HxWx3 uint8)."""
         image = check_image(image, "frame")
