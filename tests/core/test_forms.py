@@ -24,6 +24,7 @@ from kiosk.core.forms import (
     summary,
     summary_rows,
     validate_answers,
+    validate_question,
     visible_questions,
 )
 from kiosk.core.forms.definition import MAX_QUESTIONS_PER_PAGE
@@ -541,3 +542,36 @@ def test_broken_consent_is_rejected(mutate: Any, fragment: str) -> None:
 def test_consent_must_be_an_object() -> None:
     with pytest.raises(FormDefinitionError):
         parse_consent("consent")
+
+
+# --- one question per screen ------------------------------------------------------------------
+def test_validate_question_uses_answers_from_the_same_page() -> None:
+    form = load_form()
+    # disability was answered on an earlier screen of the same page
+    assert validate_question(
+        form, "disability_kinds", ["mental", "visual"], {"disability": True}
+    ) == [
+        "visual",
+        "mental",
+    ]
+    assert validate_question(form, "disability_kinds", ["visual"], {"disability": False}) is None
+
+
+@pytest.mark.parametrize(
+    ("qid", "raw", "answers", "code"),
+    [
+        ("disability_kinds", [], {"disability": True}, "required"),
+        ("disability_kinds", ["x"], {"disability": True}, "not_an_option"),
+        ("members_count", "0", {}, "below_min"),
+        ("nope", "1", {}, "unknown_question"),
+    ],
+)
+def test_validate_question_failures(qid: str, raw: Any, answers: dict[str, Any], code: str) -> None:
+    with pytest.raises(AnswerInvalid) as err:
+        validate_question(load_form(), qid, raw, answers)
+    assert (err.value.field, err.value.code) == (qid, code)
+
+
+def test_validate_question_optional_empty_is_none(small: FormDefinition) -> None:
+    assert validate_question(small, "note", "", {"people": 9}) is None
+    assert validate_question(small, "note", " hi ", {"people": 9}) == "hi"

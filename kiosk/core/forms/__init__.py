@@ -18,6 +18,7 @@ from kiosk.core.forms.answers import (
     summary,
     summary_rows,
     validate_answers,
+    validate_question,
     visible_questions,
 )
 from kiosk.core.forms.consent import ConsentSection, ConsentText, load_consent, parse_consent
@@ -57,5 +58,6 @@ __all__ = [
     "summary",
     "summary_rows",
     "validate_answers",
+    "validate_question",
     "visible_questions",
 ]

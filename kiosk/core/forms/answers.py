@@ -282,6 +282,31 @@ def validate_answers(
     return cleaned
 
 
+def validate_question(
+    form: FormDefinition,
+    question_id: str,
+    raw: RawValue | None,
+    answers: Answers | None = None,
+) -> Any:
+    """Clean one answer, for screens that show one question at a time.
+
+    ``answers`` are the cleaned answers so far (any page), used for ``show_if``. Returns the
+    stored value, or None when the question is hidden or optional and left empty. Raises
+    :class:`AnswerInvalid` (``unknown_question``, ``required`` or the kind's failure).
+    """
+    question = form.question(question_id)
+    if question is None:
+        raise AnswerInvalid("unknown_question", question_id)
+    if not is_visible(question, answers or {}):
+        return None
+    values = _values(raw)
+    if not values:
+        if question.required:
+            raise AnswerInvalid("required", question_id)
+        return None
+    return CLEANERS[question.kind](question, values)
+
+
 def missing_questions(form: FormDefinition, answers: Answers) -> list[str]:
     """Ids of required, visible questions without an answer (check before submitting)."""
     missing: list[str] = []
