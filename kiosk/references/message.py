@@ -1,0 +1,317 @@
+"""Signed portal messages about references: the village set, its revocation, verify replies.
+
+Every message is UTF-8 JSON validated against its schema in ``kiosk/uplink/schemas`` and signed
+by the portal's Ed25519 key: ``sig`` is the base64 signature of the canonical JSON (sorted keys,
+no spaces, ASCII) of the whole message without ``sig``; ``kid`` names the signing key
+(:func:`kiosk.crypto.keys.key_id`). Times are integer wall seconds so that every implementation
+produces the same canonical bytes. A refused message raises :class:`RejectedMessage` whose
+``reason`` is a short code for the log; no message text ever contains a NIK.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import math
+import struct
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from kiosk.crypto.keys import key_id
+from kiosk.errors import CryptoError, ProtocolError
+from kiosk.uplink import messages
+
+MAX_SET_BYTES = 16 * 1024 * 1024
+"""Largest reference-set message accepted, bytes (about 20,000 residents)."""
+
+MAX_SMALL_BYTES = 16 * 1024
+"""Largest revoke or verify-reply message accepted, bytes."""
+
+TEMPLATE_MAGIC = b"KFT1"
+TEMPLATE_BYTES = 4 + 4 * 128
+"""A face template: magic + 128 little-endian float32 (see kiosk.vision.embedder)."""
+
+PORTAL_SIGNING_KEY = "portal_ed25519.pub.pem"
+"""File name, under ``<data_dir>/keys``, of the portal's Ed25519 public key (provisioned)."""
+
+
+class RejectedMessage(ProtocolError):
+    """A portal message was refused; ``reason`` is a short code safe to log."""
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class ReferenceEntry:
+    """One resident's reference: NIK, household card number, initials, template bytes."""
+
+    nik: str
+    kk: str
+    initials: str
+    template: bytes = b""
+
+    def __repr__(self) -> str:  # never print personal data
+        return "ReferenceEntry(<redacted>)"
+
+
+@dataclass(frozen=True)
+class ReferenceSet:
+    """A validated village reference set."""
+
+    village_code: str
+    version: int
+    issued_at: float
+    expires_at: float
+    kid: str
+    entries: tuple[ReferenceEntry, ...]
+
+
+@dataclass(frozen=True)
+class Revocation:
+    """A validated order to purge every set of ``village_code`` up to ``version``."""
+
+    village_code: str
+    version: int
+    issued_at: float
+    reason: str
+    kid: str
+
+
+@dataclass(frozen=True)
+class VerifyReply:
+    """A validated portal answer to one online verification request."""
+
+    request_id: str
+    device_id: str
+    result: str  # matched | no_reference | refused
+    match: str | None  # HIGH / MEDIUM / LOW / NONE when result == matched
+    issued_at: float
+
+
+# --- keys -----------------------------------------------------------------------------------
+
+
+def portal_signing_key_path(data_dir: Path) -> Path:
+    """Where the provisioned portal signing key (Ed25519 public, PEM) lives."""
+    return data_dir / "keys" / PORTAL_SIGNING_KEY
+
+
+def load_signing_public_key(path: Path) -> Ed25519PublicKey:
+    """Load an Ed25519 public key (PEM) that portal messages must be signed with."""
+    try:
+        pem = path.read_bytes()
+    except OSError as err:
+        raise CryptoError(f"cannot read portal signing key {path}: {err.strerror}") from err
+    try:
+        key = serialization.load_pem_public_key(pem)
+    except (ValueError, TypeError) as err:
+        raise CryptoError(f"{path} is not a readable PEM public key") from err
+    if not isinstance(key, Ed25519PublicKey):
+        raise CryptoError(f"portal signing key {path} is not an Ed25519 key")
+    return key
+
+
+def load_trusted_keys(data_dir: Path) -> list[Ed25519PublicKey]:
+    """The portal signing keys this kiosk trusts (empty when none is provisioned)."""
+    path = portal_signing_key_path(data_dir)
+    return [load_signing_public_key(path)] if path.is_file() else []
+
+
+# --- signing (portal side, demo) --------------------------------------------------------------
+
+
+def canonical(body: Mapping[str, Any]) -> bytes:
+    """The bytes that are signed: sorted keys, no spaces, ASCII-only JSON."""
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
+
+
+def sign_message(body: Mapping[str, Any], key: Ed25519PrivateKey) -> bytes:
+    """Add ``kid`` and ``sig`` to ``body`` and return the message bytes (portal and demo)."""
+    unsigned = {k: v for k, v in body.items() if k != "sig"}
+    unsigned["kid"] = key_id(key.public_key())
+    sig = base64.b64encode(key.sign(canonical(unsigned))).decode("ascii")
+    return canonical({**unsigned, "sig": sig})
+
+
+def encode_template(template: bytes) -> str:
+    """Base64 text of a template for a message."""
+    check_template(template)
+    return base64.b64encode(template).decode("ascii")
+
+
+def check_template(template: bytes) -> None:
+    """Raise ValueError unless ``template`` is a KFT1 template of 128 finite floats."""
+    if len(template) != TEMPLATE_BYTES or template[:4] != TEMPLATE_MAGIC:
+        raise ValueError("not a KFT1 face template (wrong length or magic)")
+    values = struct.unpack("<128f", template[4:])
+    if not all(math.isfinite(v) for v in values):
+        raise ValueError("face template contains non-finite values")
+    if sum(v * v for v in values) < 1e-6:
+        raise ValueError("face template is all zeros")
+
+
+# --- validation -------------------------------------------------------------------------------
+
+
+def _load(payload: bytes, schema: str, limit: int) -> dict[str, Any]:
+    if len(payload) > limit:
+        raise RejectedMessage("too_large", f"{len(payload)} bytes (limit {limit})")
+    try:
+        data = json.loads(payload.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as err:
+        raise RejectedMessage("not_json") from err
+    try:
+        messages.check(schema, data)
+    except ProtocolError as err:
+        reason = "bad_version" if "unsupported version" in str(err) else "schema"
+        raise RejectedMessage(reason, str(err)) from err
+    return data
+
+
+def _verify(data: dict[str, Any], trusted: Iterable[Ed25519PublicKey]) -> None:
+    keys = {key_id(k): k for k in trusted}
+    if not keys:
+        raise RejectedMessage("no_trusted_key", "no portal signing key is provisioned")
+    key = keys.get(data["kid"])
+    if key is None:
+        raise RejectedMessage("unknown_key", "signed by a key this kiosk does not trust")
+    unsigned = {k: v for k, v in data.items() if k != "sig"}
+    try:
+        key.verify(base64.b64decode(data["sig"], validate=True), canonical(unsigned))
+    except (InvalidSignature, binascii.Error) as err:
+        raise RejectedMessage("bad_signature", "signature does not verify") from err
+
+
+def _trusted(trusted: Ed25519PublicKey | Iterable[Ed25519PublicKey]) -> list[Ed25519PublicKey]:
+    return [trusted] if isinstance(trusted, Ed25519PublicKey) else list(trusted)
+
+
+def parse_reference_set(
+    payload: bytes,
+    *,
+    trusted: Ed25519PublicKey | Iterable[Ed25519PublicKey],
+    village_code: str,
+    now: float,
+) -> ReferenceSet:
+    """Validate a reference-set message (size, JSON, schema, signature, village, times)."""
+    data = _load(payload, "references", MAX_SET_BYTES)
+    _verify(data, _trusted(trusted))
+    if data["village_code"] != village_code:
+        raise RejectedMessage("wrong_village", "the set is for another village")
+    if data["expires_at"] <= data["issued_at"]:
+        raise RejectedMessage("bad_expiry", "expires_at is not after issued_at")
+    if data["expires_at"] <= now:
+        raise RejectedMessage("expired", "the set has already expired")
+    entries: list[ReferenceEntry] = []
+    seen: set[str] = set()
+    for i, ref in enumerate(data["references"]):
+        if ref["nik"] in seen:
+            raise RejectedMessage("duplicate_nik", f"entry {i + 1} repeats an earlier NIK")
+        seen.add(ref["nik"])
+        template = base64.b64decode(ref["template"])
+        try:
+            check_template(template)
+        except ValueError as err:
+            raise RejectedMessage("bad_template", f"entry {i + 1}: {err}") from err
+        entries.append(ReferenceEntry(ref["nik"], ref["kk"], ref["initials"], template))
+    return ReferenceSet(
+        data["village_code"],
+        int(data["set_version"]),
+        float(data["issued_at"]),
+        float(data["expires_at"]),
+        data["kid"],
+        tuple(entries),
+    )
+
+
+def parse_revocation(
+    payload: bytes,
+    *,
+    trusted: Ed25519PublicKey | Iterable[Ed25519PublicKey],
+    village_code: str,
+) -> Revocation:
+    """Validate a revoke message (schema, signature, village)."""
+    data = _load(payload, "references_revoke", MAX_SMALL_BYTES)
+    _verify(data, _trusted(trusted))
+    if data["village_code"] != village_code:
+        raise RejectedMessage("wrong_village", "the revocation is for another village")
+    return Revocation(
+        data["village_code"],
+        int(data["set_version"]),
+        float(data["issued_at"]),
+        data["reason"],
+        data["kid"],
+    )
+
+
+def parse_verify_reply(
+    payload: bytes,
+    *,
+    trusted: Ed25519PublicKey | Iterable[Ed25519PublicKey],
+    device_id: str,
+) -> VerifyReply:
+    """Validate a verify reply (schema, signature, addressed to this device, consistent)."""
+    data = _load(payload, "verify_reply", MAX_SMALL_BYTES)
+    _verify(data, _trusted(trusted))
+    if data["device_id"] != device_id:
+        raise RejectedMessage("wrong_device", "the reply is for another kiosk")
+    if (data["result"] == "matched") != (data["match"] is not None):
+        raise RejectedMessage("inconsistent", "a match band comes with result 'matched' only")
+    return VerifyReply(
+        data["request_id"],
+        data["device_id"],
+        data["result"],
+        data["match"],
+        float(data["issued_at"]),
+    )
+
+
+def reference_set_body(
+    *,
+    village_code: str,
+    version: int,
+    issued_at: int,
+    expires_at: int,
+    entries: Iterable[ReferenceEntry],
+) -> dict[str, Any]:
+    """The unsigned body of a reference-set message (portal and demo build it with this)."""
+    return {
+        "v": 1,
+        "kind": "reference_set",
+        "village_code": village_code,
+        "set_version": version,
+        "issued_at": int(issued_at),
+        "expires_at": int(expires_at),
+        "references": [
+            {
+                "nik": e.nik,
+                "kk": e.kk,
+                "initials": e.initials,
+                "template": encode_template(e.template),
+            }
+            for e in entries
+        ],
+    }
+
+
+def revocation_body(
+    *, village_code: str, version: int, issued_at: int, reason: str
+) -> dict[str, Any]:
+    """The unsigned body of a revoke message."""
+    return {
+        "v": 1,
+        "kind": "reference_revoke",
+        "village_code": village_code,
+        "set_version": version,
+        "issued_at": int(issued_at),
+        "reason": reason,
+    }
