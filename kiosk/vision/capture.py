@@ -23,6 +23,7 @@ from kiosk.core.biometrics import (
     LivenessBand,
     MatchBand,
 )
+from kiosk.errors import ImageError, ModelError
 from kiosk.vision.camera.base import Frame
 from kiosk.vision.pipeline import BestFrameKeeper, FacePipeline, FrameAnalysis, VerifyResult
 
@@ -49,6 +50,7 @@ class CaptureStatus:
     result: VerifyResult | None = None
     quality: float = 0.0
     stepped_up: bool = False  # liveness settled by the step-up challenge
+    error: str | None = None  # a model failed mid-attempt: the flow should offer the agent
 
 
 class FaceCapture:
@@ -88,11 +90,20 @@ class FaceCapture:
         """Analyse one frame and advance the attempt."""
         if self.phase is Phase.DONE:
             return self.status
-        analysis = self.pipeline.analyze(frame.image, frame.timestamp)
-        if self.phase is Phase.COACHING:
-            self.status = self._coach(analysis, frame.timestamp)
-        else:
-            self.status = self._challenge(analysis, frame.timestamp)
+        try:
+            analysis = self.pipeline.analyze(frame.image, frame.timestamp)
+            if self.phase is Phase.COACHING:
+                self.status = self._coach(analysis, frame.timestamp)
+            else:
+                self.status = self._challenge(analysis, frame.timestamp)
+        except ImageError as err:  # an unusable frame: wait for the next one
+            log.warning("frame %d skipped: %s", frame.seq, err)
+        except ModelError as err:  # never leave the attempt half-done
+            log.error("face check aborted: %s", err)
+            self.phase = Phase.DONE
+            self.status = CaptureStatus(
+                Phase.DONE, Coaching.OK, AttemptOutcome.NO_CAPTURE, error=str(err)
+            )
         return self.status
 
     def _coach(self, analysis: FrameAnalysis, now: float) -> CaptureStatus:

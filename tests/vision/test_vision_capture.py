@@ -9,6 +9,7 @@ import numpy as np
 from kiosk.config import REPO_ROOT
 from kiosk.core.biometrics import AttemptOutcome, ChallengeKind, Coaching, MatchBand
 from kiosk.core.clock import FakeClock
+from kiosk.errors import ModelError
 from kiosk.vision.camera import ReplayCamera
 from kiosk.vision.capture import FaceCapture, Phase
 from kiosk.vision.images import load_image
@@ -102,3 +103,40 @@ def test_nobody_in_front_ends_without_capture(
     cap = FaceCapture(pipeline, None, started_at=clock.monotonic(), timeout_s=2.0)
     _run(cap, cam, clock)
     assert cap.status.outcome is AttemptOutcome.NO_CAPTURE and cap.best is None
+
+
+class _Broken:
+    """A pipeline whose model starts returning NaN mid-attempt."""
+
+    def __init__(self, pipeline: FacePipeline) -> None:
+        self.pipeline = pipeline
+        self.calls = 0
+
+    def analyze(self, image: np.ndarray, timestamp: float | None = None) -> FrameAnalysis:
+        self.calls += 1
+        if self.calls > 1:
+            raise ModelError("face_landmark.tflite: produced NaN or infinite values")
+        return self.pipeline.analyze(image, timestamp)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.pipeline, name)
+
+
+def test_model_failure_mid_attempt_ends_it_cleanly(
+    pipeline: FacePipeline, clock: FakeClock
+) -> None:
+    cam = ReplayCamera([FACES / "liveness/real/image_T1.jpg"], width=480, height=640, clock=clock)
+    cap = FaceCapture(_Broken(pipeline), None, started_at=clock.monotonic())  # type: ignore[arg-type]
+    assert cap.feed(cam.next_frame()).phase is Phase.COACHING
+    s = cap.feed(cam.next_frame())
+    assert s.phase is Phase.DONE and s.outcome is AttemptOutcome.NO_CAPTURE
+    assert s.error is not None and "face_landmark.tflite" in s.error
+    assert cap.feed(cam.next_frame()) is s
+
+
+def test_unusable_frame_is_skipped(pipeline: FacePipeline, clock: FakeClock) -> None:
+    from kiosk.vision.camera.base import Frame
+
+    cap = FaceCapture(pipeline, None, started_at=clock.monotonic())
+    s = cap.feed(Frame(np.zeros((8, 8, 3), np.uint8), clock.monotonic(), 0))
+    assert s.phase is Phase.COACHING and s.error is None
