@@ -1,0 +1,56 @@
+"""Agent mode: accounts, login, vouching, help requests, Dasa Wisma rosters, the audit log."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+
+from kiosk.agents.accounts import AgentRepository
+from kiosk.agents.audit_store import AuditLog
+from kiosk.agents.auth import AgentAuth, AgentFaceMatcher
+from kiosk.agents.roster_store import RosterRepository
+from kiosk.agents.service import AgentService, AgentTimeouts, HelpRequest
+from kiosk.agents.throttle_store import ThrottleRepository
+from kiosk.core.clock import Clock
+from kiosk.core.throttle import ThrottlePolicy
+from kiosk.crypto.atrest import AtRestCipher
+from kiosk.services.ports import Sealer
+from kiosk.services.registration import RegistrationService
+
+
+def build_agent_service(
+    *,
+    conn: sqlite3.Connection,
+    cipher: AtRestCipher,
+    lookup_key: bytes,
+    sealer: Sealer,
+    clock: Clock,
+    device_id: str,
+    matcher: AgentFaceMatcher,
+    registration: RegistrationService | None = None,
+    timeouts: AgentTimeouts | None = None,
+    policy: ThrottlePolicy | None = None,
+    photo: Callable[[], bytes | None] | None = None,
+    on_help: Callable[[HelpRequest], None] | None = None,
+) -> AgentService:
+    """Wire the agent repositories, login and facade over one open kiosk database."""
+    audit = AuditLog(conn, clock)
+    accounts = AgentRepository(conn, cipher, clock)
+    auth = AgentAuth(accounts, ThrottleRepository(conn), matcher, clock, audit, policy)
+    return AgentService(
+        conn=conn,
+        accounts=accounts,
+        auth=auth,
+        roster=RosterRepository(conn, cipher, lookup_key),
+        audit=audit,
+        sealer=sealer,
+        clock=clock,
+        device_id=device_id,
+        registration=registration,
+        timeouts=timeouts,
+        photo=photo,
+        on_help=on_help,
+    )
+
+
+__all__ = ["AgentService", "AgentTimeouts", "HelpRequest", "build_agent_service"]

@@ -1,0 +1,267 @@
+"""Agent accounts: roles, PINs hashed with scrypt, face templates sealed at rest, duty status."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import itertools
+import os
+import re
+import sqlite3
+from dataclasses import dataclass
+from enum import StrEnum
+
+from kiosk.core.clock import Clock
+from kiosk.crypto.atrest import AtRestCipher
+from kiosk.errors import CryptoError, InputError
+from kiosk.store.db import transaction
+
+
+class Permission(StrEnum):
+    """What an agent may do on the kiosk."""
+
+    ASSIST = "assist"  # register someone on their behalf
+    VOUCH = "vouch"  # vouch for a resident whose face check failed
+    ROSTER = "roster"  # keep a Dasa Wisma roster
+
+
+@dataclass(frozen=True)
+class Role:
+    """An agent role with its labels and permissions."""
+
+    code: str
+    label_id: str
+    label_en: str
+    permissions: frozenset[Permission]
+
+    def label(self, lang: str) -> str:
+        """The label in ``lang`` (``id`` or ``en``)."""
+        return self.label_en if lang == "en" else self.label_id
+
+
+_ALL = frozenset(Permission)
+_HELPER = frozenset({Permission.ASSIST, Permission.VOUCH})
+ROLES: dict[str, Role] = {
+    r.code: r
+    for r in (
+        Role("pkh", "Pendamping PKH", "PKH facilitator", _HELPER),
+        Role("tksk", "TKSK", "TKSK social welfare worker", _HELPER),
+        Role("dasa_wisma", "Kader Dasa Wisma", "Dasa Wisma cadre", _ALL),
+        Role("operator", "Operator desa", "Village operator", _HELPER),
+    )
+}
+"""Role code -> role. Only Dasa Wisma cadres keep rosters."""
+
+SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
+"""scrypt cost (16 MiB, about 0.1 s on a Raspberry Pi 4); stored per agent so it can grow."""
+
+_AGENT_ID = re.compile(r"^[A-Z0-9][A-Z0-9-]{2,31}$")
+_PIN = re.compile(r"^\d{6,12}$")
+_DUMMY_SALT = b"\x00" * 16
+
+
+@dataclass(frozen=True)
+class Agent:
+    """What the kiosk may show about an agent (never the PIN hash or the template)."""
+
+    agent_id: str
+    role: str
+    display_name: str
+    active: bool
+    on_duty: bool
+    source: str
+    version: int
+    has_template: bool
+
+    @property
+    def role_info(self) -> Role:
+        """The role's labels and permissions."""
+        return ROLES[self.role]
+
+    def may(self, permission: Permission) -> bool:
+        """True when the agent's role allows ``permission``."""
+        return self.active and permission in ROLES[self.role].permissions
+
+
+def normalise_agent_id(text: str) -> str:
+    """Upper-case, trimmed agent id; raises InputError when it is not a valid id."""
+    value = text.strip().upper() if isinstance(text, str) else ""
+    if not _AGENT_ID.match(value) or re.search(r"\d{12,}", value):
+        raise InputError("an agent id is 3-32 letters, digits and '-', e.g. AG-3510-001")
+    return value
+
+
+def check_pin(pin: str) -> str:
+    """A new PIN: 6-12 digits, not all one digit, not a straight run like 123456."""
+    if not isinstance(pin, str) or not _PIN.match(pin):
+        raise InputError("the PIN must be 6 to 12 digits")
+    steps = {int(b) - int(a) for a, b in itertools.pairwise(pin)}
+    if steps in ({0}, {1}, {-1}):
+        raise InputError("the PIN is too easy to guess (one digit repeated or a straight run)")
+    return pin
+
+
+def hash_pin(pin: str, salt: bytes, params: str) -> bytes:
+    """scrypt of ``pin`` under ``salt`` with ``params`` ('scrypt:N:r:p'), 32 bytes."""
+    try:
+        name, n, r, p = params.split(":")
+        if name != "scrypt":
+            raise ValueError(name)
+        cost, block, par = int(n), int(r), int(p)
+    except ValueError as err:
+        raise CryptoError(f"unknown PIN hash parameters {params!r}") from err
+    return hashlib.scrypt(
+        pin.encode(), salt=salt, n=cost, r=block, p=par, dklen=32, maxmem=256 * 1024 * 1024
+    )
+
+
+def _check_template(template: bytes) -> bytes:
+    if not isinstance(template, bytes) or not template or len(template) % 4 or len(template) > 8192:
+        raise InputError("a face template is float32 bytes (e.g. 512 bytes for 128 values)")
+    return template
+
+
+class AgentRepository:
+    """SQL for the ``agent`` table."""
+
+    def __init__(self, conn: sqlite3.Connection, cipher: AtRestCipher, clock: Clock) -> None:
+        self._conn = conn
+        self._cipher = cipher
+        self._clock = clock
+        self.params = f"scrypt:{SCRYPT_N}:{SCRYPT_R}:{SCRYPT_P}"
+
+    def enrol(
+        self,
+        agent_id: str,
+        role: str,
+        display_name: str,
+        pin: str,
+        template: bytes | None,
+        *,
+        source: str = "provisioning",
+        version: int = 0,
+        replace: bool = False,
+    ) -> Agent:
+        """Create an agent (or replace one when ``replace``); the PIN is hashed, never kept."""
+        aid = normalise_agent_id(agent_id)
+        if role not in ROLES:
+            raise InputError(f"unknown agent role {role!r}; one of {', '.join(ROLES)}")
+        name = " ".join(display_name.split()) if isinstance(display_name, str) else ""
+        if not 1 <= len(name) <= 60:
+            raise InputError("the agent's display name must be 1-60 characters")
+        check_pin(pin)
+        if source not in ("provisioning", "portal"):
+            raise InputError("source is provisioning or portal")
+        sealed = (
+            self._cipher.seal(_check_template(template), f"agent-template:{aid}")
+            if template is not None
+            else None
+        )
+        salt = os.urandom(16)
+        digest = hash_pin(pin, salt, self.params)
+        now = self._clock.now()
+        with transaction(self._conn) as c:
+            exists = c.execute("SELECT 1 FROM agent WHERE agent_id = ?", (aid,)).fetchone()
+            if exists and not replace:
+                raise InputError(f"agent {aid} is already enrolled")
+            c.execute(
+                "INSERT INTO agent (agent_id, role, display_name, pin_hash, pin_salt, pin_params,"
+                " template_sealed, source, version, enrolled_at, updated_at)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?)"
+                " ON CONFLICT(agent_id) DO UPDATE SET role=excluded.role,"
+                " display_name=excluded.display_name, pin_hash=excluded.pin_hash,"
+                " pin_salt=excluded.pin_salt, pin_params=excluded.pin_params,"
+                " template_sealed=excluded.template_sealed, source=excluded.source,"
+                " version=excluded.version, active=1, updated_at=excluded.updated_at",
+                (aid, role, name, digest, salt, self.params, sealed, source, version, now, now),
+            )
+        found = self.get(aid)
+        assert found is not None
+        return found
+
+    def get(self, agent_id: str) -> Agent | None:
+        """The agent with ``agent_id`` (any case), or None."""
+        row = self._conn.execute(
+            "SELECT agent_id, role, display_name, active, on_duty, source, version,"
+            " template_sealed IS NOT NULL FROM agent WHERE agent_id = ?",
+            (agent_id.strip().upper(),),
+        ).fetchone()
+        return _agent(row) if row else None
+
+    def all(self, active_only: bool = True) -> list[Agent]:
+        """All agents, by id."""
+        where = " WHERE active = 1" if active_only else ""
+        rows = self._conn.execute(
+            "SELECT agent_id, role, display_name, active, on_duty, source, version,"
+            f" template_sealed IS NOT NULL FROM agent{where} ORDER BY agent_id"
+        ).fetchall()
+        return [_agent(r) for r in rows]
+
+    def on_duty(self) -> list[Agent]:
+        """Active agents who are on duty now, by display name."""
+        return sorted((a for a in self.all() if a.on_duty), key=lambda a: a.display_name.casefold())
+
+    def set_on_duty(self, agent_id: str, on_duty: bool) -> None:
+        """Mark an agent on or off duty."""
+        with transaction(self._conn) as c:
+            c.execute(
+                "UPDATE agent SET on_duty = ?, updated_at = ? WHERE agent_id = ?",
+                (int(on_duty), self._clock.now(), agent_id),
+            )
+
+    def deactivate(self, agent_id: str) -> bool:
+        """Disable an agent (kept for the audit trail); False when unknown."""
+        with transaction(self._conn) as c:
+            cur = c.execute(
+                "UPDATE agent SET active = 0, on_duty = 0, updated_at = ? WHERE agent_id = ?",
+                (self._clock.now(), agent_id),
+            )
+        return cur.rowcount == 1
+
+    def set_pin(self, agent_id: str, pin: str) -> None:
+        """Replace an agent's PIN (new salt, current parameters)."""
+        check_pin(pin)
+        salt = os.urandom(16)
+        digest = hash_pin(pin, salt, self.params)
+        with transaction(self._conn) as c:
+            c.execute(
+                "UPDATE agent SET pin_hash = ?, pin_salt = ?, pin_params = ?, updated_at = ?"
+                " WHERE agent_id = ?",
+                (digest, salt, self.params, self._clock.now(), agent_id),
+            )
+
+    def verify_pin(self, agent_id: str, pin: str) -> bool:
+        """True when ``pin`` is the active agent's PIN; the same work is done for unknown ids."""
+        row = self._conn.execute(
+            "SELECT pin_hash, pin_salt, pin_params FROM agent WHERE agent_id = ? AND active = 1",
+            (agent_id,),
+        ).fetchone()
+        candidate = pin if isinstance(pin, str) else ""
+        if row is None:
+            hash_pin(candidate, _DUMMY_SALT, self.params)  # same cost: no timing oracle on ids
+            return False
+        stored, salt, params = bytes(row[0]), bytes(row[1]), str(row[2])
+        return hmac.compare_digest(hash_pin(candidate, salt, params), stored)
+
+    def template(self, agent_id: str) -> bytes | None:
+        """The agent's face template (float32 bytes), decrypted; None when none is enrolled."""
+        row = self._conn.execute(
+            "SELECT template_sealed FROM agent WHERE agent_id = ?", (agent_id,)
+        ).fetchone()
+        if row is None or row[0] is None:
+            return None
+        return self._cipher.open(bytes(row[0]), f"agent-template:{agent_id}")
+
+
+def _agent(row: tuple[object, ...]) -> Agent:
+    aid, role, name, active, duty, source, version, has_t = row
+    return Agent(
+        str(aid),
+        str(role),
+        str(name),
+        bool(active),
+        bool(duty),
+        str(source),
+        int(version),  # type: ignore[call-overload]
+        bool(has_t),
+    )

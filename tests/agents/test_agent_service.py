@@ -1,0 +1,276 @@
+"""Assisted and vouched registrations, help requests, rosters and the audit log."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+import pytest
+
+from kiosk.core.roster import Action
+from kiosk.core.session import Outcome, State
+from kiosk.errors import AgentAuthError, FlowError, FormError, InputError
+from tests.agents.conftest import AGENT_PIN, JPEG, Kit
+
+NIK = "3510014501580001"
+KK = "3510011203150001"
+
+
+def failed_three_times(kit: Kit) -> str:
+    reg_token = kit.reg.start()
+    kit.reg.identify(reg_token, NIK)
+    for _ in range(3):
+        kit.reg.check_face(reg_token)
+    assert kit.reg.get(reg_token).state is State.NEEDS_AGENT
+    return reg_token
+
+
+def finish(kit: Kit, reg_token: str) -> str:
+    kit.reg.household(reg_token, {"q": 1})
+    kit.reg.consent(reg_token, True)
+    return kit.reg.submit(reg_token)
+
+
+# --- assisted ------------------------------------------------------------------------------
+def test_assisted_registration_records_the_agent(kit: Kit) -> None:
+    kit.verifier.outcome = Outcome.PENDING
+    token = kit.svc.login("AG-PKH-01", AGENT_PIN)
+    reg_token = kit.svc.start_assisted(token)
+    kit.reg.identify(reg_token, NIK)
+    kit.reg.check_face(reg_token)
+    finish(kit, reg_token)
+    assert kit.outbox("registration")[0]["verification"]["assisted_by"] == "AG-PKH-01"
+    row = kit.conn.execute("SELECT assisted_by FROM registration").fetchone()
+    assert row[0] == "AG-PKH-01"
+    assert "assisted_start" in kit.audit_kinds()
+
+
+def test_assist_needs_a_logged_in_agent(kit: Kit) -> None:
+    with pytest.raises(AgentAuthError):
+        kit.svc.start_assisted("nobody")
+
+
+# --- vouch ---------------------------------------------------------------------------------
+def test_vouch_after_three_failed_checks(kit: Kit) -> None:
+    token = kit.svc.login("AG-PKH-01", AGENT_PIN)
+    reg_token = failed_three_times(kit)
+    vouch_id = kit.svc.vouch(token, reg_token, "elderly")
+    reg = kit.reg.get(reg_token)
+    assert reg.state is State.HOUSEHOLD and reg.outcome is Outcome.VOUCHED
+    assert reg.assisted_by == "AG-PKH-01"
+    [record] = kit.outbox("vouch")
+    assert record["vouch_id"] == vouch_id and record["reason"] == "elderly"
+    assert record["agent_match_band"] == "HIGH" and record["review_required"] is True
+    assert record["nik"] == NIK and record["face_attempts"] == 3
+    assert record["photo_jpeg"]
+    last = kit.svc.audit.entries()[-1]
+    assert (last.kind, last.actor, last.subject) == ("vouch", "AG-PKH-01", vouch_id)
+    finish(kit, reg_token)
+    assert kit.outbox("registration")[0]["verification"]["outcome"] == "vouched"
+
+
+def test_vouch_refused_when_the_agents_face_fails(kit: Kit) -> None:
+    token = kit.svc.login("AG-PKH-01", AGENT_PIN)
+    reg_token = failed_three_times(kit)
+    kit.matcher.default = "LOW"
+    with pytest.raises(AgentAuthError):
+        kit.svc.vouch(token, reg_token, "elderly")
+    assert kit.outbox("vouch") == []
+    assert kit.reg.get(reg_token).state is State.NEEDS_AGENT
+    assert kit.audit_kinds()[-1] == "vouch_refused"
+
+
+@pytest.mark.parametrize(
+    ("reason", "photo", "error"),
+    [
+        ("bribe", JPEG, ValueError),
+        ("elderly", b"", InputError),
+        ("elderly", b"GIF89a", InputError),
+        ("elderly", b"\xff\xd8" + b"0" * (3 * 1024 * 1024), InputError),
+    ],
+)
+def test_vouch_bad_input(kit: Kit, reason: str, photo: bytes, error: type[Exception]) -> None:
+    token = kit.svc.login("AG-PKH-01", AGENT_PIN)
+    reg_token = failed_three_times(kit)
+    with pytest.raises(error):
+        kit.svc.vouch(token, reg_token, reason, photo=photo)
+    assert kit.outbox("vouch") == []
+
+
+def test_vouch_only_after_failed_checks(kit: Kit) -> None:
+    token = kit.svc.login("AG-PKH-01", AGENT_PIN)
+    reg_token = kit.reg.start()
+    with pytest.raises(FlowError):
+        kit.svc.vouch(token, reg_token, "elderly")
+
+
+# --- help ----------------------------------------------------------------------------------
+def test_help_requests_merge_and_close(kit: Kit) -> None:
+    called: list[Any] = []
+    kit.svc._on_help = called.append
+    first = kit.svc.request_help("button")
+    again = kit.svc.request_help("button")
+    kit.svc.request_help("screen")
+    assert first == again and len(called) == 2
+    assert [h.source for h in kit.svc.pending_help()] == ["button", "screen"]
+    token = kit.svc.login("AG-DW-01", "246801")
+    kit.svc.take_help(token, first.request_id)
+    assert kit.svc.cancel_help("screen") == 1
+    assert kit.svc.pending_help() == []
+    with pytest.raises(InputError):
+        kit.svc.take_help(token, first.request_id)
+    with pytest.raises(InputError):
+        kit.svc.request_help("telepathy")
+    kinds = kit.audit_kinds()
+    assert kinds.count("help_requested") == 2 and "help_taken" in kinds
+
+
+# --- roster --------------------------------------------------------------------------------
+def household(**over: Any) -> dict[str, Any]:
+    d: dict[str, Any] = {
+        "kk": KK,
+        "address": "RT 01 RW 02",
+        "members": [
+            {
+                "member_id": "m1",
+                "name": "Siti Aminah",
+                "relation": "head",
+                "sex": "F",
+                "birth_year": 1958,
+                "work": "farmer",
+                "illnesses": ["hypertension"],
+            },
+        ],
+        "crops": ["rice"],
+        "shocks": [{"code": "harvest_failure", "month": "2026-08"}],
+    }
+    d.update(over)
+    return d
+
+
+def test_cadre_adds_and_edits_a_household_offline(kit: Kit) -> None:
+    token = kit.svc.login("AG-DW-01", "246801")
+    h = kit.svc.save_household(token, household())
+    assert h.cadre_id == "AG-DW-01"
+    kit.clock.advance(60)
+    kit.svc.save_household(
+        token, dict(household(crops=["rice", "corn"]), household_id=h.household_id)
+    )
+    [stored] = kit.svc.my_roster(token)
+    assert stored.household.crops == ("corn", "rice")
+    assert set(stored.pending) >= {"crops", "kk"}
+    records = kit.outbox("roster")
+    assert len(records) == 2 and records[1]["household"]["crops"] == ["corn", "rice"]
+    history = kit.svc.roster_history(token, h.household_id)
+    assert history[0].action is Action.ADDED
+    assert [c.new for c in history if c.path == "crops"] == [["rice"], ["corn", "rice"]]
+    assert kit.audit_kinds().count("roster_edit") == 2
+    # at rest: the KK and names are sealed, only a keyed hash is queryable
+    dump = "\n".join(kit.conn.iterdump())
+    assert KK not in dump and "Siti" not in dump
+
+
+def test_roster_needs_the_dasa_wisma_role(kit: Kit) -> None:
+    token = kit.svc.login("AG-PKH-01", AGENT_PIN)
+    with pytest.raises(AgentAuthError):
+        kit.svc.save_household(token, household())
+
+
+def test_roster_rules(kit: Kit) -> None:
+    token = kit.svc.login("AG-DW-01", "246801")
+    kit.svc.save_household(token, household())
+    with pytest.raises(FormError):
+        kit.svc.save_household(token, household())  # same KK twice
+    with pytest.raises(FormError):
+        kit.svc.save_household(token, household(kk="12"))
+    for i in range(11):
+        kit.svc.save_household(token, household(kk=f"35100112031500{i + 10}"))
+    with pytest.raises(FormError, match="at most"):
+        kit.svc.save_household(token, household(kk="3510011203150099"))
+    with pytest.raises(InputError):
+        kit.svc.household(token, "not-mine")
+
+
+def test_portal_update_conflicts_follow_the_rule(kit: Kit) -> None:
+    token = kit.svc.login("AG-DW-01", "246801")
+    h = kit.svc.save_household(token, household())
+    hid = h.household_id
+    base = dict(household(), household_id=hid, cadre_id="AG-DW-01")
+    # the portal confirms the household as version 1
+    kit.svc.apply_roster_update(
+        {"household_id": hid, "version": 1, "updated_at": kit.clock.now(), "household": base}
+    )
+    assert kit.svc.household(token, hid).pending == {}
+    kit.clock.advance(100)
+    kit.svc.save_household(token, dict(base, crops=["corn"], address="RT 05"))
+    # portal v2 changed crops earlier than our edit and the head's name (identity)
+    portal = dict(base, crops=["coffee"], address="RT 07")
+    portal["members"] = [dict(base["members"][0], name="Siti Aminah Binti Ali")]
+    result = kit.svc.apply_roster_update(
+        {"household_id": hid, "version": 2, "updated_at": kit.clock.now() - 50, "household": portal}
+    )
+    stored = kit.svc.household(token, hid)
+    assert stored.household.crops == ("corn",)  # our newer edit wins
+    assert stored.household.address == "RT 05"
+    assert stored.household.members[0].name == "Siti Aminah Binti Ali"  # identity: portal
+    assert stored.version == 2 and set(stored.pending) == {"address", "crops"}
+    assert {c.action for c in result.changes} >= {Action.CONFLICT_LOCAL_NEWER}
+    assert kit.outbox("roster")[-1]["base_version"] == 2  # kept edits are re-sent
+    assert kit.audit_kinds()[-1] == "roster_conflict"
+    stale = kit.svc.apply_roster_update(
+        {"household_id": hid, "version": 2, "updated_at": 0, "household": base}
+    )
+    assert stale.stale
+    kit.svc.apply_roster_update(
+        {"household_id": hid, "version": 3, "updated_at": 0, "household": None}
+    )
+    assert kit.svc.my_roster(token) == []
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        {"version": 1, "updated_at": 1, "household": None},
+        {"household_id": "h", "version": 0, "updated_at": 1, "household": None},
+        {"household_id": "h", "version": True, "updated_at": 1, "household": None},
+        {"household_id": "h", "version": 1, "updated_at": "now", "household": None},
+        {"household_id": "h", "version": 1, "updated_at": 1, "household": {"kk": "1"}},
+    ],
+)
+def test_bad_portal_roster_messages_are_refused(kit: Kit, message: dict[str, Any]) -> None:
+    with pytest.raises(FormError):
+        kit.svc.apply_roster_update(message)
+
+
+# --- audit ---------------------------------------------------------------------------------
+def test_audit_table_refuses_update_and_delete(kit: Kit) -> None:
+    kit.svc.login("AG-PKH-01", AGENT_PIN)
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        kit.conn.execute("UPDATE audit_log SET actor = 'AG-X' WHERE seq = 1")
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        kit.conn.execute("DELETE FROM audit_log")
+    assert kit.svc.verify_audit().ok
+
+
+def test_tampering_past_the_triggers_is_detected(kit: Kit) -> None:
+    kit.svc.login("AG-PKH-01", AGENT_PIN)
+    kit.svc.request_help("button")
+    assert kit.svc.verify_audit().ok
+    kit.conn.execute("DROP TRIGGER audit_log_no_update")
+    kit.conn.execute("UPDATE audit_log SET actor = 'AG-DW-01' WHERE seq = 1")
+    report = kit.svc.verify_audit()
+    assert not report.ok and report.bad_seq == 1
+
+
+def test_audit_batches_go_to_the_outbox_and_truncation_is_detected(kit: Kit) -> None:
+    kit.svc.login("AG-PKH-01", AGENT_PIN)
+    batch = kit.svc.flush_audit()
+    assert batch is not None and kit.svc.flush_audit() is None
+    [record] = kit.outbox("audit")
+    assert [e[2] for e in record["entries"]] == ["agent_login_ok", "agent_duty_on"]
+    assert record["head_hash"] == kit.svc.audit.entries()[-1].hash
+    assert NIK not in str(record)
+    kit.conn.execute("DROP TRIGGER audit_log_no_delete")
+    kit.conn.execute("DELETE FROM audit_log WHERE seq = 2")
+    report = kit.svc.verify_audit()
+    assert not report.ok and report.bad_seq == 2
