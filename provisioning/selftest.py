@@ -1,0 +1,553 @@
+"""Step 6, self-test: a declarative table of checks, each pass / fail / skip / unconfirmed.
+
+'unconfirmed' is what a check that needs the technician's eyes or finger (lights, the help
+button) records when nobody answered (``--yes`` / non-interactive): it is never a pass.
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+import shutil
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from kiosk.config import KioskConfig
+from kiosk.errors import KioskError
+
+from .context import Context
+from .errors import StepError
+from .fsutil import write_text_atomic
+from .tomlfile import load_kiosk_config
+
+PASS, FAIL, SKIP, UNCONFIRMED = "pass", "fail", "skip", "unconfirmed"
+
+MIN_FREE_BYTES = 1024 * 1024 * 1024
+"""Free space the data partition must have after provisioning (bytes): 1 GiB."""
+EARLIEST_PLAUSIBLE = 1_767_225_600.0
+"""2026-01-01 UTC: a wall clock before this has never been set (the Pi has no RTC)."""
+CAMERA_TIMEOUT_S = 10.0
+BROKER_TIMEOUT_S = 20.0
+BUTTON_WAIT_S = 10.0
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One check's verdict and a sentence for the technician."""
+
+    name: str
+    status: str
+    detail: str
+    fix: str | None = None
+
+
+@dataclass
+class Probes:
+    """Things a check asks the machine, injectable in tests."""
+
+    clock_synchronised: Callable[[], bool | None] = field(default=lambda: timedatectl_synced())
+    pin_factory: Any = None
+    broker_timeout_s: float = BROKER_TIMEOUT_S
+    camera_timeout_s: float = CAMERA_TIMEOUT_S
+    min_free_bytes: int = MIN_FREE_BYTES
+
+
+@dataclass
+class Env:
+    """What the checks share: context, config, probes, and the lazily loaded model pack."""
+
+    ctx: Context
+    cfg: KioskConfig
+    probes: Probes
+    _pack: Any = None
+
+    def pack(self) -> Any:
+        """The installed (verified) model pack."""
+        if self._pack is None:
+            from kiosk.vision.models import ModelPack
+
+            self._pack = ModelPack.load(self.cfg.paths.resolved_models_dir(), threads=1)
+        return self._pack
+
+
+CheckFn = Callable[[Env], list[CheckResult]]
+
+
+def timedatectl_synced() -> bool | None:
+    """systemd's view of NTP synchronisation; None when it cannot be asked."""
+    exe = shutil.which("timedatectl")
+    if exe is None:
+        return None
+    try:
+        out = subprocess.run(
+            [exe, "show", "-p", "NTPSynchronized", "--value"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    value = out.stdout.strip()
+    return {"yes": True, "no": False}.get(value)
+
+
+# --- camera -------------------------------------------------------------------------------
+def check_camera(env: Env) -> list[CheckResult]:
+    """A frame arrives within the timeout and is neither black, blown out nor flat."""
+    from kiosk.vision.camera import open_camera
+
+    try:
+        cam = open_camera(env.cfg.camera)
+        cam.start()
+    except KioskError as err:
+        return [
+            CheckResult(
+                "camera",
+                FAIL,
+                f"camera cannot be opened: {err}",
+                "check the camera cable and camera.backend in kiosk.toml",
+            )
+        ]
+    try:
+        deadline = time.monotonic() + env.probes.camera_timeout_s
+        frame = cam.latest()
+        while frame is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+            frame = cam.latest()
+    finally:
+        cam.stop()
+    if frame is None:
+        return [
+            CheckResult(
+                "camera",
+                FAIL,
+                f"no frame within {env.probes.camera_timeout_s:.0f} s",
+                "reseat the camera cable, then reboot",
+            )
+        ]
+    img = np.asarray(frame.image, dtype=np.float32)
+    luma = float((img @ np.array([0.299, 0.587, 0.114], np.float32)).mean())
+    spread = float(img.std())
+    h, w = frame.image.shape[:2]
+    detail = f"{w}x{h} frame, mean brightness {luma:.0f}/255, contrast {spread:.0f}"
+    if luma < 30 or luma > 230 or spread < 5:
+        return [
+            CheckResult(
+                "camera_quality",
+                FAIL,
+                detail + ": too dark, too bright or flat",
+                "remove the lens cap, clean the lens, fix the light",
+            )
+        ]
+    return [CheckResult("camera", PASS, detail)]
+
+
+# --- models: known-answer inference -------------------------------------------------------
+def _kat_detector(model: Any) -> str | None:
+    x = np.zeros(model.spec.inputs[0], np.float32)  # mid-grey in [-1, 1]: no face anywhere
+    out = model.run(x)
+    scores = 1.0 / (1.0 + np.exp(-np.clip(out[1], -80, 80)))
+    if float(scores.max()) >= 0.5:
+        return f"found a face in a blank grey image (score {float(scores.max()):.2f})"
+    return None
+
+
+def _kat_embedder(model: Any) -> str | None:
+    rng = np.random.default_rng(20260101)
+    a = rng.uniform(-1, 1, model.spec.inputs[0]).astype(np.float32)
+    e1, e2 = model.run(a)[0].ravel(), model.run(a)[0].ravel()
+    if not np.array_equal(e1, e2):
+        return "two runs on the same input gave different embeddings"
+    if float(np.linalg.norm(e1)) <= 1e-6:
+        return "embedding is all zeros"
+    e3 = model.run(-a)[0].ravel()
+    cos = float(e1 @ e3 / (np.linalg.norm(e1) * np.linalg.norm(e3) + 1e-12))
+    if cos > 0.9999:
+        return "different inputs gave the same embedding"
+    return None
+
+
+def _kat_mesh(model: Any) -> str | None:
+    x = np.full(model.spec.inputs[0], 0.5, np.float32)
+    first, second = model.run(x), model.run(x)
+    if not all(np.array_equal(a, b) for a, b in zip(first, second, strict=True)):
+        return "two runs on the same input differ"
+    return None
+
+
+def _kat_fas(model: Any) -> str | None:
+    x = np.full(model.spec.inputs[0], 128.0, np.float32)
+    logits = model.run(x)[0].ravel().astype(np.float64)
+    p = np.exp(logits - logits.max())
+    p /= p.sum()
+    if not (np.all(np.isfinite(p)) and abs(float(p.sum()) - 1.0) < 1e-6):
+        return "liveness output is not a probability distribution"
+    return None
+
+
+KNOWN_ANSWERS: dict[str, Callable[[Any], str | None]] = {
+    "detector": _kat_detector,
+    "detector_full": _kat_detector,
+    "mesh": _kat_mesh,
+    "embedder": _kat_embedder,
+    "fas_v2": _kat_fas,
+    "fas_v1se": _kat_fas,
+}
+"""Model role -> known-answer test (None = pass, else what went wrong)."""
+
+
+def check_models(env: Env) -> list[CheckResult]:
+    """Load the verified pack and run each model's known-answer test."""
+    try:
+        pack = env.pack()
+    except KioskError as err:
+        return [
+            CheckResult(
+                "models",
+                FAIL,
+                str(err),
+                "install the model pack again: kiosk-provision models --from DIR",
+            )
+        ]
+    results = []
+    for role, kat in KNOWN_ANSWERS.items():
+        if role not in pack:
+            results.append(CheckResult(f"model_{role}", SKIP, "not in this pack"))
+            continue
+        try:
+            problem = kat(pack[role])
+        except KioskError as err:
+            problem = str(err)
+        results.append(
+            CheckResult(
+                f"model_{role}",
+                FAIL,
+                f"{pack[role].name}: {problem}",
+                "reinstall the model pack; if it fails again, report the software "
+                "version and this message",
+            )
+            if problem
+            else CheckResult(f"model_{role}", PASS, f"{pack[role].name}: known answer ok")
+        )
+    return results
+
+
+# --- GPIO ---------------------------------------------------------------------------------
+OUTPUT_QUESTIONS: dict[str, str] = {
+    "status_led": "Is the GREEN status light on?",
+    "fault_led": "Is the RED fault light on?",
+    "buzzer": "Is the buzzer sounding?",
+    "face_light": "Is the face light on?",
+}
+INPUT_QUESTIONS: dict[str, str] = {
+    "help_button": "Press and HOLD the help button, then answer yes while holding it.",
+    "presence": "Stand in front of the kiosk (presence sensor), then answer yes.",
+}
+
+
+def _answer(answer: bool | None, name: str, yes: str, no: str, fix: str) -> CheckResult:
+    if answer is None:
+        return CheckResult(name, UNCONFIRMED, "needs the technician to confirm (run without --yes)")
+    return CheckResult(name, PASS, yes) if answer else CheckResult(name, FAIL, no, fix)
+
+
+def check_gpio(env: Env) -> list[CheckResult]:
+    """Switch every output on (technician confirms) and read every input (technician acts)."""
+    from firmware.pins import build_peripherals
+
+    try:
+        periph = build_peripherals(env.cfg.gpio, env.probes.pin_factory)
+    except KioskError as err:
+        return [
+            CheckResult(
+                "gpio",
+                FAIL,
+                f"GPIO cannot be set up: {err}",
+                "check the [gpio] section of kiosk.toml and the wiring",
+            )
+        ]
+    results = []
+    try:
+        for role, question in OUTPUT_QUESTIONS.items():
+            if role not in periph:
+                continue
+            dev = periph[role]
+            dev.on()
+            try:
+                electrically_on = bool(dev.value)
+                answer = env.ctx.confirm(question)
+            finally:
+                dev.off()
+            if not electrically_on:
+                results.append(
+                    CheckResult(
+                        f"gpio_{role}",
+                        FAIL,
+                        "output did not switch on",
+                        "check gpio.pins for this role",
+                    )
+                )
+                continue
+            results.append(
+                _answer(
+                    answer,
+                    f"gpio_{role}",
+                    "technician saw it on",
+                    "technician did not see it",
+                    "check the wiring, polarity (gpio.active_high) and the part itself",
+                )
+            )
+        for role, question in INPUT_QUESTIONS.items():
+            if role not in periph:
+                continue
+            dev = periph[role]
+            answer = env.ctx.confirm(question)
+            if answer is None:
+                results.append(_answer(None, f"gpio_{role}", "", "", ""))
+                continue
+            seen = bool(dev.is_active)
+            results.append(
+                CheckResult(f"gpio_{role}", PASS, "input seen active")
+                if answer and seen
+                else CheckResult(
+                    f"gpio_{role}",
+                    FAIL,
+                    "the kiosk did not see the input change"
+                    if answer
+                    else "technician could not operate it",
+                    "check the wiring and gpio.pins / gpio.active_high",
+                )
+            )
+    finally:
+        periph.close()
+    return results
+
+
+# --- broker round trip --------------------------------------------------------------------
+def check_broker(env: Env) -> list[CheckResult]:
+    """Publish a sealed self-test record and wait for the portal's application ack."""
+    from kiosk.core.ids import uuid7
+    from kiosk.crypto.envelope import sealer_from_config
+    from kiosk.uplink import messages
+    from kiosk.uplink.client import Connected, Inbound, MqttLink
+
+    from .network import check_reachable
+
+    up = env.cfg.uplink
+    if not up.enabled:
+        return [CheckResult("broker", SKIP, "uplink disabled in kiosk.toml")]
+    try:
+        check_reachable(up.host, up.port, timeout_s=min(5.0, env.probes.broker_timeout_s))
+    except StepError as err:
+        return [CheckResult("broker", FAIL, err.problem, err.fix)]
+    try:
+        sealer = sealer_from_config(env.cfg)
+    except KioskError as err:
+        return [
+            CheckResult(
+                "broker",
+                FAIL,
+                f"cannot seal records: {err}",
+                "finish the identity step (portal public key)",
+            )
+        ]
+    import os
+
+    events: queue.Queue[Any] = queue.Queue()
+    link = MqttLink(up, env.cfg.device.id, events.put)
+    record_id = uuid7(env.ctx.clock.now(), os.urandom(10))
+    record = {
+        "type": "provisioning_selftest",
+        "device_id": env.cfg.device.id,
+        "at": env.ctx.clock.now(),
+    }
+    started = time.monotonic()
+    deadline = started + env.probes.broker_timeout_s
+    link.start()
+    try:
+        published = False
+        while time.monotonic() < deadline:
+            try:
+                ev = events.get(timeout=0.1)
+            except queue.Empty:
+                continue
+            if isinstance(ev, Connected) and not published:
+                link.publish_record("audit", record_id, sealer.seal("audit", record_id, record))
+                published = True
+            elif isinstance(ev, Inbound) and ev.topic.endswith("/ack"):
+                try:
+                    ack = messages.parse("ack", ev.payload)
+                except KioskError:
+                    continue
+                if ack["record_id"] != record_id:
+                    continue
+                ms = (time.monotonic() - started) * 1000
+                if ack["result"] in ("stored", "duplicate"):
+                    return [
+                        CheckResult(
+                            "broker", PASS, f"portal acknowledged a test record in {ms:.0f} ms"
+                        )
+                    ]
+                return [
+                    CheckResult(
+                        "broker",
+                        FAIL,
+                        f"portal rejected the test record: {ack.get('reason')}",
+                        "ask the portal team to enrol this kiosk's device key "
+                        "(device_ed25519.pub.pem from the provisioning folder)",
+                    )
+                ]
+        why = link.last_error or ("connected, but no ack" if published else "never connected")
+        return [
+            CheckResult(
+                "broker",
+                FAIL,
+                f"no application ack from the portal within "
+                f"{env.probes.broker_timeout_s:.0f} s ({why})",
+                "check the certificate (identity step), the broker address and that "
+                "the portal is running",
+            )
+        ]
+    finally:
+        link.stop()
+
+
+# --- host ---------------------------------------------------------------------------------
+def check_disk(env: Env) -> list[CheckResult]:
+    """Enough free space on the data partition."""
+    free = shutil.disk_usage(env.ctx.data_dir).free
+    need = env.probes.min_free_bytes
+    detail = f"{free / 2**30:.1f} GiB free on the data partition (need {need / 2**30:.1f} GiB)"
+    if free < need:
+        return [CheckResult("disk", FAIL, detail, "use a larger SD card or remove old files")]
+    return [CheckResult("disk", PASS, detail)]
+
+
+def check_clock(env: Env) -> list[CheckResult]:
+    """The wall clock is plausible and NTP-synchronised."""
+    now = env.ctx.clock.now()
+    if now < EARLIEST_PLAUSIBLE:
+        return [
+            CheckResult(
+                "clock",
+                FAIL,
+                "the clock is not set (date before 2026)",
+                "connect to the network so the clock syncs (or set it with 'sudo date -s')",
+            )
+        ]
+    synced = env.probes.clock_synchronised()
+    if synced is None:
+        return [CheckResult("clock", SKIP, "cannot ask timedatectl whether NTP is synchronised")]
+    if not synced:
+        return [
+            CheckResult(
+                "clock",
+                FAIL,
+                "the clock is not synchronised with NTP",
+                "check the network; 'timedatectl' shows the NTP state",
+            )
+        ]
+    return [CheckResult("clock", PASS, "synchronised with NTP")]
+
+
+def check_data_partition(env: Env) -> list[CheckResult]:
+    """The data directory is writable and (on a device) on persistent storage."""
+    from firmware.storage import check_persistent, require_writable
+
+    try:
+        require_writable(env.ctx.data_dir)
+    except KioskError as err:
+        return [
+            CheckResult(
+                "data_partition", FAIL, str(err), "remount /data read-write; check the SD card"
+            )
+        ]
+    if not env.cfg.paths.require_persistent:
+        return [
+            CheckResult(
+                "data_partition",
+                SKIP,
+                "writable; persistence not required (paths.require_persistent = false)",
+            )
+        ]
+    try:
+        check_persistent(env.ctx.data_dir)
+    except KioskError as err:
+        return [
+            CheckResult(
+                "data_partition",
+                FAIL,
+                str(err),
+                "put the data directory on the data partition (/data)",
+            )
+        ]
+    return [CheckResult("data_partition", PASS, "writable and persistent")]
+
+
+CHECKS: tuple[tuple[str, CheckFn], ...] = (
+    ("camera", check_camera),
+    ("models", check_models),
+    ("gpio", check_gpio),
+    ("broker", check_broker),
+    ("disk", check_disk),
+    ("clock", check_clock),
+    ("data_partition", check_data_partition),
+)
+"""Every check, in the order the technician sees them."""
+
+
+def run_selftest(
+    ctx: Context, probes: Probes | None = None, only: tuple[str, ...] | None = None
+) -> dict[str, Any]:
+    """Run the checks and return ``{"passed", "checks": [...]}``; also kept in selftest.json."""
+    cfg = load_kiosk_config(ctx.layout.config)
+    env = Env(ctx, cfg, probes or Probes())
+    results: list[CheckResult] = []
+    for name, fn in CHECKS:
+        if only is not None and name not in only:
+            continue
+        try:
+            results.extend(fn(env))
+        except Exception as err:  # a check must never abort the others
+            results.append(CheckResult(name, FAIL, f"check crashed: {type(err).__name__}: {err}"))
+    out = {
+        "at": ctx.clock.now(),
+        "passed": all(r.status in (PASS, SKIP) for r in results),
+        "failed": [r.name for r in results if r.status == FAIL],
+        "unconfirmed": [r.name for r in results if r.status == UNCONFIRMED],
+        "checks": [asdict(r) for r in results],
+    }
+    write_text_atomic(ctx.layout.selftest, json.dumps(out, indent=2) + "\n")
+    return out
+
+
+def run_selftest_step(ctx: Context, inputs: dict[str, Any]) -> dict[str, Any]:
+    """The self-test step: fails (with the failed checks named) when any check fails."""
+    result = run_selftest(ctx, ctx.probes)
+    if result["failed"]:
+        detail = "; ".join(
+            f"{c['name']}: {c['detail']}" for c in result["checks"] if c["status"] == FAIL
+        )
+        raise StepError(
+            "selftest_failed",
+            f"self-test failed: {detail}",
+            "fix each failed check as described in 'kiosk-provision selftest', then "
+            "run kiosk-provision again",
+        )
+    return {"passed": result["passed"], "unconfirmed": result["unconfirmed"]}
+
+
+def selftest_done(ctx: Context, inputs: dict[str, Any]) -> bool:
+    """Done when the last self-test had no failures."""
+    try:
+        last = json.loads(Path(ctx.layout.selftest).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(last, dict) and not last.get("failed")
