@@ -8,6 +8,7 @@ English); nothing here knows any particular question.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -62,6 +63,7 @@ class QuestionView:
     unit: str
     max_length: int | None
     required: bool
+    numeric: bool = False  # a digits-only text answer: typed on the number keypad
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,7 @@ def question_view(q: Question, lang: str) -> QuestionView:
         unit=q.unit.get(lg) if q.unit else "",
         max_length=q.max_length,
         required=q.required,
+        numeric=bool(q.pattern and re.fullmatch(r"(\[0-9\]|\\d)[{0-9,}*+]*", q.pattern)),
     )
 
 

@@ -1,0 +1,137 @@
+"""Browser-test plumbing: serve the app with waitress on 127.0.0.1, drive Debian's Chromium,
+screenshot and check every screen (axe-core, page weight, local-only requests, CSP errors)."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+
+REPO = Path(__file__).resolve().parents[2]
+SHOTS = REPO / "artifacts" / "screenshots"
+CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--autoplay-policy=no-user-gesture-required",
+]
+MAX_PAGE_BYTES = 250 * 1024
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+
+
+def axe_source() -> str:
+    """axe.min.js from $AXE_CORE_JS or tests/ui/node_modules (``npm install --prefix tests/ui
+    axe-core@4``)."""
+    candidates = [os.environ.get("AXE_CORE_JS", ""), str(Path(__file__).parent / "node_modules"
+                  / "axe-core" / "axe.min.js")]
+    for c in candidates:
+        if c and Path(c).is_file():
+            return Path(c).read_text(encoding="utf-8")
+    pytest.fail("axe-core missing: run `npm install --prefix tests/ui axe-core@4` or set AXE_CORE_JS")
+
+
+class Server:
+    """A waitress server for one app on an ephemeral loopback port, in a thread."""
+
+    def __init__(self, app: Flask) -> None:
+        from waitress.server import create_server
+
+        self._server = create_server(app, host="127.0.0.1", port=0, threads=6)
+        self.port = self._server.effective_port  # type: ignore[union-attr]
+        self.base = f"http://127.0.0.1:{self.port}"
+        self._thread = threading.Thread(target=self._server.run, daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        """Stop serving."""
+        self._server.close()
+        self._thread.join(timeout=5)
+
+
+@dataclass
+class Checker:
+    """Per-page checks; collects failures and writes screenshots."""
+
+    page: Any
+    base: str
+    size: str
+    axe: str
+    requests: list[str] = field(default_factory=list)
+    console_errors: list[str] = field(default_factory=list)
+    shots: list[str] = field(default_factory=list)
+    prefix: str = ""
+    n: int = 0
+
+    def attach(self) -> None:
+        """Listen to every request and console error of the page."""
+        self.page.on("request", lambda r: self.requests.append(r.url))
+        self.page.on(
+            "console", lambda m: self.console_errors.append(m.text) if m.type == "error" else None
+        )
+
+    def screen(self, name: str) -> dict[str, Any]:
+        """Screenshot the current screen, run axe on it, check its weight; returns axe results."""
+        self.page.wait_for_load_state("load")
+        self.n += 1
+        out = SHOTS / self.size / f"{self.prefix}{self.n:02d}-{name}.png"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        self.page.screenshot(path=str(out))
+        self.shots.append(str(out))
+        if not self.page.evaluate("typeof window.axe !== 'undefined'"):
+            self.page.evaluate(self.axe)
+        result = self.page.evaluate(
+            "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})"
+            ".then(r => r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,"
+            " nodes: v.nodes.map(n => n.target.join(' ')).slice(0, 5)})))",
+            AXE_TAGS,
+        )
+        assert result == [], f"axe violations on {name} at {self.size}: {json.dumps(result)}"
+        weight = self.page.evaluate(
+            "() => performance.getEntriesByType('navigation').concat("
+            "performance.getEntriesByType('resource'))"
+            ".filter(e => !e.name.includes('/speech/') && !e.name.includes('/live/'))"
+            ".reduce((s, e) => s + (e.decodedBodySize || 0), 0)"
+        )
+        assert weight <= MAX_PAGE_BYTES, f"{name}: page weight {weight} bytes"
+        small = self.page.evaluate(
+            "() => Array.from(document.querySelectorAll('button, a, input, label.option'))"
+            ".filter(e => e.offsetParent !== null && !e.classList.contains('visually-hidden')"
+            " && getComputedStyle(e).opacity !== '0' && e.type !== 'hidden')"
+            ".map(e => [e.outerHTML.slice(0, 80), e.getBoundingClientRect()])"
+            ".filter(([h, r]) => r.width > 1 && (r.width < 48 || r.height < 48)).map(([h]) => h)"
+        )
+        assert small == [], f"touch targets under 48 px on {name}: {small}"
+        return {"weight": weight}
+
+    def assert_local(self) -> None:
+        """Every request went to the kiosk itself, and no CSP or script error was logged."""
+        foreign = [u for u in self.requests if not u.startswith(self.base + "/")]
+        assert foreign == [], f"requests that left the machine: {foreign}"
+        assert self.console_errors == [] or all(
+            "404" in e or "Failed to load resource" in e for e in self.console_errors
+        ), self.console_errors
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Any]:
+    """Debian's headless Chromium through Playwright (never a downloaded browser)."""
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} missing: apt-get install chromium (scripts/dev test does)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()

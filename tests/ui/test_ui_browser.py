@@ -1,0 +1,209 @@
+"""The villager flow in headless Chromium at 800x480 and 1280x720: every screen screenshotted
+(artifacts/screenshots/), checked with axe-core, weighed, and every request kept on 127.0.0.1."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+
+from browser import Checker, Server, axe_source, chromium  # noqa: F401  (fixture)
+from conftest import GOOD_NIK, Kit, build_kit
+from kiosk.config import KioskConfig
+from kiosk.core.session import Outcome
+from ui.speech import Speech
+from ui_doubles import FakeLive, face
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+SIZES = {"800x480": (800, 480), "1280x720": (1280, 720)}
+
+
+def jpeg() -> bytes:
+    """A small grey JPEG standing in for a camera frame."""
+    buf = io.BytesIO()
+    Image.new("RGB", (320, 240), (90, 110, 130)).save(buf, "JPEG")
+    return buf.getvalue()
+
+
+@pytest.fixture(params=list(SIZES))
+def run(request: pytest.FixtureRequest, cfg: KioskConfig, tmp_path: Path, chromium: Any) -> Iterator[tuple[Kit, Checker]]:
+    kit = build_kit(
+        cfg,
+        tmp_path,
+        live=FakeLive("too_far", jpeg()),
+        speech=Speech(tmp_path / "speech-cache"),
+    )
+    server = Server(kit.app)
+    w, h = SIZES[request.param]
+    context = chromium.new_context(viewport={"width": w, "height": h}, has_touch=True)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    test = request.node.originalname.removeprefix("test_")
+    checker = Checker(page, server.base, request.param, axe_source(), prefix=f"{test}-")
+    checker.attach()
+    try:
+        yield kit, checker
+        checker.assert_local()
+    finally:
+        context.close()
+        server.close()
+
+
+def type_on_keypad(page: Any, digits: str) -> None:
+    page.click("[data-key=clear]")
+    for d in digits:
+        page.click(f".keypad [data-key='{d}']")
+
+
+def answer_questionnaire(page: Any, c: Checker) -> None:
+    for _ in range(40):
+        if "/consent" in page.url:
+            return
+        name = "household-" + page.url.rsplit("/", 1)[-1]
+        if page.locator(".keypad").count():
+            type_on_keypad(page, "3510012345678901")
+        elif page.locator(".stepper").count():
+            page.click(".stepper [data-step='1']")
+        else:
+            page.locator("label.option").first.click()
+        c.screen(name)
+        assert page.locator("button[value=next]").is_visible()
+        assert page.evaluate(
+            "() => document.querySelector('button[value=next]').getBoundingClientRect().bottom"
+            " <= window.innerHeight"
+        ), f"{name}: the Next button is off screen"
+        page.click("button[value=next]")
+    raise AssertionError("the questionnaire did not reach consent")
+
+
+def start_registration(page: Any, c: Checker) -> None:
+    page.goto(c.base + "/")
+    c.screen("attract")
+    page.click(".attract-button")
+    c.screen("language")
+    page.click("button[value=id]")
+    c.screen("menu")
+    page.click("form[action='/register'] button")
+
+
+def test_full_villager_flow(run: tuple[Kit, Checker]) -> None:
+    kit, c = run
+    page = c.page
+    start_registration(page, c)
+    c.screen("identify")
+    type_on_keypad(page, "35100145019")
+    page.click("#nik-form button[type=submit]")
+    assert page.locator("#nik-error").is_visible()
+    assert "11" in page.inner_text("#nik-error")
+    c.screen("identify-bad-nik")
+    type_on_keypad(page, GOOD_NIK)
+    assert "16" in page.inner_text("#nik-count")
+    page.click("#nik-form button[type=submit]")
+    page.wait_for_url("**/face")
+    page.wait_for_function("() => document.getElementById('coaching').textContent.includes('dekat')")
+    c.screen("capture")
+    kit.verifier.script(face(coaching="no_face"))
+    page.click(".capture-form button[type=submit]")
+    page.wait_for_selector(".coaching.error")
+    c.screen("capture-no-face")
+    page.click(".capture-form button[type=submit]")
+    page.wait_for_url("**/result")
+    c.screen("result-matched")
+    page.click("a[href='/household']")
+    answer_questionnaire(page, c)
+    c.screen("consent")
+    page.click("button[value=agree]")
+    page.wait_for_url("**/review")
+    c.screen("review")
+    page.click("button[value=send]")
+    page.wait_for_url("**/receipt")
+    receipt = kit.sealer.sealed[0]["receipt_no"]
+    assert page.inner_text(".receipt-no") == receipt
+    assert page.evaluate("document.querySelector('img.qr').naturalWidth") > 0
+    assert page.evaluate("document.getElementById('prompt-audio').src").startswith(c.base + "/speech/")
+    c.screen("receipt")
+    assert kit.repo.count() == 1
+    page.click(".receipt button[type=submit]")
+    page.wait_for_url(c.base + "/")
+
+
+def test_face_mismatch_then_agent(run: tuple[Kit, Checker]) -> None:
+    kit, c = run
+    page = c.page
+    start_registration(page, c)
+    type_on_keypad(page, GOOD_NIK)
+    page.click("#nik-form button[type=submit]")
+    kit.verifier.script(face(Outcome.RETRY), face(Outcome.REJECTED), face(Outcome.RETRY))
+    for expected in ("result-mismatch", "result-rejected"):
+        page.click(".capture-form button[type=submit]")
+        page.wait_for_url("**/result")
+        c.screen(expected)
+        page.click("form[action='/result/retry'] button")
+        page.wait_for_url("**/face")
+    page.click(".capture-form button[type=submit]")
+    page.wait_for_url("**/result")
+    c.screen("result-needs-agent")
+    page.click(".message form[action='/help'] button")
+    c.screen("agent-called")
+    assert kit.agent.calls == ["button"]
+    page.click("a.btn-primary")
+    page.wait_for_url("**/result")
+    page.click("form[action='/result/retry'] button")  # no lock-out
+    page.wait_for_url("**/face")
+
+
+def test_timeout_warns_offers_time_then_wipes(run: tuple[Kit, Checker]) -> None:
+    kit, c = run
+    page = c.page
+    start_registration(page, c)
+    type_on_keypad(page, GOOD_NIK)
+    kit.clock.advance(61)
+    page.wait_for_selector("#timeout-dialog:not([hidden])")
+    c.screen("timeout-warning")
+    page.click("#more-time")
+    page.wait_for_selector("#timeout-dialog", state="hidden")
+    kit.clock.advance(91)
+    page.wait_for_url("**/ended")
+    c.screen("session-ended")
+    assert not kit.registration.active
+
+
+def test_status_check(run: tuple[Kit, Checker]) -> None:
+    kit, c = run
+    page = c.page
+    # a registration exists, with the portal's answer
+    token = kit.registration.start()
+    kit.registration.identify(token, GOOD_NIK)
+    kit.registration.check_face(token)
+    from kiosk.core.forms import load_form
+
+    kit.registration.household(token, {})
+    kit.registration.consent(token, True)
+    receipt = kit.registration.submit(token)
+    kit.registration.end(token, "finished")
+    record_id = kit.sealer.sealed[0]["record_id"]
+    kit.repo.set_status(record_id, "not_eligible", "Penghasilan di atas batas", 1.0)
+    assert load_form()
+    page.goto(c.base + "/menu")
+    page.click("form[action='/status'] button")
+    c.screen("status-identify")
+    type_on_keypad(page, GOOD_NIK)
+    page.click("#nik-form button[type=submit]")
+    page.wait_for_url("**/status/face")
+    c.screen("status-capture")
+    kit.verifier.script(face(Outcome.RETRY))
+    page.click(".capture-form button[type=submit]")
+    page.wait_for_url("**/status/result")
+    assert receipt not in page.content()
+    c.screen("status-not-shown")
+    page.click("a[href='/status/face']")
+    page.click(".capture-form button[type=submit]")
+    page.wait_for_url("**/status/result")
+    assert receipt in page.inner_text("main")
+    assert "sanggah" in page.inner_text("main")
+    c.screen("status-shown")
