@@ -1,0 +1,245 @@
+"""The production :class:`~kiosk.services.ports.FaceVerifier`: camera -> pipeline -> policy.
+
+One :meth:`CameraFaceVerifier.check` grabs frames until the pipeline sees enough
+quality-passing frames (or the time budget ends, which returns a coaching code instead of a
+decision), checks liveness (passive, then a step-up challenge when unsure), embeds the best
+frame, finds a reference (village set, then the portal online, else none), and lets the
+decision policy turn (source, match band, liveness band) into an outcome. Only bands leave
+this module: never a raw score, never a frame on disk, never a NIK in the log.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+
+from kiosk.config import BiometricsConfig
+from kiosk.core.biometrics import AttemptOutcome, Coaching
+from kiosk.core.clock import Clock, SystemClock
+from kiosk.core.policy import DecisionPolicy
+from kiosk.core.session import Outcome
+from kiosk.errors import ImageError, KioskError
+from kiosk.references.online import OnlineAnswer
+from kiosk.references.store import Reference
+from kiosk.services.ports import FaceCheckResult
+from kiosk.vision.camera.base import Camera
+from kiosk.vision.capture import FaceCapture, Phase
+from kiosk.vision.pipeline import FacePipeline, template_from_bytes, template_to_bytes
+
+log = logging.getLogger(__name__)
+
+
+class ReferenceLookup(Protocol):
+    """Where local references come from (:class:`kiosk.references.store.ReferenceStore`)."""
+
+    def lookup(self, nik: str) -> Reference | None:
+        """The reference for ``nik``, or None."""
+        ...
+
+
+class OnlineLookup(Protocol):
+    """The portal, online (:class:`kiosk.references.online.OnlineVerifier`)."""
+
+    @property
+    def available(self) -> bool:
+        """True when a request could be sent now."""
+        ...
+
+    def verify(self, nik: str, template: bytes, liveness: str, method: str) -> OnlineAnswer | None:
+        """The portal's answer, or None (offline / timed out / refused)."""
+        ...
+
+
+@dataclass(frozen=True)
+class FaceTimeouts:
+    """Time budgets of one attempt (seconds) and the live-coaching cadence."""
+
+    capture_s: float = 20.0  # to collect quality-passing frames before coaching is returned
+    challenge_s: float = 20.0  # for a step-up challenge (blink / head turn)
+    good_frames: int = 3  # consecutive quality-passing frames that end the capture
+    poll_s: float = 0.02  # wait between two looks at the camera when no new frame came
+    coach_every_s: float = 0.25  # live coaching analyses at most this often
+
+    def __post_init__(self) -> None:
+        for name in ("capture_s", "challenge_s", "poll_s", "coach_every_s"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name} must be positive (seconds)")
+        if self.good_frames < 1:
+            raise ValueError("good_frames must be at least 1")
+
+    @classmethod
+    def from_config(cls, bio: BiometricsConfig) -> FaceTimeouts:
+        """Budgets from ``[biometrics]``: ``capture_timeout_s`` bounds the capture phase."""
+        return cls(capture_s=bio.capture_timeout_s)
+
+
+class CameraFaceVerifier:
+    """Captures the person in front of the camera and decides against their claimed NIK.
+
+    Also a :class:`ui.ports.LiveView` (``coaching`` and ``preview_jpeg``) for the capture
+    screen. ``on_claim(nik)`` is called before each capture (the demo points the replay
+    camera at the person who claims that NIK); ``sleep`` waits between camera polls (tests
+    pass a fake clock's ``advance``).
+    """
+
+    def __init__(
+        self,
+        camera: Camera,
+        pipeline: FacePipeline,
+        references: ReferenceLookup,
+        policy: DecisionPolicy,
+        online: OnlineLookup | None = None,
+        *,
+        clock: Clock | None = None,
+        timeouts: FaceTimeouts | None = None,
+        on_claim: Callable[[str], None] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._camera = camera
+        self._pipeline = pipeline
+        self._references = references
+        self._policy = policy
+        self._online = online
+        self._clock: Clock = clock or SystemClock()
+        self._t = timeouts or FaceTimeouts()
+        self._on_claim = on_claim
+        self._sleep = sleep
+        self._lock = threading.Lock()
+        self._live: str | None = None
+        self._coached_seq: int | None = None
+        self._coached_at = float("-inf")
+
+    # --- one attempt ---------------------------------------------------------------------
+    def check(self, nik: str) -> FaceCheckResult:
+        """Run one attempt: capture, quality, liveness, match, policy (blocks up to the budget)."""
+        if self._on_claim is not None:
+            self._on_claim(nik)
+        reference = self._references.lookup(nik)
+        ref_template = _reference_array(reference)
+        with self._lock:
+            return self._attempt(nik, reference if ref_template is not None else None, ref_template)
+
+    def _attempt(
+        self, nik: str, reference: Reference | None, ref_template: np.ndarray | None
+    ) -> FaceCheckResult:
+        t = self._t
+        capture = FaceCapture(
+            self._pipeline,
+            ref_template,
+            started_at=self._clock.monotonic(),
+            timeout_s=t.capture_s,
+            good_frames=t.good_frames,
+            challenge_timeout_s=t.challenge_s,
+        )
+        deadline = self._clock.monotonic() + t.capture_s + t.challenge_s + 1.0
+        last_seq: int | None = None
+        challenged = False
+        status = capture.status
+        while capture.phase is not Phase.DONE:
+            if self._clock.monotonic() > deadline:
+                log.warning("face capture ended without a decision (camera %s)", _state(self))
+                return _coaching(self._live or Coaching.NO_FACE.value)
+            frame = self._camera.latest()
+            if frame is None or frame.seq == last_seq:
+                self._sleep(t.poll_s)
+                continue
+            last_seq = frame.seq
+            try:
+                status = capture.feed(frame)
+            except ImageError as err:
+                log.warning("camera frame unusable: %s", err)
+                continue
+            challenged = challenged or status.phase is Phase.CHALLENGE
+            self._live = status.coaching.value if status.phase is not Phase.DONE else None
+        best = capture.best
+        result = status.result
+        if status.outcome is AttemptOutcome.NO_CAPTURE or result is None or best is None:
+            return _coaching(self._live or Coaching.NO_FACE.value)
+        if not best.ok:
+            return _coaching(best.coaching.value)
+        liveness = result.liveness.value if status.outcome is AttemptOutcome.NOT_LIVE else "live"
+        template = template_to_bytes(result.embedding)
+        source, band = "none", None
+        if reference is not None:
+            source, band = reference.source, result.match.value if result.match else "NONE"
+        elif liveness == "live" and self._online is not None and self._online.available:
+            method = "passive+challenge" if challenged else "passive"
+            answer = self._ask_online(nik, template, method)
+            if answer is not None and answer.match is not None:
+                source, band = "online", answer.match
+        outcome, why = self._policy.decide(source, band, liveness)
+        log.info(
+            "face check: source=%s match=%s liveness=%s -> %s (%s)",
+            source,
+            band or "-",
+            liveness,
+            outcome.value,
+            why,
+        )
+        return FaceCheckResult(outcome, template, source, band, liveness, None, capture=best)
+
+    def _ask_online(self, nik: str, template: bytes, method: str) -> OnlineAnswer | None:
+        assert self._online is not None
+        try:
+            return self._online.verify(nik, template, "live", method)
+        except KioskError as err:
+            log.warning("online verification failed: %s", err)
+            return None
+
+    # --- live view for the capture screen ------------------------------------------------
+    def coaching(self) -> str | None:
+        """Current coaching code (never blocks on a running attempt); None without frames."""
+        if not self._lock.acquire(blocking=False):
+            return self._live
+        try:
+            frame = self._camera.latest()
+            if frame is None:
+                return None
+            now = self._clock.monotonic()
+            if frame.seq == self._coached_seq or now - self._coached_at < self._t.coach_every_s:
+                return self._live
+            self._coached_seq, self._coached_at = frame.seq, now
+            try:
+                self._live = self._pipeline.analyze(frame.image, frame.timestamp).coaching.value
+            except ImageError:
+                self._live = Coaching.NO_FACE.value
+            return self._live
+        finally:
+            self._lock.release()
+
+    def preview_jpeg(self) -> bytes | None:
+        """The newest frame as JPEG bytes (memory only), or None before the first frame."""
+        frame = self._camera.latest()
+        if frame is None:
+            return None
+        import cv2
+
+        ok, buf = cv2.imencode(
+            ".jpg", cv2.cvtColor(frame.image, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 70]
+        )
+        return bytes(buf) if ok else None
+
+
+def _coaching(code: str) -> FaceCheckResult:
+    """No usable capture: no decision, just what the person should change."""
+    return FaceCheckResult(Outcome.RETRY, None, None, None, None, code)
+
+
+def _reference_array(reference: Reference | None) -> np.ndarray | None:
+    if reference is None:
+        return None
+    try:
+        return template_from_bytes(reference.template)
+    except ValueError:
+        log.error("a stored reference template is unreadable; treated as no reference")
+        return None
+
+
+def _state(verifier: Any) -> str:
+    return str(getattr(verifier._camera, "state", "unknown"))

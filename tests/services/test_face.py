@@ -1,0 +1,286 @@
+"""The production face verifier on real photos: verified, mismatch, pending, online, spoof."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pytest
+from conftest import FakeCamera
+
+from kiosk.core.clock import FakeClock
+from kiosk.core.policy import DecisionPolicy
+from kiosk.core.session import Outcome
+from kiosk.errors import UplinkError
+from kiosk.references.online import OnlineAnswer
+from kiosk.references.store import Reference
+from kiosk.services.face import CameraFaceVerifier, FaceTimeouts
+from kiosk.vision.pipeline import FacePipeline, template_to_bytes
+
+
+class DictReferences:
+    """References from a dict NIK -> template bytes."""
+
+    def __init__(self) -> None:
+        self.refs: dict[str, bytes] = {}
+        self.asked: list[str] = []
+
+    def lookup(self, nik: str) -> Reference | None:
+        """The reference, if any."""
+        self.asked.append(nik)
+        t = self.refs.get(nik)
+        return Reference(t, "3510012001000001", "A.B", "3510012001", 1) if t else None
+
+
+class FakeOnline:
+    """The portal online: a fixed answer, or unavailable."""
+
+    def __init__(self, available: bool = True, answer: OnlineAnswer | None = None) -> None:
+        self.available = available
+        self.answer = answer
+        self.calls: list[tuple[str, int, str, str]] = []
+        self.error: Exception | None = None
+
+    def verify(self, nik: str, template: bytes, liveness: str, method: str) -> OnlineAnswer | None:
+        """Record the request and answer."""
+        self.calls.append((nik, len(template), liveness, method))
+        if self.error is not None:
+            raise self.error
+        return self.answer
+
+
+NIK = "3510011203850001"
+
+
+@pytest.fixture
+def refs() -> DictReferences:
+    return DictReferences()
+
+
+@pytest.fixture
+def enrol(
+    refs: DictReferences, face_pipeline: FacePipeline, photo: Callable[[str], np.ndarray]
+) -> Callable[[str], None]:
+    def do(name: str) -> None:
+        refs.refs[NIK] = template_to_bytes(face_pipeline.embed_image(photo(name)))
+
+    return do
+
+
+def _verifier(
+    camera: FakeCamera,
+    pipeline: FacePipeline,
+    refs: DictReferences,
+    clock: FakeClock,
+    online: FakeOnline | None = None,
+    **kw: object,
+) -> CameraFaceVerifier:
+    return CameraFaceVerifier(
+        camera,
+        pipeline,
+        refs,
+        DecisionPolicy(),
+        online,
+        clock=clock,
+        timeouts=FaceTimeouts(capture_s=5.0, challenge_s=3.0),
+        sleep=clock.advance,
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+def test_same_person_against_the_village_set_is_verified(
+    camera: FakeCamera,
+    face_pipeline: FacePipeline,
+    refs: DictReferences,
+    clock: FakeClock,
+    enrol: Callable[[str], None],
+    photo: Callable[[str], np.ndarray],
+) -> None:
+    enrol("p05/img16.jpg")
+    camera.show(photo("p05/img59.jpg"))
+    online = FakeOnline()
+    result = _verifier(camera, face_pipeline, refs, clock, online).check(NIK)
+    assert result.outcome is Outcome.VERIFIED
+    assert (result.reference_source, result.match_band, result.liveness_band) == (
+        "village_set",
+        "HIGH",
+        "live",
+    )
+    assert result.template is not None and len(result.template) == 516
+    assert result.coaching is None and result.capture is not None
+    assert online.calls == []  # a local reference needs no round trip
+
+
+def test_other_person_is_a_mismatch(
+    camera: FakeCamera,
+    face_pipeline: FacePipeline,
+    refs: DictReferences,
+    clock: FakeClock,
+    enrol: Callable[[str], None],
+    photo: Callable[[str], np.ndarray],
+) -> None:
+    enrol("p05/img16.jpg")
+    camera.show(photo("p09/img24.jpg"))
+    result = _verifier(camera, face_pipeline, refs, clock).check(NIK)
+    assert result.outcome is Outcome.RETRY
+    assert result.reference_source == "village_set"
+    assert result.match_band in ("LOW", "NONE")
+    assert result.template is not None  # a capture was made: the flow counts the attempt
+
+
+def test_no_reference_offline_is_pending(
+    camera: FakeCamera,
+    face_pipeline: FacePipeline,
+    refs: DictReferences,
+    clock: FakeClock,
+    photo: Callable[[str], np.ndarray],
+) -> None:
+    camera.show(photo("p07/img20.jpg"))
+    online = FakeOnline(available=False)
+    result = _verifier(camera, face_pipeline, refs, clock, online).check(NIK)
+    assert result.outcome is Outcome.PENDING
+    assert (result.reference_source, result.match_band, result.liveness_band) == (
+        "none",
+        None,
+        "live",
+    )
+    assert result.template is not None
+    assert online.calls == []
+
+
+@pytest.mark.parametrize(
+    ("answer", "outcome", "source", "band"),
+    [
+        (OnlineAnswer("HIGH", "r1"), Outcome.VERIFIED, "online", "HIGH"),
+        (OnlineAnswer("MEDIUM", "r1"), Outcome.PENDING, "online", "MEDIUM"),
+        (OnlineAnswer("NONE", "r1"), Outcome.RETRY, "online", "NONE"),
+        (OnlineAnswer(None, "r1"), Outcome.PENDING, "none", None),  # portal has none either
+        (None, Outcome.PENDING, "none", None),  # no answer in time
+    ],
+)
+def test_online_answers(
+    camera: FakeCamera,
+    face_pipeline: FacePipeline,
+    refs: DictReferences,
+    clock: FakeClock,
+    photo: Callable[[str], np.ndarray],
+    answer: OnlineAnswer | None,
+    outcome: Outcome,
+    source: str,
+    band: str | None,
+) -> None:
+    camera.show(photo("p07/img20.jpg"))
+    online = FakeOnline(answer=answer)
+    result = _verifier(camera, face_pipeline, refs, clock, online).check(NIK)
+    assert (result.outcome, result.reference_source, result.match_band) == (outcome, source, band)
+    assert online.calls == [(NIK, 516, "live", "passive")]
+
+
+def test_online_failure_falls_back_to_pending(
+    camera: FakeCamera,
+    face_pipeline: FacePipeline,
+    refs: DictReferences,
+    clock: FakeClock,
+    photo: Callable[[str], np.ndarray],
+) -> None:
+    camera.show(photo("p07/img20.jpg"))
+    online = FakeOnline()
+    online.error = UplinkError("link dropped")
+    result = _verifier(camera, face_pipeline, refs, clock, online).check(NIK)
+    assert (result.outcome, result.reference_source) == (Outcome.PENDING, "none")
+
+
+def test_printed_photo_is_rejected_and_never_sent_online(
+    camera: FakeCamera,
+    face_pipeline: FacePipeline,
+    refs: DictReferences,
+    clock: FakeClock,
+    photo: Callable[[str], np.ndarray],
+) -> None:
+    camera.show(photo("p01/img1.jpg"))  # passive liveness well under the spoof threshold
+    online = FakeOnline(answer=OnlineAnswer("HIGH", "r"))
+    result = _verifier(camera, face_pipeline, refs, clock, online).check(NIK)
+    assert (result.outcome, result.liveness_band) == (Outcome.REJECTED, "spoof")
+    assert online.calls == []
+
+
+def test_uncertain_liveness_without_the_challenge_is_retry(
+    camera: FakeCamera,
+    face_pipeline: FacePipeline,
+    refs: DictReferences,
+    clock: FakeClock,
+    enrol: Callable[[str], None],
+    photo: Callable[[str], np.ndarray],
+) -> None:
+    enrol("p01/img1.jpg")
+    camera.show(photo("p01/img2.jpg"))  # between spoof and live: a blink is asked, never comes
+    result = _verifier(camera, face_pipeline, refs, clock).check(NIK)
+    assert (result.outcome, result.liveness_band) == (Outcome.RETRY, "uncertain")
+
+
+def test_no_face_returns_coaching_without_a_decision(
+    camera: FakeCamera,
+    face_pipeline: FacePipeline,
+    refs: DictReferences,
+    clock: FakeClock,
+    blank: np.ndarray,
+) -> None:
+    camera.show(blank)
+    start = clock.monotonic()
+    result = _verifier(camera, face_pipeline, refs, clock).check(NIK)
+    assert result.template is None and result.coaching == "no_face"
+    assert result.match_band is None and result.liveness_band is None
+    assert clock.monotonic() - start >= 5.0  # the capture budget was spent, not more
+    assert clock.monotonic() - start <= 5.0 + 3.0 + 1.5
+
+
+def test_dead_camera_returns_coaching_after_the_budget(
+    camera: FakeCamera, face_pipeline: FacePipeline, refs: DictReferences, clock: FakeClock
+) -> None:
+    camera.show(None)
+    result = _verifier(camera, face_pipeline, refs, clock).check(NIK)
+    assert result.template is None and result.coaching == "no_face"
+
+
+def test_on_claim_is_told_the_nik_before_the_capture(
+    camera: FakeCamera,
+    face_pipeline: FacePipeline,
+    refs: DictReferences,
+    clock: FakeClock,
+    photo: Callable[[str], np.ndarray],
+) -> None:
+    claims: list[str] = []
+
+    def claim(nik: str) -> None:
+        claims.append(nik)
+        camera.show(photo("p07/img20.jpg"))
+
+    result = _verifier(camera, face_pipeline, refs, clock, on_claim=claim).check(NIK)
+    assert claims == [NIK] and refs.asked == [NIK]
+    assert result.outcome is Outcome.PENDING
+
+
+def test_live_coaching_and_preview(
+    camera: FakeCamera,
+    face_pipeline: FacePipeline,
+    refs: DictReferences,
+    clock: FakeClock,
+    photo: Callable[[str], np.ndarray],
+    blank: np.ndarray,
+) -> None:
+    verifier = _verifier(camera, face_pipeline, refs, clock)
+    assert verifier.coaching() is None and verifier.preview_jpeg() is None
+    camera.show(blank)
+    assert verifier.coaching() == "no_face"
+    clock.advance(1.0)
+    camera.show(photo("p05/img59.jpg"))
+    assert verifier.coaching() == "ok"
+    jpeg = verifier.preview_jpeg()
+    assert jpeg is not None and jpeg[:2] == b"\xff\xd8"
+
+
+def test_bad_timeouts_are_refused() -> None:
+    with pytest.raises(ValueError, match="capture_s"):
+        FaceTimeouts(capture_s=0)
+    with pytest.raises(ValueError, match="good_frames"):
+        FaceTimeouts(good_frames=0)
