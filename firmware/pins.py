@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -15,6 +16,7 @@ from gpiozero import (
     DigitalOutputDevice,
     Factory,
     GPIOZeroError,
+    OutputDevice,
 )
 from gpiozero import Device as GpioDevice
 
@@ -165,6 +167,9 @@ class Peripherals(Mapping[str, GpioDevice]):
     def close(self) -> None:
         """Release every pin (outputs go to their inactive level first)."""
         for device in self._devices.values():
+            if isinstance(device, OutputDevice):
+                with contextlib.suppress(GPIOZeroError):  # already closed
+                    device.off()
             device.close()
 
 
