@@ -1,0 +1,145 @@
+"""Unit tests of the UI's parts: pictograms, speech cache, receipt printer, status service,
+QR code, security settings."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from conftest import GOOD_NIK, Kit
+from kiosk.core.forms import load_form
+from kiosk.core.session import Outcome
+from kiosk.errors import ConfigError, FlowError, HardwareError, NikError, SessionExpired
+from ui import serve
+from ui.printer import EscPosPrinter, FilePrinter, Receipt, escpos_receipt, printer_for
+from ui.speech import Speech, speech_key
+from ui.villager.api import qr_svg
+from ui_doubles import face
+
+ICONS = Path(__file__).resolve().parents[2] / "ui" / "static" / "icons"
+
+
+def test_every_form_icon_has_a_pictogram_and_each_is_valid_svg() -> None:
+    have = {p.stem for p in ICONS.glob("*.svg")}
+    assert load_form().icons() <= have
+    for svg in ICONS.glob("*.svg"):
+        root = ET.parse(svg).getroot()
+        assert root.tag.endswith("svg") and root.get("viewBox"), svg.name
+        assert svg.stat().st_size < 4096, svg.name
+
+
+def test_missing_icon_falls_back_to_generic(kit: Kit) -> None:
+    from ui.villager.common import icon
+
+    with kit.app.test_request_context():
+        assert "icons/generic.svg" in icon("no-such-icon")
+        assert "icons/cow.svg" in icon("cow")
+
+
+@pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng not installed")
+def test_speech_synthesises_once_and_caches_by_hash(tmp_path: Path) -> None:
+    speech = Speech(tmp_path / "cache")
+    key = speech.register("Selamat datang", "id")
+    assert key == speech_key("id", "Selamat datang")
+    audio = speech.wav(key)
+    assert audio is not None and audio.startswith(b"RIFF")
+    assert (tmp_path / "cache" / f"{key}.wav").read_bytes() == audio
+
+
+@pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng not installed")
+def test_personal_speech_never_touches_disk(tmp_path: Path) -> None:
+    speech = Speech(tmp_path / "cache")
+    key = speech.register("Nomor 3510 ABCD", "id", personal=True)
+    assert key is not None and speech.wav(key) is not None
+    assert not (tmp_path / "cache").exists() or not any((tmp_path / "cache").iterdir())
+    speech.forget_personal()
+    assert speech.wav(key) is None
+
+
+def test_speech_degrades_silently_without_espeak(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING):
+        speech = Speech(tmp_path, binary="no-such-espeak-binary")
+        assert speech.register("Halo", "id") is None
+        assert speech.wav("0" * 64) is None
+    assert sum("not found" in r.message for r in caplog.records) == 1
+
+
+def test_speech_rejects_bad_and_unknown_keys(tmp_path: Path) -> None:
+    speech = Speech(tmp_path)
+    assert speech.wav("../../etc/passwd") is None
+    assert speech.wav("f" * 64) is None
+
+
+def test_escpos_receipt_bytes_and_file_printer(tmp_path: Path) -> None:
+    receipt = Receipt("Pendaftaran", "Nomor", "3510-ABCD-EFGH", ("Kantor Desa",))
+    data = escpos_receipt(receipt)
+    assert data.startswith(b"\x1b@") and data.endswith(b"\x1dVB\x00")
+    assert b"3510-ABCD-EFGH" in data and b"\x1d(k" in data  # text and QR
+    printer = FilePrinter(tmp_path / "out.bin")
+    printer.print_receipt(receipt)
+    assert (tmp_path / "out.bin").read_bytes() == data
+    assert printer_for(None) is None
+    assert isinstance(printer_for(tmp_path / "fake.bin"), FilePrinter)
+
+
+def test_escpos_printer_missing_device_is_a_hardware_error(tmp_path: Path) -> None:
+    with pytest.raises(HardwareError, match="receipt printer"):
+        EscPosPrinter(tmp_path / "no-such-lp0").print_receipt(Receipt("t", "n", "1", ()))
+
+
+def test_receipt_qr_is_svg_without_inline_style() -> None:
+    svg = qr_svg("3510-ABCD-EFGH").decode()
+    assert svg.lstrip().startswith("<?xml") or "<svg" in svg
+    assert "style=" not in svg
+
+
+def test_status_service_reveals_nothing_before_face(kit: Kit) -> None:
+    st = kit.status
+    token = st.start()
+    with pytest.raises(NikError):
+        st.identify(token, "123")
+    st.identify(token, GOOD_NIK)
+    assert st.records(token) is None
+    kit.verifier.script(face(Outcome.PENDING))
+    assert st.check_face(token).shown is False
+    kit.verifier.script(face(Outcome.VERIFIED))
+    answer = st.check_face(token)
+    assert answer.shown is True and answer.records == ()
+    with pytest.raises(FlowError):
+        st.lookup_for_agent(GOOD_NIK, "")
+
+
+def test_status_service_times_out(kit: Kit) -> None:
+    token = kit.status.start()
+    kit.clock.advance(61)
+    assert kit.status.get(token).warned is True
+    kit.clock.advance(30)
+    with pytest.raises(SessionExpired):
+        kit.status.get(token)
+    assert not kit.status.active
+
+
+def test_status_face_needs_a_nik_first(kit: Kit) -> None:
+    token = kit.status.start()
+    with pytest.raises(FlowError):
+        kit.status.check_face(token)
+
+
+def test_serve_refuses_non_loopback_and_debug(kit: Kit) -> None:
+    with pytest.raises(ConfigError, match="loopback"):
+        serve(kit.app, host="0.0.0.0")
+    kit.app.debug = True
+    with pytest.raises(ConfigError, match="debug"):
+        serve(kit.app)
+
+
+def test_create_app_refuses_flask_debug(kit: Kit, cfg, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    from conftest import build_kit
+
+    monkeypatch.setenv("FLASK_DEBUG", "1")
+    with pytest.raises(ConfigError, match="debug"):
+        build_kit(cfg, tmp_path / "again")
