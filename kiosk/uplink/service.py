@@ -13,6 +13,7 @@ from typing import Protocol
 from kiosk.config import KioskConfig, UplinkConfig
 from kiosk.core.clock import Clock
 from kiosk.core.outbox import Backoff
+from kiosk.errors import StoreError
 from kiosk.store.outbox import OutboxCounts, OutboxRepository
 from kiosk.store.registrations import RegistrationRepository
 from kiosk.uplink import heartbeat, messages
@@ -97,6 +98,7 @@ class Uplink:
         self._gate = VersionGate()
         self._relay: Relay | None = None
         self._heartbeat_s = cfg.uplink.heartbeat_s
+        self.store_error: str | None = None
 
     # --- hooks ------------------------------------------------------------------------
     def on_status(self, callback: Callable[[StatusUpdate], None]) -> None:
@@ -190,14 +192,24 @@ class Uplink:
         relay.start()
         self._link.start()
         next_beat = self._clock.monotonic()
+        store_failures = 0
         try:
             while not self._stopping.is_set():
-                published = relay.pump()
-                if relay.connected and self._clock.monotonic() >= next_beat:
-                    self._beat(repo)
-                    next_beat = self._clock.monotonic() + self._heartbeat_s
-                batch = self._drain(0.0 if published else IDLE_POLL_S)
-                relay.handle(e for e in batch if not isinstance(e, _Wake))
+                try:
+                    published = relay.pump()
+                    if relay.connected and self._clock.monotonic() >= next_beat:
+                        self._beat(repo)
+                        next_beat = self._clock.monotonic() + self._heartbeat_s
+                    batch = self._drain(0.0 if published else IDLE_POLL_S)
+                    relay.handle(e for e in batch if not isinstance(e, _Wake))
+                    store_failures = 0
+                except (StoreError, sqlite3.Error) as err:
+                    # e.g. disk full: nothing is lost (unrecorded acks only cause a resend
+                    # that the portal acknowledges as a duplicate); wait and try again
+                    store_failures += 1
+                    self.store_error = str(err)
+                    log.warning("uplink cannot update the outbox: %s", err)
+                    self._stopping.wait(min(5.0, 0.1 * 2**store_failures))
         except Exception:  # the relay must never die silently
             log.exception("uplink relay stopped by an unexpected error")
             raise
