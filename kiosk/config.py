@@ -224,6 +224,22 @@ class BiometricsConfig(_Strict):
     capture_timeout_s: Annotated[
         float, Field(ge=5, le=300, description="Time allowed for one capture attempt, seconds")
     ] = 45.0
+    policy: Annotated[
+        list[dict[str, str]],
+        Field(
+            description="Decision policy rows {source, match, liveness, outcome, why}, first "
+            "match wins, must cover every case; empty = the default table of "
+            "docs/decision-policy.md"
+        ),
+    ] = Field(default_factory=list)
+
+    @field_validator("policy")
+    @classmethod
+    def _policy(cls, value: list[dict[str, str]]) -> list[dict[str, str]]:
+        from kiosk.core.policy import policy_from_rows
+
+        policy_from_rows(value)  # raises ValueError naming the bad row or the missing case
+        return value
 
     @model_validator(mode="after")
     def _ordered(self) -> BiometricsConfig:

@@ -7,7 +7,7 @@ worst outcome is RETRY, and after the retry budget the flow offers an agent.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from kiosk.core.session import Outcome
@@ -48,7 +48,11 @@ DEFAULT_RULES: tuple[Rule, ...] = (
     Rule("online", "MEDIUM", "live", Outcome.PENDING, "probable match: portal confirms"),
     Rule("village_set", "*", "live", Outcome.RETRY, "does not match the reference"),
     Rule("online", "*", "live", Outcome.RETRY, "does not match the registry photo"),
-    Rule("id_card", "*", "live", Outcome.PENDING, "ID-card photo is supporting evidence only"),
+    Rule("id_card", "HIGH", "live", Outcome.PENDING, "ID-card photo agrees: supporting only"),
+    Rule("id_card", "MEDIUM", "live", Outcome.PENDING, "ID-card photo agrees: supporting only"),
+    Rule(
+        "id_card", "*", "live", Outcome.PENDING, "ID-card photo differs or is old: portal reviews"
+    ),
     Rule("none", "-", "live", Outcome.PENDING, "no reference here: portal verifies later"),
     Rule("*", "*", "live", Outcome.RETRY, "inconsistent evidence: try again"),
 )
@@ -99,6 +103,11 @@ class DecisionPolicy:
             except (KeyError, ValueError) as err:
                 raise ValueError(f"policy row {i + 1}: {err}") from err
         return cls(rules)
+
+
+def policy_from_rows(rows: Sequence[Mapping[str, str]]) -> DecisionPolicy:
+    """The configured policy (``[[biometrics.policy]]`` rows), or the default table if empty."""
+    return DecisionPolicy.from_rows(rows) if rows else DecisionPolicy()
 
 
 def _check(value: str, allowed: tuple[str, ...], what: str) -> None:
