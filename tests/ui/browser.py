@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import threading
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,12 +33,16 @@ AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 def axe_source() -> str:
     """axe.min.js from $AXE_CORE_JS or tests/ui/node_modules (``npm install --prefix tests/ui
     axe-core@4``)."""
-    candidates = [os.environ.get("AXE_CORE_JS", ""), str(Path(__file__).parent / "node_modules"
-                  / "axe-core" / "axe.min.js")]
+    candidates = [
+        os.environ.get("AXE_CORE_JS", ""),
+        str(Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"),
+    ]
     for c in candidates:
         if c and Path(c).is_file():
             return Path(c).read_text(encoding="utf-8")
-    pytest.fail("axe-core missing: run `npm install --prefix tests/ui axe-core@4` or set AXE_CORE_JS")
+    pytest.fail(
+        "axe-core missing: run `npm install --prefix tests/ui axe-core@4` or set AXE_CORE_JS"
+    )
 
 
 class Server:
@@ -49,7 +52,7 @@ class Server:
         from waitress.server import create_server
 
         self._server = create_server(app, host="127.0.0.1", port=0, threads=6)
-        self.port = self._server.effective_port  # type: ignore[union-attr]
+        self.port = self._server.effective_port
         self.base = f"http://127.0.0.1:{self.port}"
         self._thread = threading.Thread(target=self._server.run, daemon=True)
         self._thread.start()
@@ -122,16 +125,3 @@ class Checker:
         assert self.console_errors == [] or all(
             "404" in e or "Failed to load resource" in e for e in self.console_errors
         ), self.console_errors
-
-
-@pytest.fixture(scope="session")
-def chromium() -> Iterator[Any]:
-    """Debian's headless Chromium through Playwright (never a downloaded browser)."""
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} missing: apt-get install chromium (scripts/dev test does)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
+from ui_doubles import FakeAgent, FakeLive, FakePresence, FakeQr, JsonSealer, ScriptedVerifier
 
 from kiosk.config import KioskConfig
 from kiosk.core.clock import FakeClock
@@ -22,7 +24,6 @@ from kiosk.services.registration import DeviceInfo, FormInfo, RegistrationServic
 from kiosk.services.status import StatusService
 from kiosk.store.db import connect
 from kiosk.store.registrations import RegistrationRepository
-from ui_doubles import FakeAgent, FakeLive, FakePresence, FakeQr, JsonSealer, ScriptedVerifier
 from ui import create_app
 from ui.printer import FilePrinter
 
@@ -101,8 +102,19 @@ def build_kit(cfg: KioskConfig, tmp_path: Path, **extras: Any) -> Kit:
         speech=extras.get("speech"),
     )
     return Kit(
-        app, clock, verifier, sealer, repo, registration, status, live, presence, agent, qr,
-        printer_file, lookup_key,
+        app,
+        clock,
+        verifier,
+        sealer,
+        repo,
+        registration,
+        status,
+        live,
+        presence,
+        agent,
+        qr,
+        printer_file,
+        lookup_key,
     )
 
 
@@ -110,3 +122,18 @@ def build_kit(cfg: KioskConfig, tmp_path: Path, **extras: Any) -> Kit:
 def kit(cfg: KioskConfig, tmp_path: Path) -> Kit:
     """The UI over real services, doubles at the edges."""
     return build_kit(cfg, tmp_path)
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Any]:
+    """Debian's headless Chromium through Playwright (never a downloaded browser)."""
+    from browser import CHROMIUM, CHROMIUM_ARGS
+
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} missing: apt-get install chromium (scripts/dev test does)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()

@@ -9,14 +9,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PIL import Image
-
-from browser import Checker, Server, axe_source, chromium  # noqa: F401  (fixture)
+from browser import Checker, Server, axe_source
 from conftest import GOOD_NIK, Kit, build_kit
+from PIL import Image
+from ui_doubles import FakeLive, face
+
 from kiosk.config import KioskConfig
 from kiosk.core.session import Outcome
 from ui.speech import Speech
-from ui_doubles import FakeLive, face
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -31,7 +31,9 @@ def jpeg() -> bytes:
 
 
 @pytest.fixture(params=list(SIZES))
-def run(request: pytest.FixtureRequest, cfg: KioskConfig, tmp_path: Path, chromium: Any) -> Iterator[tuple[Kit, Checker]]:
+def run(
+    request: pytest.FixtureRequest, cfg: KioskConfig, tmp_path: Path, chromium: Any
+) -> Iterator[tuple[Kit, Checker]]:
     kit = build_kit(
         cfg,
         tmp_path,
@@ -105,7 +107,9 @@ def test_full_villager_flow(run: tuple[Kit, Checker]) -> None:
     assert "16" in page.inner_text("#nik-count")
     page.click("#nik-form button[type=submit]")
     page.wait_for_url("**/face")
-    page.wait_for_function("() => document.getElementById('coaching').textContent.includes('dekat')")
+    page.wait_for_function(
+        "() => document.getElementById('coaching').textContent.includes('dekat')"
+    )
     c.screen("capture")
     kit.verifier.script(face(coaching="no_face"))
     page.click(".capture-form button[type=submit]")
@@ -125,7 +129,9 @@ def test_full_villager_flow(run: tuple[Kit, Checker]) -> None:
     receipt = kit.sealer.sealed[0]["receipt_no"]
     assert page.inner_text(".receipt-no") == receipt
     assert page.evaluate("document.querySelector('img.qr').naturalWidth") > 0
-    assert page.evaluate("document.getElementById('prompt-audio').src").startswith(c.base + "/speech/")
+    assert page.evaluate("document.getElementById('prompt-audio').src").startswith(
+        c.base + "/speech/"
+    )
     c.screen("receipt")
     assert kit.repo.count() == 1
     page.click(".receipt button[type=submit]")

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import re
 
-from flask.testing import FlaskClient
-
 from conftest import GOOD_NIK, Kit
-from kiosk.core.session import Outcome
+from flask.testing import FlaskClient
 from ui_doubles import face
+
+from kiosk.core.session import Outcome
 
 
 def csrf(client: FlaskClient) -> str:
@@ -25,7 +25,13 @@ def post(client: FlaskClient, url: str, **data: object) -> object:
     return client.post(url, data={"csrf_token": csrf(client), **data})
 
 
-ANSWERS_FOR_KIND = {"single": None, "multi": None, "integer": "2", "yesno": "no", "text": "3510012345678901"}
+ANSWERS_FOR_KIND = {
+    "single": None,
+    "multi": None,
+    "integer": "2",
+    "yesno": "no",
+    "text": "3510012345678901",
+}
 
 
 def answer_all(kit: Kit, client: FlaskClient) -> int:
@@ -61,7 +67,10 @@ def register_to_household(kit: Kit, client: FlaskClient) -> None:
 def test_full_registration_commits_and_shows_receipt(kit: Kit) -> None:
     c = kit.app.test_client()
     register_to_household(kit, c)
-    assert "Wajah Anda cocok" in c.get("/result").get_data(as_text=True) or c.get("/result").status_code == 200
+    assert (
+        "Wajah Anda cocok" in c.get("/result").get_data(as_text=True)
+        or c.get("/result").status_code == 200
+    )
     answer_all(kit, c)
     assert c.get("/consent").status_code == 200
     r = post(c, "/consent", decision="agree")

@@ -9,8 +9,9 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-
 from conftest import GOOD_NIK, Kit
+from ui_doubles import face
+
 from kiosk.core.forms import load_form
 from kiosk.core.session import Outcome
 from kiosk.errors import ConfigError, FlowError, HardwareError, NikError, SessionExpired
@@ -18,7 +19,6 @@ from ui import serve
 from ui.printer import EscPosPrinter, FilePrinter, Receipt, escpos_receipt, printer_for
 from ui.speech import Speech, speech_key
 from ui.villager.api import qr_svg
-from ui_doubles import face
 
 ICONS = Path(__file__).resolve().parents[2] / "ui" / "static" / "icons"
 
@@ -60,7 +60,9 @@ def test_personal_speech_never_touches_disk(tmp_path: Path) -> None:
     assert speech.wav(key) is None
 
 
-def test_speech_degrades_silently_without_espeak(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_speech_degrades_silently_without_espeak(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     with caplog.at_level(logging.WARNING):
         speech = Speech(tmp_path, binary="no-such-espeak-binary")
         assert speech.register("Halo", "id") is None
@@ -137,7 +139,9 @@ def test_serve_refuses_non_loopback_and_debug(kit: Kit) -> None:
         serve(kit.app)
 
 
-def test_create_app_refuses_flask_debug(kit: Kit, cfg, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+def test_create_app_refuses_flask_debug(
+    kit: Kit, cfg, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from conftest import build_kit
 
     monkeypatch.setenv("FLASK_DEBUG", "1")

@@ -3,6 +3,7 @@ preview frames (from memory), spoken prompts, presence, the IKD QR reader, the r
 
 from __future__ import annotations
 
+import contextlib
 import io
 import re
 
@@ -28,16 +29,12 @@ def _activity() -> None:
     s = svc()
     token = session.get(REG)
     if isinstance(token, str):
-        try:
+        with contextlib.suppress(SessionExpired):
             s.registration.get(token).touch()
-        except SessionExpired:
-            pass
     st = session.get(STATUS)
     if isinstance(st, str) and s.status is not None:
-        try:
+        with contextlib.suppress(SessionExpired):
             s.status.touch(st)
-        except SessionExpired:
-            pass
 
 
 def _time_state() -> tuple[bool, bool, float]:

@@ -30,7 +30,12 @@ def household(token: str, reg: RegistrationSession, page: int) -> Any:
     view = pages[page]
     current = {q.id: answer_as_raw(q, reg.data.answers.get(q.id)) for q in view.questions}
     return screen(
-        "villager/household.html", page=view, index=page, count=len(pages), current=current, errors={}
+        "villager/household.html",
+        page=view,
+        index=page,
+        count=len(pages),
+        current=current,
+        errors={},
     )
 
 

@@ -16,7 +16,8 @@ from kiosk.services.status import StatusService, StatusSession
 from kiosk.store.registrations import RegistrationStatus
 from ui.texts import COACHING, STATUS, STATUS_NEXT, VERIFICATION, lookup, nik_message
 from ui.villager import bp
-from ui.villager.common import REG, STATUS as STATUS_KEY, screen, svc
+from ui.villager.common import REG, screen, svc
+from ui.villager.common import STATUS as STATUS_KEY
 
 
 def _service() -> StatusService:
