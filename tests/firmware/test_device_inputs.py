@@ -98,6 +98,7 @@ def test_contact_bounce_is_one_press(
     clock.advance(1.0)
     press(factory)  # a deliberate second press later counts
     assert calls.help == 2
+    release(factory)  # (a held button makes gpiozero's hold thread slow to close)
 
 
 def test_hold_cancels_once(
@@ -112,6 +113,7 @@ def test_hold_cancels_once(
     clock.advance(5)
     device.tick()
     assert (calls.help, calls.cancel) == (1, 1)
+    release(factory)
 
 
 def test_hold_survives_bounce(
@@ -124,6 +126,7 @@ def test_hold_survives_bounce(
     clock.advance(3.0)
     device.tick()
     assert (calls.help, calls.cancel) == (1, 1)
+    release(factory)
 
 
 def test_short_press_does_not_cancel(
@@ -155,6 +158,7 @@ def test_failing_callback_does_not_break_the_button(
     clock.advance(1)
     press(factory)
     assert seen == [1, 1]
+    release(factory)
     d.close()
 
 
@@ -227,6 +231,7 @@ def test_minimal_kit_single_led(factory: MockFactory, clock: FakeClock, calls: C
     d.set_face_light(True)  # no relay fitted: nothing happens, nothing fails
     press(factory)
     assert calls.help == 1
+    release(factory)
     d.close()
 
 
