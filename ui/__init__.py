@@ -48,6 +48,7 @@ class UiServices:
     presence: Presence | None = None
     agent: AgentCaller | None = None
     pending: PendingCount | None = None
+    agents: Any = None  # kiosk.agents.AgentService: agent mode (ui/agent)
     languages: tuple[str, ...] = ("id", "en")
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -80,6 +81,7 @@ def create_app(
     agent: AgentCaller | None = None,
     pending: PendingCount | None = None,
     secret_key: bytes | None = None,
+    agents: Any = None,
 ) -> Flask:
     """Build the UI around the given services.
 
@@ -88,8 +90,10 @@ def create_app(
     the status check; ``speech`` speaks prompts; ``printer`` prints receipts; ``live`` gives
     the capture screen its preview and coaching; ``qr`` enables identifying by the IKD QR code;
     ``presence`` wakes the attract screen; ``agent`` calls a human; ``pending`` shows how many
-    records wait for the network.
+    records wait for the network; ``agents`` (a ``kiosk.agents.AgentService``) enables agent
+    mode under ``/agent``.
     """
+    from ui.agent import bp as agent_bp
     from ui.forms_view import default_consent, default_form
     from ui.villager import bp as villager_bp
 
@@ -120,9 +124,11 @@ def create_app(
         presence=presence,
         agent=agent,
         pending=pending,
+        agents=agents,
         languages=languages,
     )
     app.register_blueprint(villager_bp)
+    app.register_blueprint(agent_bp)
 
     @app.context_processor
     def _globals() -> dict[str, Any]:

@@ -1,0 +1,17 @@
+"""Screens for agents: login (PIN keypad + face), home, assisted and vouched registrations,
+help requests and the Dasa Wisma roster. Mounted under ``/agent``."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+bp = Blueprint("agent", __name__, url_prefix="/agent")
+
+from ui.agent import roster, views  # noqa: E402, F401  (registers routes)
+
+
+@bp.app_context_processor
+def _agent_globals() -> dict[str, object]:
+    from ui.agent.common import agent_mode, on_duty_names
+
+    return {"agents_on_duty": on_duty_names, "agent_mode": agent_mode}
