@@ -341,7 +341,9 @@ def run_identity(ctx: Context, inputs: dict[str, Any]) -> dict[str, Any]:
         Path(inputs["portal_key"]),
         Path(inputs["portal_signing_key"]) if inputs.get("portal_signing_key") else None,
     )
-    return install(layout, device_id, files, ctx.clock.now())
+    result = install(layout, device_id, files, ctx.clock.now())
+    update_config(layout.config, {"uplink": {"portal_public_key": str(layout.portal_key)}})
+    return result
 
 
 def identity_done(ctx: Context, inputs: dict[str, Any]) -> bool:

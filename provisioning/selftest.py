@@ -72,7 +72,9 @@ class Env:
         if self._pack is None:
             from kiosk.vision.models import ModelPack
 
-            self._pack = ModelPack.load(self.cfg.paths.resolved_models_dir(), threads=1)
+            # the provisioned pack, never the development fallback beside the checkout
+            where = self.cfg.paths.models_dir or self.ctx.layout.models
+            self._pack = ModelPack.load(where, threads=1)
         return self._pack
 
 
@@ -508,6 +510,7 @@ def run_selftest(
 ) -> dict[str, Any]:
     """Run the checks and return ``{"passed", "checks": [...]}``; also kept in selftest.json."""
     cfg = load_kiosk_config(ctx.layout.config)
+    cfg = cfg.model_copy(update={"paths": cfg.paths.model_copy(update={"data_dir": ctx.data_dir})})
     env = Env(ctx, cfg, probes or Probes())
     results: list[CheckResult] = []
     for name, fn in CHECKS:
