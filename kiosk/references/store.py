@@ -60,6 +60,7 @@ class SetInfo:
     expires_at: float | None
     installed_at: float
     reason: str | None
+    portal_kid: str | None
 
 
 class ReferenceStore:
@@ -71,6 +72,11 @@ class ReferenceStore:
         self._clock = clock
         self._lock = threading.RLock()
         self._keys: dict[tuple[str, int], bytes] = {}
+
+    @property
+    def clock(self) -> Clock:
+        """The injected clock (expiry is judged on its wall time)."""
+        return self._clock
 
     # --- writing -------------------------------------------------------------------------
     def replace(self, refs: ReferenceSet) -> SetInfo:
@@ -246,7 +252,7 @@ class ReferenceStore:
         """Metadata of the village's set (the newest one when ``village_code`` is None)."""
         sql = (
             "SELECT village_code, set_version, state, entries, issued_at, expires_at, "
-            "installed_at, reason FROM reference_set"
+            "installed_at, reason, portal_kid FROM reference_set"
         )
         with self._lock:
             if village_code is None:

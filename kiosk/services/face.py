@@ -120,13 +120,20 @@ class CameraFaceVerifier:
         """Run one attempt: capture, quality, liveness, match, policy (blocks up to the budget)."""
         if self._on_claim is not None:
             self._on_claim(nik)
+        since = self._clock.monotonic()  # frames older than the claim may show someone else
         reference = self._references.lookup(nik)
         ref_template = _reference_array(reference)
         with self._lock:
-            return self._attempt(nik, reference if ref_template is not None else None, ref_template)
+            return self._attempt(
+                nik, reference if ref_template is not None else None, ref_template, since
+            )
 
     def _attempt(
-        self, nik: str, reference: Reference | None, ref_template: np.ndarray | None
+        self,
+        nik: str,
+        reference: Reference | None,
+        ref_template: np.ndarray | None,
+        since: float,
     ) -> FaceCheckResult:
         t = self._t
         capture = FaceCapture(
@@ -146,7 +153,7 @@ class CameraFaceVerifier:
                 log.warning("face capture ended without a decision (camera %s)", _state(self))
                 return _coaching(self._live or Coaching.NO_FACE.value)
             frame = self._camera.latest()
-            if frame is None or frame.seq == last_seq:
+            if frame is None or frame.seq == last_seq or frame.timestamp < since:
                 self._sleep(t.poll_s)
                 continue
             last_seq = frame.seq
