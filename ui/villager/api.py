@@ -4,6 +4,7 @@ preview frames (from memory), spoken prompts, presence, the IKD QR reader, the r
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import re
 
@@ -123,6 +124,7 @@ def api_qr() -> Response:
     return jsonify(nik=found.group(1) if found else None)
 
 
+@functools.lru_cache(maxsize=4)
 def qr_svg(data: str) -> bytes:
     """``data`` as a QR code in SVG (path form, no inline styles)."""
     img = qrcode.make(data, image_factory=qrcode.image.svg.SvgPathImage, box_size=10, border=2)
