@@ -1,0 +1,86 @@
+"""Agent mode wired into the UI test kit: a real AgentService on the same SQLite file."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from conftest import Kit
+from ui_doubles import JsonSealer
+
+from kiosk.agents import AgentService, build_agent_service
+from kiosk.core.throttle import ThrottlePolicy
+from kiosk.crypto.atrest import AtRestCipher
+from kiosk.store.db import connect
+from ui import services
+
+PIN = "135790"
+DW_PIN = "246801"
+TEMPLATE = b"\x00\x00\x80?" * 128
+JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64
+CIPHER_KEY = b"a" * 32
+FAST_SCRYPT = "scrypt:1024:8:1"
+"""Cheaper scrypt for tests only; production uses AgentRepository's default (2**14)."""
+
+
+@dataclass
+class AgentMatcher:
+    """The agent's face check: ``band`` each time (HIGH = it is them)."""
+
+    band: str | None = "HIGH"
+    calls: int = 0
+
+    def __call__(self, template: bytes) -> str | None:
+        self.calls += 1
+        return self.band
+
+
+@dataclass
+class Agents:
+    """The agent service of a UI kit and its doubles."""
+
+    svc: AgentService
+    matcher: AgentMatcher
+    sealer: JsonSealer
+    db: Path
+    photos: list[bytes] = field(default_factory=list)
+
+    def outbox(self, kind: str) -> list[dict[str, Any]]:
+        conn = connect(self.db)
+        try:
+            rows = conn.execute(
+                "SELECT payload FROM outbox WHERE kind = ? ORDER BY seq", (kind,)
+            ).fetchall()
+        finally:
+            conn.close()
+        return [json.loads(r[0])["record"] for r in rows]
+
+
+def attach_agents(
+    kit: Kit, tmp_path: Path, enrol: bool = True, matcher: AgentMatcher | None = None
+) -> Agents:
+    """Build the agent service over the kit's database and plug it into the kit's app."""
+    db = tmp_path / "kiosk.sqlite3"
+    conn = connect(db)
+    matcher = matcher or AgentMatcher()
+    sealer = JsonSealer()
+    svc = build_agent_service(
+        conn=conn,
+        cipher=AtRestCipher(CIPHER_KEY),
+        lookup_key=kit.lookup_key,
+        sealer=sealer,
+        clock=kit.clock,
+        device_id="kiosk-test-01",
+        matcher=matcher,
+        registration=kit.registration,
+        policy=ThrottlePolicy(5, 30.0, 600.0),
+        photo=lambda: JPEG,
+    )
+    svc.accounts.params = FAST_SCRYPT
+    if enrol:
+        svc.accounts.enrol("AG-PKH-01", "pkh", "Bu Rina", PIN, TEMPLATE)
+        svc.accounts.enrol("AG-DW-01", "dasa_wisma", "Bu Sri", DW_PIN, TEMPLATE)
+    services(kit.app).agents = svc
+    return Agents(svc, matcher, sealer, db)

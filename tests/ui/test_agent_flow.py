@@ -1,0 +1,182 @@
+"""Agent screens through Flask's test client: login, throttle, assist, vouch, roster."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from agent_doubles import DW_PIN, PIN, attach_agents
+from conftest import GOOD_NIK, Kit
+from flask.testing import FlaskClient
+from test_ui_flow import answer_all, post
+from ui_doubles import face
+
+from kiosk.core.session import Outcome
+
+
+def login(client: FlaskClient, agent_id: str = "AG-PKH-01", pin: str = PIN) -> None:
+    r = post(client, "/agent/login", agent_id=agent_id, pin=pin)
+    assert r.status_code == 302 and r.headers["Location"].endswith("/agent/face")  # type: ignore[attr-defined]
+    r = post(client, "/agent/face")
+    assert r.status_code == 302 and r.headers["Location"].endswith("/agent/home")  # type: ignore[attr-defined]
+
+
+def test_agent_mode_is_absent_without_the_service(kit: Kit) -> None:
+    assert kit.app.test_client().get("/agent/login").status_code == 404
+    assert "/agent/login" not in kit.app.test_client().get("/help").get_data(as_text=True)
+
+
+def test_login_page_lists_agents_and_the_keypad(kit: Kit, tmp_path: Path) -> None:
+    attach_agents(kit, tmp_path)
+    html = kit.app.test_client().get("/agent/login").get_data(as_text=True)
+    assert "Bu Rina" in html and "Bu Sri" in html and 'class="keypad"' in html
+    assert 'type="password"' in html
+
+
+def test_wrong_pin_then_right_pin(kit: Kit, tmp_path: Path) -> None:
+    agents = attach_agents(kit, tmp_path)
+    c = kit.app.test_client()
+    r = post(c, "/agent/login", agent_id="AG-PKH-01", pin="000001")
+    assert r.status_code == 422  # type: ignore[attr-defined]
+    assert agents.matcher.calls == 0
+    login(c)
+    assert "Bu Rina" in c.get("/agent/home").get_data(as_text=True)
+
+
+def test_face_mismatch_sends_back_to_login(kit: Kit, tmp_path: Path) -> None:
+    agents = attach_agents(kit, tmp_path)
+    agents.matcher.band = "LOW"
+    c = kit.app.test_client()
+    post(c, "/agent/login", agent_id="AG-PKH-01", pin=PIN)
+    r = post(c, "/agent/face")
+    assert r.status_code == 422  # type: ignore[attr-defined]
+    assert c.get("/agent/home").status_code == 302
+
+
+def test_throttled_login_says_how_long(kit: Kit, tmp_path: Path) -> None:
+    attach_agents(kit, tmp_path)
+    c = kit.app.test_client()
+    for _ in range(5):
+        r = post(c, "/agent/login", agent_id="AG-PKH-01", pin="000001")
+    assert r.status_code == 429  # type: ignore[attr-defined]
+    r = post(c, "/agent/login", agent_id="AG-PKH-01", pin=PIN)
+    assert r.status_code == 429  # type: ignore[attr-defined]
+    assert re.search(r"30 (detik|seconds)", r.get_data(as_text=True))  # type: ignore[attr-defined]
+
+
+def test_agent_pages_need_a_login(kit: Kit, tmp_path: Path) -> None:
+    attach_agents(kit, tmp_path)
+    c = kit.app.test_client()
+    for url in ("/agent/home", "/agent/vouch", "/agent/roster", "/agent/roster/new"):
+        r = c.get(url)
+        assert r.status_code == 302 and r.headers["Location"].endswith("/agent/login")
+
+
+def test_assisted_registration(kit: Kit, tmp_path: Path) -> None:
+    attach_agents(kit, tmp_path)
+    c = kit.app.test_client()
+    login(c)
+    r = post(c, "/agent/assist")
+    assert r.headers["Location"].endswith("/identify")  # type: ignore[attr-defined]
+    post(c, "/identify", nik=GOOD_NIK)
+    post(c, "/face")
+    answer_all(kit, c)
+    post(c, "/consent", decision="agree")
+    post(c, "/review", action="send")
+    [record] = kit.sealer.sealed
+    assert record["verification"]["assisted_by"] == "AG-PKH-01"
+
+
+def test_vouch_after_three_failed_checks(kit: Kit, tmp_path: Path) -> None:
+    agents = attach_agents(kit, tmp_path)
+    c = kit.app.test_client()
+    post(c, "/register")
+    post(c, "/identify", nik=GOOD_NIK)
+    kit.verifier.script(face(Outcome.RETRY), face(Outcome.RETRY), face(Outcome.RETRY))
+    for _ in range(3):
+        post(c, "/result/retry")
+        post(c, "/face")
+    assert "agent" in c.get("/result").get_data(as_text=True)
+    help_page = post(c, "/help", back="/result")
+    assert "/agent/login" in help_page.get_data(as_text=True)  # type: ignore[attr-defined]
+    login(c)
+    home = c.get("/agent/home").get_data(as_text=True)
+    assert "/agent/vouch" in home
+    r = post(c, "/agent/vouch", reason="bribe")
+    assert r.status_code == 422  # type: ignore[attr-defined]
+    r = post(c, "/agent/vouch", reason="old_id_photo")
+    assert r.headers["Location"].endswith("/household")  # type: ignore[attr-defined]
+    [vouch] = agents.outbox("vouch")
+    assert vouch["reason"] == "old_id_photo" and vouch["agent_id"] == "AG-PKH-01"
+    answer_all(kit, c)
+    post(c, "/consent", decision="agree")
+    post(c, "/review", action="send")
+    [record] = kit.sealer.sealed
+    assert record["verification"]["outcome"] == "vouched"
+    assert record["verification"]["assisted_by"] == "AG-PKH-01"
+
+
+def test_roster_add_edit_history(kit: Kit, tmp_path: Path) -> None:
+    agents = attach_agents(kit, tmp_path)
+    c = kit.app.test_client()
+    login(c, "AG-DW-01", DW_PIN)
+    assert c.get("/agent/roster/new").status_code == 200
+    form = {
+        "kk": "3510011203150001",
+        "address": "RT 01",
+        "crop-rice": "1",
+        "m0-name": "Siti Aminah",
+        "m0-relation": "head",
+        "m0-sex": "F",
+        "m0-birth_year": "1958",
+        "m0-work": "farmer",
+        "m0-ill-hypertension": "1",
+        "s0-code": "flood",
+        "s0-month": "2026-10",
+    }
+    bad = post(c, "/agent/roster/save", **dict(form, kk="123"))
+    assert bad.status_code == 422  # type: ignore[attr-defined]
+    r = post(c, "/agent/roster/save", **form)
+    assert r.status_code == 302  # type: ignore[attr-defined]
+    listing = c.get("/agent/roster").get_data(as_text=True)
+    assert "Siti Aminah" in listing and "0001" in listing
+    hid = re.search(r'/agent/roster/([0-9a-f-]{36})"', listing).group(1)  # type: ignore[union-attr]
+    edit = c.get(f"/agent/roster/{hid}").get_data(as_text=True)
+    mid = re.search(r'name="m0-id" value="([^"]+)"', edit).group(1)  # type: ignore[union-attr]
+    post(
+        c, "/agent/roster/save", **dict(form, household_id=hid, **{"m0-id": mid, "crop-corn": "1"})
+    )
+    records = agents.outbox("roster")
+    assert len(records) == 2 and records[1]["household"]["crops"] == ["corn", "rice"]
+    history = c.get(f"/agent/roster/{hid}/history").get_data(as_text=True)
+    assert history.count("<li") >= 3
+
+
+def test_roster_is_for_dasa_wisma_cadres(kit: Kit, tmp_path: Path) -> None:
+    attach_agents(kit, tmp_path)
+    c = kit.app.test_client()
+    login(c)
+    assert "/agent/roster" not in c.get("/agent/home").get_data(as_text=True)
+    assert c.get("/agent/roster").headers["Location"].endswith("/agent/home")
+
+
+def test_logout_and_presence(kit: Kit, tmp_path: Path) -> None:
+    agents = attach_agents(kit, tmp_path)
+    c = kit.app.test_client()
+    login(c)
+    agents.svc.presence_lost()
+    assert c.get("/agent/home").headers["Location"].endswith("/agent/login")
+    login(c)
+    post(c, "/agent/logout")
+    assert not agents.svc.active()
+
+
+def test_help_requests_show_on_the_home_screen(kit: Kit, tmp_path: Path) -> None:
+    agents = attach_agents(kit, tmp_path)
+    req = agents.svc.request_help("button")
+    c = kit.app.test_client()
+    login(c)
+    home = c.get("/agent/home").get_data(as_text=True)
+    assert req.request_id in home
+    post(c, f"/agent/help/{req.request_id}")
+    assert agents.svc.pending_help() == []
