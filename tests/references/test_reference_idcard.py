@@ -1,0 +1,124 @@
+"""ID-card photo matching: its own thresholds, the card's face found, supporting evidence only."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import cv2
+import numpy as np
+import pytest
+
+from kiosk.config import REPO_ROOT, BiometricsConfig
+from kiosk.core.policy import DecisionPolicy
+from kiosk.core.session import Outcome
+from kiosk.errors import ImageError
+from kiosk.references.idcard import IdCardMatcher, IdCardThresholds
+from kiosk.vision.camera.replay import fit_frame
+from kiosk.vision.images import load_image
+from kiosk.vision.models import ModelPack
+from kiosk.vision.pipeline import FacePipeline, template_to_bytes
+
+SHARED = REPO_ROOT.parent / "shared"
+FACES = SHARED / "faces" / "identities"
+
+
+@pytest.fixture(scope="module")
+def pipeline() -> FacePipeline:
+    if not (SHARED / "models" / "SHA256SUMS").is_file():
+        pytest.fail("model pack missing beside the checkout")
+    return FacePipeline(ModelPack.load(SHARED / "models"), BiometricsConfig())
+
+
+@pytest.fixture(scope="module")
+def live_of(pipeline: FacePipeline) -> Callable[[str], bytes]:
+    def embed(name: str) -> bytes:
+        image = fit_frame(load_image(FACES / name, fit=(640, 480)), 640, 480)
+        return template_to_bytes(pipeline.embed_image(image))
+
+    return embed
+
+
+def card_frame(pipeline: FacePipeline, name: str, *, with_holder: str | None = None) -> np.ndarray:
+    """A 640x480 frame with an e-KTP-like card whose photo is ``name``'s face."""
+    photo = load_image(FACES / name)
+    det = max(pipeline.detector.detect(photo), key=lambda d: d.size)
+    x, y, w, h = (int(v) for v in det.box)
+    pad = int(0.6 * max(w, h))
+    crop = photo[max(0, y - pad) : y + h + pad, max(0, x - pad) : x + w + pad]
+    crop = cv2.resize(crop, (110, 140), interpolation=cv2.INTER_AREA)
+    frame = (
+        fit_frame(load_image(FACES / with_holder, fit=(640, 480)), 640, 480).copy()
+        if with_holder
+        else np.full((480, 640, 3), 90, np.uint8)
+    )
+    x0, y0 = (300, 260) if with_holder else (160, 140)
+    frame[y0 : y0 + 200, x0 : x0 + 320] = (150, 190, 230)  # the blue card
+    frame[y0 + 30 : y0 + 170, x0 + 195 : x0 + 305] = crop  # photo on the right, as on e-KTP
+    return frame
+
+
+def test_same_person_card_supports(pipeline: FacePipeline, live_of: Callable[[str], bytes]) -> None:
+    evidence = IdCardMatcher(pipeline).match(
+        card_frame(pipeline, "p05/img16.jpg"), live_of("p05/img59.jpg")
+    )
+    assert evidence.band in ("HIGH", "MEDIUM") and evidence.coaching is None
+
+
+def test_other_person_card_does_not_support(
+    pipeline: FacePipeline, live_of: Callable[[str], bytes]
+) -> None:
+    evidence = IdCardMatcher(pipeline).match(
+        card_frame(pipeline, "p05/img16.jpg"), live_of("p09/img24.jpg")
+    )
+    assert evidence.band in ("LOW", "NONE")
+
+
+def test_smallest_face_is_the_card_even_with_the_holder_in_view(
+    pipeline: FacePipeline, live_of: Callable[[str], bytes]
+) -> None:
+    frame = card_frame(pipeline, "p05/img16.jpg", with_holder="p09/img24.jpg")
+    assert len(pipeline.detector.detect(frame)) >= 2
+    evidence = IdCardMatcher(pipeline).match(frame, live_of("p05/img59.jpg"))
+    assert evidence.band in ("HIGH", "MEDIUM")
+
+
+def test_no_card_face_is_coached(pipeline: FacePipeline, live_of: Callable[[str], bytes]) -> None:
+    blank = np.full((480, 640, 3), 90, np.uint8)
+    assert IdCardMatcher(pipeline).match(blank, live_of("p05/img59.jpg")).coaching == "no_card_face"
+
+
+def test_too_small_card_face_is_coached(
+    pipeline: FacePipeline, live_of: Callable[[str], bytes]
+) -> None:
+    matcher = IdCardMatcher(pipeline, IdCardThresholds(min_face_px=400))
+    evidence = matcher.match(card_frame(pipeline, "p05/img16.jpg"), live_of("p05/img59.jpg"))
+    assert (evidence.band, evidence.coaching) == (None, "card_too_small")
+
+
+def test_own_thresholds_change_the_band(
+    pipeline: FacePipeline, live_of: Callable[[str], bytes]
+) -> None:
+    frame = card_frame(pipeline, "p05/img16.jpg")
+    strict = IdCardMatcher(pipeline, IdCardThresholds(high=0.99, medium=0.98, low=0.97))
+    assert strict.match(frame, live_of("p05/img59.jpg")).band == "NONE"
+
+
+def test_card_evidence_is_never_sole_proof(
+    pipeline: FacePipeline, live_of: Callable[[str], bytes]
+) -> None:
+    evidence = IdCardMatcher(pipeline).match(
+        card_frame(pipeline, "p05/img16.jpg"), live_of("p05/img59.jpg")
+    )
+    outcome, _why = DecisionPolicy().decide("id_card", evidence.band, "live")
+    assert outcome is Outcome.PENDING
+
+
+def test_bad_inputs(pipeline: FacePipeline) -> None:
+    with pytest.raises(ImageError, match="live template"):
+        IdCardMatcher(pipeline).match(np.zeros((480, 640, 3), np.uint8), b"short")
+    with pytest.raises(ImageError):
+        IdCardMatcher(pipeline).card_embedding(np.zeros((4, 4), np.uint8))
+    with pytest.raises(ValueError, match="high >= medium"):
+        IdCardThresholds(high=0.1, medium=0.5)
+    with pytest.raises(ValueError, match="min_face_px"):
+        IdCardThresholds(min_face_px=0)
