@@ -152,7 +152,9 @@ def finalise(form: FormDefinition, answers: Mapping[str, Any]) -> dict[str, Any]
     return {k: v for k, v in answers.items() if k in visible}
 
 
-def review_rows(form: FormDefinition, answers: Mapping[str, Any], lang: str) -> list[tuple[str, str]]:
+def review_rows(
+    form: FormDefinition, answers: Mapping[str, Any], lang: str
+) -> list[tuple[str, str]]:
     """(question, answer in words) for the review screen, in definition order."""
     return summary(form, answers, _lang(lang))  # type: ignore[arg-type]
 

@@ -45,11 +45,20 @@ def _qr(data: str, module_size: int = 6) -> bytes:
     payload = data.encode("ascii")
     store_len = len(payload) + 3
     return (
-        GS + b"(k\x04\x00\x31\x41\x32\x00"  # model 2
-        + GS + b"(k\x03\x00\x31\x43" + bytes([module_size])  # module size (dots)
-        + GS + b"(k\x03\x00\x31\x45\x31"  # error correction M
-        + GS + b"(k" + bytes([store_len % 256, store_len // 256]) + b"\x31\x50\x30" + payload
-        + GS + b"(k\x03\x00\x31\x51\x30"  # print the stored symbol
+        GS
+        + b"(k\x04\x00\x31\x41\x32\x00"  # model 2
+        + GS
+        + b"(k\x03\x00\x31\x43"
+        + bytes([module_size])  # module size (dots)
+        + GS
+        + b"(k\x03\x00\x31\x45\x31"  # error correction M
+        + GS
+        + b"(k"
+        + bytes([store_len % 256, store_len // 256])
+        + b"\x31\x50\x30"
+        + payload
+        + GS
+        + b"(k\x03\x00\x31\x51\x30"  # print the stored symbol
     )
 
 

@@ -147,3 +147,31 @@ def test_create_app_refuses_flask_debug(
     monkeypatch.setenv("FLASK_DEBUG", "1")
     with pytest.raises(ConfigError, match="debug"):
         build_kit(cfg, tmp_path / "again")
+
+
+def test_camera_qr_reader_decodes_an_ikd_like_code() -> None:
+    import numpy as np
+    import qrcode
+
+    from ui.qrscan import CameraQrReader
+
+    img = qrcode.make(f"IKD|{GOOD_NIK}|DEMO").convert("RGB").resize((400, 400))
+    frame = np.asarray(img)
+    assert CameraQrReader(lambda: frame).read() == f"IKD|{GOOD_NIK}|DEMO"
+    assert CameraQrReader(lambda: np.zeros((240, 320, 3), np.uint8)).read() is None
+    assert CameraQrReader(lambda: None).read() is None
+
+
+def test_qr_nik_is_offered_only_inside_a_session(kit: Kit) -> None:
+    import re
+
+    kit.qr.text = f"IKD|{GOOD_NIK}|DEMO"
+    c = kit.app.test_client()
+    assert c.get("/api/qr").get_json() == {"nik": None}
+    html = c.get("/language").get_data(as_text=True)
+    token = re.search(r'name="csrf-token" content="([^"]+)"', html).group(1)  # type: ignore[union-attr]
+    c.post("/register", data={"csrf_token": token})
+    assert "data-qr-url" in c.get("/identify").get_data(as_text=True)
+    assert c.get("/api/qr").get_json() == {"nik": GOOD_NIK}
+    kit.qr.text = "not a nik 123"
+    assert c.get("/api/qr").get_json() == {"nik": None}

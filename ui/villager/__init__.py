@@ -11,6 +11,9 @@ from ui.villager import api, flow, household, status  # noqa: E402, F401  (regis
 
 @bp.app_context_processor
 def _screen_globals() -> dict[str, object]:
-    from ui.villager.common import icon, speak
+    from flask import url_for
 
-    return {"speak": speak, "icon": icon}
+    from ui.villager.common import icon, speak, svc
+
+    qr_url = url_for("villager.api_qr") if svc().qr is not None else ""
+    return {"speak": speak, "icon": icon, "qr_url": qr_url}

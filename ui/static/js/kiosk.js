@@ -42,6 +42,20 @@
     show();
   });
 
+  /* IKD QR code shown to the camera: fills the NIK (a claim; the face check still decides) */
+  var qr = document.querySelector("[data-qr-url]");
+  if (qr) {
+    var qrTimer = setInterval(function () {
+      getJSON(qr.getAttribute("data-qr-url")).then(function (j) {
+        if (!j.nik) { return; }
+        clearInterval(qrTimer);
+        var form = qr.closest("form");
+        form.querySelector("input[name=nik]").value = j.nik;
+        form.submit();
+      }).catch(function () {});
+    }, 700);
+  }
+
   /* number stepper */
   document.querySelectorAll(".stepper").forEach(function (st) {
     var input = st.querySelector("input");
