@@ -189,17 +189,20 @@ def write_det_plot(genuine: np.ndarray, impostor: np.ndarray, threshold: float, 
     import matplotlib.pyplot as plt
 
     ts = _candidates(genuine, impostor)
-    floor = 0.5 / max(impostor.size, genuine.size)
-    fmr = np.array([max(fmr_at(impostor, float(t)), floor) for t in ts])
-    fnmr = np.array([max(fnmr_at(genuine, float(t)), floor) for t in ts])
+    # Log axes cannot show 0: a zero rate is drawn at half of one pair (0.5 / pairs).
+    f_floor, n_floor = 0.5 / impostor.size, 0.5 / genuine.size
+    fmr = np.array([max(fmr_at(impostor, float(t)), f_floor) for t in ts])
+    fnmr = np.array([max(fnmr_at(genuine, float(t)), n_floor) for t in ts])
     fig, ax = plt.subplots(figsize=(5, 5), dpi=100)
     ax.loglog(fmr, fnmr, drawstyle="steps-post", label="DET")
     ax.plot(
-        [max(fmr_at(impostor, threshold), floor)],
-        [max(fnmr_at(genuine, threshold), floor)],
+        [max(fmr_at(impostor, threshold), f_floor)],
+        [max(fnmr_at(genuine, threshold), n_floor)],
         "ro",
         label=f"threshold {threshold:.2f}",
     )
+    ax.axvline(1e-3, color="grey", linestyle=":", linewidth=1)
+    ax.text(0.02, 0.02, "rates of 0 drawn at 0.5 / pairs", transform=ax.transAxes, fontsize=8)
     ax.set_xlabel("FMR (false match rate)")
     ax.set_ylabel("FNMR (false non-match rate)")
     ax.set_title(f"DET: {genuine.size} genuine / {impostor.size} impostor pairs")
