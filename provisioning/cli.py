@@ -62,6 +62,10 @@ STEP_ARGS: dict[str, list[tuple[tuple[str, ...], dict[str, Any]]]] = {
         (("--wifi-ssid",), {"help": "Wi-Fi network name"}),
         (("--wifi-psk",), {"help": "Wi-Fi password (not stored in the state file)"}),
         (
+            ("--wifi-open",),
+            {"action": "store_true", "default": None, "help": "the Wi-Fi network has no password"},
+        ),
+        (
             ("--offline",),
             {"action": "store_true", "default": None, "help": "do not try to reach the broker now"},
         ),

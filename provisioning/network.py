@@ -62,6 +62,21 @@ def write_wifi(nm_dir: Path, ssid: str, psk: str | None) -> Path:
     return path
 
 
+def _wifi(nm_dir: Path, ssid: str, inputs: dict[str, Any]) -> Path:
+    """Write the profile; without a password keep an existing one for the same network."""
+    path = nm_dir / f"{WIFI_CONNECTION_ID}.nmconnection"
+    psk = inputs.get("wifi_psk")
+    if psk is None and not inputs.get("wifi_open"):
+        if path.is_file() and f"\nssid={ssid}\n" in path.read_text(encoding="utf-8"):
+            return path  # a re-run: the password is deliberately not remembered
+        raise StepError(
+            "wifi_psk",
+            f"no password given for Wi-Fi network {ssid!r}",
+            "pass --wifi-psk (or --wifi-open for a network without a password)",
+        )
+    return write_wifi(nm_dir, ssid, None if inputs.get("wifi_open") else str(psk))
+
+
 def check_reachable(host: str, port: int, timeout_s: float = CONNECT_TIMEOUT_S) -> None:
     """Open and close a TCP connection to the broker; a StepError says what failed."""
     try:
@@ -122,7 +137,7 @@ def run_network(ctx: Context, inputs: dict[str, Any]) -> dict[str, Any]:
     uplink = uplink_updates(ctx.layout, inputs)
     wifi_path = None
     if inputs.get("wifi_ssid"):
-        wifi_path = write_wifi(ctx.nm_dir, str(inputs["wifi_ssid"]), inputs.get("wifi_psk"))
+        wifi_path = _wifi(ctx.nm_dir, str(inputs["wifi_ssid"]), inputs)
     if not inputs.get("offline"):
         check_reachable(uplink["host"], uplink["port"])
     update_config(ctx.layout.config, {"uplink": uplink})

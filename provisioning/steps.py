@@ -78,14 +78,18 @@ def run_step(
     """Run one step with ``inputs`` merged over those remembered; record the result."""
     step = BY_NAME[name]
     state = State.load(ctx.layout.state)
-    merged = {
-        **state.inputs.get(name, {}),
-        **{k: v for k, v in (inputs or {}).items() if v is not None},
-    }
+    before = state.inputs.get(name, {})
+    given = {k: v for k, v in (inputs or {}).items() if v is not None}
+    changed = any(
+        k in SECRET_INPUTS or public_inputs({k: v}).get(k) != before.get(k)
+        for k, v in given.items()
+    )
+    merged = {**before, **given}
     state.inputs[name] = public_inputs(merged)
     now = ctx.clock.now()
     if (
         not force
+        and not changed
         and step.done(ctx, merged)
         and name in state.steps
         and (state.steps[name].status == "done")

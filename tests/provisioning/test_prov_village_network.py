@@ -130,3 +130,23 @@ def test_toml_render_round_trips_nested_tables() -> None:
         "gpio": {"absent": ["buzzer"], "pins": {"help_button": 17}},
     }
     assert tomllib.loads(render(data)) == data
+
+
+def test_wifi_rerun_without_password_keeps_the_profile(ctx: Context) -> None:
+    wifi = {"broker_host": "127.0.0.1", "tls": False, "offline": True, "wifi_ssid": "Desa"}
+    out = run_step(ctx, "network", wifi)
+    assert out.error is not None and out.error.code == "wifi_psk"  # first time: password needed
+    assert run_step(ctx, "network", {**wifi, "wifi_psk": "rahasia-123"}).status == "done"
+    # the password is not remembered; a forced re-run must not turn the profile into an open one
+    assert run_step(ctx, "network", {}, force=True).status == "done"
+    assert "psk=rahasia-123" in (ctx.nm_dir / "kiosk-wifi.nmconnection").read_text()
+    assert run_step(ctx, "network", {"wifi_ssid": "Lain", "wifi_open": True}).status == "done"
+    assert "[wifi-security]" not in (ctx.nm_dir / "kiosk-wifi.nmconnection").read_text()
+
+
+def test_changed_input_redoes_a_finished_step(ctx: Context) -> None:
+    base = {"village_code": VILLAGE, "name": "Kantor Desa X"}
+    assert run_step(ctx, "village", base).status == "done"
+    assert run_step(ctx, "village", base).status == "skipped"
+    assert run_step(ctx, "village", {"name": "Kantor Desa Y"}).status == "done"
+    assert load_kiosk_config(ctx.layout.config).device.name == "Kantor Desa Y"
