@@ -270,3 +270,17 @@ def test_best_frame_keeper_prefers_passing_then_score(
 def test_grey_frame_is_handled(pipeline: FacePipeline, face_image: np.ndarray) -> None:
     grey = cv2.cvtColor(face_image, cv2.COLOR_RGB2GRAY)
     assert pipeline.analyze(grey).usable
+
+
+def test_distant_face_found_by_the_full_range_model(
+    pipeline: FacePipeline, pack: ModelPack, face_image: np.ndarray
+) -> None:
+    canvas = np.full((960, 1280, 3), 120, np.uint8)
+    h, w = face_image.shape[:2]
+    s = 0.3 * 960 / h
+    small = cv2.resize(face_image, (int(w * s), int(h * s)), interpolation=cv2.INTER_AREA)
+    canvas[100 : 100 + small.shape[0], 300 : 300 + small.shape[1]] = small
+    assert LiteRtBlazeFace(pack["detector"], SHORT_RANGE).detect(canvas) == []
+    assert len(LiteRtBlazeFace(pack["detector_full"], FULL_RANGE).detect(canvas)) == 1
+    a = pipeline.analyze(canvas)
+    assert a.usable and a.coaching is Coaching.TOO_FAR
