@@ -140,6 +140,20 @@ class MqttLink:
             device_topic(self._cfg.topic_prefix, self._device_id, kind), payload, props, False
         )
 
+    def publish_request(self, kind: str, request_id: str, payload: bytes) -> int | None:
+        """Publish a sealed request (QoS 1) whose answer comes on ``<kind minus _request>_reply``.
+
+        Response Topic = this device's reply topic, Correlation Data = ``request_id``.
+        """
+        reply = kind.removesuffix("_request") + "_reply"
+        props = Properties(PacketTypes.PUBLISH)
+        props.ResponseTopic = device_topic(self._cfg.topic_prefix, self._device_id, reply)
+        props.CorrelationData = request_id.encode()
+        props.ContentType = CONTENT_TYPE
+        return self._publish(
+            device_topic(self._cfg.topic_prefix, self._device_id, kind), payload, props, False
+        )
+
     def publish_json(self, name: str, payload: bytes) -> int | None:
         """Publish a JSON message (heartbeat) on topic ``name`` (QoS 1)."""
         props = Properties(PacketTypes.PUBLISH)

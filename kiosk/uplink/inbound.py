@@ -50,7 +50,20 @@ class RosterUpdate:
     agents: list[dict[str, Any]]
 
 
-PortalMessage = Ack | StatusUpdate | ConfigUpdate | RosterUpdate
+@dataclass(frozen=True)
+class SignedMessage:
+    """A portal-signed message passed on raw; its handler (kiosk.references) validates it."""
+
+    name: str
+    payload: bytes
+    correlation: bytes | None
+
+
+PortalMessage = Ack | StatusUpdate | ConfigUpdate | RosterUpdate | SignedMessage
+
+SIGNED_TOPICS = frozenset({"references", "references_revoke", "verify_reply"})
+"""Topics whose schema, version and Ed25519 signature are checked by their handler (the
+reference set may exceed ``messages.MAX_MESSAGE_BYTES``); see kiosk/references/message.py."""
 
 
 def _ack(d: dict[str, Any], corr: bytes | None) -> Ack:
@@ -87,6 +100,8 @@ def decode(prefix: str, device_id: str, msg: Inbound) -> PortalMessage:
         raise ProtocolError(f"message on a topic that is not ours: {msg.topic[:120]!r}")
     name = parsed[1]
     topic = TOPICS[name]
+    if topic.direction is Direction.DOWN and name in SIGNED_TOPICS:
+        return SignedMessage(name, msg.payload, msg.correlation)
     if topic.direction is not Direction.DOWN or topic.schema is None or name not in DECODERS:
         raise ProtocolError(f"kiosk does not accept messages on {name!r}")
     return DECODERS[name](messages.parse(topic.schema, msg.payload), msg.correlation)

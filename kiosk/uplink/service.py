@@ -19,9 +19,11 @@ from kiosk.store.registrations import RegistrationRepository
 from kiosk.uplink import heartbeat, messages
 from kiosk.uplink.client import Event, Inbound, MqttLink
 from kiosk.uplink.inbound import (
+    SIGNED_TOPICS,
     ConfigUpdate,
     PortalMessage,
     RosterUpdate,
+    SignedMessage,
     StatusUpdate,
     VersionGate,
     decode,
@@ -95,6 +97,7 @@ class Uplink:
         self._config_cbs: list[Callable[[ConfigUpdate], None]] = []
         self._roster_cbs: list[Callable[[RosterUpdate], None]] = []
         self._alert_cbs: list[Callable[[str, str], None]] = []
+        self._signed_cbs: dict[str, list[Callable[[bytes, bytes | None], None]]] = {}
         self._gate = VersionGate()
         self._relay: Relay | None = None
         self._heartbeat_s = cfg.uplink.heartbeat_s
@@ -112,6 +115,18 @@ class Uplink:
     def on_roster(self, callback: Callable[[RosterUpdate], None]) -> None:
         """Call ``callback`` with each validated, newer roster message."""
         self._roster_cbs.append(callback)
+
+    def on_signed(self, name: str, callback: Callable[[bytes, bytes | None], None]) -> None:
+        """Call ``callback(payload, correlation)`` (relay thread) for each message on the
+        portal-signed topic ``name`` (references, references_revoke, verify_reply)."""
+        if name not in SIGNED_TOPICS:
+            raise ValueError(f"{name!r} is not a portal-signed topic")
+        self._signed_cbs.setdefault(name, []).append(callback)
+
+    def publish_request(self, kind: str, request_id: str, payload: bytes) -> bool:
+        """Publish a sealed request now (not via the outbox); False when not connected."""
+        publish = getattr(self._link, "publish_request", None)
+        return publish is not None and publish(kind, request_id, payload) is not None
 
     def on_alert(self, callback: Callable[[str, str], None]) -> None:
         """Call ``callback(record_id, reason)`` when a record is marked dead."""
@@ -258,6 +273,12 @@ class Uplink:
         elif isinstance(msg, RosterUpdate) and self._gate.admit(msg):
             for r_cb in self._roster_cbs:
                 r_cb(msg)
+        elif isinstance(msg, SignedMessage):
+            for s_cb in self._signed_cbs.get(msg.name, []):
+                try:
+                    s_cb(msg.payload, msg.correlation)
+                except Exception:  # a handler bug must not stop the relay
+                    log.exception("handler for %s failed", msg.name)
 
     def _alert(self, record_id: str, reason: str) -> None:
         for cb in self._alert_cbs:
