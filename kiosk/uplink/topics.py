@@ -35,6 +35,11 @@ TOPICS: dict[str, Topic] = {
         Topic("status", Direction.DOWN, False, "status", "portal decision on one record"),
         Topic("config", Direction.DOWN, True, "config", "remote settings"),
         Topic("roster", Direction.DOWN, True, "roster", "agents allowed on this kiosk"),
+        # identity references (kiosk/references): signed by the portal, validated there
+        Topic("verify_request", Direction.UP, False, None, "sealed online verify request"),
+        Topic("verify_reply", Direction.DOWN, False, "verify_reply", "signed verify answer"),
+        Topic("references", Direction.DOWN, True, "references", "signed village reference set"),
+        Topic("references_revoke", Direction.DOWN, True, "references_revoke", "signed revoke"),
     )
 }
 """Every topic; outbox kinds map to the UP topic of the same name."""
