@@ -416,10 +416,10 @@ class AgentService:
             "edits": rules.pending_to_json(pending),
             "at": now,
         }
-        payload = self._sealer.seal("roster", record_id, record)
+        payload = self._sealer.seal("household", record_id, record)
         c.execute(
             "INSERT INTO outbox (record_id, kind, payload, created_at) VALUES (?,?,?,?)",
-            (record_id, "roster", payload, now),
+            (record_id, "household", payload, now),
         )
         return record_id
 

@@ -29,6 +29,8 @@ TOPICS: dict[str, Topic] = {
     for t in (
         Topic("registration", Direction.UP, False, None, "sealed registration envelope"),
         Topic("audit", Direction.UP, False, None, "sealed audit envelope"),
+        Topic("vouch", Direction.UP, False, None, "sealed agent vouch envelope (portal review)"),
+        Topic("household", Direction.UP, False, None, "sealed Dasa Wisma household edit"),
         Topic("heartbeat", Direction.UP, False, "heartbeat", "device health, every heartbeat_s"),
         Topic("availability", Direction.UP, True, None, "'online' / 'offline' (last will)"),
         Topic("ack", Direction.DOWN, False, "ack", "application ack of one record"),
@@ -44,7 +46,7 @@ TOPICS: dict[str, Topic] = {
 }
 """Every topic; outbox kinds map to the UP topic of the same name."""
 
-RECORD_KINDS = frozenset({"registration", "audit"})
+RECORD_KINDS = frozenset({"registration", "audit", "vouch", "household"})
 """Outbox kinds that travel as sealed envelopes."""
 
 

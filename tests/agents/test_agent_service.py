@@ -159,7 +159,7 @@ def test_cadre_adds_and_edits_a_household_offline(kit: Kit) -> None:
     [stored] = kit.svc.my_roster(token)
     assert stored.household.crops == ("corn", "rice")
     assert set(stored.pending) >= {"crops", "kk"}
-    records = kit.outbox("roster")
+    records = kit.outbox("household")
     assert len(records) == 2 and records[1]["household"]["crops"] == ["corn", "rice"]
     history = kit.svc.roster_history(token, h.household_id)
     assert history[0].action is Action.ADDED
@@ -215,7 +215,7 @@ def test_portal_update_conflicts_follow_the_rule(kit: Kit) -> None:
     assert stored.household.members[0].name == "Siti Aminah Binti Ali"  # identity: portal
     assert stored.version == 2 and set(stored.pending) == {"address", "crops"}
     assert {c.action for c in result.changes} >= {Action.CONFLICT_LOCAL_NEWER}
-    assert kit.outbox("roster")[-1]["base_version"] == 2  # kept edits are re-sent
+    assert kit.outbox("household")[-1]["base_version"] == 2  # kept edits are re-sent
     assert kit.audit_kinds()[-1] == "roster_conflict"
     stale = kit.svc.apply_roster_update(
         {"household_id": hid, "version": 2, "updated_at": 0, "household": base}

@@ -146,7 +146,7 @@ def test_roster_add_edit_history(kit: Kit, tmp_path: Path) -> None:
     post(
         c, "/agent/roster/save", **dict(form, household_id=hid, **{"m0-id": mid, "crop-corn": "1"})
     )
-    records = agents.outbox("roster")
+    records = agents.outbox("household")
     assert len(records) == 2 and records[1]["household"]["crops"] == ["corn", "rice"]
     history = c.get(f"/agent/roster/{hid}/history").get_data(as_text=True)
     assert history.count("<li") >= 3
