@@ -37,6 +37,7 @@ from kiosk.crypto.keys import load_device_public_key, load_portal_private_key
 from kiosk.errors import CryptoError, ProtocolError
 from kiosk.uplink import messages
 from kiosk.uplink.topics import RECORD_KINDS, device_topic, parse_topic, uplink_filters
+from portal.references import PortalReferences
 from portal.store import Incoming, PortalStore
 
 log = logging.getLogger("portal")
@@ -92,6 +93,7 @@ class PortalReceiver:
         session_expiry_s: int = 7 * 86400,
         batch: int = 256,
         clock: Callable[[], float] = time.time,
+        references: PortalReferences | None = None,
     ) -> None:
         self._host, self._port = host, port
         self._prefix = prefix
@@ -100,6 +102,7 @@ class PortalReceiver:
         self._session_expiry = session_expiry_s
         self._batch = batch
         self._clock = clock
+        self.references = references  # identity references (portal/references.py), optional
         self.store = PortalStore(db_path)
         self._queue: queue.Queue[_Msg | None] = queue.Queue()
         self._worker: threading.Thread | None = None
@@ -228,6 +231,8 @@ class PortalReceiver:
                     self.store.reject(device_id, rid, str(err), now)
                     log.warning("record from %s rejected: %s", device_id, err)
                     replies.append((m, rid, "rejected", str(err)))
+            elif name == "verify_request" and self.references is not None:
+                self._answer_verify(m, device_id)
             elif name == "heartbeat":
                 try:
                     self.store.heartbeat(device_id, messages.parse("heartbeat", m.payload), now)
@@ -244,6 +249,12 @@ class PortalReceiver:
         for (_m, inc), new in zip(records, fresh, strict=True):
             if new:
                 self.send_status(inc.device_id, inc.record_id, "received")
+        if self.references is not None:  # registrations captured "pending verification"
+            for (_m, inc), new in zip(records, fresh, strict=True):
+                if new and inc.kind == "registration":
+                    decided = self.references.verify_pending(inc.record)
+                    if decided is not None:
+                        self.send_status(inc.device_id, inc.record_id, decided)
         for m in batch:  # PUBACK only now: everything above is committed
             if m.qos > 0:
                 self._client.ack(m.mid, m.qos)
@@ -259,6 +270,33 @@ class PortalReceiver:
         if m.correlation is not None and m.correlation != opened.record_id.encode():
             raise ProtocolError("correlation data does not match the envelope record id")
         return Incoming(device_id, opened.record_id, opened.kind, opened.record)
+
+    def publish_references(self, device_id: str, payload: bytes) -> None:
+        """Publish (retained) a signed reference set or revocation to a kiosk."""
+        revoke = b'"kind":"reference_revoke"' in payload
+        name = "references_revoke" if revoke else "references"
+        if revoke:  # the revoked set must not stay retained on the broker
+            self._client.publish(
+                device_topic(self._prefix, device_id, "references"), b"", qos=1, retain=True
+            )
+        self._client.publish(
+            device_topic(self._prefix, device_id, name), payload, qos=1, retain=True
+        )
+
+    def _answer_verify(self, m: _Msg, device_id: str) -> None:
+        """Answer an online verification request on the device's own verify_reply topic."""
+        assert self.references is not None
+        try:
+            opened = self._open(m, device_id, "verify_request")
+            reply = self.references.answer(device_id, opened.record)
+        except (CryptoError, ProtocolError) as err:
+            log.warning("verify request from %s rejected: %s", device_id, err)
+            return
+        props = Properties(PacketTypes.PUBLISH)
+        props.CorrelationData = opened.record_id.encode()
+        self._client.publish(
+            device_topic(self._prefix, device_id, "verify_reply"), reply, qos=1, properties=props
+        )
 
     def _reply(self, m: _Msg, record_id: str, result: str, reason: str | None) -> None:
         parsed = parse_topic(self._prefix, m.topic)

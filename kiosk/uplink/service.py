@@ -97,7 +97,7 @@ class Uplink:
         self._config_cbs: list[Callable[[ConfigUpdate], None]] = []
         self._roster_cbs: list[Callable[[RosterUpdate], None]] = []
         self._alert_cbs: list[Callable[[str, str], None]] = []
-        self._signed_cbs: dict[str, list[Callable[[bytes, bytes | None], None]]] = {}
+        self._signed_cbs: dict[str, list[Callable[[bytes, bytes | None], object]]] = {}
         self._gate = VersionGate()
         self._relay: Relay | None = None
         self._heartbeat_s = cfg.uplink.heartbeat_s
@@ -116,7 +116,7 @@ class Uplink:
         """Call ``callback`` with each validated, newer roster message."""
         self._roster_cbs.append(callback)
 
-    def on_signed(self, name: str, callback: Callable[[bytes, bytes | None], None]) -> None:
+    def on_signed(self, name: str, callback: Callable[[bytes, bytes | None], object]) -> None:
         """Call ``callback(payload, correlation)`` (relay thread) for each message on the
         portal-signed topic ``name`` (references, references_revoke, verify_reply)."""
         if name not in SIGNED_TOPICS:
