@@ -64,7 +64,7 @@ class Kiosk:
 
 
 @pytest.fixture
-def setup(portal: Portal, kiosk_config, tmp_path: Path):  # type: ignore[no-untyped-def]
+def setup(portal: Portal, kiosk_config, tmp_path: Path):
     cfg = kiosk_config()
     portal.enroll(cfg)
     key, _public = make_signing_key(tmp_path / "portal-signing")
@@ -85,7 +85,7 @@ def setup(portal: Portal, kiosk_config, tmp_path: Path):  # type: ignore[no-unty
     kiosk.uplink.stop()
 
 
-def test_set_is_pushed_then_revoked(setup) -> None:  # type: ignore[no-untyped-def]
+def test_set_is_pushed_then_revoked(setup) -> None:
     cfg, portal, refs, kiosk = setup
     portal.rx.publish_references(cfg.device.id, refs.reference_set(cfg.device.village_code, 1))
     wait_for(lambda: kiosk.store.lookup(RESIDENT) is not None, 15, "set installed")
@@ -100,7 +100,7 @@ def test_set_is_pushed_then_revoked(setup) -> None:  # type: ignore[no-untyped-d
     assert info is not None and info.state == "revoked"
 
 
-def test_forged_set_is_rejected(setup, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_forged_set_is_rejected(setup, tmp_path: Path) -> None:
     cfg, portal, _refs, kiosk = setup
     rogue_key, _ = make_signing_key(tmp_path / "rogue")
     rogue = PortalReferences(rogue_key)
@@ -112,7 +112,7 @@ def test_forged_set_is_rejected(setup, tmp_path: Path) -> None:  # type: ignore[
     assert kiosk.store.info() is None
 
 
-def test_online_verification_round_trip(setup) -> None:  # type: ignore[no-untyped-def]
+def test_online_verification_round_trip(setup) -> None:
     _cfg, _portal, _refs, kiosk = setup
     answer = kiosk.online.verify(ELSEWHERE, template(2), "live", "passive")
     assert answer is not None and answer.match == "HIGH"
@@ -122,7 +122,7 @@ def test_online_verification_round_trip(setup) -> None:  # type: ignore[no-untyp
     assert none == OnlineAnswer(None, none.request_id if none else "")
 
 
-def test_pending_registration_is_verified_by_the_portal(setup) -> None:  # type: ignore[no-untyped-def]
+def test_pending_registration_is_verified_by_the_portal(setup) -> None:
     cfg, _portal, _refs, kiosk = setup
     now = time.time()
     rid = uuid7(now, os.urandom(10))
