@@ -100,8 +100,8 @@ def measure(image: np.ndarray, dets: list[Detection], mesh: Mesh) -> QualityMetr
     clipped = float((face >= 250).mean())
     small = image[:: max(1, h // 60), :: max(1, w // 80)]
     background_luma = float(small.mean())
-    # Sharpness: Laplacian variance of the face at a fixed 96x96 scale.
-    sharp = float(cv2.Laplacian(cv2.resize(face, (96, 96)), cv2.CV_32F).var())
+    # Sharpness: Laplacian variance of the face at the crop's fixed scale (96x96 centre).
+    sharp = float(cv2.Laplacian(face, cv2.CV_32F).var())
     # Occlusion: eye patches against cheeks and brow; a mask leaves the lower face flat.
     eye_half = max(2, int(0.35 * float(np.linalg.norm(lm[RIGHT_EYE[0]] - lm[RIGHT_EYE[3]]))))
     eyes = np.concatenate(
@@ -114,7 +114,8 @@ def measure(image: np.ndarray, dets: list[Detection], mesh: Mesh) -> QualityMetr
     ref_luma = max(float(_patch(gray, p, 5).mean()) for p in ref_pts)
     # Open eyes show bright sclera and lids (90th percentile near the skin's luma); dark
     # lenses leave the whole patch dark.
-    eye_luma_ratio = float(np.percentile(eyes, 90)) / max(ref_luma, 1.0)
+    k = int(0.9 * (eyes.size - 1))
+    eye_luma_ratio = float(np.partition(eyes, k)[k]) / max(ref_luma, 1.0)
     lower_pts = [
         lm[NOSE_TIP],
         (lm[MOUTH_RIGHT] + lm[CHEEK_RIGHT]) / 2,
