@@ -11,7 +11,13 @@ import pytest
 from kiosk.config import REPO_ROOT
 
 UNITS = REPO_ROOT / "firmware" / "systemd"
-SERVICES = ("kiosk.service", "kiosk-browser.service")
+IMAGE_UNITS = REPO_ROOT / "firmware" / "image" / "rootfs" / "etc" / "systemd" / "system"
+UNIT_FILES = (
+    UNITS / "kiosk.service",
+    UNITS / "kiosk-browser.service",
+    IMAGE_UNITS / "kiosk-data-init.service",
+)
+SERVICES = tuple(p.name for p in UNIT_FILES)
 SYSTEM_UNIT_DIRS = (Path("/usr/lib/systemd/system"), Path("/lib/systemd/system"))
 
 
@@ -59,9 +65,9 @@ def fake_root(tmp_path: Path) -> Path:
         pytest.fail("systemd-analyze is installed but no stock unit directory was found")
     shutil.copytree(stock, root / "usr/lib/systemd/system", symlinks=True)
     (root / "etc/systemd/system").mkdir(parents=True)
-    for name in SERVICES:
-        shutil.copy(UNITS / name, root / "etc/systemd/system" / name)
-        for program in exec_paths(parse_unit(UNITS / name)):
+    for path in UNIT_FILES:
+        shutil.copy(path, root / "etc/systemd/system" / path.name)
+        for program in exec_paths(parse_unit(path)):
             stub = root / program.lstrip("/")
             stub.parent.mkdir(parents=True, exist_ok=True)
             stub.write_text("#!/bin/sh\nexit 0\n")
