@@ -100,3 +100,17 @@ def test_non_finite_model_output_is_a_model_error(pack: ModelPack) -> None:
 def test_wrong_input_shape_is_a_model_error(pack: ModelPack) -> None:
     with pytest.raises(ModelError, match="input shape"):
         pack["mesh"].run(np.zeros((1, 128, 128, 3), np.float32))
+
+
+def test_runtime_falls_back_then_reports(monkeypatch: pytest.MonkeyPatch) -> None:
+    from kiosk.vision import runtime
+
+    monkeypatch.setattr(
+        runtime, "_RUNTIMES", ("no_such_litert.interpreter", "ai_edge_litert.interpreter")
+    )
+    assert runtime.interpreter_class().__module__.startswith("ai_edge_litert")
+    monkeypatch.setattr(
+        runtime, "_RUNTIMES", ("no_such_litert.interpreter", "no_tflite.interpreter")
+    )
+    with pytest.raises(ModelError, match="no TFLite runtime installed"):
+        runtime.interpreter_class()
