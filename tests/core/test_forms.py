@@ -346,9 +346,42 @@ def test_household_v1_every_choice_has_an_icon_and_translation() -> None:
 def test_household_v1_kk_number_accepts_separators() -> None:
     form = load_form()
     cleaned = validate_answers(
-        form, "family_card", {"kk_number": "3510 0101 2020 0001", "members_count": "4"}
+        form, "family_card", {"kk_number": "3510 0112 0315 0001", "members_count": "4"}
     )
-    assert cleaned == {"kk_number": "3510010120200001", "members_count": 4}
+    assert cleaned == {"kk_number": "3510011203150001", "members_count": 4}
+
+
+@pytest.mark.parametrize(
+    ("kk", "code", "fragment"),
+    [
+        ("3599011203150001", "kk_region_unknown", "359901"),
+        ("3510991203150001", "kk_region_unknown", "351099"),
+        ("3510013202150001", "kk_date_invalid", "32-02-15"),
+        ("3510011213150001", "kk_date_invalid", "12-13-15"),
+        ("3510011203150000", "kk_serial_zero", "0000"),
+        ("351001120315000", "pattern_mismatch", "16 angka"),
+    ],
+)
+def test_household_v1_kk_number_content_is_checked(kk: str, code: str, fragment: str) -> None:
+    with pytest.raises(AnswerInvalid) as err:
+        validate_question(load_form(), "kk_number", kk)
+    assert err.value.code == code
+    assert fragment in str(err.value)
+    assert err.value.message("en") != str(err.value)
+
+
+def test_kk_number_from_before_the_papua_split_is_accepted() -> None:
+    assert validate_question(load_form(), "kk_number", "9101011203150001") == "9101011203150001"
+
+
+def test_unknown_check_name_is_a_definition_error() -> None:
+    err = broken(lambda d: q(d, 0, 0).update(check="luhn"))
+    assert any("check: must be one of ['kk_number']" in p for p in err.problems)
+
+
+def test_check_is_only_for_text_questions() -> None:
+    err = broken(lambda d: q(d, 0, 1).update(check="kk_number"))
+    assert any("unknown keys for a question of kind integer: ['check']" in p for p in err.problems)
 
 
 def test_load_is_cached() -> None:
@@ -395,7 +428,10 @@ def q(data: dict[str, Any], page: int, index: int) -> dict[str, Any]:
         ),
         (lambda d: q(d, 0, 2).update(kind="slider"), "kind: must be one of"),
         (lambda d: q(d, 0, 2).update(id="people"), "duplicate id 'people'"),
-        (lambda d: q(d, 0, 2).update(options=[opt("a"), opt("b")]), "unknown keys for a yesno"),
+        (
+            lambda d: q(d, 0, 2).update(options=[opt("a"), opt("b")]),
+            "unknown keys for a question of kind yesno",
+        ),
         (lambda d: q(d, 0, 1).pop("max"), "missing keys ['max']"),
         (lambda d: q(d, 0, 1).update(min=40), "min 40 is greater than max 30"),
         (lambda d: q(d, 0, 1).update(max=True), "max: must be an integer"),

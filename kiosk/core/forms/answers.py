@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from kiosk.core.forms.checks import CHECKS
 from kiosk.core.forms.definition import FormDefinition, Lang, Page, Question
 from kiosk.errors import FormError
 
@@ -76,6 +77,18 @@ ANSWER_FAILURES: dict[str, dict[Lang, str]] = {
     "pattern_mismatch": {
         "id": "{pattern_message_id}",
         "en": "{pattern_message_en}",
+    },
+    "kk_region_unknown": {
+        "id": "6 angka pertama No. KK ({code}) bukan kode wilayah. Periksa lagi.",
+        "en": "The first 6 digits of the family card number ({code}) are not a region code.",
+    },
+    "kk_date_invalid": {
+        "id": "Angka ke-7 sampai ke-12 No. KK ({date}) bukan tanggal. Periksa lagi.",
+        "en": "Digits 7 to 12 of the family card number ({date}) are not a date.",
+    },
+    "kk_serial_zero": {
+        "id": "Empat angka terakhir No. KK tidak mungkin 0000. Periksa lagi.",
+        "en": "The last four digits of a family card number are never 0000.",
     },
     "unknown_question": {
         "id": "Pertanyaan '{field}' tidak ada di halaman ini.",
@@ -178,6 +191,10 @@ def _clean_text(q: Question, values: list[str]) -> str:
             pattern_message_id=msg.id if msg else "",
             pattern_message_en=msg.en if msg else "",
         )
+    if q.check is not None:
+        failure = CHECKS[q.check](text)
+        if failure is not None:
+            raise AnswerInvalid(failure[0], q.id, **failure[1])
     return text
 
 

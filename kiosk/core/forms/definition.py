@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any, Literal
 
+from kiosk.core.forms.checks import CHECKS
 from kiosk.errors import KioskError
 
 FORMS_PACKAGE = "kiosk.core.forms"
@@ -41,7 +42,10 @@ KIND_KEYS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "multi": (frozenset({"options"}), frozenset({"min_choices", "max_choices"})),
     "integer": (frozenset({"min", "max"}), frozenset({"unit"})),
     "yesno": (frozenset(), frozenset()),
-    "text": (frozenset({"max_length"}), frozenset({"pattern", "pattern_message", "strip"})),
+    "text": (
+        frozenset({"max_length"}),
+        frozenset({"pattern", "pattern_message", "strip", "check"}),
+    ),
 }
 """Which keys each question kind takes."""
 
@@ -117,6 +121,8 @@ class Question:
     pattern: str | None = None
     pattern_message: Text | None = None
     strip: str = ""
+    check: str | None = None
+    """Name of a content check in :data:`kiosk.core.forms.checks.CHECKS` (text questions)."""
 
     def choices(self) -> tuple[Option, ...]:
         """The options a person picks from (yes/no for ``yesno``)."""
@@ -330,6 +336,10 @@ def _kind_settings(kind: str, raw: Mapping[str, Any], path: str, problems: Probl
             problems.add(f"{path}.strip", "must be a string of characters to remove")
             strip = ""
         out["strip"] = strip
+        if "check" in raw:
+            if raw["check"] not in CHECKS:
+                problems.add(f"{path}.check", f"must be one of {sorted(CHECKS)}")
+            out["check"] = raw["check"]
     return out
 
 
@@ -350,7 +360,7 @@ def _question(
         problems.add(path, f"missing keys {sorted(missing)}")
     extra = set(raw) - COMMON_KEYS - required_keys - optional_keys
     if extra:
-        problems.add(path, f"unknown keys for a {kind} question: {sorted(extra)}")
+        problems.add(path, f"unknown keys for a question of kind {kind}: {sorted(extra)}")
     qid = _name(raw.get("id"), f"{path}.id", problems)
     fields: dict[str, Any] = {
         "id": qid,
