@@ -11,6 +11,7 @@ kiosk-provision selftest [--json] [--yes]
 kiosk-provision report [--send]
 kiosk-provision run --plan plan.toml [--yes]
 kiosk-provision reset [--force] [--keep-models]
+kiosk-provision technician-password [--stdin]
 """
 
 from __future__ import annotations
@@ -128,6 +129,8 @@ def _parser() -> argparse.ArgumentParser:
             sp.add_argument("--again", action="store_true", help="redo even if already done")
     rp = sub.add_parser("run", help="run every step from a plan file, resuming where it stopped")
     rp.add_argument("--plan", type=Path, required=True, help="TOML: one table per step")
+    tp = sub.add_parser("technician-password", help="set the local technician page's password")
+    tp.add_argument("--stdin", action="store_true", help="read it from standard input")
     xp = sub.add_parser("reset", help="factory reset: destroy keys, database and settings")
     xp.add_argument("--force", action="store_true", help="even if records wait to be sent")
     xp.add_argument("--keep-models", action="store_true", help="keep the installed model pack")
@@ -239,6 +242,8 @@ def main(argv: list[str] | None = None, *, context: Context | None = None) -> in
                 f"{len(result.removed)} item(s). The kiosk is blank."
             )
             return EXIT_OK
+        if args.command == "technician-password":
+            return _technician_password(ctx, args.stdin)
         if args.command == "run":
             outcomes = run_all(ctx, load_plan(args.plan), lambda o: _print_outcome(ctx.say, o))
             return _exit_for(outcomes)
@@ -254,6 +259,24 @@ def main(argv: list[str] | None = None, *, context: Context | None = None) -> in
     except KioskError as err:
         ctx.say(f"[FAIL] {err}")
         return EXIT_FAILED
+
+
+def _technician_password(ctx: Context, from_stdin: bool) -> int:
+    """Set the technician page's password (typed twice on a terminal)."""
+    import getpass
+
+    from .technician import set_secret
+
+    if from_stdin:
+        secret = sys.stdin.readline().rstrip("\n")
+    else:
+        secret = getpass.getpass("New technician password: ")
+        if getpass.getpass("Again: ") != secret:
+            ctx.say("[FAIL] the two passwords differ\n       How to fix: type the same one twice")
+            return EXIT_FAILED
+    set_secret(ctx.layout, secret)
+    ctx.say("[OK  ] technician password set; the page is at http://127.0.0.1:8080/technician/")
+    return EXIT_OK
 
 
 def _dests(command: str) -> list[str]:
