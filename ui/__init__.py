@@ -129,6 +129,9 @@ def create_app(
     )
     app.register_blueprint(villager_bp)
     app.register_blueprint(agent_bp)
+    from ui.technician import register as register_technician
+
+    register_technician(app)  # local technician page (provisioning), password-protected
 
     @app.context_processor
     def _globals() -> dict[str, Any]:
