@@ -5,8 +5,9 @@
 * Manual acks: a record's PUBACK is sent only after its database transaction committed.
 * Each envelope's device signature is checked and it is decrypted with the portal key; records
   are stored once per (device id, record id) and a duplicate is acknowledged as success.
-* Application ack on the request's Response Topic with its Correlation Data; then a
-  ``received`` status. Group commit: up to ``batch`` records per transaction.
+* Application ack on the device's ack topic (its Response Topic) with the Correlation Data;
+  the ack means "received" (later decisions go out as ``status`` messages). Group commit: up
+  to ``batch`` records per transaction.
 
     python -m portal.receiver --broker 127.0.0.1:8883 --db portal.sqlite3 \
         --private-key portal_x25519.pem --device-keys DIR \
@@ -65,13 +66,21 @@ class _Msg:
 def device_keys_from_dir(directory: Path) -> Callable[[str], Ed25519PublicKey]:
     """Device key lookup: ``<directory>/<device_id>.pem`` holds each enrolled device's key."""
 
+    cache: dict[str, tuple[float, Ed25519PublicKey]] = {}
+
     def lookup(device_id: str) -> Ed25519PublicKey:
         if "/" in device_id or device_id.startswith("."):
             raise CryptoError("bad device id")
         path = directory / f"{device_id}.pem"
-        if not path.is_file():
-            raise CryptoError(f"device {device_id} is not enrolled")
-        return load_device_public_key(path)
+        try:
+            mtime = path.stat().st_mtime
+        except OSError as err:
+            raise CryptoError(f"device {device_id} is not enrolled") from err
+        hit = cache.get(device_id)
+        if hit is None or hit[0] != mtime:  # re-read after re-enrolment
+            hit = (mtime, load_device_public_key(path))
+            cache[device_id] = hit
+        return hit[1]
 
     return lookup
 
@@ -246,9 +255,6 @@ class PortalReceiver:
         for m, rid, result, reason in replies:
             if rid is not None:
                 self._reply(m, rid, result, reason)
-        for (_m, inc), new in zip(records, fresh, strict=True):
-            if new:
-                self.send_status(inc.device_id, inc.record_id, "received")
         if self.references is not None:  # registrations captured "pending verification"
             for (_m, inc), new in zip(records, fresh, strict=True):
                 if new and inc.kind == "registration":

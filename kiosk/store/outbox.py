@@ -84,7 +84,13 @@ class OutboxRepository:
                 )
 
     def mark_acked(self, record_ids: list[str], now: float) -> list[str]:
-        """Any state -> acked (idempotent); returns the ids that were not acked before."""
+        """Any state -> acked (idempotent); returns the ids that were not acked before.
+
+        In the same transaction (one fsync per batch of acks, not per record) the matching
+        registrations forget their sealed face template and go from ``waiting`` to
+        ``received``: the portal holds them. Same effect as
+        ``RegistrationRepository.purge_template`` + ``set_status(..., 'received')``.
+        """
         fresh: list[str] = []
         with transaction(self._conn) as c:
             for part in _chunks(record_ids):
@@ -100,6 +106,13 @@ class OutboxRepository:
                 c.execute(
                     f"UPDATE outbox SET state = 'acked', acked_at = ?, last_error = NULL"
                     f" WHERE state != 'acked' AND record_id IN ({marks})",
+                    (now, *part),
+                )
+                c.execute(
+                    "UPDATE registration SET template_sealed = NULL,"
+                    " status_at = CASE WHEN status = 'waiting' THEN ? ELSE status_at END,"
+                    " status = CASE WHEN status = 'waiting' THEN 'received' ELSE status END"
+                    f" WHERE record_id IN ({marks})",
                     (now, *part),
                 )
         return fresh

@@ -97,6 +97,7 @@ class Uplink:
         self._config_cbs: list[Callable[[ConfigUpdate], None]] = []
         self._roster_cbs: list[Callable[[RosterUpdate], None]] = []
         self._alert_cbs: list[Callable[[str, str], None]] = []
+        self._acked_cbs: list[Callable[[list[str]], None]] = []
         self._signed_cbs: dict[str, list[Callable[[bytes, bytes | None], object]]] = {}
         self._gate = VersionGate()
         self._relay: Relay | None = None
@@ -127,6 +128,10 @@ class Uplink:
         """Publish a sealed request now (not via the outbox); False when not connected."""
         publish = getattr(self._link, "publish_request", None)
         return publish is not None and publish(kind, request_id, payload) is not None
+
+    def on_acked(self, callback: Callable[[list[str]], None]) -> None:
+        """Call ``callback(record_ids)`` after records were newly acknowledged by the portal."""
+        self._acked_cbs.append(callback)
 
     def on_alert(self, callback: Callable[[str, str], None]) -> None:
         """Call ``callback(record_id, reason)`` when a record is marked dead."""
@@ -186,6 +191,11 @@ class Uplink:
     # --- relay thread -----------------------------------------------------------------
     def _run(self) -> None:
         conn = self._conn_factory()
+        # The relay's own writes (sent/acked/dead bookkeeping) need no fsync each: in WAL mode
+        # NORMAL stays consistent, and losing the last few of them in a power cut only causes
+        # a resend that the portal acknowledges as a duplicate. Registrations are committed on
+        # the UI's connection with synchronous=FULL (per connection), which this does not touch.
+        conn.execute("PRAGMA synchronous=NORMAL")
         repo = OutboxRepository(conn)
         regs = RegistrationRepository(conn)
         up = self._cfg.uplink
@@ -199,7 +209,7 @@ class Uplink:
             ack_timeout_s=up.ack_timeout_s,
             retention_s=up.retention_days * 86400.0,
             decode=self._decode,
-            on_acked=lambda ids: self._acked(regs, ids),
+            on_acked=self._acked,
             on_message=lambda msg: self._dispatch(regs, msg),
             on_alert=self._alert,
         )
@@ -255,9 +265,10 @@ class Uplink:
         except Exception:
             log.exception("heartbeat failed")
 
-    def _acked(self, regs: RegistrationRepository, record_ids: list[str]) -> None:
-        for record_id in record_ids:
-            regs.purge_template(record_id)
+    def _acked(self, record_ids: list[str]) -> None:
+        # templates were purged and statuses set to 'received' in the ack transaction
+        for cb in self._acked_cbs:
+            cb(record_ids)
 
     def _dispatch(self, regs: RegistrationRepository, msg: PortalMessage) -> None:
         if isinstance(msg, StatusUpdate):

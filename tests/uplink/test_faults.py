@@ -47,7 +47,9 @@ def drained(cfg: KioskConfig, n: int) -> bool:
     return outbox(cfg).counts().acked == n
 
 
-def test_broker_sigkill_and_restart_mid_stream(broker: Broker, portal: Portal, kiosk_config) -> None:  # type: ignore[no-untyped-def]
+def test_broker_sigkill_and_restart_mid_stream(
+    broker: Broker, portal: Portal, kiosk_config
+) -> None:  # type: ignore[no-untyped-def]
     cfg = kiosk_config()
     portal.enroll(cfg)
     ids = commit_registrations(cfg, 150)
@@ -57,7 +59,6 @@ def test_broker_sigkill_and_restart_mid_stream(broker: Broker, portal: Portal, k
         wait_for(lambda: outbox(cfg).counts().acked >= 40, 20, "first records acked")
         broker.kill()  # mid-stream, without a persistence snapshot
         ids += commit_registrations(cfg, 50)  # the kiosk keeps taking registrations
-        assert not portal.rx or True
         broker.start()
         wait_for(lambda: drained(cfg, 200), 60, "backlog drained after broker restart")
         assert_exactly_once(portal, cfg, ids)
@@ -129,7 +130,9 @@ def test_network_blackhole_and_restore(broker: Broker, portal: Portal, kiosk_con
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="mounting a tmpfs needs root")
-def test_disk_full_refuses_new_and_keeps_committed(portal: Portal, kiosk_config, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_disk_full_refuses_new_and_keeps_committed(
+    portal: Portal, kiosk_config, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
     mnt = tmp_path / "small"
     mnt.mkdir()
     subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mnt)], check=True)
@@ -167,7 +170,11 @@ def test_wrong_client_certificate_sends_nothing_loses_nothing(
     portal.enroll(good)
     ids = commit_registrations(good, 10)
     rogue = DevCA(tmp_path / "rogue-ca").issue(good.device.id)
-    tls = {**good.uplink.tls.model_dump(mode="json"), "cert_file": str(rogue.cert), "key_file": str(rogue.key)}  # type: ignore[union-attr]
+    tls = {
+        **good.uplink.tls.model_dump(mode="json"),
+        "cert_file": str(rogue.cert),
+        "key_file": str(rogue.key),
+    }  # type: ignore[union-attr]
     data = good.model_dump(mode="json")
     data["uplink"]["tls"] = tls
     bad = parse_config(data)

@@ -171,8 +171,11 @@ def test_unknown_kind_goes_dead(h: Harness) -> None:
         Inbound(f"{P}/kiosk/{DEV}/ack", b'{"v":1,"record_id":"x","result":"stored","at":1}', None),
         Inbound(f"{P}/kiosk/other/ack", b"{}", None),
         Inbound(f"{P}/kiosk/{DEV}/registration", b"{}", None),
-        Inbound(f"{P}/kiosk/{DEV}/status", b'{"v":1,"record_id":"' + rid(0).encode()
-                + b'","status":"not_eligible","at":1}', None),
+        Inbound(
+            f"{P}/kiosk/{DEV}/status",
+            b'{"v":1,"record_id":"' + rid(0).encode() + b'","status":"not_eligible","at":1}',
+            None,
+        ),
         Inbound(f"{P}/kiosk/{DEV}/ack", ack(0).payload, rid(1).encode()),  # correlation mismatch
         Inbound(f"{P}/kiosk/{DEV}/roster", b"x" * 300_000, None),
     ],

@@ -1,0 +1,136 @@
+"""Message schemas, the fast ack check, topics, inbound decoding and the heartbeat."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from kiosk.core.clock import FakeClock
+from kiosk.errors import ProtocolError
+from kiosk.store.db import connect
+from kiosk.store.outbox import OutboxRepository
+from kiosk.uplink import heartbeat, messages
+from kiosk.uplink.client import Inbound
+from kiosk.uplink.inbound import ConfigUpdate, RosterUpdate, StatusUpdate, VersionGate, decode
+from kiosk.uplink.topics import device_topic, downlink_filters, parse_topic, uplink_filters
+
+RID = "01930000-0000-7000-8000-000000000001"
+P, DEV = "perlinsos/v1", "kiosk-a1"
+
+values = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-3, 3),
+    st.floats(allow_nan=False),
+    st.sampled_from([RID, RID.upper(), RID[:-1], "stored", "duplicate", "rejected", "x" * 501]),
+)
+ack_like = st.dictionaries(
+    st.sampled_from(["v", "record_id", "result", "at", "reason", "extra"]), values
+)
+
+
+@given(ack_like)
+def test_fast_ack_check_never_accepts_what_the_schema_refuses(d: dict[str, object]) -> None:
+    if messages.FAST_CHECKS["ack"](d):
+        assert messages.validator("ack").is_valid(d)
+
+
+def test_fast_ack_check_accepts_the_normal_ack() -> None:
+    assert messages.FAST_CHECKS["ack"]({"v": 1, "record_id": RID, "result": "stored", "at": 1.5})
+
+
+@pytest.mark.parametrize(
+    ("name", "payload", "match"),
+    [
+        ("ack", b"\xff", "not UTF-8 JSON"),
+        ("ack", b'{"v":2,"record_id":"x"}', "unsupported version 2"),
+        (
+            "ack",
+            json.dumps({"v": 1, "record_id": RID, "result": "meh", "at": 1}).encode(),
+            "result",
+        ),
+        ("config", b'{"v":1,"config_version":1,"settings":{"x":1}}', "settings"),
+        ("roster", b"x" * (messages.MAX_MESSAGE_BYTES + 1), "too large"),
+    ],
+)
+def test_bad_messages_say_why(name: str, payload: bytes, match: str) -> None:
+    with pytest.raises(ProtocolError, match=match):
+        messages.parse(name, payload)
+
+
+def test_topics_round_trip() -> None:
+    t = device_topic(P, DEV, "registration")
+    assert t == "perlinsos/v1/kiosk/kiosk-a1/registration"
+    assert parse_topic(P, t) == (DEV, "registration")
+    assert parse_topic(P, "perlinsos/v1/kiosk/kiosk-a1/nope") is None
+    assert parse_topic(P, "other/kiosk/a/ack") is None
+    assert f"{P}/kiosk/{DEV}/ack" in downlink_filters(P, DEV)
+    assert f"{P}/kiosk/+/registration" in uplink_filters(P)
+    with pytest.raises(KeyError):
+        device_topic(P, DEV, "nope")
+
+
+def _in(name: str, body: dict[str, object]) -> Inbound:
+    return Inbound(f"{P}/kiosk/{DEV}/{name}", json.dumps(body).encode(), None)
+
+
+def test_decode_each_downlink_message() -> None:
+    st_ = decode(P, DEV, _in("status", {"v": 1, "record_id": RID, "status": "eligible", "at": 5}))
+    assert st_ == StatusUpdate(RID, "eligible", None, 5.0)
+    cfg = decode(
+        P, DEV, _in("config", {"v": 1, "config_version": 3, "settings": {"heartbeat_s": 30}})
+    )
+    assert cfg == ConfigUpdate(3, {"heartbeat_s": 30})
+    agent = {"agent_id": "a-1", "pin_hash": "x" * 32, "valid_until": 9}
+    ros = decode(P, DEV, _in("roster", {"v": 1, "roster_version": 1, "agents": [agent]}))
+    assert isinstance(ros, RosterUpdate) and ros.agents == [agent]
+
+
+def test_not_eligible_needs_a_reason() -> None:
+    with pytest.raises(ProtocolError, match="reason"):
+        decode(P, DEV, _in("status", {"v": 1, "record_id": RID, "status": "not_eligible", "at": 1}))
+
+
+def test_version_gate_refuses_replays() -> None:
+    gate = VersionGate()
+    assert gate.admit(ConfigUpdate(2, {}))
+    assert not gate.admit(ConfigUpdate(2, {}))
+    assert not gate.admit(ConfigUpdate(1, {}))
+    assert gate.admit(RosterUpdate(1, []))  # separate counter per message type
+
+
+def test_heartbeat_content(tmp_path: Path) -> None:
+    repo = OutboxRepository(connect(tmp_path / "k.sqlite3"))
+    clock = FakeClock()
+    repo.enqueue(RID, "registration", b"x", clock.now() - 120)
+    probes = heartbeat.Probes(
+        data_dir=tmp_path,
+        camera_state=lambda: "ok",
+        model_versions=lambda: {"face": "1.2"},
+        clock_synced=lambda: False,
+        cpu_temp=lambda: 51.5,
+        boot=lambda: "boot-1",
+    )
+    beat = heartbeat.build(DEV, clock, repo, probes)
+    assert beat["queue_depth"] == 1 and beat["oldest_pending_age_s"] == 120
+    assert beat["clock"] == {
+        "wall": clock.now(),
+        "monotonic": clock.monotonic(),
+        "boot_id": "boot-1",
+        "synced": False,
+    }
+    assert beat["cpu_temp_c"] == 51.5 and beat["camera"] == "ok" and beat["disk_free_bytes"] > 0
+    assert beat["models"] == {"face": "1.2"}
+
+
+def test_probe_helpers_tolerate_missing_files(tmp_path: Path) -> None:
+    assert heartbeat.cpu_temperature_c(tmp_path / "none") is None
+    (tmp_path / "t").write_text("48123\n")
+    assert heartbeat.cpu_temperature_c(tmp_path / "t") == pytest.approx(48.123)
+    assert heartbeat.clock_synchronised(tmp_path / "none") is False
+    assert heartbeat.boot_id(tmp_path / "none") == ""
+    assert heartbeat.disk_free_bytes(tmp_path / "none" / "deeper") == 0
