@@ -83,8 +83,13 @@ id kiosk >/dev/null 2>&1 || useradd --system --home-dir /data/kiosk --no-create-
     --shell /usr/sbin/nologin --groups gpio,video,render,input,audio,lp kiosk
 passwd --lock kiosk
 # technician: SSH key only (keys live on /data, installed by kiosk-provision), sudo
-id tech >/dev/null 2>&1 || useradd --create-home --shell /bin/bash --groups sudo,adm,systemd-journal tech
+id tech >/dev/null 2>&1 || useradd --create-home --shell /bin/bash tech
+usermod -aG sudo,adm,systemd-journal tech
 passwd --lock tech
+# no password login for anyone, whatever the base layer created
+for u in root $(awk -F: '$3 >= 1000 && $3 < 65534 { print $1 }' /etc/passwd); do
+    passwd --lock "$u"
+done
 sed -i 's/^# *\(id_ID.UTF-8\)/\1/; s/^# *\(en_US.UTF-8\)/\1/' /etc/locale.gen
 locale-gen
 ln -sf /usr/share/zoneinfo/Asia/Jakarta /etc/localtime
