@@ -1,0 +1,201 @@
+"""Identity references in the browser: the real verifier, the demo village and the replay
+camera behind the villager screens; a verified match, a mismatch and a pending capture."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from browser import Server
+from conftest import TODAY
+
+from kiosk.config import REPO_ROOT, KioskConfig, parse_config
+from kiosk.core.clock import FakeClock
+from kiosk.core.forms import load_consent, load_form
+from kiosk.core.nik import parse_nik
+from kiosk.core.policy import DecisionPolicy
+from kiosk.core.session import Timeouts
+from kiosk.crypto.atrest import AtRestCipher
+from kiosk.references.demo import DemoVillage, ensure_demo_references
+from kiosk.references.store import ReferenceStore
+from kiosk.services.face import CameraFaceVerifier, FaceTimeouts
+from kiosk.services.registration import DeviceInfo, FormInfo, RegistrationService
+from kiosk.store.db import connect
+from kiosk.store.registrations import RegistrationRepository
+from kiosk.vision.camera.base import Frame
+from kiosk.vision.camera.replay import ReplayCamera
+from kiosk.vision.models import ModelPack
+from kiosk.vision.pipeline import FacePipeline
+from ui import create_app
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+SHARED = REPO_ROOT.parent / "shared"
+FACES = SHARED / "faces" / "identities"
+
+
+class SteppedReplay:
+    """The real replay camera, one new frame per look, on the test's fake clock."""
+
+    def __init__(self, clock: FakeClock) -> None:
+        self.clock = clock
+        self.cam = ReplayCamera(FACES, clock=clock)
+        self.state = self.cam.state
+        self.dropped = self.frames = 0
+
+    def start(self) -> None:
+        """Not threaded in tests."""
+
+    def stop(self) -> None:
+        """Not threaded in tests."""
+
+    def play(self, paths: list[Path]) -> None:
+        """Show the claimant's photos."""
+        self.cam.play(paths)
+
+    def latest(self) -> Frame | None:
+        """One new frame, 1/15 s later."""
+        self.clock.advance(1 / 15)
+        return self.cam.next_frame()
+
+
+class JsonSealer:
+    """Keeps sealed records readable for the test (no crypto)."""
+
+    def __init__(self) -> None:
+        self.sealed: list[dict[str, Any]] = []
+
+    def seal(self, kind: str, record_id: str, record: dict[str, Any]) -> bytes:
+        """Keep the record."""
+        self.sealed.append(record)
+        return b"{}"
+
+
+@dataclass
+class Rig:
+    """A served kiosk UI with the real face path."""
+
+    base: str
+    village: DemoVillage
+    sealer: JsonSealer
+
+
+@pytest.fixture(scope="module")
+def pipeline() -> FacePipeline:
+    if not (SHARED / "models" / "SHA256SUMS").is_file():
+        pytest.fail("model pack missing beside the checkout")
+    return FacePipeline(ModelPack.load(SHARED / "models"))
+
+
+@dataclass
+class Demo:
+    """The demo village, built once per module (about 9 s)."""
+
+    cfg: KioskConfig
+    clock: FakeClock
+    cipher: AtRestCipher
+    store: ReferenceStore
+    village: DemoVillage
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory, pipeline: FacePipeline) -> Demo:
+    root = tmp_path_factory.mktemp("demo-village")
+    cfg = parse_config(
+        {"paths": {"data_dir": str(root)}, "camera": {"backend": "replay"}, "ui": {"speech": False}}
+    )
+    clock = FakeClock()
+    cipher = AtRestCipher(os.urandom(32))
+    store = ReferenceStore(connect(root / "kiosk.sqlite3"), cipher, clock)
+    village = ensure_demo_references(cfg, store, pipeline)
+    assert village is not None
+    return Demo(cfg, clock, cipher, store, village)
+
+
+@pytest.fixture
+def rig(demo: Demo, tmp_path: Path, pipeline: FacePipeline) -> Iterator[Rig]:
+    cfg, clock, cipher, store, village = (
+        demo.cfg,
+        demo.clock,
+        demo.cipher,
+        demo.store,
+        demo.village,
+    )
+    conn = connect(tmp_path / "kiosk.sqlite3")
+    camera = SteppedReplay(clock)
+    verifier = CameraFaceVerifier(
+        camera,
+        pipeline,
+        store,
+        DecisionPolicy(),
+        clock=clock,
+        timeouts=FaceTimeouts(capture_s=5.0, challenge_s=2.0),
+        on_claim=village.on_claim_for(camera),
+        sleep=clock.advance,
+    )
+    form, consent = load_form(), load_consent()
+    sealer = JsonSealer()
+    registration = RegistrationService(
+        clock=clock,
+        timeouts=Timeouts(cfg.ui.inactivity_warning_s, cfg.ui.inactivity_grace_s),
+        retry_budget=cfg.biometrics.retry_budget,
+        nik_parser=lambda text: parse_nik(text, TODAY),
+        verifier=verifier,
+        sealer=sealer,
+        repo=RegistrationRepository(conn),
+        cipher=cipher,
+        lookup_key=os.urandom(32),
+        device=DeviceInfo("kiosk-test-01", cfg.device.village_code, "test", "boot-1"),
+        form=FormInfo(form.form_id, str(form.version), consent.version),
+    )
+    app = create_app(registration=registration, cfg=cfg, form=form, consent=consent, live=verifier)
+    server = Server(app)
+    try:
+        yield Rig(server.base, village, sealer)
+    finally:
+        server.close()
+
+
+def _claim(page: Any, base: str, nik: str) -> str:
+    """From the attract screen to the result screen for ``nik``; returns the result title."""
+    page.goto(base + "/")
+    page.click(".attract-button")
+    page.click("button[value=en]")
+    page.click("form[action='/register'] button")
+    page.click("[data-key=clear]")
+    for d in nik:
+        page.click(f".keypad [data-key='{d}']")
+    page.click("#nik-form button[type=submit]")
+    page.wait_for_url("**/face")
+    page.click(".capture-form button[type=submit]")
+    page.wait_for_url("**/result", timeout=60_000)
+    return str(page.inner_text(".message h1"))
+
+
+@pytest.mark.parametrize(
+    ("expect", "title", "next_step"),
+    [
+        ("verified", "Your face matches your NIK", "a[href='/household']"),
+        ("pending", "Your face has been recorded", "a[href='/household']"),
+        ("retry", "The face did not match the NIK", "form[action='/result/retry'] button"),
+    ],
+)
+def test_reference_outcomes_in_the_browser(
+    rig: Rig, chromium: Any, expect: str, title: str, next_step: str
+) -> None:
+    nik = next(p.nik for p in rig.village.people if p.expect == expect)
+    context = chromium.new_context(viewport={"width": 800, "height": 480}, has_touch=True)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    try:
+        assert _claim(page, rig.base, nik) == title
+        assert page.locator(next_step).is_visible()
+        shots = REPO_ROOT / "artifacts" / "screenshots"
+        shots.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(shots / f"references-{expect}-800x480.png"))
+    finally:
+        context.close()
