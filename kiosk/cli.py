@@ -20,6 +20,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "kiosk.commands.run",
     "kiosk.commands.config",
     "kiosk.commands.nik",
+    "kiosk.vision.commands",
 )
 """Modules whose ``register(subparsers)`` adds sub-commands, in help order."""
 

@@ -1,0 +1,409 @@
+"""The composition root: the only place that builds adapters and wires them together.
+
+``build_kiosk(cfg)`` turns a validated configuration into a running appliance: store, keys,
+camera, face pipeline, references, uplink, agents, GPIO device and the Flask UI. ``serve(cfg)``
+runs it under waitress on the loopback interface until it is stopped. Nothing else in the
+project constructs an adapter; tests build the same graph through :func:`build_kiosk`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import signal
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kiosk import __version__
+from kiosk.config import KioskConfig
+from kiosk.core.clock import Clock, SystemClock
+from kiosk.core.nik import parse_nik
+from kiosk.core.policy import DecisionPolicy
+from kiosk.core.session import Timeouts
+from kiosk.crypto.atrest import AtRestCipher, load_or_create_key
+from kiosk.errors import KioskError, ModelError
+from kiosk.services.registration import DeviceInfo, FormInfo, RegistrationService
+from kiosk.store.db import DB_NAME, connect, ensure_free_space
+
+log = logging.getLogger("kiosk.app")
+
+DEMO_PORTAL_DIR = "demo-portal"
+"""Inside the data dir: the demo portal's key pair, made when no portal key is configured."""
+
+TICK_S = 1.0
+"""Main-loop period: session time-outs, LEDs, watchdog heartbeats, housekeeping (seconds)."""
+
+
+@dataclass
+class Kiosk:
+    """Everything one running kiosk is made of; :meth:`start` / :meth:`stop` its threads."""
+
+    cfg: KioskConfig
+    clock: Clock
+    wsgi_app: Any
+    registration: RegistrationService
+    status: Any
+    camera: Any
+    pipeline: Any
+    verifier: Any
+    references: Any
+    uplink: Any
+    agents: Any
+    device: Any
+    demo: Any
+    _stoppers: list[Callable[[], None]] = field(default_factory=list)
+    _tickers: list[Callable[[], None]] = field(default_factory=list)
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Start the camera, the uplink, the device and the main loop."""
+        self.camera.start()
+        self._stoppers.append(self.camera.stop)
+        if self.uplink is not None:
+            self.uplink.start()
+            self._stoppers.append(self.uplink.stop)
+        self._thread = threading.Thread(target=self._loop, name="kiosk-main", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop every thread and close the hardware, newest first."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        for stop in reversed(self._stoppers):
+            try:
+                stop()
+            except Exception:  # keep stopping the rest
+                log.exception("error while stopping")
+        self._stoppers.clear()
+
+    def tick(self) -> None:
+        """One pass of the main loop (also called directly by tests)."""
+        for tick in self._tickers:
+            try:
+                tick()
+            except Exception:  # one failing chore must not stop the others
+                log.exception("main-loop chore failed")
+
+    def _loop(self) -> None:
+        while not self._stop.wait(TICK_S):
+            self.tick()
+
+
+def boot_id() -> str:
+    """This boot's id (Linux), so a monotonic time can be tied to the boot it belongs to."""
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    except OSError:
+        return "unknown"
+
+
+def clock_synchronised() -> bool:
+    """True when systemd-timesyncd (or chrony) says the wall clock is synchronised."""
+    return Path("/run/systemd/timesync/synchronized").exists()
+
+
+def prepare_data_dir(cfg: KioskConfig) -> Path:
+    """Create the data directory (0700) and refuse volatile storage when configured to."""
+    data_dir = cfg.paths.data_dir
+    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if cfg.paths.require_persistent:
+        from firmware.storage import check_persistent
+
+        check_persistent(data_dir)
+    return data_dir
+
+
+def demo_portal_key(cfg: KioskConfig) -> KioskConfig:
+    """With no portal key configured, make (once) a demo portal key pair and use its public key.
+
+    This is for the demo and development only: the private half sits beside the data so the
+    reference portal receiver (``portal/``) can open the records. Provisioning installs the
+    real portal's public key.
+    """
+    if cfg.uplink.portal_public_key is not None:
+        return cfg
+    from kiosk.crypto.keys import generate_portal_key, public_pem, write_private_key
+
+    folder = cfg.paths.data_dir / DEMO_PORTAL_DIR
+    private, public = folder / "portal_x25519.pem", folder / "portal_x25519.pub.pem"
+    if not public.is_file():
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        key = generate_portal_key()
+        write_private_key(private, key)
+        tmp = public.with_suffix(".tmp")
+        tmp.write_bytes(public_pem(key))
+        tmp.replace(public)
+        log.warning("DEMO: no portal key configured; records are sealed to a demo portal key")
+    uplink = cfg.uplink.model_copy(update={"portal_public_key": public})
+    return cfg.model_copy(update={"uplink": uplink})
+
+
+def build_kiosk(
+    cfg: KioskConfig,
+    *,
+    clock: Clock | None = None,
+    camera: Any = None,
+    pin_factory: Any = None,
+    with_uplink: bool | None = None,
+    with_device: bool = True,
+    secret_key: bytes | None = None,
+) -> Kiosk:
+    """Build the whole kiosk from ``cfg``; raises a :class:`KioskError` naming what is wrong."""
+    from kiosk.agents import build_agent_service
+    from kiosk.core.forms import load_consent, load_form
+    from kiosk.crypto.envelope import sealer_from_config
+    from kiosk.references.demo import ensure_demo_references
+    from kiosk.references.inbox import ReferenceInbox
+    from kiosk.references.message import load_trusted_keys
+    from kiosk.references.online import OnlineVerifier
+    from kiosk.references.store import ReferenceStore
+    from kiosk.references.wiring import attach_to_uplink
+    from kiosk.services.agent_face import CameraAgentMatcher
+    from kiosk.services.face import CameraFaceVerifier
+    from kiosk.services.status import StatusService
+    from kiosk.store.registrations import RegistrationRepository
+    from kiosk.vision.camera import open_camera
+    from kiosk.vision.pipeline import FacePipeline
+
+    clock = clock or SystemClock()
+    data_dir = prepare_data_dir(cfg)
+    cfg = demo_portal_key(cfg)
+    db_path = data_dir / DB_NAME
+    conn = connect(db_path)
+    keys = data_dir / "keys"
+    data_key = load_or_create_key(keys / "data.key")
+    cipher = AtRestCipher(data_key)
+    lookup_key = load_or_create_key(keys / "lookup.key")
+    sealer = sealer_from_config(cfg)
+    device_info = DeviceInfo(cfg.device.id, cfg.device.village_code, __version__, boot_id())
+
+    try:
+        pipeline = FacePipeline.from_config(cfg)
+    except ModelError as err:
+        raise ModelError(f"the model pack cannot be used: {err}") from err
+    camera = camera if camera is not None else open_camera(cfg.camera, clock)
+
+    references = ReferenceStore(conn, cipher, clock)
+    demo = None
+    if not load_trusted_keys(data_dir):
+        demo = ensure_demo_references(cfg, references, pipeline)
+
+    def trusted() -> list[Any]:
+        return load_trusted_keys(data_dir)
+
+    uplink = None
+    if cfg.uplink.enabled if with_uplink is None else with_uplink:
+        from kiosk.uplink.service import build_uplink
+
+        uplink = build_uplink(cfg, clock)
+    online = None
+    if uplink is not None:
+        online = OnlineVerifier(
+            uplink,
+            sealer,
+            trusted=trusted,
+            device_id=cfg.device.id,
+            village_code=cfg.device.village_code,
+            clock=clock,
+        )
+        inbox = ReferenceInbox(
+            references, trusted=trusted, village_code=cfg.device.village_code, clock=clock
+        )
+        attach_to_uplink(uplink, inbox, online)
+
+    verifier = CameraFaceVerifier(
+        camera,
+        pipeline,
+        references,
+        _policy(cfg),
+        online,
+        clock=clock,
+        on_claim=demo.on_claim_for(camera) if demo is not None else None,
+    )
+    timeouts = Timeouts(cfg.ui.inactivity_warning_s, cfg.ui.inactivity_grace_s)
+    form, consent = load_form(), load_consent()
+    registration = RegistrationService(
+        clock=clock,
+        timeouts=timeouts,
+        retry_budget=cfg.biometrics.retry_budget,
+        nik_parser=lambda text: parse_nik(text, _today(clock)),
+        verifier=verifier,
+        sealer=sealer,
+        repo=RegistrationRepository(conn),
+        cipher=cipher,
+        lookup_key=lookup_key,
+        device=device_info,
+        form=FormInfo(form.form_id, str(form.version), consent.version),
+        clock_synced=clock_synchronised,
+        ensure_space=lambda: ensure_free_space(data_dir),
+    )
+    status = StatusService(
+        clock=clock,
+        timeouts=timeouts,
+        nik_parser=lambda text: parse_nik(text, _today(clock)),
+        verifier=verifier,
+        repo=RegistrationRepository(conn),
+        lookup_key=lookup_key,
+    )
+    agents = build_agent_service(
+        conn=conn,
+        cipher=cipher,
+        lookup_key=lookup_key,
+        sealer=sealer,
+        clock=clock,
+        device_id=cfg.device.id,
+        matcher=CameraAgentMatcher(camera, pipeline, clock),
+        registration=registration,
+        photo=verifier.preview_jpeg,
+    )
+
+    device = None
+    if with_device:
+        from firmware.device import build_device
+
+        device = build_device(
+            cfg.gpio,
+            on_help=lambda: _ignore(agents.request_help("button")),
+            on_presence=lambda present: None if present else agents.presence_lost(),
+            clock=clock,
+            pin_factory=pin_factory,
+        )
+
+    wsgi = _build_ui(
+        cfg,
+        registration=registration,
+        status=status,
+        verifier=verifier,
+        camera=camera,
+        agents=agents,
+        pending=(uplink.pending_count if uplink is not None else None),
+        form=form,
+        consent=consent,
+        secret_key=secret_key,
+    )
+    kiosk = Kiosk(
+        cfg=cfg,
+        clock=clock,
+        wsgi_app=wsgi,
+        registration=registration,
+        status=status,
+        camera=camera,
+        pipeline=pipeline,
+        verifier=verifier,
+        references=references,
+        uplink=uplink,
+        agents=agents,
+        device=device,
+        demo=demo,
+    )
+    kiosk._tickers += [registration.tick, lambda: _ignore(references.purge_expired())]
+    if device is not None:
+        kiosk._tickers.append(lambda: device.set_status(_device_status(kiosk)))
+        kiosk._stoppers.append(device.close)
+    kiosk._stoppers.append(pipeline.close)
+    kiosk._stoppers.append(conn.close)
+    return kiosk
+
+
+def _ignore(_value: object) -> None:
+    """Adapt a function with a result to a callback that returns nothing."""
+
+
+def _policy(cfg: KioskConfig) -> DecisionPolicy:
+    rows = getattr(cfg.biometrics, "policy", None)
+    return DecisionPolicy.from_rows(rows) if rows else DecisionPolicy()
+
+
+def _today(clock: Clock) -> Any:
+    import datetime as dt
+
+    return dt.datetime.fromtimestamp(clock.now(), tz=dt.UTC).date()
+
+
+def _device_status(kiosk: Kiosk) -> Any:
+    """The status LED pattern the kiosk should show now."""
+    from firmware.indicators import Status
+
+    camera_state = str(getattr(kiosk.camera, "state", "ok"))
+    if camera_state not in ("ok", "starting"):
+        return Status.FAULT
+    if kiosk.registration.active:
+        return Status.BUSY
+    if kiosk.uplink is not None and kiosk.uplink.pending_count() > 0 and not kiosk.uplink.online:
+        return Status.OFFLINE
+    return Status.READY
+
+
+def _build_ui(cfg: KioskConfig, **parts: Any) -> Any:
+    from ui import create_app
+    from ui.speech import Speech
+
+    verifier = parts.pop("verifier")
+    camera = parts.pop("camera")
+    speech = Speech(cfg.paths.data_dir / "speech-cache", enabled=cfg.ui.speech)
+    printer = None
+    if cfg.ui.printer is not None:
+        from ui.printer import EscPosPrinter
+
+        printer = EscPosPrinter(cfg.ui.printer)
+    from ui.qrscan import CameraQrReader
+
+    return create_app(
+        cfg=cfg,
+        speech=speech,
+        printer=printer,
+        live=verifier,
+        qr=CameraQrReader(lambda: _latest_image(camera)),
+        presence=parts.pop("presence", None),
+        **parts,
+    )
+
+
+def _latest_image(camera: Any) -> Any:
+    frame = camera.latest()
+    return None if frame is None else frame.image
+
+
+def serve(cfg: KioskConfig) -> int:
+    """Run the kiosk on ``cfg.ui.host:port`` under waitress until interrupted; exit code."""
+    import waitress
+
+    try:
+        kiosk = build_kiosk(cfg)
+    except KioskError:
+        raise
+
+    def _terminate(_signum: int, _frame: Any) -> None:
+        raise SystemExit(0)  # systemd's SIGTERM: stop as cleanly as on Ctrl-C
+
+    signal.signal(signal.SIGTERM, _terminate)
+    kiosk.start()
+    notifier = _notifier()
+    if notifier is not None:
+        kiosk._tickers.append(notifier.watchdog)
+        notifier.ready(f"serving on {cfg.ui.host}:{cfg.ui.port}")
+    log.info("kiosk %s serving on http://%s:%d", cfg.device.id, cfg.ui.host, cfg.ui.port)
+    try:
+        waitress.serve(kiosk.wsgi_app, host=cfg.ui.host, port=cfg.ui.port, threads=6, ident="")
+    finally:
+        kiosk.stop()
+    return 0
+
+
+def _notifier() -> Any:
+    if not os.environ.get("NOTIFY_SOCKET"):
+        return None
+    from firmware.sdnotify import Notifier
+
+    return Notifier()
+
+
+def random_secret() -> bytes:
+    """A fresh Flask secret for one run (sessions do not survive a restart, by design)."""
+    return secrets.token_bytes(32)
