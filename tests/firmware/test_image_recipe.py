@@ -77,9 +77,10 @@ def test_no_secrets_in_recipe() -> None:
     assert offenders == []
 
 
-@pytest.fixture
-def built_root(tmp_path: Path) -> Path:
+@pytest.fixture(scope="module")
+def built_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Run customize.sh --files-only on a scratch root holding the stock systemd units."""
+    tmp_path = tmp_path_factory.mktemp("image")
     if shutil.which("systemctl") is None:
         pytest.skip("systemctl is not installed (apt install systemd)")
     stock = next((d for d in STOCK_UNITS if (d / "graphical.target").exists()), None)
