@@ -113,3 +113,21 @@ def test_unwritable_data_dir(tmp_path: Path) -> None:
         target = ro / "data"
     with pytest.raises(StoreError, match="not writable"):
         require_writable(target)
+
+
+def test_kiosk_app_refuses_tmpfs_data_dir() -> None:
+    """The composition root's start-up check uses firmware.storage and refuses tmpfs."""
+    from kiosk.app import prepare_data_dir
+    from kiosk.config import parse_config
+
+    tmpfs = _real_tmpfs()
+    if tmpfs is None:
+        pytest.skip("no writable tmpfs mounted on this machine")
+    target = tmpfs / f"kiosk-app-{os.getpid()}"
+    cfg = parse_config({"paths": {"data_dir": str(target), "require_persistent": True}})
+    try:
+        with pytest.raises(NotPersistentError, match="tmpfs"):
+            prepare_data_dir(cfg)
+    finally:
+        if target.exists():
+            target.rmdir()
