@@ -134,3 +134,10 @@ def test_probe_helpers_tolerate_missing_files(tmp_path: Path) -> None:
     assert heartbeat.clock_synchronised(tmp_path / "none") is False
     assert heartbeat.boot_id(tmp_path / "none") == ""
     assert heartbeat.disk_free_bytes(tmp_path / "none" / "deeper") == 0
+
+
+def test_protocol_doc_carries_every_schema_verbatim() -> None:
+    root = Path(__file__).resolve().parents[2]
+    doc = (root / "docs" / "protocol.md").read_text()
+    for f in sorted((root / "kiosk" / "uplink" / "schemas").glob("*.json")):
+        assert f.read_text().rstrip() in doc, f"docs/protocol.md is missing {f.name}"
