@@ -32,7 +32,7 @@ from .errors import StepError
 from .steps import STEPS, Outcome, run_all, run_step, status
 
 DEFAULT_DATA_DIR = Path("/data/kiosk")
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_WAITING = 0, 1, 2, 3
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_WAITING, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
 STEP_ARGS: dict[str, list[tuple[tuple[str, ...], dict[str, Any]]]] = {
     "identity": [
@@ -256,6 +256,12 @@ def main(argv: list[str] | None = None, *, context: Context | None = None) -> in
     except StepError as err:
         ctx.say(f"[FAIL] {err.problem}\n       How to fix: {err.fix}")
         return EXIT_FAILED
+    except KeyboardInterrupt:
+        ctx.say(
+            "[STOP] interrupted; nothing half-applied is kept. Run the same command again "
+            "to carry on where it stopped."
+        )
+        return EXIT_INTERRUPTED
     except KioskError as err:
         ctx.say(f"[FAIL] {err}")
         return EXIT_FAILED

@@ -331,7 +331,8 @@ def run_identity(ctx: Context, inputs: dict[str, Any]) -> dict[str, Any]:
         raise StepWaiting(
             "certificate_needed",
             f"keys made; the certificate request is at {csr}",
-            "take device.csr to the portal, then run 'kiosk-provision identity --device-id "
+            "take device.csr and device_ed25519.pub.pem (same folder) to the portal, then "
+            "run 'kiosk-provision identity --device-id "
             f"{device_id} --cert device.crt --ca ca.pem --portal-key portal_x25519.pub.pem "
             "[--portal-signing-key portal_ed25519.pub.pem]'",
         )

@@ -10,6 +10,7 @@ import json
 import queue
 import shutil
 import subprocess
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -34,7 +35,8 @@ EARLIEST_PLAUSIBLE = 1_767_225_600.0
 """2026-01-01 UTC: a wall clock before this has never been set (the Pi has no RTC)."""
 CAMERA_TIMEOUT_S = 10.0
 BROKER_TIMEOUT_S = 20.0
-BUTTON_WAIT_S = 10.0
+INPUT_WAIT_S = 10.0
+"""How long the technician has to press the button / trigger the sensor, seconds."""
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,7 @@ class Probes:
     broker_timeout_s: float = BROKER_TIMEOUT_S
     camera_timeout_s: float = CAMERA_TIMEOUT_S
     min_free_bytes: int = MIN_FREE_BYTES
+    input_wait_s: float = INPUT_WAIT_S
 
 
 @dataclass
@@ -249,8 +252,8 @@ OUTPUT_QUESTIONS: dict[str, str] = {
     "face_light": "Is the face light on?",
 }
 INPUT_QUESTIONS: dict[str, str] = {
-    "help_button": "Press and HOLD the help button, then answer yes while holding it.",
-    "presence": "Stand in front of the kiosk (presence sensor), then answer yes.",
+    "help_button": "Answer yes, then press the help button within {s:.0f} seconds.",
+    "presence": "Answer yes, then walk in front of the kiosk (presence sensor) within {s:.0f} s.",
 }
 
 
@@ -310,11 +313,13 @@ def check_gpio(env: Env) -> list[CheckResult]:
             if role not in periph:
                 continue
             dev = periph[role]
-            answer = env.ctx.confirm(question)
+            seen_event = threading.Event()
+            dev.when_activated = seen_event.set
+            answer = env.ctx.confirm(question.format(s=env.probes.input_wait_s))
             if answer is None:
                 results.append(_answer(None, f"gpio_{role}", "", "", ""))
                 continue
-            seen = bool(dev.is_active)
+            seen = bool(dev.is_active) or seen_event.wait(env.probes.input_wait_s if answer else 0)
             results.append(
                 CheckResult(f"gpio_{role}", PASS, "input seen active")
                 if answer and seen

@@ -52,3 +52,19 @@ def test_status_lists_every_step_and_the_last_error(ctx: Context, said: list[str
     for step in ("identity", "village", "network", "models", "agents", "selftest", "report"):
         assert step in text
     assert "village   failed" in text and "How to fix" in text
+
+
+def test_interrupted_run_says_how_to_resume(
+    ctx: Context, said: list[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import provisioning.village as village
+
+    def power_cut(*_a: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(village, "update_config", power_cut)  # the power goes mid-step
+    assert main(["village", "--code", "35.10.01.2001", "--name", "X"], context=ctx) == 130
+    assert "Run the same command again" in "\n".join(said)
+    assert not ctx.layout.config.exists()
+    monkeypatch.undo()
+    assert main(["village", "--code", "35.10.01.2001", "--name", "X"], context=ctx) == 0

@@ -60,8 +60,9 @@ def test_technician_confirms_lights_and_presses_the_button(offline_kiosk: Contex
 
     def technician(question: str) -> bool:
         asked.append(question)
-        if "help button" in question:
+        if "help button" in question:  # a press and release, before the answer
             factory.pin(17).drive_low()  # the button pulls the pin to ground
+            factory.pin(17).drive_high()
         if "presence" in question:
             factory.pin(27).drive_high()
         return True
@@ -80,7 +81,7 @@ def test_technician_confirms_lights_and_presses_the_button(offline_kiosk: Contex
 def test_button_not_seen_and_light_not_seen_are_failures(offline_kiosk: Context) -> None:
     factory = MockFactory()
     offline_kiosk.confirm = lambda q: "RED" not in q  # red light broken; button never reaches pin
-    probes = Probes(clock_synchronised=lambda: True, pin_factory=factory)
+    probes = Probes(clock_synchronised=lambda: True, pin_factory=factory, input_wait_s=0.2)
     statuses = _by_name(run_selftest(offline_kiosk, probes, only=("gpio",)))
     assert statuses["gpio_fault_led"] == "fail"
     assert statuses["gpio_status_led"] == "pass"
