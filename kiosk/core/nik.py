@@ -31,6 +31,10 @@ MAX_PLAUSIBLE_AGE = 110
 
 Lang = Literal["id", "en"]
 
+LOOKALIKES: dict[str, str] = {"O": "0", "o": "0", "D": "0", "I": "1", "l": "1", "i": "1"}
+LOOKALIKES |= {"Z": "2", "z": "2", "S": "5", "s": "5", "G": "6", "b": "6", "B": "8", "g": "9"}
+"""Letters often typed or read for a digit -> that digit, for the ``lookalike_letter`` hint."""
+
 FAILURES: dict[str, dict[Lang, str]] = {
     "empty": {
         "id": "NIK belum diisi. Ketik 16 angka NIK dari KTP atau Kartu Keluarga.",
@@ -39,6 +43,10 @@ FAILURES: dict[str, dict[Lang, str]] = {
     "bad_character": {
         "id": "NIK hanya berisi angka 0-9. Tanda '{char}' bukan angka.",
         "en": "A NIK contains only the digits 0-9. '{char}' is not a digit.",
+    },
+    "lookalike_letter": {
+        "id": "Huruf '{char}' bukan angka. Mungkin maksudnya angka {digit}?",
+        "en": "The letter '{char}' is not a digit. Did you mean {digit}?",
     },
     "too_short": {
         "id": "NIK harus 16 angka, yang diketik baru {count} angka. Ada angka yang terlewat.",
@@ -166,13 +174,16 @@ class NikInfo:
 def normalise_nik(text: str) -> str:
     """The digits of ``text`` with spaces, dots and dashes removed.
 
-    Raises :class:`NikInvalid` ``empty`` or ``bad_character``; the length is not checked here.
+    Raises :class:`NikInvalid` ``empty``, ``lookalike_letter`` (an O for a 0) or
+    ``bad_character``; the length is not checked here.
     """
     digits: list[str] = []
     for ch in text:
         if ch in SEPARATORS:
             continue
         if not ("0" <= ch <= "9"):
+            if ch in LOOKALIKES:
+                raise NikInvalid("lookalike_letter", char=ch, digit=LOOKALIKES[ch])
             raise NikInvalid("bad_character", char=ch)
         digits.append(ch)
     if not digits:

@@ -102,7 +102,8 @@ def test_provinces_missing_from_stdnum_are_accepted(code: str, name: str) -> Non
 # --- every failure code is reachable and has both languages ----------------------------------
 FAILING: dict[str, str] = {
     "empty": " - . ",
-    "bad_character": "35100145O7850001",
+    "bad_character": "35100145#7850001",
+    "lookalike_letter": "35100145O7850001",
     "too_short": "351001450785001",
     "too_long": "35100145078500011",
     "province_unknown": "9701014507850001",
@@ -148,7 +149,9 @@ def test_failures_are_kiosk_input_errors() -> None:
     ("text", "fragment"),
     [
         ("123", "3 angka"),
-        ("35100145O7850001", "'O'"),
+        ("35100145O7850001", "angka 0?"),
+        ("3510014507850OO1", "'O'"),
+        ("35100145x7850001", "'x'"),
         ("3599014507850001", "Jawa Timur"),
         ("3510994507850001", "Banyuwangi"),
         ("3510013507850001", "(35)"),
@@ -242,6 +245,10 @@ def test_mask_hides_the_middle() -> None:
 def test_normalise_rejects_letters_and_blank() -> None:
     with pytest.raises(NikInvalid, match="'x'"):
         normalise_nik("35x")
+    with pytest.raises(NikInvalid) as lookalike:
+        normalise_nik("35l0")
+    assert lookalike.value.code == "lookalike_letter"
+    assert lookalike.value.params == {"char": "l", "digit": "1"}
     with pytest.raises(NikInvalid) as err:
         normalise_nik("")
     assert err.value.code == "empty"
