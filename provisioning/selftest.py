@@ -151,7 +151,29 @@ def check_camera(env: Env) -> list[CheckResult]:
                 "remove the lens cap, clean the lens, fix the light",
             )
         ]
-    return [CheckResult("camera", PASS, detail)]
+    return [CheckResult("camera", PASS, detail), _face_in_frame(env, frame.image)]
+
+
+def _face_in_frame(env: Env, image: np.ndarray) -> CheckResult:
+    """The whole face pipeline on the camera frame: a face found = an end-to-end known answer."""
+    from kiosk.vision.pipeline import FacePipeline
+
+    try:
+        analysis = FacePipeline(env.pack()).analyze(image)
+    except KioskError as err:
+        return CheckResult(
+            "camera_face",
+            FAIL,
+            f"face pipeline failed on the frame: {err}",
+            "reinstall the model pack",
+        )
+    if analysis.faces == 0:
+        return CheckResult(
+            "camera_face", SKIP, "no face in front of the camera (stand there for a full check)"
+        )
+    return CheckResult(
+        "camera_face", PASS, f"face found; quality advice: {analysis.coaching.value}"
+    )
 
 
 # --- models: known-answer inference -------------------------------------------------------

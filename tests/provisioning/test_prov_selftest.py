@@ -46,6 +46,7 @@ def test_selftest_json_ends_with_one_object_with_a_verdict_per_check(
                  "disk", "clock"):  # fmt: skip
         assert statuses[name] == "pass", result
     assert statuses["broker"] == "skip"
+    assert statuses["camera_face"] == "pass"  # the replay camera shows a face
     # nobody could look at the lights or press the button: unconfirmed, never pass
     assert statuses["gpio_status_led"] == "unconfirmed"
     assert statuses["gpio_help_button"] == "unconfirmed"
