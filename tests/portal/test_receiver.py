@@ -1,0 +1,49 @@
+"""The reference receiver over a real broker: refusals are explicit, never silent loops."""
+
+from __future__ import annotations
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from kiosk.core.clock import SystemClock
+from kiosk.crypto.keys import public_pem
+from kiosk.store.outbox import OutboxRepository
+from kiosk.uplink.service import build_uplink
+from tests.fixtures.mqtt import Broker, Portal, wait_for
+from tests.fixtures.records import commit_registrations, open_db
+
+pytestmark = pytest.mark.broker
+
+
+def test_unenrolled_key_is_rejected_and_record_dead(portal: Portal, kiosk_config) -> None:  # type: ignore[no-untyped-def]
+    cfg = kiosk_config()
+    # the portal knows a different key for this device (e.g. the SD card was re-flashed)
+    (portal.keys_dir / f"{cfg.device.id}.pem").write_bytes(public_pem(Ed25519PrivateKey.generate()))
+    (rid,) = commit_registrations(cfg, 1)
+    up = build_uplink(cfg, SystemClock())
+    alerts: list[tuple[str, str]] = []
+    up.on_alert(lambda r, why: alerts.append((r, why)))
+    up.start()
+    try:
+        wait_for(lambda: OutboxRepository(open_db(cfg)).counts().dead == 1, 20, "dead record")
+    finally:
+        up.stop()
+    assert alerts and alerts[0][0] == rid and "not enrolled" in alerts[0][1]
+    assert portal.rx is not None and portal.rx.store.rejections()[0][1] == rid
+    assert portal.record_ids() == []
+
+
+def test_portal_restart_keeps_its_session(broker: Broker, portal: Portal, kiosk_config) -> None:  # type: ignore[no-untyped-def]
+    cfg = kiosk_config()
+    portal.enroll(cfg)
+    portal.stop()  # records published now wait in the portal's persistent session
+    ids = commit_registrations(cfg, 30)
+    up = build_uplink(cfg, SystemClock())
+    up.start()
+    try:
+        wait_for(lambda: OutboxRepository(open_db(cfg)).counts().sent >= 1, 20, "published")
+        portal.start()
+        wait_for(lambda: OutboxRepository(open_db(cfg)).counts().acked == 30, 30, "acked")
+    finally:
+        up.stop()
+    assert sorted(portal.record_ids()) == sorted(ids)
