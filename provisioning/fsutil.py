@@ -10,7 +10,7 @@ from pathlib import Path
 from kiosk.errors import ProvisioningError
 
 
-def _fsync_dir(directory: Path) -> None:
+def fsync_dir(directory: Path) -> None:
     """Make a rename in ``directory`` durable (best effort on file systems that refuse)."""
     with contextlib.suppress(OSError):
         fd = os.open(directory, os.O_RDONLY)
@@ -42,7 +42,7 @@ def write_atomic(path: Path, data: bytes, mode: int = 0o644) -> None:
             f"cannot write {path}: {err.strerror}; check that the data partition is mounted "
             "read-write and not full"
         ) from err
-    _fsync_dir(path.parent)
+    fsync_dir(path.parent)
 
 
 def write_text_atomic(path: Path, text: str, mode: int = 0o644) -> None:

@@ -13,7 +13,7 @@ from kiosk.vision.models import MODEL_SPECS, SUMS_FILE, load_model, read_sums, s
 
 from .context import Context
 from .errors import StepError
-from .fsutil import _fsync_dir, remove_tree
+from .fsutil import fsync_dir, remove_tree
 from .layout import Layout
 
 _FIX_COPY = (
@@ -111,7 +111,7 @@ def install_pack(layout: Layout, source: Path) -> dict[str, str]:
     if layout.models.exists():
         os.replace(layout.models, layout.models_old)
     os.replace(layout.models_new, layout.models)
-    _fsync_dir(layout.data_dir)
+    fsync_dir(layout.data_dir)
     remove_tree(layout.models_old)
     return sums
 

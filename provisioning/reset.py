@@ -46,6 +46,15 @@ def waiting_records(ctx: Context) -> int:
 
 def factory_reset(ctx: Context, *, force: bool = False, keep_models: bool = False) -> ResetResult:
     """Shred every key, remove database, config, state, Wi-Fi profile (and models unless kept)."""
+    layout = ctx.layout
+    markers = (layout.config, layout.keys, layout.database, layout.prov, layout.models)
+    if not any(m.exists() for m in markers):
+        raise StepError(
+            "not_a_data_dir",
+            f"{ctx.data_dir} does not look like a kiosk data directory (no kiosk.toml, keys, "
+            "database or provisioning folder); nothing was touched",
+            "check --data-dir (the default is /data/kiosk)",
+        )
     waiting = waiting_records(ctx)
     if waiting and not force:
         raise StepError(
@@ -55,7 +64,6 @@ def factory_reset(ctx: Context, *, force: bool = False, keep_models: bool = Fals
             "those records must be given up, run 'kiosk-provision reset --force'",
         )
     result = ResetResult(waiting_lost=waiting)
-    layout = ctx.layout
     if layout.keys.is_dir():
         for path in sorted(layout.keys.rglob("*")):
             if path.is_file() and shred(path):
@@ -74,6 +82,9 @@ def factory_reset(ctx: Context, *, force: bool = False, keep_models: bool = Fals
     ]
     if not keep_models:
         targets.append(layout.models)
+    # everything else the kiosk keeps there (caches, demo data, reference sets) goes too
+    keep = {layout.models} if keep_models else set()
+    targets += [p for p in sorted(ctx.data_dir.iterdir()) if p not in keep and p not in targets]
     for target in targets:
         if target.exists():
             remove_tree(target)

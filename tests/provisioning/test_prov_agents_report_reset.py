@@ -184,3 +184,23 @@ def test_reset_of_a_kiosk_with_nothing_waiting_needs_no_force(ctx: Context) -> N
     run_step(ctx, "identity", {"device_id": DEVICE_ID})
     assert main(["reset"], context=ctx) == 0
     assert not ctx.layout.tls_key.exists()
+
+
+def test_reset_refuses_a_folder_that_is_not_a_kiosk_data_dir(
+    tmp_path: Path, said: list[str]
+) -> None:
+    precious = tmp_path / "home"
+    precious.mkdir()
+    (precious / "thesis.txt").write_text("keep me")
+    assert main(["reset", "--force"], context=Context(precious, say=said.append)) == 1
+    assert (precious / "thesis.txt").read_text() == "keep me"
+    assert "does not look like a kiosk data directory" in "\n".join(said)
+
+
+def test_reset_removes_other_kiosk_files_and_can_keep_models(ctx: Context, pack_src: Path) -> None:
+    run_step(ctx, "identity", {"device_id": DEVICE_ID})
+    assert run_step(ctx, "models", {"source": pack_src}).status == "done"
+    (ctx.data_dir / "speech-cache").mkdir()
+    (ctx.data_dir / "speech-cache" / "a.wav").write_bytes(b"x")
+    assert main(["reset", "--keep-models"], context=ctx) == 0
+    assert sorted(p.name for p in ctx.data_dir.iterdir()) == ["models"]
