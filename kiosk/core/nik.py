@@ -246,7 +246,7 @@ def parse_nik(
         raise NikInvalid("too_short", count=len(nik))
     if len(nik) > NIK_DIGITS:
         raise NikInvalid("too_long", count=len(nik))
-    table = regions or load_table()
+    table = regions if regions is not None else load_table()
 
     prov = table.province(nik[:2])
     if prov is None:

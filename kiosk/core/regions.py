@@ -160,7 +160,7 @@ def region_problem(code: str, table: RegionTable | None = None) -> str | None:
     Failure codes: ``province_unknown``, ``regency_unknown``, ``district_unknown`` (the last only
     when the table has district rows).
     """
-    tbl = table or load_table()
+    tbl = table if table is not None else load_table()
     if tbl.province(code[:2]) is None:
         return "province_unknown"
     if len(code) < 4:

@@ -349,3 +349,9 @@ def test_pre_split_code_with_unknown_district_is_rejected() -> None:
 def test_unmapped_retired_code_is_rejected() -> None:
     # 92.13 never existed in Papua Barat
     assert fail("9213014507850001").code == "regency_unknown"
+
+
+def test_an_injected_empty_table_is_used_not_replaced() -> None:
+    empty = RegionTable.from_csv_text("code,name\n")
+    assert len(empty) == 0
+    assert fail(WOMAN, regions=empty).code == "province_unknown"

@@ -240,3 +240,8 @@ def test_build_script_rebuilds_the_csv_from_a_package_folder(tmp_path: Path) -> 
     # a district whose parent regency is missing fails the build
     write("districts.csv", ["code", "regency_code", "name"], [["35.99.01", "35.99", "X"]])
     assert build.main(["--source", str(tmp_path / "package"), "--out", str(out)]) == 1
+
+
+def test_region_problem_uses_an_injected_empty_table() -> None:
+    empty = RegionTable.from_csv_text("code,name\n")
+    assert regions.region_problem("351001", empty) == "province_unknown"
