@@ -134,7 +134,7 @@ def one_round(t: Timer, form: Any) -> None:
         q = next(q for q in form.questions() if f'name="{q.id}"' in html)
         page = re.search(r'action="/household/(\d+)"', html)
         assert page is not None
-        value = {"integer": str(max(q.min or 0, 1)), "yesno": "no", "text": "3510012345678901"}.get(
+        value = {"integer": str(max(q.min or 0, 1)), "yesno": "no", "text": "3510011501200003"}.get(
             q.kind, q.choices()[0].code if q.choices() else ""
         )
         resp = t.post("household", f"/household/{page.group(1)}", action="next", **{q.id: value})

@@ -30,7 +30,7 @@ ANSWERS_FOR_KIND = {
     "multi": None,
     "integer": "2",
     "yesno": "no",
-    "text": "3510012345678901",
+    "text": "3510011501200003",
 }
 
 
