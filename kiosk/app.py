@@ -34,6 +34,9 @@ log = logging.getLogger("kiosk.app")
 DEMO_PORTAL_DIR = "demo-portal"
 """Inside the data dir: the demo portal's key pair, made when no portal key is configured."""
 
+MIN_REGISTRANT_AGE = 17
+"""Youngest age (years) that may register a household; also settles most century doubts."""
+
 TICK_S = 1.0
 """Main-loop period: session time-outs, LEDs, watchdog heartbeats, housekeeping (seconds)."""
 
@@ -157,6 +160,7 @@ def build_kiosk(
     """Build the whole kiosk from ``cfg``; raises a :class:`KioskError` naming what is wrong."""
     from kiosk.agents import build_agent_service
     from kiosk.core.forms import load_consent, load_form
+    from kiosk.core.regions import load_table
     from kiosk.crypto.envelope import sealer_from_config
     from kiosk.references.demo import ensure_demo_references
     from kiosk.references.inbox import ReferenceInbox
@@ -228,11 +232,12 @@ def build_kiosk(
     )
     timeouts = Timeouts(cfg.ui.inactivity_warning_s, cfg.ui.inactivity_grace_s)
     form, consent = load_form(), load_consent()
+    load_table()  # the region table (~0.1 s): load now, not for the first villager
     registration = RegistrationService(
         clock=clock,
         timeouts=timeouts,
         retry_budget=cfg.biometrics.retry_budget,
-        nik_parser=lambda text: parse_nik(text, _today(clock)),
+        nik_parser=lambda text: parse_nik(text, _today(clock), min_age=MIN_REGISTRANT_AGE),
         verifier=verifier,
         sealer=sealer,
         repo=RegistrationRepository(conn),
