@@ -180,3 +180,16 @@ def test_live_endpoints(kit: Kit) -> None:
     kit.presence.here = True
     assert c.get("/api/presence").get_json() == {"present": True}
     assert json.loads(c.get("/api/qr").data)["nik"] is None
+
+
+def test_language_resets_for_the_next_person(kit: Kit) -> None:
+    c = kit.app.test_client()
+    post(c, "/language", lang="en")
+    assert "Register" in c.get("/menu").get_data(as_text=True)
+    assert "data-idle-home" in c.get("/menu").get_data(as_text=True)
+    post(c, "/register")
+    post(c, "/finish")
+    assert "Daftar" in c.get("/menu").get_data(as_text=True)
+    post(c, "/language", lang="en")
+    c.get("/")
+    assert "Daftar" in c.get("/menu").get_data(as_text=True)

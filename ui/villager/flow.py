@@ -39,6 +39,8 @@ def _end_all(reason: str) -> None:
     if isinstance(st, str) and s.status is not None:
         s.status.end(st)
     session.pop("result", None)
+    session.pop("print_failed", None)
+    session.pop("lang", None)  # the next person starts in the default language
     if s.speech is not None:
         s.speech.forget_personal()
 
@@ -47,6 +49,8 @@ def _end_all(reason: str) -> None:
 @bp.get("/")
 def attract() -> str:
     """Attract screen: touch anywhere (or step in front of the sensor) to begin."""
+    if not isinstance(session.get(REG), str) and not isinstance(session.get(STATUS), str):
+        session.pop("lang", None)  # a new person: default language
     return screen("villager/attract.html", presence=svc().presence is not None)
 
 

@@ -111,6 +111,14 @@
     }, 300);
   }
 
+  /* screens without personal data go back to the attract screen when left alone */
+  var home = body.getAttribute("data-idle-home");
+  if (home) {
+    var idleSince = Date.now();
+    document.addEventListener("pointerdown", function () { idleSince = Date.now(); });
+    setInterval(function () { if (Date.now() - idleSince > 90000) { window.location.href = home; } }, 5000);
+  }
+
   /* inactivity: the server's clock decides; warn and offer more time (WCAG 2.2.1) */
   if (body.getAttribute("data-session")) {
     var dialog = document.getElementById("timeout-dialog");
