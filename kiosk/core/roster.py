@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from kiosk.core.forms.checks import kk_number
 from kiosk.errors import FormError
 
 MAX_HOUSEHOLDS = 12
@@ -170,12 +171,13 @@ def _id(value: Any, path: str) -> str:
 
 
 def check_kk(value: Any) -> str:
-    """A No. KK (16 digits, plausible province code); raises FormError otherwise."""
+    """A No. KK (16 digits, known district, real date, serial); raises FormError otherwise."""
     digits = "".join(ch for ch in value if ch.isdigit()) if isinstance(value, str) else ""
     if len(digits) != 16 or (isinstance(value, str) and re.search(r"[^\d\s.]", value)):
         raise FormError("No. KK must be 16 digits", "kk")
-    if not 11 <= int(digits[:2]) <= 96 or digits[6:] == "0" * 10:
-        raise FormError("No. KK does not start with a valid province code", "kk")
+    problem = kk_number(digits)
+    if problem is not None:
+        raise FormError(f"No. KK is not valid ({problem[0]})", "kk")
     return digits
 
 

@@ -77,6 +77,8 @@ def test_round_trip_through_dict_and_paths() -> None:
     [
         ({"kk": "123"}, "kk"),
         ({"kk": "0010011203150001"}, "kk"),
+        ({"kk": "9999011203150001"}, "kk"),  # unknown district
+        ({"kk": "3510013202150001"}, "kk"),  # 32 February
         ({"kk": "35100112031500a1"}, "kk"),
         ({"crops": ["gold"]}, "crops"),
         ({"crops": ["rice", "rice"]}, "crops"),
