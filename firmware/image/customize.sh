@@ -82,6 +82,10 @@ getent group gpio >/dev/null || groupadd --system gpio
 id kiosk >/dev/null 2>&1 || useradd --system --home-dir /data/kiosk --no-create-home \
     --shell /usr/sbin/nologin --groups gpio,video,render,input,audio,lp kiosk
 passwd --lock kiosk
+# the browser runs as its own user, which cannot read /data (see kiosk-browser.service)
+id kiosk-browser >/dev/null 2>&1 || useradd --system --home-dir /run/kiosk-browser \
+    --no-create-home --shell /usr/sbin/nologin --groups video,render,input,audio kiosk-browser
+passwd --lock kiosk-browser
 # technician: SSH key only (keys live on /data, installed by kiosk-provision), sudo
 id tech >/dev/null 2>&1 || useradd --create-home --shell /bin/bash tech
 usermod -aG sudo,adm,systemd-journal tech

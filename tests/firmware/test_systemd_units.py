@@ -140,6 +140,8 @@ def test_browser_service_kiosk_flags() -> None:
     assert profile.startswith("--user-data-dir=/run/")  # RAM (tmpfs): nothing survives a reboot
     assert "--incognito" not in argv
     assert get(unit, "Service", "Restart") == ["always"]
+    assert get(unit, "Service", "User") == ["kiosk-browser"]  # not the user owning the data
+    assert get(unit, "Service", "InaccessiblePaths") == ["-/data"]
     assert "getty@tty1.service" in get(unit, "Unit", "Conflicts")
     assert "XCURSOR_THEME=kiosk-none" in get(unit, "Service", "Environment")
 
