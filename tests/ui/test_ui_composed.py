@@ -1,0 +1,67 @@
+"""The villager flow through the real composed kiosk (kiosk.app.build_kiosk): replay camera,
+real face models, demo village references, real sealer; Chromium at 800x480."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from browser import Checker, Server, axe_source
+
+from kiosk.app import build_kiosk
+from kiosk.config import KioskConfig
+from test_ui_browser import answer_questionnaire, type_on_keypad
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+@pytest.fixture
+def composed(cfg: KioskConfig, shared_dir: Path, chromium: Any) -> Iterator[tuple[Any, Checker]]:
+    kiosk = build_kiosk(cfg, with_uplink=False, with_device=False, secret_key=b"k" * 32)
+    kiosk.start()
+    server = Server(kiosk.wsgi_app)
+    context = chromium.new_context(viewport={"width": 800, "height": 480}, has_touch=True)
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    checker = Checker(page, server.base, "800x480", axe_source(), prefix="composed-")
+    checker.attach()
+    try:
+        yield kiosk, checker
+        checker.assert_local()
+    finally:
+        context.close()
+        server.close()
+        kiosk.stop()
+
+
+def test_real_kiosk_registers_a_demo_resident(composed: tuple[Any, Checker]) -> None:
+    kiosk, c = composed
+    person = next(p for p in kiosk.demo.people if p.expect == "verified")
+    page = c.page
+    page.goto(c.base + "/")
+    page.click(".attract-button")
+    page.click("button[value=id]")
+    page.click("form[action='/register'] button")
+    type_on_keypad(page, person.nik)
+    page.click("#nik-form button[type=submit]")
+    page.wait_for_url("**/face")
+    page.wait_for_function(
+        "() => document.getElementById('preview').naturalWidth > 64"
+    )  # a live frame from the replay camera, served from memory
+    c.screen("capture-live")
+    page.click(".capture-form button[type=submit]")
+    page.wait_for_url("**/result")
+    c.screen("result")
+    assert page.locator("a[href='/household']").count() == 1, page.inner_text("main")
+    page.click("a[href='/household']")
+    answer_questionnaire(page, c)
+    page.click("button[value=agree]")
+    page.wait_for_url("**/review")
+    page.click("button[value=send]")
+    page.wait_for_url("**/receipt")
+    c.screen("receipt")
+    assert kiosk.registration.active
+    number = page.inner_text(".receipt-no")
+    assert len(number) == 14 and number.startswith(kiosk.cfg.device.village_code[:4])
