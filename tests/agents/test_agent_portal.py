@@ -1,0 +1,120 @@
+"""Roster edits, a vouch and the audit chain travel kiosk -> mosquitto (TLS) -> the reference
+portal receiver; the portal's roster desk answers with an update the kiosk merges."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kiosk.agents import AgentService, build_agent_service
+from kiosk.core.audit import AuditEntry, verify
+from kiosk.core.clock import SystemClock
+from kiosk.core.roster import Action
+from kiosk.crypto.atrest import AtRestCipher, load_or_create_key
+from kiosk.crypto.envelope import sealer_from_config
+from kiosk.store.outbox import OutboxRepository
+from kiosk.uplink.service import build_uplink
+from portal.roster import RosterDesk
+from tests.fixtures.mqtt import Portal, wait_for
+from tests.fixtures.records import open_db
+
+pytestmark = pytest.mark.broker
+
+KK = "3510011203150001"
+
+
+def service(cfg: Any, conn: sqlite3.Connection) -> AgentService:
+    svc = build_agent_service(
+        conn=conn,
+        cipher=AtRestCipher(load_or_create_key(cfg.paths.data_dir / "keys" / "data.key")),
+        lookup_key=b"k" * 32,
+        sealer=sealer_from_config(cfg),
+        clock=SystemClock(),
+        device_id=cfg.device.id,
+        matcher=lambda template: "HIGH",
+    )
+    svc.accounts.params = "scrypt:1024:8:1"
+    return svc
+
+
+def stored(portal: Portal, kind: str) -> list[dict[str, Any]]:
+    conn = sqlite3.connect(portal.db)
+    try:
+        rows = conn.execute(
+            "SELECT record FROM record WHERE kind = ? ORDER BY received_at, rowid", (kind,)
+        ).fetchall()
+    finally:
+        conn.close()
+    return [json.loads(r[0]) for r in rows]
+
+
+def test_roster_edits_reach_the_portal_and_its_update_comes_back(
+    portal: Portal,
+    kiosk_config: Any,
+    tmp_path: Path,
+) -> None:
+    cfg = kiosk_config()
+    portal.enroll(cfg)
+    conn = open_db(cfg)
+    svc = service(cfg, conn)
+    svc.accounts.enrol("AG-DW-01", "dasa_wisma", "Bu Sri", "246801", b"\x00\x00\x80?" * 128)
+    token = svc.login("AG-DW-01", "246801")
+    member = {
+        "member_id": "m1",
+        "name": "Siti Aminah",
+        "relation": "head",
+        "sex": "F",
+        "birth_year": 1958,
+        "work": "farmer",
+        "illnesses": [],
+    }
+    h = svc.save_household(token, {"kk": KK, "members": [member], "crops": ["rice"]})
+    hid = h.household_id
+    svc.save_household(
+        token, {"household_id": hid, "kk": KK, "members": [member], "crops": ["rice", "corn"]}
+    )
+    assert svc.flush_audit() is not None
+
+    up = build_uplink(cfg, SystemClock())
+    up.start()
+    try:
+        wait_for(lambda: OutboxRepository(open_db(cfg)).counts().acked == 3, 30, "3 acked")
+        edits = stored(portal, "household")
+        assert [e["household"]["crops"] for e in edits] == [["rice"], ["corn", "rice"]]
+        assert edits[1]["edits"][0]["agent_id"] == "AG-DW-01"
+
+        # the audit batch arrived intact: the portal can verify the chain and its head
+        [batch] = stored(portal, "audit")
+        entries = [AuditEntry(*e) for e in batch["entries"]]
+        report = verify(entries)
+        assert report.ok and report.head == batch["head_hash"]
+        assert KK not in json.dumps(batch) and "Siti" not in json.dumps(batch)
+
+        # the portal desk folds the edits, staff correct the name (identity) and the crops
+        desk = RosterDesk(tmp_path / "desk.sqlite3")
+        assert desk.ingest(portal.db) == [hid] and desk.version(hid) == 2
+        message = desk.edit(hid, {"members.m1.name": "Siti Aminah Binti Ali", "crops": ["coffee"]})
+        assert message["version"] == 3
+
+        # meanwhile the cadre changed the crops again, later than the portal's change
+        svc.save_household(
+            token, {"household_id": hid, "kk": KK, "members": [member], "crops": ["cassava"]}
+        )
+        result = svc.apply_roster_update(json.loads(json.dumps(message)))
+        mine = svc.household(token, hid)
+        assert mine.household.members[0].name == "Siti Aminah Binti Ali"  # identity: portal
+        assert mine.household.crops == ("cassava",)  # newer local edit wins and is re-sent
+        assert Action.CONFLICT_LOCAL_NEWER in {c.action for c in result.changes}
+        wait_for(lambda: len(stored(portal, "household")) == 4, 30, "re-sent edit")
+        assert desk.ingest(portal.db) == [hid]
+        final = desk.get(hid)
+        assert final is not None and final.crops == ("cassava",)
+        assert final.members[0].name == "Siti Aminah Binti Ali"
+        desk.close()
+    finally:
+        up.stop()
+    assert svc.verify_audit().ok
