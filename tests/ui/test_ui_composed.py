@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 from browser import Checker, Server, axe_source
+from test_ui_browser import answer_questionnaire, type_on_keypad
 
 from kiosk.app import build_kiosk
 from kiosk.config import KioskConfig
-from test_ui_browser import answer_questionnaire, type_on_keypad
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
