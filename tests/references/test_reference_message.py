@@ -276,3 +276,70 @@ def test_signing_key_loading(tmp_path: Path, portal_key: Ed25519PrivateKey) -> N
         load_signing_public_key(path)
     with pytest.raises(CryptoError, match="cannot read"):
         load_signing_public_key(tmp_path / "missing.pem")
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"nik": "12", "kk": "3510012001000001", "initials": "A", "template": "x"},
+        {"nik": "3510011203850009", "kk": "3510012001000001", "initials": ""},
+        "not an object",
+        {
+            "nik": "3510011203850009",
+            "kk": "3510012001000001",
+            "initials": "A" * 13,
+            "template": base64.b64encode(template(3)).decode(),
+        },
+        {
+            "nik": "3510011203850009",
+            "kk": "3510012001000001",
+            "initials": "A",
+            "template": base64.b64encode(template(3)).decode(),
+            "extra": 1,
+        },
+        {
+            "nik": "3510011203850009",
+            "kk": "35100120010000",
+            "initials": "A",
+            "template": base64.b64encode(template(3)).decode(),
+        },
+    ],
+    ids=["short-nik", "missing-template", "not-object", "long-initials", "extra-key", "short-kk"],
+)
+def test_bad_entry_after_the_first_is_a_schema_error(
+    make_set: Callable[..., bytes],
+    portal_key: Ed25519PrivateKey,
+    clock: FakeClock,
+    bad: Any,
+) -> None:
+    body = json.loads(make_set())
+    del body["sig"], body["kid"]
+    body["references"].append(bad)
+    with pytest.raises(RejectedMessage) as err:
+        _parse(sign_message(body, portal_key), portal_key, clock)
+    assert err.value.reason == "schema"
+    assert "references/3" in str(err.value)
+
+
+def test_fast_item_rules_agree_with_the_schema_file() -> None:
+    from kiosk.references.message import MAX_ENTRIES
+    from kiosk.uplink.messages import validator
+
+    schema = validator("references").schema
+    items = schema["properties"]["references"]
+    assert items["maxItems"] == MAX_ENTRIES
+    assert set(items["items"]["required"]) == {"nik", "kk", "initials", "template"}
+    assert items["items"]["additionalProperties"] is False
+
+
+def test_too_many_entries_are_refused(
+    make_set: Callable[..., bytes], portal_key: Ed25519PrivateKey, clock: FakeClock
+) -> None:
+    from kiosk.references.message import MAX_ENTRIES
+
+    body = json.loads(make_set())
+    del body["sig"], body["kid"]
+    body["references"] = body["references"] * (MAX_ENTRIES // 3 + 1)
+    with pytest.raises(RejectedMessage) as err:
+        _parse(sign_message(body, portal_key), portal_key, clock)
+    assert err.value.reason == "schema"
