@@ -75,8 +75,7 @@ class HelpButton:
                 if self._pressed_at is None:
                     self._pressed_at = self._accepted_at
                 return
-            if self._pressed_at is not None:
-                return
+            # a new press (even if its release edge was missed: never leave the button dead)
             self._pressed_at = self._accepted_at = now
             self._cancelled = False
         _safe(self._on_help)
@@ -89,6 +88,8 @@ class HelpButton:
         """Fire the cancel callback once when the button has been held long enough."""
         now = self._clock.monotonic()
         with self._lock:
+            if self._pressed_at is not None and not self._device.is_active:
+                self._pressed_at = None  # released, even if the edge was missed
             fire = (
                 self._pressed_at is not None
                 and not self._cancelled
@@ -147,17 +148,20 @@ class PresenceSensor:
             self._last_motion = self._clock.monotonic()
 
     def tick(self) -> None:
-        """Report absence once nobody has moved for the timeout."""
+        """Report presence the sensor shows without an edge (e.g. at start-up) and absence
+        once nobody has moved for the timeout."""
         now = self._clock.monotonic()
         with self._lock:
-            left = (
-                self._present
-                and not self._device.is_active
-                and now - self._last_motion >= self._timeout_s
-            )
-            if left:
+            active = self._device.is_active
+            arrived = not self._present and active
+            left = self._present and not active and now - self._last_motion >= self._timeout_s
+            if arrived:
+                self._present, self._last_motion = True, now
+            elif left:
                 self._present = False
-        if left:
+        if arrived:
+            _safe(self._on_presence, True)
+        elif left:
             _safe(self._on_presence, False)
 
     def close(self) -> None:

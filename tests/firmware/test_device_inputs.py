@@ -256,3 +256,49 @@ def test_background_ticker_runs_and_stops(
     thread = d._thread
     d.close()
     assert not thread.is_alive()
+
+
+def test_missed_release_edge_does_not_kill_the_button(clock: FakeClock, calls: Calls) -> None:
+    from firmware.inputs import HelpButton
+
+    class Flaky:
+        """An input whose edges the test delivers by hand (as if some were lost)."""
+
+        when_activated = None
+        when_deactivated = None
+        is_active = False
+
+    dev = Flaky()
+    button = HelpButton(dev, clock, calls.on_help, calls.on_cancel)
+    dev.is_active = True
+    dev.when_activated()  # type: ignore[misc]
+    dev.is_active = False  # released, but the release edge never arrives
+    clock.advance(5)
+    button.tick()
+    assert calls.cancel == 0  # not "held for 5 s"
+    dev.is_active = True
+    dev.when_activated()  # type: ignore[misc]
+    assert calls.help == 2  # the next press still calls an agent
+
+
+def test_presence_already_there_at_start(clock: FakeClock, calls: Calls) -> None:
+    from firmware.inputs import PresenceSensor
+
+    class Pir:
+        """A PIR already high when the kiosk starts: gpiozero fires no edge for that."""
+
+        when_activated = None
+        when_deactivated = None
+        is_active = True
+
+    pir = Pir()
+    sensor = PresenceSensor(pir, clock, calls.on_presence, timeout_s=10)
+    assert calls.presence == []
+    sensor.tick()
+    assert calls.presence == [True] and sensor.present
+    sensor.tick()
+    assert calls.presence == [True]
+    pir.is_active = False
+    clock.advance(10)
+    sensor.tick()
+    assert calls.presence == [True, False]
