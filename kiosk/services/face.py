@@ -24,7 +24,9 @@ from kiosk.core.biometrics import AttemptOutcome, Coaching
 from kiosk.core.clock import Clock, SystemClock
 from kiosk.core.policy import DecisionPolicy
 from kiosk.core.session import Outcome
-from kiosk.errors import ImageError, KioskError
+from kiosk.errors import FlowError, ImageError, KioskError
+from kiosk.references.idcard import SOURCE as SOURCE_ID_CARD
+from kiosk.references.idcard import IdCardMatcher
 from kiosk.references.online import OnlineAnswer
 from kiosk.references.store import Reference
 from kiosk.services.ports import FaceCheckResult
@@ -85,7 +87,7 @@ class CameraFaceVerifier:
     Also a :class:`ui.ports.LiveView` (``coaching`` and ``preview_jpeg``) for the capture
     screen. ``on_claim(nik)`` is called before each capture (the demo points the replay
     camera at the person who claims that NIK); ``sleep`` waits between camera polls (tests
-    pass a fake clock's ``advance``).
+    pass a fake clock's ``advance``); ``id_card`` enables :meth:`check_id_card`.
     """
 
     def __init__(
@@ -100,6 +102,7 @@ class CameraFaceVerifier:
         timeouts: FaceTimeouts | None = None,
         on_claim: Callable[[str], None] | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        id_card: IdCardMatcher | None = None,
     ) -> None:
         self._camera = camera
         self._pipeline = pipeline
@@ -110,6 +113,7 @@ class CameraFaceVerifier:
         self._t = timeouts or FaceTimeouts()
         self._on_claim = on_claim
         self._sleep = sleep
+        self._id_card = id_card
         self._lock = threading.Lock()
         self._live: str | None = None
         self._coached_seq: int | None = None
@@ -190,6 +194,48 @@ class CameraFaceVerifier:
             why,
         )
         return FaceCheckResult(outcome, template, source, band, liveness, None, capture=best)
+
+    # --- the e-KTP photo as supporting evidence -----------------------------------------
+    def check_id_card(self, live_template: bytes, liveness: str = "live") -> FaceCheckResult:
+        """Find the e-KTP held to the camera and band its photo against ``live_template``.
+
+        Call after a capture without a trusted reference (its template and liveness band).
+        The result has source ``id_card``; the policy never verifies on it alone. Without a
+        card face within the capture budget it returns a coaching code instead.
+        """
+        if self._id_card is None:
+            raise FlowError("ID-card matching is not configured on this kiosk")
+        t = self._t
+        deadline = self._clock.monotonic() + t.capture_s
+        last_seq: int | None = None
+        coaching = "no_card_face"
+        with self._lock:
+            while self._clock.monotonic() <= deadline:
+                frame = self._camera.latest()
+                if frame is None or frame.seq == last_seq:
+                    self._sleep(t.poll_s)
+                    continue
+                last_seq = frame.seq
+                try:
+                    evidence = self._id_card.match(frame.image, live_template)
+                except ImageError as err:
+                    log.warning("ID-card frame unusable: %s", err)
+                    continue
+                if evidence.band is not None:
+                    outcome, why = self._policy.decide(SOURCE_ID_CARD, evidence.band, liveness)
+                    log.info(
+                        "ID-card check: match=%s liveness=%s -> %s (%s)",
+                        evidence.band,
+                        liveness,
+                        outcome.value,
+                        why,
+                    )
+                    return FaceCheckResult(
+                        outcome, live_template, SOURCE_ID_CARD, evidence.band, liveness, None
+                    )
+                coaching = evidence.coaching or coaching
+                self._live = coaching
+        return _coaching(coaching)
 
     def _ask_online(self, nik: str, template: bytes, method: str) -> OnlineAnswer | None:
         assert self._online is not None

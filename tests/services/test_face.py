@@ -284,3 +284,58 @@ def test_bad_timeouts_are_refused() -> None:
         FaceTimeouts(capture_s=0)
     with pytest.raises(ValueError, match="good_frames"):
         FaceTimeouts(good_frames=0)
+
+
+def _card_frame(pipeline: FacePipeline, photo: np.ndarray) -> np.ndarray:
+    """A grey 640x480 frame with an e-KTP-like card carrying ``photo``'s face."""
+    import cv2
+
+    det = max(pipeline.detector.detect(photo), key=lambda d: d.size)
+    x, y, w, h = (int(v) for v in det.box)
+    pad = int(0.6 * max(w, h))
+    crop = photo[max(0, y - pad) : y + h + pad, max(0, x - pad) : x + w + pad]
+    frame = np.full((480, 640, 3), 90, np.uint8)
+    frame[140:340, 160:480] = (150, 190, 230)
+    frame[170:310, 355:465] = cv2.resize(crop, (110, 140), interpolation=cv2.INTER_AREA)
+    return frame
+
+
+def test_id_card_is_supporting_evidence_only(
+    camera: FakeCamera,
+    face_pipeline: FacePipeline,
+    refs: DictReferences,
+    clock: FakeClock,
+    photo: Callable[[str], np.ndarray],
+) -> None:
+    from kiosk.references.idcard import IdCardMatcher
+
+    verifier = _verifier(camera, face_pipeline, refs, clock, id_card=IdCardMatcher(face_pipeline))
+    live = template_to_bytes(face_pipeline.embed_image(photo("p05/img59.jpg")))
+    camera.show(_card_frame(face_pipeline, photo("p05/img16.jpg")))
+    result = verifier.check_id_card(live)
+    assert (result.outcome, result.reference_source) == (Outcome.PENDING, "id_card")
+    assert result.match_band in ("HIGH", "MEDIUM") and result.template == live
+    stranger = template_to_bytes(face_pipeline.embed_image(photo("p09/img24.jpg")))
+    other = verifier.check_id_card(stranger)
+    assert (other.outcome, other.reference_source) == (Outcome.PENDING, "id_card")
+    assert other.match_band in ("LOW", "NONE")
+
+
+def test_id_card_without_a_card_coaches(
+    camera: FakeCamera,
+    face_pipeline: FacePipeline,
+    refs: DictReferences,
+    clock: FakeClock,
+    blank: np.ndarray,
+    photo: Callable[[str], np.ndarray],
+) -> None:
+    from kiosk.errors import FlowError
+    from kiosk.references.idcard import IdCardMatcher
+
+    live = template_to_bytes(face_pipeline.embed_image(photo("p05/img59.jpg")))
+    with pytest.raises(FlowError, match="not configured"):
+        _verifier(camera, face_pipeline, refs, clock).check_id_card(live)
+    verifier = _verifier(camera, face_pipeline, refs, clock, id_card=IdCardMatcher(face_pipeline))
+    camera.show(blank)
+    result = verifier.check_id_card(live)
+    assert result.template is None and result.coaching == "no_card_face"
