@@ -111,6 +111,10 @@ def create_app(
         return lang if isinstance(lang, str) and lang in languages else default_lang
 
     Babel(app, locale_selector=select_locale)
+    if agent is None and agents is not None:
+        from kiosk.agents.service import HelpCaller
+
+        agent = HelpCaller(agents)  # "call an agent" queues a request the agents see
     app.extensions["kiosk_ui"] = UiServices(
         registration=registration,
         cfg=cfg,

@@ -9,7 +9,7 @@ from kiosk.agents.accounts import AgentRepository
 from kiosk.agents.audit_store import AuditLog
 from kiosk.agents.auth import AgentAuth, AgentFaceMatcher
 from kiosk.agents.roster_store import RosterRepository
-from kiosk.agents.service import AgentService, AgentTimeouts, HelpRequest
+from kiosk.agents.service import AgentService, AgentTimeouts, HelpCaller, HelpRequest
 from kiosk.agents.throttle_store import ThrottleRepository
 from kiosk.core.clock import Clock
 from kiosk.core.throttle import ThrottlePolicy
@@ -53,4 +53,4 @@ def build_agent_service(
     )
 
 
-__all__ = ["AgentService", "AgentTimeouts", "HelpRequest", "build_agent_service"]
+__all__ = ["AgentService", "AgentTimeouts", "HelpCaller", "HelpRequest", "build_agent_service"]

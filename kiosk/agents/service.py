@@ -23,7 +23,14 @@ from kiosk.core.audit import ChainReport
 from kiosk.core.clock import Clock
 from kiosk.core.ids import uuid7
 from kiosk.core.session import State
-from kiosk.errors import AgentAuthError, FlowError, FormError, InputError
+from kiosk.errors import (
+    AgentAuthError,
+    FlowError,
+    FormError,
+    InputError,
+    KioskError,
+    StoreError,
+)
 from kiosk.services.ports import Sealer
 from kiosk.services.registration import RegistrationService
 from kiosk.store.db import transaction
@@ -314,10 +321,13 @@ class AgentService:
 
     def pending_help(self) -> list[HelpRequest]:
         """Open help requests, oldest first."""
-        rows = self._conn.execute(
-            "SELECT request_id, source, created_at, state, taken_by FROM help_request"
-            " WHERE state = 'open' ORDER BY created_at"
-        ).fetchall()
+        try:
+            rows = self._conn.execute(
+                "SELECT request_id, source, created_at, state, taken_by FROM help_request"
+                " WHERE state = 'open' ORDER BY created_at"
+            ).fetchall()
+        except sqlite3.Error as err:
+            raise StoreError(f"cannot read help requests: {err}") from err
         return [HelpRequest(*r) for r in rows]
 
     def take_help(self, token: str, request_id: str) -> None:
@@ -474,6 +484,21 @@ class AgentService:
         return self.audit.verify_chain()
 
 
+class HelpCaller:
+    """The UI's ``AgentCaller`` port over the agent service: "call an agent" queues a request."""
+
+    def __init__(self, service: AgentService) -> None:
+        self._service = service
+
+    def call(self, reason: str) -> None:
+        """Queue a help request; ``face`` after failed face checks, else from the screen."""
+        source = "face" if reason == "face" else "screen"
+        try:
+            self._service.request_help(source)
+        except KioskError as err:  # the person is still told help is coming; never a dead end
+            log.warning("help request not stored: %s", type(err).__name__)
+
+
 def parse_roster_update(message: Mapping[str, Any]) -> rules.PortalUpdate:
     """Validate a portal roster message into a :class:`PortalUpdate`; raises FormError."""
     if not isinstance(message, Mapping):
@@ -501,6 +526,7 @@ __all__ = [
     "AgentService",
     "AgentSession",
     "AgentTimeouts",
+    "HelpCaller",
     "HelpRequest",
     "parse_roster_update",
 ]

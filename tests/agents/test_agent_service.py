@@ -274,3 +274,14 @@ def test_audit_batches_go_to_the_outbox_and_truncation_is_detected(kit: Kit) -> 
     kit.conn.execute("DELETE FROM audit_log WHERE seq = 2")
     report = kit.svc.verify_audit()
     assert not report.ok and report.bad_seq == 2
+
+
+def test_help_caller_adapts_the_ui_port(kit: Kit) -> None:
+    from kiosk.agents import HelpCaller
+
+    caller = HelpCaller(kit.svc)
+    caller.call("button")
+    caller.call("face")
+    assert sorted(h.source for h in kit.svc.pending_help()) == ["face", "screen"]
+    kit.conn.execute("DROP TABLE help_request")
+    caller.call("button")  # a storage failure never reaches the person
