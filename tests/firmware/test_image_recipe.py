@@ -173,3 +173,38 @@ def test_cursor_theme_written(tmp_path: Path) -> None:
     assert "Name=kiosk-none" in (tmp_path / "kiosk-none/index.theme").read_text()
     for name in CURSOR_NAMES:
         assert (tmp_path / "kiosk-none/cursors" / name).read_bytes() == blank_cursor()
+
+
+WAIT_FOR_UI = IMAGE / "rootfs/opt/kiosk/bin/wait-for-ui"
+
+
+def test_wait_for_ui_returns_when_the_ui_answers() -> None:
+    import http.server
+    import sys
+    import threading
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_port}/nothing-here"  # a 404 still means "up"
+        result = subprocess.run([sys.executable, str(WAIT_FOR_UI), url, "10"], timeout=30)
+        assert result.returncode == 0
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_wait_for_ui_gives_up_after_its_timeout() -> None:
+    import socket
+    import sys
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    result = subprocess.run(
+        [sys.executable, str(WAIT_FOR_UI), f"http://127.0.0.1:{port}/", "1"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 1 and "did not answer" in result.stderr
