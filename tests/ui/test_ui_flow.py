@@ -160,7 +160,11 @@ def test_status_requires_face_verification(kit: Kit) -> None:
 
 def test_csrf_is_required(kit: Kit) -> None:
     c = kit.app.test_client()
-    assert c.post("/register").status_code == 400
+    r = c.post("/register")
+    assert r.status_code == 302 and r.headers["Location"] == "/"
+    assert not kit.registration.active
+    assert c.post("/register", data={"csrf_token": "forged"}).headers["Location"] == "/"
+    assert not kit.registration.active
 
 
 def test_security_headers_and_cookie(kit: Kit) -> None:
@@ -169,7 +173,8 @@ def test_security_headers_and_cookie(kit: Kit) -> None:
     assert "default-src 'self'" in r.headers["Content-Security-Policy"]
     cookie = r.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
-    assert c.get("/", headers={"Host": "evil.example"}).status_code == 400
+    assert c.get("/language", headers={"Host": "evil.example"}).status_code == 400
+    assert c.get("/language", headers={"Host": "localhost:8080"}).status_code == 200
 
 
 def test_live_endpoints(kit: Kit) -> None:

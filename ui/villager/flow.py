@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import redirect, request, session, url_for
 from flask_babel import gettext as _
+from werkzeug.exceptions import SecurityError
 from werkzeug.wrappers import Response
 
 from kiosk.core.session import Outcome, RegistrationSession, State
@@ -280,6 +281,17 @@ def help_call() -> str:
     if not back.startswith("/") or back.startswith("//"):
         back = url_for("villager.attract")
     return screen("villager/help.html", back=back)
+
+
+@bp.app_errorhandler(400)
+def _bad_request(err: Exception) -> Response:
+    """A stale page (e.g. the kiosk restarted and its CSRF token changed): start cleanly.
+
+    An untrusted Host header stays a bare 400 (nothing is built from that host)."""
+    if isinstance(err, SecurityError):
+        return Response("400 Bad Request", status=400, mimetype="text/plain")
+    log.info("bad request on %s: %s", request.path, getattr(err, "description", ""))
+    return redirect("/")
 
 
 @bp.errorhandler(SessionExpired)
