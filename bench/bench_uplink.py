@@ -171,7 +171,8 @@ def main() -> int:
         pki.device("kiosk-bench-enq")
         cfg = make_cfg(work, pki.dir, broker.port, "kiosk-bench-enq", pki.portal_public)
         conn = open_db(cfg)
-        commit_ms, total_ms = [], []
+        commit_ms: list[float] = []
+        total_ms: list[float] = []
         from kiosk.crypto.envelope import sealer_from_config
         from kiosk.store.registrations import RegistrationRepository
 

@@ -9,13 +9,15 @@ from kiosk.core.clock import SystemClock
 from kiosk.crypto.keys import public_pem
 from kiosk.store.outbox import OutboxRepository
 from kiosk.uplink.service import build_uplink
-from tests.fixtures.mqtt import Broker, Portal, wait_for
+from tests.fixtures.mqtt import Broker, KioskFactory, Portal, wait_for
 from tests.fixtures.records import commit_registrations, open_db
 
 pytestmark = pytest.mark.broker
 
 
-def test_unenrolled_key_is_rejected_and_record_dead(portal: Portal, kiosk_config) -> None:  # type: ignore[no-untyped-def]
+def test_unenrolled_key_is_rejected_and_record_dead(
+    portal: Portal, kiosk_config: KioskFactory
+) -> None:
     cfg = kiosk_config()
     # the portal knows a different key for this device (e.g. the SD card was re-flashed)
     (portal.keys_dir / f"{cfg.device.id}.pem").write_bytes(public_pem(Ed25519PrivateKey.generate()))
@@ -33,7 +35,9 @@ def test_unenrolled_key_is_rejected_and_record_dead(portal: Portal, kiosk_config
     assert portal.record_ids() == []
 
 
-def test_portal_restart_keeps_its_session(broker: Broker, portal: Portal, kiosk_config) -> None:  # type: ignore[no-untyped-def]
+def test_portal_restart_keeps_its_session(
+    broker: Broker, portal: Portal, kiosk_config: KioskFactory
+) -> None:
     cfg = kiosk_config()
     portal.enroll(cfg)
     portal.stop()  # records published now wait in the portal's persistent session

@@ -20,7 +20,7 @@ from kiosk.errors import StorageFullError
 from kiosk.store.outbox import OutboxRepository
 from kiosk.uplink.service import Uplink, build_uplink
 from portal.devkeys import DevCA
-from tests.fixtures.mqtt import Broker, Pki, Portal, wait_for
+from tests.fixtures.mqtt import Broker, KioskFactory, Pki, Portal, wait_for
 from tests.fixtures.proxy import BlackholeProxy
 from tests.fixtures.records import bulk_registrations, commit_registrations, open_db
 
@@ -49,7 +49,7 @@ def drained(cfg: KioskConfig, n: int) -> bool:
 
 def test_broker_sigkill_and_restart_mid_stream(
     broker: Broker, portal: Portal, kiosk_config
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     cfg = kiosk_config()
     portal.enroll(cfg)
     ids = commit_registrations(cfg, 150)
@@ -73,7 +73,7 @@ def test_broker_sigkill_and_restart_mid_stream(
 
 
 @pytest.mark.slow
-def test_kiosk_sigkilled_50_times(portal: Portal, kiosk_config, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_kiosk_sigkilled_50_times(portal: Portal, kiosk_config, tmp_path: Path) -> None:
     cfg = kiosk_config()
     portal.enroll(cfg)
     cfg_file = tmp_path / "kiosk.json"
@@ -122,7 +122,9 @@ def test_kiosk_sigkilled_50_times(portal: Portal, kiosk_config, tmp_path: Path) 
 
 
 @pytest.mark.slow
-def test_network_blackhole_and_restore(broker: Broker, portal: Portal, kiosk_config) -> None:  # type: ignore[no-untyped-def]
+def test_network_blackhole_and_restore(
+    broker: Broker, portal: Portal, kiosk_config: KioskFactory
+) -> None:
     proxy = BlackholeProxy(broker.port)
     cfg = kiosk_config(port=proxy.port)
     portal.enroll(cfg)
@@ -145,7 +147,7 @@ def test_network_blackhole_and_restore(broker: Broker, portal: Portal, kiosk_con
 @pytest.mark.skipif(os.geteuid() != 0, reason="mounting a tmpfs needs root")
 def test_disk_full_refuses_new_and_keeps_committed(
     portal: Portal, kiosk_config, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     mnt = tmp_path / "small"
     mnt.mkdir()
     subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mnt)], check=True)
@@ -178,7 +180,7 @@ def test_disk_full_refuses_new_and_keeps_committed(
 
 def test_wrong_client_certificate_sends_nothing_loses_nothing(
     portal: Portal, kiosk_config, pki: Pki, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     good = kiosk_config()
     portal.enroll(good)
     ids = commit_registrations(good, 10)
@@ -187,7 +189,7 @@ def test_wrong_client_certificate_sends_nothing_loses_nothing(
         **good.uplink.tls.model_dump(mode="json"),
         "cert_file": str(rogue.cert),
         "key_file": str(rogue.key),
-    }  # type: ignore[union-attr]
+    }
     data = good.model_dump(mode="json")
     data["uplink"]["tls"] = tls
     bad = parse_config(data)
@@ -209,7 +211,9 @@ def test_wrong_client_certificate_sends_nothing_loses_nothing(
     assert_exactly_once(portal, good, ids)
 
 
-def test_acl_denial_marks_dead_and_alerts_no_loop(portal: Portal, kiosk_config) -> None:  # type: ignore[no-untyped-def]
+def test_acl_denial_marks_dead_and_alerts_no_loop(
+    portal: Portal, kiosk_config: KioskFactory
+) -> None:
     # the certificate says kiosk-other, the config claims kiosk-test-01's topics
     cfg = kiosk_config("kiosk-test-01", cert_cn="kiosk-other")
     portal.enroll(cfg)
@@ -247,7 +251,7 @@ def _fuzz(rng: random.Random, rid: str) -> bytes:
     return rng.choice(choices)()
 
 
-def test_1000_malformed_inbound_messages(portal: Portal, kiosk_config) -> None:  # type: ignore[no-untyped-def]
+def test_1000_malformed_inbound_messages(portal: Portal, kiosk_config: KioskFactory) -> None:
     cfg = kiosk_config()
     portal.enroll(cfg)
     ids = commit_registrations(cfg, 50)
@@ -270,7 +274,7 @@ def test_1000_malformed_inbound_messages(portal: Portal, kiosk_config) -> None: 
 
 
 @pytest.mark.slow
-def test_10000_record_backlog_drained(portal: Portal, kiosk_config) -> None:  # type: ignore[no-untyped-def]
+def test_10000_record_backlog_drained(portal: Portal, kiosk_config: KioskFactory) -> None:
     cfg = kiosk_config(ack_timeout_s=30.0)
     portal.enroll(cfg)
     ids = bulk_registrations(cfg, 10_000)

@@ -4,22 +4,25 @@ from __future__ import annotations
 
 import pytest
 
+from kiosk.config import KioskConfig
 from kiosk.core.clock import SystemClock
 from kiosk.store.outbox import OutboxRepository
 from kiosk.store.registrations import RegistrationRepository
 from kiosk.uplink.inbound import ConfigUpdate, StatusUpdate
 from kiosk.uplink.service import Uplink, build_uplink
-from tests.fixtures.mqtt import Portal, wait_for
+from tests.fixtures.mqtt import KioskFactory, Portal, wait_for
 from tests.fixtures.records import commit_registrations, open_db
 
 pytestmark = pytest.mark.broker
 
 
-def _acked(cfg) -> int:  # type: ignore[no-untyped-def]
+def _acked(cfg: KioskConfig) -> int:
     return OutboxRepository(open_db(cfg)).counts().acked
 
 
-def test_records_reach_the_portal_once_and_are_acked(portal: Portal, kiosk_config) -> None:  # type: ignore[no-untyped-def]
+def test_records_reach_the_portal_once_and_are_acked(
+    portal: Portal, kiosk_config: KioskFactory
+) -> None:
     cfg = kiosk_config()
     portal.enroll(cfg)
     ids = commit_registrations(cfg, 20)
@@ -74,7 +77,7 @@ def test_records_reach_the_portal_once_and_are_acked(portal: Portal, kiosk_confi
     wait_for(lambda: portal.rx.store.availability_of(cfg.device.id) == "offline", 10)  # type: ignore[union-attr]
 
 
-def test_config_is_validated_and_applied(portal: Portal, kiosk_config) -> None:  # type: ignore[no-untyped-def]
+def test_config_is_validated_and_applied(portal: Portal, kiosk_config: KioskFactory) -> None:
     cfg = kiosk_config()
     portal.enroll(cfg)
     up = build_uplink(cfg, SystemClock())
@@ -100,7 +103,7 @@ def test_config_is_validated_and_applied(portal: Portal, kiosk_config) -> None: 
         up.stop()
 
 
-def test_disabled_uplink_keeps_records_waiting(kiosk_config) -> None:  # type: ignore[no-untyped-def]
+def test_disabled_uplink_keeps_records_waiting(kiosk_config: KioskFactory) -> None:
     cfg = kiosk_config(enabled=False)
     commit_registrations(cfg, 3)
     up = Uplink(cfg, lambda: open_db(cfg), SystemClock())
