@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import itertools
@@ -58,6 +59,11 @@ SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
 _AGENT_ID = re.compile(r"^[A-Z0-9][A-Z0-9-]{2,31}$")
 _PIN = re.compile(r"^\d{6,12}$")
 _DUMMY_SALT = b"\x00" * 16
+_SELECT = (
+    "SELECT agent_id, role, display_name,"
+    " active = 1 AND (valid_until IS NULL OR valid_until > ?), on_duty, source, version,"
+    " template_sealed IS NOT NULL FROM agent"
+)
 
 
 @dataclass(frozen=True)
@@ -113,6 +119,35 @@ def hash_pin(pin: str, salt: bytes, params: str) -> bytes:
     return hashlib.scrypt(
         pin.encode(), salt=salt, n=cost, r=block, p=par, dklen=32, maxmem=256 * 1024 * 1024
     )
+
+
+MIN_COST = (2**14, 8, 1)
+"""Weakest scrypt parameters (N, r, p) accepted in a PIN hash pushed by the portal."""
+
+
+def encode_pin_hash(pin: str, params: str = f"scrypt:{SCRYPT_N}:{SCRYPT_R}:{SCRYPT_P}") -> str:
+    """A PIN hash the portal pushes: ``scrypt$N$r$p$<salt b64>$<hash b64>`` (the PIN is checked)."""
+    check_pin(pin)
+    salt = os.urandom(16)
+    digest = hash_pin(pin, salt, params)
+    b64 = base64.b64encode
+    return "$".join([*params.split(":"), b64(salt).decode(), b64(digest).decode()])
+
+
+def decode_pin_hash(text: str) -> tuple[str, bytes, bytes]:
+    """(params, salt, digest) of a pushed PIN hash; refuses unknown or too weak parameters."""
+    try:
+        name, n, r, p, salt, digest = text.split("$")
+        cost = (int(n), int(r), int(p))
+        raw_salt = base64.b64decode(salt, validate=True)
+        raw_digest = base64.b64decode(digest, validate=True)
+    except (ValueError, AttributeError) as err:
+        raise CryptoError("a pushed PIN hash must look like scrypt$N$r$p$salt$hash") from err
+    if name != "scrypt" or any(c < m for c, m in zip(cost, MIN_COST, strict=True)):
+        raise CryptoError("a pushed PIN hash uses unknown or too weak parameters")
+    if len(raw_salt) < 16 or len(raw_digest) != 32:
+        raise CryptoError("a pushed PIN hash needs a 16-byte salt and a 32-byte hash")
+    return f"scrypt:{n}:{r}:{p}", raw_salt, raw_digest
 
 
 def _check_template(template: bytes) -> bytes:
@@ -179,23 +214,70 @@ class AgentRepository:
         assert found is not None
         return found
 
+    def upsert_from_portal(
+        self,
+        agent_id: str,
+        display_name: str,
+        pin_hash: str,
+        *,
+        role: str = "operator",
+        template: bytes | None = None,
+        version: int = 0,
+        valid_until: float | None = None,
+    ) -> Agent:
+        """Create or update an account pushed by the portal (PIN hash computed there).
+
+        A template already enrolled here is kept when the portal sends none.
+        """
+        aid = normalise_agent_id(agent_id)
+        if role not in ROLES:
+            raise InputError(f"unknown agent role {role!r}; one of {', '.join(ROLES)}")
+        name = " ".join(display_name.split()) if isinstance(display_name, str) else ""
+        if not 1 <= len(name) <= 60:
+            raise InputError("the agent's display name must be 1-60 characters")
+        params, salt, digest = decode_pin_hash(pin_hash)
+        sealed = (
+            self._cipher.seal(_check_template(template), f"agent-template:{aid}")
+            if template is not None
+            else None
+        )
+        now = self._clock.now()
+        with transaction(self._conn) as c:
+            c.execute(
+                "INSERT INTO agent (agent_id, role, display_name, pin_hash, pin_salt, pin_params,"
+                " template_sealed, source, version, enrolled_at, updated_at, valid_until)"
+                " VALUES (?,?,?,?,?,?,?,'portal',?,?,?,?)"
+                " ON CONFLICT(agent_id) DO UPDATE SET role=excluded.role,"
+                " display_name=excluded.display_name, pin_hash=excluded.pin_hash,"
+                " pin_salt=excluded.pin_salt, pin_params=excluded.pin_params,"
+                " template_sealed=COALESCE(excluded.template_sealed, agent.template_sealed),"
+                " source='portal', version=excluded.version, active=1,"
+                " updated_at=excluded.updated_at, valid_until=excluded.valid_until",
+                (aid, role, name, digest, salt, params, sealed, version, now, now, valid_until),
+            )
+        found = self.get(aid)
+        assert found is not None
+        return found
+
+    def portal_ids(self) -> list[str]:
+        """Ids of active accounts that came from the portal."""
+        rows = self._conn.execute(
+            "SELECT agent_id FROM agent WHERE source = 'portal' AND active = 1 ORDER BY agent_id"
+        )
+        return [str(r[0]) for r in rows.fetchall()]
+
     def get(self, agent_id: str) -> Agent | None:
         """The agent with ``agent_id`` (any case), or None."""
         row = self._conn.execute(
-            "SELECT agent_id, role, display_name, active, on_duty, source, version,"
-            " template_sealed IS NOT NULL FROM agent WHERE agent_id = ?",
-            (agent_id.strip().upper(),),
+            f"{_SELECT} WHERE agent_id = ?", (self._clock.now(), agent_id.strip().upper())
         ).fetchone()
         return _agent(row) if row else None
 
     def all(self, active_only: bool = True) -> list[Agent]:
         """All agents, by id."""
-        where = " WHERE active = 1" if active_only else ""
-        rows = self._conn.execute(
-            "SELECT agent_id, role, display_name, active, on_duty, source, version,"
-            f" template_sealed IS NOT NULL FROM agent{where} ORDER BY agent_id"
-        ).fetchall()
-        return [_agent(r) for r in rows]
+        rows = self._conn.execute(f"{_SELECT} ORDER BY agent_id", (self._clock.now(),))
+        found = [_agent(r) for r in rows.fetchall()]
+        return [a for a in found if a.active] if active_only else found
 
     def on_duty(self) -> list[Agent]:
         """Active agents who are on duty now, by display name."""
@@ -233,8 +315,9 @@ class AgentRepository:
     def verify_pin(self, agent_id: str, pin: str) -> bool:
         """True when ``pin`` is the active agent's PIN; the same work is done for unknown ids."""
         row = self._conn.execute(
-            "SELECT pin_hash, pin_salt, pin_params FROM agent WHERE agent_id = ? AND active = 1",
-            (agent_id,),
+            "SELECT pin_hash, pin_salt, pin_params FROM agent WHERE agent_id = ? AND active = 1"
+            " AND (valid_until IS NULL OR valid_until > ?)",
+            (agent_id, self._clock.now()),
         ).fetchone()
         candidate = pin if isinstance(pin, str) else ""
         if row is None:

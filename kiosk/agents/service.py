@@ -223,6 +223,39 @@ class AgentService:
             raise AgentAuthError(f"the role {agent.role} may not {permission.value}")
         return agent
 
+    def apply_agent_roster(self, version: int, agents: list[Mapping[str, Any]]) -> list[str]:
+        """Apply the portal's list of agents for this kiosk (uplink ``roster`` topic).
+
+        Each item: ``agent_id``, ``display_name``, ``pin_hash`` (see ``encode_pin_hash``),
+        ``valid_until`` (wall seconds) and optionally ``role`` and ``face_template`` (base64
+        float32). Portal accounts missing from the list are deactivated; accounts enrolled at
+        provisioning are left alone. Returns the ids applied; a bad item is skipped and logged.
+        """
+        applied: list[str] = []
+        with self._lock:
+            for item in agents:
+                try:
+                    raw = item.get("face_template")
+                    template = base64.b64decode(raw, validate=True) if raw else None
+                    agent = self.accounts.upsert_from_portal(
+                        str(item["agent_id"]),
+                        str(item.get("display_name") or item["agent_id"]),
+                        str(item["pin_hash"]),
+                        role=str(item.get("role", "operator")),
+                        template=template,
+                        version=version,
+                        valid_until=float(item["valid_until"]),
+                    )
+                except (KioskError, KeyError, TypeError, ValueError) as err:
+                    log.warning("portal agent entry skipped: %s", type(err).__name__)
+                    continue
+                applied.append(agent.agent_id)
+                self.audit.record("agent_enrolled", agent.agent_id)
+            for aid in self.accounts.portal_ids():
+                if aid not in applied:
+                    self.accounts.deactivate(aid)
+        return applied
+
     # --- assisted and vouched registrations ----------------------------------------------
     def _reg(self) -> RegistrationService:
         if self._registration is None:

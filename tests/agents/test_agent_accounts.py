@@ -120,3 +120,50 @@ def test_normalise_and_pin_rules() -> None:
 def test_unknown_hash_parameters_are_refused(params: str) -> None:
     with pytest.raises(CryptoError):
         hash_pin("135790", b"s" * 16, params)
+
+
+def test_portal_pushed_accounts(kit: Kit) -> None:
+    import base64
+
+    from kiosk.agents.accounts import encode_pin_hash
+
+    pushed = encode_pin_hash("802468", "scrypt:16384:8:1")
+    assert AGENT_PIN not in pushed and pushed.startswith("scrypt$16384$8$1$")
+    now = kit.clock.now()
+    items = [
+        {
+            "agent_id": "AG-P-01",
+            "display_name": "Pak Budi",
+            "pin_hash": pushed,
+            "valid_until": now + 3600,
+            "role": "tksk",
+            "face_template": base64.b64encode(TEMPLATE).decode(),
+        },
+        {
+            "agent_id": "AG-P-02",
+            "display_name": "Bad",
+            "pin_hash": "md5$abc",
+            "valid_until": now + 3600,
+        },
+    ]
+    assert kit.svc.apply_agent_roster(2, items) == ["AG-P-01"]
+    agent = kit.svc.accounts.get("AG-P-01")
+    assert agent is not None and agent.source == "portal" and agent.role == "tksk"
+    assert kit.svc.accounts.template("AG-P-01") == TEMPLATE
+    assert kit.svc.accounts.verify_pin("AG-P-01", "802468")
+    kit.clock.advance(3601)  # expired
+    assert not kit.svc.accounts.verify_pin("AG-P-01", "802468")
+    assert "AG-P-01" not in [a.agent_id for a in kit.svc.accounts.all()]
+    kit.svc.apply_agent_roster(3, [])  # no longer listed: deactivated; provisioning ones stay
+    assert [a.agent_id for a in kit.svc.accounts.all()] == ["AG-DW-01", "AG-PKH-01"]
+
+
+@pytest.mark.parametrize(
+    "pin_hash",
+    ["scrypt$1024$8$1$AAAAAAAAAAAAAAAAAAAAAA==$" + "A" * 43 + "=", "bcrypt$x", "scrypt$a$b$c$d$e"],
+)
+def test_weak_or_malformed_pushed_hashes_are_refused(pin_hash: str) -> None:
+    from kiosk.agents.accounts import decode_pin_hash
+
+    with pytest.raises(CryptoError):
+        decode_pin_hash(pin_hash)
