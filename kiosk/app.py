@@ -9,7 +9,6 @@ project constructs an adapter; tests build the same graph through :func:`build_k
 from __future__ import annotations
 
 import logging
-import os
 import secrets
 import signal
 import threading
@@ -58,6 +57,8 @@ class Kiosk:
     agents: Any
     device: Any
     demo: Any
+    watchdog: Any = None
+    out_of_service: str | None = None
     _stoppers: list[Callable[[], None]] = field(default_factory=list)
     _tickers: list[Callable[[], None]] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
@@ -201,11 +202,18 @@ def build_kiosk(
     def trusted() -> list[Any]:
         return load_trusted_keys(data_dir)
 
+    kiosk_ref: list[Kiosk] = []  # filled below; probes read the built kiosk lazily
     uplink = None
     if cfg.uplink.enabled if with_uplink is None else with_uplink:
+        from kiosk.uplink.heartbeat import Probes
         from kiosk.uplink.service import build_uplink
 
-        uplink = build_uplink(cfg, clock)
+        probes = Probes(
+            data_dir=data_dir,
+            camera_state=lambda: _camera_state(camera, kiosk_ref),
+            model_versions=lambda: _model_versions(cfg.paths.resolved_models_dir()),
+        )
+        uplink = build_uplink(cfg, clock, probes=probes)
     online = None
     if uplink is not None:
         online = OnlineVerifier(
@@ -307,6 +315,8 @@ def build_kiosk(
         device=device,
         demo=demo,
     )
+    kiosk_ref.append(kiosk)
+    kiosk.watchdog = _camera_watchdog(kiosk, clock)
     kiosk._tickers += [registration.tick, lambda: _ignore(references.purge_expired())]
     if device is not None:
         kiosk._tickers.append(lambda: device.set_status(_device_status(kiosk)))
@@ -314,6 +324,52 @@ def build_kiosk(
     kiosk._stoppers.append(pipeline.close)
     kiosk._stoppers.append(conn.close)
     return kiosk
+
+
+def _camera_watchdog(kiosk: Kiosk, clock: Clock) -> Any:
+    """Restart a stuck camera (5 times in 60 s at most), then declare the kiosk out of service."""
+    from firmware.supervisor import WorkerWatchdog
+
+    def give_up(worker: str, reason: str) -> None:
+        kiosk.out_of_service = f"{worker}: {reason}"
+        log.error("OUT OF SERVICE: %s", kiosk.out_of_service)
+
+    def restart_camera() -> None:
+        kiosk.camera.stop()
+        kiosk.camera.start()
+
+    watchdog = WorkerWatchdog(clock, budget=5, window_s=60.0, on_give_up=give_up)
+    watchdog.register("camera", restart_camera, timeout_s=3 * kiosk.cfg.camera.stall_timeout_s)
+
+    def beat_if_fresh() -> None:
+        frame = kiosk.camera.latest()
+        fresh = frame is not None and clock.monotonic() - frame.timestamp < (
+            kiosk.cfg.camera.stall_timeout_s
+        )
+        if fresh:
+            watchdog.beat("camera")
+
+    kiosk._tickers += [beat_if_fresh, lambda: _ignore(watchdog.check())]
+    return watchdog
+
+
+def _camera_state(camera: Any, kiosk_ref: list[Kiosk]) -> str:
+    if kiosk_ref and kiosk_ref[0].out_of_service:
+        return "out_of_service"
+    return str(getattr(camera, "state", "unknown"))
+
+
+def _model_versions(models_dir: Path) -> dict[str, str]:
+    """Model file -> first 12 hex digits of its SHA-256 (from the verified SHA256SUMS)."""
+    versions = {}
+    try:
+        for line in (models_dir / "SHA256SUMS").read_text().splitlines():
+            parts = line.split()
+            if len(parts) == 2:
+                versions[parts[1].lstrip("*")] = parts[0][:12]
+    except OSError:
+        pass
+    return versions
 
 
 def _ignore(_value: object) -> None:
@@ -335,6 +391,8 @@ def _device_status(kiosk: Kiosk) -> Any:
     """The status LED pattern the kiosk should show now."""
     from firmware.indicators import Status
 
+    if kiosk.out_of_service:
+        return Status.OUT_OF_SERVICE
     camera_state = str(getattr(kiosk.camera, "state", "ok"))
     if camera_state not in ("ok", "starting"):
         return Status.FAULT
@@ -389,24 +447,20 @@ def serve(cfg: KioskConfig) -> int:
 
     signal.signal(signal.SIGTERM, _terminate)
     kiosk.start()
-    notifier = _notifier()
-    if notifier is not None:
-        kiosk._tickers.append(notifier.watchdog)
-        notifier.ready(f"serving on {cfg.ui.host}:{cfg.ui.port}")
+    from firmware.heartbeat import MainLoopHeartbeat
+    from firmware.sdnotify import Notifier
+
+    notifier = Notifier()  # does nothing outside systemd (no NOTIFY_SOCKET)
+    heartbeat = MainLoopHeartbeat(notifier, kiosk.clock)  # the worker check is a ticker already
+    kiosk._tickers.append(lambda: _ignore(heartbeat.tick()))
+    notifier.ready(f"serving on {cfg.ui.host}:{cfg.ui.port}")
     log.info("kiosk %s serving on http://%s:%d", cfg.device.id, cfg.ui.host, cfg.ui.port)
     try:
         waitress.serve(kiosk.wsgi_app, host=cfg.ui.host, port=cfg.ui.port, threads=6, ident="")
     finally:
+        notifier.stopping()
         kiosk.stop()
     return 0
-
-
-def _notifier() -> Any:
-    if not os.environ.get("NOTIFY_SOCKET"):
-        return None
-    from firmware.sdnotify import Notifier
-
-    return Notifier()
 
 
 def random_secret() -> bytes:

@@ -93,3 +93,41 @@ def test_kiosk_run_serves_the_ui_and_stops_cleanly(tmp_path: Path, shared_dir: P
             proc.kill()
             pytest.fail("kiosk run did not stop on SIGINT")
     assert (tmp_path / "data" / "kiosk.sqlite3").is_file()
+
+
+class DeadCamera:
+    """A camera that was unplugged: never a frame; counts restarts."""
+
+    state = "absent"
+
+    def __init__(self) -> None:
+        self.starts = 0
+
+    def start(self) -> None:
+        self.starts += 1
+
+    def stop(self) -> None:
+        pass
+
+    def latest(self) -> None:
+        return None
+
+
+def test_stuck_camera_is_restarted_within_budget_then_out_of_service(cfg: KioskConfig) -> None:
+    from gpiozero.pins.mock import MockFactory
+
+    from firmware.indicators import Status
+    from kiosk.core.clock import FakeClock
+
+    clock = FakeClock()
+    camera = DeadCamera()
+    kiosk = build_kiosk(cfg, clock=clock, camera=camera, pin_factory=MockFactory())
+    try:
+        for _ in range(8):  # 8 x 10 s: more silence than 5 restarts in 60 s allow
+            clock.advance(10)
+            kiosk.tick()
+        assert camera.starts == 5
+        assert kiosk.out_of_service and "camera" in kiosk.out_of_service
+        assert kiosk.device is not None and kiosk.device.status is Status.OUT_OF_SERVICE
+    finally:
+        kiosk.stop()
