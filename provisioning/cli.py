@@ -1,17 +1,21 @@
 """``kiosk-provision``: provision a kiosk step by step (resumable), self-test, report, reset.
 
-kiosk-provision [--data-dir DIR] status
-kiosk-provision identity --device-id ID [--cert C --ca CA --portal-key P [--portal-signing-key S]]
-kiosk-provision village --code 35.10.01.2001 --name NAME [--location TEXT]
-kiosk-provision network --broker-host H [--broker-port N] [--no-tls] [--wifi-ssid S --wifi-psk P]
-kiosk-provision models --from DIR
-    kiosk-provision agents --file SIGNED.json | --none
-    kiosk-provision agents --id ID --role R --name N --pin PIN [--face IMG]
-kiosk-provision selftest [--json] [--yes]
-kiosk-provision report [--send]
-kiosk-provision run --plan plan.toml [--yes]
-kiosk-provision reset [--force] [--keep-models]
-kiosk-provision technician-password [--stdin]
+Usage:
+
+  kiosk-provision [--data-dir DIR] status
+  kiosk-provision identity --device-id ID [--cert C --ca CA --portal-key P]
+                           [--portal-signing-key S]
+  kiosk-provision village --code 35.10.01.2001 --name NAME [--location TEXT]
+  kiosk-provision network --broker-host H [--broker-port N] [--no-tls] [--offline]
+                          [--wifi-ssid S (--wifi-psk P | --wifi-open)]
+  kiosk-provision models --from DIR
+  kiosk-provision agents --file SIGNED.json | --none
+  kiosk-provision agents --id ID --role R --name N --pin PIN [--face IMG]
+  kiosk-provision selftest [--json] [--yes]
+  kiosk-provision report [--send]
+  kiosk-provision run --plan plan.toml [--yes]
+  kiosk-provision reset [--force] [--keep-models]
+  kiosk-provision technician-password [--stdin]
 """
 
 from __future__ import annotations
