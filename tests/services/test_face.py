@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import numpy as np
 import pytest
-from conftest import FakeCamera
+from face_doubles import FakeCamera
 
 from kiosk.core.clock import FakeClock
 from kiosk.core.policy import DecisionPolicy

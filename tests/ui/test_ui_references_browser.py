@@ -3,6 +3,7 @@ camera behind the villager screens; a verified match, a mismatch and a pending c
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -11,7 +12,6 @@ from typing import Any
 
 import pytest
 from browser import Server
-from conftest import TODAY
 
 from kiosk.config import REPO_ROOT, KioskConfig, parse_config
 from kiosk.core.clock import FakeClock
@@ -33,6 +33,8 @@ from kiosk.vision.pipeline import FacePipeline
 from ui import create_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+TODAY = dt.date(2026, 11, 29)
 
 SHARED = REPO_ROOT.parent / "shared"
 FACES = SHARED / "faces" / "identities"
