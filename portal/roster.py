@@ -21,8 +21,12 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from kiosk.agents.downlink import sign_update
 from kiosk.core import roster as rules
 from kiosk.errors import FormError
+from kiosk.uplink.topics import device_topic
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS household (
@@ -182,6 +186,19 @@ class RosterDesk:
             "updated_at": float(row[1]),
             "household": json.loads(row[2]) if row[2] is not None else None,
         }
+
+
+def publish_update(
+    receiver: Any,
+    device_id: str,
+    message: dict[str, Any],
+    key: Ed25519PrivateKey,
+    prefix: str = "perlinsos/v1",
+) -> bytes:
+    """Sign ``message`` and publish it on the kiosk's ``household_update`` topic (QoS 1)."""
+    payload = sign_update(message, key)
+    receiver.publish_raw(device_topic(prefix, device_id, "household_update"), payload)
+    return payload
 
 
 def main(argv: list[str] | None = None) -> int:

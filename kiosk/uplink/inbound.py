@@ -61,7 +61,7 @@ class SignedMessage:
 
 PortalMessage = Ack | StatusUpdate | ConfigUpdate | RosterUpdate | SignedMessage
 
-SIGNED_TOPICS = frozenset({"references", "references_revoke", "verify_reply"})
+SIGNED_TOPICS = frozenset({"references", "references_revoke", "verify_reply", "household_update"})
 """Topics whose schema, version and Ed25519 signature are checked by their handler (the
 reference set may exceed ``messages.MAX_MESSAGE_BYTES``); see kiosk/references/message.py."""
 

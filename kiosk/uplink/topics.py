@@ -42,6 +42,8 @@ TOPICS: dict[str, Topic] = {
         Topic("verify_reply", Direction.DOWN, False, "verify_reply", "signed verify answer"),
         Topic("references", Direction.DOWN, True, "references", "signed village reference set"),
         Topic("references_revoke", Direction.DOWN, True, "references_revoke", "signed revoke"),
+        # Dasa Wisma rosters (kiosk/agents): signed by the portal, validated there
+        Topic("household_update", Direction.DOWN, False, "household_update", "signed household"),
     )
 }
 """Every topic; outbox kinds map to the UP topic of the same name."""

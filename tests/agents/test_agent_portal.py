@@ -1,5 +1,5 @@
 """Roster edits, a vouch and the audit chain travel kiosk -> mosquitto (TLS) -> the reference
-portal receiver; the portal's roster desk answers with an update the kiosk merges."""
+portal receiver; the portal's roster desk answers with a signed update the kiosk merges."""
 
 from __future__ import annotations
 
@@ -9,16 +9,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from kiosk.agents import AgentService, build_agent_service
+from kiosk.agents.downlink import HouseholdUpdateHandler
 from kiosk.core.audit import AuditEntry, verify
 from kiosk.core.clock import SystemClock
 from kiosk.core.roster import Action
 from kiosk.crypto.atrest import AtRestCipher, load_or_create_key
 from kiosk.crypto.envelope import sealer_from_config
+from kiosk.references.message import load_trusted_keys, portal_signing_key_path
 from kiosk.store.outbox import OutboxRepository
 from kiosk.uplink.service import build_uplink
-from portal.roster import RosterDesk
+from portal.roster import RosterDesk, publish_update
 from tests.fixtures.mqtt import Portal, wait_for
 from tests.fixtures.records import open_db
 
@@ -79,7 +83,14 @@ def test_roster_edits_reach_the_portal_and_its_update_comes_back(
     )
     assert svc.flush_audit() is not None
 
+    signing_key = Ed25519PrivateKey.generate()
+    keyfile = portal_signing_key_path(cfg.paths.data_dir)
+    keyfile.write_bytes(
+        signing_key.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo)
+    )
     up = build_uplink(cfg, SystemClock())
+    handler = HouseholdUpdateHandler(svc, lambda: load_trusted_keys(cfg.paths.data_dir))
+    up.on_signed("household_update", handler)
     up.start()
     try:
         wait_for(lambda: OutboxRepository(open_db(cfg)).counts().acked == 3, 30, "3 acked")
@@ -104,11 +115,13 @@ def test_roster_edits_reach_the_portal_and_its_update_comes_back(
         svc.save_household(
             token, {"household_id": hid, "kk": KK, "members": [member], "crops": ["cassava"]}
         )
-        result = svc.apply_roster_update(json.loads(json.dumps(message)))
+        publish_update(portal.rx, cfg.device.id, message, signing_key)
+        wait_for(lambda: svc.household(token, hid).version == 3, 30, "signed update applied")
         mine = svc.household(token, hid)
         assert mine.household.members[0].name == "Siti Aminah Binti Ali"  # identity: portal
         assert mine.household.crops == ("cassava",)  # newer local edit wins and is re-sent
-        assert Action.CONFLICT_LOCAL_NEWER in {c.action for c in result.changes}
+        history = svc.roster_history(token, hid)
+        assert Action.CONFLICT_LOCAL_NEWER in {c.action for c in history}
         wait_for(lambda: len(stored(portal, "household")) == 4, 30, "re-sent edit")
         assert desk.ingest(portal.db) == [hid]
         final = desk.get(hid)

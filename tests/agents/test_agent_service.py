@@ -285,3 +285,27 @@ def test_help_caller_adapts_the_ui_port(kit: Kit) -> None:
     assert sorted(h.source for h in kit.svc.pending_help()) == ["face", "screen"]
     kit.conn.execute("DROP TABLE help_request")
     caller.call("button")  # a storage failure never reaches the person
+
+
+def test_signed_household_updates(kit: Kit) -> None:
+    import json
+
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from kiosk.agents.downlink import HouseholdUpdateHandler, sign_update
+
+    key, other = Ed25519PrivateKey.generate(), Ed25519PrivateKey.generate()
+    handler = HouseholdUpdateHandler(kit.svc, lambda: [key.public_key()])
+    body = dict(household(), household_id="hh-9", cadre_id="AG-DW-01")
+    message = {"household_id": "hh-9", "version": 1, "updated_at": 1.0, "household": body}
+    good = sign_update(message, key)
+    assert not handler(sign_update(message, other))  # unknown key
+    tampered = json.loads(good)
+    tampered["version"] = 7
+    assert not handler(json.dumps(tampered).encode())  # signature no longer verifies
+    assert not handler(b"{not json")
+    assert not handler(b"x" * (65 * 1024))
+    assert handler.rejected == 4
+    assert handler(good)
+    stored = kit.svc.roster.get("hh-9")
+    assert stored is not None and stored.version == 1 and stored.household.kk == KK

@@ -1,0 +1,74 @@
+"""Household updates from the portal on the signed ``household_update`` topic."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import logging
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from kiosk.agents.service import AgentService
+from kiosk.crypto.keys import key_id
+from kiosk.errors import FormError, KioskError, ProtocolError
+from kiosk.uplink import messages
+
+log = logging.getLogger(__name__)
+
+MAX_BYTES = 64 * 1024
+"""Largest household update accepted, bytes."""
+
+
+def canonical(body: dict[str, Any]) -> bytes:
+    """The signed bytes: sorted keys, no spaces, ASCII JSON (as for reference sets)."""
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
+
+
+def sign_update(message: dict[str, Any], key: Ed25519PrivateKey) -> bytes:
+    """The portal's side: ``{household_id, version, updated_at, household}`` signed, as bytes."""
+    body = {"v": 1, "kind": "household_update", **message, "kid": key_id(key.public_key())}
+    sig = base64.b64encode(key.sign(canonical(body))).decode("ascii")
+    return canonical({**body, "sig": sig})
+
+
+def parse_update(payload: bytes, trusted: Iterable[Ed25519PublicKey]) -> dict[str, Any]:
+    """Size, schema and signature checks; the update fields for ``apply_roster_update``."""
+    if len(payload) > MAX_BYTES:
+        raise ProtocolError(f"household update too large ({len(payload)} bytes)")
+    data = messages.parse("household_update", payload)
+    keys = {key_id(k): k for k in trusted}
+    key = keys.get(data["kid"])
+    if key is None:
+        raise ProtocolError("household update signed by a key this kiosk does not trust")
+    unsigned = {k: v for k, v in data.items() if k != "sig"}
+    try:
+        key.verify(base64.b64decode(data["sig"], validate=True), canonical(unsigned))
+    except (InvalidSignature, binascii.Error) as err:
+        raise ProtocolError("household update signature does not verify") from err
+    return {k: data[k] for k in ("household_id", "version", "updated_at", "household")}
+
+
+class HouseholdUpdateHandler:
+    """``Uplink.on_signed("household_update", handler)``: verify, then merge into the roster."""
+
+    def __init__(
+        self, service: AgentService, trusted: Callable[[], Iterable[Ed25519PublicKey]]
+    ) -> None:
+        self._service = service
+        self._trusted = trusted
+        self.rejected = 0
+
+    def __call__(self, payload: bytes, correlation: bytes | None = None) -> bool:
+        """Apply one update; False (logged, counted) when it is refused."""
+        try:
+            update = parse_update(payload, self._trusted())
+            self._service.apply_roster_update(update)
+        except (ProtocolError, FormError, KioskError) as err:
+            self.rejected += 1
+            log.warning("household update refused: %s", err)
+            return False
+        return True
