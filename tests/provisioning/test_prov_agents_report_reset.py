@@ -6,6 +6,7 @@ import base64
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -39,7 +40,7 @@ def bound(ctx: Context, portal_files: PortalFiles) -> Context:
     return ctx
 
 
-def _agent_file(pf: PortalFiles, tmp: Path, device_id: str = DEVICE_ID, **change: object) -> Path:
+def _agent_file(pf: PortalFiles, tmp: Path, device_id: str = DEVICE_ID, **change: Any) -> Path:
     body = {
         "format": FORMAT,
         "device_id": device_id,
@@ -84,7 +85,7 @@ def test_signed_agent_file_enrols_every_agent(
     ],
 )
 def test_tampered_agent_file_is_refused(
-    bound: Context, portal_files: PortalFiles, tmp_path: Path, change: dict[str, object], code: str
+    bound: Context, portal_files: PortalFiles, tmp_path: Path, change: dict[str, Any], code: str
 ) -> None:
     out = run_step(bound, "agents", {"file": _agent_file(portal_files, tmp_path, **change)})
     assert out.status == "failed" and out.error is not None

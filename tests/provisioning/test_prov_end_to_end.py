@@ -7,12 +7,14 @@ import base64
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
 from kiosk.crypto.keys import load_device_public_key
 from kiosk.vision.embedder import template_to_bytes
+from portal.devkeys import DevCA
 from provisioning.agents import FORMAT, sign_agent_file
 from provisioning.cli import main
 from provisioning.context import Context
@@ -135,3 +137,46 @@ def test_fresh_kiosk_provisioned_end_to_end_with_resume(
     said.clear()
     assert main(["status"], context=ctx) == 0
     assert all(" done " in line for line in said if not line.startswith(" "))
+
+
+def _identity_and_network(ctx: Context, tmp_path: Path, ca: DevCA, ca_file: Path,
+                          pki: Pki, broker: Broker) -> None:  # fmt: skip
+    from provisioning.steps import run_step
+
+    run_step(ctx, "identity", {"device_id": DEVICE_ID})
+    cert = sign_csr(ca, ctx.layout.csr, tmp_path / "device.crt")
+    ident = {"cert": cert, "ca": ca_file, "portal_key": pki.portal_public}
+    assert run_step(ctx, "identity", ident).status == "done"
+    net = {"broker_host": "127.0.0.1", "broker_port": broker.port, "tls": True}
+    assert run_step(ctx, "network", net).status == "done"
+
+
+def _broker_check(ctx: Context, capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
+    capsys.readouterr()
+    assert main(["--yes", "selftest", "--json", "--only", "broker"], context=ctx) == 1
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    (check,) = result["checks"]
+    assert check["status"] == "fail" and check["fix"]
+    return dict(check)
+
+
+def test_broker_gone_after_provisioning_fails_the_selftest_with_a_fix(
+    ctx: Context, tmp_path: Path, pki: Pki, broker: Broker, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _identity_and_network(ctx, tmp_path, pki.ca, pki.ca.ca_file, pki, broker)
+    broker.stop()
+    check = _broker_check(ctx, capsys)
+    assert "cannot reach the broker" in str(check["detail"])
+
+
+def test_wrong_ca_bundle_fails_the_broker_round_trip(
+    ctx: Context, tmp_path: Path, pki: Pki, broker: Broker, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from provisioning.selftest import Probes
+
+    rogue = DevCA(tmp_path / "rogue")  # a CA the broker does not know
+    _identity_and_network(ctx, tmp_path, rogue, rogue.ca_file, pki, broker)
+    ctx.probes = Probes(clock_synchronised=lambda: True, broker_timeout_s=4.0)
+    check = _broker_check(ctx, capsys)
+    assert "no application ack from the portal" in str(check["detail"])
+    assert "certificate" in str(check["fix"])
