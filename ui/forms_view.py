@@ -14,14 +14,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from kiosk.core.forms import (
+    AnswerInvalid,
     ConsentText,
     FormDefinition,
     Question,
-    check_page,
     is_visible,
     load_consent,
     load_form,
     summary,
+    validate_question,
 )
 
 WIDGETS: dict[str, str] = {
@@ -135,14 +136,16 @@ def validate_screen(
     lg = _lang(lang)
     values: dict[str, Any] = {}
     errors: dict[str, str] = {}
+    known: dict[str, Any] = dict(previous or {})
     for q in view.questions:
-        cleaned, failures = check_page(
-            form, view.page_id, {q.id: raw_value(q, raw)}, previous=previous
-        )
-        if q.id in failures:
-            errors[q.id] = failures[q.id].message(lg)  # type: ignore[arg-type]
-        elif q.id in cleaned:
-            values[q.id] = cleaned[q.id]
+        # One question at a time, with every earlier answer (this screen's too) for show_if.
+        try:
+            value = validate_question(form, q.id, raw_value(q, raw), known)
+        except AnswerInvalid as err:
+            errors[q.id] = err.message(lg)  # type: ignore[arg-type]
+            continue
+        if value is not None:
+            values[q.id] = known[q.id] = value
     return values, errors
 
 
