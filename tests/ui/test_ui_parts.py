@@ -175,3 +175,17 @@ def test_qr_nik_is_offered_only_inside_a_session(kit: Kit) -> None:
     assert c.get("/api/qr").get_json() == {"nik": GOOD_NIK}
     kit.qr.text = "not a nik 123"
     assert c.get("/api/qr").get_json() == {"nik": None}
+
+
+def test_templates_have_no_inline_script_or_style() -> None:
+    """The CSP forbids inline code; the templates must not rely on it."""
+    import re
+
+    templates = Path(__file__).resolve().parents[2] / "ui" / "templates"
+    for tpl in templates.rglob("*.html"):
+        text = tpl.read_text()
+        assert not re.search(r"\sstyle\s*=", text), tpl.name
+        assert not re.search(r"\son[a-z]+\s*=", text), tpl.name
+        assert not re.search(r"<script(?![^>]*\ssrc=)", text), tpl.name
+        assert "javascript:" not in text, tpl.name
+        assert not re.search(r"https?://", text), tpl.name  # nothing from outside
