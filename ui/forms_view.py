@@ -21,7 +21,7 @@ from kiosk.core.forms import (
     is_visible,
     load_consent,
     load_form,
-    summary,
+    summary_rows,
     validate_question,
 )
 
@@ -157,9 +157,11 @@ def finalise(form: FormDefinition, answers: Mapping[str, Any]) -> dict[str, Any]
 
 def review_rows(
     form: FormDefinition, answers: Mapping[str, Any], lang: str
-) -> list[tuple[str, str]]:
-    """(question, answer in words) for the review screen, in definition order."""
-    return summary(form, answers, _lang(lang))  # type: ignore[arg-type]
+) -> list[tuple[str, str, int]]:
+    """(question, answer in words, its screen number) for the review screen, in form order."""
+    order = {v.questions[0].id: i for i, v in enumerate(screens(form, lang, answers))}
+    rows = summary_rows(form, answers, _lang(lang))  # type: ignore[arg-type]
+    return [(r.question, r.answer, order.get(r.question_id, 0)) for r in rows]
 
 
 @dataclass(frozen=True)

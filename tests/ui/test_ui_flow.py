@@ -195,3 +195,26 @@ def test_language_resets_for_the_next_person(kit: Kit) -> None:
     post(c, "/language", lang="en")
     c.get("/")
     assert "Daftar" in c.get("/menu").get_data(as_text=True)
+
+
+def test_review_changes_one_answer_then_asks_consent_again(kit: Kit) -> None:
+    c = kit.app.test_client()
+    register_to_household(kit, c)
+    answer_all(kit, c)
+    post(c, "/consent", decision="agree")
+    html = c.get("/review").get_data(as_text=True)
+    edits = re.findall(r'name="edit" value="(\d+)"', html)
+    assert len(edits) >= 15
+    r = post(c, "/review", edit=edits[1])
+    assert r.headers["Location"].endswith(f"/household/{edits[1]}")  # type: ignore[attr-defined]
+    page = c.get(f"/household/{edits[1]}").get_data(as_text=True)
+    assert 'name="members_count"' in page and 'value="1"' in page  # the earlier answer shown
+    r = post(c, f"/household/{edits[1]}", action="next", members_count="4")
+    assert r.headers["Location"].endswith("/consent")  # type: ignore[attr-defined]
+    post(c, "/consent", decision="agree")
+    assert kit.registration.get(_token(c)).data.answers["members_count"] == 4
+
+
+def _token(c: FlaskClient) -> str:
+    with c.session_transaction() as s:
+        return str(s["reg"])

@@ -138,6 +138,7 @@ ID: dict[str, str] = {
     "Your registration number": "Nomor pendaftaran Anda",
     "Your registration status": "Status pendaftaran Anda",
     "seconds left": "detik lagi",
+    "Change the answer: %(q)s": "Ubah jawaban: %(q)s",
     "Or show the QR code of the IKD app to the camera.": "Atau tunjukkan kode QR dari aplikasi IKD ke kamera.",
 }
 

@@ -41,6 +41,7 @@ def _end_all(reason: str) -> None:
         s.status.end(st)
     session.pop("result", None)
     session.pop("print_failed", None)
+    session.pop("from_review", None)
     session.pop("lang", None)  # the next person starts in the default language
     if s.speech is not None:
         s.speech.forget_personal()
@@ -213,9 +214,11 @@ def review(token: str, reg: RegistrationSession) -> str:
 @in_state(State.REVIEW, State.CONSENT)
 def review_post(token: str, reg: RegistrationSession) -> Response:
     """Send (commit) the registration, or go back to change the answers."""
-    if request.form.get("action") == "edit":
+    one = request.form.get("edit", "")
+    if request.form.get("action") == "edit" or one.isdigit():
         reg.edit()
-        return redirect(url_for("villager.household", page=0))
+        session["from_review"] = one.isdigit()  # one answer: back to consent once complete
+        return redirect(url_for("villager.household", page=int(one) if one.isdigit() else 0))
     receipt_no = svc().registration.submit(token)
     _print(receipt_no)
     return redirect(url_for("villager.receipt"))

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import redirect, request, url_for
+from flask import redirect, request, session, url_for
 from werkzeug.wrappers import Response
 
+from kiosk.core.forms import missing_questions
 from kiosk.core.session import RegistrationSession, State
 from ui.forms_view import answer_as_raw, finalise, screens, validate_screen
 from ui.villager import bp
@@ -64,7 +65,8 @@ def household_post(token: str, reg: RegistrationSession, page: int) -> Any:
         ), 422
     reg.data.answers.update(values)
     pages = screens(form, lang(), reg.data.answers)  # answers may show or hide questions
-    if page + 1 < len(pages):
+    one_change = session.pop("from_review", False) and not missing_questions(form, reg.data.answers)
+    if page + 1 < len(pages) and not one_change:
         return _go(page + 1)
     svc().registration.household(token, finalise(form, reg.data.answers))
     return redirect(url_for("villager.consent"))
