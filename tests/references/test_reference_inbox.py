@@ -34,13 +34,13 @@ def test_valid_set_is_installed(
     [
         (lambda make: b"", "empty"),
         (lambda make: b"{", "not_json"),
-        (lambda make: json.dumps({**json.loads(make(2)), "v": 9}).encode(), "bad_version"),
+        (lambda make: json.dumps({**json.loads(make(3)), "v": 9}).encode(), "bad_version"),
         (
             lambda make: json.dumps({**json.loads(make(2)), "set_version": 3}).encode(),
             "bad_signature",
         ),
-        (lambda make: make(2, key=Ed25519PrivateKey.generate()), "unknown_key"),
-        (lambda make: make(2, village="3510012002"), "wrong_village"),
+        (lambda make: make(3, key=Ed25519PrivateKey.generate()), "unknown_key"),
+        (lambda make: make(3, village="3510012002"), "wrong_village"),
         (lambda make: make(1), "stale_version"),
     ],
 )
@@ -52,14 +52,14 @@ def test_bad_sets_are_rejected_with_a_logged_reason(
     payload_of: Callable[[Callable[..., bytes]], bytes],
     reason: str,
 ) -> None:
-    inbox.on_reference_set(make_set(1))
+    inbox.on_reference_set(make_set(2))
     caplog.clear()
     with caplog.at_level(logging.WARNING, logger="kiosk.references.inbox"):
         assert inbox.on_reference_set(payload_of(make_set)) is False
     assert f"({reason})" in caplog.text
     assert inbox.rejected == {reason: 1}
     info = store.info(VILLAGE)
-    assert info is not None and info.set_version == 1  # the installed set is untouched
+    assert info is not None and info.set_version == 2  # the installed set is untouched
     for e in entries():
         assert e.nik not in caplog.text
 
@@ -113,3 +113,18 @@ def test_trusted_keys_may_be_a_callable(
     assert inbox.rejected == {"no_trusted_key": 1}
     keys.append(portal_key.public_key())
     assert inbox.on_reference_set(make_set(1)) is True
+
+
+def test_retained_copy_of_the_installed_set_is_a_quiet_no_op(
+    inbox: ReferenceInbox,
+    store: ReferenceStore,
+    make_set: Callable[..., bytes],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    payload = make_set(3)
+    assert inbox.on_reference_set(payload) is True
+    with caplog.at_level(logging.WARNING):
+        assert inbox.on_reference_set(payload) is True  # redelivered on every reconnect
+    assert caplog.text == "" and inbox.rejected == {}
+    assert inbox.on_reference_set(make_set(2)) is False  # an older one is still refused
+    assert inbox.rejected == {"stale_version": 1}
