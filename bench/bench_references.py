@@ -90,7 +90,8 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
         store.replace(refs)
         install_s = time.perf_counter() - t0
-        hits, misses = [], []
+        hits: list[float] = []
+        misses: list[float] = []
         for i in range(args.lookups):
             nik = entries[i % len(entries)].nik if i % 2 == 0 else f"35100199{i:08d}"
             t0 = time.perf_counter()
