@@ -163,10 +163,11 @@ def rig(demo: Demo, tmp_path: Path, pipeline: FacePipeline) -> Iterator[Rig]:
 
 
 def _claim(page: Any, base: str, nik: str) -> str:
-    """From the attract screen to the result screen for ``nik``; returns the result title."""
+    """From the attract screen to the result screen for ``nik`` (in Bahasa Indonesia, the
+    kiosk's first language); returns the result title."""
     page.goto(base + "/")
     page.click(".attract-button")
-    page.click("button[value=en]")
+    page.click("button[value=id]")
     page.click("form[action='/register'] button")
     page.click("[data-key=clear]")
     for d in nik:
@@ -181,9 +182,9 @@ def _claim(page: Any, base: str, nik: str) -> str:
 @pytest.mark.parametrize(
     ("expect", "title", "next_step"),
     [
-        ("verified", "Your face matches your NIK", "a[href='/household']"),
-        ("pending", "Your face has been recorded", "a[href='/household']"),
-        ("retry", "The face did not match the NIK", "form[action='/result/retry'] button"),
+        ("verified", "Wajah Anda cocok dengan NIK", "a[href='/household']"),
+        ("pending", "Wajah Anda sudah direkam", "a[href='/household']"),
+        ("retry", "Wajah tidak cocok dengan NIK", "form[action='/result/retry'] button"),
     ],
 )
 def test_reference_outcomes_in_the_browser(
