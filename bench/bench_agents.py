@@ -1,0 +1,158 @@
+"""Bench agent mode: PIN hash cost, one login (PIN + fake face), audit append and verify,
+a roster save (seal + outbox + history + audit in one transaction), a portal merge.
+
+Reports milliseconds (p50/p95/max). The face matcher is a double (camera and model time
+belong to the vision section); the sealer is JSON (envelope cost belongs to the uplink).
+
+    python bench/bench_agents.py [--rounds 30] [--audit 5000] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from kiosk.agents import build_agent_service  # noqa: E402
+from kiosk.agents.accounts import hash_pin  # noqa: E402
+from kiosk.core.clock import FakeClock  # noqa: E402
+from kiosk.crypto.atrest import AtRestCipher  # noqa: E402
+from kiosk.store.db import connect, transaction  # noqa: E402
+
+KK = "3510011203150001"
+
+
+class JsonSealer:
+    """Stand-in sealer: JSON bytes."""
+
+    def seal(self, kind: str, record_id: str, record: dict[str, Any]) -> bytes:
+        return json.dumps(record).encode()
+
+
+def timed(fn: Callable[[], object], rounds: int) -> dict[str, float]:
+    """p50/p95/max of ``rounds`` calls, milliseconds."""
+    samples = []
+    for _ in range(rounds):
+        t = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - t) * 1000)
+    samples.sort()
+    return {
+        "p50": round(statistics.median(samples), 2),
+        "p95": round(samples[max(0, int(len(samples) * 0.95) - 1)], 2),
+        "max": round(samples[-1], 2),
+    }
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--rounds", type=int, default=30)
+    p.add_argument("--audit", type=int, default=5000, help="audit entries for verify")
+    p.add_argument("--json", action="store_true")
+    args = p.parse_args()
+    clock = FakeClock()
+    with tempfile.TemporaryDirectory() as tmp:
+        conn = connect(Path(tmp) / "kiosk.sqlite3")
+        svc = build_agent_service(
+            conn=conn,
+            cipher=AtRestCipher(os.urandom(32)),
+            lookup_key=os.urandom(32),
+            sealer=JsonSealer(),
+            clock=clock,
+            device_id="kiosk-bench-01",
+            matcher=lambda template: "HIGH",
+        )
+        svc.accounts.enrol("AG-DW-01", "dasa_wisma", "Bu Sri", "246801", b"\x00" * 512)
+        results: dict[str, Any] = {}
+        salt = os.urandom(16)
+        results["scrypt_pin_hash"] = timed(
+            lambda: hash_pin("246801", salt, svc.accounts.params), args.rounds
+        )
+        results["login_pin_and_face"] = timed(lambda: svc.login("AG-DW-01", "246801"), args.rounds)
+        token = svc.login("AG-DW-01", "246801")
+        member = {
+            "member_id": "m1",
+            "name": "Siti Aminah",
+            "relation": "head",
+            "sex": "F",
+            "birth_year": 1958,
+            "work": "farmer",
+            "illnesses": [],
+        }
+        h = svc.save_household(token, {"kk": KK, "members": [member], "crops": ["rice"]})
+        crops = [["rice"], ["corn"]]
+        n = [0]
+
+        def save() -> None:
+            n[0] += 1
+            clock.advance(1)
+            svc.save_household(
+                token,
+                {
+                    "household_id": h.household_id,
+                    "kk": KK,
+                    "members": [member],
+                    "crops": crops[n[0] % 2],
+                },
+            )
+
+        results["roster_save"] = timed(save, args.rounds)
+        version = [1]
+
+        def merge() -> None:
+            version[0] += 1
+            svc.apply_roster_update(
+                {
+                    "household_id": h.household_id,
+                    "version": version[0],
+                    "updated_at": clock.now() + 10,
+                    "household": {
+                        "household_id": h.household_id,
+                        "kk": KK,
+                        "cadre_id": "AG-DW-01",
+                        "members": [member],
+                        "crops": ["cassava"],
+                    },
+                }
+            )
+
+        results["portal_merge"] = timed(merge, args.rounds)
+        results["audit_append"] = timed(lambda: svc.audit.record("help_requested"), args.rounds)
+        with transaction(conn) as c:  # seed in one transaction (one fsync)
+            for _ in range(args.audit - len(svc.audit.entries())):
+                svc.audit.append(c, "help_requested", None, "r1")
+        t = time.perf_counter()
+        report = svc.verify_audit()
+        results[f"audit_verify_{report.entries}_entries_ms"] = round(
+            (time.perf_counter() - t) * 1000, 1
+        )
+        assert report.ok
+        conn.close()
+    results["machine"] = {
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "load": os.getloadavg()[0],
+        "scrypt": hashlib.scrypt is not None,
+    }
+    if args.json:
+        print(json.dumps(results, indent=2))
+    else:
+        for k, v in results.items():
+            print(f"{k:40s} {v}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
