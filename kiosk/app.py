@@ -170,7 +170,7 @@ def build_kiosk(
     from kiosk.references.store import ReferenceStore
     from kiosk.references.wiring import attach_to_uplink
     from kiosk.services.agent_face import CameraAgentMatcher
-    from kiosk.services.face import CameraFaceVerifier
+    from kiosk.services.face import CameraFaceVerifier, FaceTimeouts
     from kiosk.services.status import StatusService
     from kiosk.store.registrations import RegistrationRepository
     from kiosk.vision.camera import open_camera
@@ -194,7 +194,8 @@ def build_kiosk(
         raise ModelError(f"the model pack cannot be used: {err}") from err
     camera = camera if camera is not None else open_camera(cfg.camera, clock)
 
-    references = ReferenceStore(conn, cipher, clock)
+    # Written from the uplink's relay thread too: its own connection (WAL allows both).
+    references = ReferenceStore(connect(db_path), cipher, clock)
     demo = None
     if not load_trusted_keys(data_dir):
         demo = ensure_demo_references(cfg, references, pipeline)
@@ -236,6 +237,7 @@ def build_kiosk(
         _policy(cfg),
         online,
         clock=clock,
+        timeouts=FaceTimeouts.from_config(cfg.biometrics),
         on_claim=demo.on_claim_for(camera) if demo is not None else None,
     )
     timeouts = Timeouts(cfg.ui.inactivity_warning_s, cfg.ui.inactivity_grace_s)

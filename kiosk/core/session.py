@@ -71,6 +71,7 @@ class PersonalData:
     capture: Any = None  # best frame / analysis: memory only, never persisted raw
     template: bytes | None = None  # live face template (float32 bytes)
     reference_source: str | None = None
+    evidence: dict[str, str] = field(default_factory=dict)  # match / liveness bands, never scores
     answers: dict[str, Any] = field(default_factory=dict)
     consent_version: str | None = None
 
@@ -123,13 +124,23 @@ class RegistrationSession:
         self.data.template = template
         self._go(State.VERIFY)
 
-    def verified(self, outcome: Outcome, reference_source: str | None = None) -> State:
-        """Apply the decision for this attempt; returns the state the flow moves to."""
+    def verified(
+        self,
+        outcome: Outcome,
+        reference_source: str | None = None,
+        evidence: dict[str, str] | None = None,
+    ) -> State:
+        """Apply the decision for this attempt; returns the state the flow moves to.
+
+        ``evidence`` holds the strength of the decision as bands (e.g. ``match``: HIGH,
+        ``liveness``: live); it is recorded with the registration as its provenance.
+        """
         self._check_alive()
         self._require(State.VERIFY)
         if outcome in (Outcome.VERIFIED, Outcome.PENDING):
             self.outcome = outcome
             self.data.reference_source = reference_source
+            self.data.evidence = dict(evidence or {})
             self._go(State.HOUSEHOLD)
         elif self.attempts >= self.retry_budget:
             # The best capture stays in memory, flagged; an agent can vouch for the person.

@@ -135,7 +135,12 @@ class RegistrationService:
         if result.template is None and result.coaching is not None:
             return result  # no usable face: stay in CAPTURE, coach the person
         session.captured(result.capture, result.template)
-        session.verified(result.outcome, result.reference_source)
+        evidence = {
+            k: v
+            for k, v in (("match", result.match_band), ("liveness", result.liveness_band))
+            if v is not None
+        }
+        session.verified(result.outcome, result.reference_source, evidence)
         return result
 
     def household(self, token: str, answers: dict[str, Any]) -> None:
@@ -176,6 +181,8 @@ class RegistrationService:
             "verification": {
                 "outcome": outcome.value,
                 "reference_source": data.reference_source,
+                "match_band": data.evidence.get("match"),
+                "liveness_band": data.evidence.get("liveness"),
                 "attempts": session.attempts,
                 "assisted_by": session.assisted_by,
             },

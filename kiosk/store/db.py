@@ -6,6 +6,7 @@ import importlib.resources
 import re
 import shutil
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -33,11 +34,25 @@ def _migrations() -> list[tuple[int, str, str]]:
     return found
 
 
+class KioskConnection(sqlite3.Connection):
+    """A connection that carries a lock, so threads sharing it never interleave transactions."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.lock = threading.RLock()
+
+
 def connect(path: Path) -> sqlite3.Connection:
     """Open (creating if needed) the database at ``path`` and bring its schema up to date."""
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        conn = sqlite3.connect(path, isolation_level=None, timeout=10.0, check_same_thread=False)
+        conn = sqlite3.connect(
+            path,
+            isolation_level=None,
+            timeout=10.0,
+            check_same_thread=False,
+            factory=KioskConnection,
+        )
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=FULL")
         conn.execute("PRAGMA foreign_keys=ON")
@@ -90,7 +105,21 @@ def _statements(sql: str) -> Iterator[str]:
 
 @contextmanager
 def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """``BEGIN IMMEDIATE`` ... ``COMMIT``; rolls back on any exception and maps disk errors."""
+    """``BEGIN IMMEDIATE`` ... ``COMMIT``; rolls back on any exception and maps disk errors.
+
+    On a :class:`KioskConnection` shared by several threads (the UI's request threads), the
+    connection's lock makes each transaction exclusive, so one thread's statements never land
+    inside another's transaction.
+    """
+    lock = getattr(conn, "lock", None)
+    if lock is None:
+        yield from _transaction(conn)
+        return
+    with lock:
+        yield from _transaction(conn)
+
+
+def _transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     try:
         conn.execute("BEGIN IMMEDIATE")
     except sqlite3.OperationalError as err:

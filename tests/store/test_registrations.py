@@ -148,3 +148,28 @@ def test_sigkill_mid_commit_leaves_both_rows_or_neither(tmp_path: Path) -> None:
     assert regs == outs, "a registration without its outbox row (or the reverse)"
     assert {f"rec-{i}" for i in confirmed} <= regs, "a confirmed registration was lost"
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_threads_sharing_a_connection_never_interleave_transactions(tmp_path: Path) -> None:
+    """Many UI threads committing through one connection: every pair whole, none lost."""
+    import threading
+
+    conn = db.connect(tmp_path / "k.sqlite3")
+    repo = RegistrationRepository(conn)
+    errors: list[BaseException] = []
+
+    def worker(base: int) -> None:
+        try:
+            for i in range(base, base + 40):
+                repo.commit(reg(i), "registration", b"e")
+        except BaseException as err:  # pragma: no cover - reported below
+            errors.append(err)
+
+    threads = [threading.Thread(target=worker, args=(k * 1000,)) for k in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert repo.count() == 240
+    assert conn.execute("SELECT COUNT(*) FROM outbox").fetchone()[0] == 240

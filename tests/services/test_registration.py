@@ -1,0 +1,201 @@
+"""RegistrationService: NIK -> face -> answers -> consent -> sealed, committed record."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kiosk.core.clock import FakeClock
+from kiosk.core.session import Outcome, State, Timeouts
+from kiosk.crypto.atrest import AtRestCipher
+from kiosk.errors import FlowError, NikError, SessionExpired, StorageFullError
+from kiosk.services.ports import FaceCheckResult
+from kiosk.services.registration import DeviceInfo, FormInfo, RegistrationService
+from kiosk.store import db
+from kiosk.store.registrations import RegistrationRepository
+
+NIK = "3510014507900001"
+
+
+@dataclass
+class ScriptedVerifier:
+    """Answers face checks from a list, in order (the real one is tested in test_face.py)."""
+
+    results: list[FaceCheckResult]
+    asked: list[str] = field(default_factory=list)
+
+    def check(self, nik: str) -> FaceCheckResult:
+        self.asked.append(nik)
+        return self.results.pop(0)
+
+
+class JsonSealer:
+    """Keeps what it sealed so the test can read the record the portal would open."""
+
+    def __init__(self) -> None:
+        self.records: list[dict[str, Any]] = []
+
+    def seal(self, kind: str, record_id: str, record: dict[str, Any]) -> bytes:
+        self.records.append(record)
+        return json.dumps({"kind": kind, "id": record_id}).encode()
+
+
+def parse(text: str) -> Any:
+    digits = "".join(c for c in text if c.isdigit())
+    if len(digits) != 16:
+        raise NikError("NIK harus 16 angka", code="too_short")
+    return type("Info", (), {"nik": digits})()
+
+
+def face(
+    outcome: Outcome, source: str = "village_set", match: str | None = "HIGH"
+) -> FaceCheckResult:
+    return FaceCheckResult(outcome, b"\x01" * 512, source, match, "live", None, capture="frame")
+
+
+NO_FACE = FaceCheckResult(Outcome.RETRY, None, None, None, None, "no_face")
+
+
+@pytest.fixture
+def parts(tmp_path: Path, clock: FakeClock) -> dict[str, Any]:
+    conn = db.connect(tmp_path / "k.sqlite3")
+    return {"conn": conn, "sealer": JsonSealer(), "space": [], "clock": clock}
+
+
+def service(parts: dict[str, Any], results: list[FaceCheckResult]) -> RegistrationService:
+    def ensure_space() -> None:
+        if parts["space"]:
+            raise StorageFullError("the data partition is full")
+
+    return RegistrationService(
+        clock=parts["clock"],
+        timeouts=Timeouts(60, 30),
+        retry_budget=3,
+        nik_parser=parse,
+        verifier=ScriptedVerifier(results),
+        sealer=parts["sealer"],
+        repo=RegistrationRepository(parts["conn"]),
+        cipher=AtRestCipher(b"k" * 32),
+        lookup_key=b"l" * 32,
+        device=DeviceInfo("kiosk-test-01", "3510012001", "0.1.0", "boot-1"),
+        form=FormInfo("household", "1", "consent_v1"),
+        ensure_space=ensure_space,
+    )
+
+
+def walk_to_review(svc: RegistrationService) -> str:
+    token = svc.start()
+    svc.identify(token, "3510 0145 0790 0001")
+    svc.check_face(token)
+    svc.household(token, {"members": 4})
+    svc.consent(token, True)
+    return token
+
+
+def test_full_registration_commits_sealed_record_with_provenance(parts: dict[str, Any]) -> None:
+    svc = service(parts, [face(Outcome.VERIFIED)])
+    token = walk_to_review(svc)
+    receipt = svc.submit(token)
+    conn: sqlite3.Connection = parts["conn"]
+    row = conn.execute("SELECT receipt_no, verification, nik_hmac FROM registration").fetchone()
+    assert row[0] == receipt and row[1] == "verified"
+    assert NIK not in row[2], "the NIK is stored only as a keyed hash"
+    assert conn.execute("SELECT state FROM outbox").fetchone()[0] == "pending"
+    [record] = parts["sealer"].records
+    assert record["nik"] == NIK and record["answers"] == {"members": 4}
+    assert record["verification"] == {
+        "outcome": "verified",
+        "reference_source": "village_set",
+        "match_band": "HIGH",
+        "liveness_band": "live",
+        "attempts": 1,
+        "assisted_by": None,
+    }
+    assert record["consent"]["version"] == "consent_v1"
+    assert record["clock"]["boot_id"] == "boot-1" and record["clock"]["synced"] is False
+    assert svc.get(token).state is State.SUBMITTED
+    assert svc.get(token).data.nik is None, "personal data wiped once committed"
+
+
+def test_no_usable_face_keeps_the_person_at_the_camera(parts: dict[str, Any]) -> None:
+    svc = service(parts, [NO_FACE, face(Outcome.PENDING, "none", None)])
+    token = svc.start()
+    svc.identify(token, NIK)
+    assert svc.check_face(token).coaching == "no_face"
+    assert svc.get(token).state is State.CAPTURE and svc.get(token).attempts == 0
+    svc.check_face(token)
+    assert svc.get(token).state is State.HOUSEHOLD
+
+
+def test_three_mismatches_lead_to_the_agent_path(parts: dict[str, Any]) -> None:
+    svc = service(parts, [face(Outcome.RETRY, match="LOW")] * 3 + [face(Outcome.VERIFIED)])
+    token = svc.start()
+    svc.identify(token, NIK)
+    for _ in range(3):
+        svc.check_face(token)
+    assert svc.get(token).state is State.NEEDS_AGENT
+    svc.check_face(token)  # trying once more is always allowed
+    assert svc.get(token).state is State.HOUSEHOLD
+
+
+def test_bad_nik_is_refused_with_its_reason(parts: dict[str, Any]) -> None:
+    svc = service(parts, [])
+    token = svc.start()
+    with pytest.raises(NikError, match="16 angka"):
+        svc.identify(token, "12345")
+    assert svc.get(token).state is State.IDENTIFY
+
+
+def test_disk_full_refuses_and_stores_nothing(parts: dict[str, Any]) -> None:
+    svc = service(parts, [face(Outcome.VERIFIED)])
+    token = walk_to_review(svc)
+    parts["space"].append(True)
+    with pytest.raises(StorageFullError):
+        svc.submit(token)
+    assert parts["conn"].execute("SELECT COUNT(*) FROM registration").fetchone()[0] == 0
+    assert svc.get(token).state is State.REVIEW, "the person can try again: nothing lost"
+    parts["space"].clear()
+    assert svc.submit(token)
+
+
+def test_submit_only_from_review(parts: dict[str, Any]) -> None:
+    svc = service(parts, [face(Outcome.VERIFIED)])
+    token = svc.start()
+    svc.identify(token, NIK)
+    with pytest.raises(FlowError):
+        svc.submit(token)
+
+
+def test_timeout_wipes_and_expires_the_session(parts: dict[str, Any]) -> None:
+    svc = service(parts, [face(Outcome.VERIFIED)])
+    token = svc.start()
+    svc.identify(token, NIK)
+    parts["clock"].advance(91)
+    svc.tick()
+    assert not svc.active
+    with pytest.raises(SessionExpired):
+        svc.get(token)
+
+
+def test_a_new_person_replaces_the_previous_session(parts: dict[str, Any]) -> None:
+    svc = service(parts, [])
+    first = svc.start()
+    svc.identify(first, NIK)
+    svc.start()
+    with pytest.raises(SessionExpired):
+        svc.get(first)
+
+
+def test_refused_consent_ends_the_session(parts: dict[str, Any]) -> None:
+    svc = service(parts, [face(Outcome.VERIFIED)])
+    token = svc.start()
+    svc.identify(token, NIK)
+    svc.check_face(token)
+    svc.household(token, {})
+    svc.consent(token, False)
+    assert not svc.active
