@@ -48,9 +48,10 @@ class AgentTimeouts:
     idle_s: float = 300.0  # no action for this long ends the session
     max_s: float = 3600.0  # a session never lasts longer than this
     face_step_s: float = 120.0  # between a correct PIN and the face check
+    audit_flush_s: float = 300.0  # queue new audit entries for the portal this often
 
     def __post_init__(self) -> None:
-        if min(self.idle_s, self.max_s, self.face_step_s) <= 0:
+        if min(self.idle_s, self.max_s, self.face_step_s, self.audit_flush_s) <= 0:
             raise ValueError("agent time-outs must be positive (seconds)")
 
 
@@ -109,6 +110,7 @@ class AgentService:
         self._lock = threading.RLock()
         self._session: AgentSession | None = None
         self._pin_ok: tuple[Agent, float] | None = None  # (agent, monotonic deadline)
+        self._last_flush: float | None = None  # monotonic seconds
 
     # --- login ---------------------------------------------------------------------------
     def login_pin(self, agent_id: str, pin: str) -> Agent:
@@ -192,6 +194,14 @@ class AgentService:
             now = self._clock.monotonic()
             if now - s.last >= self.timeouts.idle_s or now - s.started >= self.timeouts.max_s:
                 self._end_session("agent_timeout")
+
+    def housekeeping(self) -> None:
+        """Periodic work for the main loop: time-outs, and audit batches when they are due."""
+        self.tick()
+        now = self._clock.monotonic()
+        if self._last_flush is None or now - self._last_flush >= self.timeouts.audit_flush_s:
+            self._last_flush = now
+            self.flush_audit()
 
     def presence_lost(self) -> None:
         """The presence sensor sees nobody: end any agent session at once."""

@@ -133,3 +133,20 @@ def test_duty_toggle(kit: Kit) -> None:
     kit.svc.set_duty(token, False)
     assert kit.svc.on_duty() == []
     assert kit.audit_kinds()[-1] == "agent_duty_off"
+
+
+def test_housekeeping_times_out_and_batches_the_audit(kit: Kit) -> None:
+    from kiosk.agents import AgentTimeouts
+
+    kit.svc.timeouts = AgentTimeouts(idle_s=60.0, audit_flush_s=300.0)
+    token = kit.svc.login("AG-PKH-01", AGENT_PIN)
+    kit.svc.housekeeping()
+    assert len(kit.outbox("audit")) == 1  # first call flushes what is there
+    kit.clock.advance(kit.svc.timeouts.idle_s)
+    kit.svc.housekeeping()  # times out; the next batch is not due yet
+    assert not kit.svc.active() and len(kit.outbox("audit")) == 1
+    kit.clock.advance(kit.svc.timeouts.audit_flush_s)
+    kit.svc.housekeeping()
+    [_, second] = kit.outbox("audit")
+    assert [e[2] for e in second["entries"]] == ["agent_timeout"]
+    del token
