@@ -180,3 +180,20 @@ def test_help_requests_show_on_the_home_screen(kit: Kit, tmp_path: Path) -> None
     assert req.request_id in home
     post(c, f"/agent/help/{req.request_id}")
     assert agents.svc.pending_help() == []
+
+
+def test_resident_waiting_is_kept_alive_while_the_agent_logs_in(kit: Kit, tmp_path: Path) -> None:
+    attach_agents(kit, tmp_path)
+    c = kit.app.test_client()
+    post(c, "/register")
+    post(c, "/identify", nik=GOOD_NIK)
+    kit.verifier.script(face(Outcome.RETRY), face(Outcome.RETRY), face(Outcome.RETRY))
+    for _ in range(3):
+        post(c, "/result/retry")
+        post(c, "/face")
+    for _ in range(3):  # the agent takes 3 x 80 s to log in: more than the villager time-out
+        kit.clock.advance(80)
+        c.get("/agent/login")
+    login(c)
+    r = post(c, "/agent/vouch", reason="elderly")
+    assert r.headers["Location"].endswith("/household")  # type: ignore[attr-defined]

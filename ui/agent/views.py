@@ -32,6 +32,7 @@ def _throttled(err: LoginThrottled) -> str:
 
 
 def _login_page(error: str | None = None, selected: str | None = None, status: int = 200) -> Any:
+    waiting_registration()  # a resident waiting for a vouch must not time out meanwhile
     people = [(a, a.role_info.label(lang())) for a in agents().accounts.all() if a.has_template]
     return (
         render_template("agent/login.html", people=people, error=error, selected=selected),
@@ -77,6 +78,7 @@ def face() -> Any:
 @bp.post("/face")
 def face_post() -> Any:
     """Match the agent's live face against their enrolled template."""
+    waiting_registration()
     pending = agents().pending_face()
     if pending is None:
         return redirect(url_for("agent.login"))
