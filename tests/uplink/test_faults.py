@@ -59,7 +59,11 @@ def test_broker_sigkill_and_restart_mid_stream(
         wait_for(lambda: outbox(cfg).counts().acked >= 40, 20, "first records acked")
         broker.kill()  # mid-stream, without a persistence snapshot
         ids += commit_registrations(cfg, 50)  # the kiosk keeps taking registrations
+        assert portal.rx is not None
+        portal.rx.store.availability(cfg.device.id, "unknown", 0.0)
         broker.start()
+        # availability is republished (retained) on every connect
+        wait_for(lambda: portal.rx.store.availability_of(cfg.device.id) == "online", 60)  # type: ignore[union-attr]
         wait_for(lambda: drained(cfg, 200), 120, "backlog drained after broker restart")
         assert_exactly_once(portal, cfg, ids)
         broker.kill()
