@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
 from typing import Any
@@ -100,8 +99,3 @@ class AuditLog:
                 (batch_id, entries[0].seq, entries[-1].seq, entries[-1].hash, now),
             )
             return batch_id
-
-
-def export_json(entries: list[AuditEntry]) -> str:
-    """The entries as JSON lines (ids and kinds only), for a technician's report."""
-    return "\n".join(json.dumps(e.__dict__, sort_keys=True) for e in entries)
