@@ -44,7 +44,7 @@ def run(
     w, h = SIZES[request.param]
     context = chromium.new_context(viewport={"width": w, "height": h}, has_touch=True)
     page = context.new_page()
-    page.set_default_timeout(10_000)
+    page.set_default_timeout(30_000)
     test = request.node.originalname.removeprefix("test_")
     checker = Checker(page, server.base, request.param, axe_source(), prefix=f"{test}-")
     checker.attach()
