@@ -21,6 +21,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "kiosk.commands.config",
     "kiosk.commands.nik",
     "kiosk.vision.commands",
+    "kiosk.uplink.commands",
 )
 """Modules whose ``register(subparsers)`` adds sub-commands, in help order."""
 
