@@ -1,0 +1,110 @@
+"""`scripts/dev run`'s demo: local broker + reference portal + kiosk, records really acked."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from kiosk.config import load_config
+from kiosk.crypto.envelope import sealer_from_config
+from kiosk.store.db import DB_NAME, connect
+from kiosk.store.registrations import NewRegistration, RegistrationRepository
+
+pytestmark = pytest.mark.broker
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait(predicate, seconds: float, what: str) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.3)
+    pytest.fail(f"timed out waiting for {what}")
+
+
+def _ui_up(port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as r:
+            return bool(r.status == 200)
+    except OSError:
+        return False
+
+
+def test_demo_delivers_a_registration_to_the_portal(tmp_path: Path, shared_dir: Path) -> None:
+    mqtt, http = _free_port(), _free_port()
+    conf = tmp_path / "kiosk.toml"
+    conf.write_text(
+        f'[paths]\ndata_dir = "data"\nmodels_dir = "{shared_dir / "models"}"\n'
+        f"[uplink]\nport = {mqtt}\n[ui]\nport = {http}\nspeech = false\n"
+        '[gpio]\npin_factory = "mock"\n'
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "portal.demo", "--config", str(conf)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        _wait(lambda: _ui_up(http), 120, "the kiosk UI")
+        cfg = load_config(conf)
+        portal_key = cfg.paths.data_dir / "demo-portal" / "portal_x25519.pub.pem"
+        cfg = cfg.model_copy(
+            update={"uplink": cfg.uplink.model_copy(update={"portal_public_key": portal_key})}
+        )
+        sealer = sealer_from_config(cfg)
+        record_id = "019a0000-0000-7000-8000-000000000001"
+        RegistrationRepository(connect(cfg.paths.data_dir / DB_NAME)).commit(
+            NewRegistration(
+                record_id,
+                "3510-TEST-0001",
+                "h",
+                time.time(),
+                0.0,
+                "b",
+                False,
+                "pending",
+                "household",
+                "1",
+                "consent_v1",
+                None,
+                None,
+            ),
+            "registration",
+            sealer.seal("registration", record_id, {"record_id": record_id, "demo": True}),
+        )
+
+        def acked() -> bool:
+            db = sqlite3.connect(cfg.paths.data_dir / DB_NAME)
+            try:
+                row = db.execute("SELECT state FROM outbox WHERE record_id=?", (record_id,))
+                return row.fetchone() == ("acked",)
+            finally:
+                db.close()
+
+        _wait(acked, 60, "the portal's ack")
+        portal = sqlite3.connect(cfg.paths.data_dir / "demo-portal" / "portal.sqlite3")
+        tables = [r[0] for r in portal.execute("SELECT name FROM sqlite_master")]
+        assert tables, "the portal stored nothing"
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            pytest.fail("the demo did not stop on SIGINT")
+    time.sleep(0.5)
+    with socket.socket() as s:
+        assert s.connect_ex(("127.0.0.1", mqtt)) != 0, "the demo broker was left running"
