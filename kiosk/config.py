@@ -150,7 +150,7 @@ class UplinkConfig(_Strict):
     ] = None
     inflight_window: Annotated[
         int, Field(ge=1, le=1000, description="Records published but not yet acked, at most")
-    ] = 32
+    ] = 64
     backoff_initial_s: Annotated[
         float, Field(gt=0, le=60, description="First retry delay after a transport failure, s")
     ] = 1.0
