@@ -278,6 +278,14 @@ def build_kiosk(
         photo=verifier.preview_jpeg,
     )
 
+    if uplink is not None:
+        from kiosk.agents.downlink import HouseholdUpdateHandler
+
+        uplink.on_roster(
+            lambda update: _ignore(agents.apply_agent_roster(update.version, list(update.agents)))
+        )
+        uplink.on_signed("household_update", HouseholdUpdateHandler(agents, trusted))
+
     device = None
     if with_device:
         from firmware.device import build_device
@@ -285,7 +293,8 @@ def build_kiosk(
         device = build_device(
             cfg.gpio,
             on_help=lambda: _ignore(agents.request_help("button")),
-            on_presence=lambda present: None if present else agents.presence_lost(),
+            on_presence=lambda present: None if present else _walked_away(registration, agents),
+            on_help_cancel=lambda: _ignore(agents.cancel_help("button")),
             clock=clock,
             pin_factory=pin_factory,
         )
@@ -298,6 +307,7 @@ def build_kiosk(
         camera=camera,
         agents=agents,
         pending=(uplink.pending_count if uplink is not None else None),
+        presence=(_PresenceView(device.presence) if device and device.presence else None),
         form=form,
         consent=consent,
         secret_key=secret_key,
@@ -319,7 +329,11 @@ def build_kiosk(
     )
     kiosk_ref.append(kiosk)
     kiosk.watchdog = _camera_watchdog(kiosk, clock)
-    kiosk._tickers += [registration.tick, lambda: _ignore(references.purge_expired())]
+    kiosk._tickers += [
+        agents.housekeeping,
+        registration.tick,
+        lambda: _ignore(references.purge_expired()),
+    ]
     if device is not None:
         kiosk._tickers.append(lambda: device.set_status(_device_status(kiosk)))
         kiosk._stoppers.append(device.close)
@@ -372,6 +386,23 @@ def _model_versions(models_dir: Path) -> dict[str, str]:
     except OSError:
         pass
     return versions
+
+
+class _PresenceView:
+    """The UI's ``Presence`` port over the firmware's PIR sensor."""
+
+    def __init__(self, sensor: Any) -> None:
+        self._sensor = sensor
+
+    def present(self) -> bool:
+        """True while someone is believed to stand in front of the kiosk."""
+        return bool(self._sensor.present)
+
+
+def _walked_away(registration: RegistrationService, agents: Any) -> None:
+    """The presence sensor saw nobody for its timeout: end sessions and wipe their data."""
+    registration.end_all("walked_away")
+    agents.presence_lost()
 
 
 def _ignore(_value: object) -> None:

@@ -16,7 +16,7 @@ import pytest
 from kiosk.app import build_kiosk
 from kiosk.cli import main
 from kiosk.config import KioskConfig, parse_config
-from kiosk.errors import NotPersistentError
+from kiosk.errors import NotPersistentError, SessionExpired
 
 
 def test_help_lists_the_commands(capsys: pytest.CaptureFixture[str]) -> None:
@@ -129,5 +129,50 @@ def test_stuck_camera_is_restarted_within_budget_then_out_of_service(cfg: KioskC
         assert camera.starts == 5
         assert kiosk.out_of_service and "camera" in kiosk.out_of_service
         assert kiosk.device is not None and kiosk.device.status is Status.OUT_OF_SERVICE
+    finally:
+        kiosk.stop()
+
+
+def cfg_pin(role: str) -> int:
+    from firmware.pins import ROLES
+
+    return ROLES[role].pin
+
+
+def test_presence_sensor_wakes_the_screen_and_walking_away_ends_the_session(
+    cfg: KioskConfig,
+) -> None:
+    from gpiozero.pins.mock import MockFactory
+
+    from kiosk.core.clock import FakeClock
+
+    clock = FakeClock()
+    factory = MockFactory()
+    kiosk = build_kiosk(cfg, clock=clock, camera=DeadCamera(), pin_factory=factory)
+    try:
+        device = kiosk.device
+        assert device is not None and device.presence is not None
+        token = kiosk.registration.start()
+        pin = factory.pin(cfg_pin("presence"))
+        client = kiosk.wsgi_app.test_client()
+        pin.drive_high()
+        got = client.get("/api/presence", headers={"Host": "127.0.0.1"}).get_json()
+        assert got == {"present": True}, "the attract screen learns someone is there"
+        pin.drive_low()
+        clock.advance(cfg.gpio.presence_timeout_s + 1)
+        device.tick()
+        assert not kiosk.registration.active
+        with pytest.raises(SessionExpired):
+            kiosk.registration.get(token)
+    finally:
+        kiosk.stop()
+
+
+def test_build_with_uplink_wires_the_portal_handlers(cfg: KioskConfig) -> None:
+    kiosk = build_kiosk(cfg, with_uplink=True, with_device=False)
+    try:
+        assert kiosk.uplink is not None
+        assert kiosk.uplink.pending_count() == 0
+        assert not kiosk.uplink.online  # not started: nothing connects at build time
     finally:
         kiosk.stop()

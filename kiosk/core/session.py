@@ -60,6 +60,7 @@ class Timeouts:
 
     warning_s: float = 60.0
     grace_s: float = 30.0
+    agent_wait_s: float = 600.0  # waiting for an agent to walk over takes longer
 
 
 @dataclass
@@ -91,6 +92,7 @@ class RegistrationSession:
         self.outcome: Outcome | None = None
         self.receipt_no: str | None = None
         self.assisted_by: str | None = None
+        self.vouch_id: str | None = None  # links the registration to the agent's vouch record
         self.warned = False
         self.ended_reason: str | None = None
         self._last_activity = clock.monotonic()
@@ -211,17 +213,25 @@ class RegistrationSession:
         if self.state in (State.IDLE,):
             return self.state
         idle = self._clock.monotonic() - self._last_activity
-        if idle >= self._timeouts.warning_s + self._timeouts.grace_s:
+        limit = self._limit()
+        if idle >= limit:
             self.end("timeout")
-        elif idle >= self._timeouts.warning_s:
+        elif idle >= limit - self._timeouts.grace_s:
             self.warned = True
         return self.state
+
+    def _limit(self) -> float:
+        """Inactivity (s) after which the session ends, in the current state."""
+        t = self._timeouts
+        if self.state is State.NEEDS_AGENT:
+            return max(t.agent_wait_s, t.warning_s) + t.grace_s
+        return t.warning_s + t.grace_s
 
     @property
     def seconds_left(self) -> float:
         """Seconds until the session is abandoned if nothing happens."""
         idle = self._clock.monotonic() - self._last_activity
-        return max(0.0, self._timeouts.warning_s + self._timeouts.grace_s - idle)
+        return max(0.0, self._limit() - idle)
 
     # --- helpers -------------------------------------------------------------------------
     def _require(self, *states: State) -> None:

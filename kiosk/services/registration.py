@@ -101,6 +101,11 @@ class RegistrationService:
         if session is not None:
             session.end(reason)
 
+    def end_all(self, reason: str) -> None:
+        """End every session (nobody is in front of the kiosk any more)."""
+        for token in list(self._sessions):
+            self.end(token, reason)
+
     def tick(self) -> None:
         """Apply time-outs to every session (called periodically by the main loop)."""
         for token, session in list(self._sessions.items()):
@@ -185,6 +190,8 @@ class RegistrationService:
                 "liveness_band": data.evidence.get("liveness"),
                 "attempts": session.attempts,
                 "assisted_by": session.assisted_by,
+                "vouch_id": session.vouch_id,
+                "review_required": outcome is Outcome.VOUCHED,
             },
             "face_template": data.template.hex() if data.template else None,
             "form": {"id": self._form.form_id, "version": self._form.form_version},

@@ -174,3 +174,16 @@ def test_action_after_timeout_raises_session_expired(clock: FakeClock) -> None:
 def test_retry_budget_must_be_positive(clock: FakeClock) -> None:
     with pytest.raises(ValueError):
         RegistrationSession(clock, Timeouts(), retry_budget=0)
+
+
+def test_waiting_for_an_agent_gets_more_time(clock: FakeClock) -> None:
+    s = RegistrationSession(clock, Timeouts(warning_s=60, grace_s=30, agent_wait_s=600), 1)
+    to_state(s, State.VERIFY)
+    s.verified(Outcome.RETRY)
+    assert s.state is State.NEEDS_AGENT
+    clock.advance(120)
+    assert s.tick() is State.NEEDS_AGENT and not s.warned
+    clock.advance(480)
+    assert s.tick() is State.NEEDS_AGENT and s.warned  # "do you need more time?" at 600 s
+    clock.advance(30)
+    assert s.tick() is State.IDLE and s.data.nik is None

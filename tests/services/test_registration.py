@@ -115,6 +115,8 @@ def test_full_registration_commits_sealed_record_with_provenance(parts: dict[str
         "liveness_band": "live",
         "attempts": 1,
         "assisted_by": None,
+        "vouch_id": None,
+        "review_required": False,
     }
     assert record["consent"]["version"] == "consent_v1"
     assert record["clock"]["boot_id"] == "boot-1" and record["clock"]["synced"] is False
@@ -199,3 +201,13 @@ def test_refused_consent_ends_the_session(parts: dict[str, Any]) -> None:
     svc.household(token, {})
     svc.consent(token, False)
     assert not svc.active
+
+
+def test_walking_away_ends_and_wipes_the_session(parts: dict[str, Any]) -> None:
+    svc = service(parts, [])
+    token = svc.start()
+    svc.identify(token, NIK)
+    session = svc.get(token)
+    svc.end_all("walked_away")
+    assert not svc.active and session.data.nik is None
+    assert session.ended_reason == "walked_away"
