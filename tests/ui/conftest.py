@@ -100,6 +100,7 @@ def build_kit(cfg: KioskConfig, tmp_path: Path, **extras: Any) -> Kit:
         presence=presence,
         agent=agent,
         speech=extras.get("speech"),
+        pending=extras.get("pending"),
     )
     return Kit(
         app,

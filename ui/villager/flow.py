@@ -255,7 +255,18 @@ def receipt(token: str, reg: RegistrationSession) -> str:
         receipt_no=reg.receipt_no or "",
         spoken_no=" ".join(reg.receipt_no or ""),
         printed=svc().printer is not None and not session.get("print_failed"),
+        waiting=_waiting(),
     )
+
+
+def _waiting() -> int:
+    """Records saved on the kiosk and not yet confirmed by the portal (0 when unknown)."""
+    pending = svc().pending
+    try:
+        return int(pending()) if pending is not None else 0
+    except Exception:  # a count for the screen must never break the receipt
+        log.warning("outbox count unavailable")
+        return 0
 
 
 @bp.post("/finish")
