@@ -218,3 +218,11 @@ def test_review_changes_one_answer_then_asks_consent_again(kit: Kit) -> None:
 def _token(c: FlaskClient) -> str:
     with c.session_transaction() as s:
         return str(s["reg"])
+
+
+def test_chosen_language_stays_for_the_same_person(kit: Kit) -> None:
+    c = kit.app.test_client()
+    post(c, "/language", lang="en")
+    post(c, "/register")
+    page = c.get("/identify").get_data(as_text=True)
+    assert 'lang="en"' in page, "choosing English then Register must not switch back"

@@ -30,8 +30,11 @@ RESULT_FOR_OUTCOME: dict[Outcome, str] = {
 """Face outcome -> result screen variant (NEEDS_AGENT state overrides with ``agent``)."""
 
 
-def _end_all(reason: str) -> None:
-    """End this browser's sessions (wiping their data) and forget the tokens."""
+def _end_all(reason: str, *, keep_language: bool = False) -> None:
+    """End this browser's sessions (wiping their data) and forget the tokens.
+
+    ``keep_language``: the same person goes on (e.g. chose a language, then "Register").
+    """
     s = svc()
     token = session.pop(REG, None)
     if isinstance(token, str):
@@ -42,7 +45,8 @@ def _end_all(reason: str) -> None:
     session.pop("result", None)
     session.pop("print_failed", None)
     session.pop("from_review", None)
-    session.pop("lang", None)  # the next person starts in the default language
+    if not keep_language:
+        session.pop("lang", None)  # the next person starts in the default language
     if s.speech is not None:
         s.speech.forget_personal()
 
@@ -82,7 +86,7 @@ def menu() -> str:
 @bp.post("/register")
 def register() -> Response:
     """Start a registration session (ending any other)."""
-    _end_all("replaced")
+    _end_all("replaced", keep_language=True)
     session[REG] = svc().registration.start()
     return redirect(url_for("villager.identify"))
 
