@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from conftest import Kit
 from ui_doubles import JsonSealer
+from ui_kit import Kit
 
 from kiosk.agents import AgentService, build_agent_service
 from kiosk.core.throttle import ThrottlePolicy

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from agent_doubles import DW_PIN, PIN, Agents, attach_agents
 from browser import Checker, Server, axe_source
-from conftest import GOOD_NIK, Kit, build_kit
 from test_ui_browser import answer_questionnaire, start_registration, type_on_keypad
 from ui_doubles import face
+from ui_kit import GOOD_NIK, Kit, build_kit
 
 from kiosk.config import KioskConfig
 from kiosk.core.session import Outcome

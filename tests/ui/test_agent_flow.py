@@ -6,10 +6,10 @@ import re
 from pathlib import Path
 
 from agent_doubles import DW_PIN, PIN, attach_agents
-from conftest import GOOD_NIK, Kit
 from flask.testing import FlaskClient
 from test_ui_flow import answer_all, post
 from ui_doubles import face
+from ui_kit import GOOD_NIK, Kit
 
 from kiosk.core.session import Outcome
 

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 from browser import Checker, Server, axe_source
-from conftest import GOOD_NIK, Kit, build_kit
 from PIL import Image
 from ui_doubles import FakeLive, face
+from ui_kit import GOOD_NIK, Kit, build_kit
 
 from kiosk.config import KioskConfig
 from kiosk.core.session import Outcome

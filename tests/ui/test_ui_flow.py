@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import re
 
-from conftest import GOOD_NIK, Kit
 from flask.testing import FlaskClient
 from ui_doubles import face
+from ui_kit import GOOD_NIK, Kit
 
 from kiosk.core.session import Outcome
 

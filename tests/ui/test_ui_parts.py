@@ -9,8 +9,8 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from conftest import GOOD_NIK, Kit
 from ui_doubles import face
+from ui_kit import GOOD_NIK, Kit
 
 from kiosk.core.forms import load_form
 from kiosk.core.session import Outcome
@@ -142,7 +142,7 @@ def test_serve_refuses_non_loopback_and_debug(kit: Kit) -> None:
 def test_create_app_refuses_flask_debug(
     kit: Kit, cfg, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from conftest import build_kit
+    from ui_kit import build_kit
 
     monkeypatch.setenv("FLASK_DEBUG", "1")
     with pytest.raises(ConfigError, match="debug"):

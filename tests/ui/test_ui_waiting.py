@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import build_kit
 from test_ui_flow import answer_all, post, register_to_household
+from ui_kit import build_kit
 
 from kiosk.config import KioskConfig
 
