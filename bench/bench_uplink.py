@@ -23,7 +23,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from kiosk.config import KioskConfig, parse_config  # noqa: E402
+from kiosk.config import KioskConfig, UplinkConfig, parse_config  # noqa: E402
 from kiosk.core.clock import SystemClock  # noqa: E402
 from kiosk.crypto.keys import load_or_create_device_key, public_pem  # noqa: E402
 from kiosk.store.outbox import OutboxRepository  # noqa: E402
@@ -106,7 +106,9 @@ def make_cfg(work: Path, pki_dir: Path, port: int, device: str, portal_pub: Path
                 "portal_public_key": str(portal_pub),
                 "ack_timeout_s": 60.0,
                 "heartbeat_s": 60,
-                "inflight_window": int(os.environ.get("BENCH_WINDOW", "32")),
+                "inflight_window": int(
+                    os.environ.get("BENCH_WINDOW", str(UplinkConfig().inflight_window))
+                ),
             },
         }
     )
