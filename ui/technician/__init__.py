@@ -19,6 +19,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext
 from werkzeug.wrappers import Response
 
 from kiosk.core.clock import SystemClock
@@ -89,9 +90,9 @@ def login_post() -> Response | tuple[str, int]:
         return redirect(url_for("technician.home"))
     wait = gate.locked_for()
     error = (
-        f"Too many wrong passwords. Try again in {int(wait // 60) + 1} minute(s)."
+        gettext("Too many wrong passwords. Try again in %(n)s minute(s).", n=int(wait // 60) + 1)
         if wait > 0
-        else "Wrong password."
+        else gettext("Wrong password.")
     )
     page = render_template("technician/login.html", configured=is_set(ctx.layout), error=error)
     return page, 401
@@ -135,7 +136,8 @@ def village() -> str:
     out = run_step(context(), "village", inputs)
     if out.error is not None:
         return _home(error=out.error)
-    return _home(message=f"Village {out.summary.get('village_code')} saved.")
+    code = out.summary.get("village_code")
+    return _home(message=gettext("Village %(code)s saved.", code=code))
 
 
 @bp.post("/selftest")
