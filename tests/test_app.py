@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,6 +16,7 @@ from kiosk.app import build_kiosk
 from kiosk.cli import main
 from kiosk.config import KioskConfig, parse_config
 from kiosk.errors import NotPersistentError, SessionExpired
+from tests.fixtures.net import free_port
 
 
 def test_help_lists_the_commands(capsys: pytest.CaptureFixture[str]) -> None:
@@ -53,14 +53,8 @@ def test_refuses_a_volatile_data_directory() -> None:
         build_kiosk(cfg)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def test_kiosk_run_serves_the_ui_and_stops_cleanly(tmp_path: Path, shared_dir: Path) -> None:
-    port = _free_port()
+    port = free_port()
     conf = tmp_path / "kiosk.toml"
     conf.write_text(
         f'[paths]\ndata_dir = "data"\nmodels_dir = "{shared_dir / "models"}"\n'

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import sqlite3
 import sys
 import time
-import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,20 +16,7 @@ from firmware.procsup import ProcessSupervisor
 from kiosk.config import REPO_ROOT, load_config
 from kiosk.store.db import DB_NAME, connect
 from kiosk.store.registrations import NewRegistration, RegistrationRepository
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _serving(port: int) -> bool:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as r:
-            return bool(r.status == 200)
-    except OSError:
-        return False
+from tests.fixtures.net import free_port, serving
 
 
 def _wait(cond: Callable[[], bool], poll: Callable[[], object], seconds: float) -> None:
@@ -47,7 +32,7 @@ def _wait(cond: Callable[[], bool], poll: Callable[[], object], seconds: float) 
 def test_kiosk_run_killed_under_supervisor_restarts_with_outbox_intact(
     tmp_path: Path, shared_dir: Path
 ) -> None:
-    port = _free_port()
+    port = free_port()
     conf = tmp_path / "kiosk.toml"
     conf.write_text(
         f'[paths]\ndata_dir = "data"\nmodels_dir = "{shared_dir / "models"}"\n'
@@ -85,12 +70,12 @@ def test_kiosk_run_killed_under_supervisor_restarts_with_outbox_intact(
     )  # fmt: skip
     sup.start()
     try:
-        _wait(lambda: _serving(port), sup.poll, 120)
+        _wait(lambda: serving(port), sup.poll, 120)
         first = sup.pid
         assert first is not None
         os.kill(first, signal.SIGKILL)  # a crash: no cleanup at all
         _wait(lambda: sup.pid not in (None, first), sup.poll, 30)
-        _wait(lambda: _serving(port), sup.poll, 120)
+        _wait(lambda: serving(port), sup.poll, 120)
         assert sup.starts == 2 and sup.exit_codes == [-signal.SIGKILL]
     finally:
         sup.stop(timeout_s=20)

@@ -8,7 +8,6 @@ import sqlite3
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -17,14 +16,9 @@ from kiosk.config import load_config
 from kiosk.crypto.envelope import sealer_from_config
 from kiosk.store.db import DB_NAME, connect
 from kiosk.store.registrations import NewRegistration, RegistrationRepository
+from tests.fixtures.net import free_port, serving
 
 pytestmark = pytest.mark.broker
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _wait(predicate, seconds: float, what: str) -> None:  # type: ignore[no-untyped-def]
@@ -36,16 +30,8 @@ def _wait(predicate, seconds: float, what: str) -> None:  # type: ignore[no-unty
     pytest.fail(f"timed out waiting for {what}")
 
 
-def _ui_up(port: int) -> bool:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as r:
-            return bool(r.status == 200)
-    except OSError:
-        return False
-
-
 def test_demo_delivers_a_registration_to_the_portal(tmp_path: Path, shared_dir: Path) -> None:
-    mqtt, http = _free_port(), _free_port()
+    mqtt, http = free_port(), free_port()
     conf = tmp_path / "kiosk.toml"
     conf.write_text(
         f'[paths]\ndata_dir = "data"\nmodels_dir = "{shared_dir / "models"}"\n'
@@ -58,7 +44,7 @@ def test_demo_delivers_a_registration_to_the_portal(tmp_path: Path, shared_dir: 
         stderr=subprocess.DEVNULL,
     )
     try:
-        _wait(lambda: _ui_up(http), 120, "the kiosk UI")
+        _wait(lambda: serving(http), 120, "the kiosk UI")
         cfg = load_config(conf)
         portal_key = cfg.paths.data_dir / "demo-portal" / "portal_x25519.pub.pem"
         cfg = cfg.model_copy(
