@@ -9,7 +9,6 @@ project constructs an adapter; tests build the same graph through :func:`build_k
 from __future__ import annotations
 
 import logging
-import secrets
 import signal
 import threading
 from collections.abc import Callable
@@ -24,7 +23,7 @@ from kiosk.core.nik import parse_nik
 from kiosk.core.policy import DecisionPolicy
 from kiosk.core.session import Timeouts
 from kiosk.crypto.atrest import AtRestCipher, load_or_create_key
-from kiosk.errors import KioskError, ModelError
+from kiosk.errors import ModelError
 from kiosk.services.registration import DeviceInfo, FormInfo, RegistrationService
 from kiosk.store.db import DB_NAME, connect, ensure_free_space
 
@@ -99,19 +98,6 @@ class Kiosk:
             self.tick()
 
 
-def boot_id() -> str:
-    """This boot's id (Linux), so a monotonic time can be tied to the boot it belongs to."""
-    try:
-        return Path("/proc/sys/kernel/random/boot_id").read_text().strip()
-    except OSError:
-        return "unknown"
-
-
-def clock_synchronised() -> bool:
-    """True when systemd-timesyncd (or chrony) says the wall clock is synchronised."""
-    return Path("/run/systemd/timesync/synchronized").exists()
-
-
 def prepare_data_dir(cfg: KioskConfig) -> Path:
     """Create the data directory (0700) and refuse volatile storage when configured to."""
     data_dir = cfg.paths.data_dir
@@ -173,6 +159,7 @@ def build_kiosk(
     from kiosk.services.face import CameraFaceVerifier, FaceTimeouts
     from kiosk.services.status import StatusService
     from kiosk.store.registrations import RegistrationRepository
+    from kiosk.uplink.heartbeat import boot_id, clock_synchronised
     from kiosk.vision.camera import open_camera
     from kiosk.vision.pipeline import FacePipeline
 
@@ -470,10 +457,7 @@ def serve(cfg: KioskConfig) -> int:
     """Run the kiosk on ``cfg.ui.host:port`` under waitress until interrupted; exit code."""
     import waitress
 
-    try:
-        kiosk = build_kiosk(cfg)
-    except KioskError:
-        raise
+    kiosk = build_kiosk(cfg)  # a KioskError here names what is wrong; kiosk.cli prints it
 
     def _terminate(_signum: int, _frame: Any) -> None:
         raise SystemExit(0)  # systemd's SIGTERM: stop as cleanly as on Ctrl-C
@@ -494,8 +478,3 @@ def serve(cfg: KioskConfig) -> int:
         notifier.stopping()
         kiosk.stop()
     return 0
-
-
-def random_secret() -> bytes:
-    """A fresh Flask secret for one run (sessions do not survive a restart, by design)."""
-    return secrets.token_bytes(32)

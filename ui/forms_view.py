@@ -1,7 +1,7 @@
 """Turn a versioned form definition (``kiosk.core.forms``) into screens, generically.
 
 One visible question per screen (one action per screen, and it fits 800x480); answers are
-checked with the core's :func:`~kiosk.core.forms.check_page` one question at a time, so each
+checked with the core's :func:`~kiosk.core.forms.validate_question` one at a time, so each
 failure is shown beside its own question. The definition's texts are data (Indonesian and
 English); nothing here knows any particular question.
 """
