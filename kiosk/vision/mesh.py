@@ -51,9 +51,9 @@ class Mesh:
         lm = self.crop_landmarks[:, :2]
 
         def ear(idx: tuple[int, ...]) -> float:
-            p = lm[list(idx)]
-            horiz = float(np.linalg.norm(p[0] - p[3]))
-            vert = float(np.linalg.norm(p[1] - p[5]) + np.linalg.norm(p[2] - p[4]))
+            p = lm[list(idx)].tolist()
+            horiz = math.dist(p[0], p[3])
+            vert = math.dist(p[1], p[5]) + math.dist(p[2], p[4])
             return vert / (2.0 * horiz) if horiz > 1e-6 else 0.0
 
         return (ear(RIGHT_EYE) + ear(LEFT_EYE)) / 2.0
@@ -96,7 +96,7 @@ class FaceMesh:
         crop = cv2.warpAffine(
             image, m, (MESH_SIZE, MESH_SIZE), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT
         )
-        np.multiply(crop, 1.0 / 255.0, out=self._buf[0], casting="unsafe")
+        np.multiply(crop, np.float32(1.0 / 255.0), out=self._buf[0], casting="unsafe")
         pts, logit = self.model.run(self._buf)
         presence = 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, float(logit.ravel()[0])))))
         if presence < PRESENCE_MIN:

@@ -7,6 +7,7 @@ coverings (hijab, peci, caps) never trigger anything.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -83,6 +84,11 @@ def _patch(gray: np.ndarray, center: np.ndarray, half: int) -> np.ndarray:
     return gray[y0:y1, x0:x1]
 
 
+def _mean(patch: np.ndarray) -> float:
+    # cv2.mean is several times quicker than ndarray.mean on the small patches measured here.
+    return float(cv2.mean(patch)[0])
+
+
 def measure(image: np.ndarray, dets: list[Detection], mesh: Mesh) -> QualityMetrics:
     """Measures of the main face (``dets[0]`` with ``mesh``) in ``image``."""
     h, w = image.shape[:2]
@@ -91,40 +97,41 @@ def measure(image: np.ndarray, dets: list[Detection], mesh: Mesh) -> QualityMetr
     cx, cy = main.center
     offset = max(abs(cx / w - 0.5), abs(cy / h - 0.5))
     yaw, pitch, roll = mesh.pose()
-    crop = mesh.crop
-    gray = cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY)
+    gray = cv2.cvtColor(mesh.crop, cv2.COLOR_RGB2GRAY)
     lm = mesh.crop_landmarks[:, :2]
     # Face skin region: the central part of the crop (the face box is 1/1.5 of the crop).
     face = gray[48:144, 48:144]
-    face_luma = float(face.mean())
-    clipped = float((face >= 250).mean())
-    small = image[:: max(1, h // 60), :: max(1, w // 80)]
-    background_luma = float(small.mean())
+    face_luma = _mean(face)
+    clipped = np.count_nonzero(face >= 250) / face.size
+    background_luma = sum(cv2.mean(image[:: max(1, h // 60), :: max(1, w // 80)])[:3]) / 3.0
     # Sharpness: Laplacian variance of the face at the crop's fixed scale (96x96 centre).
-    sharp = float(cv2.Laplacian(face, cv2.CV_32F).var())
+    sharp = float(cv2.meanStdDev(cv2.Laplacian(face, cv2.CV_32F))[1][0, 0]) ** 2
     # Occlusion: eye patches against cheeks and brow; a mask leaves the lower face flat.
-    eye_half = max(2, int(0.35 * float(np.linalg.norm(lm[RIGHT_EYE[0]] - lm[RIGHT_EYE[3]]))))
+    r_eye, l_eye = lm[list(RIGHT_EYE)], lm[list(LEFT_EYE)]
+    eye_half = max(2, int(0.35 * math.hypot(*(r_eye[0] - r_eye[3]))))
     eyes = np.concatenate(
         [
-            _patch(gray, lm[list(RIGHT_EYE)].mean(0), eye_half).ravel(),
-            _patch(gray, lm[list(LEFT_EYE)].mean(0), eye_half).ravel(),
+            _patch(gray, r_eye.mean(0), eye_half).ravel(),
+            _patch(gray, l_eye.mean(0), eye_half).ravel(),
         ]
     )
-    ref_pts = [lm[GLABELLA], lm[UNDER_EYE_RIGHT], lm[UNDER_EYE_LEFT]]
-    ref_luma = max(float(_patch(gray, p, 5).mean()) for p in ref_pts)
+    ref_luma = max(
+        _mean(_patch(gray, lm[i], 5)) for i in (GLABELLA, UNDER_EYE_RIGHT, UNDER_EYE_LEFT)
+    )
     # Open eyes show bright sclera and lids (90th percentile near the skin's luma); dark
     # lenses leave the whole patch dark.
     k = int(0.9 * (eyes.size - 1))
     eye_luma_ratio = float(np.partition(eyes, k)[k]) / max(ref_luma, 1.0)
-    lower_pts = [
+    lower_pts = (
         lm[NOSE_TIP],
         (lm[MOUTH_RIGHT] + lm[CHEEK_RIGHT]) / 2,
         (lm[MOUTH_LEFT] + lm[CHEEK_LEFT]) / 2,
         (lm[MOUTH_RIGHT] + lm[MOUTH_LEFT] + 2 * lm[CHIN]) / 4,
-    ]
+    )
     lower_gray = np.concatenate([_patch(gray, p, 5).ravel() for p in lower_pts])
     # Contrast of the lower face relative to its brightness (unchanged by exposure).
-    texture = float(lower_gray.astype(np.float32).std()) / max(float(lower_gray.mean()), 1.0)
+    lower_mean, lower_std = cv2.meanStdDev(lower_gray)
+    texture = float(lower_std[0, 0]) / max(float(lower_mean[0, 0]), 1.0)
     return QualityMetrics(
         faces=len(big),
         face_frac=main.size / min(w, h),
