@@ -8,6 +8,7 @@ attempt just ends with an outcome that the flow records in its :class:`AttemptBu
 from __future__ import annotations
 
 import logging
+from collections import deque
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -76,7 +77,7 @@ class FaceCapture:
         self.challenge_timeout_s = challenge_timeout_s
         self.keeper = BestFrameKeeper()
         self.phase = Phase.COACHING
-        self._streak = 0
+        self._streak: deque[FrameAnalysis] = deque(maxlen=good_frames)
         self._tracker: ChallengeTracker | None = None
         self._passive: VerifyResult | None = None
         self.status = CaptureStatus(Phase.COACHING, Coaching.NO_FACE)
@@ -108,14 +109,18 @@ class FaceCapture:
 
     def _coach(self, analysis: FrameAnalysis, now: float) -> CaptureStatus:
         self.keeper.offer(analysis)
-        self._streak = self._streak + 1 if analysis.ok else 0
+        if analysis.ok:
+            self._streak.append(analysis)
+        else:
+            self._streak.clear()
         timed_out = now - self.started_at > self.timeout_s
-        if self._streak < self.good_frames and not timed_out:
+        if len(self._streak) < self.good_frames and not timed_out:
             return CaptureStatus(Phase.COACHING, analysis.coaching)
         best = self.keeper.best
         if best is None:
             return self._finish(AttemptOutcome.NO_CAPTURE, None, 0.0)
-        result = self.pipeline.verify(best, self.reference)
+        # Liveness over the run of good frames too, not one frame's crop alone.
+        result = self.pipeline.verify(best, self.reference, liveness_frames=tuple(self._streak))
         if result.liveness is LivenessBand.LIVE:
             return self._decide(result, best.score)
         if result.liveness is LivenessBand.SPOOF:
@@ -156,5 +161,6 @@ class FaceCapture:
         stepped_up: bool = False,
     ) -> CaptureStatus:
         self.phase = Phase.DONE
+        self._streak.clear()  # raw frames are held no longer than the attempt needs them
         self.status = CaptureStatus(Phase.DONE, Coaching.OK, outcome, result, quality, stepped_up)
         return self.status

@@ -90,35 +90,38 @@ def make_anchors(spec: AnchorSpec) -> np.ndarray:
     return np.concatenate(centres).astype(np.float32)
 
 
-def _iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
-    """IoU of one (x0, y0, x1, y1) box against many."""
-    x0 = np.maximum(box[0], boxes[:, 0])
-    y0 = np.maximum(box[1], boxes[:, 1])
-    x1 = np.minimum(box[2], boxes[:, 2])
-    y1 = np.minimum(box[3], boxes[:, 3])
-    inter = np.clip(x1 - x0, 0, None) * np.clip(y1 - y0, 0, None)
-    area = (box[2] - box[0]) * (box[3] - box[1])
-    areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
-    return inter / np.maximum(area + areas - inter, 1e-9)
+def pairwise_iou(boxes: np.ndarray) -> np.ndarray:
+    """(N, N) IoU of every pair of (x0, y0, x1, y1) boxes."""
+    lo = np.maximum(boxes[:, None, :2], boxes[None, :, :2])
+    hi = np.minimum(boxes[:, None, 2:4], boxes[None, :, 2:4])
+    inter = np.prod(np.clip(hi - lo, 0.0, None), axis=2)
+    area = np.prod(boxes[:, 2:4] - boxes[:, :2], axis=1)
+    return inter / np.maximum(area[:, None] + area[None, :] - inter, 1e-9)
 
 
-def weighted_nms(
-    boxes: np.ndarray, kps: np.ndarray, scores: np.ndarray, iou: float = NMS_IOU
-) -> list[tuple[np.ndarray, np.ndarray, float]]:
-    """MediaPipe's weighted NMS: overlapping candidates are averaged by score."""
-    order = np.argsort(-scores)
-    boxes, kps, scores = boxes[order], kps[order], scores[order]
+def weighted_nms_rows(
+    rows: np.ndarray, scores: np.ndarray, iou: float = NMS_IOU
+) -> list[tuple[np.ndarray, float]]:
+    """MediaPipe's weighted NMS: overlapping candidates are averaged by score.
+
+    ``rows`` is (N, K) with the box corners (x0, y0, x1, y1) in its first four columns and any
+    further coordinates (keypoints) after them; each result is a score-weighted mean row and
+    the score of the best candidate in its group, best first.
+    """
+    order = np.argsort(-scores, kind="stable")
+    rows, scores = rows[order], scores[order]
+    overlaps = (pairwise_iou(rows[:, :4]) > iou).tolist()
+    free = [True] * len(scores)
     out = []
-    remaining = np.arange(len(scores))
-    while remaining.size:
-        top = remaining[0]
-        overlaps = _iou(boxes[top], boxes[remaining]) > iou
-        group = remaining[overlaps]
-        w = scores[group][:, None]
-        box = (boxes[group] * w).sum(0) / w.sum()
-        kp = (kps[group].reshape(len(group), -1) * w).sum(0).reshape(-1, 2) / w.sum()
-        out.append((box, kp, float(scores[top])))
-        remaining = remaining[~overlaps]
+    for top in range(len(scores)):
+        if not free[top]:
+            continue
+        # The top candidate always leads its own group, even with a degenerate (empty) box.
+        group = [top] + [j for j in range(top + 1, len(scores)) if free[j] and overlaps[top][j]]
+        for j in group:
+            free[j] = False
+        w = scores[group]
+        out.append(((w @ rows[group]) / w.sum(), float(scores[top])))
     return out
 
 
@@ -129,10 +132,17 @@ class LiteRtBlazeFace:
         self.model = model
         self.spec = spec
         self.anchors = make_anchors(spec)
+        self._min_logit = float(np.log(spec.min_score / (1.0 - spec.min_score)))
+        self._geometry: tuple[tuple[float, int, int], np.ndarray, np.ndarray] = (
+            (0.0, 0, 0),
+            np.zeros(0),
+            np.zeros(0),
+        )
         if len(self.anchors) != model.spec.outputs[0][1]:
             raise ModelError(f"{model.name}: anchor count does not match the model")
         s = spec.input_size
         self._buf = np.zeros((1, s, s, 3), np.float32)
+        self._letterbox = (0, 0)
 
     def detect(self, image: np.ndarray) -> list[Detection]:
         """Faces in ``image`` (HxWx3 uint8 RGB), best first."""
@@ -141,43 +151,52 @@ class LiteRtBlazeFace:
         scale = size / max(h, w)
         nw, nh = max(1, round(w * scale)), max(1, round(h * scale))
         px, py = (size - nw) // 2, (size - nh) // 2
-        small = cv2.resize(image, (nw, nh), interpolation=cv2.INTER_AREA)
+        # Bilinear, as MediaPipe's own image-to-tensor step does for this model.
+        small = cv2.resize(image, (nw, nh), interpolation=cv2.INTER_LINEAR)
         buf = self._buf
-        buf.fill(-1.0)
-        np.multiply(small, 1.0 / 127.5, out=buf[0, py : py + nh, px : px + nw], casting="unsafe")
-        buf[0, py : py + nh, px : px + nw] -= 1.0
+        if self._letterbox != (nw, nh):
+            buf.fill(-1.0)  # the padding stays -1 while frames keep one size
+            self._letterbox = (nw, nh)
+        inner = buf[0, py : py + nh, px : px + nw]
+        np.multiply(small, np.float32(1.0 / 127.5), out=inner, casting="unsafe")
+        inner -= np.float32(1.0)
         raw, logits = self.model.run(buf)
         return self._decode(raw[0], logits[0, :, 0], scale, px, py)
 
     def _decode(
         self, raw: np.ndarray, logits: np.ndarray, scale: float, px: int, py: int
     ) -> list[Detection]:
-        size = float(self.spec.input_size)
-        min_logit = float(np.log(self.spec.min_score / (1.0 - self.spec.min_score)))
-        keep = np.nonzero(logits >= min_logit)[0]
+        keep = np.flatnonzero(logits >= self._min_logit)
         if keep.size == 0:
             return []
-        r = raw[keep]
-        anchors = self.anchors[keep]
+        linear, offsets = self._to_pixels(scale, px, py)
+        rows = raw[keep] @ linear + offsets[keep]
         scores = 1.0 / (1.0 + np.exp(-np.clip(logits[keep], -100.0, 100.0)))
-        cx = r[:, 0] / size + anchors[:, 0]
-        cy = r[:, 1] / size + anchors[:, 1]
-        bw = r[:, 2] / size
-        bh = r[:, 3] / size
-        boxes = np.stack([cx - bw / 2, cy - bh / 2, cx + bw / 2, cy + bh / 2], axis=1)
-        kps = r[:, 4:16].reshape(-1, 6, 2) / size + anchors[:, None, :]
         dets = []
-        for box, kp, score in weighted_nms(boxes, kps, scores):
-            b = (box * size - np.array([px, py, px, py])) / scale
-            k = (kp * size - np.array([px, py])) / scale
-            dets.append(
-                Detection(
-                    (float(b[0]), float(b[1]), float(b[2] - b[0]), float(b[3] - b[1])),
-                    score,
-                    k.astype(np.float32),
-                )
-            )
+        for row, score in weighted_nms_rows(rows, scores):
+            x0, y0, x1, y1 = (float(v) for v in row[:4])
+            dets.append(Detection((x0, y0, x1 - x0, y1 - y0), score, row[4:].reshape(6, 2)))
         return dets
+
+    def _to_pixels(self, scale: float, px: int, py: int) -> tuple[np.ndarray, np.ndarray]:
+        """The affine map from a raw regressor row to image pixels, cached per frame geometry.
+
+        A raw row is (dx, dy, w, h, 6 x (kx, ky)) in model-input pixels, offsets from the
+        anchor centre; the result row is (x0, y0, x1, y1, 6 x (x, y)) in image pixels. As one
+        (16, 16) matrix and a per-anchor offset, decoding every candidate is one matmul.
+        """
+        key = (scale, px, py)
+        if self._geometry[0] != key:
+            linear = np.zeros((16, 16), np.float32)
+            for corner, sign in ((0, -0.5), (2, 0.5)):  # x0, y0 = c - wh/2; x1, y1 = c + wh/2
+                linear[0, corner] = linear[1, corner + 1] = 1.0
+                linear[2, corner] = linear[3, corner + 1] = sign
+            linear[4:, 4:] = np.eye(12)
+            # Every output column is an x or a y, each shifted by its anchor's centre.
+            centre = np.tile(self.anchors * self.spec.input_size, 8)  # (N, 16)
+            offsets = (centre - np.tile(np.array([px, py], np.float32), 8)) / scale
+            self._geometry = (key, linear / scale, offsets.astype(np.float32))
+        return self._geometry[1], self._geometry[2]
 
 
 class MediaPipeTasksDetector:

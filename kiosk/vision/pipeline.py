@@ -7,6 +7,7 @@ tied to a person. Spoof suspicions are logged with the score only.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -179,9 +180,18 @@ class FacePipeline:
         return self.liveness.score(analysis.image, analysis.detection.box)
 
     def verify(
-        self, image_or_analysis: np.ndarray | FrameAnalysis, reference: np.ndarray | None
+        self,
+        image_or_analysis: np.ndarray | FrameAnalysis,
+        reference: np.ndarray | None,
+        liveness_frames: Sequence[FrameAnalysis] = (),
     ) -> VerifyResult:
-        """Liveness, embedding and (with a ``reference`` template) the match band."""
+        """Liveness, embedding and (with a ``reference`` template) the match band.
+
+        Passive liveness is the mean over the analysed frame and any usable
+        ``liveness_frames`` (other good frames of the same attempt): MiniFASNet's score moves
+        by tenths when the face box moves by a few pixels, and the mean of several frames
+        steadies it. The embedding is always of the analysed frame.
+        """
         analysis = (
             image_or_analysis
             if isinstance(image_or_analysis, FrameAnalysis)
@@ -190,7 +200,8 @@ class FacePipeline:
         if not analysis.usable:
             raise ImageError("no usable face in the image")
         t = self.thresholds
-        live_score = self.liveness_of(analysis)
+        frames = [analysis, *(f for f in liveness_frames if f.usable and f is not analysis)]
+        live_score = sum(self.liveness_of(f) for f in frames) / len(frames)
         live = liveness_band(live_score, t.liveness_live, t.liveness_spoof)
         if live is not LivenessBand.LIVE:
             log.warning("spoof suspicion: passive liveness %.3f -> %s", live_score, live.value)

@@ -16,6 +16,7 @@ from kiosk.references.online import OnlineAnswer
 from kiosk.references.store import Reference
 from kiosk.services.face import CameraFaceVerifier, FaceTimeouts
 from kiosk.vision.pipeline import FacePipeline, template_to_bytes
+from tests.fixtures.vision import uncertain_about
 
 
 class DictReferences:
@@ -213,8 +214,9 @@ def test_uncertain_liveness_without_the_challenge_is_retry(
     photo: Callable[[str], np.ndarray],
 ) -> None:
     enrol("p01/img1.jpg")
-    camera.show(photo("p01/img2.jpg"))  # between spoof and live: a blink is asked, never comes
-    result = _verifier(camera, face_pipeline, refs, clock).check(NIK)
+    camera.show(photo("p01/img2.jpg"))  # a blink is asked and never comes
+    uncertain = uncertain_about(face_pipeline, photo("p01/img2.jpg"))
+    result = _verifier(camera, uncertain, refs, clock).check(NIK)
     assert (result.outcome, result.liveness_band) == (Outcome.RETRY, "uncertain")
 
 

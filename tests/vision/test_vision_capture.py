@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+import pytest
 
 from kiosk.config import REPO_ROOT
 from kiosk.core.biometrics import AttemptOutcome, ChallengeKind, Coaching, MatchBand
@@ -14,6 +15,7 @@ from kiosk.vision.camera import ReplayCamera
 from kiosk.vision.capture import FaceCapture, Phase
 from kiosk.vision.images import load_image
 from kiosk.vision.pipeline import FacePipeline, FrameAnalysis
+from tests.fixtures.vision import uncertain_about
 
 FACES = REPO_ROOT.parent / "shared" / "faces"
 
@@ -38,6 +40,22 @@ def test_live_person_matches_own_reference(pipeline: FacePipeline, clock: FakeCl
     assert s.result is not None and s.result.match is MatchBand.HIGH and not s.stepped_up
 
 
+def test_liveness_is_the_mean_over_the_run_of_good_frames(
+    pipeline: FacePipeline, clock: FakeClock
+) -> None:
+    photos = [FACES / "identities/p03" / n for n in ("img8.jpg", "img48.jpg", "img50.jpg")]
+    frames = [ReplayCamera([p], width=640, height=480).next_frame().image for p in photos]
+    seen = [pipeline.analyze(f) for f in frames]
+    assert all(a.ok for a in seen), [a.coaching for a in seen]
+    scores = [pipeline.liveness_of(a) for a in seen]
+    cam = ReplayCamera(photos, width=640, height=480, clock=clock)
+    cap = FaceCapture(pipeline, None, started_at=clock.monotonic(), good_frames=3)
+    _run(cap, cam, clock, n=3)
+    assert cap.status.result is not None
+    assert cap.status.result.liveness_score == pytest.approx(sum(scores) / 3, abs=1e-6)
+    assert max(scores) - min(scores) > 1e-3  # three different crops, so the mean is not one
+
+
 def test_other_person_is_not_matched(pipeline: FacePipeline, clock: FakeClock) -> None:
     ref = pipeline.embed_image(load_image(FACES / "identities/p09/img25.jpg"))
     cam = ReplayCamera([FACES / "liveness/real/image_T1.jpg"], width=480, height=640, clock=clock)
@@ -54,10 +72,17 @@ def test_clear_spoof_ends_not_live(pipeline: FacePipeline, clock: FakeClock) -> 
     assert cap.status.outcome is AttemptOutcome.NOT_LIVE
 
 
+def _uncertain_photo(pipeline: FacePipeline, clock: FakeClock) -> tuple[FacePipeline, ReplayCamera]:
+    """A printed photo, and the pipeline with thresholds that make its liveness uncertain."""
+    cam = ReplayCamera([FACES / "liveness/spoof/image_F2.jpg"], width=480, height=640, clock=clock)
+    frame = ReplayCamera([FACES / "liveness/spoof/image_F2.jpg"], width=480, height=640)
+    return uncertain_about(pipeline, frame.next_frame().image), cam
+
+
 def test_uncertain_score_asks_a_challenge_then_times_out(
     pipeline: FacePipeline, clock: FakeClock
 ) -> None:
-    cam = ReplayCamera([FACES / "liveness/spoof/image_F2.jpg"], width=480, height=640, clock=clock)
+    pipeline, cam = _uncertain_photo(pipeline, clock)
     cap = FaceCapture(pipeline, None, started_at=clock.monotonic(), challenge_timeout_s=2.0)
     for _ in range(3):
         clock.advance(0.2)
@@ -85,7 +110,7 @@ class _Blinker:
 
 
 def test_challenge_passed_by_a_blink(pipeline: FacePipeline, clock: FakeClock) -> None:
-    cam = ReplayCamera([FACES / "liveness/spoof/image_F2.jpg"], width=480, height=640, clock=clock)
+    pipeline, cam = _uncertain_photo(pipeline, clock)
     wrapped = _Blinker(pipeline, [0.3, 0.3, 0.3, 0.3, 0.1, 0.3])
     cap = FaceCapture(wrapped, None, started_at=clock.monotonic(), challenge=ChallengeKind.BLINK)  # type: ignore[arg-type]
     _run(cap, cam, clock)

@@ -19,6 +19,7 @@ from kiosk.vision.detector import (
     LiteRtBlazeFace,
     MediaPipeTasksDetector,
     make_anchors,
+    weighted_nms_rows,
 )
 from kiosk.vision.embedder import (
     cosine,
@@ -49,6 +50,27 @@ def _iou(a: tuple[float, ...], b: tuple[float, ...]) -> float:
 def test_anchor_tables_match_the_models() -> None:
     assert make_anchors(SHORT_RANGE).shape == (896, 2)
     assert make_anchors(FULL_RANGE).shape == (2304, 2)
+
+
+def test_nms_averages_overlapping_candidates_by_score() -> None:
+    rows = np.array(
+        [
+            [0, 0, 10, 10, 5, 5],  # two views of one face ...
+            [2, 0, 12, 10, 7, 5],
+            [50, 50, 60, 60, 55, 55],  # ... and another face
+        ],
+        np.float32,
+    )
+    out = weighted_nms_rows(rows, np.array([0.6, 0.9, 0.7], np.float32))
+    assert [round(score, 2) for _, score in out] == [0.9, 0.7]
+    np.testing.assert_allclose(out[0][0], [1.2, 0, 11.2, 10, 6.2, 5], rtol=1e-6)
+    np.testing.assert_allclose(out[1][0], rows[2])
+
+
+def test_nms_ends_on_a_degenerate_box() -> None:
+    rows = np.array([[5, 5, 5, 5], [5, 5, 5, 5], [0, 0, 4, 4]], np.float32)  # zero-area boxes
+    out = weighted_nms_rows(rows, np.array([0.9, 0.8, 0.7], np.float32))
+    assert [round(score, 2) for _, score in out] == [0.9, 0.8, 0.7]
 
 
 @pytest.mark.parametrize("rel", ["p01/img10.jpg", "p03/img8.jpg", "p05/img17.jpg", "p09/img25.jpg"])
