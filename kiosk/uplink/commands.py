@@ -14,6 +14,7 @@ from kiosk.config import load_config
 from kiosk.crypto.keys import device_key_path, key_id, load_or_create_device_key, public_pem
 from kiosk.store.db import DB_NAME, connect
 from kiosk.store.outbox import OutboxRepository
+from kiosk.uplink.topics import broker_acl
 
 
 def register(sub: Any) -> None:
@@ -29,6 +30,9 @@ def register(sub: Any) -> None:
     rd.set_defaults(handler=_retry_dead)
     kg = osub.add_parser("device-key", help="create (if absent) and print the device public key")
     kg.set_defaults(handler=_device_key)
+    acl = osub.add_parser("acl", help="print the Mosquitto ACL the portal's broker needs")
+    acl.add_argument("--prefix", help="topic prefix (default: uplink.topic_prefix of the config)")
+    acl.set_defaults(handler=_acl)
 
 
 def _repo(args: argparse.Namespace) -> OutboxRepository:
@@ -79,4 +83,10 @@ def _device_key(args: argparse.Namespace) -> int:
     print(f"# device {cfg.device.id}, key id {key_id(key.public_key())}")
     print(f"# private key stays in {device_key_path(cfg.paths.data_dir)}")
     print(public_pem(key).decode(), end="")
+    return 0
+
+
+def _acl(args: argparse.Namespace) -> int:
+    prefix = args.prefix or load_config(args.config).uplink.topic_prefix
+    print(broker_acl(prefix), end="")
     return 0

@@ -9,7 +9,9 @@ import importlib.resources
 import sys
 from pathlib import Path
 
-from kiosk.uplink.topics import TOPICS
+from kiosk.uplink.topics import TOPICS, broker_acl
+
+DOC_PREFIX = "perlinsos/v1"
 
 BEGIN, END = "<!-- generated: begin -->", "<!-- generated: end -->"
 
@@ -26,6 +28,17 @@ def generated() -> str:
         retained = "yes" if t.retained else "no"
         schema = f"`{t.schema}`" if t.schema else "—"
         lines.append(f"| `{t.name}` | {t.direction.value} | {retained} | {schema} | {t.doc} |")
+    lines += [
+        "",
+        "### Broker ACL (from `kiosk.uplink.topics.broker_acl`)",
+        "",
+        "Mosquitto with `use_identity_as_username true`, so `%u` is the client certificate's CN,",
+        "the device id. Print it for another prefix with `kiosk outbox acl --prefix P`.",
+        "",
+        "```",
+        broker_acl(DOC_PREFIX).rstrip(),
+        "```",
+    ]
     lines += ["", "### Schemas (from `kiosk/uplink/schemas/`)"]
     folder = importlib.resources.files("kiosk.uplink.schemas")
     for entry in sorted(folder.iterdir(), key=lambda e: e.name):

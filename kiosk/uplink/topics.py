@@ -82,3 +82,21 @@ def downlink_filters(prefix: str, device_id: str) -> list[str]:
 def uplink_filters(prefix: str) -> list[str]:
     """Wildcard subscriptions of the portal (all devices, all UP topics)."""
     return [f"{prefix}/kiosk/+/{t.name}" for t in TOPICS.values() if t.direction is Direction.UP]
+
+
+def broker_acl(prefix: str, portal_user: str = "portal") -> str:
+    """Mosquitto ACL for ``prefix``: each kiosk writes only its UP and reads only its DOWN topics.
+
+    ``%u`` is the client certificate's CN (``use_identity_as_username true``), i.e. the device
+    id. A kiosk can then neither answer itself (publish its own ``ack`` or ``roster``) nor
+    read what it sent; only ``portal_user`` reaches every device's topics.
+    """
+    lines = [
+        f"user {portal_user}",
+        f"topic readwrite {prefix}/kiosk/#",
+        "",
+    ]
+    for t in TOPICS.values():
+        access = "write" if t.direction is Direction.UP else "read"
+        lines.append(f"pattern {access} {prefix}/kiosk/%u/{t.name}")
+    return "\n".join(lines) + "\n"

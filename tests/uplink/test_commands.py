@@ -51,3 +51,14 @@ def test_device_key_prints_public_key_only(
     assert _run(["outbox", "device-key"], config) == 0
     out = capsys.readouterr().out
     assert "BEGIN PUBLIC KEY" in out and "PRIVATE" not in out.split("\n", 2)[2]
+
+
+def test_acl_prints_the_broker_acl_for_the_configured_prefix(
+    config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert _run(["outbox", "acl"], config) == 0
+    out = capsys.readouterr().out
+    assert "pattern write perlinsos/v1/kiosk/%u/registration\n" in out
+    assert "pattern read perlinsos/v1/kiosk/%u/ack\n" in out
+    assert _run(["outbox", "acl", "--prefix", "x/v2"], config) == 0
+    assert "pattern read x/v2/kiosk/%u/roster" in capsys.readouterr().out
