@@ -68,6 +68,8 @@ def test_truncated_tail_is_detected_with_an_anchor() -> None:
         ("vouch", None, "KK 3510012345670001"),
         ("vouch", "Siti Aminah", None),  # names are not ids
         ("vouch", "x" * 65, None),
+        ("vouch", None, "rec-351001234567"),  # 12 digits: part of a NIK
+        ("vouch", None, "0190d3c8-1a2b-7c3d-8e4f-351001234567x"),  # not a UUID: digits count
     ],
 )
 def test_personal_data_and_unknown_kinds_are_refused(
@@ -75,3 +77,9 @@ def test_personal_data_and_unknown_kinds_are_refused(
 ) -> None:
     with pytest.raises(ValueError):
         next_entry(None, 0.0, kind, actor, subject)
+
+
+def test_a_record_id_whose_last_group_is_all_digits_is_an_id_not_a_nik() -> None:
+    # uuid7 ends in 12 random hex digits; about one id in 280 has no letter there.
+    rid = "0190d3c8-1a2b-7c3d-8e4f-351001234567"
+    assert next_entry(None, 0.0, "roster_edit", "AG-DW-01", rid).subject == rid
