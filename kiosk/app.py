@@ -22,6 +22,7 @@ from kiosk.core.clock import Clock, SystemClock
 from kiosk.core.nik import parse_nik
 from kiosk.core.policy import DecisionPolicy
 from kiosk.core.session import Timeouts
+from kiosk.core.throttle import ThrottlePolicy
 from kiosk.crypto.atrest import AtRestCipher, load_or_create_key
 from kiosk.errors import ModelError
 from kiosk.services.registration import DeviceInfo, FormInfo, RegistrationService
@@ -145,7 +146,7 @@ def build_kiosk(
     secret_key: bytes | None = None,
 ) -> Kiosk:
     """Build the whole kiosk from ``cfg``; raises a :class:`KioskError` naming what is wrong."""
-    from kiosk.agents import build_agent_service
+    from kiosk.agents import AgentTimeouts, build_agent_service
     from kiosk.core.forms import load_consent, load_form
     from kiosk.core.regions import load_table
     from kiosk.crypto.envelope import sealer_from_config
@@ -262,6 +263,10 @@ def build_kiosk(
         device_id=cfg.device.id,
         matcher=CameraAgentMatcher(camera, pipeline, clock),
         registration=registration,
+        timeouts=AgentTimeouts.from_config(cfg.agents),
+        policy=ThrottlePolicy(
+            cfg.agents.pin_free_failures, cfg.agents.pin_base_delay_s, cfg.agents.pin_max_delay_s
+        ),
         photo=verifier.preview_jpeg,
     )
 

@@ -293,6 +293,49 @@ class GpioConfig(_Strict):
         return value
 
 
+class AgentsConfig(_Strict):
+    """Agent sessions and the PIN throttle (seconds; failures are counted per agent)."""
+
+    session_idle_s: Annotated[
+        float, Field(ge=30, le=3600, description="No action for this long ends an agent session, s")
+    ] = 300.0
+    session_max_s: Annotated[
+        float, Field(ge=300, le=43200, description="An agent session never lasts longer, seconds")
+    ] = 3600.0
+    face_step_s: Annotated[
+        float,
+        Field(ge=30, le=600, description="Time from a correct PIN to the agent's face check, s"),
+    ] = 120.0
+    audit_flush_s: Annotated[
+        float,
+        Field(
+            ge=10, le=3600, description="New audit entries are queued for the portal this often, s"
+        ),
+    ] = 300.0
+    pin_free_failures: Annotated[
+        int, Field(ge=1, le=20, description="Wrong PINs allowed before any waiting is imposed")
+    ] = 5
+    pin_base_delay_s: Annotated[
+        float,
+        Field(
+            ge=1,
+            le=3600,
+            description="First wait once the free PINs are used up, s (doubles each time)",
+        ),
+    ] = 30.0
+    pin_max_delay_s: Annotated[
+        float, Field(ge=1, le=86400, description="Longest wait the PIN throttle imposes, seconds")
+    ] = 3600.0
+
+    @model_validator(mode="after")
+    def _ordered(self) -> AgentsConfig:
+        if self.session_idle_s > self.session_max_s:
+            raise ValueError("session_idle_s must not exceed session_max_s")
+        if self.pin_max_delay_s < self.pin_base_delay_s:
+            raise ValueError("pin_max_delay_s must be at least pin_base_delay_s")
+        return self
+
+
 class KioskConfig(_Strict):
     """The whole configuration of one kiosk."""
 
@@ -302,6 +345,7 @@ class KioskConfig(_Strict):
     uplink: UplinkConfig = UplinkConfig()
     ui: UiConfig = UiConfig()
     biometrics: BiometricsConfig = BiometricsConfig()
+    agents: AgentsConfig = AgentsConfig()
     gpio: GpioConfig = GpioConfig()
 
 

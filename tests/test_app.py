@@ -14,7 +14,7 @@ import pytest
 
 from kiosk.app import build_kiosk
 from kiosk.cli import main
-from kiosk.config import KioskConfig, parse_config
+from kiosk.config import AgentsConfig, KioskConfig, parse_config
 from kiosk.errors import NotPersistentError, SessionExpired
 from tests.fixtures.net import free_port
 
@@ -168,5 +168,19 @@ def test_build_with_uplink_wires_the_portal_handlers(cfg: KioskConfig) -> None:
         assert kiosk.uplink is not None
         assert kiosk.uplink.pending_count() == 0
         assert not kiosk.uplink.online  # not started: nothing connects at build time
+    finally:
+        kiosk.stop()
+
+
+def test_agent_session_limits_and_pin_throttle_come_from_the_config(cfg: KioskConfig) -> None:
+    agents = {"session_idle_s": 45, "face_step_s": 60, "pin_free_failures": 2}
+    agents |= {"pin_base_delay_s": 10, "pin_max_delay_s": 600}
+    tuned = cfg.model_copy(update={"agents": AgentsConfig(**agents)})
+    kiosk = build_kiosk(tuned, secret_key=b"k" * 32, with_device=False)
+    try:
+        t = kiosk.agents.timeouts
+        assert (t.idle_s, t.max_s, t.face_step_s) == (45, 3600, 60)
+        policy = kiosk.agents.auth.policy
+        assert [policy.delay_after(n) for n in (1, 2, 3, 9)] == [0, 10, 20, 600]
     finally:
         kiosk.stop()

@@ -51,6 +51,11 @@ def test_models_dir_falls_back_to_provisioned_then_shared(tmp_path: Path) -> Non
         ({"gpio": {"pins": {"a": 5, "b": 5}}}, "two roles share one pin"),
         ({"uplink": {"backoff_initial_s": 10, "backoff_max_s": 1}}, "backoff_max_s"),
         ({"uplink": {"tls": {"ca_file": "x"}}}, "uplink.tls.cert_file: required setting"),
+        (
+            {"agents": {"session_idle_s": 3000, "session_max_s": 2000}},
+            "session_idle_s must not exceed session_max_s",
+        ),
+        ({"agents": {"pin_free_failures": 0}}, "agents.pin_free_failures = 0"),
     ],
 )
 def test_bad_values_get_precise_messages(data: dict[str, object], expected: str) -> None:

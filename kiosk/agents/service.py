@@ -17,6 +17,7 @@ from kiosk.agents.accounts import Agent, AgentRepository, Permission
 from kiosk.agents.audit_store import AuditLog
 from kiosk.agents.auth import AgentAuth
 from kiosk.agents.roster_store import RosterRepository, StoredHousehold
+from kiosk.config import AgentsConfig
 from kiosk.core import roster as rules
 from kiosk.core import vouch as vouch_rules
 from kiosk.core.audit import ChainReport
@@ -53,6 +54,11 @@ class AgentTimeouts:
     def __post_init__(self) -> None:
         if min(self.idle_s, self.max_s, self.face_step_s, self.audit_flush_s) <= 0:
             raise ValueError("agent time-outs must be positive (seconds)")
+
+    @classmethod
+    def from_config(cls, cfg: AgentsConfig) -> AgentTimeouts:
+        """The ``[agents]`` session settings of the kiosk configuration."""
+        return cls(cfg.session_idle_s, cfg.session_max_s, cfg.face_step_s, cfg.audit_flush_s)
 
 
 @dataclass
