@@ -25,11 +25,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from kiosk.core.clock import SystemClock
 from kiosk.crypto.atrest import AtRestCipher
+from kiosk.crypto.signed import sign_message
 from kiosk.references.message import (
     ReferenceEntry,
     parse_reference_set,
     reference_set_body,
-    sign_message,
 )
 from kiosk.references.store import ReferenceStore
 from kiosk.store.db import connect

@@ -27,13 +27,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from kiosk.config import BiometricsConfig
 from kiosk.core.biometrics import match_band
 from kiosk.crypto.keys import public_pem, write_private_key
+from kiosk.crypto.signed import sign_message
 from kiosk.errors import ProtocolError
 from kiosk.references.message import (
     ReferenceEntry,
     check_template,
     reference_set_body,
     revocation_body,
-    sign_message,
 )
 from kiosk.uplink import messages
 

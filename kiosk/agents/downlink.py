@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import logging
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from kiosk.agents.service import AgentService
-from kiosk.crypto.keys import key_id
+from kiosk.crypto.signed import RejectedMessage, sign_message, verify_message
 from kiosk.errors import FormError, KioskError, ProtocolError
 from kiosk.uplink import messages
 
@@ -23,16 +19,9 @@ MAX_BYTES = 64 * 1024
 """Largest household update accepted, bytes."""
 
 
-def canonical(body: dict[str, Any]) -> bytes:
-    """The signed bytes: sorted keys, no spaces, ASCII JSON (as for reference sets)."""
-    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
-
-
 def sign_update(message: dict[str, Any], key: Ed25519PrivateKey) -> bytes:
     """The portal's side: ``{household_id, version, updated_at, household}`` signed, as bytes."""
-    body = {"v": 1, "kind": "household_update", **message, "kid": key_id(key.public_key())}
-    sig = base64.b64encode(key.sign(canonical(body))).decode("ascii")
-    return canonical({**body, "sig": sig})
+    return sign_message({"v": 1, "kind": "household_update", **message}, key)
 
 
 def parse_update(payload: bytes, trusted: Iterable[Ed25519PublicKey]) -> dict[str, Any]:
@@ -40,15 +29,10 @@ def parse_update(payload: bytes, trusted: Iterable[Ed25519PublicKey]) -> dict[st
     if len(payload) > MAX_BYTES:
         raise ProtocolError(f"household update too large ({len(payload)} bytes)")
     data = messages.parse("household_update", payload)
-    keys = {key_id(k): k for k in trusted}
-    key = keys.get(data["kid"])
-    if key is None:
-        raise ProtocolError("household update signed by a key this kiosk does not trust")
-    unsigned = {k: v for k, v in data.items() if k != "sig"}
     try:
-        key.verify(base64.b64decode(data["sig"], validate=True), canonical(unsigned))
-    except (InvalidSignature, binascii.Error) as err:
-        raise ProtocolError("household update signature does not verify") from err
+        verify_message(data, trusted)
+    except RejectedMessage as err:
+        raise ProtocolError(f"household update refused: {err}") from err
     return {k: data[k] for k in ("household_id", "version", "updated_at", "household")}
 
 

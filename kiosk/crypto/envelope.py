@@ -26,6 +26,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from kiosk.config import KioskConfig
 from kiosk.crypto.keys import key_id, load_or_create_device_key, load_portal_public_key
+from kiosk.crypto.signed import canonical
 from kiosk.errors import CryptoError
 
 ENVELOPE_VERSION = 1
@@ -56,10 +57,6 @@ def _unb64(text: object, field: str) -> bytes:
         return base64.b64decode(text.encode("ascii"), validate=True)
     except (binascii.Error, UnicodeEncodeError) as err:
         raise CryptoError(f"envelope field {field!r} is not base64") from err
-
-
-def _canonical(obj: dict[str, Any]) -> bytes:
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
 
 
 def _kek(shared: bytes, header: bytes) -> bytes:
@@ -94,7 +91,7 @@ def seal(
         "kid": key_id(device_private_key.public_key()),
         "epk": _b64(epk),
     }
-    aad = _canonical(header)
+    aad = canonical(header)
     kek = _kek(ephemeral.exchange(portal_public_key), aad)
     cek = AESGCM.generate_key(bit_length=256)
     wrap_nonce, nonce = os.urandom(12), os.urandom(12)
@@ -102,8 +99,8 @@ def seal(
     body["wk"] = _b64(wrap_nonce + AESGCM(kek).encrypt(wrap_nonce, cek, aad))
     body["nonce"] = _b64(nonce)
     body["ct"] = _b64(AESGCM(cek).encrypt(nonce, plaintext, aad))
-    body["sig"] = _b64(device_private_key.sign(_canonical(body)))
-    return _canonical(body)
+    body["sig"] = _b64(device_private_key.sign(canonical(body)))
+    return canonical(body)
 
 
 def peek(envelope: bytes) -> dict[str, Any]:
@@ -143,10 +140,10 @@ def open_envelope(
         raise CryptoError("envelope was signed by a key not enrolled for this device")
     signed = {k: v for k, v in body.items() if k != "sig"}
     try:
-        key.verify(_unb64(body["sig"], "sig"), _canonical(signed))
+        key.verify(_unb64(body["sig"], "sig"), canonical(signed))
     except InvalidSignature as err:
         raise CryptoError("envelope signature is invalid (tampered or wrong device key)") from err
-    aad = _canonical({k: body[k] for k in _HEADER_FIELDS})
+    aad = canonical({k: body[k] for k in _HEADER_FIELDS})
     try:
         epk = X25519PublicKey.from_public_bytes(_unb64(body["epk"], "epk"))
     except ValueError as err:

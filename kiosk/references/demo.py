@@ -27,12 +27,12 @@ from kiosk.config import KioskConfig
 from kiosk.core.biometrics import LivenessBand, liveness_band, match_band
 from kiosk.core.policy import policy_from_rows
 from kiosk.crypto.keys import key_id, write_private_key
+from kiosk.crypto.signed import sign_message
 from kiosk.errors import CryptoError, ImageError, KioskError
 from kiosk.references.message import (
     ReferenceEntry,
     parse_reference_set,
     reference_set_body,
-    sign_message,
 )
 from kiosk.references.store import ReferenceStore
 from kiosk.vision.camera import DEMO_FACES

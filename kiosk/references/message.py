@@ -11,20 +11,18 @@ produces the same canonical bytes. A refused message raises :class:`RejectedMess
 from __future__ import annotations
 
 import base64
-import binascii
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from kiosk.crypto.keys import key_id
+from kiosk.crypto.signed import RejectedMessage, verify_message
 from kiosk.errors import CryptoError, ProtocolError
 from kiosk.uplink import messages
 
@@ -40,14 +38,6 @@ TEMPLATE_BYTES = 4 + 4 * 128
 
 PORTAL_SIGNING_KEY = "portal_ed25519.pub.pem"
 """File name, under ``<data_dir>/keys``, of the portal's Ed25519 public key (provisioned)."""
-
-
-class RejectedMessage(ProtocolError):
-    """A portal message was refused; ``reason`` is a short code safe to log."""
-
-    def __init__(self, reason: str, detail: str = "") -> None:
-        super().__init__(f"{reason}: {detail}" if detail else reason)
-        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -129,19 +119,6 @@ def load_trusted_keys(data_dir: Path) -> list[Ed25519PublicKey]:
 # --- signing (portal side, demo) --------------------------------------------------------------
 
 
-def canonical(body: Mapping[str, Any]) -> bytes:
-    """The bytes that are signed: sorted keys, no spaces, ASCII-only JSON."""
-    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
-
-
-def sign_message(body: Mapping[str, Any], key: Ed25519PrivateKey) -> bytes:
-    """Add ``kid`` and ``sig`` to ``body`` and return the message bytes (portal and demo)."""
-    unsigned = {k: v for k, v in body.items() if k != "sig"}
-    unsigned["kid"] = key_id(key.public_key())
-    sig = base64.b64encode(key.sign(canonical(unsigned))).decode("ascii")
-    return canonical({**unsigned, "sig": sig})
-
-
 def encode_template(template: bytes) -> str:
     """Base64 text of a template for a message."""
     check_template(template)
@@ -214,20 +191,6 @@ def _check_items(items: list[Any]) -> None:
             raise RejectedMessage("schema", f"references/{i}: entry does not follow the schema")
 
 
-def _verify(data: dict[str, Any], trusted: Iterable[Ed25519PublicKey]) -> None:
-    keys = {key_id(k): k for k in trusted}
-    if not keys:
-        raise RejectedMessage("no_trusted_key", "no portal signing key is provisioned")
-    key = keys.get(data["kid"])
-    if key is None:
-        raise RejectedMessage("unknown_key", "signed by a key this kiosk does not trust")
-    unsigned = {k: v for k, v in data.items() if k != "sig"}
-    try:
-        key.verify(base64.b64decode(data["sig"], validate=True), canonical(unsigned))
-    except (InvalidSignature, binascii.Error) as err:
-        raise RejectedMessage("bad_signature", "signature does not verify") from err
-
-
 def _trusted(trusted: Ed25519PublicKey | Iterable[Ed25519PublicKey]) -> list[Ed25519PublicKey]:
     return [trusted] if isinstance(trusted, Ed25519PublicKey) else list(trusted)
 
@@ -241,7 +204,7 @@ def parse_reference_set(
 ) -> ReferenceSet:
     """Validate a reference-set message (size, JSON, schema, signature, village, times)."""
     data = _load(payload, "references", MAX_SET_BYTES, bulk="references")
-    _verify(data, _trusted(trusted))
+    verify_message(data, _trusted(trusted))
     if data["village_code"] != village_code:
         raise RejectedMessage("wrong_village", "the set is for another village")
     if data["expires_at"] <= data["issued_at"]:
@@ -278,7 +241,7 @@ def parse_revocation(
 ) -> Revocation:
     """Validate a revoke message (schema, signature, village)."""
     data = _load(payload, "references_revoke", MAX_SMALL_BYTES)
-    _verify(data, _trusted(trusted))
+    verify_message(data, _trusted(trusted))
     if data["village_code"] != village_code:
         raise RejectedMessage("wrong_village", "the revocation is for another village")
     return Revocation(
@@ -298,7 +261,7 @@ def parse_verify_reply(
 ) -> VerifyReply:
     """Validate a verify reply (schema, signature, addressed to this device, consistent)."""
     data = _load(payload, "verify_reply", MAX_SMALL_BYTES)
-    _verify(data, _trusted(trusted))
+    verify_message(data, _trusted(trusted))
     if data["device_id"] != device_id:
         raise RejectedMessage("wrong_device", "the reply is for another kiosk")
     if (data["result"] == "matched") != (data["match"] is not None):

@@ -12,11 +12,11 @@ from ref_helpers import VILLAGE, entries
 
 from kiosk.core.clock import FakeClock
 from kiosk.crypto.atrest import AtRestCipher
+from kiosk.crypto.signed import sign_message
 from kiosk.references.message import (
     ReferenceEntry,
     reference_set_body,
     revocation_body,
-    sign_message,
 )
 from kiosk.references.store import ReferenceStore
 from kiosk.store.db import connect

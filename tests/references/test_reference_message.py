@@ -14,6 +14,7 @@ from ref_helpers import VILLAGE, entries, template
 
 from kiosk.core.clock import FakeClock
 from kiosk.crypto.keys import public_pem
+from kiosk.crypto.signed import sign_message
 from kiosk.errors import CryptoError, ProtocolError
 from kiosk.references.message import (
     MAX_SET_BYTES,
@@ -26,7 +27,6 @@ from kiosk.references.message import (
     parse_revocation,
     parse_verify_reply,
     portal_signing_key_path,
-    sign_message,
 )
 
 

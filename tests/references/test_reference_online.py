@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from ref_helpers import VILLAGE, template
 
 from kiosk.core.clock import FakeClock
-from kiosk.references.message import sign_message
+from kiosk.crypto.signed import sign_message
 from kiosk.references.online import OnlineAnswer, OnlineVerifier
 from kiosk.uplink import messages
 
