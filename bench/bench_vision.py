@@ -19,7 +19,7 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--config", type=Path, default=None)
     p.add_argument("--frames", type=int, default=200)
-    p.add_argument("--detector", choices=("litert", "mediapipe"), default="litert")
+    p.add_argument("--detector", choices=("litert", "mediapipe"), default=None)
     p.add_argument("--json", action="store_true")
     return cmd_bench_vision(p.parse_args())
 

@@ -224,6 +224,13 @@ class BiometricsConfig(_Strict):
     capture_timeout_s: Annotated[
         float, Field(ge=5, le=300, description="Time allowed for one capture attempt, seconds")
     ] = 45.0
+    detector: Annotated[
+        Literal["litert", "mediapipe"],
+        Field(
+            description="Face detector: litert (BlazeFace decoded in NumPy, the faster) or "
+            "mediapipe (the MediaPipe Tasks FaceDetector on the same model file)"
+        ),
+    ] = "litert"
     policy: Annotated[
         list[dict[str, str]],
         Field(

@@ -50,13 +50,14 @@ def _stats(values: list[float]) -> dict[str, float]:
 
 
 def run_bench(
-    cfg: KioskConfig, frames: int = 200, warmup: int = 50, detector_backend: str = "litert"
+    cfg: KioskConfig, frames: int = 200, warmup: int = 50, detector_backend: str | None = None
 ) -> dict[str, Any]:
     """Time ``analyze`` and ``verify`` on replayed 640x480 frames; raw invokes interleaved."""
     source = cfg.camera.replay_source or DEMO_FACES
     if not Path(source).exists():
         raise CameraError(f"benchmark replay source {source} does not exist")
     camera = ReplayCamera(Path(source), width=640, height=480)
+    detector_backend = detector_backend or cfg.biometrics.detector
     pipeline = FacePipeline.from_config(cfg, detector_backend=detector_backend)
     vision_log = logging.getLogger("kiosk.vision")
     level = vision_log.level

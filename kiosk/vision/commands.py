@@ -47,7 +47,10 @@ def register(sub: Any) -> None:
     vision = bench.add_parser("vision", help="face pipeline timings on the replay camera")
     vision.add_argument("--frames", type=int, default=200, help="measured frames (>= 200)")
     vision.add_argument(
-        "--detector", choices=("litert", "mediapipe"), default="litert", help="detector backend"
+        "--detector",
+        choices=("litert", "mediapipe"),
+        default=None,
+        help="detector backend (default: biometrics.detector of the config)",
     )
     vision.add_argument("--json", action="store_true", help="end with one JSON line")
     vision.set_defaults(handler=cmd_bench_vision)

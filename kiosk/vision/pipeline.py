@@ -130,11 +130,14 @@ class FacePipeline:
 
     @classmethod
     def from_config(
-        cls, cfg: KioskConfig, detector_backend: str = "litert", threads: int = 2
+        cls, cfg: KioskConfig, detector_backend: str | None = None, threads: int = 2
     ) -> FacePipeline:
-        """Load and verify the model pack of ``cfg``; thresholds from ``cfg.biometrics``."""
+        """Load and verify the model pack of ``cfg``; thresholds and detector from ``cfg``.
+
+        ``detector_backend`` overrides ``cfg.biometrics.detector`` (the benchmark uses it).
+        """
         pack = ModelPack.load(Path(cfg.paths.resolved_models_dir()), threads=threads)
-        return cls(pack, cfg.biometrics, detector_backend)
+        return cls(pack, cfg.biometrics, detector_backend or cfg.biometrics.detector)
 
     def close(self) -> None:
         """Release native resources held by the detector backend."""

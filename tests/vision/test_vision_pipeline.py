@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
-from kiosk.config import REPO_ROOT, BiometricsConfig
+from kiosk.config import REPO_ROOT, BiometricsConfig, KioskConfig
 from kiosk.core.biometrics import Coaching, LivenessBand, MatchBand
 from kiosk.crypto.atrest import AtRestCipher
 from kiosk.errors import CryptoError, ImageError
@@ -306,3 +306,16 @@ def test_distant_face_found_by_the_full_range_model(
     assert len(LiteRtBlazeFace(pack["detector_full"], FULL_RANGE).detect(canvas)) == 1
     a = pipeline.analyze(canvas)
     assert a.usable and a.coaching is Coaching.TOO_FAR
+
+
+def test_the_detector_backend_is_chosen_by_config(cfg: KioskConfig) -> None:
+    tasks_cfg = cfg.model_copy(
+        update={"biometrics": cfg.biometrics.model_copy(update={"detector": "mediapipe"})}
+    )
+    pipeline = FacePipeline.from_config(tasks_cfg)
+    try:
+        assert isinstance(pipeline.detector.near, MediaPipeTasksDetector)
+        assert pipeline.analyze(_img("p03/img8.jpg")).usable
+    finally:
+        pipeline.close()
+    assert isinstance(FacePipeline.from_config(cfg).detector.near, LiteRtBlazeFace)
