@@ -31,6 +31,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from kiosk.crypto.keys import load_portal_private_key
 from kiosk.errors import CryptoError, ProtocolError, StickError
+from kiosk.uplink.topics import RECORD_KINDS
 from kiosk.usb.export import check_stick, stick_error, write_atomic
 from kiosk.usb.layout import (
     ACK_FILE,
@@ -112,6 +113,12 @@ def import_export(
             problem = str(err)
         if problem is not None:
             report.damaged.append((entry.record_id, problem))
+            continue
+        if entry.kind not in RECORD_KINDS:  # as on MQTT, where only these topics carry records
+            reason = f"unknown record kind {entry.kind!r}"
+            store.reject(manifest.device_id, entry.record_id, f"usb: {reason}", now)
+            acks.append({"record_id": entry.record_id, "result": "rejected", "reason": reason})
+            report.rejected += 1
             continue
         try:
             opened.append(

@@ -135,6 +135,8 @@ def export_backlog(
     size = 0
     try:
         parent.mkdir(parents=True, exist_ok=True)
+        if parent.is_symlink() or parent.parent.is_symlink():
+            raise StickError(f"the stick's {parent.parent.name} folder is a link", "io")
         _check_space(repo, stick)
         (tmp / RECORDS).mkdir(parents=True)
         after = 0

@@ -11,9 +11,12 @@ UUIDv7 export/record ids and fixed words. See docs/protocol.md, "USB stick".
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
+import os
 import re
+import stat
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
@@ -120,10 +123,11 @@ def export_dirs(stick: Path, device_id: str | None = None) -> list[Path]:
         e
         for d in root.iterdir()
         if d.is_dir()
+        and not d.is_symlink()
         and re.fullmatch(DEVICE_ID[1:-1], d.name)
         and (device_id is None or d.name == device_id)
         for e in d.iterdir()
-        if e.is_dir() and re.fullmatch(UUID7[1:-1], e.name)
+        if e.is_dir() and not e.is_symlink() and re.fullmatch(UUID7[1:-1], e.name)
     ]
     return sorted(found, key=lambda p: p.name)
 
@@ -138,15 +142,32 @@ def sha256_hex(data: bytes) -> str:
 
 def read_bounded(path: Path, limit: int = MAX_FILE_BYTES) -> bytes:
     """The bytes of ``path``; :class:`StickRefused` when missing, unreadable or too large."""
+    if any(p.is_symlink() for p in (path.parent, path.parent.parent)):
+        raise StickRefused("not_a_file", f"{path.parent.name} is a link, not a folder")
     try:
-        size = path.stat().st_size
-        if size > limit:
-            raise StickRefused("too_large", f"{path.name} is {size} bytes (limit {limit})")
-        return path.read_bytes()
+        # never follow a link: a hostile stick must not make us read the host's own files
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
     except FileNotFoundError as err:
         raise StickRefused("missing", f"{path.name} is not on the stick") from err
     except OSError as err:
+        if err.errno == errno.ELOOP:
+            raise StickRefused("not_a_file", f"{path.name} is a link, not a file") from err
         raise StickRefused("unreadable", f"{path.name}: {err.strerror}") from err
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise StickRefused("not_a_file", f"{path.name} is not a regular file")
+        if info.st_size > limit:
+            raise StickRefused("too_large", f"{path.name} is {info.st_size} bytes (limit {limit})")
+        with os.fdopen(fd, "rb", closefd=False) as fh:
+            data = fh.read(limit + 1)
+    except OSError as err:
+        raise StickRefused("unreadable", f"{path.name}: {err.strerror}") from err
+    finally:
+        os.close(fd)
+    if len(data) > limit:
+        raise StickRefused("too_large", f"{path.name} grew past {limit} bytes while read")
+    return data
 
 
 def _json(data: bytes, what: str) -> dict[str, Any]:

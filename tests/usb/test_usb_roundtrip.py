@@ -227,3 +227,35 @@ def test_forged_truncated_and_unknown_acks_are_refused(tmp_path: Path, portal: P
     assert OutboxRepository(open_db(cfg)).counts().acked == 3
 
     assert all(p.name != ".tmp" for p in export_dirs(cfg.usb.mount_point))
+
+
+def test_links_on_a_hostile_stick_are_never_followed(tmp_path: Path, portal: PortalSide) -> None:
+    cfg = offline_kiosk(tmp_path, portal)
+    ids = commit_registrations(cfg, 2)
+    done = export(cfg)
+    secret = tmp_path / "host-secret"
+    secret.write_bytes(record_path(done.path, ids[0]).read_bytes())  # even a perfect copy
+    record_path(done.path, ids[0]).unlink()
+    record_path(done.path, ids[0]).symlink_to(secret)
+    [report] = portal.import_stick(cfg.usb.mount_point)
+    assert report.stored == 1 and [d[0] for d in report.damaged] == [ids[0]]
+    assert "link" in report.damaged[0][1]
+
+    (done.path / ACK_FILE).rename(tmp_path / "elsewhere.json")
+    (done.path / ACK_FILE).symlink_to(tmp_path / "elsewhere.json")
+    assert [f.refused for f in bring_acks_home(cfg).files] == ["not_a_file"]
+    assert OutboxRepository(open_db(cfg)).counts().acked == 0
+
+
+def test_unknown_record_kind_is_rejected_as_on_mqtt(tmp_path: Path, portal: PortalSide) -> None:
+    from kiosk.crypto.envelope import sealer_from_config
+
+    cfg = offline_kiosk(tmp_path, portal)
+    rid = "01930000-0000-7000-8000-000000000001"
+    env = sealer_from_config(cfg).seal("selfie", rid, {"x": 1})
+    OutboxRepository(open_db(cfg)).enqueue(rid, "selfie", env, 1.0)
+    [report] = (export(cfg), portal.import_stick(cfg.usb.mount_point))[1]
+    assert (report.stored, report.rejected) == (0, 1)
+    back = bring_acks_home(cfg)
+    assert back.dead == 1
+    assert OutboxRepository(open_db(cfg)).state_of(rid)[0] == "dead"  # type: ignore[index]

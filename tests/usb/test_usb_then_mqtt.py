@@ -16,7 +16,7 @@ from kiosk.uplink.service import build_uplink
 from portal.receiver import device_keys_from_dir
 from portal.references import make_signing_key
 from portal.store import PortalStore
-from portal.usb_import import import_stick
+from portal.usb_import import import_stick, load_signing_key
 from tests.fixtures.mqtt import KioskFactory, Pki, Portal, wait_for
 from tests.fixtures.records import commit_registrations, open_db
 from tests.fixtures.usb import bring_acks_home, export
@@ -34,8 +34,14 @@ def test_stick_then_network_no_duplicate_at_the_portal(
         update={"usb": online.usb.model_copy(update={"mount_point": stick, "require_mount": False})}
     )
     portal.enroll(cfg)
-    signing, public = make_signing_key(tmp_path / "signing")
+    # one portal signing key for the ack file and (once replies are signed) the MQTT acks
+    if getattr(pki, "signing_private", None) is not None:
+        signing = load_signing_key(pki.signing_private)  # type: ignore[attr-defined]
+        public = pki.signing_public  # type: ignore[attr-defined]
+    else:
+        signing, public = make_signing_key(tmp_path / "signing")
     trusted = portal_signing_key_path(cfg.paths.data_dir)
+    trusted.parent.mkdir(parents=True, exist_ok=True)
     trusted.write_bytes(public.read_bytes())
     ids = commit_registrations(cfg, 15)
 
