@@ -128,11 +128,10 @@ def check_template(template: bytes) -> None:
 def _load(payload: bytes, schema: str, limit: int, bulk: str | None = None) -> dict[str, Any]:
     """Size, JSON and schema checks. ``bulk`` names a long array whose first item goes through
     jsonschema and the rest through :func:`_check_items` (same rules, about 20x faster)."""
-    if len(payload) > limit:
-        raise RejectedMessage("too_large", f"{len(payload)} bytes (limit {limit})")
+    messages.precheck(schema, payload, limit)  # too_large / too_deep, before any parse
     try:
         data = json.loads(payload.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as err:
+    except (UnicodeDecodeError, ValueError, RecursionError) as err:
         raise RejectedMessage("not_json") from err
     head = data
     items = data.get(bulk) if bulk and isinstance(data, dict) else None
