@@ -143,7 +143,21 @@ class UplinkConfig(_Strict):
             pattern=r"^[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*$",
         ),
     ] = "perlinsos/v1"
-    keepalive_s: Annotated[int, Field(ge=5, le=3600, description="MQTT keep-alive, seconds")] = 30
+    protocol: Annotated[
+        Literal["5", "3.1.1"],
+        Field(
+            description='MQTT version: "5" (Mosquitto) or "3.1.1" (RabbitMQ 3.10, NATS 2.9); '
+            "correctness is the same in both (docs/protocol.md)"
+        ),
+    ] = "5"
+    keepalive_s: Annotated[
+        int,
+        Field(
+            ge=5,
+            le=3600,
+            description="MQTT keep-alive, seconds; a dead link is noticed within twice this",
+        ),
+    ] = 10
     portal_public_key: Annotated[
         Path | None,
         Field(description="Portal's X25519/EC public key (PEM) that records are sealed to"),

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import logging
 import random
+import sqlite3
+from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Protocol
 
 from kiosk.core.clock import Clock
 from kiosk.core.outbox import Backoff, Verdict, classify_reason_code
-from kiosk.errors import ProtocolError
+from kiosk.errors import ProtocolError, StoreError
 from kiosk.store.outbox import OutboxRepository
 from kiosk.uplink.acks import apply_acks
 from kiosk.uplink.client import Connected, Disconnected, Event, Inbound, PubAck
@@ -69,7 +71,15 @@ class Relay:
         self._last_timeout_check = float("-inf")
         self._last_purge = float("-inf")
         self.connected = False
-        self.rejected_inbound = 0
+        self.refused: Counter[str] = Counter()
+        """Inbound messages refused since start, by reason code (reported in the heartbeat)."""
+        self.handler_errors: Counter[str] = Counter()
+        """Inbound messages whose handler raised, by topic (logged, never fatal)."""
+
+    @property
+    def rejected_inbound(self) -> int:
+        """Inbound messages refused since start (malformed, unsigned, forged, not ours)."""
+        return sum(self.refused.values())
 
     def start(self) -> int:
         """Nothing is in flight after a restart: every ``sent`` row goes back to pending."""
@@ -109,12 +119,28 @@ class Relay:
             )
 
     def _inbound(self, ev: Inbound, acks: list[Ack]) -> None:
+        """Decode and act on one message; nothing it contains can raise out of here."""
         try:
             msg = self._decode(ev)
         except ProtocolError as err:
-            self.rejected_inbound += 1
-            log.warning("inbound message rejected: %s", err)
+            reason = getattr(err, "reason", "invalid")
+            self.refused[reason] += 1
+            log.warning("inbound message refused (%s): %s", reason, str(err)[:200])
             return
+        except Exception as err:  # a decoder bug must not stop delivery
+            self.refused["decoder_error"] += 1
+            log.error("inbound message refused (decoder_error): %s", type(err).__name__)
+            return
+        try:
+            self._act(msg, acks)
+        except (StoreError, sqlite3.Error):
+            raise  # the outbox itself: the service waits and retries
+        except Exception as err:
+            name = type(msg).__name__
+            self.handler_errors[name] += 1
+            log.error("handler for %s failed (handler_error): %s", name, type(err).__name__)
+
+    def _act(self, msg: PortalMessage, acks: list[Ack]) -> None:
         if isinstance(msg, Ack):
             acks.append(msg)  # applied by the one ack rule (kiosk.uplink.acks), in order
             return
