@@ -67,7 +67,8 @@ def describe(job: UsbJob, seconds: float) -> str:
     r = job.imported
     lines = [
         f"{r.acked} record(s) acknowledged, {r.unchanged} already, {r.dead} rejected by the "
-        f"portal, {r.unknown} unknown, from {len(r.files)} ack file(s)"
+        f"portal, {r.unknown} unknown, from {len(r.files)} ack file(s); "
+        f"{r.cleaned} export(s) removed from the stick"
     ]
     lines += [f"  refused {f.path}: {f.refused} ({f.detail})" for f in r.refused]
     return "\n".join(lines)

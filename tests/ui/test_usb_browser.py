@@ -87,6 +87,7 @@ def test_usb_export_and_receipts_in_the_browser(screen: tuple[Checker, Usb]) -> 
     page.click("#usb-acks-import")
     page.wait_for_selector("#usb-result")
     assert "7 data dikonfirmasi portal" in page.inner_text("#usb-result")
+    assert "tidak ada di flashdisk" in page.inner_text("#usb-cleaned")
     c.screen("receipts")
     _fits(page)
     counts = usb.outbox().counts()
