@@ -199,7 +199,7 @@ class IngestWorker:
     def _on_message(self, _c: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
         props = msg.properties
         corr = getattr(props, "CorrelationData", None) if props is not None else None
-        self._queue.put((msg.topic, msg.payload, corr, msg.mid, msg.qos))
+        self._queue.put((msg.topic, bytes(msg.payload), corr, msg.mid, msg.qos))
 
     # --- batch thread -------------------------------------------------------------------
     def _work(self) -> None:
@@ -230,6 +230,14 @@ class IngestWorker:
         batch = Batch(now)
         opened: list[tuple[str, bytes | None, Incoming]] = []
         refused: list[tuple[str, bytes | None, str, str]] = []
+        known: dict[str, Ed25519PublicKey] = {}
+
+        def device_key(device_id: str) -> Ed25519PublicKey:  # one key-file check per batch
+            key = known.get(device_id)
+            if key is None:
+                key = known[device_id] = self._device_keys(device_id)
+            return key
+
         for topic, payload, corr, _mid, _qos in msgs:
             parsed = parse_topic(self._prefix, topic)
             if parsed is None:
@@ -237,7 +245,7 @@ class IngestWorker:
             device_id, name = parsed
             if name in RECORD_KINDS:
                 try:
-                    inc = open_record(payload, device_id, name, corr, self._key, self._device_keys)
+                    inc = open_record(payload, device_id, name, corr, self._key, device_key)
                     why = batch.add(inc)
                 except (CryptoError, ProtocolError) as err:
                     why = str(err)
