@@ -59,7 +59,7 @@ from kiosk.crypto.keys import load_portal_public_key, public_pem  # noqa: E402
 from kiosk.store.db import connect  # noqa: E402
 from kiosk.store.outbox import OutboxRepository  # noqa: E402
 from kiosk.uplink.client import Event, Inbound, MqttLink  # noqa: E402
-from kiosk.uplink.inbound import Ack, decode  # noqa: E402
+from kiosk.uplink.inbound import decode  # noqa: E402
 from kiosk.uplink.relay import Relay  # noqa: E402
 from tests.fixtures.mqtt import PREFIX, Broker, make_pki  # noqa: E402
 from tests.fixtures.postgres import PgServer  # noqa: E402
@@ -211,7 +211,8 @@ class Fleet:
                         "clock": {"wall": now, "monotonic": time.monotonic(), "boot_id": "b",
                                   "synced": True},
                     }  # fmt: skip
-                    k.repo.enqueue(rid, "registration", k.sealer.seal("registration", rid, record), now)
+                    sealed = k.sealer.seal("registration", rid, record)
+                    k.repo.enqueue(rid, "registration", sealed, now)
                     k.committed.append(rid)
         return per_kiosk * len(self.kiosks)
 
@@ -387,19 +388,19 @@ def heartbeat(device_id: str) -> bytes:
     ).encode()  # fmt: skip
 
 
-def main() -> int:  # noqa: PLR0915 (one scripted run, phase by phase)
+def main() -> int:
     """Run the fleet benchmark."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--kiosks", type=int, default=1000)
     ap.add_argument("--records", type=int, default=10)
-    ap.add_argument("--storm", type=int, default=5, help="records per kiosk while the broker is down")
+    ap.add_argument("--storm", type=int, default=5, help="records per kiosk, broker down")
     ap.add_argument("--heartbeat-s", type=float, default=10.0)
     ap.add_argument("--heartbeat-window", type=float, default=20.0, help="seconds measured")
     ap.add_argument("--timeout", type=float, default=300.0, help="per phase, seconds")
     args = ap.parse_args()
     if not (1 <= args.kiosks <= MAX_KIOSKS and 1 <= args.records <= MAX_RECORDS):
         raise SystemExit(f"fleet: --kiosks 1..{MAX_KIOSKS}, --records 1..{MAX_RECORDS}")
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     import tempfile
 
@@ -438,7 +439,10 @@ def main() -> int:  # noqa: PLR0915 (one scripted run, phase by phase)
         wait_until(lambda: fleet.counts()[0] == 0, args.timeout, "backlog published")
         time.sleep(2.0)  # the last PUBACKs: everything is queued in the broker
         res: dict[str, Any] = {"records": n1}
-        for label, ids, group in (("one_worker", ("solo",), "one"), ("two_workers", ("duo-1", "duo-2"), "two")):  # noqa: E501
+        for label, ids, group in (
+            ("one_worker", ("solo",), "one"),
+            ("two_workers", ("duo-1", "duo-2"), "two"),
+        ):  # noqa: E501
             for cid in ids:
                 workers.start(cid, group, dsns[group])
             workers.wait_connected(*ids)  # start-up (imports, migrations) is not ingest CPU
