@@ -216,12 +216,17 @@ class Fleet:
                     k.committed.append(rid)
         return per_kiosk * len(self.kiosks)
 
-    def start(self) -> None:
-        """Connect every link (all at once) and start the relay driver."""
-        for k in self.kiosks:
+    def start(self, per_s: float) -> None:
+        """Start the relay driver and connect the links, ``per_s`` new ones a second (a fleet
+        that powers on over a morning; the storm phase drops and returns them all at once)."""
+        self._driver.start()
+        t0 = time.perf_counter()
+        for n, k in enumerate(self.kiosks):
             k.relay.start()
             k.link.start()
-        self._driver.start()
+            lag = t0 + (n + 1) / per_s - time.perf_counter()
+            if lag > 0:
+                time.sleep(lag)
 
     def _drive(self) -> None:
         sweep = 0.0
@@ -397,9 +402,11 @@ def main() -> int:
     ap.add_argument("--heartbeat-s", type=float, default=10.0)
     ap.add_argument("--heartbeat-window", type=float, default=20.0, help="seconds measured")
     ap.add_argument("--timeout", type=float, default=300.0, help="per phase, seconds")
+    ap.add_argument("--connect-rate", type=float, default=100.0, help="first connects per s")
     args = ap.parse_args()
     if not (1 <= args.kiosks <= MAX_KIOSKS and 1 <= args.records <= MAX_RECORDS):
         raise SystemExit(f"fleet: --kiosks 1..{MAX_KIOSKS}, --records 1..{MAX_RECORDS}")
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # clean up servers on SIGTERM
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     import tempfile
@@ -432,7 +439,7 @@ def main() -> int:
         workers.stop()
         # --- 1. scaling: the queued backlog, drained by 1 then by 2 workers
         n1 = fleet.commit(args.records)
-        fleet.start()
+        fleet.start(args.connect_rate)
         out["connect_all_s"] = round(
             wait_until(lambda: fleet.connected() == args.kiosks, args.timeout, "connections"), 1
         )
@@ -442,7 +449,7 @@ def main() -> int:
         for label, ids, group in (
             ("one_worker", ("solo",), "one"),
             ("two_workers", ("duo-1", "duo-2"), "two"),
-        ):  # noqa: E501
+        ):
             for cid in ids:
                 workers.start(cid, group, dsns[group])
             workers.wait_connected(*ids)  # start-up (imports, migrations) is not ingest CPU

@@ -33,8 +33,8 @@ _BEATS_OF = (
 )
 _INSERT_RECORDS = """
 INSERT INTO record (device_id, record_id, kind, record, received_at, created_at)
-SELECT d, r, k, j::jsonb, %s, c
-FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::float8[]) AS u(d, r, k, j, c)
+SELECT d, r, k, j::jsonb, %b, c
+FROM unnest(%b::text[], %b::text[], %b::text[], %b::text[], %b::float8[]) AS u(d, r, k, j, c)
 ON CONFLICT (device_id, record_id) DO NOTHING
 RETURNING device_id, record_id
 """
@@ -93,7 +93,7 @@ class PostgresIngestStore:
                 continue
             beat, at = beats.get(r.device_id, (None, 0.0))
             created.append(correct_time(clock, beat, at))
-        rows = self._conn.execute(
+        rows = self._conn.execute(  # %b: binary arrays, no per-element text escaping
             _INSERT_RECORDS,
             (
                 batch.now,
