@@ -132,7 +132,7 @@ class TimedLink:
 class Fleet:
     """All kiosks in one process: one network thread per MQTT link, one relay driver thread."""
 
-    def __init__(self, work: Path, pki: Any, port: int, n: int, keys_dir: Path) -> None:
+    def __init__(self, work: Path, pki: Any, port: int, first: int, n: int, keys_dir: Path) -> None:
         self.events: queue.SimpleQueue[tuple[int, Event]] = queue.SimpleQueue()
         self.kiosks: list[Kiosk] = []
         self.acked_at: list[float] = []
@@ -148,7 +148,7 @@ class Fleet:
         )
         clock = SystemClock()
         for i in range(n):
-            device_id = f"kiosk-{i:05d}"
+            device_id = f"kiosk-{first + i:05d}"
             cert = pki.device(device_id)
             key = Ed25519PrivateKey.generate()
             (keys_dir / f"{device_id}.pem").write_bytes(public_pem(key))
@@ -267,12 +267,136 @@ class Fleet:
                 p, s, a = p + c.pending, s + c.sent, a + c.acked
             return p, s, a
 
+    def clear_latencies(self) -> None:
+        """Forget the record-to-ack latencies measured so far."""
+        with self._lock:
+            for k in self.kiosks:
+                k.latencies.clear()
+
+    def latencies(self) -> list[float]:
+        """Record-to-ack latencies (seconds) since the last clear."""
+        with self._lock:
+            return [x for k in self.kiosks for x in k.latencies]
+
+    def beat(self, interval_s: float, window_s: float) -> int:
+        """Every kiosk sends a valid heartbeat every ``interval_s``, spread evenly, for
+        ``window_s``; returns how many were sent."""
+        t0 = time.perf_counter()
+        sent = 0
+        period = interval_s / len(self.kiosks)
+        while time.perf_counter() - t0 < window_s:
+            k = self.kiosks[sent % len(self.kiosks)]
+            k.link.publish_json("heartbeat", heartbeat(k.device_id))
+            sent += 1
+            lag = t0 + sent * period - time.perf_counter()
+            if lag > 0:
+                time.sleep(lag)
+        return sent
+
+    def books(self) -> tuple[list[tuple[str, str]], int, int]:
+        """(every committed (device, record), "duplicate" acks seen, peak RSS KiB)."""
+        with self._lock:
+            committed = [(k.device_id, r) for k in self.kiosks for r in k.committed]
+            dups = sum(k.duplicate_acks for k in self.kiosks)
+        return committed, dups, proc_mem(os.getpid())
+
     def stop(self) -> None:
         """Stop the driver and every link."""
         self._stop.set()
         self._driver.join(10)
         for k in self.kiosks:
             k.link.stop()
+
+
+SHARD = 300
+"""Kiosks per simulator process: paho's select() loop cannot watch descriptors past 1023, and
+each link holds three (its socket and a wake-up socket pair)."""
+
+
+def _shard(conn: Any, args: tuple[Any, ...]) -> None:
+    """(child process) One shard of the fleet, driven by commands from the parent."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    fleet = Fleet(*args)
+    conn.send("ready")
+    while True:
+        cmd, *params = conn.recv()
+        if cmd == "exit":
+            fleet.stop()
+            conn.send(None)
+            return
+        conn.send(getattr(fleet, cmd)(*params))
+
+
+class Shards:
+    """The fleet as several processes with :class:`Fleet`'s interface (summed over shards)."""
+
+    def __init__(
+        self, work: Path, pki: Any, port: int, n: int, keys_dir: Path, per: int = SHARD
+    ) -> None:
+        import multiprocessing as mp
+
+        ctx = mp.get_context("fork")
+        self._conns = []
+        self._procs = []
+        for first in range(0, n, per):
+            parent, child = ctx.Pipe()
+            args = (work, pki, port, first, min(per, n - first), keys_dir)
+            proc = ctx.Process(target=_shard, args=(child, args), daemon=True)
+            proc.start()
+            self._conns.append(parent)
+            self._procs.append(proc)
+        for c in self._conns:
+            if c.recv() != "ready":
+                raise SystemExit("fleet: a shard failed to start")
+
+    def _all(self, cmd: str, *params: Any) -> list[Any]:
+        for c in self._conns:
+            c.send((cmd, *params))
+        return [c.recv() for c in self._conns]
+
+    def start(self, per_s: float) -> None:
+        """Connect every shard's links, ``per_s`` a second in all."""
+        self._all("start", per_s / len(self._conns))
+
+    def connected(self) -> int:
+        """Links up."""
+        return sum(self._all("connected"))
+
+    def counts(self) -> tuple[int, int, int]:
+        """(pending, sent, acked)."""
+        p, s, a = zip(*self._all("counts"), strict=True)
+        return sum(p), sum(s), sum(a)
+
+    def commit(self, per_kiosk: int) -> int:
+        """Each kiosk commits ``per_kiosk`` records."""
+        return sum(self._all("commit", per_kiosk))
+
+    def clear_latencies(self) -> None:
+        """Forget latencies."""
+        self._all("clear_latencies")
+
+    def latencies(self) -> list[float]:
+        """All record-to-ack latencies."""
+        return [x for part in self._all("latencies") for x in part]
+
+    def beat(self, interval_s: float, window_s: float) -> int:
+        """Heartbeats from every kiosk."""
+        return sum(self._all("beat", interval_s, window_s))
+
+    def books(self) -> tuple[list[tuple[str, str]], int, int]:
+        """Committed records, duplicate acks, largest shard RSS."""
+        parts = self._all("books")
+        return [x for p in parts for x in p[0]], sum(p[1] for p in parts), max(p[2] for p in parts)
+
+    def stop(self) -> None:
+        """Stop every shard."""
+        try:
+            self._all("exit")
+        finally:
+            for p in self._procs:
+                p.join(30)
+                if p.is_alive():
+                    p.kill()
 
 
 class Workers:
@@ -402,6 +526,7 @@ def main() -> int:
     ap.add_argument("--heartbeat-s", type=float, default=10.0)
     ap.add_argument("--heartbeat-window", type=float, default=20.0, help="seconds measured")
     ap.add_argument("--timeout", type=float, default=300.0, help="per phase, seconds")
+    ap.add_argument("--per-process", type=int, default=SHARD, help="kiosks per simulator")
     ap.add_argument("--connect-rate", type=float, default=100.0, help="first connects per s")
     args = ap.parse_args()
     if not (1 <= args.kiosks <= MAX_KIOSKS and 1 <= args.records <= MAX_RECORDS):
@@ -426,10 +551,12 @@ def main() -> int:
             conn.execute(f"CREATE DATABASE {name}")
             dsns[name] = pg.dsn.replace("dbname=postgres", f"dbname={name}")
     workers = Workers(work, pki, broker.port, keys_dir)
-    fleet: Fleet | None = None
+    fleet: Shards | None = None
     try:
         t0 = time.perf_counter()
-        fleet = Fleet(work, pki, broker.port, args.kiosks, keys_dir)
+        for i in range(args.kiosks):  # certificates before the shards fork
+            pki.device(f"kiosk-{i:05d}")
+        fleet = Shards(work, pki, broker.port, args.kiosks, keys_dir, args.per_process)
         out["setup_s"] = round(time.perf_counter() - t0, 1)
         # sessions for both groups exist before any record is published, then go offline
         for cid, group in (("solo", "one"), ("duo-1", "two"), ("duo-2", "two")):
@@ -473,15 +600,14 @@ def main() -> int:
         wait_until(lambda: fleet.counts()[2] >= n1, args.timeout, "acks of the backlog")
         out["scaling"] = res
         # --- 2. live: records committed while every kiosk is connected
-        for k in fleet.kiosks:
-            k.latencies.clear()
+        fleet.clear_latencies()
         cpu0 = workers.cpu("duo-1", "duo-2")
         pg_cpu0 = sum(proc_cpu(p) for p in [pg.pid() or 0, *children_of(pg.pid() or 0)])
         t0 = time.perf_counter()
         n2 = fleet.commit(args.records)
         wait_until(lambda: fleet.counts()[2] >= n1 + n2, args.timeout, "live acks")
         secs = time.perf_counter() - t0
-        lat = [x for k in fleet.kiosks for x in k.latencies]
+        lat = fleet.latencies()
         out["live"] = {
             "records": n2,
             "seconds": round(secs, 2),
@@ -500,15 +626,14 @@ def main() -> int:
         broker.stop()
         wait_until(lambda: fleet.connected() == 0, 30, "all links down")
         n3 = fleet.commit(args.storm)
-        for k in fleet.kiosks:
-            k.latencies.clear()
+        fleet.clear_latencies()
         t0 = time.perf_counter()
         broker.start()
         back = wait_until(lambda: fleet.connected() == args.kiosks, args.timeout, "reconnects")
         drained = wait_until(
             lambda: fleet.counts()[2] >= n1 + n2 + n3, args.timeout, "storm backlog acked"
         )
-        lat = [x for k in fleet.kiosks for x in k.latencies]
+        lat = fleet.latencies()
         out["storm"] = {
             "records": n3,
             "all_reconnected_s": round(back, 1),
@@ -520,15 +645,7 @@ def main() -> int:
         # --- 4. heartbeats: every kiosk every heartbeat_s, spread evenly
         cpu0 = workers.cpu("duo-1", "duo-2")
         t0 = time.perf_counter()
-        sent = 0
-        period = args.heartbeat_s / args.kiosks
-        while time.perf_counter() - t0 < args.heartbeat_window:
-            k = fleet.kiosks[sent % args.kiosks]
-            k.link.publish_json("heartbeat", heartbeat(k.device_id))
-            sent += 1
-            lag = t0 + sent * period - time.perf_counter()
-            if lag > 0:
-                time.sleep(lag)
+        sent = fleet.beat(args.heartbeat_s, args.heartbeat_window)
         secs = time.perf_counter() - t0
         time.sleep(2.0)  # the last batch
         cpu = workers.cpu("duo-1", "duo-2") - cpu0
@@ -545,18 +662,19 @@ def main() -> int:
         rows, distinct = count(dsns["two"])
         with psycopg.connect(dsns["two"]) as conn:
             held = {(d, r) for d, r in conn.execute("SELECT device_id, record_id FROM record")}
-        committed = {(k.device_id, r) for k in fleet.kiosks for r in k.committed}
+        committed_list, dup_acks, fleet_rss = fleet.books()
+        committed = set(committed_list)
         _p, _s, acked = fleet.counts()
         out["books"] = {
             "committed": len(committed),
             "rows": rows,
             "duplicated_rows": rows - distinct,
-            "duplicate_acks": sum(k.duplicate_acks for k in fleet.kiosks),
+            "duplicate_acks": dup_acks,
             "lost": len(committed - held),
             "not_acked_at_kiosk": len(committed) - acked,
             "broker_rss_peak_kib": proc_mem(broker.proc.pid if broker.proc else 0),
             "workers_rss_peak_kib": workers.hwm("duo-1", "duo-2"),
-            "fleet_process_rss_peak_kib": proc_mem(os.getpid()),
+            "fleet_shard_rss_peak_kib": fleet_rss,
         }
     finally:
         if fleet is not None:
