@@ -79,7 +79,7 @@ def test_full_registration_commits_and_shows_receipt(kit: Kit) -> None:
     assert kit.repo.count() == 1
     receipt = kit.sealer.sealed[0]["receipt_no"]
     assert receipt in page
-    assert kit.sealer.sealed[0]["consent"]["version"] == "consent_v1"
+    assert kit.sealer.sealed[0]["consent"]["version"] == "consent_v2"
     assert c.get("/receipt/qr.svg").mimetype == "image/svg+xml"
     assert receipt.encode() in kit.printer_file.read_bytes()
     post(c, "/finish")
