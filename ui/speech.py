@@ -155,8 +155,11 @@ def fix_wav_sizes(audio: bytes) -> bytes:
         return audio
     size = len(audio)
     return (
-        audio[:4] + (size - 8).to_bytes(4, "little") + audio[8:40]
-        + (size - 44).to_bytes(4, "little") + audio[44:]
+        audio[:4]
+        + (size - 8).to_bytes(4, "little")
+        + audio[8:40]
+        + (size - 44).to_bytes(4, "little")
+        + audio[44:]
     )
 
 

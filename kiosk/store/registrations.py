@@ -116,8 +116,7 @@ class RegistrationRepository:
     def by_receipt(self, nik_hmac: str, receipt_no: str) -> list[RegistrationStatus]:
         """The versions of the registration with this receipt code and NIK, newest first."""
         rows = self._conn.execute(
-            _STATUS_COLUMNS + " WHERE r.nik_hmac = ? AND r.receipt_no = ?"
-            " ORDER BY r.version DESC",
+            _STATUS_COLUMNS + " WHERE r.nik_hmac = ? AND r.receipt_no = ? ORDER BY r.version DESC",
             (nik_hmac, receipt_no),
         ).fetchall()
         return [RegistrationStatus(*row) for row in rows]

@@ -242,9 +242,11 @@ def test_second_visit_is_version_two_of_the_same_registration(parts: dict[str, A
     assert v1["registration"] == {"id": v1["record_id"], "version": 1}
     assert v2["registration"] == {"id": v1["record_id"], "version": 2}
     assert v2["record_id"] != v1["record_id"], "each version is its own outbox record"
-    rows = parts["conn"].execute(
-        "SELECT registration_id, version FROM registration ORDER BY version"
-    ).fetchall()
+    rows = (
+        parts["conn"]
+        .execute("SELECT registration_id, version FROM registration ORDER BY version")
+        .fetchall()
+    )
     assert rows == [(v1["record_id"], 1), (v1["record_id"], 2)]
 
 

@@ -65,8 +65,14 @@ def env(tmp_path: Path, clock: FakeClock) -> dict[str, Any]:
         lookup_key=b"l" * 32,
         audit=audit,
     )
-    return {"svc": svc, "receipt": receipt, "verifier": verifier, "audit": audit,
-            "conn": conn, "clock": clock}
+    return {
+        "svc": svc,
+        "receipt": receipt,
+        "verifier": verifier,
+        "audit": audit,
+        "conn": conn,
+        "clock": clock,
+    }
 
 
 def test_receipt_code_and_nik_open_a_pending_registration_without_a_face(

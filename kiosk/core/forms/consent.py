@@ -128,9 +128,7 @@ def parse_consent(data: Any) -> ConsentText:
     if not isinstance(summary_raw, list):
         problems.add("summary", "must be a list")
         summary_raw = []
-    summary = tuple(
-        parse_text(it, f"summary[{i}]", problems) for i, it in enumerate(summary_raw)
-    )
+    summary = tuple(parse_text(it, f"summary[{i}]", problems) for i, it in enumerate(summary_raw))
     if problems.items:
         raise FormDefinitionError(
             f"consent definition has {len(problems.items)} problem(s): {problems.items[0]}",
