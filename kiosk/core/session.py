@@ -136,6 +136,7 @@ class PersonalData:
     answers: dict[str, Any] = field(default_factory=dict)
     consent_version: str | None = None
     consent_heard: str = "summary"  # what was listened to: summary | full
+    typed_nik: str | None = None  # the NIK being corrected, to edit rather than retype
 
 
 class RegistrationSession:
@@ -221,7 +222,7 @@ class RegistrationSession:
         """From the face steps, go back and correct the NIK (a typo is not a face problem)."""
         self._check_alive()
         self._require(State.CAPTURE, State.VERIFY, State.NEEDS_AGENT)
-        self.data = PersonalData()
+        self.data = PersonalData(typed_nik=self.data.nik)
         self.attempts = 0
         self.outcome = None
         self.existing = None

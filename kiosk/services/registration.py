@@ -195,6 +195,10 @@ class RegistrationService:
         """Store the validated questionnaire answers."""
         self.get(token).household_done(answers)
 
+    def edit(self, token: str) -> None:
+        """From consent or review, back to the questionnaire (consent already given stays)."""
+        self.get(token).edit()
+
     def consent(self, token: str, given: bool) -> None:
         """Record the person's consent decision (refusal wipes the session)."""
         session = self.get(token)
