@@ -103,6 +103,11 @@ class Inactivity:
         if self.warned and self._shown_at is None:
             self._shown_at = self._clock.monotonic()
 
+    @property
+    def said(self) -> bool:
+        """True once the page reported the warning shown and spoken (the grace period runs)."""
+        return self._shown_at is not None
+
     def idle(self) -> float:
         """Seconds since the person last touched or a prompt ended."""
         return max(0.0, self._clock.monotonic() - max(self._last, self._busy_until))
@@ -117,10 +122,12 @@ class Inactivity:
         return idle >= warning_s + 2 * grace_s
 
     def seconds_left(self, warning_s: float, grace_s: float) -> float:
-        """Seconds until the session ends if nothing happens (assuming the warning is shown)."""
+        """Seconds until the session ends if nothing happens: the grace period counts only
+        from the moment the warning was said."""
         if self._shown_at is not None:
             return max(0.0, grace_s - (self._clock.monotonic() - self._shown_at))
-        return max(0.0, warning_s + grace_s - self.idle())
+        busy = max(0.0, self._busy_until - self._clock.monotonic())  # the prompt still playing
+        return max(grace_s, busy + warning_s + grace_s - self.idle())
 
 
 @dataclass

@@ -18,7 +18,7 @@ import contextlib
 import secrets
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from kiosk.core.clock import Clock
@@ -51,7 +51,7 @@ class StatusSession:
     attempts: int = 0  # face attempts
     code_failures: int = 0
     verified: bool = False
-    records: list[RegistrationStatus] = field(default_factory=list)
+    opened_receipt: str | None = None  # opened by this receipt code; None: by a verified face
 
     @property
     def warned(self) -> bool:
@@ -61,7 +61,7 @@ class StatusSession:
     def wipe(self) -> None:
         """Forget everything personal."""
         self.nik = None
-        self.records = []
+        self.opened_receipt = None
         self.verified = False
 
 
@@ -169,7 +169,7 @@ class StatusService:
         info = self._parse_nik(nik_text)
         session.nik = getattr(info, "nik", None) or "".join(c for c in nik_text if c.isdigit())
         session.verified = False
-        session.records = []
+        session.opened_receipt = None
         session.inactivity.touch()
         return info
 
@@ -192,7 +192,7 @@ class StatusService:
         found = self._repo.by_receipt(self._hash(session.nik), code)
         if found:
             session.verified = True
-            session.records = found
+            session.opened_receipt = code
             return CodeAnswer("shown", tuple(found))
         session.code_failures += 1
         self._failures.append(self._clock.monotonic())
@@ -213,14 +213,19 @@ class StatusService:
         session.attempts += 1
         if result.outcome in SHOWN_OUTCOMES:
             session.verified = True
-            session.records = self._lookup(session.nik)
-            return StatusAnswer(True, tuple(session.records), result, session.attempts)
+            session.opened_receipt = None
+            return StatusAnswer(True, tuple(self._lookup(session.nik)), result, session.attempts)
         return StatusAnswer(False, (), result, session.attempts)
 
     def records(self, token: str) -> tuple[RegistrationStatus, ...] | None:
-        """The opened records (newest version first), or None when nothing may be shown."""
+        """The opened records as stored now (newest version first), or None when nothing may
+        be shown. Read afresh each time: a status the portal sends meanwhile shows at once."""
         session = self.get(token)
-        return tuple(session.records) if session.verified else None
+        if not session.verified or session.nik is None:
+            return None
+        if session.opened_receipt is not None:
+            return tuple(self._repo.by_receipt(self._hash(session.nik), session.opened_receipt))
+        return tuple(self._lookup(session.nik))
 
     def lookup_for_agent(self, nik: str, agent_id: str) -> list[RegistrationStatus]:
         """An authenticated agent looks up a status on the person's behalf (audited)."""

@@ -256,3 +256,9 @@ def test_consent_heard_records_the_full_text_once_heard(clock: FakeClock) -> Non
     assert s.data.consent_heard == "full"
     with pytest.raises(FlowError):
         s.heard("bogus")
+
+
+def test_seconds_left_includes_the_prompt_still_playing(clock: FakeClock) -> None:
+    s = to_state(new(clock), State.CONSENT)
+    s.listening(181.0)
+    assert s.seconds_left == pytest.approx(181 + 90)

@@ -54,8 +54,7 @@ def api_listening() -> Response:
                 s.registration.listening(token, seconds)
             elif isinstance(st, str) and s.status is not None:
                 s.status.listening(st, seconds)
-    active, warned, left = _time_state()
-    return jsonify(active=active, warned=warned, seconds_left=round(left), heard=seconds)
+    return _time_json(heard=seconds)
 
 
 @bp.post("/api/warning-shown")
@@ -68,8 +67,7 @@ def api_warning_shown() -> Response:
             s.registration.warning_shown(token)
         elif isinstance(st, str) and s.status is not None:
             s.status.warning_shown(st)
-    active, warned, left = _time_state()
-    return jsonify(active=active, warned=warned, seconds_left=round(left))
+    return _time_json()
 
 
 @bp.get("/api/receipt")
@@ -90,38 +88,41 @@ def delivery_word(state: str | None) -> str | None:
     return "sent" if state == "acked" else "saved"
 
 
-def _time_state() -> tuple[bool, bool, float]:
-    """(active, warned, seconds_left) of this browser's session, without touching it."""
+def _time_state() -> tuple[bool, bool, float, bool]:
+    """(active, warned, seconds_left, said) of this browser's session, without touching it."""
     s = svc()
     token = session.get(REG)
     if isinstance(token, str):
         try:
             reg = s.registration.get(token)
         except SessionExpired:
-            return False, False, 0.0
-        return True, reg.warned, reg.seconds_left
+            return False, False, 0.0, False
+        return True, reg.warned, reg.seconds_left, reg.inactivity.said
     st = session.get(STATUS)
     if isinstance(st, str) and s.status is not None:
         try:
             check = s.status.get(st)
-            return True, check.warned, s.status.seconds_left(st)
+            return True, check.warned, s.status.seconds_left(st), check.inactivity.said
         except SessionExpired:
-            return False, False, 0.0
-    return False, False, 0.0
+            return False, False, 0.0, False
+    return False, False, 0.0, False
+
+
+def _time_json(**extra: object) -> Response:
+    active, warned, left, said = _time_state()
+    return jsonify(active=active, warned=warned, seconds_left=round(left), said=said, **extra)
 
 
 @bp.get("/api/session")
 def api_session() -> Response:
-    """Inactivity state for the warning dialog: active, warned, seconds_left."""
-    active, warned, left = _time_state()
-    return jsonify(active=active, warned=warned, seconds_left=round(left))
+    """Inactivity state for the warning dialog: active, warned, seconds_left, said."""
+    return _time_json()
 
 
 @bp.post("/api/touch")
 def api_touch() -> Response:
     """The person touched the screen or asked for more time (activity is applied before)."""
-    active, warned, left = _time_state()
-    return jsonify(active=active, warned=warned, seconds_left=round(left))
+    return _time_json()
 
 
 @bp.get("/api/live")
