@@ -261,6 +261,7 @@ def build_kiosk(
         verifier=verifier,
         repo=RegistrationRepository(conn),
         lookup_key=lookup_key,
+        audit=lambda kind, actor, subject: agents.audit.record(kind, actor, subject),
     )
     agents = build_agent_service(
         conn=conn,
@@ -344,6 +345,7 @@ def build_kiosk(
     kiosk._tickers += [
         agents.housekeeping,
         registration.tick,
+        status.tick,
         lambda: _ignore(references.purge_expired()),
     ]
     if device is not None:
