@@ -244,7 +244,7 @@ def build_kiosk(
         device=device_info,
         form=FormInfo(form.form_id, str(form.version), consent.version),
         clock_synced=clock_synchronised,
-        ensure_space=lambda: ensure_free_space(data_dir),
+        ensure_space=lambda: ensure_free_space(data_dir, cfg.paths.min_free_mib * 2**20),
     )
     status = StatusService(
         clock=clock,
@@ -290,6 +290,8 @@ def build_kiosk(
             clock=clock,
             pin_factory=pin_factory,
         )
+        if device.can_alert:  # a help request from the screen is heard in the office too
+            agents.set_help_alert(lambda _request: device.alert())  # type: ignore[union-attr]
 
     wsgi = _build_ui(
         cfg,

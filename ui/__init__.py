@@ -136,6 +136,9 @@ def create_app(
     from ui.technician import register as register_technician
 
     register_technician(app)  # local technician page (provisioning), password-protected
+    from ui.errors import register_error_screens
+
+    register_error_screens(app)  # every KioskError -> a translated, spoken screen; never a 500
 
     @app.context_processor
     def _globals() -> dict[str, Any]:

@@ -63,10 +63,33 @@
     st.querySelectorAll("[data-step]").forEach(function (b) {
       b.addEventListener("click", function () {
         var step = parseInt(b.getAttribute("data-step"), 10), v = parseInt(input.value, 10);
-        v = isNaN(v) ? lo : v + step;
+        /* an empty counter counts from 0: "+" gives 1 (or the minimum), "-" gives 0 only when
+           0 is allowed and otherwise leaves it empty; never a number below the minimum */
+        v = (isNaN(v) ? 0 : v) + step;
+        if (isNaN(parseInt(input.value, 10)) && step < 0 && lo > 0) { return; }
         input.value = String(Math.max(lo, Math.min(hi, v)));
+        input.dispatchEvent(new Event("input", { bubbles: true }));
       });
     });
+  });
+
+  /* scroll areas say that they scroll: a visible bar, a fade and a "more below" line */
+  var cueText = body.getAttribute("data-scroll-cue") || "";
+  document.querySelectorAll(".scroll-area, .consent-text, .review, .question .options").forEach(function (area) {
+    var cue = document.createElement("p");
+    cue.className = "scroll-cue"; cue.setAttribute("aria-hidden", "true"); cue.hidden = true;
+    cue.textContent = "\u25BC " + cueText;
+    area.parentNode.insertBefore(cue, area.nextSibling);
+    function update() {
+      var more = area.scrollHeight > area.clientHeight + 2;
+      var atEnd = area.scrollTop + area.clientHeight >= area.scrollHeight - 2;
+      area.classList.toggle("scrollable", more);
+      area.classList.toggle("at-end", !more || atEnd);
+      cue.hidden = !more || atEnd;
+    }
+    area.addEventListener("scroll", update, { passive: true });
+    window.addEventListener("resize", update);
+    update();
   });
 
   /* long actions: show "please wait" and stop double submits */
