@@ -305,6 +305,7 @@ def build_kiosk(
         form=form,
         consent=consent,
         secret_key=secret_key,
+        today=lambda: _today(clock),
     )
     kiosk = Kiosk(
         cfg=cfg,

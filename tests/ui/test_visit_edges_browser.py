@@ -33,6 +33,7 @@ class Run:
     agents: Agents
     c: Checker
     speech: Speech
+    tmp: Path
 
     @property
     def page(self) -> Any:
@@ -72,7 +73,7 @@ def run(
     checker = Checker(page, server.base, "800x480", axe_source(), prefix=f"i15-{test}-")
     checker.attach()
     try:
-        yield Run(kit, agents, checker, speech)
+        yield Run(kit, agents, checker, speech, tmp_path)
         checker.assert_local()
     finally:
         context.close()
@@ -197,3 +198,176 @@ def test_a_help_request_closes_when_the_agent_answers_it(run: Run) -> None:
     r.c.screen("home-after-vouch")
     assert page.locator("text=Panggilan dari layar").count() == 0
     assert "Tidak ada yang menunggu" in page.inner_text("main")
+
+
+# --- 3. entry checks ----------------------------------------------------------------------
+def to_questionnaire(r: Run) -> None:
+    page = r.page
+    start_registration(page, r.c)
+    type_on_keypad(page, GOOD_NIK)
+    page.click("#nik-form button[type=submit]")
+    page.wait_for_url("**/face")
+    page.click(".capture-form button[type=submit]")
+    page.wait_for_url("**/result")
+    page.click("a[href='/household']")
+    page.wait_for_url("**/household*")
+
+
+def test_a_family_card_number_with_an_unknown_region_is_refused_beside_the_field(run: Run) -> None:
+    r, page = run, run.page
+    to_questionnaire(r)
+    type_on_keypad(page, "1234567890123456")  # the issue's example
+    page.click("button[value=next]")
+    page.wait_for_selector("#q-kk_number-error")
+    r.c.screen("kk-region-refused")
+    error = page.inner_text("#q-kk_number-error")
+    assert "kode wilayah" in error
+    assert error.strip() in r.spoken()
+    assert page.get_attribute("#q-kk_number", "aria-invalid") == "true"
+    type_on_keypad(page, "3510011501200003")
+    page.click("button[value=next]")
+    page.wait_for_selector("input[name=members_count]")
+
+
+def test_counts_stepper_counter_and_plurals(run: Run) -> None:
+    r, page = run, run.page
+    to_questionnaire(r)
+    type_on_keypad(page, "3510011501200003")
+    page.click("button[value=next]")
+    page.wait_for_selector("input[name=members_count]")
+    progress = page.inner_text(".progress")
+    page.click(".stepper [data-step='-1']")  # "-" on an empty counter of people (min 1)
+    assert page.input_value("#q-members_count") == "", "'-' on an empty counter gave a number"
+    page.click(".stepper [data-step='1']")
+    assert page.input_value("#q-members_count") == "1"
+    for _ in range(2):
+        page.click(".stepper [data-step='1']")
+    assert page.input_value("#q-members_count") == "3"
+    page.click("button[value=next]")
+    page.wait_for_selector("input[name=children_count]")
+    for _ in range(5):
+        page.click(".stepper [data-step='1']")
+    page.click("button[value=next]")  # 5 children in a household of 3
+    page.wait_for_selector("#q-children_count-error")
+    r.c.screen("children-exceed-household")
+    error = page.inner_text("#q-children_count-error")
+    assert "5" in error and "3" in error
+    assert error.strip() in r.spoken()
+    assert progress.startswith("Pertanyaan 2 dari ")
+    total = progress.split(" dari ")[1].split()[0]
+    # answer on; the follow-up after "disability: yes" keeps the total and shares a number
+    page.fill("#q-children_count", "1")
+    page.click("button[value=next]")
+    page.wait_for_selector("input[name=elderly_count]")
+    page.click(".stepper [data-step='-1']")
+    assert page.input_value("#q-elderly_count") == "0"
+    page.click("button[value=next]")
+    seen: list[str] = []
+    for _ in range(30):
+        if "/consent" in page.url:
+            break
+        seen.append(page.inner_text(".progress").split(" - ")[0])
+        if page.locator("#q-disability-label").count():
+            page.locator("label.option").filter(has=page.locator("input[value=yes]")).click()
+        else:
+            page.locator("label.option").first.click()
+        page.click("button[value=next]")
+        page.wait_for_load_state("load")
+    totals = {s.split(" dari ")[1] for s in seen}
+    assert totals == {total}, f"the question count changed: {seen}"
+    numbers = [int(s.split()[1]) for s in seen]
+    assert numbers == sorted(numbers) and max(numbers) == int(total)
+
+
+def test_english_plural_on_the_stepper(run: Run) -> None:
+    r, page = run, run.page
+    page.goto(r.c.base + "/")
+    page.click(".attract-button")
+    page.click("button[value=en]")
+    page.click("form[action='/register'] button")
+    type_on_keypad(page, GOOD_NIK)
+    page.click("#nik-form button[type=submit]")
+    page.click(".capture-form button[type=submit]")
+    page.click("a[href='/household']")
+    type_on_keypad(page, "3510011501200003")
+    page.click("button[value=next]")
+    page.wait_for_selector("input[name=members_count]")
+    page.click(".stepper [data-step='1']")
+    assert page.inner_text(".stepper .unit") == "person"
+    page.click(".stepper [data-step='1']")
+    assert page.inner_text(".stepper .unit") == "people"
+
+
+def test_a_qr_with_sixteen_digits_inside_other_text_is_not_a_nik(run: Run) -> None:
+    r, page = run, run.page
+    r.kit.qr.text = "random text 1234567890123456"
+    start_registration(page, r.c)
+    page.wait_for_url("**/identify")
+    page.wait_for_timeout(1600)  # two polls of the QR reader
+    assert "/identify" in page.url and page.input_value("input[name=nik]") == ""
+    r.kit.qr.text = GOOD_NIK
+    page.wait_for_url("**/face")
+
+
+# --- 4. errors at the edge ----------------------------------------------------------------
+def fill_the_disk(r: Run) -> Any:
+    """The next commit meets SQLite's own "database or disk is full", inside the real
+    transaction (which maps it to StorageFullError and rolls back); returns the undo."""
+    import sqlite3
+
+    from kiosk.store.db import transaction
+
+    repo, real = r.kit.repo, r.kit.repo.commit
+
+    def full(*_args: Any, **_kwargs: Any) -> None:
+        with transaction(repo._conn) as c:
+            c.execute("SELECT 1")
+            raise sqlite3.OperationalError("database or disk is full")
+
+    repo.commit = full  # type: ignore[method-assign]
+    return lambda: setattr(repo, "commit", real)
+
+
+def test_disk_full_during_submit_is_a_spoken_screen_and_keeps_the_session(run: Run) -> None:
+    r, page = run, run.page
+    from test_ui_browser import answer_questionnaire
+
+    to_questionnaire(r)
+    answer_questionnaire(page, r.c)
+    page.click("button[value=agree]")
+    page.wait_for_url("**/review")
+    undo = fill_the_disk(r)
+    page.click("button[value=send]")
+    page.wait_for_selector("#error-screen")
+    r.c.screen("disk-full-at-submit")
+    text = page.inner_text("main")
+    assert "Penyimpanan kios penuh" in text and "500" not in text
+    assert "Penyimpanan kios penuh" in r.spoken()
+    assert r.kit.repo._conn.execute("SELECT COUNT(*) FROM registration").fetchone()[0] == 0
+    page.click("#error-back")
+    page.wait_for_url("**/review")  # the session and every answer are still there
+    undo()  # the office freed space
+    page.click("button[value=send]")
+    page.wait_for_url("**/receipt")
+
+
+def test_disk_space_is_checked_when_a_session_starts(run: Run) -> None:
+    r, page = run, run.page
+    from kiosk.store.db import ensure_free_space
+
+    r.kit.registration._ensure_space = lambda: ensure_free_space(r.tmp, 2**62)  # type: ignore[attr-defined]
+    page.goto(r.c.base + "/")
+    page.click(".attract-button")
+    page.click("button[value=id]")
+    page.click("form[action='/register'] button")
+    page.wait_for_selector("#error-screen")
+    r.c.screen("disk-full-at-start")
+    assert "Penyimpanan kios penuh" in page.inner_text("main")
+    assert "/identify" not in page.url  # nobody answers questions that cannot be saved
+
+
+def test_an_unexpected_error_is_a_spoken_screen_not_a_bare_500(run: Run) -> None:
+    r, page = run, run.page
+    page.goto(r.c.base + "/no-such-page")
+    assert "Halaman ini tidak ada" in page.inner_text("main")
+    assert page.locator("#error-back").is_visible()

@@ -59,6 +59,12 @@
   /* number stepper */
   document.querySelectorAll(".stepper").forEach(function (st) {
     var input = st.querySelector("input");
+    var unit = st.querySelector(".unit");
+    if (unit) {  /* "1 person", "2 people": the unit follows the number */
+      input.addEventListener("input", function () {
+        unit.textContent = unit.getAttribute(input.value.trim() === "1" ? "data-unit-one" : "data-unit");
+      });
+    }
     var lo = parseInt(st.getAttribute("data-min"), 10), hi = parseInt(st.getAttribute("data-max"), 10);
     st.querySelectorAll("[data-step]").forEach(function (b) {
       b.addEventListener("click", function () {
