@@ -42,6 +42,26 @@
     show();
   });
 
+  /* on-screen keyboard (technician password): no physical keyboard needed */
+  document.querySelectorAll(".osk").forEach(function (kb) {
+    var input = document.getElementById(kb.getAttribute("data-target"));
+    var caps = false;
+    kb.addEventListener("click", function (ev) {
+      var key = ev.target.closest("[data-osk]");
+      if (!key || !input) { return; }
+      var k = key.getAttribute("data-osk");
+      if (k === "shift") {
+        caps = !caps; key.setAttribute("aria-pressed", caps ? "true" : "false");
+        kb.querySelectorAll("[data-osk]").forEach(function (b) {
+          var c = b.getAttribute("data-osk");
+          if (c.length === 1 && c !== " ") { b.textContent = caps ? c.toUpperCase() : c; }
+        });
+        return;
+      }
+      if (k === "back") { input.value = input.value.slice(0, -1); } else { input.value += caps ? k.toUpperCase() : k; }
+    });
+  });
+
   /* IKD QR code shown to the camera: fills the NIK (a claim; the face check still decides) */
   var qr = document.querySelector("[data-qr-url]");
   if (qr) {
