@@ -371,3 +371,48 @@ def test_an_unexpected_error_is_a_spoken_screen_not_a_bare_500(run: Run) -> None
     page.goto(r.c.base + "/no-such-page")
     assert "Halaman ini tidak ada" in page.inner_text("main")
     assert page.locator("#error-back").is_visible()
+
+
+# --- 5. the technician page ---------------------------------------------------------------
+def test_technician_logs_in_with_the_on_screen_keyboard_and_sees_failures_stand_out(
+    run: Run, cfg: KioskConfig
+) -> None:
+    from provisioning.layout import Layout
+    from provisioning.technician import set_secret
+
+    r, page = run, run.page
+    r.kit.app.config["KIOSK_DATA_DIR"] = str(r.tmp / "tech")
+    (r.tmp / "tech").mkdir()
+    set_secret(Layout(r.tmp / "tech"), "Desa Maju 7")
+    from provisioning.selftest import Probes
+
+    r.kit.app.config["KIOSK_TECHNICIAN_PROBES"] = Probes(  # a disk that is too small: one fail
+        clock_synchronised=lambda: True, min_free_bytes=2**62
+    )
+    page.goto(r.c.base + "/technician/login")
+    r.c.screen("technician-login")
+    assert r.fits(".osk"), "the on-screen keyboard is cut at 800x480"
+    for ch in "Desa Maju 7":
+        if ch.isupper():
+            page.click("[data-osk=shift]")
+            page.click(f"[data-osk='{ch.lower()}']")
+            page.click("[data-osk=shift]")
+        else:
+            page.click(f"[data-osk='{ch}']")
+    assert page.input_value("#password") == "Desa Maju 7"
+    assert r.fits(".osk-submit"), "the log-in button is below the fold at 800x480"
+    page.click(".osk-submit")
+    page.wait_for_url("**/technician/")
+    r.c.screen("technician-home")
+    assert "Identitas perangkat" in page.inner_text("main")
+    page.click("form[action='/technician/selftest'] button")
+    page.wait_for_selector("#check-disk")
+    r.c.screen("technician-selftest")
+    failed = page.locator("tr#check-disk")
+    assert "row-fail" in (failed.get_attribute("class") or "")
+    assert "GAGAL" in failed.inner_text()
+    bg = failed.evaluate("e => getComputedStyle(e.querySelector('td')).backgroundColor")
+    ok_bg = page.locator("tr.row-pass td").first.evaluate(
+        "e => getComputedStyle(e).backgroundColor"
+    )
+    assert bg != ok_bg, "failed rows look like passed rows"
