@@ -254,6 +254,11 @@ def build_kiosk(
         repo=RegistrationRepository(conn),
         lookup_key=lookup_key,
     )
+    agent_matcher: Any = CameraAgentMatcher(camera, pipeline, clock)
+    if demo is not None:  # the demo's agents: the replay camera shows their own photos
+        from kiosk.agents.demo import DemoAgentMatcher
+
+        agent_matcher = DemoAgentMatcher(agent_matcher, camera)
     agents = build_agent_service(
         conn=conn,
         cipher=cipher,
@@ -261,7 +266,7 @@ def build_kiosk(
         sealer=sealer,
         clock=clock,
         device_id=cfg.device.id,
-        matcher=CameraAgentMatcher(camera, pipeline, clock),
+        matcher=agent_matcher,
         registration=registration,
         timeouts=AgentTimeouts.from_config(cfg.agents),
         policy=ThrottlePolicy(
@@ -269,6 +274,10 @@ def build_kiosk(
         ),
         photo=verifier.preview_jpeg,
     )
+    if demo is not None:
+        from kiosk.agents.demo import ensure_demo_agents
+
+        ensure_demo_agents(agents, pipeline, agent_matcher)
 
     if uplink is not None:
         from kiosk.agents.downlink import HouseholdUpdateHandler

@@ -416,3 +416,43 @@ def test_technician_logs_in_with_the_on_screen_keyboard_and_sees_failures_stand_
         "e => getComputedStyle(e).backgroundColor"
     )
     assert bg != ok_bg, "failed rows look like passed rows"
+
+
+# --- 6. the demo's agents -----------------------------------------------------------------
+def test_the_demo_has_one_agent_of_each_role_who_can_log_in(
+    cfg: KioskConfig, shared_dir: Path, chromium: Any
+) -> None:
+    """Through the real composed kiosk: the README's demo agents log in with their PIN and a
+    real face match on the replay camera (their own other photos)."""
+    from kiosk.agents.demo import DEMO_AGENTS
+    from kiosk.app import build_kiosk
+
+    kiosk = build_kiosk(cfg, with_uplink=False, with_device=False, secret_key=b"k" * 32)
+    kiosk.start()
+    server = Server(kiosk.wsgi_app)
+    context = chromium.new_context(viewport={"width": 800, "height": 480}, has_touch=True)
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    c = Checker(page, server.base, "800x480", axe_source(), prefix="i15-demo-agents-")
+    c.attach()
+    try:
+        assert {a.role for a in kiosk.agents.accounts.all()} >= {"pkh", "tksk", "dasa_wisma"}
+        for demo in DEMO_AGENTS:
+            page.goto(c.base + "/agent/login")
+            page.locator("label.option", has_text=demo.name).click()
+            type_on_keypad(page, demo.pin)
+            page.click("#login-form button[type=submit]")
+            page.wait_for_url("**/agent/face")
+            page.click("#face-check")
+            page.wait_for_url("**/agent/home")
+            if demo.role == "dasa_wisma":
+                c.screen("home-dasa-wisma")
+                assert page.locator("#roster-link").count() == 1
+            assert demo.name in page.inner_text("main")
+            page.click("#logout")
+            page.wait_for_url(c.base + "/")
+        c.assert_local()
+    finally:
+        context.close()
+        server.close()
+        kiosk.stop()
