@@ -167,6 +167,7 @@ def build_kiosk(
     from kiosk.services.agent_face import CameraAgentMatcher
     from kiosk.services.face import CameraFaceVerifier, FaceTimeouts
     from kiosk.services.status import StatusService
+    from kiosk.store.outbox import OutboxRepository
     from kiosk.store.registrations import RegistrationRepository
     from kiosk.uplink.heartbeat import boot_id, clock_synchronised
     from kiosk.vision.camera import open_camera
@@ -226,6 +227,8 @@ def build_kiosk(
         )
         attach_to_uplink(uplink, inbox, online)
 
+    # The one way into the outbox: every record committed through it wakes the relay at once.
+    outbox = OutboxRepository(conn, on_commit=uplink.notify if uplink is not None else _nothing)
     verifier = CameraFaceVerifier(
         camera,
         pipeline,
@@ -246,7 +249,7 @@ def build_kiosk(
         nik_parser=lambda text: parse_nik(text, _today(clock), min_age=MIN_REGISTRANT_AGE),
         verifier=verifier,
         sealer=sealer,
-        repo=RegistrationRepository(conn),
+        repo=RegistrationRepository(conn, outbox),
         cipher=cipher,
         lookup_key=lookup_key,
         device=device_info,
@@ -259,7 +262,7 @@ def build_kiosk(
         timeouts=timeouts,
         nik_parser=lambda text: parse_nik(text, _today(clock)),
         verifier=verifier,
-        repo=RegistrationRepository(conn),
+        repo=RegistrationRepository(conn, outbox),
         lookup_key=lookup_key,
         audit=lambda kind, actor, subject: agents.audit.record(kind, actor, subject),
     )
@@ -282,6 +285,7 @@ def build_kiosk(
             cfg.agents.pin_free_failures, cfg.agents.pin_base_delay_s, cfg.agents.pin_max_delay_s
         ),
         photo=verifier.preview_jpeg,
+        outbox=outbox,
     )
     if demo is not None:
         from kiosk.agents.demo import ensure_demo_agents
@@ -432,6 +436,10 @@ def _walked_away(registration: RegistrationService, agents: Any) -> None:
     """The presence sensor saw nobody for its timeout: end sessions and wipe their data."""
     registration.end_all("walked_away")
     agents.presence_lost()
+
+
+def _nothing() -> None:
+    """No uplink to wake: records wait in the outbox."""
 
 
 def _ignore(_value: object) -> None:

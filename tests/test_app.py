@@ -172,6 +172,20 @@ def test_build_with_uplink_wires_the_portal_handlers(cfg: KioskConfig) -> None:
         kiosk.stop()
 
 
+def test_every_outbox_commit_wakes_the_uplink(cfg: KioskConfig) -> None:
+    kiosk = build_kiosk(cfg, with_uplink=True, with_device=False)
+    try:
+        events = kiosk.uplink._events  # the relay's queue (not started: nothing drains it)
+        while not events.empty():
+            events.get_nowait()
+        kiosk.agents.audit.record("agent_login_failed")
+        assert events.empty()  # an audit entry alone is no outbox row
+        assert kiosk.agents.flush_audit() is not None
+        assert type(events.get_nowait()).__name__ == "_Wake" and events.empty()
+    finally:
+        kiosk.stop()
+
+
 def test_agent_session_limits_and_pin_throttle_come_from_the_config(cfg: KioskConfig) -> None:
     agents = {"session_idle_s": 45, "face_step_s": 60, "pin_free_failures": 2}
     agents |= {"pin_base_delay_s": 10, "pin_max_delay_s": 600}

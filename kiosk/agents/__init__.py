@@ -16,6 +16,7 @@ from kiosk.core.throttle import ThrottlePolicy
 from kiosk.crypto.atrest import AtRestCipher
 from kiosk.services.ports import Sealer
 from kiosk.services.registration import RegistrationService
+from kiosk.store.outbox import OutboxRepository
 
 
 def build_agent_service(
@@ -32,9 +33,15 @@ def build_agent_service(
     policy: ThrottlePolicy | None = None,
     photo: Callable[[], bytes | None] | None = None,
     on_help: Callable[[HelpRequest], None] | None = None,
+    outbox: OutboxRepository | None = None,
 ) -> AgentService:
-    """Wire the agent repositories, login and facade over one open kiosk database."""
-    audit = AuditLog(conn, clock)
+    """Wire the agent repositories, login and facade over one open kiosk database.
+
+    ``outbox`` is the kiosk's one way into the outbox (with the uplink's wake-up); by default
+    one over ``conn`` that wakes nobody.
+    """
+    outbox = outbox or OutboxRepository(conn)
+    audit = AuditLog(conn, clock, outbox)
     accounts = AgentRepository(conn, cipher, clock)
     auth = AgentAuth(accounts, ThrottleRepository(conn), matcher, clock, audit, policy)
     return AgentService(
@@ -50,6 +57,7 @@ def build_agent_service(
         timeouts=timeouts,
         photo=photo,
         on_help=on_help,
+        outbox=outbox,
     )
 
 

@@ -11,6 +11,7 @@ from kiosk.core.clock import Clock
 from kiosk.core.ids import uuid7
 from kiosk.services.ports import Sealer
 from kiosk.store.db import transaction
+from kiosk.store.outbox import OutboxRepository
 
 _COLUMNS = "seq, at, kind, actor, subject, prev_hash, hash"
 
@@ -18,9 +19,12 @@ _COLUMNS = "seq, at, kind, actor, subject, prev_hash, hash"
 class AuditLog:
     """Append entries, read them back, verify the chain, and batch them into the outbox."""
 
-    def __init__(self, conn: sqlite3.Connection, clock: Clock) -> None:
+    def __init__(
+        self, conn: sqlite3.Connection, clock: Clock, outbox: OutboxRepository | None = None
+    ) -> None:
         self._conn = conn
         self._clock = clock
+        self._outbox = outbox or OutboxRepository(conn)
 
     def append(
         self, c: sqlite3.Connection, kind: str, actor: str | None = None, subject: str | None = None
@@ -89,10 +93,7 @@ class AuditLog:
                 ],
             }
             payload = sealer.seal("audit", batch_id, record)
-            c.execute(
-                "INSERT INTO outbox (record_id, kind, payload, created_at) VALUES (?,?,?,?)",
-                (batch_id, "audit", payload, now),
-            )
+            self._outbox.enqueue(batch_id, "audit", payload, now, tx=c)
             c.execute(
                 "INSERT INTO audit_upload (batch_id, from_seq, to_seq, head_hash, created_at)"
                 " VALUES (?,?,?,?,?)",

@@ -36,6 +36,7 @@ from kiosk.errors import (
 from kiosk.services.ports import Sealer
 from kiosk.services.registration import RegistrationService
 from kiosk.store.db import transaction
+from kiosk.store.outbox import OutboxRepository
 
 log = logging.getLogger(__name__)
 
@@ -101,8 +102,10 @@ class AgentService:
         timeouts: AgentTimeouts | None = None,
         photo: Callable[[], bytes | None] | None = None,
         on_help: Callable[[HelpRequest], None] | None = None,
+        outbox: OutboxRepository | None = None,
     ) -> None:
         self._conn = conn
+        self._outbox = outbox or OutboxRepository(conn)
         self.accounts = accounts
         self.auth = auth
         self.roster = roster
@@ -339,10 +342,7 @@ class AgentService:
             }
             payload = self._sealer.seal("vouch", vouch_id, record)
             with transaction(self._conn) as c:
-                c.execute(
-                    "INSERT INTO outbox (record_id, kind, payload, created_at) VALUES (?,?,?,?)",
-                    (vouch_id, "vouch", payload, now),
-                )
+                self._outbox.enqueue(vouch_id, "vouch", payload, now, tx=c)
                 self.audit.append(c, "vouch", agent.agent_id, vouch_id)
             reg.vouched(agent.agent_id)
             self._answer_help(agent.agent_id)
@@ -499,10 +499,7 @@ class AgentService:
             "at": now,
         }
         payload = self._sealer.seal("household", record_id, record)
-        c.execute(
-            "INSERT INTO outbox (record_id, kind, payload, created_at) VALUES (?,?,?,?)",
-            (record_id, "household", payload, now),
-        )
+        self._outbox.enqueue(record_id, "household", payload, now, tx=c)
         return record_id
 
     def apply_roster_update(self, message: Mapping[str, Any]) -> rules.MergeResult:

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import importlib.resources
+import logging
 import re
 import shutil
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from kiosk.errors import MigrationError, StorageFullError, StoreError
+
+log = logging.getLogger(__name__)
 
 DB_NAME = "kiosk.sqlite3"
 MIN_FREE_BYTES = 50 * 1024 * 1024
@@ -119,20 +122,48 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
         yield from _transaction(conn)
 
 
+_AFTER_COMMIT: dict[int, list[Callable[[], None]]] = {}
+"""Callbacks waiting for the open :func:`transaction` of a connection (by ``id``) to commit."""
+
+
+def after_commit(conn: sqlite3.Connection, callback: Callable[[], None]) -> None:
+    """Call ``callback`` once the :func:`transaction` open on ``conn`` has committed.
+
+    Dropped if that transaction rolls back; called at once when none is open (autocommit: the
+    statement is already durable). A callback that raises is logged, never the commit's error.
+    """
+    pending = _AFTER_COMMIT.get(id(conn))
+    if pending is None:
+        _run_hooks([callback])
+    else:
+        pending.append(callback)
+
+
+def _run_hooks(callbacks: list[Callable[[], None]]) -> None:
+    for callback in callbacks:
+        try:
+            callback()
+        except Exception:  # the data is committed; a failed wake-up must not look like a loss
+            log.exception("after-commit callback failed")
+
+
 def _transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     try:
         conn.execute("BEGIN IMMEDIATE")
     except sqlite3.OperationalError as err:
         raise _map(err) from err
+    _AFTER_COMMIT[id(conn)] = []
     try:
         yield conn
         conn.execute("COMMIT")
     except BaseException as exc:
+        _AFTER_COMMIT.pop(id(conn), None)
         if conn.in_transaction:
             conn.execute("ROLLBACK")
         if isinstance(exc, sqlite3.Error):
             raise _map(exc) from exc
         raise
+    _run_hooks(_AFTER_COMMIT.pop(id(conn), []))
 
 
 def _map(err: sqlite3.Error) -> StoreError:

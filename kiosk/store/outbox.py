@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from kiosk.core.outbox import OutboxState
-from kiosk.store.db import transaction
+from kiosk.store.db import after_commit, transaction
 
 
 @dataclass(frozen=True)
@@ -42,19 +42,45 @@ def _chunks(items: list[str], size: int = 500) -> Iterable[list[str]]:
         yield items[i : i + size]
 
 
+def _nothing() -> None:
+    """No relay to wake (a tool, a test, or the relay's own connection)."""
+
+
 class OutboxRepository:
-    """SQL for the outbox. One instance per thread (each thread opens its own connection)."""
+    """SQL for the outbox. One instance per thread (each thread opens its own connection).
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    :meth:`enqueue` is the only way into the outbox, for every record kind (registration, vouch,
+    household, audit, ...): ``on_commit`` (the uplink's wake-up, wired by ``kiosk.app``) runs
+    once each new row is committed, so the relay sends it at once instead of at its next poll.
+    """
+
+    def __init__(self, conn: sqlite3.Connection, on_commit: Callable[[], None] = _nothing) -> None:
         self._conn = conn
+        self._on_commit = on_commit
 
-    def enqueue(self, record_id: str, kind: str, payload: bytes, now: float) -> None:
-        """Insert a pending record in its own transaction (wall seconds ``now``)."""
-        with transaction(self._conn) as c:
-            c.execute(
-                "INSERT INTO outbox (record_id, kind, payload, created_at) VALUES (?,?,?,?)",
-                (record_id, kind, payload, now),
-            )
+    def enqueue(
+        self,
+        record_id: str,
+        kind: str,
+        payload: bytes,
+        now: float,
+        *,
+        tx: sqlite3.Connection | None = None,
+    ) -> None:
+        """Add a pending sealed record (created at wall seconds ``now``).
+
+        With ``tx``, the caller's open transaction, the row commits (or rolls back) with the
+        caller's own rows, such as the registration it carries; without, in its own transaction.
+        """
+        if tx is None:
+            with transaction(self._conn) as c:
+                self.enqueue(record_id, kind, payload, now, tx=c)
+            return
+        tx.execute(
+            "INSERT INTO outbox (record_id, kind, payload, created_at) VALUES (?,?,?,?)",
+            (record_id, kind, payload, now),
+        )
+        after_commit(tx, self._on_commit)
 
     def next_batch(self, limit: int, now: float, horizon_s: float = 86400.0) -> list[OutboxRow]:
         """Up to ``limit`` pending records due at ``now``, oldest first.
@@ -190,6 +216,18 @@ class OutboxRepository:
             self._conn.execute("SELECT state, COUNT(*) FROM outbox GROUP BY state").fetchall()
         )
         return OutboxCounts(**{s.value: int(found.get(s.value, 0)) for s in OutboxState})
+
+    def timers(self) -> tuple[float | None, float | None]:
+        """(earliest retry time of a pending row, earliest send time of a sent row), wall s."""
+        row = self._conn.execute(
+            "SELECT MIN(CASE WHEN state = 'pending' THEN next_attempt_at END),"
+            " MIN(CASE WHEN state = 'sent' THEN sent_at END)"
+            " FROM outbox WHERE state IN ('pending', 'sent')"
+        ).fetchone()
+        return (
+            None if row[0] is None else float(row[0]),
+            None if row[1] is None else float(row[1]),
+        )
 
     def inflight(self) -> int:
         """Records published and not yet acked."""

@@ -6,6 +6,7 @@ import sqlite3
 from dataclasses import dataclass
 
 from kiosk.store.db import transaction
+from kiosk.store.outbox import OutboxRepository
 
 
 @dataclass(frozen=True)
@@ -66,10 +67,11 @@ _STATUS_COLUMNS = (
 
 
 class RegistrationRepository:
-    """SQL for the ``registration`` table and its outbox row."""
+    """SQL for the ``registration`` table; its outbox row goes in through ``outbox``."""
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: sqlite3.Connection, outbox: OutboxRepository | None = None) -> None:
         self._conn = conn
+        self._outbox = outbox or OutboxRepository(conn)
 
     def commit(self, reg: NewRegistration, kind: str, payload: bytes) -> None:
         """Insert the registration and its sealed outbox row atomically (both or neither)."""
@@ -100,10 +102,7 @@ class RegistrationRepository:
                     reg.template_sealed,
                 ),
             )
-            c.execute(
-                "INSERT INTO outbox (record_id, kind, payload, created_at) VALUES (?,?,?,?)",
-                (reg.record_id, kind, payload, reg.created_at),
-            )
+            self._outbox.enqueue(reg.record_id, kind, payload, reg.created_at, tx=c)
 
     def by_nik(self, nik_hmac: str) -> list[RegistrationStatus]:
         """Every version of a person's registrations, newest first."""

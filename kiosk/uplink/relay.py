@@ -27,6 +27,9 @@ log = logging.getLogger(__name__)
 PURGE_EVERY_S = 3600.0
 """How often acked rows past their retention are deleted, seconds."""
 
+TIMER_FLOOR_S = 0.5
+"""Shortest wait for a retry or ack time-out already due but not yet acted on, seconds."""
+
 
 class RecordLink(Protocol):
     """What the relay needs from the MQTT link."""
@@ -172,6 +175,25 @@ class Relay:
         if published:
             self._repo.mark_sent(published, now)
         return len(published)
+
+    def idle_s(self, limit_s: float) -> float:
+        """Seconds the service may wait for a link event or a commit before pumping again.
+
+        Commits (``Uplink.notify``) and link events end the wait at once; this only covers the
+        relay's timers: the next pending row's retry time (when the window has room) and the
+        ack time-out of the oldest sent row, never longer than ``limit_s``.
+        """
+        if not self.connected:
+            return limit_s  # the Connected event wakes the service
+        retry_at, oldest_sent = self._repo.timers()
+        due: list[float] = []
+        if retry_at is not None and self._repo.inflight() < self._window:
+            due.append(retry_at)
+        if oldest_sent is not None:
+            due.append(oldest_sent + self._ack_timeout)
+        if not due:
+            return limit_s
+        return min(limit_s, max(TIMER_FLOOR_S, min(due) - self._clock.now()))
 
     def _housekeeping(self, now: float) -> None:
         if abs(now - self._last_timeout_check) >= min(self._ack_timeout / 4, 5.0):

@@ -36,8 +36,12 @@ from kiosk.uplink.replies import Trusted
 
 log = logging.getLogger(__name__)
 
-IDLE_POLL_S = 0.5
-"""With nothing to do, look for rows committed by other connections this often, seconds."""
+FALLBACK_POLL_S = 5.0
+"""With nothing to do, look for rows committed without a wake-up this often, seconds.
+
+Every record committed through the kiosk's outbox wakes the relay (:meth:`Uplink.notify`);
+only rows written by another process (``kiosk outbox retry-dead``, a tool) wait for this poll.
+"""
 
 
 class Link(Protocol):
@@ -87,8 +91,10 @@ class Uplink:
         probes: heartbeat.Probes | None = None,
         link_factory: LinkFactory = MqttLink,
         trusted: Trusted | None = None,
+        poll_s: float = FALLBACK_POLL_S,
     ) -> None:
         self._cfg = cfg
+        self._poll_s = poll_s
         self._conn_factory = conn_factory
         self._clock = clock
         self._rng = rng or random.Random()
@@ -178,7 +184,7 @@ class Uplink:
         return self._link.last_error
 
     def notify(self) -> None:
-        """Wake the relay now (e.g. right after a registration was committed)."""
+        """Wake the relay now: the outbox's ``on_commit``, called after each new row commits."""
         self._events.put(_Wake())
 
     # --- lifecycle --------------------------------------------------------------------
@@ -239,7 +245,7 @@ class Uplink:
                     if relay.connected and self._clock.monotonic() >= next_beat:
                         self._beat(repo)
                         next_beat = self._clock.monotonic() + self._heartbeat_s
-                    batch = self._drain(0.0 if published else IDLE_POLL_S)
+                    batch = self._drain(0.0 if published else self._idle_s(relay, next_beat))
                     relay.handle(e for e in batch if not isinstance(e, _Wake))
                     store_failures = 0
                 except (StoreError, sqlite3.Error) as err:
@@ -256,6 +262,13 @@ class Uplink:
         finally:
             self._link.stop()
             conn.close()
+
+    def _idle_s(self, relay: Relay, next_beat: float) -> float:
+        """How long to wait for an event: the relay's timers, the heartbeat, the slow poll."""
+        wait = relay.idle_s(self._poll_s)
+        if relay.connected:
+            wait = min(wait, max(0.0, next_beat - self._clock.monotonic()))
+        return wait
 
     def _drain(self, wait_s: float) -> list[Event | _Wake]:
         try:

@@ -20,6 +20,7 @@ from kiosk.crypto.atrest import AtRestCipher
 from kiosk.services.ports import FaceCheckResult
 from kiosk.services.registration import DeviceInfo, FormInfo, RegistrationService
 from kiosk.store.db import connect
+from kiosk.store.outbox import OutboxRepository
 from kiosk.store.registrations import RegistrationRepository
 
 AGENT_PIN = "135790"
@@ -71,6 +72,8 @@ class Kit:
     conn: sqlite3.Connection
     svc: AgentService
     reg: RegistrationService
+    wakes: list[int] = field(default_factory=list)
+    """One entry per committed outbox row: the relay's wake-up, as ``kiosk.app`` wires it."""
 
     def restart(self) -> Kit:
         """Close and reopen the database and rebuild the services (a kiosk restart)."""
@@ -93,6 +96,8 @@ def make_kit(
     conn = connect(path)
     cipher = AtRestCipher(key)
     sealer = JsonSealer()
+    wakes: list[int] = []
+    outbox = OutboxRepository(conn, on_commit=lambda: wakes.append(len(wakes)))
     reg = RegistrationService(
         clock=clock,
         timeouts=Timeouts(600, 60),
@@ -100,7 +105,7 @@ def make_kit(
         nik_parser=lambda text: None,
         verifier=verifier,
         sealer=sealer,
-        repo=RegistrationRepository(conn),
+        repo=RegistrationRepository(conn, outbox),
         cipher=cipher,
         lookup_key=b"k" * 32,
         device=DeviceInfo("kiosk-test-01", "3510012001", "0.1.0", "boot-1"),
@@ -117,9 +122,10 @@ def make_kit(
         registration=reg,
         policy=ThrottlePolicy(5, 30.0, 600.0),
         photo=lambda: JPEG,
+        outbox=outbox,
     )
     svc.accounts.params = FAST_SCRYPT  # the real cost is checked in test_agent_accounts
-    return Kit(path, key, clock, matcher, verifier, conn, svc, reg)
+    return Kit(path, key, clock, matcher, verifier, conn, svc, reg, wakes)
 
 
 @pytest.fixture
