@@ -12,7 +12,11 @@ from kiosk.core.forms import load_consent
 from ui.forms_view import consent_view
 
 SPEED_WPM = 140  # ui.speech.Speech's default rate
-HINT_ID = "Untuk teks lengkap, sentuh Dengar semua."
+HINT = {
+    "id": "Untuk teks lengkap, sentuh Dengar semua.",
+    "en": "For the full text, touch Listen to everything.",
+}
+"""The hint the consent screen adds to the spoken summary (templates/villager/consent.html)."""
 
 
 def spoken_seconds(text: str, voice: str, out: Path) -> float:
@@ -29,7 +33,7 @@ def spoken_seconds(text: str, voice: str, out: Path) -> float:
 def test_spoken_consent_summary_is_at_most_45_seconds(lang: str, tmp_path: Path) -> None:
     view = consent_view(load_consent(), lang)
     assert view.summary, "consent_v2 has a summary"
-    summary = spoken_seconds(f"{view.spoken_summary} {HINT_ID}", lang, tmp_path / "s.wav")
+    summary = spoken_seconds(f"{view.spoken_summary} {HINT[lang]}", lang, tmp_path / "s.wav")
     full = spoken_seconds(view.spoken, lang, tmp_path / "f.wav")
     assert summary <= 45.0, f"summary is {summary:.1f} s"
     assert full > 2 * summary, "the full text really is longer (read on request)"
