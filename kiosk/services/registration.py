@@ -80,7 +80,12 @@ class RegistrationService:
 
     # --- session lifecycle ---------------------------------------------------------------
     def start(self) -> str:
-        """Begin a new session (ending any other: the kiosk has one screen); return its token."""
+        """Begin a new session (ending any other: the kiosk has one screen); return its token.
+
+        Raises :class:`~kiosk.errors.StorageFullError` before anyone answers a question when the
+        data partition could not hold the registration (checked again at submit).
+        """
+        self._ensure_space()
         for token in list(self._sessions):
             self.end(token, "replaced")
         session = RegistrationSession(

@@ -70,7 +70,9 @@ def answer_questionnaire(page: Any, c: Checker) -> None:
         if page.locator(".keypad").count():
             type_on_keypad(page, "3510011501200003")
         elif page.locator(".stepper").count():
-            page.click(".stepper [data-step='1']")
+            # "-" on an empty counter gives 0 where 0 is allowed (children, elderly), "+" gives 1
+            zero = page.get_attribute(".stepper", "data-min") == "0"
+            page.click(".stepper [data-step='-1']" if zero else ".stepper [data-step='1']")
         else:
             page.locator("label.option").first.click()
         c.screen(name)

@@ -48,6 +48,8 @@ def answer_all(kit: Kit, client: FlaskClient) -> int:
         value = ANSWERS_FOR_KIND[q.kind] or q.choices()[0].code
         if q.kind == "integer":
             value = str(q.min if q.min is not None and q.min > 0 else 1)
+            if q.part_of is not None:  # children, elderly: part of the people on the card
+                value = "0"
         r = post(client, action.group(1), action="next", **{q.id: value})
         assert r.status_code == 302, (q.id, r.get_data(as_text=True)[:2000])  # type: ignore[attr-defined]
         url = r.headers["Location"]  # type: ignore[attr-defined]

@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import io
-import re
 
 import qrcode
 import qrcode.image.svg
@@ -15,11 +14,10 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from kiosk.core.session import State
 from kiosk.errors import SessionExpired
+from ui.qrscan import nik_from_qr
 from ui.texts import COACHING
 from ui.villager import bp
 from ui.villager.common import REG, STATUS, speak, svc
-
-_NIK_IN_TEXT = re.compile(r"(?<!\d)(\d{16})(?!\d)")
 
 
 @bp.before_app_request
@@ -170,9 +168,7 @@ def api_qr() -> Response:
     reader = svc().qr
     if reader is None or not isinstance(session.get(REG) or session.get(STATUS), str):
         return jsonify(nik=None)
-    text = reader.read()
-    found = _NIK_IN_TEXT.search(text or "")
-    return jsonify(nik=found.group(1) if found else None)
+    return jsonify(nik=nik_from_qr(reader.read()))
 
 
 @functools.lru_cache(maxsize=4)

@@ -52,7 +52,9 @@ def household_post(token: str, reg: RegistrationSession, page: int) -> Any:
     if request.form.get("action") == "back":
         return _go(page - 1) if page > 0 else redirect(url_for("villager.result"))
     view = pages[page]
-    values, errors = validate_screen(form, view, request.form, lang(), reg.data.answers)
+    values, errors = validate_screen(
+        form, view, request.form, lang(), reg.data.answers, svc().today()
+    )
     if errors:
         current = {q.id: _submitted(q.id, q.widget) for q in view.questions}
         return screen(

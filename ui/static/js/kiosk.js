@@ -67,6 +67,26 @@
     show();
   });
 
+  /* on-screen keyboard (technician password): no physical keyboard needed */
+  document.querySelectorAll(".osk").forEach(function (kb) {
+    var input = document.getElementById(kb.getAttribute("data-target"));
+    var caps = false;
+    kb.addEventListener("click", function (ev) {
+      var key = ev.target.closest("[data-osk]");
+      if (!key || !input) { return; }
+      var k = key.getAttribute("data-osk");
+      if (k === "shift") {
+        caps = !caps; key.setAttribute("aria-pressed", caps ? "true" : "false");
+        kb.querySelectorAll("[data-osk]").forEach(function (b) {
+          var c = b.getAttribute("data-osk");
+          if (c.length === 1 && c !== " ") { b.textContent = caps ? c.toUpperCase() : c; }
+        });
+        return;
+      }
+      if (k === "back") { input.value = input.value.slice(0, -1); } else { input.value += caps ? k.toUpperCase() : k; }
+    });
+  });
+
   /* IKD QR code shown to the camera: fills the NIK (a claim; the face check still decides) */
   var qr = document.querySelector("[data-qr-url]");
   if (qr) {
@@ -84,14 +104,43 @@
   /* number stepper */
   document.querySelectorAll(".stepper").forEach(function (st) {
     var input = st.querySelector("input");
+    var unit = st.querySelector(".unit");
+    if (unit) {  /* "1 person", "2 people": the unit follows the number */
+      input.addEventListener("input", function () {
+        unit.textContent = unit.getAttribute(input.value.trim() === "1" ? "data-unit-one" : "data-unit");
+      });
+    }
     var lo = parseInt(st.getAttribute("data-min"), 10), hi = parseInt(st.getAttribute("data-max"), 10);
     st.querySelectorAll("[data-step]").forEach(function (b) {
       b.addEventListener("click", function () {
         var step = parseInt(b.getAttribute("data-step"), 10), v = parseInt(input.value, 10);
-        v = isNaN(v) ? lo : v + step;
+        /* an empty counter counts from 0: "+" gives 1 (or the minimum), "-" gives 0 only when
+           0 is allowed and otherwise leaves it empty; never a number below the minimum */
+        v = (isNaN(v) ? 0 : v) + step;
+        if (isNaN(parseInt(input.value, 10)) && step < 0 && lo > 0) { return; }
         input.value = String(Math.max(lo, Math.min(hi, v)));
+        input.dispatchEvent(new Event("input", { bubbles: true }));
       });
     });
+  });
+
+  /* scroll areas say that they scroll: a visible bar, a fade and a "more below" line */
+  var cueText = body.getAttribute("data-scroll-cue") || "";
+  document.querySelectorAll(".scroll-area, .consent-text, .review, .question .options").forEach(function (area) {
+    var cue = document.createElement("p");
+    cue.className = "scroll-cue"; cue.setAttribute("aria-hidden", "true"); cue.hidden = true;
+    cue.textContent = "\u25BC " + cueText;
+    area.parentNode.insertBefore(cue, area.nextSibling);
+    function update() {
+      var more = area.scrollHeight > area.clientHeight + 2;
+      var atEnd = area.scrollTop + area.clientHeight >= area.scrollHeight - 2;
+      area.classList.toggle("scrollable", more);
+      area.classList.toggle("at-end", !more || atEnd);
+      cue.hidden = !more || atEnd;
+    }
+    area.addEventListener("scroll", update, { passive: true });
+    window.addEventListener("resize", update);
+    update();
   });
 
   /* long actions: show "please wait" and stop double submits */
