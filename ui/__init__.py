@@ -87,6 +87,7 @@ def create_app(
     secret_key: bytes | None = None,
     agents: Any = None,
     today: Callable[[], dt.date] | None = None,
+    usb: Any = None,
 ) -> Flask:
     """Build the UI around the given services.
 
@@ -96,7 +97,8 @@ def create_app(
     the capture screen its preview and coaching; ``qr`` enables identifying by the IKD QR code;
     ``presence`` wakes the attract screen; ``agent`` calls a human; ``pending`` shows how many
     records wait for the network; ``agents`` (a ``kiosk.agents.AgentService``) enables agent
-    mode under ``/agent``.
+    mode under ``/agent``; ``usb`` (a ``kiosk.usb.service.UsbService``) the USB stick screen
+    under ``/usb``.
     """
     from ui.agent import bp as agent_bp
     from ui.forms_view import default_consent, default_form
@@ -136,9 +138,13 @@ def create_app(
         agents=agents,
         languages=languages,
         today=today or dt.date.today,
+        extra={"usb": usb} if usb is not None else {},
     )
     app.register_blueprint(villager_bp)
     app.register_blueprint(agent_bp)
+    from ui.usb import bp as usb_bp
+
+    app.register_blueprint(usb_bp)
     from ui.technician import register as register_technician
 
     register_technician(app)  # local technician page (provisioning), password-protected
