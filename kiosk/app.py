@@ -261,6 +261,7 @@ def build_kiosk(
         verifier=verifier,
         repo=RegistrationRepository(conn),
         lookup_key=lookup_key,
+        audit=lambda kind, actor, subject: agents.audit.record(kind, actor, subject),
     )
     agent_matcher: Any = CameraAgentMatcher(camera, pipeline, clock)
     if demo is not None:  # the demo's agents: the replay camera shows their own photos
@@ -311,13 +312,16 @@ def build_kiosk(
             agents.set_help_alert(lambda _request: device.alert())
 
     from kiosk.crypto.keys import load_or_create_device_key
+    from kiosk.crypto.trust import TrustedKeys
+    from kiosk.uplink.service import portal_key_folders
     from kiosk.usb.service import UsbService
 
     usb = UsbService(
         cfg=cfg.usb,
         device_id=cfg.device.id,
         device_key=load_or_create_device_key(data_dir),
-        trusted=trusted,  # the same portal keys as every other portal-signed message
+        # exactly the keys the uplink checks MQTT acks with: one ack rule, one trust
+        trusted=TrustedKeys(portal_key_folders(cfg)),
         conn_factory=lambda: connect(db_path),
         clock=clock,
     )
@@ -356,6 +360,7 @@ def build_kiosk(
     kiosk._tickers += [
         agents.housekeeping,
         registration.tick,
+        status.tick,
         lambda: _ignore(references.purge_expired()),
     ]
     if device is not None:

@@ -86,8 +86,8 @@ def create_app(
     pending: PendingCount | None = None,
     secret_key: bytes | None = None,
     agents: Any = None,
-    today: Callable[[], dt.date] | None = None,
     usb: Any = None,
+    today: Callable[[], dt.date] | None = None,
 ) -> Flask:
     """Build the UI around the given services.
 
@@ -137,8 +137,8 @@ def create_app(
         pending=pending,
         agents=agents,
         languages=languages,
-        today=today or dt.date.today,
         extra={"usb": usb} if usb is not None else {},
+        today=today or dt.date.today,
     )
     app.register_blueprint(villager_bp)
     app.register_blueprint(agent_bp)

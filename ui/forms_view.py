@@ -195,7 +195,9 @@ class ConsentView:
     question: str
     agree: str
     disagree: str
-    spoken: str
+    spoken: str  # the full text, read on request
+    summary: tuple[str, ...] = ()
+    spoken_summary: str = ""  # spoken by default (<= 45 s)
 
 
 def consent_view(consent: ConsentText, lang: str) -> ConsentView:
@@ -213,6 +215,8 @@ def consent_view(consent: ConsentText, lang: str) -> ConsentView:
     for title, body, items in sections:
         parts += [title, body, *items]
     parts.append(consent.question.get(lg))
+    summary = tuple(t.get(lg) for t in consent.summary)
+    short = [consent.title.get(lg), *summary, consent.question.get(lg)]
     return ConsentView(
         version=consent.version,
         title=consent.title.get(lg),
@@ -223,6 +227,8 @@ def consent_view(consent: ConsentText, lang: str) -> ConsentView:
         agree=consent.agree.get(lg),
         disagree=consent.disagree.get(lg),
         spoken=" ".join(p.rstrip(".") + "." for p in parts if p),
+        summary=summary,
+        spoken_summary=" ".join(p.rstrip(".") + "." for p in short if p) if summary else "",
     )
 
 

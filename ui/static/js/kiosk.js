@@ -4,9 +4,10 @@
   var body = document.body;
   var csrf = (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
 
-  function post(url) {
-    return fetch(url, { method: "POST", credentials: "same-origin",
-      headers: { "X-CSRF-Token": csrf } }).then(function (r) { return r.json(); });
+  function post(url, form) {
+    var opts = { method: "POST", credentials: "same-origin", headers: { "X-CSRF-Token": csrf } };
+    if (form) { opts.body = new URLSearchParams(form); }
+    return fetch(url, opts).then(function (r) { return r.json(); });
   }
   function getJSON(url) {
     return fetch(url, { credentials: "same-origin", cache: "no-store" }).then(function (r) { return r.json(); });
@@ -16,25 +17,49 @@
     try { audio.currentTime = 0; var p = audio.play(); if (p && p.catch) { p.catch(function () {}); } } catch (e) { /* no audio */ }
   }
 
+  /* listening is activity: every prompt that starts playing is reported by its key; the
+     server knows the clip's length and holds the time-out until it has finished */
+  var listeningUrl = body.getAttribute("data-listening-url");
+  var voices = [];
+  function watch(audio) {
+    if (!audio || audio.id === "timeout-audio") { return; }
+    voices.push(audio);
+    audio.addEventListener("playing", function () {
+      var m = /\/speech\/([0-9a-f]+)\.wav/.exec(audio.currentSrc || audio.src || "");
+      if (m && listeningUrl && body.getAttribute("data-session")) {
+        post(listeningUrl, { key: m[1] }).catch(function () {});
+      }
+    });
+  }
+  function anyPlaying() {
+    return voices.some(function (a) { return !a.paused && !a.ended; });
+  }
+  document.querySelectorAll("audio").forEach(watch);
+
   /* spoken prompt: play on load, "listen again" replays */
   play(document.querySelector("audio.autoplay"));
   document.querySelectorAll("[data-play]").forEach(function (b) {
     b.addEventListener("click", function () { play(document.getElementById(b.getAttribute("data-play"))); });
   });
 
-  /* NIK keypad */
+  /* number keypad (NIK: 16 digits, receipt code: 12), shown grouped by 4 as on the card */
   document.querySelectorAll(".keypad").forEach(function (pad) {
     var input = document.getElementById(pad.getAttribute("data-target"));
     var count = document.getElementById("nik-count");
-    function digits() { return input.value.replace(/\D/g, ""); }
+    var max = parseInt(pad.getAttribute("data-max") || "16", 10);
+    var group = parseInt(pad.getAttribute("data-group") || "0", 10);
+    function digits() { return input.value.replace(/\D/g, "").slice(0, max); }
+    function grouped(d) { return group ? (d.match(new RegExp(".{1," + group + "}", "g")) || []).join(" ") : d; }
     function show() {
-      if (count) { count.textContent = (count.getAttribute("data-template") || "{n}").replace("{n}", String(digits().length)); }
+      var d = digits();
+      if (input.value !== grouped(d)) { input.value = grouped(d); }
+      if (count) { count.textContent = (count.getAttribute("data-template") || "{n}").replace("{n}", String(d.length)); }
     }
     pad.addEventListener("click", function (ev) {
       var key = ev.target.closest("[data-key]");
       if (!key) { return; }
       var k = key.getAttribute("data-key"), d = digits();
-      if (k === "back") { d = d.slice(0, -1); } else if (k === "clear") { d = ""; } else if (d.length < 20) { d += k; }
+      if (k === "back") { d = d.slice(0, -1); } else if (k === "clear") { d = ""; } else if (d.length < max) { d += k; }
       input.value = d;
       show();
     });
@@ -123,6 +148,7 @@
     form.addEventListener("submit", function (ev) {
       var btn = ev.submitter || form.querySelector("button[type=submit]");
       if (form.getAttribute("data-busy") === "1") { ev.preventDefault(); return; }
+      if (btn && btn.getAttribute("data-no-busy")) { return; }
       form.setAttribute("data-busy", "1");
       if (btn && btn.name) {
         var keep = document.createElement("input");
@@ -147,6 +173,7 @@
   if (cam) {
     var img = document.getElementById("preview"), coach = document.getElementById("coaching");
     var lastCode = null, n = 0, voice = new Audio();
+    watch(voice);
     var loading = false;
     img.addEventListener("load", function () { loading = false; });
     img.addEventListener("error", function () { loading = false; });
@@ -168,24 +195,68 @@
     setInterval(function () { if (Date.now() - idleSince > 90000) { window.location.href = home; } }, 5000);
   }
 
-  /* inactivity: the server's clock decides; warn and offer more time (WCAG 2.2.1) */
+  /* the receipt says where the record really is: saved on the kiosk, or sent to the office */
+  var delivery = document.querySelector("[data-delivery-url]");
+  if (delivery) {
+    var lastDelivery = delivery.getAttribute("data-delivery");
+    setInterval(function () {
+      getJSON(delivery.getAttribute("data-delivery-url")).then(function (j) {
+        if (!j.delivery || j.delivery === lastDelivery) { return; }
+        lastDelivery = j.delivery;
+        delivery.setAttribute("data-delivery", j.delivery);
+        delivery.textContent = delivery.getAttribute("data-text-" + j.delivery) || delivery.textContent;
+      }).catch(function () {});
+    }, 2000);
+  }
+
+  /* inactivity: the server's clock decides. "Are you still there?" is shown and spoken only
+     once no other prompt is playing; the page reports it when it has been said, and only then
+     does the grace period run. A touch anywhere (or the big button) is "yes". */
   if (body.getAttribute("data-session")) {
     var dialog = document.getElementById("timeout-dialog");
     var secs = document.getElementById("timeout-seconds");
     var warnAudio = document.getElementById("timeout-audio");
-    var lastTouch = 0;
+    var lastTouch = 0, reported = false;
+    var report = function () {
+      if (reported) { return; }
+      reported = true;
+      post(body.getAttribute("data-warning-shown-url")).then(apply).catch(function () {});
+    };
+    var showWarning = function () {
+      dialog.hidden = false;
+      reported = false;
+      document.getElementById("more-time").focus();
+      if (!warnAudio) { report(); return; }
+      warnAudio.addEventListener("ended", report, { once: true });
+      warnAudio.addEventListener("error", report, { once: true });
+      setTimeout(report, 20000);  /* the clip never ended (no sound device): still report */
+      try {
+        warnAudio.currentTime = 0;
+        var p = warnAudio.play();
+        if (p && p.catch) { p.catch(report); }
+      } catch (e) { report(); }
+    };
     var apply = function (j) {
       if (!j.active) { window.location.href = body.getAttribute("data-ended-url"); return; }
       if (secs) { secs.textContent = String(j.seconds_left); }
-      if (j.warned && dialog.hidden) { dialog.hidden = false; play(warnAudio); document.getElementById("more-time").focus(); }
-      if (!j.warned && !dialog.hidden) { dialog.hidden = true; }
+      if (!dialog) { return; }
+      if (j.warned && dialog.hidden && !anyPlaying()) { showWarning(); }
+      if (!j.warned && !dialog.hidden) {
+        dialog.hidden = true;
+        if (warnAudio) { warnAudio.pause(); }
+      }
     };
     var touch = function () {
       lastTouch = Date.now();
       post(body.getAttribute("data-touch-url")).then(apply).catch(function () {});
     };
-    document.getElementById("more-time").addEventListener("click", touch);
-    document.addEventListener("pointerdown", function () { if (Date.now() - lastTouch > 5000) { touch(); } });
+    var moreTime = document.getElementById("more-time");
+    if (moreTime) { moreTime.addEventListener("click", touch); }
+    var anyTouch = function () {
+      if ((dialog && !dialog.hidden) || Date.now() - lastTouch > 5000) { touch(); }
+    };
+    document.addEventListener("pointerdown", anyTouch, true);
+    document.addEventListener("keydown", anyTouch, true);
     setInterval(function () {
       getJSON(body.getAttribute("data-session-url")).then(apply).catch(function () {});
     }, 1000);
