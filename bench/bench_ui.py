@@ -195,17 +195,23 @@ def first_registration(w: Walker, kit: Any, form: Any) -> Journey:
     url = _questionnaire(w, form, "/household")
     w.screen("consent", url)
     w.screen("review", w.press("consent", "/consent", decision="agree"))
-    w.screen("receipt", w.press("review (send)", "/review", action="send"))
+    sent = w.press("review (send)", "/review", action="send")
+    assert sent.endswith("/receipt"), f"send went to {sent!r}"
+    w.screen("receipt", sent)
     w.press("finish", "/finish")
     return j
 
 
-def status_check(w: Walker, kit: Any) -> Journey:
-    """Menu to the status in words, for a resident registered before."""
+def status_check(w: Walker, kit: Any, receipt: str) -> Journey:
+    """Menu to the status in words by NIK + receipt code, for a resident registered before."""
     j = w.start("status check")
     _begin(w, "/status")
-    w.screen("status face", _nik(w, "/status/nik", "/status/nik", "status NIK"))
-    w.screen("status result", w.press("status face", "/status/face"))
+    w.screen("status code", _nik(w, "/status/nik", "/status/nik", "status NIK"))
+    code = "".join(ch for ch in receipt if ch.isdigit())
+    w.tap(len(code))
+    shown = w.press("status code", "/status/code", code=code)
+    assert shown.endswith("/status/result"), "the receipt code did not open the status"
+    w.screen("status result", shown)
     w.press("finish", "/finish")
     return j
 
@@ -250,15 +256,16 @@ def help_call(w: Walker, kit: Any) -> Journey:
     return j
 
 
-def _registered(kit: Any) -> None:
+def _registered(kit: Any) -> str:
     """A registration the status check can find (made through the service)."""
     token = kit.registration.start()
     kit.registration.identify(token, GOOD_NIK)
     kit.registration.check_face(token)
     kit.registration.household(token, {})
     kit.registration.consent(token, True)
-    kit.registration.submit(token)
+    receipt = str(kit.registration.submit(token))
     kit.registration.end(token, "finished")
+    return receipt
 
 
 def pct(values: list[float], q: float) -> float:
@@ -293,8 +300,12 @@ def run(rounds: int) -> tuple[list[Journey], list[list[Journey]], Walker]:
                 walker = Walker(client, speech)
             walker.client, walker.csrf = client, ""
             journeys = [first_registration(walker, kit, form)]
-            _registered(kit)
-            journeys += [status_check(walker, kit), vouch(walker, kit), help_call(walker, kit)]
+            receipt = _registered(kit)
+            journeys += [
+                status_check(walker, kit, receipt),
+                vouch(walker, kit),
+                help_call(walker, kit),
+            ]
             passes.append(journeys)
             if n == 0:
                 walker.times.clear()  # the first pass warms templates and the speech cache
