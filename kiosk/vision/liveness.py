@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
+from kiosk.core.biometrics import LivenessBand, liveness_band
 from kiosk.vision.models import Model
 
 FAS_SIZE = 80
@@ -69,3 +71,17 @@ class PassiveLiveness:
             p = np.exp(z - z.max())
             total += float(p[1] / p.sum())
         return total / len(self.models)
+
+
+@dataclass(frozen=True)
+class PassiveVerdict:
+    """Fused passive liveness of one attempt: the score and its band."""
+
+    score: float
+    band: LivenessBand
+
+
+def passive_verdict(scores: Sequence[float], live: float, spoof: float) -> PassiveVerdict:
+    """Band of the mean of per-frame ``scores``."""
+    score = sum(scores) / len(scores)
+    return PassiveVerdict(score, liveness_band(score, live, spoof))

@@ -18,7 +18,6 @@ from kiosk.core.biometrics import (
     Coaching,
     LivenessBand,
     MatchBand,
-    liveness_band,
     match_band,
 )
 from kiosk.errors import ImageError
@@ -31,7 +30,7 @@ from kiosk.vision.embedder import (
     template_to_bytes,
 )
 from kiosk.vision.images import check_image
-from kiosk.vision.liveness import FasModel, PassiveLiveness
+from kiosk.vision.liveness import FasModel, PassiveLiveness, PassiveVerdict, passive_verdict
 from kiosk.vision.mesh import FaceMesh, Mesh
 from kiosk.vision.models import ModelPack
 from kiosk.vision.quality import QualityLimits, QualityMetrics, first_failure, frame_score, measure
@@ -182,6 +181,15 @@ class FacePipeline:
             raise ImageError("no usable face in the image")
         return self.liveness.score(analysis.image, analysis.detection.box)
 
+    def passive_liveness(
+        self, analysis: FrameAnalysis, frames: Sequence[FrameAnalysis] = ()
+    ) -> PassiveVerdict:
+        """Passive liveness of ``analysis`` fused with the other usable ``frames``."""
+        t = self.thresholds
+        run = [analysis, *(f for f in frames if f.usable and f is not analysis)]
+        scores = [self.liveness_of(f) for f in run]
+        return passive_verdict(scores, t.liveness_live, t.liveness_spoof)
+
     def verify(
         self,
         image_or_analysis: np.ndarray | FrameAnalysis,
@@ -203,9 +211,8 @@ class FacePipeline:
         if not analysis.usable:
             raise ImageError("no usable face in the image")
         t = self.thresholds
-        frames = [analysis, *(f for f in liveness_frames if f.usable and f is not analysis)]
-        live_score = sum(self.liveness_of(f) for f in frames) / len(frames)
-        live = liveness_band(live_score, t.liveness_live, t.liveness_spoof)
+        passive = self.passive_liveness(analysis, liveness_frames)
+        live_score, live = passive.score, passive.band
         if live is not LivenessBand.LIVE:
             log.warning("spoof suspicion: passive liveness %.3f -> %s", live_score, live.value)
         emb = self.embed_analysis(analysis)

@@ -1,0 +1,270 @@
+"""``kiosk eval faces --conditions``: matching and passive liveness under the field conditions.
+
+Every image of ``DIR/<person>/`` is a clean *reference* (as stored) and, degraded by each row
+of :data:`kiosk.vision.degrade.CONDITIONS`, a *probe* of a short burst of camera frames
+(independent noise per frame, a sub-pixel shift between them: what a live camera gives).
+A probe is compared with every other image's clean reference: same folder = genuine pair,
+other folder = impostor pair. Only counts and rates leave this module.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from kiosk.core.biometrics import LivenessBand
+from kiosk.errors import KioskError
+from kiosk.vision.degrade import CONDITIONS, Condition, camera_frame
+from kiosk.vision.evaluate import (
+    _clean,
+    equal_error_rate,
+    fmr_at,
+    fnmr_at,
+    zero_fmr_threshold,
+)
+from kiosk.vision.images import list_images, load_image
+from kiosk.vision.pipeline import BestFrameKeeper, FacePipeline, FrameAnalysis
+
+BURST = 3  # frames per probe: the capture flow's run of good frames
+
+
+@dataclass
+class ProbeResult:
+    """One degraded probe: best frame's embedding (or None = FTA), coaching, liveness."""
+
+    person: str
+    index: int
+    embedding: np.ndarray | None
+    coaching: str
+    liveness: str | None
+    liveness_score: float | None
+
+
+@dataclass
+class ConditionReport:
+    """19795-1 / 30107-3 style figures of one condition at the configured thresholds."""
+
+    name: str
+    what: str
+    params: dict[str, Any]
+    probes: int
+    fta_probes: int
+    fta: float
+    genuine_pairs: int
+    impostor_pairs: int
+    eer: float
+    fmr_medium: float
+    fnmr_medium: float
+    fmr_high: float
+    fnmr_high: float
+    genuine_matched: float
+    genuine_verified: float
+    top_impostor: float | None
+    zero_fmr_threshold: float
+    tar_at_zero_fmr: float
+    liveness_bpcer: float
+    liveness_step_up: float
+    liveness_live: float
+    coaching: dict[str, int]
+    plot: str | None = None
+    genuine: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)
+    impostor: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)
+
+    def to_json(self) -> dict[str, Any]:
+        """The report as JSON-ready data (no scores of single pairs)."""
+        d = asdict(self)
+        d.pop("genuine")
+        d.pop("impostor")
+        return {k: _clean(v) for k, v in d.items()}
+
+
+@dataclass
+class FieldReport:
+    """All conditions, with the thresholds they were judged at."""
+
+    images: int
+    reference_failures: int
+    match_medium: float
+    match_high: float
+    liveness_live: float
+    liveness_spoof: float
+    seed: int
+    burst: int
+    conditions: list[ConditionReport]
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready data: settings and one entry per condition."""
+        d = {k: _clean(v) for k, v in asdict(self).items() if k != "conditions"}
+        d["conditions"] = {c.name: c.to_json() for c in self.conditions}
+        return d
+
+
+@dataclass
+class _Image:
+    person: str
+    index: int
+    reference: np.ndarray | None
+    frame: np.ndarray
+    box: tuple[float, float, float, float] | None
+
+
+def load_set(pipeline: FacePipeline, root: Path) -> list[_Image]:
+    """Clean references and the camera-sized frame (with its face box) of every image."""
+    people = sorted(p for p in Path(root).iterdir() if p.is_dir())
+    if not people:
+        from kiosk.errors import ImageError
+
+        raise ImageError(f"{root}: expected one sub-folder per person")
+    out: list[_Image] = []
+    for person in people:
+        for path in list_images(person):
+            try:
+                image = load_image(path)
+            except KioskError:
+                continue
+            ref: np.ndarray | None = None
+            try:
+                a = pipeline.analyze(image)
+                ref = pipeline.embed_analysis(a) if a.usable else None
+            except KioskError:
+                pass
+            frame = camera_frame(image)
+            try:
+                clean = pipeline.analyze(frame)
+                box = clean.box
+            except KioskError:
+                box = None
+            out.append(_Image(person.name, len(out), ref, frame, box))
+    return out
+
+
+def run_probe(
+    pipeline: FacePipeline, img: _Image, cond: Condition, seed: int, burst: int = BURST
+) -> ProbeResult:
+    """Degrade one image's frame ``burst`` times, analyse, embed the best, fuse liveness."""
+    h, w = img.frame.shape[:2]
+    box = img.box or (w * 0.3, h * 0.25, w * 0.4, h * 0.4)
+    keeper = BestFrameKeeper()
+    analyses: list[FrameAnalysis] = []
+    first_coaching: str | None = None
+    for k in range(burst):
+        try:
+            a = pipeline.analyze(cond.apply(img.frame, box, seed + img.index, k))
+        except KioskError:
+            continue
+        first_coaching = first_coaching or a.coaching.value
+        keeper.offer(a)
+        if a.usable:
+            analyses.append(a)
+    best = keeper.best
+    if best is None:
+        return ProbeResult(img.person, img.index, None, first_coaching or "no_face", None, None)
+    live = pipeline.passive_liveness(best, analyses)
+    emb = pipeline.embed_analysis(best)
+    return ProbeResult(img.person, img.index, emb, best.coaching.value, live.band.value, live.score)
+
+
+def _pairs(
+    probes: Sequence[ProbeResult], refs: Sequence[_Image]
+) -> tuple[np.ndarray, np.ndarray, int, int]:
+    gen: list[float] = []
+    imp: list[float] = []
+    n_gen = n_imp = 0
+    for p in probes:
+        for r in refs:
+            if r.index == p.index or r.reference is None:
+                continue
+            same = r.person == p.person
+            n_gen += same
+            n_imp += not same
+            if p.embedding is None:
+                continue
+            (gen if same else imp).append(float(np.dot(p.embedding, r.reference)))
+    return np.array(gen), np.array(imp), n_gen, n_imp
+
+
+def condition_report(
+    cond: Condition,
+    probes: Sequence[ProbeResult],
+    refs: Sequence[_Image],
+    medium: float,
+    high: float,
+) -> ConditionReport:
+    """Figures of one condition from its probes against the clean references."""
+    gen, imp, n_gen, n_imp = _pairs(probes, refs)
+    fta = sum(p.embedding is None for p in probes)
+    acquired = [p for p in probes if p.liveness is not None]
+    zt = zero_fmr_threshold(imp)
+    eer, _ = equal_error_rate(gen, imp)
+
+    def share(band: str) -> float:
+        return sum(p.liveness == band for p in acquired) / len(acquired) if acquired else math.nan
+
+    return ConditionReport(
+        name=cond.name,
+        what=cond.what,
+        params=dict(cond.params),
+        probes=len(probes),
+        fta_probes=fta,
+        fta=fta / len(probes) if probes else math.nan,
+        genuine_pairs=n_gen,
+        impostor_pairs=n_imp,
+        eer=eer,
+        fmr_medium=fmr_at(imp, medium),
+        fnmr_medium=fnmr_at(gen, medium),
+        fmr_high=fmr_at(imp, high),
+        fnmr_high=fnmr_at(gen, high),
+        # Over every genuine pair: a probe that failed to acquire verifies nobody.
+        genuine_matched=float(np.sum(gen >= medium)) / n_gen if n_gen else math.nan,
+        genuine_verified=float(np.sum(gen >= high)) / n_gen if n_gen else math.nan,
+        top_impostor=float(imp.max()) if imp.size else None,
+        zero_fmr_threshold=zt,
+        tar_at_zero_fmr=float(np.sum(gen >= zt)) / n_gen if n_gen else math.nan,
+        liveness_bpcer=share(LivenessBand.SPOOF.value),
+        liveness_step_up=share(LivenessBand.UNCERTAIN.value),
+        liveness_live=share(LivenessBand.LIVE.value),
+        coaching=dict(sorted(Counter(p.coaching for p in probes).items())),
+        genuine=gen,
+        impostor=imp,
+    )
+
+
+def evaluate_conditions(
+    pipeline: FacePipeline,
+    root: Path,
+    conditions: Sequence[Condition] = CONDITIONS,
+    seed: int = 13,
+    plot_dir: Path | None = None,
+    burst: int = BURST,
+) -> FieldReport:
+    """Every condition of ``conditions`` over ``root``; DET plots into ``plot_dir``."""
+    from kiosk.vision.evaluate import write_det_plot
+
+    t = pipeline.thresholds
+    images = load_set(pipeline, root)
+    reports: list[ConditionReport] = []
+    for cond in conditions:
+        probes = [run_probe(pipeline, img, cond, seed, burst) for img in images]
+        rep = condition_report(cond, probes, images, t.match_medium, t.match_high)
+        if plot_dir is not None and rep.genuine.size and rep.impostor.size:
+            out = Path(plot_dir) / f"det-{cond.name}.png"
+            write_det_plot(rep.genuine, rep.impostor, t.match_medium, out, cond.name, t.match_high)
+            rep.plot = str(out)
+        reports.append(rep)
+    return FieldReport(
+        images=len(images),
+        reference_failures=sum(i.reference is None for i in images),
+        match_medium=t.match_medium,
+        match_high=t.match_high,
+        liveness_live=t.liveness_live,
+        liveness_spoof=t.liveness_spoof,
+        seed=seed,
+        burst=burst,
+        conditions=reports,
+    )
