@@ -55,6 +55,13 @@ def register(sub: Any) -> None:
     live = ev.add_parser("liveness", help="liveness APCER/BPCER over DIR/real and DIR/spoof")
     live.add_argument("dir", type=Path, help="folder with real/ and spoof/[<attack kind>/]")
     live.add_argument("--json", action="store_true", help="end with one JSON line")
+    live.add_argument(
+        "--attacks",
+        action="store_true",
+        help="make synthetic screen/print attacks from every bona fide image under DIR "
+        "(outside spoof/) and report APCER per attack kind and BPCER",
+    )
+    live.add_argument("--seed", type=int, default=13, help="seed of the synthetic attacks")
     live.set_defaults(handler=cmd_eval_liveness)
     bench = _nested(sub, "bench", "performance benchmarks")
     vision = bench.add_parser("vision", help="face pipeline timings on the replay camera")
@@ -152,6 +159,8 @@ def cmd_eval_liveness(args: argparse.Namespace) -> int:
     from kiosk.vision.evaluate import evaluate_liveness
 
     cfg = load_config(getattr(args, "config", None))
+    if getattr(args, "attacks", False):
+        return _eval_attacks(args, FacePipeline.from_config(cfg))
     r = evaluate_liveness(FacePipeline.from_config(cfg), args.dir)
     for item in r.images:
         score = "  n/a" if item["score"] is None else f"{item['score']:.3f}"
@@ -160,6 +169,31 @@ def cmd_eval_liveness(args: argparse.Namespace) -> int:
         print(f"APCER[{kind}] = {_pct(v)} ({r.attacks[kind]} attacks)")
     print(f"APCER max = {_pct(r.apcer_max)}; BPCER = {_pct(r.bpcer)} ({r.bona_fide} bona fide)")
     print(f"step-up challenges: {r.step_up_bona_fide} bona fide, {r.step_up_attacks} attacks")
+    if args.json:
+        print(json.dumps(r.to_json(), sort_keys=True))
+    return 0
+
+
+def _eval_attacks(args: argparse.Namespace, pipeline: FacePipeline) -> int:
+    from kiosk.vision.field_eval import evaluate_attacks
+
+    r = evaluate_attacks(pipeline, args.dir, seed=args.seed)
+    print(f"NOTE: {r.note}")
+    print(
+        f"passive liveness: live >= {r.liveness_live:.2f}, spoof < {r.liveness_spoof:.2f}; "
+        f"burst of {r.burst} frames; seed {r.seed}"
+    )
+    print(f"{'attack kind':<20} {'n':>4} {'APCER':>8} {'step-up':>8} {'no face':>7}")
+    for kind, v in r.apcer.items():
+        print(
+            f"{kind:<20} {r.attacks[kind]:>4} {_pct(v):>8} {_pct(r.step_up[kind]):>8} "
+            f"{r.attack_fta[kind]:>7}"
+        )
+    print(f"APCER max = {_pct(r.apcer_max)} (attacks judged 'live': they would skip the challenge)")
+    print(
+        f"BPCER = {_pct(r.bpcer)} ({r.bona_fide} bona fide, {r.bona_fide_fta} without a face; "
+        f"'spoof' on passive); step-up {_pct(r.bona_fide_step_up)} asked for the challenge"
+    )
     if args.json:
         print(json.dumps(r.to_json(), sort_keys=True))
     return 0

@@ -268,3 +268,118 @@ def evaluate_conditions(
         burst=burst,
         conditions=reports,
     )
+
+
+# --- synthetic presentation attacks ------------------------------------------------------------
+
+
+@dataclass
+class AttackReport:
+    """ISO/IEC 30107-3 style figures over synthetic attacks: APCER per kind, BPCER."""
+
+    bona_fide: int
+    bona_fide_fta: int
+    bpcer: float
+    bona_fide_step_up: float
+    attacks: dict[str, int]
+    attack_fta: dict[str, int]
+    apcer: dict[str, float]
+    step_up: dict[str, float]
+    apcer_max: float
+    liveness_live: float
+    liveness_spoof: float
+    seed: int
+    burst: int
+    note: str
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready data."""
+        return {k: _clean(v) for k, v in asdict(self).items()}
+
+
+def bona_fide_images(root: Path) -> list[Path]:
+    """Every image under ``root`` except those under a ``spoof`` folder (those are attacks)."""
+    root = Path(root)
+    found = [
+        p
+        for folder in [root, *sorted(d for d in root.rglob("*") if d.is_dir())]
+        if "spoof" not in folder.relative_to(root).parts
+        for p in list_images(folder)
+    ]
+    if not found:
+        from kiosk.errors import ImageError
+
+        raise ImageError(f"{root}: no bona fide images (outside spoof/) to make attacks from")
+    return found
+
+
+def _burst_verdict(
+    pipeline: FacePipeline, frames: Sequence[np.ndarray]
+) -> tuple[str | None, float | None]:
+    keeper = BestFrameKeeper()
+    usable: list[FrameAnalysis] = []
+    for f in frames:
+        try:
+            a = pipeline.analyze(f)
+        except KioskError:
+            continue
+        keeper.offer(a)
+        if a.usable:
+            usable.append(a)
+    if keeper.best is None:
+        return None, None
+    v = pipeline.passive_liveness(keeper.best, usable)
+    return v.band.value, v.score
+
+
+def evaluate_attacks(
+    pipeline: FacePipeline, root: Path, seed: int = 13, burst: int = BURST
+) -> AttackReport:
+    """Every attack kind made from every bona fide photo under ``root``, judged passively.
+
+    An attack is accepted (APCER) only when passive liveness says 'live' (it would then skip
+    the active challenge); a bona fide presentation is rejected (BPCER) when it says 'spoof'.
+    'uncertain' goes to the active challenge and is reported as step-up.
+    """
+    from kiosk.vision.attacks import ATTACKS, NOT_A_CERTIFICATION, bona_fide_frame
+
+    t = pipeline.thresholds
+    bona: list[str | None] = []
+    verdicts: dict[str, list[str | None]] = {a.name: [] for a in ATTACKS}
+    for i, path in enumerate(bona_fide_images(root)):
+        try:
+            frame = camera_frame(load_image(path))
+            a = pipeline.analyze(frame)
+        except KioskError:
+            bona.append(None)
+            continue
+        bona.append(
+            _burst_verdict(pipeline, [bona_fide_frame(frame, seed + i, k) for k in range(burst)])[0]
+        )
+        if a.box is None:
+            continue  # nothing to make an attack of
+        for kind in ATTACKS:
+            frames = [kind.render(frame, a.box, seed + i, k) for k in range(burst)]
+            verdicts[kind.name].append(_burst_verdict(pipeline, frames)[0])
+
+    def rate(vs: Sequence[str | None], band: str) -> float:
+        return sum(v == band for v in vs) / len(vs) if vs else math.nan
+
+    apcer = {k: rate(v, LivenessBand.LIVE.value) for k, v in verdicts.items()}
+    acquired = [b for b in bona if b is not None]
+    return AttackReport(
+        bona_fide=len(bona),
+        bona_fide_fta=sum(b is None for b in bona),
+        bpcer=rate(acquired, LivenessBand.SPOOF.value),
+        bona_fide_step_up=rate(acquired, LivenessBand.UNCERTAIN.value),
+        attacks={k: len(v) for k, v in verdicts.items()},
+        attack_fta={k: sum(x is None for x in v) for k, v in verdicts.items()},
+        apcer=apcer,
+        step_up={k: rate(v, LivenessBand.UNCERTAIN.value) for k, v in verdicts.items()},
+        apcer_max=max(apcer.values()) if apcer else math.nan,
+        liveness_live=t.liveness_live,
+        liveness_spoof=t.liveness_spoof,
+        seed=seed,
+        burst=burst,
+        note=NOT_A_CERTIFICATION,
+    )
