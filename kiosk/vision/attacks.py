@@ -75,8 +75,10 @@ def paper(content: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     f = cv2.cvtColor(np.clip(ycc, 0, 255).astype(np.uint8), cv2.COLOR_YCrCb2RGB)
     f = cv2.GaussianBlur(f, (0, 0), 0.9).astype(np.float32)
     f *= np.array([1.03, 1.0, 0.90], np.float32)  # warm paper under office light
-    fibre = cv2.GaussianBlur(rng.normal(0, 1, (h, w)).astype(np.float32), (0, 0), 3.0)
-    fibre /= max(float(fibre.std()), 1e-6)
+    fibre = np.asarray(
+        cv2.GaussianBlur(rng.normal(0, 1, (h, w)).astype(np.float32), (0, 0), 3.0), np.float32
+    )
+    fibre = fibre / max(float(fibre.std()), 1e-6)
     grain = rng.normal(0, 1, (h, w)).astype(np.float32)
     f *= (1.0 + 0.035 * fibre + 0.025 * grain)[:, :, None]
     return f
@@ -103,12 +105,13 @@ def _with_edge(medium: np.ndarray, kind: str, height_frac: float, rng: np.random
     tw = th * fw / fh
     cx = FRAME_W / 2 + rng.uniform(-0.08, 0.08) * FRAME_W
     cy = FRAME_H / 2 + rng.uniform(-0.05, 0.05) * FRAME_H
-    corners = np.float32(
+    corners = np.array(
         [[cx - tw / 2, cy - th / 2], [cx + tw / 2, cy - th / 2],
-         [cx + tw / 2, cy + th / 2], [cx - tw / 2, cy + th / 2]]
+         [cx + tw / 2, cy + th / 2], [cx - tw / 2, cy + th / 2]],
+        np.float32,
     )  # fmt: skip
-    corners += rng.uniform(-0.05, 0.05, (4, 2)).astype(np.float32) * np.float32([tw, th])
-    src = np.float32([[0, 0], [fw, 0], [fw, fh], [0, fh]])
+    corners += (rng.uniform(-0.05, 0.05, (4, 2)) * np.array([tw, th])).astype(np.float32)
+    src = np.array([[0, 0], [fw, 0], [fw, fh], [0, fh]], np.float32)
     m = cv2.getPerspectiveTransform(src, corners)
     warped = cv2.warpPerspective(framed, m, (FRAME_W, FRAME_H), flags=cv2.INTER_LINEAR)
     mask = cv2.warpPerspective(

@@ -51,6 +51,12 @@ def register(sub: Any) -> None:
         "--plot-dir", type=Path, default=Path("eval-conditions"), help="DET plots (--conditions)"
     )
     faces.add_argument("--seed", type=int, default=13, help="seed of the degradations")
+    faces.add_argument(
+        "--calibrate",
+        action="store_true",
+        help="with --conditions: choose match thresholds by the documented rule on held-out "
+        "folds of people and report how they fare on the people held out",
+    )
     faces.set_defaults(handler=cmd_eval_faces)
     live = ev.add_parser("liveness", help="liveness APCER/BPCER over DIR/real and DIR/spoof")
     live.add_argument("dir", type=Path, help="folder with real/ and spoof/[<attack kind>/]")
@@ -115,7 +121,9 @@ def _eval_conditions(args: argparse.Namespace, pipeline: FacePipeline) -> int:
     from kiosk.vision.field_eval import evaluate_conditions
 
     conds = tuple(condition(n.strip()) for n in args.only.split(",")) if args.only else CONDITIONS
-    r = evaluate_conditions(pipeline, args.dir, conds, seed=args.seed, plot_dir=args.plot_dir)
+    r = evaluate_conditions(
+        pipeline, args.dir, conds, seed=args.seed, plot_dir=args.plot_dir, calibrate=args.calibrate
+    )
     print(
         f"images: {r.images} ({r.reference_failures} without a clean reference); probes "
         f"degraded, references clean; burst of {r.burst} frames per probe; seed {r.seed}"
@@ -149,6 +157,8 @@ def _eval_conditions(args: argparse.Namespace, pipeline: FacePipeline) -> int:
         "verifies nobody); BPCER = bona fide probes called 'spoof' on passive liveness; "
         "step-up = 'uncertain', asked for the active challenge"
     )
+    if r.calibration:
+        _print_calibration(r.calibration)
     if args.json:
         print(json.dumps(r.to_json(), sort_keys=True))
     return 0
@@ -172,6 +182,26 @@ def cmd_eval_liveness(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(r.to_json(), sort_keys=True))
     return 0
+
+
+def _print_calibration(cal: dict[str, Any]) -> None:
+    print(f"calibration rule: {cal['rule']}")
+    for fold in cal["folds"]:
+        conds = fold["conditions"]
+        fm = sum(c["false_matches"] for c in conds.values())
+        imp = sum(c["impostor_pairs"] for c in conds.values())
+        worst = min(conds.items(), key=lambda kv: kv[1]["verified"])
+        print(
+            f"  held out {','.join(fold['held_out_people'])}: medium {fold['medium']:.2f} "
+            f"high {fold['high']:.2f}; false matches {fm} of {imp} held-out impostor pairs; "
+            f"verified "
+            + ", ".join(f"{k} {_pct(v['verified'])}" for k, v in conds.items())
+            + f" (worst {worst[0]})"
+        )
+    print(
+        f"on all people: top impostor {cal['top_impostor']:.3f} -> match_medium "
+        f"{cal['match_medium']:.2f}, match_high {cal['match_high']:.2f}"
+    )
 
 
 def _eval_attacks(args: argparse.Namespace, pipeline: FacePipeline) -> int:

@@ -66,9 +66,10 @@ def jpeg(image: np.ndarray, quality: int) -> np.ndarray:
     """Round trip through JPEG at ``quality`` (1..100)."""
     u8 = np.clip(image, 0, 255).astype(np.uint8)
     ok, buf = cv2.imencode(".jpg", u8[:, :, ::-1], [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
-    if not ok:  # pragma: no cover - OpenCV always encodes a uint8 RGB array
-        raise ValueError("JPEG encoding failed")
-    return cv2.imdecode(buf, cv2.IMREAD_COLOR)[:, :, ::-1]
+    decoded = cv2.imdecode(buf, cv2.IMREAD_COLOR) if ok else None
+    if decoded is None:  # pragma: no cover - OpenCV always encodes a uint8 RGB array
+        raise ValueError("JPEG round trip failed")
+    return np.asarray(decoded)[:, :, ::-1]
 
 
 def face_mask(shape: tuple[int, ...], box: Box, grow: float = 1.25) -> np.ndarray:
@@ -88,7 +89,7 @@ def _jitter(image: np.ndarray, rng: np.random.Generator, px: float) -> np.ndarra
     if px <= 0:
         return image
     dx, dy = rng.uniform(-px, px, 2)
-    m = np.float32([[1, 0, dx], [0, 1, dy]])
+    m = np.array([[1, 0, dx], [0, 1, dy]], np.float32)
     return cv2.warpAffine(
         image, m, (image.shape[1], image.shape[0]), borderMode=cv2.BORDER_REPLICATE
     )
@@ -129,7 +130,18 @@ def _backlight(
 def _overexposed(
     img: np.ndarray, box: Box, rng: np.random.Generator, p: Mapping[str, Any]
 ) -> np.ndarray:
-    # A face light too close: everything brighter, the face most of all, highlights clip.
+    # Exposure in linear light (sRGB ~ gamma 2.2): the scene ``ev`` stops too bright and the
+    # face a further ``face_ev`` (a face light too close); highlights clip at white.
+    f = _jitter(img, rng, p["jitter_px"]).astype(np.float32) / 255.0
+    m = face_mask(f.shape, box, grow=1.0)
+    linear = np.power(f, 2.2) * np.exp2(p["ev"] + p["face_ev"] * m)
+    return 255.0 * np.power(np.clip(linear, 0.0, 1.0), 1.0 / 2.2)
+
+
+def _clipped(
+    img: np.ndarray, box: Box, rng: np.random.Generator, p: Mapping[str, Any]
+) -> np.ndarray:
+    # Pixel values multiplied (about +2.5 stops on the face): most of the skin clips white.
     f = gain(_jitter(img, rng, p["jitter_px"]), p["gain"])
     m = face_mask(f.shape, box, grow=1.0)
     return f * (1.0 + (p["hotspot"] - 1.0) * m)
@@ -198,7 +210,20 @@ CONDITIONS: tuple[Condition, ...] = (
         background_lift=0.75,
         face_gain=0.55,
     ),
-    _row("overexposed", "face light too close", _overexposed, gain=1.6, hotspot=1.35),
+    _row(
+        "overexposed",
+        "scene +1 stop, face light +0.6 stop more",
+        _overexposed,
+        ev=1.0,
+        face_ev=0.6,
+    ),
+    _row(
+        "clipped",
+        "face burnt out (+2.5 stops): only exposure control helps",
+        _clipped,
+        gain=1.6,
+        hotspot=1.35,
+    ),
     _row("jpeg20", "heavy JPEG compression", _jpeg, quality=20),
     _row("small_face", "standing far: face ~80 px", _small_face, face_px=80.0, wall=150.0),
     _row("roll15", "head tilted 15 degrees", _roll, degrees=15.0),

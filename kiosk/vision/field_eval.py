@@ -20,6 +20,7 @@ import numpy as np
 
 from kiosk.core.biometrics import LivenessBand
 from kiosk.errors import KioskError
+from kiosk.vision.calibrate import held_out
 from kiosk.vision.degrade import CONDITIONS, Condition, camera_frame
 from kiosk.vision.evaluate import (
     _clean,
@@ -78,9 +79,7 @@ class ConditionReport:
 
     def to_json(self) -> dict[str, Any]:
         """The report as JSON-ready data (no scores of single pairs)."""
-        d = asdict(self)
-        d.pop("genuine")
-        d.pop("impostor")
+        d = {k: v for k, v in vars(self).items() if k not in ("genuine", "impostor")}
         return {k: _clean(v) for k, v in d.items()}
 
 
@@ -97,10 +96,11 @@ class FieldReport:
     seed: int
     burst: int
     conditions: list[ConditionReport]
+    calibration: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready data: settings and one entry per condition."""
-        d = {k: _clean(v) for k, v in asdict(self).items() if k != "conditions"}
+        d = {k: _clean(v) for k, v in vars(self).items() if k != "conditions"}
         d["conditions"] = {c.name: c.to_json() for c in self.conditions}
         return d
 
@@ -242,15 +242,19 @@ def evaluate_conditions(
     seed: int = 13,
     plot_dir: Path | None = None,
     burst: int = BURST,
+    calibrate: bool = False,
 ) -> FieldReport:
-    """Every condition of ``conditions`` over ``root``; DET plots into ``plot_dir``."""
+    """Every condition of ``conditions`` over ``root``; DET plots into ``plot_dir``;
+    with ``calibrate``, thresholds chosen by the rule on held-out folds of people."""
     from kiosk.vision.evaluate import write_det_plot
 
     t = pipeline.thresholds
     images = load_set(pipeline, root)
     reports: list[ConditionReport] = []
+    by_condition: dict[str, list[ProbeResult]] = {}
     for cond in conditions:
         probes = [run_probe(pipeline, img, cond, seed, burst) for img in images]
+        by_condition[cond.name] = probes
         rep = condition_report(cond, probes, images, t.match_medium, t.match_high)
         if plot_dir is not None and rep.genuine.size and rep.impostor.size:
             out = Path(plot_dir) / f"det-{cond.name}.png"
@@ -267,6 +271,7 @@ def evaluate_conditions(
         seed=seed,
         burst=burst,
         conditions=reports,
+        calibration=held_out(by_condition, images) if calibrate else None,
     )
 
 

@@ -74,14 +74,53 @@ class PassiveLiveness:
 
 
 @dataclass(frozen=True)
+class LivenessLimits:
+    """When a frame is good enough for a passive verdict (pixels, grey levels)."""
+
+    # Below this the 80x80 model crops hold too little skin detail: a far live face and a
+    # far photo look alike to MiniFASNet.
+    min_face_px: float = 120.0
+    # Sensor noise (Immerkaer estimate on the 192 px mesh crop) above which MiniFASNet reads
+    # grain as print/screen texture: the noise condition scores real faces near 0.
+    max_noise: float = 5.0
+
+
+@dataclass(frozen=True)
 class PassiveVerdict:
-    """Fused passive liveness of one attempt: the score and its band."""
+    """Fused passive liveness of one attempt: the score, its band, and whether the frames
+    were too poor for a firm verdict."""
 
     score: float
     band: LivenessBand
+    poor: bool = False
 
 
-def passive_verdict(scores: Sequence[float], live: float, spoof: float) -> PassiveVerdict:
-    """Band of the mean of per-frame ``scores``."""
-    score = sum(scores) / len(scores)
-    return PassiveVerdict(score, liveness_band(score, live, spoof))
+def fuse_scores(scores: Sequence[float]) -> float:
+    """Robust fusion of per-frame scores: the median of up to 4, else a 20 % trimmed mean."""
+    if not scores:
+        raise ValueError("no liveness scores to fuse")
+    xs = sorted(float(x) for x in scores)
+    n = len(xs)
+    if n <= 4:
+        mid = n // 2
+        return xs[mid] if n % 2 else (xs[mid - 1] + xs[mid]) / 2.0
+    k = n // 5
+    kept = xs[k : n - k]
+    return sum(kept) / len(kept)
+
+
+def passive_verdict(
+    scores: Sequence[float], live: float, spoof: float, poor: bool = False
+) -> PassiveVerdict:
+    """Band of the fused per-frame ``scores``; ``poor`` frames only ever give 'uncertain'.
+
+    A poor image (dark, noisy, over-exposed, small or coached face) never makes a real
+    person a 'spoof' and never lets a photo through as 'live': it asks for the active
+    challenge. Only good frames with a fused score at or above the high ``live`` bar are
+    live on passive alone.
+    """
+    score = fuse_scores(scores)
+    band = liveness_band(score, live, spoof)
+    if poor and band is not LivenessBand.UNCERTAIN:
+        band = LivenessBand.UNCERTAIN
+    return PassiveVerdict(score, band, poor)

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from kiosk.config import BiometricsConfig, KioskConfig
@@ -30,9 +31,16 @@ from kiosk.vision.embedder import (
     template_to_bytes,
 )
 from kiosk.vision.images import check_image
-from kiosk.vision.liveness import FasModel, PassiveLiveness, PassiveVerdict, passive_verdict
+from kiosk.vision.liveness import (
+    FasModel,
+    LivenessLimits,
+    PassiveLiveness,
+    PassiveVerdict,
+    passive_verdict,
+)
 from kiosk.vision.mesh import FaceMesh, Mesh
 from kiosk.vision.models import ModelPack
+from kiosk.vision.photometric import noise_sigma
 from kiosk.vision.quality import QualityLimits, QualityMetrics, first_failure, frame_score, measure
 
 log = logging.getLogger("kiosk.vision")
@@ -120,6 +128,7 @@ class FacePipeline:
         self.pack = pack
         self.thresholds = thresholds or BiometricsConfig()
         self.limits = limits or QualityLimits()
+        self.liveness_limits = LivenessLimits()
         self.detector: CascadeDetector = build_detector(pack, detector_backend)
         self.mesh = FaceMesh(pack["mesh"])
         self.embedder = Embedder(pack["embedder"])
@@ -188,7 +197,16 @@ class FacePipeline:
         t = self.thresholds
         run = [analysis, *(f for f in frames if f.usable and f is not analysis)]
         scores = [self.liveness_of(f) for f in run]
-        return passive_verdict(scores, t.liveness_live, t.liveness_spoof)
+        poor = not all(self.fit_for_liveness(f) for f in run)
+        return passive_verdict(scores, t.liveness_live, t.liveness_spoof, poor)
+
+    def fit_for_liveness(self, analysis: FrameAnalysis) -> bool:
+        """True when a frame is good enough for a firm passive verdict (see LivenessLimits)."""
+        m, mesh, lim = analysis.metrics, analysis.mesh, self.liveness_limits
+        if not analysis.ok or m is None or mesh is None or m.face_px < lim.min_face_px:
+            return False
+        gray = cv2.cvtColor(mesh.crop, cv2.COLOR_RGB2GRAY)[48:144, 48:144]
+        return noise_sigma(gray) <= lim.max_noise
 
     def verify(
         self,
