@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from kiosk.core.biometrics import LivenessBand, liveness_band
+from kiosk.core.biometrics import LivenessBand
 from kiosk.errors import ImageError, KioskError
 from kiosk.vision.images import list_images, load_image
 from kiosk.vision.pipeline import FacePipeline
@@ -320,21 +320,17 @@ def evaluate_liveness(pipeline: FacePipeline, root: Path) -> LivenessEvalReport:
     counts as rejected (BPCER) with 'spoof' or with no usable face. 'uncertain' goes to the
     step-up challenge and is counted separately.
     """
-    t = pipeline.thresholds
     images: list[dict[str, Any]] = []
     for kind, path in _liveness_items(root):
         rel = str(path.relative_to(root))
         try:
             analysis = pipeline.analyze(load_image(path))
-            score = pipeline.liveness_of(analysis) if analysis.usable else None
+            passive = pipeline.passive_liveness(analysis) if analysis.usable else None
         except KioskError as err:
             images.append({"path": rel, "kind": kind, "score": None, "verdict": f"error: {err}"})
             continue
-        verdict = (
-            liveness_band(score, t.liveness_live, t.liveness_spoof).value
-            if score is not None
-            else "no_face"
-        )
+        score = passive.score if passive else None
+        verdict = passive.band.value if passive else "no_face"
         images.append({"path": rel, "kind": kind, "score": score, "verdict": verdict})
     real = [i for i in images if i["kind"] == "real"]
     attacks = [i for i in images if i["kind"] != "real"]
