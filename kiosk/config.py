@@ -83,6 +83,15 @@ class PathsConfig(_Strict):
         bool,
         Field(description="Refuse to start when data_dir is on tmpfs/overlay (true on devices)"),
     ] = False
+    min_free_mib: Annotated[
+        int,
+        Field(
+            ge=1,
+            le=1_048_576,
+            description="Free space on the data partition a new registration needs, MiB "
+            "(checked when a session starts and again before it is saved)",
+        ),
+    ] = 50
 
     def resolved_models_dir(self) -> Path:
         """The model pack directory to use, following the documented fallback order."""
@@ -143,7 +152,21 @@ class UplinkConfig(_Strict):
             pattern=r"^[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*$",
         ),
     ] = "perlinsos/v1"
-    keepalive_s: Annotated[int, Field(ge=5, le=3600, description="MQTT keep-alive, seconds")] = 30
+    protocol: Annotated[
+        Literal["5", "3.1.1"],
+        Field(
+            description='MQTT version: "5" (Mosquitto) or "3.1.1" (RabbitMQ 3.10, NATS 2.9); '
+            "correctness is the same in both (docs/protocol.md)"
+        ),
+    ] = "5"
+    keepalive_s: Annotated[
+        int,
+        Field(
+            ge=5,
+            le=3600,
+            description="MQTT keep-alive, seconds; a dead link is noticed within twice this",
+        ),
+    ] = 10
     portal_public_key: Annotated[
         Path | None,
         Field(description="Portal's X25519/EC public key (PEM) that records are sealed to"),
@@ -333,14 +356,61 @@ class AgentsConfig(_Strict):
     pin_max_delay_s: Annotated[
         float, Field(ge=1, le=86400, description="Longest wait the PIN throttle imposes, seconds")
     ] = 3600.0
+    office_days: Annotated[
+        list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]],
+        Field(
+            min_length=1,
+            max_length=7,
+            description="Days the village office is open (told when no agent is on duty)",
+        ),
+    ] = ["mon", "tue", "wed", "thu", "fri"]
+    office_open: Annotated[
+        str,
+        Field(
+            pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$",
+            description="Office opening time, local 24-hour HH:MM (told when no agent is on duty)",
+        ),
+    ] = "08:00"
+    office_close: Annotated[
+        str,
+        Field(
+            pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$",
+            description="Office closing time, local 24-hour HH:MM, after office_open",
+        ),
+    ] = "15:00"
 
     @model_validator(mode="after")
     def _ordered(self) -> AgentsConfig:
+        if self.office_close <= self.office_open:
+            raise ValueError("office_close must be later than office_open (HH:MM)")
         if self.session_idle_s > self.session_max_s:
             raise ValueError("session_idle_s must not exceed session_max_s")
         if self.pin_max_delay_s < self.pin_base_delay_s:
             raise ValueError("pin_max_delay_s must be at least pin_base_delay_s")
         return self
+
+
+class UsbConfig(_Strict):
+    """The USB stick that carries the sealed backlog to the portal when there is no network."""
+
+    mount_point: Annotated[
+        Path,
+        Field(description="Where the stick is mounted (udisks/automount), e.g. /media/usb"),
+    ] = Path("/media/usb")
+    require_mount: Annotated[
+        bool,
+        Field(
+            description="Refuse a mount_point that is not a mounted file system (so an export "
+            "never lands on the SD card when no stick is in); false only for tests and demos"
+        ),
+    ] = True
+
+    @field_validator("mount_point")
+    @classmethod
+    def _absolute(cls, value: Path) -> Path:
+        if not value.is_absolute():
+            raise ValueError("must be an absolute path such as /media/usb")
+        return value
 
 
 class KioskConfig(_Strict):
@@ -354,6 +424,7 @@ class KioskConfig(_Strict):
     biometrics: BiometricsConfig = BiometricsConfig()
     agents: AgentsConfig = AgentsConfig()
     gpio: GpioConfig = GpioConfig()
+    usb: UsbConfig = UsbConfig()
 
 
 def _describe(err: dict[str, Any]) -> str:

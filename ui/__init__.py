@@ -7,8 +7,10 @@ in. Optional extras may be left out and the screens say what they do without the
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,6 +53,8 @@ class UiServices:
     agents: Any = None  # kiosk.agents.AgentService: agent mode (ui/agent)
     languages: tuple[str, ...] = ("id", "en")
     extra: dict[str, Any] = field(default_factory=dict)
+    today: Callable[[], dt.date] = dt.date.today
+    """The kiosk's local date (the composition root passes its clock's), for entry checks."""
 
     @property
     def timeouts(self) -> Timeouts:
@@ -82,6 +86,8 @@ def create_app(
     pending: PendingCount | None = None,
     secret_key: bytes | None = None,
     agents: Any = None,
+    usb: Any = None,
+    today: Callable[[], dt.date] | None = None,
 ) -> Flask:
     """Build the UI around the given services.
 
@@ -91,7 +97,8 @@ def create_app(
     the capture screen its preview and coaching; ``qr`` enables identifying by the IKD QR code;
     ``presence`` wakes the attract screen; ``agent`` calls a human; ``pending`` shows how many
     records wait for the network; ``agents`` (a ``kiosk.agents.AgentService``) enables agent
-    mode under ``/agent``.
+    mode under ``/agent``; ``usb`` (a ``kiosk.usb.service.UsbService``) the USB stick screen
+    under ``/usb``.
     """
     from ui.agent import bp as agent_bp
     from ui.forms_view import default_consent, default_form
@@ -130,12 +137,20 @@ def create_app(
         pending=pending,
         agents=agents,
         languages=languages,
+        extra={"usb": usb} if usb is not None else {},
+        today=today or dt.date.today,
     )
     app.register_blueprint(villager_bp)
     app.register_blueprint(agent_bp)
+    from ui.usb import bp as usb_bp
+
+    app.register_blueprint(usb_bp)
     from ui.technician import register as register_technician
 
     register_technician(app)  # local technician page (provisioning), password-protected
+    from ui.errors import register_error_screens
+
+    register_error_screens(app)  # every KioskError -> a translated, spoken screen; never a 500
 
     @app.context_processor
     def _globals() -> dict[str, Any]:
