@@ -26,32 +26,40 @@ _EMPTY_PAIR = re.compile(rb"\[\]|\{\}")
 _TOO_DEEP = re.compile(rb"[\[{]{%d}" % (MAX_DEPTH + 1))
 
 
-def nesting_ok(payload: bytes) -> bool:
-    """True when no array/object in ``payload`` nests deeper than :data:`MAX_DEPTH`.
+def nesting(payload: bytes) -> str:
+    """``ok``, ``too_deep`` (an array/object deeper than :data:`MAX_DEPTH`) or ``not_json``.
 
     No recursion and no parse: strings are blanked, everything but brackets is dropped, then
     innermost empty pairs are removed at most MAX_DEPTH + 1 times (each pass is one C-level
-    regex substitution). Unbalanced brackets are refused too: such a payload is not JSON.
+    regex substitution). Brackets that do not pair up outside strings cannot be JSON.
     """
     s = _NOT_BRACKET.sub(b"", _STRING.sub(b"", payload))
     for _ in range(MAX_DEPTH + 1):
         if not s:
-            return True
+            return "ok"
         if _TOO_DEEP.search(s):
-            return False
+            return "too_deep"
         shorter = _EMPTY_PAIR.sub(b"", s)
         if shorter == s:
-            return False
+            return "not_json"
         s = shorter
-    return not s
+    return "ok" if not s else "too_deep"
+
+
+def nesting_ok(payload: bytes) -> bool:
+    """True when ``payload`` nests no deeper than :data:`MAX_DEPTH` and its brackets pair up."""
+    return nesting(payload) == "ok"
 
 
 def precheck(name: str, payload: bytes, limit: int = MAX_MESSAGE_BYTES) -> None:
-    """Refuse (``ProtocolError``) a payload over ``limit`` bytes or nested too deep, unparsed."""
+    """Refuse (``ProtocolError``) a payload over ``limit`` bytes, nested too deep or unpaired."""
     if len(payload) > limit:
         raise RejectedMessage("too_large", f"{name} message of {len(payload)} bytes is too large")
-    if not nesting_ok(payload):
+    verdict = nesting(payload)
+    if verdict == "too_deep":
         raise RejectedMessage("too_deep", f"{name} message nests deeper than {MAX_DEPTH}")
+    if verdict == "not_json":
+        raise RejectedMessage("not_json", f"{name} message has brackets that do not pair up")
 
 
 @functools.cache
