@@ -100,6 +100,7 @@ class Uplink:
         self._rng = rng or random.Random()
         self._probes = probes or heartbeat.Probes(data_dir=cfg.paths.data_dir)
         self._events: queue.Queue[Event | _Wake] = queue.Queue()
+        self._wake_queued = threading.Event()  # one wake-up waiting is enough, however many commits
         self._link = link_factory(cfg.uplink, cfg.device.id, self._events.put)
         self._trusted = trusted or TrustedKeys(portal_key_folders(cfg))
         if not self._trusted():
@@ -185,7 +186,9 @@ class Uplink:
 
     def notify(self) -> None:
         """Wake the relay now: the outbox's ``on_commit``, called after each new row commits."""
-        self._events.put(_Wake())
+        if not self._wake_queued.is_set():  # the relay pumps after it takes the queued one
+            self._wake_queued.set()
+            self._events.put(_Wake())
 
     # --- lifecycle --------------------------------------------------------------------
     def start(self) -> None:
@@ -281,6 +284,8 @@ class Uplink:
                 batch.append(self._events.get_nowait())
             except queue.Empty:
                 break
+        if any(isinstance(e, _Wake) for e in batch):
+            self._wake_queued.clear()  # before the pump that follows reads the outbox
         return batch
 
     def _decode(self, msg: Inbound) -> PortalMessage:

@@ -100,3 +100,15 @@ def test_a_commit_wakes_the_idle_relay_without_waiting_for_the_poll(tmp_path: Pa
         assert links[0].published == [rid(1)]
     finally:
         up.stop()
+
+
+def test_commits_while_the_relay_is_busy_queue_one_wake_up(tmp_path: Path) -> None:
+    cfg = parse_config({"device": {"id": "kiosk-wake-02"}, "paths": {"data_dir": str(tmp_path)}})
+    db = tmp_path / "k.sqlite3"
+    up = Uplink(cfg, lambda: connect(db), FakeClock(), link_factory=SignalLink)
+    outbox = OutboxRepository(connect(db), on_commit=up.notify)
+    for i in range(50):  # the relay is not running (uplink disabled, or busy publishing)
+        outbox.enqueue(rid(i), "registration", b"sealed", 1.0)
+    assert len(up._drain(0.0)) == 1  # one wake-up, not fifty: the queue stays bounded
+    outbox.enqueue(rid(99), "registration", b"sealed", 1.0)
+    assert len(up._drain(0.0)) == 1  # taken: the next commit queues a new one
