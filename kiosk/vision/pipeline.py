@@ -219,10 +219,11 @@ class FacePipeline:
     ) -> VerifyResult:
         """Liveness, embedding and (with a ``reference`` template) the match band.
 
-        Passive liveness is the mean over the analysed frame and any usable
+        Passive liveness is the median over the analysed frame and any usable
         ``liveness_frames`` (other good frames of the same attempt): MiniFASNet's score moves
-        by tenths when the face box moves by a few pixels, and the mean of several frames
-        steadies it. The embedding is always of the analysed frame.
+        by tenths when the face box moves by a few pixels or the sensor adds noise, and the
+        median of several frames is steadier than any one of them and than their mean (one
+        odd frame does not pull it). The embedding is always of the analysed frame.
         """
         analysis = (
             image_or_analysis
@@ -233,7 +234,7 @@ class FacePipeline:
             raise ImageError("no usable face in the image")
         t = self.thresholds
         frames = [analysis, *(f for f in liveness_frames if f.usable and f is not analysis)]
-        live_score = sum(self.liveness_of(f) for f in frames) / len(frames)
+        live_score = float(np.median([self.liveness_of(f) for f in frames]))
         live = liveness_band(live_score, t.liveness_live, t.liveness_spoof)
         if live is not LivenessBand.LIVE:
             log.warning("spoof suspicion: passive liveness %.3f -> %s", live_score, live.value)

@@ -14,6 +14,10 @@ from kiosk.vision.camera.base import Frame, ThreadedCamera
 from kiosk.vision.images import IMAGE_SUFFIXES, list_images, load_image
 
 VIDEO_SUFFIXES = frozenset({".mp4", ".avi", ".mkv", ".mov", ".webm", ".mjpeg"})
+MAX_GAIN_EV = 2.0
+"""The simulated sensor's exposure range around the recording, stops (either way)."""
+LIGHT_GAIN = 1.8
+"""How much the simulated face light brightens a frame (a lamp near the face)."""
 
 
 def fit_frame(image: np.ndarray, width: int, height: int) -> np.ndarray:
@@ -55,7 +59,24 @@ class ReplaySource:
         self._video: cv2.VideoCapture | None = None
         self._index = 0
         self.unplugged = False
+        self.ev = 0.0  # exposure bias asked for, stops (simulated as a gain)
+        self.light = False  # simulated face light
         self.set_playlist(paths)
+
+    def set_exposure(self, ev: float) -> bool:
+        """Simulate an exposure bias: later frames get a gain of 2**ev (within the range)."""
+        self.ev = max(-MAX_GAIN_EV, min(MAX_GAIN_EV, float(ev)))
+        return True
+
+    def light_changed(self, on: bool) -> None:
+        """Simulate the face light: later frames are brighter while it is on."""
+        self.light = bool(on)
+
+    def _exposed(self, image: np.ndarray) -> np.ndarray:
+        gain = 2.0**self.ev * (LIGHT_GAIN if self.light else 1.0)
+        if abs(gain - 1.0) < 1e-3:
+            return image
+        return cv2.convertScaleAbs(image, alpha=gain)
 
     def set_playlist(self, paths: list[Path]) -> None:
         """Play these files from now on (images in order, looping; or one video)."""
@@ -81,7 +102,7 @@ class ReplaySource:
         with self._lock:
             path = self.paths[self._index % len(self.paths)]
             if path.suffix.lower() in VIDEO_SUFFIXES:
-                return self._read_video(path)
+                return self._exposed(self._read_video(path))
             self._index += 1
             cached = self._cache.get(path)
             if cached is None:
@@ -91,7 +112,7 @@ class ReplaySource:
                 except ImageError as err:
                     raise CameraError(f"replay image unusable: {err}") from err
                 self._cache[path] = cached
-            return cached
+            return self._exposed(cached)
 
     def _read_video(self, path: Path) -> np.ndarray:
         if self._video is None:
@@ -142,6 +163,10 @@ class ReplayCamera(ThreadedCamera):
     def set_source(self, path: Path) -> None:
         """Show a folder of images, one image or a video from now on."""
         self.replay.set_playlist(expand_source(path))
+
+    def set_exposure(self, ev: float) -> bool:
+        """Simulated exposure bias (applied to the next frames, even before ``start``)."""
+        return self.replay.set_exposure(ev)
 
     def next_frame(self) -> Frame:
         """Read and publish one frame synchronously (benchmarks, tests, demos)."""
