@@ -27,7 +27,7 @@ from kiosk.config import KioskConfig, UplinkConfig, parse_config  # noqa: E402
 from kiosk.core.clock import SystemClock  # noqa: E402
 from kiosk.crypto.keys import load_or_create_device_key, public_pem  # noqa: E402
 from kiosk.store.outbox import OutboxRepository  # noqa: E402
-from tests.fixtures.mqtt import Broker, make_pki  # noqa: E402
+from tests.fixtures.mqtt import Broker, install_portal_signing_key, make_pki  # noqa: E402
 from tests.fixtures.records import bulk_registrations, commit_registrations, open_db  # noqa: E402
 
 
@@ -138,6 +138,7 @@ def main() -> int:
             "--broker", f"127.0.0.1:{broker.port}",
             "--db", str(work / "portal.sqlite3"),
             "--private-key", str(pki.portal_private),
+            "--signing-key", str(pki.signing_private),
             "--device-keys", str(keys_dir),
             "--ca", str(pki.ca.ca_file),
             "--cert", str(pki.portal.cert),
@@ -152,6 +153,7 @@ def main() -> int:
             device = f"kiosk-bench-{i:02d}"
             pki.device(device)
             cfg = make_cfg(work, pki.dir, broker.port, device, pki.portal_public)
+            install_portal_signing_key(cfg, pki)  # acks are signed: the kiosk verifies each
             key = load_or_create_device_key(cfg.paths.data_dir)
             (keys_dir / f"{device}.pem").write_bytes(public_pem(key))
             bulk_registrations(cfg, n)

@@ -24,14 +24,12 @@ from kiosk.core.policy import DecisionPolicy
 from kiosk.core.session import Timeouts
 from kiosk.core.throttle import ThrottlePolicy
 from kiosk.crypto.atrest import AtRestCipher, load_or_create_key
+from kiosk.crypto.trust import DEMO_PORTAL_DIR
 from kiosk.errors import ModelError
 from kiosk.services.registration import DeviceInfo, FormInfo, RegistrationService
 from kiosk.store.db import DB_NAME, connect, ensure_free_space
 
 log = logging.getLogger("kiosk.app")
-
-DEMO_PORTAL_DIR = "demo-portal"
-"""Inside the data dir: the demo portal's key pair, made when no portal key is configured."""
 
 MIN_REGISTRANT_AGE = 17
 """Youngest age (years) that may register a household; also settles most century doubts."""
@@ -113,9 +111,10 @@ def prepare_data_dir(cfg: KioskConfig) -> Path:
 def demo_portal_key(cfg: KioskConfig) -> KioskConfig:
     """With no portal key configured, make (once) a demo portal key pair and use its public key.
 
-    This is for the demo and development only: the private half sits beside the data so the
-    reference portal receiver (``portal/``) can open the records. Provisioning installs the
-    real portal's public key.
+    This is for the demo and development only: the private halves sit beside the data so the
+    reference portal receiver (``portal/``) can open the records and sign its replies (the
+    kiosk trusts the demo signing key only while it seals to the demo portal). Provisioning
+    installs the real portal's public keys.
     """
     if cfg.uplink.portal_public_key is not None:
         return cfg
@@ -123,14 +122,23 @@ def demo_portal_key(cfg: KioskConfig) -> KioskConfig:
 
     folder = cfg.paths.data_dir / DEMO_PORTAL_DIR
     private, public = folder / "portal_x25519.pem", folder / "portal_x25519.pub.pem"
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     if not public.is_file():
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         key = generate_portal_key()
         write_private_key(private, key)
         tmp = public.with_suffix(".tmp")
         tmp.write_bytes(public_pem(key))
         tmp.replace(public)
         log.warning("DEMO: no portal key configured; records are sealed to a demo portal key")
+    signing_public = folder / "portal_ed25519.pub.pem"
+    if not signing_public.is_file():  # the demo portal's reply-signing key
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+        signing = Ed25519PrivateKey.generate()
+        write_private_key(folder / "portal_ed25519.pem", signing)
+        tmp = signing_public.with_suffix(".tmp")
+        tmp.write_bytes(public_pem(signing))
+        tmp.replace(signing_public)
     uplink = cfg.uplink.model_copy(update={"portal_public_key": public})
     return cfg.model_copy(update={"uplink": uplink})
 
@@ -295,8 +303,20 @@ def build_kiosk(
         )
 
     late["device"], late["audit"] = device, agents.audit
+    from kiosk.crypto.keys import load_or_create_device_key
+    from kiosk.usb.service import UsbService
+
+    usb = UsbService(
+        cfg=cfg.usb,
+        device_id=cfg.device.id,
+        device_key=load_or_create_device_key(data_dir),
+        trusted=trusted,  # the same portal keys as every other portal-signed message
+        conn_factory=lambda: connect(db_path),
+        clock=clock,
+    )
     wsgi = _build_ui(
         cfg,
+        usb=usb,
         registration=registration,
         status=status,
         verifier=verifier,

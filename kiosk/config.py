@@ -143,7 +143,21 @@ class UplinkConfig(_Strict):
             pattern=r"^[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*$",
         ),
     ] = "perlinsos/v1"
-    keepalive_s: Annotated[int, Field(ge=5, le=3600, description="MQTT keep-alive, seconds")] = 30
+    protocol: Annotated[
+        Literal["5", "3.1.1"],
+        Field(
+            description='MQTT version: "5" (Mosquitto) or "3.1.1" (RabbitMQ 3.10, NATS 2.9); '
+            "correctness is the same in both (docs/protocol.md)"
+        ),
+    ] = "5"
+    keepalive_s: Annotated[
+        int,
+        Field(
+            ge=5,
+            le=3600,
+            description="MQTT keep-alive, seconds; a dead link is noticed within twice this",
+        ),
+    ] = 10
     portal_public_key: Annotated[
         Path | None,
         Field(description="Portal's X25519/EC public key (PEM) that records are sealed to"),
@@ -385,6 +399,29 @@ class AgentsConfig(_Strict):
         return self
 
 
+class UsbConfig(_Strict):
+    """The USB stick that carries the sealed backlog to the portal when there is no network."""
+
+    mount_point: Annotated[
+        Path,
+        Field(description="Where the stick is mounted (udisks/automount), e.g. /media/usb"),
+    ] = Path("/media/usb")
+    require_mount: Annotated[
+        bool,
+        Field(
+            description="Refuse a mount_point that is not a mounted file system (so an export "
+            "never lands on the SD card when no stick is in); false only for tests and demos"
+        ),
+    ] = True
+
+    @field_validator("mount_point")
+    @classmethod
+    def _absolute(cls, value: Path) -> Path:
+        if not value.is_absolute():
+            raise ValueError("must be an absolute path such as /media/usb")
+        return value
+
+
 class KioskConfig(_Strict):
     """The whole configuration of one kiosk."""
 
@@ -396,6 +433,7 @@ class KioskConfig(_Strict):
     biometrics: BiometricsConfig = BiometricsConfig()
     agents: AgentsConfig = AgentsConfig()
     gpio: GpioConfig = GpioConfig()
+    usb: UsbConfig = UsbConfig()
 
 
 def _describe(err: dict[str, Any]) -> str:

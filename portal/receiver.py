@@ -1,7 +1,10 @@
 """Reference portal receiver: the contract a portal team implements, and what tests talk to.
 
-* Persistent MQTT 5 session: clean start false on every connect, a session expiry interval, so
-  the broker queues kiosk records while the portal is down.
+* Persistent session (MQTT 5: clean start false + a session expiry interval; 3.1.1: clean
+  session false), so the broker queues kiosk records while the portal is down.
+* Every reply to a kiosk (ack, status, config, roster) is signed with the portal's Ed25519
+  signing key (kiosk/uplink/replies.py); the kiosk refuses anything else.
+* SUBACK checked: a refused subscription is retried and the portal does not count as connected.
 * Manual acks: a record's PUBACK is sent only after its database transaction committed.
 * Each envelope's device signature is checked and it is decrypted with the portal key; records
   are stored once per (device id, record id) and a duplicate is acknowledged as success.
@@ -28,15 +31,21 @@ from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as mqtt
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from kiosk.crypto.envelope import open_envelope
-from kiosk.crypto.keys import load_device_public_key, load_portal_private_key
+from kiosk.crypto.envelope import open_envelope, peek
+from kiosk.crypto.keys import (
+    load_device_public_key,
+    load_portal_private_key,
+    load_signing_private_key,
+)
 from kiosk.errors import CryptoError, ProtocolError
 from kiosk.uplink import messages
+from kiosk.uplink.client import FullJitter, mqtt_version, refused_subscriptions
+from kiosk.uplink.replies import sign_reply
 from kiosk.uplink.topics import RECORD_KINDS, device_topic, parse_topic, uplink_filters
 from portal.references import PortalReferences
 from portal.store import Incoming, PortalStore
@@ -85,6 +94,27 @@ def device_keys_from_dir(directory: Path) -> Callable[[str], Ed25519PublicKey]:
     return lookup
 
 
+def open_record(
+    payload: bytes,
+    *,
+    device_id: str,
+    kind: str,
+    record_id: bytes | None,
+    private_key: X25519PrivateKey,
+    device_keys: Callable[[str], Ed25519PublicKey],
+) -> Incoming:
+    """Verify and decrypt one sealed record that claims to be ``kind`` from ``device_id``
+    (and ``record_id``, when known); the one check for records by MQTT and by USB stick."""
+    opened = open_envelope(payload, portal_private_key=private_key, device_public_key=device_keys)
+    if opened.device_id != device_id:
+        raise ProtocolError("envelope device id does not match the topic")
+    if opened.kind != kind:
+        raise ProtocolError("envelope kind does not match the topic")
+    if record_id is not None and record_id != opened.record_id.encode():
+        raise ProtocolError("correlation data does not match the envelope record id")
+    return Incoming(device_id, opened.record_id, opened.kind, opened.record)
+
+
 class PortalReceiver:
     """Subscribes to every kiosk's records, stores them once, acknowledges them."""
 
@@ -95,8 +125,10 @@ class PortalReceiver:
         port: int,
         db_path: Path,
         private_key: X25519PrivateKey,
+        signing_key: Ed25519PrivateKey,
         device_keys: Callable[[str], Ed25519PublicKey],
         tls: TlsFiles | None = None,
+        protocol: str = "5",
         prefix: str = "perlinsos/v1",
         client_id: str = "portal",
         session_expiry_s: int = 7 * 86400,
@@ -107,6 +139,8 @@ class PortalReceiver:
         self._host, self._port = host, port
         self._prefix = prefix
         self._key = private_key
+        self._signing_key = signing_key
+        self._v5 = protocol == "5"
         self._device_keys = device_keys
         self._session_expiry = session_expiry_s
         self._batch = batch
@@ -116,7 +150,15 @@ class PortalReceiver:
         self._queue: queue.Queue[_Msg | None] = queue.Queue()
         self._worker: threading.Thread | None = None
         self.connected = threading.Event()
-        c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
+        self.suback_failures = 0
+        self._sub_mid: int | None = None
+        self._resubscribe = FullJitter(1.0, 30.0)
+        c = mqtt.Client(
+            mqtt.CallbackAPIVersion.VERSION2,
+            client_id=client_id,
+            protocol=mqtt_version(protocol),
+            clean_session=None if self._v5 else False,
+        )
         if tls is not None:
             c.tls_set(ca_certs=str(tls.ca), certfile=str(tls.cert), keyfile=str(tls.key))
         c.manual_ack_set(True)
@@ -125,19 +167,23 @@ class PortalReceiver:
         c.on_connect = self._on_connect
         c.on_disconnect = self._on_disconnect
         c.on_message = self._on_message
+        c.on_subscribe = self._on_subscribe
         self._client = c
 
     # --- lifecycle --------------------------------------------------------------------
     def start(self) -> None:
         """Connect (persistent session) and start processing."""
-        props = Properties(PacketTypes.CONNECT)
-        props.SessionExpiryInterval = self._session_expiry
-        props.ReceiveMaximum = 1000
         self._worker = threading.Thread(target=self._work, name="portal-worker", daemon=True)
         self._worker.start()
-        self._client.connect_async(
-            self._host, self._port, keepalive=30, clean_start=False, properties=props
-        )
+        if self._v5:
+            props = Properties(PacketTypes.CONNECT)
+            props.SessionExpiryInterval = self._session_expiry
+            props.ReceiveMaximum = 1000
+            self._client.connect_async(
+                self._host, self._port, keepalive=10, clean_start=False, properties=props
+            )
+        else:
+            self._client.connect_async(self._host, self._port, keepalive=10)
         self._client.loop_start()
 
     def stop(self) -> None:
@@ -153,22 +199,32 @@ class PortalReceiver:
     def send_status(
         self, device_id: str, record_id: str, status: str, reason: str | None = None
     ) -> None:
-        """Tell a kiosk the decision on one of its records."""
+        """Tell a kiosk the decision on one of its records (signed)."""
         msg = {"v": 1, "record_id": record_id, "status": status, "reason": reason}
         msg["at"] = self._clock()
         self._client.publish(
             device_topic(self._prefix, device_id, "status"),
-            messages.dumps("status", msg),
+            sign_reply("status", device_id, msg, self._signing_key),
             qos=1,
         )
         self.store.set_status(device_id, record_id, status)
 
     def send_config(self, device_id: str, version: int, settings: dict[str, Any]) -> None:
-        """Publish (retained) remote settings for a kiosk."""
+        """Publish (retained, signed) remote settings for a kiosk."""
         msg = {"v": 1, "config_version": version, "settings": settings}
         self._client.publish(
             device_topic(self._prefix, device_id, "config"),
-            messages.dumps("config", msg),
+            sign_reply("config", device_id, msg, self._signing_key),
+            qos=1,
+            retain=True,
+        )
+
+    def send_roster(self, device_id: str, version: int, agents: list[dict[str, Any]]) -> None:
+        """Publish (retained, signed) the agents allowed on a kiosk (PIN hashes, templates)."""
+        msg = {"v": 1, "roster_version": version, "agents": agents}
+        self._client.publish(
+            device_topic(self._prefix, device_id, "roster"),
+            sign_reply("roster", device_id, msg, self._signing_key),
             qos=1,
             retain=True,
         )
@@ -182,8 +238,29 @@ class PortalReceiver:
         if rc.is_failure:
             log.error("broker refused the portal: %s", rc)
             return
-        client.subscribe([(t, 1) for t in uplink_filters(self._prefix)])
         log.info("portal connected (session present: %s)", flags.session_present)
+        self._subscribe()
+
+    def _subscribe(self) -> None:
+        if not self._client.is_connected():
+            return
+        _rc, self._sub_mid = self._client.subscribe([(t, 1) for t in uplink_filters(self._prefix)])
+
+    def _on_subscribe(
+        self, _c: mqtt.Client, _u: Any, mid: int, reason_codes: Any, _p: Any = None
+    ) -> None:
+        if mid != self._sub_mid:
+            return
+        refused = refused_subscriptions(reason_codes)
+        if refused:  # not connected until the broker grants every kiosk topic
+            self.suback_failures += 1
+            delay = self._resubscribe.next()
+            log.error("broker refused portal subscription(s) %s; retry in %.0f s", refused, delay)
+            timer = threading.Timer(delay, self._subscribe)
+            timer.daemon = True
+            timer.start()
+            return
+        self._resubscribe.reset()
         self.connected.set()
 
     def _on_disconnect(self, *_a: Any) -> None:
@@ -236,7 +313,7 @@ class PortalReceiver:
                 try:
                     records.append((m, self._open(m, device_id, name)))
                 except (CryptoError, ProtocolError) as err:
-                    rid = _record_id(m.correlation)
+                    rid = _record_id(m.correlation) or _envelope_record_id(m.payload)
                     self.store.reject(device_id, rid, str(err), now)
                     log.warning("record from %s rejected: %s", device_id, err)
                     replies.append((m, rid, "rejected", str(err)))
@@ -266,16 +343,14 @@ class PortalReceiver:
                 self._client.ack(m.mid, m.qos)
 
     def _open(self, m: _Msg, device_id: str, kind: str) -> Incoming:
-        opened = open_envelope(
-            m.payload, portal_private_key=self._key, device_public_key=self._device_keys
+        return open_record(
+            m.payload,
+            device_id=device_id,
+            kind=kind,
+            record_id=m.correlation,
+            private_key=self._key,
+            device_keys=self._device_keys,
         )
-        if opened.device_id != device_id:
-            raise ProtocolError("envelope device id does not match the topic")
-        if opened.kind != kind:
-            raise ProtocolError("envelope kind does not match the topic")
-        if m.correlation is not None and m.correlation != opened.record_id.encode():
-            raise ProtocolError("correlation data does not match the envelope record id")
-        return Incoming(device_id, opened.record_id, opened.kind, opened.record)
 
     def publish_references(self, device_id: str, payload: bytes) -> None:
         """Publish (retained) a signed reference set or revocation to a kiosk."""
@@ -298,8 +373,10 @@ class PortalReceiver:
         except (CryptoError, ProtocolError) as err:
             log.warning("verify request from %s rejected: %s", device_id, err)
             return
-        props = Properties(PacketTypes.PUBLISH)
-        props.CorrelationData = opened.record_id.encode()
+        props = None
+        if self._v5:
+            props = Properties(PacketTypes.PUBLISH)
+            props.CorrelationData = opened.record_id.encode()
         self._client.publish(
             device_topic(self._prefix, device_id, "verify_reply"), reply, qos=1, properties=props
         )
@@ -308,8 +385,9 @@ class PortalReceiver:
         parsed = parse_topic(self._prefix, m.topic)
         assert parsed is not None
         own_ack = device_topic(self._prefix, parsed[0], "ack")
-        props = Properties(PacketTypes.PUBLISH)
-        if m.correlation is not None:
+        props = None
+        if self._v5 and m.correlation is not None:
+            props = Properties(PacketTypes.PUBLISH)
             props.CorrelationData = m.correlation
         body: dict[str, Any] = {
             "v": 1,
@@ -320,13 +398,22 @@ class PortalReceiver:
         if reason is not None:
             body["reason"] = reason[:500]
         try:
-            payload = messages.dumps("ack", body)
+            payload = sign_reply("ack", parsed[0], body, self._signing_key)
         except ProtocolError:
             return  # e.g. a record id that is not a UUIDv7: nothing the kiosk could match
         # only ever answer on the device's own ack topic, whatever Response Topic was asked
         self._client.publish(own_ack, payload, qos=1, properties=props)
         if m.response_topic not in (None, own_ack):
             log.warning("ignored foreign response topic %r", m.response_topic)
+
+
+def _envelope_record_id(payload: bytes) -> str | None:
+    """The record id an envelope names (MQTT 3.1.1 has no Correlation Data), if readable."""
+    try:
+        rid = peek(payload)["record_id"]
+    except CryptoError:
+        return None
+    return rid if isinstance(rid, str) else None
 
 
 def _record_id(correlation: bytes | None) -> str | None:
@@ -344,6 +431,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--broker", required=True, help="host:port")
     p.add_argument("--db", type=Path, required=True)
     p.add_argument("--private-key", type=Path, required=True, help="portal X25519 key, PEM")
+    p.add_argument(
+        "--signing-key", type=Path, required=True, help="portal Ed25519 reply-signing key, PEM"
+    )
+    p.add_argument("--protocol", choices=("5", "3.1.1"), default="5", help="MQTT version")
     p.add_argument("--device-keys", type=Path, required=True, help="dir of <device_id>.pem")
     p.add_argument("--ca", type=Path)
     p.add_argument("--cert", type=Path)
@@ -359,8 +450,10 @@ def main(argv: list[str] | None = None) -> int:
         port=int(port),
         db_path=args.db,
         private_key=load_portal_private_key(args.private_key),
+        signing_key=load_signing_private_key(args.signing_key),
         device_keys=device_keys_from_dir(args.device_keys),
         tls=tls,
+        protocol=args.protocol,
         prefix=args.prefix,
         client_id=args.client_id,
     )

@@ -103,11 +103,17 @@ def seal(
     return canonical(body)
 
 
+MAX_ENVELOPE_BYTES = 4 * 1024 * 1024
+"""Largest envelope the portal will parse, bytes."""
+
+
 def peek(envelope: bytes) -> dict[str, Any]:
     """Parse an envelope without verifying it (to find the device key); checks its shape."""
+    if len(envelope) > MAX_ENVELOPE_BYTES:
+        raise CryptoError(f"envelope of {len(envelope)} bytes is too large")
     try:
         body = json.loads(envelope)
-    except (ValueError, UnicodeDecodeError) as err:
+    except (ValueError, UnicodeDecodeError, RecursionError) as err:  # deep nesting: refused
         raise CryptoError("envelope is not JSON") from err
     if not isinstance(body, dict) or set(body) != _ALL_FIELDS:
         raise CryptoError("envelope does not have exactly the expected fields")

@@ -99,6 +99,14 @@ def load_portal_private_key(path: Path) -> X25519PrivateKey:
     return key
 
 
+def load_signing_private_key(path: Path) -> Ed25519PrivateKey:
+    """The portal's Ed25519 reply-signing private key (portal side)."""
+    key = _load_private_pem(_read(path, "portal signing key"), str(path))
+    if not isinstance(key, Ed25519PrivateKey):
+        raise CryptoError(f"{path} is not an Ed25519 private key")
+    return key
+
+
 def load_device_public_key(path: Path) -> Ed25519PublicKey:
     """Load an enrolled device's Ed25519 public key (PEM); portal side."""
     key = _load_public_pem(_read(path, "device public key"), str(path))

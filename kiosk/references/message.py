@@ -19,11 +19,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from kiosk.crypto.signed import RejectedMessage, verify_message
-from kiosk.errors import CryptoError, ProtocolError
+from kiosk.crypto.trust import load_signing_public_key as load_signing_public_key  # re-export
+from kiosk.crypto.trust import load_trusted
+from kiosk.errors import ProtocolError
 from kiosk.uplink import messages
 
 MAX_SET_BYTES = 16 * 1024 * 1024
@@ -95,25 +96,10 @@ def portal_signing_key_path(data_dir: Path) -> Path:
     return data_dir / "keys" / PORTAL_SIGNING_KEY
 
 
-def load_signing_public_key(path: Path) -> Ed25519PublicKey:
-    """Load an Ed25519 public key (PEM) that portal messages must be signed with."""
-    try:
-        pem = path.read_bytes()
-    except OSError as err:
-        raise CryptoError(f"cannot read portal signing key {path}: {err.strerror}") from err
-    try:
-        key = serialization.load_pem_public_key(pem)
-    except (ValueError, TypeError) as err:
-        raise CryptoError(f"{path} is not a readable PEM public key") from err
-    if not isinstance(key, Ed25519PublicKey):
-        raise CryptoError(f"portal signing key {path} is not an Ed25519 key")
-    return key
-
-
 def load_trusted_keys(data_dir: Path) -> list[Ed25519PublicKey]:
-    """The portal signing keys this kiosk trusts (empty when none is provisioned)."""
-    path = portal_signing_key_path(data_dir)
-    return [load_signing_public_key(path)] if path.is_file() else []
+    """The portal signing keys this kiosk trusts (empty when none is provisioned); during a
+    key change-over both ``portal_ed25519.pub.pem`` and ``portal_ed25519.next.pub.pem``."""
+    return load_trusted([portal_signing_key_path(data_dir).parent])
 
 
 # --- signing (portal side, demo) --------------------------------------------------------------
@@ -142,11 +128,10 @@ def check_template(template: bytes) -> None:
 def _load(payload: bytes, schema: str, limit: int, bulk: str | None = None) -> dict[str, Any]:
     """Size, JSON and schema checks. ``bulk`` names a long array whose first item goes through
     jsonschema and the rest through :func:`_check_items` (same rules, about 20x faster)."""
-    if len(payload) > limit:
-        raise RejectedMessage("too_large", f"{len(payload)} bytes (limit {limit})")
+    messages.precheck(schema, payload, limit)  # too_large / too_deep, before any parse
     try:
         data = json.loads(payload.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as err:
+    except (UnicodeDecodeError, ValueError, RecursionError) as err:
         raise RejectedMessage("not_json") from err
     head = data
     items = data.get(bulk) if bulk and isinstance(data, dict) else None

@@ -1,15 +1,21 @@
-"""paho-mqtt wrapper: MQTT 5, TLS, last will, retained availability, automatic reconnect.
+"""paho-mqtt wrapper: MQTT 5 or 3.1.1, TLS, last will, retained availability, reconnect.
 
 paho's callbacks run on its network thread; this wrapper only turns them into small event
 objects handed to ``on_event`` (the relay's queue). paho's own RAM queue is not trusted: it is
 emptied on every disconnect, and the relay re-publishes from the SQLite outbox on reconnect.
+
+The link counts as up only once the broker granted every subscription (SUBACK checked): a
+refused subscription is retried with back-off while the link reports itself down. Reconnects
+wait a fully jittered, capped delay so a fleet does not reconnect in lock-step.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import random
 import ssl
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -59,6 +65,44 @@ class Inbound:
 
 Event = Connected | Disconnected | PubAck | Inbound
 
+RECONNECT_CAP_S = 60.0
+"""Longest wait between reconnect attempts, seconds (also bounded by ``backoff_max_s``)."""
+
+
+class FullJitter:
+    """Delays for attempt 1, 2, ...: uniform in [0, min(cap, base * 2^(attempt-1))]."""
+
+    def __init__(self, base_s: float, cap_s: float, rng: random.Random | None = None) -> None:
+        self._base = max(0.05, base_s)
+        self._cap = max(self._base, cap_s)
+        self._rng = rng or random.Random()
+        self.attempt = 0
+
+    def next(self) -> float:
+        """The next delay, seconds (the attempt count goes up)."""
+        self.attempt += 1
+        ceiling = min(self._cap, self._base * 2 ** min(self.attempt - 1, 30))
+        return self._rng.uniform(0.0, ceiling)
+
+    def reset(self) -> None:
+        """A success: start again from the shortest delay."""
+        self.attempt = 0
+
+
+def mqtt_version(protocol: str) -> mqtt.MQTTProtocolVersion:
+    """paho's constant for ``[uplink] protocol``."""
+    return mqtt.MQTTv5 if protocol == "5" else mqtt.MQTTv311
+
+
+def refused_subscriptions(reason_codes: Any) -> list[str]:
+    """The SUBACK reason codes that are refusals (>= 0x80), in words."""
+    out = []
+    for rc in reason_codes or []:
+        value = int(getattr(rc, "value", rc))
+        if value >= 0x80:
+            out.append(f"{rc} (0x{value:02x})")
+    return out
+
 
 class MqttLink:
     """One device's connection to the broker."""
@@ -71,11 +115,19 @@ class MqttLink:
         self._on_event = on_event
         self.last_error: str | None = None
         self._availability = device_topic(cfg.topic_prefix, device_id, "availability")
+        self._v5 = cfg.protocol == "5"
+        self._reconnect = FullJitter(cfg.backoff_initial_s, min(cfg.backoff_max_s, RECONNECT_CAP_S))
+        self._resubscribe = FullJitter(1.0, 30.0)
+        self._ready = False
+        self._sub_mid: int | None = None
+        self._timer: threading.Timer | None = None
+        self.suback_failures = 0
         c = mqtt.Client(
             mqtt.CallbackAPIVersion.VERSION2,
             client_id=device_id,
-            protocol=mqtt.MQTTv5,
+            protocol=mqtt_version(cfg.protocol),
             reconnect_on_failure=True,
+            clean_session=None if self._v5 else True,
         )
         if cfg.tls is not None:
             c.tls_set(
@@ -86,34 +138,44 @@ class MqttLink:
                 tls_version=ssl.PROTOCOL_TLS_CLIENT,
             )
         c.will_set(self._availability, OFFLINE, qos=1, retain=True)
-        c.reconnect_delay_set(
-            min_delay=max(1, int(cfg.backoff_initial_s)),
-            max_delay=max(1, int(min(cfg.backoff_max_s, 60))),
-        )
+        self._set_reconnect_delay(c)
         c.max_inflight_messages_set(cfg.inflight_window + 8)
         c.on_connect = self._connected
         c.on_connect_fail = self._connect_failed
         c.on_disconnect = self._disconnected
         c.on_publish = self._published
         c.on_message = self._message
+        c.on_subscribe = self._subscribed
         self._client = c
+
+    def _set_reconnect_delay(self, client: mqtt.Client) -> None:
+        """paho waits ``min_delay`` after a reset; set both bounds to one jittered delay (paho
+        itself would double without jitter: a fleet would reconnect in lock-step)."""
+        delay = self._reconnect.next()
+        client.reconnect_delay_set(min_delay=delay, max_delay=delay)  # type: ignore[arg-type]
 
     # --- lifecycle --------------------------------------------------------------------
     def start(self) -> None:
         """Connect in the background and keep reconnecting until :meth:`stop`."""
-        props = Properties(PacketTypes.CONNECT)
-        props.SessionExpiryInterval = 0
-        self._client.connect_async(
-            self._cfg.host,
-            self._cfg.port,
-            keepalive=self._cfg.keepalive_s,
-            clean_start=True,
-            properties=props,
-        )
+        if self._v5:
+            props = Properties(PacketTypes.CONNECT)
+            props.SessionExpiryInterval = 0
+            self._client.connect_async(
+                self._cfg.host,
+                self._cfg.port,
+                keepalive=self._cfg.keepalive_s,
+                clean_start=True,
+                properties=props,
+            )
+        else:
+            self._client.connect_async(
+                self._cfg.host, self._cfg.port, keepalive=self._cfg.keepalive_s
+            )
         self._client.loop_start()
 
     def stop(self) -> None:
         """Say 'offline' (retained), disconnect cleanly and stop the network thread."""
+        self._cancel_timer()
         if self._client.is_connected():
             info = self._client.publish(self._availability, OFFLINE, qos=1, retain=True)
             with contextlib.suppress(RuntimeError, ValueError):
@@ -123,8 +185,8 @@ class MqttLink:
 
     @property
     def connected(self) -> bool:
-        """True while the broker connection is up."""
-        return bool(self._client.is_connected())
+        """True while the broker connection is up and every subscription was granted."""
+        return self._ready and bool(self._client.is_connected())
 
     # --- publishing -------------------------------------------------------------------
     def publish_record(self, kind: str, record_id: str, payload: bytes) -> int | None:
@@ -132,10 +194,7 @@ class MqttLink:
 
         Returns the MQTT message id, or None when not connected (nothing was queued).
         """
-        props = Properties(PacketTypes.PUBLISH)
-        props.ResponseTopic = device_topic(self._cfg.topic_prefix, self._device_id, "ack")
-        props.CorrelationData = record_id.encode()
-        props.ContentType = CONTENT_TYPE
+        props = self._props(device_topic(self._cfg.topic_prefix, self._device_id, "ack"), record_id)
         return self._publish(
             device_topic(self._cfg.topic_prefix, self._device_id, kind), payload, props, False
         )
@@ -146,18 +205,19 @@ class MqttLink:
         Response Topic = this device's reply topic, Correlation Data = ``request_id``.
         """
         reply = kind.removesuffix("_request") + "_reply"
-        props = Properties(PacketTypes.PUBLISH)
-        props.ResponseTopic = device_topic(self._cfg.topic_prefix, self._device_id, reply)
-        props.CorrelationData = request_id.encode()
-        props.ContentType = CONTENT_TYPE
+        props = self._props(
+            device_topic(self._cfg.topic_prefix, self._device_id, reply), request_id
+        )
         return self._publish(
             device_topic(self._cfg.topic_prefix, self._device_id, kind), payload, props, False
         )
 
     def publish_json(self, name: str, payload: bytes) -> int | None:
         """Publish a JSON message (heartbeat) on topic ``name`` (QoS 1)."""
-        props = Properties(PacketTypes.PUBLISH)
-        props.ContentType = "application/json"
+        props = None
+        if self._v5:
+            props = Properties(PacketTypes.PUBLISH)
+            props.ContentType = "application/json"
         return self._publish(
             device_topic(self._cfg.topic_prefix, self._device_id, name),
             payload,
@@ -165,8 +225,20 @@ class MqttLink:
             TOPICS[name].retained,
         )
 
-    def _publish(self, topic: str, payload: bytes, props: Properties, retain: bool) -> int | None:
-        if not self._client.is_connected():
+    def _props(self, response_topic: str, correlation: str) -> Properties | None:
+        """MQTT 5 request properties (an optimisation: the signed payloads carry the same)."""
+        if not self._v5:
+            return None
+        props = Properties(PacketTypes.PUBLISH)
+        props.ResponseTopic = response_topic
+        props.CorrelationData = correlation.encode()
+        props.ContentType = CONTENT_TYPE
+        return props
+
+    def _publish(
+        self, topic: str, payload: bytes, props: Properties | None, retain: bool
+    ) -> int | None:
+        if not self.connected:
             return None
         info = self._client.publish(topic, payload, qos=1, retain=retain, properties=props)
         if info.rc != mqtt.MQTT_ERR_SUCCESS:
@@ -187,26 +259,67 @@ class MqttLink:
         if rc.is_failure:
             self.last_error = f"broker refused connection: {rc}"
             log.warning("%s", self.last_error)
+            self._set_reconnect_delay(client)
             return
+        self._ready = False
+        self._subscribe()
+
+    def _subscribe(self) -> None:
+        """Ask for every downlink topic; :meth:`_subscribed` checks the broker's answer."""
+        self._timer = None
+        if not self._client.is_connected():
+            return
+        topics = downlink_filters(self._cfg.topic_prefix, self._device_id)
+        _rc, mid = self._client.subscribe([(t, 1) for t in topics])
+        self._sub_mid = mid
+
+    def _subscribed(
+        self, client: mqtt.Client, _u: Any, mid: int, reason_codes: Any, _p: Any = None
+    ) -> None:
+        if mid != self._sub_mid:
+            return
+        refused = refused_subscriptions(reason_codes)
+        if refused:
+            # hearing nothing while looking online is the failure mode: stay down, retry
+            self.suback_failures += 1
+            delay = self._resubscribe.next()
+            self.last_error = (
+                f"broker refused {len(refused)} subscription(s): {refused[0]}; "
+                f"retrying in {delay:.0f} s"
+            )
+            log.error("%s", self.last_error)
+            self._cancel_timer()
+            self._timer = threading.Timer(delay, self._subscribe)
+            self._timer.daemon = True
+            self._timer.start()
+            return
+        self._resubscribe.reset()
+        self._reconnect.reset()
+        self._set_reconnect_delay(client)
         self.last_error = None
+        self._ready = True
         client.publish(self._availability, ONLINE, qos=1, retain=True)
-        client.subscribe(
-            [(t, 1) for t in downlink_filters(self._cfg.topic_prefix, self._device_id)]
-        )
         log.info("uplink connected to %s:%s", self._cfg.host, self._cfg.port)
         self._on_event(Connected())
 
-    def _connect_failed(self, _client: mqtt.Client, _u: Any) -> None:
+    def _cancel_timer(self) -> None:
+        timer, self._timer = self._timer, None
+        if timer is not None:
+            timer.cancel()
+
+    def _connect_failed(self, client: mqtt.Client, _u: Any) -> None:
         self.last_error = "cannot connect to the broker (network, TLS or certificate problem)"
         log.warning("%s", self.last_error)
+        self._set_reconnect_delay(client)
 
-    def _disconnected(
-        self, _client: mqtt.Client, _u: Any, _f: Any, rc: Any, _p: Any = None
-    ) -> None:
+    def _disconnected(self, client: mqtt.Client, _u: Any, _f: Any, rc: Any, _p: Any = None) -> None:
+        self._ready = False
+        self._cancel_timer()
         self._drop_queued()
         reason = str(rc)
         if rc.is_failure:
             self.last_error = f"disconnected: {reason}"
+        self._set_reconnect_delay(client)
         self._on_event(Disconnected(reason))
 
     def _published(self, _client: mqtt.Client, _u: Any, mid: int, rc: Any, _p: Any = None) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -60,8 +60,19 @@ class Probes:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def build(device_id: str, clock: Clock, repo: OutboxRepository, probes: Probes) -> dict[str, Any]:
-    """The heartbeat message (validated against schemas/heartbeat.json)."""
+def build(
+    device_id: str,
+    clock: Clock,
+    repo: OutboxRepository,
+    probes: Probes,
+    *,
+    inbound: Mapping[str, int] | None = None,
+) -> dict[str, Any]:
+    """The heartbeat message (validated against schemas/heartbeat.json).
+
+    ``inbound``: portal messages refused since start by reason code (``unsigned``,
+    ``bad_signature``, ``too_deep``, ...) and handler errors, so forgeries show at the portal.
+    """
     counts = repo.counts()
     now = clock.now()
     msg: dict[str, Any] = {
@@ -81,6 +92,7 @@ def build(device_id: str, clock: Clock, repo: OutboxRepository, probes: Probes) 
         "camera": probes.camera_state()[:40],
         "models": dict(probes.model_versions()),
         "software_version": __version__,
+        "inbound_refused": {k[:40]: int(v) for k, v in sorted((inbound or {}).items())[:32]},
     }
     messages.check("heartbeat", msg)
     return msg

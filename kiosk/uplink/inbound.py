@@ -7,9 +7,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from kiosk.errors import ProtocolError
+from kiosk.crypto.signed import RejectedMessage
 from kiosk.uplink import messages
 from kiosk.uplink.client import Inbound
+from kiosk.uplink.replies import Trusted, open_reply
 from kiosk.uplink.topics import TOPICS, Direction, parse_topic
 
 log = logging.getLogger(__name__)
@@ -68,7 +69,7 @@ reference set may exceed ``messages.MAX_MESSAGE_BYTES``); see kiosk/references/m
 
 def _ack(d: dict[str, Any], corr: bytes | None) -> Ack:
     if corr is not None and corr != d["record_id"].encode():
-        raise ProtocolError("ack correlation data does not match its record id")
+        raise RejectedMessage("correlation", "ack correlation data does not match its record id")
     return Ack(d["record_id"], d["result"], d.get("reason"))
 
 
@@ -93,18 +94,27 @@ DECODERS: dict[str, Callable[[dict[str, Any], bytes | None], PortalMessage]] = {
 """Topic name -> builder of the typed message (after schema validation)."""
 
 
-def decode(prefix: str, device_id: str, msg: Inbound) -> PortalMessage:
-    """Validate one inbound MQTT message; raise :class:`ProtocolError` with the reason."""
+def decode(prefix: str, device_id: str, msg: Inbound, trusted: Trusted) -> PortalMessage:
+    """Check one inbound MQTT message; raise :class:`RejectedMessage` with a reason code.
+
+    Nothing is parsed before the size and nesting bounds are checked; ack, status, config and
+    roster must be signed by a key in ``trusted()`` for this device and topic.
+    """
     parsed = parse_topic(prefix, msg.topic)
     if parsed is None or parsed[0] != device_id:
-        raise ProtocolError(f"message on a topic that is not ours: {msg.topic[:120]!r}")
+        raise RejectedMessage(
+            "not_ours", f"message on a topic that is not ours: {msg.topic[:120]!r}"
+        )
     name = parsed[1]
     topic = TOPICS[name]
-    if topic.direction is Direction.DOWN and name in SIGNED_TOPICS:
+    if topic.direction is not Direction.DOWN:
+        raise RejectedMessage("not_ours", f"kiosk does not accept messages on {name!r}")
+    messages.precheck(name, msg.payload, topic.max_bytes)
+    if name in SIGNED_TOPICS:
         return SignedMessage(name, msg.payload, msg.correlation)
-    if topic.direction is not Direction.DOWN or topic.schema is None or name not in DECODERS:
-        raise ProtocolError(f"kiosk does not accept messages on {name!r}")
-    return DECODERS[name](messages.parse(topic.schema, msg.payload), msg.correlation)
+    if name not in DECODERS:
+        raise RejectedMessage("not_ours", f"kiosk does not accept messages on {name!r}")
+    return DECODERS[name](open_reply(name, device_id, msg.payload, trusted), msg.correlation)
 
 
 class VersionGate:

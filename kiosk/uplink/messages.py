@@ -10,10 +10,48 @@ from typing import Any
 
 import jsonschema
 
+from kiosk.crypto.signed import RejectedMessage
 from kiosk.errors import ProtocolError
 
 MAX_MESSAGE_BYTES = 256 * 1024
 """Inbound JSON messages larger than this are refused before parsing (bytes)."""
+
+MAX_DEPTH = 32
+"""Deepest nesting of arrays/objects accepted in an inbound message; checked before parsing
+(``json.loads`` recurses, so a deep array would raise RecursionError in the relay thread)."""
+
+_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
+_NOT_BRACKET = re.compile(rb"[^\[\]{}]+")
+_EMPTY_PAIR = re.compile(rb"\[\]|\{\}")
+_TOO_DEEP = re.compile(rb"[\[{]{%d}" % (MAX_DEPTH + 1))
+
+
+def nesting_ok(payload: bytes) -> bool:
+    """True when no array/object in ``payload`` nests deeper than :data:`MAX_DEPTH`.
+
+    No recursion and no parse: strings are blanked, everything but brackets is dropped, then
+    innermost empty pairs are removed at most MAX_DEPTH + 1 times (each pass is one C-level
+    regex substitution). Unbalanced brackets are refused too: such a payload is not JSON.
+    """
+    s = _NOT_BRACKET.sub(b"", _STRING.sub(b"", payload))
+    for _ in range(MAX_DEPTH + 1):
+        if not s:
+            return True
+        if _TOO_DEEP.search(s):
+            return False
+        shorter = _EMPTY_PAIR.sub(b"", s)
+        if shorter == s:
+            return False
+        s = shorter
+    return not s
+
+
+def precheck(name: str, payload: bytes, limit: int = MAX_MESSAGE_BYTES) -> None:
+    """Refuse (``ProtocolError``) a payload over ``limit`` bytes or nested too deep, unparsed."""
+    if len(payload) > limit:
+        raise RejectedMessage("too_large", f"{name} message of {len(payload)} bytes is too large")
+    if not nesting_ok(payload):
+        raise RejectedMessage("too_deep", f"{name} message nests deeper than {MAX_DEPTH}")
 
 
 @functools.cache
@@ -31,18 +69,19 @@ def validator(name: str) -> jsonschema.protocols.Validator:
 
 def parse(name: str, payload: bytes) -> dict[str, Any]:
     """Decode ``payload`` as UTF-8 JSON and validate it against schema ``name``."""
-    if len(payload) > MAX_MESSAGE_BYTES:
-        raise ProtocolError(f"{name} message of {len(payload)} bytes is too large")
+    precheck(name, payload)
     try:
         data = json.loads(payload.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as err:
+    except (UnicodeDecodeError, ValueError, RecursionError) as err:
         raise ProtocolError(f"{name} message is not UTF-8 JSON") from err
     check(name, data)
     return data
 
 
 _UUID7 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
-_ACK_KEYS = frozenset({"v", "record_id", "result", "at", "reason"})
+_ACK_REQUIRED = frozenset({"v", "kind", "device_id", "kid", "sig", "record_id", "result", "at"})
+_ACK_KEYS = _ACK_REQUIRED | {"reason"}
+_DEVICE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{2,39}$")
 
 
 def _number(x: Any) -> bool:
@@ -53,9 +92,17 @@ def _ack_ok(d: Any) -> bool:
     """Hand-written equivalent of schemas/ack.json (the hot path: one ack per record)."""
     return (
         isinstance(d, dict)
-        and {"v", "record_id", "result", "at"} <= d.keys() <= _ACK_KEYS
+        and _ACK_REQUIRED <= d.keys() <= _ACK_KEYS
         and d["v"] == 1
         and not isinstance(d["v"], bool)
+        and d["kind"] == "ack"
+        and isinstance(d["device_id"], str)
+        and _DEVICE_ID.match(d["device_id"]) is not None
+        and "\n" not in d["device_id"]
+        and isinstance(d["kid"], str)
+        and 1 <= len(d["kid"]) <= 64
+        and isinstance(d["sig"], str)
+        and 1 <= len(d["sig"]) <= 200
         and isinstance(d["record_id"], str)
         and _UUID7.match(d["record_id"]) is not None
         and "\n" not in d["record_id"]

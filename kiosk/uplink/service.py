@@ -7,12 +7,15 @@ import queue
 import random
 import sqlite3
 import threading
+from collections import Counter
 from collections.abc import Callable
+from pathlib import Path
 from typing import Protocol
 
 from kiosk.config import KioskConfig, UplinkConfig
 from kiosk.core.clock import Clock
 from kiosk.core.outbox import Backoff
+from kiosk.crypto.trust import DEMO_PORTAL_DIR, TrustedKeys
 from kiosk.errors import StoreError
 from kiosk.store.outbox import OutboxCounts, OutboxRepository
 from kiosk.store.registrations import RegistrationRepository
@@ -29,6 +32,7 @@ from kiosk.uplink.inbound import (
     decode,
 )
 from kiosk.uplink.relay import Relay
+from kiosk.uplink.replies import Trusted
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +86,7 @@ class Uplink:
         rng: random.Random | None = None,
         probes: heartbeat.Probes | None = None,
         link_factory: LinkFactory = MqttLink,
+        trusted: Trusted | None = None,
     ) -> None:
         self._cfg = cfg
         self._conn_factory = conn_factory
@@ -90,6 +95,13 @@ class Uplink:
         self._probes = probes or heartbeat.Probes(data_dir=cfg.paths.data_dir)
         self._events: queue.Queue[Event | _Wake] = queue.Queue()
         self._link = link_factory(cfg.uplink, cfg.device.id, self._events.put)
+        self._trusted = trusted or TrustedKeys(portal_key_folders(cfg))
+        if not self._trusted():
+            log.error(
+                "no portal signing key is installed (%s): every portal reply will be refused; "
+                "run the provisioning identity step with --portal-signing-key",
+                cfg.paths.data_dir / "keys" / "portal_ed25519.pub.pem",
+            )
         self._local = threading.local()
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
@@ -103,6 +115,8 @@ class Uplink:
         self._relay: Relay | None = None
         self._heartbeat_s = cfg.uplink.heartbeat_s
         self.store_error: str | None = None
+        self.loop_errors = 0
+        self.handler_errors: Counter[str] = Counter()
 
     # --- hooks ------------------------------------------------------------------------
     def on_status(self, callback: Callable[[StatusUpdate], None]) -> None:
@@ -235,9 +249,10 @@ class Uplink:
                     self.store_error = str(err)
                     log.warning("uplink cannot update the outbox: %s", err)
                     self._stopping.wait(min(5.0, 0.1 * 2**store_failures))
-        except Exception:  # the relay must never die silently
-            log.exception("uplink relay stopped by an unexpected error")
-            raise
+                except Exception:  # a bug must cost one round, never the relay thread
+                    self.loop_errors += 1
+                    log.exception("uplink relay round failed (loop_error); continuing")
+                    self._stopping.wait(min(5.0, 0.1 * 2 ** min(self.loop_errors, 6)))
         finally:
             self._link.stop()
             conn.close()
@@ -256,11 +271,13 @@ class Uplink:
         return batch
 
     def _decode(self, msg: Inbound) -> PortalMessage:
-        return decode(self._cfg.uplink.topic_prefix, self._cfg.device.id, msg)
+        return decode(self._cfg.uplink.topic_prefix, self._cfg.device.id, msg, self._trusted)
 
     def _beat(self, repo: OutboxRepository) -> None:
         try:
-            beat = heartbeat.build(self._cfg.device.id, self._clock, repo, self._probes)
+            beat = heartbeat.build(
+                self._cfg.device.id, self._clock, repo, self._probes, inbound=self.inbound_report()
+            )
             self._link.publish_json("heartbeat", messages.dumps("heartbeat", beat))
         except Exception:
             log.exception("heartbeat failed")
@@ -275,21 +292,28 @@ class Uplink:
             if not regs.set_status(msg.record_id, msg.status, msg.reason, msg.at):
                 log.warning("status for unknown record %s ignored", msg.record_id)
             for cb in self._status_cbs:
-                cb(msg)
+                self._isolated("status", cb, msg)
         elif isinstance(msg, ConfigUpdate) and self._gate.admit(msg):
             if "heartbeat_s" in msg.settings:
                 self._heartbeat_s = float(msg.settings["heartbeat_s"])
             for cfg_cb in self._config_cbs:
-                cfg_cb(msg)
+                self._isolated("config", cfg_cb, msg)
         elif isinstance(msg, RosterUpdate) and self._gate.admit(msg):
             for r_cb in self._roster_cbs:
-                r_cb(msg)
+                self._isolated("roster", r_cb, msg)
         elif isinstance(msg, SignedMessage):
             for s_cb in self._signed_cbs.get(msg.name, []):
-                try:
-                    s_cb(msg.payload, msg.correlation)
-                except Exception:  # a handler bug must not stop the relay
-                    log.exception("handler for %s failed", msg.name)
+                self._isolated(msg.name, s_cb, msg.payload, msg.correlation)
+
+    def _isolated(self, name: str, callback: Callable[..., object], *args: object) -> None:
+        """Run one handler; whatever it raises is logged with a reason code and counted."""
+        try:
+            callback(*args)
+        except (StoreError, sqlite3.Error):
+            raise  # the outbox's own database: handled (and retried) by the relay loop
+        except Exception as err:
+            self.handler_errors[name] += 1
+            log.error("handler for %s failed (handler_error): %s", name, type(err).__name__)
 
     def _alert(self, record_id: str, reason: str) -> None:
         for cb in self._alert_cbs:
@@ -297,8 +321,32 @@ class Uplink:
 
     @property
     def rejected_inbound(self) -> int:
-        """Inbound messages refused since start (malformed, wrong version, not ours)."""
+        """Inbound messages refused since start (malformed, unsigned, forged, not ours)."""
         return self._relay.rejected_inbound if self._relay is not None else 0
+
+    def inbound_report(self) -> dict[str, int]:
+        """Refused inbound messages by reason, plus handler and loop errors (for the heartbeat)."""
+        out: dict[str, int] = {}
+        if self._relay is not None:
+            out.update(self._relay.refused)
+            errors = sum(self._relay.handler_errors.values())
+            if errors:
+                out["handler_error"] = errors
+        if self.handler_errors:
+            out["handler_error"] = out.get("handler_error", 0) + sum(self.handler_errors.values())
+        if self.loop_errors:
+            out["loop_error"] = self.loop_errors
+        return out
+
+
+def portal_key_folders(cfg: KioskConfig) -> list[Path]:
+    """Where trusted portal signing keys live: ``<data_dir>/keys``; in the demo (records sealed
+    to the demo portal's key) also the demo portal's folder beside it."""
+    folders = [cfg.paths.data_dir / "keys"]
+    sealed_to = cfg.uplink.portal_public_key
+    if sealed_to is not None and sealed_to.parent.name == DEMO_PORTAL_DIR:
+        folders.append(sealed_to.parent)
+    return folders
 
 
 def build_uplink(

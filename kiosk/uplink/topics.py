@@ -22,6 +22,7 @@ class Topic:
     retained: bool
     schema: str | None  # schema file stem in kiosk/uplink/schemas, None = sealed envelope/text
     doc: str
+    max_bytes: int = 256 * 1024  # inbound: larger payloads are refused unparsed
 
 
 TOPICS: dict[str, Topic] = {
@@ -40,7 +41,14 @@ TOPICS: dict[str, Topic] = {
         # identity references (kiosk/references): signed by the portal, validated there
         Topic("verify_request", Direction.UP, False, None, "sealed online verify request"),
         Topic("verify_reply", Direction.DOWN, False, "verify_reply", "signed verify answer"),
-        Topic("references", Direction.DOWN, True, "references", "signed village reference set"),
+        Topic(
+            "references",
+            Direction.DOWN,
+            True,
+            "references",
+            "signed village reference set",
+            16 * 1024 * 1024,
+        ),
         Topic("references_revoke", Direction.DOWN, True, "references_revoke", "signed revoke"),
         # Dasa Wisma rosters (kiosk/agents): signed by the portal, validated there
         Topic("household_update", Direction.DOWN, False, "household_update", "signed household"),

@@ -84,7 +84,8 @@ def test_roster_edits_reach_the_portal_and_its_update_comes_back(
     assert svc.flush_audit() is not None
 
     signing_key = Ed25519PrivateKey.generate()
-    keyfile = portal_signing_key_path(cfg.paths.data_dir)
+    # installed beside the fixture portal's reply key, as during a key change-over
+    keyfile = portal_signing_key_path(cfg.paths.data_dir).with_name("portal_ed25519.next.pub.pem")
     keyfile.write_bytes(
         signing_key.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo)
     )

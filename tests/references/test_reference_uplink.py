@@ -14,7 +14,7 @@ from kiosk.core.clock import SystemClock
 from kiosk.core.ids import uuid7
 from kiosk.crypto.atrest import AtRestCipher, load_or_create_key
 from kiosk.crypto.envelope import sealer_from_config
-from kiosk.crypto.keys import public_pem
+from kiosk.crypto.keys import load_signing_private_key, public_pem
 from kiosk.references.inbox import ReferenceInbox
 from kiosk.references.message import load_trusted_keys, portal_signing_key_path
 from kiosk.references.online import OnlineAnswer, OnlineVerifier
@@ -24,7 +24,7 @@ from kiosk.store.registrations import NewRegistration, RegistrationRepository
 from kiosk.uplink.inbound import StatusUpdate
 from kiosk.uplink.service import build_uplink
 from portal.references import PortalReferences, RegistryEntry, make_signing_key
-from tests.fixtures.mqtt import Portal, wait_for
+from tests.fixtures.mqtt import Pki, Portal, wait_for
 from tests.fixtures.records import open_db
 
 pytestmark = pytest.mark.broker
@@ -64,10 +64,10 @@ class Kiosk:
 
 
 @pytest.fixture
-def setup(portal: Portal, kiosk_config, tmp_path: Path):
+def setup(portal: Portal, kiosk_config, pki: Pki, tmp_path: Path):
     cfg = kiosk_config()
     portal.enroll(cfg)
-    key, _public = make_signing_key(tmp_path / "portal-signing")
+    key = load_signing_private_key(pki.signing_private)  # one portal key signs every reply
     dest = portal_signing_key_path(Path(cfg.paths.data_dir))
     dest.parent.mkdir(parents=True, exist_ok=True)
     dest.write_bytes(public_pem(key))

@@ -20,7 +20,14 @@ from kiosk.errors import StorageFullError
 from kiosk.store.outbox import OutboxRepository
 from kiosk.uplink.service import Uplink, build_uplink
 from portal.devkeys import DevCA
-from tests.fixtures.mqtt import Broker, KioskFactory, Pki, Portal, wait_for
+from tests.fixtures.mqtt import (
+    Broker,
+    KioskFactory,
+    Pki,
+    Portal,
+    install_portal_signing_key,
+    wait_for,
+)
 from tests.fixtures.proxy import BlackholeProxy
 from tests.fixtures.records import bulk_registrations, commit_registrations, open_db
 
@@ -150,7 +157,7 @@ def test_network_blackhole_and_restore(
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="mounting a tmpfs needs root")
 def test_disk_full_refuses_new_and_keeps_committed(
-    portal: Portal, kiosk_config, tmp_path: Path
+    portal: Portal, kiosk_config, pki: Pki, tmp_path: Path
 ) -> None:
     mnt = tmp_path / "small"
     mnt.mkdir()
@@ -160,6 +167,7 @@ def test_disk_full_refuses_new_and_keeps_committed(
         cfg = parse_config(
             {**base.model_dump(mode="json"), "paths": {"data_dir": str(mnt / "data")}}
         )
+        install_portal_signing_key(cfg, pki)
         portal.enroll(cfg)
         ballast = mnt / "ballast"
         ballast.write_bytes(b"\0" * 200_000)

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -16,10 +17,14 @@ from kiosk.store.outbox import OutboxRepository
 from kiosk.uplink import heartbeat, messages
 from kiosk.uplink.client import Inbound
 from kiosk.uplink.inbound import ConfigUpdate, RosterUpdate, StatusUpdate, VersionGate, decode
+from kiosk.uplink.replies import sign_reply
 from kiosk.uplink.topics import device_topic, downlink_filters, parse_topic, uplink_filters
 
 RID = "01930000-0000-7000-8000-000000000001"
 P, DEV = "perlinsos/v1", "kiosk-a1"
+KEY = Ed25519PrivateKey.generate()
+TRUSTED = [KEY.public_key()]
+SIGNED_FIELDS = {"kind": "ack", "device_id": DEV, "kid": "k", "sig": "s"}
 
 values = st.one_of(
     st.none(),
@@ -29,7 +34,10 @@ values = st.one_of(
     st.sampled_from([RID, RID.upper(), RID[:-1], "stored", "duplicate", "rejected", "x" * 501]),
 )
 ack_like = st.dictionaries(
-    st.sampled_from(["v", "record_id", "result", "at", "reason", "extra"]), values
+    st.sampled_from(
+        ["v", "kind", "device_id", "kid", "sig", "record_id", "result", "at", "reason", "extra"]
+    ),
+    st.one_of(values, st.sampled_from(["ack", "status", DEV, "k" * 65, "AAAA"])),
 )
 
 
@@ -40,20 +48,38 @@ def test_fast_ack_check_never_accepts_what_the_schema_refuses(d: dict[str, objec
 
 
 def test_fast_ack_check_accepts_the_normal_ack() -> None:
-    assert messages.FAST_CHECKS["ack"]({"v": 1, "record_id": RID, "result": "stored", "at": 1.5})
+    signed = {"kind": "ack", "device_id": DEV, "kid": "k", "sig": "s"}
+    assert messages.FAST_CHECKS["ack"](
+        {"v": 1, "record_id": RID, "result": "stored", "at": 1.5, **signed}
+    )
 
 
 @pytest.mark.parametrize(
     ("name", "payload", "match"),
     [
         ("ack", b"\xff", "not UTF-8 JSON"),
+        ("ack", b"[" * 40 + b"]" * 40, "nests deeper"),
         ("ack", b'{"v":2,"record_id":"x"}', "unsupported version 2"),
         (
             "ack",
-            json.dumps({"v": 1, "record_id": RID, "result": "meh", "at": 1}).encode(),
+            json.dumps(
+                {"v": 1, "record_id": RID, "result": "meh", "at": 1, **SIGNED_FIELDS}
+            ).encode(),
             "result",
         ),
-        ("config", b'{"v":1,"config_version":1,"settings":{"x":1}}', "settings"),
+        (
+            "config",
+            json.dumps(
+                {
+                    "v": 1,
+                    "config_version": 1,
+                    "settings": {"x": 1},
+                    **SIGNED_FIELDS,
+                    "kind": "config",
+                }
+            ).encode(),
+            "settings",
+        ),
         ("roster", b"x" * (messages.MAX_MESSAGE_BYTES + 1), "too large"),
     ],
 )
@@ -75,24 +101,36 @@ def test_topics_round_trip() -> None:
 
 
 def _in(name: str, body: dict[str, object]) -> Inbound:
-    return Inbound(f"{P}/kiosk/{DEV}/{name}", json.dumps(body).encode(), None)
+    return Inbound(f"{P}/kiosk/{DEV}/{name}", sign_reply(name, DEV, body, KEY), None)
 
 
 def test_decode_each_downlink_message() -> None:
-    st_ = decode(P, DEV, _in("status", {"v": 1, "record_id": RID, "status": "eligible", "at": 5}))
+    st_ = decode(
+        P,
+        DEV,
+        _in("status", {"v": 1, "record_id": RID, "status": "eligible", "at": 5}),
+        lambda: TRUSTED,
+    )
     assert st_ == StatusUpdate(RID, "eligible", None, 5.0)
     cfg = decode(
-        P, DEV, _in("config", {"v": 1, "config_version": 3, "settings": {"heartbeat_s": 30}})
+        P,
+        DEV,
+        _in("config", {"v": 1, "config_version": 3, "settings": {"heartbeat_s": 30}}),
+        lambda: TRUSTED,
     )
     assert cfg == ConfigUpdate(3, {"heartbeat_s": 30})
     agent = {"agent_id": "a-1", "pin_hash": "x" * 32, "valid_until": 9}
-    ros = decode(P, DEV, _in("roster", {"v": 1, "roster_version": 1, "agents": [agent]}))
+    ros = decode(
+        P, DEV, _in("roster", {"v": 1, "roster_version": 1, "agents": [agent]}), lambda: TRUSTED
+    )
     assert isinstance(ros, RosterUpdate) and ros.agents == [agent]
 
 
 def test_not_eligible_needs_a_reason() -> None:
     with pytest.raises(ProtocolError, match="reason"):
-        decode(P, DEV, _in("status", {"v": 1, "record_id": RID, "status": "not_eligible", "at": 1}))
+        sign_reply(
+            "status", DEV, {"v": 1, "record_id": RID, "status": "not_eligible", "at": 1}, KEY
+        )
 
 
 def test_version_gate_refuses_replays() -> None:

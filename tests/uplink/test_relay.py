@@ -6,6 +6,7 @@ import random
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from kiosk.core.clock import FakeClock
 from kiosk.core.outbox import Backoff
@@ -14,6 +15,7 @@ from kiosk.store.outbox import OutboxRepository
 from kiosk.uplink.client import Connected, Disconnected, Inbound, PubAck
 from kiosk.uplink.inbound import decode
 from kiosk.uplink.relay import Relay
+from kiosk.uplink.replies import sign_reply
 
 DEV = "kiosk-test-01"
 P = "perlinsos/v1"
@@ -37,10 +39,14 @@ class FakeLink:
         return self._mid
 
 
+KEY = Ed25519PrivateKey.generate()
+
+
 def ack(i: int, result: str = "stored", reason: str | None = None) -> Inbound:
-    body = f'{{"v":1,"record_id":"{rid(i)}","result":"{result}","at":1'
-    body += f',"reason":"{reason}"}}' if reason else "}"
-    return Inbound(f"{P}/kiosk/{DEV}/ack", body.encode(), rid(i).encode())
+    body: dict[str, object] = {"v": 1, "record_id": rid(i), "result": result, "at": 1}
+    if reason:
+        body["reason"] = reason
+    return Inbound(f"{P}/kiosk/{DEV}/ack", sign_reply("ack", DEV, body, KEY), rid(i).encode())
 
 
 class Harness:
@@ -59,7 +65,7 @@ class Harness:
             window=window,
             ack_timeout_s=60.0,
             retention_s=3600.0,
-            decode=lambda m: decode(P, DEV, m),
+            decode=lambda m: decode(P, DEV, m, lambda: [KEY.public_key()]),
             on_acked=self.acked.extend,
             on_alert=lambda r, w: self.alerts.append((r, w)),
         )
