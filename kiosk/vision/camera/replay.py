@@ -52,8 +52,12 @@ class ReplaySource:
 
     paced = False
 
-    def __init__(self, paths: list[Path], width: int = 640, height: int = 480) -> None:
+    def __init__(
+        self, paths: list[Path], width: int = 640, height: int = 480, hold: int = 1
+    ) -> None:
         self.width, self.height = width, height
+        self.hold = max(1, int(hold))  # frames each image is shown for, like a person holding
+        self._shown = 0
         self._lock = threading.Lock()
         self._cache: dict[Path, np.ndarray] = {}
         self._video: cv2.VideoCapture | None = None
@@ -85,6 +89,7 @@ class ReplaySource:
         with self._lock:
             self.paths = [Path(p) for p in paths]
             self._index = 0
+            self._shown = 0
             self._cache.clear()
             if self._video is not None:
                 self._video.release()
@@ -103,7 +108,10 @@ class ReplaySource:
             path = self.paths[self._index % len(self.paths)]
             if path.suffix.lower() in VIDEO_SUFFIXES:
                 return self._exposed(self._read_video(path))
-            self._index += 1
+            self._shown += 1
+            if self._shown >= self.hold:
+                self._index += 1
+                self._shown = 0
             cached = self._cache.get(path)
             if cached is None:
                 try:
@@ -138,7 +146,12 @@ class ReplaySource:
 
 
 class ReplayCamera(ThreadedCamera):
-    """A camera over files; ``play`` / ``set_source`` choose what it shows."""
+    """A camera over files; ``play`` / ``set_source`` choose what it shows.
+
+    ``hold`` shows each image for that many frames: the kiosk's replay backend holds each
+    photo for a second, as a person stands still, so the capture flow sees one face at a time
+    (consecutive frames of different photos are, to the tracker, different people).
+    """
 
     def __init__(
         self,
@@ -149,9 +162,10 @@ class ReplayCamera(ThreadedCamera):
         fps: float = 15.0,
         stall_timeout_s: float = 3.0,
         clock: Clock | None = None,
+        hold: int = 1,
     ) -> None:
         paths = source if isinstance(source, list) else expand_source(source)
-        self.replay = ReplaySource(paths, width, height)
+        self.replay = ReplaySource(paths, width, height, hold)
         super().__init__(
             self.replay, fps=fps, stall_timeout_s=stall_timeout_s, clock=clock, name="replay camera"
         )
