@@ -68,16 +68,15 @@ def continues(det: Detection, track: Box | None, rule: SubjectRule) -> bool:
     return math.hypot(cx - tx, cy - ty) <= rule.track_centre * size and 0.67 <= ratio <= 1.5
 
 
-def weight(det: Detection, width: int, height: int, track: Box | None, rule: SubjectRule) -> float:
-    """How likely ``det`` is the person using the kiosk (0 when below the detector floor)."""
+def weight(det: Detection, width: int, height: int, rule: SubjectRule) -> float:
+    """How plausibly ``det`` is a person using the kiosk (0 below the detector floor)."""
     if det.score < rule.min_score:
         return 0.0
     d = oval_distance(det, width, height, rule)
     inside = 1.0 if d <= 1.0 else max(rule.outside_floor, 1.0 - (d - 1.0) / rule.outside_falloff)
     # Squared: weight follows the face's area, so a face half as wide behind weighs a quarter.
     size = min(1.0, det.size / (rule.full_size_frac * min(width, height))) ** 2
-    bonus = rule.track_bonus if continues(det, track, rule) else 1.0
-    return det.score * inside * size * bonus
+    return det.score * inside * size
 
 
 @dataclass(frozen=True)
@@ -97,10 +96,16 @@ def choose_subject(
 ) -> Subject:
     """The subject among ``dets`` of a ``width`` x ``height`` frame, given the tracked box."""
     rule = rule or SubjectRule()
-    weighed = [(weight(d, width, height, track, rule), i) for i, d in enumerate(dets)]
-    weighed = sorted((w, i) for w, i in weighed if w > 0.0)[::-1]
-    if not weighed:
+    base = [weight(d, width, height, rule) for d in dets]
+    # The tracked face wins ties and near-ties: the subject does not flip between frames.
+    ranked = [
+        (w * (rule.track_bonus if continues(d, track, rule) else 1.0), i)
+        for i, (d, w) in enumerate(zip(dets, base, strict=True))
+        if w > 0.0
+    ]
+    if not ranked:
         return Subject(None, 0)
-    best_w, best_i = weighed[0]
-    rivals = sum(1 for w, _ in weighed if w >= rule.rival_ratio * best_w)
-    return Subject(dets[best_i], rivals)
+    _, best = max(ranked)
+    # Rivals are judged without the bonus: following one person never hides a second one.
+    rivals = sum(1 for _, i in ranked if base[i] >= rule.rival_ratio * base[best])
+    return Subject(dets[best], rivals)

@@ -368,3 +368,24 @@ def test_id_card_without_a_card_coaches(
     camera.show(blank)
     result = verifier.check_id_card(live)
     assert result.template is None and result.coaching == "no_card_face"
+
+
+def test_two_people_are_coached_not_matched(
+    camera: FakeCamera,
+    face_pipeline: FacePipeline,
+    refs: DictReferences,
+    clock: FakeClock,
+    enrol: Callable[[str], None],
+    photo: Callable[[str], np.ndarray],
+) -> None:
+    import cv2
+
+    enrol("p05/img16.jpg")
+    left = cv2.resize(photo("p03/img8.jpg"), (320, 480))  # two faces of about one size
+    right = cv2.resize(photo("p09/img25.jpg"), (320, 480))
+    camera.show(np.hstack([left, right]))
+    start = clock.monotonic()
+    result = _verifier(camera, face_pipeline, refs, clock).check(NIK)
+    assert result.template is None and result.coaching == "multiple_faces"
+    assert result.match_band is None
+    assert clock.monotonic() - start <= STILL.capture_s + 1.0
