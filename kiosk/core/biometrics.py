@@ -232,7 +232,7 @@ COACHING_TEXT: dict[Coaching, tuple[str, str]] = {
     Coaching.MULTIPLE_FACES: ("Hanya satu orang di depan kamera.", "Only one person, please."),
     Coaching.TOO_FAR: ("Silakan mendekat ke kamera.", "Please come closer."),
     Coaching.TOO_CLOSE: ("Silakan mundur sedikit.", "Please move back a little."),
-    Coaching.OFF_CENTER: ("Posisikan wajah di tengah layar.", "Centre your face on the screen."),
+    Coaching.OFF_CENTER: ("Posisikan wajah di tengah lingkaran.", "Centre your face in the oval."),
     Coaching.LOOK_STRAIGHT: ("Lihat lurus ke kamera.", "Look straight at the camera."),
     Coaching.HEAD_LEVEL: ("Tegakkan kepala.", "Keep your head level."),
     Coaching.SUNGLASSES: ("Mohon lepas kacamata hitam.", "Please remove your sunglasses."),
