@@ -227,6 +227,7 @@ def build_kiosk(
         attach_to_uplink(uplink, inbox, online)
 
     late: dict[str, Any] = {}  # the device and the audit log are built after the verifier
+    face_timeouts = _face_timeouts(cfg, demo is not None)
     verifier = CameraFaceVerifier(
         camera,
         pipeline,
@@ -234,7 +235,7 @@ def build_kiosk(
         _policy(cfg),
         online,
         clock=clock,
-        timeouts=_face_timeouts(cfg, demo is not None),
+        timeouts=face_timeouts,
         on_claim=demo.on_claim_for(camera) if demo is not None else None,
         light=lambda on: _face_light(late, on),
         on_spoof=lambda kind: _spoof_suspected(late, kind),
@@ -272,7 +273,9 @@ def build_kiosk(
         sealer=sealer,
         clock=clock,
         device_id=cfg.device.id,
-        matcher=CameraAgentMatcher(camera, pipeline, clock),
+        matcher=CameraAgentMatcher(
+            camera, pipeline, clock, passive_only=face_timeouts.capture.passive_only
+        ),
         registration=registration,
         timeouts=AgentTimeouts.from_config(cfg.agents),
         policy=ThrottlePolicy(

@@ -33,6 +33,7 @@ class CameraAgentMatcher:
         challenge_s: float = 20.0,
         poll_s: float = 0.02,
         sleep: Callable[[float], None] = time.sleep,
+        passive_only: float = CaptureSettings.passive_only,
     ) -> None:
         self._camera = camera
         self._pipeline = pipeline
@@ -41,6 +42,7 @@ class CameraAgentMatcher:
         self._challenge_s = challenge_s
         self._poll_s = poll_s
         self._sleep = sleep
+        self._passive_only = passive_only
 
     def __call__(self, template: bytes) -> str | None:
         """Match band (HIGH/MEDIUM/LOW/NONE) of the live face against ``template``, or None."""
@@ -50,6 +52,7 @@ class CameraAgentMatcher:
             capture_s=self._capture_s,
             challenge_s=self._challenge_s,
             decision_s=self._capture_s + 2 * self._challenge_s,
+            passive_only=self._passive_only,
         )
         capture = FaceCapture(self._pipeline, reference, started_at=start, settings=settings)
         deadline = capture.deadline + 1.0
