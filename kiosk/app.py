@@ -315,7 +315,7 @@ def build_kiosk(
             pin_factory=pin_factory,
         )
         if device.can_alert:  # a help request from the screen is heard in the office too
-            agents.set_help_alert(lambda _request: device.alert())  # type: ignore[union-attr]
+            agents.set_help_alert(lambda _request: device.alert())
 
     late["device"], late["audit"] = device, agents.audit
     from kiosk.crypto.keys import load_or_create_device_key
