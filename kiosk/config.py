@@ -244,9 +244,47 @@ class BiometricsConfig(_Strict):
     retry_budget: Annotated[
         int, Field(ge=1, le=10, description="Face attempts before the agent path is offered")
     ] = 3
+    liveness_passive_only: Annotated[
+        float,
+        Field(
+            ge=0,
+            le=1,
+            description="Fused passive liveness score at or above which no active challenge "
+            "is asked; below it (even when live) a blink or head turn is required",
+        ),
+    ] = 0.97
+    liveness_frames: Annotated[
+        int, Field(ge=1, le=15, description="Good frames whose passive liveness is fused (median)")
+    ] = 5
     capture_timeout_s: Annotated[
-        float, Field(ge=5, le=300, description="Time allowed for one capture attempt, seconds")
-    ] = 45.0
+        float,
+        Field(
+            ge=3,
+            le=300,
+            description="Coaching phase of one attempt: after this many seconds the best usable "
+            "frame is decided on (with a challenge) or the attempt ends, seconds",
+        ),
+    ] = 12.0
+    strategy_after_s: Annotated[
+        float,
+        Field(
+            ge=0.5,
+            le=60,
+            description="A problem that persists this long changes strategy (face light on, "
+            "then 'move closer'), seconds",
+        ),
+    ] = 3.0
+    challenge_timeout_s: Annotated[
+        float, Field(ge=3, le=60, description="Time for one active challenge (blink/turn), seconds")
+    ] = 10.0
+    decision_timeout_s: Annotated[
+        float,
+        Field(
+            ge=5,
+            le=600,
+            description="Hard bound from 'Ambil foto' to a decision, challenges included, seconds",
+        ),
+    ] = 35.0
     detector: Annotated[
         Literal["litert", "mediapipe"],
         Field(
@@ -277,6 +315,10 @@ class BiometricsConfig(_Strict):
             raise ValueError("thresholds must satisfy match_high >= match_medium >= match_low")
         if self.liveness_spoof > self.liveness_live:
             raise ValueError("liveness_spoof must not exceed liveness_live")
+        if self.liveness_passive_only < self.liveness_live:
+            raise ValueError("liveness_passive_only must not be below liveness_live")
+        if self.decision_timeout_s < self.capture_timeout_s:
+            raise ValueError("decision_timeout_s must be at least capture_timeout_s")
         return self
 
 
