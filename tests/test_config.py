@@ -115,3 +115,27 @@ def test_example_config_is_valid() -> None:
 
     cfg = load_config(REPO_ROOT / "kiosk.example.toml")
     assert cfg.device.village_code == "3510012001"
+
+
+@pytest.mark.parametrize(
+    ("section", "setting", "value", "hint"),
+    [
+        ("uplink", "enabled", "yes", "write true or false, without quotes"),
+        ("uplink", "ack_timeout_s", "60", "write a number without quotes"),
+        ("uplink", "port", "1883", "write a whole number without quotes"),
+        ("uplink", "protocol", 5, "'5' or '3.1.1'"),
+    ],
+)
+def test_scalar_settings_are_strict_and_say_how_to_write_them(
+    section: str, setting: str, value: object, hint: str
+) -> None:
+    with pytest.raises(ConfigError) as err:
+        parse_config({section: {setting: value}})
+    (problem,) = err.value.problems
+    assert problem.startswith(f"{section}.{setting} = {value!r}: ")
+    assert hint in problem
+
+
+def test_paths_are_still_written_as_text() -> None:
+    cfg = parse_config({"paths": {"data_dir": "/data/kiosk"}, "uplink": {"ack_timeout_s": 60}})
+    assert cfg.paths.data_dir == Path("/data/kiosk") and cfg.uplink.ack_timeout_s == 60.0
