@@ -299,8 +299,20 @@ def build_kiosk(
             pin_factory=pin_factory,
         )
 
+    from kiosk.crypto.keys import load_or_create_device_key
+    from kiosk.usb.service import UsbService
+
+    usb = UsbService(
+        cfg=cfg.usb,
+        device_id=cfg.device.id,
+        device_key=load_or_create_device_key(data_dir),
+        trusted=trusted,  # the same portal keys as every other portal-signed message
+        conn_factory=lambda: connect(db_path),
+        clock=clock,
+    )
     wsgi = _build_ui(
         cfg,
+        usb=usb,
         registration=registration,
         status=status,
         verifier=verifier,

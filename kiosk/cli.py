@@ -22,6 +22,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "kiosk.commands.nik",
     "kiosk.vision.commands",
     "kiosk.uplink.commands",
+    "kiosk.usb.commands",
 )
 """Modules whose ``register(subparsers)`` adds sub-commands, in help order."""
 

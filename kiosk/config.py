@@ -370,6 +370,29 @@ class AgentsConfig(_Strict):
         return self
 
 
+class UsbConfig(_Strict):
+    """The USB stick that carries the sealed backlog to the portal when there is no network."""
+
+    mount_point: Annotated[
+        Path,
+        Field(description="Where the stick is mounted (udisks/automount), e.g. /media/usb"),
+    ] = Path("/media/usb")
+    require_mount: Annotated[
+        bool,
+        Field(
+            description="Refuse a mount_point that is not a mounted file system (so an export "
+            "never lands on the SD card when no stick is in); false only for tests and demos"
+        ),
+    ] = True
+
+    @field_validator("mount_point")
+    @classmethod
+    def _absolute(cls, value: Path) -> Path:
+        if not value.is_absolute():
+            raise ValueError("must be an absolute path such as /media/usb")
+        return value
+
+
 class KioskConfig(_Strict):
     """The whole configuration of one kiosk."""
 
@@ -381,6 +404,7 @@ class KioskConfig(_Strict):
     biometrics: BiometricsConfig = BiometricsConfig()
     agents: AgentsConfig = AgentsConfig()
     gpio: GpioConfig = GpioConfig()
+    usb: UsbConfig = UsbConfig()
 
 
 def _describe(err: dict[str, Any]) -> str:

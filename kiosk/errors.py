@@ -94,6 +94,14 @@ class CryptoError(KioskError, ValueError):
     """Encryption, decryption, signing or a key failed."""
 
 
+class StickError(KioskError, OSError):
+    """The USB stick is missing, read-only, full or unreadable; ``code`` names which."""
+
+    def __init__(self, message: str, code: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
 # --- hardware ------------------------------------------------------------------------------
 class HardwareError(KioskError, OSError):
     """A GPIO peripheral or other device could not be used."""

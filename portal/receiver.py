@@ -94,6 +94,27 @@ def device_keys_from_dir(directory: Path) -> Callable[[str], Ed25519PublicKey]:
     return lookup
 
 
+def open_record(
+    payload: bytes,
+    *,
+    device_id: str,
+    kind: str,
+    record_id: bytes | None,
+    private_key: X25519PrivateKey,
+    device_keys: Callable[[str], Ed25519PublicKey],
+) -> Incoming:
+    """Verify and decrypt one sealed record that claims to be ``kind`` from ``device_id``
+    (and ``record_id``, when known); the one check for records by MQTT and by USB stick."""
+    opened = open_envelope(payload, portal_private_key=private_key, device_public_key=device_keys)
+    if opened.device_id != device_id:
+        raise ProtocolError("envelope device id does not match the topic")
+    if opened.kind != kind:
+        raise ProtocolError("envelope kind does not match the topic")
+    if record_id is not None and record_id != opened.record_id.encode():
+        raise ProtocolError("correlation data does not match the envelope record id")
+    return Incoming(device_id, opened.record_id, opened.kind, opened.record)
+
+
 class PortalReceiver:
     """Subscribes to every kiosk's records, stores them once, acknowledges them."""
 
@@ -322,16 +343,14 @@ class PortalReceiver:
                 self._client.ack(m.mid, m.qos)
 
     def _open(self, m: _Msg, device_id: str, kind: str) -> Incoming:
-        opened = open_envelope(
-            m.payload, portal_private_key=self._key, device_public_key=self._device_keys
+        return open_record(
+            m.payload,
+            device_id=device_id,
+            kind=kind,
+            record_id=m.correlation,
+            private_key=self._key,
+            device_keys=self._device_keys,
         )
-        if opened.device_id != device_id:
-            raise ProtocolError("envelope device id does not match the topic")
-        if opened.kind != kind:
-            raise ProtocolError("envelope kind does not match the topic")
-        if m.correlation is not None and m.correlation != opened.record_id.encode():
-            raise ProtocolError("correlation data does not match the envelope record id")
-        return Incoming(device_id, opened.record_id, opened.kind, opened.record)
 
     def publish_references(self, device_id: str, payload: bytes) -> None:
         """Publish (retained) a signed reference set or revocation to a kiosk."""

@@ -82,6 +82,7 @@ def create_app(
     pending: PendingCount | None = None,
     secret_key: bytes | None = None,
     agents: Any = None,
+    usb: Any = None,
 ) -> Flask:
     """Build the UI around the given services.
 
@@ -91,7 +92,8 @@ def create_app(
     the capture screen its preview and coaching; ``qr`` enables identifying by the IKD QR code;
     ``presence`` wakes the attract screen; ``agent`` calls a human; ``pending`` shows how many
     records wait for the network; ``agents`` (a ``kiosk.agents.AgentService``) enables agent
-    mode under ``/agent``.
+    mode under ``/agent``; ``usb`` (a ``kiosk.usb.service.UsbService``) the USB stick screen
+    under ``/usb``.
     """
     from ui.agent import bp as agent_bp
     from ui.forms_view import default_consent, default_form
@@ -130,9 +132,13 @@ def create_app(
         pending=pending,
         agents=agents,
         languages=languages,
+        extra={"usb": usb} if usb is not None else {},
     )
     app.register_blueprint(villager_bp)
     app.register_blueprint(agent_bp)
+    from ui.usb import bp as usb_bp
+
+    app.register_blueprint(usb_bp)
     from ui.technician import register as register_technician
 
     register_technician(app)  # local technician page (provisioning), password-protected

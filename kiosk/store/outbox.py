@@ -204,6 +204,35 @@ class OutboxRepository:
         ).fetchone()
         return None if row[0] is None else max(0.0, now - float(row[0]))
 
+    def known(self, record_ids: list[str]) -> set[str]:
+        """The ids among ``record_ids`` that have an outbox row (in any state)."""
+        found: set[str] = set()
+        for part in _chunks(list(dict.fromkeys(record_ids))):
+            marks = ",".join("?" * len(part))
+            found.update(
+                r[0]
+                for r in self._conn.execute(
+                    f"SELECT record_id FROM outbox WHERE record_id IN ({marks})", part
+                )
+            )
+        return found
+
+    def unacked(self, after_seq: int = 0, limit: int = 500) -> list[OutboxRow]:
+        """Rows the portal does not hold yet (any state but acked), oldest first, paged by seq."""
+        rows = self._conn.execute(
+            "SELECT seq, record_id, kind, payload, attempts, created_at FROM outbox"
+            " WHERE state != 'acked' AND seq > ? ORDER BY seq LIMIT ?",
+            (after_seq, limit),
+        ).fetchall()
+        return [OutboxRow(*row) for row in rows]
+
+    def unacked_bytes(self) -> int:
+        """Total payload size of the rows the portal does not hold yet, bytes."""
+        row = self._conn.execute(
+            "SELECT COALESCE(SUM(LENGTH(payload)), 0) FROM outbox WHERE state != 'acked'"
+        ).fetchone()
+        return int(row[0])
+
     def state_of(self, record_id: str) -> tuple[str, int, str | None] | None:
         """(state, attempts, last_error) of one record, or None if unknown."""
         row = self._conn.execute(

@@ -17,6 +17,7 @@ from kiosk.core.clock import Clock
 from kiosk.core.outbox import Backoff, Verdict, classify_reason_code
 from kiosk.errors import ProtocolError, StoreError
 from kiosk.store.outbox import OutboxRepository
+from kiosk.uplink.acks import apply_acks
 from kiosk.uplink.client import Connected, Disconnected, Event, Inbound, PubAck
 from kiosk.uplink.inbound import Ack, PortalMessage
 from kiosk.uplink.topics import RECORD_KINDS
@@ -87,7 +88,7 @@ class Relay:
     # --- events -----------------------------------------------------------------------
     def handle(self, events: Iterable[Event]) -> None:
         """Apply link events in order; acks are written to the database in one transaction."""
-        acked: list[str] = []
+        acks: list[Ack] = []
         for event in events:
             if isinstance(event, Connected):
                 self.connected = True
@@ -99,11 +100,14 @@ class Relay:
             elif isinstance(event, PubAck):
                 self._puback(event)
             else:
-                self._inbound(event, acked)
-        if acked:
-            fresh = self._repo.mark_acked(acked, self._clock.now())
-            if fresh:
-                self._on_acked(fresh)
+                self._inbound(event, acks)
+        if acks:
+            outcome = apply_acks(self._repo, acks, self._clock.now())
+            for record_id, reason in outcome.dead:
+                log.error("outbox record %s is dead: %s", record_id, reason)
+                self._on_alert(record_id, reason)
+            if outcome.acked:
+                self._on_acked(outcome.acked)
 
     def _puback(self, ev: PubAck) -> None:
         record_id = self._mids.pop(ev.mid, None)
@@ -114,7 +118,7 @@ class Relay:
                 record_id, f"broker refused the record: {ev.reason} (0x{ev.reason_code:02x})"
             )
 
-    def _inbound(self, ev: Inbound, acked: list[str]) -> None:
+    def _inbound(self, ev: Inbound, acks: list[Ack]) -> None:
         """Decode and act on one message; nothing it contains can raise out of here."""
         try:
             msg = self._decode(ev)
@@ -128,7 +132,7 @@ class Relay:
             log.error("inbound message refused (decoder_error): %s", type(err).__name__)
             return
         try:
-            self._act(msg, acked)
+            self._act(msg, acks)
         except (StoreError, sqlite3.Error):
             raise  # the outbox itself: the service waits and retries
         except Exception as err:
@@ -136,12 +140,9 @@ class Relay:
             self.handler_errors[name] += 1
             log.error("handler for %s failed (handler_error): %s", name, type(err).__name__)
 
-    def _act(self, msg: PortalMessage, acked: list[str]) -> None:
+    def _act(self, msg: PortalMessage, acks: list[Ack]) -> None:
         if isinstance(msg, Ack):
-            if msg.result == "rejected":
-                self._dead(msg.record_id, f"portal rejected the record: {msg.reason or '?'}")
-            else:
-                acked.append(msg.record_id)
+            acks.append(msg)  # applied by the one ack rule (kiosk.uplink.acks), in order
             return
         self._on_message(msg)
 
