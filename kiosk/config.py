@@ -374,7 +374,7 @@ class UsbConfig(_Strict):
     """The USB stick that carries the sealed backlog to the portal when there is no network."""
 
     mount_point: Annotated[
-        Path,
+        LaxPath,
         Field(description="Where the stick is mounted (udisks/automount), e.g. /media/usb"),
     ] = Path("/media/usb")
     require_mount: Annotated[

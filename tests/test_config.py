@@ -139,3 +139,22 @@ def test_scalar_settings_are_strict_and_say_how_to_write_them(
 def test_paths_are_still_written_as_text() -> None:
     cfg = parse_config({"paths": {"data_dir": "/data/kiosk"}, "uplink": {"ack_timeout_s": 60}})
     assert cfg.paths.data_dir == Path("/data/kiosk") and cfg.uplink.ack_timeout_s == 60.0
+
+
+def test_every_path_setting_accepts_text() -> None:
+    from pydantic import BaseModel
+
+    from kiosk.config import KioskConfig
+
+    for section, field in KioskConfig.model_fields.items():
+        model = field.annotation
+        assert isinstance(model, type) and issubclass(model, BaseModel)
+        for name, sub in model.model_fields.items():
+            if "Path" not in str(sub.annotation):
+                continue
+            try:
+                parse_config({section: {name: "/abs/path"}})
+            except ConfigError as err:
+                assert not any(
+                    "valid path" in p or "instance of Path" in p for p in err.problems
+                ), f"[{section}] {name} refuses a TOML string: use LaxPath"
