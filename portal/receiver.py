@@ -316,7 +316,11 @@ class PortalReceiver:
                     rid = _record_id(m.correlation) or _envelope_record_id(m.payload)
                     self.store.reject(device_id, rid, str(err), now)
                     log.warning("record from %s rejected: %s", device_id, err)
-                    replies.append((m, rid, "rejected", str(err)))
+                    if rid is not None and self.store.get(device_id, rid) is not None:
+                        # held already: a bad copy (or a forgery naming it) must not kill it
+                        replies.append((m, rid, "duplicate", None))
+                    else:
+                        replies.append((m, rid, "rejected", str(err)))
             elif name == "verify_request" and self.references is not None:
                 self._answer_verify(m, device_id)
             elif name == "heartbeat":
