@@ -52,6 +52,9 @@ from portal.store import Incoming, PortalStore
 
 log = logging.getLogger("portal")
 
+ACKS_PER_MESSAGE = 200
+"""Record acks per signed ack message: 200 with 500-character reasons stay under 256 KiB."""
+
 
 @dataclass(frozen=True)
 class TlsFiles:
@@ -333,9 +336,7 @@ class PortalReceiver:
         fresh = self.store.put_many([inc for _m, inc in records], now)  # the commit
         for (m, inc), new in zip(records, fresh, strict=True):
             replies.append((m, inc.record_id, "stored" if new else "duplicate", None))
-        for m, rid, result, reason in replies:
-            if rid is not None:
-                self._reply(m, rid, result, reason)
+        self._send_acks(replies)
         if self.references is not None:  # registrations captured "pending verification"
             for (_m, inc), new in zip(records, fresh, strict=True):
                 if new and inc.kind == "registration":
@@ -385,30 +386,36 @@ class PortalReceiver:
             device_topic(self._prefix, device_id, "verify_reply"), reply, qos=1, properties=props
         )
 
-    def _reply(self, m: _Msg, record_id: str, result: str, reason: str | None) -> None:
-        parsed = parse_topic(self._prefix, m.topic)
-        assert parsed is not None
-        own_ack = device_topic(self._prefix, parsed[0], "ack")
+    def _send_acks(self, replies: list[tuple[_Msg, str | None, str, str | None]]) -> None:
+        """One signed ack message per device for this batch (one signature, one verify at the
+        kiosk, instead of one per record), on the device's own ack topic only."""
+        by_device: dict[str, list[tuple[_Msg, dict[str, Any]]]] = {}
+        for m, rid, result, reason in replies:
+            if not messages.is_record_id(rid):
+                continue  # e.g. no record id at all: nothing the kiosk could match
+            parsed = parse_topic(self._prefix, m.topic)
+            assert parsed is not None
+            entry: dict[str, Any] = {"record_id": rid, "result": result}
+            if reason is not None:
+                entry["reason"] = reason[:500]
+            by_device.setdefault(parsed[0], []).append((m, entry))
+            own_ack = device_topic(self._prefix, parsed[0], "ack")
+            if m.response_topic not in (None, own_ack):
+                log.warning("ignored foreign response topic %r", m.response_topic)
+        for device_id, items in by_device.items():
+            for i in range(0, len(items), ACKS_PER_MESSAGE):
+                self._publish_ack(device_id, items[i : i + ACKS_PER_MESSAGE])
+
+    def _publish_ack(self, device_id: str, items: list[tuple[_Msg, dict[str, Any]]]) -> None:
+        body = {"v": 1, "at": self._clock(), "acks": [entry for _m, entry in items]}
         props = None
-        if self._v5 and m.correlation is not None:
-            props = Properties(PacketTypes.PUBLISH)
-            props.CorrelationData = m.correlation
-        body: dict[str, Any] = {
-            "v": 1,
-            "record_id": record_id,
-            "result": result,
-            "at": self._clock(),
-        }
-        if reason is not None:
-            body["reason"] = reason[:500]
-        try:
-            payload = sign_reply("ack", parsed[0], body, self._signing_key)
-        except ProtocolError:
-            return  # e.g. a record id that is not a UUIDv7: nothing the kiosk could match
-        # only ever answer on the device's own ack topic, whatever Response Topic was asked
-        self._client.publish(own_ack, payload, qos=1, properties=props)
-        if m.response_topic not in (None, own_ack):
-            log.warning("ignored foreign response topic %r", m.response_topic)
+        if self._v5 and len(items) == 1 and items[0][0].correlation is not None:
+            props = Properties(PacketTypes.PUBLISH)  # an optimisation; the body is what counts
+            props.CorrelationData = items[0][0].correlation
+        payload = sign_reply("ack", device_id, body, self._signing_key)
+        self._client.publish(
+            device_topic(self._prefix, device_id, "ack"), payload, qos=1, properties=props
+        )
 
 
 def _envelope_record_id(payload: bytes) -> str | None:

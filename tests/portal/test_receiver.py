@@ -72,7 +72,11 @@ def test_a_bad_copy_of_a_record_already_held_is_answered_duplicate(
     rx = portal.rx
     assert rx is not None
     answers: list[tuple[str, str]] = []
-    monkeypatch.setattr(rx, "_reply", lambda _m, rid, result, _why: answers.append((rid, result)))
+    monkeypatch.setattr(
+        rx,
+        "_publish_ack",
+        lambda _dev, items: answers.extend((e["record_id"], e["result"]) for _m, e in items),
+    )
     other = "01930000-0000-7000-8000-000000000077"
 
     def garbage(rid: str) -> _Msg:  # an envelope naming ``rid`` that nobody signed
