@@ -91,3 +91,35 @@ def test_a_bad_copy_of_a_record_already_held_is_answered_duplicate(
     rx._process([garbage(held), garbage(other)])  # MQTT 3.1.1: no Correlation Data
     assert answers == [(held, "duplicate"), (other, "rejected")]
     assert portal.record_ids() == [held]
+
+
+def test_one_signed_ack_message_per_batch_and_device(
+    portal: Portal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from portal.receiver import ACKS_PER_MESSAGE
+
+    rx = portal.rx
+    assert rx is not None
+    sent: list[tuple[str, bytes]] = []
+    monkeypatch.setattr(
+        rx._client, "publish", lambda topic, payload, **_kw: sent.append((topic, payload))
+    )
+
+    def msg(dev: str) -> _Msg:
+        return _Msg(f"{PREFIX}/kiosk/{dev}/registration", b"", None, None, 1, 1)
+
+    rids = [f"01930000-0000-7000-8000-{i:012d}" for i in range(ACKS_PER_MESSAGE + 50)]
+    replies: list[tuple[_Msg, str | None, str, str | None]] = [
+        (msg("kiosk-a-01"), r, "stored", None) for r in rids
+    ]
+    replies += [
+        (msg("kiosk-b-02"), rids[0], "rejected", "bad"),
+        (msg("kiosk-b-02"), None, "x", None),
+    ]
+    rx._send_acks(replies)
+    topics = [t for t, _p in sent]
+    assert topics == [f"{PREFIX}/kiosk/kiosk-a-01/ack"] * 2 + [f"{PREFIX}/kiosk/kiosk-b-02/ack"]
+    bodies = [json.loads(p) for _t, p in sent]
+    assert [len(b["acks"]) for b in bodies] == [ACKS_PER_MESSAGE, 50, 1]
+    assert [e["record_id"] for b in bodies[:2] for e in b["acks"]] == rids
+    assert bodies[2]["device_id"] == "kiosk-b-02" and bodies[2]["acks"][0]["reason"] == "bad"
