@@ -1,0 +1,692 @@
+"""Fleet simulator: N kiosks (real envelopes, real outbox relay, one MQTT link each) against
+mosquitto (MQTT 5, TLS, per-device certificates and ACL) and the PostgreSQL ingest workers.
+
+    /work/main/.venv/bin/python bench/fleet.py [--kiosks 1000] [--records 10] [--storm 5]
+        [--heartbeat-s 10] [--heartbeat-window 20]
+
+Everything runs on loopback in temp dirs and is bounded (``--kiosks`` <= 2000, ``--records``
+<= 100, ``--timeout`` per phase). Phases, in one run:
+
+1. *scaling*: the backlog (kiosks x records) is queued in the broker for two shared
+   subscription groups while their workers are offline; group ``one`` (1 worker) then drains
+   it into its own database, then group ``two`` (2 workers) into another: the rate ratio.
+   Worker CPU per record comes from /proc (user + system) over the drain.
+2. *live*: every kiosk commits ``--records`` more while connected; end-to-end acked records/s and
+   record-to-ack latency (publish -> application ack at the kiosk), 2 workers.
+3. *storm*: the broker restarts (every kiosk drops at once), each kiosk commits ``--storm``
+   records while it is down, all reconnect together and drain.
+4. *heartbeats*: every kiosk sends a valid heartbeat every ``--heartbeat-s``; worker CPU share.
+
+Then it checks the database against every kiosk's outbox: lost (committed at a kiosk, not in
+PostgreSQL, or never acked) and duplicated (rows or "duplicate" acks) must both be 0.
+Prints JSON lines and a summary JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import queue
+import random
+import resource
+import signal
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+import paho.mqtt.client as mqtt  # noqa: E402
+import psycopg  # noqa: E402
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
+from paho.mqtt.packettypes import PacketTypes  # noqa: E402
+from paho.mqtt.properties import Properties  # noqa: E402
+
+from kiosk.config import UplinkConfig, parse_config  # noqa: E402
+from kiosk.core.clock import SystemClock  # noqa: E402
+from kiosk.core.ids import uuid7  # noqa: E402
+from kiosk.core.outbox import Backoff  # noqa: E402
+from kiosk.crypto.envelope import EnvelopeSealer  # noqa: E402
+from kiosk.crypto.keys import load_portal_public_key, public_pem  # noqa: E402
+from kiosk.store.db import connect  # noqa: E402
+from kiosk.store.outbox import OutboxRepository  # noqa: E402
+from kiosk.uplink.client import Event, Inbound, MqttLink  # noqa: E402
+from kiosk.uplink.inbound import decode  # noqa: E402
+from kiosk.uplink.relay import Relay  # noqa: E402
+from tests.fixtures.mqtt import PREFIX, Broker, make_pki  # noqa: E402
+from tests.fixtures.postgres import PgServer  # noqa: E402
+
+MAX_KIOSKS, MAX_RECORDS = 2000, 100
+
+
+def proc_cpu(pid: int) -> float:
+    """User + system CPU seconds of process ``pid`` so far."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def proc_mem(pid: int, field_name: str = "VmHWM") -> int:
+    """A /proc/<pid>/status memory figure, KiB."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(field_name + ":"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def children_of(pid: int) -> list[int]:
+    """Direct children of ``pid`` (PostgreSQL backends of the postmaster)."""
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                out.append(int(stat.parent.name))
+        except (OSError, ValueError, IndexError):
+            continue
+    return out
+
+
+@dataclass
+class Kiosk:
+    """One simulated kiosk: its outbox (SQLite in memory), sealer, relay and MQTT link."""
+
+    device_id: str
+    repo: OutboxRepository
+    sealer: EnvelopeSealer
+    relay: Relay
+    link: MqttLink
+    sent_at: dict[str, float] = field(default_factory=dict)
+    latencies: list[float] = field(default_factory=list)
+    duplicate_acks: int = 0
+    committed: list[str] = field(default_factory=list)
+
+
+class TimedLink:
+    """The relay's link: the real MqttLink, remembering when each record was first published."""
+
+    def __init__(self, fleet: Fleet, index: int) -> None:
+        self._fleet, self._i = fleet, index
+
+    def publish_record(self, kind: str, record_id: str, payload: bytes) -> int | None:
+        """Publish through the kiosk's MqttLink and note the time."""
+        k = self._fleet.kiosks[self._i]
+        mid = k.link.publish_record(kind, record_id, payload)
+        if mid is not None:
+            k.sent_at.setdefault(record_id, time.perf_counter())
+        return mid
+
+
+class Fleet:
+    """All kiosks in one process: one network thread per MQTT link, one relay driver thread."""
+
+    def __init__(self, work: Path, pki: Any, port: int, first: int, n: int, keys_dir: Path) -> None:
+        self.events: queue.SimpleQueue[tuple[int, Event]] = queue.SimpleQueue()
+        self.kiosks: list[Kiosk] = []
+        self.acked_at: list[float] = []
+        portal_pub = load_portal_public_key(pki.portal_public)
+        base = UplinkConfig(
+            host="127.0.0.1",
+            port=port,
+            portal_public_key=pki.portal_public,
+            keepalive_s=30,
+            ack_timeout_s=120.0,
+            backoff_initial_s=1.0,
+            backoff_max_s=5.0,
+        )
+        clock = SystemClock()
+        for i in range(n):
+            device_id = f"kiosk-{first + i:05d}"
+            cert = pki.device(device_id)
+            key = Ed25519PrivateKey.generate()
+            (keys_dir / f"{device_id}.pem").write_bytes(public_pem(key))
+            cfg = parse_config(
+                {
+                    "device": {"id": device_id},
+                    "paths": {"data_dir": str(work / "kiosks")},
+                    "uplink": {
+                        **base.model_dump(mode="json", exclude={"tls"}),
+                        "tls": {
+                            "ca_file": str(pki.ca.ca_file),
+                            "cert_file": str(cert.cert),
+                            "key_file": str(cert.key),
+                        },
+                    },
+                }
+            )
+            repo = OutboxRepository(connect(Path(":memory:")))
+            link = MqttLink(cfg.uplink, device_id, lambda ev, i=i: self.events.put((i, ev)))
+            relay = Relay(
+                repo=repo,
+                link=TimedLink(self, i),
+                clock=clock,
+                rng=random.Random(i),
+                backoff=Backoff(cfg.uplink.backoff_initial_s, cfg.uplink.backoff_max_s),
+                window=cfg.uplink.inflight_window,
+                ack_timeout_s=cfg.uplink.ack_timeout_s,
+                retention_s=86400.0,
+                decode=lambda m, d=device_id: decode(PREFIX, d, m),
+                on_acked=lambda ids, i=i: self._acked(i, ids),
+            )
+            sealer = EnvelopeSealer(
+                device_id=device_id, portal_public_key=portal_pub, device_private_key=key
+            )
+            self.kiosks.append(Kiosk(device_id, repo, sealer, relay, link))
+        self._stop = threading.Event()
+        self._driver = threading.Thread(target=self._drive, name="fleet-relays", daemon=True)
+        self._lock = threading.Lock()
+
+    def _acked(self, i: int, ids: list[str]) -> None:
+        k = self.kiosks[i]
+        now = time.perf_counter()
+        for rid in ids:
+            sent = k.sent_at.get(rid)
+            if sent is not None:
+                k.latencies.append(now - sent)
+        self.acked_at.extend([now] * len(ids))
+
+    def commit(self, per_kiosk: int) -> int:
+        """Each kiosk seals and commits ``per_kiosk`` registrations (the outbox's one way in)."""
+        for k in self.kiosks:
+            with self._lock:
+                for j in range(per_kiosk):
+                    now = time.time()
+                    rid = uuid7(now, os.urandom(10))
+                    record = {
+                        "record_id": rid,
+                        "nik": f"3510010101{j:06d}",
+                        "answers": {"household_size": 1 + j % 7},
+                        "clock": {"wall": now, "monotonic": time.monotonic(), "boot_id": "b",
+                                  "synced": True},
+                    }  # fmt: skip
+                    sealed = k.sealer.seal("registration", rid, record)
+                    k.repo.enqueue(rid, "registration", sealed, now)
+                    k.committed.append(rid)
+        return per_kiosk * len(self.kiosks)
+
+    def start(self, per_s: float) -> None:
+        """Start the relay driver and connect the links, ``per_s`` new ones a second (a fleet
+        that powers on over a morning; the storm phase drops and returns them all at once)."""
+        self._driver.start()
+        t0 = time.perf_counter()
+        for n, k in enumerate(self.kiosks):
+            k.relay.start()
+            k.link.start()
+            lag = t0 + (n + 1) / per_s - time.perf_counter()
+            if lag > 0:
+                time.sleep(lag)
+
+    def _drive(self) -> None:
+        sweep = 0.0
+        while not self._stop.is_set():
+            touched: dict[int, list[Event]] = defaultdict(list)
+            try:
+                i, ev = self.events.get(timeout=0.05)
+                touched[i].append(ev)
+                while True:
+                    i, ev = self.events.get_nowait()
+                    touched[i].append(ev)
+            except queue.Empty:
+                pass
+            with self._lock:
+                for i, evs in touched.items():
+                    k = self.kiosks[i]
+                    for ev in evs:
+                        if isinstance(ev, Inbound) and b'"duplicate"' in ev.payload:
+                            k.duplicate_acks += 1
+                    k.relay.handle(evs)
+                    k.relay.pump()
+                now = time.monotonic()
+                if now - sweep > 1.0:  # records committed since the last event
+                    sweep = now
+                    for k in self.kiosks:
+                        k.relay.pump()
+
+    def connected(self) -> int:
+        """How many links are up."""
+        return sum(1 for k in self.kiosks if k.link.connected)
+
+    def counts(self) -> tuple[int, int, int]:
+        """(pending, sent, acked) over the fleet."""
+        with self._lock:
+            p = s = a = 0
+            for k in self.kiosks:
+                c = k.repo.counts()
+                p, s, a = p + c.pending, s + c.sent, a + c.acked
+            return p, s, a
+
+    def clear_latencies(self) -> None:
+        """Forget the record-to-ack latencies measured so far."""
+        with self._lock:
+            for k in self.kiosks:
+                k.latencies.clear()
+
+    def latencies(self) -> list[float]:
+        """Record-to-ack latencies (seconds) since the last clear."""
+        with self._lock:
+            return [x for k in self.kiosks for x in k.latencies]
+
+    def beat(self, interval_s: float, window_s: float) -> int:
+        """Every kiosk sends a valid heartbeat every ``interval_s``, spread evenly, for
+        ``window_s``; returns how many were sent."""
+        t0 = time.perf_counter()
+        sent = 0
+        period = interval_s / len(self.kiosks)
+        while time.perf_counter() - t0 < window_s:
+            k = self.kiosks[sent % len(self.kiosks)]
+            k.link.publish_json("heartbeat", heartbeat(k.device_id))
+            sent += 1
+            lag = t0 + sent * period - time.perf_counter()
+            if lag > 0:
+                time.sleep(lag)
+        return sent
+
+    def books(self) -> tuple[list[tuple[str, str]], int, int]:
+        """(every committed (device, record), "duplicate" acks seen, peak RSS KiB)."""
+        with self._lock:
+            committed = [(k.device_id, r) for k in self.kiosks for r in k.committed]
+            dups = sum(k.duplicate_acks for k in self.kiosks)
+        return committed, dups, proc_mem(os.getpid())
+
+    def stop(self) -> None:
+        """Stop the driver and every link."""
+        self._stop.set()
+        self._driver.join(10)
+        for k in self.kiosks:
+            k.link.stop()
+
+
+SHARD = 300
+"""Kiosks per simulator process: paho's select() loop cannot watch descriptors past 1023, and
+each link holds three (its socket and a wake-up socket pair)."""
+
+
+def _shard(conn: Any, args: tuple[Any, ...]) -> None:
+    """(child process) One shard of the fleet, driven by commands from the parent."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    fleet = Fleet(*args)
+    conn.send("ready")
+    while True:
+        cmd, *params = conn.recv()
+        if cmd == "exit":
+            fleet.stop()
+            conn.send(None)
+            return
+        conn.send(getattr(fleet, cmd)(*params))
+
+
+class Shards:
+    """The fleet as several processes with :class:`Fleet`'s interface (summed over shards)."""
+
+    def __init__(
+        self, work: Path, pki: Any, port: int, n: int, keys_dir: Path, per: int = SHARD
+    ) -> None:
+        import multiprocessing as mp
+
+        ctx = mp.get_context("fork")
+        self._conns = []
+        self._procs = []
+        for first in range(0, n, per):
+            parent, child = ctx.Pipe()
+            args = (work, pki, port, first, min(per, n - first), keys_dir)
+            proc = ctx.Process(target=_shard, args=(child, args), daemon=True)
+            proc.start()
+            self._conns.append(parent)
+            self._procs.append(proc)
+        for c in self._conns:
+            if c.recv() != "ready":
+                raise SystemExit("fleet: a shard failed to start")
+
+    def _all(self, cmd: str, *params: Any) -> list[Any]:
+        for c in self._conns:
+            c.send((cmd, *params))
+        return [c.recv() for c in self._conns]
+
+    def start(self, per_s: float) -> None:
+        """Connect every shard's links, ``per_s`` a second in all."""
+        self._all("start", per_s / len(self._conns))
+
+    def connected(self) -> int:
+        """Links up."""
+        return sum(self._all("connected"))
+
+    def counts(self) -> tuple[int, int, int]:
+        """(pending, sent, acked)."""
+        p, s, a = zip(*self._all("counts"), strict=True)
+        return sum(p), sum(s), sum(a)
+
+    def commit(self, per_kiosk: int) -> int:
+        """Each kiosk commits ``per_kiosk`` records."""
+        return sum(self._all("commit", per_kiosk))
+
+    def clear_latencies(self) -> None:
+        """Forget latencies."""
+        self._all("clear_latencies")
+
+    def latencies(self) -> list[float]:
+        """All record-to-ack latencies."""
+        return [x for part in self._all("latencies") for x in part]
+
+    def beat(self, interval_s: float, window_s: float) -> int:
+        """Heartbeats from every kiosk."""
+        return sum(self._all("beat", interval_s, window_s))
+
+    def books(self) -> tuple[list[tuple[str, str]], int, int]:
+        """Committed records, duplicate acks, largest shard RSS."""
+        parts = self._all("books")
+        return [x for p in parts for x in p[0]], sum(p[1] for p in parts), max(p[2] for p in parts)
+
+    def stop(self) -> None:
+        """Stop every shard."""
+        try:
+            self._all("exit")
+        finally:
+            for p in self._procs:
+                p.join(30)
+                if p.is_alive():
+                    p.kill()
+
+
+class Workers:
+    """Ingest worker processes (``python -m portal.ingest.worker``)."""
+
+    def __init__(self, work: Path, pki: Any, port: int, keys_dir: Path) -> None:
+        self._work, self._pki, self._port, self._keys = work, pki, port, keys_dir
+        self.procs: dict[str, subprocess.Popen[bytes]] = {}
+        self.cpu0: dict[str, float] = {}
+
+    def start(self, client_id: str, group: str, dsn: str) -> None:
+        """Start one worker."""
+        log = open(self._work / f"{client_id}.log", "ab")  # noqa: SIM115 (child's stderr)
+        self.procs[client_id] = subprocess.Popen(
+            [sys.executable, "-m", "portal.ingest.worker",
+             "--broker", f"127.0.0.1:{self._port}", "--store", "postgres", "--target", dsn,
+             "--client-id", client_id, "--group", group,
+             "--private-key", str(self._pki.portal_private), "--device-keys", str(self._keys),
+             "--ca", str(self._pki.ca.ca_file), "--cert", str(self._pki.portal.cert),
+             "--key", str(self._pki.portal.key)],
+            cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)},
+            stdout=subprocess.DEVNULL, stderr=log,
+        )  # fmt: skip
+        self.cpu0[client_id] = 0.0
+
+    def wait_connected(self, *ids: str, timeout: float = 60.0) -> None:
+        """Until each worker logged its broker connection (migrated and subscribed)."""
+        for i in ids:
+            log = self._work / f"{i}.log"
+            wait_until(lambda log=log: b"ingest worker connected" in log.read_bytes(), timeout,
+                       f"worker {i} to connect", every=0.005)  # fmt: skip
+
+    def cpu(self, *ids: str) -> float:
+        """CPU seconds used so far by these workers."""
+        return sum(proc_cpu(self.procs[i].pid) for i in ids)
+
+    def hwm(self, *ids: str) -> int:
+        """Peak RSS of these workers, KiB (largest)."""
+        return max(proc_mem(self.procs[i].pid) for i in ids)
+
+    def stop(self, *ids: str) -> None:
+        """SIGTERM and wait (a worker finishes its batch; the session stays on the broker)."""
+        for i in ids or list(self.procs):
+            p = self.procs.pop(i, None)
+            if p is not None and p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+                try:
+                    p.wait(30)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+
+
+def forget_session(pki: Any, port: int, client_id: str) -> None:
+    """Connect once as ``client_id`` with a clean start and no expiry: the broker drops its
+    persistent session (and the messages queued for it)."""
+    c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
+    c.tls_set(ca_certs=str(pki.ca.ca_file), certfile=str(pki.portal.cert),
+              keyfile=str(pki.portal.key))  # fmt: skip
+    props = Properties(PacketTypes.CONNECT)
+    props.SessionExpiryInterval = 0
+    c.connect("127.0.0.1", port, clean_start=True, properties=props)
+    c.loop_start()
+    time.sleep(0.5)
+    c.disconnect()
+    c.loop_stop()
+
+
+def count(dsn: str) -> tuple[int, int]:
+    """(rows, distinct (device, record)) in the record table."""
+    with psycopg.connect(dsn) as conn:
+        row = conn.execute(
+            "SELECT count(*), count(DISTINCT (device_id, record_id)) FROM record"
+        ).fetchone()
+    assert row is not None
+    return int(row[0]), int(row[1])
+
+
+def drain_span(dsn: str) -> tuple[float, int]:
+    """(seconds from the first committed batch to the last, records committed after the first
+    batch): the steady ingest rate, without process start-up."""
+    with psycopg.connect(dsn) as conn:
+        row = conn.execute(
+            "SELECT max(received_at) - min(received_at),"
+            " count(*) FILTER (WHERE received_at > (SELECT min(received_at) FROM record))"
+            " FROM record"
+        ).fetchone()
+    assert row is not None
+    return max(float(row[0]), 1e-3), int(row[1])
+
+
+def wait_until(pred: Any, timeout: float, what: str, every: float = 0.05) -> float:
+    """Poll ``pred`` every ``every`` s; seconds it took; SystemExit after ``timeout``."""
+    t0 = time.perf_counter()
+    while not pred():
+        if time.perf_counter() - t0 > timeout:
+            raise SystemExit(f"fleet: timed out after {timeout:.0f} s waiting for {what}")
+        time.sleep(every)
+    return time.perf_counter() - t0
+
+
+def pct(values: list[float], q: int) -> float:
+    """The q-th percentile (ms)."""
+    if len(values) < 2:
+        return round(1000 * values[0], 1) if values else 0.0
+    return round(1000 * statistics.quantiles(values, n=100)[q - 1], 1)
+
+
+def heartbeat(device_id: str) -> bytes:
+    """A valid heartbeat message (schemas/heartbeat.json)."""
+    return json.dumps(
+        {"v": 1, "device_id": device_id,
+         "clock": {"wall": time.time(), "monotonic": time.monotonic(), "boot_id": "b",
+                   "synced": True},
+         "queue_depth": 0, "oldest_pending_age_s": None, "dead": 0,
+         "disk_free_bytes": 12_000_000_000, "cpu_temp_c": 51.5, "camera": "ok",
+         "models": {"detector": "1"}, "software_version": "0.1.0"},
+        separators=(",", ":"),
+    ).encode()  # fmt: skip
+
+
+def main() -> int:
+    """Run the fleet benchmark."""
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--kiosks", type=int, default=1000)
+    ap.add_argument("--records", type=int, default=10)
+    ap.add_argument("--storm", type=int, default=5, help="records per kiosk, broker down")
+    ap.add_argument("--heartbeat-s", type=float, default=10.0)
+    ap.add_argument("--heartbeat-window", type=float, default=20.0, help="seconds measured")
+    ap.add_argument("--timeout", type=float, default=300.0, help="per phase, seconds")
+    ap.add_argument("--per-process", type=int, default=SHARD, help="kiosks per simulator")
+    ap.add_argument("--connect-rate", type=float, default=100.0, help="first connects per s")
+    args = ap.parse_args()
+    if not (1 <= args.kiosks <= MAX_KIOSKS and 1 <= args.records <= MAX_RECORDS):
+        raise SystemExit(f"fleet: --kiosks 1..{MAX_KIOSKS}, --records 1..{MAX_RECORDS}")
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # clean up servers on SIGTERM
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    import tempfile
+
+    work = Path(tempfile.mkdtemp(prefix="bench-fleet-"))
+    out: dict[str, Any] = {"kiosks": args.kiosks, "cpus": os.cpu_count()}
+    pki = make_pki(work / "pki")
+    broker = Broker(work / "broker", pki)
+    broker.start()
+    pg = PgServer()
+    pg.start()
+    keys_dir = work / "device-keys"
+    keys_dir.mkdir()
+    dsns = {}
+    with psycopg.connect(pg.dsn, autocommit=True) as conn:
+        for name in ("one", "two"):
+            conn.execute(f"CREATE DATABASE {name}")
+            dsns[name] = pg.dsn.replace("dbname=postgres", f"dbname={name}")
+    workers = Workers(work, pki, broker.port, keys_dir)
+    fleet: Shards | None = None
+    try:
+        t0 = time.perf_counter()
+        for i in range(args.kiosks):  # certificates before the shards fork
+            pki.device(f"kiosk-{i:05d}")
+        fleet = Shards(work, pki, broker.port, args.kiosks, keys_dir, args.per_process)
+        out["setup_s"] = round(time.perf_counter() - t0, 1)
+        # sessions for both groups exist before any record is published, then go offline
+        for cid, group in (("solo", "one"), ("duo-1", "two"), ("duo-2", "two")):
+            workers.start(cid, group, dsns[group])
+        workers.wait_connected("solo", "duo-1", "duo-2")
+        time.sleep(1.0)  # SUBACK
+        workers.stop()
+        # --- 1. scaling: the queued backlog, drained by 1 then by 2 workers
+        n1 = fleet.commit(args.records)
+        fleet.start(args.connect_rate)
+        out["connect_all_s"] = round(
+            wait_until(lambda: fleet.connected() == args.kiosks, args.timeout, "connections"), 1
+        )
+        wait_until(lambda: fleet.counts()[0] == 0, args.timeout, "backlog published")
+        time.sleep(2.0)  # the last PUBACKs: everything is queued in the broker
+        res: dict[str, Any] = {"records": n1}
+        for label, ids, group in (
+            ("one_worker", ("solo",), "one"),
+            ("two_workers", ("duo-1", "duo-2"), "two"),
+        ):
+            for cid in ids:
+                workers.start(cid, group, dsns[group])
+            workers.wait_connected(*ids)  # start-up (imports, migrations) is not ingest CPU
+            cpu0 = workers.cpu(*ids)
+            wait_until(lambda g=group: count(dsns[g])[1] >= n1, args.timeout, label)
+            cpu = workers.cpu(*ids) - cpu0
+            secs, after_first = drain_span(dsns[group])
+            res[label] = {
+                "seconds": round(secs, 2),
+                "records_per_s": round(after_first / secs, 1),
+                "worker_cpu_ms_per_record": round(1000 * cpu / n1, 3),
+                "worker_rss_peak_kib": workers.hwm(*ids),
+            }
+            print(json.dumps({label: res[label]}), flush=True)
+            if group == "one":
+                workers.stop("solo")
+                forget_session(pki, broker.port, "solo")
+        res["ratio_two_to_one"] = round(
+            res["two_workers"]["records_per_s"] / res["one_worker"]["records_per_s"], 2
+        )
+        wait_until(lambda: fleet.counts()[2] >= n1, args.timeout, "acks of the backlog")
+        out["scaling"] = res
+        # --- 2. live: records committed while every kiosk is connected
+        fleet.clear_latencies()
+        cpu0 = workers.cpu("duo-1", "duo-2")
+        pg_cpu0 = sum(proc_cpu(p) for p in [pg.pid() or 0, *children_of(pg.pid() or 0)])
+        t0 = time.perf_counter()
+        n2 = fleet.commit(args.records)
+        wait_until(lambda: fleet.counts()[2] >= n1 + n2, args.timeout, "live acks")
+        secs = time.perf_counter() - t0
+        lat = fleet.latencies()
+        out["live"] = {
+            "records": n2,
+            "seconds": round(secs, 2),
+            "acked_per_s": round(n2 / secs, 1),
+            "ack_latency_p50_ms": pct(lat, 50),
+            "ack_latency_p95_ms": pct(lat, 95),
+            "worker_cpu_ms_per_record": round(
+                1000 * (workers.cpu("duo-1", "duo-2") - cpu0) / n2, 3
+            ),
+            "postgres_cpu_ms_per_record": round(
+                1000 * (sum(proc_cpu(p) for p in [pg.pid() or 0, *children_of(pg.pid() or 0)])
+                        - pg_cpu0) / n2, 3),
+        }  # fmt: skip
+        print(json.dumps({"live": out["live"]}), flush=True)
+        # --- 3. reconnect storm: the broker restarts, every kiosk drops and returns at once
+        broker.stop()
+        wait_until(lambda: fleet.connected() == 0, 30, "all links down")
+        n3 = fleet.commit(args.storm)
+        fleet.clear_latencies()
+        t0 = time.perf_counter()
+        broker.start()
+        back = wait_until(lambda: fleet.connected() == args.kiosks, args.timeout, "reconnects")
+        drained = wait_until(
+            lambda: fleet.counts()[2] >= n1 + n2 + n3, args.timeout, "storm backlog acked"
+        )
+        lat = fleet.latencies()
+        out["storm"] = {
+            "records": n3,
+            "all_reconnected_s": round(back, 1),
+            "drained_s": round(back + drained, 1),
+            "ack_latency_p95_ms": pct(lat, 95),
+            "broker_rss_kib": proc_mem(broker.proc.pid if broker.proc else 0, "VmRSS"),
+        }
+        print(json.dumps({"storm": out["storm"]}), flush=True)
+        # --- 4. heartbeats: every kiosk every heartbeat_s, spread evenly
+        cpu0 = workers.cpu("duo-1", "duo-2")
+        t0 = time.perf_counter()
+        sent = fleet.beat(args.heartbeat_s, args.heartbeat_window)
+        secs = time.perf_counter() - t0
+        time.sleep(2.0)  # the last batch
+        cpu = workers.cpu("duo-1", "duo-2") - cpu0
+        with psycopg.connect(dsns["two"]) as conn:
+            beats = conn.execute("SELECT count(*) FROM heartbeat").fetchone()
+        out["heartbeats"] = {
+            "sent": sent,
+            "per_s": round(sent / secs, 1),
+            "devices_with_a_beat": int(beats[0]) if beats else 0,
+            "worker_cpu_share_of_one_core": round(cpu / (secs + 2.0), 3),
+        }
+        print(json.dumps({"heartbeats": out["heartbeats"]}), flush=True)
+        # --- the books: every committed record exactly once
+        rows, distinct = count(dsns["two"])
+        with psycopg.connect(dsns["two"]) as conn:
+            held = {(d, r) for d, r in conn.execute("SELECT device_id, record_id FROM record")}
+        committed_list, dup_acks, fleet_rss = fleet.books()
+        committed = set(committed_list)
+        _p, _s, acked = fleet.counts()
+        out["books"] = {
+            "committed": len(committed),
+            "rows": rows,
+            "duplicated_rows": rows - distinct,
+            "duplicate_acks": dup_acks,
+            "lost": len(committed - held),
+            "not_acked_at_kiosk": len(committed) - acked,
+            "broker_rss_peak_kib": proc_mem(broker.proc.pid if broker.proc else 0),
+            "workers_rss_peak_kib": workers.hwm("duo-1", "duo-2"),
+            "fleet_shard_rss_peak_kib": fleet_rss,
+        }
+    finally:
+        if fleet is not None:
+            fleet.stop()
+        workers.stop()
+        broker.stop()
+        pg.remove()
+    print(json.dumps(out, indent=1))
+    books = out["books"]
+    ok = books["lost"] == 0 and books["duplicated_rows"] == 0 and books["not_acked_at_kiosk"] == 0
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,235 @@
+"""Ingest workers on a real mosquitto (MQTT 5 shared subscription) and a real PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import paho.mqtt.client as mqtt
+import psycopg
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from kiosk.core.clock import SystemClock
+from kiosk.core.ids import uuid7
+from kiosk.crypto.envelope import seal
+from kiosk.crypto.keys import load_portal_private_key, load_portal_public_key, public_pem
+from kiosk.store.outbox import OutboxRepository
+from kiosk.uplink.service import build_uplink
+from portal.ingest.store import open_store
+from portal.ingest.worker import IngestWorker, ingest_filters
+from portal.receiver import TlsFiles, device_keys_from_dir
+from tests.fixtures.mqtt import PREFIX, Broker, KioskFactory, Pki, wait_for
+from tests.fixtures.postgres import PgServer
+from tests.fixtures.records import commit_registrations, open_db
+
+pytestmark = [pytest.mark.broker, pytest.mark.postgres]
+
+WorkerFactory = Callable[..., IngestWorker]
+
+
+@pytest.fixture
+def keys_dir(tmp_path: Path) -> Path:
+    d = tmp_path / "device-keys"
+    d.mkdir()
+    return d
+
+
+@pytest.fixture
+def workers(broker: Broker, pki: Pki, pg_dsn: str, keys_dir: Path) -> Iterator[WorkerFactory]:
+    """Start ingest workers (each its own client id) on ``broker``, writing to ``pg_dsn``."""
+    started: list[IngestWorker] = []
+
+    def start(client_id: str, dsn: str = pg_dsn, batch: int = 512) -> IngestWorker:
+        w = IngestWorker(
+            host="127.0.0.1",
+            port=broker.port,
+            store=open_store("postgres", dsn),
+            private_key=load_portal_private_key(pki.portal_private),
+            device_keys=device_keys_from_dir(keys_dir),
+            client_id=client_id,
+            tls=TlsFiles(pki.ca.ca_file, pki.portal.cert, pki.portal.key),
+            batch=batch,
+        )
+        w.start()
+        wait_for(w.connected.is_set, 10, f"{client_id} to connect")
+        time.sleep(0.2)  # SUBACK
+        started.append(w)
+        return w
+
+    yield start
+    for w in started:
+        w.stop()
+
+
+def rows(dsn: str) -> list[tuple[str, str]]:
+    with psycopg.connect(dsn) as conn:
+        return [(r[0], r[1]) for r in conn.execute("SELECT device_id, record_id FROM record")]
+
+
+class Device:
+    """A bare MQTT 5 device (its own certificate): publishes envelopes, collects its acks."""
+
+    def __init__(self, broker: Broker, pki: Pki, keys_dir: Path, device_id: str) -> None:
+        self.id = device_id
+        self.key = Ed25519PrivateKey.generate()
+        (keys_dir / f"{device_id}.pem").write_bytes(public_pem(self.key))
+        self.portal_pub = load_portal_public_key(pki.portal_public)
+        self.acks: list[dict[str, object]] = []
+        self._got = threading.Event()
+        cert = pki.device(device_id)
+        c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=device_id, protocol=mqtt.MQTTv5)
+        c.tls_set(ca_certs=str(pki.ca.ca_file), certfile=str(cert.cert), keyfile=str(cert.key))
+        c.on_message = lambda _c, _u, m: (self.acks.append(json.loads(m.payload)), None)[1]
+        c.connect("127.0.0.1", broker.port)
+        c.loop_start()
+        c.subscribe(f"{PREFIX}/kiosk/{device_id}/ack", qos=1)
+        time.sleep(0.3)
+        self.client = c
+
+    def envelope(self, record: dict[str, object]) -> tuple[str, bytes]:
+        rid = uuid7(time.time(), os.urandom(10))
+        env = seal(
+            {"record_id": rid, **record},
+            kind="registration",
+            record_id=rid,
+            device_id=self.id,
+            portal_public_key=self.portal_pub,
+            device_private_key=self.key,
+        )
+        return rid, env
+
+    def publish(self, rid: str, env: bytes) -> None:
+        props = Properties(PacketTypes.PUBLISH)
+        props.CorrelationData = rid.encode()
+        self.client.publish(f"{PREFIX}/kiosk/{self.id}/registration", env, qos=1, properties=props)
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
+def test_filters_are_shared_and_leave_online_verification_out() -> None:
+    shared = ingest_filters(PREFIX, "ingest")
+    assert f"$share/ingest/{PREFIX}/kiosk/+/registration" in shared
+    assert f"$share/ingest/{PREFIX}/kiosk/+/heartbeat" in shared
+    assert not any("verify_request" in f for f in shared)
+    assert ingest_filters(PREFIX, None)[0].startswith(PREFIX)
+
+
+def test_two_workers_share_the_load_and_store_each_record_once(
+    workers: WorkerFactory, pg_dsn: str, kiosk_config: KioskFactory, keys_dir: Path
+) -> None:
+    w1, w2 = workers("ingest-1"), workers("ingest-2")
+    cfgs = [kiosk_config(f"kiosk-w{i}") for i in range(3)]
+    ids: list[tuple[str, str]] = []
+    ups = []
+    for cfg in cfgs:
+        from kiosk.crypto.keys import load_or_create_device_key
+
+        key = load_or_create_device_key(cfg.paths.data_dir)
+        (keys_dir / f"{cfg.device.id}.pem").write_bytes(public_pem(key))
+        ids += [(cfg.device.id, r) for r in commit_registrations(cfg, 40)]
+        ups.append(build_uplink(cfg, SystemClock()))
+    for up in ups:
+        up.start()
+    try:
+        for cfg in cfgs:
+            repo = OutboxRepository(open_db(cfg))
+            wait_for(lambda r=repo: r.counts().acked == 40, 60, f"{cfg.device.id} acked")
+    finally:
+        for up in ups:
+            up.stop()
+    assert sorted(rows(pg_dsn)) == sorted(ids)
+    assert w1.stored > 0 and w2.stored > 0, "the shared subscription gave one worker nothing"
+    assert w1.stored + w2.stored == 120 and w1.duplicates + w2.duplicates == 0
+
+
+def test_a_resent_record_is_acked_as_duplicate_and_stored_once(
+    workers: WorkerFactory, broker: Broker, pki: Pki, keys_dir: Path, pg_dsn: str
+) -> None:
+    workers("ingest-1")
+    dev = Device(broker, pki, keys_dir, "kiosk-dup")
+    try:
+        rid, env = dev.envelope({"nik": "3510010101900001"})
+        dev.publish(rid, env)
+        wait_for(lambda: len(dev.acks) == 1, 10, "first ack")
+        dev.publish(rid, env)
+        wait_for(lambda: len(dev.acks) == 2, 10, "second ack")
+    finally:
+        dev.close()
+    assert [a["result"] for a in dev.acks] == ["stored", "duplicate"]
+    assert rows(pg_dsn) == [("kiosk-dup", rid)]
+
+
+def test_hostile_records_are_rejected_and_the_stream_goes_on(
+    workers: WorkerFactory, broker: Broker, pki: Pki, keys_dir: Path, pg_dsn: str
+) -> None:
+    w = workers("ingest-1")
+    dev = Device(broker, pki, keys_dir, "kiosk-bad")
+    try:
+        nul_rid, nul_env = dev.envelope({"nik": "a\u0000b"})
+        bad_rid, bad_env = dev.envelope({"nik": "x"})
+        forged = bad_env.replace(b'"kind":"registration"', b'"kind":"audit"')
+        good_rid, good_env = dev.envelope({"nik": "ok"})
+        dev.publish(nul_rid, nul_env)
+        dev.publish(bad_rid, forged)
+        dev.client.publish(f"{PREFIX}/kiosk/kiosk-bad/registration", b"\xff not json", qos=1)
+        dev.publish(good_rid, good_env)
+        wait_for(lambda: len(dev.acks) == 3, 10, "three acks")
+    finally:
+        dev.close()
+    results = {a["record_id"]: a["result"] for a in dev.acks}
+    assert results == {nul_rid: "rejected", bad_rid: "rejected", good_rid: "stored"}
+    assert rows(pg_dsn) == [("kiosk-bad", good_rid)]
+    reasons = [reason for _d, _r, reason in w.store.rejections()]
+    assert len(reasons) == 3 and "NUL" in reasons[0] and "signature" in reasons[1]
+
+
+def test_worker_restart_resumes_its_persistent_session(
+    workers: WorkerFactory, broker: Broker, pki: Pki, keys_dir: Path, pg_dsn: str
+) -> None:
+    w = workers("ingest-1")
+    w.stop()  # the broker keeps the session and queues for it
+    dev = Device(broker, pki, keys_dir, "kiosk-wait")
+    try:
+        sent = [dev.envelope({"i": i}) for i in range(20)]
+        for rid, env in sent:
+            dev.publish(rid, env)
+        time.sleep(0.5)
+        assert rows(pg_dsn) == []
+        workers("ingest-1")
+        wait_for(lambda: len(dev.acks) == 20, 20, "acks after the restart")
+    finally:
+        dev.close()
+    assert sorted(r for _d, r in rows(pg_dsn)) == sorted(rid for rid, _e in sent)
+
+
+def test_database_outage_delays_acks_and_loses_nothing(
+    workers: WorkerFactory, broker: Broker, pki: Pki, keys_dir: Path
+) -> None:
+    own = PgServer()  # a server of its own, to stop under the worker
+    own.start()
+    try:
+        workers("ingest-1", dsn=own.dsn)
+        dev = Device(broker, pki, keys_dir, "kiosk-pg")
+        try:
+            own.stop()
+            sent = [dev.envelope({"i": i}) for i in range(10)]
+            for rid, env in sent:
+                dev.publish(rid, env)
+            time.sleep(1.5)
+            assert dev.acks == [], "acked while the database was down"
+            own.start()
+            wait_for(lambda: len(dev.acks) == 10, 30, "acks after the database returned")
+        finally:
+            dev.close()
+        assert sorted(r for _d, r in rows(own.dsn)) == sorted(rid for rid, _e in sent)
+    finally:
+        own.remove()
