@@ -45,15 +45,12 @@ from kiosk.crypto.keys import (
 from kiosk.errors import CryptoError, ProtocolError
 from kiosk.uplink import messages
 from kiosk.uplink.client import FullJitter, mqtt_version, refused_subscriptions
-from kiosk.uplink.replies import sign_reply
+from kiosk.uplink.replies import ack_messages, sign_reply
 from kiosk.uplink.topics import RECORD_KINDS, device_topic, parse_topic, uplink_filters
 from portal.references import PortalReferences
 from portal.store import Incoming, PortalStore
 
 log = logging.getLogger("portal")
-
-ACKS_PER_MESSAGE = 200
-"""Record acks per signed ack message: 200 with 500-character reasons stay under 256 KiB."""
 
 
 @dataclass(frozen=True)
@@ -389,30 +386,28 @@ class PortalReceiver:
     def _send_acks(self, replies: list[tuple[_Msg, str | None, str, str | None]]) -> None:
         """One signed ack message per device for this batch (one signature, one verify at the
         kiosk, instead of one per record), on the device's own ack topic only."""
-        by_device: dict[str, list[tuple[_Msg, dict[str, Any]]]] = {}
+        by_device: dict[str, list[dict[str, Any]]] = {}
+        correlation: dict[str, bytes | None] = {}
         for m, rid, result, reason in replies:
-            if not messages.is_record_id(rid):
-                continue  # e.g. no record id at all: nothing the kiosk could match
             parsed = parse_topic(self._prefix, m.topic)
             assert parsed is not None
-            entry: dict[str, Any] = {"record_id": rid, "result": result}
-            if reason is not None:
-                entry["reason"] = reason[:500]
-            by_device.setdefault(parsed[0], []).append((m, entry))
+            by_device.setdefault(parsed[0], []).append(
+                {"record_id": rid, "result": result, "reason": reason}
+            )
+            correlation[parsed[0]] = m.correlation
             own_ack = device_topic(self._prefix, parsed[0], "ack")
             if m.response_topic not in (None, own_ack):
                 log.warning("ignored foreign response topic %r", m.response_topic)
-        for device_id, items in by_device.items():
-            for i in range(0, len(items), ACKS_PER_MESSAGE):
-                self._publish_ack(device_id, items[i : i + ACKS_PER_MESSAGE])
+        for device_id, entries in by_device.items():
+            single = correlation[device_id] if len(entries) == 1 else None
+            for payload in ack_messages(device_id, entries, self._signing_key, self._clock()):
+                self._publish_ack(device_id, payload, single)
 
-    def _publish_ack(self, device_id: str, items: list[tuple[_Msg, dict[str, Any]]]) -> None:
-        body = {"v": 1, "at": self._clock(), "acks": [entry for _m, entry in items]}
+    def _publish_ack(self, device_id: str, payload: bytes, correlation: bytes | None) -> None:
         props = None
-        if self._v5 and len(items) == 1 and items[0][0].correlation is not None:
+        if self._v5 and correlation is not None:
             props = Properties(PacketTypes.PUBLISH)  # an optimisation; the body is what counts
-            props.CorrelationData = items[0][0].correlation
-        payload = sign_reply("ack", device_id, body, self._signing_key)
+            props.CorrelationData = correlation
         self._client.publish(
             device_topic(self._prefix, device_id, "ack"), payload, qos=1, properties=props
         )

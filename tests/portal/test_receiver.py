@@ -75,7 +75,9 @@ def test_a_bad_copy_of_a_record_already_held_is_answered_duplicate(
     monkeypatch.setattr(
         rx,
         "_publish_ack",
-        lambda _dev, items: answers.extend((e["record_id"], e["result"]) for _m, e in items),
+        lambda _dev, payload, _corr: answers.extend(
+            (e["record_id"], e["result"]) for e in json.loads(payload)["acks"]
+        ),
     )
     other = "01930000-0000-7000-8000-000000000077"
 
@@ -96,7 +98,7 @@ def test_a_bad_copy_of_a_record_already_held_is_answered_duplicate(
 def test_one_signed_ack_message_per_batch_and_device(
     portal: Portal, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from portal.receiver import ACKS_PER_MESSAGE
+    from kiosk.uplink.replies import ACKS_PER_MESSAGE
 
     rx = portal.rx
     assert rx is not None
