@@ -119,7 +119,7 @@ def test_a_key_change_over_trusts_both_keys_then_only_the_new(
     new = Ed25519PrivateKey.generate()
     new_pub = tmp_path / "portal_ed25519.new.pub.pem"
     new_pub.write_bytes(public_pem(new))
-    trusted = TrustedKeys([ctx.layout.keys])
+    trusted = TrustedKeys([ctx.layout.keys], recheck_s=0.0)
     out = run_step(
         ctx, "identity", {**_identity(portal_files, cert), "portal_signing_key_next": new_pub}
     )
