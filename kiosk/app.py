@@ -309,16 +309,19 @@ def build_kiosk(
             pin_factory=pin_factory,
         )
         if device.can_alert:  # a help request from the screen is heard in the office too
-            agents.set_help_alert(lambda _request: device.alert())  # type: ignore[union-attr]
+            agents.set_help_alert(lambda _request: device.alert())
 
     from kiosk.crypto.keys import load_or_create_device_key
+    from kiosk.crypto.trust import TrustedKeys
+    from kiosk.uplink.service import portal_key_folders
     from kiosk.usb.service import UsbService
 
     usb = UsbService(
         cfg=cfg.usb,
         device_id=cfg.device.id,
         device_key=load_or_create_device_key(data_dir),
-        trusted=trusted,  # the same portal keys as every other portal-signed message
+        # exactly the keys the uplink checks MQTT acks with: one ack rule, one trust
+        trusted=TrustedKeys(portal_key_folders(cfg)),
         conn_factory=lambda: connect(db_path),
         clock=clock,
     )

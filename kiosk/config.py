@@ -240,20 +240,20 @@ class BiometricsConfig(_Strict):
 
     match_high: Annotated[
         float, Field(ge=-1, le=1, description="Cosine similarity at or above: HIGH band")
-    ] = 0.55
+    ] = 0.52
     match_medium: Annotated[
         float, Field(ge=-1, le=1, description="Cosine similarity at or above: MEDIUM band")
-    ] = 0.45
+    ] = 0.50
     match_low: Annotated[
         float, Field(ge=-1, le=1, description="Cosine similarity at or above: LOW band")
     ] = 0.35
     liveness_live: Annotated[
         float, Field(ge=0, le=1, description="Passive liveness score at or above: live")
-    ] = 0.80
+    ] = 0.95
     liveness_spoof: Annotated[
         float,
         Field(ge=0, le=1, description="Below: spoof; between this and liveness_live: step-up"),
-    ] = 0.30
+    ] = 0.0
     retry_budget: Annotated[
         int, Field(ge=1, le=10, description="Face attempts before the agent path is offered")
     ] = 3

@@ -158,3 +158,27 @@ def test_every_path_setting_accepts_text() -> None:
                 assert not any(
                     "valid path" in p or "instance of Path" in p for p in err.problems
                 ), f"[{section}] {name} refuses a TOML string: use LaxPath"
+
+
+@pytest.mark.parametrize(
+    "agents",
+    [
+        {"office_open": "15:00", "office_close": "08:00"},
+        {"office_open": "8:00"},
+        {"office_close": "25:00"},
+        {"office_days": []},
+        {"office_days": ["monday"]},
+    ],
+)
+def test_office_hours_are_checked(agents: dict[str, object]) -> None:
+    with pytest.raises(ConfigError):
+        parse_config({"agents": agents})
+
+
+def test_office_hours_and_free_space_defaults() -> None:
+    cfg = parse_config({})
+    assert cfg.agents.office_days == ["mon", "tue", "wed", "thu", "fri"]
+    assert (cfg.agents.office_open, cfg.agents.office_close) == ("08:00", "15:00")
+    assert cfg.paths.min_free_mib == 50
+    with pytest.raises(ConfigError):
+        parse_config({"paths": {"min_free_mib": 0}})

@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from kiosk.config import KioskConfig
-from kiosk.core.biometrics import LivenessBand, liveness_band, match_band
+from kiosk.core.biometrics import LivenessBand, match_band
 from kiosk.core.policy import policy_from_rows
 from kiosk.crypto.keys import key_id, write_private_key
 from kiosk.crypto.signed import sign_message
@@ -155,7 +155,6 @@ class _Shot:
 
 
 def _analyse(pipeline: FacePipeline, folder: Path) -> list[_Shot]:
-    t = pipeline.thresholds
     shots = []
     for path in sorted(folder.glob("*.jpg")):
         try:
@@ -163,7 +162,7 @@ def _analyse(pipeline: FacePipeline, folder: Path) -> list[_Shot]:
             analysis = pipeline.analyze(frame)
             if not analysis.usable:
                 continue
-            live = liveness_band(pipeline.liveness_of(analysis), t.liveness_live, t.liveness_spoof)
+            live = pipeline.passive_liveness(analysis).band  # the kiosk's own rule
             shots.append(_Shot(path, pipeline.embed_analysis(analysis), live, analysis.ok))
         except (ImageError, KioskError) as err:
             log.warning("demo photo %s skipped: %s", path.name, err)

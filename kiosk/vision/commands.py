@@ -38,10 +38,36 @@ def register(sub: Any) -> None:
     faces.add_argument(
         "--plot", type=Path, default=Path("eval-faces-det.png"), help="DET plot PNG to write"
     )
+    faces.add_argument(
+        "--conditions",
+        action="store_true",
+        help="degrade probes by each field condition (references stay clean); "
+        "one DET plot per condition in --plot-dir",
+    )
+    faces.add_argument(
+        "--only", default=None, help="with --conditions: comma-separated condition names"
+    )
+    faces.add_argument(
+        "--plot-dir", type=Path, default=Path("eval-conditions"), help="DET plots (--conditions)"
+    )
+    faces.add_argument("--seed", type=int, default=13, help="seed of the degradations")
+    faces.add_argument(
+        "--calibrate",
+        action="store_true",
+        help="with --conditions: choose match thresholds by the documented rule on held-out "
+        "folds of people and report how they fare on the people held out",
+    )
     faces.set_defaults(handler=cmd_eval_faces)
     live = ev.add_parser("liveness", help="liveness APCER/BPCER over DIR/real and DIR/spoof")
     live.add_argument("dir", type=Path, help="folder with real/ and spoof/[<attack kind>/]")
     live.add_argument("--json", action="store_true", help="end with one JSON line")
+    live.add_argument(
+        "--attacks",
+        action="store_true",
+        help="make synthetic screen/print attacks from every bona fide image under DIR "
+        "(outside spoof/) and report APCER per attack kind and BPCER",
+    )
+    live.add_argument("--seed", type=int, default=13, help="seed of the synthetic attacks")
     live.set_defaults(handler=cmd_eval_liveness)
     bench = _nested(sub, "bench", "performance benchmarks")
     vision = bench.add_parser("vision", help="face pipeline timings on the replay camera")
@@ -66,6 +92,8 @@ def cmd_eval_faces(args: argparse.Namespace) -> int:
 
     cfg = load_config(getattr(args, "config", None))
     pipeline = FacePipeline.from_config(cfg)
+    if getattr(args, "conditions", False):
+        return _eval_conditions(args, pipeline)
     threshold = cfg.biometrics.match_medium
     r = evaluate_faces(pipeline, args.dir, threshold, args.plot)
     print(f"images: {r.images}, failure to acquire: {r.fta_images} ({_pct(r.fta)})")
@@ -88,11 +116,61 @@ def cmd_eval_faces(args: argparse.Namespace) -> int:
     return 0
 
 
+def _eval_conditions(args: argparse.Namespace, pipeline: FacePipeline) -> int:
+    from kiosk.vision.degrade import CONDITIONS, condition
+    from kiosk.vision.field_eval import evaluate_conditions
+
+    conds = tuple(condition(n.strip()) for n in args.only.split(",")) if args.only else CONDITIONS
+    r = evaluate_conditions(
+        pipeline, args.dir, conds, seed=args.seed, plot_dir=args.plot_dir, calibrate=args.calibrate
+    )
+    print(
+        f"images: {r.images} ({r.reference_failures} without a clean reference); probes "
+        f"degraded, references clean; burst of {r.burst} frames per probe; seed {r.seed}"
+    )
+    print(
+        f"thresholds: match_medium {r.match_medium:.2f} (match), match_high "
+        f"{r.match_high:.2f} (verified); liveness live >= {r.liveness_live:.2f}, "
+        f"spoof < {r.liveness_spoof:.2f}"
+    )
+    head = (
+        f"{'condition':<12} {'FTA':>7} {'FMR@med':>8} {'FNMR@med':>8} {'FNMR@high':>9} "
+        f"{'verified':>8} {'TAR@0FMR':>8} {'top imp':>7} {'BPCER':>7} {'step-up':>7}"
+    )
+    print(head)
+    for c in r.conditions:
+        top = "n/a" if c.top_impostor is None else f"{c.top_impostor:.3f}"
+        print(
+            f"{c.name:<12} {_pct(c.fta):>7} {_pct(c.fmr_medium):>8} {_pct(c.fnmr_medium):>8} "
+            f"{_pct(c.fnmr_high):>9} {_pct(c.genuine_verified):>8} "
+            f"{_pct(c.tar_at_zero_fmr):>8} {top:>7} {_pct(c.liveness_bpcer):>7} "
+            f"{_pct(c.liveness_step_up):>7}"
+        )
+    for c in r.conditions:
+        coach = ", ".join(f"{k} {v}" for k, v in c.coaching.items())
+        print(f"coaching[{c.name}]: {coach}")
+    plots = [c.plot for c in r.conditions if c.plot]
+    if plots:
+        print(f"DET plots: {len(plots)} in {args.plot_dir}")
+    print(
+        "verified = genuine pairs in the HIGH band over all genuine pairs (an FTA probe "
+        "verifies nobody); BPCER = bona fide probes called 'spoof' on passive liveness; "
+        "step-up = 'uncertain', asked for the active challenge"
+    )
+    if r.calibration:
+        _print_calibration(r.calibration)
+    if args.json:
+        print(json.dumps(r.to_json(), sort_keys=True))
+    return 0
+
+
 def cmd_eval_liveness(args: argparse.Namespace) -> int:
     """Print the liveness report; exit 0."""
     from kiosk.vision.evaluate import evaluate_liveness
 
     cfg = load_config(getattr(args, "config", None))
+    if getattr(args, "attacks", False):
+        return _eval_attacks(args, FacePipeline.from_config(cfg))
     r = evaluate_liveness(FacePipeline.from_config(cfg), args.dir)
     for item in r.images:
         score = "  n/a" if item["score"] is None else f"{item['score']:.3f}"
@@ -101,6 +179,51 @@ def cmd_eval_liveness(args: argparse.Namespace) -> int:
         print(f"APCER[{kind}] = {_pct(v)} ({r.attacks[kind]} attacks)")
     print(f"APCER max = {_pct(r.apcer_max)}; BPCER = {_pct(r.bpcer)} ({r.bona_fide} bona fide)")
     print(f"step-up challenges: {r.step_up_bona_fide} bona fide, {r.step_up_attacks} attacks")
+    if args.json:
+        print(json.dumps(r.to_json(), sort_keys=True))
+    return 0
+
+
+def _print_calibration(cal: dict[str, Any]) -> None:
+    print(f"calibration rule: {cal['rule']}")
+    for fold in cal["folds"]:
+        conds = fold["conditions"]
+        fm = sum(c["false_matches"] for c in conds.values())
+        imp = sum(c["impostor_pairs"] for c in conds.values())
+        worst = min(conds.items(), key=lambda kv: kv[1]["verified"])
+        print(
+            f"  held out {','.join(fold['held_out_people'])}: medium {fold['medium']:.2f} "
+            f"high {fold['high']:.2f}; false matches {fm} of {imp} held-out impostor pairs; "
+            f"verified "
+            + ", ".join(f"{k} {_pct(v['verified'])}" for k, v in conds.items())
+            + f" (worst {worst[0]})"
+        )
+    print(
+        f"on all people: top impostor {cal['top_impostor']:.3f} -> match_medium "
+        f"{cal['match_medium']:.2f}, match_high {cal['match_high']:.2f}"
+    )
+
+
+def _eval_attacks(args: argparse.Namespace, pipeline: FacePipeline) -> int:
+    from kiosk.vision.field_eval import evaluate_attacks
+
+    r = evaluate_attacks(pipeline, args.dir, seed=args.seed)
+    print(f"NOTE: {r.note}")
+    print(
+        f"passive liveness: live >= {r.liveness_live:.2f}, spoof < {r.liveness_spoof:.2f}; "
+        f"burst of {r.burst} frames; seed {r.seed}"
+    )
+    print(f"{'attack kind':<20} {'n':>4} {'APCER':>8} {'step-up':>8} {'no face':>7}")
+    for kind, v in r.apcer.items():
+        print(
+            f"{kind:<20} {r.attacks[kind]:>4} {_pct(v):>8} {_pct(r.step_up[kind]):>8} "
+            f"{r.attack_fta[kind]:>7}"
+        )
+    print(f"APCER max = {_pct(r.apcer_max)} (attacks judged 'live': they would skip the challenge)")
+    print(
+        f"BPCER = {_pct(r.bpcer)} ({r.bona_fide} bona fide, {r.bona_fide_fta} without a face; "
+        f"'spoof' on passive); step-up {_pct(r.bona_fide_step_up)} asked for the challenge"
+    )
     if args.json:
         print(json.dumps(r.to_json(), sort_keys=True))
     return 0

@@ -8,23 +8,31 @@ from kiosk.crypto.atrest import AtRestCipher
 from kiosk.errors import ImageError, ModelError
 from kiosk.vision.align import ALIGNED_SIZE
 from kiosk.vision.models import Model
+from kiosk.vision.photometric import stretch_luma
 
 EMBEDDING_DIM = 128
 _MAGIC = b"KFT1"  # kiosk face template, version 1: magic + 128 little-endian float32
 
 
 class Embedder:
-    """Turns an aligned 112x112 RGB face into an L2-normalised float32 (128,) embedding."""
+    """Turns an aligned 112x112 RGB face into an L2-normalised float32 (128,) embedding.
 
-    def __init__(self, model: Model) -> None:
+    The crop's luma is first stretched between its 2nd and 98th percentiles
+    (``stretch_luma``): measured to help in the dark and the dim office (docs/vision.md).
+    References and probes go through the same step, so templates stay comparable.
+    """
+
+    def __init__(self, model: Model, normalise: bool = True) -> None:
         self.model = model
+        self.normalise = normalise
         self._buf = np.zeros((1, 3, ALIGNED_SIZE, ALIGNED_SIZE), np.float32)
 
     def embed(self, aligned: np.ndarray) -> np.ndarray:
         """Embedding of one aligned face (112x112x3 uint8 RGB)."""
         if aligned.shape != (ALIGNED_SIZE, ALIGNED_SIZE, 3):
             raise ImageError(f"aligned face must be 112x112x3, got {aligned.shape}")
-        chw = np.transpose(aligned, (2, 0, 1))
+        face = stretch_luma(aligned) if self.normalise else aligned
+        chw = np.transpose(face, (2, 0, 1))
         np.subtract(chw, 127.5, out=self._buf[0], casting="unsafe")
         self._buf *= 1.0 / 128.0
         (out,) = self.model.run(self._buf)

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from kiosk.core.biometrics import LivenessBand, liveness_band
+from kiosk.core.biometrics import LivenessBand
 from kiosk.errors import ImageError, KioskError
 from kiosk.vision.images import list_images, load_image
 from kiosk.vision.pipeline import FacePipeline
@@ -181,37 +181,104 @@ def evaluate_faces(
     return report
 
 
-def write_det_plot(genuine: np.ndarray, impostor: np.ndarray, threshold: float, out: Path) -> None:
-    """Save a DET curve (FNMR against FMR, log axes) with the configured threshold marked."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+def det_points(genuine: np.ndarray, impostor: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(FMR, FNMR) over every candidate threshold; a rate of 0 is drawn at 0.5 / pairs."""
     ts = _candidates(genuine, impostor)
-    # Log axes cannot show 0: a zero rate is drawn at half of one pair (0.5 / pairs).
     f_floor, n_floor = 0.5 / impostor.size, 0.5 / genuine.size
     fmr = np.array([max(fmr_at(impostor, float(t)), f_floor) for t in ts])
     fnmr = np.array([max(fnmr_at(genuine, float(t)), n_floor) for t in ts])
+    return fmr, fnmr
+
+
+def write_det_plot(
+    genuine: np.ndarray,
+    impostor: np.ndarray,
+    threshold: float,
+    out: Path,
+    title: str | None = None,
+    high: float | None = None,
+) -> None:
+    """Save a DET curve (FNMR against FMR, log axes) with the configured thresholds marked.
+
+    Drawn with matplotlib when it is installed, otherwise with OpenCV (no new dependency).
+    """
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    marks = [(threshold, "match_medium")] + ([(high, "match_high")] if high is not None else [])
+    points = [
+        (
+            max(fmr_at(impostor, t), 0.5 / impostor.size),
+            max(fnmr_at(genuine, t), 0.5 / genuine.size),
+            f"{name} {t:.2f}",
+        )
+        for t, name in marks
+    ]
+    heading = f"DET{': ' + title if title else ''} ({genuine.size} gen / {impostor.size} imp)"
+    try:
+        import matplotlib
+    except ImportError:
+        _det_plot_cv(genuine, impostor, points, heading, Path(out))
+        return
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fmr, fnmr = det_points(genuine, impostor)
     fig, ax = plt.subplots(figsize=(5, 5), dpi=100)
     ax.loglog(fmr, fnmr, drawstyle="steps-post", label="DET")
-    ax.plot(
-        [max(fmr_at(impostor, threshold), f_floor)],
-        [max(fnmr_at(genuine, threshold), n_floor)],
-        "ro",
-        label=f"threshold {threshold:.2f}",
-    )
+    for (x, y, label), style in zip(points, ("ro", "gs"), strict=False):
+        ax.plot([x], [y], style, label=label)
     ax.axvline(1e-3, color="grey", linestyle=":", linewidth=1)
     ax.text(0.02, 0.02, "rates of 0 drawn at 0.5 / pairs", transform=ax.transAxes, fontsize=8)
     ax.set_xlabel("FMR (false match rate)")
     ax.set_ylabel("FNMR (false non-match rate)")
-    ax.set_title(f"DET: {genuine.size} genuine / {impostor.size} impostor pairs")
+    ax.set_title(heading, fontsize=9)
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(loc="upper right")
     fig.tight_layout()
-    Path(out).parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out)
     plt.close(fig)
+
+
+def _det_plot_cv(
+    genuine: np.ndarray,
+    impostor: np.ndarray,
+    points: list[tuple[float, float, str]],
+    heading: str,
+    out: Path,
+) -> None:
+    """The DET curve drawn with OpenCV on log axes (used when matplotlib is absent)."""
+    import cv2
+
+    size, pad = 500, 60
+    img = np.full((size, size, 3), 255, np.uint8)
+    fmr, fnmr = det_points(genuine, impostor)
+    lo = math.floor(math.log10(min(fmr.min(), fnmr.min())))
+
+    def xy(f: float, n: float) -> tuple[int, int]:
+        span = size - 2 * pad
+        x = pad + (math.log10(f) - lo) / -lo * span
+        y = size - pad - (math.log10(n) - lo) / -lo * span
+        return round(x), round(y)
+
+    for d in range(lo, 1):
+        x, _ = xy(10.0**d, 1.0)
+        _, y = xy(1.0, 10.0**d)
+        cv2.line(img, (x, pad), (x, size - pad), (220, 220, 220), 1)
+        cv2.line(img, (pad, y), (size - pad, y), (220, 220, 220), 1)
+        cv2.putText(img, f"1e{d}", (x - 14, size - pad + 18), 0, 0.35, (0, 0, 0), 1)
+        cv2.putText(img, f"1e{d}", (8, y + 4), 0, 0.35, (0, 0, 0), 1)
+    pts = []
+    for i, (f, n) in enumerate(zip(fmr, fnmr, strict=True)):
+        pts.append(xy(float(f), float(n)))
+        if i + 1 < len(fmr):
+            pts.append(xy(float(fmr[i + 1]), float(n)))  # steps-post
+    cv2.polylines(img, [np.array(pts, np.int32)], False, (200, 80, 0), 2)
+    for (f, n, label), colour in zip(points, ((0, 0, 220), (0, 160, 0)), strict=False):
+        cv2.circle(img, xy(f, n), 5, colour, -1)
+        cv2.putText(img, label, (xy(f, n)[0] + 8, xy(f, n)[1] - 8), 0, 0.4, colour, 1)
+    cv2.putText(img, heading, (pad, 30), 0, 0.45, (0, 0, 0), 1)
+    cv2.putText(img, "FMR", (size // 2, size - 15), 0, 0.45, (0, 0, 0), 1)
+    cv2.putText(img, "FNMR", (5, pad - 10), 0, 0.45, (0, 0, 0), 1)
+    cv2.imwrite(str(out), img)
 
 
 # --- liveness --------------------------------------------------------------------------------
@@ -253,21 +320,17 @@ def evaluate_liveness(pipeline: FacePipeline, root: Path) -> LivenessEvalReport:
     counts as rejected (BPCER) with 'spoof' or with no usable face. 'uncertain' goes to the
     step-up challenge and is counted separately.
     """
-    t = pipeline.thresholds
     images: list[dict[str, Any]] = []
     for kind, path in _liveness_items(root):
         rel = str(path.relative_to(root))
         try:
             analysis = pipeline.analyze(load_image(path))
-            score = pipeline.liveness_of(analysis) if analysis.usable else None
+            passive = pipeline.passive_liveness(analysis) if analysis.usable else None
         except KioskError as err:
             images.append({"path": rel, "kind": kind, "score": None, "verdict": f"error: {err}"})
             continue
-        verdict = (
-            liveness_band(score, t.liveness_live, t.liveness_spoof).value
-            if score is not None
-            else "no_face"
-        )
+        score = passive.score if passive else None
+        verdict = passive.band.value if passive else "no_face"
         images.append({"path": rel, "kind": kind, "score": score, "verdict": verdict})
     real = [i for i in images if i["kind"] == "real"]
     attacks = [i for i in images if i["kind"] != "real"]

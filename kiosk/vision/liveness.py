@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
+from kiosk.core.biometrics import LivenessBand, liveness_band
 from kiosk.vision.models import Model
 
 FAS_SIZE = 80
@@ -69,3 +71,56 @@ class PassiveLiveness:
             p = np.exp(z - z.max())
             total += float(p[1] / p.sum())
         return total / len(self.models)
+
+
+@dataclass(frozen=True)
+class LivenessLimits:
+    """When a frame is good enough for a passive verdict (pixels, grey levels)."""
+
+    # Below this the 80x80 model crops hold too little skin detail: a far live face and a
+    # far photo look alike to MiniFASNet.
+    min_face_px: float = 120.0
+    # Sensor noise (Immerkaer estimate on the 192 px mesh crop) above which MiniFASNet reads
+    # grain as print/screen texture: the noise condition scores real faces near 0.
+    max_noise: float = 5.0
+
+
+@dataclass(frozen=True)
+class PassiveVerdict:
+    """Fused passive liveness of one attempt: the score, its band, and whether the frames
+    were too poor for a firm verdict."""
+
+    score: float
+    band: LivenessBand
+    poor: bool = False
+
+
+def fuse_scores(scores: Sequence[float]) -> float:
+    """Robust fusion of per-frame scores: the median of up to 4, else a 20 % trimmed mean."""
+    if not scores:
+        raise ValueError("no liveness scores to fuse")
+    xs = sorted(float(x) for x in scores)
+    n = len(xs)
+    if n <= 4:
+        mid = n // 2
+        return xs[mid] if n % 2 else (xs[mid - 1] + xs[mid]) / 2.0
+    k = n // 5
+    kept = xs[k : n - k]
+    return sum(kept) / len(kept)
+
+
+def passive_verdict(
+    scores: Sequence[float], live: float, spoof: float, poor: bool = False
+) -> PassiveVerdict:
+    """Band of the fused per-frame ``scores``; ``poor`` frames only ever give 'uncertain'.
+
+    A poor image (dark, noisy, over-exposed, small or coached face) never makes a real
+    person a 'spoof' and never lets a photo through as 'live': it asks for the active
+    challenge. Only good frames with a fused score at or above the high ``live`` bar are
+    live on passive alone.
+    """
+    score = fuse_scores(scores)
+    band = liveness_band(score, live, spoof)
+    if poor and band is not LivenessBand.UNCERTAIN:
+        band = LivenessBand.UNCERTAIN
+    return PassiveVerdict(score, band, poor)

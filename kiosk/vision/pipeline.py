@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from kiosk.config import BiometricsConfig, KioskConfig
@@ -18,7 +19,6 @@ from kiosk.core.biometrics import (
     Coaching,
     LivenessBand,
     MatchBand,
-    liveness_band,
     match_band,
 )
 from kiosk.errors import ImageError
@@ -31,9 +31,16 @@ from kiosk.vision.embedder import (
     template_to_bytes,
 )
 from kiosk.vision.images import check_image
-from kiosk.vision.liveness import FasModel, PassiveLiveness
+from kiosk.vision.liveness import (
+    FasModel,
+    LivenessLimits,
+    PassiveLiveness,
+    PassiveVerdict,
+    passive_verdict,
+)
 from kiosk.vision.mesh import FaceMesh, Mesh
 from kiosk.vision.models import ModelPack
+from kiosk.vision.photometric import noise_sigma
 from kiosk.vision.quality import QualityLimits, QualityMetrics, first_failure, frame_score, measure
 
 log = logging.getLogger("kiosk.vision")
@@ -121,6 +128,7 @@ class FacePipeline:
         self.pack = pack
         self.thresholds = thresholds or BiometricsConfig()
         self.limits = limits or QualityLimits()
+        self.liveness_limits = LivenessLimits()
         self.detector: CascadeDetector = build_detector(pack, detector_backend)
         self.mesh = FaceMesh(pack["mesh"])
         self.embedder = Embedder(pack["embedder"])
@@ -182,6 +190,24 @@ class FacePipeline:
             raise ImageError("no usable face in the image")
         return self.liveness.score(analysis.image, analysis.detection.box)
 
+    def passive_liveness(
+        self, analysis: FrameAnalysis, frames: Sequence[FrameAnalysis] = ()
+    ) -> PassiveVerdict:
+        """Passive liveness of ``analysis`` fused with the other usable ``frames``."""
+        t = self.thresholds
+        run = [analysis, *(f for f in frames if f.usable and f is not analysis)]
+        scores = [self.liveness_of(f) for f in run]
+        poor = not all(self.fit_for_liveness(f) for f in run)
+        return passive_verdict(scores, t.liveness_live, t.liveness_spoof, poor)
+
+    def fit_for_liveness(self, analysis: FrameAnalysis) -> bool:
+        """True when a frame is good enough for a firm passive verdict (see LivenessLimits)."""
+        m, mesh, lim = analysis.metrics, analysis.mesh, self.liveness_limits
+        if not analysis.ok or m is None or mesh is None or m.face_px < lim.min_face_px:
+            return False
+        gray = cv2.cvtColor(mesh.crop, cv2.COLOR_RGB2GRAY)[48:144, 48:144]
+        return noise_sigma(gray) <= lim.max_noise
+
     def verify(
         self,
         image_or_analysis: np.ndarray | FrameAnalysis,
@@ -203,9 +229,8 @@ class FacePipeline:
         if not analysis.usable:
             raise ImageError("no usable face in the image")
         t = self.thresholds
-        frames = [analysis, *(f for f in liveness_frames if f.usable and f is not analysis)]
-        live_score = sum(self.liveness_of(f) for f in frames) / len(frames)
-        live = liveness_band(live_score, t.liveness_live, t.liveness_spoof)
+        passive = self.passive_liveness(analysis, liveness_frames)
+        live_score, live = passive.score, passive.band
         if live is not LivenessBand.LIVE:
             log.warning("spoof suspicion: passive liveness %.3f -> %s", live_score, live.value)
         emb = self.embed_analysis(analysis)

@@ -309,3 +309,34 @@ def test_signed_household_updates(kit: Kit) -> None:
     assert handler(good)
     stored = kit.svc.roster.get("hh-9")
     assert stored is not None and stored.version == 1 and stored.household.kk == KK
+
+
+def test_a_help_request_closes_when_an_agent_vouches(kit: Kit) -> None:
+    reg_token = failed_three_times(kit)
+    asked = kit.svc.request_help("face")
+    kit.svc.request_help("button")
+    token = kit.svc.login("AG-PKH-01", AGENT_PIN)
+    kit.svc.vouch(token, reg_token, "elderly")
+    assert kit.svc.pending_help() == []
+    state, taken_by = kit.conn.execute(
+        "SELECT state, taken_by FROM help_request WHERE request_id = ?", (asked.request_id,)
+    ).fetchone()
+    assert (state, taken_by) == ("taken", "AG-PKH-01")
+    assert kit.audit_kinds().count("help_taken") == 2
+
+
+def test_a_help_request_closes_when_an_agent_assists(kit: Kit) -> None:
+    kit.svc.request_help("screen")
+    token = kit.svc.login("AG-PKH-01", AGENT_PIN)
+    kit.svc.start_assisted(token)
+    assert kit.svc.pending_help() == []
+
+
+def test_the_help_alert_sounds_for_every_new_request(kit: Kit) -> None:
+    assert not kit.svc.help_alert
+    rang: list[str] = []
+    kit.svc.set_help_alert(lambda req: rang.append(req.source))
+    assert kit.svc.help_alert
+    kit.svc.request_help("screen")
+    kit.svc.request_help("screen")  # merged: no second alarm
+    assert rang == ["screen"]

@@ -191,17 +191,19 @@ def test_online_failure_falls_back_to_pending(
     assert (result.outcome, result.reference_source) == (Outcome.PENDING, "none")
 
 
-def test_printed_photo_is_rejected_and_never_sent_online(
+def test_a_photo_that_never_blinks_is_not_verified_and_never_sent_online(
     camera: FakeCamera,
     face_pipeline: FacePipeline,
     refs: DictReferences,
     clock: FakeClock,
     photo: Callable[[str], np.ndarray],
 ) -> None:
-    camera.show(photo("p01/img1.jpg"))  # passive liveness well under the spoof threshold
+    # A still photo scoring far below live: passive alone never rejects (a real face on a
+    # poor camera scores as low), the blink challenge does: it is never completed.
+    camera.show(photo("p01/img1.jpg"))
     online = FakeOnline(answer=OnlineAnswer("HIGH", "r"))
     result = _verifier(camera, face_pipeline, refs, clock, online).check(NIK)
-    assert (result.outcome, result.liveness_band) == (Outcome.REJECTED, "spoof")
+    assert (result.outcome, result.liveness_band) == (Outcome.RETRY, "uncertain")
     assert online.calls == []
 
 

@@ -37,3 +37,28 @@ def test_receipt_says_sent_once_the_portal_acked(cfg: KioskConfig, tmp_path: Pat
     assert c.get("/api/receipt").get_json() == {"delivery": "sent"}  # type: ignore[attr-defined]
     page = c.get("/receipt").get_data(as_text=True)  # type: ignore[attr-defined]
     assert 'data-delivery="sent"' in page
+
+
+def test_vouched_receipt_says_the_office_will_review(cfg: KioskConfig, tmp_path: Path) -> None:
+    from ui_doubles import face
+
+    from kiosk.core.session import Outcome
+
+    kit = build_kit(cfg, tmp_path)
+    c = kit.app.test_client()
+    kit.verifier.script(*(face(Outcome.RETRY) for _ in range(cfg.biometrics.retry_budget)))
+    post(c, "/register")
+    post(c, "/identify", nik="3510014501900001")
+    for attempt in range(1, cfg.biometrics.retry_budget + 1):
+        post(c, "/face")
+        if attempt < cfg.biometrics.retry_budget:
+            post(c, "/result/retry")
+    with c.session_transaction() as s:
+        token = str(s["reg"])
+    kit.registration.get(token).vouched("agent-1")  # what the agent service does on a vouch
+    answer_all(kit, c)
+    post(c, "/consent", decision="agree")
+    post(c, "/review", action="send")
+    page = c.get("/receipt").get_data(as_text=True)
+    assert "Kantor akan memeriksa pendaftaran Anda" in page
+    assert kit.sealer.sealed[-1]["verification"]["review_required"] is True

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+import statistics
 
 import numpy as np
 import pytest
 
-from kiosk.config import REPO_ROOT
+from kiosk.config import REPO_ROOT, BiometricsConfig
 from kiosk.core.biometrics import AttemptOutcome, ChallengeKind, Coaching, MatchBand
 from kiosk.core.clock import FakeClock
 from kiosk.errors import ModelError
@@ -40,7 +41,7 @@ def test_live_person_matches_own_reference(pipeline: FacePipeline, clock: FakeCl
     assert s.result is not None and s.result.match is MatchBand.HIGH and not s.stepped_up
 
 
-def test_liveness_is_the_mean_over_the_run_of_good_frames(
+def test_liveness_is_fused_over_the_run_of_good_frames(
     pipeline: FacePipeline, clock: FakeClock
 ) -> None:
     photos = [FACES / "identities/p03" / n for n in ("img8.jpg", "img48.jpg", "img50.jpg")]
@@ -49,11 +50,16 @@ def test_liveness_is_the_mean_over_the_run_of_good_frames(
     assert all(a.ok for a in seen), [a.coaching for a in seen]
     scores = [pipeline.liveness_of(a) for a in seen]
     cam = ReplayCamera(photos, width=640, height=480, clock=clock)
-    cap = FaceCapture(pipeline, None, started_at=clock.monotonic(), good_frames=3)
+    # Every score counts as live here, so the attempt ends with the fused score to check.
+    lenient = FacePipeline(
+        pipeline.pack, BiometricsConfig(liveness_live=0.0), limits=pipeline.limits
+    )
+    cap = FaceCapture(lenient, None, started_at=clock.monotonic(), good_frames=3)
     _run(cap, cam, clock, n=3)
     assert cap.status.result is not None
-    assert cap.status.result.liveness_score == pytest.approx(sum(scores) / 3, abs=1e-6)
-    assert max(scores) - min(scores) > 1e-3  # three different crops, so the mean is not one
+    # The median of the run: one odd crop moves it less than a mean.
+    assert cap.status.result.liveness_score == pytest.approx(statistics.median(scores), abs=1e-6)
+    assert max(scores) - min(scores) > 1e-3  # three different crops
 
 
 def test_other_person_is_not_matched(pipeline: FacePipeline, clock: FakeClock) -> None:
@@ -66,8 +72,13 @@ def test_other_person_is_not_matched(pipeline: FacePipeline, clock: FakeClock) -
 
 
 def test_clear_spoof_ends_not_live(pipeline: FacePipeline, clock: FakeClock) -> None:
-    cam = ReplayCamera([FACES / "liveness/spoof/image_F1.jpg"], width=480, height=640, clock=clock)
-    cap = FaceCapture(pipeline, None, started_at=clock.monotonic(), timeout_s=5)
+    # The default never says 'spoof' on passive alone (a challenge instead); a kiosk that
+    # configures a spoof band ends a clear, well-lit spoof at once.
+    strict = FacePipeline(
+        pipeline.pack, BiometricsConfig(liveness_spoof=0.3), limits=pipeline.limits
+    )
+    cam = ReplayCamera([FACES / "liveness/spoof/image_F2.jpg"], width=480, height=640, clock=clock)
+    cap = FaceCapture(strict, None, started_at=clock.monotonic(), timeout_s=5)
     _run(cap, cam, clock, n=40)
     assert cap.status.outcome is AttemptOutcome.NOT_LIVE
 
