@@ -55,7 +55,7 @@ from kiosk.core.clock import SystemClock  # noqa: E402
 from kiosk.core.ids import uuid7  # noqa: E402
 from kiosk.core.outbox import Backoff  # noqa: E402
 from kiosk.crypto.envelope import EnvelopeSealer  # noqa: E402
-from kiosk.crypto.keys import load_portal_public_key, public_pem  # noqa: E402
+from kiosk.crypto.keys import load_portal_public_key, load_signing_private_key, public_pem  # noqa: E402
 from kiosk.store.db import connect  # noqa: E402
 from kiosk.store.outbox import OutboxRepository  # noqa: E402
 from kiosk.uplink.client import Event, Inbound, MqttLink  # noqa: E402
@@ -137,6 +137,11 @@ class Fleet:
         self.kiosks: list[Kiosk] = []
         self.acked_at: list[float] = []
         portal_pub = load_portal_public_key(pki.portal_public)
+        signing = load_signing_private_key(pki.signing_private).public_key()
+
+        def trusted() -> list[Any]:  # the portal's reply-signing key, as provisioned
+            return [signing]
+
         base = UplinkConfig(
             host="127.0.0.1",
             port=port,
@@ -177,7 +182,7 @@ class Fleet:
                 window=cfg.uplink.inflight_window,
                 ack_timeout_s=cfg.uplink.ack_timeout_s,
                 retention_s=86400.0,
-                decode=lambda m, d=device_id: decode(PREFIX, d, m),
+                decode=lambda m, d=device_id: decode(PREFIX, d, m, trusted),
                 on_acked=lambda ids, i=i: self._acked(i, ids),
             )
             sealer = EnvelopeSealer(
@@ -414,7 +419,8 @@ class Workers:
             [sys.executable, "-m", "portal.ingest.worker",
              "--broker", f"127.0.0.1:{self._port}", "--store", "postgres", "--target", dsn,
              "--client-id", client_id, "--group", group,
-             "--private-key", str(self._pki.portal_private), "--device-keys", str(self._keys),
+             "--private-key", str(self._pki.portal_private),
+             "--signing-key", str(self._pki.signing_private), "--device-keys", str(self._keys),
              "--ca", str(self._pki.ca.ca_file), "--cert", str(self._pki.portal.cert),
              "--key", str(self._pki.portal.key)],
             cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)},

@@ -165,7 +165,7 @@ def build_kiosk(
     from kiosk.references.store import ReferenceStore
     from kiosk.references.wiring import attach_to_uplink
     from kiosk.services.agent_face import CameraAgentMatcher
-    from kiosk.services.face import CameraFaceVerifier, FaceTimeouts
+    from kiosk.services.face import CameraFaceVerifier
     from kiosk.services.status import StatusService
     from kiosk.store.outbox import OutboxRepository
     from kiosk.store.registrations import RegistrationRepository
@@ -229,6 +229,8 @@ def build_kiosk(
 
     # The one way into the outbox: every record committed through it wakes the relay at once.
     outbox = OutboxRepository(conn, on_commit=uplink.notify if uplink is not None else _nothing)
+    late: dict[str, Any] = {}  # the device and the audit log are built after the verifier
+    face_timeouts = _face_timeouts(cfg, demo is not None)
     verifier = CameraFaceVerifier(
         camera,
         pipeline,
@@ -236,8 +238,10 @@ def build_kiosk(
         _policy(cfg),
         online,
         clock=clock,
-        timeouts=FaceTimeouts.from_config(cfg.biometrics),
+        timeouts=face_timeouts,
         on_claim=demo.on_claim_for(camera) if demo is not None else None,
+        light=lambda on: _face_light(late, on),
+        on_spoof=lambda kind: _spoof_suspected(late, kind),
     )
     timeouts = Timeouts(cfg.ui.inactivity_warning_s, cfg.ui.inactivity_grace_s)
     form, consent = load_form(), load_consent()
@@ -266,7 +270,9 @@ def build_kiosk(
         lookup_key=lookup_key,
         audit=lambda kind, actor, subject: agents.audit.record(kind, actor, subject),
     )
-    agent_matcher: Any = CameraAgentMatcher(camera, pipeline, clock)
+    agent_matcher: Any = CameraAgentMatcher(
+        camera, pipeline, clock, passive_only=face_timeouts.capture.passive_only
+    )
     if demo is not None:  # the demo's agents: the replay camera shows their own photos
         from kiosk.agents.demo import DemoAgentMatcher
 
@@ -315,6 +321,7 @@ def build_kiosk(
         if device.can_alert:  # a help request from the screen is heard in the office too
             agents.set_help_alert(lambda _request: device.alert())
 
+    late["device"], late["audit"] = device, agents.audit
     from kiosk.crypto.keys import load_or_create_device_key
     from kiosk.crypto.trust import TrustedKeys
     from kiosk.uplink.service import portal_key_folders
@@ -430,6 +437,34 @@ class _PresenceView:
     def present(self) -> bool:
         """True while someone is believed to stand in front of the kiosk."""
         return bool(self._sensor.present)
+
+
+def _face_timeouts(cfg: KioskConfig, demo: bool) -> Any:
+    """The face attempt's budgets; the demo's replayed photos cannot blink or turn their head."""
+    import dataclasses
+
+    from kiosk.services.face import FaceTimeouts
+
+    timeouts = FaceTimeouts.from_config(cfg.biometrics)
+    if not demo:
+        return timeouts
+    log.info("demo faces: active challenge only below liveness_live (photos cannot blink)")
+    capture = dataclasses.replace(timeouts.capture, passive_only=cfg.biometrics.liveness_live)
+    return dataclasses.replace(timeouts, capture=capture)
+
+
+def _face_light(late: dict[str, Any], on: bool) -> None:
+    """Switch the face-light relay, once the device exists (no-op without one)."""
+    device = late.get("device")
+    if device is not None:
+        device.set_face_light(on)
+
+
+def _spoof_suspected(late: dict[str, Any], kind: str) -> None:
+    """Record a spoof suspicion in the audit log the portal receives (a kind, no person)."""
+    audit = late.get("audit")
+    if audit is not None:
+        audit.record("spoof_suspected", None, kind)
 
 
 def _walked_away(registration: RegistrationService, agents: Any) -> None:

@@ -11,7 +11,15 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    Strict,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from kiosk.errors import ConfigError
 
@@ -19,8 +27,13 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 """The source checkout (used only to find the development model pack beside it)."""
 
 
+LaxPath = Annotated[Path, Strict(False)]
+"""A path setting: TOML has no path type, so text is accepted (every other scalar is strict)."""
+
+
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+    # strict: "yes" is not a bool and "60" not a number; a typo'd type is an error, not a guess
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True, strict=True)
 
 
 class DeviceConfig(_Strict):
@@ -69,11 +82,11 @@ class PathsConfig(_Strict):
     """Where the kiosk keeps its state and finds its models."""
 
     data_dir: Annotated[
-        Path,
+        LaxPath,
         Field(description="Writable state: database, keys, logs. Must be persistent storage"),
     ] = Path("var/kiosk")
     models_dir: Annotated[
-        Path | None,
+        LaxPath | None,
         Field(
             description="Model pack directory with SHA256SUMS. Empty: <data_dir>/models if "
             "provisioned, else the development pack ../shared/models beside the checkout"
@@ -118,7 +131,7 @@ class CameraConfig(_Strict):
     height: Annotated[int, Field(ge=120, le=3072, description="Frame height, pixels")] = 480
     fps: Annotated[float, Field(gt=0, le=60, description="Frames per second requested")] = 15.0
     replay_source: Annotated[
-        Path | None,
+        LaxPath | None,
         Field(
             description="Replay backend: a folder of images or a video file. Empty: the demo "
             "faces beside the checkout"
@@ -133,9 +146,9 @@ class CameraConfig(_Strict):
 class TlsConfig(_Strict):
     """TLS material for the broker connection (PEM files)."""
 
-    ca_file: Annotated[Path, Field(description="CA bundle that signed the broker, PEM")]
-    cert_file: Annotated[Path, Field(description="This device's client certificate, PEM")]
-    key_file: Annotated[Path, Field(description="This device's private key, PEM")]
+    ca_file: Annotated[LaxPath, Field(description="CA bundle that signed the broker, PEM")]
+    cert_file: Annotated[LaxPath, Field(description="This device's client certificate, PEM")]
+    key_file: Annotated[LaxPath, Field(description="This device's private key, PEM")]
 
 
 class UplinkConfig(_Strict):
@@ -168,7 +181,7 @@ class UplinkConfig(_Strict):
         ),
     ] = 10
     portal_public_key: Annotated[
-        Path | None,
+        LaxPath | None,
         Field(description="Portal's X25519/EC public key (PEM) that records are sealed to"),
     ] = None
     inflight_window: Annotated[
@@ -218,7 +231,7 @@ class UiConfig(_Strict):
     ] = 30.0
     speech: Annotated[bool, Field(description="Speak every prompt with espeak-ng")] = True
     printer: Annotated[
-        Path | None, Field(description="ESC/POS receipt printer device, e.g. /dev/usb/lp0")
+        LaxPath | None, Field(description="ESC/POS receipt printer device, e.g. /dev/usb/lp0")
     ] = None
 
 
@@ -244,9 +257,47 @@ class BiometricsConfig(_Strict):
     retry_budget: Annotated[
         int, Field(ge=1, le=10, description="Face attempts before the agent path is offered")
     ] = 3
+    liveness_passive_only: Annotated[
+        float,
+        Field(
+            ge=0,
+            le=1,
+            description="Fused passive liveness score at or above which no active challenge "
+            "is asked; below it (even when live) a blink or head turn is required",
+        ),
+    ] = 0.97
+    liveness_frames: Annotated[
+        int, Field(ge=1, le=15, description="Good frames whose passive liveness is fused (median)")
+    ] = 5
     capture_timeout_s: Annotated[
-        float, Field(ge=5, le=300, description="Time allowed for one capture attempt, seconds")
-    ] = 45.0
+        float,
+        Field(
+            ge=3,
+            le=300,
+            description="Coaching phase of one attempt: after this many seconds the best usable "
+            "frame is decided on (with a challenge) or the attempt ends, seconds",
+        ),
+    ] = 12.0
+    strategy_after_s: Annotated[
+        float,
+        Field(
+            ge=0.5,
+            le=60,
+            description="A problem that persists this long changes strategy (face light on, "
+            "then 'move closer'), seconds",
+        ),
+    ] = 3.0
+    challenge_timeout_s: Annotated[
+        float, Field(ge=3, le=60, description="Time for one active challenge (blink/turn), seconds")
+    ] = 10.0
+    decision_timeout_s: Annotated[
+        float,
+        Field(
+            ge=5,
+            le=600,
+            description="Hard bound from 'Ambil foto' to a decision, challenges included, seconds",
+        ),
+    ] = 35.0
     detector: Annotated[
         Literal["litert", "mediapipe"],
         Field(
@@ -277,6 +328,10 @@ class BiometricsConfig(_Strict):
             raise ValueError("thresholds must satisfy match_high >= match_medium >= match_low")
         if self.liveness_spoof > self.liveness_live:
             raise ValueError("liveness_spoof must not exceed liveness_live")
+        if self.liveness_passive_only < self.liveness_live:
+            raise ValueError("liveness_passive_only must not be below liveness_live")
+        if self.decision_timeout_s < self.capture_timeout_s:
+            raise ValueError("decision_timeout_s must be at least capture_timeout_s")
         return self
 
 
@@ -394,7 +449,7 @@ class UsbConfig(_Strict):
     """The USB stick that carries the sealed backlog to the portal when there is no network."""
 
     mount_point: Annotated[
-        Path,
+        LaxPath,
         Field(description="Where the stick is mounted (udisks/automount), e.g. /media/usb"),
     ] = Path("/media/usb")
     require_mount: Annotated[
@@ -438,7 +493,18 @@ def _describe(err: dict[str, Any]) -> str:
         return f"{where}: required setting is missing"
     msg = str(err["msg"]).removeprefix("Value error, ")
     shown = repr(value) if not isinstance(value, dict) else "(a table)"
+    hint = _TYPE_HINTS.get(kind)
+    if hint is not None and isinstance(value, str):
+        msg = f"{msg}; {hint}"
     return f"{where} = {shown}: {msg}"
+
+
+_TYPE_HINTS = {
+    "bool_type": "write true or false, without quotes",
+    "int_type": "write a whole number without quotes, e.g. 30",
+    "float_type": "write a number without quotes, e.g. 60 or 2.5",
+}
+"""Strict-mode errors for a quoted value: say how to write it in TOML."""
 
 
 def parse_config(data: dict[str, Any], base_dir: Path | None = None) -> KioskConfig:

@@ -45,7 +45,7 @@ from kiosk.crypto.keys import (
 from kiosk.errors import CryptoError, ProtocolError
 from kiosk.uplink import messages
 from kiosk.uplink.client import FullJitter, mqtt_version, refused_subscriptions
-from kiosk.uplink.replies import sign_reply
+from kiosk.uplink.replies import ack_messages, sign_reply
 from kiosk.uplink.topics import RECORD_KINDS, device_topic, parse_topic, uplink_filters
 from portal.references import PortalReferences
 from portal.store import Incoming, PortalStore
@@ -316,7 +316,11 @@ class PortalReceiver:
                     rid = _record_id(m.correlation) or _envelope_record_id(m.payload)
                     self.store.reject(device_id, rid, str(err), now)
                     log.warning("record from %s rejected: %s", device_id, err)
-                    replies.append((m, rid, "rejected", str(err)))
+                    if rid is not None and self.store.get(device_id, rid) is not None:
+                        # held already: a bad copy (or a forgery naming it) must not kill it
+                        replies.append((m, rid, "duplicate", None))
+                    else:
+                        replies.append((m, rid, "rejected", str(err)))
             elif name == "verify_request" and self.references is not None:
                 self._answer_verify(m, device_id)
             elif name == "heartbeat":
@@ -329,9 +333,7 @@ class PortalReceiver:
         fresh = self.store.put_many([inc for _m, inc in records], now)  # the commit
         for (m, inc), new in zip(records, fresh, strict=True):
             replies.append((m, inc.record_id, "stored" if new else "duplicate", None))
-        for m, rid, result, reason in replies:
-            if rid is not None:
-                self._reply(m, rid, result, reason)
+        self._send_acks(replies)
         if self.references is not None:  # registrations captured "pending verification"
             for (_m, inc), new in zip(records, fresh, strict=True):
                 if new and inc.kind == "registration":
@@ -381,30 +383,34 @@ class PortalReceiver:
             device_topic(self._prefix, device_id, "verify_reply"), reply, qos=1, properties=props
         )
 
-    def _reply(self, m: _Msg, record_id: str, result: str, reason: str | None) -> None:
-        parsed = parse_topic(self._prefix, m.topic)
-        assert parsed is not None
-        own_ack = device_topic(self._prefix, parsed[0], "ack")
+    def _send_acks(self, replies: list[tuple[_Msg, str | None, str, str | None]]) -> None:
+        """One signed ack message per device for this batch (one signature, one verify at the
+        kiosk, instead of one per record), on the device's own ack topic only."""
+        by_device: dict[str, list[dict[str, Any]]] = {}
+        correlation: dict[str, bytes | None] = {}
+        for m, rid, result, reason in replies:
+            parsed = parse_topic(self._prefix, m.topic)
+            assert parsed is not None
+            by_device.setdefault(parsed[0], []).append(
+                {"record_id": rid, "result": result, "reason": reason}
+            )
+            correlation[parsed[0]] = m.correlation
+            own_ack = device_topic(self._prefix, parsed[0], "ack")
+            if m.response_topic not in (None, own_ack):
+                log.warning("ignored foreign response topic %r", m.response_topic)
+        for device_id, entries in by_device.items():
+            single = correlation[device_id] if len(entries) == 1 else None
+            for payload in ack_messages(device_id, entries, self._signing_key, self._clock()):
+                self._publish_ack(device_id, payload, single)
+
+    def _publish_ack(self, device_id: str, payload: bytes, correlation: bytes | None) -> None:
         props = None
-        if self._v5 and m.correlation is not None:
-            props = Properties(PacketTypes.PUBLISH)
-            props.CorrelationData = m.correlation
-        body: dict[str, Any] = {
-            "v": 1,
-            "record_id": record_id,
-            "result": result,
-            "at": self._clock(),
-        }
-        if reason is not None:
-            body["reason"] = reason[:500]
-        try:
-            payload = sign_reply("ack", parsed[0], body, self._signing_key)
-        except ProtocolError:
-            return  # e.g. a record id that is not a UUIDv7: nothing the kiosk could match
-        # only ever answer on the device's own ack topic, whatever Response Topic was asked
-        self._client.publish(own_ack, payload, qos=1, properties=props)
-        if m.response_topic not in (None, own_ack):
-            log.warning("ignored foreign response topic %r", m.response_topic)
+        if self._v5 and correlation is not None:
+            props = Properties(PacketTypes.PUBLISH)  # an optimisation; the body is what counts
+            props.CorrelationData = correlation
+        self._client.publish(
+            device_topic(self._prefix, device_id, "ack"), payload, qos=1, properties=props
+        )
 
 
 def _envelope_record_id(payload: bytes) -> str | None:

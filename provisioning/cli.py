@@ -4,9 +4,10 @@ Usage:
 
   kiosk-provision [--data-dir DIR] status
   kiosk-provision identity --device-id ID [--cert C --ca CA --portal-key P]
-                           [--portal-signing-key S]
+                           [--portal-signing-key S [--portal-signing-key-next S2]]
   kiosk-provision village --code 35.10.01.2001 --name NAME [--location TEXT]
   kiosk-provision network --broker-host H [--broker-port N] [--no-tls] [--offline]
+                          [--mqtt-protocol 5|3.1.1]
                           [--wifi-ssid S (--wifi-psk P | --wifi-open)]
   kiosk-provision models --from DIR
   kiosk-provision agents --file SIGNED.json | --none
@@ -45,6 +46,10 @@ STEP_ARGS: dict[str, list[tuple[tuple[str, ...], dict[str, Any]]]] = {
         (("--ca",), {"help": "CA bundle (PEM)"}),
         (("--portal-key",), {"help": "portal X25519 public key (PEM)"}),
         (("--portal-signing-key",), {"help": "portal Ed25519 signing public key (PEM)"}),
+        (
+            ("--portal-signing-key-next",),
+            {"help": "the portal's next signing key during a key change-over (PEM)"},
+        ),
     ],
     "village": [
         (("--code",), {"dest": "village_code", "help": "10-digit Kemendagri village code"}),
@@ -64,6 +69,10 @@ STEP_ARGS: dict[str, list[tuple[tuple[str, ...], dict[str, Any]]]] = {
             },
         ),
         (("--topic-prefix",), {"help": "topic prefix (default perlinsos/v1)"}),
+        (
+            ("--mqtt-protocol",),
+            {"choices": ["5", "3.1.1"], "help": "MQTT version of the broker (default 5)"},
+        ),
         (("--wifi-ssid",), {"help": "Wi-Fi network name"}),
         (("--wifi-psk",), {"help": "Wi-Fi password (not stored in the state file)"}),
         (
@@ -191,7 +200,16 @@ def load_plan(path: Path) -> dict[str, dict[str, Any]]:
             f"the plan has unknown sections: {', '.join(unknown)}",
             "use only: " + ", ".join(s.name for s in STEPS),
         )
-    path_keys = {"cert", "ca", "portal_key", "portal_signing_key", "source", "file", "face"}
+    path_keys = {
+        "cert",
+        "ca",
+        "portal_key",
+        "portal_signing_key",
+        "portal_signing_key_next",
+        "source",
+        "file",
+        "face",
+    }
     out: dict[str, dict[str, Any]] = {}
     for name, section in plan.items():
         out[name] = {

@@ -233,6 +233,7 @@ class IdentityFiles:
     ca: Path
     portal_key: Path
     portal_signing_key: Path | None = None
+    portal_signing_key_next: Path | None = None  # during a key change-over: trusted as well
 
 
 def install(layout: Layout, device_id: str, files: IdentityFiles, now: float) -> dict[str, Any]:
@@ -256,11 +257,20 @@ def install(layout: Layout, device_id: str, files: IdentityFiles, now: float) ->
     if files.portal_signing_key is not None:
         signing_pem = _read(files.portal_signing_key, "portal signing key", fix_copy)
         check_portal_signing_key(signing_pem, str(files.portal_signing_key))
+    next_pem = None
+    if files.portal_signing_key_next is not None:
+        next_pem = _read(files.portal_signing_key_next, "next portal signing key", fix_copy)
+        check_portal_signing_key(next_pem, str(files.portal_signing_key_next))
     layout.keys.mkdir(parents=True, exist_ok=True, mode=0o700)
     write_atomic(layout.ca, ca_pem, mode=0o644)
     write_atomic(layout.portal_key, files.portal_key.read_bytes(), mode=0o644)
     if signing_pem is not None:
         write_atomic(layout.portal_signing_key, signing_pem, mode=0o644)
+    next_path = layout.portal_signing_key.with_name("portal_ed25519.next.pub.pem")
+    if next_pem is not None:
+        write_atomic(next_path, next_pem, mode=0o644)
+    elif signing_pem is not None and next_path.exists():
+        next_path.unlink()  # change-over finished: only the installed key is trusted
     write_atomic(layout.cert, cert_pem, mode=0o644)  # last: its presence marks the step done
     return summary(layout)
 
@@ -341,6 +351,7 @@ def run_identity(ctx: Context, inputs: dict[str, Any]) -> dict[str, Any]:
         Path(inputs["ca"]),
         Path(inputs["portal_key"]),
         Path(inputs["portal_signing_key"]) if inputs.get("portal_signing_key") else None,
+        Path(inputs["portal_signing_key_next"]) if inputs.get("portal_signing_key_next") else None,
     )
     result = install(layout, device_id, files, ctx.clock.now())
     update_config(layout.config, {"uplink": {"portal_public_key": str(layout.portal_key)}})

@@ -112,6 +112,8 @@ def uplink_updates(layout: Layout, inputs: dict[str, Any]) -> dict[str, Any]:
     uplink: dict[str, Any] = {"enabled": True, "host": host, "port": port}
     if inputs.get("topic_prefix"):
         uplink["topic_prefix"] = str(inputs["topic_prefix"])
+    if inputs.get("mqtt_protocol"):
+        uplink["protocol"] = str(inputs["mqtt_protocol"])
     if layout.portal_key.is_file():
         uplink["portal_public_key"] = str(layout.portal_key)
     if tls:

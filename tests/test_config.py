@@ -118,6 +118,49 @@ def test_example_config_is_valid() -> None:
 
 
 @pytest.mark.parametrize(
+    ("section", "setting", "value", "hint"),
+    [
+        ("uplink", "enabled", "yes", "write true or false, without quotes"),
+        ("uplink", "ack_timeout_s", "60", "write a number without quotes"),
+        ("uplink", "port", "1883", "write a whole number without quotes"),
+        ("uplink", "protocol", 5, "'5' or '3.1.1'"),
+    ],
+)
+def test_scalar_settings_are_strict_and_say_how_to_write_them(
+    section: str, setting: str, value: object, hint: str
+) -> None:
+    with pytest.raises(ConfigError) as err:
+        parse_config({section: {setting: value}})
+    (problem,) = err.value.problems
+    assert problem.startswith(f"{section}.{setting} = {value!r}: ")
+    assert hint in problem
+
+
+def test_paths_are_still_written_as_text() -> None:
+    cfg = parse_config({"paths": {"data_dir": "/data/kiosk"}, "uplink": {"ack_timeout_s": 60}})
+    assert cfg.paths.data_dir == Path("/data/kiosk") and cfg.uplink.ack_timeout_s == 60.0
+
+
+def test_every_path_setting_accepts_text() -> None:
+    from pydantic import BaseModel
+
+    from kiosk.config import KioskConfig
+
+    for section, field in KioskConfig.model_fields.items():
+        model = field.annotation
+        assert isinstance(model, type) and issubclass(model, BaseModel)
+        for name, sub in model.model_fields.items():
+            if "Path" not in str(sub.annotation):
+                continue
+            try:
+                parse_config({section: {name: "/abs/path"}})
+            except ConfigError as err:
+                assert not any(
+                    "valid path" in p or "instance of Path" in p for p in err.problems
+                ), f"[{section}] {name} refuses a TOML string: use LaxPath"
+
+
+@pytest.mark.parametrize(
     "agents",
     [
         {"office_open": "15:00", "office_close": "08:00"},

@@ -20,6 +20,7 @@ COACHING: dict[str, LazyString] = {
     "too_dark": _l("It is too dark. Please find more light."),
     "too_bright": _l("It is too bright. Please avoid direct light."),
     "backlight": _l("The light is behind you. Please move a little."),
+    "glare": _l("Light is reflecting on your face. Please move a little."),
     "blurry": _l("Hold still for a moment."),
     "blink": _l("Please blink your eyes."),
     "turn_left": _l("Turn your head to the left."),

@@ -1,4 +1,5 @@
-"""Agent accounts: roles, PINs hashed with scrypt, face templates sealed at rest, duty status."""
+"""Agent accounts: roles, PINs hashed with scrypt, face templates and display names sealed at
+rest, duty status."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import base64
 import hashlib
 import hmac
 import itertools
+import logging
 import os
 import re
 import sqlite3
@@ -16,6 +18,8 @@ from kiosk.core.clock import Clock
 from kiosk.crypto.atrest import AtRestCipher
 from kiosk.errors import CryptoError, InputError
 from kiosk.store.db import transaction
+
+log = logging.getLogger(__name__)
 
 
 class Permission(StrEnum):
@@ -164,6 +168,34 @@ class AgentRepository:
         self._cipher = cipher
         self._clock = clock
         self.params = f"scrypt:{SCRYPT_N}:{SCRYPT_R}:{SCRYPT_P}"
+        self._seal_clear_names()
+
+    def _seal_name(self, agent_id: str, name: str) -> bytes:
+        """A display name is personal data: sealed like templates, bound to the agent id."""
+        return self._cipher.seal(name.encode("utf-8"), f"agent-name:{agent_id}")
+
+    def _open_name(self, agent_id: str, stored: object) -> str:
+        if not isinstance(stored, bytes):
+            return str(stored)  # written before names were sealed (sealed at the next start)
+        try:
+            return self._cipher.open(stored, f"agent-name:{agent_id}").decode("utf-8")
+        except (CryptoError, UnicodeDecodeError):
+            log.error("display name of agent %s cannot be opened; showing the id", agent_id)
+            return agent_id
+
+    def _seal_clear_names(self) -> None:
+        """Data migration: seal names stored in clear by earlier versions (once, idempotent)."""
+        rows = self._conn.execute(
+            "SELECT agent_id, display_name FROM agent WHERE typeof(display_name) = 'text'"
+        ).fetchall()
+        if not rows:
+            return
+        with transaction(self._conn) as c:
+            for aid, name in rows:
+                c.execute(
+                    "UPDATE agent SET display_name = ? WHERE agent_id = ?",
+                    (self._seal_name(str(aid), str(name)), aid),
+                )
 
     def enrol(
         self,
@@ -208,7 +240,19 @@ class AgentRepository:
                 " pin_salt=excluded.pin_salt, pin_params=excluded.pin_params,"
                 " template_sealed=excluded.template_sealed, source=excluded.source,"
                 " version=excluded.version, active=1, updated_at=excluded.updated_at",
-                (aid, role, name, digest, salt, self.params, sealed, source, version, now, now),
+                (
+                    aid,
+                    role,
+                    self._seal_name(aid, name),
+                    digest,
+                    salt,
+                    self.params,
+                    sealed,
+                    source,
+                    version,
+                    now,
+                    now,
+                ),
             )
         found = self.get(aid)
         assert found is not None
@@ -253,7 +297,19 @@ class AgentRepository:
                 " template_sealed=COALESCE(excluded.template_sealed, agent.template_sealed),"
                 " source='portal', version=excluded.version, active=1,"
                 " updated_at=excluded.updated_at, valid_until=excluded.valid_until",
-                (aid, role, name, digest, salt, params, sealed, version, now, now, valid_until),
+                (
+                    aid,
+                    role,
+                    self._seal_name(aid, name),
+                    digest,
+                    salt,
+                    params,
+                    sealed,
+                    version,
+                    now,
+                    now,
+                    valid_until,
+                ),
             )
         found = self.get(aid)
         assert found is not None
@@ -271,12 +327,12 @@ class AgentRepository:
         row = self._conn.execute(
             f"{_SELECT} WHERE agent_id = ?", (self._clock.now(), agent_id.strip().upper())
         ).fetchone()
-        return _agent(row) if row else None
+        return self._agent(row) if row else None
 
     def all(self, active_only: bool = True) -> list[Agent]:
         """All agents, by id."""
         rows = self._conn.execute(f"{_SELECT} ORDER BY agent_id", (self._clock.now(),))
-        found = [_agent(r) for r in rows.fetchall()]
+        found = [self._agent(r) for r in rows.fetchall()]
         return [a for a in found if a.active] if active_only else found
 
     def on_duty(self) -> list[Agent]:
@@ -335,16 +391,15 @@ class AgentRepository:
             return None
         return self._cipher.open(bytes(row[0]), f"agent-template:{agent_id}")
 
-
-def _agent(row: tuple[object, ...]) -> Agent:
-    aid, role, name, active, duty, source, version, has_t = row
-    return Agent(
-        str(aid),
-        str(role),
-        str(name),
-        bool(active),
-        bool(duty),
-        str(source),
-        int(version),  # type: ignore[call-overload]
-        bool(has_t),
-    )
+    def _agent(self, row: tuple[object, ...]) -> Agent:
+        aid, role, name, active, duty, source, version, has_t = row
+        return Agent(
+            str(aid),
+            str(role),
+            self._open_name(str(aid), name),
+            bool(active),
+            bool(duty),
+            str(source),
+            int(version),  # type: ignore[call-overload]
+            bool(has_t),
+        )

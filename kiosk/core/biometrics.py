@@ -217,6 +217,7 @@ class Coaching(StrEnum):
     TOO_DARK = "too_dark"
     TOO_BRIGHT = "too_bright"
     BACKLIGHT = "backlight"
+    GLARE = "glare"
     BLURRY = "blurry"
     BLINK = "blink"
     TURN_LEFT = "turn_left"
@@ -231,7 +232,7 @@ COACHING_TEXT: dict[Coaching, tuple[str, str]] = {
     Coaching.MULTIPLE_FACES: ("Hanya satu orang di depan kamera.", "Only one person, please."),
     Coaching.TOO_FAR: ("Silakan mendekat ke kamera.", "Please come closer."),
     Coaching.TOO_CLOSE: ("Silakan mundur sedikit.", "Please move back a little."),
-    Coaching.OFF_CENTER: ("Posisikan wajah di tengah layar.", "Centre your face on the screen."),
+    Coaching.OFF_CENTER: ("Posisikan wajah di tengah lingkaran.", "Centre your face in the oval."),
     Coaching.LOOK_STRAIGHT: ("Lihat lurus ke kamera.", "Look straight at the camera."),
     Coaching.HEAD_LEVEL: ("Tegakkan kepala.", "Keep your head level."),
     Coaching.SUNGLASSES: ("Mohon lepas kacamata hitam.", "Please remove your sunglasses."),
@@ -240,6 +241,10 @@ COACHING_TEXT: dict[Coaching, tuple[str, str]] = {
     Coaching.TOO_DARK: ("Terlalu gelap, cari tempat lebih terang.", "Too dark, find more light."),
     Coaching.TOO_BRIGHT: ("Terlalu silau, hindari cahaya langsung.", "Too bright, avoid glare."),
     Coaching.BACKLIGHT: ("Cahaya dari belakang, geser posisi.", "Light behind you, move a little."),
+    Coaching.GLARE: (
+        "Ada pantulan cahaya di wajah, geser sedikit.",
+        "Glare on your face, move a little.",
+    ),
     Coaching.BLURRY: ("Tahan diam sebentar.", "Hold still for a moment."),
     Coaching.BLINK: ("Silakan kedipkan mata.", "Please blink."),
     Coaching.TURN_LEFT: ("Tolehkan kepala ke kiri.", "Turn your head to the left."),

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable, Sequence
+import time
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
@@ -62,13 +63,23 @@ def load_trusted(folders: Iterable[Path]) -> list[Ed25519PublicKey]:
 
 
 class TrustedKeys:
-    """``trusted()`` for the hot path: the keys, re-read only when a key file changes."""
+    """``trusted()`` for the hot path (one call per ack): the keys, re-read when a key file
+    changes; the folders are looked at no more than once per ``recheck_s``."""
 
-    def __init__(self, folders: Sequence[Path]) -> None:
+    def __init__(
+        self,
+        folders: Sequence[Path],
+        *,
+        recheck_s: float = 2.0,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._folders = tuple(folders)
         self._stamp: tuple[tuple[str, float], ...] | None = None
         self._keys: list[Ed25519PublicKey] = []
         self._lock = threading.Lock()
+        self._recheck_s = recheck_s
+        self._monotonic = monotonic
+        self._checked_at = float("-inf")
 
     def _current_stamp(self) -> tuple[tuple[str, float], ...]:
         out = []
@@ -81,10 +92,13 @@ class TrustedKeys:
         return tuple(out)
 
     def __call__(self) -> list[Ed25519PublicKey]:
-        """The trusted keys now (after a rotation, the new files are picked up)."""
-        stamp = self._current_stamp()
+        """The trusted keys now (a rotation is picked up within ``recheck_s``)."""
         with self._lock:
-            if stamp != self._stamp:
-                self._keys = load_trusted(self._folders)
-                self._stamp = stamp
+            now = self._monotonic()
+            if now - self._checked_at >= self._recheck_s:
+                self._checked_at = now
+                stamp = self._current_stamp()
+                if stamp != self._stamp:
+                    self._keys = load_trusted(self._folders)
+                    self._stamp = stamp
             return list(self._keys)

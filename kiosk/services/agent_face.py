@@ -14,7 +14,7 @@ from typing import Any
 from kiosk.core.biometrics import AttemptOutcome, LivenessBand
 from kiosk.core.clock import Clock
 from kiosk.errors import ImageError
-from kiosk.vision.capture import FaceCapture, Phase
+from kiosk.vision.capture import CaptureSettings, FaceCapture, Phase
 from kiosk.vision.embedder import template_from_bytes
 
 log = logging.getLogger(__name__)
@@ -33,6 +33,7 @@ class CameraAgentMatcher:
         challenge_s: float = 20.0,
         poll_s: float = 0.02,
         sleep: Callable[[float], None] = time.sleep,
+        passive_only: float = CaptureSettings.passive_only,
     ) -> None:
         self._camera = camera
         self._pipeline = pipeline
@@ -41,19 +42,20 @@ class CameraAgentMatcher:
         self._challenge_s = challenge_s
         self._poll_s = poll_s
         self._sleep = sleep
+        self._passive_only = passive_only
 
     def __call__(self, template: bytes) -> str | None:
         """Match band (HIGH/MEDIUM/LOW/NONE) of the live face against ``template``, or None."""
         reference = template_from_bytes(template)
         start = self._clock.monotonic()
-        capture = FaceCapture(
-            self._pipeline,
-            reference,
-            started_at=start,
-            timeout_s=self._capture_s,
-            challenge_timeout_s=self._challenge_s,
+        settings = CaptureSettings(
+            capture_s=self._capture_s,
+            challenge_s=self._challenge_s,
+            decision_s=self._capture_s + 2 * self._challenge_s,
+            passive_only=self._passive_only,
         )
-        deadline = start + self._capture_s + self._challenge_s + 1.0
+        capture = FaceCapture(self._pipeline, reference, started_at=start, settings=settings)
+        deadline = capture.deadline + 1.0
         last_seq: int | None = None
         status = capture.status
         while capture.phase is not Phase.DONE:
@@ -71,6 +73,6 @@ class CameraAgentMatcher:
         result = status.result
         if status.outcome in (AttemptOutcome.NO_CAPTURE, AttemptOutcome.NOT_LIVE):
             return None
-        if result is None or result.liveness is not LivenessBand.LIVE or result.match is None:
+        if result is None or status.liveness is not LivenessBand.LIVE or result.match is None:
             return None
         return result.match.value

@@ -11,10 +11,11 @@ this module: never a raw score, never a frame on disk, never a NIK in the log.
 from __future__ import annotations
 
 import logging
+import random
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
@@ -31,7 +32,8 @@ from kiosk.references.online import OnlineAnswer
 from kiosk.references.store import Reference
 from kiosk.services.ports import FaceCheckResult
 from kiosk.vision.camera.base import Camera
-from kiosk.vision.capture import FaceCapture, Phase
+from kiosk.vision.capture import CaptureSettings, FaceCapture, Phase
+from kiosk.vision.exposure import FaceExposure
 from kiosk.vision.pipeline import FacePipeline, template_from_bytes, template_to_bytes
 
 log = logging.getLogger(__name__)
@@ -60,25 +62,21 @@ class OnlineLookup(Protocol):
 
 @dataclass(frozen=True)
 class FaceTimeouts:
-    """Time budgets of one attempt (seconds) and the live-coaching cadence."""
+    """The attempt's budgets (:class:`CaptureSettings`) and the camera-polling cadence."""
 
-    capture_s: float = 20.0  # to collect quality-passing frames before coaching is returned
-    challenge_s: float = 20.0  # for a step-up challenge (blink / head turn)
-    good_frames: int = 3  # consecutive quality-passing frames that end the capture
+    capture: CaptureSettings = field(default_factory=CaptureSettings)
     poll_s: float = 0.02  # wait between two looks at the camera when no new frame came
     coach_every_s: float = 0.25  # live coaching analyses at most this often
 
     def __post_init__(self) -> None:
-        for name in ("capture_s", "challenge_s", "poll_s", "coach_every_s"):
+        for name in ("poll_s", "coach_every_s"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be positive (seconds)")
-        if self.good_frames < 1:
-            raise ValueError("good_frames must be at least 1")
 
     @classmethod
     def from_config(cls, bio: BiometricsConfig) -> FaceTimeouts:
-        """Budgets from ``[biometrics]``: ``capture_timeout_s`` bounds the capture phase."""
-        return cls(capture_s=bio.capture_timeout_s)
+        """Budgets from ``[biometrics]`` (capture, strategy, challenge and decision bounds)."""
+        return cls(capture=CaptureSettings.from_config(bio))
 
 
 class CameraFaceVerifier:
@@ -103,6 +101,9 @@ class CameraFaceVerifier:
         on_claim: Callable[[str], None] | None = None,
         sleep: Callable[[float], None] = time.sleep,
         id_card: IdCardMatcher | None = None,
+        light: Callable[[bool], None] | None = None,
+        on_spoof: Callable[[str], None] | None = None,
+        rng: random.Random | None = None,
     ) -> None:
         self._camera = camera
         self._pipeline = pipeline
@@ -118,6 +119,11 @@ class CameraFaceVerifier:
         self._live: str | None = None
         self._coached_seq: int | None = None
         self._coached_at = float("-inf")
+        self._light = light
+        self._light_on = False
+        self._on_spoof = on_spoof
+        self._rng = rng or random.SystemRandom()
+        self._exposure = FaceExposure()
 
     # --- one attempt ---------------------------------------------------------------------
     def check(self, nik: str) -> FaceCheckResult:
@@ -139,18 +145,30 @@ class CameraFaceVerifier:
         ref_template: np.ndarray | None,
         since: float,
     ) -> FaceCheckResult:
+        try:
+            return self._capture_and_decide(nik, reference, ref_template, since)
+        finally:
+            self._switch_light(False)  # never left on after an attempt
+
+    def _capture_and_decide(
+        self,
+        nik: str,
+        reference: Reference | None,
+        ref_template: np.ndarray | None,
+        since: float,
+    ) -> FaceCheckResult:
         t = self._t
+        start = self._clock.monotonic()
         capture = FaceCapture(
             self._pipeline,
             ref_template,
-            started_at=self._clock.monotonic(),
-            timeout_s=t.capture_s,
-            good_frames=t.good_frames,
-            challenge_timeout_s=t.challenge_s,
+            started_at=start,
+            settings=t.capture,
+            rng=self._rng,
+            exposure=self._exposure,
         )
-        deadline = self._clock.monotonic() + t.capture_s + t.challenge_s + 1.0
+        deadline = capture.deadline + 1.0
         last_seq: int | None = None
-        challenged = False
         status = capture.status
         while capture.phase is not Phase.DONE:
             if self._clock.monotonic() > deadline:
@@ -166,34 +184,65 @@ class CameraFaceVerifier:
             except ImageError as err:
                 log.warning("camera frame unusable: %s", err)
                 continue
-            challenged = challenged or status.phase is Phase.CHALLENGE
+            self._switch_light(status.light)
+            if status.exposure_ev is not None:
+                self._camera.set_exposure(status.exposure_ev)
             self._live = status.coaching.value if status.phase is not Phase.DONE else None
+        decision_s = self._clock.monotonic() - start
+        if status.spoof is not None:
+            self._record_spoof(status.spoof)
         best = capture.best
         result = status.result
         if status.outcome is AttemptOutcome.NO_CAPTURE or result is None or best is None:
-            return _coaching(self._live or Coaching.NO_FACE.value)
-        if not best.ok:
-            return _coaching(best.coaching.value)
-        liveness = result.liveness.value if status.outcome is AttemptOutcome.NOT_LIVE else "live"
+            return _coaching(
+                status.coaching.value
+                if status.coaching is not Coaching.OK
+                else self._live or Coaching.NO_FACE.value
+            )
+        band_live = status.liveness or result.liveness
+        liveness = band_live.value
         template = template_to_bytes(result.embedding)
         source, band = "none", None
         if reference is not None:
             source, band = reference.source, result.match.value if result.match else "NONE"
         elif liveness == "live" and self._online is not None and self._online.available:
-            method = "passive+challenge" if challenged else "passive"
+            method = "passive+challenge" if status.stepped_up else "passive"
             answer = self._ask_online(nik, template, method)
             if answer is not None and answer.match is not None:
                 source, band = "online", answer.match
         outcome, why = self._policy.decide(source, band, liveness)
         log.info(
-            "face check: source=%s match=%s liveness=%s -> %s (%s)",
+            "face check: source=%s match=%s liveness=%s challenges=%d -> %s (%s) in %.1f s",
             source,
             band or "-",
             liveness,
+            len(status.challenges),
             outcome.value,
             why,
+            decision_s,
         )
-        return FaceCheckResult(outcome, template, source, band, liveness, None, capture=best)
+        return FaceCheckResult(
+            outcome, template, source, band, liveness, None, capture=best, decision_s=decision_s
+        )
+
+    def _switch_light(self, on: bool) -> None:
+        if on == self._light_on:
+            return
+        self._light_on = on
+        if self._light is not None:
+            try:
+                self._light(on)
+            except (KioskError, OSError) as err:  # a dead relay must not end the attempt
+                log.warning("face light not switched: %s", err)
+        self._camera.light_changed(on)
+
+    def _record_spoof(self, kind: str) -> None:
+        log.warning("spoof suspicion recorded: %s", kind)
+        if self._on_spoof is not None:
+            try:
+                self._on_spoof(kind)
+            except (KioskError, OSError, ValueError) as err:
+                log.error("spoof suspicion not recorded: %s", err)
 
     # --- the e-KTP photo as supporting evidence -----------------------------------------
     def check_id_card(self, live_template: bytes, liveness: str = "live") -> FaceCheckResult:
@@ -206,7 +255,7 @@ class CameraFaceVerifier:
         if self._id_card is None:
             raise FlowError("ID-card matching is not configured on this kiosk")
         t = self._t
-        deadline = self._clock.monotonic() + t.capture_s
+        deadline = self._clock.monotonic() + t.capture.capture_s
         last_seq: int | None = None
         coaching = "no_card_face"
         with self._lock:
@@ -259,9 +308,14 @@ class CameraFaceVerifier:
                 return self._live
             self._coached_seq, self._coached_at = frame.seq, now
             try:
-                self._live = self._pipeline.analyze(frame.image, frame.timestamp).coaching.value
+                live = self._pipeline.analyze(frame.image, frame.timestamp)
             except ImageError:
                 self._live = Coaching.NO_FACE.value
+                return self._live
+            self._live = live.coaching.value
+            ev = self._exposure.update(live.face_luma, now)  # settled before "Ambil foto"
+            if ev is not None:
+                self._camera.set_exposure(ev)
             return self._live
         finally:
             self._lock.release()

@@ -19,6 +19,7 @@ class FaceCheckResult:
     liveness_band: str | None  # live / uncertain / spoof
     coaching: str | None  # coaching code when no usable face was captured
     capture: Any = None  # best frame kept in memory for the agent path; never persisted
+    decision_s: float | None = None  # seconds from the start of the attempt to the decision
 
 
 class FaceVerifier(Protocol):

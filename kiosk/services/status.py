@@ -227,12 +227,15 @@ class StatusService:
             return tuple(self._repo.by_receipt(self._hash(session.nik), session.opened_receipt))
         return tuple(self._lookup(session.nik))
 
-    def lookup_for_agent(self, nik: str, agent_id: str) -> list[RegistrationStatus]:
-        """An authenticated agent looks up a status on the person's behalf (audited)."""
+    def lookup_for_agent(self, nik_text: str, agent_id: str) -> list[RegistrationStatus]:
+        """An authenticated agent looks up a status on the person's behalf (audited; a bad
+        NIK raises NikError)."""
         if not agent_id:
             raise FlowError("an agent id is required for an assisted status lookup")
         if self._audit is None:
             raise FlowError("assisted status lookups need the audit log")
+        info = self._parse_nik(nik_text)
+        nik = getattr(info, "nik", None) or "".join(c for c in nik_text if c.isdigit())
         found = self._lookup(nik)
         self._audit("status_lookup", agent_id, found[0].registration_id if found else None)
         return found

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.resources
 import logging
+import os
 import re
 import shutil
 import sqlite3
@@ -45,9 +46,30 @@ class KioskConnection(sqlite3.Connection):
         self.lock = threading.RLock()
 
 
+PRIVATE_MODE = 0o600
+"""The database and its -wal/-shm hold personal data: owner read/write only."""
+
+
+def _make_private(path: Path) -> None:
+    """Create ``path`` 0600 if missing (SQLite gives -wal/-shm the database file's mode) and
+    tighten an existing database, -wal or -shm that is readable by others."""
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, PRIVATE_MODE))
+    except OSError:
+        return  # e.g. read-only media: sqlite3 reports the real problem
+    for f in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        try:
+            if f.stat().st_mode & 0o077:
+                f.chmod(PRIVATE_MODE)
+        except OSError:
+            continue
+
+
 def connect(path: Path) -> sqlite3.Connection:
-    """Open (creating if needed) the database at ``path`` and bring its schema up to date."""
+    """Open (creating if needed, mode 0600) the database at ``path``; bring its schema up to
+    date."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    _make_private(path)
     try:
         conn = sqlite3.connect(
             path,

@@ -160,6 +160,8 @@ class MqttLink:
         if self._v5:
             props = Properties(PacketTypes.CONNECT)
             props.SessionExpiryInterval = 0
+            # the broker drops (never sends) anything larger than our biggest inbound topic
+            props.MaximumPacketSize = max(t.max_bytes for t in TOPICS.values()) + 64 * 1024
             self._client.connect_async(
                 self._cfg.host,
                 self._cfg.port,

@@ -60,17 +60,25 @@ class SignedMessage:
     correlation: bytes | None
 
 
-PortalMessage = Ack | StatusUpdate | ConfigUpdate | RosterUpdate | SignedMessage
+@dataclass(frozen=True)
+class Acks:
+    """One signed ack message: the portal's answers for a batch of this kiosk's records."""
+
+    items: tuple[Ack, ...]
+
+
+PortalMessage = Acks | StatusUpdate | ConfigUpdate | RosterUpdate | SignedMessage
 
 SIGNED_TOPICS = frozenset({"references", "references_revoke", "verify_reply", "household_update"})
 """Topics whose schema, version and Ed25519 signature are checked by their handler (the
 reference set may exceed ``messages.MAX_MESSAGE_BYTES``); see kiosk/references/message.py."""
 
 
-def _ack(d: dict[str, Any], corr: bytes | None) -> Ack:
-    if corr is not None and corr != d["record_id"].encode():
+def _ack(d: dict[str, Any], corr: bytes | None) -> Acks:
+    items = tuple(Ack(e["record_id"], e["result"], e.get("reason")) for e in d["acks"])
+    if corr is not None and (len(items) != 1 or corr != items[0].record_id.encode()):
         raise RejectedMessage("correlation", "ack correlation data does not match its record id")
-    return Ack(d["record_id"], d["result"], d.get("reason"))
+    return Acks(items)
 
 
 def _status(d: dict[str, Any], _corr: bytes | None) -> StatusUpdate:

@@ -87,20 +87,38 @@ def parse(name: str, payload: bytes) -> dict[str, Any]:
 
 
 _UUID7 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
-_ACK_REQUIRED = frozenset({"v", "kind", "device_id", "kid", "sig", "record_id", "result", "at"})
-_ACK_KEYS = _ACK_REQUIRED | {"reason"}
+_ACK_KEYS = frozenset({"v", "kind", "device_id", "kid", "sig", "at", "acks"})
+_ENTRY_REQUIRED = frozenset({"record_id", "result"})
+_ENTRY_KEYS = _ENTRY_REQUIRED | {"reason"}
 _DEVICE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{2,39}$")
+MAX_ACKS = 1000
+"""Most record acks in one signed ack message (the portal sends one per batch and device)."""
+
+
+def is_record_id(value: Any) -> bool:
+    """True for a record id as the protocol writes it (lower-case UUIDv7 text)."""
+    return isinstance(value, str) and _UUID7.match(value) is not None and "\n" not in value
 
 
 def _number(x: Any) -> bool:
     return isinstance(x, int | float) and not isinstance(x, bool)
 
 
+def _entry_ok(e: Any) -> bool:
+    return (
+        isinstance(e, dict)
+        and _ENTRY_REQUIRED <= e.keys() <= _ENTRY_KEYS
+        and is_record_id(e["record_id"])
+        and e["result"] in ("stored", "duplicate", "rejected")
+        and (e.get("reason") is None or (isinstance(e["reason"], str) and len(e["reason"]) <= 500))
+    )
+
+
 def _ack_ok(d: Any) -> bool:
-    """Hand-written equivalent of schemas/ack.json (the hot path: one ack per record)."""
+    """Hand-written equivalent of schemas/ack.json (the hot path: one ack per batch)."""
     return (
         isinstance(d, dict)
-        and _ACK_REQUIRED <= d.keys() <= _ACK_KEYS
+        and d.keys() == _ACK_KEYS
         and d["v"] == 1
         and not isinstance(d["v"], bool)
         and d["kind"] == "ack"
@@ -111,13 +129,11 @@ def _ack_ok(d: Any) -> bool:
         and 1 <= len(d["kid"]) <= 64
         and isinstance(d["sig"], str)
         and 1 <= len(d["sig"]) <= 200
-        and isinstance(d["record_id"], str)
-        and _UUID7.match(d["record_id"]) is not None
-        and "\n" not in d["record_id"]
-        and d["result"] in ("stored", "duplicate", "rejected")
         and _number(d["at"])
         and d["at"] >= 0
-        and (d.get("reason") is None or (isinstance(d["reason"], str) and len(d["reason"]) <= 500))
+        and isinstance(d["acks"], list)
+        and 1 <= len(d["acks"]) <= MAX_ACKS
+        and all(_entry_ok(e) for e in d["acks"])
     )
 
 

@@ -19,7 +19,7 @@ from kiosk.errors import ProtocolError, StoreError
 from kiosk.store.outbox import OutboxRepository
 from kiosk.uplink.acks import apply_acks
 from kiosk.uplink.client import Connected, Disconnected, Event, Inbound, PubAck
-from kiosk.uplink.inbound import Ack, PortalMessage
+from kiosk.uplink.inbound import Ack, Acks, PortalMessage
 from kiosk.uplink.topics import RECORD_KINDS
 
 log = logging.getLogger(__name__)
@@ -144,8 +144,8 @@ class Relay:
             log.error("handler for %s failed (handler_error): %s", name, type(err).__name__)
 
     def _act(self, msg: PortalMessage, acks: list[Ack]) -> None:
-        if isinstance(msg, Ack):
-            acks.append(msg)  # applied by the one ack rule (kiosk.uplink.acks), in order
+        if isinstance(msg, Acks):
+            acks.extend(msg.items)  # applied by the one ack rule (kiosk.uplink.acks), in order
             return
         self._on_message(msg)
 

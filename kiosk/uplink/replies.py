@@ -47,6 +47,31 @@ def sign_reply(name: str, device_id: str, body: Mapping[str, Any], key: Ed25519P
     return canonical(data)
 
 
+ACKS_PER_MESSAGE = 200
+"""Record acks per signed ack message: 200 with 500-character reasons stay under 256 KiB."""
+
+
+def ack_messages(
+    device_id: str, entries: list[dict[str, Any]], key: Ed25519PrivateKey, at: float
+) -> list[bytes]:
+    """Portal side: signed ack messages for ``entries`` ({record_id, result[, reason]}) of one
+    kiosk, ACKS_PER_MESSAGE per message; entries without a valid record id are left out."""
+    good = []
+    for e in entries:
+        if not messages.is_record_id(e.get("record_id")):
+            continue  # nothing the kiosk could match
+        entry = {"record_id": e["record_id"], "result": e["result"]}
+        if e.get("reason") is not None:
+            entry["reason"] = str(e["reason"])[:500]
+        good.append(entry)
+    return [
+        sign_reply(
+            "ack", device_id, {"v": 1, "at": at, "acks": good[i : i + ACKS_PER_MESSAGE]}, key
+        )
+        for i in range(0, len(good), ACKS_PER_MESSAGE)
+    ]
+
+
 def open_reply(name: str, device_id: str, payload: bytes, trusted: Trusted) -> dict[str, Any]:
     """Kiosk side: bounded, signed by a trusted key, valid, for this topic and this device.
 

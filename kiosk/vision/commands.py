@@ -254,6 +254,13 @@ def cmd_bench_vision(args: argparse.Namespace) -> int:
     raws = ", ".join(f"{k} {v:.2f}" for k, v in r["raw_invoke_ms_median"].items())
     print(f"raw invoke() medians, ms: {raws}")
     print(f"peak RSS: {r['peak_rss_mb']:.0f} MB")
+    if r.get("attempt_s_median") is not None:
+        print(
+            f"'Ambil foto' to passive check: median {r['capture_s_median']:.2f} s; "
+            f"to decision (camera time): median {r['attempt_s_median']:.1f} s, "
+            f"max {r['attempt_s_max']:.1f} s, bound {r['decision_bound_s']:.0f} s; "
+            f"outcomes {r['attempt_outcomes']}"
+        )
     if args.json:
         print(json.dumps(r, sort_keys=True))
     return 0

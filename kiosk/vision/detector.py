@@ -70,6 +70,8 @@ class AnchorSpec:
 SHORT_RANGE = AnchorSpec(128, (8, 16, 16, 16), 2, 0.5)
 FULL_RANGE = AnchorSpec(192, (4,), 1, 0.6)
 NMS_IOU = 0.3
+NMS_SIZE_RATIO = 1.5
+"""Overlapping boxes more different in size than this are kept apart (a face before a poster)."""
 
 
 def make_anchors(spec: AnchorSpec) -> np.ndarray:
@@ -106,11 +108,17 @@ def weighted_nms_rows(
 
     ``rows`` is (N, K) with the box corners (x0, y0, x1, y1) in its first four columns and any
     further coordinates (keypoints) after them; each result is a score-weighted mean row and
-    the score of the best candidate in its group, best first.
+    the score of the best candidate in its group, best first. Unlike MediaPipe, a candidate
+    whose box is more than ``NMS_SIZE_RATIO`` times larger or smaller than the group's top is
+    not merged into it: a face in front of a larger face-like poster stays its own detection
+    instead of being averaged into a box that matches nobody.
     """
     order = np.argsort(-scores, kind="stable")
     rows, scores = rows[order], scores[order]
-    overlaps = (pairwise_iou(rows[:, :4]) > iou).tolist()
+    sides = np.maximum(rows[:, 2] - rows[:, 0], rows[:, 3] - rows[:, 1]).clip(1e-6, None)
+    ratio = sides[:, None] / sides[None, :]
+    similar = (ratio <= NMS_SIZE_RATIO) & (ratio >= 1.0 / NMS_SIZE_RATIO)
+    overlaps = ((pairwise_iou(rows[:, :4]) > iou) & similar).tolist()
     free = [True] * len(scores)
     out = []
     for top in range(len(scores)):

@@ -42,6 +42,7 @@ from kiosk.vision.mesh import FaceMesh, Mesh
 from kiosk.vision.models import ModelPack
 from kiosk.vision.photometric import noise_sigma
 from kiosk.vision.quality import QualityLimits, QualityMetrics, first_failure, frame_score, measure
+from kiosk.vision.subject import Box, SubjectRule, choose_subject
 
 log = logging.getLogger("kiosk.vision")
 
@@ -77,6 +78,21 @@ class FrameAnalysis:
     def box(self) -> tuple[float, float, float, float] | None:
         """Main face box (x, y, w, h) in pixels, or None."""
         return self.detection.box if self.detection else None
+
+    @property
+    def face_luma(self) -> float:
+        """Mean luma 0..255 of the face region (the whole frame without a face): for the light."""
+        if self.metrics is not None:
+            return self.metrics.face_luma
+        img = self.image
+        if self.detection is not None:
+            x, y, w, h = (round(v) for v in self.detection.box)
+            x0, y0 = max(0, x), max(0, y)
+            region = img[y0 : max(y0 + 1, y + h), x0 : max(x0 + 1, x + w)]
+            if region.size:
+                img = region
+        step = max(1, min(img.shape[:2]) // 64)
+        return float(sum(cv2.mean(img[::step, ::step])[:3]) / 3.0)
 
     @property
     def usable(self) -> bool:
@@ -124,11 +140,13 @@ class FacePipeline:
         thresholds: BiometricsConfig | None = None,
         detector_backend: str = "litert",
         limits: QualityLimits | None = None,
+        subject_rule: SubjectRule | None = None,
     ) -> None:
         self.pack = pack
         self.thresholds = thresholds or BiometricsConfig()
         self.limits = limits or QualityLimits()
         self.liveness_limits = LivenessLimits()
+        self.subject_rule = subject_rule or SubjectRule()
         self.detector: CascadeDetector = build_detector(pack, detector_backend)
         self.mesh = FaceMesh(pack["mesh"])
         self.embedder = Embedder(pack["embedder"])
@@ -151,26 +169,36 @@ class FacePipeline:
         """Release native resources held by the detector backend."""
         self.detector.close()
 
-    def analyze(self, image: np.ndarray, timestamp: float | None = None) -> FrameAnalysis:
-        """Detect, mesh and quality-check one RGB frame (HxWx3 uint8)."""
+    def analyze(
+        self, image: np.ndarray, timestamp: float | None = None, track: Box | None = None
+    ) -> FrameAnalysis:
+        """Detect, choose the subject, mesh and quality-check one RGB frame (HxWx3 uint8).
+
+        ``track`` is the subject's box in the previous frames of the attempt: the face that
+        continues it is preferred (see :mod:`kiosk.vision.subject`).
+        """
         image = check_image(image, "frame")
         dets = self.detector.detect(image)
-        if not dets:
+        h, w = image.shape[:2]
+        subject = choose_subject(dets, w, h, track, self.subject_rule)
+        det = subject.detection
+        if det is None:
             return FrameAnalysis(image, 0, Coaching.NO_FACE, timestamp=timestamp)
-        dets = sorted(dets, key=lambda d: -d.size)
-        mesh = self.mesh.run(image, dets[0])
+        mesh = self.mesh.run(image, det)
         if mesh is None:
-            return FrameAnalysis(image, len(dets), Coaching.NO_FACE, timestamp=timestamp)
-        metrics = measure(image, dets, mesh)
+            return FrameAnalysis(
+                image, subject.plausible, Coaching.NO_FACE, det, timestamp=timestamp
+            )
+        metrics = measure(image, det, mesh, subject.plausible, self.subject_rule)
         coaching = first_failure(metrics, self.limits)
         return FrameAnalysis(
             image,
             metrics.faces,
             coaching,
-            dets[0],
+            det,
             mesh,
             metrics,
-            frame_score(metrics, dets[0].score),
+            frame_score(metrics, det.score),
             timestamp,
         )
 
@@ -216,10 +244,11 @@ class FacePipeline:
     ) -> VerifyResult:
         """Liveness, embedding and (with a ``reference`` template) the match band.
 
-        Passive liveness is the mean over the analysed frame and any usable
+        Passive liveness is the median over the analysed frame and any usable
         ``liveness_frames`` (other good frames of the same attempt): MiniFASNet's score moves
-        by tenths when the face box moves by a few pixels, and the mean of several frames
-        steadies it. The embedding is always of the analysed frame.
+        by tenths when the face box moves by a few pixels or the sensor adds noise, and the
+        median of several frames is steadier than any one of them and than their mean (one
+        odd frame does not pull it). The embedding is always of the analysed frame.
         """
         analysis = (
             image_or_analysis

@@ -12,8 +12,8 @@ acks out only after the commit. Run as many as the load needs, each with its own
 
     python -m portal.ingest.worker --broker 127.0.0.1:8883 --store postgres \
         --target "host=/run/postgresql dbname=portal" --client-id ingest-1 \
-        --private-key portal_x25519.pem --device-keys DIR --ca ca.pem --cert portal.crt \
-        --key portal.key
+        --private-key portal_x25519.pem --signing-key portal_ed25519.pem --device-keys DIR \
+        --ca ca.pem --cert portal.crt --key portal.key
 """
 
 from __future__ import annotations
@@ -29,15 +29,16 @@ from pathlib import Path
 from typing import Any, cast
 
 import paho.mqtt.client as mqtt
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from kiosk.crypto.envelope import open_envelope, peek
-from kiosk.crypto.keys import load_portal_private_key
+from kiosk.crypto.keys import load_portal_private_key, load_signing_private_key
 from kiosk.errors import CryptoError, ProtocolError
 from kiosk.uplink import messages
+from kiosk.uplink.replies import ack_messages
 from kiosk.uplink.topics import RECORD_KINDS, device_topic, parse_topic, uplink_filters
 from portal.ingest.store import Batch, Beat, IngestStore, open_store
 from portal.receiver import TlsFiles, device_keys_from_dir
@@ -172,6 +173,7 @@ class IngestWorker:
         port: int,
         store: IngestStore,
         private_key: X25519PrivateKey,
+        signing_key: Ed25519PrivateKey,
         device_keys: Callable[[str], Ed25519PublicKey],
         client_id: str,
         tls: TlsFiles | None = None,
@@ -189,6 +191,7 @@ class IngestWorker:
         self._host, self._port = host, port
         self._prefix = prefix
         self._key = private_key
+        self._signing_key = signing_key
         self._device_keys = device_keys
         self._v5 = protocol == "5"
         self._filters = ingest_filters(prefix, group if self._v5 else None)
@@ -343,10 +346,18 @@ class IngestWorker:
         fresh = self._commit(batch)
         if fresh is None:
             return  # stopping with the database down: unacknowledged, the broker redelivers
+        replies: dict[str, list[tuple[bytes | None, dict[str, Any]]]] = {}
         for (device_id, corr, inc), new in zip(opened, fresh, strict=True):
-            self._reply(device_id, corr, inc.record_id, "stored" if new else "duplicate", None)
+            result = "stored" if new else "duplicate"
+            replies.setdefault(device_id, []).append(
+                (corr, {"record_id": inc.record_id, "result": result})
+            )
         for device_id, corr, rid, reason in refused:
-            self._reply(device_id, corr, rid, "rejected", reason)
+            replies.setdefault(device_id, []).append(
+                (corr, {"record_id": rid, "result": "rejected", "reason": reason})
+            )
+        for device_id, items in replies.items():
+            self._reply(device_id, items)
         n_new = sum(fresh)
         self.stored += n_new
         self.duplicates += len(fresh) - n_new
@@ -378,23 +389,17 @@ class IngestWorker:
             return
         batch.heartbeats[device_id] = Beat(msg, payload.decode(), now)
 
-    def _reply(
-        self, device_id: str, corr: bytes | None, record_id: str, result: str, reason: str | None
-    ) -> None:
-        body: dict[str, Any] = {"v": 1, "record_id": record_id, "result": result}
-        body["at"] = self._clock()
-        if reason is not None:
-            body["reason"] = reason[:500]
-        try:
-            payload = messages.dumps("ack", body)
-        except ProtocolError:
-            return  # e.g. a record id that is not a UUIDv7: nothing the kiosk could match
-        props = CorrelationOnly(corr) if self._v5 and corr is not None else None
+    def _reply(self, device_id: str, items: list[tuple[bytes | None, dict[str, Any]]]) -> None:
+        """Signed ack message(s) for this batch's records of one device (kiosk/uplink/replies)."""
+        entries = [entry for _corr, entry in items]
+        single = items[0][0] if len(items) == 1 else None
+        props = CorrelationOnly(single) if self._v5 and single is not None else None
         # only ever on the device's own ack topic, whatever Response Topic was asked
         topic = device_topic(self._prefix, device_id, "ack")
-        if not self._acks.acquire(self._stopping):
-            return  # stopping: the kiosk resends after its ack timeout and gets "duplicate"
-        self._client.publish(topic, payload, qos=1, properties=cast(Properties, props))
+        for payload in ack_messages(device_id, entries, self._signing_key, self._clock()):
+            if not self._acks.acquire(self._stopping):
+                return  # stopping: the kiosk resends after its ack timeout and gets "duplicate"
+            self._client.publish(topic, payload, qos=1, properties=cast(Properties, props))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -408,6 +413,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--protocol", default="5", choices=sorted(PROTOCOLS))
     p.add_argument("--batch", type=int, default=512, help="most messages per transaction")
     p.add_argument("--private-key", required=True, help="portal X25519 key, PEM")
+    p.add_argument("--signing-key", required=True, help="portal Ed25519 reply-signing key, PEM")
     p.add_argument("--device-keys", required=True, help="dir of <device_id>.pem")
     p.add_argument("--ca")
     p.add_argument("--cert")
@@ -424,6 +430,7 @@ def main(argv: list[str] | None = None) -> int:
         port=int(port),
         store=open_store(args.store, args.target),
         private_key=load_portal_private_key(Path(args.private_key)),
+        signing_key=load_signing_private_key(Path(args.signing_key)),
         device_keys=device_keys_from_dir(Path(args.device_keys)),
         client_id=args.client_id,
         tls=tls,

@@ -167,3 +167,31 @@ def test_weak_or_malformed_pushed_hashes_are_refused(pin_hash: str) -> None:
 
     with pytest.raises(CryptoError):
         decode_pin_hash(pin_hash)
+
+
+def test_display_names_are_sealed_at_rest(kit: Kit) -> None:
+    kit.svc.accounts.enrol("AG-PKH-04", "pkh", "Ibu Siti Rahayu", AGENT_PIN, None)
+    kit.svc.accounts.upsert_from_portal("AG-TK-05", "Pak Joko Widodo", _portal_hash(), role="tksk")
+    raw = kit.conn.execute("SELECT agent_id, display_name FROM agent").fetchall()
+    assert all(isinstance(name, bytes) for _aid, name in raw)
+    dump = b"".join(bytes(name) for _aid, name in raw)
+    for clear in (b"Rahayu", b"Joko", b"Rina"):
+        assert clear not in dump
+    assert kit.svc.accounts.get("AG-PKH-04").display_name == "Ibu Siti Rahayu"  # type: ignore[union-attr]
+    assert kit.svc.accounts.get("AG-TK-05").display_name == "Pak Joko Widodo"  # type: ignore[union-attr]
+
+
+def test_names_stored_in_clear_by_an_older_version_are_sealed_at_start(kit: Kit) -> None:
+    kit.conn.execute("UPDATE agent SET display_name = 'Bu Rina' WHERE agent_id = 'AG-PKH-01'")
+    repo = AgentRepository(kit.conn, AtRestCipher(kit.key), kit.clock)  # the next start
+    (stored,) = kit.conn.execute(
+        "SELECT display_name FROM agent WHERE agent_id = 'AG-PKH-01'"
+    ).fetchone()
+    assert isinstance(stored, bytes) and b"Rina" not in stored
+    assert repo.get("AG-PKH-01").display_name == "Bu Rina"  # type: ignore[union-attr]
+
+
+def _portal_hash() -> str:
+    from kiosk.agents.accounts import encode_pin_hash
+
+    return encode_pin_hash(AGENT_PIN)

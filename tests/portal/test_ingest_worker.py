@@ -19,7 +19,12 @@ from paho.mqtt.properties import Properties
 from kiosk.core.clock import SystemClock
 from kiosk.core.ids import uuid7
 from kiosk.crypto.envelope import seal
-from kiosk.crypto.keys import load_portal_private_key, load_portal_public_key, public_pem
+from kiosk.crypto.keys import (
+    load_portal_private_key,
+    load_portal_public_key,
+    load_signing_private_key,
+    public_pem,
+)
 from kiosk.store.outbox import OutboxRepository
 from kiosk.uplink.service import build_uplink
 from portal.ingest.store import open_store
@@ -52,6 +57,7 @@ def workers(broker: Broker, pki: Pki, pg_dsn: str, keys_dir: Path) -> Iterator[W
             port=broker.port,
             store=open_store("postgres", dsn),
             private_key=load_portal_private_key(pki.portal_private),
+            signing_key=load_signing_private_key(pki.signing_private),
             device_keys=device_keys_from_dir(keys_dir),
             client_id=client_id,
             tls=TlsFiles(pki.ca.ca_file, pki.portal.cert, pki.portal.key),
@@ -86,7 +92,8 @@ class Device:
         cert = pki.device(device_id)
         c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=device_id, protocol=mqtt.MQTTv5)
         c.tls_set(ca_certs=str(pki.ca.ca_file), certfile=str(cert.cert), keyfile=str(cert.key))
-        c.on_message = lambda _c, _u, m: (self.acks.append(json.loads(m.payload)), None)[1]
+        # one signed ack message may answer several records: keep one entry per record
+        c.on_message = lambda _c, _u, m: self.acks.extend(json.loads(m.payload)["acks"])
         c.connect("127.0.0.1", broker.port)
         c.loop_start()
         c.subscribe(f"{PREFIX}/kiosk/{device_id}/ack", qos=1)

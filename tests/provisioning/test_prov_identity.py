@@ -104,3 +104,35 @@ def test_bad_device_id_is_explained(ctx: Context) -> None:
     out = run_step(ctx, "identity", {"device_id": "Kiosk One"})
     assert out.error is not None and out.error.code == "device_id_invalid"
     assert not ctx.layout.tls_key.exists()
+
+
+def test_a_key_change_over_trusts_both_keys_then_only_the_new(
+    ctx: Context, portal_files: PortalFiles, tmp_path: Path
+) -> None:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from kiosk.crypto.keys import public_pem
+    from kiosk.crypto.trust import TrustedKeys
+
+    run_step(ctx, "identity", {"device_id": DEVICE_ID})
+    cert = sign_csr(portal_files.ca, ctx.layout.csr, tmp_path / "device.crt")
+    new = Ed25519PrivateKey.generate()
+    new_pub = tmp_path / "portal_ed25519.new.pub.pem"
+    new_pub.write_bytes(public_pem(new))
+    trusted = TrustedKeys([ctx.layout.keys], recheck_s=0.0)
+    out = run_step(
+        ctx, "identity", {**_identity(portal_files, cert), "portal_signing_key_next": new_pub}
+    )
+    assert out.status == "done", out.error
+    raw = {k.public_bytes_raw() for k in trusted()}
+    assert raw == {
+        portal_files.signing_key.public_key().public_bytes_raw(),
+        new.public_key().public_bytes_raw(),
+    }
+    # change-over done: the new key is installed as the only one
+    ctx.layout.cert.unlink()
+    out = run_step(
+        ctx, "identity", {**_identity(portal_files, cert), "portal_signing_key": new_pub}
+    )
+    assert out.status == "done", out.error
+    assert {k.public_bytes_raw() for k in trusted()} == {new.public_key().public_bytes_raw()}

@@ -30,6 +30,7 @@ from kiosk.services.face import CameraFaceVerifier, FaceTimeouts
 from kiosk.store.db import connect
 from kiosk.vision.camera.base import Frame
 from kiosk.vision.camera.replay import ReplayCamera
+from kiosk.vision.capture import CaptureSettings
 from kiosk.vision.models import ModelPack
 from kiosk.vision.pipeline import FacePipeline
 
@@ -155,6 +156,10 @@ def test_on_claim_points_the_camera_at_the_claimant(demo: Demo) -> None:
     demo.village.on_claim_for(object())(person.nik)  # a real camera: nothing happens
 
 
+# Replayed photos cannot blink: as in the demo, challenges only below liveness_live.
+REPLAY_SETTINGS = CaptureSettings(capture_s=5.0, challenge_s=2.0, passive_only=0.8)
+
+
 class SteppedReplay:
     """The real replay camera, stepped one frame per look on the fake clock."""
 
@@ -179,6 +184,14 @@ class SteppedReplay:
         self.clock.advance(1 / 15)
         return self.cam.next_frame()
 
+    def set_exposure(self, ev: float) -> bool:
+        """Forward to the replay camera (simulated exposure)."""
+        return self.cam.set_exposure(ev)
+
+    def light_changed(self, on: bool) -> None:
+        """Forward to the replay camera (simulated face light)."""
+        self.cam.light_changed(on)
+
 
 @pytest.mark.parametrize(
     ("expect", "outcome", "source"),
@@ -198,7 +211,7 @@ def test_demo_end_to_end(
         demo.store,
         DecisionPolicy(),
         clock=demo.clock,
-        timeouts=FaceTimeouts(capture_s=5.0, challenge_s=2.0),
+        timeouts=FaceTimeouts(REPLAY_SETTINGS),
         on_claim=demo.village.on_claim_for(camera),
         sleep=demo.clock.advance,
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from kiosk.core.clock import FakeClock
@@ -17,6 +19,8 @@ class FakeCamera:
         self.state = CameraState.OK
         self.dropped = 0
         self.frames = 0
+        self.exposures: list[float] = []
+        self.lights: list[bool] = []
 
     def start(self) -> None:
         """Nothing to start."""
@@ -35,3 +39,45 @@ class FakeCamera:
         self.clock.advance(1 / 15)
         self.frames += 1
         return Frame(self.image, self.clock.monotonic(), self.frames)
+
+    def set_exposure(self, ev: float) -> bool:
+        """Record the exposure bias asked for (a still image cannot change)."""
+        self.exposures.append(ev)
+        return False
+
+    def light_changed(self, on: bool) -> None:
+        """Record the face light switching."""
+        self.lights.append(on)
+
+
+class SteppedReplay:
+    """The real replay camera (simulated exposure and face light), one new frame per look."""
+
+    def __init__(self, clock: FakeClock, paths: list[Path]) -> None:
+        from kiosk.vision.camera.replay import ReplayCamera
+
+        self.clock = clock
+        self.cam = ReplayCamera(paths, width=640, height=480, clock=clock)
+        self.state = CameraState.OK
+        self.dropped = self.frames = 0
+        self.lights: list[bool] = []
+
+    def start(self) -> None:
+        """Not threaded in tests."""
+
+    def stop(self) -> None:
+        """Not threaded in tests."""
+
+    def latest(self) -> Frame | None:
+        """One new frame per call, 1/15 s later."""
+        self.clock.advance(1 / 15)
+        return self.cam.next_frame()
+
+    def set_exposure(self, ev: float) -> bool:
+        """Forward to the replay camera."""
+        return self.cam.set_exposure(ev)
+
+    def light_changed(self, on: bool) -> None:
+        """Forward to the replay camera, and record it."""
+        self.lights.append(on)
+        self.cam.light_changed(on)

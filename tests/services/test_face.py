@@ -15,6 +15,7 @@ from kiosk.errors import UplinkError
 from kiosk.references.online import OnlineAnswer
 from kiosk.references.store import Reference
 from kiosk.services.face import CameraFaceVerifier, FaceTimeouts
+from kiosk.vision.capture import CaptureSettings
 from kiosk.vision.pipeline import FacePipeline, template_to_bytes
 from tests.fixtures.vision import uncertain_about
 
@@ -51,6 +52,9 @@ class FakeOnline:
 
 
 NIK = "3510011203850001"
+# A still photo can neither blink nor turn: these tests are about references and the policy,
+# so a passive "live" (>= liveness_live) is enough here; the high bar has its own tests.
+STILL = CaptureSettings(capture_s=5.0, challenge_s=3.0, decision_s=12.0, passive_only=0.8)
 
 
 @pytest.fixture
@@ -83,7 +87,7 @@ def _verifier(
         DecisionPolicy(),
         online,
         clock=clock,
-        timeouts=FaceTimeouts(capture_s=5.0, challenge_s=3.0),
+        timeouts=FaceTimeouts(STILL),
         sleep=clock.advance,
         **kw,  # type: ignore[arg-type]
     )
@@ -191,20 +195,38 @@ def test_online_failure_falls_back_to_pending(
     assert (result.outcome, result.reference_source) == (Outcome.PENDING, "none")
 
 
-def test_a_photo_that_never_blinks_is_not_verified_and_never_sent_online(
+def test_printed_photo_is_stopped_by_the_challenge_and_never_sent_online(
     camera: FakeCamera,
     face_pipeline: FacePipeline,
     refs: DictReferences,
     clock: FakeClock,
     photo: Callable[[str], np.ndarray],
 ) -> None:
-    # A still photo scoring far below live: passive alone never rejects (a real face on a
-    # poor camera scores as low), the blink challenge does: it is never completed.
-    camera.show(photo("p01/img1.jpg"))
+    camera.show(photo("p01/img1.jpg"))  # passive liveness far from clearly live
     online = FakeOnline(answer=OnlineAnswer("HIGH", "r"))
-    result = _verifier(camera, face_pipeline, refs, clock, online).check(NIK)
+    spoofs: list[str] = []
+    verifier = _verifier(camera, face_pipeline, refs, clock, online, on_spoof=spoofs.append)
+    result = verifier.check(NIK)
+    # No passive "spoof" by default: the challenge a still never does stops it, and retry is open.
     assert (result.outcome, result.liveness_band) == (Outcome.RETRY, "uncertain")
     assert online.calls == []
+    # The portal hears of it as a kind, without the NIK.
+    assert len(spoofs) == 1 and spoofs[0].split(":")[0] == "uncertain" and NIK not in spoofs[0]
+
+
+def test_spoof_suspicions_reach_the_audit_log_without_personal_data(tmp_path: object) -> None:
+    from kiosk.agents.audit_store import AuditLog
+    from kiosk.app import _spoof_suspected
+    from kiosk.store.db import connect
+
+    conn = connect(tmp_path / "audit.sqlite3")  # type: ignore[operator]
+    log = AuditLog(conn, FakeClock())
+    _spoof_suspected({"audit": log}, "spoof:turn_left")
+    _spoof_suspected({}, "spoof:blink")  # before the audit log exists: nothing, no error
+    entries = log.entries()
+    assert [(e.kind, e.actor, e.subject) for e in entries] == [
+        ("spoof_suspected", None, "spoof:turn_left")
+    ]
 
 
 def test_uncertain_liveness_without_the_challenge_is_retry(
@@ -285,9 +307,13 @@ def test_live_coaching_and_preview(
 
 def test_bad_timeouts_are_refused() -> None:
     with pytest.raises(ValueError, match="capture_s"):
-        FaceTimeouts(capture_s=0)
+        CaptureSettings(capture_s=0)
     with pytest.raises(ValueError, match="good_frames"):
-        FaceTimeouts(good_frames=0)
+        CaptureSettings(good_frames=0)
+    with pytest.raises(ValueError, match="decision_s"):
+        CaptureSettings(capture_s=20.0, decision_s=10.0)
+    with pytest.raises(ValueError, match="poll_s"):
+        FaceTimeouts(poll_s=0)
 
 
 def _card_frame(pipeline: FacePipeline, photo: np.ndarray) -> np.ndarray:
@@ -343,3 +369,24 @@ def test_id_card_without_a_card_coaches(
     camera.show(blank)
     result = verifier.check_id_card(live)
     assert result.template is None and result.coaching == "no_card_face"
+
+
+def test_two_people_are_coached_not_matched(
+    camera: FakeCamera,
+    face_pipeline: FacePipeline,
+    refs: DictReferences,
+    clock: FakeClock,
+    enrol: Callable[[str], None],
+    photo: Callable[[str], np.ndarray],
+) -> None:
+    import cv2
+
+    enrol("p05/img16.jpg")
+    left = cv2.resize(photo("p03/img8.jpg"), (320, 480))  # two faces of about one size
+    right = cv2.resize(photo("p09/img25.jpg"), (320, 480))
+    camera.show(np.hstack([left, right]))
+    start = clock.monotonic()
+    result = _verifier(camera, face_pipeline, refs, clock).check(NIK)
+    assert result.template is None and result.coaching == "multiple_faces"
+    assert result.match_band is None
+    assert clock.monotonic() - start <= STILL.capture_s + 1.0

@@ -197,3 +197,25 @@ def test_resident_waiting_is_kept_alive_while_the_agent_logs_in(kit: Kit, tmp_pa
     login(c)
     r = post(c, "/agent/vouch", reason="elderly")
     assert r.headers["Location"].endswith("/household")  # type: ignore[attr-defined]
+
+
+def test_agent_looks_up_a_residents_status_and_it_is_audited(kit: Kit, tmp_path: Path) -> None:
+    agents = attach_agents(kit, tmp_path)
+    kit.status._audit = agents.svc.audit.record  # the composition root wires it so
+    c = kit.app.test_client()
+    token = kit.registration.start()
+    kit.registration.identify(token, GOOD_NIK)
+    kit.registration.check_face(token)
+    kit.registration.household(token, {})
+    kit.registration.consent(token, True)
+    receipt = kit.registration.submit(token)
+    kit.registration.end(token, "finished")
+    login(c)
+    assert 'href="/agent/status"' in c.get("/agent/home").get_data(as_text=True)
+    r = post(c, "/agent/status", nik=GOOD_NIK)
+    page = r.get_data(as_text=True)  # type: ignore[attr-defined]
+    assert receipt in page and "Tersimpan di kios ini" in page
+    kinds = [(e.kind, e.actor) for e in agents.svc.audit.entries()]
+    assert ("status_lookup", "AG-PKH-01") in kinds
+    r = post(c, "/agent/status", nik="123")
+    assert r.status_code == 422  # type: ignore[attr-defined]

@@ -28,6 +28,7 @@ from kiosk.store.db import connect
 from kiosk.store.registrations import RegistrationRepository
 from kiosk.vision.camera.base import Frame
 from kiosk.vision.camera.replay import ReplayCamera
+from kiosk.vision.capture import CaptureSettings
 from kiosk.vision.models import ModelPack
 from kiosk.vision.pipeline import FacePipeline
 from ui import create_app
@@ -38,6 +39,10 @@ TODAY = dt.date(2026, 11, 29)
 
 SHARED = REPO_ROOT.parent / "shared"
 FACES = SHARED / "faces" / "identities"
+
+
+# Replayed photos cannot blink: as in the demo, challenges only below liveness_live.
+REPLAY_SETTINGS = CaptureSettings(capture_s=5.0, challenge_s=2.0, passive_only=0.8)
 
 
 class SteppedReplay:
@@ -63,6 +68,14 @@ class SteppedReplay:
         """One new frame, 1/15 s later."""
         self.clock.advance(1 / 15)
         return self.cam.next_frame()
+
+    def set_exposure(self, ev: float) -> bool:
+        """Forward to the replay camera (simulated exposure)."""
+        return self.cam.set_exposure(ev)
+
+    def light_changed(self, on: bool) -> None:
+        """Forward to the replay camera (simulated face light)."""
+        self.cam.light_changed(on)
 
 
 class JsonSealer:
@@ -135,7 +148,7 @@ def rig(demo: Demo, tmp_path: Path, pipeline: FacePipeline) -> Iterator[Rig]:
         store,
         DecisionPolicy(),
         clock=clock,
-        timeouts=FaceTimeouts(capture_s=5.0, challenge_s=2.0),
+        timeouts=FaceTimeouts(REPLAY_SETTINGS),
         on_claim=village.on_claim_for(camera),
         sleep=clock.advance,
     )

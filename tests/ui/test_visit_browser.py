@@ -93,7 +93,9 @@ def answer_quickly(page: Any) -> int:
         if page.locator(".keypad").count():
             keypad(page, "3510011501200003")
         elif page.locator(".stepper").count():
-            page.click(".stepper [data-step='1']")
+            # 0 where 0 is allowed (children, elderly): counts stay consistent; else 1
+            zero = page.get_attribute(".stepper", "data-min") == "0"
+            page.click(".stepper [data-step='-1']" if zero else ".stepper [data-step='1']")
         else:
             page.locator("label.option").first.click()
         with page.expect_navigation():

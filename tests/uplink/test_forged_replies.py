@@ -74,7 +74,7 @@ def test_forged_replies_on_an_open_broker_are_refused_and_nothing_is_lost(
         return device_topic(PREFIX, dev, name)
 
     def ack(rid: str, result: str) -> dict[str, object]:
-        return {"v": 1, "record_id": rid, "result": result, "at": time.time()}
+        return {"v": 1, "at": time.time(), "acks": [{"record_id": rid, "result": result}]}
 
     agent = {"agent_id": "evil", "pin_hash": "x" * 32, "valid_until": 4e9, "role": "operator"}
     try:

@@ -46,7 +46,7 @@ json_values = st.recursive(
 
 def _genuine(name: str) -> bytes:
     bodies: dict[str, dict[str, Any]] = {
-        "ack": {"v": 1, "record_id": RID, "result": "stored", "at": 1.0},
+        "ack": {"v": 1, "at": 1.0, "acks": [{"record_id": RID, "result": "stored"}]},
         "status": {"v": 1, "record_id": RID, "status": "eligible", "at": 1.0},
         "config": {"v": 1, "config_version": 2, "settings": {"heartbeat_s": 30}},
         "roster": {"v": 1, "roster_version": 2, "agents": []},

@@ -33,11 +33,14 @@ values = st.one_of(
     st.floats(allow_nan=False),
     st.sampled_from([RID, RID.upper(), RID[:-1], "stored", "duplicate", "rejected", "x" * 501]),
 )
+entry_like = st.dictionaries(st.sampled_from(["record_id", "result", "reason", "extra"]), values)
 ack_like = st.dictionaries(
-    st.sampled_from(
-        ["v", "kind", "device_id", "kid", "sig", "record_id", "result", "at", "reason", "extra"]
+    st.sampled_from(["v", "kind", "device_id", "kid", "sig", "at", "acks", "extra"]),
+    st.one_of(
+        values,
+        st.sampled_from(["ack", "status", DEV, "k" * 65, "AAAA"]),
+        st.lists(entry_like, max_size=3),
     ),
-    st.one_of(values, st.sampled_from(["ack", "status", DEV, "k" * 65, "AAAA"])),
 )
 
 
@@ -49,9 +52,8 @@ def test_fast_ack_check_never_accepts_what_the_schema_refuses(d: dict[str, objec
 
 def test_fast_ack_check_accepts_the_normal_ack() -> None:
     signed = {"kind": "ack", "device_id": DEV, "kid": "k", "sig": "s"}
-    assert messages.FAST_CHECKS["ack"](
-        {"v": 1, "record_id": RID, "result": "stored", "at": 1.5, **signed}
-    )
+    entries = [{"record_id": RID, "result": "stored"}, {"record_id": RID, "result": "rejected"}]
+    assert messages.FAST_CHECKS["ack"]({"v": 1, "at": 1.5, "acks": entries, **signed})
 
 
 @pytest.mark.parametrize(

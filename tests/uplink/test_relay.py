@@ -43,9 +43,10 @@ KEY = Ed25519PrivateKey.generate()
 
 
 def ack(i: int, result: str = "stored", reason: str | None = None) -> Inbound:
-    body: dict[str, object] = {"v": 1, "record_id": rid(i), "result": result, "at": 1}
+    entry: dict[str, object] = {"record_id": rid(i), "result": result}
     if reason:
-        body["reason"] = reason
+        entry["reason"] = reason
+    body = {"v": 1, "at": 1, "acks": [entry]}
     return Inbound(f"{P}/kiosk/{DEV}/ack", sign_reply("ack", DEV, body, KEY), rid(i).encode())
 
 

@@ -93,7 +93,7 @@ def test_a_failing_status_handler_is_counted_and_the_relay_goes_on(tmp_path: Pat
             Inbound(topic.format("status"), sign_reply("status", cfg.device.id, status, KEY), None)
         )
         for i in range(2):
-            ack = {"v": 1, "record_id": RID.format(i), "result": "stored", "at": 1.0}
+            ack = {"v": 1, "at": 1.0, "acks": [{"record_id": RID.format(i), "result": "stored"}]}
             links[0].on_event(
                 Inbound(topic.format("ack"), sign_reply("ack", cfg.device.id, ack, KEY), None)
             )

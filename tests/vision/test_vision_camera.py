@@ -194,3 +194,12 @@ def test_picamera2_off_pi_is_absent_not_a_crash(clock: FakeClock) -> None:
     assert cam.state is CameraState.ABSENT
     with pytest.raises(CameraError, match="picamera2"):
         Picamera2Source().open()
+
+
+def test_replay_can_hold_each_photo_like_a_person_standing_still() -> None:
+    faces = REPO_ROOT.parent / "shared" / "faces" / "identities" / "p03"
+    photos = sorted(faces.glob("*.jpg"))[:2]
+    cam = ReplayCamera(photos, width=320, height=240, hold=3)
+    shown = [cam.next_frame().image for _ in range(6)]
+    same = [np.array_equal(shown[0], s) for s in shown]
+    assert same == [True, True, True, False, False, False]

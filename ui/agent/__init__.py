@@ -7,7 +7,7 @@ from flask import Blueprint
 
 bp = Blueprint("agent", __name__, url_prefix="/agent")
 
-from ui.agent import roster, views  # noqa: E402, F401  (registers routes)
+from ui.agent import roster, status_lookup, views  # noqa: E402, F401  (registers routes)
 
 
 @bp.app_context_processor

@@ -17,7 +17,7 @@ from kiosk.core.vouch import REASONS
 from kiosk.errors import AgentAuthError, FlowError, InputError, LoginThrottled
 from ui.agent import bp
 from ui.agent.common import AGENT, agents, logged_in, waiting_registration
-from ui.villager.common import REG, go_to_state, lang
+from ui.villager.common import REG, go_to_state, lang, svc
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +108,7 @@ def home(current: AgentSession) -> str:
         can_join=reg is not None and reg.state in ASSISTABLE and reg.assisted_by is None,
         can_roster=current.agent.may(Permission.ROSTER),
         on_duty=[a.display_name for a in agents().on_duty()],
+        status_lookup=svc().status is not None,
     )
 
 

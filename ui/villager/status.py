@@ -8,6 +8,7 @@ A bare NIK reveals nothing: until the code (or a verified face) matches, the onl
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from flask import abort, redirect, request, session, url_for
@@ -217,11 +218,16 @@ def status_result() -> Any:
     except SessionExpired:
         return redirect(url_for("villager.ended"))
     records = _service().records(token)
-    rows = [_row(r) for r in _newest_versions(records)] if records is not None else None
+    rows = newest_rows(records) if records is not None else None
     return screen("villager/status.html", rows=rows, attempts=check.attempts)
 
 
-def _newest_versions(records: tuple[RegistrationStatus, ...]) -> list[RegistrationStatus]:
+def newest_rows(records: Sequence[RegistrationStatus]) -> list[dict[str, str]]:
+    """One screen row per registration (its newest version), in plain words."""
+    return [_row(r) for r in _newest_versions(records)]
+
+
+def _newest_versions(records: Sequence[RegistrationStatus]) -> list[RegistrationStatus]:
     """One row per registration: its newest version (records come newest first)."""
     seen: set[str] = set()
     out = []

@@ -31,6 +31,7 @@ def _replay(cfg: CameraConfig, clock: Clock | None) -> Camera:
         fps=cfg.fps,
         stall_timeout_s=cfg.stall_timeout_s,
         clock=clock,
+        hold=max(1, round(cfg.fps)),  # one second per photo
     )
 
 

@@ -11,7 +11,7 @@ import logging
 import threading
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
@@ -57,6 +57,27 @@ class Camera(Protocol):
 
     def latest(self) -> Frame | None:
         """The newest frame, without waiting (None before the first frame)."""
+        ...
+
+    def set_exposure(self, ev: float) -> bool:
+        """Bias auto-exposure by ``ev`` stops (metered on the face); False if unsupported."""
+        ...
+
+    def light_changed(self, on: bool) -> None:
+        """The face light was switched (the replay camera brightens its frames)."""
+        ...
+
+
+@runtime_checkable
+class ExposureSource(Protocol):
+    """A :class:`FrameSource` whose exposure can be biased (the one optional capability)."""
+
+    def set_exposure(self, ev: float) -> bool:
+        """Bias auto-exposure by ``ev`` stops; False if the device refused."""
+        ...
+
+    def light_changed(self, on: bool) -> None:
+        """The face light was switched on or off."""
         ...
 
 
@@ -134,6 +155,20 @@ class ThreadedCamera:
         with self._lock:
             self._taken = True
             return self._latest
+
+    def set_exposure(self, ev: float) -> bool:
+        """Bias the source's exposure by ``ev`` stops, if it can; False otherwise."""
+        if isinstance(self.source, ExposureSource) and self._opened:
+            try:
+                return self.source.set_exposure(ev)
+            except CameraError as err:
+                log.warning("%s: exposure not applied: %s", self.name, err)
+        return False
+
+    def light_changed(self, on: bool) -> None:
+        """Tell the source the face light was switched."""
+        if isinstance(self.source, ExposureSource):
+            self.source.light_changed(on)
 
     # -- capture ----------------------------------------------------------------------------
     def _run(self) -> None:

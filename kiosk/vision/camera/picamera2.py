@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import numpy as np
 
 from kiosk.errors import CameraError
+
+AE_METERING_SPOT = 1
+"""libcamera ``AeMeteringModeEnum.Spot`` (0 centre-weighted, 1 spot, 2 matrix)."""
 
 
 class Picamera2Source:
@@ -35,6 +39,23 @@ class Picamera2Source:
         except (RuntimeError, IndexError, OSError) as err:
             raise CameraError(f"Pi camera could not be started ({err})") from err
         self._cam = cam
+        # Meter the centre, where the guide oval puts the face, not the whole scene; an older
+        # libcamera without the control still takes the EV bias.
+        with contextlib.suppress(RuntimeError, KeyError, ValueError):
+            cam.set_controls({"AeMeteringMode": AE_METERING_SPOT})
+
+    def set_exposure(self, ev: float) -> bool:
+        """Bias the Pi camera's auto-exposure by ``ev`` stops (libcamera ``ExposureValue``)."""
+        if self._cam is None:
+            return False
+        try:
+            self._cam.set_controls({"ExposureValue": max(-8.0, min(8.0, float(ev)))})
+        except (RuntimeError, KeyError, ValueError) as err:
+            raise CameraError(f"Pi camera refused the exposure value ({err})") from err
+        return True
+
+    def light_changed(self, on: bool) -> None:
+        """Nothing to do: the auto-exposure sees the light itself."""
 
     def read(self) -> np.ndarray | None:
         """One RGB frame (picamera2's 'RGB888' is B,G,R in memory, so it is reversed)."""

@@ -14,6 +14,10 @@ from kiosk.vision.camera.base import Frame, ThreadedCamera
 from kiosk.vision.images import IMAGE_SUFFIXES, list_images, load_image
 
 VIDEO_SUFFIXES = frozenset({".mp4", ".avi", ".mkv", ".mov", ".webm", ".mjpeg"})
+MAX_GAIN_EV = 2.0
+"""The simulated sensor's exposure range around the recording, stops (either way)."""
+LIGHT_GAIN = 1.8
+"""How much the simulated face light brightens a frame (a lamp near the face)."""
 
 
 def fit_frame(image: np.ndarray, width: int, height: int) -> np.ndarray:
@@ -48,14 +52,35 @@ class ReplaySource:
 
     paced = False
 
-    def __init__(self, paths: list[Path], width: int = 640, height: int = 480) -> None:
+    def __init__(
+        self, paths: list[Path], width: int = 640, height: int = 480, hold: int = 1
+    ) -> None:
         self.width, self.height = width, height
+        self.hold = max(1, int(hold))  # frames each image is shown for, like a person holding
+        self._shown = 0
         self._lock = threading.Lock()
         self._cache: dict[Path, np.ndarray] = {}
         self._video: cv2.VideoCapture | None = None
         self._index = 0
         self.unplugged = False
+        self.ev = 0.0  # exposure bias asked for, stops (simulated as a gain)
+        self.light = False  # simulated face light
         self.set_playlist(paths)
+
+    def set_exposure(self, ev: float) -> bool:
+        """Simulate an exposure bias: later frames get a gain of 2**ev (within the range)."""
+        self.ev = max(-MAX_GAIN_EV, min(MAX_GAIN_EV, float(ev)))
+        return True
+
+    def light_changed(self, on: bool) -> None:
+        """Simulate the face light: later frames are brighter while it is on."""
+        self.light = bool(on)
+
+    def _exposed(self, image: np.ndarray) -> np.ndarray:
+        gain = 2.0**self.ev * (LIGHT_GAIN if self.light else 1.0)
+        if abs(gain - 1.0) < 1e-3:
+            return image
+        return cv2.convertScaleAbs(image, alpha=gain)
 
     def set_playlist(self, paths: list[Path]) -> None:
         """Play these files from now on (images in order, looping; or one video)."""
@@ -64,6 +89,7 @@ class ReplaySource:
         with self._lock:
             self.paths = [Path(p) for p in paths]
             self._index = 0
+            self._shown = 0
             self._cache.clear()
             if self._video is not None:
                 self._video.release()
@@ -81,8 +107,11 @@ class ReplaySource:
         with self._lock:
             path = self.paths[self._index % len(self.paths)]
             if path.suffix.lower() in VIDEO_SUFFIXES:
-                return self._read_video(path)
-            self._index += 1
+                return self._exposed(self._read_video(path))
+            self._shown += 1
+            if self._shown >= self.hold:
+                self._index += 1
+                self._shown = 0
             cached = self._cache.get(path)
             if cached is None:
                 try:
@@ -91,7 +120,7 @@ class ReplaySource:
                 except ImageError as err:
                     raise CameraError(f"replay image unusable: {err}") from err
                 self._cache[path] = cached
-            return cached
+            return self._exposed(cached)
 
     def _read_video(self, path: Path) -> np.ndarray:
         if self._video is None:
@@ -117,7 +146,12 @@ class ReplaySource:
 
 
 class ReplayCamera(ThreadedCamera):
-    """A camera over files; ``play`` / ``set_source`` choose what it shows."""
+    """A camera over files; ``play`` / ``set_source`` choose what it shows.
+
+    ``hold`` shows each image for that many frames: the kiosk's replay backend holds each
+    photo for a second, as a person stands still, so the capture flow sees one face at a time
+    (consecutive frames of different photos are, to the tracker, different people).
+    """
 
     def __init__(
         self,
@@ -128,9 +162,10 @@ class ReplayCamera(ThreadedCamera):
         fps: float = 15.0,
         stall_timeout_s: float = 3.0,
         clock: Clock | None = None,
+        hold: int = 1,
     ) -> None:
         paths = source if isinstance(source, list) else expand_source(source)
-        self.replay = ReplaySource(paths, width, height)
+        self.replay = ReplaySource(paths, width, height, hold)
         super().__init__(
             self.replay, fps=fps, stall_timeout_s=stall_timeout_s, clock=clock, name="replay camera"
         )
@@ -142,6 +177,10 @@ class ReplayCamera(ThreadedCamera):
     def set_source(self, path: Path) -> None:
         """Show a folder of images, one image or a video from now on."""
         self.replay.set_playlist(expand_source(path))
+
+    def set_exposure(self, ev: float) -> bool:
+        """Simulated exposure bias (applied to the next frames, even before ``start``)."""
+        return self.replay.set_exposure(ev)
 
     def next_frame(self) -> Frame:
         """Read and publish one frame synchronously (benchmarks, tests, demos)."""
