@@ -229,6 +229,13 @@ def test_a_family_card_number_with_an_unknown_region_is_refused_beside_the_field
     page.wait_for_selector("input[name=members_count]")
 
 
+def actions_on_screen(r: Run) -> bool:
+    """Both "Kembali" and "Lanjut" are whole inside the 800x480 viewport (no scrolling)."""
+    return r.fits(".actions-bottom button[value=back]") and r.fits(
+        ".actions-bottom button[value=next]"
+    )
+
+
 def step(page: Any, qid: str, by: int) -> None:
     """One press of "+" (``by`` 1) or "-" (-1) on the stepper of question ``qid``."""
     page.click(f".stepper:has(#q-{qid}) [data-step='{by}']")
@@ -267,6 +274,7 @@ def test_counts_stepper_counter_and_plurals(run: Run) -> None:
     assert row.locator("#q-children_count-error").count() == 1
     assert page.locator(".group-row .error").count() == 1
     assert page.input_value("#q-members_count") == "3"  # the other answers stay
+    assert actions_on_screen(r), "the error pushed the buttons off the 800x480 screen"
     assert progress.startswith("Pertanyaan 2 dari ")
     total = progress.split(" dari ")[1].split()[0]
     # answer on; the follow-up after "disability: yes" keeps the total and shares a number
@@ -286,6 +294,39 @@ def test_counts_stepper_counter_and_plurals(run: Run) -> None:
     numbers = [int(s.split()[1]) for s in seen]
     assert numbers == sorted(numbers) and max(numbers) == int(total)
     assert len(numbers) == len(set(numbers)) + 1, "the disability follow-up did not appear"
+
+
+def test_the_grouped_health_screen_refuses_each_missing_answer_in_its_row(run: Run) -> None:
+    r, page = run, run.page
+    to_questionnaire(r)
+    for _ in range(8):  # answer on up to the grouped yes/no health screen
+        if page.locator("#q-chronic_illness-label").count():
+            break
+        answer_screen(page)
+        page.click("button[value=next]")
+        page.wait_for_load_state("load")
+    assert page.locator(".group-row").count() == 3
+    for qid in ("pregnant", "disability", "chronic_illness"):  # each question is spoken
+        assert page.inner_text(f"#q-{qid}-label").strip() in r.spoken()
+    assert actions_on_screen(r)
+    page.click("button[value=next]")  # nothing answered: three errors, one in each row
+    page.wait_for_selector("#q-pregnant-error")
+    r.c.screen("health-all-missing")
+    assert page.locator(".group-row .error").count() == 3
+    assert actions_on_screen(r), "three errors pushed the buttons off the 800x480 screen"
+    page.locator(".group-row", has=page.locator("input[name=pregnant]")).locator(
+        "label.option"
+    ).last.click()  # only "pregnant: no"; the other two left unanswered
+    page.click("button[value=next]")
+    page.wait_for_selector("#q-disability-error")
+    r.c.screen("health-two-missing")
+    assert page.locator(".group-row .error").count() == 2
+    for qid in ("disability", "chronic_illness"):
+        row = page.locator(".group-row", has=page.locator(f"input[name={qid}]"))
+        assert row.locator(f"#q-{qid}-error").count() == 1
+        assert page.inner_text(f"#q-{qid}-error").strip() in r.spoken()
+    assert page.locator("input[name=pregnant][value=no]").is_checked()  # kept
+    assert actions_on_screen(r), "the errors pushed the buttons off the 800x480 screen"
 
 
 def test_english_plural_on_the_stepper(run: Run) -> None:
