@@ -92,12 +92,12 @@ def answer_questionnaire(page: Any, c: Checker) -> None:
     raise AssertionError("the questionnaire did not reach consent")
 
 
-def start_registration(page: Any, c: Checker) -> None:
+def start_registration(page: Any, c: Checker, lang: str = "id") -> None:
     page.goto(c.base + "/")
     c.screen("attract")
     page.click(".attract-button")
     c.screen("language")
-    page.click("button[value=id]")
+    page.click(f"button[value={lang}]")
     c.screen("menu")
     page.click("form[action='/register'] button")
 

@@ -201,9 +201,9 @@ def test_a_help_request_closes_when_the_agent_answers_it(run: Run) -> None:
 
 
 # --- 3. entry checks ----------------------------------------------------------------------
-def to_questionnaire(r: Run) -> None:
+def to_questionnaire(r: Run, lang: str = "id") -> None:
     page = r.page
-    start_registration(page, r.c)
+    start_registration(page, r.c, lang)
     type_on_keypad(page, GOOD_NIK)
     page.click("#nik-form button[type=submit]")
     page.wait_for_url("**/face")
@@ -296,9 +296,12 @@ def test_counts_stepper_counter_and_plurals(run: Run) -> None:
     assert len(numbers) == len(set(numbers)) + 1, "the disability follow-up did not appear"
 
 
-def test_the_grouped_health_screen_refuses_each_missing_answer_in_its_row(run: Run) -> None:
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_the_grouped_health_screen_refuses_each_missing_answer_in_its_row(
+    run: Run, lang: str
+) -> None:
     r, page = run, run.page
-    to_questionnaire(r)
+    to_questionnaire(r, lang)
     for _ in range(8):  # answer on up to the grouped yes/no health screen
         if page.locator("#q-chronic_illness-label").count():
             break
@@ -311,7 +314,7 @@ def test_the_grouped_health_screen_refuses_each_missing_answer_in_its_row(run: R
     assert actions_on_screen(r)
     page.click("button[value=next]")  # nothing answered: three errors, one in each row
     page.wait_for_selector("#q-pregnant-error")
-    r.c.screen("health-all-missing")
+    r.c.screen(f"health-all-missing-{lang}")
     assert page.locator(".group-row .error").count() == 3
     assert actions_on_screen(r), "three errors pushed the buttons off the 800x480 screen"
     page.locator(".group-row", has=page.locator("input[name=pregnant]")).locator(
@@ -319,7 +322,7 @@ def test_the_grouped_health_screen_refuses_each_missing_answer_in_its_row(run: R
     ).last.click()  # only "pregnant: no"; the other two left unanswered
     page.click("button[value=next]")
     page.wait_for_selector("#q-disability-error")
-    r.c.screen("health-two-missing")
+    r.c.screen(f"health-two-missing-{lang}")
     assert page.locator(".group-row .error").count() == 2
     for qid in ("disability", "chronic_illness"):
         row = page.locator(".group-row", has=page.locator(f"input[name={qid}]"))
