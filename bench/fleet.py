@@ -56,6 +56,7 @@ from kiosk.core.ids import uuid7  # noqa: E402
 from kiosk.core.outbox import Backoff  # noqa: E402
 from kiosk.crypto.envelope import EnvelopeSealer  # noqa: E402
 from kiosk.crypto.keys import load_portal_public_key, public_pem  # noqa: E402
+from kiosk.crypto.trust import load_trusted  # noqa: E402
 from kiosk.store.db import connect  # noqa: E402
 from kiosk.store.outbox import OutboxRepository  # noqa: E402
 from kiosk.uplink.client import Event, Inbound, MqttLink  # noqa: E402
@@ -147,6 +148,8 @@ class Fleet:
             backoff_max_s=5.0,
         )
         clock = SystemClock()
+        signers = load_trusted([pki.signing_public.parent])  # the provisioned reply-signing key
+        trusted = lambda: signers  # noqa: E731
         for i in range(n):
             device_id = f"kiosk-{first + i:05d}"
             cert = pki.device(device_id)
@@ -177,7 +180,7 @@ class Fleet:
                 window=cfg.uplink.inflight_window,
                 ack_timeout_s=cfg.uplink.ack_timeout_s,
                 retention_s=86400.0,
-                decode=lambda m, d=device_id: decode(PREFIX, d, m),
+                decode=lambda m, d=device_id: decode(PREFIX, d, m, trusted),
                 on_acked=lambda ids, i=i: self._acked(i, ids),
             )
             sealer = EnvelopeSealer(
@@ -415,6 +418,7 @@ class Workers:
              "--broker", f"127.0.0.1:{self._port}", "--store", "postgres", "--target", dsn,
              "--client-id", client_id, "--group", group,
              "--private-key", str(self._pki.portal_private), "--device-keys", str(self._keys),
+             "--signing-key", str(self._pki.signing_private),
              "--ca", str(self._pki.ca.ca_file), "--cert", str(self._pki.portal.cert),
              "--key", str(self._pki.portal.key)],
             cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)},

@@ -29,24 +29,26 @@ from pathlib import Path
 from typing import Any, cast
 
 import paho.mqtt.client as mqtt
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from kiosk.crypto.envelope import open_envelope, peek
-from kiosk.crypto.keys import load_portal_private_key
+from kiosk.crypto.envelope import peek
+from kiosk.crypto.keys import load_portal_private_key, load_signing_private_key
 from kiosk.errors import CryptoError, ProtocolError
 from kiosk.uplink import messages
+from kiosk.uplink.client import FullJitter, mqtt_version, refused_subscriptions
+from kiosk.uplink.replies import sign_reply
 from kiosk.uplink.topics import RECORD_KINDS, device_topic, parse_topic, uplink_filters
 from portal.ingest.store import Batch, Beat, IngestStore, open_store
-from portal.receiver import TlsFiles, device_keys_from_dir
+from portal.receiver import TlsFiles, device_keys_from_dir, open_record
 from portal.store import Incoming
 
 log = logging.getLogger("portal.ingest")
 
-PROTOCOLS = {"5": mqtt.MQTTv5, "3.1.1": mqtt.MQTTv311}
-"""``[uplink] protocol`` values and their paho protocol."""
+PROTOCOLS = ("5", "3.1.1")
+"""``[uplink] protocol`` values (as the kiosk's)."""
 
 INGESTED = ("heartbeat", "availability", *sorted(RECORD_KINDS))
 """The kiosk->portal topics the ingest workers take (online verification stays with the
@@ -129,25 +131,6 @@ def ingest_filters(prefix: str, group: str | None) -> list[str]:
     return [f"$share/{group}/{f}" for f in wanted] if group else wanted
 
 
-def open_record(
-    payload: bytes,
-    device_id: str,
-    kind: str,
-    correlation: bytes | None,
-    private_key: X25519PrivateKey,
-    device_keys: Callable[[str], Ed25519PublicKey],
-) -> Incoming:
-    """Verify and decrypt one record envelope received on ``device_id``'s ``kind`` topic."""
-    opened = open_envelope(payload, portal_private_key=private_key, device_public_key=device_keys)
-    if opened.device_id != device_id:
-        raise ProtocolError("envelope device id does not match the topic")
-    if opened.kind != kind:
-        raise ProtocolError("envelope kind does not match the topic")
-    if correlation is not None and correlation != opened.record_id.encode():
-        raise ProtocolError("correlation data does not match the envelope record id")
-    return Incoming(device_id, opened.record_id, opened.kind, opened.record)
-
-
 def claimed_record_id(payload: bytes, correlation: bytes | None) -> str | None:
     """The record id a refused message claims (Correlation Data, else the envelope field)."""
     if correlation is not None:
@@ -172,6 +155,7 @@ class IngestWorker:
         port: int,
         store: IngestStore,
         private_key: X25519PrivateKey,
+        signing_key: Ed25519PrivateKey,
         device_keys: Callable[[str], Ed25519PublicKey],
         client_id: str,
         tls: TlsFiles | None = None,
@@ -189,6 +173,7 @@ class IngestWorker:
         self._host, self._port = host, port
         self._prefix = prefix
         self._key = private_key
+        self._signing_key = signing_key
         self._device_keys = device_keys
         self._v5 = protocol == "5"
         self._filters = ingest_filters(prefix, group if self._v5 else None)
@@ -200,19 +185,16 @@ class IngestWorker:
         self._thread: threading.Thread | None = None
         self.connected = threading.Event()
         self._stopping = threading.Event()
+        self._sub_mid: int | None = None
+        self._resubscribe = FullJitter(1.0, 30.0)
         self._acks = AckWindow(RECEIVE_MAXIMUM_5 if self._v5 else RECEIVE_MAXIMUM_3)
         self.stored = self.duplicates = self.rejected = 0
-        if self._v5:
-            c = mqtt.Client(
-                mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5
-            )
-        else:
-            c = mqtt.Client(
-                mqtt.CallbackAPIVersion.VERSION2,
-                client_id=client_id,
-                protocol=mqtt.MQTTv311,
-                clean_session=False,
-            )
+        c = mqtt.Client(
+            mqtt.CallbackAPIVersion.VERSION2,
+            client_id=client_id,
+            protocol=mqtt_version(protocol),
+            clean_session=None if self._v5 else False,
+        )
         if tls is not None:
             c.tls_set(ca_certs=str(tls.ca), certfile=str(tls.cert), keyfile=str(tls.key))
         c.manual_ack_set(True)
@@ -224,6 +206,7 @@ class IngestWorker:
         c.on_connect = self._on_connect
         c.on_disconnect = self._on_disconnect
         c.on_message = self._on_message
+        c.on_subscribe = self._on_subscribe
         self._client = c
 
     def credentials(self, username: str, password: str) -> None:
@@ -264,8 +247,28 @@ class IngestWorker:
         limit = getattr(_p, "ReceiveMaximum", None) if _p is not None else None
         default = RECEIVE_MAXIMUM_5 if self._v5 else RECEIVE_MAXIMUM_3
         self._acks.reset(int(limit) if limit else default)
-        client.subscribe([(t, 1) for t in self._filters])
         log.info("ingest worker connected (session present: %s)", flags.session_present)
+        self._subscribe()
+
+    def _subscribe(self) -> None:
+        if self._client.is_connected():
+            _rc, self._sub_mid = self._client.subscribe([(t, 1) for t in self._filters])
+
+    def _on_subscribe(
+        self, _c: mqtt.Client, _u: Any, mid: int, reason_codes: Any, _p: Any = None
+    ) -> None:
+        if mid != self._sub_mid:
+            return
+        refused = refused_subscriptions(reason_codes)
+        if refused:  # not connected until the broker grants every subscription
+            delay = self._resubscribe.next()
+            log.error("broker refused ingest subscription(s) %s; retry in %.0f s", refused, delay)
+            timer = threading.Timer(delay, self._subscribe)
+            timer.daemon = True
+            timer.start()
+            return
+        self._resubscribe.reset()
+        log.info("ingest worker subscribed")
         self.connected.set()
 
     def _on_disconnect(self, *_a: Any) -> None:
@@ -324,7 +327,14 @@ class IngestWorker:
             device_id, name = parsed
             if name in RECORD_KINDS:
                 try:
-                    inc = open_record(payload, device_id, name, corr, self._key, device_key)
+                    inc = open_record(
+                        payload,
+                        device_id=device_id,
+                        kind=name,
+                        record_id=corr,
+                        private_key=self._key,
+                        device_keys=device_key,
+                    )
                     why = batch.add(inc)
                 except (CryptoError, ProtocolError) as err:
                     why = str(err)
@@ -386,7 +396,7 @@ class IngestWorker:
         if reason is not None:
             body["reason"] = reason[:500]
         try:
-            payload = messages.dumps("ack", body)
+            payload = sign_reply("ack", device_id, body, self._signing_key)
         except ProtocolError:
             return  # e.g. a record id that is not a UUIDv7: nothing the kiosk could match
         props = CorrelationOnly(corr) if self._v5 and corr is not None else None
@@ -405,9 +415,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--target", required=True, help="PostgreSQL DSN, or SQLite file path")
     p.add_argument("--client-id", required=True, help="unique per worker (its broker session)")
     p.add_argument("--group", default="ingest", help="shared-subscription group (MQTT 5)")
-    p.add_argument("--protocol", default="5", choices=sorted(PROTOCOLS))
+    p.add_argument("--protocol", default="5", choices=PROTOCOLS)
     p.add_argument("--batch", type=int, default=512, help="most messages per transaction")
     p.add_argument("--private-key", required=True, help="portal X25519 key, PEM")
+    p.add_argument("--signing-key", required=True, help="portal Ed25519 reply-signing key, PEM")
     p.add_argument("--device-keys", required=True, help="dir of <device_id>.pem")
     p.add_argument("--ca")
     p.add_argument("--cert")
@@ -424,6 +435,7 @@ def main(argv: list[str] | None = None) -> int:
         port=int(port),
         store=open_store(args.store, args.target),
         private_key=load_portal_private_key(Path(args.private_key)),
+        signing_key=load_signing_private_key(Path(args.signing_key)),
         device_keys=device_keys_from_dir(Path(args.device_keys)),
         client_id=args.client_id,
         tls=tls,

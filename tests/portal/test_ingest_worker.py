@@ -19,7 +19,13 @@ from paho.mqtt.properties import Properties
 from kiosk.core.clock import SystemClock
 from kiosk.core.ids import uuid7
 from kiosk.crypto.envelope import seal
-from kiosk.crypto.keys import load_portal_private_key, load_portal_public_key, public_pem
+from kiosk.crypto.keys import (
+    load_or_create_device_key,
+    load_portal_private_key,
+    load_portal_public_key,
+    load_signing_private_key,
+    public_pem,
+)
 from kiosk.store.outbox import OutboxRepository
 from kiosk.uplink.service import build_uplink
 from portal.ingest.store import open_store
@@ -52,6 +58,7 @@ def workers(broker: Broker, pki: Pki, pg_dsn: str, keys_dir: Path) -> Iterator[W
             port=broker.port,
             store=open_store("postgres", dsn),
             private_key=load_portal_private_key(pki.portal_private),
+            signing_key=load_signing_private_key(pki.signing_private),
             device_keys=device_keys_from_dir(keys_dir),
             client_id=client_id,
             tls=TlsFiles(pki.ca.ca_file, pki.portal.cert, pki.portal.key),
@@ -131,8 +138,6 @@ def test_two_workers_share_the_load_and_store_each_record_once(
     ids: list[tuple[str, str]] = []
     ups = []
     for cfg in cfgs:
-        from kiosk.crypto.keys import load_or_create_device_key
-
         key = load_or_create_device_key(cfg.paths.data_dir)
         (keys_dir / f"{cfg.device.id}.pem").write_bytes(public_pem(key))
         ids += [(cfg.device.id, r) for r in commit_registrations(cfg, 40)]
