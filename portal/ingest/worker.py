@@ -165,12 +165,15 @@ class IngestWorker:
         session_expiry_s: int = 7 * 86400,
         batch: int = 512,
         receive_maximum: int = 1000,
+        fallbacks: tuple[tuple[str, int], ...] = (),
         clock: Callable[[], float] = time.time,
     ) -> None:
         if protocol not in PROTOCOLS:
             raise ValueError(f"unknown MQTT protocol {protocol!r}: choose 5 or 3.1.1")
         self.store = store
         self._host, self._port = host, port
+        self._brokers = ((host, port), *fallbacks)  # cluster nodes, tried in turn
+        self._next_broker = 0
         self._prefix = prefix
         self._key = private_key
         self._signing_key = signing_key
@@ -218,16 +221,20 @@ class IngestWorker:
         """Connect (persistent session) and start the batch thread."""
         self._thread = threading.Thread(target=self._work, name="ingest-batch", daemon=True)
         self._thread.start()
+        self._connect(self._host, self._port)
+        self._client.loop_start()
+
+    def _connect(self, host: str, port: int) -> None:
+        """Where (re)connects go from now on: persistent session, our Receive Maximum."""
         if self._v5:
             props = Properties(PacketTypes.CONNECT)
             props.SessionExpiryInterval = self._session_expiry
             props.ReceiveMaximum = self._receive_maximum
             self._client.connect_async(
-                self._host, self._port, keepalive=30, clean_start=False, properties=props
+                host, port, keepalive=10, clean_start=False, properties=props
             )
         else:
-            self._client.connect_async(self._host, self._port, keepalive=30)
-        self._client.loop_start()
+            self._client.connect_async(host, port, keepalive=10)
 
     def stop(self) -> None:
         """Finish the batch in hand, disconnect (the session stays on the broker), close."""
@@ -273,6 +280,11 @@ class IngestWorker:
 
     def _on_disconnect(self, *_a: Any) -> None:
         self.connected.clear()
+        if len(self._brokers) > 1 and not self._stopping.is_set():  # next node of the cluster
+            self._next_broker = (self._next_broker + 1) % len(self._brokers)
+            host, port = self._brokers[self._next_broker]
+            log.warning("ingest worker lost the broker; next try %s:%d", host, port)
+            self._connect(host, port)
         self._acks.reset(self._acks.limit)  # paho forgets unacknowledged QoS 1 publishes
 
     def _on_publish(self, *_a: Any) -> None:
