@@ -1,12 +1,15 @@
 """Portal CPU per record: the reference receiver (SQLite) against one ingest worker (PostgreSQL).
 
-    /work/main/.venv/bin/python bench/bench_ingest.py [--records 3000] [--devices 10] [--profile]
+    /work/main/.venv/bin/python bench/bench_ingest.py [--records 3000] [--devices 10]
+        [--heartbeats 3000] [--profile]
 
 Starts mosquitto (TLS, client certificates, ACL) and PostgreSQL on loopback, creates both
 portal sessions, queues ``--records`` sealed registrations while both are offline, then lets
 each drain the same backlog alone, in this process, and reports its CPU seconds (user + system,
-every thread) per record and its rate. ``--profile`` prints a per-thread CPU profile
-(cProfile with a thread-CPU clock) of the ingest worker's run.
+every thread) per record and its rate. Then ``--heartbeats`` heartbeats from as many devices
+are queued and drained by the worker: CPU per heartbeat, and what 1,000 kiosks at a 10 s
+interval (100 heartbeats/s) would cost as a share of one core. ``--profile`` prints a
+per-thread CPU profile (cProfile with a thread-CPU clock) of the ingest worker's record run.
 """
 
 from __future__ import annotations
@@ -81,6 +84,29 @@ def queue_backlog(pki: object, port: int, keys: Path, devices: int, n: int) -> N
         c.loop_stop()
 
 
+def queue_heartbeats(pki: object, port: int, n: int) -> None:
+    """One valid heartbeat from each of ``n`` devices (QoS 1, broker-acked)."""
+    from bench.fleet import heartbeat
+
+    for first in range(0, n, 100):
+        clients = []
+        for i in range(first, min(n, first + 100)):
+            device_id = f"kiosk-hb-{i:05d}"
+            cert = pki.device(device_id)  # type: ignore[attr-defined]
+            c = mqtt.Client(
+                mqtt.CallbackAPIVersion.VERSION2, client_id=device_id, protocol=mqtt.MQTTv5
+            )
+            c.tls_set(ca_certs=str(pki.ca.ca_file), certfile=str(cert.cert), keyfile=str(cert.key))  # type: ignore[attr-defined]
+            c.connect("127.0.0.1", port)
+            c.loop_start()
+            info = c.publish(f"{PREFIX}/kiosk/{device_id}/heartbeat", heartbeat(device_id), qos=1)
+            clients.append((c, info))
+        for c, info in clients:
+            info.wait_for_publish(30)
+            c.disconnect()
+            c.loop_stop()
+
+
 def drain(start: object, done: object, n: int) -> dict[str, float]:
     """Start a portal, wait until ``done()`` counts ``n``; CPU and wall seconds per record."""
     cpu0, t0 = time.process_time(), time.perf_counter()
@@ -98,6 +124,7 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--records", type=int, default=3000)
     ap.add_argument("--devices", type=int, default=10)
+    ap.add_argument("--heartbeats", type=int, default=3000)
     ap.add_argument("--profile", action="store_true")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
@@ -165,6 +192,15 @@ def main() -> int:
         w = worker()
         out["ingest_worker_postgres"] = drain(w.start, lambda: w.stored, args.records)
         w.stop()
+        if args.heartbeats:
+            queue_heartbeats(pki, broker.port, args.heartbeats)
+            w = worker()
+            beats = drain(w.start, lambda: w.heartbeats, args.heartbeats)
+            w.stop()
+            per = beats.pop("cpu_ms_per_record")
+            beats["cpu_ms_per_heartbeat"] = per
+            beats["share_of_one_core_1000_kiosks_at_10s"] = round(100 * per / 1000, 3)
+            out["ingest_worker_heartbeats"] = beats
         for name, prof in profiles:
             text = io.StringIO()
             pstats.Stats(prof, stream=text).sort_stats("tottime").print_stats(15)

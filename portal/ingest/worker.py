@@ -191,7 +191,7 @@ class IngestWorker:
         self._sub_mid: int | None = None
         self._resubscribe = FullJitter(1.0, 30.0)
         self._acks = AckWindow(RECEIVE_MAXIMUM_5 if self._v5 else RECEIVE_MAXIMUM_3)
-        self.stored = self.duplicates = self.rejected = 0
+        self.stored = self.duplicates = self.rejected = self.heartbeats = 0
         c = mqtt.Client(
             mqtt.CallbackAPIVersion.VERSION2,
             client_id=client_id,
@@ -370,6 +370,7 @@ class IngestWorker:
         for device_id, corr, rid, reason in refused:
             self._reply(device_id, corr, rid, "rejected", reason)
         n_new = sum(fresh)
+        self.heartbeats += len(batch.heartbeats)
         self.stored += n_new
         self.duplicates += len(fresh) - n_new
         self.rejected += len(batch.rejections)
