@@ -83,13 +83,22 @@ class Device:
             with self._lock:
                 (light.on if on else light.off)()
 
-    def _help_pressed(self) -> None:
+    @property
+    def can_alert(self) -> bool:
+        """True when a buzzer is fitted, so a help request can be heard in the office."""
+        return self.peripherals.get("buzzer") is not None
+
+    def alert(self) -> None:
+        """Chirp the buzzer (no-op when none is fitted): someone at the kiosk asks for help."""
         buzzer = self.peripherals.get("buzzer")
         if buzzer is not None:
             with self._lock:
                 buzzer.on()
                 self._chirp_until = self._clock.monotonic() + CHIRP_S
             self._wake.set()
+
+    def _help_pressed(self) -> None:
+        self.alert()
         self._on_help()
 
     def tick(self) -> None:

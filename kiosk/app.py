@@ -252,7 +252,7 @@ def build_kiosk(
         device=device_info,
         form=FormInfo(form.form_id, str(form.version), consent.version),
         clock_synced=clock_synchronised,
-        ensure_space=lambda: ensure_free_space(data_dir),
+        ensure_space=lambda: ensure_free_space(data_dir, cfg.paths.min_free_mib * 2**20),
     )
     status = StatusService(
         clock=clock,
@@ -261,7 +261,13 @@ def build_kiosk(
         verifier=verifier,
         repo=RegistrationRepository(conn),
         lookup_key=lookup_key,
+        audit=lambda kind, actor, subject: agents.audit.record(kind, actor, subject),
     )
+    agent_matcher: Any = CameraAgentMatcher(camera, pipeline, clock)
+    if demo is not None:  # the demo's agents: the replay camera shows their own photos
+        from kiosk.agents.demo import DemoAgentMatcher
+
+        agent_matcher = DemoAgentMatcher(agent_matcher, camera)
     agents = build_agent_service(
         conn=conn,
         cipher=cipher,
@@ -269,7 +275,7 @@ def build_kiosk(
         sealer=sealer,
         clock=clock,
         device_id=cfg.device.id,
-        matcher=CameraAgentMatcher(camera, pipeline, clock),
+        matcher=agent_matcher,
         registration=registration,
         timeouts=AgentTimeouts.from_config(cfg.agents),
         policy=ThrottlePolicy(
@@ -277,6 +283,10 @@ def build_kiosk(
         ),
         photo=verifier.preview_jpeg,
     )
+    if demo is not None:
+        from kiosk.agents.demo import ensure_demo_agents
+
+        ensure_demo_agents(agents, pipeline, agent_matcher)
 
     if uplink is not None:
         from kiosk.agents.downlink import HouseholdUpdateHandler
@@ -298,15 +308,20 @@ def build_kiosk(
             clock=clock,
             pin_factory=pin_factory,
         )
+        if device.can_alert:  # a help request from the screen is heard in the office too
+            agents.set_help_alert(lambda _request: device.alert())
 
     from kiosk.crypto.keys import load_or_create_device_key
+    from kiosk.crypto.trust import TrustedKeys
+    from kiosk.uplink.service import portal_key_folders
     from kiosk.usb.service import UsbService
 
     usb = UsbService(
         cfg=cfg.usb,
         device_id=cfg.device.id,
         device_key=load_or_create_device_key(data_dir),
-        trusted=trusted,  # the same portal keys as every other portal-signed message
+        # exactly the keys the uplink checks MQTT acks with: one ack rule, one trust
+        trusted=TrustedKeys(portal_key_folders(cfg)),
         conn_factory=lambda: connect(db_path),
         clock=clock,
     )
@@ -323,6 +338,7 @@ def build_kiosk(
         form=form,
         consent=consent,
         secret_key=secret_key,
+        today=lambda: _today(clock),
     )
     kiosk = Kiosk(
         cfg=cfg,
@@ -344,6 +360,7 @@ def build_kiosk(
     kiosk._tickers += [
         agents.housekeeping,
         registration.tick,
+        status.tick,
         lambda: _ignore(references.purge_expired()),
     ]
     if device is not None:

@@ -83,6 +83,15 @@ class PathsConfig(_Strict):
         bool,
         Field(description="Refuse to start when data_dir is on tmpfs/overlay (true on devices)"),
     ] = False
+    min_free_mib: Annotated[
+        int,
+        Field(
+            ge=1,
+            le=1_048_576,
+            description="Free space on the data partition a new registration needs, MiB "
+            "(checked when a session starts and again before it is saved)",
+        ),
+    ] = 50
 
     def resolved_models_dir(self) -> Path:
         """The model pack directory to use, following the documented fallback order."""
@@ -347,9 +356,33 @@ class AgentsConfig(_Strict):
     pin_max_delay_s: Annotated[
         float, Field(ge=1, le=86400, description="Longest wait the PIN throttle imposes, seconds")
     ] = 3600.0
+    office_days: Annotated[
+        list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]],
+        Field(
+            min_length=1,
+            max_length=7,
+            description="Days the village office is open (told when no agent is on duty)",
+        ),
+    ] = ["mon", "tue", "wed", "thu", "fri"]
+    office_open: Annotated[
+        str,
+        Field(
+            pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$",
+            description="Office opening time, local 24-hour HH:MM (told when no agent is on duty)",
+        ),
+    ] = "08:00"
+    office_close: Annotated[
+        str,
+        Field(
+            pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$",
+            description="Office closing time, local 24-hour HH:MM, after office_open",
+        ),
+    ] = "15:00"
 
     @model_validator(mode="after")
     def _ordered(self) -> AgentsConfig:
+        if self.office_close <= self.office_open:
+            raise ValueError("office_close must be later than office_open (HH:MM)")
         if self.session_idle_s > self.session_max_s:
             raise ValueError("session_idle_s must not exceed session_max_s")
         if self.pin_max_delay_s < self.pin_base_delay_s:

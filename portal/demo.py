@@ -91,10 +91,25 @@ def _interrupt(_signum: int, _frame: object) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Start broker and portal (demo only), then the kiosk; stop them when it stops."""
-    parser = argparse.ArgumentParser(prog="python -m portal.demo", add_help=False)
-    parser.add_argument("--no-portal", action="store_true")
-    parser.add_argument("--config", type=Path, default=None)
+    parser = argparse.ArgumentParser(
+        prog="scripts/dev run",
+        add_help=False,
+        description="Serve the kiosk on http://127.0.0.1:8080 with the demo defaults: a local "
+        "mosquitto and the reference portal receiver beside it, so a registration really "
+        "travels outbox -> MQTT -> portal -> ack. Demo agents and PINs: README.md.",
+        epilog="Other options are passed to 'kiosk run' (see 'kiosk --help').",
+    )
+    parser.add_argument("-h", "--help", action="store_true", help="show this help; start nothing")
+    parser.add_argument(
+        "--no-portal", action="store_true", help="the kiosk alone: no local broker, no portal"
+    )
+    parser.add_argument(
+        "--config", type=Path, default=None, help="kiosk TOML config (default: demo defaults)"
+    )
     ours, rest = parser.parse_known_args(argv)
+    if ours.help:
+        parser.print_help()
+        return 0
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     kiosk_cmd = [sys.executable, "-m", "kiosk"]
     if ours.config is not None:

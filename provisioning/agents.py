@@ -20,7 +20,7 @@ import numpy as np
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from kiosk.errors import InputError, KioskError
+from kiosk.errors import InputError, KioskError, ModelError
 
 from .context import Context
 from .errors import StepError
@@ -122,6 +122,13 @@ def _template(entry: dict[str, Any], embed: Embed, who: str) -> bytes | None:
             return embed(decode_image(base64.b64decode(str(entry["face"]), validate=True)))
         if entry.get("face_file"):
             return embed(load_image(Path(str(entry["face_file"]))))
+    except ModelError as err:  # the pack, not the photo: name the real cause
+        raise StepError(
+            "agent_models",
+            f"agent {who}: the face photo cannot be checked because the model pack is missing "
+            f"or damaged ({err})",
+            "install the model pack first: kiosk-provision models --from /media/usb/models",
+        ) from err
     except (binascii.Error, KioskError, ValueError, OSError) as err:
         raise StepError(
             "agent_face",

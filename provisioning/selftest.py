@@ -362,6 +362,19 @@ def check_gpio(env: Env) -> list[CheckResult]:
 # --- broker round trip --------------------------------------------------------------------
 def check_broker(env: Env) -> list[CheckResult]:
     """Publish a sealed self-test record and wait for the portal's application ack."""
+
+
+    up = env.cfg.uplink
+    if not up.enabled:
+        return [CheckResult("broker", SKIP, "uplink disabled in kiosk.toml")]
+    return [
+        CheckResult(r.name, r.status, f"{up.host}:{up.port}: {r.detail}", r.fix)
+        for r in _broker_round_trip(env)
+    ]
+
+
+def _broker_round_trip(env: Env) -> list[CheckResult]:
+    """The broker check proper, at the configured host and port."""
     from kiosk.core.ids import uuid7
     from kiosk.crypto.envelope import sealer_from_config
     from kiosk.uplink import messages
@@ -370,8 +383,6 @@ def check_broker(env: Env) -> list[CheckResult]:
     from .network import check_reachable
 
     up = env.cfg.uplink
-    if not up.enabled:
-        return [CheckResult("broker", SKIP, "uplink disabled in kiosk.toml")]
     try:
         check_reachable(up.host, up.port, timeout_s=min(5.0, env.probes.broker_timeout_s))
     except StepError as err:
@@ -533,10 +544,17 @@ CHECKS: tuple[tuple[str, CheckFn], ...] = (
 
 
 def run_selftest(
-    ctx: Context, probes: Probes | None = None, only: tuple[str, ...] | None = None
+    ctx: Context,
+    probes: Probes | None = None,
+    only: tuple[str, ...] | None = None,
+    cfg: KioskConfig | None = None,
 ) -> dict[str, Any]:
-    """Run the checks and return ``{"passed", "checks": [...]}``; also kept in selftest.json."""
-    cfg = load_kiosk_config(ctx.layout.config)
+    """Run the checks and return ``{"passed", "checks": [...]}``; also kept in selftest.json.
+
+    ``cfg``: the configuration the running kiosk uses (the technician page passes it, so the
+    broker is checked where the kiosk really connects); default ``<data_dir>/kiosk.toml``.
+    """
+    cfg = cfg if cfg is not None else load_kiosk_config(ctx.layout.config)
     cfg = cfg.model_copy(update={"paths": cfg.paths.model_copy(update={"data_dir": ctx.data_dir})})
     env = Env(ctx, cfg, probes or Probes())
     results: list[CheckResult] = []

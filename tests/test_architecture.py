@@ -37,7 +37,8 @@ def test_core_imports_only_the_standard_library_and_itself(path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "package", ["kiosk/core", "kiosk/services", "kiosk/store", "kiosk/vision", "kiosk/uplink"]
+    "package",
+    ["kiosk/core", "kiosk/services", "kiosk/store", "kiosk/vision", "kiosk/uplink", "kiosk/usb"],
 )
 def test_kiosk_never_imports_the_ui_firmware_or_provisioning(package: str) -> None:
     for path in (REPO_ROOT / package).rglob("*.py"):

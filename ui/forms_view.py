@@ -8,6 +8,7 @@ English); nothing here knows any particular question.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -65,6 +66,11 @@ class QuestionView:
     max_length: int | None
     required: bool
     numeric: bool = False  # a digits-only text answer: typed on the number keypad
+    unit_one: str = ""  # the unit after the number 1 ("1 person"); ``unit`` otherwise
+
+    def unit_for(self, value: object) -> str:
+        """The unit to show after ``value`` (singular after 1 where the language has one)."""
+        return self.unit_one if str(value) == "1" and self.unit_one else self.unit
 
 
 @dataclass(frozen=True)
@@ -74,6 +80,11 @@ class ScreenView:
     page_id: str
     title: str
     questions: tuple[QuestionView, ...]
+    number: int = 0
+    """The question's number for "Question n of total": a follow-up question (``show_if``)
+    shares the number of the question it follows, so the count never jumps."""
+    total: int = 0
+    """How many numbered (not follow-up) questions the form has: fixed for the whole visit."""
 
 
 def question_view(q: Question, lang: str) -> QuestionView:
@@ -92,6 +103,7 @@ def question_view(q: Question, lang: str) -> QuestionView:
         max_length=q.max_length,
         required=q.required,
         numeric=bool(q.pattern and re.fullmatch(r"(\[0-9\]|\\d)[{0-9,}*+]*", q.pattern)),
+        unit_one=q.unit_one.get(lg) if q.unit_one else "",
     )
 
 
@@ -99,10 +111,14 @@ def screens(form: FormDefinition, lang: str, answers: Mapping[str, Any]) -> list
     """The questionnaire's screens given the answers so far (one visible question each)."""
     out: list[ScreenView] = []
     lg = _lang(lang)
+    total = sum(1 for q in form.questions() if q.show_if is None)
+    number = 0
     for page in form.pages:
         for q in page.questions:
+            number += q.show_if is None
             if is_visible(q, answers):
-                out.append(ScreenView(page.id, page.title.get(lg), (question_view(q, lang),)))
+                view = (question_view(q, lang),)
+                out.append(ScreenView(page.id, page.title.get(lg), view, max(number, 1), total))
     return out
 
 
@@ -131,8 +147,11 @@ def validate_screen(
     raw: Any,
     lang: str,
     previous: Mapping[str, Any] | None = None,
+    today: dt.date | None = None,
 ) -> tuple[dict[str, Any], dict[str, str]]:
-    """Check one screen: (cleaned answers, question id -> what is wrong, in words)."""
+    """Check one screen: (cleaned answers, question id -> what is wrong, in words).
+
+    ``today`` is the kiosk's local date, for checks that refuse dates still to come."""
     lg = _lang(lang)
     values: dict[str, Any] = {}
     errors: dict[str, str] = {}
@@ -140,7 +159,7 @@ def validate_screen(
     for q in view.questions:
         # One question at a time, with every earlier answer (this screen's too) for show_if.
         try:
-            value = validate_question(form, q.id, raw_value(q, raw), known)
+            value = validate_question(form, q.id, raw_value(q, raw), known, today)
         except AnswerInvalid as err:
             errors[q.id] = err.message(lg)  # type: ignore[arg-type]
             continue
@@ -176,7 +195,9 @@ class ConsentView:
     question: str
     agree: str
     disagree: str
-    spoken: str
+    spoken: str  # the full text, read on request
+    summary: tuple[str, ...] = ()
+    spoken_summary: str = ""  # spoken by default (<= 45 s)
 
 
 def consent_view(consent: ConsentText, lang: str) -> ConsentView:
@@ -194,6 +215,8 @@ def consent_view(consent: ConsentText, lang: str) -> ConsentView:
     for title, body, items in sections:
         parts += [title, body, *items]
     parts.append(consent.question.get(lg))
+    summary = tuple(t.get(lg) for t in consent.summary)
+    short = [consent.title.get(lg), *summary, consent.question.get(lg)]
     return ConsentView(
         version=consent.version,
         title=consent.title.get(lg),
@@ -204,6 +227,8 @@ def consent_view(consent: ConsentText, lang: str) -> ConsentView:
         agree=consent.agree.get(lg),
         disagree=consent.disagree.get(lg),
         spoken=" ".join(p.rstrip(".") + "." for p in parts if p),
+        summary=summary,
+        spoken_summary=" ".join(p.rstrip(".") + "." for p in short if p) if summary else "",
     )
 
 

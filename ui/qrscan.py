@@ -7,11 +7,35 @@ when online, the portal verifies it. Frames stay in memory.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections.abc import Callable
 from typing import Any
 
 log = logging.getLogger(__name__)
+
+QR_FORMATS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("bare_nik", re.compile(r"(\d{16})")),
+    ("ikd_fields", re.compile(r"IKD\|(\d{16})(?:\|[^|\r\n]{0,200}){0,8}")),
+)
+"""The QR structures the kiosk knows, each a full match whose group 1 is the NIK: a bare
+16-digit NIK, and the IKD field form ``IKD|<NIK>|<field>...`` (at most 8 short fields). Add a
+structure here (one place) when one is specified; nothing else is ever taken."""
+
+
+def nik_from_qr(text: str | None) -> str | None:
+    """The NIK of a QR code whose *whole* text has a known structure, else None.
+
+    Never fishes 16 digits out of other text ("random text 1234567890123456" is refused).
+    """
+    if not text:
+        return None
+    payload = text.strip()
+    for _name, pattern in QR_FORMATS:
+        found = pattern.fullmatch(payload)
+        if found is not None:
+            return found.group(1)
+    return None
 
 
 class CameraQrReader:

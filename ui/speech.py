@@ -126,7 +126,12 @@ class Speech:
         if done.returncode != 0 or not done.stdout.startswith(b"RIFF"):
             self._warn_once(f"espeak-ng exited with {done.returncode}; prompt shown as text only")
             return None
-        return done.stdout
+        return fix_wav_sizes(done.stdout)
+
+    def duration(self, key: str) -> float | None:
+        """Seconds of speech in the prompt ``key`` (synthesising it if needed), or None."""
+        audio = self.wav(key)
+        return wav_seconds(audio) if audio is not None else None
 
     def _store(self, path: Path, audio: bytes) -> None:
         try:
@@ -141,3 +146,26 @@ class Speech:
         if not self._warned:
             self._warned = True
             log.warning("%s", message)
+
+
+def fix_wav_sizes(audio: bytes) -> bytes:
+    """espeak-ng writes a streaming header (sizes 0x7fffffff) to stdout; put the real sizes
+    in, so the browser and :func:`wav_seconds` know the clip's length."""
+    if len(audio) < 44 or audio[36:40] != b"data":
+        return audio
+    size = len(audio)
+    return (
+        audio[:4]
+        + (size - 8).to_bytes(4, "little")
+        + audio[8:40]
+        + (size - 44).to_bytes(4, "little")
+        + audio[44:]
+    )
+
+
+def wav_seconds(audio: bytes) -> float | None:
+    """Length in seconds of a PCM WAV with a 44-byte header, or None when it is not one."""
+    if len(audio) < 44 or audio[:4] != b"RIFF" or audio[36:40] != b"data":
+        return None
+    byte_rate = int.from_bytes(audio[28:32], "little")
+    return (len(audio) - 44) / byte_rate if byte_rate > 0 else None

@@ -74,6 +74,37 @@ STATUS_NEXT: dict[str, LazyString] = {
 }
 """Portal status -> the next step."""
 
+STAGE: dict[str, LazyString] = {
+    "saved": _l("Saved on this kiosk, not yet sent to the office"),
+    "pending": _l("The office has your registration and will first check your face record"),
+    "vouched": _l("The office has your registration; an agent confirmed who you are"),
+    "review": _l("The office is checking your registration"),
+}
+"""Status stage (``kiosk.services.status.status_stage``) -> what it means, in plain words."""
+
+STAGE_NEXT: dict[str, LazyString] = {
+    "saved": _l(
+        "Nothing to do. The kiosk sends it as soon as the network allows. Check again in a "
+        "few days."
+    ),
+    "pending": _l(
+        "Nothing to do now. If the office needs to see you, the village officer will tell you. "
+        "Check again in two weeks."
+    ),
+    "vouched": _l(
+        "Nothing to do now. The office reviews registrations confirmed by an agent before it "
+        "decides. Check again in two weeks."
+    ),
+    "review": _l("Nothing to do. Please check again in a few weeks."),
+}
+"""Status stage -> the next step (decided registrations use STATUS_NEXT)."""
+
+SOURCE: dict[str, LazyString] = {
+    "portal": _l("This is the office's answer, received on %(date)s."),
+    "kiosk": _l("This is what this kiosk knows. The office has not answered yet."),
+}
+"""Where the status comes from -> how the screen says it."""
+
 VERIFICATION: dict[str, LazyString] = {
     "verified": _l("Face matched"),
     "pending": _l("Face recorded; the office will check it"),

@@ -4,6 +4,7 @@ Dasa Wisma roster edits and portal updates, and the audit log - behind one facad
 from __future__ import annotations
 
 import base64
+import contextlib
 import logging
 import os
 import secrets
@@ -285,6 +286,7 @@ class AgentService:
             reg_token = self._reg().start()
             self._reg().get(reg_token).assisted_by = agent.agent_id
             self.audit.record("assisted_start", agent.agent_id)
+            self._answer_help(agent.agent_id)
             return reg_token
 
     def assist(self, token: str, reg_token: str) -> None:
@@ -293,6 +295,7 @@ class AgentService:
             agent = self._require(token, Permission.ASSIST)
             self._reg().get(reg_token).assisted_by = agent.agent_id
             self.audit.record("assisted_start", agent.agent_id)
+            self._answer_help(agent.agent_id)
 
     def vouch(self, token: str, reg_token: str, reason: str, photo: bytes | None = None) -> str:
         """Vouch for the resident of ``reg_token`` after failed face checks; returns the vouch id.
@@ -342,6 +345,7 @@ class AgentService:
                 )
                 self.audit.append(c, "vouch", agent.agent_id, vouch_id)
             reg.vouched(agent.agent_id)
+            self._answer_help(agent.agent_id)
             if hasattr(reg, "vouch_id"):  # the session carries it into the sealed record
                 setattr(reg, "vouch_id", vouch_id)  # noqa: B010
             return vouch_id
@@ -384,6 +388,25 @@ class AgentService:
         with self._lock:
             agent = self.current(token).agent
             self._close_help(request_id, "taken", agent.agent_id, "help_taken")
+
+    def _answer_help(self, agent_id: str) -> None:
+        """An agent is now with the person at the kiosk: every open request is answered.
+
+        The kiosk has one screen and one person in front of it, so a request left open after
+        an agent assisted or vouched would only send a second agent to someone already helped.
+        """
+        for h in self.pending_help():
+            with contextlib.suppress(InputError):  # taken meanwhile by another screen tap
+                self._close_help(h.request_id, "taken", agent_id, "help_taken")
+
+    def set_help_alert(self, alert: Callable[[HelpRequest], None]) -> None:
+        """Also call ``alert`` (the buzzer) for every new help request, from any source."""
+        self._on_help = alert
+
+    @property
+    def help_alert(self) -> bool:
+        """True when a new help request also sounds something in the office (the buzzer)."""
+        return self._on_help is not None
 
     def cancel_help(self, source: str | None = None) -> int:
         """Cancel open requests (from ``source``, or all); returns how many were cancelled."""

@@ -37,6 +37,7 @@ KINDS: dict[str, str] = {
     "roster_portal_applied": "a roster update from the portal was applied",
     "roster_conflict": "a roster update conflicted with a local edit",
     "audit_uploaded": "a batch of audit entries was queued for the portal",
+    "status_lookup": "an agent looked up a resident's status on their behalf",
 }
 """Event kind -> meaning. Only these kinds may be recorded."""
 

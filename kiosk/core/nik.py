@@ -208,10 +208,12 @@ def _age_on(born: dt.date, today: dt.date) -> int:
     return years - 1 if (today.month, today.day) < (born.month, born.day) else years
 
 
-def _birth_dates(
-    day: int, month: int, yy: int, today: dt.date, min_age: int, max_age: int
-) -> tuple[dt.date, ...]:
-    """Plausible birth dates for ``day``/``month``/``yy``, oldest first; raises if none."""
+def calendar_dates(day: int, month: int, yy: int) -> tuple[dt.date, ...]:
+    """The real dates ``DD-MM-YY`` can be in the 1900s and 2000s, oldest first.
+
+    The one rule for a two-digit-year date in an identity number (the NIK's birth date, the
+    No. KK's recording date). Raises :class:`NikInvalid` ``date_invalid`` when there is none.
+    """
     real: list[dt.date] = []
     for century in CENTURIES:
         try:
@@ -220,6 +222,14 @@ def _birth_dates(
             continue  # e.g. 29 February in 1900 but not 2000
     if not real:
         raise NikInvalid("date_invalid", day=f"{day:02d}", month=f"{month:02d}", year=f"{yy:02d}")
+    return tuple(real)
+
+
+def _birth_dates(
+    day: int, month: int, yy: int, today: dt.date, min_age: int, max_age: int
+) -> tuple[dt.date, ...]:
+    """Plausible birth dates for ``day``/``month``/``yy``, oldest first; raises if none."""
+    real = calendar_dates(day, month, yy)
     plausible = tuple(d for d in real if d <= today and min_age <= _age_on(d, today) <= max_age)
     if not plausible:
         raise NikInvalid("age_implausible", year=f"{yy:02d}")

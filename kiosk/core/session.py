@@ -1,9 +1,11 @@
 """The villager's registration session as a pure state machine.
 
 States follow the screens: idle -> identify -> capture -> verify -> household -> consent ->
-review -> submitted. Time comes from an injected clock; inactivity first warns (WCAG 2.2.1,
-"do you need more time?") and then abandons the session, which wipes every piece of personal
-data it held. Nothing here does I/O: services feed it results and persist what it returns.
+review -> submitted. Time comes from an injected clock; :class:`Inactivity` holds the time-out
+rule for every kind of session (registration and status check): listening to a prompt counts
+as activity for the length of the clip, the "are you still there?" warning comes only after
+the person was idle, and the session is wiped only once the page has reported that the warning
+was shown and spoken, plus the grace period. Nothing here does I/O.
 """
 
 from __future__ import annotations
@@ -43,15 +45,19 @@ class Outcome(enum.StrEnum):
 TRANSITIONS: dict[State, frozenset[State]] = {
     State.IDLE: frozenset({State.IDENTIFY}),
     State.IDENTIFY: frozenset({State.CAPTURE}),
-    State.CAPTURE: frozenset({State.VERIFY}),
-    State.VERIFY: frozenset({State.HOUSEHOLD, State.CAPTURE, State.NEEDS_AGENT}),
-    State.NEEDS_AGENT: frozenset({State.HOUSEHOLD, State.CAPTURE}),
-    State.HOUSEHOLD: frozenset({State.CONSENT}),
+    State.CAPTURE: frozenset({State.VERIFY, State.IDENTIFY}),
+    State.VERIFY: frozenset({State.HOUSEHOLD, State.CAPTURE, State.NEEDS_AGENT, State.IDENTIFY}),
+    State.NEEDS_AGENT: frozenset({State.HOUSEHOLD, State.CAPTURE, State.IDENTIFY}),
+    State.HOUSEHOLD: frozenset({State.CONSENT, State.REVIEW}),
     State.CONSENT: frozenset({State.REVIEW, State.HOUSEHOLD}),
     State.REVIEW: frozenset({State.SUBMITTED, State.HOUSEHOLD}),
     State.SUBMITTED: frozenset(),
 }
-"""Allowed moves; any state may also end (abandon/finish) back to IDLE."""
+"""Allowed moves; any state may also end (abandon/finish) back to IDLE. Back to IDENTIFY
+from the face steps corrects the NIK; HOUSEHOLD -> REVIEW is an edit after consent was given."""
+
+CONSENT_HEARD: frozenset[str] = frozenset({"summary", "full"})
+"""What the person listened to before consenting: the spoken summary or the full text."""
 
 
 @dataclass(frozen=True)
@@ -61,6 +67,67 @@ class Timeouts:
     warning_s: float = 60.0
     grace_s: float = 30.0
     agent_wait_s: float = 600.0  # waiting for an agent to walk over takes longer
+
+
+class Inactivity:
+    """The one time-out rule: idle time starts after the person's last touch *and* after the
+    last prompt they started listening to has finished playing.
+
+    After ``warning_s`` of idleness the session is ``warned``; the page then says "are you
+    still there?" (after any prompt still playing) and reports it with :meth:`warning_shown`.
+    The session ends ``grace_s`` after that report. A page that never reports (the browser is
+    gone, nobody can hear anything) ends the session after ``warning + 2 * grace`` so personal
+    data is not kept for ever.
+    """
+
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+        self._last = clock.monotonic()
+        self._busy_until = self._last
+        self.warned = False
+        self._shown_at: float | None = None
+
+    def touch(self) -> None:
+        """The person did something: idle time restarts and any warning is withdrawn."""
+        self._last = self._clock.monotonic()
+        self.warned = False
+        self._shown_at = None
+
+    def listening(self, seconds: float) -> None:
+        """A prompt of ``seconds`` started playing: the person is busy until it ends."""
+        self.touch()
+        self._busy_until = max(self._busy_until, self._last + max(0.0, min(seconds, 900.0)))
+
+    def warning_shown(self) -> None:
+        """The page showed and spoke the "are you still there?" warning."""
+        if self.warned and self._shown_at is None:
+            self._shown_at = self._clock.monotonic()
+
+    @property
+    def said(self) -> bool:
+        """True once the page reported the warning shown and spoken (the grace period runs)."""
+        return self._shown_at is not None
+
+    def idle(self) -> float:
+        """Seconds since the person last touched or a prompt ended."""
+        return max(0.0, self._clock.monotonic() - max(self._last, self._busy_until))
+
+    def expired(self, warning_s: float, grace_s: float) -> bool:
+        """Apply the rule; True when the session must end now."""
+        idle = self.idle()
+        if idle >= warning_s:
+            self.warned = True
+        if self._shown_at is not None:
+            return self._clock.monotonic() - self._shown_at >= grace_s
+        return idle >= warning_s + 2 * grace_s
+
+    def seconds_left(self, warning_s: float, grace_s: float) -> float:
+        """Seconds until the session ends if nothing happens: the grace period counts only
+        from the moment the warning was said."""
+        if self._shown_at is not None:
+            return max(0.0, grace_s - (self._clock.monotonic() - self._shown_at))
+        busy = max(0.0, self._busy_until - self._clock.monotonic())  # the prompt still playing
+        return max(grace_s, busy + warning_s + grace_s - self.idle())
 
 
 @dataclass
@@ -75,14 +142,19 @@ class PersonalData:
     evidence: dict[str, str] = field(default_factory=dict)  # match / liveness bands, never scores
     answers: dict[str, Any] = field(default_factory=dict)
     consent_version: str | None = None
+    consent_heard: str = "summary"  # what was listened to: summary | full
+    typed_nik: str | None = None  # the NIK being corrected, to edit rather than retype
 
 
 class RegistrationSession:
     """One person's pass through the kiosk."""
 
-    def __init__(self, clock: Clock, timeouts: Timeouts, retry_budget: int = 3) -> None:
+    def __init__(
+        self, clock: Clock, timeouts: Timeouts, retry_budget: int = 3, key: str = ""
+    ) -> None:
         if retry_budget < 1:
             raise ValueError("retry_budget must be at least 1")
+        self.key = key  # idempotency key: a retried submit finds the row it committed
         self._clock = clock
         self._timeouts = timeouts
         self.retry_budget = retry_budget
@@ -91,11 +163,12 @@ class RegistrationSession:
         self.attempts = 0
         self.outcome: Outcome | None = None
         self.receipt_no: str | None = None
+        self.record_id: str | None = None  # the committed version's record id
         self.assisted_by: str | None = None
         self.vouch_id: str | None = None  # links the registration to the agent's vouch record
-        self.warned = False
+        self.existing: Any = None  # the NIK's registration on this kiosk: this visit updates it
         self.ended_reason: str | None = None
-        self._last_activity = clock.monotonic()
+        self.inactivity = Inactivity(clock)
 
     # --- moves ---------------------------------------------------------------------------
     def _go(self, target: State) -> None:
@@ -107,6 +180,7 @@ class RegistrationSession:
     def start(self) -> None:
         """Leave the attract screen and ask who the person is."""
         self._check_alive()
+        self._require(State.IDLE)
         self._go(State.IDENTIFY)
 
     def identify(self, nik: str, nik_info: Any = None) -> None:
@@ -151,6 +225,16 @@ class RegistrationSession:
             self._go(State.CAPTURE)
         return self.state
 
+    def change_nik(self) -> None:
+        """From the face steps, go back and correct the NIK (a typo is not a face problem)."""
+        self._check_alive()
+        self._require(State.CAPTURE, State.VERIFY, State.NEEDS_AGENT)
+        self.data = PersonalData(typed_nik=self.data.nik)
+        self.attempts = 0
+        self.outcome = None
+        self.existing = None
+        self._go(State.IDENTIFY)
+
     def retry_capture(self) -> None:
         """From the agent offer, try the camera once more (no lock-out for residents)."""
         self._check_alive()
@@ -166,11 +250,26 @@ class RegistrationSession:
         self._go(State.HOUSEHOLD)
 
     def household_done(self, answers: dict[str, Any]) -> None:
-        """All questionnaire pages are answered and validated."""
+        """All questionnaire pages are answered and validated.
+
+        Consent once given in this session stays: the consent text covers every kind of data
+        the questionnaire asks, so changing an answer does not need it again. Only a session
+        without consent goes to the consent screen.
+        """
         self._check_alive()
         self._require(State.HOUSEHOLD)
         self.data.answers = dict(answers)
-        self._go(State.CONSENT)
+        self._go(State.REVIEW if self.data.consent_version else State.CONSENT)
+
+    def heard(self, which: str) -> None:
+        """The person chose to listen to the consent ``summary`` or the ``full`` text."""
+        if which not in CONSENT_HEARD:
+            raise FlowError(f"unknown consent text {which!r}")
+        self._check_alive()
+        self._require(State.CONSENT)
+        if which == "full" or self.data.consent_heard != "full":
+            self.data.consent_heard = which  # once the full text was heard, that stays true
+        self.touch()
 
     def consent(self, given: bool, version: str) -> None:
         """Record consent; refusing ends the session and wipes its data."""
@@ -183,7 +282,7 @@ class RegistrationSession:
         self._go(State.REVIEW)
 
     def edit(self) -> None:
-        """From consent or review, go back to the questionnaire."""
+        """From consent or review, go back to the questionnaire (consent already given stays)."""
         self._check_alive()
         self._require(State.CONSENT, State.REVIEW)
         self._go(State.HOUSEHOLD)
@@ -205,33 +304,40 @@ class RegistrationSession:
     # --- time ----------------------------------------------------------------------------
     def touch(self) -> None:
         """The person did something: reset the inactivity timer and any warning."""
-        self._last_activity = self._clock.monotonic()
-        self.warned = False
+        self.inactivity.touch()
+
+    def listening(self, seconds: float) -> None:
+        """A prompt of ``seconds`` started playing: listening is activity."""
+        self.inactivity.listening(seconds)
+
+    def warning_shown(self) -> None:
+        """The page showed and spoke "are you still there?"; the grace period starts."""
+        self.inactivity.warning_shown()
+
+    @property
+    def warned(self) -> bool:
+        """True while the "are you still there?" warning is due."""
+        return self.inactivity.warned
 
     def tick(self) -> State:
         """Advance time-based rules: warn after inactivity, then abandon."""
         if self.state in (State.IDLE,):
             return self.state
-        idle = self._clock.monotonic() - self._last_activity
-        limit = self._limit()
-        if idle >= limit:
+        if self.inactivity.expired(self._warning_s(), self._timeouts.grace_s):
             self.end("timeout")
-        elif idle >= limit - self._timeouts.grace_s:
-            self.warned = True
         return self.state
 
-    def _limit(self) -> float:
-        """Inactivity (s) after which the session ends, in the current state."""
+    def _warning_s(self) -> float:
+        """Idle seconds before the warning, in the current state."""
         t = self._timeouts
         if self.state is State.NEEDS_AGENT:
-            return max(t.agent_wait_s, t.warning_s) + t.grace_s
-        return t.warning_s + t.grace_s
+            return max(t.agent_wait_s, t.warning_s)
+        return t.warning_s
 
     @property
     def seconds_left(self) -> float:
         """Seconds until the session is abandoned if nothing happens."""
-        idle = self._clock.monotonic() - self._last_activity
-        return max(0.0, self._limit() - idle)
+        return self.inactivity.seconds_left(self._warning_s(), self._timeouts.grace_s)
 
     # --- helpers -------------------------------------------------------------------------
     def _require(self, *states: State) -> None:

@@ -10,12 +10,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from kiosk.core.clock import Clock
-from kiosk.core.ids import receipt_number, uuid7
+from kiosk.core.ids import receipt_code, uuid7
 from kiosk.core.session import Outcome, RegistrationSession, State, Timeouts
 from kiosk.crypto.atrest import AtRestCipher, keyed_hash
 from kiosk.errors import FlowError, SessionExpired
 from kiosk.services.ports import FaceCheckResult, FaceVerifier, NikParser, Sealer
-from kiosk.store.registrations import NewRegistration, RegistrationRepository
+from kiosk.store.registrations import (
+    ExistingRegistration,
+    NewRegistration,
+    RegistrationRepository,
+)
 
 log = logging.getLogger(__name__)
 
@@ -76,10 +80,17 @@ class RegistrationService:
 
     # --- session lifecycle ---------------------------------------------------------------
     def start(self) -> str:
-        """Begin a new session (ending any other: the kiosk has one screen); return its token."""
+        """Begin a new session (ending any other: the kiosk has one screen); return its token.
+
+        Raises :class:`~kiosk.errors.StorageFullError` before anyone answers a question when the
+        data partition could not hold the registration (checked again at submit).
+        """
+        self._ensure_space()
         for token in list(self._sessions):
             self.end(token, "replaced")
-        session = RegistrationSession(self._clock, self._timeouts, self._retry_budget)
+        session = RegistrationSession(
+            self._clock, self._timeouts, self._retry_budget, key=secrets.token_hex(16)
+        )
         session.start()
         token = secrets.token_urlsafe(24)
         self._sessions[token] = session
@@ -124,7 +135,44 @@ class RegistrationService:
         info = self._parse_nik(nik_text)
         nik = getattr(info, "nik", None) or "".join(ch for ch in nik_text if ch.isdigit())
         session.identify(nik, info)
+        # One registration per NIK per kiosk: this visit becomes an update of it. Revealed to
+        # the person only after the face step (see ``existing``).
+        session.existing = self._repo.latest_for_nik(keyed_hash(self._lookup_key, "nik", nik))
         return info
+
+    def change_nik(self, token: str) -> None:
+        """Go back from the face steps to correct the NIK."""
+        self.get(token).change_nik()
+
+    def existing(self, token: str) -> ExistingRegistration | None:
+        """The registration this NIK already has on this kiosk, once the face step is passed."""
+        session = self.get(token)
+        if session.state in (State.IDENTIFY, State.CAPTURE, State.VERIFY, State.NEEDS_AGENT):
+            return None
+        found = session.existing
+        return found if isinstance(found, ExistingRegistration) else None
+
+    def touch(self, token: str) -> None:
+        """The person touched the screen."""
+        self.get(token).touch()
+
+    def listening(self, token: str, seconds: float) -> None:
+        """A prompt of ``seconds`` started playing on the person's screen."""
+        self.get(token).listening(seconds)
+
+    def warning_shown(self, token: str) -> None:
+        """The page showed and spoke the "are you still there?" warning."""
+        self.get(token).warning_shown()
+
+    def heard(self, token: str, which: str) -> None:
+        """The person listens to the consent ``summary`` or the ``full`` text."""
+        self.get(token).heard(which)
+
+    def delivery(self, token: str) -> str | None:
+        """Outbox state (pending | sent | acked | dead) of the record this session committed."""
+        session = self.get(token)
+        record_id = session.record_id
+        return self._repo.delivery(record_id) if record_id else None
 
     def check_face(self, token: str) -> FaceCheckResult:
         """One capture-and-verify attempt for the session's NIK."""
@@ -152,6 +200,10 @@ class RegistrationService:
         """Store the validated questionnaire answers."""
         self.get(token).household_done(answers)
 
+    def edit(self, token: str) -> None:
+        """From consent or review, back to the questionnaire (consent already given stays)."""
+        self.get(token).edit()
+
     def consent(self, token: str, given: bool) -> None:
         """Record the person's consent decision (refusal wipes the session)."""
         session = self.get(token)
@@ -166,18 +218,31 @@ class RegistrationService:
         "registered" for a record it could lose.
         """
         session = self.get(token)
+        if session.state is State.SUBMITTED and session.receipt_no:
+            return session.receipt_no  # a repeated "Send": the same receipt
         if session.state is not State.REVIEW:
             raise FlowError("the registration can be sent only from the review screen")
+        done = self._repo.by_session_key(session.key)
+        if done is not None:  # committed before, the answer was lost: never a second row
+            session.record_id = done[0]
+            session.submitted(done[1])
+            return done[1]
         self._ensure_space()
         now = self._clock.now()
         record_id = uuid7(now, os.urandom(10))
-        receipt = receipt_number(record_id, self._device.village_code)
+        existing = session.existing if isinstance(session.existing, ExistingRegistration) else None
+        if existing is not None:
+            registration_id, receipt = existing.registration_id, existing.receipt_no
+            version = self._repo.next_version(registration_id)
+        else:
+            registration_id, receipt, version = record_id, self._new_receipt(), 1
         data = session.data
         assert data.nik is not None and data.consent_version is not None
         outcome = session.outcome or Outcome.PENDING
         synced = self._clock_synced()
         record = {
             "record_id": record_id,
+            "registration": {"id": registration_id, "version": version},
             "receipt_no": receipt,
             "device_id": self._device.device_id,
             "village_code": self._device.village_code,
@@ -196,7 +261,11 @@ class RegistrationService:
             "face_template": data.template.hex() if data.template else None,
             "form": {"id": self._form.form_id, "version": self._form.form_version},
             "answers": data.answers,
-            "consent": {"version": data.consent_version, "given": True},
+            "consent": {
+                "version": data.consent_version,
+                "given": True,
+                "heard": data.consent_heard,
+            },
             "clock": {
                 "wall": now,
                 "monotonic": self._clock.monotonic(),
@@ -223,10 +292,23 @@ class RegistrationService:
                 consent_version=data.consent_version,
                 assisted_by=session.assisted_by,
                 template_sealed=sealed_template,
+                registration_id=registration_id,
+                version=version,
+                session_key=session.key,
+                consent_heard=data.consent_heard,
             ),
             kind="registration",
             payload=payload,
         )
+        session.record_id = record_id
         session.submitted(receipt)
-        log.info("registration committed to the outbox (record %s)", record_id)
+        log.info("registration committed to the outbox (record %s, v%d)", record_id, version)
         return receipt
+
+    def _new_receipt(self) -> str:
+        """A receipt code no registration on this kiosk has yet."""
+        for _ in range(8):
+            code = receipt_code(os.urandom(8))
+            if not self._repo.receipt_taken(code):
+                return code
+        raise FlowError("no free receipt code found")  # 8 collisions in 10^11: a broken RNG

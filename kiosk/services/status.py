@@ -1,19 +1,29 @@
-"""Status check: a person sees their registrations only after the same face verification.
+"""Status check: a person sees their registration with their NIK and receipt code, no face.
 
-A bare NIK reveals nothing. The person types (or shows) their NIK, the kiosk checks their face
-against it exactly as at registration, and only an outcome of ``verified`` (a trusted reference
-matched now) opens the records; anything else gives "no record can be shown". An agent may look
-up a status on a person's behalf through :meth:`StatusService.lookup_for_agent`.
+The receipt code (12 digits, 11 of them random, see :mod:`kiosk.core.ids`) is the secret; the
+NIK says whose it is. Both must match one registration on this kiosk. Wrong codes are counted
+per check and per kiosk (a bare NIK reveals nothing, and codes cannot be tried in bulk). A
+person who lost the code can still open their record with the face check, which shows it only
+on an outcome of ``verified`` (a trusted reference matched now). An agent may look up a status
+on a person's behalf; every such lookup is written to the audit log.
+
+Where the status comes from is part of the answer: the portal's own status messages (stored
+on the registration by the uplink) when the office has answered, else the kiosk's record of
+what it holds and whether it has been sent.
 """
 
 from __future__ import annotations
 
+import contextlib
 import secrets
-from dataclasses import dataclass, field
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from kiosk.core.clock import Clock
-from kiosk.core.session import Outcome, Timeouts
+from kiosk.core.ids import parse_receipt
+from kiosk.core.session import Inactivity, Outcome, Timeouts
 from kiosk.crypto.atrest import keyed_hash
 from kiosk.errors import FlowError, SessionExpired
 from kiosk.services.ports import FaceCheckResult, FaceVerifier, NikParser
@@ -22,23 +32,36 @@ from kiosk.store.registrations import RegistrationRepository, RegistrationStatus
 SHOWN_OUTCOMES: frozenset[Outcome] = frozenset({Outcome.VERIFIED})
 """Face outcomes that open a person's status; PENDING/VOUCHED/RETRY/REJECTED do not."""
 
+CODE_TRIES = 5
+"""Wrong receipt codes one status check may type before it ends."""
+KIOSK_CODE_FAILURES = 30
+"""Wrong receipt codes in ``KIOSK_WINDOW_S`` after which the code check pauses kiosk-wide."""
+KIOSK_WINDOW_S = 600.0
+
+Audit = Callable[[str, str, str | None], Any]
+"""``audit(kind, actor, subject)``: the agents' audit log (kiosk.agents.audit_store)."""
+
 
 @dataclass
 class StatusSession:
-    """One status check in progress: the claimed NIK, attempts, and the result once verified."""
+    """One status check in progress: the claimed NIK, attempts, and the result once opened."""
 
-    started_mono: float
-    last_mono: float
+    inactivity: Inactivity
     nik: str | None = None
-    attempts: int = 0
+    attempts: int = 0  # face attempts
+    code_failures: int = 0
     verified: bool = False
-    records: list[RegistrationStatus] = field(default_factory=list)
-    warned: bool = False
+    opened_receipt: str | None = None  # opened by this receipt code; None: by a verified face
+
+    @property
+    def warned(self) -> bool:
+        """True while the "are you still there?" warning is due."""
+        return self.inactivity.warned
 
     def wipe(self) -> None:
         """Forget everything personal."""
         self.nik = None
-        self.records = []
+        self.opened_receipt = None
         self.verified = False
 
 
@@ -52,8 +75,17 @@ class StatusAnswer:
     attempts: int
 
 
+@dataclass(frozen=True)
+class CodeAnswer:
+    """What one typed receipt code led to."""
+
+    result: str  # shown | malformed | not_found | too_many | paused
+    records: tuple[RegistrationStatus, ...] = ()
+    tries_left: int = 0
+
+
 class StatusService:
-    """Holds at most one status check at a time and answers it after face verification."""
+    """Holds at most one status check at a time and answers it by receipt code or face."""
 
     def __init__(
         self,
@@ -64,6 +96,7 @@ class StatusService:
         verifier: FaceVerifier,
         repo: RegistrationRepository,
         lookup_key: bytes,
+        audit: Audit | None = None,
     ) -> None:
         self._clock = clock
         self._timeouts = timeouts
@@ -71,16 +104,17 @@ class StatusService:
         self._verifier = verifier
         self._repo = repo
         self._lookup_key = lookup_key
+        self._audit = audit
         self._sessions: dict[str, StatusSession] = {}
+        self._failures: deque[float] = deque()
 
     # --- lifecycle -----------------------------------------------------------------------
     def start(self) -> str:
         """Begin a status check (ending any other); return its token."""
         for token in list(self._sessions):
             self.end(token)
-        now = self._clock.monotonic()
         token = secrets.token_urlsafe(24)
-        self._sessions[token] = StatusSession(started_mono=now, last_mono=now)
+        self._sessions[token] = StatusSession(inactivity=Inactivity(self._clock))
         return token
 
     def get(self, token: str | None) -> StatusSession:
@@ -88,24 +122,34 @@ class StatusService:
         session = self._sessions.get(token or "")
         if session is None:
             raise SessionExpired("no active status check; start again")
-        idle = self._clock.monotonic() - session.last_mono
-        if idle >= self._timeouts.warning_s + self._timeouts.grace_s:
+        if session.inactivity.expired(self._timeouts.warning_s, self._timeouts.grace_s):
             self.end(token or "")
             raise SessionExpired("the status check timed out; start again")
-        session.warned = idle >= self._timeouts.warning_s
         return session
 
     def touch(self, token: str | None) -> None:
         """The person did something: reset the inactivity timer."""
-        session = self.get(token)
-        session.last_mono = self._clock.monotonic()
-        session.warned = False
+        self.get(token).inactivity.touch()
+
+    def listening(self, token: str | None, seconds: float) -> None:
+        """A prompt of ``seconds`` started playing: listening is activity."""
+        self.get(token).inactivity.listening(seconds)
+
+    def warning_shown(self, token: str | None) -> None:
+        """The page showed and spoke the "are you still there?" warning."""
+        self.get(token).inactivity.warning_shown()
 
     def seconds_left(self, token: str | None) -> float:
         """Seconds until the check is abandoned if nothing happens."""
-        session = self.get(token)
-        idle = self._clock.monotonic() - session.last_mono
-        return max(0.0, self._timeouts.warning_s + self._timeouts.grace_s - idle)
+        return self.get(token).inactivity.seconds_left(
+            self._timeouts.warning_s, self._timeouts.grace_s
+        )
+
+    def tick(self) -> None:
+        """Apply time-outs (called periodically by the main loop)."""
+        for token in list(self._sessions):
+            with contextlib.suppress(SessionExpired):
+                self.get(token)
 
     def end(self, token: str) -> None:
         """End a status check and wipe what it held."""
@@ -125,9 +169,37 @@ class StatusService:
         info = self._parse_nik(nik_text)
         session.nik = getattr(info, "nik", None) or "".join(c for c in nik_text if c.isdigit())
         session.verified = False
-        session.records = []
-        self.touch(token)
+        session.opened_receipt = None
+        session.inactivity.touch()
         return info
+
+    def receipt(self, token: str, code_text: str) -> CodeAnswer:
+        """Open the registration whose receipt code and NIK both match.
+
+        A code with a wrong check digit is a typing mistake and costs no try; a well-formed
+        code that matches nothing for this NIK does. The answer never says whether the NIK has
+        a registration.
+        """
+        session = self.get(token)
+        if session.nik is None:
+            raise FlowError("type the NIK before the receipt code")
+        session.inactivity.touch()
+        code = parse_receipt(code_text)
+        if code is None:
+            return CodeAnswer("malformed", tries_left=CODE_TRIES - session.code_failures)
+        if self._paused():
+            return CodeAnswer("paused")
+        found = self._repo.by_receipt(self._hash(session.nik), code)
+        if found:
+            session.verified = True
+            session.opened_receipt = code
+            return CodeAnswer("shown", tuple(found))
+        session.code_failures += 1
+        self._failures.append(self._clock.monotonic())
+        if session.code_failures >= CODE_TRIES:
+            self.end(token)
+            return CodeAnswer("too_many")
+        return CodeAnswer("not_found", tries_left=CODE_TRIES - session.code_failures)
 
     def check_face(self, token: str) -> StatusAnswer:
         """One face attempt against the claimed NIK; records are released only on VERIFIED."""
@@ -135,26 +207,66 @@ class StatusService:
         if session.nik is None:
             raise FlowError("type the NIK before the face check")
         result = self._verifier.check(session.nik)
-        self.touch(token)
+        session.inactivity.touch()
         if result.template is None and result.coaching is not None:
             return StatusAnswer(False, (), result, session.attempts)
         session.attempts += 1
         if result.outcome in SHOWN_OUTCOMES:
             session.verified = True
-            session.records = self._lookup(session.nik)
-            return StatusAnswer(True, tuple(session.records), result, session.attempts)
+            session.opened_receipt = None
+            return StatusAnswer(True, tuple(self._lookup(session.nik)), result, session.attempts)
         return StatusAnswer(False, (), result, session.attempts)
 
     def records(self, token: str) -> tuple[RegistrationStatus, ...] | None:
-        """The verified person's records, or None when nothing may be shown."""
+        """The opened records as stored now (newest version first), or None when nothing may
+        be shown. Read afresh each time: a status the portal sends meanwhile shows at once."""
         session = self.get(token)
-        return tuple(session.records) if session.verified else None
+        if not session.verified or session.nik is None:
+            return None
+        if session.opened_receipt is not None:
+            return tuple(self._repo.by_receipt(self._hash(session.nik), session.opened_receipt))
+        return tuple(self._lookup(session.nik))
 
     def lookup_for_agent(self, nik: str, agent_id: str) -> list[RegistrationStatus]:
-        """An authenticated agent looks up a status on the person's behalf."""
+        """An authenticated agent looks up a status on the person's behalf (audited)."""
         if not agent_id:
             raise FlowError("an agent id is required for an assisted status lookup")
-        return self._lookup(nik)
+        if self._audit is None:
+            raise FlowError("assisted status lookups need the audit log")
+        found = self._lookup(nik)
+        self._audit("status_lookup", agent_id, found[0].registration_id if found else None)
+        return found
+
+    def _paused(self) -> bool:
+        """True while too many wrong codes were typed on this kiosk recently."""
+        now = self._clock.monotonic()
+        while self._failures and now - self._failures[0] > KIOSK_WINDOW_S:
+            self._failures.popleft()
+        return len(self._failures) >= KIOSK_CODE_FAILURES
+
+    def _hash(self, nik: str) -> str:
+        return keyed_hash(self._lookup_key, "nik", nik)
 
     def _lookup(self, nik: str) -> list[RegistrationStatus]:
-        return self._repo.by_nik(keyed_hash(self._lookup_key, "nik", nik))
+        return self._repo.by_nik(self._hash(nik))
+
+
+def status_source(record: RegistrationStatus) -> str:
+    """Where a record's status comes from: ``portal`` (the office answered) or ``kiosk``."""
+    return "portal" if record.status_at is not None else "kiosk"
+
+
+def status_stage(record: RegistrationStatus) -> str:
+    """The stage a villager is told about, one of STAGES."""
+    if record.status in ("eligible", "not_eligible"):
+        return "decided"
+    if record.status == "waiting" and record.outbox_state != "acked":
+        return "saved"  # on the kiosk, not yet held by the office
+    if record.status != "verified" and record.verification in ("pending", "vouched"):
+        return record.verification  # the office still has to check the face or the vouch
+    return "review"
+
+
+STAGES: tuple[str, ...] = ("saved", "pending", "vouched", "review", "decided")
+"""What a status screen explains: saved on the kiosk, face pending, vouched, under review,
+decided (eligible or not)."""

@@ -25,11 +25,15 @@ class NewRegistration:
     consent_version: str
     assisted_by: str | None
     template_sealed: bytes | None
+    registration_id: str | None = None  # None: a new registration (its id is ``record_id``)
+    version: int = 1
+    session_key: str | None = None  # idempotency key of the submitting session
+    consent_heard: str | None = None  # summary | full
 
 
 @dataclass(frozen=True)
 class RegistrationStatus:
-    """The status a villager may see after verifying their face again."""
+    """The status of one version of a registration, as the kiosk knows it."""
 
     record_id: str
     receipt_no: str
@@ -38,6 +42,27 @@ class RegistrationStatus:
     status: str
     status_reason: str | None
     outbox_state: str | None
+    registration_id: str = ""
+    version: int = 1
+    status_at: float | None = None  # set when the portal sent this status; None: kiosk only
+
+
+@dataclass(frozen=True)
+class ExistingRegistration:
+    """The newest version of the registration a NIK already has on this kiosk."""
+
+    registration_id: str
+    receipt_no: str
+    version: int
+    created_at: float
+    verification: str
+
+
+_STATUS_COLUMNS = (
+    "SELECT r.record_id, r.receipt_no, r.created_at, r.verification, r.status,"
+    " r.status_reason, o.state, r.registration_id, r.version, r.status_at FROM registration r"
+    " LEFT JOIN outbox o ON o.record_id = r.record_id"
+)
 
 
 class RegistrationRepository:
@@ -50,12 +75,17 @@ class RegistrationRepository:
         """Insert the registration and its sealed outbox row atomically (both or neither)."""
         with transaction(self._conn) as c:
             c.execute(
-                "INSERT INTO registration (record_id, receipt_no, nik_hmac, created_at,"
+                "INSERT INTO registration (record_id, registration_id, version, session_key,"
+                " consent_heard, receipt_no, nik_hmac, created_at,"
                 " created_mono, boot_id, clock_synced, verification, form_id, form_version,"
                 " consent_version, assisted_by, template_sealed)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     reg.record_id,
+                    reg.registration_id or reg.record_id,
+                    reg.version,
+                    reg.session_key,
+                    reg.consent_heard,
                     reg.receipt_no,
                     reg.nik_hmac,
                     reg.created_at,
@@ -76,15 +106,59 @@ class RegistrationRepository:
             )
 
     def by_nik(self, nik_hmac: str) -> list[RegistrationStatus]:
-        """Registrations for one person, newest first."""
+        """Every version of a person's registrations, newest first."""
         rows = self._conn.execute(
-            "SELECT r.record_id, r.receipt_no, r.created_at, r.verification, r.status,"
-            " r.status_reason, o.state FROM registration r"
-            " LEFT JOIN outbox o ON o.record_id = r.record_id"
-            " WHERE r.nik_hmac = ? ORDER BY r.created_at DESC",
+            _STATUS_COLUMNS + " WHERE r.nik_hmac = ? ORDER BY r.created_at DESC, r.version DESC",
             (nik_hmac,),
         ).fetchall()
         return [RegistrationStatus(*row) for row in rows]
+
+    def by_receipt(self, nik_hmac: str, receipt_no: str) -> list[RegistrationStatus]:
+        """The versions of the registration with this receipt code and NIK, newest first."""
+        rows = self._conn.execute(
+            _STATUS_COLUMNS + " WHERE r.nik_hmac = ? AND r.receipt_no = ? ORDER BY r.version DESC",
+            (nik_hmac, receipt_no),
+        ).fetchall()
+        return [RegistrationStatus(*row) for row in rows]
+
+    def latest_for_nik(self, nik_hmac: str) -> ExistingRegistration | None:
+        """The newest version of this NIK's registration on this kiosk, or None."""
+        row = self._conn.execute(
+            "SELECT registration_id, receipt_no, version, created_at, verification"
+            " FROM registration WHERE nik_hmac = ? ORDER BY created_at DESC, version DESC"
+            " LIMIT 1",
+            (nik_hmac,),
+        ).fetchone()
+        return ExistingRegistration(*row) if row else None
+
+    def next_version(self, registration_id: str) -> int:
+        """The version number an update of ``registration_id`` gets."""
+        row = self._conn.execute(
+            "SELECT MAX(version) FROM registration WHERE registration_id = ?", (registration_id,)
+        ).fetchone()
+        return int(row[0] or 0) + 1
+
+    def by_session_key(self, session_key: str) -> tuple[str, str] | None:
+        """(record id, receipt code) committed by the session with this key, or None."""
+        row = self._conn.execute(
+            "SELECT record_id, receipt_no FROM registration WHERE session_key = ?",
+            (session_key,),
+        ).fetchone()
+        return (str(row[0]), str(row[1])) if row else None
+
+    def receipt_taken(self, receipt_no: str) -> bool:
+        """True when another registration already has this receipt code."""
+        row = self._conn.execute(
+            "SELECT 1 FROM registration WHERE receipt_no = ? LIMIT 1", (receipt_no,)
+        ).fetchone()
+        return row is not None
+
+    def delivery(self, record_id: str) -> str | None:
+        """The outbox state of one record (pending | sent | acked | dead), None when unknown."""
+        row = self._conn.execute(
+            "SELECT state FROM outbox WHERE record_id = ?", (record_id,)
+        ).fetchone()
+        return str(row[0]) if row else None
 
     def set_status(self, record_id: str, status: str, reason: str | None, at: float) -> bool:
         """Record a status update from the portal; returns False for an unknown record."""

@@ -9,6 +9,7 @@ kiosk purges anything. Refused files and entries are reported with their reason.
 from __future__ import annotations
 
 import logging
+import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +36,8 @@ class AckFileResult:
     dead: int = 0
     unchanged: int = 0
     unknown: list[str] = field(default_factory=list)
+    cleaned: bool = False
+    """The export folder was removed from the stick (the portal holds what it acknowledged)."""
 
 
 @dataclass
@@ -62,6 +65,11 @@ class AckImportResult:
     def unknown(self) -> int:
         """Acks for records this kiosk does not hold."""
         return sum(len(f.unknown) for f in self.files)
+
+    @property
+    def cleaned(self) -> int:
+        """Export folders removed from the stick after their acks were applied."""
+        return sum(f.cleaned for f in self.files)
 
     @property
     def refused(self) -> list[AckFileResult]:
@@ -114,7 +122,22 @@ def import_acks(
     out = AckImportResult()
     for export in export_dirs(stick, device_id):
         if (export / ACK_FILE).exists():
-            out.files.append(
-                import_ack_file(export / ACK_FILE, repo, device_id=device_id, trusted=keys, now=now)
+            result = import_ack_file(
+                export / ACK_FILE, repo, device_id=device_id, trusted=keys, now=now
             )
+            if result.refused is None:
+                result.cleaned = _clean(export)
+            out.files.append(result)
     return out
+
+
+def _clean(export: Path) -> bool:
+    """Remove an applied export from the stick: what the portal acknowledged is held there,
+    anything it did not (a damaged copy) is still in this kiosk's outbox and goes again.
+    Sealed data should not ride around on a stick longer than needed (data minimisation)."""
+    try:
+        shutil.rmtree(export)  # never follows links: a link is removed, not its target
+    except OSError as err:  # e.g. a write-protected stick: harmless, the acks are applied
+        log.info("export %s left on the stick: %s", export.name, err.strerror)
+        return False
+    return True

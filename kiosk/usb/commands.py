@@ -14,8 +14,9 @@ from typing import Any
 from kiosk.config import load_config
 from kiosk.core.clock import SystemClock
 from kiosk.crypto.keys import load_or_create_device_key
-from kiosk.references.message import load_trusted_keys
+from kiosk.crypto.trust import TrustedKeys
 from kiosk.store.db import DB_NAME, connect
+from kiosk.uplink.service import portal_key_folders
 from kiosk.usb.service import JobKind, UsbJob, UsbService
 
 
@@ -41,7 +42,7 @@ def service(args: argparse.Namespace) -> UsbService:
         cfg=usb,
         device_id=cfg.device.id,
         device_key=load_or_create_device_key(data_dir),
-        trusted=lambda: load_trusted_keys(data_dir),
+        trusted=TrustedKeys(portal_key_folders(cfg)),  # as the uplink's MQTT acks
         conn_factory=lambda: connect(data_dir / DB_NAME),
         clock=SystemClock(),
     )
@@ -66,7 +67,8 @@ def describe(job: UsbJob, seconds: float) -> str:
     r = job.imported
     lines = [
         f"{r.acked} record(s) acknowledged, {r.unchanged} already, {r.dead} rejected by the "
-        f"portal, {r.unknown} unknown, from {len(r.files)} ack file(s)"
+        f"portal, {r.unknown} unknown, from {len(r.files)} ack file(s); "
+        f"{r.cleaned} export(s) removed from the stick"
     ]
     lines += [f"  refused {f.path}: {f.refused} ({f.detail})" for f in r.refused]
     return "\n".join(lines)

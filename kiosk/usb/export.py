@@ -137,6 +137,8 @@ def export_backlog(
         parent.mkdir(parents=True, exist_ok=True)
         if parent.is_symlink() or parent.parent.is_symlink():
             raise StickError(f"the stick's {parent.parent.name} folder is a link", "io")
+        for stale in parent.glob(".tmp-*"):  # an earlier export cut short (stick pulled, power)
+            _remove(stale)
         _check_space(repo, stick)
         (tmp / RECORDS).mkdir(parents=True)
         after = 0

@@ -521,15 +521,16 @@ def test_shipped_json_files_are_valid_json_with_no_duplicate_keys() -> None:
         assert len(keys) == len(set(keys)), keys
         return dict(pairs)
 
-    for name in ("household_v1.json", "consent_v1.json"):
+    for name in ("household_v1.json", "consent_v1.json", "consent_v2.json"):
         text = resources.files("kiosk.core.forms").joinpath(name).read_text(encoding="utf-8")
         json.loads(text, object_pairs_hook=no_dupes)
 
 
 # --- consent -------------------------------------------------------------------------------
-def test_consent_v1_has_every_part_in_both_languages() -> None:
+def test_consent_v2_has_every_part_in_both_languages() -> None:
     consent = load_consent()
-    assert consent.version == "consent_v1"
+    assert consent.version == "consent_v2"
+    assert len(consent.summary) >= 4, "a plain-language summary is spoken by default"
     assert [s.id for s in consent.sections] == [
         "purpose",
         "data_kinds",
@@ -551,10 +552,23 @@ def test_consent_promises_the_retention_it_declares() -> None:
     days = consent.kiosk_retention_days
     assert any(f"{days} hari" in item.id for item in retention.items)
     assert any(f"{days} days" in item.en for item in retention.items)
+    assert any(f"{days} hari" in item.id for item in consent.summary)
+
+
+def test_consent_v1_still_loads_for_records_given_under_it() -> None:
+    assert load_consent("consent_v1").version == "consent_v1"
+    assert load_consent("consent_v1").summary == ()
+
+
+def test_a_summary_that_is_not_a_list_is_refused() -> None:
+    data = _consent_data()
+    data["summary"] = "short"
+    with pytest.raises(FormDefinitionError, match="summary"):
+        parse_consent(data)
 
 
 def _consent_data() -> dict[str, Any]:
-    text = resources.files("kiosk.core.forms").joinpath("consent_v1.json").read_text("utf-8")
+    text = resources.files("kiosk.core.forms").joinpath("consent_v2.json").read_text("utf-8")
     data: dict[str, Any] = json.loads(text)
     return data
 

@@ -53,6 +53,10 @@ ACTIONS = {
     "captured": ({State.CAPTURE}, lambda s: s.captured("f", None)),
     "verified": ({State.VERIFY}, lambda s: s.verified(Outcome.VERIFIED)),
     "retry_capture": ({State.NEEDS_AGENT}, lambda s: s.retry_capture()),
+    "change_nik": (
+        {State.CAPTURE, State.VERIFY, State.NEEDS_AGENT},
+        lambda s: s.change_nik(),
+    ),
     "vouched": ({State.NEEDS_AGENT}, lambda s: s.vouched("agent-1")),
     "household_done": ({State.HOUSEHOLD}, lambda s: s.household_done({})),
     "consent": ({State.CONSENT}, lambda s: s.consent(True, "v1")),
@@ -145,8 +149,11 @@ def test_inactivity_warns_then_abandons_and_wipes(clock: FakeClock) -> None:
     assert s.tick() is State.HOUSEHOLD and not s.warned
     clock.advance(1)
     assert s.tick() is State.HOUSEHOLD and s.warned
+    s.warning_shown()  # the page showed and spoke "are you still there?"
     assert s.seconds_left == pytest.approx(30)
-    clock.advance(30)
+    clock.advance(29)
+    assert s.tick() is State.HOUSEHOLD
+    clock.advance(1)
     assert s.tick() is State.IDLE
     assert s.ended_reason == "timeout"
     assert s.data.nik is None and s.data.template is None
@@ -165,7 +172,7 @@ def test_touch_gives_more_time(clock: FakeClock) -> None:
 
 def test_action_after_timeout_raises_session_expired(clock: FakeClock) -> None:
     s = to_state(new(clock), State.IDENTIFY)
-    clock.advance(91)
+    clock.advance(151)  # nobody's page reported the warning: warning + 2 x grace
     with pytest.raises(SessionExpired):
         s.identify(NIK)
     assert s.data.nik is None
@@ -184,6 +191,74 @@ def test_waiting_for_an_agent_gets_more_time(clock: FakeClock) -> None:
     clock.advance(120)
     assert s.tick() is State.NEEDS_AGENT and not s.warned
     clock.advance(480)
-    assert s.tick() is State.NEEDS_AGENT and s.warned  # "do you need more time?" at 600 s
+    assert s.tick() is State.NEEDS_AGENT and s.warned  # "are you still there?" at 600 s
+    s.warning_shown()
     clock.advance(30)
     assert s.tick() is State.IDLE and s.data.nik is None
+
+
+def test_never_wiped_before_the_warning_was_shown(clock: FakeClock) -> None:
+    s = to_state(new(clock), State.HOUSEHOLD)
+    clock.advance(60 + 30 + 29)  # warned, but no page reported showing the warning yet
+    assert s.tick() is State.HOUSEHOLD and s.warned
+    s.warning_shown()
+    clock.advance(29)
+    assert s.tick() is State.HOUSEHOLD
+    s.touch()  # a touch anywhere on the warning counts as "yes, still here"
+    assert not s.warned
+    clock.advance(59)
+    assert s.tick() is State.HOUSEHOLD and not s.warned
+
+
+def test_a_page_that_never_answers_still_ends_the_session(clock: FakeClock) -> None:
+    s = to_state(new(clock), State.HOUSEHOLD)
+    clock.advance(60 + 2 * 30)
+    assert s.tick() is State.IDLE and s.data.nik is None
+
+
+def test_listening_to_a_long_prompt_counts_as_activity(clock: FakeClock) -> None:
+    s = to_state(new(clock), State.CONSENT)
+    s.listening(181.0)  # the full consent text
+    clock.advance(181 + 59)
+    assert s.tick() is State.CONSENT and not s.warned
+    clock.advance(1)
+    assert s.tick() is State.CONSENT and s.warned
+
+
+def test_warning_shown_before_the_warning_is_due_does_nothing(clock: FakeClock) -> None:
+    s = to_state(new(clock), State.HOUSEHOLD)
+    s.warning_shown()
+    clock.advance(60 + 30 + 1)
+    assert s.tick() is State.HOUSEHOLD and s.warned
+
+
+def test_change_nik_after_a_mismatch_forgets_the_claim(clock: FakeClock) -> None:
+    s = to_state(new(clock), State.VERIFY)
+    s.verified(Outcome.RETRY)
+    s.change_nik()
+    assert s.state is State.IDENTIFY and s.data.nik is None and s.attempts == 0
+    s.identify("3510014501900001")
+    assert s.state is State.CAPTURE
+
+
+def test_editing_after_consent_skips_the_consent_screen(clock: FakeClock) -> None:
+    s = to_state(new(clock), State.REVIEW)
+    s.edit()
+    s.household_done({"x": 1})
+    assert s.state is State.REVIEW and s.data.consent_version
+
+
+def test_consent_heard_records_the_full_text_once_heard(clock: FakeClock) -> None:
+    s = to_state(new(clock), State.CONSENT)
+    assert s.data.consent_heard == "summary"
+    s.heard("full")
+    s.heard("summary")
+    assert s.data.consent_heard == "full"
+    with pytest.raises(FlowError):
+        s.heard("bogus")
+
+
+def test_seconds_left_includes_the_prompt_still_playing(clock: FakeClock) -> None:
+    s = to_state(new(clock), State.CONSENT)
+    s.listening(181.0)
+    assert s.seconds_left == pytest.approx(181 + 90)

@@ -94,3 +94,34 @@ def test_demo_delivers_a_registration_to_the_portal(tmp_path: Path, shared_dir: 
     time.sleep(0.5)
     with socket.socket() as s:
         assert s.connect_ex(("127.0.0.1", mqtt)) != 0, "the demo broker was left running"
+
+
+def test_help_prints_help_and_starts_nothing(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import subprocess
+
+    from portal import demo
+
+    def refuse(*_a: object, **_k: object) -> None:
+        raise AssertionError("--help started a process")
+
+    monkeypatch.setattr(subprocess, "Popen", refuse)
+    assert demo.main(["--help"]) == 0
+    out = capsys.readouterr().out
+    assert "scripts/dev run" in out and "--no-portal" in out and "--config" in out
+
+
+def test_scripts_dev_run_help_installs_and_starts_nothing(tmp_path: Path) -> None:
+    import subprocess
+
+    from kiosk.config import REPO_ROOT
+
+    env = {"PATH": "/usr/bin:/bin", "KIOSK_VENV": str(tmp_path / "no-venv")}
+    out = subprocess.run(
+        ["bash", str(REPO_ROOT / "scripts" / "dev"), "run", "--help"],
+        capture_output=True, text=True, env=env, timeout=30, check=False,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert "usage: scripts/dev run" in out.stdout
+    assert "[dev] installing" not in out.stderr and not (tmp_path / "no-venv").exists()

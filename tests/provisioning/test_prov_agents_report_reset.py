@@ -126,6 +126,17 @@ def test_one_agent_enrolled_on_the_device_with_a_face_photo(
     assert _repo(bound).template("AG-3510-009") is not None
 
 
+def test_a_missing_model_pack_is_named_not_blamed_on_the_face_photo(
+    bound: Context, shared_dir: Path
+) -> None:
+    face = shared_dir / "faces" / "identities" / "p03" / "img8.jpg"
+    out = run_step(bound, "agents", {"id": "ag-3510-009", "role": "operator",
+                                     "name": "Pak Budi", "pin": PIN, "face": face})  # fmt: skip
+    assert out.error is not None and out.error.code == "agent_models", out.error
+    assert "model pack" in out.error.problem and "kiosk-provision models" in out.error.fix
+    assert "no usable face" not in out.error.problem
+
+
 def test_no_agents_is_a_question_not_a_silent_pass(bound: Context) -> None:
     out = run_step(bound, "agents", {})
     assert out.error is not None and out.error.code == "agents_needed"

@@ -112,7 +112,7 @@ def test_selftest_page_shows_each_check(app: Flask, ctx: Context, pack_src: Path
     token = _csrf(client, "/technician/")
     page = client.post("/technician/selftest", data={"csrf_token": token}).get_data(as_text=True)
     assert 'id="check-model_embedder"' in page
-    assert re.search(r'id="check-gpio_status_led".*?<td>unconfirmed</td>', page, re.S)
+    assert re.search(r'id="check-gpio_status_led" class="row-unconfirmed"', page, re.S)
     assert "Uji mandiri: perlu dikonfirmasi" in page
 
 
@@ -120,3 +120,51 @@ def test_report_page_without_a_report_says_how_to_make_one(app: Flask) -> None:
     client = app.test_client()
     assert _login(client) == 302
     assert "kiosk-provision report" in client.get("/technician/report").get_data(as_text=True)
+
+
+def test_the_page_is_indonesian_and_failed_checks_stand_out(app: Flask) -> None:
+    client = app.test_client()
+    assert _login(client) == 302
+    home = client.get("/technician/").get_data(as_text=True)
+    assert "Identitas perangkat" in home and "belum dimulai" in home
+    assert "Device identity" not in home and "not started" not in home
+    page = client.post(
+        "/technician/selftest", data={"csrf_token": _csrf(client, "/technician/")}
+    ).get_data(as_text=True)
+    row = re.search(r'<tr id="check-models" class="row-fail">(.*?)</tr>', page, re.S)
+    assert row, page  # no model pack here: a failed row, marked, with icon, word and fix
+    assert "warning.svg" in row.group(1) and "GAGAL" in row.group(1)
+    assert "Cara memperbaiki" in row.group(1)
+
+
+def test_the_password_field_has_an_on_screen_keyboard(app: Flask) -> None:
+    page = app.test_client().get("/technician/login").get_data(as_text=True)
+    assert 'class="osk" data-target="password"' in page
+    assert all(f'data-osk="{k}"' in page for k in "0123456789qwertyuiopasdfghjklzxcvbnm")
+
+
+def test_the_self_test_checks_the_broker_the_running_kiosk_uses(app: Flask, ctx: Context) -> None:
+    import socket
+
+    from kiosk.config import load_config
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    port = listener.getsockname()[1]
+    try:
+        base = load_config(None)
+        app.config["KIOSK_CONFIG"] = base.model_copy(
+            update={"uplink": base.uplink.model_copy(update={"host": "127.0.0.1", "port": port})}
+        )
+        client = app.test_client()
+        assert _login(client) == 302
+        page = client.post(
+            "/technician/selftest", data={"csrf_token": _csrf(client, "/technician/")}
+        ).get_data(as_text=True)
+    finally:
+        listener.close()
+    row = re.search(r'<tr id="check-broker"[^>]*>(.*?)</tr>', page, re.S)
+    assert row, page
+    assert f"127.0.0.1:{port}" in row.group(1) and ":1883" not in row.group(1)
+    assert "cannot reach the broker" not in row.group(1)

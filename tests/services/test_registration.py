@@ -177,7 +177,10 @@ def test_timeout_wipes_and_expires_the_session(parts: dict[str, Any]) -> None:
     svc = service(parts, [face(Outcome.VERIFIED)])
     token = svc.start()
     svc.identify(token, NIK)
-    parts["clock"].advance(91)
+    parts["clock"].advance(61)
+    svc.tick()
+    svc.warning_shown(token)  # the page said "are you still there?"
+    parts["clock"].advance(30)
     svc.tick()
     assert not svc.active
     with pytest.raises(SessionExpired):
@@ -211,3 +214,90 @@ def test_walking_away_ends_and_wipes_the_session(parts: dict[str, Any]) -> None:
     svc.end_all("walked_away")
     assert not svc.active and session.data.nik is None
     assert session.ended_reason == "walked_away"
+
+
+def test_receipt_code_is_twelve_digits_grouped_with_a_check_digit(parts: dict[str, Any]) -> None:
+    from kiosk.core.ids import parse_receipt
+
+    svc = service(parts, [face(Outcome.VERIFIED)])
+    receipt = svc.submit(walk_to_review(svc))
+    assert len(receipt) == 14 and receipt.replace("-", "").isdigit()
+    assert parse_receipt(receipt) == receipt
+
+
+def test_second_visit_is_version_two_of_the_same_registration(parts: dict[str, Any]) -> None:
+    svc = service(parts, [face(Outcome.VERIFIED), face(Outcome.VERIFIED)])
+    first = svc.submit(walk_to_review(svc))
+    token = svc.start()
+    svc.identify(token, NIK)
+    assert svc.existing(token) is None, "nothing is revealed before the face step"
+    svc.check_face(token)
+    found = svc.existing(token)
+    assert found is not None and found.receipt_no == first and found.version == 1
+    svc.household(token, {"members": 5})
+    svc.consent(token, True)
+    again = svc.submit(token)
+    assert again == first, "an update keeps the receipt code"
+    v1, v2 = parts["sealer"].records
+    assert v1["registration"] == {"id": v1["record_id"], "version": 1}
+    assert v2["registration"] == {"id": v1["record_id"], "version": 2}
+    assert v2["record_id"] != v1["record_id"], "each version is its own outbox record"
+    rows = (
+        parts["conn"]
+        .execute("SELECT registration_id, version FROM registration ORDER BY version")
+        .fetchall()
+    )
+    assert rows == [(v1["record_id"], 1), (v1["record_id"], 2)]
+
+
+def test_submit_is_idempotent_for_a_session(parts: dict[str, Any]) -> None:
+    svc = service(parts, [face(Outcome.VERIFIED)])
+    token = walk_to_review(svc)
+    receipt = svc.submit(token)
+    assert svc.submit(token) == receipt
+    assert RegistrationRepository(parts["conn"]).count() == 1
+
+
+def test_crash_after_commit_the_retry_finds_the_committed_row(
+    parts: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kiosk.core.session import RegistrationSession
+
+    svc = service(parts, [face(Outcome.VERIFIED)])
+    token = walk_to_review(svc)
+
+    def crash(self: RegistrationSession, receipt_no: str) -> None:
+        raise RuntimeError("power cut between the commit and the receipt")
+
+    original = RegistrationSession.submitted
+    monkeypatch.setattr(RegistrationSession, "submitted", crash)
+    with pytest.raises(RuntimeError):
+        svc.submit(token)
+    monkeypatch.setattr(RegistrationSession, "submitted", original)
+    receipt = svc.submit(token)  # the person touches "Send" again
+    assert RegistrationRepository(parts["conn"]).count() == 1
+    assert parts["conn"].execute("SELECT receipt_no FROM registration").fetchone()[0] == receipt
+    assert len(parts["sealer"].records) == 1
+
+
+def test_consent_record_says_which_text_was_heard(parts: dict[str, Any]) -> None:
+    svc = service(parts, [face(Outcome.VERIFIED)])
+    token = svc.start()
+    svc.identify(token, NIK)
+    svc.check_face(token)
+    svc.household(token, {"members": 4})
+    svc.heard(token, "full")
+    svc.consent(token, True)
+    svc.submit(token)
+    assert parts["sealer"].records[0]["consent"]["heard"] == "full"
+    heard = parts["conn"].execute("SELECT consent_heard FROM registration").fetchone()[0]
+    assert heard == "full"
+
+
+def test_delivery_is_the_outbox_state_of_this_record(parts: dict[str, Any]) -> None:
+    svc = service(parts, [face(Outcome.VERIFIED)])
+    token = walk_to_review(svc)
+    svc.submit(token)
+    assert svc.delivery(token) == "pending"
+    parts["conn"].execute("UPDATE outbox SET state = 'acked'")
+    assert svc.delivery(token) == "acked"

@@ -48,6 +48,8 @@ def answer_all(kit: Kit, client: FlaskClient) -> int:
         value = ANSWERS_FOR_KIND[q.kind] or q.choices()[0].code
         if q.kind == "integer":
             value = str(q.min if q.min is not None and q.min > 0 else 1)
+            if q.part_of is not None:  # children, elderly: part of the people on the card
+                value = "0"
         r = post(client, action.group(1), action="next", **{q.id: value})
         assert r.status_code == 302, (q.id, r.get_data(as_text=True)[:2000])  # type: ignore[attr-defined]
         url = r.headers["Location"]  # type: ignore[attr-defined]
@@ -79,7 +81,7 @@ def test_full_registration_commits_and_shows_receipt(kit: Kit) -> None:
     assert kit.repo.count() == 1
     receipt = kit.sealer.sealed[0]["receipt_no"]
     assert receipt in page
-    assert kit.sealer.sealed[0]["consent"]["version"] == "consent_v1"
+    assert kit.sealer.sealed[0]["consent"]["version"] == "consent_v2"
     assert c.get("/receipt/qr.svg").mimetype == "image/svg+xml"
     assert receipt.encode() in kit.printer_file.read_bytes()
     post(c, "/finish")
@@ -128,9 +130,24 @@ def test_timeout_warns_then_wipes(kit: Kit) -> None:
     assert c.get("/api/session").get_json()["warned"] is True
     post(c, "/api/touch")
     assert c.get("/api/session").get_json()["warned"] is False
-    kit.clock.advance(91)
+    kit.clock.advance(61)
+    assert c.get("/api/session").get_json()["warned"] is True
+    kit.clock.advance(40)  # the page has not said "are you still there?" yet: kept
+    assert c.get("/api/session").get_json()["active"] is True
+    post(c, "/api/warning-shown")
+    kit.clock.advance(30)
     assert c.get("/api/session").get_json()["active"] is False
     assert c.get("/identify").headers["Location"].endswith("/ended")
+
+
+def test_warning_shown_does_not_count_as_activity(kit: Kit) -> None:
+    c = kit.app.test_client()
+    post(c, "/register")
+    kit.clock.advance(61)
+    post(c, "/api/warning-shown")
+    assert c.get("/api/session").get_json()["warned"] is True
+    kit.clock.advance(30)
+    assert c.get("/api/session").get_json()["active"] is False
 
 
 def test_status_requires_face_verification(kit: Kit) -> None:
@@ -197,7 +214,7 @@ def test_language_resets_for_the_next_person(kit: Kit) -> None:
     assert "Daftar" in c.get("/menu").get_data(as_text=True)
 
 
-def test_review_changes_one_answer_then_asks_consent_again(kit: Kit) -> None:
+def test_review_changes_one_answer_and_keeps_the_consent(kit: Kit) -> None:
     c = kit.app.test_client()
     register_to_household(kit, c)
     answer_all(kit, c)
@@ -210,9 +227,9 @@ def test_review_changes_one_answer_then_asks_consent_again(kit: Kit) -> None:
     page = c.get(f"/household/{edits[1]}").get_data(as_text=True)
     assert 'name="members_count"' in page and 'value="1"' in page  # the earlier answer shown
     r = post(c, f"/household/{edits[1]}", action="next", members_count="4")
-    assert r.headers["Location"].endswith("/consent")  # type: ignore[attr-defined]
-    post(c, "/consent", decision="agree")
-    assert kit.registration.get(_token(c)).data.answers["members_count"] == 4
+    assert r.headers["Location"].endswith("/review")  # type: ignore[attr-defined]
+    reg = kit.registration.get(_token(c))
+    assert reg.data.answers["members_count"] == 4 and reg.data.consent_version
 
 
 def _token(c: FlaskClient) -> str:

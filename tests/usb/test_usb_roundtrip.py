@@ -50,17 +50,22 @@ def test_usb_round_trip_purges_only_on_the_portals_signed_acks(
     # the portal really opened the sealed records
     assert portal.store.get(cfg.device.id, ids[0])["record_id"] == ids[0]  # type: ignore[index]
 
+    kept = (done.path / ACK_FILE).read_bytes()
     back = bring_acks_home(cfg)
     assert (back.acked, back.unknown, back.refused) == (12, 0, [])
+    # the portal holds them: the sealed copies leave the stick
+    assert back.cleaned == 1 and export_dirs(cfg.usb.mount_point) == []
     counts = repo.counts()
     assert counts.acked == 12 and counts.waiting == 0
     assert _templates_left(cfg) == 0
     statuses = {r[0] for r in open_db(cfg).execute("SELECT status FROM registration")}
     assert statuses == {"received"}
 
-    # the same ack file read twice changes nothing more
+    # the same ack file brought back again (a replay) changes nothing more
+    done.path.mkdir(parents=True)
+    (done.path / ACK_FILE).write_bytes(kept)
     again = bring_acks_home(cfg)
-    assert (again.acked, again.unchanged) == (0, 12)
+    assert (again.acked, again.unchanged, again.dead) == (0, 12, 0)
 
 
 def test_stick_is_unreadable_without_the_portal_key(tmp_path: Path, portal: PortalSide) -> None:

@@ -105,3 +105,14 @@ def test_stick_full_mid_export_leaves_no_partial_export(tmp_path: Path, portal: 
     assert list((cfg.usb.mount_point / ROOT / cfg.device.id).iterdir()) == []  # temp removed
     assert OutboxRepository(open_db(cfg)).counts().pending == 30
     assert portal.import_stick(cfg.usb.mount_point) == []
+
+
+def test_an_export_cut_short_is_cleared_by_the_next(tmp_path: Path, portal: PortalSide) -> None:
+    cfg = offline_kiosk(tmp_path, portal)
+    commit_registrations(cfg, 2)
+    stale = cfg.usb.mount_point / ROOT / cfg.device.id / ".tmp-01930000-0000-7000-8000-0000000000aa"
+    (stale / "records").mkdir(parents=True)
+    (stale / "records" / "x.sealed").write_bytes(b"half")
+    assert portal.import_stick(cfg.usb.mount_point) == []  # never read by the portal
+    done = export(cfg)
+    assert not stale.exists() and export_dirs(cfg.usb.mount_point) == [done.path]

@@ -12,6 +12,10 @@ from ui.agent import roster, views  # noqa: E402, F401  (registers routes)
 
 @bp.app_context_processor
 def _agent_globals() -> dict[str, object]:
-    from ui.agent.common import agent_mode, on_duty_names
+    from ui.agent.common import agent_mode, help_situation, on_duty_names
 
-    return {"agents_on_duty": on_duty_names, "agent_mode": agent_mode}
+    return {
+        "agents_on_duty": on_duty_names,
+        "agent_mode": agent_mode,
+        "help_situation": help_situation,
+    }

@@ -107,17 +107,23 @@ def logout() -> Response:
 
 def _home(message: str | None = None, error: Any = None) -> str:
     from provisioning.steps import status
+    from ui.technician.texts import ERROR_FIXES, STATES, STEP_TITLES
 
-    rows = [
-        {
-            "name": step.name,
-            "title": step.title,
-            "state": "done" if ok else (rec.status if rec else "not started"),
-            "error": rec.error if rec and not ok else None,
-            "fix": rec.fix if rec and not ok else None,
-        }
-        for step, rec, ok in status(context())
-    ]
+    rows = []
+    for step, rec, ok in status(context()):
+        state = "done" if ok else (rec.status if rec else "not started")
+        code = getattr(rec, "code", None) if rec and not ok else None
+        fix = ERROR_FIXES.get(code or "") if code else None
+        rows.append(
+            {
+                "name": step.name,
+                "title": str(STEP_TITLES.get(step.name, step.title)),
+                "state": state,
+                "state_text": str(STATES.get(state, state)),
+                "error": rec.error if rec and not ok else None,
+                "fix": str(fix) if fix is not None else (rec.fix if rec and not ok else None),
+            }
+        )
     return render_template("technician/home.html", rows=rows, message=message, error=error)
 
 
@@ -144,10 +150,32 @@ def village() -> str:
 def selftest() -> str:
     """Run the self-test; lights and buttons stay 'unconfirmed' (use the command for them)."""
     from provisioning.selftest import run_selftest
+    from ui.technician.texts import CHECK_RESULTS, check_fix, check_name
 
     ctx = context()
-    result = run_selftest(ctx, ctx.probes)
-    return render_template("technician/selftest.html", result=result)
+    result = run_selftest(ctx, ctx.probes, cfg=running_config())
+    rows = [
+        {
+            **c,
+            "title": check_name(c["name"]),
+            "result": str(CHECK_RESULTS.get(c["status"], c["status"])),
+            "fix_text": str(check_fix(c["name"]) or c.get("fix") or ""),
+        }
+        for c in result["checks"]
+    ]
+    return render_template("technician/selftest.html", result=result, rows=rows)
+
+
+def running_config() -> Any:
+    """The configuration the running kiosk uses (its broker host and port), when mounted in it.
+
+    The self-test must check what the kiosk really uses, not the defaults of a missing or
+    different ``kiosk.toml`` (a false failure on port 1883)."""
+    configured = current_app.config.get("KIOSK_CONFIG")
+    if configured is not None:
+        return configured
+    ui = current_app.extensions.get("kiosk_ui")
+    return getattr(ui, "cfg", None)
 
 
 @bp.get("/report")

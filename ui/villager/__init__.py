@@ -13,7 +13,8 @@ from ui.villager import api, flow, household, status  # noqa: E402, F401  (regis
 def _screen_globals() -> dict[str, object]:
     from flask import url_for
 
+    from kiosk.core.ids import group_nik
     from ui.villager.common import icon, speak, svc
 
     qr_url = url_for("villager.api_qr") if svc().qr is not None else ""
-    return {"speak": speak, "icon": icon, "qr_url": qr_url}
+    return {"speak": speak, "icon": icon, "qr_url": qr_url, "group_digits": group_nik}

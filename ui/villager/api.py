@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import io
-import re
 
 import qrcode
 import qrcode.image.svg
@@ -15,63 +14,113 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from kiosk.core.session import State
 from kiosk.errors import SessionExpired
+from ui.qrscan import nik_from_qr
 from ui.texts import COACHING
 from ui.villager import bp
 from ui.villager.common import REG, STATUS, speak, svc
-
-_NIK_IN_TEXT = re.compile(r"(?<!\d)(\d{16})(?!\d)")
 
 
 @bp.before_app_request
 def _activity() -> None:
     """Any POST from the person counts as activity for the inactivity timer."""
-    if request.method != "POST":
+    if request.method != "POST" or request.endpoint == "villager.api_warning_shown":
         return
     s = svc()
     token = session.get(REG)
     if isinstance(token, str):
         with contextlib.suppress(SessionExpired):
-            s.registration.get(token).touch()
+            s.registration.touch(token)
     st = session.get(STATUS)
     if isinstance(st, str) and s.status is not None:
         with contextlib.suppress(SessionExpired):
             s.status.touch(st)
 
 
-def _time_state() -> tuple[bool, bool, float]:
-    """(active, warned, seconds_left) of this browser's session, without touching it."""
+@bp.post("/api/listening")
+def api_listening() -> Response:
+    """A prompt started playing: the person is busy for as long as the clip lasts.
+
+    The page says which prompt (its key); the server knows the clip's length, so a page cannot
+    stretch a session beyond what it really plays."""
+    s = svc()
+    key = str(request.form.get("key") or request.args.get("key") or "")[:64]
+    seconds = s.speech.duration(key) if s.speech is not None else None
+    if seconds is not None:
+        token, st = session.get(REG), session.get(STATUS)
+        with contextlib.suppress(SessionExpired):
+            if isinstance(token, str):
+                s.registration.listening(token, seconds)
+            elif isinstance(st, str) and s.status is not None:
+                s.status.listening(st, seconds)
+    return _time_json(heard=seconds)
+
+
+@bp.post("/api/warning-shown")
+def api_warning_shown() -> Response:
+    """The page showed and spoke "are you still there?": the grace period starts now."""
+    s = svc()
+    token, st = session.get(REG), session.get(STATUS)
+    with contextlib.suppress(SessionExpired):
+        if isinstance(token, str):
+            s.registration.warning_shown(token)
+        elif isinstance(st, str) and s.status is not None:
+            s.status.warning_shown(st)
+    return _time_json()
+
+
+@bp.get("/api/receipt")
+def api_receipt() -> Response:
+    """Where the just-committed record is: ``saved`` on the kiosk or ``sent`` to the office."""
+    token = session.get(REG)
+    try:
+        state = svc().registration.delivery(token if isinstance(token, str) else "")
+    except SessionExpired:
+        return jsonify(delivery=None)
+    return jsonify(delivery=delivery_word(state))
+
+
+def delivery_word(state: str | None) -> str | None:
+    """Outbox state -> what the receipt says: ``sent`` once the portal holds it, else ``saved``."""
+    if state is None:
+        return None
+    return "sent" if state == "acked" else "saved"
+
+
+def _time_state() -> tuple[bool, bool, float, bool]:
+    """(active, warned, seconds_left, said) of this browser's session, without touching it."""
     s = svc()
     token = session.get(REG)
     if isinstance(token, str):
         try:
             reg = s.registration.get(token)
         except SessionExpired:
-            return False, False, 0.0
-        if reg.state is State.SUBMITTED:
-            return True, reg.warned, reg.seconds_left
-        return True, reg.warned, reg.seconds_left
+            return False, False, 0.0, False
+        return True, reg.warned, reg.seconds_left, reg.inactivity.said
     st = session.get(STATUS)
     if isinstance(st, str) and s.status is not None:
         try:
             check = s.status.get(st)
-            return True, check.warned, s.status.seconds_left(st)
+            return True, check.warned, s.status.seconds_left(st), check.inactivity.said
         except SessionExpired:
-            return False, False, 0.0
-    return False, False, 0.0
+            return False, False, 0.0, False
+    return False, False, 0.0, False
+
+
+def _time_json(**extra: object) -> Response:
+    active, warned, left, said = _time_state()
+    return jsonify(active=active, warned=warned, seconds_left=round(left), said=said, **extra)
 
 
 @bp.get("/api/session")
 def api_session() -> Response:
-    """Inactivity state for the warning dialog: active, warned, seconds_left."""
-    active, warned, left = _time_state()
-    return jsonify(active=active, warned=warned, seconds_left=round(left))
+    """Inactivity state for the warning dialog: active, warned, seconds_left, said."""
+    return _time_json()
 
 
 @bp.post("/api/touch")
 def api_touch() -> Response:
     """The person touched the screen or asked for more time (activity is applied before)."""
-    active, warned, left = _time_state()
-    return jsonify(active=active, warned=warned, seconds_left=round(left))
+    return _time_json()
 
 
 @bp.get("/api/live")
@@ -119,9 +168,7 @@ def api_qr() -> Response:
     reader = svc().qr
     if reader is None or not isinstance(session.get(REG) or session.get(STATUS), str):
         return jsonify(nik=None)
-    text = reader.read()
-    found = _NIK_IN_TEXT.search(text or "")
-    return jsonify(nik=found.group(1) if found else None)
+    return jsonify(nik=nik_from_qr(reader.read()))
 
 
 @functools.lru_cache(maxsize=4)

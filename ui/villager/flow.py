@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from werkzeug.exceptions import SecurityError
 from werkzeug.wrappers import Response
 
+from kiosk.core.ids import spoken_digits
 from kiosk.core.session import Outcome, RegistrationSession, State
 from kiosk.errors import FlowError, HardwareError, NikError, SessionExpired
 from ui.printer import Receipt
@@ -45,6 +46,7 @@ def _end_all(reason: str, *, keep_language: bool = False) -> None:
     session.pop("result", None)
     session.pop("print_failed", None)
     session.pop("from_review", None)
+    session.pop("saved", None)
     if not keep_language:
         session.pop("lang", None)  # the next person starts in the default language
     if s.speech is not None:
@@ -95,8 +97,14 @@ def register() -> Response:
 @bp.get("/identify")
 @in_state(State.IDENTIFY)
 def identify(token: str, reg: RegistrationSession) -> str:
-    """The NIK keypad."""
-    return screen("villager/identify.html", action=url_for("villager.identify_post"), error=None)
+    """The NIK keypad (with the NIK being corrected, if the person came back to fix it)."""
+    return screen(
+        "villager/identify.html",
+        action=url_for("villager.identify_post"),
+        error=None,
+        typed=reg.data.typed_nik or "",
+        back=url_for("villager.menu"),
+    )
 
 
 @bp.post("/identify")
@@ -112,9 +120,19 @@ def identify_post(token: str, reg: RegistrationSession) -> Any:
             "villager/identify.html",
             action=url_for("villager.identify_post"),
             error=nik_message(err),
-            typed="".join(c for c in text if c.isdigit())[:20],
+            typed="".join(c for c in text if c.isdigit())[:16],
+            back=url_for("villager.menu"),
         ), 422
     return redirect(url_for("villager.capture"))
+
+
+@bp.post("/nik/change")
+@in_state(State.CAPTURE, State.VERIFY, State.NEEDS_AGENT)
+def change_nik(token: str, reg: RegistrationSession) -> Response:
+    """Back from the face steps to correct the NIK (a typo is not a face problem)."""
+    svc().registration.change_nik(token)
+    session.pop("result", None)
+    return redirect(url_for("villager.identify"))
 
 
 # --- face ------------------------------------------------------------------------------------
@@ -129,6 +147,7 @@ def capture(token: str, reg: RegistrationSession) -> str:
         live=svc().live is not None,
         attempt=reg.attempts + 1,
         budget=reg.retry_budget,
+        change_url=url_for("villager.change_nik"),
     )
 
 
@@ -147,6 +166,7 @@ def capture_post(token: str, reg: RegistrationSession) -> Any:
             live=svc().live is not None,
             attempt=reg.attempts + 1,
             budget=reg.retry_budget,
+            change_url=url_for("villager.change_nik"),
         ), 422
     variant = "agent" if reg.state is State.NEEDS_AGENT else RESULT_FOR_OUTCOME[result.outcome]
     session["result"] = variant
@@ -164,7 +184,17 @@ def result(token: str, reg: RegistrationSession) -> Any:
         return go_to_state(reg)
     if reg.state is State.HOUSEHOLD and variant not in ("matched", "recorded"):
         return go_to_state(reg)
-    return screen("villager/result.html", variant=variant)
+    existing = svc().registration.existing(token) if reg.state is State.HOUSEHOLD else None
+    receipt_no = None
+    if existing is not None and reg.outcome in (Outcome.VERIFIED, Outcome.VOUCHED):
+        receipt_no = existing.receipt_no  # shown only to a face that matched, or with an agent
+    return screen(
+        "villager/result.html",
+        variant=variant,
+        existing=existing,
+        existing_no=receipt_no,
+        spoken_existing=spoken_digits(receipt_no) if receipt_no else "",
+    )
 
 
 @bp.post("/result/retry")
@@ -184,13 +214,20 @@ def consent(token: str, reg: RegistrationSession) -> str:
     """The consent text (UU 27/2022), read aloud, with agree / do not agree."""
     from ui.forms_view import consent_view
 
-    return screen("villager/consent.html", consent=consent_view(svc().consent, lang()))
+    full = request.args.get("text") == "full"
+    if full:
+        svc().registration.heard(token, "full")
+    view = consent_view(svc().consent, lang())
+    return screen("villager/consent.html", consent=view, full=full or not view.summary)
 
 
 @bp.post("/consent")
 @in_state(State.CONSENT)
 def consent_post(token: str, reg: RegistrationSession) -> Response:
     """Record the decision; refusing ends the session and wipes its data."""
+    if request.form.get("decision") == "back":
+        svc().registration.edit(token)
+        return redirect(url_for("villager.household"))
     given = request.form.get("decision") == "agree"
     svc().registration.consent(token, given)
     if not given:
@@ -220,8 +257,8 @@ def review_post(token: str, reg: RegistrationSession) -> Response:
     """Send (commit) the registration, or go back to change the answers."""
     one = request.form.get("edit", "")
     if request.form.get("action") == "edit" or one.isdigit():
-        reg.edit()
-        session["from_review"] = one.isdigit()  # one answer: back to consent once complete
+        svc().registration.edit(token)
+        session["from_review"] = one.isdigit()  # one answer: straight back to review
         return redirect(url_for("villager.household", page=int(one) if one.isdigit() else 0))
     receipt_no = svc().registration.submit(token)
     _print(receipt_no)
@@ -254,23 +291,19 @@ def _print(receipt_no: str) -> None:
 @in_state(State.SUBMITTED)
 def receipt(token: str, reg: RegistrationSession) -> str:
     """The registration number on screen, spoken, as a QR code and (if configured) printed."""
+    from ui.villager.api import delivery_word
+
+    session["saved"] = True  # if the receipt is left alone: "your registration is saved"
     return screen(
         "villager/receipt.html",
         receipt_no=reg.receipt_no or "",
-        spoken_no=" ".join(reg.receipt_no or ""),
+        spoken_no=spoken_digits(reg.receipt_no or ""),
         printed=svc().printer is not None and not session.get("print_failed"),
-        waiting=_waiting(),
+        delivery=delivery_word(svc().registration.delivery(token)) or "saved",
+        review=reg.outcome in (Outcome.VOUCHED, Outcome.PENDING),
+        vouched=reg.outcome is Outcome.VOUCHED,
+        update=reg.existing is not None,
     )
-
-
-def _waiting() -> int:
-    """Records saved on the kiosk and not yet confirmed by the portal (0 when unknown)."""
-    pending = svc().pending
-    try:
-        return int(pending()) if pending is not None else 0
-    except Exception:  # a count for the screen must never break the receipt
-        log.warning("outbox count unavailable")
-        return 0
 
 
 @bp.post("/finish")
@@ -282,9 +315,13 @@ def finish() -> Response:
 
 @bp.get("/ended")
 def ended() -> str:
-    """The session ended (time-out or finished elsewhere); its data was wiped."""
+    """The session ended (time-out or finished elsewhere); its data was wiped.
+
+    A receipt left alone ends kindly: the registration is saved, the screen goes back to the
+    start."""
+    saved = bool(session.get("saved"))
     _end_all("timeout")
-    return screen("villager/ended.html")
+    return screen("villager/ended.html", saved=saved)
 
 
 @bp.route("/help", methods=["GET", "POST"])

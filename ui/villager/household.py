@@ -15,7 +15,7 @@ from kiosk.core.forms import missing_questions
 from kiosk.core.session import RegistrationSession, State
 from ui.forms_view import answer_as_raw, finalise, screens, validate_screen
 from ui.villager import bp
-from ui.villager.common import in_state, lang, screen, svc
+from ui.villager.common import go_to_state, in_state, lang, screen, svc
 
 
 @bp.get("/household", defaults={"page": 0})
@@ -26,7 +26,7 @@ def household(token: str, reg: RegistrationSession, page: int) -> Any:
     pages = screens(svc().form, lang(), reg.data.answers)
     if not pages:
         svc().registration.household(token, dict(reg.data.answers))
-        return redirect(url_for("villager.consent"))
+        return go_to_state(reg)
     page = max(0, min(page, len(pages) - 1))
     view = pages[page]
     current = {q.id: answer_as_raw(q, reg.data.answers.get(q.id)) for q in view.questions}
@@ -52,7 +52,9 @@ def household_post(token: str, reg: RegistrationSession, page: int) -> Any:
     if request.form.get("action") == "back":
         return _go(page - 1) if page > 0 else redirect(url_for("villager.result"))
     view = pages[page]
-    values, errors = validate_screen(form, view, request.form, lang(), reg.data.answers)
+    values, errors = validate_screen(
+        form, view, request.form, lang(), reg.data.answers, svc().today()
+    )
     if errors:
         current = {q.id: _submitted(q.id, q.widget) for q in view.questions}
         return screen(
@@ -69,7 +71,7 @@ def household_post(token: str, reg: RegistrationSession, page: int) -> Any:
     if page + 1 < len(pages) and not one_change:
         return _go(page + 1)
     svc().registration.household(token, finalise(form, reg.data.answers))
-    return redirect(url_for("villager.consent"))
+    return go_to_state(reg)  # consent, or straight back to review when it was already given
 
 
 def _submitted(qid: str, widget: str) -> Any:

@@ -1,20 +1,39 @@
-"""Status check screens: NIK, then the same face check, then the status in words.
+"""Status check screens: NIK, then the receipt code (or, for a lost code, the face check), then
+the status in words: what it means, what to do next, and where the answer comes from.
 
-A bare NIK reveals nothing: until the face is verified the only answer is "no record can be
-shown", whether or not a registration exists.
+A bare NIK reveals nothing: until the code (or a verified face) matches, the only answers are
+"check the number" or "no record can be shown", whether or not a registration exists.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from flask import abort, redirect, request, session, url_for
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
+from kiosk.core.ids import spoken_digits
 from kiosk.errors import NikError, SessionExpired
-from kiosk.services.status import StatusService, StatusSession
+from kiosk.services.status import (
+    StatusService,
+    StatusSession,
+    status_source,
+    status_stage,
+)
 from kiosk.store.registrations import RegistrationStatus
-from ui.texts import COACHING, STATUS, STATUS_NEXT, VERIFICATION, lookup, nik_message
+from ui.texts import (
+    COACHING,
+    SOURCE,
+    STAGE,
+    STAGE_NEXT,
+    STATUS,
+    STATUS_NEXT,
+    VERIFICATION,
+    lookup,
+    nik_message,
+)
 from ui.villager import bp
 from ui.villager.common import REG, screen, svc
 from ui.villager.common import STATUS as STATUS_KEY
@@ -48,19 +67,23 @@ def status_start() -> Response:
 def status_identify() -> Any:
     """The NIK keypad for a status check."""
     try:
-        _check()
+        _, check = _check()
     except SessionExpired:
         return redirect(url_for("villager.ended"))
     return screen(
-        "villager/identify.html", action=url_for("villager.status_identify_post"), error=None
+        "villager/identify.html",
+        action=url_for("villager.status_identify_post"),
+        error=None,
+        typed=check.nik or "",
+        back=url_for("villager.menu"),
     )
 
 
 @bp.post("/status/nik")
 def status_identify_post() -> Any:
-    """Validate the NIK; whatever it is, nothing is revealed before the face check."""
+    """Validate the NIK; whatever it is, nothing is revealed before the code or the face."""
     try:
-        token, _ = _check()
+        token, _check_unused = _check()
     except SessionExpired:
         return redirect(url_for("villager.ended"))
     text = request.form.get("nik", "")[:64]
@@ -71,14 +94,59 @@ def status_identify_post() -> Any:
             "villager/identify.html",
             action=url_for("villager.status_identify_post"),
             error=nik_message(err),
-            typed="".join(c for c in text if c.isdigit())[:20],
+            typed="".join(c for c in text if c.isdigit())[:16],
+            back=url_for("villager.menu"),
         ), 422
-    return redirect(url_for("villager.status_face"))
+    return redirect(url_for("villager.status_code"))
+
+
+@bp.get("/status/code")
+def status_code() -> Any:
+    """The receipt code keypad (12 digits, as printed on the receipt)."""
+    try:
+        _, check = _check()
+    except SessionExpired:
+        return redirect(url_for("villager.ended"))
+    if check.nik is None:
+        return redirect(url_for("villager.status_identify"))
+    return screen("villager/status_code.html", error=None, typed="")
+
+
+@bp.post("/status/code")
+def status_code_post() -> Any:
+    """Open the registration whose receipt code and NIK match; else say what to check."""
+    try:
+        token, check = _check()
+    except SessionExpired:
+        return redirect(url_for("villager.ended"))
+    if check.nik is None:
+        return redirect(url_for("villager.status_identify"))
+    text = request.form.get("code", "")[:40]
+    answer = _service().receipt(token, text)
+    if answer.result == "shown":
+        return redirect(url_for("villager.status_result"))
+    if answer.result == "too_many":
+        session.pop(STATUS_KEY, None)
+        return screen("villager/status_locked.html")
+    errors = {
+        "malformed": _("This number is not right. Please check each digit on your receipt."),
+        "not_found": _(
+            "No registration has this number and this NIK. Check the number and the NIK."
+        ),
+        "paused": _(
+            "Too many wrong numbers were typed at this kiosk. Please ask an agent for help."
+        ),
+    }
+    return screen(
+        "villager/status_code.html",
+        error=errors.get(answer.result, errors["malformed"]),
+        typed="".join(c for c in text if c.isdigit())[:12],
+    ), 422
 
 
 @bp.get("/status/face")
 def status_face() -> Any:
-    """The face check that unlocks the status."""
+    """The face check that opens the status when the receipt code is lost."""
     try:
         _, check = _check()
     except SessionExpired:
@@ -119,13 +187,25 @@ def status_face_post() -> Any:
 
 
 def _row(rec: RegistrationStatus) -> dict[str, str]:
+    stage = status_stage(rec)
+    source = status_source(rec)
+    if stage == "decided":
+        text, next_text = lookup(STATUS, rec.status, rec.status), lookup(STATUS_NEXT, rec.status)
+    else:
+        text, next_text = lookup(STAGE, stage), lookup(STAGE_NEXT, stage)
+    when = dt.datetime.fromtimestamp(rec.status_at or 0.0).strftime("%d-%m-%Y")
     return {
         "receipt_no": rec.receipt_no,
+        "spoken_no": spoken_digits(rec.receipt_no),
         "status": rec.status,
-        "status_text": lookup(STATUS, rec.status, rec.status),
-        "next_text": lookup(STATUS_NEXT, rec.status),
+        "stage": stage,
+        "status_text": text,
+        "next_text": next_text,
+        "source": source,
+        "source_text": str(SOURCE[source]) % {"date": when},
         "reason": rec.status_reason or "",
         "verification": lookup(VERIFICATION, rec.verification, rec.verification),
+        "version": str(rec.version),
     }
 
 
@@ -137,5 +217,17 @@ def status_result() -> Any:
     except SessionExpired:
         return redirect(url_for("villager.ended"))
     records = _service().records(token)
-    rows = [_row(r) for r in records] if records is not None else None
+    rows = [_row(r) for r in _newest_versions(records)] if records is not None else None
     return screen("villager/status.html", rows=rows, attempts=check.attempts)
+
+
+def _newest_versions(records: tuple[RegistrationStatus, ...]) -> list[RegistrationStatus]:
+    """One row per registration: its newest version (records come newest first)."""
+    seen: set[str] = set()
+    out = []
+    for rec in records:
+        key = rec.registration_id or rec.record_id
+        if key not in seen:
+            seen.add(key)
+            out.append(rec)
+    return out

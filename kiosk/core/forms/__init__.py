@@ -1,6 +1,6 @@
 """The household questionnaire and the consent text, as versioned data with pure checks.
 
-Definitions live beside this file as JSON (``household_v1.json``, ``consent_v1.json``) and are
+Definitions live beside this file as JSON (``household_v1.json``, ``consent_v2.json``) and are
 loaded with :func:`load_form` / :func:`load_consent`; answers are checked page by page with
 :func:`validate_answers` and shown back with :func:`summary`.
 """

@@ -9,6 +9,7 @@ the villager in Indonesian (``str(err)``) or English (``err.message("en")``).
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
@@ -89,6 +90,21 @@ ANSWER_FAILURES: dict[str, dict[Lang, str]] = {
     "kk_serial_zero": {
         "id": "Empat angka terakhir No. KK tidak mungkin 0000. Periksa lagi.",
         "en": "The last four digits of a family card number are never 0000.",
+    },
+    "exceeds_total": {
+        "id": "Terlalu banyak: jumlahnya menjadi {sum} orang, padahal di Kartu Keluarga hanya "
+        "ada {total} orang. Periksa lagi.",
+        "en": "Too many: that makes {sum} people, but the family card lists only {total}. "
+        "Please check.",
+    },
+    "below_parts": {
+        "id": "Terlalu sedikit: jawaban berikutnya sudah menyebut {sum} orang. Periksa lagi.",
+        "en": "Too few: the later answers already count {sum} people. Please check.",
+    },
+    "kk_date_future": {
+        "id": "Angka ke-7 sampai ke-12 No. KK ({date}) adalah tanggal yang belum lewat. "
+        "Periksa lagi.",
+        "en": "Digits 7 to 12 of the family card number ({date}) are a date still to come.",
     },
     "unknown_question": {
         "id": "Pertanyaan '{field}' tidak ada di halaman ini.",
@@ -174,7 +190,7 @@ def _clean_yesno(q: Question, values: list[str]) -> bool:
     return code == "yes"
 
 
-def _clean_text(q: Question, values: list[str]) -> str:
+def _clean_text(q: Question, values: list[str], today: dt.date | None = None) -> str:
     text = _single_value(q, values)
     if q.strip:
         text = "".join(ch for ch in text if ch not in q.strip)
@@ -192,7 +208,7 @@ def _clean_text(q: Question, values: list[str]) -> str:
             pattern_message_en=msg.en if msg else "",
         )
     if q.check is not None:
-        failure = CHECKS[q.check](text)
+        failure = CHECKS[q.check](text, today)
         if failure is not None:
             raise AnswerInvalid(failure[0], q.id, **failure[1])
     return text
@@ -206,6 +222,49 @@ CLEANERS: dict[str, Callable[[Question, list[str]], Any]] = {
     "text": _clean_text,
 }
 """Question kind -> function turning non-empty raw values into the stored answer."""
+
+
+def _parts_sum(form: FormDefinition, total_id: str, answers: Answers, skip: str) -> int:
+    """The sum of the visible answers of every question that is ``part_of`` ``total_id``."""
+    out = 0
+    for other in form.questions():
+        if other.part_of == total_id and other.id != skip and is_visible(other, answers):
+            value = answers.get(other.id)
+            if isinstance(value, int) and not isinstance(value, bool):
+                out += value
+    return out
+
+
+def _check_totals(form: FormDefinition, q: Question, value: Any, answers: Answers) -> None:
+    """Counts stay consistent: the parts of a total (children, elderly) never exceed it, and a
+    total is never made smaller than the parts already given."""
+    if q.kind != "integer":
+        return
+    if q.part_of is not None:
+        total = answers.get(q.part_of)
+        if isinstance(total, int) and not isinstance(total, bool):
+            together = value + _parts_sum(form, q.part_of, answers, q.id)
+            if together > total:
+                raise AnswerInvalid("exceeds_total", q.id, sum=together, total=total)
+    parts = _parts_sum(form, q.id, answers, q.id)
+    if parts > value:
+        raise AnswerInvalid("below_parts", q.id, sum=parts)
+
+
+def clean_answer(
+    form: FormDefinition,
+    q: Question,
+    values: list[str],
+    answers: Answers,
+    today: dt.date | None = None,
+) -> Any:
+    """One non-empty raw answer cleaned by its kind, then checked against the other answers.
+
+    ``today`` (injected, the kiosk's local date) lets date checks refuse dates still to come.
+    """
+    value = _clean_text(q, values, today) if q.kind == "text" else CLEANERS[q.kind](q, values)
+    _check_totals(form, q, value, answers)
+    return value
 
 
 def is_visible(question: Question, answers: Answers) -> bool:
@@ -251,6 +310,7 @@ def check_page(
     page_id: str,
     raw: Mapping[str, RawValue],
     previous: Answers | None = None,
+    today: dt.date | None = None,
 ) -> tuple[dict[str, Any], dict[str, AnswerInvalid]]:
     """Clean every answer of one page; return (cleaned answers, failures by question id).
 
@@ -275,7 +335,7 @@ def check_page(
                 errors[q.id] = AnswerInvalid("required", q.id)
             continue
         try:
-            value = CLEANERS[q.kind](q, values)
+            value = clean_answer(form, q, values, context, today)
         except AnswerInvalid as err:
             errors[q.id] = err
             continue
@@ -288,12 +348,13 @@ def validate_answers(
     page_id: str,
     raw: Mapping[str, RawValue],
     previous: Answers | None = None,
+    today: dt.date | None = None,
 ) -> dict[str, Any]:
     """The cleaned answers of one page, or raise the first :class:`AnswerInvalid` in page order.
 
     Use :func:`check_page` to get every failure of the page at once.
     """
-    cleaned, errors = check_page(form, page_id, raw, previous)
+    cleaned, errors = check_page(form, page_id, raw, previous, today)
     if errors:
         raise next(iter(errors.values()))
     return cleaned
@@ -304,6 +365,7 @@ def validate_question(
     question_id: str,
     raw: RawValue | None,
     answers: Answers | None = None,
+    today: dt.date | None = None,
 ) -> Any:
     """Clean one answer, for screens that show one question at a time.
 
@@ -321,7 +383,7 @@ def validate_question(
         if question.required:
             raise AnswerInvalid("required", question_id)
         return None
-    return CLEANERS[question.kind](question, values)
+    return clean_answer(form, question, values, answers or {}, today)
 
 
 def missing_questions(form: FormDefinition, answers: Answers) -> list[str]:
@@ -356,7 +418,8 @@ def format_answer(question: Question, value: Any, lang: Lang = "id") -> str:
             labels.append(option.label.get(lang) if option else code)
         return ", ".join(labels)
     if question.kind == "integer" and question.unit is not None:
-        return f"{value} {question.unit.get(lang)}"
+        unit = question.unit_one if value == 1 and question.unit_one else question.unit
+        return f"{value} {unit.get(lang)}"
     return str(value)
 
 

@@ -1,9 +1,11 @@
 """The consent text (UU 27/2022 Pelindungan Data Pribadi) as versioned data.
 
-``consent_v1.json`` holds the text a villager reads (and hears) before the registration is
+``consent_v2.json`` holds the text a villager reads (and hears) before the registration is
 sent: purpose, kinds of data, retention, rights, and what refusing means, in plain Indonesian
-with English. Each registration records the ``version`` it was given under; any change of
-wording or meaning needs a new file and version.
+with English, and a plain-language ``summary`` that is spoken by default (<= 45 s of speech,
+``tests/ui/test_consent_speech.py`` measures it); the full text is read on request and the
+record says which one the person heard. Each registration records the ``version`` it was
+given under; any change of wording or meaning needs a new file and version.
 """
 
 from __future__ import annotations
@@ -22,11 +24,11 @@ from kiosk.core.forms.definition import (
     read_json_resource,
 )
 
-DEFAULT_CONSENT = "consent_v1"
+DEFAULT_CONSENT = "consent_v2"
 REQUIRED_SECTIONS: tuple[str, ...] = ("purpose", "data_kinds", "retention", "rights", "refusal")
 """Sections every consent text must have, in this order."""
 VERSION_RE = re.compile(r"^consent_v[0-9]+$")
-_NON_TEXT = frozenset({"version", "kiosk_retention_days", "sections"})
+_NON_TEXT = frozenset({"version", "kiosk_retention_days", "sections", "summary"})
 _TEXT_KEYS = ("law", "title", "controller", "question", "agree", "disagree")
 TOP_KEYS = _NON_TEXT | frozenset(_TEXT_KEYS)
 """Keys of a consent definition."""
@@ -56,6 +58,8 @@ class ConsentText:
     question: Text
     agree: Text
     disagree: Text
+    summary: tuple[Text, ...] = ()
+    """Plain-language sentences spoken by default; empty: the full text is spoken."""
 
     def section(self, section_id: str) -> ConsentSection | None:
         """The section with this id, or None."""
@@ -69,6 +73,7 @@ class ConsentText:
             if s.body:
                 texts.append(s.body)
             texts.extend(s.items)
+        texts.extend(self.summary)
         return {t.id: t.en for t in texts}
 
 
@@ -119,6 +124,11 @@ def parse_consent(data: Any) -> ConsentText:
     if present != list(REQUIRED_SECTIONS):
         problems.add("sections", f"must be {list(REQUIRED_SECTIONS)} in order, got {present}")
     texts = {k: parse_text(data.get(k), k, problems) for k in _TEXT_KEYS}
+    summary_raw = data.get("summary", [])
+    if not isinstance(summary_raw, list):
+        problems.add("summary", "must be a list")
+        summary_raw = []
+    summary = tuple(parse_text(it, f"summary[{i}]", problems) for i, it in enumerate(summary_raw))
     if problems.items:
         raise FormDefinitionError(
             f"consent definition has {len(problems.items)} problem(s): {problems.items[0]}",
@@ -128,6 +138,7 @@ def parse_consent(data: Any) -> ConsentText:
         version=version,
         kiosk_retention_days=days,
         sections=tuple(s for s in sections if s is not None),
+        summary=summary,
         **texts,
     )
 

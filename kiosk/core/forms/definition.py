@@ -40,7 +40,7 @@ KIND_KEYS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     # kind: (required keys, optional keys) besides COMMON_KEYS
     "single": (frozenset({"options"}), frozenset()),
     "multi": (frozenset({"options"}), frozenset({"min_choices", "max_choices"})),
-    "integer": (frozenset({"min", "max"}), frozenset({"unit"})),
+    "integer": (frozenset({"min", "max"}), frozenset({"unit", "unit_one", "part_of"})),
     "yesno": (frozenset(), frozenset()),
     "text": (
         frozenset({"max_length"}),
@@ -117,6 +117,12 @@ class Question:
     min: int | None = None
     max: int | None = None
     unit: Text | None = None
+    unit_one: Text | None = None
+    """The unit after the number 1 ("1 person"); ``unit`` after any other number ("2 people")."""
+    part_of: str | None = None
+    """An earlier integer question this count is part of: the answers of every question that is
+    ``part_of`` the same total, added up, may not exceed that total (children + elderly <= the
+    people on the family card)."""
     max_length: int | None = None
     pattern: str | None = None
     pattern_message: Text | None = None
@@ -316,6 +322,12 @@ def _kind_settings(kind: str, raw: Mapping[str, Any], path: str, problems: Probl
         out.update(min=lo, max=hi)
         if "unit" in raw:
             out["unit"] = parse_text(raw["unit"], f"{path}.unit", problems)
+        if "unit_one" in raw:
+            if "unit" not in raw:
+                problems.add(path, "unit_one needs a unit for the other numbers")
+            out["unit_one"] = parse_text(raw["unit_one"], f"{path}.unit_one", problems)
+        if "part_of" in raw:
+            out["part_of"] = raw["part_of"]
     elif kind == "text":
         out["max_length"] = _int(raw.get("max_length"), f"{path}.max_length", problems, 1)
         pattern = raw.get("pattern")
@@ -379,6 +391,11 @@ def _question(
     if "show_if" in raw:
         fields["show_if"] = _show_if(raw["show_if"], f"{path}.show_if", problems, earlier)
     fields.update(_kind_settings(kind, raw, path, problems))
+    total = fields.get("part_of")
+    if total is not None:
+        target = earlier.get(total) if isinstance(total, str) else None
+        if target is None or target.kind != "integer":
+            problems.add(f"{path}.part_of", "must name an earlier integer question")
     return Question(**fields)
 
 

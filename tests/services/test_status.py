@@ -1,0 +1,195 @@
+"""StatusService: receipt code + NIK opens a registration, no face needed; wrong codes are
+limited; the face path opens records only on a verified match; agent lookups are audited."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from test_registration import NIK, JsonSealer, ScriptedVerifier, face, parse
+
+from kiosk.core.clock import FakeClock
+from kiosk.core.session import Outcome, Timeouts
+from kiosk.crypto.atrest import AtRestCipher
+from kiosk.errors import FlowError, SessionExpired
+from kiosk.services import status as status_mod
+from kiosk.services.registration import DeviceInfo, FormInfo, RegistrationService
+from kiosk.services.status import StatusService, status_source, status_stage
+from kiosk.store import db
+from kiosk.store.registrations import RegistrationRepository
+
+OTHER_NIK = "3510015208900002"
+
+
+class Audit:
+    def __init__(self) -> None:
+        self.entries: list[tuple[str, str, str | None]] = []
+
+    def __call__(self, kind: str, actor: str, subject: str | None) -> None:
+        self.entries.append((kind, actor, subject))
+
+
+@pytest.fixture
+def env(tmp_path: Path, clock: FakeClock) -> dict[str, Any]:
+    conn = db.connect(tmp_path / "k.sqlite3")
+    repo = RegistrationRepository(conn)
+    results = [face(Outcome.PENDING, "none", None)]
+    reg = RegistrationService(
+        clock=clock,
+        timeouts=Timeouts(60, 30),
+        retry_budget=3,
+        nik_parser=parse,
+        verifier=ScriptedVerifier(results),
+        sealer=JsonSealer(),
+        repo=repo,
+        cipher=AtRestCipher(b"k" * 32),
+        lookup_key=b"l" * 32,
+        device=DeviceInfo("kiosk-test-01", "3510012001", "0.1.0", "boot-1"),
+        form=FormInfo("household", "1", "consent_v1"),
+    )
+    token = reg.start()
+    reg.identify(token, NIK)
+    reg.check_face(token)
+    reg.household(token, {})
+    reg.consent(token, True)
+    receipt = reg.submit(token)
+    verifier = ScriptedVerifier([])
+    audit = Audit()
+    svc = StatusService(
+        clock=clock,
+        timeouts=Timeouts(60, 30),
+        nik_parser=parse,
+        verifier=verifier,
+        repo=repo,
+        lookup_key=b"l" * 32,
+        audit=audit,
+    )
+    return {
+        "svc": svc,
+        "receipt": receipt,
+        "verifier": verifier,
+        "audit": audit,
+        "conn": conn,
+        "clock": clock,
+    }
+
+
+def test_receipt_code_and_nik_open_a_pending_registration_without_a_face(
+    env: dict[str, Any],
+) -> None:
+    svc: StatusService = env["svc"]
+    token = svc.start()
+    svc.identify(token, NIK)
+    answer = svc.receipt(token, env["receipt"].replace("-", ""))
+    assert answer.result == "shown"
+    [rec] = answer.records
+    assert rec.receipt_no == env["receipt"] and rec.verification == "pending"
+    assert status_stage(rec) == "saved" and status_source(rec) == "kiosk"
+    assert env["verifier"].asked == [], "no face check was needed"
+    assert svc.records(token) == answer.records
+
+
+def test_the_code_of_another_nik_opens_nothing(env: dict[str, Any]) -> None:
+    svc: StatusService = env["svc"]
+    token = svc.start()
+    svc.identify(token, OTHER_NIK)
+    answer = svc.receipt(token, env["receipt"])
+    assert answer.result == "not_found" and answer.records == ()
+    assert svc.records(token) is None
+
+
+def test_a_mistyped_code_costs_no_try(env: dict[str, Any]) -> None:
+    svc: StatusService = env["svc"]
+    token = svc.start()
+    svc.identify(token, NIK)
+    digits = env["receipt"].replace("-", "")
+    wrong = digits[:-1] + str((int(digits[-1]) + 1) % 10)
+    assert svc.receipt(token, wrong).result == "malformed"
+    assert svc.receipt(token, env["receipt"]).result == "shown"
+
+
+def test_wrong_codes_end_the_check_after_five(env: dict[str, Any]) -> None:
+    from kiosk.core.ids import receipt_code
+
+    svc: StatusService = env["svc"]
+    token = svc.start()
+    svc.identify(token, NIK)
+    results = [svc.receipt(token, receipt_code(bytes([i]) * 8)).result for i in range(1, 6)]
+    assert results == ["not_found"] * 4 + ["too_many"]
+    with pytest.raises(SessionExpired):
+        svc.get(token)
+
+
+def test_many_wrong_codes_pause_the_kiosk_for_a_while(
+    env: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kiosk.core.ids import receipt_code
+
+    monkeypatch.setattr(status_mod, "KIOSK_CODE_FAILURES", 3)
+    svc: StatusService = env["svc"]
+    for i in range(3):
+        token = svc.start()
+        svc.identify(token, NIK)
+        svc.receipt(token, receipt_code(bytes([i + 1]) * 8))
+    token = svc.start()
+    svc.identify(token, NIK)
+    assert svc.receipt(token, env["receipt"]).result == "paused"
+    env["clock"].advance(601)
+    token = svc.start()
+    svc.identify(token, NIK)
+    assert svc.receipt(token, env["receipt"]).result == "shown"
+
+
+def test_portal_status_is_said_to_come_from_the_portal(env: dict[str, Any]) -> None:
+    svc: StatusService = env["svc"]
+    conn = env["conn"]
+    record_id = conn.execute("SELECT record_id FROM registration").fetchone()[0]
+    RegistrationRepository(conn).set_status(record_id, "not_eligible", "income", 5.0)
+    token = svc.start()
+    svc.identify(token, NIK)
+    [rec] = svc.receipt(token, env["receipt"]).records
+    assert status_source(rec) == "portal" and status_stage(rec) == "decided"
+
+
+def test_face_path_opens_only_on_verified(env: dict[str, Any]) -> None:
+    svc: StatusService = env["svc"]
+    env["verifier"].results.extend([face(Outcome.PENDING, "none", None), face(Outcome.VERIFIED)])
+    token = svc.start()
+    svc.identify(token, NIK)
+    assert svc.check_face(token).shown is False
+    assert svc.check_face(token).shown is True
+
+
+def test_agent_lookup_is_audited(env: dict[str, Any]) -> None:
+    svc: StatusService = env["svc"]
+    found = svc.lookup_for_agent(NIK, "agent-7")
+    assert found
+    assert env["audit"].entries == [("status_lookup", "agent-7", found[0].registration_id)]
+    with pytest.raises(FlowError):
+        svc.lookup_for_agent(NIK, "")
+
+
+def test_code_before_nik_is_a_flow_error(env: dict[str, Any]) -> None:
+    svc: StatusService = env["svc"]
+    token = svc.start()
+    with pytest.raises(FlowError):
+        svc.receipt(token, env["receipt"])
+
+
+@pytest.mark.parametrize(
+    ("status", "verification", "outbox", "stage"),
+    [
+        ("waiting", "pending", "pending", "saved"),
+        ("waiting", "pending", "acked", "pending"),
+        ("received", "vouched", "acked", "vouched"),
+        ("received", "verified", "acked", "review"),
+        ("verified", "pending", "acked", "review"),
+        ("eligible", "verified", "acked", "decided"),
+    ],
+)
+def test_stages(status: str, verification: str, outbox: str, stage: str) -> None:
+    from kiosk.store.registrations import RegistrationStatus
+
+    rec = RegistrationStatus("r", "0000-0000-0000", 0.0, verification, status, None, outbox)
+    assert status_stage(rec) == stage

@@ -1,0 +1,458 @@
+"""Issue 15 in headless Chromium at 800x480: the vouch screen fits with its buttons whole and
+speaks its error beside the field; help is honest about who is on duty and closes when
+answered; entry checks (No. KK, household counts, steppers, question counter, plurals, QR);
+every KioskError is a translated, spoken screen (disk full keeps the session). Each screen is
+screenshotted and axe-checked like the other browser tests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from agent_doubles import PIN, Agents, attach_agents
+from browser import Checker, Server, axe_source
+from test_ui_browser import start_registration, type_on_keypad
+from ui_doubles import face
+from ui_kit import GOOD_NIK, Kit, build_kit
+
+from kiosk.agents.service import HelpCaller
+from kiosk.config import KioskConfig
+from kiosk.core.session import Outcome
+from ui import services
+from ui.speech import Speech
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+@dataclass
+class Run:
+    kit: Kit
+    agents: Agents
+    c: Checker
+    speech: Speech
+    tmp: Path
+
+    @property
+    def page(self) -> Any:
+        return self.c.page
+
+    def spoken(self, selector: str = "#prompt-audio") -> str:
+        """The text behind the page's spoken prompt (what espeak-ng will say)."""
+        src = self.page.get_attribute(selector, "src") or ""
+        key = src.rsplit("/", 1)[-1].removesuffix(".wav")
+        return self.speech._known[key][1]
+
+    def fits(self, selector: str) -> bool:
+        """The element is wholly inside the 800x480 viewport (not cut, not scrolled away)."""
+        return bool(
+            self.page.evaluate(
+                "s => { const r = document.querySelector(s).getBoundingClientRect();"
+                " return r.top >= 0 && r.left >= 0 && r.bottom <= window.innerHeight"
+                " && r.right <= window.innerWidth && r.height >= 48; }",
+                selector,
+            )
+        )
+
+
+@pytest.fixture
+def run(
+    cfg: KioskConfig, tmp_path: Path, chromium: Any, request: pytest.FixtureRequest
+) -> Iterator[Run]:
+    speech = Speech(tmp_path / "speech-cache")
+    kit = build_kit(cfg, tmp_path, speech=speech)
+    agents = attach_agents(kit, tmp_path)
+    services(kit.app).agent = HelpCaller(agents.svc)  # "call an agent" queues a real request
+    server = Server(kit.app)
+    context = chromium.new_context(viewport={"width": 800, "height": 480}, has_touch=True)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    test = request.node.originalname.removeprefix("test_")
+    checker = Checker(page, server.base, "800x480", axe_source(), prefix=f"i15-{test}-")
+    checker.attach()
+    try:
+        yield Run(kit, agents, checker, speech, tmp_path)
+        checker.assert_local()
+    finally:
+        context.close()
+        server.close()
+
+
+def fail_face_three_times(r: Run) -> None:
+    page = r.page
+    start_registration(page, r.c)
+    type_on_keypad(page, GOOD_NIK)
+    page.click("#nik-form button[type=submit]")
+    page.wait_for_url("**/face")
+    r.kit.verifier.script(face(Outcome.RETRY), face(Outcome.RETRY), face(Outcome.RETRY))
+    for attempt in range(3):
+        page.click(".capture-form button[type=submit]")
+        page.wait_for_url("**/result")
+        if attempt < 2:
+            page.click("form[action='/result/retry'] button")
+            page.wait_for_url("**/face")
+
+
+def agent_login(r: Run) -> None:
+    page = r.page
+    page.goto(r.c.base + "/agent/login")
+    page.locator("label.option", has_text="Bu Rina").click()
+    type_on_keypad(page, PIN)
+    page.click("#login-form button[type=submit]")
+    page.wait_for_url("**/agent/face")
+    page.click("#face-check")
+    page.wait_for_url("**/agent/home")
+
+
+# --- 1. the vouch screen ------------------------------------------------------------------
+def test_vouch_screen_fits_and_speaks_a_missing_reason_beside_the_field(run: Run) -> None:
+    r, page = run, run.page
+    fail_face_three_times(r)
+    agent_login(r)
+    page.click("#start-vouch")
+    page.wait_for_url("**/agent/vouch")
+    r.c.screen("vouch")
+    assert r.fits("#vouch-submit"), "the confirm button is cut or off screen at 800x480"
+    assert r.fits(".vouch-form a.btn"), "the back button is cut or off screen at 800x480"
+    page.click("#vouch-submit")  # no reason chosen
+    page.wait_for_selector("#vouch-error")
+    r.c.screen("vouch-no-reason")
+    assert page.locator("fieldset.vouch-reasons #vouch-error").count() == 1, (
+        "error not at the field"
+    )
+    assert "Pilih" in page.inner_text("#vouch-error")
+    assert page.inner_text("#vouch-error").strip() in r.spoken()
+    assert r.fits("#vouch-submit") and r.fits(".vouch-form a.btn")
+    assert r.agents.outbox("vouch") == []
+
+
+def test_scroll_areas_show_that_they_scroll(run: Run) -> None:
+    r, page = run, run.page
+    page.set_viewport_size({"width": 800, "height": 400})  # fewer rows than reasons
+    fail_face_three_times(r)
+    agent_login(r)
+    page.goto(r.c.base + "/agent/vouch")
+    area = page.locator(".vouch-reasons .options")
+    if page.evaluate(
+        "() => { const a = document.querySelector('.vouch-reasons .options');"
+        " return a.scrollHeight > a.clientHeight + 2; }"
+    ):
+        assert "scrollable" in (area.get_attribute("class") or "")
+        assert page.locator(".scroll-cue").first.is_visible()
+        assert "Geser" in page.inner_text(".scroll-cue")
+        area.evaluate(
+            "a => { a.scrollTop = a.scrollHeight; a.dispatchEvent(new Event('scroll')); }"
+        )
+        assert not page.locator(".scroll-cue").first.is_visible()
+    else:  # the list fits: then it must not pretend to scroll
+        assert not page.locator(".scroll-cue").first.is_visible()
+    page.set_viewport_size({"width": 800, "height": 480})
+
+
+# --- 2. help honesty ----------------------------------------------------------------------
+def test_help_without_an_agent_on_duty_says_what_happens_instead(run: Run) -> None:
+    r, page = run, run.page
+    assert r.agents.svc.on_duty() == []
+    start_registration(page, r.c)
+    page.click("header form[action='/help'] button")
+    page.wait_for_selector("#help-title")
+    r.c.screen("help-nobody-on-duty")
+    text = page.inner_text("main")
+    assert "Saat ini tidak ada petugas yang berjaga" in text
+    assert "Petugas sudah dipanggil" not in text, "promises an agent although none is on duty"
+    assert "Petugas akan datang" not in text
+    assert "loket kantor desa" in text
+    assert "Senin sampai Jumat, jam 08.00 sampai 15.00" in text  # [agents] office hours
+    assert "Senin sampai Jumat" in r.spoken()
+    assert r.fits("main a.btn-primary")
+
+
+def test_help_with_an_agent_on_duty_promises_the_agent(run: Run) -> None:
+    r, page = run, run.page
+    r.agents.svc.accounts.set_on_duty("AG-DW-01", True)
+    start_registration(page, r.c)
+    page.click("header form[action='/help'] button")
+    page.wait_for_selector("#help-title")
+    r.c.screen("help-on-duty")
+    assert "Petugas akan datang" in page.inner_text("#help-title")
+    assert "Bu Sri" in page.inner_text(".on-duty")
+
+
+def test_a_help_request_closes_when_the_agent_answers_it(run: Run) -> None:
+    r, page = run, run.page
+    fail_face_three_times(r)
+    page.click(".message form[action='/help'] button")
+    page.wait_for_selector("#help-title")
+    assert len(r.agents.svc.pending_help()) == 1
+    agent_login(r)
+    assert page.locator("text=Panggilan dari layar").count() == 1
+    page.click("#start-vouch")
+    page.wait_for_url("**/agent/vouch")
+    page.locator("label.option").filter(has=page.locator("input[value=elderly]")).click()
+    page.click("#vouch-submit")
+    page.wait_for_url("**/household*")
+    assert r.agents.svc.pending_help() == []
+    page.goto(r.c.base + "/agent/home")
+    r.c.screen("home-after-vouch")
+    assert page.locator("text=Panggilan dari layar").count() == 0
+    assert "Tidak ada yang menunggu" in page.inner_text("main")
+
+
+# --- 3. entry checks ----------------------------------------------------------------------
+def to_questionnaire(r: Run) -> None:
+    page = r.page
+    start_registration(page, r.c)
+    type_on_keypad(page, GOOD_NIK)
+    page.click("#nik-form button[type=submit]")
+    page.wait_for_url("**/face")
+    page.click(".capture-form button[type=submit]")
+    page.wait_for_url("**/result")
+    page.click("a[href='/household']")
+    page.wait_for_url("**/household*")
+
+
+def test_a_family_card_number_with_an_unknown_region_is_refused_beside_the_field(run: Run) -> None:
+    r, page = run, run.page
+    to_questionnaire(r)
+    type_on_keypad(page, "1234567890123456")  # the issue's example
+    page.click("button[value=next]")
+    page.wait_for_selector("#q-kk_number-error")
+    r.c.screen("kk-region-refused")
+    error = page.inner_text("#q-kk_number-error")
+    assert "kode wilayah" in error
+    assert error.strip() in r.spoken()
+    assert page.get_attribute("#q-kk_number", "aria-invalid") == "true"
+    type_on_keypad(page, "3510011501200003")
+    page.click("button[value=next]")
+    page.wait_for_selector("input[name=members_count]")
+
+
+def test_counts_stepper_counter_and_plurals(run: Run) -> None:
+    r, page = run, run.page
+    to_questionnaire(r)
+    type_on_keypad(page, "3510011501200003")
+    page.click("button[value=next]")
+    page.wait_for_selector("input[name=members_count]")
+    progress = page.inner_text(".progress")
+    page.click(".stepper [data-step='-1']")  # "-" on an empty counter of people (min 1)
+    assert page.input_value("#q-members_count") == "", "'-' on an empty counter gave a number"
+    page.click(".stepper [data-step='1']")
+    assert page.input_value("#q-members_count") == "1"
+    for _ in range(2):
+        page.click(".stepper [data-step='1']")
+    assert page.input_value("#q-members_count") == "3"
+    page.click("button[value=next]")
+    page.wait_for_selector("input[name=children_count]")
+    for _ in range(5):
+        page.click(".stepper [data-step='1']")
+    page.click("button[value=next]")  # 5 children in a household of 3
+    page.wait_for_selector("#q-children_count-error")
+    r.c.screen("children-exceed-household")
+    error = page.inner_text("#q-children_count-error")
+    assert "5" in error and "3" in error
+    assert error.strip() in r.spoken()
+    assert progress.startswith("Pertanyaan 2 dari ")
+    total = progress.split(" dari ")[1].split()[0]
+    # answer on; the follow-up after "disability: yes" keeps the total and shares a number
+    page.fill("#q-children_count", "1")
+    page.click("button[value=next]")
+    page.wait_for_selector("input[name=elderly_count]")
+    page.click(".stepper [data-step='-1']")
+    assert page.input_value("#q-elderly_count") == "0"
+    page.click("button[value=next]")
+    seen: list[str] = []
+    for _ in range(30):
+        if "/consent" in page.url:
+            break
+        seen.append(page.inner_text(".progress").split(" - ")[0])
+        if page.locator("#q-disability-label").count():
+            page.locator("label.option").filter(has=page.locator("input[value=yes]")).click()
+        else:
+            page.locator("label.option").first.click()
+        page.click("button[value=next]")
+        page.wait_for_load_state("load")
+    totals = {s.split(" dari ")[1] for s in seen}
+    assert totals == {total}, f"the question count changed: {seen}"
+    numbers = [int(s.split()[1]) for s in seen]
+    assert numbers == sorted(numbers) and max(numbers) == int(total)
+
+
+def test_english_plural_on_the_stepper(run: Run) -> None:
+    r, page = run, run.page
+    page.goto(r.c.base + "/")
+    page.click(".attract-button")
+    page.click("button[value=en]")
+    page.click("form[action='/register'] button")
+    type_on_keypad(page, GOOD_NIK)
+    page.click("#nik-form button[type=submit]")
+    page.click(".capture-form button[type=submit]")
+    page.click("a[href='/household']")
+    type_on_keypad(page, "3510011501200003")
+    page.click("button[value=next]")
+    page.wait_for_selector("input[name=members_count]")
+    page.click(".stepper [data-step='1']")
+    assert page.inner_text(".stepper .unit") == "person"
+    page.click(".stepper [data-step='1']")
+    assert page.inner_text(".stepper .unit") == "people"
+
+
+def test_a_qr_with_sixteen_digits_inside_other_text_is_not_a_nik(run: Run) -> None:
+    r, page = run, run.page
+    r.kit.qr.text = "random text 1234567890123456"
+    start_registration(page, r.c)
+    page.wait_for_url("**/identify")
+    page.wait_for_timeout(1600)  # two polls of the QR reader
+    assert "/identify" in page.url and page.input_value("input[name=nik]") == ""
+    r.kit.qr.text = GOOD_NIK
+    page.wait_for_url("**/face")
+
+
+# --- 4. errors at the edge ----------------------------------------------------------------
+def fill_the_disk(r: Run) -> Any:
+    """The next commit meets SQLite's own "database or disk is full", inside the real
+    transaction (which maps it to StorageFullError and rolls back); returns the undo."""
+    import sqlite3
+
+    from kiosk.store.db import transaction
+
+    repo, real = r.kit.repo, r.kit.repo.commit
+
+    def full(*_args: Any, **_kwargs: Any) -> None:
+        with transaction(repo._conn) as c:
+            c.execute("SELECT 1")
+            raise sqlite3.OperationalError("database or disk is full")
+
+    repo.commit = full  # type: ignore[method-assign]
+    return lambda: setattr(repo, "commit", real)
+
+
+def test_disk_full_during_submit_is_a_spoken_screen_and_keeps_the_session(run: Run) -> None:
+    r, page = run, run.page
+    from test_ui_browser import answer_questionnaire
+
+    to_questionnaire(r)
+    answer_questionnaire(page, r.c)
+    page.click("button[value=agree]")
+    page.wait_for_url("**/review")
+    undo = fill_the_disk(r)
+    page.click("button[value=send]")
+    page.wait_for_selector("#error-screen")
+    r.c.screen("disk-full-at-submit")
+    text = page.inner_text("main")
+    assert "Penyimpanan kios penuh" in text and "500" not in text
+    assert "Penyimpanan kios penuh" in r.spoken()
+    assert r.kit.repo._conn.execute("SELECT COUNT(*) FROM registration").fetchone()[0] == 0
+    page.click("#error-back")
+    page.wait_for_url("**/review")  # the session and every answer are still there
+    undo()  # the office freed space
+    page.click("button[value=send]")
+    page.wait_for_url("**/receipt")
+
+
+def test_disk_space_is_checked_when_a_session_starts(run: Run) -> None:
+    r, page = run, run.page
+    from kiosk.store.db import ensure_free_space
+
+    r.kit.registration._ensure_space = lambda: ensure_free_space(r.tmp, 2**62)  # type: ignore[attr-defined]
+    page.goto(r.c.base + "/")
+    page.click(".attract-button")
+    page.click("button[value=id]")
+    page.click("form[action='/register'] button")
+    page.wait_for_selector("#error-screen")
+    r.c.screen("disk-full-at-start")
+    assert "Penyimpanan kios penuh" in page.inner_text("main")
+    assert "/identify" not in page.url  # nobody answers questions that cannot be saved
+
+
+def test_an_unexpected_error_is_a_spoken_screen_not_a_bare_500(run: Run) -> None:
+    r, page = run, run.page
+    page.goto(r.c.base + "/no-such-page")
+    assert "Halaman ini tidak ada" in page.inner_text("main")
+    assert page.locator("#error-back").is_visible()
+
+
+# --- 5. the technician page ---------------------------------------------------------------
+def test_technician_logs_in_with_the_on_screen_keyboard_and_sees_failures_stand_out(
+    run: Run, cfg: KioskConfig
+) -> None:
+    from provisioning.layout import Layout
+    from provisioning.technician import set_secret
+
+    r, page = run, run.page
+    r.kit.app.config["KIOSK_DATA_DIR"] = str(r.tmp / "tech")
+    (r.tmp / "tech").mkdir()
+    set_secret(Layout(r.tmp / "tech"), "Desa Maju 7")
+    from provisioning.selftest import Probes
+
+    r.kit.app.config["KIOSK_TECHNICIAN_PROBES"] = Probes(  # a disk that is too small: one fail
+        clock_synchronised=lambda: True, min_free_bytes=2**62
+    )
+    page.goto(r.c.base + "/technician/login")
+    r.c.screen("technician-login")
+    assert r.fits(".osk"), "the on-screen keyboard is cut at 800x480"
+    for ch in "Desa Maju 7":
+        if ch.isupper():
+            page.click("[data-osk=shift]")
+            page.click(f"[data-osk='{ch.lower()}']")
+            page.click("[data-osk=shift]")
+        else:
+            page.click(f"[data-osk='{ch}']")
+    assert page.input_value("#password") == "Desa Maju 7"
+    assert r.fits(".osk-submit"), "the log-in button is below the fold at 800x480"
+    page.click(".osk-submit")
+    page.wait_for_url("**/technician/")
+    r.c.screen("technician-home")
+    assert "Identitas perangkat" in page.inner_text("main")
+    page.click("form[action='/technician/selftest'] button")
+    page.wait_for_selector("#check-disk")
+    r.c.screen("technician-selftest")
+    failed = page.locator("tr#check-disk")
+    assert "row-fail" in (failed.get_attribute("class") or "")
+    assert "GAGAL" in failed.inner_text()
+    bg = failed.evaluate("e => getComputedStyle(e.querySelector('td')).backgroundColor")
+    ok_bg = page.locator("tr.row-pass td").first.evaluate(
+        "e => getComputedStyle(e).backgroundColor"
+    )
+    assert bg != ok_bg, "failed rows look like passed rows"
+
+
+# --- 6. the demo's agents -----------------------------------------------------------------
+def test_the_demo_has_one_agent_of_each_role_who_can_log_in(
+    cfg: KioskConfig, shared_dir: Path, chromium: Any
+) -> None:
+    """Through the real composed kiosk: the README's demo agents log in with their PIN and a
+    real face match on the replay camera (their own other photos)."""
+    from kiosk.agents.demo import DEMO_AGENTS
+    from kiosk.app import build_kiosk
+
+    kiosk = build_kiosk(cfg, with_uplink=False, with_device=False, secret_key=b"k" * 32)
+    kiosk.start()
+    server = Server(kiosk.wsgi_app)
+    context = chromium.new_context(viewport={"width": 800, "height": 480}, has_touch=True)
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    c = Checker(page, server.base, "800x480", axe_source(), prefix="i15-demo-agents-")
+    c.attach()
+    try:
+        assert {a.role for a in kiosk.agents.accounts.all()} >= {"pkh", "tksk", "dasa_wisma"}
+        for demo in DEMO_AGENTS:
+            page.goto(c.base + "/agent/login")
+            page.locator("label.option", has_text=demo.name).click()
+            type_on_keypad(page, demo.pin)
+            page.click("#login-form button[type=submit]")
+            page.wait_for_url("**/agent/face")
+            page.click("#face-check")
+            page.wait_for_url("**/agent/home")
+            if demo.role == "dasa_wisma":
+                c.screen("home-dasa-wisma")
+                assert page.locator("#roster-link").count() == 1
+            assert demo.name in page.inner_text("main")
+            page.click("#logout")
+            page.wait_for_url(c.base + "/")
+        c.assert_local()
+    finally:
+        context.close()
+        server.close()
+        kiosk.stop()
