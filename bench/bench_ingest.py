@@ -20,6 +20,7 @@ import io
 import json
 import os
 import pstats
+import shutil
 import sys
 import tempfile
 import threading
@@ -208,6 +209,7 @@ def main() -> int:
     finally:
         broker.stop()
         pg.remove()
+        shutil.rmtree(work, ignore_errors=True)
     print(json.dumps(out, indent=1))
     return 0
 

@@ -30,6 +30,7 @@ import os
 import queue
 import random
 import resource
+import shutil
 import signal
 import statistics
 import subprocess
@@ -686,6 +687,7 @@ def main() -> int:
         workers.stop()
         broker.stop()
         pg.remove()
+        shutil.rmtree(work, ignore_errors=True)
     print(json.dumps(out, indent=1))
     books = out["books"]
     ok = books["lost"] == 0 and books["duplicated_rows"] == 0 and books["not_acked_at_kiosk"] == 0
