@@ -363,7 +363,6 @@ def check_gpio(env: Env) -> list[CheckResult]:
 def check_broker(env: Env) -> list[CheckResult]:
     """Publish a sealed self-test record and wait for the portal's application ack."""
 
-
     up = env.cfg.uplink
     if not up.enabled:
         return [CheckResult("broker", SKIP, "uplink disabled in kiosk.toml")]
