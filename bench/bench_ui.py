@@ -165,23 +165,30 @@ def _nik(w: Walker, screen_url: str, post_url: str, name: str) -> str:
     return w.press(name, post_url, nik=GOOD_NIK)
 
 
+def _answer(q: Any) -> tuple[str, int]:
+    """A valid answer to one question and the taps it takes."""
+    if q.kind == "text":
+        return KK, len(KK)
+    if q.kind == "integer":
+        return ("0", 1) if q.part_of else (str(max(q.min or 0, 1)), 1)
+    if q.kind == "multi":
+        return q.choices()[-1].code, 1
+    return (q.choices()[0].code if q.kind != "yesno" else "no"), 1
+
+
 def _questionnaire(w: Walker, form: Any, url: str) -> str:
+    """Answer every screen: each question on it (a grouped screen has several) costs its taps."""
     while not url.endswith("/consent"):
         page = w.screen("household", url)
-        q = next(q for q in form.questions() if f'name="{q.id}"' in page)
+        asked = [q for q in form.questions() if f'name="{q.id}"' in page]
         action = re.search(r'action="/household/(\d+)"', page)
-        assert action is not None, page[:300]
-        if q.kind == "text":
-            value, taps = KK, len(KK)
-        elif q.kind == "integer":
-            value, taps = ("0", 1) if q.part_of else (str(max(q.min or 0, 1)), 1)
-        elif q.kind == "multi":
-            value, taps = q.choices()[-1].code, 1
-        else:
-            value, taps = q.choices()[0].code if q.kind != "yesno" else "no", 1
-        w.tap(taps)
-        url = w.press("household", f"/household/{action.group(1)}", action="next", **{q.id: value})
-        assert url, f"{q.id}={value} refused"
+        assert asked and action is not None, page[:300]
+        answers = {}
+        for q in asked:
+            answers[q.id], taps = _answer(q)
+            w.tap(taps)
+        url = w.press("household", f"/household/{action.group(1)}", action="next", **answers)
+        assert url, f"{answers} refused"
     return url
 
 
@@ -206,7 +213,9 @@ def status_check(w: Walker, kit: Any, receipt: str) -> Journey:
     """Menu to the status in words by NIK + receipt code, for a resident registered before."""
     j = w.start("status check")
     _begin(w, "/status")
-    w.screen("status code", _nik(w, "/status/nik", "/status/nik", "status NIK"))
+    after_nik = _nik(w, "/status/nik", "/status/nik", "status NIK")
+    assert after_nik.endswith("/status/code"), f"the NIK led to {after_nik!r}, not the code"
+    w.screen("status code", after_nik)  # the receipt code, never the face
     code = "".join(ch for ch in receipt if ch.isdigit())
     w.tap(len(code))
     shown = w.press("status code", "/status/code", code=code)

@@ -30,6 +30,7 @@ import os
 import queue
 import random
 import resource
+import shutil
 import signal
 import statistics
 import subprocess
@@ -55,7 +56,8 @@ from kiosk.core.clock import SystemClock  # noqa: E402
 from kiosk.core.ids import uuid7  # noqa: E402
 from kiosk.core.outbox import Backoff  # noqa: E402
 from kiosk.crypto.envelope import EnvelopeSealer  # noqa: E402
-from kiosk.crypto.keys import load_portal_public_key, load_signing_private_key, public_pem  # noqa: E402
+from kiosk.crypto.keys import load_portal_public_key, public_pem  # noqa: E402
+from kiosk.crypto.trust import load_trusted  # noqa: E402
 from kiosk.store.db import connect  # noqa: E402
 from kiosk.store.outbox import OutboxRepository  # noqa: E402
 from kiosk.uplink.client import Event, Inbound, MqttLink  # noqa: E402
@@ -137,10 +139,6 @@ class Fleet:
         self.kiosks: list[Kiosk] = []
         self.acked_at: list[float] = []
         portal_pub = load_portal_public_key(pki.portal_public)
-        signing = load_signing_private_key(pki.signing_private).public_key()
-
-        def trusted() -> list[Any]:  # the portal's reply-signing key, as provisioned
-            return [signing]
 
         base = UplinkConfig(
             host="127.0.0.1",
@@ -152,6 +150,8 @@ class Fleet:
             backoff_max_s=5.0,
         )
         clock = SystemClock()
+        signers = load_trusted([pki.signing_public.parent])  # the provisioned reply-signing key
+        trusted = lambda: signers  # noqa: E731
         for i in range(n):
             device_id = f"kiosk-{first + i:05d}"
             cert = pki.device(device_id)
@@ -419,8 +419,8 @@ class Workers:
             [sys.executable, "-m", "portal.ingest.worker",
              "--broker", f"127.0.0.1:{self._port}", "--store", "postgres", "--target", dsn,
              "--client-id", client_id, "--group", group,
-             "--private-key", str(self._pki.portal_private),
-             "--signing-key", str(self._pki.signing_private), "--device-keys", str(self._keys),
+             "--private-key", str(self._pki.portal_private), "--device-keys", str(self._keys),
+             "--signing-key", str(self._pki.signing_private),
              "--ca", str(self._pki.ca.ca_file), "--cert", str(self._pki.portal.cert),
              "--key", str(self._pki.portal.key)],
             cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)},
@@ -688,6 +688,7 @@ def main() -> int:
         workers.stop()
         broker.stop()
         pg.remove()
+        shutil.rmtree(work, ignore_errors=True)
     print(json.dumps(out, indent=1))
     books = out["books"]
     ok = books["lost"] == 0 and books["duplicated_rows"] == 0 and books["not_acked_at_kiosk"] == 0

@@ -363,7 +363,6 @@ def check_gpio(env: Env) -> list[CheckResult]:
 def check_broker(env: Env) -> list[CheckResult]:
     """Publish a sealed self-test record and wait for the portal's application ack."""
 
-
     up = env.cfg.uplink
     if not up.enabled:
         return [CheckResult("broker", SKIP, "uplink disabled in kiosk.toml")]
@@ -377,8 +376,9 @@ def _broker_round_trip(env: Env) -> list[CheckResult]:
     """The broker check proper, at the configured host and port."""
     from kiosk.core.ids import uuid7
     from kiosk.crypto.envelope import sealer_from_config
-    from kiosk.uplink import messages
+    from kiosk.references.message import load_trusted_keys
     from kiosk.uplink.client import Connected, Inbound, MqttLink
+    from kiosk.uplink.inbound import Acks, decode
 
     from .network import check_reachable
 
@@ -408,6 +408,12 @@ def _broker_round_trip(env: Env) -> list[CheckResult]:
         "device_id": env.cfg.device.id,
         "at": env.ctx.clock.now(),
     }
+    data_dir = Path(env.cfg.paths.data_dir)
+
+    def trusted() -> list[Any]:
+        return load_trusted_keys(data_dir)
+
+    refused = ""
     started = time.monotonic()
     deadline = started + env.probes.broker_timeout_s
     link.start()
@@ -422,14 +428,18 @@ def _broker_round_trip(env: Env) -> list[CheckResult]:
                 link.publish_record("audit", record_id, sealer.seal("audit", record_id, record))
                 published = True
             elif isinstance(ev, Inbound) and ev.topic.endswith("/ack"):
-                try:
-                    ack = messages.parse("ack", ev.payload)
-                except KioskError:
+                try:  # the kiosk's own rule: bounded, signed by a trusted portal key, ours
+                    msg = decode(up.topic_prefix, env.cfg.device.id, ev, trusted)
+                except KioskError as err:
+                    refused = str(err)[:200]
                     continue
-                if ack["record_id"] != record_id:
+                if not isinstance(msg, Acks):
+                    continue
+                ack = next((a for a in msg.items if a.record_id == record_id), None)
+                if ack is None:
                     continue
                 ms = (time.monotonic() - started) * 1000
-                if ack["result"] in ("stored", "duplicate"):
+                if ack.result in ("stored", "duplicate"):
                     return [
                         CheckResult(
                             "broker", PASS, f"portal acknowledged a test record in {ms:.0f} ms"
@@ -439,11 +449,21 @@ def _broker_round_trip(env: Env) -> list[CheckResult]:
                     CheckResult(
                         "broker",
                         FAIL,
-                        f"portal rejected the test record: {ack.get('reason')}",
+                        f"portal rejected the test record: {ack.reason}",
                         "ask the portal team to enrol this kiosk's device key "
                         "(device_ed25519.pub.pem from the provisioning folder)",
                     )
                 ]
+        if refused and published:
+            return [
+                CheckResult(
+                    "broker",
+                    FAIL,
+                    f"the portal's reply was refused: {refused}",
+                    "install the portal's signing key (kiosk-provision identity "
+                    "--portal-signing-key)",
+                )
+            ]
         why = link.last_error or ("connected, but no ack" if published else "never connected")
         return [
             CheckResult(

@@ -1,9 +1,11 @@
 """Turn a versioned form definition (``kiosk.core.forms``) into screens, generically.
 
-One visible question per screen (one action per screen, and it fits 800x480); answers are
-checked with the core's :func:`~kiosk.core.forms.validate_question` one at a time, so each
-failure is shown beside its own question. The definition's texts are data (Indonesian and
-English); nothing here knows any particular question.
+One visible question per screen (one action per screen, and it fits 800x480), except where the
+definition groups closely related steppers or yes/no questions on a ``one_screen`` page (the
+three household counts); a screen's answers are checked together with the core's
+:func:`~kiosk.core.forms.check_questions`, and each failure is shown beside its own question.
+The definition's texts are data (Indonesian and English); nothing here knows any particular
+question.
 """
 
 from __future__ import annotations
@@ -15,15 +17,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from kiosk.core.forms import (
-    AnswerInvalid,
     ConsentText,
     FormDefinition,
     Question,
+    check_questions,
     is_visible,
     load_consent,
     load_form,
     summary_rows,
-    validate_question,
 )
 
 WIDGETS: dict[str, str] = {
@@ -75,16 +76,17 @@ class QuestionView:
 
 @dataclass(frozen=True)
 class ScreenView:
-    """One screen of the questionnaire: its page and its question."""
+    """One screen of the questionnaire: its page and its questions (one, or a group)."""
 
     page_id: str
     title: str
     questions: tuple[QuestionView, ...]
     number: int = 0
-    """The question's number for "Question n of total": a follow-up question (``show_if``)
-    shares the number of the question it follows, so the count never jumps."""
+    """The screen's number for "Question n of total" (a grouped screen counts once): a
+    follow-up screen (only ``show_if`` questions) shares the number of the screen before it,
+    so the count never jumps."""
     total: int = 0
-    """How many numbered (not follow-up) questions the form has: fixed for the whole visit."""
+    """How many numbered (not follow-up) screens the form has: fixed for the whole visit."""
 
 
 def question_view(q: Question, lang: str) -> QuestionView:
@@ -108,18 +110,29 @@ def question_view(q: Question, lang: str) -> QuestionView:
 
 
 def screens(form: FormDefinition, lang: str, answers: Mapping[str, Any]) -> list[ScreenView]:
-    """The questionnaire's screens given the answers so far (one visible question each)."""
+    """The questionnaire's screens given the answers so far (the definition's screens, each
+    with its visible questions; a screen with none visible is skipped)."""
     out: list[ScreenView] = []
     lg = _lang(lang)
-    total = sum(1 for q in form.questions() if q.show_if is None)
+    groups = list(form.screens())
+    total = sum(1 for _, qs in groups if any(q.show_if is None for q in qs))
     number = 0
-    for page in form.pages:
-        for q in page.questions:
-            number += q.show_if is None
-            if is_visible(q, answers):
-                view = (question_view(q, lang),)
-                out.append(ScreenView(page.id, page.title.get(lg), view, max(number, 1), total))
+    for page, questions in groups:
+        number += any(q.show_if is None for q in questions)
+        shown = tuple(question_view(q, lang) for q in questions if is_visible(q, answers))
+        if shown:
+            out.append(ScreenView(page.id, page.title.get(lg), shown, max(number, 1), total))
     return out
+
+
+def screen_prompt(view: ScreenView, errors: Mapping[str, str]) -> str:
+    """What the screen speaks on arrival: each question in turn (its error first, if any,
+    else its label and hint), so every question of a grouped screen is read out."""
+    parts = []
+    for q in view.questions:
+        err = errors.get(q.id)
+        parts.append(f"{err} {q.label}" if err else f"{q.label} {q.hint}".strip())
+    return " ".join(parts)
 
 
 def raw_value(q: QuestionView, raw: Any) -> Any:
@@ -153,18 +166,10 @@ def validate_screen(
 
     ``today`` is the kiosk's local date, for checks that refuse dates still to come."""
     lg = _lang(lang)
-    values: dict[str, Any] = {}
-    errors: dict[str, str] = {}
-    known: dict[str, Any] = dict(previous or {})
-    for q in view.questions:
-        # One question at a time, with every earlier answer (this screen's too) for show_if.
-        try:
-            value = validate_question(form, q.id, raw_value(q, raw), known, today)
-        except AnswerInvalid as err:
-            errors[q.id] = err.message(lg)  # type: ignore[arg-type]
-            continue
-        if value is not None:
-            values[q.id] = known[q.id] = value
+    questions = [q for v in view.questions if (q := form.question(v.id)) is not None]
+    submitted = {v.id: raw_value(v, raw) for v in view.questions}
+    values, failures = check_questions(form, questions, submitted, previous, today)
+    errors = {qid: err.message(lg) for qid, err in failures.items()}  # type: ignore[arg-type]
     return values, errors
 
 
@@ -178,7 +183,8 @@ def review_rows(
     form: FormDefinition, answers: Mapping[str, Any], lang: str
 ) -> list[tuple[str, str, int]]:
     """(question, answer in words, its screen number) for the review screen, in form order."""
-    order = {v.questions[0].id: i for i, v in enumerate(screens(form, lang, answers))}
+    views = enumerate(screens(form, lang, answers))
+    order = {q.id: i for i, v in views for q in v.questions}
     rows = summary_rows(form, answers, _lang(lang))  # type: ignore[arg-type]
     return [(r.question, r.answer, order.get(r.question_id, 0)) for r in rows]
 

@@ -33,7 +33,7 @@ class DemoAgent:
 
 
 DEMO_AGENTS: tuple[DemoAgent, ...] = (
-    DemoAgent("AG-DEMO-PKH", "pkh", "Bu Dewi (PKH)", "p04", "482915"),
+    DemoAgent("AG-DEMO-PKH", "pkh", "Bu Dewi (PKH)", "p09", "482915"),
     DemoAgent("AG-DEMO-TKSK", "tksk", "Pak Hadi (TKSK)", "p05", "573028"),
     DemoAgent("AG-DEMO-DW", "dasa_wisma", "Bu Ratna (Dasa Wisma)", "p08", "691374"),
 )

@@ -137,7 +137,52 @@ def _ack_ok(d: Any) -> bool:
     )
 
 
-FAST_CHECKS: dict[str, Any] = {"ack": _ack_ok}
+def _count(x: Any) -> bool:
+    return isinstance(x, int) and not isinstance(x, bool) and x >= 0
+
+
+_HB_REQUIRED = frozenset(
+    {"v", "device_id", "clock", "queue_depth", "oldest_pending_age_s", "dead",
+     "disk_free_bytes", "cpu_temp_c", "camera", "models", "software_version"}
+)  # fmt: skip
+_HB_KEYS = _HB_REQUIRED | {"inbound_refused"}
+_CLOCK_KEYS = frozenset({"wall", "monotonic", "boot_id", "synced"})
+
+
+def _heartbeat_ok(d: Any) -> bool:
+    """Hand-written equivalent of schemas/heartbeat.json (the portal's other hot path: every
+    kiosk every heartbeat_s)."""
+    if not (isinstance(d, dict) and _HB_REQUIRED <= d.keys() <= _HB_KEYS):
+        return False
+    c, models, refused = d["clock"], d["models"], d.get("inbound_refused", {})
+    age, temp = d["oldest_pending_age_s"], d["cpu_temp_c"]
+    return (
+        d["v"] == 1
+        and type(d["v"]) is int
+        and isinstance(d["device_id"], str)
+        and isinstance(c, dict)
+        and c.keys() == _CLOCK_KEYS
+        and _number(c["wall"])
+        and _number(c["monotonic"])
+        and isinstance(c["boot_id"], str)
+        and isinstance(c["synced"], bool)
+        and _count(d["queue_depth"])
+        and (age is None or (_number(age) and age >= 0))
+        and _count(d["dead"])
+        and _count(d["disk_free_bytes"])
+        and (temp is None or _number(temp))
+        and isinstance(d["camera"], str)
+        and len(d["camera"]) <= 40
+        and isinstance(models, dict)
+        and all(isinstance(v, str) for v in models.values())
+        and isinstance(d["software_version"], str)
+        and isinstance(refused, dict)
+        and len(refused) <= 32
+        and all(isinstance(k, str) and len(k) <= 40 and _count(v) for k, v in refused.items())
+    )
+
+
+FAST_CHECKS: dict[str, Any] = {"ack": _ack_ok, "heartbeat": _heartbeat_ok}
 """Schema name -> hand-written validity test that agrees with the schema (tested); a message it
 accepts skips jsonschema, anything else gets the full validation and its error message."""
 

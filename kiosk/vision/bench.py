@@ -89,8 +89,9 @@ def _attempts(cfg: KioskConfig, pipeline: FacePipeline, source: Path, n: int = 6
     outcomes: dict[str, int] = {}
     for i, person in enumerate(people[:n]):
         camera = ReplayCamera(person, width=640, height=480, hold=round(cfg.camera.fps))
-        capture = FaceCapture(pipeline, None, started_at=0.0, settings=settings,
-                              rng=random.Random(i))
+        capture = FaceCapture(
+            pipeline, None, started_at=0.0, settings=settings, rng=random.Random(i)
+        )
         now = 0.0
         coached = None
         while capture.phase is not Phase.DONE and now <= settings.decision_s + 1.0:

@@ -34,20 +34,21 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from kiosk.crypto.envelope import open_envelope, peek
+from kiosk.crypto.envelope import peek
 from kiosk.crypto.keys import load_portal_private_key, load_signing_private_key
 from kiosk.errors import CryptoError, ProtocolError
 from kiosk.uplink import messages
+from kiosk.uplink.client import FullJitter, mqtt_version, refused_subscriptions
 from kiosk.uplink.replies import ack_messages
 from kiosk.uplink.topics import RECORD_KINDS, device_topic, parse_topic, uplink_filters
 from portal.ingest.store import Batch, Beat, IngestStore, open_store
-from portal.receiver import TlsFiles, device_keys_from_dir
+from portal.receiver import TlsFiles, device_keys_from_dir, open_record
 from portal.store import Incoming
 
 log = logging.getLogger("portal.ingest")
 
-PROTOCOLS = {"5": mqtt.MQTTv5, "3.1.1": mqtt.MQTTv311}
-"""``[uplink] protocol`` values and their paho protocol."""
+PROTOCOLS = ("5", "3.1.1")
+"""``[uplink] protocol`` values (as the kiosk's)."""
 
 INGESTED = ("heartbeat", "availability", *sorted(RECORD_KINDS))
 """The kiosk->portal topics the ingest workers take (online verification stays with the
@@ -130,25 +131,6 @@ def ingest_filters(prefix: str, group: str | None) -> list[str]:
     return [f"$share/{group}/{f}" for f in wanted] if group else wanted
 
 
-def open_record(
-    payload: bytes,
-    device_id: str,
-    kind: str,
-    correlation: bytes | None,
-    private_key: X25519PrivateKey,
-    device_keys: Callable[[str], Ed25519PublicKey],
-) -> Incoming:
-    """Verify and decrypt one record envelope received on ``device_id``'s ``kind`` topic."""
-    opened = open_envelope(payload, portal_private_key=private_key, device_public_key=device_keys)
-    if opened.device_id != device_id:
-        raise ProtocolError("envelope device id does not match the topic")
-    if opened.kind != kind:
-        raise ProtocolError("envelope kind does not match the topic")
-    if correlation is not None and correlation != opened.record_id.encode():
-        raise ProtocolError("correlation data does not match the envelope record id")
-    return Incoming(device_id, opened.record_id, opened.kind, opened.record)
-
-
 def claimed_record_id(payload: bytes, correlation: bytes | None) -> str | None:
     """The record id a refused message claims (Correlation Data, else the envelope field)."""
     if correlation is not None:
@@ -183,12 +165,15 @@ class IngestWorker:
         session_expiry_s: int = 7 * 86400,
         batch: int = 512,
         receive_maximum: int = 1000,
+        fallbacks: tuple[tuple[str, int], ...] = (),
         clock: Callable[[], float] = time.time,
     ) -> None:
         if protocol not in PROTOCOLS:
             raise ValueError(f"unknown MQTT protocol {protocol!r}: choose 5 or 3.1.1")
         self.store = store
         self._host, self._port = host, port
+        self._brokers = ((host, port), *fallbacks)  # cluster nodes, tried in turn
+        self._next_broker = 0
         self._prefix = prefix
         self._key = private_key
         self._signing_key = signing_key
@@ -203,19 +188,16 @@ class IngestWorker:
         self._thread: threading.Thread | None = None
         self.connected = threading.Event()
         self._stopping = threading.Event()
+        self._sub_mid: int | None = None
+        self._resubscribe = FullJitter(1.0, 30.0)
         self._acks = AckWindow(RECEIVE_MAXIMUM_5 if self._v5 else RECEIVE_MAXIMUM_3)
-        self.stored = self.duplicates = self.rejected = 0
-        if self._v5:
-            c = mqtt.Client(
-                mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5
-            )
-        else:
-            c = mqtt.Client(
-                mqtt.CallbackAPIVersion.VERSION2,
-                client_id=client_id,
-                protocol=mqtt.MQTTv311,
-                clean_session=False,
-            )
+        self.stored = self.duplicates = self.rejected = self.heartbeats = 0
+        c = mqtt.Client(
+            mqtt.CallbackAPIVersion.VERSION2,
+            client_id=client_id,
+            protocol=mqtt_version(protocol),
+            clean_session=None if self._v5 else False,
+        )
         if tls is not None:
             c.tls_set(ca_certs=str(tls.ca), certfile=str(tls.cert), keyfile=str(tls.key))
         c.manual_ack_set(True)
@@ -227,6 +209,7 @@ class IngestWorker:
         c.on_connect = self._on_connect
         c.on_disconnect = self._on_disconnect
         c.on_message = self._on_message
+        c.on_subscribe = self._on_subscribe
         self._client = c
 
     def credentials(self, username: str, password: str) -> None:
@@ -238,16 +221,20 @@ class IngestWorker:
         """Connect (persistent session) and start the batch thread."""
         self._thread = threading.Thread(target=self._work, name="ingest-batch", daemon=True)
         self._thread.start()
+        self._connect(self._host, self._port)
+        self._client.loop_start()
+
+    def _connect(self, host: str, port: int) -> None:
+        """Where (re)connects go from now on: persistent session, our Receive Maximum."""
         if self._v5:
             props = Properties(PacketTypes.CONNECT)
             props.SessionExpiryInterval = self._session_expiry
             props.ReceiveMaximum = self._receive_maximum
             self._client.connect_async(
-                self._host, self._port, keepalive=30, clean_start=False, properties=props
+                host, port, keepalive=10, clean_start=False, properties=props
             )
         else:
-            self._client.connect_async(self._host, self._port, keepalive=30)
-        self._client.loop_start()
+            self._client.connect_async(host, port, keepalive=10)
 
     def stop(self) -> None:
         """Finish the batch in hand, disconnect (the session stays on the broker), close."""
@@ -267,12 +254,37 @@ class IngestWorker:
         limit = getattr(_p, "ReceiveMaximum", None) if _p is not None else None
         default = RECEIVE_MAXIMUM_5 if self._v5 else RECEIVE_MAXIMUM_3
         self._acks.reset(int(limit) if limit else default)
-        client.subscribe([(t, 1) for t in self._filters])
         log.info("ingest worker connected (session present: %s)", flags.session_present)
+        self._subscribe()
+
+    def _subscribe(self) -> None:
+        if self._client.is_connected():
+            _rc, self._sub_mid = self._client.subscribe([(t, 1) for t in self._filters])
+
+    def _on_subscribe(
+        self, _c: mqtt.Client, _u: Any, mid: int, reason_codes: Any, _p: Any = None
+    ) -> None:
+        if mid != self._sub_mid:
+            return
+        refused = refused_subscriptions(reason_codes)
+        if refused:  # not connected until the broker grants every subscription
+            delay = self._resubscribe.next()
+            log.error("broker refused ingest subscription(s) %s; retry in %.0f s", refused, delay)
+            timer = threading.Timer(delay, self._subscribe)
+            timer.daemon = True
+            timer.start()
+            return
+        self._resubscribe.reset()
+        log.info("ingest worker subscribed")
         self.connected.set()
 
     def _on_disconnect(self, *_a: Any) -> None:
         self.connected.clear()
+        if len(self._brokers) > 1 and not self._stopping.is_set():  # next node of the cluster
+            self._next_broker = (self._next_broker + 1) % len(self._brokers)
+            host, port = self._brokers[self._next_broker]
+            log.warning("ingest worker lost the broker; next try %s:%d", host, port)
+            self._connect(host, port)
         self._acks.reset(self._acks.limit)  # paho forgets unacknowledged QoS 1 publishes
 
     def _on_publish(self, *_a: Any) -> None:
@@ -327,7 +339,14 @@ class IngestWorker:
             device_id, name = parsed
             if name in RECORD_KINDS:
                 try:
-                    inc = open_record(payload, device_id, name, corr, self._key, device_key)
+                    inc = open_record(
+                        payload,
+                        device_id=device_id,
+                        kind=name,
+                        record_id=corr,
+                        private_key=self._key,
+                        device_keys=device_key,
+                    )
                     why = batch.add(inc)
                 except (CryptoError, ProtocolError) as err:
                     why = str(err)
@@ -359,6 +378,7 @@ class IngestWorker:
         for device_id, items in replies.items():
             self._reply(device_id, items)
         n_new = sum(fresh)
+        self.heartbeats += len(batch.heartbeats)
         self.stored += n_new
         self.duplicates += len(fresh) - n_new
         self.rejected += len(batch.rejections)
@@ -410,7 +430,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--target", required=True, help="PostgreSQL DSN, or SQLite file path")
     p.add_argument("--client-id", required=True, help="unique per worker (its broker session)")
     p.add_argument("--group", default="ingest", help="shared-subscription group (MQTT 5)")
-    p.add_argument("--protocol", default="5", choices=sorted(PROTOCOLS))
+    p.add_argument("--protocol", default="5", choices=PROTOCOLS)
     p.add_argument("--batch", type=int, default=512, help="most messages per transaction")
     p.add_argument("--private-key", required=True, help="portal X25519 key, PEM")
     p.add_argument("--signing-key", required=True, help="portal Ed25519 reply-signing key, PEM")

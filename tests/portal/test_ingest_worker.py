@@ -20,6 +20,7 @@ from kiosk.core.clock import SystemClock
 from kiosk.core.ids import uuid7
 from kiosk.crypto.envelope import seal
 from kiosk.crypto.keys import (
+    load_or_create_device_key,
     load_portal_private_key,
     load_portal_public_key,
     load_signing_private_key,
@@ -138,8 +139,6 @@ def test_two_workers_share_the_load_and_store_each_record_once(
     ids: list[tuple[str, str]] = []
     ups = []
     for cfg in cfgs:
-        from kiosk.crypto.keys import load_or_create_device_key
-
         key = load_or_create_device_key(cfg.paths.data_dir)
         (keys_dir / f"{cfg.device.id}.pem").write_bytes(public_pem(key))
         ids += [(cfg.device.id, r) for r in commit_registrations(cfg, 40)]

@@ -11,8 +11,9 @@ from typing import Any
 
 import numpy as np
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from kiosk.crypto.keys import load_device_public_key
+from kiosk.crypto.keys import load_device_public_key, load_signing_private_key
 from kiosk.vision.embedder import template_to_bytes
 from portal.devkeys import DevCA
 from provisioning.agents import FORMAT, sign_agent_file
@@ -31,7 +32,7 @@ def _toml(plan: dict[str, dict[str, object]]) -> str:
     return render(plan)
 
 
-def _agents_file(pf: PortalFiles, path: Path) -> Path:
+def _agents_file(key: Ed25519PrivateKey, path: Path) -> Path:
     v = np.random.default_rng(3).normal(size=128).astype(np.float32)
     template = base64.b64encode(template_to_bytes(v / np.linalg.norm(v))).decode()
     body = {
@@ -41,7 +42,7 @@ def _agents_file(pf: PortalFiles, path: Path) -> Path:
         "agents": [{"id": "AG-3510-001", "role": "pkh", "name": "Bu Sri", "pin": "582947",
                     "template": template}],
     }  # fmt: skip
-    path.write_text(json.dumps(sign_agent_file(body, pf.signing_key)))
+    path.write_text(json.dumps(sign_agent_file(body, key)))
     return path
 
 
@@ -56,6 +57,8 @@ def test_fresh_kiosk_provisioned_end_to_end_with_resume(
     said: list[str],
     capsys: pytest.CaptureFixture[str],
 ) -> None:
+    # One portal signing key: it signs the agent file and every reply the self-test waits for.
+    portal_signing = load_signing_private_key(pki.signing_private)
     plan_path = tmp_path / "plan.toml"
     plan: dict[str, dict[str, object]] = {"identity": {"device_id": DEVICE_ID}}
     plan_path.write_text(_toml(plan))
@@ -77,11 +80,11 @@ def test_fresh_kiosk_provisioned_end_to_end_with_resume(
     plan = {
         "identity": {"device_id": DEVICE_ID, "cert": str(cert), "ca": str(pki.ca.ca_file),
                      "portal_key": str(pki.portal_public),
-                     "portal_signing_key": str(portal_files.signing_public)},
+                     "portal_signing_key": str(pki.signing_public)},
         "village": {"village_code": VILLAGE, "name": "Kantor Desa Uji", "location": "Ruang 1"},
         "network": {"broker_host": "127.0.0.1", "broker_port": broker.port, "tls": True},
         "models": {"source": str(bad_pack)},
-        "agents": {"file": str(_agents_file(portal_files, tmp_path / "agents.json"))},
+        "agents": {"file": str(_agents_file(portal_signing, tmp_path / "agents.json"))},
         "report": {"send": True, "send_timeout_s": 30},
     }  # fmt: skip
     plan_path.write_text(_toml(plan))
@@ -180,3 +183,29 @@ def test_wrong_ca_bundle_fails_the_broker_round_trip(
     check = _broker_check(ctx, capsys)
     assert "no application ack from the portal" in str(check["detail"])
     assert "certificate" in str(check["fix"])
+
+
+def test_replies_signed_by_an_untrusted_key_fail_the_selftest_and_name_the_key(
+    ctx: Context,
+    tmp_path: Path,
+    pki: Pki,
+    broker: Broker,
+    portal: Portal,
+    portal_files: PortalFiles,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The self-test judges the portal's ack as the kiosk will: a portal signing with a key
+    this kiosk was not given is a failure that says which key to install."""
+    from provisioning.steps import run_step
+
+    run_step(ctx, "identity", {"device_id": DEVICE_ID})
+    cert = sign_csr(pki.ca, ctx.layout.csr, tmp_path / "device.crt")
+    shutil.copyfile(ctx.layout.prov / "device_ed25519.pub.pem",
+                    portal.keys_dir / f"{DEVICE_ID}.pem")  # fmt: skip
+    ident = {"cert": cert, "ca": pki.ca.ca_file, "portal_key": pki.portal_public,
+             "portal_signing_key": portal_files.signing_public}  # fmt: skip
+    assert run_step(ctx, "identity", ident).status == "done"
+    net = {"broker_host": "127.0.0.1", "broker_port": broker.port, "tls": True}
+    assert run_step(ctx, "network", net).status == "done"
+    check = _broker_check(ctx, capsys)
+    assert "unknown_key" in str(check["detail"]) and "signing key" in str(check["fix"])

@@ -62,19 +62,26 @@ def type_on_keypad(page: Any, digits: str) -> None:
         page.click(f".keypad [data-key='{d}']")
 
 
+def answer_screen(page: Any) -> None:
+    """Give every question on the current questionnaire screen a valid answer (a grouped
+    screen has several: each stepper and each yes/no pair is answered in its own row)."""
+    if page.locator(".keypad").count():
+        type_on_keypad(page, "3510011501200003")
+        return
+    for stepper in page.locator(".stepper").all():
+        # "-" on an empty counter gives 0 where 0 is allowed (children, elderly), "+" gives 1
+        zero = stepper.get_attribute("data-min") == "0"
+        stepper.locator("[data-step='-1']" if zero else "[data-step='1']").click()
+    for group in page.locator(".options").all():
+        group.locator("label.option").first.click()
+
+
 def answer_questionnaire(page: Any, c: Checker) -> None:
     for _ in range(40):
         if "/consent" in page.url:
             return
         name = "household-" + page.url.rsplit("/", 1)[-1]
-        if page.locator(".keypad").count():
-            type_on_keypad(page, "3510011501200003")
-        elif page.locator(".stepper").count():
-            # "-" on an empty counter gives 0 where 0 is allowed (children, elderly), "+" gives 1
-            zero = page.get_attribute(".stepper", "data-min") == "0"
-            page.click(".stepper [data-step='-1']" if zero else ".stepper [data-step='1']")
-        else:
-            page.locator("label.option").first.click()
+        answer_screen(page)
         c.screen(name)
         assert page.locator("button[value=next]").is_visible()
         assert page.evaluate(
@@ -85,12 +92,12 @@ def answer_questionnaire(page: Any, c: Checker) -> None:
     raise AssertionError("the questionnaire did not reach consent")
 
 
-def start_registration(page: Any, c: Checker) -> None:
+def start_registration(page: Any, c: Checker, lang: str = "id") -> None:
     page.goto(c.base + "/")
     c.screen("attract")
     page.click(".attract-button")
     c.screen("language")
-    page.click("button[value=id]")
+    page.click(f"button[value={lang}]")
     c.screen("menu")
     page.click("form[action='/register'] button")
 

@@ -44,14 +44,17 @@ def answer_all(kit: Kit, client: FlaskClient) -> int:
         html = client.get(url, follow_redirects=True).get_data(as_text=True)
         action = re.search(r'action="(/household/\d+)"', html)
         assert action, html[:500]
-        q = next(q for q in form.questions() if f'name="{q.id}"' in html)
-        value = ANSWERS_FOR_KIND[q.kind] or q.choices()[0].code
-        if q.kind == "integer":
-            value = str(q.min if q.min is not None and q.min > 0 else 1)
-            if q.part_of is not None:  # children, elderly: part of the people on the card
-                value = "0"
-        r = post(client, action.group(1), action="next", **{q.id: value})
-        assert r.status_code == 302, (q.id, r.get_data(as_text=True)[:2000])  # type: ignore[attr-defined]
+        answers = {}
+        for q in (q for q in form.questions() if f'name="{q.id}"' in html):  # a screen's questions
+            value = ANSWERS_FOR_KIND[q.kind] or q.choices()[0].code
+            if q.kind == "integer":
+                value = str(q.min if q.min is not None and q.min > 0 else 1)
+                if q.part_of is not None:  # children, elderly: part of the people on the card
+                    value = "0"
+            answers[q.id] = value
+        assert answers, html[:500]
+        r = post(client, action.group(1), action="next", **answers)
+        assert r.status_code == 302, (answers, r.get_data(as_text=True)[:2000])  # type: ignore[attr-defined]
         url = r.headers["Location"]  # type: ignore[attr-defined]
         if url.endswith("/consent"):
             return seen
@@ -226,7 +229,15 @@ def test_review_changes_one_answer_and_keeps_the_consent(kit: Kit) -> None:
     assert r.headers["Location"].endswith(f"/household/{edits[1]}")  # type: ignore[attr-defined]
     page = c.get(f"/household/{edits[1]}").get_data(as_text=True)
     assert 'name="members_count"' in page and 'value="1"' in page  # the earlier answer shown
-    r = post(c, f"/household/{edits[1]}", action="next", members_count="4")
+    # the counts share one screen: changing the people on the card resubmits all three
+    r = post(
+        c,
+        f"/household/{edits[1]}",
+        action="next",
+        members_count="4",
+        children_count="0",
+        elderly_count="0",
+    )
     assert r.headers["Location"].endswith("/review")  # type: ignore[attr-defined]
     reg = kit.registration.get(_token(c))
     assert reg.data.answers["members_count"] == 4 and reg.data.consent_version

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from browser import Checker, Server, axe_source
 from PIL import Image
+from test_ui_browser import answer_screen
 from ui_doubles import FakeLive, face
 from ui_kit import GOOD_NIK, Kit, build_kit
 
@@ -90,14 +91,7 @@ def answer_quickly(page: Any) -> int:
     for n in range(1, 60):
         if "/consent" in page.url or "/review" in page.url:
             return n - 1
-        if page.locator(".keypad").count():
-            keypad(page, "3510011501200003")
-        elif page.locator(".stepper").count():
-            # 0 where 0 is allowed (children, elderly): counts stay consistent; else 1
-            zero = page.get_attribute(".stepper", "data-min") == "0"
-            page.click(".stepper [data-step='-1']" if zero else ".stepper [data-step='1']")
-        else:
-            page.locator("label.option").first.click()
+        answer_screen(page)  # every question of the screen (the counts share one)
         with page.expect_navigation():
             page.click("button[value=next]")
     raise AssertionError("the questionnaire did not end")

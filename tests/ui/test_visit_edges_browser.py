@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from agent_doubles import PIN, Agents, attach_agents
 from browser import Checker, Server, axe_source
-from test_ui_browser import start_registration, type_on_keypad
+from test_ui_browser import answer_screen, start_registration, type_on_keypad
 from ui_doubles import face
 from ui_kit import GOOD_NIK, Kit, build_kit
 
@@ -201,9 +201,9 @@ def test_a_help_request_closes_when_the_agent_answers_it(run: Run) -> None:
 
 
 # --- 3. entry checks ----------------------------------------------------------------------
-def to_questionnaire(r: Run) -> None:
+def to_questionnaire(r: Run, lang: str = "id") -> None:
     page = r.page
-    start_registration(page, r.c)
+    start_registration(page, r.c, lang)
     type_on_keypad(page, GOOD_NIK)
     page.click("#nik-form button[type=submit]")
     page.wait_for_url("**/face")
@@ -229,54 +229,107 @@ def test_a_family_card_number_with_an_unknown_region_is_refused_beside_the_field
     page.wait_for_selector("input[name=members_count]")
 
 
+def actions_on_screen(r: Run) -> bool:
+    """Both "Kembali" and "Lanjut" are whole inside the 800x480 viewport (no scrolling)."""
+    return r.fits(".actions-bottom button[value=back]") and r.fits(
+        ".actions-bottom button[value=next]"
+    )
+
+
+def step(page: Any, qid: str, by: int) -> None:
+    """One press of "+" (``by`` 1) or "-" (-1) on the stepper of question ``qid``."""
+    page.click(f".stepper:has(#q-{qid}) [data-step='{by}']")
+
+
 def test_counts_stepper_counter_and_plurals(run: Run) -> None:
     r, page = run, run.page
     to_questionnaire(r)
     type_on_keypad(page, "3510011501200003")
     page.click("button[value=next]")
     page.wait_for_selector("input[name=members_count]")
+    # the three counts share one screen, each with its own stepper, all within 800x480
+    for qid in ("members_count", "children_count", "elderly_count"):
+        assert page.locator(f"#q-{qid}").is_visible()
     progress = page.inner_text(".progress")
-    page.click(".stepper [data-step='-1']")  # "-" on an empty counter of people (min 1)
+    step(page, "members_count", -1)  # "-" on an empty counter of people (min 1)
     assert page.input_value("#q-members_count") == "", "'-' on an empty counter gave a number"
-    page.click(".stepper [data-step='1']")
+    step(page, "members_count", 1)
     assert page.input_value("#q-members_count") == "1"
     for _ in range(2):
-        page.click(".stepper [data-step='1']")
+        step(page, "members_count", 1)
     assert page.input_value("#q-members_count") == "3"
-    page.click("button[value=next]")
-    page.wait_for_selector("input[name=children_count]")
     for _ in range(5):
-        page.click(".stepper [data-step='1']")
+        step(page, "children_count", 1)
+    step(page, "elderly_count", -1)
+    assert page.input_value("#q-elderly_count") == "0"
+    assert page.input_value("#q-members_count") == "3", "one stepper moved another"
     page.click("button[value=next]")  # 5 children in a household of 3
     page.wait_for_selector("#q-children_count-error")
     r.c.screen("children-exceed-household")
     error = page.inner_text("#q-children_count-error")
     assert "5" in error and "3" in error
     assert error.strip() in r.spoken()
+    # the error sits in the children's row, between its question and its stepper
+    row = page.locator(".group-row", has=page.locator("#q-children_count"))
+    assert row.locator("#q-children_count-error").count() == 1
+    assert page.locator(".group-row .error").count() == 1
+    assert page.input_value("#q-members_count") == "3"  # the other answers stay
+    assert actions_on_screen(r), "the error pushed the buttons off the 800x480 screen"
     assert progress.startswith("Pertanyaan 2 dari ")
     total = progress.split(" dari ")[1].split()[0]
     # answer on; the follow-up after "disability: yes" keeps the total and shares a number
     page.fill("#q-children_count", "1")
     page.click("button[value=next]")
-    page.wait_for_selector("input[name=elderly_count]")
-    page.click(".stepper [data-step='-1']")
-    assert page.input_value("#q-elderly_count") == "0"
-    page.click("button[value=next]")
+    page.wait_for_selector("input[name=main_work]")
     seen: list[str] = []
     for _ in range(30):
         if "/consent" in page.url:
             break
         seen.append(page.inner_text(".progress").split(" - ")[0])
-        if page.locator("#q-disability-label").count():
-            page.locator("label.option").filter(has=page.locator("input[value=yes]")).click()
-        else:
-            page.locator("label.option").first.click()
+        answer_screen(page)  # the first answer everywhere: "yes" to every health question
         page.click("button[value=next]")
         page.wait_for_load_state("load")
     totals = {s.split(" dari ")[1] for s in seen}
     assert totals == {total}, f"the question count changed: {seen}"
     numbers = [int(s.split()[1]) for s in seen]
     assert numbers == sorted(numbers) and max(numbers) == int(total)
+    assert len(numbers) == len(set(numbers)) + 1, "the disability follow-up did not appear"
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_the_grouped_health_screen_refuses_each_missing_answer_in_its_row(
+    run: Run, lang: str
+) -> None:
+    r, page = run, run.page
+    to_questionnaire(r, lang)
+    for _ in range(8):  # answer on up to the grouped yes/no health screen
+        if page.locator("#q-chronic_illness-label").count():
+            break
+        answer_screen(page)
+        page.click("button[value=next]")
+        page.wait_for_load_state("load")
+    assert page.locator(".group-row").count() == 3
+    for qid in ("pregnant", "disability", "chronic_illness"):  # each question is spoken
+        assert page.inner_text(f"#q-{qid}-label").strip() in r.spoken()
+    assert actions_on_screen(r)
+    page.click("button[value=next]")  # nothing answered: three errors, one in each row
+    page.wait_for_selector("#q-pregnant-error")
+    r.c.screen(f"health-all-missing-{lang}")
+    assert page.locator(".group-row .error").count() == 3
+    assert actions_on_screen(r), "three errors pushed the buttons off the 800x480 screen"
+    page.locator(".group-row", has=page.locator("input[name=pregnant]")).locator(
+        "label.option"
+    ).last.click()  # only "pregnant: no"; the other two left unanswered
+    page.click("button[value=next]")
+    page.wait_for_selector("#q-disability-error")
+    r.c.screen(f"health-two-missing-{lang}")
+    assert page.locator(".group-row .error").count() == 2
+    for qid in ("disability", "chronic_illness"):
+        row = page.locator(".group-row", has=page.locator(f"input[name={qid}]"))
+        assert row.locator(f"#q-{qid}-error").count() == 1
+        assert page.inner_text(f"#q-{qid}-error").strip() in r.spoken()
+    assert page.locator("input[name=pregnant][value=no]").is_checked()  # kept
+    assert actions_on_screen(r), "the errors pushed the buttons off the 800x480 screen"
 
 
 def test_english_plural_on_the_stepper(run: Run) -> None:
@@ -292,10 +345,11 @@ def test_english_plural_on_the_stepper(run: Run) -> None:
     type_on_keypad(page, "3510011501200003")
     page.click("button[value=next]")
     page.wait_for_selector("input[name=members_count]")
-    page.click(".stepper [data-step='1']")
-    assert page.inner_text(".stepper .unit") == "person"
-    page.click(".stepper [data-step='1']")
-    assert page.inner_text(".stepper .unit") == "people"
+    unit = ".stepper:has(#q-members_count) .unit"
+    step(page, "members_count", 1)
+    assert page.inner_text(unit) == "person"
+    step(page, "members_count", 1)
+    assert page.inner_text(unit) == "people"
 
 
 def test_a_qr_with_sixteen_digits_inside_other_text_is_not_a_nik(run: Run) -> None:

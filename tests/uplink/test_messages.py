@@ -56,6 +56,44 @@ def test_fast_ack_check_accepts_the_normal_ack() -> None:
     assert messages.FAST_CHECKS["ack"]({"v": 1, "at": 1.5, "acks": entries, **signed})
 
 
+HEARTBEAT = {
+    "v": 1,
+    "device_id": DEV,
+    "clock": {"wall": 1.5, "monotonic": 2.0, "boot_id": "b", "synced": False},
+    "queue_depth": 3,
+    "oldest_pending_age_s": None,
+    "dead": 0,
+    "disk_free_bytes": 10**10,
+    "cpu_temp_c": 51.5,
+    "camera": "ok",
+    "models": {"detector": "1"},
+    "software_version": "0.1.0",
+}
+heartbeat_field = st.sampled_from([*HEARTBEAT, "inbound_refused", "extra"])
+heartbeat_value = st.one_of(
+    values,
+    st.sampled_from([HEARTBEAT["clock"], {**HEARTBEAT["clock"], "synced": 1}, "c" * 41]),
+    st.dictionaries(st.sampled_from(["a", "b" * 41]), st.one_of(values, st.just("s")), max_size=3),
+)
+
+
+@given(st.dictionaries(heartbeat_field, heartbeat_value), st.booleans())
+def test_fast_heartbeat_check_never_accepts_what_the_schema_refuses(
+    changes: dict[str, object], drop: bool
+) -> None:
+    d = {**HEARTBEAT, **changes}
+    if drop and changes:
+        d.pop(next(iter(changes)))
+    if messages.FAST_CHECKS["heartbeat"](d):
+        assert messages.validator("heartbeat").is_valid(d)
+
+
+def test_fast_heartbeat_check_accepts_the_normal_heartbeat() -> None:
+    assert messages.FAST_CHECKS["heartbeat"](HEARTBEAT)
+    assert messages.FAST_CHECKS["heartbeat"]({**HEARTBEAT, "inbound_refused": {"ack": 2}})
+    assert messages.validator("heartbeat").is_valid(HEARTBEAT)
+
+
 @pytest.mark.parametrize(
     ("name", "payload", "match"),
     [

@@ -1,7 +1,8 @@
 """The household and needs questionnaire, rendered generically from the form definition.
 
-One question per screen (one action per screen); answers are validated one by one and kept in
-the registration session's memory until the last screen hands them to the service.
+One question per screen (one action per screen), or the few closely related questions of a
+``one_screen`` page (the household counts); a screen's answers are validated together and kept
+in the registration session's memory until the last screen hands them to the service.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from werkzeug.wrappers import Response
 
 from kiosk.core.forms import missing_questions
 from kiosk.core.session import RegistrationSession, State
-from ui.forms_view import answer_as_raw, finalise, screens, validate_screen
+from ui.forms_view import answer_as_raw, finalise, screen_prompt, screens, validate_screen
 from ui.villager import bp
 from ui.villager.common import go_to_state, in_state, lang, screen, svc
 
@@ -37,6 +38,7 @@ def household(token: str, reg: RegistrationSession, page: int) -> Any:
         count=len(pages),
         current=current,
         errors={},
+        prompt=screen_prompt(view, {}),
     )
 
 
@@ -64,6 +66,7 @@ def household_post(token: str, reg: RegistrationSession, page: int) -> Any:
             count=len(pages),
             current=current,
             errors=errors,
+            prompt=screen_prompt(view, errors),
         ), 422
     reg.data.answers.update(values)
     pages = screens(form, lang(), reg.data.answers)  # answers may show or hide questions

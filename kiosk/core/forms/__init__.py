@@ -2,7 +2,8 @@
 
 Definitions live beside this file as JSON (``household_v1.json``, ``consent_v2.json``) and are
 loaded with :func:`load_form` / :func:`load_consent`; answers are checked page by page with
-:func:`validate_answers` and shown back with :func:`summary`.
+:func:`validate_answers` (a screen at a time with :func:`check_questions`) and shown back
+with :func:`summary`.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from kiosk.core.forms.answers import (
     AnswerInvalid,
     SummaryRow,
     check_page,
+    check_questions,
     format_answer,
     is_visible,
     missing_questions,
@@ -48,6 +50,7 @@ __all__ = [
     "SummaryRow",
     "Text",
     "check_page",
+    "check_questions",
     "format_answer",
     "is_visible",
     "load_consent",

@@ -319,14 +319,34 @@ def check_page(
     """
     page = _page(form, page_id)
     on_page = {q.id for q in page.questions}
-    errors: dict[str, AnswerInvalid] = {}
-    for key in raw:
-        if key not in on_page:
-            errors[key] = AnswerInvalid("unknown_question", key)
+    errors: dict[str, AnswerInvalid] = {
+        key: AnswerInvalid("unknown_question", key) for key in raw if key not in on_page
+    }
+    cleaned, failures = check_questions(form, page.questions, raw, previous, today)
+    errors.update(failures)
+    return cleaned, errors
+
+
+def check_questions(
+    form: FormDefinition,
+    questions: Sequence[Question],
+    raw: Mapping[str, RawValue],
+    previous: Answers | None = None,
+    today: dt.date | None = None,
+) -> tuple[dict[str, Any], dict[str, AnswerInvalid]]:
+    """Clean the answers of questions asked together (a page, or one screen of a
+    ``one_screen`` page); return (cleaned answers, failures by question id).
+
+    They are checked together: each question sees this submission's earlier answers, never
+    the ones it replaces, so three counts on one screen are compared with each other (children
+    more than the people on the card fail on the children's field). ``previous`` holds the
+    other answers, for ``show_if`` and totals."""
     context: dict[str, Any] = dict(previous or {})
-    cleaned: dict[str, Any] = {}
-    for q in page.questions:
+    for q in questions:
         context.pop(q.id, None)
+    errors: dict[str, AnswerInvalid] = {}
+    cleaned: dict[str, Any] = {}
+    for q in questions:
         if not is_visible(q, context):
             continue
         values = _values(raw.get(q.id))

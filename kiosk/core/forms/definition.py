@@ -25,6 +25,9 @@ from kiosk.errors import KioskError
 FORMS_PACKAGE = "kiosk.core.forms"
 DEFAULT_FORM = "household_v1"
 MAX_QUESTIONS_PER_PAGE = 3
+SHARED_SCREEN_KINDS = frozenset({"integer", "yesno"})
+"""Kinds a ``one_screen`` page may hold: a stepper or a yes/no pair each, so up to three of
+them fit one 800x480 screen with 48 px targets (choice lists and the keypad need a screen)."""
 
 Lang = Literal["id", "en"]
 Kind = Literal["single", "multi", "integer", "yesno", "text"]
@@ -141,11 +144,12 @@ class Question:
 
 @dataclass(frozen=True)
 class Page:
-    """One screen: a title and up to three questions."""
+    """A titled section of up to three questions; ``one_screen`` asks them on one screen."""
 
     id: str
     title: Text
     questions: tuple[Question, ...]
+    one_screen: bool = False
 
 
 @dataclass(frozen=True)
@@ -165,6 +169,16 @@ class FormDefinition:
     def page(self, page_id: str) -> Page | None:
         """The page with this id, or None."""
         return next((p for p in self.pages if p.id == page_id), None)
+
+    def screens(self) -> Iterator[tuple[Page, tuple[Question, ...]]]:
+        """The screens in order, each with its page: a ``one_screen`` page is one screen,
+        any other page gives one screen per question."""
+        for page in self.pages:
+            if page.one_screen:
+                yield page, page.questions
+            else:
+                for q in page.questions:
+                    yield page, (q,)
 
     def questions(self) -> Iterator[Question]:
         """Every question in page order."""
@@ -399,6 +413,29 @@ def _question(
     return Question(**fields)
 
 
+def _one_screen(value: Any, path: str, questions: list[Question], problems: Problems) -> bool:
+    """A page's ``one_screen`` flag, checked: only steppers and yes/no questions, and no
+    question that depends on another of the same screen (the screen is shown whole)."""
+    if not isinstance(value, bool):
+        problems.add(f"{path}.one_screen", "must be true or false")
+        return False
+    if not value:
+        return False
+    ids = {q.id for q in questions}
+    for qi, q in enumerate(questions):
+        if q.kind not in SHARED_SCREEN_KINDS:
+            problems.add(
+                f"{path}.questions[{qi}].kind",
+                f"a one_screen page holds only {sorted(SHARED_SCREEN_KINDS)} questions",
+            )
+        if q.show_if is not None and q.show_if.question in ids:
+            problems.add(
+                f"{path}.questions[{qi}].show_if",
+                "cannot depend on a question of the same one_screen page",
+            )
+    return True
+
+
 def parse_form(data: Any) -> FormDefinition:
     """Build a :class:`FormDefinition` from decoded JSON, or raise listing every problem."""
     problems = Problems()
@@ -422,7 +459,7 @@ def parse_form(data: Any) -> FormDefinition:
         if not isinstance(praw, Mapping):
             problems.add(ppath, "must be an object")
             continue
-        extra = set(praw) - {"id", "title", "questions"}
+        extra = set(praw) - {"id", "title", "questions", "one_screen"}
         if extra:
             problems.add(ppath, f"unknown keys {sorted(extra)}")
         pid = _name(praw.get("id"), f"{ppath}.id", problems)
@@ -442,9 +479,9 @@ def parse_form(data: Any) -> FormDefinition:
                 problems.add(f"{ppath}.questions[{qi}].id", f"duplicate id {question.id!r}")
             earlier[question.id] = question
             questions.append(question)
-        pages.append(
-            Page(pid, parse_text(praw.get("title"), f"{ppath}.title", problems), tuple(questions))
-        )
+        one_screen = _one_screen(praw.get("one_screen", False), ppath, questions, problems)
+        title = parse_text(praw.get("title"), f"{ppath}.title", problems)
+        pages.append(Page(pid, title, tuple(questions), one_screen))
     if problems.items:
         raise FormDefinitionError(
             f"form definition has {len(problems.items)} problem(s): {problems.items[0]}",

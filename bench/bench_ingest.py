@@ -1,0 +1,218 @@
+"""Portal CPU per record: the reference receiver (SQLite) against one ingest worker (PostgreSQL).
+
+    /work/main/.venv/bin/python bench/bench_ingest.py [--records 3000] [--devices 10]
+        [--heartbeats 3000] [--profile]
+
+Starts mosquitto (TLS, client certificates, ACL) and PostgreSQL on loopback, creates both
+portal sessions, queues ``--records`` sealed registrations while both are offline, then lets
+each drain the same backlog alone, in this process, and reports its CPU seconds (user + system,
+every thread) per record and its rate. Then ``--heartbeats`` heartbeats from as many devices
+are queued and drained by the worker: CPU per heartbeat, and what 1,000 kiosks at a 10 s
+interval (100 heartbeats/s) would cost as a share of one core. ``--profile`` prints a
+per-thread CPU profile (cProfile with a thread-CPU clock) of the ingest worker's record run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import json
+import os
+import pstats
+import shutil
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+import paho.mqtt.client as mqtt  # noqa: E402
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
+from paho.mqtt.packettypes import PacketTypes  # noqa: E402
+from paho.mqtt.properties import Properties  # noqa: E402
+
+from kiosk.core.ids import uuid7  # noqa: E402
+from kiosk.crypto.envelope import seal  # noqa: E402
+from kiosk.crypto.keys import (  # noqa: E402
+    load_portal_private_key,
+    load_portal_public_key,
+    load_signing_private_key,
+    public_pem,
+)
+from portal.ingest.store import open_store  # noqa: E402
+from portal.ingest.worker import IngestWorker  # noqa: E402
+from portal.receiver import PortalReceiver, TlsFiles, device_keys_from_dir  # noqa: E402
+from tests.fixtures.mqtt import PREFIX, Broker, make_pki  # noqa: E402
+from tests.fixtures.postgres import PgServer  # noqa: E402
+
+
+def queue_backlog(pki: object, port: int, keys: Path, devices: int, n: int) -> None:
+    """``n`` sealed registrations from ``devices`` kiosks, published QoS 1 (broker-acked)."""
+    pub = load_portal_public_key(pki.portal_public)  # type: ignore[attr-defined]
+    for i in range(devices):
+        device_id = f"kiosk-{i:03d}"
+        key = Ed25519PrivateKey.generate()
+        (keys / f"{device_id}.pem").write_bytes(public_pem(key))
+        cert = pki.device(device_id)  # type: ignore[attr-defined]
+        c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=device_id, protocol=mqtt.MQTTv5)
+        c.tls_set(ca_certs=str(pki.ca.ca_file), certfile=str(cert.cert), keyfile=str(cert.key))  # type: ignore[attr-defined]
+        c.connect("127.0.0.1", port)
+        c.loop_start()
+        infos = []
+        for _ in range(n // devices):
+            now = time.time()
+            rid = uuid7(now, os.urandom(10))
+            record = {
+                "record_id": rid,
+                "nik": "3510010101900001",
+                "answers": {"household_size": 3},
+                "clock": {"wall": now, "monotonic": 1.0, "boot_id": "b", "synced": False},
+            }
+            env = seal(record, kind="registration", record_id=rid, device_id=device_id,
+                       portal_public_key=pub, device_private_key=key)  # fmt: skip
+            props = Properties(PacketTypes.PUBLISH)
+            props.CorrelationData = rid.encode()
+            props.ResponseTopic = f"{PREFIX}/kiosk/{device_id}/ack"
+            topic = f"{PREFIX}/kiosk/{device_id}/registration"
+            infos.append(c.publish(topic, env, qos=1, properties=props))
+        for info in infos:
+            info.wait_for_publish(30)
+        c.disconnect()
+        c.loop_stop()
+
+
+def queue_heartbeats(pki: object, port: int, n: int) -> None:
+    """One valid heartbeat from each of ``n`` devices (QoS 1, broker-acked)."""
+    from bench.fleet import heartbeat
+
+    for first in range(0, n, 100):
+        clients = []
+        for i in range(first, min(n, first + 100)):
+            device_id = f"kiosk-hb-{i:05d}"
+            cert = pki.device(device_id)  # type: ignore[attr-defined]
+            c = mqtt.Client(
+                mqtt.CallbackAPIVersion.VERSION2, client_id=device_id, protocol=mqtt.MQTTv5
+            )
+            c.tls_set(ca_certs=str(pki.ca.ca_file), certfile=str(cert.cert), keyfile=str(cert.key))  # type: ignore[attr-defined]
+            c.connect("127.0.0.1", port)
+            c.loop_start()
+            info = c.publish(f"{PREFIX}/kiosk/{device_id}/heartbeat", heartbeat(device_id), qos=1)
+            clients.append((c, info))
+        for c, info in clients:
+            info.wait_for_publish(30)
+            c.disconnect()
+            c.loop_stop()
+
+
+def drain(start: object, done: object, n: int) -> dict[str, float]:
+    """Start a portal, wait until ``done()`` counts ``n``; CPU and wall seconds per record."""
+    cpu0, t0 = time.process_time(), time.perf_counter()
+    start()  # type: ignore[operator]
+    while done() < n:  # type: ignore[operator]
+        if time.perf_counter() - t0 > 600:
+            raise SystemExit("bench: drain did not finish in 600 s")
+        time.sleep(0.01)
+    wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
+    return {"records_per_s": round(n / wall, 1), "cpu_ms_per_record": round(1000 * cpu / n, 3)}
+
+
+def main() -> int:
+    """Run the benchmark."""
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--records", type=int, default=3000)
+    ap.add_argument("--devices", type=int, default=10)
+    ap.add_argument("--heartbeats", type=int, default=3000)
+    ap.add_argument("--profile", action="store_true")
+    args = ap.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
+    pki = make_pki(work / "pki")
+    broker = Broker(work / "broker", pki)
+    broker.start()
+    pg = PgServer()
+    pg.start()
+    keys = work / "keys"
+    keys.mkdir()
+    tls = TlsFiles(pki.ca.ca_file, pki.portal.cert, pki.portal.key)
+    portal_key = load_portal_private_key(pki.portal_private)
+    signing = load_signing_private_key(pki.signing_private)
+
+    def receiver() -> PortalReceiver:
+        return PortalReceiver(
+            host="127.0.0.1",
+            port=broker.port,
+            db_path=work / "ref.sqlite3",
+            private_key=portal_key,
+            signing_key=signing,
+            device_keys=device_keys_from_dir(keys),
+            tls=tls,
+        )
+
+    def worker() -> IngestWorker:
+        return IngestWorker(
+            host="127.0.0.1",
+            port=broker.port,
+            store=open_store("postgres", pg.dsn),
+            private_key=portal_key,
+            signing_key=signing,
+            device_keys=device_keys_from_dir(keys),
+            client_id="ingest-1",
+            tls=tls,
+        )
+
+    out: dict[str, object] = {"records": args.records, "cpus": os.cpu_count()}
+    try:
+        for make in (receiver, worker):  # both sessions exist before the backlog is queued
+            p = make()
+            p.start()
+            time.sleep(2.0)
+            p.stop()
+        queue_backlog(pki, broker.port, keys, args.devices, args.records)
+        rx = receiver()
+        out["reference_receiver_sqlite"] = drain(
+            rx.start, lambda: len(rx.store.record_ids()), args.records
+        )
+        rx.stop()
+        profiles: list[tuple[str, cProfile.Profile]] = []
+        if args.profile:
+            run = threading.Thread.run
+
+            def profiled(self: threading.Thread) -> None:
+                prof = cProfile.Profile(time.thread_time)
+                profiles.append((self.name, prof))
+                prof.enable()
+                try:
+                    run(self)
+                finally:
+                    prof.disable()
+
+            threading.Thread.run = profiled  # type: ignore[method-assign]
+        w = worker()
+        out["ingest_worker_postgres"] = drain(w.start, lambda: w.stored, args.records)
+        w.stop()
+        if args.heartbeats:
+            queue_heartbeats(pki, broker.port, args.heartbeats)
+            w = worker()
+            beats = drain(w.start, lambda: w.heartbeats, args.heartbeats)
+            w.stop()
+            per = beats.pop("cpu_ms_per_record")
+            beats["cpu_ms_per_heartbeat"] = per
+            beats["share_of_one_core_1000_kiosks_at_10s"] = round(100 * per / 1000, 3)
+            out["ingest_worker_heartbeats"] = beats
+        for name, prof in profiles:
+            text = io.StringIO()
+            pstats.Stats(prof, stream=text).sort_stats("tottime").print_stats(15)
+            print(f"=== thread {name}\n{text.getvalue()}")
+    finally:
+        broker.stop()
+        pg.remove()
+        shutil.rmtree(work, ignore_errors=True)
+    print(json.dumps(out, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
