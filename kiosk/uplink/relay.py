@@ -30,6 +30,9 @@ PURGE_EVERY_S = 3600.0
 TIMER_FLOOR_S = 0.5
 """Shortest wait for a retry or ack time-out already due but not yet acted on, seconds."""
 
+NO_MATCHING_SUBSCRIBERS = 0x10
+"""MQTT 5 PUBACK reason: the broker took the record but no subscriber was there to get it."""
+
 
 class RecordLink(Protocol):
     """What the relay needs from the MQTT link."""
@@ -114,8 +117,20 @@ class Relay:
 
     def _puback(self, ev: PubAck) -> None:
         record_id = self._mids.pop(ev.mid, None)
-        if record_id is None or ev.reason_code < 0x80:
-            return  # accepted (or 0x10 no subscribers: the ack timeout will retry)
+        if record_id is None:
+            return
+        if ev.reason_code == NO_MATCHING_SUBSCRIBERS:
+            # Nobody at the portal heard it (e.g. its workers are still resubscribing after a
+            # broker restart): try again after a short back-off, not the whole ack timeout.
+            state = self._repo.state_of(record_id)
+            attempts = state[1] if state is not None else 1
+            wait = self._backoff.next_delay(max(1, attempts), self._rng)
+            self._repo.retry_later(
+                record_id, self._clock.now() + wait, "no portal subscriber on the broker (0x10)"
+            )
+            return
+        if ev.reason_code < 0x80:
+            return  # accepted
         if classify_reason_code(ev.reason_code) is Verdict.DEAD:
             self._dead(
                 record_id, f"broker refused the record: {ev.reason} (0x{ev.reason_code:02x})"

@@ -112,11 +112,28 @@ def test_broker_refusal_is_dead_with_alert_not_a_loop(h: Harness) -> None:
     h.relay.pump()
     h.relay.handle([PubAck(1, 0x87, "Not authorized"), PubAck(2, 0x10, "No matching subscribers")])
     assert h.repo.state_of(rid(0))[0] == "dead"  # type: ignore[index]
-    assert h.repo.state_of(rid(1))[0] == "sent"  # type: ignore[index]
+    assert h.repo.state_of(rid(1))[0] == "pending"  # type: ignore[index]
     assert len(h.alerts) == 1 and "0x87" in h.alerts[0][1]
     h.clock.advance(3600)
     h.relay.pump()
     assert [r for _, r in h.link.sent].count(rid(0)) == 1  # never retried
+
+
+def test_no_portal_subscriber_is_retried_after_a_short_backoff_not_the_ack_timeout(
+    h: Harness,
+) -> None:
+    """After a broker restart the kiosks come back before the portal resubscribes: a record the
+    broker had nobody to give to goes again within seconds, not after the 60 s ack timeout."""
+    h.fill(1)
+    h.relay.handle([Connected()])
+    h.relay.pump()
+    h.relay.handle([PubAck(1, 0x10, "No matching subscribers")])
+    state = h.repo.state_of(rid(0))
+    assert state is not None and state[0] == "pending" and "0x10" in str(state[2])
+    assert h.alerts == []
+    h.clock.advance(1.0)  # Backoff(1.0, 8.0): the first retry waits at most 1 s
+    assert h.relay.pump() == 1
+    assert [r for _, r in h.link.sent] == [rid(0), rid(0)]
 
 
 def test_portal_rejection_is_dead(h: Harness) -> None:
