@@ -71,11 +71,16 @@ def status_identify() -> Any:
         _, check = _check()
     except SessionExpired:
         return redirect(url_for("villager.ended"))
+    return _identify_screen(None, check.nik or "")
+
+
+def _identify_screen(error: Any, typed: str) -> Any:
+    """The status check's NIK keypad, with ``error`` (or none) and the digits typed so far."""
     return screen(
         "villager/identify.html",
         action=url_for("villager.status_identify_post"),
-        error=None,
-        typed=check.nik or "",
+        error=error,
+        typed=typed,
         back=url_for("villager.menu"),
     )
 
@@ -91,13 +96,7 @@ def status_identify_post() -> Any:
     try:
         _service().identify(token, text)
     except NikError as err:
-        return screen(
-            "villager/identify.html",
-            action=url_for("villager.status_identify_post"),
-            error=nik_message(err),
-            typed="".join(c for c in text if c.isdigit())[:16],
-            back=url_for("villager.menu"),
-        ), 422
+        return _identify_screen(nik_message(err), "".join(c for c in text if c.isdigit())[:16]), 422
     return redirect(url_for("villager.status_code"))
 
 
