@@ -27,6 +27,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from kiosk.uplink.client import FullJitter, mqtt_version, refused_subscriptions
+from portal.fastpublish import FastPublishClient
 
 log = logging.getLogger("portal.link")
 
@@ -158,7 +159,7 @@ class PortalLink:
         self._sub_mid: int | None = None
         self._resubscribe = FullJitter(1.0, 30.0)
         self._acks = AckWindow(RECEIVE_MAXIMUM_5 if self.v5 else RECEIVE_MAXIMUM_3)
-        c = mqtt.Client(
+        c = FastPublishClient(
             mqtt.CallbackAPIVersion.VERSION2,
             client_id=client_id,
             protocol=mqtt_version(protocol),
