@@ -117,10 +117,17 @@ class IngestWorker:
         self.store.close()
 
 
+def _address(text: str) -> tuple[str, int]:
+    host, _, port = text.strip().rpartition(":")
+    return host or "127.0.0.1", int(port)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run one ingest worker until SIGINT/SIGTERM."""
     p = argparse.ArgumentParser(prog="python -m portal.ingest.worker", description=__doc__)
-    p.add_argument("--broker", required=True, help="host:port")
+    p.add_argument(
+        "--broker", required=True, help="host:port[,host:port...]: cluster nodes, tried in turn"
+    )
     p.add_argument("--store", default="postgres", help="store backend: postgres or sqlite")
     p.add_argument("--target", required=True, help="PostgreSQL DSN, or SQLite file path")
     p.add_argument("--client-id", required=True, help="unique per worker (its broker session)")
@@ -138,11 +145,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--prefix", default="perlinsos/v1")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    host, _, port = args.broker.rpartition(":")
+    (host, port), *fallbacks = [_address(a) for a in args.broker.split(",")]
     tls = TlsFiles(Path(args.ca), Path(args.cert), Path(args.key)) if args.ca else None
     worker = IngestWorker(
-        host=host or "127.0.0.1",
-        port=int(port),
+        host=host,
+        port=port,
+        fallbacks=tuple(fallbacks),
         store=open_store(args.store, args.target),
         private_key=load_portal_private_key(Path(args.private_key)),
         signing_key=load_signing_private_key(Path(args.signing_key)),
