@@ -69,6 +69,7 @@ class IngestWorker:
         protocol: str = "5",
         session_expiry_s: int = 7 * 86400,
         batch: int = 512,
+        linger_s: float = 0.1,
         receive_maximum: int = 1000,
         fallbacks: tuple[tuple[str, int], ...] = (),
         clock: Callable[[], float] = time.time,
@@ -88,6 +89,7 @@ class IngestWorker:
             session_expiry_s=session_expiry_s,
             receive_maximum=receive_maximum,
             batch=batch,
+            linger_s=linger_s,
             fallbacks=fallbacks,
         )
         self.intake = Intake(
@@ -134,6 +136,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--group", default="ingest", help="shared-subscription group (MQTT 5)")
     p.add_argument("--protocol", default="5", choices=PROTOCOLS)
     p.add_argument("--batch", type=int, default=512, help="most messages per transaction")
+    p.add_argument(
+        "--linger", type=float, default=0.1, help="s a small batch waits for more messages"
+    )
     p.add_argument("--private-key", required=True, help="portal X25519 key, PEM")
     p.add_argument("--signing-key", required=True, help="portal Ed25519 reply-signing key, PEM")
     p.add_argument("--device-keys", required=True, help="dir of <device_id>.pem")
@@ -161,6 +166,7 @@ def main(argv: list[str] | None = None) -> int:
         group=args.group,
         protocol=args.protocol,
         batch=args.batch,
+        linger_s=args.linger,
     )
     if args.username:
         worker.credentials(args.username, args.password or "")
