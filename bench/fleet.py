@@ -25,6 +25,7 @@ Prints JSON lines and a summary JSON object.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
@@ -417,14 +418,20 @@ class Shards:
         return [x for p in parts for x in p[0]], sum(p[1] for p in parts), max(p[2] for p in parts)
 
     def stop(self) -> None:
-        """Stop every shard."""
-        try:
-            self._all("exit")
-        finally:
-            for p in self._procs:
-                p.join(30)
-                if p.is_alive():
-                    p.kill()
+        """Stop every shard (killed when it does not answer within a minute)."""
+        for c in self._conns:
+            with contextlib.suppress(OSError):  # that shard is gone already
+                c.send(("exit",))
+        for c, p in zip(self._conns, self._procs, strict=True):
+            try:
+                if c.poll(60):
+                    c.recv()
+            except (OSError, EOFError):
+                pass
+            p.join(5)
+            if p.is_alive():
+                p.kill()
+                p.join(5)
 
 
 class Workers:
@@ -737,6 +744,10 @@ def main() -> int:
     ap.add_argument("--per-process", type=int, default=SHARD, help="kiosks per simulator")
     ap.add_argument("--connect-rate", type=float, default=100.0, help="first connects per s")
     ap.add_argument("--ack-timeout", type=float, default=120.0, help="kiosk ack timeout, s")
+    ap.add_argument(
+        "--rabbit-memory-mib", type=int, default=2000,
+        help="RabbitMQ node memory alarm (~0.8 MB per kiosk session on a node at 3.10)",
+    )  # fmt: skip
     args = ap.parse_args()
     if not (1 <= args.kiosks <= MAX_KIOSKS and 1 <= args.records <= MAX_RECORDS):
         raise SystemExit(f"fleet: --kiosks 1..{MAX_KIOSKS}, --records 1..{MAX_RECORDS}")
@@ -783,7 +794,7 @@ def main() -> int:
             missing = rabbitmq_missing()
             if missing:
                 raise SystemExit(f"fleet: {missing}")
-            cluster = RabbitCluster(3)
+            cluster = RabbitCluster(3, memory_mib=args.rabbit_memory_mib)
             cluster.start()
             a, b, c = cluster.nodes
             out["cluster_boot_s"] = round(time.perf_counter() - t0, 1)
@@ -815,16 +826,19 @@ def main() -> int:
             "not_acked_at_kiosk": len(committed) - acked,
             "fleet_shard_rss_peak_kib": fleet_rss,
         }
-    finally:
-        if fleet is not None:
-            fleet.stop()
-        if workers is not None:
-            workers.stop()
-        if broker is not None:
-            broker.stop()
-        if cluster is not None:
-            cluster.stop()
-        pg.remove()
+    finally:  # every step, whatever failed before it: nothing may outlive the run
+        for step in (
+            fleet.stop if fleet is not None else None,
+            workers.stop if workers is not None else None,
+            broker.stop if broker is not None else None,
+            cluster.stop if cluster is not None else None,
+            pg.remove,
+        ):
+            try:
+                if step is not None:
+                    step()
+            except Exception as err:  # report and go on cleaning up
+                print(f"fleet: clean-up step failed: {err!r}", file=sys.stderr)
         shutil.rmtree(work, ignore_errors=True)
     out.pop("_pg_pid", None)
     out["load_at_end"] = loadavg()
