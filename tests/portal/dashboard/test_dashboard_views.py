@@ -126,7 +126,7 @@ def test_regency_page_shows_the_seeded_figures(app: Flask, seeded: tuple[str, Se
     assert re.search(rf'id="total-new">{len(regs)}<', html), "every seeded registration counted"
     for name in ("Pesisir", "Gunungsari", "Sumberwaras"):
         assert f"Kecamatan {name}</a>" in html
-    assert html.count("<rect class=\"bar\"") == 30
+    assert html.count('<rect class="bar"') == 30
     assert "Suhu terlalu tinggi" in html and "Jam tidak dapat dipercaya" in html
     assert "Antrean tertahan 2 hari" in html and "Ruang disk hampir habis" in html
     assert "Tidak terlihat 3 jam" in html
