@@ -106,7 +106,7 @@ def test_kiosks_are_placed_by_registry_or_by_their_records(seeded: tuple[str, Se
 
 
 def test_junk_in_records_never_breaks_the_figures(fresh: tuple[str, Seeded]) -> None:
-    dsn, data = fresh
+    dsn, _ = fresh
     before = report(dsn, "3510").totals
     store = PostgresIngestStore(dsn)
     try:
