@@ -112,14 +112,13 @@ def test_junk_in_records_never_breaks_the_figures(fresh: tuple[str, Seeded]) -> 
     try:
         b = Batch(NOW)
         at = NOW - 5 * 86400
-        for i, junk in enumerate(
-            [
-                {"verification": "x", "registration": {"version": "abc"}},
-                {"verification": {"attempts": "tiga", "outcome": 7, "assisted_by": 5}},
-                {"verification": {"attempts": 1e30, "outcome": "verified"}},
-                {"verification": {"attempts": -4, "outcome": "verified"}},
-            ]
-        ):
+        junks: list[dict[str, Any]] = [
+            {"verification": "x", "registration": {"version": "abc"}},
+            {"verification": {"attempts": "tiga", "outcome": 7, "assisted_by": 5}},
+            {"verification": {"attempts": 1e30, "outcome": "verified"}},
+            {"verification": {"attempts": -4, "outcome": "verified"}},
+        ]
+        for i, junk in enumerate(junks):
             rec = registration(
                 random.Random(i), "kiosk-x", "3510012001", at, "0", "verified",
                 False, 1,
