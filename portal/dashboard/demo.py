@@ -19,7 +19,7 @@ from portal.ingest.postgres import PostgresIngestStore
 from portal.ingest.store import Batch, Beat
 from portal.store import Incoming
 
-REGENCY = ("3510", "Kabupaten Contoh")
+REGENCY = ("3510", "Contoh")
 KECAMATAN = [("351001", "Pesisir"), ("351002", "Gunungsari"), ("351003", "Sumberwaras")]
 VILLAGES = [
     ("3510012001", "Sumberagung"), ("3510012002", "Sarongan"), ("3510012003", "Kandangan"),

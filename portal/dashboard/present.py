@@ -140,7 +140,9 @@ def _local(ts: float, tz: dt.tzinfo) -> str:
     return dt.datetime.fromtimestamp(ts, tz).strftime("%d/%m/%Y %H:%M")
 
 
-def kiosk_rows(kiosks: list[Kiosk], now: float, tz: dt.tzinfo, limit: int = 500) -> list[KioskRow]:
+def kiosk_rows(
+    kiosks: list[Kiosk], now: float, tz: dt.tzinfo, known: dict[str, str], limit: int = 500
+) -> list[KioskRow]:
     """Kiosks with problems first, then by village and id; at most ``limit``."""
     ranked = sorted(kiosks, key=lambda k: (not problems(k, now), k.village, k.device_id))
     out = []
@@ -153,7 +155,7 @@ def kiosk_rows(kiosks: list[Kiosk], now: float, tz: dt.tzinfo, limit: int = 500)
             KioskRow(
                 device_id=k.device_id,
                 name=k.name,
-                village=Area(k.village).dotted,
+                village=known.get(k.village) or Area(k.village).dotted,
                 last_seen="belum pernah" if k.last_seen is None else (
                     f"{_local(k.last_seen, tz)} ({duration(now - k.last_seen)} lalu)"
                 ),

@@ -295,6 +295,7 @@ def report(conn: Any, area: Area, period: Period, now: float) -> Report:
     if area.child_level is None:
         children = {}
     codes = [area.code, *(a.code for a in area.ancestors()), *children]
+    codes += sorted({k.village for k in kiosks})
     return Report(
         area=area,
         period=period,

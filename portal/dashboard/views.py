@@ -21,10 +21,16 @@ from flask import (
 )
 
 from portal.dashboard import officials, present, queries
-from portal.dashboard.areas import LABEL, parse_area
+from portal.dashboard.areas import Level, parse_area
 from portal.dashboard.officials import AddressThrottle, Official
 
 bp = Blueprint("dashboard", __name__)
+
+ROLE_LABEL: dict[Level, str] = {
+    Level.VILLAGE: "petugas desa",
+    Level.KECAMATAN: "petugas kecamatan",
+    Level.REGENCY: "petugas kabupaten",
+}
 
 
 def _settings() -> dict[str, Any]:
@@ -135,7 +141,7 @@ def area(code: str) -> str | Response:
         "area.html",
         official=official,
         official_area=queries.display_name(official.area, r.names),
-        role_label=LABEL[official.role],
+        role_label=ROLE_LABEL[official.role],
         r=r,
         title=queries.display_name(target, r.names),
         crumbs=present.breadcrumbs(target, official.area, r.names),
@@ -145,7 +151,7 @@ def area(code: str) -> str | Response:
         objections=present.objection_rows(r.totals),
         children=present.child_rows(r, now),
         child_label=present.level_label(target),
-        kiosks=present.kiosk_rows(r.kiosks, now, zone),
+        kiosks=present.kiosk_rows(r.kiosks, now, zone, r.names),
         kiosk_total=len(r.kiosks),
         min_cell=present.MIN_CELL,
         hidden=present.HIDDEN,
