@@ -3,9 +3,9 @@
 Everything is derived from what the ingest workers store: ``record`` (kind ``registration``:
 village code, verification outcome, assisting agent, face attempts; kind ``audit``: the kiosk's
 ``spoof_suspected`` entries; kind ``objection``: state), ``heartbeat`` and ``availability``;
-plus the dashboard's ``area`` names and ``device`` registry (migration 0002). A registration's
-day is the kiosk's corrected clock (``created_at``), else its arrival at the portal, in the
-dashboard's time zone.
+plus the dashboard's ``area`` names and ``device`` registry (migration 0002, which also adds the
+generated columns these queries group by). A registration's day is the kiosk's corrected clock
+(``created_at``), else its arrival at the portal, in the dashboard's time zone.
 """
 
 from __future__ import annotations
@@ -20,37 +20,27 @@ from portal.dashboard.areas import DIGITS, LABEL, Area
 MAX_DAYS = 366
 """Longest period a page covers."""
 
-_VILLAGE = "record->>'village_code'"
-_IN_AREA = (
-    f"{_VILLAGE} ~ '^[0-9]{{10}}$' AND ({_VILLAGE}) COLLATE \"C\" >= %(lo)s"
-    f' AND ({_VILLAGE}) COLLATE "C" < %(hi)s'
-)
-_NUMBER = "CASE WHEN jsonb_typeof({0}) = 'number' THEN ({0} #>> '{{}}')::numeric END"
-_ATTEMPTS = (
-    "LEAST(GREATEST(COALESCE("
-    + _NUMBER.format("record #> '{verification,attempts}'")
-    + ", 0), 0), 100)::int"
-)
-_VERSION = _NUMBER.format("record #> '{registration,version}'")
-_OUTCOME = "record #>> '{verification,outcome}'"
+_IN_AREA = 'village_code COLLATE "C" >= %(lo)s AND village_code COLLATE "C" < %(hi)s'
+_AT = "COALESCE(created_at, received_at)"
 
+# village_code, outcome, assisted, attempts, is_update: generated columns (migration 0002).
+# The day is counted with the zone's fixed offset (Indonesia keeps no daylight saving time).
 _REGISTRATIONS = f"""
-SELECT left({_VILLAGE}, %(n)s) AS grp,
-       (to_timestamp(COALESCE(created_at, received_at)) AT TIME ZONE %(tz)s)::date AS day,
-       COALESCE({_VERSION}, 1) <= 1 AS is_new,
-       {_OUTCOME} AS outcome,
-       jsonb_typeof(record #> '{{verification,assisted_by}}') = 'string' AS assisted,
+SELECT left(village_code, %(n)s) AS grp,
+       floor(({_AT} + %(offset)s) / 86400)::int AS day,
+       is_update, outcome, assisted,
        count(*) AS n,
-       sum({_ATTEMPTS}) AS attempts,
-       sum({_ATTEMPTS} - CASE WHEN {_OUTCOME} IN ('verified', 'pending') AND {_ATTEMPTS} > 0
-                              THEN 1 ELSE 0 END) AS failed
+       sum(attempts) AS attempts,
+       sum(attempts - CASE WHEN outcome IN ('verified', 'pending') AND attempts > 0
+                           THEN 1 ELSE 0 END) AS failed
 FROM record
-WHERE kind = 'registration' AND {_IN_AREA}
-  AND COALESCE(created_at, received_at) >= %(t0)s AND COALESCE(created_at, received_at) < %(t1)s
+WHERE kind = 'registration' AND village_code IS NOT NULL AND {_IN_AREA}
+  AND ((created_at >= %(t0)s AND created_at < %(t1)s)
+       OR (created_at IS NULL AND received_at >= %(t0)s AND received_at < %(t1)s))
 GROUP BY 1, 2, 3, 4, 5
 """
 
-_DEVICES = f"""
+_DEVICES = """
 WITH known AS (SELECT device_id FROM heartbeat UNION SELECT device_id FROM device),
 dev AS (
   SELECT k.device_id, COALESCE(d.village_code, last.village) AS village,
@@ -58,9 +48,9 @@ dev AS (
   FROM known k
   LEFT JOIN device d ON d.device_id = k.device_id
   LEFT JOIN LATERAL (
-    SELECT {_VILLAGE} AS village FROM record r
+    SELECT r.village_code AS village FROM record r
     WHERE r.device_id = k.device_id AND r.kind = 'registration'
-      AND {_VILLAGE} ~ '^[0-9]{{10}}$'
+      AND r.village_code IS NOT NULL
     ORDER BY r.record_id DESC LIMIT 1
   ) last ON d.device_id IS NULL
 )
@@ -81,16 +71,13 @@ GROUP BY 1
 """
 
 _OBJECTIONS = f"""{_DEVICES}
-SELECT left(COALESCE(
-         CASE WHEN {_VILLAGE} ~ '^[0-9]{{10}}$' THEN {_VILLAGE} END, dev.village), %(n)s) AS grp,
+SELECT left(COALESCE(r.village_code, dev.village), %(n)s) AS grp,
        COALESCE(r.record->>'state', 'submitted') AS state, count(*)
 FROM record r
 LEFT JOIN dev ON dev.device_id = r.device_id
 WHERE r.kind = 'objection'
-  AND COALESCE(CASE WHEN {_VILLAGE} ~ '^[0-9]{{10}}$' THEN {_VILLAGE} END, dev.village)
-      COLLATE "C" >= %(lo)s
-  AND COALESCE(CASE WHEN {_VILLAGE} ~ '^[0-9]{{10}}$' THEN {_VILLAGE} END, dev.village)
-      COLLATE "C" < %(hi)s
+  AND COALESCE(r.village_code, dev.village) COLLATE "C" >= %(lo)s
+  AND COALESCE(r.village_code, dev.village) COLLATE "C" < %(hi)s
 GROUP BY 1, 2
 """
 
@@ -230,9 +217,9 @@ def area_exists(conn: Any, area: Area) -> bool:
     p = _range(area)
     row = conn.execute(
         "SELECT EXISTS (SELECT 1 FROM area WHERE code = %(code)s)"
-        ' OR EXISTS (SELECT 1 FROM device WHERE village_code COLLATE "C" >= %(lo)s'
-        ' AND village_code COLLATE "C" < %(hi)s)'
-        f" OR EXISTS (SELECT 1 FROM record WHERE kind = 'registration' AND {_IN_AREA})",
+        f" OR EXISTS (SELECT 1 FROM device WHERE {_IN_AREA})"
+        " OR EXISTS (SELECT 1 FROM record WHERE kind = 'registration'"
+        f" AND village_code IS NOT NULL AND {_IN_AREA})",
         {**p, "code": area.code},
     ).fetchone()
     return bool(row[0])
@@ -257,15 +244,21 @@ def report(conn: Any, area: Area, period: Period, now: float) -> Report:
     """The figures of ``area`` over ``period``, broken down one level down."""
     child_digits = DIGITS[area.child_level] if area.child_level else len(area.code)
     t0, t1 = period.bounds()
-    params = {**_range(area), "n": child_digits, "tz": period.tz, "t0": t0, "t1": t1}
+    offset = ZoneInfo(period.tz).utcoffset(dt.datetime.fromtimestamp(t0))
+    params = {
+        **_range(area), "n": child_digits, "t0": t0, "t1": t1,
+        "offset": int(offset.total_seconds()) if offset else 0,
+    }  # fmt: skip
     children: dict[str, Counts] = {}
     per_day: dict[dt.date, int] = {}
-    for grp, day, is_new, outcome, assisted, n, attempts, failed in conn.execute(
+    epoch = dt.date(1970, 1, 1)
+    for grp, day_no, is_update, outcome, assisted, n, attempts, failed in conn.execute(
         _REGISTRATIONS, params
     ):
         c = children.setdefault(grp, Counts())
         n = int(n)
-        if is_new:
+        day = epoch + dt.timedelta(days=int(day_no))
+        if not is_update:
             c.new += n
             per_day[day] = per_day.get(day, 0) + n
         else:
