@@ -214,3 +214,15 @@ def test_database_down_is_a_clear_page_not_a_bare_500() -> None:
     r = c.post("/masuk", data={"username": "a", "password": "b", "csrf_token": token})
     html = r.get_data(as_text=True)
     assert r.status_code == 503 and "Basis data portal tidak dapat dihubungi" in html
+
+
+def test_unexpected_error_is_a_clear_page(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    from portal.dashboard import queries
+
+    def broken(*_a: object) -> None:
+        raise RuntimeError("boom")
+
+    c = logged_in(app, "kabupaten")
+    monkeypatch.setattr(queries, "report", broken)
+    html = page(c, "/wilayah/3510", 500)
+    assert "Terjadi kesalahan di portal" in html and "boom" not in html
