@@ -12,6 +12,7 @@ included).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -58,15 +59,73 @@ def explain(conn: psycopg.Connection[Any], period: Period, now: float) -> None:
         print("\n".join(r[0] for r in rows))
 
 
+def _backend_cpu(conn: psycopg.Connection[Any]) -> float:
+    pid = conn.execute("SELECT pg_backend_pid()").fetchone()[0]  # type: ignore[index]
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def insert_cost(server: PgServer, n: int) -> None:
+    """The workers' insert statement, batches of 512, into the 0001 schema and into 0001+0002."""
+    import random
+    import shutil
+    import tempfile
+
+    from portal.dashboard.demo import registration
+    from portal.ingest.migrate import MIGRATIONS
+    from portal.ingest.postgres import _INSERT_RECORDS
+    from portal.ingest.store import dumps
+
+    rng = random.Random(1)
+    now = time.time()
+    rows = [
+        registration(rng, "kiosk-a", "3510012001", now - i, f"{3510010101000000 + i}",
+                     "verified", i % 2 == 0, 1 + i % 3)
+        for i in range(n)
+    ]  # fmt: skip
+    only_first = Path(tempfile.mkdtemp())
+    shutil.copy(MIGRATIONS / "0001_portal.sql", only_first)
+    for label, directory in (("0001 only", only_first), ("0001 + 0002", MIGRATIONS)):
+        name = "ins_" + label.replace(" ", "").replace("+", "_")
+        with psycopg.connect(server.dsn, autocommit=True) as admin:
+            admin.execute(f'CREATE DATABASE "{name}"')
+        dsn = server.dsn.replace("dbname=postgres", f"dbname={name}")
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            migrate(conn, directory)
+            cpu0 = _backend_cpu(conn)
+            for i in range(0, n, 512):
+                part = rows[i : i + 512]
+                with conn.transaction():
+                    conn.execute(
+                        _INSERT_RECORDS,
+                        (now, [r.device_id for r in part], [r.record_id for r in part],
+                         [r.kind for r in part], [dumps(r.record) for r in part],
+                         [r.record["clock"]["wall"] for r in part]),
+                    )  # fmt: skip
+            cpu = _backend_cpu(conn) - cpu0
+        print(f"{label}: {n} records, PostgreSQL backend CPU {cpu * 1000 / n:.4f} ms per record")
+    shutil.rmtree(only_first)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Fill, then time the three levels' reports."""
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--records", type=int, default=350_000)
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--explain", action="store_true", help="print each query's plan (regency)")
+    p.add_argument(
+        "--insert-cost", type=int, metavar="N", default=0,
+        help="instead: PostgreSQL CPU per inserted record with and without migration 0002",
+    )  # fmt: skip
     args = p.parse_args(argv)
     server = PgServer(fsync=False)
     server.start()
+    if args.insert_cost:
+        try:
+            insert_cost(server, args.insert_cost)
+        finally:
+            server.remove()
+        return 0
     try:
         with psycopg.connect(server.dsn, autocommit=True) as conn:
             migrate(conn)
