@@ -72,10 +72,12 @@ GROUP BY 1
 
 _OBJECTIONS = f"""{_DEVICES}
 SELECT left(COALESCE(r.village_code, dev.village), %(n)s) AS grp,
-       COALESCE(r.record->>'state', 'submitted') AS state, count(*)
+       COALESCE(r.record->>'state', 'received') AS state, count(*)
 FROM record r
 LEFT JOIN dev ON dev.device_id = r.device_id
 WHERE r.kind = 'objection'
+  AND COALESCE(r.created_at, r.received_at) >= %(t0)s
+  AND COALESCE(r.created_at, r.received_at) < %(t1)s
   AND COALESCE(r.village_code, dev.village) COLLATE "C" >= %(lo)s
   AND COALESCE(r.village_code, dev.village) COLLATE "C" < %(hi)s
 GROUP BY 1, 2
@@ -91,12 +93,14 @@ ORDER BY dev.village, dev.device_id
 """
 
 OBJECTION_STATES: dict[str, str] = {
-    "submitted": "Diajukan",
-    "in_review": "Diperiksa",
-    "upheld": "Diterima",
+    "received": "Diterima portal",
+    "under_review": "Sedang diperiksa",
+    "upheld": "Dikabulkan",
     "rejected": "Ditolak",
 }
-"""Objection (sanggah) states as the dashboard names them; others are shown as sent."""
+"""Objection (sanggah) states (the portal status desk's, docs/protocol.md) as the dashboard names
+them; others are shown as sent. An ``objection`` record holds no state of its own: it counts as
+``received`` until the desk's state is stored beside it on the PostgreSQL path."""
 
 
 @dataclass(frozen=True)

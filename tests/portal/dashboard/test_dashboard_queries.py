@@ -147,24 +147,26 @@ def test_junk_in_records_never_breaks_the_figures(fresh: tuple[str, Seeded]) -> 
 
 def test_objections_counted_by_state_and_area(fresh: tuple[str, Seeded]) -> None:
     dsn, _ = fresh
+    filed = {"clock": {"wall": NOW - 3 * 86400, "monotonic": 1.0, "boot_id": "b", "synced": True}}
     store = PostgresIngestStore(dsn)
     try:
         b = Batch(NOW)
-        b.add(Incoming("kiosk-3510012001-01", "o1", "objection", {"state": "submitted"}))
-        b.add(Incoming("kiosk-3510012001-01", "o2", "objection", {}))  # no state: submitted
-        b.add(Incoming("kiosk-3510012003-01", "o3", "objection", {"state": "rejected"}))
-        b.add(Incoming("kiosk-zzz", "o4", "objection", {"village_code": "3510022001",
-                                                        "state": "in_review"}))  # fmt: skip
+        b.add(Incoming("kiosk-3510012001-01", "o1", "objection", {**filed, "state": "received"}))
+        b.add(Incoming("kiosk-3510012001-01", "o2", "objection", filed))  # no state: received
+        b.add(Incoming("kiosk-3510012003-01", "o3", "objection", {**filed, "state": "rejected"}))
+        b.add(Incoming("kiosk-zzz", "o4", "objection", {**filed, "village_code": "3510022001",
+                                                        "state": "under_review"}))  # fmt: skip
+        b.add(Incoming("kiosk-3510012001-01", "o5", "objection", {}))  # filed today: not November
         store.write(b)
     finally:
         store.close()
     assert report(dsn, "3510").totals.objections == {
-        "submitted": 2, "rejected": 1, "in_review": 1,
+        "received": 2, "rejected": 1, "under_review": 1,
     }  # fmt: skip
     r = report(dsn, "351001")
-    assert r.children["3510012001"].objections == {"submitted": 2}
+    assert r.children["3510012001"].objections == {"received": 2}
     assert r.children["3510012003"].objections == {"rejected": 1}
-    assert report(dsn, "3510022001").totals.objections == {"in_review": 1}
+    assert report(dsn, "3510022001").totals.objections == {"under_review": 1}
 
 
 def test_area_exists(seeded: tuple[str, Seeded]) -> None:
