@@ -8,6 +8,7 @@ lives in :class:`AddressThrottle` (memory of one process; the account lock is th
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 from collections.abc import Callable
@@ -18,10 +19,14 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from portal.dashboard.areas import Area, Level, parse_area, role_fits
 
+log = logging.getLogger("portal.dashboard")
+
 MAX_FAILED = 5
 """Wrong passwords in a row before the account locks."""
 LOCK_S = 15 * 60.0
 """How long a locked account stays locked, seconds."""
+MAX_ADDRESSES = 10_000
+"""Client addresses the throttle remembers at most."""
 MIN_PASSWORD = 10
 """Shortest password accepted when an official is created."""
 _USERNAME = re.compile(r"^[a-z0-9._-]{3,40}$")
@@ -114,6 +119,8 @@ def login(conn: Any, username: str, password: str, now: float) -> LoginResult:
             return LoginResult(_official(row))
         failed = int(row[5]) + 1
         until = now + LOCK_S if failed >= MAX_FAILED else 0.0
+        if until:
+            log.warning("dashboard: official %s locked after %d wrong passwords", username, failed)
         conn.execute(
             "UPDATE official SET failed = %s, locked_until = %s WHERE username = %s",
             (0 if until else failed, until, username),
@@ -146,6 +153,11 @@ class AddressThrottle:
         return recent[0] + self.window_s if len(recent) >= self.limit else None
 
     def failed(self, address: str) -> None:
-        """Count one wrong password from ``address``."""
+        """Count one wrong password from ``address`` (memory stays bounded under a flood)."""
+        if len(self._failures) >= MAX_ADDRESSES:
+            for other in list(self._failures):
+                self._recent(other)
+            while len(self._failures) >= MAX_ADDRESSES:  # still full: forget the oldest
+                del self._failures[min(self._failures, key=lambda a: self._failures[a][-1])]
         self._recent(address)
         self._failures.setdefault(address, []).append(self._clock())

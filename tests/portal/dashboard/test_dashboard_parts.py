@@ -125,6 +125,21 @@ def test_address_throttle_slides() -> None:
     assert th.blocked_until("a") is None
 
 
+def test_address_throttle_memory_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    from portal.dashboard import officials
+
+    monkeypatch.setattr(officials, "MAX_ADDRESSES", 50)
+    t = [0.0]
+    th = AddressThrottle(limit=3, window_s=10, clock=lambda: t[0])
+    for i in range(500):
+        t[0] = i / 100
+        th.failed(f"10.0.{i // 256}.{i % 256}")
+    assert len(th._failures) <= 50
+    th.failed("10.0.1.243")  # the newest addresses are the ones kept
+    th.failed("10.0.1.243")
+    assert th.blocked_until("10.0.1.243") is not None
+
+
 def test_new_official_checks() -> None:
     assert check_new("camat-1", "kecamatan", "35.10.01", "panjang-sekali") is None
     assert "6-digit" in (check_new("camat-1", "kecamatan", "3510", "panjang-sekali") or "")
