@@ -37,6 +37,7 @@ from kiosk.services.ports import Sealer
 from kiosk.services.registration import RegistrationService
 from kiosk.store.db import transaction
 from kiosk.store.outbox import OutboxRepository
+from kiosk.uplink.topics import Name
 
 log = logging.getLogger(__name__)
 
@@ -340,9 +341,9 @@ class AgentService:
                 "at": now,
                 "review_required": True,
             }
-            payload = self._sealer.seal("vouch", vouch_id, record)
+            payload = self._sealer.seal(Name.VOUCH, vouch_id, record)
             with transaction(self._conn) as c:
-                self._outbox.enqueue(vouch_id, "vouch", payload, now, tx=c)
+                self._outbox.enqueue(vouch_id, Name.VOUCH, payload, now, tx=c)
                 self.audit.append(c, "vouch", agent.agent_id, vouch_id)
             reg.vouched(agent.agent_id)
             self._answer_help(agent.agent_id)
@@ -498,8 +499,8 @@ class AgentService:
             "edits": rules.pending_to_json(pending),
             "at": now,
         }
-        payload = self._sealer.seal("household", record_id, record)
-        self._outbox.enqueue(record_id, "household", payload, now, tx=c)
+        payload = self._sealer.seal(Name.HOUSEHOLD, record_id, record)
+        self._outbox.enqueue(record_id, Name.HOUSEHOLD, payload, now, tx=c)
         return record_id
 
     def apply_roster_update(self, message: Mapping[str, Any]) -> rules.MergeResult:

@@ -19,6 +19,7 @@ from kiosk.references.message import load_trusted_keys
 from kiosk.references.online import OnlineVerifier, VerifyTransport
 from kiosk.references.store import ReferenceStore
 from kiosk.services.ports import Sealer
+from kiosk.uplink.topics import Name
 
 log = logging.getLogger(__name__)
 
@@ -41,10 +42,10 @@ def attach_to_uplink(
     """Route ``references`` / ``references_revoke`` to ``inbox`` and ``verify_reply`` to
     ``online`` (all on the uplink's relay thread)."""
     if inbox is not None:
-        uplink.on_signed("references", lambda payload, _corr: inbox.on_reference_set(payload))
-        uplink.on_signed("references_revoke", lambda payload, _corr: inbox.on_revoke(payload))
+        uplink.on_signed(Name.REFERENCES, lambda payload, _corr: inbox.on_reference_set(payload))
+        uplink.on_signed(Name.REFERENCES_REVOKE, lambda payload, _corr: inbox.on_revoke(payload))
     if online is not None:
-        uplink.on_signed("verify_reply", online.deliver)
+        uplink.on_signed(Name.VERIFY_REPLY, online.deliver)
 
 
 @dataclass(frozen=True)
