@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeAlias
 
 from pydantic import (
     BaseModel,
@@ -21,6 +21,7 @@ from pydantic import (
     model_validator,
 )
 
+from kiosk.backends import CAMERAS, DETECTORS, PIN_FACTORIES, PRINTERS
 from kiosk.errors import ConfigError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -116,16 +117,22 @@ class PathsConfig(_Strict):
         return REPO_ROOT.parent / "shared" / "models"
 
 
-CameraBackendName = Literal["auto", "picamera2", "opencv", "replay"]
+if TYPE_CHECKING:  # the choices are the registries' rows (kiosk/backends.py)
+    CameraBackendName: TypeAlias = str
+    DetectorName: TypeAlias = str
+    PinFactoryName: TypeAlias = str
+    PrinterName: TypeAlias = str
+else:
+    CameraBackendName = CAMERAS.literal()
+    DetectorName = DETECTORS.literal()
+    PinFactoryName = PIN_FACTORIES.literal()
+    PrinterName = PRINTERS.literal()
 
 
 class CameraConfig(_Strict):
     """Camera backend and capture format."""
 
-    backend: Annotated[
-        CameraBackendName,
-        Field(description="auto: picamera2 if present, else a V4L2 webcam, else replay"),
-    ] = "auto"
+    backend: Annotated[CameraBackendName, Field(description=CAMERAS.describe())] = "auto"
     device_index: Annotated[int, Field(ge=0, le=63, description="V4L2 index (/dev/videoN)")] = 0
     width: Annotated[int, Field(ge=160, le=4096, description="Frame width, pixels")] = 640
     height: Annotated[int, Field(ge=120, le=3072, description="Frame height, pixels")] = 480
@@ -233,6 +240,9 @@ class UiConfig(_Strict):
     printer: Annotated[
         LaxPath | None, Field(description="ESC/POS receipt printer device, e.g. /dev/usb/lp0")
     ] = None
+    printer_backend: Annotated[
+        PrinterName, Field(description="Receipt printer: " + PRINTERS.describe())
+    ] = "escpos"
 
 
 class BiometricsConfig(_Strict):
@@ -299,11 +309,7 @@ class BiometricsConfig(_Strict):
         ),
     ] = 35.0
     detector: Annotated[
-        Literal["litert", "mediapipe"],
-        Field(
-            description="Face detector: litert (BlazeFace decoded in NumPy, the faster) or "
-            "mediapipe (the MediaPipe Tasks FaceDetector on the same model file)"
-        ),
+        DetectorName, Field(description="Face detector: " + DETECTORS.describe())
     ] = "litert"
     policy: Annotated[
         list[dict[str, str]],
@@ -338,10 +344,7 @@ class BiometricsConfig(_Strict):
 class GpioConfig(_Strict):
     """Peripherals on the Pi's header (BCM numbering); roles are defined in firmware/."""
 
-    pin_factory: Annotated[
-        Literal["auto", "mock", "lgpio"],
-        Field(description="auto: lgpio on a Pi, gpiozero's MockFactory elsewhere"),
-    ] = "auto"
+    pin_factory: Annotated[PinFactoryName, Field(description=PIN_FACTORIES.describe())] = "auto"
     pins: Annotated[
         dict[str, int],
         Field(description="Role -> BCM pin overrides, e.g. {help_button = 17}"),
