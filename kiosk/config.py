@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import re
 import tomllib
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeAlias
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Self, TypeAlias
 
 from pydantic import (
     BaseModel,
@@ -32,9 +33,34 @@ LaxPath = Annotated[Path, Strict(False)]
 """A path setting: TOML has no path type, so text is accepted (every other scalar is strict)."""
 
 
+@dataclass(frozen=True)
+class Order:
+    """Setting ``low`` must not be above setting ``high`` (with ``strict``, must be below)."""
+
+    low: str
+    high: str
+    message: str  # what the technician reads when it is broken
+    strict: bool = False
+
+    def holds(self, model: BaseModel) -> bool:
+        """True when ``model``'s two settings are in this order."""
+        low, high = getattr(model, self.low), getattr(model, self.high)
+        return bool(low < high if self.strict else low <= high)
+
+
 class _Strict(BaseModel):
     # strict: "yes" is not a bool and "60" not a number; a typo'd type is an error, not a guess
     model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True, strict=True)
+
+    ORDERS: ClassVar[tuple[Order, ...]] = ()
+    """Orderings between this section's settings, checked once every field is valid."""
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        for order in self.ORDERS:
+            if not order.holds(self):
+                raise ValueError(order.message)
+        return self
 
 
 class DeviceConfig(_Strict):
@@ -210,11 +236,11 @@ class UplinkConfig(_Strict):
         float, Field(ge=5, le=3600, description="Heartbeat interval, seconds")
     ] = 60.0
 
-    @model_validator(mode="after")
-    def _backoff(self) -> UplinkConfig:
-        if self.backoff_max_s < self.backoff_initial_s:
-            raise ValueError("backoff_max_s must be at least backoff_initial_s")
-        return self
+    ORDERS = (
+        Order(
+            "backoff_initial_s", "backoff_max_s", "backoff_max_s must be at least backoff_initial_s"
+        ),
+    )
 
 
 class UiConfig(_Strict):
@@ -243,6 +269,9 @@ class UiConfig(_Strict):
     printer_backend: Annotated[
         PrinterName, Field(description="Receipt printer: " + PRINTERS.describe())
     ] = "escpos"
+
+
+_MATCH_ORDER = "thresholds must satisfy match_high >= match_medium >= match_low"
 
 
 class BiometricsConfig(_Strict):
@@ -328,17 +357,21 @@ class BiometricsConfig(_Strict):
         policy_from_rows(value)  # raises ValueError naming the bad row or the missing case
         return value
 
-    @model_validator(mode="after")
-    def _ordered(self) -> BiometricsConfig:
-        if not self.match_high >= self.match_medium >= self.match_low:
-            raise ValueError("thresholds must satisfy match_high >= match_medium >= match_low")
-        if self.liveness_spoof > self.liveness_live:
-            raise ValueError("liveness_spoof must not exceed liveness_live")
-        if self.liveness_passive_only < self.liveness_live:
-            raise ValueError("liveness_passive_only must not be below liveness_live")
-        if self.decision_timeout_s < self.capture_timeout_s:
-            raise ValueError("decision_timeout_s must be at least capture_timeout_s")
-        return self
+    ORDERS = (
+        Order("match_medium", "match_high", _MATCH_ORDER),
+        Order("match_low", "match_medium", _MATCH_ORDER),
+        Order("liveness_spoof", "liveness_live", "liveness_spoof must not exceed liveness_live"),
+        Order(
+            "liveness_live",
+            "liveness_passive_only",
+            "liveness_passive_only must not be below liveness_live",
+        ),
+        Order(
+            "capture_timeout_s",
+            "decision_timeout_s",
+            "decision_timeout_s must be at least capture_timeout_s",
+        ),
+    )
 
 
 class GpioConfig(_Strict):
@@ -437,15 +470,20 @@ class AgentsConfig(_Strict):
         ),
     ] = "15:00"
 
-    @model_validator(mode="after")
-    def _ordered(self) -> AgentsConfig:
-        if self.office_close <= self.office_open:
-            raise ValueError("office_close must be later than office_open (HH:MM)")
-        if self.session_idle_s > self.session_max_s:
-            raise ValueError("session_idle_s must not exceed session_max_s")
-        if self.pin_max_delay_s < self.pin_base_delay_s:
-            raise ValueError("pin_max_delay_s must be at least pin_base_delay_s")
-        return self
+    ORDERS = (
+        Order(
+            "office_open",
+            "office_close",
+            "office_close must be later than office_open (HH:MM)",
+            strict=True,
+        ),
+        Order("session_idle_s", "session_max_s", "session_idle_s must not exceed session_max_s"),
+        Order(
+            "pin_base_delay_s",
+            "pin_max_delay_s",
+            "pin_max_delay_s must be at least pin_base_delay_s",
+        ),
+    )
 
 
 class UsbConfig(_Strict):
