@@ -66,6 +66,12 @@ class Registry:
         ]
         return "; ".join(parts)
 
+    def factory(self, name: str, error: type[Exception]) -> Any:
+        """The factory of backend ``name``; ``error`` (the caller's own kind) when unknown."""
+        if name not in self._rows:
+            raise error(f"unknown {self.what} {name!r}; use one of {list(self.names())}")
+        return self._rows[name].load()
+
     def get(self, name: str) -> Backend:
         """The row ``name``; a :class:`ConfigError` naming the choices when there is none."""
         try:

@@ -69,6 +69,7 @@ class Acks:
 
 PortalMessage = Acks | StatusUpdate | ConfigUpdate | RosterUpdate | SignedMessage
 
+
 def _ack(d: dict[str, Any], corr: bytes | None) -> Acks:
     items = tuple(Ack(e["record_id"], e["result"], e.get("reason")) for e in d["acks"])
     if corr is not None and (len(items) != 1 or corr != items[0].record_id.encode()):

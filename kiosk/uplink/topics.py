@@ -80,9 +80,7 @@ TOPICS: dict[str, Topic] = {
         Topic(Name.ROSTER, _DOWN, True, "roster", "agents allowed on this kiosk", signing=_R),
         # identity references (kiosk/references): signed by the portal, validated there
         Topic(Name.VERIFY_REQUEST, _UP, False, None, "sealed online verify request"),
-        Topic(
-            Name.VERIFY_REPLY, _DOWN, False, "verify_reply", "signed verify answer", signing=_H
-        ),
+        Topic(Name.VERIFY_REPLY, _DOWN, False, "verify_reply", "signed verify answer", signing=_H),
         Topic(
             Name.REFERENCES,
             _DOWN,

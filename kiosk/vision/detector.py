@@ -23,7 +23,7 @@ import cv2
 import numpy as np
 
 from kiosk.backends import DETECTORS
-from kiosk.errors import ConfigError, ModelError
+from kiosk.errors import ModelError
 from kiosk.vision.models import Model, ModelPack
 
 
@@ -293,11 +293,5 @@ def build_detector(pack: ModelPack, backend: str = "litert") -> CascadeDetector:
 
     ``backend`` is a row of ``kiosk.backends.DETECTORS``.
     """
-    try:
-        make = DETECTORS.get(backend).load()
-    except ConfigError as err:
-        raise ModelError(
-            f"unknown detector backend {backend!r}; use one of {list(DETECTORS.names())}"
-        ) from err
-    near, far = make(pack)
+    near, far = DETECTORS.factory(backend, ModelError)(pack)
     return CascadeDetector(near, far)

@@ -11,7 +11,7 @@ from pathlib import Path
 from kiosk.backends import AUTO, CAMERAS
 from kiosk.config import REPO_ROOT, CameraConfig
 from kiosk.core.clock import Clock
-from kiosk.errors import CameraError, ConfigError
+from kiosk.errors import CameraError
 from kiosk.vision.camera.base import Camera, CameraState, Frame, FrameSource, ThreadedCamera
 from kiosk.vision.camera.replay import ReplayCamera
 
@@ -71,12 +71,7 @@ def auto_backend(cfg: CameraConfig) -> str:
 def open_camera(cfg: CameraConfig, clock: Clock | None = None) -> Camera:
     """The camera backend ``cfg.backend`` names (not started; call ``start()``)."""
     name = auto_backend(cfg) if cfg.backend == AUTO else cfg.backend
-    try:
-        factory = CAMERAS.get(name).load()
-    except ConfigError as err:
-        raise CameraError(
-            f"unknown camera backend {name!r}; use one of {list(CAMERAS.names())}"
-        ) from err
+    factory = CAMERAS.factory(name, CameraError)
     return factory(cfg, clock)
 
 
