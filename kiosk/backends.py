@@ -12,9 +12,12 @@ from __future__ import annotations
 import importlib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
+
+from pydantic import Field
 
 from kiosk.errors import ConfigError
+from kiosk.settings import LaxPath, Section
 
 AUTO = "auto"
 """The extra choice of a registry that can pick a backend by probing the machine."""
@@ -28,6 +31,7 @@ class Backend:
     doc: str
     target: str  # "package.module:attribute"
     fake: bool = False  # ships for machines without the hardware (tests, demos)
+    settings: type[Section] | None = None  # the backend's own settings (in its config table)
 
     def load(self) -> Any:
         """The factory (imported now, on first use)."""
@@ -84,6 +88,24 @@ class Registry:
             ) from None
 
 
+class OpenCvSettings(Section):
+    """What the V4L2 webcam backend reads (and 'auto', which probes /dev/video<index>)."""
+
+    device_index: Annotated[int, Field(ge=0, le=63, description="V4L2 index (/dev/videoN)")] = 0
+
+
+class ReplaySettings(Section):
+    """What the replay backend reads."""
+
+    replay_source: Annotated[
+        LaxPath | None,
+        Field(
+            description="Replay backend: a folder of images or a video file. Empty: the demo "
+            "faces beside the checkout"
+        ),
+    ] = None
+
+
 CAMERAS = Registry(
     "camera backend",
     "camera.backend",
@@ -98,6 +120,7 @@ CAMERAS = Registry(
         "photos or a video played as a camera (replay_source)",
         "kiosk.vision.camera:replay_camera",
         fake=True,
+        settings=ReplaySettings,
     ),
     auto="picamera2 if present, else a V4L2 webcam, else replay",
 )

@@ -8,62 +8,32 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Self, TypeAlias
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeAlias
 
 from pydantic import (
     BaseModel,
-    ConfigDict,
     Field,
-    Strict,
     ValidationError,
     field_validator,
-    model_validator,
 )
 
-from kiosk.backends import CAMERAS, DETECTORS, PIN_FACTORIES, PRINTERS
+from kiosk.backends import (
+    CAMERAS,
+    DETECTORS,
+    PIN_FACTORIES,
+    PRINTERS,
+    OpenCvSettings,
+    ReplaySettings,
+)
 from kiosk.errors import ConfigError
+from kiosk.settings import LaxPath, Order, Section
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 """The source checkout (used only to find the development model pack beside it)."""
 
 
-LaxPath = Annotated[Path, Strict(False)]
-"""A path setting: TOML has no path type, so text is accepted (every other scalar is strict)."""
-
-
-@dataclass(frozen=True)
-class Order:
-    """Setting ``low`` must not be above setting ``high`` (with ``strict``, must be below)."""
-
-    low: str
-    high: str
-    message: str  # what the technician reads when it is broken
-    strict: bool = False
-
-    def holds(self, model: BaseModel) -> bool:
-        """True when ``model``'s two settings are in this order."""
-        low, high = getattr(model, self.low), getattr(model, self.high)
-        return bool(low < high if self.strict else low <= high)
-
-
-class _Strict(BaseModel):
-    # strict: "yes" is not a bool and "60" not a number; a typo'd type is an error, not a guess
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True, strict=True)
-
-    ORDERS: ClassVar[tuple[Order, ...]] = ()
-    """Orderings between this section's settings, checked once every field is valid."""
-
-    @model_validator(mode="after")
-    def _ordered(self) -> Self:
-        for order in self.ORDERS:
-            if not order.holds(self):
-                raise ValueError(order.message)
-        return self
-
-
-class DeviceConfig(_Strict):
+class DeviceConfig(Section):
     """Who this kiosk is and where it stands."""
 
     id: Annotated[
@@ -105,7 +75,7 @@ class DeviceConfig(_Strict):
         return digits
 
 
-class PathsConfig(_Strict):
+class PathsConfig(Section):
     """Where the kiosk keeps its state and finds its models."""
 
     data_dir: Annotated[
@@ -155,28 +125,20 @@ else:
     PrinterName = PRINTERS.literal()
 
 
-class CameraConfig(_Strict):
-    """Camera backend and capture format."""
+class CameraConfig(OpenCvSettings, ReplaySettings):
+    """Camera backend and capture format (each backend's own settings come from its model)."""
 
     backend: Annotated[CameraBackendName, Field(description=CAMERAS.describe())] = "auto"
-    device_index: Annotated[int, Field(ge=0, le=63, description="V4L2 index (/dev/videoN)")] = 0
     width: Annotated[int, Field(ge=160, le=4096, description="Frame width, pixels")] = 640
     height: Annotated[int, Field(ge=120, le=3072, description="Frame height, pixels")] = 480
     fps: Annotated[float, Field(gt=0, le=60, description="Frames per second requested")] = 15.0
-    replay_source: Annotated[
-        LaxPath | None,
-        Field(
-            description="Replay backend: a folder of images or a video file. Empty: the demo "
-            "faces beside the checkout"
-        ),
-    ] = None
     stall_timeout_s: Annotated[
         float,
         Field(gt=0, le=60, description="No frame for this many seconds means the camera is dead"),
     ] = 3.0
 
 
-class TlsConfig(_Strict):
+class TlsConfig(Section):
     """TLS material for the broker connection (PEM files)."""
 
     ca_file: Annotated[LaxPath, Field(description="CA bundle that signed the broker, PEM")]
@@ -184,7 +146,7 @@ class TlsConfig(_Strict):
     key_file: Annotated[LaxPath, Field(description="This device's private key, PEM")]
 
 
-class UplinkConfig(_Strict):
+class UplinkConfig(Section):
     """MQTT link to the portal."""
 
     enabled: Annotated[bool, Field(description="false: registrations wait in the outbox")] = True
@@ -243,7 +205,7 @@ class UplinkConfig(_Strict):
     )
 
 
-class UiConfig(_Strict):
+class UiConfig(Section):
     """The touch screen's web UI."""
 
     host: Annotated[
@@ -274,7 +236,7 @@ class UiConfig(_Strict):
 _MATCH_ORDER = "thresholds must satisfy match_high >= match_medium >= match_low"
 
 
-class BiometricsConfig(_Strict):
+class BiometricsConfig(Section):
     """Face matching and liveness thresholds (cosine similarity and probabilities, 0..1)."""
 
     match_high: Annotated[
@@ -374,7 +336,7 @@ class BiometricsConfig(_Strict):
     )
 
 
-class GpioConfig(_Strict):
+class GpioConfig(Section):
     """Peripherals on the Pi's header (BCM numbering); roles are defined in firmware/."""
 
     pin_factory: Annotated[PinFactoryName, Field(description=PIN_FACTORIES.describe())] = "auto"
@@ -414,7 +376,7 @@ class GpioConfig(_Strict):
         return value
 
 
-class AgentsConfig(_Strict):
+class AgentsConfig(Section):
     """Agent sessions and the PIN throttle (seconds; failures are counted per agent)."""
 
     session_idle_s: Annotated[
@@ -454,7 +416,7 @@ class AgentsConfig(_Strict):
             max_length=7,
             description="Days the village office is open (told when no agent is on duty)",
         ),
-    ] = ["mon", "tue", "wed", "thu", "fri"]
+    ] = ["mon", "tue", "wed", "thu", "fri"]  # noqa: RUF012 (pydantic copies field defaults)
     office_open: Annotated[
         str,
         Field(
@@ -486,7 +448,7 @@ class AgentsConfig(_Strict):
     )
 
 
-class UsbConfig(_Strict):
+class UsbConfig(Section):
     """The USB stick that carries the sealed backlog to the portal when there is no network."""
 
     mount_point: Annotated[
@@ -509,7 +471,7 @@ class UsbConfig(_Strict):
         return value
 
 
-class KioskConfig(_Strict):
+class KioskConfig(Section):
     """The whole configuration of one kiosk."""
 
     device: DeviceConfig = DeviceConfig()

@@ -57,3 +57,15 @@ def test_reading_the_config_loads_no_backend() -> None:
     code = "import sys, kiosk.config; print(sorted({'cv2', 'gpiozero'} & set(sys.modules)))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_each_backend_brings_its_own_settings_into_its_config_table() -> None:
+    own = {r.settings for r in CAMERAS if r.settings is not None}
+    assert own and own <= set(CameraConfig.__mro__)
+    for model in own:
+        assert set(model.model_fields) <= set(CameraConfig.model_fields)
+    cfg = parse_config({"camera": {"backend": "opencv", "device_index": 2}}).camera
+    assert cfg.device_index == 2
+    with pytest.raises(ConfigError) as err:
+        parse_config({"camera": {"device_index": 64}})
+    assert err.value.problems[0].startswith("camera.device_index = 64:")
