@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -137,6 +138,7 @@ class AddressThrottle:
         self.window_s = window_s
         self._clock = clock
         self._failures: dict[str, list[float]] = {}
+        self._lock = threading.Lock()  # waitress serves from several threads
 
     def _recent(self, address: str) -> list[float]:
         cutoff = self._clock() - self.window_s
@@ -149,15 +151,17 @@ class AddressThrottle:
 
     def blocked_until(self, address: str) -> float | None:
         """When this address may try again, or None if it may now."""
-        recent = self._recent(address)
+        with self._lock:
+            recent = self._recent(address)
         return recent[0] + self.window_s if len(recent) >= self.limit else None
 
     def failed(self, address: str) -> None:
         """Count one wrong password from ``address`` (memory stays bounded under a flood)."""
-        if len(self._failures) >= MAX_ADDRESSES:
-            for other in list(self._failures):
-                self._recent(other)
-            while len(self._failures) >= MAX_ADDRESSES:  # still full: forget the oldest
-                del self._failures[min(self._failures, key=lambda a: self._failures[a][-1])]
-        self._recent(address)
-        self._failures.setdefault(address, []).append(self._clock())
+        with self._lock:
+            if len(self._failures) >= MAX_ADDRESSES:
+                for other in list(self._failures):
+                    self._recent(other)
+                while len(self._failures) >= MAX_ADDRESSES:  # still full: forget the oldest
+                    del self._failures[min(self._failures, key=lambda a: self._failures[a][-1])]
+            self._recent(address)
+            self._failures.setdefault(address, []).append(self._clock())
