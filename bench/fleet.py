@@ -369,6 +369,7 @@ class Shards:
             args = (work, pki, link, first, min(per, n - first), keys_dir)
             proc = ctx.Process(target=_shard, args=(child, args), daemon=True)
             proc.start()
+            child.close()  # ours closed: a shard that dies is an EOFError here, not a hang
             self._conns.append(parent)
             self._procs.append(proc)
         for c, proc in zip(self._conns, self._procs, strict=True):
