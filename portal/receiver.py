@@ -48,6 +48,7 @@ from kiosk.uplink.client import FullJitter, mqtt_version, refused_subscriptions
 from kiosk.uplink.replies import ack_messages, sign_reply
 from kiosk.uplink.topics import RECORD_KINDS, device_topic, parse_topic, uplink_filters
 from portal.references import PortalReferences
+from portal.status_desk import StatusDesk
 from portal.store import Incoming, PortalStore
 
 log = logging.getLogger("portal")
@@ -147,6 +148,7 @@ class PortalReceiver:
         self._clock = clock
         self.references = references  # identity references (portal/references.py), optional
         self.store = PortalStore(db_path)
+        self.status_desk = StatusDesk(db_path, signing_key, clock=clock)  # status + objections
         self._queue: queue.Queue[_Msg | None] = queue.Queue()
         self._worker: threading.Thread | None = None
         self.connected = threading.Event()
@@ -194,20 +196,22 @@ class PortalReceiver:
         if self._worker is not None:
             self._worker.join(10)
         self.store.close()
+        self.status_desk.close()
 
     # --- sending to kiosks ------------------------------------------------------------
     def send_status(
         self, device_id: str, record_id: str, status: str, reason: str | None = None
     ) -> None:
         """Tell a kiosk the decision on one of its records (signed)."""
-        msg = {"v": 1, "record_id": record_id, "status": status, "reason": reason}
-        msg["at"] = self._clock()
+        at = self._clock()
+        msg = {"v": 1, "record_id": record_id, "status": status, "reason": reason, "at": at}
         self._client.publish(
             device_topic(self._prefix, device_id, "status"),
             sign_reply("status", device_id, msg, self._signing_key),
             qos=1,
         )
         self.store.set_status(device_id, record_id, status)
+        self.status_desk.decided(device_id, record_id, status, reason, at)
 
     def send_config(self, device_id: str, version: int, settings: dict[str, Any]) -> None:
         """Publish (retained, signed) remote settings for a kiosk."""
@@ -323,6 +327,8 @@ class PortalReceiver:
                         replies.append((m, rid, "rejected", str(err)))
             elif name == "verify_request" and self.references is not None:
                 self._answer_verify(m, device_id)
+            elif name == "status_request":
+                self._answer_status(m, device_id)
             elif name == "heartbeat":
                 try:
                     self.store.heartbeat(device_id, messages.parse("heartbeat", m.payload), now)
@@ -333,6 +339,8 @@ class PortalReceiver:
         fresh = self.store.put_many([inc for _m, inc in records], now)  # the commit
         for (m, inc), new in zip(records, fresh, strict=True):
             replies.append((m, inc.record_id, "stored" if new else "duplicate", None))
+            if new:
+                self.status_desk.on_record(inc.device_id, inc.record_id, inc.kind, inc.record)
         self._send_acks(replies)
         if self.references is not None:  # registrations captured "pending verification"
             for (_m, inc), new in zip(records, fresh, strict=True):
@@ -381,6 +389,22 @@ class PortalReceiver:
             props.CorrelationData = opened.record_id.encode()
         self._client.publish(
             device_topic(self._prefix, device_id, "verify_reply"), reply, qos=1, properties=props
+        )
+
+    def _answer_status(self, m: _Msg, device_id: str) -> None:
+        """Answer a status query on the device's own status_reply topic (signed)."""
+        try:
+            opened = self._open(m, device_id, "status_request")
+            reply = self.status_desk.answer(device_id, opened.record)
+        except (CryptoError, ProtocolError) as err:
+            log.warning("status request from %s rejected: %s", device_id, err)
+            return
+        props = None
+        if self._v5:
+            props = Properties(PacketTypes.PUBLISH)
+            props.CorrelationData = opened.record_id.encode()
+        self._client.publish(
+            device_topic(self._prefix, device_id, "status_reply"), reply, qos=1, properties=props
         )
 
     def _send_acks(self, replies: list[tuple[_Msg, str | None, str, str | None]]) -> None:

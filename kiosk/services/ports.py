@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from kiosk.core.portal_status import PortalStatus
 from kiosk.core.session import Outcome
 
 
@@ -43,4 +44,17 @@ class NikParser(Protocol):
 
     def __call__(self, text: str) -> Any:
         """Return parsed info or raise :class:`kiosk.errors.NikError`."""
+        ...
+
+
+class StatusQuery(Protocol):
+    """Ask the portal for a status by NIK digest and receipt code, with a bounded wait."""
+
+    @property
+    def available(self) -> bool:
+        """True when a query could be sent now (the link is up)."""
+        ...
+
+    def ask(self, digest: str, receipt_no: str) -> PortalStatus | None:
+        """The portal's signed answer, or None (offline, no answer in time, refused)."""
         ...

@@ -69,9 +69,13 @@ class Acks:
 
 PortalMessage = Acks | StatusUpdate | ConfigUpdate | RosterUpdate | SignedMessage
 
-SIGNED_TOPICS = frozenset({"references", "references_revoke", "verify_reply", "household_update"})
+SIGNED_TOPICS = frozenset(
+    {"references", "references_revoke", "verify_reply", "household_update", "status_reply"}
+)
 """Topics whose schema, version and Ed25519 signature are checked by their handler (the
-reference set may exceed ``messages.MAX_MESSAGE_BYTES``); see kiosk/references/message.py."""
+reference set may exceed ``messages.MAX_MESSAGE_BYTES``; see kiosk/references/message.py; a
+``status_reply`` goes to the waiting query, kiosk/uplink/status_query.py, which opens it with
+:func:`kiosk.uplink.replies.open_reply`)."""
 
 
 def _ack(d: dict[str, Any], corr: bytes | None) -> Acks:

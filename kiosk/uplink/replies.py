@@ -20,7 +20,7 @@ from kiosk.crypto.signed import RejectedMessage, canonical, verify_message
 from kiosk.errors import ProtocolError
 from kiosk.uplink import messages
 
-SIGNED_REPLIES = frozenset({"ack", "status", "config", "roster"})
+SIGNED_REPLIES = frozenset({"ack", "status", "config", "roster", "status_reply"})
 """Portal -> kiosk topics whose messages carry the generic signed-reply fields."""
 
 Trusted = Callable[[], Iterable[Ed25519PublicKey]]

@@ -52,11 +52,15 @@ TOPICS: dict[str, Topic] = {
         Topic("references_revoke", Direction.DOWN, True, "references_revoke", "signed revoke"),
         # Dasa Wisma rosters (kiosk/agents): signed by the portal, validated there
         Topic("household_update", Direction.DOWN, False, "household_update", "signed household"),
+        # status from the portal and objections (kiosk/services/status.py, objection.py)
+        Topic("status_request", Direction.UP, False, None, "sealed status query (NIK digest)"),
+        Topic("status_reply", Direction.DOWN, False, "status_reply", "signed status answer"),
+        Topic("objection", Direction.UP, False, None, "sealed objection (sanggah) to a decision"),
     )
 }
 """Every topic; outbox kinds map to the UP topic of the same name."""
 
-RECORD_KINDS = frozenset({"registration", "audit", "vouch", "household"})
+RECORD_KINDS = frozenset({"registration", "audit", "vouch", "household", "objection"})
 """Outbox kinds that travel as sealed envelopes."""
 
 
