@@ -166,10 +166,14 @@ def build_kiosk(
     from kiosk.references.wiring import attach_to_uplink
     from kiosk.services.agent_face import CameraAgentMatcher
     from kiosk.services.face import CameraFaceVerifier
+    from kiosk.services.objection import ObjectionService
     from kiosk.services.status import StatusService
+    from kiosk.store.objections import ObjectionRepository
     from kiosk.store.outbox import OutboxRepository
     from kiosk.store.registrations import RegistrationRepository
     from kiosk.uplink.heartbeat import boot_id, clock_synchronised
+    from kiosk.uplink.status_query import PortalStatusQuery
+    from kiosk.uplink.status_query import attach as attach_status_query
     from kiosk.vision.camera import open_camera
     from kiosk.vision.pipeline import FacePipeline
 
@@ -261,6 +265,27 @@ def build_kiosk(
         clock_synced=clock_synchronised,
         ensure_space=lambda: ensure_free_space(data_dir, cfg.paths.min_free_mib * 2**20),
     )
+    # objections (sanggah) and status from the portal: window from the signed config
+    objection_repo = ObjectionRepository(conn, outbox)
+    objections = ObjectionService(
+        clock=clock,
+        repo=objection_repo,
+        sealer=sealer,
+        lookup_key=lookup_key,
+        device_id=cfg.device.id,
+        boot_id=device_info.boot_id,
+        clock_synced=clock_synchronised,
+        photo=verifier.preview_jpeg,
+        audit=lambda kind, actor, subject: agents.audit.record(kind, actor, subject),
+        ensure_space=lambda: ensure_free_space(data_dir, cfg.paths.min_free_mib * 2**20),
+    )
+    portal_status = None
+    if uplink is not None:
+        portal_status = PortalStatusQuery(
+            uplink, sealer, trusted=trusted, device_id=cfg.device.id, clock=clock
+        )
+        attach_status_query(uplink, portal_status)
+        uplink.on_config(lambda update: objections.apply_config(update.settings))
     status = StatusService(
         clock=clock,
         timeouts=timeouts,
@@ -269,7 +294,10 @@ def build_kiosk(
         repo=RegistrationRepository(conn, outbox),
         lookup_key=lookup_key,
         audit=lambda kind, actor, subject: agents.audit.record(kind, actor, subject),
+        portal=portal_status,
+        objections=objection_repo,
     )
+    status.on_end(objections.discard)
     agent_matcher: Any = CameraAgentMatcher(
         camera, pipeline, clock, passive_only=face_timeouts.capture.passive_only
     )
@@ -341,6 +369,7 @@ def build_kiosk(
         usb=usb,
         registration=registration,
         status=status,
+        objections=objections,
         verifier=verifier,
         camera=camera,
         agents=agents,

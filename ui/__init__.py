@@ -21,6 +21,7 @@ from flask_babel import Babel
 from kiosk.config import KioskConfig
 from kiosk.core.session import Timeouts
 from kiosk.errors import ConfigError
+from kiosk.services.objection import ObjectionService
 from kiosk.services.registration import RegistrationService
 from kiosk.services.status import StatusService
 from ui.ports import AgentCaller, LiveView, PendingCount, Presence, QrReader
@@ -51,6 +52,7 @@ class UiServices:
     agent: AgentCaller | None = None
     pending: PendingCount | None = None
     agents: Any = None  # kiosk.agents.AgentService: agent mode (ui/agent)
+    objections: ObjectionService | None = None  # objections (sanggah) from the status check
     languages: tuple[str, ...] = ("id", "en")
     extra: dict[str, Any] = field(default_factory=dict)
     today: Callable[[], dt.date] = dt.date.today
@@ -86,6 +88,7 @@ def create_app(
     pending: PendingCount | None = None,
     secret_key: bytes | None = None,
     agents: Any = None,
+    objections: ObjectionService | None = None,
     usb: Any = None,
     today: Callable[[], dt.date] | None = None,
 ) -> Flask:
@@ -136,6 +139,7 @@ def create_app(
         agent=agent,
         pending=pending,
         agents=agents,
+        objections=objections,
         languages=languages,
         extra={"usb": usb} if usb is not None else {},
         today=today or dt.date.today,
