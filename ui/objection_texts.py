@@ -40,13 +40,7 @@ REFUSAL: dict[str, LazyString] = {
 
 SOURCE_NOW: dict[str, LazyString] = {
     "portal": _l("This is the office's answer, just now (%(time)s)."),
-    "kiosk": _l(
-        "The office could not be asked now. This is this kiosk's own record, "
-        "last updated by the office on %(date)s."
-    ),
-    "kiosk_never": _l(
-        "The office could not be asked now. This is this kiosk's own record; "
-        "the office has not answered yet."
-    ),
+    "offline": _l("The office could not be asked just now: this is this kiosk's own record."),
 }
-"""Where a status view comes from, and as of when."""
+"""Where a status view comes from: the portal now, or (``offline``, said before the kiosk's
+own source words, ui/texts.py ``SOURCE``) this kiosk's record."""

@@ -207,9 +207,12 @@ def source_text(view: StatusView) -> str:
     if view.source == "portal":
         when = dt.datetime.fromtimestamp(view.as_of or 0.0).strftime("%d-%m-%Y %H:%M")
         return str(SOURCE_NOW["portal"]) % {"time": when}
-    if view.as_of is None:
-        return str(SOURCE_NOW["kiosk_never"])
-    return str(SOURCE_NOW["kiosk"]) % {"date": _date(view.as_of)}
+    own = (
+        str(SOURCE["kiosk"])
+        if view.as_of is None
+        else str(SOURCE["portal"]) % {"date": _date(view.as_of)}
+    )
+    return f"{SOURCE_NOW['offline']} {own}"
 
 
 def _objection_row(o: ObjectionStatus) -> dict[str, str]:
