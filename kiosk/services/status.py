@@ -330,6 +330,22 @@ class StatusService:
         out += [o for o in self._local(records) if o.objection_id not in known]
         return tuple(sorted(out, key=lambda o: -o.filed_at))
 
+    def open_for_agent(self, nik_text: str, agent_id: str) -> str:
+        """An authenticated agent opens a resident's status as a check of its own (audited),
+        e.g. to file an objection on their behalf; returns the check's token."""
+        if not agent_id:
+            raise FlowError("an agent id is required for an assisted status check")
+        if self._audit is None:
+            raise FlowError("assisted status checks need the audit log")
+        info = self._parse_nik(nik_text)
+        nik = getattr(info, "nik", None) or "".join(c for c in nik_text if c.isdigit())
+        token = self.start()
+        session = self._sessions[token]
+        session.nik, session.verified = nik, True
+        found = self._lookup(nik)
+        self._audit("status_lookup", agent_id, found[0].registration_id if found else None)
+        return token
+
     def lookup_for_agent(self, nik_text: str, agent_id: str) -> list[RegistrationStatus]:
         """An authenticated agent looks up a status on the person's behalf (audited; a bad
         NIK raises NikError)."""

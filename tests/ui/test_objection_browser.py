@@ -11,18 +11,14 @@ from typing import Any
 
 import pytest
 from browser import Checker, Server, axe_source
+from objection_kit import with_objections
 from test_visit_browser import PENDING_NIK, jpeg, keypad, register_through_the_service
 from ui_doubles import FakeLive
 from ui_kit import Kit, build_kit
 
 from kiosk.config import KioskConfig
-from kiosk.core.session import Outcome, Timeouts
-from kiosk.services.objection import ObjectionService
-from kiosk.services.status import StatusService
-from kiosk.store.db import connect
+from kiosk.core.session import Outcome
 from kiosk.store.objections import ObjectionRepository
-from kiosk.store.outbox import OutboxRepository
-from ui import services
 from ui.speech import Speech
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -37,29 +33,7 @@ def run(
     kit = build_kit(
         cfg, tmp_path, live=FakeLive("ok", jpeg()), speech=Speech(tmp_path / "speech-cache")
     )
-    conn = connect(tmp_path / "kiosk.sqlite3")
-    objections = ObjectionRepository(conn, OutboxRepository(conn))
-    filing = ObjectionService(
-        clock=kit.clock,
-        repo=objections,
-        sealer=kit.sealer,
-        lookup_key=kit.lookup_key,
-        device_id=cfg.device.id,
-        boot_id="boot-1",
-        photo=jpeg,
-    )
-    ui = services(kit.app)
-    status = StatusService(
-        clock=kit.clock,
-        timeouts=Timeouts(cfg.ui.inactivity_warning_s, cfg.ui.inactivity_grace_s),
-        nik_parser=ui.status._parse_nik if ui.status else None,  # type: ignore[arg-type]
-        verifier=kit.verifier,
-        repo=kit.repo,
-        lookup_key=kit.lookup_key,
-        objections=objections,
-    )
-    status.on_end(filing.discard)
-    ui.status, ui.objections = status, filing
+    objections = with_objections(kit, cfg, tmp_path, jpeg)
     server = Server(kit.app)
     context = chromium.new_context(viewport={"width": 800, "height": 480}, has_touch=True)
     page = context.new_page()
@@ -125,6 +99,7 @@ def test_file_an_objection_and_see_it_in_the_status(
     page.click("button[value=next]")
     assert page.locator("#note-error").is_visible()
     assert "terlalu panjang" in page.inner_text("#note-error")
+    assert page.locator("audio#prompt-audio").count() == 1  # the refusal is spoken
     assert len(page.input_value("#note")) > 500
     c.screen("note-too-long")
     fits(page, "button[value=next]")
