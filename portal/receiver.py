@@ -339,8 +339,13 @@ class PortalReceiver:
         fresh = self.store.put_many([inc for _m, inc in records], now)  # the commit
         for (m, inc), new in zip(records, fresh, strict=True):
             replies.append((m, inc.record_id, "stored" if new else "duplicate", None))
-            if new:
-                self.status_desk.on_record(inc.device_id, inc.record_id, inc.kind, inc.record)
+        self.status_desk.on_records(  # status index and objections: one transaction per batch
+            [
+                (inc.device_id, inc.record_id, inc.kind, inc.record)
+                for (_m, inc), new in zip(records, fresh, strict=True)
+                if new and inc.kind in ("registration", "objection")
+            ]
+        )
         self._send_acks(replies)
         if self.references is not None:  # registrations captured "pending verification"
             for (_m, inc), new in zip(records, fresh, strict=True):

@@ -95,7 +95,7 @@ class StatusDesk:
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=FULL")
         self._conn.executescript(SCHEMA)
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # on_records holds it across its transaction
         self._key = signing_key
         self.objection_window_days = objection_window_days
         self._limit = queries_per_window
@@ -105,6 +105,21 @@ class StatusDesk:
         self._queries: dict[str, deque[float]] = {}
 
     # --- records ------------------------------------------------------------------------
+    def on_records(self, items: list[tuple[str, str, str, dict[str, Any]]]) -> None:
+        """:meth:`on_record` for a batch of (device id, record id, kind, record), in ONE
+        transaction (one fsync per batch, not per record)."""
+        if not items:
+            return
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                for item in items:
+                    self.on_record(*item)
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+
     def on_record(self, device_id: str, record_id: str, kind: str, record: dict[str, Any]) -> None:
         """Index a newly stored registration, or check and keep a newly stored objection."""
         if kind == "registration":

@@ -139,10 +139,17 @@ def import_export(
             report.rejected += 1
     for i in range(0, len(opened), BATCH):
         part = opened[i : i + BATCH]
-        for inc, new in zip(part, store.put_many(part, now), strict=True):
+        fresh = store.put_many(part, now)
+        if desk is not None:  # status index and objections, as over MQTT
+            desk.on_records(
+                [
+                    (n.device_id, n.record_id, n.kind, n.record)
+                    for n, f in zip(part, fresh, strict=True)
+                    if f
+                ]
+            )
+        for inc, new in zip(part, fresh, strict=True):
             acks.append({"record_id": inc.record_id, "result": "stored" if new else "duplicate"})
-            if new and desk is not None:  # status index and objections, as over MQTT
-                desk.on_record(inc.device_id, inc.record_id, inc.kind, inc.record)
             report.stored += new
             report.duplicate += not new
     body = {

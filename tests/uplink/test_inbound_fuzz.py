@@ -26,7 +26,8 @@ from kiosk.uplink import messages
 from kiosk.uplink.client import Inbound
 from kiosk.uplink.inbound import decode
 from kiosk.uplink.relay import Relay
-from kiosk.uplink.replies import sign_reply
+from kiosk.uplink.replies import open_reply, sign_reply
+from kiosk.uplink.status_query import parse_status
 from kiosk.uplink.topics import TOPICS, Direction
 
 P, DEV = "perlinsos/v1", "kiosk-fuzz-01"
@@ -50,6 +51,25 @@ def _genuine(name: str) -> bytes:
         "status": {"v": 1, "record_id": RID, "status": "eligible", "at": 1.0},
         "config": {"v": 1, "config_version": 2, "settings": {"heartbeat_s": 30}},
         "roster": {"v": 1, "roster_version": 2, "agents": []},
+        "status_reply": {
+            "v": 1,
+            "request_id": RID,
+            "result": "found",
+            "at": 1.0,
+            "registrations": [
+                {
+                    "registration_id": RID,
+                    "record_id": RID,
+                    "version": 1,
+                    "receipt_no": "1234-5678-9012",
+                    "status": "not_eligible",
+                    "reason": "x",
+                    "received_at": 1.0,
+                    "decided_at": 1.0,
+                }
+            ],
+            "objections": [],
+        },
     }
     body = bodies.get(name, {"v": 1, "kind": name})
     return sign_reply(name, DEV, body, KEY) if name in bodies else json.dumps(body).encode()
@@ -137,6 +157,7 @@ SIGNED_DECODERS: dict[str, Callable[[bytes], object]] = {
     "references_revoke": lambda b: parse_revocation(b, trusted=TRUSTED, village_code="3510012001"),
     "verify_reply": lambda b: parse_verify_reply(b, trusted=TRUSTED, device_id=DEV),
     "household_update": lambda b: parse_update(b, TRUSTED),
+    "status_reply": lambda b: parse_status(open_reply("status_reply", DEV, b, lambda: TRUSTED)),
 }
 
 

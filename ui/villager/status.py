@@ -270,6 +270,7 @@ def _objection_offer(token: str, row: dict[str, Any]) -> dict[str, Any]:
             "can_object": True,
             "object_refusal": "",
             "object_until": str(_("You may object until %(date)s.")) % {"date": closes},
+            "next_text": str(_("If you think this is wrong, touch Object (sanggah) below.")),
         }
     return {"can_object": False, "object_refusal": lookup(REFUSAL, code)}
 
