@@ -11,7 +11,7 @@ from kiosk.crypto.signed import RejectedMessage
 from kiosk.uplink import messages
 from kiosk.uplink.client import Inbound
 from kiosk.uplink.replies import Trusted, open_reply
-from kiosk.uplink.topics import TOPICS, Direction, parse_topic
+from kiosk.uplink.topics import SIGNED_TOPICS, TOPICS, Direction, Name, parse_topic
 
 log = logging.getLogger(__name__)
 
@@ -67,15 +67,16 @@ class Acks:
     items: tuple[Ack, ...]
 
 
-PortalMessage = Acks | StatusUpdate | ConfigUpdate | RosterUpdate | SignedMessage
+@dataclass(frozen=True)
+class StatusReply:
+    """The portal's signed answer to a status query (verified; matched by kiosk/uplink/
+    status_query.py to the query waiting for it)."""
 
-SIGNED_TOPICS = frozenset(
-    {"references", "references_revoke", "verify_reply", "household_update", "status_reply"}
-)
-"""Topics whose schema, version and Ed25519 signature are checked by their handler (the
-reference set may exceed ``messages.MAX_MESSAGE_BYTES``; see kiosk/references/message.py; a
-``status_reply`` goes to the waiting query, kiosk/uplink/status_query.py, which opens it with
-:func:`kiosk.uplink.replies.open_reply`)."""
+    body: dict[str, Any]
+    correlation: bytes | None
+
+
+PortalMessage = Acks | StatusUpdate | ConfigUpdate | RosterUpdate | SignedMessage | StatusReply
 
 
 def _ack(d: dict[str, Any], corr: bytes | None) -> Acks:
@@ -98,10 +99,11 @@ def _roster(d: dict[str, Any], _corr: bytes | None) -> RosterUpdate:
 
 
 DECODERS: dict[str, Callable[[dict[str, Any], bytes | None], PortalMessage]] = {
-    "ack": _ack,
-    "status": _status,
-    "config": _config,
-    "roster": _roster,
+    Name.ACK: _ack,
+    Name.STATUS: _status,
+    Name.CONFIG: _config,
+    Name.ROSTER: _roster,
+    Name.STATUS_REPLY: StatusReply,
 }
 """Topic name -> builder of the typed message (after schema validation)."""
 

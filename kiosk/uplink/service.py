@@ -27,12 +27,14 @@ from kiosk.uplink.inbound import (
     PortalMessage,
     RosterUpdate,
     SignedMessage,
+    StatusReply,
     StatusUpdate,
     VersionGate,
     decode,
 )
 from kiosk.uplink.relay import Relay
 from kiosk.uplink.replies import Trusted
+from kiosk.uplink.topics import Name
 
 log = logging.getLogger(__name__)
 
@@ -118,6 +120,7 @@ class Uplink:
         self._alert_cbs: list[Callable[[str, str], None]] = []
         self._acked_cbs: list[Callable[[list[str]], None]] = []
         self._signed_cbs: dict[str, list[Callable[[bytes, bytes | None], object]]] = {}
+        self._status_reply_cbs: list[Callable[[StatusReply], object]] = []
         self._gate = VersionGate()
         self._relay: Relay | None = None
         self._heartbeat_s = cfg.uplink.heartbeat_s
@@ -137,6 +140,10 @@ class Uplink:
     def on_roster(self, callback: Callable[[RosterUpdate], None]) -> None:
         """Call ``callback`` with each validated, newer roster message."""
         self._roster_cbs.append(callback)
+
+    def on_status_reply(self, callback: Callable[[StatusReply], object]) -> None:
+        """Call ``callback`` (relay thread) with each verified answer to a status query."""
+        self._status_reply_cbs.append(callback)
 
     def on_signed(self, name: str, callback: Callable[[bytes, bytes | None], object]) -> None:
         """Call ``callback(payload, correlation)`` (relay thread) for each message on the
@@ -296,7 +303,7 @@ class Uplink:
             beat = heartbeat.build(
                 self._cfg.device.id, self._clock, repo, self._probes, inbound=self.inbound_report()
             )
-            self._link.publish_json("heartbeat", messages.dumps("heartbeat", beat))
+            self._link.publish_json(Name.HEARTBEAT, messages.dumps(Name.HEARTBEAT, beat))
         except Exception:
             log.exception("heartbeat failed")
 
@@ -310,15 +317,18 @@ class Uplink:
             if not regs.set_status(msg.record_id, msg.status, msg.reason, msg.at):
                 log.warning("status for unknown record %s ignored", msg.record_id)
             for cb in self._status_cbs:
-                self._isolated("status", cb, msg)
+                self._isolated(Name.STATUS, cb, msg)
         elif isinstance(msg, ConfigUpdate) and self._gate.admit(msg):
             if "heartbeat_s" in msg.settings:
                 self._heartbeat_s = float(msg.settings["heartbeat_s"])
             for cfg_cb in self._config_cbs:
-                self._isolated("config", cfg_cb, msg)
+                self._isolated(Name.CONFIG, cfg_cb, msg)
         elif isinstance(msg, RosterUpdate) and self._gate.admit(msg):
             for r_cb in self._roster_cbs:
-                self._isolated("roster", r_cb, msg)
+                self._isolated(Name.ROSTER, r_cb, msg)
+        elif isinstance(msg, StatusReply):
+            for q_cb in self._status_reply_cbs:
+                self._isolated(Name.STATUS_REPLY, q_cb, msg)
         elif isinstance(msg, SignedMessage):
             for s_cb in self._signed_cbs.get(msg.name, []):
                 self._isolated(msg.name, s_cb, msg.payload, msg.correlation)

@@ -20,12 +20,11 @@ from typing import Any
 from kiosk.core.clock import Clock
 from kiosk.core.ids import uuid7
 from kiosk.core.portal_status import PortalObjection, PortalRegistration, PortalStatus
-from kiosk.crypto.signed import RejectedMessage
 from kiosk.errors import KioskError
 from kiosk.references.online import VerifyTransport, Waiter
 from kiosk.services.ports import Sealer
 from kiosk.uplink import messages
-from kiosk.uplink.replies import Trusted, open_reply
+from kiosk.uplink.inbound import StatusReply
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +76,6 @@ class PortalStatusQuery:
         transport: VerifyTransport,
         sealer: Sealer,
         *,
-        trusted: Trusted,
         device_id: str,
         clock: Clock,
         timeout_s: float = 4.0,
@@ -87,7 +85,6 @@ class PortalStatusQuery:
             raise ValueError("timeout_s must be positive (seconds)")
         self._transport = transport
         self._sealer = sealer
-        self._trusted = trusted
         self._device_id = device_id
         self._clock = clock
         self.timeout_s = timeout_s
@@ -139,15 +136,16 @@ class PortalStatusQuery:
             with self._lock:
                 self._pending.pop(request_id, None)
 
-    def deliver(self, payload: bytes, correlation: bytes | None = None) -> bool:
-        """Hand over a ``status_reply`` (uplink thread); True if it answered a waiting query."""
-        try:
-            data = open_reply("status_reply", self._device_id, payload, self._trusted)
-            if correlation is not None and correlation != data["request_id"].encode():
-                raise RejectedMessage("correlation", "status reply correlation data mismatch")
-        except RejectedMessage as err:
-            self.rejected[err.reason] = self.rejected.get(err.reason, 0) + 1
-            log.warning("status reply refused (%s)", err.reason)
+    def deliver(self, reply: StatusReply) -> bool:
+        """Hand over a verified ``status_reply`` (uplink thread); True if it answered a query.
+
+        The uplink has checked it (bounds, trusted signature, schema, kind, this device:
+        :func:`kiosk.uplink.replies.open_reply`); under MQTT 5 its Correlation Data must also
+        name the request it answers."""
+        data = reply.body
+        if reply.correlation is not None and reply.correlation != data["request_id"].encode():
+            self.rejected["correlation"] = self.rejected.get("correlation", 0) + 1
+            log.warning("status reply refused (correlation)")
             return False
         with self._lock:
             slot = self._pending.get(data["request_id"])
@@ -163,6 +161,6 @@ class PortalStatusQuery:
 
 
 def attach(uplink: Any, query: PortalStatusQuery) -> None:
-    """Route this kiosk's ``status_reply`` messages to ``query`` (uplink relay thread)."""
-    on_signed: Callable[[str, Callable[[bytes, bytes | None], object]], None] = uplink.on_signed
-    on_signed("status_reply", query.deliver)
+    """Route this kiosk's verified ``status_reply`` messages to ``query`` (relay thread)."""
+    on_reply: Callable[[Callable[[StatusReply], object]], None] = uplink.on_status_reply
+    on_reply(query.deliver)

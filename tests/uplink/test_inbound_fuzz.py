@@ -26,8 +26,7 @@ from kiosk.uplink import messages
 from kiosk.uplink.client import Inbound
 from kiosk.uplink.inbound import decode
 from kiosk.uplink.relay import Relay
-from kiosk.uplink.replies import open_reply, sign_reply
-from kiosk.uplink.status_query import parse_status
+from kiosk.uplink.replies import sign_reply
 from kiosk.uplink.topics import TOPICS, Direction
 
 P, DEV = "perlinsos/v1", "kiosk-fuzz-01"
@@ -157,7 +156,6 @@ SIGNED_DECODERS: dict[str, Callable[[bytes], object]] = {
     "references_revoke": lambda b: parse_revocation(b, trusted=TRUSTED, village_code="3510012001"),
     "verify_reply": lambda b: parse_verify_reply(b, trusted=TRUSTED, device_id=DEV),
     "household_update": lambda b: parse_update(b, TRUSTED),
-    "status_reply": lambda b: parse_status(open_reply("status_reply", DEV, b, lambda: TRUSTED)),
 }
 
 

@@ -81,7 +81,6 @@ class Side:
         self.query = PortalStatusQuery(
             self.uplink,
             sealer,
-            trusted=self.uplink._trusted,
             device_id=cfg.device.id,
             clock=clock,
             timeout_s=timeout_s,
@@ -216,16 +215,19 @@ def test_no_answer_forged_answer_and_offline_fall_back_to_the_kiosk_record(
     portal.rx.status_desk._key = rogue
     a.query.timeout_s = 2.0
     _t, view = a.check(receipt)
-    assert view.source == "kiosk" and a.query.rejected.get("unknown_key", 0) >= 1
+    assert view.source == "kiosk" and a.uplink.inbound_report().get("unknown_key", 0) >= 1
     portal.rx.status_desk._key = genuine
 
     # an unsigned answer on the kiosk's reply topic changes nothing either
-    before = dict(a.query.rejected)
+    before = a.uplink.inbound_report().get("unsigned", 0)
     portal.rx.publish_raw(
         f"perlinsos/v1/kiosk/{a.cfg.device.id}/status_reply", b'{"v":1,"result":"found"}'
     )
-    wait_for(lambda: a.query.rejected != before, 10, "unsigned reply refused")
-    assert a.query.rejected.get("unsigned") == before.get("unsigned", 0) + 1
+    wait_for(
+        lambda: a.uplink.inbound_report().get("unsigned", 0) == before + 1,
+        10,
+        "unsigned reply refused",
+    )
 
     # the portal gone: the kiosk's own record, at once (no wait without a link)
     portal.stop()
