@@ -21,7 +21,7 @@ from kiosk.config import KioskConfig
 from kiosk.core.clock import SystemClock
 from kiosk.core.portal_status import nik_digest
 from kiosk.core.session import Outcome, Timeouts
-from kiosk.crypto.atrest import AtRestCipher
+from kiosk.crypto.atrest import AtRestCipher, keyed_hash
 from kiosk.crypto.envelope import sealer_from_config
 from kiosk.services.objection import ObjectionService
 from kiosk.services.ports import FaceCheckResult
@@ -120,7 +120,9 @@ class Side:
         reg.household(token, {})
         reg.consent(token, True)
         receipt = reg.submit(token)
-        return receipt, reg.get(token).record_id or ""
+        latest = self.repo.latest_for_nik(keyed_hash(LOOKUP_KEY, "nik", NIK))
+        assert latest is not None and latest.receipt_no == receipt
+        return receipt, latest.registration_id  # version 1: the record id
 
     def check(self, receipt: str) -> tuple[str, Any]:
         """A status check by NIK + code: (token, view)."""
