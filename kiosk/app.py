@@ -272,7 +272,7 @@ def build_kiosk(
         boot_id=device_info.boot_id,
         clock_synced=clock_synchronised,
         photo=verifier.preview_jpeg,
-        audit=lambda kind, actor, subject: agents.audit.record(kind, actor, subject),
+        audit=lambda tx, kind, actor, subject: agents.audit.append(tx, kind, actor, subject),
         ensure_space=lambda: ensure_free_space(data_dir, cfg.paths.min_free_mib * 2**20),
     )
     portal_status = None

@@ -42,7 +42,9 @@ log = logging.getLogger(__name__)
 EVIDENCE_MAX_BYTES = 700 * 1024
 """An evidence JPEG larger than this is refused (base64 stays under the schema's bound)."""
 
-Audit = Callable[[str, str, str | None], Any]
+AuditTx = Callable[[Any, str, str | None, str | None], Any]
+"""``audit(tx, kind, actor, subject)``: append to the audit chain inside the caller's open
+transaction ``tx`` (kiosk.agents.audit_store.AuditStore.append)."""
 Photo = Callable[[], bytes | None]
 
 
@@ -88,7 +90,7 @@ class ObjectionService:
         boot_id: str,
         clock_synced: Callable[[], bool] = lambda: False,
         photo: Photo | None = None,
-        audit: Audit | None = None,
+        audit: AuditTx | None = None,
         ensure_space: Callable[[], None] = lambda: None,
     ) -> None:
         self._clock = clock
@@ -205,6 +207,8 @@ class ObjectionService:
             return done
         if draft.reason_code is None:
             raise FlowError("choose a reason before sending the objection")
+        if draft.agent_id and self._audit is None:
+            raise FlowError("objections filed by an agent need the audit log")
         target = draft.target
         self._refuse_if_needed(target)
         self._ensure_space()
@@ -253,10 +257,18 @@ class ObjectionService:
                 session_key=draft.session_key,
             ),
             payload,
+            also=self._audit_entry(draft.agent_id, target.registration_id),
         )
         draft.objection_id = objection_id
         draft.evidence = None  # sealed now; the clear photo goes
-        if draft.agent_id and self._audit is not None:
-            self._audit("objection_filed", draft.agent_id, target.registration_id)
         log.info("objection committed to the outbox (record %s)", objection_id)
         return objection_id
+
+    def _audit_entry(
+        self, agent_id: str | None, registration_id: str
+    ) -> Callable[[Any], object] | None:
+        """The agent's ``objection_filed`` entry, written in the objection's own transaction."""
+        audit = self._audit
+        if not agent_id or audit is None:
+            return None
+        return lambda tx: audit(tx, "objection_filed", agent_id, registration_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from kiosk.store.db import transaction
@@ -62,8 +63,14 @@ class ObjectionRepository:
         self._conn = conn
         self._outbox = outbox or OutboxRepository(conn)
 
-    def commit(self, new: NewObjection, payload: bytes) -> None:
-        """Insert the objection and its sealed outbox row atomically (both or neither)."""
+    def commit(
+        self,
+        new: NewObjection,
+        payload: bytes,
+        also: Callable[[sqlite3.Connection], object] | None = None,
+    ) -> None:
+        """Insert the objection and its sealed outbox row atomically (both or neither), with
+        ``also`` (e.g. the agent's audit entry) in the same transaction."""
         with transaction(self._conn) as c:
             c.execute(
                 "INSERT INTO objection (objection_id, registration_id, record_id, nik_hmac,"
@@ -84,6 +91,8 @@ class ObjectionRepository:
                 ),
             )
             self._outbox.enqueue(new.objection_id, KIND, payload, new.filed_at, tx=c)
+            if also is not None:
+                also(c)
 
     def for_registration(self, registration_id: str) -> list[ObjectionStatus]:
         """Objections to one registration, newest first."""

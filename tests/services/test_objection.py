@@ -65,7 +65,7 @@ def env(tmp_path: Path, clock: FakeClock) -> dict[str, Any]:
         device_id="kiosk-test-01",
         boot_id="boot-1",
         photo=lambda: photos[0],
-        audit=lambda *entry: audit.append(entry),
+        audit=lambda _tx, *entry: audit.append(entry),
     )
     status = StatusService(
         clock=clock,

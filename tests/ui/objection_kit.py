@@ -18,7 +18,11 @@ from ui import services
 
 
 def with_objections(
-    kit: Kit, cfg: KioskConfig, tmp_path: Path, photo: Callable[[], bytes | None]
+    kit: Kit,
+    cfg: KioskConfig,
+    tmp_path: Path,
+    photo: Callable[[], bytes | None],
+    audit: Callable[..., object] | None = None,
 ) -> ObjectionRepository:
     """Give ``kit``'s app a status check that knows objections, and the objection service."""
     conn = connect(tmp_path / "kiosk.sqlite3")
@@ -31,6 +35,7 @@ def with_objections(
         device_id=cfg.device.id,
         boot_id="boot-1",
         photo=photo,
+        audit=audit,
     )
     ui = services(kit.app)
     assert ui.status is not None

@@ -93,3 +93,33 @@ def test_checking_is_said_only_when_the_portal_can_be_asked(
     kit.status._portal = Online()
     page = c.get("/status/code").get_data(as_text=True)
     assert 'data-busy-say="checking-audio"' in page and "Sedang menanyakan ke kantor" in page
+
+
+def test_an_agent_files_an_objection_for_a_resident_audited(
+    kit: Kit, cfg: KioskConfig, tmp_path: Path
+) -> None:
+    from agent_doubles import attach_agents
+    from test_agent_flow import login
+
+    agents = attach_agents(kit, tmp_path)
+    objections = with_objections(kit, cfg, tmp_path, jpeg, audit=agents.svc.audit.append)
+    kit.status._audit = agents.svc.audit.record  # the composition root wires it so
+    receipt = register_through_the_service(kit, PENDING_NIK, Outcome.PENDING)
+    record_id = kit.sealer.sealed[-1]["record_id"]
+    kit.repo.set_status(record_id, "not_eligible", "x", kit.clock.now())
+    c = kit.app.test_client()
+    login(c)
+    page = post(c, "/agent/status", nik=PENDING_NIK).get_data(as_text=True)
+    assert receipt in page and "Ajukan sanggahan untuk warga ini" in page
+    r = post(c, "/agent/objection", nik=PENDING_NIK, registration_id=record_id)
+    assert r.status_code == 302 and r.headers["Location"].endswith("/objection/reason")
+    post(c, "/objection/reason", reason="not_received")
+    post(c, "/objection/note", note="tidak pernah menerima", action="next")
+    post(c, "/objection/photo", action="skip")
+    assert post(c, "/objection/send").status_code == 302
+    sealed = kit.sealer.sealed[-1]
+    assert sealed["filed_by"] == {"role": "agent", "agent_id": "AG-PKH-01"}
+    assert [o.filed_by for o in objections.for_registration(record_id)] == ["agent"]
+    kinds = [(e.kind, e.actor) for e in agents.svc.audit.entries()]
+    assert ("status_lookup", "AG-PKH-01") in kinds
+    assert ("objection_filed", "AG-PKH-01") in kinds

@@ -96,7 +96,7 @@ class Side:
             device_id=cfg.device.id,
             boot_id="boot",
             photo=lambda: b"\xff\xd8\xff\xe0 a document held up \xff\xd9",
-            audit=lambda *entry: self.audit.append(entry),
+            audit=lambda _tx, *entry: self.audit.append(entry),
         )
         self.uplink.on_config(lambda update: self.filing.apply_config(update.settings))
         self.status = StatusService(
