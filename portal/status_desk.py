@@ -233,6 +233,18 @@ class StatusDesk:
             )
         return cur.rowcount == 1
 
+    def objections(self) -> list[tuple[Any, ...]]:
+        """(objection id, device, registration id, reason code, filed at, by, note?, photo?,
+        state, reason) of every objection, newest first (no personal data)."""
+        with self._lock:
+            return list(
+                self._conn.execute(
+                    "SELECT objection_id, device_id, registration_id, reason_code, filed_at,"
+                    " filed_by, has_note, has_evidence, state, state_reason FROM objection"
+                    " ORDER BY filed_at DESC"
+                )
+            )
+
     def objection_state(self, objection_id: str) -> tuple[str, str | None] | None:
         """(state, reason) of one objection, or None."""
         with self._lock:
@@ -334,3 +346,40 @@ class StatusDesk:
         """Close the database."""
         with self._lock:
             self._conn.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Officer's command line: list objections, or move one on (under_review/upheld/rejected)."""
+    import argparse
+
+    from kiosk.crypto.keys import load_signing_private_key
+
+    p = argparse.ArgumentParser(prog="python -m portal.status_desk", description=main.__doc__)
+    p.add_argument("--db", type=Path, required=True, help="portal database (SQLite)")
+    p.add_argument("--signing-key", type=Path, required=True, help="portal Ed25519 key, PEM")
+    sub = p.add_subparsers(dest="command", required=True)
+    sub.add_parser("list", help="objections, newest first")
+    decide = sub.add_parser("decide", help="set an objection's state")
+    decide.add_argument("objection_id")
+    decide.add_argument("state", choices=[s for s in OBJECTION_STATES if s != "received"])
+    decide.add_argument("--reason", help="required for rejected; shown to the person")
+    args = p.parse_args(argv)
+    desk = StatusDesk(args.db, load_signing_private_key(args.signing_key))
+    try:
+        if args.command == "list":
+            for row in desk.objections():
+                print("\t".join("" if v is None else str(v) for v in row))
+            return 0
+        try:
+            done = desk.decide_objection(args.objection_id, args.state, args.reason)
+        except ValueError as err:
+            print(f"error: {err}")
+            return 2
+        print("done" if done else "unknown or already decided")
+        return 0 if done else 1
+    finally:
+        desk.close()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

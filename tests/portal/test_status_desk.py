@@ -161,3 +161,30 @@ def test_a_query_flood_from_one_kiosk_is_refused(desk) -> None:
     assert ask(d, key, "kiosk-a-01", NIK, RECEIPT).result == "found"  # other kiosks unaffected
     clock.t += 601
     assert ask(d, key, "kiosk-b-01", NIK, RECEIPT).result == "found"
+
+
+def test_the_officer_command_lists_and_decides(desk, tmp_path: Path, capsys) -> None:
+    from cryptography.hazmat.primitives import serialization
+
+    from portal.status_desk import main
+
+    d, key, _clock = desk
+    pem = tmp_path / "sign.pem"
+    pem.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    d.decided("kiosk-a-01", REG, "not_eligible", "income", T0)
+    oid = "0193a0a0-0000-7000-8000-000000000009"
+    d.on_record("kiosk-b-01", oid, "objection", objection(oid, T0 + 60))
+    db = tmp_path / "p.sqlite3"
+    assert main(["--db", str(db), "--signing-key", str(pem), "list"]) == 0
+    assert oid in capsys.readouterr().out
+    args = ["--db", str(db), "--signing-key", str(pem), "decide", oid]
+    assert main([*args, "rejected"]) == 2  # a rejection needs its reason
+    assert main([*args, "rejected", "--reason", "bukti kurang"]) == 0
+    assert d.objection_state(oid) == ("rejected", "bukti kurang")
+    assert main([*args, "upheld"]) == 1  # final
