@@ -160,14 +160,14 @@ def build_kiosk(
     from kiosk.references.online import OnlineVerifier
     from kiosk.references.store import ReferenceStore
     from kiosk.references.wiring import attach_to_uplink
-    from kiosk.services.agent_face import CameraAgentMatcher
-    from kiosk.services.face import CameraFaceVerifier
     from kiosk.services.status import StatusService
     from kiosk.store.outbox import OutboxRepository
     from kiosk.store.registrations import RegistrationRepository
     from kiosk.uplink.heartbeat import boot_id, clock_synchronised
+    from kiosk.vision.agent_matcher import CameraAgentMatcher
     from kiosk.vision.camera import open_camera
     from kiosk.vision.pipeline import FacePipeline
+    from kiosk.vision.verifier import CameraFaceVerifier
 
     clock = clock or SystemClock()
     data_dir = prepare_data_dir(cfg)
@@ -436,7 +436,7 @@ def _face_timeouts(cfg: KioskConfig, demo: bool) -> Any:
     """The face attempt's budgets; the demo's replayed photos cannot blink or turn their head."""
     import dataclasses
 
-    from kiosk.services.face import FaceTimeouts
+    from kiosk.vision.verifier import FaceTimeouts
 
     timeouts = FaceTimeouts.from_config(cfg.biometrics)
     if not demo:

@@ -20,9 +20,9 @@ from kiosk.core.nik import parse_nik
 from kiosk.core.policy import DecisionPolicy
 from kiosk.core.session import Timeouts
 from kiosk.crypto.atrest import AtRestCipher
+from kiosk.crypto.fake import JsonSealer
 from kiosk.references.demo import DemoVillage, ensure_demo_references
 from kiosk.references.store import ReferenceStore
-from kiosk.services.face import CameraFaceVerifier, FaceTimeouts
 from kiosk.services.registration import DeviceInfo, FormInfo, RegistrationService
 from kiosk.store.db import connect
 from kiosk.store.registrations import RegistrationRepository
@@ -31,6 +31,7 @@ from kiosk.vision.camera.replay import ReplayCamera
 from kiosk.vision.capture import CaptureSettings
 from kiosk.vision.models import ModelPack
 from kiosk.vision.pipeline import FacePipeline
+from kiosk.vision.verifier import CameraFaceVerifier, FaceTimeouts
 from ui import create_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -76,18 +77,6 @@ class SteppedReplay:
     def light_changed(self, on: bool) -> None:
         """Forward to the replay camera (simulated face light)."""
         self.cam.light_changed(on)
-
-
-class JsonSealer:
-    """Keeps sealed records readable for the test (no crypto)."""
-
-    def __init__(self) -> None:
-        self.sealed: list[dict[str, Any]] = []
-
-    def seal(self, kind: str, record_id: str, record: dict[str, Any]) -> bytes:
-        """Keep the record."""
-        self.sealed.append(record)
-        return b"{}"
 
 
 @dataclass
