@@ -19,6 +19,9 @@ from flask_babel import Babel
 from kiosk.config import KioskConfig
 from kiosk.core.session import Timeouts
 from kiosk.errors import ConfigError
+from kiosk.languages import CATALOGUES, language
+from kiosk.languages import CODES as LANGUAGE_CODES
+from kiosk.languages import DEFAULT as DEFAULT_LANGUAGE
 from kiosk.services.registration import RegistrationService
 from kiosk.services.status import StatusService
 from ui.ports import AgentCaller, LiveView, PendingCount, Presence, QrReader
@@ -49,21 +52,13 @@ class UiServices:
     agent: AgentCaller | None = None
     pending: PendingCount | None = None
     agents: Any = None  # kiosk.agents.AgentService: agent mode (ui/agent)
-    languages: tuple[str, ...] = ("id", "en")
+    languages: tuple[str, ...] = LANGUAGE_CODES
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def timeouts(self) -> Timeouts:
         """Inactivity limits from the configuration."""
         return Timeouts(self.cfg.ui.inactivity_warning_s, self.cfg.ui.inactivity_grace_s)
-
-
-def available_languages() -> tuple[str, ...]:
-    """Languages with a compiled catalogue in ``ui/translations``, Indonesian first."""
-    found = sorted(
-        p.parent.parent.name for p in (UI_DIR / "translations").glob("*/LC_MESSAGES/messages.mo")
-    )
-    return tuple(["id"] + [lang for lang in found if lang != "id"])
 
 
 def create_app(
@@ -103,9 +98,10 @@ def create_app(
     if os.environ.get("FLASK_DEBUG") not in (None, "", "0", "false"):
         raise ConfigError("the kiosk UI refuses to run in debug mode (unset FLASK_DEBUG)")
     harden(app, secret_key)
-    languages = available_languages()
-    default_lang = cfg.ui.language if cfg.ui.language in languages else "id"
+    languages = LANGUAGE_CODES
+    default_lang = cfg.ui.language if cfg.ui.language in languages else DEFAULT_LANGUAGE
     app.config["BABEL_DEFAULT_LOCALE"] = default_lang
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(CATALOGUES)
     app.config["KIOSK_DEFAULT_LANGUAGE"] = default_lang
 
     def select_locale() -> str:
@@ -148,7 +144,8 @@ def create_app(
 
     @app.context_processor
     def _globals() -> dict[str, Any]:
-        return {"lang": select_locale(), "path": request.path}
+        code = select_locale()
+        return {"lang": code, "lang_dir": language(code).direction, "path": request.path}
 
     return app
 

@@ -3,10 +3,30 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 
 from kiosk.services.ports import ExistingRegistration, NewRegistration, RegistrationStatus
 from kiosk.store.db import transaction
 from kiosk.store.outbox import OutboxRepository
+
+
+def registrations_received(tx: sqlite3.Connection, record_ids: Sequence[str], now: float) -> None:
+    """The ack effect of the ``registration`` kind: the portal holds these records.
+
+    Each forgets its sealed face template and goes ``waiting -> received`` (at wall seconds
+    ``now``); a status the portal already sent is kept. Runs in the ack's transaction ``tx``.
+    """
+    for i in range(0, len(record_ids), 500):
+        part = list(record_ids[i : i + 500])
+        marks = ",".join("?" * len(part))
+        tx.execute(
+            "UPDATE registration SET template_sealed = NULL,"
+            " status_at = CASE WHEN status = 'waiting' THEN ? ELSE status_at END,"
+            " status = CASE WHEN status = 'waiting' THEN 'received' ELSE status END"
+            f" WHERE record_id IN ({marks})",
+            (now, *part),
+        )
+
 
 _STATUS_COLUMNS = (
     "SELECT r.record_id, r.receipt_no, r.created_at, r.verification, r.status,"
@@ -20,6 +40,7 @@ __all__ = [
     "NewRegistration",
     "RegistrationRepository",
     "RegistrationStatus",
+    "registrations_received",
 ]
 
 
@@ -126,13 +147,6 @@ class RegistrationRepository:
                 (status, reason, at, record_id),
             )
         return cur.rowcount == 1
-
-    def purge_template(self, record_id: str) -> None:
-        """Forget the sealed face template once the portal holds the record."""
-        with transaction(self._conn) as c:
-            c.execute(
-                "UPDATE registration SET template_sealed = NULL WHERE record_id = ?", (record_id,)
-            )
 
     def count(self) -> int:
         """Number of registrations stored."""

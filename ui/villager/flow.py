@@ -15,8 +15,9 @@ from kiosk.core.ids import spoken_digits
 from kiosk.core.session import Outcome, State
 from kiosk.errors import FlowError, HardwareError, NikError, SessionExpired
 from kiosk.services.registration import RegistrationView
+from ui.language_view import language_choices
 from ui.printer import Receipt
-from ui.texts import LANGUAGES, nik_message
+from ui.texts import nik_message
 from ui.villager import bp
 from ui.villager.common import (
     REG,
@@ -65,9 +66,7 @@ def attract() -> str:
 @bp.get("/language")
 def language() -> str:
     """Choose the language (Bahasa Indonesia first)."""
-    return screen(
-        "villager/language.html", choices=[(c, LANGUAGES.get(c, c)) for c in svc().languages]
-    )
+    return screen("villager/language.html", choices=language_choices(svc().languages, svc().speech))
 
 
 @bp.post("/language")
