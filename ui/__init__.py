@@ -7,10 +7,8 @@ in. Optional extras may be left out and the screens say what they do without the
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import os
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -56,8 +54,6 @@ class UiServices:
     agents: Any = None  # kiosk.agents.AgentService: agent mode (ui/agent)
     languages: tuple[str, ...] = LANGUAGE_CODES
     extra: dict[str, Any] = field(default_factory=dict)
-    today: Callable[[], dt.date] = dt.date.today
-    """The kiosk's local date (the composition root passes its clock's), for entry checks."""
 
     @property
     def timeouts(self) -> Timeouts:
@@ -82,7 +78,6 @@ def create_app(
     secret_key: bytes | None = None,
     agents: Any = None,
     usb: Any = None,
-    today: Callable[[], dt.date] | None = None,
 ) -> Flask:
     """Build the UI around the given services.
 
@@ -134,7 +129,6 @@ def create_app(
         agents=agents,
         languages=languages,
         extra={"usb": usb} if usb is not None else {},
-        today=today or dt.date.today,
     )
     app.register_blueprint(villager_bp)
     app.register_blueprint(agent_bp)

@@ -169,12 +169,6 @@ def validate_screen(
     return values, errors
 
 
-def finalise(form: FormDefinition, answers: Mapping[str, Any]) -> dict[str, Any]:
-    """The answers to store: only those of questions visible with these answers."""
-    visible = {q.id for q in form.questions() if is_visible(q, answers)}
-    return {k: v for k, v in answers.items() if k in visible}
-
-
 def review_rows(
     form: FormDefinition, answers: Mapping[str, Any], lang: str
 ) -> list[tuple[str, str, int]]:

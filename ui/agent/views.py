@@ -189,4 +189,4 @@ def vouch_post(current: AgentSession) -> Any:
         return _vouch_page(
             _("The photo could not be taken. Check the camera and try again."), reason, 422
         )
-    return go_to_state(waiting[1])
+    return go_to_state(svc().registration.view(waiting[0]))  # vouched: on to the questionnaire

@@ -348,6 +348,12 @@ def validate_question(
     return clean_answer(form, question, values, answers or {}, today)
 
 
+def visible_answers(form: FormDefinition, answers: Answers) -> dict[str, Any]:
+    """The answers to store: only those of questions visible with these answers."""
+    visible = {q.id for q in form.questions() if is_visible(q, answers)}
+    return {k: v for k, v in answers.items() if k in visible}
+
+
 def missing_questions(form: FormDefinition, answers: Answers) -> list[str]:
     """Ids of required, visible questions without an answer (check before submitting)."""
     missing: list[str] = []
