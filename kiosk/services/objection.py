@@ -31,11 +31,14 @@ from kiosk.core.objection import (
     window_for,
 )
 from kiosk.core.portal_status import nik_digest
-from kiosk.crypto.atrest import keyed_hash
 from kiosk.errors import FlowError, ObjectionRefused
-from kiosk.services.ports import Sealer
-from kiosk.store.objections import OPEN_STATES, NewObjection, ObjectionRepository
-from kiosk.uplink import messages
+from kiosk.services.ports import (
+    OBJECTION_OPEN_STATES,
+    NewObjection,
+    ObjectionStore,
+    Sealer,
+    keyed_hash,
+)
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +86,7 @@ class ObjectionService:
         self,
         *,
         clock: Clock,
-        repo: ObjectionRepository,
+        repo: ObjectionStore,
         sealer: Sealer,
         lookup_key: bytes,
         device_id: str,
@@ -128,7 +131,8 @@ class ObjectionService:
         if not window_for(target.decided_at, self.window_days).open_at(self._clock.now()):
             return "window_closed"
         if target.open_objection or any(
-            o.state in OPEN_STATES for o in self._repo.for_registration(target.registration_id)
+            o.state in OBJECTION_OPEN_STATES
+            for o in self._repo.for_registration(target.registration_id)
         ):
             return "already_open"
         return None
@@ -240,7 +244,6 @@ class ObjectionService:
                 "synced": bool(self._synced()),
             },
         }
-        messages.check("objection", record)
         payload = self._sealer.seal("objection", objection_id, record)
         self._repo.commit(
             NewObjection(

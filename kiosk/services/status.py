@@ -29,12 +29,21 @@ from kiosk.core.ids import parse_receipt
 from kiosk.core.nik import parse_nik
 from kiosk.core.portal_status import PortalStatus, nik_digest
 from kiosk.core.session import Inactivity, Outcome, Timeouts
-from kiosk.crypto.atrest import keyed_hash
 from kiosk.errors import FlowError, SessionExpired
 from kiosk.services.objection import ObjectionTarget
-from kiosk.services.ports import FaceCheckResult, FaceVerifier, NikParser, StatusQuery
-from kiosk.store.objections import OPEN_STATES, ObjectionRepository, ObjectionStatus
-from kiosk.store.registrations import RegistrationRepository, RegistrationStatus
+from kiosk.services.ports import (
+    OBJECTION_OPEN_STATES,
+    Audit,
+    FaceCheckResult,
+    FaceVerifier,
+    NikParser,
+    ObjectionStatus,
+    ObjectionStore,
+    RegistrationStatus,
+    RegistrationStore,
+    StatusQuery,
+    keyed_hash,
+)
 
 SHOWN_OUTCOMES: frozenset[Outcome] = frozenset({Outcome.VERIFIED})
 """Face outcomes that open a person's status; PENDING/VOUCHED/RETRY/REJECTED do not."""
@@ -44,9 +53,6 @@ CODE_TRIES = 5
 KIOSK_CODE_FAILURES = 30
 """Wrong receipt codes in ``KIOSK_WINDOW_S`` after which the code check pauses kiosk-wide."""
 KIOSK_WINDOW_S = 600.0
-
-Audit = Callable[[str, str, str | None], Any]
-"""``audit(kind, actor, subject)``: the agents' audit log (kiosk.agents.audit_store)."""
 
 
 @dataclass
@@ -117,11 +123,11 @@ class StatusService:
         clock: Clock,
         timeouts: Timeouts,
         verifier: FaceVerifier,
-        repo: RegistrationRepository,
+        repo: RegistrationStore,
         lookup_key: bytes,
         audit: Audit | None = None,
         portal: StatusQuery | None = None,
-        objections: ObjectionRepository | None = None,
+        objections: ObjectionStore | None = None,
         nik_parser: NikParser | None = None,
     ) -> None:
         self._clock = clock
@@ -410,7 +416,8 @@ def _target(nik: str, view: StatusView, registration_id: str) -> ObjectionTarget
         if rec.status not in ("eligible", "not_eligible") or rec.status_at is None:
             return None
         open_one = any(
-            o.registration_id == registration_id and o.state in OPEN_STATES for o in view.objections
+            o.registration_id == registration_id and o.state in OBJECTION_OPEN_STATES
+            for o in view.objections
         )
         return ObjectionTarget(
             nik=nik,

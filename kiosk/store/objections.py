@@ -4,48 +4,14 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
-from dataclasses import dataclass
+from typing import Any
 
+from kiosk.services.ports import NewObjection, ObjectionStatus
 from kiosk.store.db import transaction
 from kiosk.store.outbox import OutboxRepository
 
 KIND = "objection"
 """Outbox kind (and UP topic) of an objection record."""
-
-OPEN_STATES = ("waiting", "received", "under_review")
-"""States in which an objection is still open (a second one is refused)."""
-
-
-@dataclass(frozen=True)
-class NewObjection:
-    """What the kiosk keeps locally about an objection it confirmed."""
-
-    objection_id: str
-    registration_id: str
-    record_id: str
-    nik_hmac: str
-    reason_code: str
-    has_note: bool
-    has_evidence: bool
-    filed_at: float
-    filed_by: str  # villager | agent
-    agent_id: str | None
-    session_key: str
-
-
-@dataclass(frozen=True)
-class ObjectionStatus:
-    """One objection as the kiosk knows it (state from the portal when it answered)."""
-
-    objection_id: str
-    registration_id: str
-    reason_code: str
-    filed_at: float
-    filed_by: str
-    state: str  # waiting (not yet held by the portal) | received | under_review | upheld | rejected
-    state_reason: str | None
-    state_at: float | None
-    outbox_state: str | None
 
 
 _COLUMNS = (
@@ -67,7 +33,7 @@ class ObjectionRepository:
         self,
         new: NewObjection,
         payload: bytes,
-        also: Callable[[sqlite3.Connection], object] | None = None,
+        also: Callable[[Any], object] | None = None,
     ) -> None:
         """Insert the objection and its sealed outbox row atomically (both or neither), with
         ``also`` (e.g. the agent's audit entry) in the same transaction."""

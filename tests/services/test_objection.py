@@ -8,13 +8,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_registration import NIK, JsonSealer, ScriptedVerifier, face, parse
+from test_registration import NIK, face, parse
 
 from kiosk.core.clock import FakeClock
 from kiosk.core.objection import NOTE_MAX_CHARS
 from kiosk.core.portal_status import nik_digest
 from kiosk.core.session import Outcome, Timeouts
 from kiosk.crypto.atrest import AtRestCipher
+from kiosk.crypto.fake import JsonSealer
 from kiosk.errors import FlowError, ObjectionRefused
 from kiosk.services.objection import EVIDENCE_MAX_BYTES, ObjectionService
 from kiosk.services.registration import DeviceInfo, FormInfo, RegistrationService
@@ -23,6 +24,7 @@ from kiosk.store import db
 from kiosk.store.objections import ObjectionRepository
 from kiosk.store.outbox import OutboxRepository
 from kiosk.store.registrations import RegistrationRepository
+from kiosk.vision.fake import ScriptedVerifier
 
 DAY = 86400.0
 PHOTO = b"\xff\xd8\xff\xe0 document \xff\xd9"
@@ -39,7 +41,7 @@ def env(tmp_path: Path, clock: FakeClock) -> dict[str, Any]:
         timeouts=Timeouts(60, 30),
         retry_budget=3,
         nik_parser=parse,
-        verifier=ScriptedVerifier([face(Outcome.PENDING, "none", None)]),
+        verifier=ScriptedVerifier(face(Outcome.PENDING, "none", None)),
         sealer=sealer,
         repo=repo,
         cipher=AtRestCipher(b"k" * 32),
@@ -53,7 +55,7 @@ def env(tmp_path: Path, clock: FakeClock) -> dict[str, Any]:
     reg.household(token, {})
     reg.consent(token, True)
     receipt = reg.submit(token)
-    record_id = sealer.records[-1]["record_id"]
+    record_id = sealer.sealed[-1]["record_id"]
     objections = ObjectionRepository(conn, outbox)
     photos: list[bytes | None] = [PHOTO]
     audit: list[tuple[str, str, str | None]] = []
@@ -71,7 +73,7 @@ def env(tmp_path: Path, clock: FakeClock) -> dict[str, Any]:
         clock=clock,
         timeouts=Timeouts(60, 30),
         nik_parser=parse,
-        verifier=ScriptedVerifier([]),
+        verifier=ScriptedVerifier(),
         repo=repo,
         lookup_key=b"l" * 32,
         audit=lambda *entry: audit.append(entry),
@@ -118,7 +120,7 @@ def test_file_an_objection_through_the_outbox(env: dict[str, Any]) -> None:
     assert filing.take_photo(token)
     objection_id = filing.submit(token)
     assert filing.submit(token) == objection_id  # repeated Send: one objection
-    sealed = env["sealer"].records[-1]
+    sealed = env["sealer"].sealed[-1]
     assert sealed["objection_id"] == objection_id and sealed["nik_digest"] == nik_digest(NIK)
     assert sealed["note"] == "Nama saya\\nsalah ketik" and NIK not in str(sealed)
     assert sealed["filed_by"] == {"role": "villager", "agent_id": None}
@@ -206,6 +208,6 @@ def test_an_agent_files_on_a_residents_behalf_audited(env: dict[str, Any]) -> No
     filing.begin(token, status.target(token, rid), agent_id="AG-PKH-01")
     filing.choose_reason(token, "not_received")
     filing.submit(token)
-    assert env["sealer"].records[-1]["filed_by"] == {"role": "agent", "agent_id": "AG-PKH-01"}
+    assert env["sealer"].sealed[-1]["filed_by"] == {"role": "agent", "agent_id": "AG-PKH-01"}
     kinds = [(k, actor) for k, actor, _s in env["audit"]]
     assert ("status_lookup", "AG-PKH-01") in kinds and ("objection_filed", "AG-PKH-01") in kinds

@@ -102,8 +102,7 @@ def test_an_agent_files_an_objection_for_a_resident_audited(
     from test_agent_flow import login
 
     agents = attach_agents(kit, tmp_path)
-    objections = with_objections(kit, cfg, tmp_path, jpeg, audit=agents.svc.audit.append)
-    kit.status._audit = agents.svc.audit.record  # the composition root wires it so
+    objections = with_objections(kit, cfg, tmp_path, jpeg, agents=agents.svc)
     receipt = register_through_the_service(kit, PENDING_NIK, Outcome.PENDING)
     record_id = kit.sealer.sealed[-1]["record_id"]
     kit.repo.set_status(record_id, "not_eligible", "x", kit.clock.now())

@@ -18,14 +18,13 @@ from werkzeug.wrappers import Response
 
 from kiosk.core.ids import spoken_digits
 from kiosk.errors import NikError, SessionExpired
+from kiosk.services.ports import ObjectionStatus, RegistrationStatus
 from kiosk.services.status import (
     StatusService,
     StatusSession,
     StatusView,
     status_stage,
 )
-from kiosk.store.objections import ObjectionStatus
-from kiosk.store.registrations import RegistrationStatus
 from ui.objection_texts import REASON, REFUSAL, SOURCE_NOW
 from ui.objection_texts import STATE as OBJECTION_STATE
 from ui.texts import (
