@@ -69,6 +69,17 @@ class StatusSession:
 
 
 @dataclass(frozen=True)
+class StatusView:
+    """What a screen may know about a status check: a read-only snapshot."""
+
+    nik: str | None
+    attempts: int
+    warned: bool
+    seconds_left: float
+    warning_said: bool
+
+
+@dataclass(frozen=True)
 class StatusAnswer:
     """What one face attempt of a status check led to."""
 
@@ -138,6 +149,18 @@ class StatusService:
             self.end(token or "")
             raise SessionExpired("the status check timed out; start again")
         return session
+
+    def view(self, token: str | None) -> StatusView:
+        """A snapshot of the live status check; raises :class:`SessionExpired` when gone."""
+        check = self.get(token)
+        t = self._timeouts
+        return StatusView(
+            nik=check.nik,
+            attempts=check.attempts,
+            warned=check.warned,
+            seconds_left=check.inactivity.seconds_left(t.warning_s, t.grace_s),
+            warning_said=check.inactivity.said,
+        )
 
     def touch(self, token: str | None) -> None:
         """The person did something: reset the inactivity timer."""

@@ -21,7 +21,7 @@ from kiosk.errors import NikError, SessionExpired
 from kiosk.services.ports import RegistrationStatus
 from kiosk.services.status import (
     StatusService,
-    StatusSession,
+    StatusView,
     status_source,
     status_stage,
 )
@@ -61,7 +61,7 @@ def with_check(*, identified: bool) -> Callable[[F], F]:
             token = session.get(STATUS_KEY)
             token = token if isinstance(token, str) else ""
             try:
-                check = _service().get(token)
+                check = _service().view(token)
             except SessionExpired:
                 return redirect(url_for("villager.ended"))
             if identified and check.nik is None:
@@ -86,7 +86,7 @@ def status_start() -> Response:
 
 @bp.get("/status/nik")
 @with_check(identified=False)
-def status_identify(token: str, check: StatusSession) -> Any:
+def status_identify(token: str, check: StatusView) -> Any:
     """The NIK keypad for a status check."""
     return _identify_screen(None, check.nik or "")
 
@@ -104,7 +104,7 @@ def _identify_screen(error: Any, typed: str) -> Any:
 
 @bp.post("/status/nik")
 @with_check(identified=False)
-def status_identify_post(token: str, check: StatusSession) -> Any:
+def status_identify_post(token: str, check: StatusView) -> Any:
     """Validate the NIK; whatever it is, nothing is revealed before the code or the face."""
     text = request.form.get("nik", "")[:64]
     try:
@@ -116,14 +116,14 @@ def status_identify_post(token: str, check: StatusSession) -> Any:
 
 @bp.get("/status/code")
 @with_check(identified=True)
-def status_code(token: str, check: StatusSession) -> Any:
+def status_code(token: str, check: StatusView) -> Any:
     """The receipt code keypad (12 digits, as printed on the receipt)."""
     return screen("villager/status_code.html", error=None, typed="")
 
 
 @bp.post("/status/code")
 @with_check(identified=True)
-def status_code_post(token: str, check: StatusSession) -> Any:
+def status_code_post(token: str, check: StatusView) -> Any:
     """Open the registration whose receipt code and NIK match; else say what to check."""
     text = request.form.get("code", "")[:40]
     answer = _service().receipt(token, text)
@@ -150,7 +150,7 @@ def status_code_post(token: str, check: StatusSession) -> Any:
 
 @bp.get("/status/face")
 @with_check(identified=True)
-def status_face(token: str, check: StatusSession) -> Any:
+def status_face(token: str, check: StatusView) -> Any:
     """The face check that opens the status when the receipt code is lost."""
     return _face_screen(check.attempts, None)
 
@@ -169,7 +169,7 @@ def _face_screen(attempts: int, coaching: str | None) -> str:
 
 @bp.post("/status/face")
 @with_check(identified=True)
-def status_face_post(token: str, check: StatusSession) -> Any:
+def status_face_post(token: str, check: StatusView) -> Any:
     """One face attempt; show the status only when the face is verified."""
     answer = _service().check_face(token)
     if answer.coaching is not None:
@@ -202,7 +202,7 @@ def _row(rec: RegistrationStatus) -> dict[str, str]:
 
 @bp.get("/status/result")
 @with_check(identified=False)
-def status_result(token: str, check: StatusSession) -> Any:
+def status_result(token: str, check: StatusView) -> Any:
     """The status in words with the next step, or "no record can be shown"."""
     records = _service().records(token)
     rows = newest_rows(records) if records is not None else None
