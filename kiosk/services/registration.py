@@ -12,6 +12,7 @@ from typing import Any
 from kiosk.core.clock import Clock
 from kiosk.core.ids import receipt_code, uuid7
 from kiosk.core.session import Outcome, RegistrationSession, State, Timeouts
+from kiosk.core.tally import registration_counts
 from kiosk.crypto.atrest import AtRestCipher, keyed_hash
 from kiosk.errors import FlowError, SessionExpired
 from kiosk.services.ports import FaceCheckResult, FaceVerifier, NikParser, Sealer
@@ -299,6 +300,7 @@ class RegistrationService:
             ),
             kind="registration",
             payload=payload,
+            counts=registration_counts(data.answers, outcome.value, version),
         )
         session.record_id = record_id
         session.submitted(receipt)

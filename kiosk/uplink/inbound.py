@@ -69,9 +69,12 @@ class Acks:
 
 PortalMessage = Acks | StatusUpdate | ConfigUpdate | RosterUpdate | SignedMessage
 
-SIGNED_TOPICS = frozenset({"references", "references_revoke", "verify_reply", "household_update"})
+SIGNED_TOPICS = frozenset(
+    {"references", "references_revoke", "verify_reply", "household_update", "recipients"}
+)
 """Topics whose schema, version and Ed25519 signature are checked by their handler (the
-reference set may exceed ``messages.MAX_MESSAGE_BYTES``); see kiosk/references/message.py."""
+reference set may exceed ``messages.MAX_MESSAGE_BYTES``); see kiosk/references/message.py
+and kiosk/reports/recipients.py."""
 
 
 def _ack(d: dict[str, Any], corr: bytes | None) -> Acks:

@@ -52,11 +52,24 @@ TOPICS: dict[str, Topic] = {
         Topic("references_revoke", Direction.DOWN, True, "references_revoke", "signed revoke"),
         # Dasa Wisma rosters (kiosk/agents): signed by the portal, validated there
         Topic("household_update", Direction.DOWN, False, "household_update", "signed household"),
+        # the village's recipients and what villagers say about them (kiosk/reports)
+        Topic(
+            "recipients",
+            Direction.DOWN,
+            True,
+            "recipients",
+            "signed village recipient list (names, dusun/RT)",
+            4 * 1024 * 1024,
+        ),
+        Topic("recipient_report", Direction.UP, False, None, "sealed report: listed not eligible"),
+        Topic("proposal", Direction.UP, False, None, "sealed proposal (usulan) of a household"),
     )
 }
 """Every topic; outbox kinds map to the UP topic of the same name."""
 
-RECORD_KINDS = frozenset({"registration", "audit", "vouch", "household"})
+RECORD_KINDS = frozenset(
+    {"registration", "audit", "vouch", "household", "recipient_report", "proposal"}
+)
 """Outbox kinds that travel as sealed envelopes."""
 
 
