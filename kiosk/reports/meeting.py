@@ -7,6 +7,7 @@ come translated from the caller (``words(key)``), so this module knows no langua
 from __future__ import annotations
 
 import datetime as dt
+import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -102,17 +103,20 @@ def build(totals: Totals, words: Words, *, village: str, made_at: dt.datetime) -
 
 def receipt_lines(report: MeetingReport, width: int = 32) -> list[str]:
     """The report as lines of at most ``width`` characters for the receipt printer."""
-    out = [*report.header, ""]
+    out: list[str] = []
+    for line in report.header:
+        out += textwrap.wrap(line, width)
+    out.append("")
     for s in report.sections:
-        out += [s.title.upper()[:width], "-" * width]
+        out += [*textwrap.wrap(s.title.upper(), width), "-" * width]
         for label, figure in s.rows:
-            room = width - len(figure) - 1
-            if len(label) <= room:
-                out.append(f"{label}{' ' * (width - len(label) - len(figure))}{figure}")
+            if len(label) + len(figure) < width:
+                out.append(label + figure.rjust(width - len(label)))
             else:
-                out += [label[:width], figure.rjust(width)[:width]]
+                out += textwrap.wrap(label, width)
+                out += [part.rjust(width) for part in textwrap.wrap(figure, width)]
         out.append("")
-    out.append(report.footer[: width * 3])
+    out += textwrap.wrap(report.footer, width)
     return out
 
 
