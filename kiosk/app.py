@@ -321,6 +321,22 @@ def build_kiosk(
         if device.can_alert:  # a help request from the screen is heard in the office too
             agents.set_help_alert(lambda _request: device.alert())
 
+    from kiosk.reports.wiring import build_community
+
+    community = build_community(
+        cfg,
+        conn=conn,
+        db_path=db_path,
+        cipher=cipher,
+        clock=clock,
+        outbox=outbox,
+        agents=agents,
+        sealer=sealer,
+        lookup_key=lookup_key,
+        nik_parser=lambda text: parse_nik(text, _today(clock)),
+        trusted=trusted,
+        uplink=uplink,
+    )
     late["device"], late["audit"] = device, agents.audit
     from kiosk.crypto.keys import load_or_create_device_key
     from kiosk.crypto.trust import TrustedKeys
@@ -344,6 +360,7 @@ def build_kiosk(
         verifier=verifier,
         camera=camera,
         agents=agents,
+        community=community,
         pending=(uplink.pending_count if uplink is not None else None),
         presence=(_PresenceView(device.presence) if device and device.presence else None),
         form=form,

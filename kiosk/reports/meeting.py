@@ -73,16 +73,14 @@ def build(totals: Totals, words: Words, *, village: str, made_at: dt.datetime) -
             (words("registration_update"), str(totals.total("registration_update"))),
         ),
     )
-    by_dusun = []
+    by_dusun: list[tuple[str, str]] = []
     for d in totals.dusun_names():
-        name = d or words("dusun:unknown")
-        n = totals.get("registration", d)
-        needs = ", ".join(
-            f"{words(f'need:{c}')} {totals.get(f'need:{c}', d)}"
+        by_dusun.append((d or words("dusun:unknown"), str(totals.get("registration", d))))
+        by_dusun += [
+            (f"  {words(f'need:{c}')}", str(totals.get(f"need:{c}", d)))
             for c in NEEDS
             if totals.get(f"need:{c}", d)
-        )
-        by_dusun.append((name, f"{n}" + (f" ({needs})" if needs else "")))
+        ]
     needs_rows = tuple((words(f"need:{c}"), str(totals.total(f"need:{c}"))) for c in NEEDS)
     verification = tuple(
         (words(f"verification:{v}"), str(totals.total(f"verification:{v}"))) for v in VERIFICATIONS

@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 _LONG_DIGITS = re.compile(r"\d{12,}")
 """A NIK or No. KK has 16 digits; no field of the list may carry a run of 12 or more."""
 
-PAGE_SIZE = 6
+PAGE_SIZE = 4
 """Households per screen at 800x480 in large type."""
 
 

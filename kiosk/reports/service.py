@@ -92,7 +92,7 @@ def check_note(note: str) -> str:
     if len(note) > MAX_NOTE:
         raise FormError(f"the note is longer than {MAX_NOTE} characters", "note")
     if _LONG_DIGITS.search(note):
-        raise FormError("the note may not carry a NIK or No. KK", "note")
+        raise FormError("the note may not carry a NIK or No. KK", "note_number")
     return note
 
 

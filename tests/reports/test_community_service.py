@@ -110,7 +110,7 @@ def test_a_pkh_agent_cannot_propose_from_someone_elses_roster(listed: Kit) -> No
     ("kwargs", "field"),
     [
         ({"note": "x" * (MAX_NOTE + 1)}, "note"),
-        ({"note": f"NIK-nya {NIK}"}, "note"),
+        ({"note": f"NIK-nya {NIK}"}, "note_number"),
         ({"reasons": []}, "reasons"),
         ({"reasons": ["rich"]}, "reasons"),
         ({"dusun": "Atlantis"}, "dusun"),

@@ -120,7 +120,7 @@ def test_the_pdf_text_holds_the_figures_and_no_nik_or_name(kit: Kit) -> None:
     text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
     assert "<title>" in text and "Desa Sukamaju" in text
     assert re.search(r"<registration>\s*3", text)
-    assert re.search(r"Krajan\s*2 \(<need:pkh> 2, <need:bpnt> 1\)", text)
+    assert re.search(r"Krajan\s*2\s*<need:pkh>\s*2\s*<need:bpnt>\s*1\s*Tegalsari\s*1", text)
     assert re.search(r"<verification:vouched>\s*1", text)
     assert re.search(r"<proposal>\s*1", text)
     assert not re.search(r"\d{16}", text)
