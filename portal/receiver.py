@@ -43,6 +43,7 @@ from kiosk.crypto.keys import (
     load_signing_private_key,
 )
 from kiosk.errors import CryptoError, ProtocolError
+from kiosk.reports.recipients import sign_list
 from kiosk.uplink import messages
 from kiosk.uplink.client import FullJitter, mqtt_version, refused_subscriptions
 from kiosk.uplink.replies import ack_messages, sign_reply
@@ -94,6 +95,11 @@ def device_keys_from_dir(directory: Path) -> Callable[[str], Ed25519PublicKey]:
     return lookup
 
 
+CONTENT_SCHEMAS = frozenset({"recipient_report", "proposal"})
+"""Record kinds whose opened content is validated against its schema (kiosk/uplink/schemas):
+an invalid one is rejected (signed ``rejected`` ack), never stored."""
+
+
 def open_record(
     payload: bytes,
     *,
@@ -112,6 +118,10 @@ def open_record(
         raise ProtocolError("envelope kind does not match the topic")
     if record_id is not None and record_id != opened.record_id.encode():
         raise ProtocolError("correlation data does not match the envelope record id")
+    if kind in CONTENT_SCHEMAS:
+        messages.check(kind, opened.record)
+        if opened.record.get("record_id") != opened.record_id:
+            raise ProtocolError("record id inside the record does not match the envelope")
     return Incoming(device_id, opened.record_id, opened.kind, opened.record)
 
 
@@ -228,6 +238,15 @@ class PortalReceiver:
             qos=1,
             retain=True,
         )
+
+    def send_recipients(self, device_id: str, body: dict[str, Any]) -> bytes:
+        """Publish (retained, signed) the village's recipient list to a kiosk: ``body`` =
+        {village_code, list_version, issued_at, dusun, households} (names + dusun/RT only)."""
+        payload = sign_list(body, self._signing_key)
+        self._client.publish(
+            device_topic(self._prefix, device_id, "recipients"), payload, qos=1, retain=True
+        )
+        return payload
 
     def publish_raw(self, topic: str, payload: bytes, retain: bool = False) -> None:
         """Publish arbitrary bytes (for fuzz tests of the kiosk's inbound validation)."""

@@ -31,6 +31,7 @@ from kiosk.services.ports import NikParser, Sealer
 from kiosk.store import tally as tally_store
 from kiosk.store.db import transaction
 from kiosk.store.outbox import OutboxRepository
+from kiosk.uplink import messages
 
 log = logging.getLogger(__name__)
 
@@ -252,6 +253,7 @@ class CommunityService:
                 "reporter": {"nik": nik, "agent_id": agent_id},
                 "clock": {"wall": now, "monotonic": self._clock.monotonic()},
             }
+            messages.check(kind, record)  # the portal validates the same schema
             payload = self._sealer.seal(kind, record_id, record)
             after = throttle.record_failure(state, now)  # one more filed
             with transaction(self._conn) as c:
