@@ -99,6 +99,8 @@ def test_report_a_listed_household(run: Run) -> None:
     r.community.publish()
     page.reload()
     assert page.locator(".recipient-list .row").count() == 4
+    assert "Penerima bantuan di desa ini" in page.inner_text("h1")
+    assert "Halaman 1 dari 4, 14 keluarga" in page.inner_text("#page-info")
     r.c.screen("list")
     fits(page)
     page.click(".dusun-filter a:has-text('Sumberejo')")
@@ -116,17 +118,20 @@ def test_report_a_listed_household(run: Run) -> None:
     page.click("#report-submit")  # no reason chosen
     page.wait_for_selector("#form-error")
     assert page.get_attribute("input[name=reason] >> nth=0", "aria-invalid") == "true"
+    assert "Pilih satu alasan" in page.inner_text("#form-error")
     r.c.screen("report-no-reason")
     page.locator("label.option", has_text=re.compile("Pindah|Moved")).click()
     page.fill("#note", f"NIK-nya {REPORTER_NIK}")
     page.click("#report-submit")
     page.wait_for_selector("#form-error")
     assert page.get_attribute("#note", "aria-invalid") == "true"
+    assert "Jangan menulis NIK" in page.inner_text("#form-error")
     assert r.agents.outbox("recipient_report") == []
     page.fill("#note", "Sudah pindah ke Surabaya sejak Lebaran")
     page.fill("#reporter_nik", REPORTER_NIK)
     page.click("#report-submit")
     page.wait_for_selector("#sent-notice")
+    assert "Laporan Anda sudah disimpan" in page.inner_text("#sent-notice")
     r.c.screen("report-sent")
     [record] = r.agents.outbox("recipient_report")
     assert record["household_ref"] == "H0007" and record["reason"] == "moved"
@@ -195,7 +200,7 @@ def test_propose_a_neighbour_from_the_roster_and_a_flood_is_refused(run: Run) ->
         page.fill("#name", name)
         page.select_option("#dusun", "Krajan")
         page.fill("#rt", "1")
-        page.locator("label.option", has_text=re.compile("Bencana|disaster")).click()
+        page.locator("label.option", has_text=re.compile("bencana|disaster")).click()
         page.fill("#reporter_nik", REPORTER_NIK)
         page.click("#propose-submit")
         page.wait_for_selector("#sent-notice")
@@ -204,11 +209,12 @@ def test_propose_a_neighbour_from_the_roster_and_a_flood_is_refused(run: Run) ->
     page.fill("#name", "Bu Tumini")
     page.select_option("#dusun", "Krajan")
     page.fill("#rt", "1")
-    page.locator("label.option", has_text=re.compile("Bencana|disaster")).click()
+    page.locator("label.option", has_text=re.compile("bencana|disaster")).click()
     page.fill("#reporter_nik", REPORTER_NIK)
     page.click("#propose-submit")
     page.wait_for_selector("#form-error")
-    assert "60" in page.inner_text("#form-error")  # minutes until the next one
+    refusal = page.inner_text("#form-error")
+    assert "sudah mengirim banyak laporan" in refusal and "60 menit" in refusal
     r.c.screen("propose-flood-refused")
     assert len(r.agents.outbox("proposal")) == 3
     assert page.input_value("#name") == "Bu Tumini"  # nothing typed is lost
@@ -250,12 +256,14 @@ def test_the_meeting_report_screen_print_and_pdf(run: Run) -> None:
     page.wait_for_selector("#meeting-figures")
     figures = page.inner_text("#meeting-figures")
     assert re.search(r"Krajan\s+2", figures) and re.search(r"Sumberejo\s+1", figures)
+    assert re.search(r"Pendaftaran baru\s+3", figures)
+    assert re.search(r"Dijamin oleh petugas\s+1", figures)
     r.c.screen("meeting-figures")
     fits(page)
     page.click("#meeting-print")
     page.wait_for_selector("#meeting-message")
     printed = r.kit.printer_file.read_bytes().decode("ascii", "replace")
-    assert re.search(r"Krajan +2", printed)
+    assert re.search(r"Krajan +2", printed) and re.search(r"Pendaftaran baru +3", printed)
     r.c.screen("meeting-printed")
     page.click("#meeting-pdf")
     page.wait_for_selector("#meeting-message")
@@ -263,6 +271,7 @@ def test_the_meeting_report_screen_print_and_pdf(run: Run) -> None:
     [pdf] = list((r.usb.stick / "perlinsos" / "laporan").glob("musdes-*.pdf"))
     text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.read_bytes())).pages)
     assert re.search(r"Krajan\s*2", text) and re.search(r"Sumberejo\s*1", text)
+    assert "Laporan musyawarah desa" in text and re.search(r"Usulan keluarga\s*0", text)
     assert not re.search(r"\d{16}", text)
     assert "Penerima" not in text and "Rina" not in text
     kinds = [e.kind for e in r.agents.svc.audit.entries()]
@@ -273,4 +282,5 @@ def test_the_meeting_report_screen_print_and_pdf(run: Run) -> None:
     r.usb.stick.rmdir()
     page.click("#meeting-pdf")
     page.wait_for_selector("#meeting-error")
+    assert "flashdisk" in page.inner_text("#meeting-error").lower()
     r.c.screen("meeting-no-stick")
