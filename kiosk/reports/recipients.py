@@ -72,8 +72,11 @@ class Page:
 
 
 def sign_list(body: dict[str, Any], key: Ed25519PrivateKey) -> bytes:
-    """Portal side: ``{village_code, list_version, issued_at, dusun, households}`` signed."""
-    return sign_message({"v": 1, "kind": "recipients", **body}, key)
+    """Portal side: ``{village_code, list_version, issued_at, dusun, households}`` signed;
+    ProtocolError when it breaks the schema or carries a NIK-like number (never published)."""
+    payload = sign_message({"v": 1, "kind": "recipients", **body}, key)
+    parse_list(payload, trusted=[key.public_key()], village_code=str(body.get("village_code")))
+    return payload
 
 
 def parse_list(

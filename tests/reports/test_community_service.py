@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from conftest import DW_PIN, KK, NIK, Kit, signed_list
+from report_helpers import DW_PIN, KK, NIK, Kit, signed_list
 
 from kiosk.errors import AgentAuthError, FormError, InputError, NikError, ReportLimited
 from kiosk.reports.service import MAX_NOTE, Reporter

@@ -10,8 +10,8 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import NIK, Kit, signed_list
 from pypdf import PdfReader
+from report_helpers import NIK, Kit, signed_list
 
 from kiosk.config import UsbConfig
 from kiosk.core.ids import uuid7

@@ -6,11 +6,12 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import VILLAGE, Kit, households, signed_list
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from report_helpers import VILLAGE, Kit, households, signed_list
 
 from kiosk.crypto.signed import canonical
-from kiosk.reports.recipients import page_of
+from kiosk.errors import ProtocolError
+from kiosk.reports.recipients import page_of, sign_list
 from kiosk.uplink.topics import TOPICS
 
 
@@ -78,3 +79,13 @@ def test_an_older_list_is_refused_and_the_retained_copy_is_a_no_op(kit: Kit) -> 
     assert len(kit.store.current(VILLAGE).households) == 14  # type: ignore[union-attr]
     assert kit.inbox(signed_list(kit.key, 4, households=households(2)))
     assert len(kit.store.current(VILLAGE).households) == 2  # type: ignore[union-attr]
+
+
+def test_the_portal_side_refuses_to_sign_a_list_with_a_nik(kit: Kit) -> None:
+    body = json.loads(signed_list(kit.key))
+    for k in ("v", "kind", "kid", "sig"):
+        body.pop(k)
+    assert kit.inbox(sign_list(body, kit.key))
+    body["households"][0]["name"] = "Siti 3510014501580001"
+    with pytest.raises(ProtocolError):
+        sign_list(body, kit.key)
