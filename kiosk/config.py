@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -21,6 +22,7 @@ from pydantic import (
     model_validator,
 )
 
+from kiosk import languages
 from kiosk.errors import ConfigError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -219,8 +221,10 @@ class UiConfig(_Strict):
     ] = "127.0.0.1"
     port: Annotated[int, Field(ge=1024, le=65535, description="HTTP port")] = 8080
     language: Annotated[
-        Literal["id", "en"], Field(description="Default language: id (Bahasa Indonesia) or en")
-    ] = "id"
+        str,
+        AfterValidator(languages.check_code),
+        Field(description=f"Default language, one of the registry's: {', '.join(languages.CODES)}"),
+    ] = languages.DEFAULT
     inactivity_warning_s: Annotated[
         float,
         Field(ge=10, le=600, description="Idle time before 'Do you need more time?', seconds"),

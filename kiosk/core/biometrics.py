@@ -224,46 +224,10 @@ class Coaching(StrEnum):
     TURN_RIGHT = "turn_right"
 
 
-# One instruction per code, (Bahasa Indonesia, English). Head coverings are never mentioned:
-# the kiosk never asks anyone to remove a hijab; only sunglasses and masks.
-COACHING_TEXT: dict[Coaching, tuple[str, str]] = {
-    Coaching.OK: ("Bagus, tahan sebentar.", "Good, hold still."),
-    Coaching.NO_FACE: ("Silakan lihat ke kamera.", "Please look at the camera."),
-    Coaching.MULTIPLE_FACES: ("Hanya satu orang di depan kamera.", "Only one person, please."),
-    Coaching.TOO_FAR: ("Silakan mendekat ke kamera.", "Please come closer."),
-    Coaching.TOO_CLOSE: ("Silakan mundur sedikit.", "Please move back a little."),
-    Coaching.OFF_CENTER: ("Posisikan wajah di tengah lingkaran.", "Centre your face in the oval."),
-    Coaching.LOOK_STRAIGHT: ("Lihat lurus ke kamera.", "Look straight at the camera."),
-    Coaching.HEAD_LEVEL: ("Tegakkan kepala.", "Keep your head level."),
-    Coaching.SUNGLASSES: ("Mohon lepas kacamata hitam.", "Please remove your sunglasses."),
-    Coaching.MASK: ("Mohon lepas masker.", "Please remove your mask."),
-    Coaching.EYES_CLOSED: ("Mohon buka mata.", "Please open your eyes."),
-    Coaching.TOO_DARK: ("Terlalu gelap, cari tempat lebih terang.", "Too dark, find more light."),
-    Coaching.TOO_BRIGHT: ("Terlalu silau, hindari cahaya langsung.", "Too bright, avoid glare."),
-    Coaching.BACKLIGHT: ("Cahaya dari belakang, geser posisi.", "Light behind you, move a little."),
-    Coaching.GLARE: (
-        "Ada pantulan cahaya di wajah, geser sedikit.",
-        "Glare on your face, move a little.",
-    ),
-    Coaching.BLURRY: ("Tahan diam sebentar.", "Hold still for a moment."),
-    Coaching.BLINK: ("Silakan kedipkan mata.", "Please blink."),
-    Coaching.TURN_LEFT: ("Tolehkan kepala ke kiri.", "Turn your head to the left."),
-    Coaching.TURN_RIGHT: ("Tolehkan kepala ke kanan.", "Turn your head to the right."),
-}
-
+# Each code's instruction is a msgid of the UI (ui/texts.py COACHING), translated there. Head
+# coverings are never mentioned: the kiosk never asks anyone to remove a hijab.
 CHALLENGE_COACHING: dict[ChallengeKind, Coaching] = {
     ChallengeKind.BLINK: Coaching.BLINK,
     ChallengeKind.TURN_LEFT: Coaching.TURN_LEFT,
     ChallengeKind.TURN_RIGHT: Coaching.TURN_RIGHT,
 }
-
-
-def instruction(code: Coaching | str, language: str = "id") -> str:
-    """The one short instruction for a coaching ``code`` in ``language`` ('id' or 'en')."""
-    try:
-        text = COACHING_TEXT[Coaching(code)]
-    except ValueError as err:
-        raise ValueError(f"unknown coaching code {code!r}") from err
-    if language not in ("id", "en"):
-        raise ValueError(f"unsupported language {language!r}; use 'id' or 'en'")
-    return text[0] if language == "id" else text[1]

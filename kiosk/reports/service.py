@@ -21,13 +21,14 @@ from typing import Any
 from kiosk.agents.accounts import Permission
 from kiosk.agents.service import AgentService
 from kiosk.core import throttle
-from kiosk.core.clock import Clock
+from kiosk.core.clock import Clock, today
 from kiosk.core.ids import uuid7
+from kiosk.core.nik import parse_nik
 from kiosk.core.tally import Count, Totals
 from kiosk.crypto.atrest import keyed_hash
 from kiosk.errors import FormError, InputError, ReportLimited
 from kiosk.reports.recipients import Page, Recipient, RecipientList, RecipientStore, page_of
-from kiosk.services.ports import NikParser, Sealer
+from kiosk.services.ports import Sealer
 from kiosk.store import tally as tally_store
 from kiosk.store.db import transaction
 from kiosk.store.outbox import OutboxRepository
@@ -110,7 +111,6 @@ class CommunityService:
         sealer: Sealer,
         clock: Clock,
         lookup_key: bytes,
-        nik_parser: NikParser,
         device_id: str,
         village_code: str,
         limits: ReportLimits | None = None,
@@ -122,11 +122,18 @@ class CommunityService:
         self._sealer = sealer
         self._clock = clock
         self._lookup_key = lookup_key
-        self._nik_parser = nik_parser
         self._device_id = device_id
         self._village = village_code
         self.limits = limits or ReportLimits()
         self._lock = threading.Lock()
+
+    def today(self) -> dt.date:
+        """The kiosk's date (the meeting report's default range, the NIK rule's century)."""
+        return today(self._clock)
+
+    def made_at(self) -> dt.datetime:
+        """The kiosk's time now (UTC, like the records), printed on the meeting report."""
+        return dt.datetime.fromtimestamp(self._clock.now(), tz=dt.UTC).replace(tzinfo=None)
 
     # --- the list ----------------------------------------------------------------------------
     def recipients(self) -> RecipientList | None:
@@ -228,7 +235,7 @@ class CommunityService:
             agent_id = self._agents.current(reporter.agent_token).agent.agent_id
         nik = None
         if reporter.nik_text:
-            nik = self._nik_parser(reporter.nik_text).nik  # NikError: said at the keypad
+            nik = parse_nik(reporter.nik_text, self.today()).nik  # NikError: said on screen
         if agent_id is None and nik is None:
             raise InputError("a report needs the reporter's NIK or an agent")
         key = (

@@ -15,7 +15,7 @@ from kiosk.crypto.atrest import AtRestCipher
 from kiosk.references.wiring import SignedTopics
 from kiosk.reports.recipients import RecipientInbox, RecipientStore
 from kiosk.reports.service import CommunityService
-from kiosk.services.ports import NikParser, Sealer
+from kiosk.services.ports import Sealer
 from kiosk.store.db import connect
 from kiosk.store.outbox import OutboxRepository
 
@@ -31,7 +31,6 @@ def build_community(
     agents: AgentService,
     sealer: Sealer,
     lookup_key: bytes,
-    nik_parser: NikParser,
     trusted: Callable[[], Sequence[Ed25519PublicKey]],
     uplink: SignedTopics | None,
 ) -> CommunityService:
@@ -52,7 +51,6 @@ def build_community(
         sealer=sealer,
         clock=clock,
         lookup_key=lookup_key,
-        nik_parser=nik_parser,
         device_id=cfg.device.id,
         village_code=cfg.device.village_code,
     )

@@ -12,7 +12,6 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from kiosk.agents import AgentService, build_agent_service
 from kiosk.core.clock import FakeClock
-from kiosk.core.nik import parse_nik
 from kiosk.core.throttle import ThrottlePolicy
 from kiosk.crypto.atrest import AtRestCipher
 from kiosk.crypto.signed import sign_message
@@ -112,7 +111,6 @@ def make_kit(path: Path, clock: FakeClock, data_key: bytes) -> Kit:
         sealer=JsonSealer(),
         clock=clock,
         lookup_key=b"k" * 32,
-        nik_parser=lambda text: parse_nik(text, TODAY),
         device_id="kiosk-test-01",
         village_code=VILLAGE,
     )

@@ -4,7 +4,6 @@ reports and proposals are sealed, stored once and acked, and an invalid one is r
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 from typing import Any
 
@@ -15,7 +14,6 @@ from kiosk.agents import build_agent_service
 from kiosk.config import KioskConfig
 from kiosk.core.clock import SystemClock
 from kiosk.core.ids import uuid7
-from kiosk.core.nik import parse_nik
 from kiosk.crypto.atrest import AtRestCipher
 from kiosk.crypto.envelope import sealer_from_config
 from kiosk.references.message import load_trusted_keys
@@ -83,7 +81,6 @@ def test_recipient_list_reports_and_proposals_end_to_end(
         agents=agents,
         sealer=sealer,
         lookup_key=b"k" * 32,
-        nik_parser=lambda text: parse_nik(text, dt.date(2026, 5, 29)),
         trusted=lambda: load_trusted_keys(cfg.paths.data_dir),
         uplink=up,
     )

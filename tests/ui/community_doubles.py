@@ -7,9 +7,8 @@ from typing import Any
 
 from agent_doubles import CIPHER_KEY, Agents
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from ui_kit import TODAY, Kit
+from ui_kit import Kit
 
-from kiosk.core.nik import parse_nik
 from kiosk.crypto.atrest import AtRestCipher
 from kiosk.reports.recipients import RecipientInbox, RecipientStore, sign_list
 from kiosk.reports.service import CommunityService
@@ -70,7 +69,6 @@ def attach_community(kit: Kit, agents: Agents, village_code: str) -> Community:
         sealer=agents.sealer,
         clock=kit.clock,
         lookup_key=kit.lookup_key,
-        nik_parser=lambda text: parse_nik(text, TODAY),
         device_id="kiosk-test-01",
         village_code=village_code,
     )

@@ -85,7 +85,7 @@ def _date(name: str, default: dt.date) -> dt.date | None:
 
 def _chosen(current: AgentSession) -> Chosen:
     """The report of the dates in the request (default: this month up to today)."""
-    today = svc().today()
+    today = community().today()
     first, last = _date("first", today.replace(day=1)), _date("last", today)
     if first is None or last is None:
         error = _("Choose the dates again: a date is not valid.")
@@ -104,7 +104,7 @@ def _chosen(current: AgentSession) -> Chosen:
         totals,
         lambda key: str(WORDS[key]),
         village=f"{cfg.name} ({cfg.village_code})",
-        made_at=dt.datetime.combine(today, dt.datetime.now().time()),
+        made_at=community().made_at(),
     )
     return Chosen(first, last, built, None)
 
