@@ -11,7 +11,8 @@ from report_helpers import VILLAGE, Kit, households, signed_list
 
 from kiosk.crypto.signed import canonical
 from kiosk.errors import ProtocolError
-from kiosk.reports.recipients import page_of, sign_list
+from kiosk.reports.recipients import fast_valid, page_of, sign_list
+from kiosk.uplink import messages
 from kiosk.uplink.topics import TOPICS
 
 
@@ -89,3 +90,67 @@ def test_the_portal_side_refuses_to_sign_a_list_with_a_nik(kit: Kit) -> None:
     body["households"][0]["name"] = "Siti 3510014501580001"
     with pytest.raises(ProtocolError):
         sign_list(body, kit.key)
+
+
+def schema_ok(data: object) -> bool:
+    try:
+        messages.check("recipients", data)
+    except ProtocolError:
+        return False
+    return True
+
+
+VALID = json.loads(signed_list(Ed25519PrivateKey.generate()))
+
+
+def mutations() -> list[object]:
+    """The valid list, and one bend of every rule of its schema."""
+    out: list[object] = [VALID]
+    h0 = VALID["households"][0]
+    for key, value in [
+        ("v", 2),
+        ("v", True),
+        ("kind", "roster"),
+        ("village_code", "351001200"),
+        ("village_code", "３５１００１２００１"),
+        ("list_version", 0),
+        ("list_version", 1.5),
+        ("list_version", True),
+        ("issued_at", -1),
+        ("dusun", ["a"] * 61),
+        ("dusun", [""]),
+        ("dusun", ["x" * 41]),
+        ("dusun", ["a", "a"]),
+        ("households", {}),
+        ("kid", "short"),
+        ("sig", "x"),
+        ("extra", 1),
+    ]:
+        out.append({**VALID, key: value})
+    out.append({k: v for k, v in VALID.items() if k != "dusun"})
+    for key, value in [
+        ("ref", "-bad"),
+        ("ref", "R\n"),
+        ("ref", "x" * 41),
+        ("name", ""),
+        ("name", "n" * 81),
+        ("name", 7),
+        ("dusun", ""),
+        ("rt", "1234"),
+        ("rt", "01\n"),
+        ("rt", 1),
+        ("programmes", ["pkh", "pkh"]),
+        ("programmes", ["sembako"]),
+        ("programmes", "pkh"),
+        ("nik", "3510014501580001"),
+    ]:
+        out.append({**VALID, "households": [{**h0, key: value}]})
+    out.append({**VALID, "households": [{k: v for k, v in h0.items() if k != "rt"}]})
+    return out
+
+
+@pytest.mark.parametrize("data", mutations())
+def test_the_fast_check_is_never_looser_than_the_schema(data: object) -> None:
+    if fast_valid(data):
+        assert schema_ok(data)
+    assert fast_valid(VALID) and schema_ok(VALID)
