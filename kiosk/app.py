@@ -27,6 +27,7 @@ from kiosk.crypto.trust import DEMO_PORTAL_DIR
 from kiosk.errors import ModelError
 from kiosk.services.registration import DeviceInfo, FormInfo, RegistrationService
 from kiosk.store.db import DB_NAME, connect, ensure_free_space
+from kiosk.uplink.topics import Name
 
 log = logging.getLogger("kiosk.app")
 
@@ -298,7 +299,7 @@ def build_kiosk(
         uplink.on_roster(
             lambda update: _ignore(agents.apply_agent_roster(update.version, list(update.agents)))
         )
-        uplink.on_signed("household_update", HouseholdUpdateHandler(agents, trusted))
+        uplink.on_signed(Name.HOUSEHOLD_UPDATE, HouseholdUpdateHandler(agents, trusted))
 
     device = None
     if with_device:

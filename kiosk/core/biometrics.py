@@ -7,7 +7,7 @@ The UI only ever shows the *bands* computed here, never a raw similarity or live
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 
 
@@ -61,7 +61,7 @@ def liveness_band(score: float, live: float, spoof: float) -> LivenessBand:
     return LivenessBand.UNCERTAIN
 
 
-# --- retry budget ----------------------------------------------------------------------------
+# --- attempt outcome -------------------------------------------------------------------------
 
 
 class AttemptOutcome(StrEnum):
@@ -71,69 +71,6 @@ class AttemptOutcome(StrEnum):
     NOT_MATCHED = "not_matched"
     NOT_LIVE = "not_live"
     NO_CAPTURE = "no_capture"
-
-
-@dataclass(frozen=True)
-class Attempt:
-    """One face attempt: its outcome, its match band and its capture quality score (0..1)."""
-
-    outcome: AttemptOutcome
-    band: MatchBand | None
-    quality: float
-
-
-@dataclass
-class AttemptBudget:
-    """Bounded retries: after ``budget`` failed attempts the best capture is kept and flagged."""
-
-    budget: int = 3
-    attempts: list[Attempt] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        if self.budget < 1:
-            raise ValueError("retry budget must be at least 1")
-
-    def record(self, attempt: Attempt) -> None:
-        """Add one attempt; refuses once the budget is spent or a match was already accepted."""
-        if self.done:
-            raise ValueError("no attempts left: the budget is spent or a match was accepted")
-        self.attempts.append(attempt)
-
-    @property
-    def matched(self) -> bool:
-        """True once one attempt matched."""
-        return any(a.outcome is AttemptOutcome.MATCHED for a in self.attempts)
-
-    @property
-    def remaining(self) -> int:
-        """Attempts still allowed."""
-        return max(0, self.budget - len(self.attempts))
-
-    @property
-    def exhausted(self) -> bool:
-        """True when every attempt failed: offer the agent path."""
-        return not self.matched and self.remaining == 0
-
-    @property
-    def done(self) -> bool:
-        """True when no further attempt should be taken."""
-        return self.matched or self.remaining == 0
-
-    def best_index(self) -> int | None:
-        """Index of the attempt to keep: the best band, then the best quality."""
-        if not self.attempts:
-            return None
-        rank = {MatchBand.HIGH: 4, MatchBand.MEDIUM: 3, MatchBand.LOW: 2, MatchBand.NONE: 1}
-        keyed = [
-            (rank.get(a.band, 0) if a.band else 0, a.quality, i)
-            for i, a in enumerate(self.attempts)
-        ]
-        return max(keyed)[2]
-
-    @property
-    def flag_for_review(self) -> bool:
-        """True when the kept capture must be reviewed by an agent (budget spent, no match)."""
-        return self.exhausted
 
 
 # --- step-up challenge -----------------------------------------------------------------------

@@ -24,7 +24,7 @@ from kiosk.crypto.signed import RejectedMessage, sign_message, verify_message
 from kiosk.errors import ProtocolError
 from kiosk.store.db import transaction
 from kiosk.uplink import messages
-from kiosk.uplink.topics import TOPICS
+from kiosk.uplink.topics import TOPICS, Name
 
 log = logging.getLogger(__name__)
 
@@ -147,7 +147,7 @@ def parse_list(
     payload: bytes, *, trusted: Iterable[Ed25519PublicKey], village_code: str
 ) -> RecipientList:
     """Bounds, JSON, signature, schema, village and no-NIK checks; raises RejectedMessage."""
-    messages.precheck("recipients", payload, TOPICS["recipients"].max_bytes)
+    messages.precheck("recipients", payload, TOPICS[Name.RECIPIENTS].max_bytes)
     try:
         data = json.loads(payload.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError) as err:

@@ -33,6 +33,7 @@ from kiosk.store import tally as tally_store
 from kiosk.store.db import transaction
 from kiosk.store.outbox import OutboxRepository
 from kiosk.uplink import messages
+from kiosk.uplink.topics import Name
 
 log = logging.getLogger(__name__)
 
@@ -185,7 +186,7 @@ class CommunityService:
             "reason": reason,
             "note": note,
         }
-        return self._file("recipient_report", reporter, record, found.dusun)
+        return self._file(Name.RECIPIENT_REPORT, reporter, record, found.dusun)
 
     def propose(
         self,
@@ -227,7 +228,7 @@ class CommunityService:
             "reasons": chosen,
             "note": note,
         }
-        return self._file("proposal", reporter, record, dusun)
+        return self._file(Name.PROPOSAL, reporter, record, dusun)
 
     def _file(self, kind: str, reporter: Reporter, body: dict[str, Any], dusun: str) -> str:
         agent_id = None

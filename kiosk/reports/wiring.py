@@ -18,6 +18,7 @@ from kiosk.reports.service import CommunityService
 from kiosk.services.ports import Sealer
 from kiosk.store.db import connect
 from kiosk.store.outbox import OutboxRepository
+from kiosk.uplink.topics import Name
 
 
 def build_community(
@@ -42,7 +43,7 @@ def build_community(
             trusted=trusted,
             village_code=cfg.device.village_code,
         )
-        uplink.on_signed("recipients", inbox)
+        uplink.on_signed(Name.RECIPIENTS, inbox)
     return CommunityService(
         conn=conn,
         outbox=outbox,

@@ -1,4 +1,4 @@
-"""Pure biometric decisions: bands, retry budget, step-up challenge, coaching text."""
+"""Pure biometric decisions: bands and the step-up challenge."""
 
 from __future__ import annotations
 
@@ -8,9 +8,6 @@ import pytest
 
 from kiosk.core.biometrics import (
     CHALLENGE_COACHING,
-    Attempt,
-    AttemptBudget,
-    AttemptOutcome,
     ChallengeKind,
     ChallengeState,
     ChallengeTracker,
@@ -68,37 +65,6 @@ def test_liveness_band_refuses_nan_and_bad_thresholds() -> None:
         liveness_band(math.nan, 0.8, 0.3)
     with pytest.raises(ValueError):
         liveness_band(0.5, 0.3, 0.8)
-
-
-def _fail(quality: float, band: MatchBand = MatchBand.NONE) -> Attempt:
-    return Attempt(AttemptOutcome.NOT_MATCHED, band, quality)
-
-
-def test_budget_exhausts_after_three_failures_and_keeps_best() -> None:
-    budget = AttemptBudget(3)
-    budget.record(_fail(0.5))
-    budget.record(_fail(0.4, MatchBand.LOW))
-    assert budget.remaining == 1 and not budget.done
-    budget.record(_fail(0.9))
-    assert budget.exhausted and budget.done and budget.flag_for_review
-    assert budget.best_index() == 1  # LOW band beats NONE even with lower quality
-    with pytest.raises(ValueError, match="no attempts left"):
-        budget.record(_fail(0.1))
-
-
-def test_budget_stops_after_match_without_flag() -> None:
-    budget = AttemptBudget(3)
-    budget.record(Attempt(AttemptOutcome.NOT_LIVE, None, 0.2))
-    budget.record(Attempt(AttemptOutcome.MATCHED, MatchBand.HIGH, 0.8))
-    assert budget.matched and budget.done and not budget.exhausted and not budget.flag_for_review
-    assert budget.best_index() == 1
-
-
-def test_budget_empty_and_invalid() -> None:
-    assert AttemptBudget().best_index() is None
-    assert AttemptBudget().budget == 3
-    with pytest.raises(ValueError):
-        AttemptBudget(0)
 
 
 def test_blink_challenge_needs_open_closed_open() -> None:
