@@ -16,7 +16,7 @@ from report_helpers import NIK, Kit, signed_list
 from kiosk.config import UsbConfig
 from kiosk.core.ids import uuid7
 from kiosk.core.tally import registration_counts
-from kiosk.errors import StickError, StoreError
+from kiosk.errors import HardwareError, StickError, StoreError
 from kiosk.reports import meeting
 from kiosk.reports.service import Reporter
 from kiosk.reports.stick import report_name, save_pdf
@@ -138,3 +138,17 @@ def test_the_pdf_goes_to_the_stick_atomically_or_says_why_not(kit: Kit, tmp_path
     path = save_pdf(cfg, name, b"%PDF-1")
     assert path == stick / "perlinsos" / "laporan" / "musdes-3510012001-20260501-20260531.pdf"
     assert path.read_bytes() == b"%PDF-1" and not list(path.parent.glob(".*"))
+
+
+def test_the_report_prints_as_plain_escpos_and_a_missing_printer_is_an_error(
+    tmp_path: Path,
+) -> None:
+    from ui.printer import EscPosPrinter, FilePrinter
+
+    lines = ["Krajan                         2", "Désa"]
+    FilePrinter(tmp_path / "out.bin").print_document("Laporan", lines)
+    data = (tmp_path / "out.bin").read_bytes()
+    assert data.startswith(b"\x1b@") and b"Krajan                         2\n" in data
+    assert b"D?sa" in data  # thermal printers get ASCII only
+    with pytest.raises(HardwareError):
+        EscPosPrinter(tmp_path / "no-such-lp0").print_document("Laporan", lines)
