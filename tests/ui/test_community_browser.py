@@ -92,6 +92,8 @@ def login(r: Run, name: str = "Bu Rina", pin: str = PIN) -> None:
 def test_report_a_listed_household(run: Run) -> None:
     r, page = run, run.page
     login(r)
+    r.c.screen("agent-home")  # the two new buttons still fit the agent's home
+    fits(page)
     page.click("#recipients-link")
     page.wait_for_url("**/agent/recipients")
     assert page.locator(".recipient-list").count() == 0  # nothing from the portal yet
@@ -171,6 +173,8 @@ def test_propose_a_neighbour_from_the_roster_and_a_flood_is_refused(run: Run) ->
     r.community.publish()
     hid = roster_neighbour(r)
     login(r, "Bu Sri", DW_PIN)
+    r.c.screen("cadre-home")  # a cadre has "My households" too: all still fit
+    fits(page)
     page.click("#recipients-link")
     page.click("#propose-link")
     page.wait_for_url("**/agent/propose")
