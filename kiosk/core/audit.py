@@ -43,6 +43,7 @@ KINDS: dict[str, str] = {
     "proposal": "an unregistered household was proposed for help (subject: record id)",
     "report_limited": "a household report or proposal was refused: too many from one reporter",
     "meeting_report": "a village meeting report was printed or exported (no personal data)",
+    "objection_filed": "an agent filed an objection (sanggah) on a resident's behalf",
 }
 """Event kind -> meaning. Only these kinds may be recorded."""
 

@@ -42,6 +42,9 @@ class Name(enum.StrEnum):
     RECIPIENTS = "recipients"
     RECIPIENT_REPORT = "recipient_report"
     PROPOSAL = "proposal"
+    STATUS_REQUEST = "status_request"
+    STATUS_REPLY = "status_reply"
+    OBJECTION = "objection"
 
 
 class Signing(enum.Enum):
@@ -122,6 +125,10 @@ TOPICS: dict[str, Topic] = {
         ),
         Topic(Name.RECIPIENT_REPORT, _UP, False, None, "sealed report: listed not eligible"),
         Topic(Name.PROPOSAL, _UP, False, None, "sealed proposal (usulan) of a household"),
+        # status from the portal and objections (kiosk/uplink/status_query.py, services)
+        Topic(Name.STATUS_REQUEST, _UP, False, None, "sealed status query (NIK digest)"),
+        Topic(Name.STATUS_REPLY, _DOWN, False, "status_reply", "signed status answer", signing=_R),
+        Topic(Name.OBJECTION, _UP, False, None, "sealed objection (sanggah) to a decision"),
     )
 }
 """Every topic; outbox kinds map to the UP topic of the same name."""
@@ -144,6 +151,7 @@ RECORD_KINDS: dict[str, RecordKind] = {
         RecordKind(Name.HOUSEHOLD),
         RecordKind(Name.RECIPIENT_REPORT),
         RecordKind(Name.PROPOSAL),
+        RecordKind(Name.OBJECTION),  # its state comes with the status answers, not the ack
     )
 }
 """Outbox kinds that travel as sealed envelopes, with what an ack of each does."""
