@@ -44,8 +44,10 @@ from kiosk.uplink.topics import Name
 
 if TYPE_CHECKING:
     from flask import Flask
+    from gpiozero import Factory
 
     from kiosk.agents.service import AgentService
+    from kiosk.vision.camera.base import Camera
     from kiosk.vision.verifier import FaceTimeouts
 
 log = logging.getLogger("kiosk.app")
@@ -162,8 +164,8 @@ def build_kiosk(
     cfg: KioskConfig,
     *,
     clock: Clock | None = None,
-    camera: Any = None,
-    pin_factory: Any = None,
+    camera: Camera | None = None,
+    pin_factory: Factory | None = None,
     with_uplink: bool | None = None,
     with_device: bool = True,
     secret_key: bytes | None = None,
@@ -488,7 +490,7 @@ def _policy(cfg: KioskConfig) -> DecisionPolicy:
     return DecisionPolicy.from_rows(rows) if rows else DecisionPolicy()
 
 
-def _latest_image(camera: Any) -> Any:
+def _latest_image(camera: Camera) -> Any:
     frame = camera.latest()
     return None if frame is None else frame.image
 
