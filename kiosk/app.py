@@ -340,6 +340,21 @@ def build_kiosk(
         if device.can_alert:  # a help request from the screen is heard in the office too
             agents.set_help_alert(lambda _request: device.alert())
 
+    from kiosk.reports.wiring import build_community
+
+    community = build_community(
+        cfg,
+        conn=conn,
+        db_path=db_path,
+        cipher=cipher,
+        clock=clock,
+        outbox=outbox,
+        agents=agents,
+        sealer=sealer,
+        lookup_key=lookup_key,
+        trusted=trusted,
+        uplink=uplink,
+    )
     late["device"], late["audit"] = device, agents.audit
     from kiosk.crypto.keys import load_or_create_device_key
     from kiosk.crypto.trust import TrustedKeys
@@ -368,6 +383,7 @@ def build_kiosk(
         services,
         usb=usb,
         agents=agents,
+        community=community,
         speech=Speech(cfg.paths.data_dir / "speech-cache", enabled=cfg.ui.speech),
         printer=printer,
         live=verifier,

@@ -25,6 +25,7 @@ from kiosk.core.forms import FormDefinition, missing_questions, visible_answers
 from kiosk.core.ids import receipt_code, uuid7
 from kiosk.core.nik import parse_nik
 from kiosk.core.session import Outcome, RegistrationSession, State, Timeouts
+from kiosk.core.tally import registration_counts
 from kiosk.errors import FlowError, SessionExpired
 from kiosk.services.ports import (
     Cipher,
@@ -487,6 +488,7 @@ class RegistrationService:
             ),
             kind="registration",
             payload=payload,
+            counts=registration_counts(data.answers, outcome.value, version),
         )
         session.record_id = record_id
         session.submitted(receipt)
