@@ -9,6 +9,7 @@ import pytest
 
 from kiosk.core.roster import Action
 from kiosk.core.session import Outcome, State
+from kiosk.core.upkeep import RosterPolicy
 from kiosk.errors import AgentAuthError, FlowError, FormError, InputError
 from tests.agents.conftest import AGENT_PIN, JPEG, Kit
 
@@ -183,10 +184,14 @@ def test_roster_rules(kit: Kit) -> None:
         kit.svc.save_household(token, household())  # same KK twice
     with pytest.raises(FormError):
         kit.svc.save_household(token, household(kk="12"))
-    for i in range(11):
+    for i in range(9):  # the default cap: 10 households
         kit.svc.save_household(token, household(kk=f"35100112031500{i + 10}"))
-    with pytest.raises(FormError, match="at most"):
+    with pytest.raises(FormError, match="at most 10") as refused:
         kit.svc.save_household(token, household(kk="3510011203150099"))
+    assert refused.value.field == "roster_cap"
+    kit.svc.roster_policy = RosterPolicy(cap=11)  # the [agents] roster_cap setting
+    kit.svc.save_household(token, household(kk="3510011203150099"))
+    assert len(kit.svc.my_roster(token)) == 11
     with pytest.raises(InputError):
         kit.svc.household(token, "not-mine")
 

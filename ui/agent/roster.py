@@ -143,7 +143,7 @@ def roster(current: AgentSession) -> Any:
         }
         for s in rows
     ]
-    return render_template("agent/roster.html", items=items, limit=rules.MAX_HOUSEHOLDS)
+    return render_template("agent/roster.html", items=items, limit=agents().roster_policy.cap)
 
 
 @bp.get("/roster/new")
