@@ -38,6 +38,8 @@ WG_FROM_AGE = 5
 """The Washington Group Short Set is asked from this age (younger children: not asked)."""
 WORK_FROM_AGE = 10
 """Work is asked from this age; younger members are recorded as not working."""
+PREGNANCY_AGES = (10, 55)
+"""Pregnancy is asked of women within these ages (years, inclusive)."""
 MIN_HEAD_AGE = 15
 """Youngest plausible head of household (child-headed households exist: not 17)."""
 MIN_SPOUSE_AGE = 15
@@ -168,6 +170,8 @@ PROBLEMS: dict[str, tuple[str, str]] = {
     ),
     "school_missing": ("Pilih keadaan sekolah.", "Choose the school situation."),
     "work_missing": ("Pilih pekerjaan.", "Choose the work."),
+    "chronic_missing": ("Jawab Ya atau Tidak.", "Answer Yes or No."),
+    "pregnant_missing": ("Jawab Ya atau Tidak.", "Answer Yes or No."),
     "not_a_choice": ("Pilihan ini tidak ada.", "That choice does not exist."),
     "no_members": (
         "Belum ada anggota keluarga. Tambahkan semua orang di Kartu Keluarga.",
@@ -252,6 +256,9 @@ class Member:
     """Domain -> level; empty below :data:`WG_FROM_AGE`."""
     school: str = "not_yet"
     work: str = "not_working"
+    chronic: bool = False
+    """A long-term illness (high blood pressure, diabetes, TB, stroke ...)."""
+    pregnant: bool = False
 
     @property
     def disability(self) -> bool:
@@ -270,6 +277,8 @@ class Member:
             "wg": dict(self.wg),
             "school": self.school,
             "work": self.work,
+            "chronic": self.chronic,
+            "pregnant": self.pregnant,
         }
 
 
@@ -284,6 +293,12 @@ def label(group: str, code: str, lang: str = "id") -> str:
 def asks_wg(age: int | None) -> bool:
     """True when the WG Short Set is asked at this age (unknown age: asked)."""
     return age is None or age >= WG_FROM_AGE
+
+
+def asks_pregnancy(sex: str | None, age: int | None) -> bool:
+    """True when pregnancy is asked: a woman (or sex unknown) of child-bearing age."""
+    lo, hi = PREGNANCY_AGES
+    return sex != "M" and (age is None or lo <= age <= hi)
 
 
 def asks_work(age: int | None) -> bool:
@@ -384,9 +399,32 @@ def check_member(
     wg = _clean_wg(raw, age, out, index)
     school = _choice(raw, "school", "school", out, index)
     work = _choice(raw, "work", "work", out, index) if asks_work(age) else "not_working"
+    chronic = _yes_no(raw, "chronic", out, index)
+    pregnant = _yes_no(raw, "pregnant", out, index) if asks_pregnancy(sex, age) else False
     if out or age is None:
         return None, out
-    return Member(name, relation, sex, age, nik, birth, wg, school, work), out
+    member = Member(name, relation, sex, age, nik, birth, wg, school, work, chronic, pregnant)
+    return member, out
+
+
+PERSON_FIELDS = frozenset({"name", "nik", "relation", "sex", "age", "school", "work", "chronic"})
+"""The fields of the first member screen (who the person is); the second has ``wg`` and
+``pregnant`` (the Washington Group questions, then pregnancy where it is asked)."""
+
+
+def person_problems(problems: Sequence[MemberProblem]) -> list[MemberProblem]:
+    """The problems of the first member screen only (the second is not answered yet)."""
+    return [p for p in problems if p.field in PERSON_FIELDS or p.field == ""]
+
+
+def _yes_no(raw: Mapping[str, Any], key: str, out: list[MemberProblem], i: int | None) -> bool:
+    value = raw.get(key)
+    if isinstance(value, bool):
+        return value
+    text = _text(raw, key)
+    if text not in ("yes", "no"):
+        out.append(MemberProblem(f"{key}_missing" if not text else "not_a_choice", i, key))
+    return text == "yes"
 
 
 def _clean_wg(
@@ -419,6 +457,8 @@ def member_from_dict(data: Mapping[str, Any]) -> Member:
         wg=dict(data.get("wg") or {}),
         school=str(data.get("school", "not_yet")),
         work=str(data.get("work", "not_working")),
+        chronic=bool(data.get("chronic", False)),
+        pregnant=bool(data.get("pregnant", False)),
     )
 
 
@@ -492,5 +532,7 @@ def derived_counts(members: Sequence[Member]) -> dict[str, Any]:
         "elderly_count": sum(1 for m in members if m.age >= ELDERLY_FROM),
         "disability_count": sum(1 for m in members if m.disability),
         "disability": any(m.disability for m in members),
+        "chronic_illness": any(m.chronic for m in members),
+        "pregnant": any(m.pregnant for m in members),
         "main_work": head.work if head is not None else None,
     }

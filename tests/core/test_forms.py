@@ -519,7 +519,7 @@ def test_shipped_json_files_are_valid_json_with_no_duplicate_keys() -> None:
         assert len(keys) == len(set(keys)), keys
         return dict(pairs)
 
-    for name in ("household_v1.json", "consent_v1.json", "consent_v2.json"):
+    for name in ("household_v1.json", "household_v2.json", "consent_v1.json", "consent_v2.json"):
         text = resources.files("kiosk.core.forms").joinpath(name).read_text(encoding="utf-8")
         json.loads(text, object_pairs_hook=no_dupes)
 

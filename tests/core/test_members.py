@@ -28,6 +28,8 @@ def entry(**kw: Any) -> dict[str, Any]:
         "wg": dict(NO_DIFFICULTY),
         "school": "left",
         "work": "farmer",
+        "chronic": "no",
+        "pregnant": "no",
     }
     base.update(kw)
     return base
@@ -95,6 +97,8 @@ def test_a_bad_nik_gives_the_nik_module_s_reason() -> None:
         ({"wg": {**NO_DIFFICULTY, "seeing": "blind"}}, "not_a_choice", "wg"),
         ({"school": ""}, "school_missing", "school"),
         ({"work": ""}, "work_missing", "work"),
+        ({"chronic": ""}, "chronic_missing", "chronic"),
+        ({"pregnant": "maybe"}, "not_a_choice", "pregnant"),
     ],
 )
 def test_each_missing_or_wrong_field_is_named(
@@ -144,6 +148,8 @@ def test_a_plausible_family_has_no_problems_and_gives_its_counts() -> None:
         "elderly_count": 1,
         "disability_count": 0,
         "disability": False,
+        "chronic_illness": False,
+        "pregnant": False,
         "main_work": "farmer",
     }
 
@@ -215,3 +221,16 @@ def test_the_same_nik_twice_is_refused_on_the_later_member() -> None:
 def test_stored_members_round_trip() -> None:
     got = member(nik=nik(5, 7, 85, "F"), sex="", age="")
     assert m.member_from_dict(got.to_dict()) == got
+
+
+def test_pregnancy_is_asked_of_women_of_child_bearing_age_only() -> None:
+    assert member(pregnant="yes").pregnant
+    assert not member(sex="M", pregnant="").pregnant
+    assert not member(age="60", pregnant="").pregnant
+    assert m.derived_counts([member(pregnant="yes", chronic="yes")])["pregnant"] is True
+
+
+def test_the_first_screen_s_problems_leave_out_the_second_screen_s() -> None:
+    _, problems = m.check_member(entry(wg={}, pregnant="", name=""), TODAY)
+    assert {p.field for p in problems} == {"name", "wg", "pregnant"}
+    assert [p.field for p in m.person_problems(problems)] == ["name"]
