@@ -167,6 +167,7 @@ class RegistrationSession:
         self.assisted_by: str | None = None
         self.vouch_id: str | None = None  # links the registration to the agent's vouch record
         self.existing: Any = None  # the NIK's registration on this kiosk: this visit updates it
+        self.existing_family: Any = None  # the KK's registration by someone else: updated too
         self.ended_reason: str | None = None
         self.inactivity = Inactivity(clock)
 
@@ -233,6 +234,7 @@ class RegistrationSession:
         self.attempts = 0
         self.outcome = None
         self.existing = None
+        self.existing_family = None
         self._go(State.IDENTIFY)
 
     def retry_capture(self) -> None:

@@ -152,6 +152,18 @@ class RegistrationService:
         found = session.existing
         return found if isinstance(found, ExistingRegistration) else None
 
+    def family_card(self, token: str, kk: str) -> ExistingRegistration | None:
+        """Look the answered No. KK up on this kiosk: a registration of the same family card by
+        another visit (not this person's own, already an update) is returned and remembered, and
+        this registration becomes its next version instead of a duplicate."""
+        session = self.get(token)
+        found = self._repo.latest_for_kk(keyed_hash(self._lookup_key, "kk", kk))
+        own = session.existing if isinstance(session.existing, ExistingRegistration) else None
+        if found is not None and own is not None and found.registration_id == own.registration_id:
+            found = None
+        session.existing_family = found
+        return found
+
     def touch(self, token: str) -> None:
         """The person touched the screen."""
         self.get(token).touch()
@@ -231,18 +243,30 @@ class RegistrationService:
         now = self._clock.now()
         record_id = uuid7(now, os.urandom(10))
         existing = session.existing if isinstance(session.existing, ExistingRegistration) else None
-        if existing is not None:
+        family = session.existing_family
+        family = family if isinstance(family, ExistingRegistration) else None
+        if family is not None:  # the family card is registered: this is its next version; the
+            # receipt code is this person's own (another person's code is never shown)
+            registration_id, receipt = family.registration_id, self._new_receipt()
+            version = self._repo.next_version(registration_id)
+        elif existing is not None:
             registration_id, receipt = existing.registration_id, existing.receipt_no
             version = self._repo.next_version(registration_id)
         else:
             registration_id, receipt, version = record_id, self._new_receipt(), 1
         data = session.data
+        kk = data.answers.get("kk_number")
+        members_count = data.answers.get("members_count")
         assert data.nik is not None and data.consent_version is not None
         outcome = session.outcome or Outcome.PENDING
         synced = self._clock_synced()
         record = {
             "record_id": record_id,
-            "registration": {"id": registration_id, "version": version},
+            "registration": {
+                "id": registration_id,
+                "version": version,
+                "same_family_card": family is not None,
+            },
             "receipt_no": receipt,
             "device_id": self._device.device_id,
             "village_code": self._device.village_code,
@@ -296,6 +320,8 @@ class RegistrationService:
                 version=version,
                 session_key=session.key,
                 consent_heard=data.consent_heard,
+                kk_hmac=keyed_hash(self._lookup_key, "kk", kk) if isinstance(kk, str) else None,
+                members_count=members_count if isinstance(members_count, int) else None,
             ),
             kind="registration",
             payload=payload,

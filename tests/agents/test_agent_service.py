@@ -345,3 +345,32 @@ def test_the_help_alert_sounds_for_every_new_request(kit: Kit) -> None:
     kit.svc.request_help("screen")
     kit.svc.request_help("screen")  # merged: no second alarm
     assert rang == ["screen"]
+
+
+def test_upkeep_lists_due_households_their_last_change_and_registration(kit: Kit) -> None:
+    token = kit.svc.login("AG-DW-01", "246801")
+    kit.svc.save_household(token, household())
+    other = kit.svc.save_household(token, household(kk="3510011203150002"))
+    kit.clock.advance(10 * 86400)
+    token = kit.svc.login("AG-DW-01", "246801")  # a new visit, ten days on
+    changed = household(kk="3510011203150002", crops=["corn", "rice"])
+    kit.svc.save_household(token, dict(changed, household_id=other.household_id))
+    kit.clock.advance(25 * 86400)  # 35 days after the first, 25 after the change
+    token = kit.svc.login("AG-DW-01", "246801")
+    rows = kit.svc.upkeep(token)
+    assert [(r.household.kk, r.due, r.days_since, r.registered) for r in rows] == [
+        (KK, True, 35, False),
+        ("3510011203150002", False, 25, False),
+    ]
+    last = rows[1].last_change
+    assert last is not None and last.kinds == ("crops",) and last.items[0].added == ("corn",)
+    # the family registers at the kiosk: it counts as updated, and is no longer "unregistered"
+    kit.verifier.outcome = Outcome.VERIFIED
+    reg_token = kit.reg.start()
+    kit.reg.identify(reg_token, NIK)
+    kit.reg.check_face(reg_token)
+    kit.reg.household(reg_token, {"kk_number": KK})
+    kit.reg.consent(reg_token, True)
+    kit.reg.submit(reg_token)
+    registered = {r.household.kk: (r.registered, r.due) for r in kit.svc.upkeep(token)}
+    assert registered[KK] == (True, False)
