@@ -21,6 +21,7 @@ from kiosk.core.forms import (
     FormDefinition,
     Question,
     check_questions,
+    derived_answers,
     is_visible,
     load_consent,
     load_form,
@@ -33,6 +34,7 @@ WIDGETS: dict[str, str] = {
     "multi": "multi",
     "integer": "number",
     "text": "text",
+    "members": "members",
 }
 """Question kind -> the template widget that renders it."""
 
@@ -136,7 +138,9 @@ def screen_prompt(view: ScreenView, errors: Mapping[str, str]) -> str:
 
 
 def raw_value(q: QuestionView, raw: Any) -> Any:
-    """The submitted raw value for one question (a list for multi-choice)."""
+    """The submitted raw value for one question (a list for multi-choice; the member list)."""
+    if q.widget == "members":
+        return raw.get(q.id) or []
     if q.widget == "multi":
         getlist = getattr(raw, "getlist", None)
         return list(getlist(q.id)) if getlist else list(raw.get(q.id) or [])
@@ -174,9 +178,11 @@ def validate_screen(
 
 
 def finalise(form: FormDefinition, answers: Mapping[str, Any]) -> dict[str, Any]:
-    """The answers to store: only those of questions visible with these answers."""
+    """The answers to store: those of questions visible with these answers, and the counts a
+    member list implies (``kiosk.core.forms.derived_answers``: never typed)."""
     visible = {q.id for q in form.questions() if is_visible(q, answers)}
-    return {k: v for k, v in answers.items() if k in visible}
+    kept = {k: v for k, v in answers.items() if k in visible}
+    return {**kept, **derived_answers(form, kept)}
 
 
 def review_rows(

@@ -92,6 +92,16 @@ WG_DOMAINS: dict[str, tuple[str, str]] = {
 }
 """The six Washington Group Short Set domains, in the WG order, with their questions."""
 
+WG_SHORT: dict[str, tuple[str, str]] = {
+    "seeing": ("Melihat", "Seeing"),
+    "hearing": ("Mendengar", "Hearing"),
+    "walking": ("Berjalan, naik tangga", "Walking, steps"),
+    "remembering": ("Mengingat, konsentrasi", "Remembering, concentrating"),
+    "self_care": ("Mandi, berpakaian", "Washing, dressing"),
+    "communicating": ("Berkomunikasi", "Communicating"),
+}
+"""Short row labels for the screen (the full WG question is spoken)."""
+
 WG_LEVELS: dict[str, tuple[str, str]] = {
     "none": ("Tidak sulit", "No difficulty"),
     "some": ("Sedikit sulit", "Some difficulty"),
@@ -308,6 +318,8 @@ def asks_work(age: int | None) -> bool:
 
 def _text(raw: Mapping[str, Any], key: str) -> str:
     value = raw.get(key)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)  # a stored age
     return " ".join(value.split()) if isinstance(value, str) else ""
 
 

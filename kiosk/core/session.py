@@ -144,6 +144,7 @@ class PersonalData:
     consent_version: str | None = None
     consent_heard: str = "summary"  # what was listened to: summary | full
     typed_nik: str | None = None  # the NIK being corrected, to edit rather than retype
+    member_draft: dict[str, Any] | None = None  # a KK member between their two screens
 
 
 class RegistrationSession:

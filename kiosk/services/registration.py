@@ -164,6 +164,11 @@ class RegistrationService:
         session.existing_family = found
         return found
 
+    def known_family(self, token: str) -> ExistingRegistration | None:
+        """The registration of this session's family card found by :meth:`family_card`."""
+        found = self.get(token).existing_family
+        return found if isinstance(found, ExistingRegistration) else None
+
     def touch(self, token: str) -> None:
         """The person touched the screen."""
         self.get(token).touch()
@@ -211,6 +216,40 @@ class RegistrationService:
     def household(self, token: str, answers: dict[str, Any]) -> None:
         """Store the validated questionnaire answers."""
         self.get(token).household_done(answers)
+
+    def _in_household(self, token: str) -> RegistrationSession:
+        session = self.get(token)
+        if session.state is not State.HOUSEHOLD:
+            raise FlowError("members are added only while the questionnaire is open")
+        return session
+
+    def member_draft(self, token: str) -> dict[str, Any] | None:
+        """The member being entered (between their two screens), or None."""
+        draft = self._in_household(token).data.member_draft
+        return dict(draft) if draft is not None else None
+
+    def set_member_draft(self, token: str, draft: dict[str, Any] | None) -> None:
+        """Keep the member being entered (``index`` None: a new member), or drop it."""
+        self._in_household(token).data.member_draft = dict(draft) if draft is not None else None
+
+    def save_member(self, token: str, question_id: str, index: int | None, member: dict) -> None:
+        """Put a checked member (kiosk.core.members) into the list: new, or replacing ``index``."""
+        answers = self._in_household(token).data.answers
+        people = list(answers.get(question_id) or [])
+        if index is not None and 0 <= index < len(people):
+            people[index] = dict(member)
+        else:
+            people.append(dict(member))
+        answers[question_id] = people
+        self.set_member_draft(token, None)
+
+    def remove_member(self, token: str, question_id: str, index: int) -> None:
+        """Take the member at ``index`` off the list."""
+        answers = self._in_household(token).data.answers
+        people = list(answers.get(question_id) or [])
+        if 0 <= index < len(people):
+            del people[index]
+        answers[question_id] = people
 
     def edit(self, token: str) -> None:
         """From consent or review, back to the questionnaire (consent already given stays)."""

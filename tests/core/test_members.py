@@ -218,9 +218,12 @@ def test_the_same_nik_twice_is_refused_on_the_later_member() -> None:
     assert [(p.index, p.params["name"]) for p in problems] == [(1, "Budi")]
 
 
-def test_stored_members_round_trip() -> None:
+def test_stored_members_round_trip_and_check_again() -> None:
     got = member(nik=nik(5, 7, 85, "F"), sex="", age="")
     assert m.member_from_dict(got.to_dict()) == got
+    for kept in (got, member(pregnant="yes", chronic="yes")):
+        again, problems = m.check_member(kept.to_dict(), TODAY)
+        assert again == kept, problems
 
 
 def test_pregnancy_is_asked_of_women_of_child_bearing_age_only() -> None:

@@ -9,12 +9,12 @@ from ui.forms_view import ScreenView, question_view, validate_screen
 
 
 def screen(qid: str) -> ScreenView:
-    form = load_form()
+    form = load_form("household_v1")
     return ScreenView("health", "t", (question_view(form.question(qid), "id"),))
 
 
 def test_dependent_answer_on_the_same_page_is_kept() -> None:
-    form = load_form()
+    form = load_form("household_v1")
     values, errors = validate_screen(
         form,
         screen("disability_kinds"),
@@ -27,7 +27,7 @@ def test_dependent_answer_on_the_same_page_is_kept() -> None:
 
 
 def test_dependent_answer_is_still_validated() -> None:
-    form = load_form()
+    form = load_form("household_v1")
     values, errors = validate_screen(
         form,
         screen("disability_kinds"),
@@ -39,7 +39,7 @@ def test_dependent_answer_is_still_validated() -> None:
 
 
 def test_hidden_question_is_not_stored() -> None:
-    form = load_form()
+    form = load_form("household_v1")
     values, errors = validate_screen(
         form,
         screen("disability_kinds"),

@@ -186,6 +186,11 @@ def roster_save(current: AgentSession) -> Any:
         agents().save_household(current.token, data)
     except FormError as err:
         where = err.field or ""
+        if where == "roster_cap":
+            cap = agents().roster_policy.cap
+            return _edit_page(
+                data, household_id, _("A roster holds at most %(n)s households.", n=cap), 422
+            )
         return _edit_page(
             data, household_id, _("Please check this field: %(f)s", f=where or "-"), 422
         )

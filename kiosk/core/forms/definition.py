@@ -23,7 +23,7 @@ from kiosk.core.forms.checks import CHECKS
 from kiosk.errors import KioskError
 
 FORMS_PACKAGE = "kiosk.core.forms"
-DEFAULT_FORM = "household_v1"
+DEFAULT_FORM = "household_v2"
 MAX_QUESTIONS_PER_PAGE = 3
 SHARED_SCREEN_KINDS = frozenset({"integer", "yesno"})
 """Kinds a ``one_screen`` page may hold: a stepper or a yes/no pair each, so up to three of
