@@ -28,6 +28,7 @@ from kiosk.store.db import connect  # noqa: E402
 from kiosk.store.outbox import OutboxRepository  # noqa: E402
 from kiosk.uplink.client import Connected, Event  # noqa: E402
 from kiosk.uplink.service import FALLBACK_POLL_S, Uplink  # noqa: E402
+from kiosk.uplink.topics import Name  # noqa: E402
 
 
 class StampLink:
@@ -80,7 +81,7 @@ def run(records: int, woken: bool) -> list[float]:
         try:
             for i in range(records):
                 t0 = time.perf_counter()
-                outbox.enqueue(f"01930000-0000-7000-8000-{i:012d}", "audit", b"x" * 2048, 1.0)
+                outbox.enqueue(f"01930000-0000-7000-8000-{i:012d}", Name.AUDIT, b"x" * 2048, 1.0)
                 if not links[0].published.acquire(timeout=FALLBACK_POLL_S * 3):
                     raise SystemExit("a record was never published")
                 out.append((links[0].at[-1] - t0) * 1000)

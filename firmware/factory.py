@@ -1,13 +1,14 @@
-"""Pin factory registry: gpiozero's MockFactory off-Pi, lgpio on the Pi (imported lazily)."""
+"""Pin factories (rows of ``kiosk.backends.PIN_FACTORIES``): gpiozero's MockFactory off-Pi, lgpio on
+the Pi (imported lazily)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 from gpiozero import Factory
 
-from kiosk.errors import ConfigError, HardwareError
+from kiosk.backends import AUTO, PIN_FACTORIES
+from kiosk.errors import HardwareError
 
 MODEL_PATH = Path("/proc/device-tree/model")
 """Where the Linux device tree names the board (e.g. 'Raspberry Pi 5 Model B Rev 1.0')."""
@@ -22,14 +23,14 @@ def is_raspberry_pi(model_path: Path = MODEL_PATH) -> bool:
     return model.startswith("Raspberry Pi")
 
 
-def _mock() -> Factory:
+def mock_factory() -> Factory:
     """gpiozero's MockFactory: simulated pins that tests can drive and read."""
     from gpiozero.pins.mock import MockFactory
 
     return MockFactory()
 
 
-def _lgpio() -> Factory:
+def lgpio_factory() -> Factory:
     """The lgpio factory (Pi 5 and earlier, via /dev/gpiochipN)."""
     try:
         from gpiozero.pins.lgpio import LGPIOFactory
@@ -44,22 +45,13 @@ def _lgpio() -> Factory:
         raise HardwareError(f"cannot open the GPIO chip with lgpio: {err}") from err
 
 
-FACTORIES: dict[str, Callable[[], Factory]] = {"mock": _mock, "lgpio": _lgpio}
-"""Backend name -> constructor; 'auto' chooses between them in :func:`make_pin_factory`."""
-
-
 def resolve_factory_name(name: str, model_path: Path = MODEL_PATH) -> str:
     """The concrete backend for a configured name: 'auto' is lgpio on a Pi, else mock."""
-    if name == "auto":
+    if name == AUTO:
         return "lgpio" if is_raspberry_pi(model_path) else "mock"
-    if name not in FACTORIES:
-        allowed = ", ".join(["auto", *sorted(FACTORIES)])
-        raise ConfigError(
-            f"unknown pin factory {name!r}", [f"gpio.pin_factory = {name!r}: use one of {allowed}"]
-        )
-    return name
+    return PIN_FACTORIES.get(name).name
 
 
 def make_pin_factory(name: str = "auto", model_path: Path = MODEL_PATH) -> Factory:
     """Create the pin factory for ``name`` (auto | mock | lgpio); nothing is opened before."""
-    return FACTORIES[resolve_factory_name(name, model_path)]()
+    return PIN_FACTORIES.get(resolve_factory_name(name, model_path)).load()()

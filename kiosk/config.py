@@ -9,34 +9,33 @@ from __future__ import annotations
 import re
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeAlias
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
-    ConfigDict,
     Field,
-    Strict,
     ValidationError,
     field_validator,
-    model_validator,
 )
 
+from kiosk import languages
+from kiosk.backends import (
+    CAMERAS,
+    DETECTORS,
+    PIN_FACTORIES,
+    PRINTERS,
+    OpenCvSettings,
+    ReplaySettings,
+)
 from kiosk.errors import ConfigError
+from kiosk.settings import LaxPath, Order, Section
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 """The source checkout (used only to find the development model pack beside it)."""
 
 
-LaxPath = Annotated[Path, Strict(False)]
-"""A path setting: TOML has no path type, so text is accepted (every other scalar is strict)."""
-
-
-class _Strict(BaseModel):
-    # strict: "yes" is not a bool and "60" not a number; a typo'd type is an error, not a guess
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True, strict=True)
-
-
-class DeviceConfig(_Strict):
+class DeviceConfig(Section):
     """Who this kiosk is and where it stands."""
 
     id: Annotated[
@@ -78,7 +77,7 @@ class DeviceConfig(_Strict):
         return digits
 
 
-class PathsConfig(_Strict):
+class PathsConfig(Section):
     """Where the kiosk keeps its state and finds its models."""
 
     data_dir: Annotated[
@@ -116,34 +115,32 @@ class PathsConfig(_Strict):
         return REPO_ROOT.parent / "shared" / "models"
 
 
-CameraBackendName = Literal["auto", "picamera2", "opencv", "replay"]
+if TYPE_CHECKING:  # the choices are the registries' rows (kiosk/backends.py)
+    CameraBackendName: TypeAlias = str
+    DetectorName: TypeAlias = str
+    PinFactoryName: TypeAlias = str
+    PrinterName: TypeAlias = str
+else:
+    CameraBackendName = CAMERAS.literal()
+    DetectorName = DETECTORS.literal()
+    PinFactoryName = PIN_FACTORIES.literal()
+    PrinterName = PRINTERS.literal()
 
 
-class CameraConfig(_Strict):
-    """Camera backend and capture format."""
+class CameraConfig(OpenCvSettings, ReplaySettings):
+    """Camera backend and capture format (each backend's own settings come from its model)."""
 
-    backend: Annotated[
-        CameraBackendName,
-        Field(description="auto: picamera2 if present, else a V4L2 webcam, else replay"),
-    ] = "auto"
-    device_index: Annotated[int, Field(ge=0, le=63, description="V4L2 index (/dev/videoN)")] = 0
+    backend: Annotated[CameraBackendName, Field(description=CAMERAS.describe())] = "auto"
     width: Annotated[int, Field(ge=160, le=4096, description="Frame width, pixels")] = 640
     height: Annotated[int, Field(ge=120, le=3072, description="Frame height, pixels")] = 480
     fps: Annotated[float, Field(gt=0, le=60, description="Frames per second requested")] = 15.0
-    replay_source: Annotated[
-        LaxPath | None,
-        Field(
-            description="Replay backend: a folder of images or a video file. Empty: the demo "
-            "faces beside the checkout"
-        ),
-    ] = None
     stall_timeout_s: Annotated[
         float,
         Field(gt=0, le=60, description="No frame for this many seconds means the camera is dead"),
     ] = 3.0
 
 
-class TlsConfig(_Strict):
+class TlsConfig(Section):
     """TLS material for the broker connection (PEM files)."""
 
     ca_file: Annotated[LaxPath, Field(description="CA bundle that signed the broker, PEM")]
@@ -151,7 +148,7 @@ class TlsConfig(_Strict):
     key_file: Annotated[LaxPath, Field(description="This device's private key, PEM")]
 
 
-class UplinkConfig(_Strict):
+class UplinkConfig(Section):
     """MQTT link to the portal."""
 
     enabled: Annotated[bool, Field(description="false: registrations wait in the outbox")] = True
@@ -203,14 +200,14 @@ class UplinkConfig(_Strict):
         float, Field(ge=5, le=3600, description="Heartbeat interval, seconds")
     ] = 60.0
 
-    @model_validator(mode="after")
-    def _backoff(self) -> UplinkConfig:
-        if self.backoff_max_s < self.backoff_initial_s:
-            raise ValueError("backoff_max_s must be at least backoff_initial_s")
-        return self
+    ORDERS = (
+        Order(
+            "backoff_initial_s", "backoff_max_s", "backoff_max_s must be at least backoff_initial_s"
+        ),
+    )
 
 
-class UiConfig(_Strict):
+class UiConfig(Section):
     """The touch screen's web UI."""
 
     host: Annotated[
@@ -219,8 +216,10 @@ class UiConfig(_Strict):
     ] = "127.0.0.1"
     port: Annotated[int, Field(ge=1024, le=65535, description="HTTP port")] = 8080
     language: Annotated[
-        Literal["id", "en"], Field(description="Default language: id (Bahasa Indonesia) or en")
-    ] = "id"
+        str,
+        AfterValidator(languages.check_code),
+        Field(description=f"Default language, one of the registry's: {', '.join(languages.CODES)}"),
+    ] = languages.DEFAULT
     inactivity_warning_s: Annotated[
         float,
         Field(ge=10, le=600, description="Idle time before 'Do you need more time?', seconds"),
@@ -233,9 +232,15 @@ class UiConfig(_Strict):
     printer: Annotated[
         LaxPath | None, Field(description="ESC/POS receipt printer device, e.g. /dev/usb/lp0")
     ] = None
+    printer_backend: Annotated[
+        PrinterName, Field(description="Receipt printer: " + PRINTERS.describe())
+    ] = "escpos"
 
 
-class BiometricsConfig(_Strict):
+_MATCH_ORDER = "thresholds must satisfy match_high >= match_medium >= match_low"
+
+
+class BiometricsConfig(Section):
     """Face matching and liveness thresholds (cosine similarity and probabilities, 0..1)."""
 
     match_high: Annotated[
@@ -299,11 +304,7 @@ class BiometricsConfig(_Strict):
         ),
     ] = 35.0
     detector: Annotated[
-        Literal["litert", "mediapipe"],
-        Field(
-            description="Face detector: litert (BlazeFace decoded in NumPy, the faster) or "
-            "mediapipe (the MediaPipe Tasks FaceDetector on the same model file)"
-        ),
+        DetectorName, Field(description="Face detector: " + DETECTORS.describe())
     ] = "litert"
     policy: Annotated[
         list[dict[str, str]],
@@ -322,26 +323,27 @@ class BiometricsConfig(_Strict):
         policy_from_rows(value)  # raises ValueError naming the bad row or the missing case
         return value
 
-    @model_validator(mode="after")
-    def _ordered(self) -> BiometricsConfig:
-        if not self.match_high >= self.match_medium >= self.match_low:
-            raise ValueError("thresholds must satisfy match_high >= match_medium >= match_low")
-        if self.liveness_spoof > self.liveness_live:
-            raise ValueError("liveness_spoof must not exceed liveness_live")
-        if self.liveness_passive_only < self.liveness_live:
-            raise ValueError("liveness_passive_only must not be below liveness_live")
-        if self.decision_timeout_s < self.capture_timeout_s:
-            raise ValueError("decision_timeout_s must be at least capture_timeout_s")
-        return self
+    ORDERS = (
+        Order("match_medium", "match_high", _MATCH_ORDER),
+        Order("match_low", "match_medium", _MATCH_ORDER),
+        Order("liveness_spoof", "liveness_live", "liveness_spoof must not exceed liveness_live"),
+        Order(
+            "liveness_live",
+            "liveness_passive_only",
+            "liveness_passive_only must not be below liveness_live",
+        ),
+        Order(
+            "capture_timeout_s",
+            "decision_timeout_s",
+            "decision_timeout_s must be at least capture_timeout_s",
+        ),
+    )
 
 
-class GpioConfig(_Strict):
+class GpioConfig(Section):
     """Peripherals on the Pi's header (BCM numbering); roles are defined in firmware/."""
 
-    pin_factory: Annotated[
-        Literal["auto", "mock", "lgpio"],
-        Field(description="auto: lgpio on a Pi, gpiozero's MockFactory elsewhere"),
-    ] = "auto"
+    pin_factory: Annotated[PinFactoryName, Field(description=PIN_FACTORIES.describe())] = "auto"
     pins: Annotated[
         dict[str, int],
         Field(description="Role -> BCM pin overrides, e.g. {help_button = 17}"),
@@ -378,7 +380,7 @@ class GpioConfig(_Strict):
         return value
 
 
-class AgentsConfig(_Strict):
+class AgentsConfig(Section):
     """Agent sessions and the PIN throttle (seconds; failures are counted per agent)."""
 
     session_idle_s: Annotated[
@@ -434,7 +436,7 @@ class AgentsConfig(_Strict):
             max_length=7,
             description="Days the village office is open (told when no agent is on duty)",
         ),
-    ] = ["mon", "tue", "wed", "thu", "fri"]
+    ] = ["mon", "tue", "wed", "thu", "fri"]  # noqa: RUF012 (pydantic copies field defaults)
     office_open: Annotated[
         str,
         Field(
@@ -450,18 +452,23 @@ class AgentsConfig(_Strict):
         ),
     ] = "15:00"
 
-    @model_validator(mode="after")
-    def _ordered(self) -> AgentsConfig:
-        if self.office_close <= self.office_open:
-            raise ValueError("office_close must be later than office_open (HH:MM)")
-        if self.session_idle_s > self.session_max_s:
-            raise ValueError("session_idle_s must not exceed session_max_s")
-        if self.pin_max_delay_s < self.pin_base_delay_s:
-            raise ValueError("pin_max_delay_s must be at least pin_base_delay_s")
-        return self
+    ORDERS = (
+        Order(
+            "office_open",
+            "office_close",
+            "office_close must be later than office_open (HH:MM)",
+            strict=True,
+        ),
+        Order("session_idle_s", "session_max_s", "session_idle_s must not exceed session_max_s"),
+        Order(
+            "pin_base_delay_s",
+            "pin_max_delay_s",
+            "pin_max_delay_s must be at least pin_base_delay_s",
+        ),
+    )
 
 
-class UsbConfig(_Strict):
+class UsbConfig(Section):
     """The USB stick that carries the sealed backlog to the portal when there is no network."""
 
     mount_point: Annotated[
@@ -484,7 +491,7 @@ class UsbConfig(_Strict):
         return value
 
 
-class KioskConfig(_Strict):
+class KioskConfig(Section):
     """The whole configuration of one kiosk."""
 
     device: DeviceConfig = DeviceConfig()

@@ -36,6 +36,7 @@ from kiosk.references.message import (
     revocation_body,
 )
 from kiosk.uplink import messages
+from kiosk.uplink.topics import Name
 
 log = logging.getLogger("portal.references")
 
@@ -131,7 +132,7 @@ class PortalReferences:
 
     def answer(self, device_id: str, record: dict[str, Any]) -> bytes:
         """The signed ``verify_reply`` for an opened ``verify_request`` record."""
-        messages.check("verify_request", record)
+        messages.check(Name.VERIFY_REQUEST, record)
         if record["device_id"] != device_id:
             raise ProtocolError("verify request names another device")
         result, band = "refused", None
@@ -140,7 +141,7 @@ class PortalReferences:
             result = "matched" if band is not None else "no_reference"
         body = {
             "v": 1,
-            "kind": "verify_reply",
+            "kind": Name.VERIFY_REPLY,
             "request_id": record["request_id"],
             "device_id": device_id,
             "result": result,

@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from kiosk.agents.downlink import sign_update
 from kiosk.core import roster as rules
 from kiosk.errors import FormError
-from kiosk.uplink.topics import device_topic
+from kiosk.uplink.topics import Name, device_topic
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS household (
@@ -197,7 +197,7 @@ def publish_update(
 ) -> bytes:
     """Sign ``message`` and publish it on the kiosk's ``household_update`` topic (QoS 1)."""
     payload = sign_update(message, key)
-    receiver.publish_raw(device_topic(prefix, device_id, "household_update"), payload)
+    receiver.publish_raw(device_topic(prefix, device_id, Name.HOUSEHOLD_UPDATE), payload)
     return payload
 
 

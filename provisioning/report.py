@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 import kiosk
 from kiosk.crypto.keys import key_id, load_or_create_device_key
 from kiosk.errors import KioskError
+from kiosk.uplink.topics import Name
 
 from .context import Context
 from .errors import StepError
@@ -142,7 +143,7 @@ def queue_report(ctx: Context, signed: dict[str, Any]) -> str:
     conn = connect(ctx.layout.database)
     try:
         OutboxRepository(conn).enqueue(
-            record_id, "audit", sealer.seal("audit", record_id, record), ctx.clock.now()
+            record_id, Name.AUDIT, sealer.seal(Name.AUDIT, record_id, record), ctx.clock.now()
         )
     finally:
         conn.close()

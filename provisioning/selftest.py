@@ -21,6 +21,7 @@ import numpy as np
 
 from kiosk.config import KioskConfig
 from kiosk.errors import KioskError
+from kiosk.uplink.topics import Name
 
 from .context import Context
 from .errors import StepError
@@ -425,9 +426,11 @@ def _broker_round_trip(env: Env) -> list[CheckResult]:
             except queue.Empty:
                 continue
             if isinstance(ev, Connected) and not published:
-                link.publish_record("audit", record_id, sealer.seal("audit", record_id, record))
+                link.publish_record(
+                    Name.AUDIT, record_id, sealer.seal(Name.AUDIT, record_id, record)
+                )
                 published = True
-            elif isinstance(ev, Inbound) and ev.topic.endswith("/ack"):
+            elif isinstance(ev, Inbound) and ev.topic.endswith(f"/{Name.ACK}"):
                 try:  # the kiosk's own rule: bounded, signed by a trusted portal key, ours
                     msg = decode(up.topic_prefix, env.cfg.device.id, ev, trusted)
                 except KioskError as err:

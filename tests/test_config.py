@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -185,3 +186,20 @@ def test_office_hours_and_free_space_defaults() -> None:
     assert cfg.paths.min_free_mib == 50
     with pytest.raises(ConfigError):
         parse_config({"paths": {"min_free_mib": 0}})
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"biometrics": {"match_low": 0.51}}, "match_high >= match_medium >= match_low"),
+        ({"biometrics": {"liveness_spoof": 0.96}}, "liveness_spoof must not exceed liveness_live"),
+        ({"biometrics": {"liveness_passive_only": 0.9}}, "must not be below liveness_live"),
+        ({"biometrics": {"decision_timeout_s": 10}}, "decision_timeout_s must be at least"),
+        ({"agents": {"office_open": "15:00"}}, "office_close must be later than office_open"),
+        ({"agents": {"pin_max_delay_s": 10}}, "pin_max_delay_s must be at least"),
+    ],
+)
+def test_each_ordering_between_settings_is_a_sentence(data: dict[str, Any], message: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        parse_config(data)
+    assert len(err.value.problems) == 1 and message in err.value.problems[0]

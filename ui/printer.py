@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from kiosk.backends import PRINTERS
 from kiosk.errors import HardwareError
 
 log = logging.getLogger(__name__)
@@ -116,17 +117,9 @@ class FilePrinter:
             fh.write(escpos_receipt(receipt))
 
 
-PRINTERS: dict[str, type[EscPosPrinter] | type[FilePrinter]] = {
-    "escpos": EscPosPrinter,
-    "file": FilePrinter,
-}
-"""Printer backends by name."""
-
-
-def printer_for(device: Path | None) -> Printer | None:
-    """The printer for ``ui.printer``: None when unset; a character device is real ESC/POS,
-    any other path is the file fake."""
+def open_printer(backend: str, device: Path | None) -> Printer | None:
+    """The ``backend`` printer (a row of ``kiosk.backends.PRINTERS``) on ``device``; None when
+    no printer is configured."""
     if device is None:
         return None
-    is_device = device.exists() and not device.is_file()
-    return PRINTERS["escpos" if is_device else "file"](device)
+    return PRINTERS.get(backend).load()(device)

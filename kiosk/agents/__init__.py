@@ -1,4 +1,9 @@
-"""Agent mode: accounts, login, vouching, help requests, Dasa Wisma rosters, the audit log."""
+"""Agent mode: accounts, login, vouching, help requests, Dasa Wisma rosters, the audit log.
+
+``AgentService`` (service.py) holds the rules and sees storage only through ``ports``; the
+SQLite repositories (accounts, audit_store, help_store, roster_store, throttle_store) hold all
+the SQL; :func:`build_agent_service` wires them over one database connection.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,8 @@ from collections.abc import Callable
 from kiosk.agents.accounts import AgentRepository
 from kiosk.agents.audit_store import AuditLog
 from kiosk.agents.auth import AgentAuth, AgentFaceMatcher
+from kiosk.agents.help_store import HelpRepository
+from kiosk.agents.ports import AgentStores
 from kiosk.agents.roster_store import RosterRepository
 from kiosk.agents.service import AgentService, AgentTimeouts, HelpCaller, HelpRequest
 from kiosk.agents.throttle_store import ThrottleRepository
@@ -17,6 +24,7 @@ from kiosk.core.upkeep import RosterPolicy
 from kiosk.crypto.atrest import AtRestCipher
 from kiosk.services.ports import Sealer
 from kiosk.services.registration import RegistrationService
+from kiosk.store.db import transaction
 from kiosk.store.outbox import OutboxRepository
 
 
@@ -46,12 +54,17 @@ def build_agent_service(
     audit = AuditLog(conn, clock, outbox)
     accounts = AgentRepository(conn, cipher, clock)
     auth = AgentAuth(accounts, ThrottleRepository(conn), matcher, clock, audit, policy)
-    return AgentService(
-        conn=conn,
+    stores = AgentStores(
+        transaction=lambda: transaction(conn),
         accounts=accounts,
-        auth=auth,
         roster=RosterRepository(conn, cipher, lookup_key),
         audit=audit,
+        help=HelpRepository(conn),
+        outbox=outbox,
+    )
+    return AgentService(
+        stores=stores,
+        auth=auth,
         sealer=sealer,
         clock=clock,
         device_id=device_id,
@@ -59,7 +72,6 @@ def build_agent_service(
         timeouts=timeouts,
         photo=photo,
         on_help=on_help,
-        outbox=outbox,
         roster_policy=roster_policy,
     )
 

@@ -12,6 +12,7 @@ from kiosk.core.ids import uuid7
 from kiosk.services.ports import Sealer
 from kiosk.store.db import transaction
 from kiosk.store.outbox import OutboxRepository
+from kiosk.uplink.topics import Name
 
 _COLUMNS = "seq, at, kind, actor, subject, prev_hash, hash"
 
@@ -92,8 +93,8 @@ class AuditLog:
                     [e.seq, e.at, e.kind, e.actor, e.subject, e.prev_hash, e.hash] for e in entries
                 ],
             }
-            payload = sealer.seal("audit", batch_id, record)
-            self._outbox.enqueue(batch_id, "audit", payload, now, tx=c)
+            payload = sealer.seal(Name.AUDIT, batch_id, record)
+            self._outbox.enqueue(batch_id, Name.AUDIT, payload, now, tx=c)
             c.execute(
                 "INSERT INTO audit_upload (batch_id, from_seq, to_seq, head_hash, created_at)"
                 " VALUES (?,?,?,?,?)",

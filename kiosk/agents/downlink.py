@@ -12,6 +12,7 @@ from kiosk.agents.service import AgentService
 from kiosk.crypto.signed import RejectedMessage, sign_message, verify_message
 from kiosk.errors import FormError, KioskError, ProtocolError
 from kiosk.uplink import messages
+from kiosk.uplink.topics import Name
 
 log = logging.getLogger(__name__)
 
@@ -21,14 +22,14 @@ MAX_BYTES = 64 * 1024
 
 def sign_update(message: dict[str, Any], key: Ed25519PrivateKey) -> bytes:
     """The portal's side: ``{household_id, version, updated_at, household}`` signed, as bytes."""
-    return sign_message({"v": 1, "kind": "household_update", **message}, key)
+    return sign_message({"v": 1, "kind": Name.HOUSEHOLD_UPDATE, **message}, key)
 
 
 def parse_update(payload: bytes, trusted: Iterable[Ed25519PublicKey]) -> dict[str, Any]:
     """Size, schema and signature checks; the update fields for ``apply_roster_update``."""
     if len(payload) > MAX_BYTES:
         raise ProtocolError(f"household update too large ({len(payload)} bytes)")
-    data = messages.parse("household_update", payload)
+    data = messages.parse(Name.HOUSEHOLD_UPDATE, payload)
     try:
         verify_message(data, trusted)
     except RejectedMessage as err:
@@ -37,7 +38,7 @@ def parse_update(payload: bytes, trusted: Iterable[Ed25519PublicKey]) -> dict[st
 
 
 class HouseholdUpdateHandler:
-    """``Uplink.on_signed("household_update", handler)``: verify, then merge into the roster."""
+    """``Uplink.on_signed(Name.HOUSEHOLD_UPDATE, handler)``: verify, then merge into the roster."""
 
     def __init__(
         self, service: AgentService, trusted: Callable[[], Iterable[Ed25519PublicKey]]

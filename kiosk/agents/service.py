@@ -8,23 +8,22 @@ import contextlib
 import logging
 import os
 import secrets
-import sqlite3
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from kiosk.agents.accounts import Agent, AgentRepository, Permission
-from kiosk.agents.audit_store import AuditLog
+from kiosk.agents.accounts import Agent, Permission
 from kiosk.agents.auth import AgentAuth
-from kiosk.agents.roster_store import RosterRepository, StoredHousehold
+from kiosk.agents.help_store import HelpRequest
+from kiosk.agents.ports import AgentStores, Tx
+from kiosk.agents.roster_store import StoredHousehold
 from kiosk.config import AgentsConfig
 from kiosk.core import roster as rules
 from kiosk.core import vouch as vouch_rules
 from kiosk.core.audit import ChainReport
 from kiosk.core.clock import Clock
 from kiosk.core.ids import uuid7
-from kiosk.core.session import State
 from kiosk.core.upkeep import RosterPolicy, UpkeepRow, upkeep_list
 from kiosk.errors import (
     AgentAuthError,
@@ -32,12 +31,10 @@ from kiosk.errors import (
     FormError,
     InputError,
     KioskError,
-    StoreError,
 )
 from kiosk.services.ports import Sealer
 from kiosk.services.registration import RegistrationService
-from kiosk.store.db import transaction
-from kiosk.store.outbox import OutboxRepository
+from kiosk.uplink.topics import Name
 
 log = logging.getLogger(__name__)
 
@@ -74,28 +71,14 @@ class AgentSession:
     last: float  # monotonic seconds
 
 
-@dataclass(frozen=True)
-class HelpRequest:
-    """Someone asked for an agent."""
-
-    request_id: str
-    source: str
-    created_at: float  # wall seconds
-    state: str
-    taken_by: str | None
-
-
 class AgentService:
     """The facade the UI, the firmware callbacks and the uplink handlers call."""
 
     def __init__(
         self,
         *,
-        conn: sqlite3.Connection,
-        accounts: AgentRepository,
+        stores: AgentStores,
         auth: AgentAuth,
-        roster: RosterRepository,
-        audit: AuditLog,
         sealer: Sealer,
         clock: Clock,
         device_id: str,
@@ -103,23 +86,14 @@ class AgentService:
         timeouts: AgentTimeouts | None = None,
         photo: Callable[[], bytes | None] | None = None,
         on_help: Callable[[HelpRequest], None] | None = None,
-        outbox: OutboxRepository | None = None,
         roster_policy: RosterPolicy | None = None,
     ) -> None:
-        self._conn = conn
         self.roster_policy = roster_policy or RosterPolicy()
-        self._outbox = outbox or OutboxRepository(conn)
-        self.accounts = accounts
-        self.auth = auth
-        self.roster = roster
-        self.audit = audit
-        self._sealer = sealer
-        self._clock = clock
-        self._device_id = device_id
-        self._registration = registration
+        self._transaction, self._outbox, self._help = stores.transaction, stores.outbox, stores.help
+        self.accounts, self.roster, self.audit = stores.accounts, stores.roster, stores.audit
+        self.auth, self._sealer, self._clock, self._device_id = auth, sealer, clock, device_id
+        self._registration, self._photo, self._on_help = registration, photo, on_help
         self.timeouts = timeouts or AgentTimeouts()
-        self._photo = photo
-        self._on_help = on_help
         self._lock = threading.RLock()
         self._session: AgentSession | None = None
         self._pin_ok: tuple[Agent, float] | None = None  # (agent, monotonic deadline)
@@ -289,8 +263,7 @@ class AgentService:
         """Start a registration on someone's behalf; returns the registration token."""
         with self._lock:
             agent = self._require(token, Permission.ASSIST)
-            reg_token = self._reg().start()
-            self._reg().get(reg_token).assisted_by = agent.agent_id
+            reg_token = self._reg().start(assisted_by=agent.agent_id)
             self.audit.record("assisted_start", agent.agent_id)
             self._answer_help(agent.agent_id)
             return reg_token
@@ -299,7 +272,7 @@ class AgentService:
         """Mark an already running registration as assisted by the logged-in agent."""
         with self._lock:
             agent = self._require(token, Permission.ASSIST)
-            self._reg().get(reg_token).assisted_by = agent.agent_id
+            self._reg().assisted(reg_token, agent.agent_id)
             self.audit.record("assisted_start", agent.agent_id)
             self._answer_help(agent.agent_id)
 
@@ -314,9 +287,7 @@ class AgentService:
         with self._lock:
             agent = self._require(token, Permission.VOUCH)
             why = vouch_rules.reason(reason)
-            reg = self._reg().get(reg_token)
-            if reg.state is not State.NEEDS_AGENT:
-                raise FlowError("a vouch is possible only after the face checks failed")
+            person = self._reg().vouch_subject(reg_token)  # only after failed face checks
             picture = photo if photo is not None else (self._photo() if self._photo else None)
             try:
                 vouch_rules.check_photo(picture or b"")
@@ -337,20 +308,18 @@ class AgentService:
                 "agent_role": agent.role,
                 "reason": why.code,
                 "agent_match_band": band,
-                "face_attempts": reg.attempts,
-                "nik": reg.data.nik,
+                "face_attempts": person.attempts,
+                "nik": person.nik,
                 "photo_jpeg": base64.b64encode(picture).decode("ascii"),
                 "at": now,
                 "review_required": True,
             }
-            payload = self._sealer.seal("vouch", vouch_id, record)
-            with transaction(self._conn) as c:
-                self._outbox.enqueue(vouch_id, "vouch", payload, now, tx=c)
+            payload = self._sealer.seal(Name.VOUCH, vouch_id, record)
+            with self._transaction() as c:
+                self._outbox.enqueue(vouch_id, Name.VOUCH, payload, now, tx=c)
                 self.audit.append(c, "vouch", agent.agent_id, vouch_id)
-            reg.vouched(agent.agent_id)
+            self._reg().vouched(reg_token, agent.agent_id, vouch_id)
             self._answer_help(agent.agent_id)
-            if hasattr(reg, "vouch_id"):  # the session carries it into the sealed record
-                setattr(reg, "vouch_id", vouch_id)  # noqa: B010
             return vouch_id
 
     # --- help requests -------------------------------------------------------------------
@@ -365,11 +334,8 @@ class AgentService:
                 return same[0]
             now = self._clock.now()
             req = HelpRequest(uuid7(now, os.urandom(10)), source, now, "open", None)
-            with transaction(self._conn) as c:
-                c.execute(
-                    "INSERT INTO help_request (request_id, source, created_at) VALUES (?,?,?)",
-                    (req.request_id, source, now),
-                )
+            with self._transaction() as c:
+                self._help.add(c, req)
                 self.audit.append(c, "help_requested", None, req.request_id)
         if self._on_help is not None:
             self._on_help(req)
@@ -377,14 +343,7 @@ class AgentService:
 
     def pending_help(self) -> list[HelpRequest]:
         """Open help requests, oldest first."""
-        try:
-            rows = self._conn.execute(
-                "SELECT request_id, source, created_at, state, taken_by FROM help_request"
-                " WHERE state = 'open' ORDER BY created_at"
-            ).fetchall()
-        except sqlite3.Error as err:
-            raise StoreError(f"cannot read help requests: {err}") from err
-        return [HelpRequest(*r) for r in rows]
+        return self._help.open_requests()
 
     def take_help(self, token: str, request_id: str) -> None:
         """The logged-in agent takes a help request."""
@@ -422,13 +381,8 @@ class AgentService:
             return n
 
     def _close_help(self, request_id: str, state: str, agent_id: str | None, kind: str) -> None:
-        with transaction(self._conn) as c:
-            cur = c.execute(
-                "UPDATE help_request SET state = ?, taken_by = ?, closed_at = ?"
-                " WHERE request_id = ? AND state = 'open'",
-                (state, agent_id, self._clock.now(), request_id),
-            )
-            if cur.rowcount != 1:
+        with self._transaction() as c:
+            if not self._help.close(c, request_id, state, agent_id, self._clock.now()):
                 raise InputError("this help request is no longer open")
             self.audit.append(c, kind, agent_id, request_id)
 
@@ -476,7 +430,7 @@ class AgentService:
             if stored is not None and not result.changes:
                 return new
             version = stored.version if stored else 0
-            with transaction(self._conn) as c:
+            with self._transaction() as c:
                 self.roster.save(c, new, version, result.pending, now)
                 self.roster.add_history(c, result.changes)
                 self._enqueue_roster(c, new, version, result.pending, now)
@@ -485,7 +439,7 @@ class AgentService:
 
     def _enqueue_roster(
         self,
-        c: sqlite3.Connection,
+        c: Tx,
         household: rules.Household,
         base_version: int,
         pending: Mapping[str, rules.LocalEdit],
@@ -502,8 +456,8 @@ class AgentService:
             "edits": rules.pending_to_json(pending),
             "at": now,
         }
-        payload = self._sealer.seal("household", record_id, record)
-        self._outbox.enqueue(record_id, "household", payload, now, tx=c)
+        payload = self._sealer.seal(Name.HOUSEHOLD, record_id, record)
+        self._outbox.enqueue(record_id, Name.HOUSEHOLD, payload, now, tx=c)
         return record_id
 
     def apply_roster_update(self, message: Mapping[str, Any]) -> rules.MergeResult:
@@ -526,7 +480,7 @@ class AgentService:
             if result.stale:
                 return result
             conflict = any(ch.action in rules.CONFLICTS for ch in result.changes)
-            with transaction(self._conn) as c:
+            with self._transaction() as c:
                 if result.household is None:
                     self.roster.delete(c, update.household_id)
                 else:

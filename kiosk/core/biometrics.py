@@ -7,7 +7,7 @@ The UI only ever shows the *bands* computed here, never a raw similarity or live
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 
 
@@ -61,7 +61,7 @@ def liveness_band(score: float, live: float, spoof: float) -> LivenessBand:
     return LivenessBand.UNCERTAIN
 
 
-# --- retry budget ----------------------------------------------------------------------------
+# --- attempt outcome -------------------------------------------------------------------------
 
 
 class AttemptOutcome(StrEnum):
@@ -71,69 +71,6 @@ class AttemptOutcome(StrEnum):
     NOT_MATCHED = "not_matched"
     NOT_LIVE = "not_live"
     NO_CAPTURE = "no_capture"
-
-
-@dataclass(frozen=True)
-class Attempt:
-    """One face attempt: its outcome, its match band and its capture quality score (0..1)."""
-
-    outcome: AttemptOutcome
-    band: MatchBand | None
-    quality: float
-
-
-@dataclass
-class AttemptBudget:
-    """Bounded retries: after ``budget`` failed attempts the best capture is kept and flagged."""
-
-    budget: int = 3
-    attempts: list[Attempt] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        if self.budget < 1:
-            raise ValueError("retry budget must be at least 1")
-
-    def record(self, attempt: Attempt) -> None:
-        """Add one attempt; refuses once the budget is spent or a match was already accepted."""
-        if self.done:
-            raise ValueError("no attempts left: the budget is spent or a match was accepted")
-        self.attempts.append(attempt)
-
-    @property
-    def matched(self) -> bool:
-        """True once one attempt matched."""
-        return any(a.outcome is AttemptOutcome.MATCHED for a in self.attempts)
-
-    @property
-    def remaining(self) -> int:
-        """Attempts still allowed."""
-        return max(0, self.budget - len(self.attempts))
-
-    @property
-    def exhausted(self) -> bool:
-        """True when every attempt failed: offer the agent path."""
-        return not self.matched and self.remaining == 0
-
-    @property
-    def done(self) -> bool:
-        """True when no further attempt should be taken."""
-        return self.matched or self.remaining == 0
-
-    def best_index(self) -> int | None:
-        """Index of the attempt to keep: the best band, then the best quality."""
-        if not self.attempts:
-            return None
-        rank = {MatchBand.HIGH: 4, MatchBand.MEDIUM: 3, MatchBand.LOW: 2, MatchBand.NONE: 1}
-        keyed = [
-            (rank.get(a.band, 0) if a.band else 0, a.quality, i)
-            for i, a in enumerate(self.attempts)
-        ]
-        return max(keyed)[2]
-
-    @property
-    def flag_for_review(self) -> bool:
-        """True when the kept capture must be reviewed by an agent (budget spent, no match)."""
-        return self.exhausted
 
 
 # --- step-up challenge -----------------------------------------------------------------------
@@ -224,46 +161,10 @@ class Coaching(StrEnum):
     TURN_RIGHT = "turn_right"
 
 
-# One instruction per code, (Bahasa Indonesia, English). Head coverings are never mentioned:
-# the kiosk never asks anyone to remove a hijab; only sunglasses and masks.
-COACHING_TEXT: dict[Coaching, tuple[str, str]] = {
-    Coaching.OK: ("Bagus, tahan sebentar.", "Good, hold still."),
-    Coaching.NO_FACE: ("Silakan lihat ke kamera.", "Please look at the camera."),
-    Coaching.MULTIPLE_FACES: ("Hanya satu orang di depan kamera.", "Only one person, please."),
-    Coaching.TOO_FAR: ("Silakan mendekat ke kamera.", "Please come closer."),
-    Coaching.TOO_CLOSE: ("Silakan mundur sedikit.", "Please move back a little."),
-    Coaching.OFF_CENTER: ("Posisikan wajah di tengah lingkaran.", "Centre your face in the oval."),
-    Coaching.LOOK_STRAIGHT: ("Lihat lurus ke kamera.", "Look straight at the camera."),
-    Coaching.HEAD_LEVEL: ("Tegakkan kepala.", "Keep your head level."),
-    Coaching.SUNGLASSES: ("Mohon lepas kacamata hitam.", "Please remove your sunglasses."),
-    Coaching.MASK: ("Mohon lepas masker.", "Please remove your mask."),
-    Coaching.EYES_CLOSED: ("Mohon buka mata.", "Please open your eyes."),
-    Coaching.TOO_DARK: ("Terlalu gelap, cari tempat lebih terang.", "Too dark, find more light."),
-    Coaching.TOO_BRIGHT: ("Terlalu silau, hindari cahaya langsung.", "Too bright, avoid glare."),
-    Coaching.BACKLIGHT: ("Cahaya dari belakang, geser posisi.", "Light behind you, move a little."),
-    Coaching.GLARE: (
-        "Ada pantulan cahaya di wajah, geser sedikit.",
-        "Glare on your face, move a little.",
-    ),
-    Coaching.BLURRY: ("Tahan diam sebentar.", "Hold still for a moment."),
-    Coaching.BLINK: ("Silakan kedipkan mata.", "Please blink."),
-    Coaching.TURN_LEFT: ("Tolehkan kepala ke kiri.", "Turn your head to the left."),
-    Coaching.TURN_RIGHT: ("Tolehkan kepala ke kanan.", "Turn your head to the right."),
-}
-
+# Each code's instruction is a msgid of the UI (ui/texts.py COACHING), translated there. Head
+# coverings are never mentioned: the kiosk never asks anyone to remove a hijab.
 CHALLENGE_COACHING: dict[ChallengeKind, Coaching] = {
     ChallengeKind.BLINK: Coaching.BLINK,
     ChallengeKind.TURN_LEFT: Coaching.TURN_LEFT,
     ChallengeKind.TURN_RIGHT: Coaching.TURN_RIGHT,
 }
-
-
-def instruction(code: Coaching | str, language: str = "id") -> str:
-    """The one short instruction for a coaching ``code`` in ``language`` ('id' or 'en')."""
-    try:
-        text = COACHING_TEXT[Coaching(code)]
-    except ValueError as err:
-        raise ValueError(f"unknown coaching code {code!r}") from err
-    if language not in ("id", "en"):
-        raise ValueError(f"unsupported language {language!r}; use 'id' or 'en'")
-    return text[0] if language == "id" else text[1]

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from dataclasses import field as dc_field
 from typing import Any
 
+from kiosk.core.i18n import N_, Msgid, Translate, render, untranslated
 from kiosk.core.nik import NikInvalid, parse_nik
 
 MAX_MEMBERS = 30
@@ -47,190 +48,123 @@ MIN_SPOUSE_AGE = 15
 GENERATION_GAP = 12
 """A parent is at least this many years older than their child (a generous lower bound)."""
 
-RELATIONS: dict[str, tuple[int, str, str]] = {
-    "head": (1, "Kepala keluarga", "Head of household"),
-    "husband": (2, "Suami", "Husband"),
-    "wife": (3, "Istri", "Wife"),
-    "child": (4, "Anak", "Child"),
-    "child_in_law": (5, "Menantu", "Son- or daughter-in-law"),
-    "grandchild": (6, "Cucu", "Grandchild"),
-    "parent": (7, "Orang tua", "Parent"),
-    "parent_in_law": (8, "Mertua", "Parent-in-law"),
-    "other_family": (9, "Famili lain", "Other relative"),
-    "helper": (10, "Pembantu", "Household helper"),
-    "other": (11, "Lainnya", "Other"),
+RELATIONS: dict[str, tuple[int, str]] = {
+    "head": (1, N_("Head of household")),
+    "husband": (2, N_("Husband")),
+    "wife": (3, N_("Wife")),
+    "child": (4, N_("Child")),
+    "child_in_law": (5, N_("Son- or daughter-in-law")),
+    "grandchild": (6, N_("Grandchild")),
+    "parent": (7, N_("Parent")),
+    "parent_in_law": (8, N_("Parent-in-law")),
+    "other_family": (9, N_("Other relative")),
+    "helper": (10, N_("Household helper")),
+    "other": (11, N_("Other")),
 }
-"""Relation code -> (SHDK number on the KK, Indonesian, English): the KK's own list."""
+"""Relation code -> (SHDK number on the KK, label msgid): the KK's own list."""
 
-SEXES: dict[str, tuple[str, str]] = {"F": ("Perempuan", "Female"), "M": ("Laki-laki", "Male")}
+SEXES: dict[str, str] = {"F": N_("Female"), "M": N_("Male")}
 
-WG_DOMAINS: dict[str, tuple[str, str]] = {
-    "seeing": (
-        "Sulit melihat, walaupun memakai kacamata?",
-        "Difficulty seeing, even if wearing glasses?",
-    ),
-    "hearing": (
-        "Sulit mendengar, walaupun memakai alat bantu dengar?",
-        "Difficulty hearing, even if using a hearing aid?",
-    ),
-    "walking": (
-        "Sulit berjalan atau naik tangga?",
-        "Difficulty walking or climbing steps?",
-    ),
-    "remembering": (
-        "Sulit mengingat atau berkonsentrasi?",
-        "Difficulty remembering or concentrating?",
-    ),
-    "self_care": (
-        "Sulit mengurus diri sendiri, seperti mandi atau berpakaian?",
-        "Difficulty with self-care, such as washing all over or dressing?",
-    ),
-    "communicating": (
-        "Sulit berkomunikasi, misalnya memahami atau dipahami orang lain?",
-        "Difficulty communicating, for example understanding or being understood?",
-    ),
+WG_DOMAINS: dict[str, str] = {
+    "seeing": N_("Difficulty seeing, even if wearing glasses?"),
+    "hearing": N_("Difficulty hearing, even if using a hearing aid?"),
+    "walking": N_("Difficulty walking or climbing steps?"),
+    "remembering": N_("Difficulty remembering or concentrating?"),
+    "self_care": N_("Difficulty with self-care, such as washing all over or dressing?"),
+    "communicating": N_("Difficulty communicating, for example understanding or being understood?"),
 }
 """The six Washington Group Short Set domains, in the WG order, with their questions."""
 
-WG_SHORT: dict[str, tuple[str, str]] = {
-    "seeing": ("Melihat", "Seeing"),
-    "hearing": ("Mendengar", "Hearing"),
-    "walking": ("Berjalan, naik tangga", "Walking, steps"),
-    "remembering": ("Mengingat, konsentrasi", "Remembering, concentrating"),
-    "self_care": ("Mandi, berpakaian", "Washing, dressing"),
-    "communicating": ("Berkomunikasi", "Communicating"),
+WG_SHORT: dict[str, str] = {
+    "seeing": N_("Seeing"),
+    "hearing": N_("Hearing"),
+    "walking": N_("Walking, steps"),
+    "remembering": N_("Remembering, concentrating"),
+    "self_care": N_("Washing, dressing"),
+    "communicating": N_("Communicating"),
 }
 """Short row labels for the screen (the full WG question is spoken)."""
 
-WG_LEVELS: dict[str, tuple[str, str]] = {
-    "none": ("Tidak sulit", "No difficulty"),
-    "some": ("Sedikit sulit", "Some difficulty"),
-    "a_lot": ("Sangat sulit", "A lot of difficulty"),
-    "cannot": ("Tidak bisa sama sekali", "Cannot do at all"),
+WG_LEVELS: dict[str, str] = {
+    "none": N_("No difficulty"),
+    "some": N_("Some difficulty"),
+    "a_lot": N_("A lot of difficulty"),
+    "cannot": N_("Cannot do at all"),
 }
 """The four WG answer levels, mildest first."""
 WG_DISABILITY_LEVELS = frozenset({"a_lot", "cannot"})
 """The WG's recommended cut-off: "a lot of difficulty" or worse in any domain."""
 
-SCHOOL: dict[str, tuple[str, str]] = {
-    "attending": ("Masih sekolah", "In school now"),
-    "not_yet": ("Belum sekolah", "Not yet in school"),
-    "left": ("Tidak sekolah lagi", "No longer in school"),
-    "never": ("Tidak pernah sekolah", "Never went to school"),
+SCHOOL: dict[str, str] = {
+    "attending": N_("In school now"),
+    "not_yet": N_("Not yet in school"),
+    "left": N_("No longer in school"),
+    "never": N_("Never went to school"),
 }
 
-WORK: dict[str, tuple[str, str]] = {
-    "farmer": ("Petani", "Farmer"),
-    "farm_labourer": ("Buruh tani", "Farm labourer"),
-    "fisher": ("Nelayan", "Fisher"),
-    "labourer": ("Buruh bangunan atau pabrik", "Construction or factory worker"),
-    "trader": ("Pedagang atau warung", "Trader or small shop"),
-    "driver": ("Sopir atau ojek", "Driver or motorbike taxi"),
-    "employee": ("Karyawan atau pegawai", "Employee"),
-    "housework": ("Mengurus rumah tangga", "Housework"),
-    "not_working": ("Tidak bekerja", "Not working"),
-    "other": ("Pekerjaan lain", "Other work"),
+WORK: dict[str, str] = {
+    "farmer": N_("Farmer"),
+    "farm_labourer": N_("Farm labourer"),
+    "fisher": N_("Fisher"),
+    "labourer": N_("Construction or factory worker"),
+    "trader": N_("Trader or small shop"),
+    "driver": N_("Driver or motorbike taxi"),
+    "employee": N_("Employee"),
+    "housework": N_("Housework"),
+    "not_working": N_("Not working"),
+    "other": N_("Other work"),
 }
 """Work codes: the household form's ``main_work`` codes plus housework."""
 
-CODE_GROUPS: dict[str, Mapping[str, tuple[str, ...]]] = {
-    "relation": {k: v[1:] for k, v in RELATIONS.items()},
+CODE_GROUPS: dict[str, Mapping[str, str]] = {
+    "relation": {k: v[1] for k, v in RELATIONS.items()},
     "sex": SEXES,
     "wg_level": WG_LEVELS,
     "school": SCHOOL,
     "work": WORK,
 }
-"""Group -> code -> (Indonesian, English) label."""
+"""Group -> code -> label msgid."""
 
-PROBLEMS: dict[str, tuple[str, str]] = {
-    "name_missing": ("Nama belum diisi.", "The name is missing."),
-    "name_invalid": (
-        "Nama hanya berisi huruf, spasi, titik, koma atau tanda petik, paling banyak 60.",
-        "A name has only letters, spaces, dots, commas or apostrophes, at most 60.",
+PROBLEMS: dict[str, str] = {
+    "name_missing": N_("The name is missing."),
+    "name_invalid": N_("A name has only letters, spaces, dots, commas or apostrophes, at most 60."),
+    "nik_invalid": N_("The NIK is wrong."),  # worded by the NIK check's own message
+    "nik_twice": N_("This NIK is already given for another member (%(name)s)."),
+    "relation_missing": N_("Choose the relation to the head of household."),
+    "sex_missing": N_("Choose male or female (without a NIK it cannot be read)."),
+    "sex_not_nik": N_("According to the NIK this person is %(sex)s. Check the NIK or this choice."),
+    "age_missing": N_("Enter the age in years (without a NIK it cannot be read)."),
+    "age_invalid": N_("The age must be a number from 0 to 110."),
+    "age_not_nik": N_("According to the NIK the age is %(age)s. Check the NIK or this age."),
+    "wg_missing": N_("Answer all six questions about difficulties."),
+    "school_missing": N_("Choose the school situation."),
+    "work_missing": N_("Choose the work."),
+    "chronic_missing": N_("Answer Yes or No."),
+    "pregnant_missing": N_("Answer Yes or No."),
+    "not_a_choice": N_("That choice does not exist."),
+    "no_members": N_("No members yet. Add everyone on the family card."),
+    "too_many": N_("At most %(max)s people on one family card."),
+    "no_head": N_("There is no head of household. One person must be the head."),
+    "two_heads": N_("There can be only one head of household, and there is one already: %(name)s."),
+    "head_too_young": N_("A head of household is at least %(min)s years old."),
+    "spouse_too_young": N_("A husband or wife is at least %(min)s years old."),
+    "two_husbands": N_("There can be only one husband, and there is one already: %(name)s."),
+    "husband_not_male": N_("A husband is male."),
+    "wife_not_female": N_("A wife is female."),
+    "child_too_old": N_(
+        "A child is at least %(gap)s years younger than the head or the head's spouse."
     ),
-    "nik_invalid": ("NIK salah: {reason}", "The NIK is wrong: {reason}"),
-    "nik_twice": (
-        "NIK ini sudah dipakai anggota lain ({name}).",
-        "This NIK is already given for another member ({name}).",
+    "grandchild_too_old": N_(
+        "A grandchild is at least %(gap)s years younger than the head or the head's spouse."
     ),
-    "relation_missing": (
-        "Pilih hubungan dengan kepala keluarga.",
-        "Choose the relation to the head of household.",
-    ),
-    "sex_missing": (
-        "Pilih laki-laki atau perempuan (tanpa NIK tidak terbaca).",
-        "Choose male or female (without a NIK it cannot be read).",
-    ),
-    "sex_not_nik": (
-        "Menurut NIK orang ini {nik_sex}. Periksa NIK atau pilihan ini.",
-        "According to the NIK this person is {nik_sex_en}. Check the NIK or this choice.",
-    ),
-    "age_missing": (
-        "Isi umur dalam tahun (tanpa NIK tidak terbaca).",
-        "Enter the age in years (without a NIK it cannot be read).",
-    ),
-    "age_invalid": ("Umur harus angka 0 sampai 110.", "The age must be a number from 0 to 110."),
-    "age_not_nik": (
-        "Menurut NIK umurnya {nik_age} tahun. Periksa NIK atau umur ini.",
-        "According to the NIK the age is {nik_age}. Check the NIK or this age.",
-    ),
-    "wg_missing": (
-        "Jawab semua enam pertanyaan kesulitan.",
-        "Answer all six questions about difficulties.",
-    ),
-    "school_missing": ("Pilih keadaan sekolah.", "Choose the school situation."),
-    "work_missing": ("Pilih pekerjaan.", "Choose the work."),
-    "chronic_missing": ("Jawab Ya atau Tidak.", "Answer Yes or No."),
-    "pregnant_missing": ("Jawab Ya atau Tidak.", "Answer Yes or No."),
-    "not_a_choice": ("Pilihan ini tidak ada.", "That choice does not exist."),
-    "no_members": (
-        "Belum ada anggota keluarga. Tambahkan semua orang di Kartu Keluarga.",
-        "No members yet. Add everyone on the family card.",
-    ),
-    "too_many": (
-        "Paling banyak {max} orang dalam satu Kartu Keluarga.",
-        "At most {max} people on one family card.",
-    ),
-    "no_head": (
-        "Belum ada kepala keluarga. Satu orang harus kepala keluarga.",
-        "There is no head of household. One person must be the head.",
-    ),
-    "two_heads": (
-        "Kepala keluarga hanya boleh satu orang, dan sudah ada: {name}.",
-        "There can be only one head of household, and there is one already: {name}.",
-    ),
-    "head_too_young": (
-        "Kepala keluarga paling muda {min} tahun.",
-        "A head of household is at least {min} years old.",
-    ),
-    "spouse_too_young": (
-        "Suami atau istri paling muda {min} tahun.",
-        "A husband or wife is at least {min} years old.",
-    ),
-    "two_husbands": (
-        "Suami hanya boleh satu orang, dan sudah ada: {name}.",
-        "There can be only one husband, and there is one already: {name}.",
-    ),
-    "husband_not_male": ("Suami harus laki-laki.", "A husband is male."),
-    "wife_not_female": ("Istri harus perempuan.", "A wife is female."),
-    "child_too_old": (
-        "Anak harus paling sedikit {gap} tahun lebih muda dari kepala keluarga atau pasangannya.",
-        "A child is at least {gap} years younger than the head or the head's spouse.",
-    ),
-    "grandchild_too_old": (
-        "Cucu harus paling sedikit {gap} tahun lebih muda dari kepala keluarga atau pasangannya.",
-        "A grandchild is at least {gap} years younger than the head or the head's spouse.",
-    ),
-    "parent_too_young": (
-        "Orang tua harus paling sedikit {gap} tahun lebih tua dari kepala keluarga.",
-        "A parent is at least {gap} years older than the head of household.",
-    ),
-    "parent_in_law_too_young": (
-        "Mertua harus paling sedikit {gap} tahun lebih tua dari kepala keluarga atau pasangannya.",
-        "A parent-in-law is at least {gap} years older than the head or the head's spouse.",
+    "parent_too_young": N_("A parent is at least %(gap)s years older than the head of household."),
+    "parent_in_law_too_young": N_(
+        "A parent-in-law is at least %(gap)s years older than the head or the head's spouse."
     ),
 }
-"""Problem code -> (Indonesian, English) message template; codes are stable API."""
+"""Problem code -> message msgid (English, translated at the edge); codes are stable API."""
+SEX_WORDS: dict[str, str] = {"F": N_("female"), "M": N_("male")}
+"""A sex as it is said inside a sentence."""
 
 _NAME = re.compile(r"^[^\W\d_]+(?:[ .,'\-]+[^\W\d_]*)*$")
 
@@ -245,11 +179,12 @@ class MemberProblem:
     field: str
     """``name``, ``nik``, ``relation``, ``sex``, ``age``, ``wg``, ``school``, ``work`` or ``""``."""
     params: Mapping[str, Any] = dc_field(default_factory=dict)
+    msgid: str = ""
+    """The message id; by default the code's (:data:`PROBLEMS`)."""
 
-    def message(self, lang: str = "id") -> str:
-        """The message in ``lang`` (``en``; anything else gives Indonesian)."""
-        ind, en = PROBLEMS[self.code]
-        return (en if lang == "en" else ind).format(**self.params)
+    def message(self, translate: Translate = untranslated) -> str:
+        """The message in the language of ``translate`` (English without one)."""
+        return render(self.msgid or PROBLEMS[self.code], dict(self.params), translate)
 
 
 @dataclass(frozen=True)
@@ -292,12 +227,10 @@ class Member:
         }
 
 
-def label(group: str, code: str, lang: str = "id") -> str:
-    """The label of ``code`` in ``group`` (:data:`CODE_GROUPS`); the code itself if unknown."""
-    pair = CODE_GROUPS.get(group, {}).get(code)
-    if pair is None:
-        return code
-    return pair[1] if lang == "en" else pair[0]
+def label(group: str, code: str, translate: Translate = untranslated) -> str:
+    """The label of ``code`` in ``group`` (:data:`CODE_GROUPS`), translated; else the code."""
+    msgid = CODE_GROUPS.get(group, {}).get(code)
+    return code if msgid is None else translate(msgid)
 
 
 def asks_wg(age: int | None) -> bool:
@@ -348,7 +281,7 @@ def _choice(
 
 
 def check_member(
-    raw: Mapping[str, Any], today: dt.date, lang: str = "id", index: int | None = None
+    raw: Mapping[str, Any], today: dt.date, index: int | None = None
 ) -> tuple[Member | None, list[MemberProblem]]:
     """One member as typed (strings, ``wg`` a mapping or ``wg_<domain>`` keys): the cleaned
     :class:`Member`, or None with every problem of the entry.
@@ -378,8 +311,7 @@ def check_member(
         try:
             info = parse_nik(nik_text, today)
         except NikInvalid as err:
-            reason = err.message("en" if lang == "en" else "id")
-            out.append(MemberProblem("nik_invalid", index, "nik", {"reason": reason}))
+            out.append(MemberProblem("nik_invalid", index, "nik", err.params, err.msgid))
         else:
             nik = info.nik
             ages = {d: _age_on(d, today) for d in info.birth_date_candidates}
@@ -390,19 +322,10 @@ def check_member(
             if birth is not None:
                 age = ages[birth]
                 if typed_age is not None and typed_age != age:
-                    out.append(MemberProblem("age_not_nik", index, "age", {"nik_age": age}))
+                    out.append(MemberProblem("age_not_nik", index, "age", {"age": age}))
             if typed_sex and typed_sex != info.sex:
-                out.append(
-                    MemberProblem(
-                        "sex_not_nik",
-                        index,
-                        "sex",
-                        {
-                            "nik_sex": SEXES[info.sex][0].lower(),
-                            "nik_sex_en": SEXES[info.sex][1].lower(),
-                        },
-                    )
-                )
+                sex_word = Msgid(SEX_WORDS[info.sex])
+                out.append(MemberProblem("sex_not_nik", index, "sex", {"sex": sex_word}))
             sex = info.sex
     if not sex and not any(p.field == "sex" for p in out):
         out.append(MemberProblem("sex_missing", index, "sex"))

@@ -1,4 +1,4 @@
-"""Outbox rules, pure: states and transitions, retry back-off, and what a failure means."""
+"""Outbox rules, pure: states, retry back-off, and what a broker refusal means."""
 
 from __future__ import annotations
 
@@ -16,23 +16,6 @@ class OutboxState(enum.StrEnum):
     DEAD = "dead"  # refused for good; needs a person (alert raised)
 
 
-TRANSITIONS: dict[OutboxState, frozenset[OutboxState]] = {
-    OutboxState.PENDING: frozenset({OutboxState.SENT, OutboxState.ACKED, OutboxState.DEAD}),
-    OutboxState.SENT: frozenset(
-        {OutboxState.PENDING, OutboxState.SENT, OutboxState.ACKED, OutboxState.DEAD}
-    ),
-    OutboxState.ACKED: frozenset({OutboxState.ACKED}),
-    OutboxState.DEAD: frozenset({OutboxState.ACKED, OutboxState.DEAD}),
-}
-"""Allowed moves. An ack wins from any state (a late ack for a dead or resent record is still
-proof the portal has it); ``acked`` is final."""
-
-
-def can_move(src: OutboxState, dst: OutboxState) -> bool:
-    """True when an outbox row may go from ``src`` to ``dst``."""
-    return dst in TRANSITIONS[src]
-
-
 class Verdict(enum.Enum):
     """What to do with a record after a failure."""
 
@@ -47,11 +30,6 @@ REFUSAL_THRESHOLD = 0x80
 def classify_reason_code(reason_code: int) -> Verdict:
     """Broker refusal (MQTT 5 reason code >= 0x80) -> DEAD; success codes never get here."""
     return Verdict.DEAD if reason_code >= REFUSAL_THRESHOLD else Verdict.RETRY
-
-
-def classify_transport_failure() -> Verdict:
-    """A lost connection, timeout or unacked publish is always retried."""
-    return Verdict.RETRY
 
 
 @dataclass(frozen=True)

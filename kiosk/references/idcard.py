@@ -1,26 +1,33 @@
-"""The e-KTP photo held up to the camera, matched as supporting evidence only.
+"""The e-KTP photo held up to the camera: the reference when the village set has none.
 
-The card photo is small, printed, laminated and often many years old, so it has its own,
-looser thresholds and its band is recorded with source ``id_card``: the decision policy never
-verifies on it alone (every ``id_card`` row ends in *pending*, for the portal or an agent to
-confirm). Liveness is not asked of the card (it is a photo by definition); the live face it is
-compared with has already passed liveness. When the person's own face is also in the frame,
-the smallest detected face is taken as the card's.
+When no village reference exists for a NIK, the person (or the agent helping them) shows the
+e-KTP to the camera; the face on the card becomes the reference of that NIK's 1:1 match, held
+in memory only (:class:`CardReferences`: never written anywhere, forgotten when the session
+ends; the card photo itself is never kept). The card photo is small, printed, laminated and
+often many years old, so it has its own, looser thresholds and its band is recorded with source
+``id_card``: the decision policy never verifies on it alone (every ``id_card`` row ends in
+*pending*, for the portal or an agent to confirm). Liveness is not asked of the card (it is a
+photo by definition); the live face matched against it passes liveness as always. When the
+person's own face is also in the frame, the smallest detected face is taken as the card's.
 """
 
 from __future__ import annotations
 
+import hmac
 import logging
+import threading
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
-from kiosk.core.biometrics import MatchBand, match_band
+from kiosk.core.biometrics import match_band
 from kiosk.errors import ImageError
+from kiosk.references.store import Reference
 from kiosk.vision.align import align_face
 from kiosk.vision.embedder import cosine
 from kiosk.vision.images import check_image
-from kiosk.vision.pipeline import FacePipeline, template_from_bytes
+from kiosk.vision.pipeline import FacePipeline, template_from_bytes, template_to_bytes
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +80,16 @@ class IdCardMatcher:
             return IdCardEvidence(None, "no_card_face")
         return self._pipeline.embedder.embed(align_face(image, mesh.five_points()))
 
+    def card_template(self, image: np.ndarray) -> bytes | IdCardEvidence:
+        """The card face's template (KFT1 bytes), or the evidence explaining why there is none."""
+        found = self.card_embedding(image)
+        return found if isinstance(found, IdCardEvidence) else template_to_bytes(found)
+
+    def band(self, live: np.ndarray, card: np.ndarray) -> str:
+        """The band of a live face embedding against a card face embedding (own thresholds)."""
+        t = self.thresholds
+        return match_band(cosine(live, card), t.high, t.medium, t.low).value
+
     def match(self, image: np.ndarray, live_template: bytes) -> IdCardEvidence:
         """Band of the card photo in ``image`` (HxWx3 RGB) against ``live_template`` (KFT1)."""
         try:
@@ -82,7 +99,58 @@ class IdCardMatcher:
         found = self.card_embedding(image)
         if isinstance(found, IdCardEvidence):
             return found
-        t = self.thresholds
-        band: MatchBand = match_band(cosine(found, live), t.high, t.medium, t.low)
-        log.info("ID-card photo compared: band %s (supporting evidence only)", band.value)
-        return IdCardEvidence(band.value, None)
+        band = self.band(live, found)
+        log.info("ID-card photo compared: band %s (supporting evidence only)", band)
+        return IdCardEvidence(band, None)
+
+
+class VillageReferences(Protocol):
+    """The village reference set (:class:`kiosk.references.store.ReferenceStore`)."""
+
+    def lookup(self, nik: str) -> Reference | None:
+        """The reference for ``nik``, or None."""
+        ...
+
+
+class CardReferences:
+    """The verifier's references: the village set first, else the e-KTP shown for that NIK.
+
+    Holds at most one card (the kiosk serves one person at a time), in memory only, for the NIK
+    it was shown for; :meth:`forget` drops it (the session ended).
+    """
+
+    def __init__(self, village: VillageReferences, village_code: str) -> None:
+        self._village = village
+        self._village_code = village_code
+        self._lock = threading.Lock()
+        self._card: tuple[str, bytes] | None = None  # (NIK, card template)
+
+    def lookup(self, nik: str) -> Reference | None:
+        """The village reference of ``nik``, else its card reference (source ``id_card``)."""
+        found = self._village.lookup(nik)
+        if found is not None:
+            return found
+        with self._lock:
+            card = self._card
+        if card is None or not hmac.compare_digest(card[0], nik):
+            return None
+        return Reference(card[1], "", "", self._village_code, 0, source=SOURCE)
+
+    def in_village_set(self, nik: str) -> bool:
+        """True when the village set has a reference for ``nik`` (no card is needed)."""
+        return self._village.lookup(nik) is not None
+
+    def hold(self, nik: str, template: bytes) -> None:
+        """Use ``template`` (the face on the card shown for ``nik``) as its reference."""
+        with self._lock:
+            self._card = (nik, template)
+
+    def holds(self, nik: str) -> bool:
+        """True when a card was shown for ``nik``."""
+        with self._lock:
+            return self._card is not None and hmac.compare_digest(self._card[0], nik)
+
+    def forget(self) -> None:
+        """Drop the card reference (the session ended, whatever its outcome)."""
+        with self._lock:
+            self._card = None

@@ -26,6 +26,7 @@ from kiosk.crypto.trust import load_signing_public_key as load_signing_public_ke
 from kiosk.crypto.trust import load_trusted
 from kiosk.errors import ProtocolError
 from kiosk.uplink import messages
+from kiosk.uplink.topics import Name
 
 MAX_SET_BYTES = 16 * 1024 * 1024
 """Largest reference-set message accepted, bytes (about 20,000 residents)."""
@@ -188,7 +189,7 @@ def parse_reference_set(
     now: float,
 ) -> ReferenceSet:
     """Validate a reference-set message (size, JSON, schema, signature, village, times)."""
-    data = _load(payload, "references", MAX_SET_BYTES, bulk="references")
+    data = _load(payload, Name.REFERENCES, MAX_SET_BYTES, bulk=Name.REFERENCES)
     verify_message(data, _trusted(trusted))
     if data["village_code"] != village_code:
         raise RejectedMessage("wrong_village", "the set is for another village")
@@ -225,7 +226,7 @@ def parse_revocation(
     village_code: str,
 ) -> Revocation:
     """Validate a revoke message (schema, signature, village)."""
-    data = _load(payload, "references_revoke", MAX_SMALL_BYTES)
+    data = _load(payload, Name.REFERENCES_REVOKE, MAX_SMALL_BYTES)
     verify_message(data, _trusted(trusted))
     if data["village_code"] != village_code:
         raise RejectedMessage("wrong_village", "the revocation is for another village")
@@ -245,7 +246,7 @@ def parse_verify_reply(
     device_id: str,
 ) -> VerifyReply:
     """Validate a verify reply (schema, signature, addressed to this device, consistent)."""
-    data = _load(payload, "verify_reply", MAX_SMALL_BYTES)
+    data = _load(payload, Name.VERIFY_REPLY, MAX_SMALL_BYTES)
     verify_message(data, _trusted(trusted))
     if data["device_id"] != device_id:
         raise RejectedMessage("wrong_device", "the reply is for another kiosk")

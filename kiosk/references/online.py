@@ -27,13 +27,14 @@ from kiosk.errors import KioskError
 from kiosk.references.message import RejectedMessage, check_template, parse_verify_reply
 from kiosk.services.ports import Sealer
 from kiosk.uplink import messages
+from kiosk.uplink.topics import Name
 
 log = logging.getLogger(__name__)
 
 SOURCE = "online"
 """The decision-policy source name of an online answer."""
 
-KIND = "verify_request"
+KIND = Name.VERIFY_REQUEST
 """Envelope kind (and UP topic name) of a verification request."""
 
 
@@ -119,7 +120,7 @@ class OnlineVerifier:
             "liveness": {"band": liveness, "method": method},
             "requested_at": int(self._clock.now()),
         }
-        messages.check("verify_request", record)
+        messages.check(Name.VERIFY_REQUEST, record)
         payload = self._sealer.seal(KIND, request_id, record)
         slot: tuple[threading.Event, list[OnlineAnswer | None]] = (threading.Event(), [])
         with self._lock:

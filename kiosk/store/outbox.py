@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from kiosk.core.outbox import OutboxState
 from kiosk.store.db import after_commit, transaction
+
+AckEffect = Callable[[sqlite3.Connection, Sequence[str], float], None]
+"""What a record kind's owner does, inside the ack transaction, once the portal holds records
+of that kind: ``effect(tx, record_ids, now)`` (wall seconds ``now``)."""
 
 
 @dataclass(frozen=True)
@@ -109,38 +113,42 @@ class OutboxRepository:
                     (now, *part),
                 )
 
-    def mark_acked(self, record_ids: list[str], now: float) -> list[str]:
+    def mark_acked(
+        self,
+        record_ids: list[str],
+        now: float,
+        effects: Mapping[str, AckEffect] | None = None,
+    ) -> list[str]:
         """Any state -> acked (idempotent); returns the ids that were not acked before.
 
-        In the same transaction (one fsync per batch of acks, not per record) the matching
-        registrations forget their sealed face template and go from ``waiting`` to
-        ``received``: the portal holds them. Same effect as
-        ``RegistrationRepository.purge_template`` + ``set_status(..., 'received')``.
+        In the same transaction (one fsync per batch of acks, not per record) each record
+        kind's own effect runs over that kind's acked ids: ``effects`` maps a kind to what its
+        owner does once the portal holds the record (``kiosk.uplink.topics.RECORD_KINDS``
+        declares them; e.g. a registration forgets its face template). This repository writes
+        only the outbox table.
         """
+        record_ids = list(dict.fromkeys(record_ids))
         fresh: list[str] = []
+        by_kind: dict[str, list[str]] = {}
         with transaction(self._conn) as c:
             for part in _chunks(record_ids):
                 marks = ",".join("?" * len(part))
-                fresh += [
-                    r[0]
-                    for r in c.execute(
-                        "SELECT record_id FROM outbox WHERE state != 'acked'"
-                        f" AND record_id IN ({marks})",
-                        part,
-                    )
-                ]
+                for record_id, kind, state in c.execute(
+                    f"SELECT record_id, kind, state FROM outbox WHERE record_id IN ({marks})",
+                    part,
+                ):
+                    by_kind.setdefault(kind, []).append(record_id)
+                    if state != "acked":
+                        fresh.append(record_id)
                 c.execute(
                     f"UPDATE outbox SET state = 'acked', acked_at = ?, last_error = NULL"
                     f" WHERE state != 'acked' AND record_id IN ({marks})",
                     (now, *part),
                 )
-                c.execute(
-                    "UPDATE registration SET template_sealed = NULL,"
-                    " status_at = CASE WHEN status = 'waiting' THEN ? ELSE status_at END,"
-                    " status = CASE WHEN status = 'waiting' THEN 'received' ELSE status END"
-                    f" WHERE record_id IN ({marks})",
-                    (now, *part),
-                )
+            for kind, ids in by_kind.items():
+                effect = (effects or {}).get(kind)
+                if effect is not None:
+                    effect(c, ids, now)
         return fresh
 
     def mark_dead(self, record_id: str, reason: str) -> bool:

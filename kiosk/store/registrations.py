@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from kiosk.store.db import transaction
@@ -61,6 +62,24 @@ class ExistingRegistration:
     verification: str
     members_count: int | None = None
     nik_hmac: str = ""
+
+
+def registrations_received(tx: sqlite3.Connection, record_ids: Sequence[str], now: float) -> None:
+    """The ack effect of the ``registration`` kind: the portal holds these records.
+
+    Each forgets its sealed face template and goes ``waiting -> received`` (at wall seconds
+    ``now``); a status the portal already sent is kept. Runs in the ack's transaction ``tx``.
+    """
+    for i in range(0, len(record_ids), 500):
+        part = list(record_ids[i : i + 500])
+        marks = ",".join("?" * len(part))
+        tx.execute(
+            "UPDATE registration SET template_sealed = NULL,"
+            " status_at = CASE WHEN status = 'waiting' THEN ? ELSE status_at END,"
+            " status = CASE WHEN status = 'waiting' THEN 'received' ELSE status END"
+            f" WHERE record_id IN ({marks})",
+            (now, *part),
+        )
 
 
 _STATUS_COLUMNS = (
@@ -184,13 +203,6 @@ class RegistrationRepository:
                 (status, reason, at, record_id),
             )
         return cur.rowcount == 1
-
-    def purge_template(self, record_id: str) -> None:
-        """Forget the sealed face template once the portal holds the record."""
-        with transaction(self._conn) as c:
-            c.execute(
-                "UPDATE registration SET template_sealed = NULL WHERE record_id = ?", (record_id,)
-            )
 
     def count(self) -> int:
         """Number of registrations stored."""

@@ -1,9 +1,11 @@
 """The one rule for what a portal acknowledgement does, whether it came by MQTT or on a stick.
 
 ``stored`` / ``duplicate``: the portal holds the record, so the outbox row becomes ``acked``
-(final), the registration goes ``waiting -> received`` and its sealed face template is purged,
-all in one transaction. ``rejected``: the row becomes ``dead`` with the portal's reason (never
-over an ``acked`` row: an ack wins). Acks for records this kiosk does not hold change nothing.
+(final) and, in the same transaction, the record kind's own ack effect runs (declared by the
+kind's owner in ``kiosk.uplink.topics.RECORD_KINDS``: a registration goes ``waiting ->
+received`` and its sealed face template is purged). ``rejected``: the row becomes ``dead``
+with the portal's reason (never over an ``acked`` row: an ack wins).
+Acks for records this kiosk does not hold change nothing.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from dataclasses import dataclass, field
 
 from kiosk.store.outbox import OutboxRepository
 from kiosk.uplink.inbound import Ack
+from kiosk.uplink.topics import ACK_EFFECTS
 
 
 @dataclass
@@ -45,7 +48,7 @@ def apply_acks(repo: OutboxRepository, acks: Sequence[Ack], now: float) -> AckOu
                 out.dead.append((a.record_id, reason))
             else:
                 out.unchanged.append(a.record_id)
-    fresh = set(repo.mark_acked(holds, now)) if holds else set()
+    fresh = set(repo.mark_acked(holds, now, ACK_EFFECTS)) if holds else set()
     out.acked = [r for r in dict.fromkeys(holds) if r in fresh]
     out.unchanged += [r for r in dict.fromkeys(holds) if r not in fresh]
     return out

@@ -25,7 +25,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from kiosk.config import UplinkConfig
-from kiosk.uplink.topics import TOPICS, device_topic, downlink_filters
+from kiosk.uplink.topics import TOPICS, Name, device_topic, downlink_filters
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +114,7 @@ class MqttLink:
         self._device_id = device_id
         self._on_event = on_event
         self.last_error: str | None = None
-        self._availability = device_topic(cfg.topic_prefix, device_id, "availability")
+        self._availability = device_topic(cfg.topic_prefix, device_id, Name.AVAILABILITY)
         self._v5 = cfg.protocol == "5"
         self._reconnect = FullJitter(cfg.backoff_initial_s, min(cfg.backoff_max_s, RECONNECT_CAP_S))
         self._resubscribe = FullJitter(1.0, 30.0)
@@ -196,7 +196,9 @@ class MqttLink:
 
         Returns the MQTT message id, or None when not connected (nothing was queued).
         """
-        props = self._props(device_topic(self._cfg.topic_prefix, self._device_id, "ack"), record_id)
+        props = self._props(
+            device_topic(self._cfg.topic_prefix, self._device_id, Name.ACK), record_id
+        )
         return self._publish(
             device_topic(self._cfg.topic_prefix, self._device_id, kind), payload, props, False
         )

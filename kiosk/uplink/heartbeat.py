@@ -12,6 +12,7 @@ from kiosk import __version__
 from kiosk.core.clock import Clock
 from kiosk.store.outbox import OutboxRepository
 from kiosk.uplink import messages
+from kiosk.uplink.topics import Name
 
 THERMAL_ZONE = Path("/sys/class/thermal/thermal_zone0/temp")
 TIMESYNC_FLAG = Path("/run/systemd/timesync/synchronized")
@@ -94,5 +95,5 @@ def build(
         "software_version": __version__,
         "inbound_refused": {k[:40]: int(v) for k, v in sorted((inbound or {}).items())[:32]},
     }
-    messages.check("heartbeat", msg)
+    messages.check(Name.HEARTBEAT, msg)
     return msg

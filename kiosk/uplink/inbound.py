@@ -11,7 +11,7 @@ from kiosk.crypto.signed import RejectedMessage
 from kiosk.uplink import messages
 from kiosk.uplink.client import Inbound
 from kiosk.uplink.replies import Trusted, open_reply
-from kiosk.uplink.topics import TOPICS, Direction, parse_topic
+from kiosk.uplink.topics import SIGNED_TOPICS, TOPICS, Direction, Name, parse_topic
 
 log = logging.getLogger(__name__)
 
@@ -69,10 +69,6 @@ class Acks:
 
 PortalMessage = Acks | StatusUpdate | ConfigUpdate | RosterUpdate | SignedMessage
 
-SIGNED_TOPICS = frozenset({"references", "references_revoke", "verify_reply", "household_update"})
-"""Topics whose schema, version and Ed25519 signature are checked by their handler (the
-reference set may exceed ``messages.MAX_MESSAGE_BYTES``); see kiosk/references/message.py."""
-
 
 def _ack(d: dict[str, Any], corr: bytes | None) -> Acks:
     items = tuple(Ack(e["record_id"], e["result"], e.get("reason")) for e in d["acks"])
@@ -94,10 +90,10 @@ def _roster(d: dict[str, Any], _corr: bytes | None) -> RosterUpdate:
 
 
 DECODERS: dict[str, Callable[[dict[str, Any], bytes | None], PortalMessage]] = {
-    "ack": _ack,
-    "status": _status,
-    "config": _config,
-    "roster": _roster,
+    Name.ACK: _ack,
+    Name.STATUS: _status,
+    Name.CONFIG: _config,
+    Name.ROSTER: _roster,
 }
 """Topic name -> builder of the typed message (after schema validation)."""
 

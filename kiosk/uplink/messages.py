@@ -12,6 +12,7 @@ import jsonschema
 
 from kiosk.crypto.signed import RejectedMessage
 from kiosk.errors import ProtocolError
+from kiosk.uplink.topics import Name
 
 MAX_MESSAGE_BYTES = 256 * 1024
 """Inbound JSON messages larger than this are refused before parsing (bytes)."""
@@ -121,7 +122,7 @@ def _ack_ok(d: Any) -> bool:
         and d.keys() == _ACK_KEYS
         and d["v"] == 1
         and not isinstance(d["v"], bool)
-        and d["kind"] == "ack"
+        and d["kind"] == Name.ACK
         and isinstance(d["device_id"], str)
         and _DEVICE_ID.match(d["device_id"]) is not None
         and "\n" not in d["device_id"]
@@ -182,7 +183,7 @@ def _heartbeat_ok(d: Any) -> bool:
     )
 
 
-FAST_CHECKS: dict[str, Any] = {"ack": _ack_ok, "heartbeat": _heartbeat_ok}
+FAST_CHECKS: dict[str, Any] = {Name.ACK: _ack_ok, Name.HEARTBEAT: _heartbeat_ok}
 """Schema name -> hand-written validity test that agrees with the schema (tested); a message it
 accepts skips jsonschema, anything else gets the full validation and its error message."""
 

@@ -19,9 +19,7 @@ from kiosk.crypto.keys import key_id
 from kiosk.crypto.signed import RejectedMessage, canonical, verify_message
 from kiosk.errors import ProtocolError
 from kiosk.uplink import messages
-
-SIGNED_REPLIES = frozenset({"ack", "status", "config", "roster"})
-"""Portal -> kiosk topics whose messages carry the generic signed-reply fields."""
+from kiosk.uplink.topics import SIGNED_REPLIES, Name
 
 Trusted = Callable[[], Iterable[Ed25519PublicKey]]
 
@@ -66,7 +64,7 @@ def ack_messages(
         good.append(entry)
     return [
         sign_reply(
-            "ack", device_id, {"v": 1, "at": at, "acks": good[i : i + ACKS_PER_MESSAGE]}, key
+            Name.ACK, device_id, {"v": 1, "at": at, "acks": good[i : i + ACKS_PER_MESSAGE]}, key
         )
         for i in range(0, len(good), ACKS_PER_MESSAGE)
     ]

@@ -33,6 +33,7 @@ from kiosk.uplink.inbound import (
 )
 from kiosk.uplink.relay import Relay
 from kiosk.uplink.replies import Trusted
+from kiosk.uplink.topics import Name
 
 log = logging.getLogger(__name__)
 
@@ -296,7 +297,7 @@ class Uplink:
             beat = heartbeat.build(
                 self._cfg.device.id, self._clock, repo, self._probes, inbound=self.inbound_report()
             )
-            self._link.publish_json("heartbeat", messages.dumps("heartbeat", beat))
+            self._link.publish_json(Name.HEARTBEAT, messages.dumps(Name.HEARTBEAT, beat))
         except Exception:
             log.exception("heartbeat failed")
 
@@ -310,15 +311,15 @@ class Uplink:
             if not regs.set_status(msg.record_id, msg.status, msg.reason, msg.at):
                 log.warning("status for unknown record %s ignored", msg.record_id)
             for cb in self._status_cbs:
-                self._isolated("status", cb, msg)
+                self._isolated(Name.STATUS, cb, msg)
         elif isinstance(msg, ConfigUpdate) and self._gate.admit(msg):
             if "heartbeat_s" in msg.settings:
                 self._heartbeat_s = float(msg.settings["heartbeat_s"])
             for cfg_cb in self._config_cbs:
-                self._isolated("config", cfg_cb, msg)
+                self._isolated(Name.CONFIG, cfg_cb, msg)
         elif isinstance(msg, RosterUpdate) and self._gate.admit(msg):
             for r_cb in self._roster_cbs:
-                self._isolated("roster", r_cb, msg)
+                self._isolated(Name.ROSTER, r_cb, msg)
         elif isinstance(msg, SignedMessage):
             for s_cb in self._signed_cbs.get(msg.name, []):
                 self._isolated(msg.name, s_cb, msg.payload, msg.correlation)

@@ -1,9 +1,17 @@
-"""The topic table: every topic a kiosk uses, its direction, retention and schema."""
+"""The topic table: every topic a kiosk uses, its direction, retention, schema and signing.
+
+Every other module names a topic through :class:`Name` (never by spelling it) and takes a
+topic's behaviour from its row; record kinds (:data:`RECORD_KINDS`) are rows too, each carrying
+what an ack of that kind does beside the outbox row.
+"""
 
 from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+
+from kiosk.store.outbox import AckEffect
+from kiosk.store.registrations import registrations_received
 
 
 class Direction(enum.Enum):
@@ -13,51 +21,127 @@ class Direction(enum.Enum):
     DOWN = "portal->kiosk"
 
 
+class Name(enum.StrEnum):
+    """The name of every topic (the last topic segment); also the record kind of UP records."""
+
+    REGISTRATION = "registration"
+    AUDIT = "audit"
+    VOUCH = "vouch"
+    HOUSEHOLD = "household"
+    HEARTBEAT = "heartbeat"
+    AVAILABILITY = "availability"
+    ACK = "ack"
+    STATUS = "status"
+    CONFIG = "config"
+    ROSTER = "roster"
+    VERIFY_REQUEST = "verify_request"
+    VERIFY_REPLY = "verify_reply"
+    REFERENCES = "references"
+    REFERENCES_REVOKE = "references_revoke"
+    HOUSEHOLD_UPDATE = "household_update"
+
+
+class Signing(enum.Enum):
+    """How a portal -> kiosk message proves it came from the portal."""
+
+    NONE = "none"  # kiosk -> portal: sealed envelopes or plain health data
+    REPLY = "reply"  # generic signed reply, checked before decoding (kiosk/uplink/replies.py)
+    HANDLER = "handler"  # schema + signature checked by the topic's handler (may be large)
+
+
 @dataclass(frozen=True)
 class Topic:
     """One per-device topic: ``<prefix>/kiosk/<device_id>/<name>``."""
 
-    name: str
+    name: Name
     direction: Direction
     retained: bool
     schema: str | None  # schema file stem in kiosk/uplink/schemas, None = sealed envelope/text
     doc: str
     max_bytes: int = 256 * 1024  # inbound: larger payloads are refused unparsed
+    signing: Signing = Signing.NONE
 
+
+_UP, _DOWN = Direction.UP, Direction.DOWN
+_R, _H = Signing.REPLY, Signing.HANDLER
 
 TOPICS: dict[str, Topic] = {
     t.name: t
     for t in (
-        Topic("registration", Direction.UP, False, None, "sealed registration envelope"),
-        Topic("audit", Direction.UP, False, None, "sealed audit envelope"),
-        Topic("vouch", Direction.UP, False, None, "sealed agent vouch envelope (portal review)"),
-        Topic("household", Direction.UP, False, None, "sealed Dasa Wisma household edit"),
-        Topic("heartbeat", Direction.UP, False, "heartbeat", "device health, every heartbeat_s"),
-        Topic("availability", Direction.UP, True, None, "'online' / 'offline' (last will)"),
-        Topic("ack", Direction.DOWN, False, "ack", "application ack of one record"),
-        Topic("status", Direction.DOWN, False, "status", "portal decision on one record"),
-        Topic("config", Direction.DOWN, True, "config", "remote settings"),
-        Topic("roster", Direction.DOWN, True, "roster", "agents allowed on this kiosk"),
+        Topic(Name.REGISTRATION, _UP, False, None, "sealed registration envelope"),
+        Topic(Name.AUDIT, _UP, False, None, "sealed audit envelope"),
+        Topic(Name.VOUCH, _UP, False, None, "sealed agent vouch envelope (portal review)"),
+        Topic(Name.HOUSEHOLD, _UP, False, None, "sealed Dasa Wisma household edit"),
+        Topic(Name.HEARTBEAT, _UP, False, "heartbeat", "device health, every heartbeat_s"),
+        Topic(Name.AVAILABILITY, _UP, True, None, "'online' / 'offline' (last will)"),
+        Topic(Name.ACK, _DOWN, False, "ack", "application ack of one record", signing=_R),
+        Topic(Name.STATUS, _DOWN, False, "status", "portal decision on one record", signing=_R),
+        Topic(Name.CONFIG, _DOWN, True, "config", "remote settings", signing=_R),
+        Topic(Name.ROSTER, _DOWN, True, "roster", "agents allowed on this kiosk", signing=_R),
         # identity references (kiosk/references): signed by the portal, validated there
-        Topic("verify_request", Direction.UP, False, None, "sealed online verify request"),
-        Topic("verify_reply", Direction.DOWN, False, "verify_reply", "signed verify answer"),
+        Topic(Name.VERIFY_REQUEST, _UP, False, None, "sealed online verify request"),
+        Topic(Name.VERIFY_REPLY, _DOWN, False, "verify_reply", "signed verify answer", signing=_H),
         Topic(
-            "references",
-            Direction.DOWN,
+            Name.REFERENCES,
+            _DOWN,
             True,
             "references",
             "signed village reference set",
             16 * 1024 * 1024,
+            signing=_H,
         ),
-        Topic("references_revoke", Direction.DOWN, True, "references_revoke", "signed revoke"),
+        Topic(
+            Name.REFERENCES_REVOKE,
+            _DOWN,
+            True,
+            "references_revoke",
+            "signed revoke",
+            signing=_H,
+        ),
         # Dasa Wisma rosters (kiosk/agents): signed by the portal, validated there
-        Topic("household_update", Direction.DOWN, False, "household_update", "signed household"),
+        Topic(
+            Name.HOUSEHOLD_UPDATE,
+            _DOWN,
+            False,
+            "household_update",
+            "signed household",
+            signing=_H,
+        ),
     )
 }
 """Every topic; outbox kinds map to the UP topic of the same name."""
 
-RECORD_KINDS = frozenset({"registration", "audit", "vouch", "household"})
-"""Outbox kinds that travel as sealed envelopes."""
+
+@dataclass(frozen=True)
+class RecordKind:
+    """One kind of sealed record that goes through the outbox on the UP topic of its name."""
+
+    name: Name
+    on_ack: AckEffect | None = None  # the owner's effect once the portal holds the record
+
+
+RECORD_KINDS: dict[str, RecordKind] = {
+    k.name: k
+    for k in (
+        RecordKind(Name.REGISTRATION, registrations_received),
+        RecordKind(Name.AUDIT),
+        RecordKind(Name.VOUCH),
+        RecordKind(Name.HOUSEHOLD),
+    )
+}
+"""Outbox kinds that travel as sealed envelopes, with what an ack of each does."""
+
+ACK_EFFECTS: dict[str, AckEffect] = {
+    k.name: k.on_ack for k in RECORD_KINDS.values() if k.on_ack is not None
+}
+"""Record kind -> its owner's ack effect (passed to ``OutboxRepository.mark_acked``)."""
+
+SIGNED_REPLIES = frozenset(t.name for t in TOPICS.values() if t.signing is Signing.REPLY)
+"""Portal -> kiosk topics whose messages carry the generic signed-reply fields."""
+
+SIGNED_TOPICS = frozenset(t.name for t in TOPICS.values() if t.signing is Signing.HANDLER)
+"""Topics whose schema, version and Ed25519 signature are checked by their handler (the
+reference set may exceed ``messages.MAX_MESSAGE_BYTES``); see kiosk/references/message.py."""
 
 
 def device_topic(prefix: str, device_id: str, name: str) -> str:

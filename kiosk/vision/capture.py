@@ -6,7 +6,7 @@ the face; a problem that persists changes strategy (light on, then "come closer"
 coaching phase is bounded. Passive liveness is the median over several good frames; unless it
 is above a high bar on a good capture, an active challenge (randomised blink or head turn,
 read off the face mesh) decides, never a rejection on a guess. Time is injected (frame
-timestamps); the attempt ends with an outcome the flow records in its :class:`AttemptBudget`.
+timestamps); the attempt ends with an outcome the flow counts against its retry budget.
 """
 
 from __future__ import annotations

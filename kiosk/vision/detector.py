@@ -22,6 +22,7 @@ from typing import Any, Protocol
 import cv2
 import numpy as np
 
+from kiosk.backends import DETECTORS
 from kiosk.errors import ModelError
 from kiosk.vision.models import Model, ModelPack
 
@@ -271,23 +272,26 @@ class CascadeDetector:
                 closer()
 
 
-DETECTOR_BACKENDS = ("litert", "mediapipe")
+def litert_detectors(pack: ModelPack) -> tuple[FaceDetector, FaceDetector | None]:
+    """Short- and (if in the pack) full-range BlazeFace on LiteRT, decoded in NumPy."""
+    far = LiteRtBlazeFace(pack["detector_full"], FULL_RANGE) if "detector_full" in pack else None
+    return LiteRtBlazeFace(pack["detector"], SHORT_RANGE), far
+
+
+def mediapipe_detectors(pack: ModelPack) -> tuple[FaceDetector, FaceDetector | None]:
+    """The same two model files on the MediaPipe Tasks FaceDetector."""
+    far = (
+        MediaPipeTasksDetector(pack["detector_full"].path, FULL_RANGE.min_score)
+        if "detector_full" in pack
+        else None
+    )
+    return MediaPipeTasksDetector(pack["detector"].path, SHORT_RANGE.min_score), far
 
 
 def build_detector(pack: ModelPack, backend: str = "litert") -> CascadeDetector:
-    """A cascade of the short- and (if loaded) full-range detectors on ``backend``."""
-    if backend == "litert":
-        near: FaceDetector = LiteRtBlazeFace(pack["detector"], SHORT_RANGE)
-        far: FaceDetector | None = (
-            LiteRtBlazeFace(pack["detector_full"], FULL_RANGE) if "detector_full" in pack else None
-        )
-    elif backend == "mediapipe":
-        near = MediaPipeTasksDetector(pack["detector"].path, SHORT_RANGE.min_score)
-        far = (
-            MediaPipeTasksDetector(pack["detector_full"].path, FULL_RANGE.min_score)
-            if "detector_full" in pack
-            else None
-        )
-    else:
-        raise ModelError(f"unknown detector backend {backend!r}; use one of {DETECTOR_BACKENDS}")
+    """A cascade of the short- and (if loaded) full-range detectors on ``backend``.
+
+    ``backend`` is a row of ``kiosk.backends.DETECTORS``.
+    """
+    near, far = DETECTORS.factory(backend, ModelError)(pack)
     return CascadeDetector(near, far)

@@ -28,8 +28,7 @@ from kiosk.references.message import ReferenceSet
 from kiosk.references.store import ReferenceStore
 from kiosk.services.face import CameraFaceVerifier, FaceTimeouts
 from kiosk.store.db import connect
-from kiosk.vision.camera.base import Frame
-from kiosk.vision.camera.replay import ReplayCamera
+from kiosk.vision.camera.replay import SteppedReplayCamera
 from kiosk.vision.capture import CaptureSettings
 from kiosk.vision.models import ModelPack
 from kiosk.vision.pipeline import FacePipeline
@@ -160,39 +159,6 @@ def test_on_claim_points_the_camera_at_the_claimant(demo: Demo) -> None:
 REPLAY_SETTINGS = CaptureSettings(capture_s=5.0, challenge_s=2.0, passive_only=0.8)
 
 
-class SteppedReplay:
-    """The real replay camera, stepped one frame per look on the fake clock."""
-
-    def __init__(self, clock: FakeClock) -> None:
-        self.clock = clock
-        self.cam = ReplayCamera(FACES, clock=clock)
-        self.state = self.cam.state
-        self.dropped = self.frames = 0
-
-    def start(self) -> None:
-        """Not threaded here."""
-
-    def stop(self) -> None:
-        """Not threaded here."""
-
-    def play(self, paths: list[Path]) -> None:
-        """Forward to the replay camera."""
-        self.cam.play(paths)
-
-    def latest(self) -> Frame | None:
-        """One new frame per call, 1/15 s apart."""
-        self.clock.advance(1 / 15)
-        return self.cam.next_frame()
-
-    def set_exposure(self, ev: float) -> bool:
-        """Forward to the replay camera (simulated exposure)."""
-        return self.cam.set_exposure(ev)
-
-    def light_changed(self, on: bool) -> None:
-        """Forward to the replay camera (simulated face light)."""
-        self.cam.light_changed(on)
-
-
 @pytest.mark.parametrize(
     ("expect", "outcome", "source"),
     [
@@ -204,7 +170,7 @@ class SteppedReplay:
 def test_demo_end_to_end(
     demo: Demo, pipeline: FacePipeline, expect: str, outcome: Outcome, source: str
 ) -> None:
-    camera = SteppedReplay(demo.clock)
+    camera = SteppedReplayCamera(FACES, clock=demo.clock)
     verifier = CameraFaceVerifier(
         camera,
         pipeline,

@@ -12,11 +12,12 @@ from kiosk.config import REPO_ROOT, BiometricsConfig
 from kiosk.core.policy import DecisionPolicy
 from kiosk.core.session import Outcome
 from kiosk.errors import ImageError
-from kiosk.references.idcard import IdCardMatcher, IdCardThresholds
+from kiosk.references.idcard import CardReferences, IdCardMatcher, IdCardThresholds
+from kiosk.references.store import Reference
 from kiosk.vision.camera.replay import fit_frame
 from kiosk.vision.images import load_image
 from kiosk.vision.models import ModelPack
-from kiosk.vision.pipeline import FacePipeline, template_to_bytes
+from kiosk.vision.pipeline import FacePipeline, template_from_bytes, template_to_bytes
 
 SHARED = REPO_ROOT.parent / "shared"
 FACES = SHARED / "faces" / "identities"
@@ -122,3 +123,43 @@ def test_bad_inputs(pipeline: FacePipeline) -> None:
         IdCardThresholds(high=0.1, medium=0.5)
     with pytest.raises(ValueError, match="min_face_px"):
         IdCardThresholds(min_face_px=0)
+
+
+class Village:
+    """A village set with one resident."""
+
+    def __init__(self, nik: str, reference: Reference) -> None:
+        self.refs = {nik: reference}
+
+    def lookup(self, nik: str) -> Reference | None:
+        return self.refs.get(nik)
+
+
+NIK_IN_SET, NIK_NOT_IN_SET = "3510010101800001", "3510010101800002"
+
+
+def test_the_card_face_is_the_reference_of_a_nik_the_village_set_lacks(
+    pipeline: FacePipeline, live_of: Callable[[str], bytes]
+) -> None:
+    matcher = IdCardMatcher(pipeline)
+    card = matcher.card_template(card_frame(pipeline, "p05/img16.jpg"))
+    assert isinstance(card, bytes)
+    village_ref = Reference(live_of("p09/img24.jpg"), "kk", "AB", "3510012001", 3)
+    refs = CardReferences(Village(NIK_IN_SET, village_ref), "3510012001")
+    assert refs.lookup(NIK_NOT_IN_SET) is None and not refs.holds(NIK_NOT_IN_SET)
+    refs.hold(NIK_NOT_IN_SET, card)
+    got = refs.lookup(NIK_NOT_IN_SET)
+    assert got is not None and got.source == "id_card" and got.template == card
+    assert "kk" not in repr(got) and NIK_NOT_IN_SET not in repr(got)
+    assert refs.lookup(NIK_IN_SET) is village_ref and refs.in_village_set(NIK_IN_SET)
+    assert refs.lookup("3510010101800003") is None  # the card counts only for its own NIK
+    live = template_from_bytes(live_of("p05/img59.jpg"))
+    assert matcher.band(live, template_from_bytes(card)) in ("HIGH", "MEDIUM")
+    refs.forget()
+    assert refs.lookup(NIK_NOT_IN_SET) is None
+
+
+def test_no_card_in_view_gives_no_template(pipeline: FacePipeline) -> None:
+    blank = np.full((480, 640, 3), 90, np.uint8)
+    found = IdCardMatcher(pipeline).card_template(blank)
+    assert not isinstance(found, bytes) and found.coaching == "no_card_face"

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from ref_helpers import VILLAGE, entries
 
 from kiosk.config import parse_config
@@ -16,9 +16,13 @@ from kiosk.core.clock import FakeClock
 from kiosk.crypto.atrest import AtRestCipher
 from kiosk.crypto.keys import public_pem
 from kiosk.references.demo import demo_mode
-from kiosk.references.message import portal_signing_key_path
-from kiosk.references.wiring import build_references
+from kiosk.references.inbox import ReferenceInbox
+from kiosk.references.message import load_trusted_keys, portal_signing_key_path
+from kiosk.references.online import OnlineVerifier
+from kiosk.references.store import ReferenceStore
+from kiosk.references.wiring import attach_to_uplink
 from kiosk.store.db import connect
+from kiosk.uplink.topics import Name
 
 
 class FakeUplink:
@@ -66,48 +70,31 @@ def test_handlers_are_attached_and_install_sets(
     make_set: Callable[..., bytes],
     make_revoke: Callable[..., bytes],
 ) -> None:
-    uplink = FakeUplink()
-    refs = build_references(
-        kiosk_cfg,
-        conn=connect(tmp_path / "k.sqlite3"),
-        cipher=AtRestCipher(b"w" * 32),
-        clock=clock,
-        uplink=uplink,
-        sealer=NullSealer(),
-        demo=False,
-    )
-    assert set(uplink.handlers) == {"references", "references_revoke", "verify_reply"}
-    assert refs.online is not None and refs.online.available is False and refs.demo is None
-    uplink.push("references", make_set(1))
-    assert refs.store.lookup(entries()[0].nik) is not None
-    uplink.push("references_revoke", make_revoke(1))
-    assert refs.store.lookup(entries()[0].nik) is None
-    uplink.push("verify_reply", json.dumps({"v": 1}).encode())  # refused, logged, no crash
-    assert refs.online.rejected == 1
+    def trusted() -> list[Ed25519PublicKey]:
+        return load_trusted_keys(tmp_path)
 
-
-def test_without_sealer_no_online_and_expired_sets_are_purged_at_start(
-    kiosk_cfg: Any, tmp_path: Path, clock: FakeClock, make_set: Callable[..., bytes]
-) -> None:
-    db = tmp_path / "k.sqlite3"
-    first = build_references(
-        kiosk_cfg, conn=connect(db), cipher=AtRestCipher(b"w" * 32), clock=clock, demo=False
-    )
-    assert first.online is None
-    assert first.inbox.on_reference_set(make_set(1, ttl_s=60))
-    clock.advance(61)
+    store = ReferenceStore(connect(tmp_path / "k.sqlite3"), AtRestCipher(b"w" * 32), clock)
+    inbox = ReferenceInbox(store, trusted=trusted, village_code=VILLAGE, clock=clock)
     uplink = FakeUplink()
-    again = build_references(
-        kiosk_cfg,
-        conn=connect(db),
-        cipher=AtRestCipher(b"w" * 32),
+    online = OnlineVerifier(
+        uplink,
+        NullSealer(),
+        trusted=trusted,
+        device_id=kiosk_cfg.device.id,
+        village_code=VILLAGE,
         clock=clock,
-        uplink=uplink,
-        demo=False,
     )
-    assert set(uplink.handlers) == {"references", "references_revoke"}
-    info = again.store.info()
-    assert info is not None and info.state == "expired"
+    attach_to_uplink(uplink, inbox, online)
+    assert set(uplink.handlers) == {Name.REFERENCES, Name.REFERENCES_REVOKE, Name.VERIFY_REPLY}
+    assert online.available is False
+    uplink.push(Name.REFERENCES, make_set(1))
+    assert store.lookup(entries()[0].nik) is not None
+    uplink.push(Name.REFERENCES_REVOKE, make_revoke(1))
+    assert store.lookup(entries()[0].nik) is None
+    uplink.push(Name.VERIFY_REPLY, json.dumps({"v": 1}).encode())  # refused, logged, no crash
+    assert online.rejected == 1
+    attach_to_uplink(again := FakeUplink(), inbox)  # no online verifier: no verify_reply handler
+    assert set(again.handlers) == {Name.REFERENCES, Name.REFERENCES_REVOKE}
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import pytest
@@ -72,6 +73,34 @@ def enrol(
     return do
 
 
+@dataclass
+class Rig:
+    """The verifier's surroundings: camera, real pipeline, references, clock, photos."""
+
+    camera: FakeCamera
+    face_pipeline: FacePipeline
+    refs: DictReferences
+    clock: FakeClock
+    enrol: Callable[[str], None]
+    photo: Callable[[str], np.ndarray]
+
+    def verifier(self, online: FakeOnline | None = None, **kw: object) -> CameraFaceVerifier:
+        """The production verifier over this rig."""
+        return _verifier(self.camera, self.face_pipeline, self.refs, self.clock, online, **kw)
+
+
+@pytest.fixture
+def rig(
+    camera: FakeCamera,
+    face_pipeline: FacePipeline,
+    refs: DictReferences,
+    clock: FakeClock,
+    enrol: Callable[[str], None],
+    photo: Callable[[str], np.ndarray],
+) -> Rig:
+    return Rig(camera, face_pipeline, refs, clock, enrol, photo)
+
+
 def _verifier(
     camera: FakeCamera,
     pipeline: FacePipeline,
@@ -93,18 +122,11 @@ def _verifier(
     )
 
 
-def test_same_person_against_the_village_set_is_verified(
-    camera: FakeCamera,
-    face_pipeline: FacePipeline,
-    refs: DictReferences,
-    clock: FakeClock,
-    enrol: Callable[[str], None],
-    photo: Callable[[str], np.ndarray],
-) -> None:
-    enrol("p05/img16.jpg")
-    camera.show(photo("p05/img59.jpg"))
+def test_same_person_against_the_village_set_is_verified(rig: Rig) -> None:
+    rig.enrol("p05/img16.jpg")
+    rig.camera.show(rig.photo("p05/img59.jpg"))
     online = FakeOnline()
-    result = _verifier(camera, face_pipeline, refs, clock, online).check(NIK)
+    result = rig.verifier(online).check(NIK)
     assert result.outcome is Outcome.VERIFIED
     assert (result.reference_source, result.match_band, result.liveness_band) == (
         "village_set",
@@ -116,33 +138,20 @@ def test_same_person_against_the_village_set_is_verified(
     assert online.calls == []  # a local reference needs no round trip
 
 
-def test_other_person_is_a_mismatch(
-    camera: FakeCamera,
-    face_pipeline: FacePipeline,
-    refs: DictReferences,
-    clock: FakeClock,
-    enrol: Callable[[str], None],
-    photo: Callable[[str], np.ndarray],
-) -> None:
-    enrol("p05/img16.jpg")
-    camera.show(photo("p09/img24.jpg"))
-    result = _verifier(camera, face_pipeline, refs, clock).check(NIK)
+def test_other_person_is_a_mismatch(rig: Rig) -> None:
+    rig.enrol("p05/img16.jpg")
+    rig.camera.show(rig.photo("p09/img24.jpg"))
+    result = rig.verifier().check(NIK)
     assert result.outcome is Outcome.RETRY
     assert result.reference_source == "village_set"
     assert result.match_band in ("LOW", "NONE")
     assert result.template is not None  # a capture was made: the flow counts the attempt
 
 
-def test_no_reference_offline_is_pending(
-    camera: FakeCamera,
-    face_pipeline: FacePipeline,
-    refs: DictReferences,
-    clock: FakeClock,
-    photo: Callable[[str], np.ndarray],
-) -> None:
-    camera.show(photo("p07/img20.jpg"))
+def test_no_reference_offline_is_pending(rig: Rig) -> None:
+    rig.camera.show(rig.photo("p07/img20.jpg"))
     online = FakeOnline(available=False)
-    result = _verifier(camera, face_pipeline, refs, clock, online).check(NIK)
+    result = rig.verifier(online).check(NIK)
     assert result.outcome is Outcome.PENDING
     assert (result.reference_source, result.match_band, result.liveness_band) == (
         "none",
@@ -164,48 +173,28 @@ def test_no_reference_offline_is_pending(
     ],
 )
 def test_online_answers(
-    camera: FakeCamera,
-    face_pipeline: FacePipeline,
-    refs: DictReferences,
-    clock: FakeClock,
-    photo: Callable[[str], np.ndarray],
-    answer: OnlineAnswer | None,
-    outcome: Outcome,
-    source: str,
-    band: str | None,
+    rig: Rig, answer: OnlineAnswer | None, outcome: Outcome, source: str, band: str | None
 ) -> None:
-    camera.show(photo("p07/img20.jpg"))
+    rig.camera.show(rig.photo("p07/img20.jpg"))
     online = FakeOnline(answer=answer)
-    result = _verifier(camera, face_pipeline, refs, clock, online).check(NIK)
+    result = rig.verifier(online).check(NIK)
     assert (result.outcome, result.reference_source, result.match_band) == (outcome, source, band)
     assert online.calls == [(NIK, 516, "live", "passive")]
 
 
-def test_online_failure_falls_back_to_pending(
-    camera: FakeCamera,
-    face_pipeline: FacePipeline,
-    refs: DictReferences,
-    clock: FakeClock,
-    photo: Callable[[str], np.ndarray],
-) -> None:
-    camera.show(photo("p07/img20.jpg"))
+def test_online_failure_falls_back_to_pending(rig: Rig) -> None:
+    rig.camera.show(rig.photo("p07/img20.jpg"))
     online = FakeOnline()
     online.error = UplinkError("link dropped")
-    result = _verifier(camera, face_pipeline, refs, clock, online).check(NIK)
+    result = rig.verifier(online).check(NIK)
     assert (result.outcome, result.reference_source) == (Outcome.PENDING, "none")
 
 
-def test_printed_photo_is_stopped_by_the_challenge_and_never_sent_online(
-    camera: FakeCamera,
-    face_pipeline: FacePipeline,
-    refs: DictReferences,
-    clock: FakeClock,
-    photo: Callable[[str], np.ndarray],
-) -> None:
-    camera.show(photo("p01/img1.jpg"))  # passive liveness far from clearly live
+def test_printed_photo_is_stopped_by_the_challenge_and_never_sent_online(rig: Rig) -> None:
+    rig.camera.show(rig.photo("p01/img1.jpg"))  # passive liveness far from clearly live
     online = FakeOnline(answer=OnlineAnswer("HIGH", "r"))
     spoofs: list[str] = []
-    verifier = _verifier(camera, face_pipeline, refs, clock, online, on_spoof=spoofs.append)
+    verifier = rig.verifier(online, on_spoof=spoofs.append)
     result = verifier.check(NIK)
     # No passive "spoof" by default: the challenge a still never does stops it, and retry is open.
     assert (result.outcome, result.liveness_band) == (Outcome.RETRY, "uncertain")
@@ -229,77 +218,49 @@ def test_spoof_suspicions_reach_the_audit_log_without_personal_data(tmp_path: ob
     ]
 
 
-def test_uncertain_liveness_without_the_challenge_is_retry(
-    camera: FakeCamera,
-    face_pipeline: FacePipeline,
-    refs: DictReferences,
-    clock: FakeClock,
-    enrol: Callable[[str], None],
-    photo: Callable[[str], np.ndarray],
-) -> None:
-    enrol("p01/img1.jpg")
-    camera.show(photo("p01/img2.jpg"))  # a blink is asked and never comes
-    uncertain = uncertain_about(face_pipeline, photo("p01/img2.jpg"))
-    result = _verifier(camera, uncertain, refs, clock).check(NIK)
+def test_uncertain_liveness_without_the_challenge_is_retry(rig: Rig) -> None:
+    rig.enrol("p01/img1.jpg")
+    rig.camera.show(rig.photo("p01/img2.jpg"))  # a blink is asked and never comes
+    uncertain = uncertain_about(rig.face_pipeline, rig.photo("p01/img2.jpg"))
+    result = _verifier(rig.camera, uncertain, rig.refs, rig.clock).check(NIK)
     assert (result.outcome, result.liveness_band) == (Outcome.RETRY, "uncertain")
 
 
-def test_no_face_returns_coaching_without_a_decision(
-    camera: FakeCamera,
-    face_pipeline: FacePipeline,
-    refs: DictReferences,
-    clock: FakeClock,
-    blank: np.ndarray,
-) -> None:
-    camera.show(blank)
-    start = clock.monotonic()
-    result = _verifier(camera, face_pipeline, refs, clock).check(NIK)
+def test_no_face_returns_coaching_without_a_decision(rig: Rig, blank: np.ndarray) -> None:
+    rig.camera.show(blank)
+    start = rig.clock.monotonic()
+    result = rig.verifier().check(NIK)
     assert result.template is None and result.coaching == "no_face"
     assert result.match_band is None and result.liveness_band is None
-    assert clock.monotonic() - start >= 5.0  # the capture budget was spent, not more
-    assert clock.monotonic() - start <= 5.0 + 3.0 + 1.5
+    assert rig.clock.monotonic() - start >= 5.0  # the capture budget was spent, not more
+    assert rig.clock.monotonic() - start <= 5.0 + 3.0 + 1.5
 
 
-def test_dead_camera_returns_coaching_after_the_budget(
-    camera: FakeCamera, face_pipeline: FacePipeline, refs: DictReferences, clock: FakeClock
-) -> None:
-    camera.show(None)
-    result = _verifier(camera, face_pipeline, refs, clock).check(NIK)
+def test_dead_camera_returns_coaching_after_the_budget(rig: Rig) -> None:
+    rig.camera.show(None)
+    result = rig.verifier().check(NIK)
     assert result.template is None and result.coaching == "no_face"
 
 
-def test_on_claim_is_told_the_nik_before_the_capture(
-    camera: FakeCamera,
-    face_pipeline: FacePipeline,
-    refs: DictReferences,
-    clock: FakeClock,
-    photo: Callable[[str], np.ndarray],
-) -> None:
+def test_on_claim_is_told_the_nik_before_the_capture(rig: Rig) -> None:
     claims: list[str] = []
 
     def claim(nik: str) -> None:
         claims.append(nik)
-        camera.show(photo("p07/img20.jpg"))
+        rig.camera.show(rig.photo("p07/img20.jpg"))
 
-    result = _verifier(camera, face_pipeline, refs, clock, on_claim=claim).check(NIK)
-    assert claims == [NIK] and refs.asked == [NIK]
+    result = rig.verifier(on_claim=claim).check(NIK)
+    assert claims == [NIK] and rig.refs.asked == [NIK]
     assert result.outcome is Outcome.PENDING
 
 
-def test_live_coaching_and_preview(
-    camera: FakeCamera,
-    face_pipeline: FacePipeline,
-    refs: DictReferences,
-    clock: FakeClock,
-    photo: Callable[[str], np.ndarray],
-    blank: np.ndarray,
-) -> None:
-    verifier = _verifier(camera, face_pipeline, refs, clock)
+def test_live_coaching_and_preview(rig: Rig, blank: np.ndarray) -> None:
+    verifier = rig.verifier()
     assert verifier.coaching() is None and verifier.preview_jpeg() is None
-    camera.show(blank)
+    rig.camera.show(blank)
     assert verifier.coaching() == "no_face"
-    clock.advance(1.0)
-    camera.show(photo("p05/img59.jpg"))
+    rig.clock.advance(1.0)
+    rig.camera.show(rig.photo("p05/img59.jpg"))
     assert verifier.coaching() == "ok"
     jpeg = verifier.preview_jpeg()
     assert jpeg is not None and jpeg[:2] == b"\xff\xd8"
@@ -330,63 +291,43 @@ def _card_frame(pipeline: FacePipeline, photo: np.ndarray) -> np.ndarray:
     return frame
 
 
-def test_id_card_is_supporting_evidence_only(
-    camera: FakeCamera,
-    face_pipeline: FacePipeline,
-    refs: DictReferences,
-    clock: FakeClock,
-    photo: Callable[[str], np.ndarray],
-) -> None:
+def test_id_card_is_supporting_evidence_only(rig: Rig) -> None:
     from kiosk.references.idcard import IdCardMatcher
 
-    verifier = _verifier(camera, face_pipeline, refs, clock, id_card=IdCardMatcher(face_pipeline))
-    live = template_to_bytes(face_pipeline.embed_image(photo("p05/img59.jpg")))
-    camera.show(_card_frame(face_pipeline, photo("p05/img16.jpg")))
+    verifier = rig.verifier(id_card=IdCardMatcher(rig.face_pipeline))
+    live = template_to_bytes(rig.face_pipeline.embed_image(rig.photo("p05/img59.jpg")))
+    rig.camera.show(_card_frame(rig.face_pipeline, rig.photo("p05/img16.jpg")))
     result = verifier.check_id_card(live)
     assert (result.outcome, result.reference_source) == (Outcome.PENDING, "id_card")
     assert result.match_band in ("HIGH", "MEDIUM") and result.template == live
-    stranger = template_to_bytes(face_pipeline.embed_image(photo("p09/img24.jpg")))
+    stranger = template_to_bytes(rig.face_pipeline.embed_image(rig.photo("p09/img24.jpg")))
     other = verifier.check_id_card(stranger)
     assert (other.outcome, other.reference_source) == (Outcome.PENDING, "id_card")
     assert other.match_band in ("LOW", "NONE")
 
 
-def test_id_card_without_a_card_coaches(
-    camera: FakeCamera,
-    face_pipeline: FacePipeline,
-    refs: DictReferences,
-    clock: FakeClock,
-    blank: np.ndarray,
-    photo: Callable[[str], np.ndarray],
-) -> None:
+def test_id_card_without_a_card_coaches(rig: Rig, blank: np.ndarray) -> None:
     from kiosk.errors import FlowError
     from kiosk.references.idcard import IdCardMatcher
 
-    live = template_to_bytes(face_pipeline.embed_image(photo("p05/img59.jpg")))
+    live = template_to_bytes(rig.face_pipeline.embed_image(rig.photo("p05/img59.jpg")))
     with pytest.raises(FlowError, match="not configured"):
-        _verifier(camera, face_pipeline, refs, clock).check_id_card(live)
-    verifier = _verifier(camera, face_pipeline, refs, clock, id_card=IdCardMatcher(face_pipeline))
-    camera.show(blank)
+        rig.verifier().check_id_card(live)
+    verifier = rig.verifier(id_card=IdCardMatcher(rig.face_pipeline))
+    rig.camera.show(blank)
     result = verifier.check_id_card(live)
     assert result.template is None and result.coaching == "no_card_face"
 
 
-def test_two_people_are_coached_not_matched(
-    camera: FakeCamera,
-    face_pipeline: FacePipeline,
-    refs: DictReferences,
-    clock: FakeClock,
-    enrol: Callable[[str], None],
-    photo: Callable[[str], np.ndarray],
-) -> None:
+def test_two_people_are_coached_not_matched(rig: Rig) -> None:
     import cv2
 
-    enrol("p05/img16.jpg")
-    left = cv2.resize(photo("p03/img8.jpg"), (320, 480))  # two faces of about one size
-    right = cv2.resize(photo("p09/img25.jpg"), (320, 480))
-    camera.show(np.hstack([left, right]))
-    start = clock.monotonic()
-    result = _verifier(camera, face_pipeline, refs, clock).check(NIK)
+    rig.enrol("p05/img16.jpg")
+    left = cv2.resize(rig.photo("p03/img8.jpg"), (320, 480))  # two faces of about one size
+    right = cv2.resize(rig.photo("p09/img25.jpg"), (320, 480))
+    rig.camera.show(np.hstack([left, right]))
+    start = rig.clock.monotonic()
+    result = rig.verifier().check(NIK)
     assert result.template is None and result.coaching == "multiple_faces"
     assert result.match_band is None
-    assert clock.monotonic() - start <= STILL.capture_s + 1.0
+    assert rig.clock.monotonic() - start <= STILL.capture_s + 1.0

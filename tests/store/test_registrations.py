@@ -13,7 +13,11 @@ import pytest
 
 from kiosk.errors import MigrationError, StorageFullError, StoreError
 from kiosk.store import db
-from kiosk.store.registrations import NewRegistration, RegistrationRepository
+from kiosk.store.registrations import (
+    NewRegistration,
+    RegistrationRepository,
+    registrations_received,
+)
 
 
 def reg(i: int) -> NewRegistration:
@@ -89,9 +93,12 @@ def test_status_update_and_template_purge(tmp_path: Path) -> None:
     repo.commit(reg(3), "registration", b"e")
     assert repo.set_status("rec-000003", "not_eligible", "income above threshold", 5.0)
     assert not repo.set_status("unknown", "eligible", None, 5.0)
-    repo.purge_template("rec-000003")
+    with db.transaction(conn) as tx:  # the registration kind's ack effect
+        registrations_received(tx, ["rec-000003"], 6.0)
     status = repo.by_nik("h3")[0]
+    # the portal's own status stays; only a ``waiting`` registration becomes ``received``
     assert status.status == "not_eligible" and status.status_reason == "income above threshold"
+    assert status.status_at == 5.0
     sealed = conn.execute("SELECT template_sealed FROM registration").fetchone()[0]
     assert sealed is None
 

@@ -3,9 +3,11 @@ screenshot and check every screen (axe-core, page weight, local-only requests, C
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +28,8 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--autoplay-policy=no-user-gesture-required",
 ]
+SIZES = {"800x480": (800, 480), "1280x720": (1280, 720)}
+"""The kiosk's screen and a larger one; every screen must work at both."""
 MAX_PAGE_BYTES = 250 * 1024
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 
@@ -125,3 +129,29 @@ class Checker:
         assert self.console_errors == [] or all(
             "404" in e or "Failed to load resource" in e for e in self.console_errors
         ), self.console_errors
+
+
+@contextlib.contextmanager
+def browse(
+    chromium: Any,
+    app: Any,
+    prefix: str,
+    size: str = "800x480",
+    timeout_ms: int = 30_000,
+) -> Iterator[tuple[Server, Checker]]:
+    """Serve ``app``, open a touch page at ``size`` and a :class:`Checker` whose screenshots
+    are named ``prefix``...; on a clean exit every request must have stayed local. The page,
+    the context and the server are closed however the block ends."""
+    server = Server(app)
+    w, h = SIZES[size]
+    context = chromium.new_context(viewport={"width": w, "height": h}, has_touch=True)
+    try:
+        page = context.new_page()
+        page.set_default_timeout(timeout_ms)
+        checker = Checker(page, server.base, size, axe_source(), prefix=prefix)
+        checker.attach()
+        yield server, checker
+        checker.assert_local()
+    finally:
+        context.close()
+        server.close()

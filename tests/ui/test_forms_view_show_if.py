@@ -2,49 +2,36 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
 from werkzeug.datastructures import MultiDict
 
 from kiosk.core.forms import load_form
 from ui.forms_view import ScreenView, question_view, validate_screen
 
+OK = {"disability_kinds": ["visual"]}
 
-def screen(qid: str) -> ScreenView:
+
+@pytest.mark.parametrize(
+    ("answer", "disability", "values", "error"),
+    [
+        ("visual", True, OK, False),  # dependent answer on the same page: kept
+        ("not-an-option", True, {}, True),  # still validated
+        ("visual", False, {}, False),  # hidden question: not stored
+    ],
+)
+def test_a_dependent_answer_on_the_same_page(
+    answer: str, disability: bool, values: dict[str, Any], error: bool
+) -> None:
     form = load_form("household_v1")
-    return ScreenView("health", "t", (question_view(form.question(qid), "id"),))
-
-
-def test_dependent_answer_on_the_same_page_is_kept() -> None:
-    form = load_form("household_v1")
-    values, errors = validate_screen(
+    screen = ScreenView("health", "t", (question_view(form.question("disability_kinds"), "id"),))
+    got, errors = validate_screen(
         form,
-        screen("disability_kinds"),
-        MultiDict([("disability_kinds", "visual")]),
+        screen,
+        MultiDict([("disability_kinds", answer)]),
         "id",
-        previous={"disability": True},
+        previous={"disability": disability},
     )
-    assert errors == {}
-    assert values == {"disability_kinds": ["visual"]}
-
-
-def test_dependent_answer_is_still_validated() -> None:
-    form = load_form("household_v1")
-    values, errors = validate_screen(
-        form,
-        screen("disability_kinds"),
-        MultiDict([("disability_kinds", "not-an-option")]),
-        "id",
-        previous={"disability": True},
-    )
-    assert values == {} and "disability_kinds" in errors
-
-
-def test_hidden_question_is_not_stored() -> None:
-    form = load_form("household_v1")
-    values, errors = validate_screen(
-        form,
-        screen("disability_kinds"),
-        MultiDict([("disability_kinds", "visual")]),
-        "id",
-        previous={"disability": False},
-    )
-    assert values == {} and errors == {}
+    assert got == values
+    assert ("disability_kinds" in errors) is error and len(errors) == int(error)

@@ -16,7 +16,7 @@ from kiosk.core.forms import load_form
 from kiosk.core.session import Outcome
 from kiosk.errors import ConfigError, FlowError, HardwareError, NikError, SessionExpired
 from ui import serve
-from ui.printer import EscPosPrinter, FilePrinter, Receipt, escpos_receipt, printer_for
+from ui.printer import EscPosPrinter, FilePrinter, Receipt, escpos_receipt, open_printer
 from ui.speech import Speech, speech_key
 from ui.villager.api import qr_svg
 
@@ -84,8 +84,9 @@ def test_escpos_receipt_bytes_and_file_printer(tmp_path: Path) -> None:
     printer = FilePrinter(tmp_path / "out.bin")
     printer.print_receipt(receipt)
     assert (tmp_path / "out.bin").read_bytes() == data
-    assert printer_for(None) is None
-    assert isinstance(printer_for(tmp_path / "fake.bin"), FilePrinter)
+    assert open_printer("escpos", None) is None
+    assert isinstance(open_printer("file", tmp_path / "fake.bin"), FilePrinter)
+    assert isinstance(open_printer("escpos", tmp_path / "lp0"), EscPosPrinter)
 
 
 def test_escpos_printer_missing_device_is_a_hardware_error(tmp_path: Path) -> None:

@@ -26,8 +26,7 @@ from kiosk.services.face import CameraFaceVerifier, FaceTimeouts
 from kiosk.services.registration import DeviceInfo, FormInfo, RegistrationService
 from kiosk.store.db import connect
 from kiosk.store.registrations import RegistrationRepository
-from kiosk.vision.camera.base import Frame
-from kiosk.vision.camera.replay import ReplayCamera
+from kiosk.vision.camera.replay import SteppedReplayCamera
 from kiosk.vision.capture import CaptureSettings
 from kiosk.vision.models import ModelPack
 from kiosk.vision.pipeline import FacePipeline
@@ -43,39 +42,6 @@ FACES = SHARED / "faces" / "identities"
 
 # Replayed photos cannot blink: as in the demo, challenges only below liveness_live.
 REPLAY_SETTINGS = CaptureSettings(capture_s=5.0, challenge_s=2.0, passive_only=0.8)
-
-
-class SteppedReplay:
-    """The real replay camera, one new frame per look, on the test's fake clock."""
-
-    def __init__(self, clock: FakeClock) -> None:
-        self.clock = clock
-        self.cam = ReplayCamera(FACES, clock=clock)
-        self.state = self.cam.state
-        self.dropped = self.frames = 0
-
-    def start(self) -> None:
-        """Not threaded in tests."""
-
-    def stop(self) -> None:
-        """Not threaded in tests."""
-
-    def play(self, paths: list[Path]) -> None:
-        """Show the claimant's photos."""
-        self.cam.play(paths)
-
-    def latest(self) -> Frame | None:
-        """One new frame, 1/15 s later."""
-        self.clock.advance(1 / 15)
-        return self.cam.next_frame()
-
-    def set_exposure(self, ev: float) -> bool:
-        """Forward to the replay camera (simulated exposure)."""
-        return self.cam.set_exposure(ev)
-
-    def light_changed(self, on: bool) -> None:
-        """Forward to the replay camera (simulated face light)."""
-        self.cam.light_changed(on)
 
 
 class JsonSealer:
@@ -141,7 +107,7 @@ def rig(demo: Demo, tmp_path: Path, pipeline: FacePipeline) -> Iterator[Rig]:
         demo.village,
     )
     conn = connect(tmp_path / "kiosk.sqlite3")
-    camera = SteppedReplay(clock)
+    camera = SteppedReplayCamera(FACES, clock=clock)
     verifier = CameraFaceVerifier(
         camera,
         pipeline,

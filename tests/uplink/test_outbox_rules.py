@@ -1,4 +1,4 @@
-"""Pure outbox rules: transitions, back-off, failure classification."""
+"""Pure outbox rules: back-off, failure classification."""
 
 from __future__ import annotations
 
@@ -8,21 +8,10 @@ import pytest
 
 from kiosk.core.outbox import (
     Backoff,
-    OutboxState,
     Verdict,
-    can_move,
     classify_reason_code,
-    classify_transport_failure,
     next_delay,
 )
-
-
-def test_ack_is_final_and_wins_from_anywhere() -> None:
-    for src in OutboxState:
-        assert can_move(src, OutboxState.ACKED)
-    for dst in (OutboxState.PENDING, OutboxState.SENT, OutboxState.DEAD):
-        assert not can_move(OutboxState.ACKED, dst)
-    assert not can_move(OutboxState.DEAD, OutboxState.SENT)
 
 
 @pytest.mark.parametrize(
@@ -31,10 +20,6 @@ def test_ack_is_final_and_wins_from_anywhere() -> None:
 )
 def test_reason_codes(code: int, verdict: Verdict) -> None:
     assert classify_reason_code(code) is verdict
-
-
-def test_transport_failure_retries() -> None:
-    assert classify_transport_failure() is Verdict.RETRY
 
 
 def test_backoff_grows_with_jitter_and_cap() -> None:

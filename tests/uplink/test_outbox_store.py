@@ -106,3 +106,28 @@ def test_clock_jumping_back_does_not_strand_rows(repo: OutboxRepository) -> None
     assert repo.requeue_sent(now=1_000, sent_before=900) == 1
     repo.retry_later(rid, at=2_000_000_000, error="x")
     assert [r.record_id for r in repo.next_batch(5, now=1_000)] == [rid]
+
+
+def test_ack_runs_each_kinds_own_effect_in_the_ack_transaction(repo: OutboxRepository) -> None:
+    repo.enqueue("r-1", "registration", b"s", 1.0)
+    repo.enqueue("a-1", "audit", b"s", 1.0)
+    repo.enqueue("r-2", "registration", b"s", 1.0)
+    seen: list[tuple[str, list[str], float, bool]] = []
+
+    def effect(kind: str):  # type: ignore[no-untyped-def]
+        return lambda tx, ids, now: seen.append((kind, list(ids), now, tx.in_transaction))
+
+    fresh = repo.mark_acked(["r-1", "a-1", "r-2", "r-1"], 9.0, {"registration": effect("reg")})
+    assert sorted(fresh) == ["a-1", "r-1", "r-2"]
+    assert seen == [("reg", ["r-1", "r-2"], 9.0, True)]  # audit has no effect; one call a kind
+
+
+def test_a_failing_ack_effect_rolls_the_ack_back(repo: OutboxRepository) -> None:
+    repo.enqueue("r-1", "registration", b"s", 1.0)
+
+    def broken(*_args: object) -> None:
+        raise StoreError("disk I/O error")
+
+    with pytest.raises(StoreError):
+        repo.mark_acked(["r-1"], 9.0, {"registration": broken})
+    assert repo.state_of("r-1") == ("pending", 0, None)  # acked again on the next ack

@@ -24,7 +24,7 @@ from kiosk.vision.camera import (
 )
 from kiosk.vision.camera.opencv import OpenCvSource
 from kiosk.vision.camera.picamera2 import Picamera2Source
-from kiosk.vision.camera.replay import expand_source, fit_frame
+from kiosk.vision.camera.replay import SteppedReplayCamera, expand_source, fit_frame
 
 
 def test_importing_the_vision_package_does_not_import_picamera2() -> None:
@@ -203,3 +203,15 @@ def test_replay_can_hold_each_photo_like_a_person_standing_still() -> None:
     shown = [cam.next_frame().image for _ in range(6)]
     same = [np.array_equal(shown[0], s) for s in shown]
     assert same == [True, True, True, False, False, False]
+
+
+def test_stepped_replay_gives_one_new_frame_per_look_on_the_fake_clock() -> None:
+    clock = FakeClock(100.0)
+    cam = SteppedReplayCamera(DEMO_FACES, clock=clock, fps=10.0)
+    cam.start()  # no thread
+    assert cam.state is CameraState.OK
+    first, second = cam.latest(), cam.latest()
+    assert first is not None and second is not None
+    assert second.seq == first.seq + 1
+    assert clock.monotonic() - first.timestamp == pytest.approx(0.1)
+    cam.stop()

@@ -17,7 +17,6 @@ from kiosk.core import upkeep as upkeep_rules
 from kiosk.errors import AgentAuthError, FormError, InputError
 from ui.agent import bp
 from ui.agent.common import agents, logged_in
-from ui.villager.common import lang
 
 NEW_SLOTS = 1
 """Blank member and shock rows offered on the edit form."""
@@ -109,7 +108,7 @@ def form_to_household(form: Mapping[str, str], household_id: str | None) -> dict
 
 
 def _choices(group: str) -> list[tuple[str, str]]:
-    return [(code, rules.label(group, code, lang())) for code in rules.CODES[group]]
+    return [(code, rules.label(group, code, _)) for code in rules.CODES[group]]
 
 
 def _edit_page(
@@ -230,10 +229,10 @@ def change_words(item: upkeep_rules.ChangeItem) -> str:
     if group is None:
         return _("changed")
     if item.kind == "work":
-        old = rules.label(group, str(item.old), lang()) if item.old else "-"
-        return f"{who}{old} \u2192 {rules.label(group, str(item.new), lang())}"
-    parts = [f"+ {rules.label(group, c, lang())}" for c in item.added]
-    parts += [f"- {rules.label(group, c, lang())}" for c in item.removed]
+        old = rules.label(group, str(item.old), _) if item.old else "-"
+        return f"{who}{old} \u2192 {rules.label(group, str(item.new), _)}"
+    parts = [f"+ {rules.label(group, c, _)}" for c in item.added]
+    parts += [f"- {rules.label(group, c, _)}" for c in item.removed]
     return who + (", ".join(parts) or _("changed"))
 
 

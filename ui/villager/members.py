@@ -22,7 +22,9 @@ from werkzeug.wrappers import Response
 
 from kiosk.core import members as people
 from kiosk.core.forms import derived_answers
-from kiosk.core.session import RegistrationSession, State
+from kiosk.core.session import State
+from kiosk.languages import translator
+from kiosk.services.registration import RegistrationView
 from ui.forms_view import ScreenView, screens
 from ui.villager import bp
 from ui.villager.common import in_state, lang, screen, svc
@@ -30,8 +32,9 @@ from ui.villager.common import in_state, lang, screen, svc
 PERSON_KEYS = ("name", "nik", "relation", "sex", "age", "school", "work", "chronic")
 
 
-def _lg() -> str:
-    return "en" if lang() == "en" else "id"
+def _tr(msgid: str) -> str:
+    """A core msgid in the person's language."""
+    return translator(lang())(msgid)
 
 
 def is_members_screen(view: ScreenView) -> bool:
@@ -39,8 +42,8 @@ def is_members_screen(view: ScreenView) -> bool:
     return len(view.questions) == 1 and view.questions[0].widget == "members"
 
 
-def _view(reg: RegistrationSession, page: int) -> tuple[int, ScreenView] | None:
-    pages = screens(svc().form, lang(), reg.data.answers)
+def _view(reg: RegistrationView, page: int) -> tuple[int, ScreenView] | None:
+    pages = screens(svc().form, lang(), reg.answers)
     if not pages:
         return None
     page = max(0, min(page, len(pages) - 1))
@@ -48,13 +51,13 @@ def _view(reg: RegistrationSession, page: int) -> tuple[int, ScreenView] | None:
     return (page, view) if is_members_screen(view) else None
 
 
-def _list(reg: RegistrationSession, qid: str) -> list[dict[str, Any]]:
-    value = reg.data.answers.get(qid)
+def _list(reg: RegistrationView, qid: str) -> list[dict[str, Any]]:
+    value = reg.answers.get(qid)
     return [dict(m) for m in value] if isinstance(value, list) else []
 
 
 def _choices(group: str) -> list[tuple[str, str]]:
-    return [(code, people.label(group, code, _lg())) for code in people.CODE_GROUPS[group]]
+    return [(code, people.label(group, code, _tr)) for code in people.CODE_GROUPS[group]]
 
 
 def row_words(m: Mapping[str, Any]) -> str:
@@ -62,8 +65,8 @@ def row_words(m: Mapping[str, Any]) -> str:
     return _(
         "%(name)s, %(relation)s, %(sex)s, %(age)s years",
         name=m["name"],
-        relation=people.label("relation", m["relation"], _lg()),
-        sex=people.label("sex", m["sex"], _lg()).lower(),
+        relation=people.label("relation", m["relation"], _tr),
+        sex=people.label("sex", m["sex"], _tr).lower(),
         age=m["age"],
     )
 
@@ -72,7 +75,7 @@ def list_problems(
     members: Sequence[Mapping[str, Any]],
 ) -> tuple[dict[int, str], str | None]:
     """Problems of the whole list: by member position, and one for the list itself."""
-    day = svc().today()
+    day = svc().registration.today()
     cleaned = []
     for m in members:
         got, _problems = people.check_member(m, day)
@@ -82,14 +85,14 @@ def list_problems(
     whole = None
     for p in people.check_household(cleaned):
         if p.index is None:
-            whole = whole or p.message(_lg())
+            whole = whole or p.message(_tr)
         else:
-            rows.setdefault(p.index, p.message(_lg()))
+            rows.setdefault(p.index, p.message(_tr))
     return rows, whole
 
 
 def render_list(
-    reg: RegistrationSession, page: int, view: ScreenView, status: int = 200
+    reg: RegistrationView, page: int, view: ScreenView, status: int = 200
 ) -> tuple[str, int]:
     """The list screen; after a refused Next, each problem beside its member (and spoken)."""
     q = view.questions[0]
@@ -114,7 +117,7 @@ def render_list(
     ), status
 
 
-def members_next(token: str, reg: RegistrationSession, page: int, view: ScreenView) -> Any:
+def members_next(reg: RegistrationView, page: int, view: ScreenView) -> Any:
     """Next on the list screen: the list is checked as a household; None when it passes."""
     members = _list(reg, view.questions[0].id)
     rows, whole = list_problems(members)
@@ -124,7 +127,7 @@ def members_next(token: str, reg: RegistrationSession, page: int, view: ScreenVi
 
 
 def _person_view(
-    reg: RegistrationSession,
+    reg: RegistrationView,
     page: int,
     view: ScreenView,
     values: Mapping[str, Any],
@@ -156,7 +159,7 @@ def _person_view(
 
 @bp.get("/household/<int:page>/member")
 @in_state(State.HOUSEHOLD)
-def member(token: str, reg: RegistrationSession, page: int) -> Any:
+def member(token: str, reg: RegistrationView, page: int) -> Any:
     """The first member screen: a new member, or member ``i`` to change."""
     found = _view(reg, page)
     if found is None:
@@ -192,7 +195,7 @@ def _index(members: Sequence[Any]) -> int | None:
 
 @bp.post("/household/<int:page>/member")
 @in_state(State.HOUSEHOLD)
-def member_post(token: str, reg: RegistrationSession, page: int) -> Any:
+def member_post(token: str, reg: RegistrationView, page: int) -> Any:
     """Check who the person is; then their health screen (or straight back to the list)."""
     found = _view(reg, page)
     if found is None:
@@ -207,12 +210,12 @@ def member_post(token: str, reg: RegistrationSession, page: int) -> Any:
     typed = {k: request.form.get(k, "").strip() for k in PERSON_KEYS}
     old = members[index] if index is not None else {}
     trial = {**typed, "wg": {d: "none" for d in people.WG_DOMAINS}, "pregnant": "no"}
-    got, problems = people.check_member(trial, svc().today(), _lg(), index)
+    got, problems = people.check_member(trial, svc().registration.today(), index)
     problems = people.person_problems(problems)
     if got is not None:
         others = [m for i, m in enumerate(members) if i != index]
         position = index if index is not None else len(others)
-        checked = [people.check_member(m, svc().today())[0] for m in others]
+        checked = [people.check_member(m, svc().registration.today())[0] for m in others]
         together = [m for m in checked if m is not None]
         together.insert(min(position, len(together)), got)
         problems = [
@@ -223,7 +226,7 @@ def member_post(token: str, reg: RegistrationSession, page: int) -> Any:
     if problems:
         errors: dict[str, str] = {}
         for p in problems:
-            errors.setdefault(p.field or "relation", p.message(_lg()))
+            errors.setdefault(p.field or "relation", p.message(_tr))
         return _person_view(reg, page, view, typed, index, errors, 422)
     assert got is not None
     draft = {**typed, "index": index, "wg": dict(old.get("wg") or {})}
@@ -237,7 +240,7 @@ def member_post(token: str, reg: RegistrationSession, page: int) -> Any:
 def _commit(
     token: str, page: int, qid: str, draft: Mapping[str, Any], index: int | None
 ) -> Response | tuple[str, int]:
-    got, _problems = people.check_member(draft, svc().today(), _lg(), index)
+    got, _problems = people.check_member(draft, svc().registration.today(), index)
     if got is None:  # cannot happen after both screens passed; never lose the entry
         svc().registration.set_member_draft(token, dict(draft))
         return redirect(url_for("villager.member", page=page, i=index))
@@ -260,15 +263,12 @@ def _health_view(
     said = [errors["wg"]] if "wg" in errors else []
     said.append(title)
     if wg_asked:
-        said += [people.WG_DOMAINS[d][1 if _lg() == "en" else 0] for d in people.WG_DOMAINS]
+        said += [_tr(people.WG_DOMAINS[d]) for d in people.WG_DOMAINS]
     if "pregnant" in errors:
         said.append(errors["pregnant"])
     if preg_asked:
         said.append(_("Is she pregnant now?"))
-    domains = [
-        (d, people.WG_DOMAINS[d][1 if _lg() == "en" else 0], people.WG_SHORT[d][_lg() == "en"])
-        for d in people.WG_DOMAINS
-    ]
+    domains = [(d, _tr(people.WG_DOMAINS[d]), _tr(people.WG_SHORT[d])) for d in people.WG_DOMAINS]
     return screen(
         "villager/member_health.html",
         index=page,
@@ -287,7 +287,7 @@ def _health_view(
 def _known(draft: dict[str, Any]) -> dict[str, Any]:
     """The draft with the age and sex the core settled (from the NIK or as typed)."""
     trial = {**draft, "wg": {d: "none" for d in people.WG_DOMAINS}, "pregnant": "no"}
-    got, _problems = people.check_member(trial, svc().today())
+    got, _problems = people.check_member(trial, svc().registration.today())
     draft["age_known"] = got.age if got else None
     draft["sex_known"] = got.sex if got else None
     return draft
@@ -295,7 +295,7 @@ def _known(draft: dict[str, Any]) -> dict[str, Any]:
 
 @bp.get("/household/<int:page>/member/health")
 @in_state(State.HOUSEHOLD)
-def member_health(token: str, reg: RegistrationSession, page: int) -> Any:
+def member_health(token: str, reg: RegistrationView, page: int) -> Any:
     """The second member screen: the Washington Group questions and pregnancy."""
     draft = svc().registration.member_draft(token)
     if draft is None or _view(reg, page) is None:
@@ -305,7 +305,7 @@ def member_health(token: str, reg: RegistrationSession, page: int) -> Any:
 
 @bp.post("/household/<int:page>/member/health")
 @in_state(State.HOUSEHOLD)
-def member_health_post(token: str, reg: RegistrationSession, page: int) -> Any:
+def member_health_post(token: str, reg: RegistrationView, page: int) -> Any:
     """Check the answers of the second screen and put the member on the list."""
     draft = svc().registration.member_draft(token)
     found = _view(reg, page)
@@ -317,9 +317,9 @@ def member_health_post(token: str, reg: RegistrationSession, page: int) -> Any:
         return redirect(url_for("villager.member", page=page, i=index))
     draft["wg"] = {d: request.form.get(f"wg_{d}", "") for d in people.WG_DOMAINS}
     draft["pregnant"] = request.form.get("pregnant", "")
-    got, problems = people.check_member(draft, svc().today(), _lg(), index)
+    got, problems = people.check_member(draft, svc().registration.today(), index)
     if got is None:
-        errors = {p.field: p.message(_lg()) for p in problems if p.field in ("wg", "pregnant")}
+        errors = {p.field: p.message(_tr) for p in problems if p.field in ("wg", "pregnant")}
         if errors:
             svc().registration.set_member_draft(token, draft)
             return _health_view(page, _known(dict(draft)), errors, 422)
@@ -328,7 +328,7 @@ def member_health_post(token: str, reg: RegistrationSession, page: int) -> Any:
 
 @bp.post("/household/<int:page>/member/remove")
 @in_state(State.HOUSEHOLD)
-def member_remove(token: str, reg: RegistrationSession, page: int) -> Any:
+def member_remove(token: str, reg: RegistrationView, page: int) -> Any:
     """Take one member off the list."""
     found = _view(reg, page)
     if found is not None:
@@ -341,7 +341,7 @@ def member_remove(token: str, reg: RegistrationSession, page: int) -> Any:
 
 @bp.get("/household/<int:page>/known")
 @in_state(State.HOUSEHOLD)
-def family_known(token: str, reg: RegistrationSession, page: int) -> Any:
+def family_known(token: str, reg: RegistrationView, page: int) -> Any:
     """This family card is already registered here: say so (when, how many people) before the
     person goes on; what they send becomes the next version of that registration."""
     found = svc().registration.known_family(token)

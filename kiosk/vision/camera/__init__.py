@@ -1,11 +1,14 @@
-"""Camera backends behind one interface, chosen by configuration (see :func:`open_camera`)."""
+"""Camera backends behind one interface, chosen by configuration (see :func:`open_camera`).
+
+The backends are rows of ``kiosk.backends.CAMERAS``; their factories are here.
+"""
 
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Callable
 from pathlib import Path
 
+from kiosk.backends import AUTO, CAMERAS
 from kiosk.config import REPO_ROOT, CameraConfig
 from kiosk.core.clock import Clock
 from kiosk.errors import CameraError
@@ -15,7 +18,8 @@ from kiosk.vision.camera.replay import ReplayCamera
 DEMO_FACES = REPO_ROOT.parent / "shared" / "faces" / "identities"
 
 
-def _replay(cfg: CameraConfig, clock: Clock | None) -> Camera:
+def replay_camera(cfg: CameraConfig, clock: Clock | None) -> Camera:
+    """Photos or a video played as a camera (the fake, for tests and demos)."""
     source = cfg.replay_source
     if source is None:
         if not DEMO_FACES.is_dir():
@@ -35,7 +39,8 @@ def _replay(cfg: CameraConfig, clock: Clock | None) -> Camera:
     )
 
 
-def _opencv(cfg: CameraConfig, clock: Clock | None) -> Camera:
+def opencv_camera(cfg: CameraConfig, clock: Clock | None) -> Camera:
+    """A V4L2 webcam through OpenCV."""
     from kiosk.vision.camera.opencv import OpenCvSource
 
     src = OpenCvSource(cfg.device_index, cfg.width, cfg.height, cfg.fps)
@@ -44,20 +49,14 @@ def _opencv(cfg: CameraConfig, clock: Clock | None) -> Camera:
     )
 
 
-def _picamera2(cfg: CameraConfig, clock: Clock | None) -> Camera:
+def picamera2_camera(cfg: CameraConfig, clock: Clock | None) -> Camera:
+    """The Raspberry Pi camera through picamera2."""
     from kiosk.vision.camera.picamera2 import Picamera2Source
 
     src = Picamera2Source(cfg.width, cfg.height, cfg.fps)
     return ThreadedCamera(
         src, fps=cfg.fps, stall_timeout_s=cfg.stall_timeout_s, clock=clock, name="Pi camera"
     )
-
-
-BACKENDS: dict[str, Callable[[CameraConfig, Clock | None], Camera]] = {
-    "replay": _replay,
-    "opencv": _opencv,
-    "picamera2": _picamera2,
-}
 
 
 def auto_backend(cfg: CameraConfig) -> str:
@@ -71,18 +70,12 @@ def auto_backend(cfg: CameraConfig) -> str:
 
 def open_camera(cfg: CameraConfig, clock: Clock | None = None) -> Camera:
     """The camera backend ``cfg.backend`` names (not started; call ``start()``)."""
-    name = auto_backend(cfg) if cfg.backend == "auto" else cfg.backend
-    try:
-        factory = BACKENDS[name]
-    except KeyError as err:
-        raise CameraError(
-            f"unknown camera backend {name!r}; use one of {sorted(BACKENDS)}"
-        ) from err
+    name = auto_backend(cfg) if cfg.backend == AUTO else cfg.backend
+    factory = CAMERAS.factory(name, CameraError)
     return factory(cfg, clock)
 
 
 __all__ = [
-    "BACKENDS",
     "Camera",
     "CameraState",
     "Frame",

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
 
-from kiosk.core.clock import Clock
+from kiosk.core.clock import Clock, FakeClock
 from kiosk.errors import CameraError, ImageError
-from kiosk.vision.camera.base import Frame, ThreadedCamera
+from kiosk.vision.camera.base import CameraState, Frame, ThreadedCamera
 from kiosk.vision.images import IMAGE_SUFFIXES, list_images, load_image
 
 VIDEO_SUFFIXES = frozenset({".mp4", ".avi", ".mkv", ".mov", ".webm", ".mjpeg"})
@@ -189,4 +190,35 @@ class ReplayCamera(ThreadedCamera):
         return self.publish(image, self.clock.monotonic())
 
 
-__all__ = ["ReplayCamera", "ReplaySource", "expand_source", "fit_frame", "list_images"]
+class SteppedReplayCamera(ReplayCamera):
+    """The replay camera without its thread, on a fake clock (tests, benchmarks).
+
+    Each look at :meth:`latest` moves ``clock`` on by one frame interval and reads one new
+    frame, so a capture runs frame by frame and ends the same on every machine, however busy.
+    """
+
+    def __init__(self, source: Path | list[Path], *, clock: FakeClock, **kw: Any) -> None:
+        super().__init__(source, clock=clock, **kw)
+        self._fake = clock
+        self.state = CameraState.OK
+
+    def start(self) -> None:
+        """No thread: frames come from :meth:`latest`."""
+
+    def stop(self) -> None:
+        """Nothing runs."""
+
+    def latest(self) -> Frame | None:
+        """One new frame, one frame interval later on the fake clock."""
+        self._fake.advance(1 / self.fps)
+        return self.next_frame()
+
+
+__all__ = [
+    "ReplayCamera",
+    "ReplaySource",
+    "SteppedReplayCamera",
+    "expand_source",
+    "fit_frame",
+    "list_images",
+]
