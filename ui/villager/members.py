@@ -37,6 +37,11 @@ def _tr(msgid: str) -> str:
     return translator(lang())(msgid)
 
 
+def spoken(parts: Sequence[str]) -> str:
+    """Sentences for the spoken prompt: each ends with its own mark, or a full stop."""
+    return " ".join(p if p[-1] in ".?!:" else p + "." for p in (x.strip() for x in parts) if p)
+
+
 def is_members_screen(view: ScreenView) -> bool:
     """True for the screen of a ``members`` question."""
     return len(view.questions) == 1 and view.questions[0].widget == "members"
@@ -103,7 +108,7 @@ def render_list(
     if whole:
         said.insert(0, whole)
     for i, m in enumerate(members):
-        said.append(row_words(m) + (f". {rows[i]}" if i in rows else ""))
+        said += [row_words(m), rows.get(i, "")]
     return screen(
         "villager/members.html",
         page=view,
@@ -112,7 +117,7 @@ def render_list(
         members=[(i, m, row_words(m), rows.get(i)) for i, m in enumerate(members)],
         counts=counts,
         whole=whole,
-        prompt=". ".join(s for s in said if s),
+        prompt=spoken(said),
         personal_prompt=True,
     ), status
 
@@ -152,7 +157,7 @@ def _person_view(
         values=values,
         errors=errors,
         choices={g: _choices(g) for g in ("relation", "sex", "school", "work")},
-        prompt=". ".join(said),
+        prompt=spoken(said),
         personal_prompt=True,
     ), status
 
@@ -279,7 +284,7 @@ def _health_view(
         levels=_choices("wg_level"),
         pregnancy=preg_asked,
         errors=errors,
-        prompt=". ".join(said),
+        prompt=spoken(said),
         personal_prompt=True,
     ), status
 
