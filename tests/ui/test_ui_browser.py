@@ -95,9 +95,9 @@ def fill_member(page: Any, **over: str) -> None:
     page.select_option("#m-relation", over.get("relation", "head"))
     page.select_option("#m-school", over.get("school", "left"))
     page.select_option("#m-work", over.get("work", "farmer"))
-    sex = "Laki-laki" if over.get("sex") == "M" else "Perempuan"
-    page.locator(".pair label.option", has_text=sex).click()
-    page.locator("[aria-labelledby=m-chronic-label] label.option").last.click()
+    sex = over.get("sex", "F")
+    page.locator(f"label.option:has(input[name=sex][value={sex}])").click()
+    page.locator("label.option:has(input[name=chronic][value=no])").click()
 
 
 def answer_questionnaire(page: Any, c: Checker) -> None:
