@@ -173,6 +173,7 @@ def build_kiosk(
     """Build the whole kiosk from ``cfg``; raises a :class:`KioskError` naming what is wrong."""
     from kiosk.agents import AgentTimeouts, build_agent_service
     from kiosk.core.regions import load_table
+    from kiosk.core.upkeep import RosterPolicy
     from kiosk.crypto.envelope import sealer_from_config
     from kiosk.references.demo import ensure_demo_references
     from kiosk.references.inbox import ReferenceInbox
@@ -311,6 +312,7 @@ def build_kiosk(
         ),
         photo=verifier.preview_jpeg,
         outbox=outbox,
+        roster_policy=RosterPolicy(cfg.agents.roster_cap, cfg.agents.upkeep_after_days),
     )
     if demo is not None:
         from kiosk.agents.demo import ensure_demo_agents

@@ -132,6 +132,8 @@ class NewRegistration:
     version: int = 1
     session_key: str | None = None  # idempotency key of the submitting session
     consent_heard: str | None = None  # summary | full
+    kk_hmac: str | None = None  # keyed hash of the No. KK (None: no KK answered)
+    members_count: int | None = None  # people on the member list
 
 
 @dataclass(frozen=True)
@@ -159,6 +161,8 @@ class ExistingRegistration:
     version: int
     created_at: float
     verification: str
+    members_count: int | None = None
+    nik_hmac: str = ""
 
 
 class RegistrationStore(Protocol):
@@ -182,6 +186,10 @@ class RegistrationStore(Protocol):
 
     def latest_for_nik(self, nik_hmac: str) -> ExistingRegistration | None:
         """The newest version of the NIK's registration, or None."""
+        ...
+
+    def latest_for_kk(self, kk_hmac: str) -> ExistingRegistration | None:
+        """The newest version of a family card's registration (keyed KK hash), or None."""
         ...
 
     def next_version(self, registration_id: str) -> int:

@@ -21,7 +21,7 @@ from types import MappingProxyType
 from typing import Any
 
 from kiosk.core.clock import Clock, today
-from kiosk.core.forms import FormDefinition, missing_questions, visible_answers
+from kiosk.core.forms import FormDefinition, derived_answers, missing_questions, visible_answers
 from kiosk.core.ids import receipt_code, uuid7
 from kiosk.core.nik import parse_nik
 from kiosk.core.session import Outcome, RegistrationSession, State, Timeouts
@@ -375,8 +375,74 @@ class RegistrationService:
             back = one_answer and (definition is None or not missing_questions(definition, answers))
             if not more_screens or back:
                 done = visible_answers(definition, answers) if definition else dict(answers)
+                if definition is not None:  # the counts a member list implies, never typed
+                    done.update(derived_answers(definition, done))
                 session.household_done(done)
             return self._view(session)
+
+    # --- household members and the family card ------------------------------------------
+    def family_card(self, token: str, kk: str) -> ExistingRegistration | None:
+        """Look the answered No. KK up on this kiosk: a registration of the same family card by
+        another visit (not this person's own, already an update) is returned and remembered, and
+        this registration becomes its next version instead of a duplicate."""
+        with self._live(token) as session:
+            found = self._repo.latest_for_kk(keyed_hash(self._lookup_key, "kk", kk))
+            own = self._existing_any(session)
+            if found and own and found.registration_id == own.registration_id:
+                found = None  # the person's own registration: already an update
+            session.existing_family = found
+            return found
+
+    def known_family(self, token: str) -> ExistingRegistration | None:
+        """The registration of this session's family card found by :meth:`family_card`."""
+        with self._live(token) as session:
+            found = session.existing_family
+            return found if isinstance(found, ExistingRegistration) else None
+
+    @staticmethod
+    def _existing_any(session: RegistrationSession) -> ExistingRegistration | None:
+        found = session.existing
+        return found if isinstance(found, ExistingRegistration) else None
+
+    def _in_household(self, session: RegistrationSession) -> RegistrationSession:
+        if session.state is not State.HOUSEHOLD:
+            raise FlowError("members are added only while the questionnaire is open")
+        return session
+
+    def member_draft(self, token: str) -> dict[str, Any] | None:
+        """The member being entered (between their two screens), or None."""
+        with self._live(token) as session:
+            draft = self._in_household(session).data.member_draft
+            return dict(draft) if draft is not None else None
+
+    def set_member_draft(self, token: str, draft: Mapping[str, Any] | None) -> None:
+        """Keep the member being entered (``index`` None: a new member), or drop it."""
+        with self._live(token) as session:
+            self._in_household(session).data.member_draft = dict(draft) if draft else None
+
+    def save_member(
+        self, token: str, question_id: str, index: int | None, member: Mapping[str, Any]
+    ) -> None:
+        """Put a checked member (kiosk.core.members) into the list: new, or replacing ``index``;
+        the draft is dropped."""
+        with self._live(token) as session:
+            data = self._in_household(session).data
+            people = list(data.answers.get(question_id) or [])
+            if index is not None and 0 <= index < len(people):
+                people[index] = dict(member)
+            else:
+                people.append(dict(member))
+            data.answers[question_id] = people
+            data.member_draft = None
+
+    def remove_member(self, token: str, question_id: str, index: int) -> None:
+        """Take the member at ``index`` off the list."""
+        with self._live(token) as session:
+            data = self._in_household(session).data
+            people = list(data.answers.get(question_id) or [])
+            if 0 <= index < len(people):
+                del people[index]
+            data.answers[question_id] = people
 
     def household(self, token: str, answers: dict[str, Any]) -> RegistrationView:
         """Store the validated questionnaire answers, all at once."""
@@ -420,18 +486,30 @@ class RegistrationService:
         now = self._clock.now()
         record_id = uuid7(now, os.urandom(10))
         existing = session.existing if isinstance(session.existing, ExistingRegistration) else None
-        if existing is not None:
+        family = session.existing_family
+        family = family if isinstance(family, ExistingRegistration) else None
+        if family is not None:  # the family card is registered: this is its next version; the
+            # receipt code is this person's own (another person's code is never shown)
+            registration_id, receipt = family.registration_id, self._new_receipt()
+            version = self._repo.next_version(registration_id)
+        elif existing is not None:
             registration_id, receipt = existing.registration_id, existing.receipt_no
             version = self._repo.next_version(registration_id)
         else:
             registration_id, receipt, version = record_id, self._new_receipt(), 1
         data = session.data
+        kk = data.answers.get("kk_number")
+        members_count = data.answers.get("members_count")
         assert data.nik is not None and data.consent_version is not None
         outcome = session.outcome or Outcome.PENDING
         synced = self._clock_synced()
         record = {
             "record_id": record_id,
-            "registration": {"id": registration_id, "version": version},
+            "registration": {
+                "id": registration_id,
+                "version": version,
+                "same_family_card": family is not None,
+            },
             "receipt_no": receipt,
             "device_id": self._device.device_id,
             "village_code": self._device.village_code,
@@ -485,6 +563,8 @@ class RegistrationService:
                 version=version,
                 session_key=session.key,
                 consent_heard=data.consent_heard,
+                kk_hmac=keyed_hash(self._lookup_key, "kk", kk) if isinstance(kk, str) else None,
+                members_count=members_count if isinstance(members_count, int) else None,
             ),
             kind="registration",
             payload=payload,

@@ -63,8 +63,8 @@ class RegistrationRepository:
                 "INSERT INTO registration (record_id, registration_id, version, session_key,"
                 " consent_heard, receipt_no, nik_hmac, created_at,"
                 " created_mono, boot_id, clock_synced, verification, form_id, form_version,"
-                " consent_version, assisted_by, template_sealed)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                " consent_version, assisted_by, template_sealed, kk_hmac, members_count)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     reg.record_id,
                     reg.registration_id or reg.record_id,
@@ -83,6 +83,8 @@ class RegistrationRepository:
                     reg.consent_version,
                     reg.assisted_by,
                     reg.template_sealed,
+                    reg.kk_hmac,
+                    reg.members_count,
                 ),
             )
             self._outbox.enqueue(reg.record_id, kind, payload, reg.created_at, tx=c, counts=counts)
@@ -110,6 +112,16 @@ class RegistrationRepository:
             " FROM registration WHERE nik_hmac = ? ORDER BY created_at DESC, version DESC"
             " LIMIT 1",
             (nik_hmac,),
+        ).fetchone()
+        return ExistingRegistration(*row) if row else None
+
+    def latest_for_kk(self, kk_hmac: str) -> ExistingRegistration | None:
+        """The newest registration version of this family card (keyed KK hash), or None."""
+        row = self._conn.execute(
+            "SELECT registration_id, receipt_no, version, created_at, verification,"
+            " members_count, nik_hmac FROM registration WHERE kk_hmac = ?"
+            " ORDER BY created_at DESC, version DESC LIMIT 1",
+            (kk_hmac,),
         ).fetchone()
         return ExistingRegistration(*row) if row else None
 

@@ -217,8 +217,8 @@ def test_second_visit_is_version_two_of_the_same_registration(parts: dict[str, A
     again = svc.submit(token)
     assert again == first, "an update keeps the receipt code"
     v1, v2 = parts["sealer"].sealed
-    assert v1["registration"] == {"id": v1["record_id"], "version": 1}
-    assert v2["registration"] == {"id": v1["record_id"], "version": 2}
+    assert v1["registration"] == {"id": v1["record_id"], "version": 1, "same_family_card": False}
+    assert v2["registration"] == {"id": v1["record_id"], "version": 2, "same_family_card": False}
     assert v2["record_id"] != v1["record_id"], "each version is its own outbox record"
     rows = (
         parts["conn"]
@@ -226,6 +226,62 @@ def test_second_visit_is_version_two_of_the_same_registration(parts: dict[str, A
         .fetchall()
     )
     assert rows == [(v1["record_id"], 1), (v1["record_id"], 2)]
+
+
+KK = "3510011501200003"
+
+
+def test_the_same_family_card_from_another_person_becomes_the_next_version(
+    parts: dict[str, Any],
+) -> None:
+    svc = service(parts, [face(Outcome.VERIFIED), face(Outcome.VERIFIED)])
+    token = svc.start()
+    svc.identify(token, NIK)
+    svc.check_face(token)
+    assert svc.family_card(token, KK) is None  # a new family card
+    svc.household(token, {"kk_number": KK, "members_count": 4})
+    svc.consent(token, True)
+    first = svc.submit(token)
+    parts["clock"].advance(3600)
+    token = svc.start()
+    svc.identify(token, "3510014507850002")  # the wife, on the same KK
+    svc.check_face(token)
+    assert svc.existing(token) is None, "her NIK has no registration"
+    found = svc.family_card(token, KK)
+    assert found is not None and found.members_count == 4 and found.version == 1
+    svc.household(token, {"kk_number": KK, "members_count": 5})
+    svc.consent(token, True)
+    second = svc.submit(token)
+    assert second != first, "another person's receipt code is never shown"
+    v1, v2 = parts["sealer"].sealed
+    assert v2["registration"] == {"id": v1["record_id"], "version": 2, "same_family_card": True}
+    rows = (
+        parts["conn"]
+        .execute(
+            "SELECT registration_id, version, members_count FROM registration ORDER BY version"
+        )
+        .fetchall()
+    )
+    assert rows == [(v1["record_id"], 1, 4), (v1["record_id"], 2, 5)]
+    dump = "\n".join(parts["conn"].iterdump())
+    assert KK not in dump, "the No. KK is stored only as a keyed hash"
+
+
+def test_a_person_s_own_family_card_is_not_flagged_twice(parts: dict[str, Any]) -> None:
+    svc = service(parts, [face(Outcome.VERIFIED), face(Outcome.VERIFIED)])
+    token = svc.start()
+    svc.identify(token, NIK)
+    svc.check_face(token)
+    svc.household(token, {"kk_number": KK, "members_count": 4})
+    svc.consent(token, True)
+    first = svc.submit(token)
+    token = svc.start()
+    svc.identify(token, NIK)
+    svc.check_face(token)
+    assert svc.family_card(token, KK) is None, "their own registration: already an update"
+    svc.household(token, {"kk_number": KK, "members_count": 4})
+    svc.consent(token, True)
+    assert svc.submit(token) == first
 
 
 def test_submit_is_idempotent_for_a_session(parts: dict[str, Any]) -> None:

@@ -68,12 +68,36 @@ def answer_screen(page: Any) -> None:
     if page.locator(".keypad").count():
         type_on_keypad(page, "3510011501200003")
         return
+    if page.locator("#m-name").count():  # a KK member: the head, typed without a NIK
+        fill_member(page)
+        return
+    if page.locator(".wg-row").count():  # their daily activities: no difficulty, not pregnant
+        for row in page.locator(".wg-row").all():
+            row.locator("label.option").first.click()  # "no difficulty"
+        if page.locator("[aria-labelledby=m-pregnant-label]").count():
+            page.locator("[aria-labelledby=m-pregnant-label] label.option").last.click()
+        return
+    if page.locator("#add-member").count():  # the member list: Next checks it
+        return
     for stepper in page.locator(".stepper").all():
         # "-" on an empty counter gives 0 where 0 is allowed (children, elderly), "+" gives 1
         zero = stepper.get_attribute("data-min") == "0"
         stepper.locator("[data-step='-1']" if zero else "[data-step='1']").click()
     for group in page.locator(".options").all():
         group.locator("label.option").first.click()
+
+
+def fill_member(page: Any, **over: str) -> None:
+    """Fill the first member screen (defaults: the head, a woman of 45, no NIK)."""
+    values = {"name": "Siti Aminah", "nik": "", "age": "45", **over}
+    for key in ("name", "nik", "age"):
+        page.fill(f"#m-{key}", values[key])
+    page.select_option("#m-relation", over.get("relation", "head"))
+    page.select_option("#m-school", over.get("school", "left"))
+    page.select_option("#m-work", over.get("work", "farmer"))
+    sex = over.get("sex", "F")
+    page.locator(f"label.option:has(input[name=sex][value={sex}])").click()
+    page.locator("label.option:has(input[name=chronic][value=no])").click()
 
 
 def answer_questionnaire(page: Any, c: Checker) -> None:
