@@ -11,8 +11,15 @@ from typing import Any
 
 import pytest
 from agent_doubles import DW_PIN, PIN, Agents, attach_agents
-from browser import Checker, Server, axe_source
-from test_ui_browser import answer_questionnaire, start_registration, type_on_keypad
+from browser import (
+    Checker,
+    Server,
+    answer_questionnaire,
+    axe_source,
+    fail_face_three_times,
+    start_registration,
+    type_on_keypad,
+)
 from ui_doubles import face
 from ui_kit import GOOD_NIK, Kit, build_kit
 
@@ -175,17 +182,7 @@ def test_assisted_registration(run: Run) -> None:
 def test_vouched_registration_after_three_failed_face_checks(run: Run) -> None:
     r, page = run, run.page
     r.agents.svc.accounts.set_on_duty("AG-DW-01", True)
-    start_registration(page, r.c)
-    type_on_keypad(page, GOOD_NIK)
-    page.click("#nik-form button[type=submit]")
-    page.wait_for_url("**/face")
-    r.kit.verifier.script(face(Outcome.RETRY), face(Outcome.RETRY), face(Outcome.RETRY))
-    for attempt in range(3):
-        page.click(".capture-form button[type=submit]")
-        page.wait_for_url("**/result")
-        if attempt < 2:
-            page.click("form[action='/result/retry'] button")
-            page.wait_for_url("**/face")
+    fail_face_three_times(page, r.c, r.kit.verifier, GOOD_NIK)
     r.c.screen("needs-agent")
     page.click(".message form[action='/help'] button")
     page.wait_for_selector("#agent-login")

@@ -9,7 +9,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser import Checker, Server, axe_source
+from browser import (
+    Checker,
+    Server,
+    answer_questionnaire,
+    axe_source,
+    start_registration,
+    type_on_keypad,
+)
 from PIL import Image
 from ui_doubles import FakeLive, face
 from ui_kit import GOOD_NIK, Kit, build_kit
@@ -54,52 +61,6 @@ def run(
     finally:
         context.close()
         server.close()
-
-
-def type_on_keypad(page: Any, digits: str) -> None:
-    page.click("[data-key=clear]")
-    for d in digits:
-        page.click(f".keypad [data-key='{d}']")
-
-
-def answer_screen(page: Any) -> None:
-    """Give every question on the current questionnaire screen a valid answer (a grouped
-    screen has several: each stepper and each yes/no pair is answered in its own row)."""
-    if page.locator(".keypad").count():
-        type_on_keypad(page, "3510011501200003")
-        return
-    for stepper in page.locator(".stepper").all():
-        # "-" on an empty counter gives 0 where 0 is allowed (children, elderly), "+" gives 1
-        zero = stepper.get_attribute("data-min") == "0"
-        stepper.locator("[data-step='-1']" if zero else "[data-step='1']").click()
-    for group in page.locator(".options").all():
-        group.locator("label.option").first.click()
-
-
-def answer_questionnaire(page: Any, c: Checker) -> None:
-    for _ in range(40):
-        if "/consent" in page.url:
-            return
-        name = "household-" + page.url.rsplit("/", 1)[-1]
-        answer_screen(page)
-        c.screen(name)
-        assert page.locator("button[value=next]").is_visible()
-        assert page.evaluate(
-            "() => document.querySelector('button[value=next]').getBoundingClientRect().bottom"
-            " <= window.innerHeight"
-        ), f"{name}: the Next button is off screen"
-        page.click("button[value=next]")
-    raise AssertionError("the questionnaire did not reach consent")
-
-
-def start_registration(page: Any, c: Checker, lang: str = "id") -> None:
-    page.goto(c.base + "/")
-    c.screen("attract")
-    page.click(".attract-button")
-    c.screen("language")
-    page.click(f"button[value={lang}]")
-    c.screen("menu")
-    page.click("form[action='/register'] button")
 
 
 def test_full_villager_flow(run: tuple[Kit, Checker]) -> None:

@@ -8,8 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser import Checker, Server, axe_source
-from test_ui_browser import answer_questionnaire, type_on_keypad
+from browser import Checker, Server, answer_questionnaire, axe_source, type_on_keypad
 
 from kiosk.app import build_kiosk
 from kiosk.config import KioskConfig

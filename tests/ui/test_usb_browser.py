@@ -10,8 +10,7 @@ from typing import Any
 
 import pytest
 from agent_doubles import PIN, attach_agents
-from browser import Checker, Server, axe_source
-from test_ui_browser import type_on_keypad
+from browser import Checker, Server, axe_source, type_on_keypad
 from ui_kit import build_kit
 from usb_doubles import Usb, attach_usb
 

@@ -13,14 +13,20 @@ from typing import Any
 
 import pytest
 from agent_doubles import PIN, Agents, attach_agents
-from browser import Checker, Server, axe_source
-from test_ui_browser import answer_screen, start_registration, type_on_keypad
-from ui_doubles import face
+from browser import (
+    Checker,
+    Server,
+    answer_questionnaire,
+    answer_screen,
+    axe_source,
+    fail_face_three_times,
+    start_registration,
+    type_on_keypad,
+)
 from ui_kit import GOOD_NIK, Kit, build_kit
 
 from kiosk.agents.service import HelpCaller
 from kiosk.config import KioskConfig
-from kiosk.core.session import Outcome
 from ui import services
 from ui.speech import Speech
 
@@ -80,21 +86,6 @@ def run(
         server.close()
 
 
-def fail_face_three_times(r: Run) -> None:
-    page = r.page
-    start_registration(page, r.c)
-    type_on_keypad(page, GOOD_NIK)
-    page.click("#nik-form button[type=submit]")
-    page.wait_for_url("**/face")
-    r.kit.verifier.script(face(Outcome.RETRY), face(Outcome.RETRY), face(Outcome.RETRY))
-    for attempt in range(3):
-        page.click(".capture-form button[type=submit]")
-        page.wait_for_url("**/result")
-        if attempt < 2:
-            page.click("form[action='/result/retry'] button")
-            page.wait_for_url("**/face")
-
-
 def agent_login(r: Run) -> None:
     page = r.page
     page.goto(r.c.base + "/agent/login")
@@ -109,7 +100,7 @@ def agent_login(r: Run) -> None:
 # --- 1. the vouch screen ------------------------------------------------------------------
 def test_vouch_screen_fits_and_speaks_a_missing_reason_beside_the_field(run: Run) -> None:
     r, page = run, run.page
-    fail_face_three_times(r)
+    fail_face_three_times(r.page, r.c, r.kit.verifier, GOOD_NIK)
     agent_login(r)
     page.click("#start-vouch")
     page.wait_for_url("**/agent/vouch")
@@ -131,7 +122,7 @@ def test_vouch_screen_fits_and_speaks_a_missing_reason_beside_the_field(run: Run
 def test_scroll_areas_show_that_they_scroll(run: Run) -> None:
     r, page = run, run.page
     page.set_viewport_size({"width": 800, "height": 400})  # fewer rows than reasons
-    fail_face_three_times(r)
+    fail_face_three_times(r.page, r.c, r.kit.verifier, GOOD_NIK)
     agent_login(r)
     page.goto(r.c.base + "/agent/vouch")
     area = page.locator(".vouch-reasons .options")
@@ -182,7 +173,7 @@ def test_help_with_an_agent_on_duty_promises_the_agent(run: Run) -> None:
 
 def test_a_help_request_closes_when_the_agent_answers_it(run: Run) -> None:
     r, page = run, run.page
-    fail_face_three_times(r)
+    fail_face_three_times(r.page, r.c, r.kit.verifier, GOOD_NIK)
     page.click(".message form[action='/help'] button")
     page.wait_for_selector("#help-title")
     assert len(r.agents.svc.pending_help()) == 1
@@ -384,7 +375,6 @@ def fill_the_disk(r: Run) -> Any:
 
 def test_disk_full_during_submit_is_a_spoken_screen_and_keeps_the_session(run: Run) -> None:
     r, page = run, run.page
-    from test_ui_browser import answer_questionnaire
 
     to_questionnaire(r)
     answer_questionnaire(page, r.c)
