@@ -191,12 +191,12 @@ def main() -> int:
 
             threading.Thread.run = profiled  # type: ignore[method-assign]
         w = worker()
-        out["ingest_worker_postgres"] = drain(w.start, lambda: w.stored, args.records)
+        out["ingest_worker_postgres"] = drain(w.start, lambda: w.counts.stored, args.records)
         w.stop()
         if args.heartbeats:
             queue_heartbeats(pki, broker.port, args.heartbeats)
             w = worker()
-            beats = drain(w.start, lambda: w.heartbeats, args.heartbeats)
+            beats = drain(w.start, lambda: w.counts.heartbeats, args.heartbeats)
             w.stop()
             per = beats.pop("cpu_ms_per_record")
             beats["cpu_ms_per_heartbeat"] = per

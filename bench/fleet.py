@@ -432,7 +432,7 @@ class Workers:
         """Until each worker logged its broker connection (migrated and subscribed)."""
         for i in ids:
             log = self._work / f"{i}.log"
-            wait_until(lambda log=log: b"ingest worker connected" in log.read_bytes(), timeout,
+            wait_until(lambda log=log: b"portal subscribed" in log.read_bytes(), timeout,
                        f"worker {i} to connect", every=0.005)  # fmt: skip
 
     def cpu(self, *ids: str) -> float:

@@ -19,7 +19,6 @@ from typing import Any
 from kiosk import __version__
 from kiosk.config import KioskConfig
 from kiosk.core.clock import Clock, SystemClock
-from kiosk.core.nik import parse_nik
 from kiosk.core.policy import DecisionPolicy
 from kiosk.core.session import Timeouts
 from kiosk.core.throttle import ThrottlePolicy
@@ -31,9 +30,6 @@ from kiosk.store.db import DB_NAME, connect, ensure_free_space
 from kiosk.uplink.topics import Name
 
 log = logging.getLogger("kiosk.app")
-
-MIN_REGISTRANT_AGE = 17
-"""Youngest age (years) that may register a household; also settles most century doubts."""
 
 TICK_S = 1.0
 """Main-loop period: session time-outs, LEDs, watchdog heartbeats, housekeeping (seconds)."""
@@ -251,21 +247,19 @@ def build_kiosk(
         clock=clock,
         timeouts=timeouts,
         retry_budget=cfg.biometrics.retry_budget,
-        nik_parser=lambda text: parse_nik(text, _today(clock), min_age=MIN_REGISTRANT_AGE),
         verifier=verifier,
         sealer=sealer,
         repo=RegistrationRepository(conn, outbox),
         cipher=cipher,
         lookup_key=lookup_key,
         device=device_info,
-        form=FormInfo(form.form_id, str(form.version), consent.version),
+        form=FormInfo(form.form_id, str(form.version), consent.version, form),
         clock_synced=clock_synchronised,
         ensure_space=lambda: ensure_free_space(data_dir, cfg.paths.min_free_mib * 2**20),
     )
     status = StatusService(
         clock=clock,
         timeouts=timeouts,
-        nik_parser=lambda text: parse_nik(text, _today(clock)),
         verifier=verifier,
         repo=RegistrationRepository(conn, outbox),
         lookup_key=lookup_key,
@@ -350,7 +344,6 @@ def build_kiosk(
         form=form,
         consent=consent,
         secret_key=secret_key,
-        today=lambda: _today(clock),
     )
     kiosk = Kiosk(
         cfg=cfg,
@@ -485,12 +478,6 @@ def _ignore(_value: object) -> None:
 def _policy(cfg: KioskConfig) -> DecisionPolicy:
     rows = getattr(cfg.biometrics, "policy", None)
     return DecisionPolicy.from_rows(rows) if rows else DecisionPolicy()
-
-
-def _today(clock: Clock) -> Any:
-    import datetime as dt
-
-    return dt.datetime.fromtimestamp(clock.now(), tz=dt.UTC).date()
 
 
 def _device_status(kiosk: Kiosk) -> Any:

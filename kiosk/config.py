@@ -12,12 +12,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeAlias
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     Field,
     ValidationError,
     field_validator,
 )
 
+from kiosk import languages
 from kiosk.backends import (
     CAMERAS,
     DETECTORS,
@@ -214,8 +216,10 @@ class UiConfig(Section):
     ] = "127.0.0.1"
     port: Annotated[int, Field(ge=1024, le=65535, description="HTTP port")] = 8080
     language: Annotated[
-        Literal["id", "en"], Field(description="Default language: id (Bahasa Indonesia) or en")
-    ] = "id"
+        str,
+        AfterValidator(languages.check_code),
+        Field(description=f"Default language, one of the registry's: {', '.join(languages.CODES)}"),
+    ] = languages.DEFAULT
     inactivity_warning_s: Annotated[
         float,
         Field(ge=10, le=600, description="Idle time before 'Do you need more time?', seconds"),

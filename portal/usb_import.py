@@ -2,7 +2,7 @@
 
 For each export folder on the stick: the manifest's device signature is checked with the
 device's enrolled key; every record's size and SHA-256 must match the manifest, then the
-envelope goes through the same check as MQTT ingest (:func:`portal.receiver.open_record`) and
+envelope goes through the same check as MQTT ingest (:func:`portal.intake.open_record`) and
 the same storage (``PortalStore.put_many``: once per device + record id), so a replayed import
 adds nothing and answers ``duplicate``. ``ack.json`` (portal-signed: device id, export id and
 one result per record) is written back atomically for the kiosk to bring home.
@@ -46,7 +46,7 @@ from kiosk.usb.layout import (
     sha256_hex,
     sign_ack_file,
 )
-from portal.receiver import device_keys_from_dir, open_record
+from portal.intake import device_keys_from_dir, open_record
 from portal.store import Incoming, PortalStore
 
 log = logging.getLogger("portal.usb")

@@ -157,7 +157,7 @@ def test_presence_sensor_wakes_the_screen_and_walking_away_ends_the_session(
         device.tick()
         assert not kiosk.registration.active
         with pytest.raises(SessionExpired):
-            kiosk.registration.get(token)
+            kiosk.registration.view(token)
     finally:
         kiosk.stop()
 

@@ -7,10 +7,8 @@ in. Optional extras may be left out and the screens say what they do without the
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import os
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +19,9 @@ from flask_babel import Babel
 from kiosk.config import KioskConfig
 from kiosk.core.session import Timeouts
 from kiosk.errors import ConfigError
+from kiosk.languages import CATALOGUES, language
+from kiosk.languages import CODES as LANGUAGE_CODES
+from kiosk.languages import DEFAULT as DEFAULT_LANGUAGE
 from kiosk.services.registration import RegistrationService
 from kiosk.services.status import StatusService
 from ui.ports import AgentCaller, LiveView, PendingCount, Presence, QrReader
@@ -51,23 +52,13 @@ class UiServices:
     agent: AgentCaller | None = None
     pending: PendingCount | None = None
     agents: Any = None  # kiosk.agents.AgentService: agent mode (ui/agent)
-    languages: tuple[str, ...] = ("id", "en")
+    languages: tuple[str, ...] = LANGUAGE_CODES
     extra: dict[str, Any] = field(default_factory=dict)
-    today: Callable[[], dt.date] = dt.date.today
-    """The kiosk's local date (the composition root passes its clock's), for entry checks."""
 
     @property
     def timeouts(self) -> Timeouts:
         """Inactivity limits from the configuration."""
         return Timeouts(self.cfg.ui.inactivity_warning_s, self.cfg.ui.inactivity_grace_s)
-
-
-def available_languages() -> tuple[str, ...]:
-    """Languages with a compiled catalogue in ``ui/translations``, Indonesian first."""
-    found = sorted(
-        p.parent.parent.name for p in (UI_DIR / "translations").glob("*/LC_MESSAGES/messages.mo")
-    )
-    return tuple(["id"] + [lang for lang in found if lang != "id"])
 
 
 def create_app(
@@ -87,7 +78,6 @@ def create_app(
     secret_key: bytes | None = None,
     agents: Any = None,
     usb: Any = None,
-    today: Callable[[], dt.date] | None = None,
 ) -> Flask:
     """Build the UI around the given services.
 
@@ -108,9 +98,10 @@ def create_app(
     if os.environ.get("FLASK_DEBUG") not in (None, "", "0", "false"):
         raise ConfigError("the kiosk UI refuses to run in debug mode (unset FLASK_DEBUG)")
     harden(app, secret_key)
-    languages = available_languages()
-    default_lang = cfg.ui.language if cfg.ui.language in languages else "id"
+    languages = LANGUAGE_CODES
+    default_lang = cfg.ui.language if cfg.ui.language in languages else DEFAULT_LANGUAGE
     app.config["BABEL_DEFAULT_LOCALE"] = default_lang
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(CATALOGUES)
     app.config["KIOSK_DEFAULT_LANGUAGE"] = default_lang
 
     def select_locale() -> str:
@@ -138,7 +129,6 @@ def create_app(
         agents=agents,
         languages=languages,
         extra={"usb": usb} if usb is not None else {},
-        today=today or dt.date.today,
     )
     app.register_blueprint(villager_bp)
     app.register_blueprint(agent_bp)
@@ -154,7 +144,8 @@ def create_app(
 
     @app.context_processor
     def _globals() -> dict[str, Any]:
-        return {"lang": select_locale(), "path": request.path}
+        code = select_locale()
+        return {"lang": code, "lang_dir": language(code).direction, "path": request.path}
 
     return app
 

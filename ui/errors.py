@@ -165,7 +165,7 @@ def _way_on() -> tuple[str, Any]:
     token = session.get(REG)
     if isinstance(token, str):
         try:
-            reg = svc().registration.get(token)
+            reg = svc().registration.view(token)
         except KioskError:
             pass
         else:

@@ -4,8 +4,8 @@ One visible question per screen (one action per screen, and it fits 800x480), ex
 definition groups closely related steppers or yes/no questions on a ``one_screen`` page (the
 three household counts); a screen's answers are checked together with the core's
 :func:`~kiosk.core.forms.check_questions`, and each failure is shown beside its own question.
-The definition's texts are data (Indonesian and English); nothing here knows any particular
-question.
+The definition's texts are msgids, translated here with the catalogues of the person's language
+(:func:`kiosk.languages.translator`); nothing here knows any particular question.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from kiosk.core.forms import (
     load_form,
     summary_rows,
 )
+from kiosk.languages import translator
 
 WIDGETS: dict[str, str] = {
     "single": "choice",
@@ -35,11 +36,6 @@ WIDGETS: dict[str, str] = {
     "text": "text",
 }
 """Question kind -> the template widget that renders it."""
-
-
-def _lang(lang: str) -> str:
-    """The definition language for a UI language (regional languages read Indonesian)."""
-    return "en" if lang == "en" else "id"
 
 
 @dataclass(frozen=True)
@@ -91,21 +87,21 @@ class ScreenView:
 
 def question_view(q: Question, lang: str) -> QuestionView:
     """A question's texts in ``lang`` and the widget that renders it."""
-    lg = _lang(lang)
+    tr = translator(lang)
     return QuestionView(
         id=q.id,
         widget=WIDGETS.get(q.kind, "choice"),
-        label=q.label.get(lg),
-        hint=q.help.get(lg) if q.help else "",
+        label=tr(q.label),
+        hint=tr(q.help) if q.help else "",
         icon=q.icon,
-        options=tuple(OptionView(o.code, o.label.get(lg), o.icon) for o in q.choices()),
+        options=tuple(OptionView(o.code, tr(o.label), o.icon) for o in q.choices()),
         minimum=q.min,
         maximum=q.max,
-        unit=q.unit.get(lg) if q.unit else "",
+        unit=tr(q.unit) if q.unit else "",
         max_length=q.max_length,
         required=q.required,
         numeric=bool(q.pattern and re.fullmatch(r"(\[0-9\]|\\d)[{0-9,}*+]*", q.pattern)),
-        unit_one=q.unit_one.get(lg) if q.unit_one else "",
+        unit_one=tr(q.unit_one) if q.unit_one else "",
     )
 
 
@@ -113,7 +109,7 @@ def screens(form: FormDefinition, lang: str, answers: Mapping[str, Any]) -> list
     """The questionnaire's screens given the answers so far (the definition's screens, each
     with its visible questions; a screen with none visible is skipped)."""
     out: list[ScreenView] = []
-    lg = _lang(lang)
+    tr = translator(lang)
     groups = list(form.screens())
     total = sum(1 for _, qs in groups if any(q.show_if is None for q in qs))
     number = 0
@@ -121,7 +117,7 @@ def screens(form: FormDefinition, lang: str, answers: Mapping[str, Any]) -> list
         number += any(q.show_if is None for q in questions)
         shown = tuple(question_view(q, lang) for q in questions if is_visible(q, answers))
         if shown:
-            out.append(ScreenView(page.id, page.title.get(lg), shown, max(number, 1), total))
+            out.append(ScreenView(page.id, tr(page.title), shown, max(number, 1), total))
     return out
 
 
@@ -165,18 +161,12 @@ def validate_screen(
     """Check one screen: (cleaned answers, question id -> what is wrong, in words).
 
     ``today`` is the kiosk's local date, for checks that refuse dates still to come."""
-    lg = _lang(lang)
+    tr = translator(lang)
     questions = [q for v in view.questions if (q := form.question(v.id)) is not None]
     submitted = {v.id: raw_value(v, raw) for v in view.questions}
     values, failures = check_questions(form, questions, submitted, previous, today)
-    errors = {qid: err.message(lg) for qid, err in failures.items()}  # type: ignore[arg-type]
+    errors = {qid: err.message(tr) for qid, err in failures.items()}
     return values, errors
-
-
-def finalise(form: FormDefinition, answers: Mapping[str, Any]) -> dict[str, Any]:
-    """The answers to store: only those of questions visible with these answers."""
-    visible = {q.id for q in form.questions() if is_visible(q, answers)}
-    return {k: v for k, v in answers.items() if k in visible}
 
 
 def review_rows(
@@ -185,7 +175,7 @@ def review_rows(
     """(question, answer in words, its screen number) for the review screen, in form order."""
     views = enumerate(screens(form, lang, answers))
     order = {q.id: i for i, v in views for q in v.questions}
-    rows = summary_rows(form, answers, _lang(lang))  # type: ignore[arg-type]
+    rows = summary_rows(form, answers, translator(lang))
     return [(r.question, r.answer, order.get(r.question_id, 0)) for r in rows]
 
 
@@ -208,30 +198,30 @@ class ConsentView:
 
 def consent_view(consent: ConsentText, lang: str) -> ConsentView:
     """The consent definition in ``lang``: sections of (title, paragraph, items)."""
-    lg = _lang(lang)
+    tr = translator(lang)
     sections = tuple(
         (
-            s.title.get(lg),
-            s.body.get(lg) if s.body else "",
-            tuple(i.get(lg) for i in s.items),
+            tr(s.title),
+            tr(s.body) if s.body else "",
+            tuple(tr(i) for i in s.items),
         )
         for s in consent.sections
     )
-    parts = [consent.title.get(lg), consent.controller.get(lg)]
+    parts = [tr(consent.title), tr(consent.controller)]
     for title, body, items in sections:
         parts += [title, body, *items]
-    parts.append(consent.question.get(lg))
-    summary = tuple(t.get(lg) for t in consent.summary)
-    short = [consent.title.get(lg), *summary, consent.question.get(lg)]
+    parts.append(tr(consent.question))
+    summary = tuple(tr(t) for t in consent.summary)
+    short = [tr(consent.title), *summary, tr(consent.question)]
     return ConsentView(
         version=consent.version,
-        title=consent.title.get(lg),
-        law=consent.law.get(lg),
-        controller=consent.controller.get(lg),
+        title=tr(consent.title),
+        law=tr(consent.law),
+        controller=tr(consent.controller),
         sections=sections,
-        question=consent.question.get(lg),
-        agree=consent.agree.get(lg),
-        disagree=consent.disagree.get(lg),
+        question=tr(consent.question),
+        agree=tr(consent.agree),
+        disagree=tr(consent.disagree),
         spoken=" ".join(p.rstrip(".") + "." for p in parts if p),
         summary=summary,
         spoken_summary=" ".join(p.rstrip(".") + "." for p in short if p) if summary else "",

@@ -17,10 +17,10 @@ import threading
 from collections import OrderedDict
 from pathlib import Path
 
+from kiosk import languages
+
 log = logging.getLogger(__name__)
 
-VOICES: dict[str, str] = {"id": "id", "en": "en"}
-"""UI language -> espeak-ng voice; a regional language falls back to Indonesian."""
 
 _KEY_LEN = 64
 
@@ -61,13 +61,14 @@ class Speech:
         return self._binary is not None
 
     def register(self, text: str, language: str, *, personal: bool = False) -> str | None:
-        """Remember ``text`` for speaking; return its key, or None when speech is unavailable.
+        """Remember ``text`` for speaking in the voice of ``language`` (from the registry,
+        :mod:`kiosk.languages`); return its key, or None when speech is unavailable.
 
         ``personal`` strings are synthesised into memory only, never into the disk cache.
         """
         if self._binary is None or not text.strip():
             return None
-        voice = VOICES.get(language, VOICES["id"])
+        voice = languages.language(language).voice
         key = speech_key(voice, text)
         with self._lock:
             self._known[key] = (voice, text, personal)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
+
+from kiosk.core.i18n import Translatable
 
 COACHING: dict[str, LazyString] = {
     "ok": _l("Good, hold still."),
@@ -27,32 +30,6 @@ COACHING: dict[str, LazyString] = {
     "turn_right": _l("Turn your head to the right."),
 }
 """Coaching code (``kiosk.core.biometrics.Coaching``) -> one short instruction."""
-
-NIK_ERRORS: dict[str, LazyString] = {
-    "empty": _l("No NIK entered yet. Type the 16 digits of the NIK from your KTP or family card."),
-    "bad_character": _l("A NIK has only the numbers 0-9. '%(char)s' is not a number."),
-    "too_short": _l("A NIK has 16 digits; you typed only %(count)s. A digit is missing."),
-    "too_long": _l("A NIK has 16 digits; you typed %(count)s. There is an extra digit."),
-    "province_unknown": _l(
-        "The first two digits (%(code)s) are not a province code. Check the start of the NIK."
-    ),
-    "regency_unknown": _l(
-        "Digits 3-4 (%(code)s) are not a regency or city code in %(province)s. Please check."
-    ),
-    "district_unknown": _l(
-        "Digits 5-6 (%(code)s) are not a district code in %(regency)s. Please check."
-    ),
-    "day_invalid": _l(
-        "Digits 7-8 (%(day)s) are not a day of birth: 01-31 for men, 41-71 for women."
-    ),
-    "month_invalid": _l(
-        "Digits 9-10 (%(month)s) are not a month of birth. The month must be 01 to 12."
-    ),
-    "date_invalid": _l("The birth date in the NIK (%(day)s-%(month)s-%(year)s) does not exist."),
-    "age_implausible": _l("The birth year in the NIK (%(year)s) is not possible. Please check."),
-    "serial_zero": _l("The last four digits of a NIK are never 0000. Check the end of the NIK."),
-}
-"""NikError code -> the villager's explanation; unknown codes show the error's own message."""
 
 STATUS: dict[str, LazyString] = {
     "waiting": _l("Waiting to be sent to the office"),
@@ -114,12 +91,6 @@ VERIFICATION: dict[str, LazyString] = {
 }
 """Registration verification value -> words."""
 
-LANGUAGES: dict[str, LazyString] = {
-    "id": _l("Bahasa Indonesia"),
-    "en": _l("English"),
-}
-"""Language code -> name shown on the language screen (add regional languages here)."""
-
 
 def lookup(table: dict[str, LazyString], code: str | None, fallback: str = "") -> str:
     """The translated text for ``code`` in ``table``, else ``fallback``."""
@@ -129,12 +100,8 @@ def lookup(table: dict[str, LazyString], code: str | None, fallback: str = "") -
 
 
 def nik_message(err: Exception) -> str:
-    """The villager's explanation of a NIK error, with the error's parameters filled in."""
-    code = getattr(err, "code", None)
-    params = getattr(err, "params", {}) or {}
-    if code in NIK_ERRORS:
-        try:
-            return str(NIK_ERRORS[code]) % {k: str(v) for k, v in params.items()}
-        except (KeyError, TypeError, ValueError):
-            pass
+    """The person's explanation of a core error (a msgid with parameters: ``kiosk.core.nik``,
+    ``kiosk.core.forms``) in the language of this request; other errors give their own text."""
+    if isinstance(err, Translatable):
+        return err.message(gettext)
     return str(err)

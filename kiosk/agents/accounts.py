@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from kiosk.core.clock import Clock
+from kiosk.core.i18n import N_
 from kiosk.crypto.atrest import AtRestCipher
 from kiosk.errors import CryptoError, InputError
 from kiosk.store.db import transaction
@@ -35,13 +36,9 @@ class Role:
     """An agent role with its labels and permissions."""
 
     code: str
-    label_id: str
-    label_en: str
+    label: str
+    """The label's msgid (English; translated at the edge)."""
     permissions: frozenset[Permission]
-
-    def label(self, lang: str) -> str:
-        """The label in ``lang`` (``id`` or ``en``)."""
-        return self.label_en if lang == "en" else self.label_id
 
 
 _ALL = frozenset(Permission)
@@ -49,10 +46,10 @@ _HELPER = frozenset({Permission.ASSIST, Permission.VOUCH})
 ROLES: dict[str, Role] = {
     r.code: r
     for r in (
-        Role("pkh", "Pendamping PKH", "PKH facilitator", _HELPER),
-        Role("tksk", "TKSK", "TKSK social welfare worker", _HELPER),
-        Role("dasa_wisma", "Kader Dasa Wisma", "Dasa Wisma cadre", _ALL),
-        Role("operator", "Operator desa", "Village operator", _HELPER),
+        Role("pkh", N_("PKH facilitator"), _HELPER),
+        Role("tksk", N_("TKSK social welfare worker"), _HELPER),
+        Role("dasa_wisma", N_("Dasa Wisma cadre"), _ALL),
+        Role("operator", N_("Village operator"), _HELPER),
     )
 }
 """Role code -> role. Only Dasa Wisma cadres keep rosters."""

@@ -24,7 +24,6 @@ from kiosk.core import vouch as vouch_rules
 from kiosk.core.audit import ChainReport
 from kiosk.core.clock import Clock
 from kiosk.core.ids import uuid7
-from kiosk.core.session import State
 from kiosk.errors import (
     AgentAuthError,
     FlowError,
@@ -261,8 +260,7 @@ class AgentService:
         """Start a registration on someone's behalf; returns the registration token."""
         with self._lock:
             agent = self._require(token, Permission.ASSIST)
-            reg_token = self._reg().start()
-            self._reg().get(reg_token).assisted_by = agent.agent_id
+            reg_token = self._reg().start(assisted_by=agent.agent_id)
             self.audit.record("assisted_start", agent.agent_id)
             self._answer_help(agent.agent_id)
             return reg_token
@@ -271,7 +269,7 @@ class AgentService:
         """Mark an already running registration as assisted by the logged-in agent."""
         with self._lock:
             agent = self._require(token, Permission.ASSIST)
-            self._reg().get(reg_token).assisted_by = agent.agent_id
+            self._reg().assisted(reg_token, agent.agent_id)
             self.audit.record("assisted_start", agent.agent_id)
             self._answer_help(agent.agent_id)
 
@@ -286,9 +284,7 @@ class AgentService:
         with self._lock:
             agent = self._require(token, Permission.VOUCH)
             why = vouch_rules.reason(reason)
-            reg = self._reg().get(reg_token)
-            if reg.state is not State.NEEDS_AGENT:
-                raise FlowError("a vouch is possible only after the face checks failed")
+            person = self._reg().vouch_subject(reg_token)  # only after failed face checks
             picture = photo if photo is not None else (self._photo() if self._photo else None)
             try:
                 vouch_rules.check_photo(picture or b"")
@@ -309,8 +305,8 @@ class AgentService:
                 "agent_role": agent.role,
                 "reason": why.code,
                 "agent_match_band": band,
-                "face_attempts": reg.attempts,
-                "nik": reg.data.nik,
+                "face_attempts": person.attempts,
+                "nik": person.nik,
                 "photo_jpeg": base64.b64encode(picture).decode("ascii"),
                 "at": now,
                 "review_required": True,
@@ -319,10 +315,8 @@ class AgentService:
             with self._transaction() as c:
                 self._outbox.enqueue(vouch_id, Name.VOUCH, payload, now, tx=c)
                 self.audit.append(c, "vouch", agent.agent_id, vouch_id)
-            reg.vouched(agent.agent_id)
+            self._reg().vouched(reg_token, agent.agent_id, vouch_id)
             self._answer_help(agent.agent_id)
-            if hasattr(reg, "vouch_id"):  # the session carries it into the sealed record
-                setattr(reg, "vouch_id", vouch_id)  # noqa: B010
             return vouch_id
 
     # --- help requests -------------------------------------------------------------------

@@ -11,39 +11,28 @@ import datetime as dt
 import json
 from typing import Any
 
+from kiosk import languages
+from kiosk.core.i18n import N_
 from kiosk.core.nik import NikInfo, NikInvalid, mask_nik, parse_nik
+from kiosk.languages import translator
 
 EXIT_VALID, EXIT_INVALID = 0, 1
 
-SEX_LABEL = {"id": {"F": "perempuan", "M": "laki-laki"}, "en": {"F": "female", "M": "male"}}
-TEXT_LABELS: dict[str, dict[str, str]] = {
-    "id": {
-        "valid": "NIK sah",
-        "invalid": "NIK tidak sah",
-        "province": "Provinsi",
-        "regency": "Kabupaten/kota",
-        "district": "Kecamatan",
-        "birth_date": "Tanggal lahir",
-        "ambiguous": "belum pasti, pilih salah satu",
-        "sex": "Jenis kelamin",
-        "serial": "Nomor urut",
-        "no_district_data": "(data kecamatan tidak tersedia)",
-        "renumbered": "Kode wilayah di NIK {code} adalah kode lama (sebelum pemekaran)",
-    },
-    "en": {
-        "valid": "valid NIK",
-        "invalid": "invalid NIK",
-        "province": "Province",
-        "regency": "Regency/city",
-        "district": "District",
-        "birth_date": "Date of birth",
-        "ambiguous": "ambiguous century, choose one",
-        "sex": "Sex",
-        "serial": "Serial",
-        "no_district_data": "(no district data)",
-        "renumbered": "The NIK's region code {code} is a former code (before a split)",
-    },
+SEX_LABEL = {"F": N_("female"), "M": N_("male")}
+TEXT_LABELS: dict[str, str] = {
+    "valid": N_("valid NIK"),
+    "invalid": N_("invalid NIK"),
+    "province": N_("Province"),
+    "regency": N_("Regency/city"),
+    "district": N_("District"),
+    "birth_date": N_("Date of birth"),
+    "ambiguous": N_("ambiguous century, choose one"),
+    "sex": N_("Sex"),
+    "serial": N_("Serial"),
+    "no_district_data": N_("(no district data)"),
+    "renumbered": N_("The NIK's region code %(code)s is a former code (before a split)"),
 }
+"""Label key -> msgid, translated with the catalogue of ``--lang``."""
 
 
 def _date(text: str) -> dt.date:
@@ -59,7 +48,7 @@ def register(sub: Any) -> None:
     p = sub.add_parser("nik", help="check a NIK and show its region, birth date and sex")
     p.add_argument("nik", metavar="NIK", help="16 digits; spaces, dots and dashes allowed")
     p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.add_argument("--lang", choices=("id", "en"), default="id", help="message language")
+    p.add_argument("--lang", choices=languages.CODES, default=languages.DEFAULT, help="language")
     p.add_argument(
         "--today", type=_date, default=None, help="date used to choose the century (YYYY-MM-DD)"
     )
@@ -79,14 +68,15 @@ def failure_dict(err: NikInvalid, lang: str) -> dict[str, Any]:
     return {
         "valid": False,
         "code": err.code,
-        "reason": err.message("en" if lang == "en" else "id"),
-        "reason_en": err.message("en"),
+        "reason": err.message(translator(lang)),
+        "reason_en": err.message(),
     }
 
 
 def format_text(info: NikInfo, lang: str) -> str:
     """Human-readable lines for a valid NIK."""
-    lab = TEXT_LABELS[lang]
+    tr = translator(lang)
+    lab = {k: tr(v) for k, v in TEXT_LABELS.items()}
     if info.birth_date is not None:
         born = info.birth_date.isoformat()
     else:
@@ -99,11 +89,11 @@ def format_text(info: NikInfo, lang: str) -> str:
         f"  {lab['regency']}: {info.regency_code} {info.regency_name}",
         f"  {lab['district']}: {info.district_code} {district}",
         f"  {lab['birth_date']}: {born}",
-        f"  {lab['sex']}: {SEX_LABEL[lang][info.sex]}",
+        f"  {lab['sex']}: {tr(SEX_LABEL[info.sex])}",
         f"  {lab['serial']}: {info.serial}",
     ]
     if info.renumbered:
-        lines.append("  " + lab["renumbered"].format(code=info.nik_region_code))
+        lines.append("  " + lab["renumbered"] % {"code": info.nik_region_code})
     return "\n".join(lines)
 
 
@@ -116,8 +106,9 @@ def run(args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps(failure_dict(err, args.lang), ensure_ascii=False))
         else:
-            print(f"{mask_nik(args.nik)}: {TEXT_LABELS[args.lang]['invalid']}")
-            print(f"  {err.message('en' if args.lang == 'en' else 'id')}")
+            tr = translator(args.lang)
+            print(f"{mask_nik(args.nik)}: {tr(TEXT_LABELS['invalid'])}")
+            print(f"  {err.message(tr)}")
         return EXIT_INVALID
     if args.json:
         print(json.dumps(result_dict(info), ensure_ascii=False))

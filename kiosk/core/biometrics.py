@@ -161,6 +161,8 @@ class Coaching(StrEnum):
     TURN_RIGHT = "turn_right"
 
 
+# Each code's instruction is a msgid of the UI (ui/texts.py COACHING), translated there. Head
+# coverings are never mentioned: the kiosk never asks anyone to remove a hijab.
 CHALLENGE_COACHING: dict[ChallengeKind, Coaching] = {
     ChallengeKind.BLINK: Coaching.BLINK,
     ChallengeKind.TURN_LEFT: Coaching.TURN_LEFT,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from typing import Protocol
 
@@ -55,3 +56,9 @@ class FakeClock:
     def set_wall(self, wall: float) -> None:
         """Jump the wall clock (as an NTP sync would) without touching the monotonic one."""
         self._wall = wall
+
+
+def today(clock: Clock) -> dt.date:
+    """The kiosk's date by ``clock`` (UTC, like the records' wall time): the one "today" for
+    entry checks and the NIK's century."""
+    return dt.datetime.fromtimestamp(clock.now(), tz=dt.UTC).date()

@@ -3,8 +3,8 @@
 A NIK has 16 digits: ``PPRRDD`` Kemendagri province/regency/district codes, ``DDMMYY`` date of
 birth (women add 40 to the day), and a 4-digit serial that is never ``0000``. Spaces, dots and
 dashes are accepted as separators. Each failure raises :class:`NikInvalid` (a
-:class:`~kiosk.errors.NikError`) with a stable ``code`` from :data:`FAILURES` and a message in
-Indonesian (``str(err)``) and English (``err.message("en")``).
+:class:`~kiosk.errors.NikError`) with a stable ``code`` from :data:`FAILURES` and a message id
+the edge translates (``err.message(gettext)``; ``str(err)`` is English, for logs).
 
 The two-digit year is resolved with ``today`` (injected, never read from the system clock):
 the 1900s and 2000s are both tried and a century is kept when the age it gives is plausible;
@@ -18,6 +18,7 @@ import datetime as dt
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
+from kiosk.core.i18n import N_, Translatable, render
 from kiosk.core.regions import RegionTable, load_table
 from kiosk.errors import NikError
 
@@ -29,90 +30,47 @@ CENTURIES = (1900, 2000)
 MAX_PLAUSIBLE_AGE = 110
 """Default oldest plausible age in years; older readings of the year are discarded."""
 
-Lang = Literal["id", "en"]
-
 LOOKALIKES: dict[str, str] = {"O": "0", "o": "0", "D": "0", "I": "1", "l": "1", "i": "1"}
 LOOKALIKES |= {"Z": "2", "z": "2", "S": "5", "s": "5", "G": "6", "b": "6", "B": "8", "g": "9"}
 """Letters often typed or read for a digit -> that digit, for the ``lookalike_letter`` hint."""
 
-FAILURES: dict[str, dict[Lang, str]] = {
-    "empty": {
-        "id": "NIK belum diisi. Ketik 16 angka NIK dari KTP atau Kartu Keluarga.",
-        "en": "No NIK entered. Type the 16 digits of the NIK from the ID card or family card.",
-    },
-    "bad_character": {
-        "id": "NIK hanya berisi angka 0-9. Tanda '{char}' bukan angka.",
-        "en": "A NIK contains only the digits 0-9. '{char}' is not a digit.",
-    },
-    "lookalike_letter": {
-        "id": "Huruf '{char}' bukan angka. Mungkin maksudnya angka {digit}?",
-        "en": "The letter '{char}' is not a digit. Did you mean {digit}?",
-    },
-    "too_short": {
-        "id": "NIK harus 16 angka, yang diketik baru {count} angka. Ada angka yang terlewat.",
-        "en": "A NIK has 16 digits; only {count} were entered. A digit is missing.",
-    },
-    "too_long": {
-        "id": "NIK harus 16 angka, yang diketik {count} angka. Ada angka yang berlebih.",
-        "en": "A NIK has 16 digits; {count} were entered. There is an extra digit.",
-    },
-    "province_unknown": {
-        "id": "Dua angka pertama NIK ({code}) bukan kode provinsi. Periksa lagi angka awal NIK.",
-        "en": "The first two digits ({code}) are not a province code. Check the start of the NIK.",
-    },
-    "regency_unknown": {
-        "id": "Angka 3-4 NIK ({code}) bukan kode kabupaten/kota di {province}. Periksa lagi.",
-        "en": "Digits 3-4 ({code}) are not a regency/city code in {province}. Please check.",
-    },
-    "district_unknown": {
-        "id": "Angka 5-6 NIK ({code}) bukan kode kecamatan di {regency}. Periksa lagi.",
-        "en": "Digits 5-6 ({code}) are not a district code in {regency}. Please check.",
-    },
-    "day_invalid": {
-        "id": (
-            "Angka 7-8 NIK ({day}) bukan tanggal lahir: untuk laki-laki 01-31, "
-            "untuk perempuan 41-71 (tanggal ditambah 40)."
-        ),
-        "en": (
-            "Digits 7-8 ({day}) are not a day of birth: 01-31 for men, "
-            "41-71 for women (day plus 40)."
-        ),
-    },
-    "month_invalid": {
-        "id": "Angka 9-10 NIK ({month}) bukan bulan lahir. Bulan harus 01 sampai 12.",
-        "en": "Digits 9-10 ({month}) are not a month of birth. The month must be 01 to 12.",
-    },
-    "date_invalid": {
-        "id": "Tanggal lahir di NIK ({day}-{month}-{year}) tidak ada di kalender.",
-        "en": "The date of birth in the NIK ({day}-{month}-{year}) does not exist.",
-    },
-    "age_implausible": {
-        "id": "Tahun lahir di NIK ({year}) tidak cocok dengan umur yang mungkin. Periksa lagi.",
-        "en": "The year of birth in the NIK ({year}) gives no plausible age. Please check.",
-    },
-    "serial_zero": {
-        "id": "Empat angka terakhir NIK tidak mungkin 0000. Periksa lagi angka akhir NIK.",
-        "en": "The last four digits of a NIK are never 0000. Check the end of the NIK.",
-    },
+FAILURES: dict[str, str] = {
+    "empty": N_("No NIK entered yet. Type the 16 digits of the NIK from your KTP or family card."),
+    "bad_character": N_("A NIK has only the numbers 0-9. '%(char)s' is not a number."),
+    "lookalike_letter": N_("The letter '%(char)s' is not a digit. Did you mean %(digit)s?"),
+    "too_short": N_("A NIK has 16 digits; you typed only %(count)s. A digit is missing."),
+    "too_long": N_("A NIK has 16 digits; you typed %(count)s. There is an extra digit."),
+    "province_unknown": N_(
+        "The first two digits (%(code)s) are not a province code. Check the start of the NIK."
+    ),
+    "regency_unknown": N_(
+        "Digits 3-4 (%(code)s) are not a regency or city code in %(province)s. Please check."
+    ),
+    "district_unknown": N_(
+        "Digits 5-6 (%(code)s) are not a district code in %(regency)s. Please check."
+    ),
+    "day_invalid": N_(
+        "Digits 7-8 (%(day)s) are not a day of birth: 01-31 for men, 41-71 for women."
+    ),
+    "month_invalid": N_(
+        "Digits 9-10 (%(month)s) are not a month of birth. The month must be 01 to 12."
+    ),
+    "date_invalid": N_("The birth date in the NIK (%(day)s-%(month)s-%(year)s) does not exist."),
+    "age_implausible": N_("The birth year in the NIK (%(year)s) is not possible. Please check."),
+    "serial_zero": N_("The last four digits of a NIK are never 0000. Check the end of the NIK."),
 }
-"""Failure code -> message templates in Indonesian and English; codes are stable API."""
+"""Failure code -> message id (English msgid, translated at the edge); codes are stable API."""
 
 
-def failure_message(failure: str, lang: Lang = "id", /, **params: object) -> str:
-    """The message for a failure code in ``lang``, with its ``{placeholders}`` filled."""
-    return FAILURES[failure][lang].format(**params)
+class NikInvalid(Translatable, NikError):
+    """A NIK failed a check; ``code`` names which, ``params`` fill the message.
 
-
-class NikInvalid(NikError):
-    """A NIK failed a check; ``code`` names which, ``params`` fill the message."""
+    ``str(err)`` is the English message (logs); ``err.message(gettext)`` translates it."""
 
     def __init__(self, failure: str, /, **params: object) -> None:
-        super().__init__(failure_message(failure, "id", **params), code=failure)
-        self.params: dict[str, object] = dict(params)
-
-    def message(self, lang: Lang = "id") -> str:
-        """The failure message in Indonesian (``id``) or English (``en``)."""
-        return failure_message(self.code, lang, **self.params)
+        self.msgid = FAILURES[failure]
+        self.params = dict(params)
+        super().__init__(render(self.msgid, self.params), code=failure)
 
 
 @dataclass(frozen=True)

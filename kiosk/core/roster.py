@@ -25,6 +25,7 @@ from enum import StrEnum
 from typing import Any
 
 from kiosk.core.forms.checks import kk_number
+from kiosk.core.i18n import N_, Translate, untranslated
 from kiosk.errors import FormError
 
 MAX_HOUSEHOLDS = 12
@@ -36,65 +37,65 @@ MAX_MEMBERS = 20
 MAX_SHOCKS = 10
 """Recent shocks kept per household."""
 
-CODES: dict[str, dict[str, tuple[str, str]]] = {
+CODES: dict[str, dict[str, str]] = {
     "relation": {
-        "head": ("Kepala keluarga", "Head of household"),
-        "spouse": ("Istri/suami", "Spouse"),
-        "child": ("Anak", "Child"),
-        "parent": ("Orang tua/mertua", "Parent or parent-in-law"),
-        "grandchild": ("Cucu", "Grandchild"),
-        "other": ("Lainnya", "Other"),
+        "head": N_("Head of household"),
+        "spouse": N_("Spouse"),
+        "child": N_("Child"),
+        "parent": N_("Parent or parent-in-law"),
+        "grandchild": N_("Grandchild"),
+        "other": N_("Other"),
     },
-    "sex": {"F": ("Perempuan", "Female"), "M": ("Laki-laki", "Male")},
+    "sex": {"F": N_("Female"), "M": N_("Male")},
     "work": {
-        "none": ("Tidak bekerja", "Not working"),
-        "farmer": ("Petani pemilik/penggarap", "Farmer"),
-        "farm_labourer": ("Buruh tani", "Farm labourer"),
-        "fisher": ("Nelayan", "Fisher"),
-        "labourer": ("Buruh harian", "Day labourer"),
-        "trader": ("Pedagang", "Trader"),
-        "driver": ("Sopir/ojek", "Driver"),
-        "employee": ("Karyawan", "Employee"),
-        "civil_servant": ("PNS/TNI/Polri", "Civil servant"),
-        "housework": ("Mengurus rumah tangga", "Housework"),
-        "student": ("Pelajar", "Student"),
-        "other": ("Lainnya", "Other"),
+        "none": N_("Not working"),
+        "farmer": N_("Farmer (owner or tenant)"),
+        "farm_labourer": N_("Farm labourer"),
+        "fisher": N_("Fisher"),
+        "labourer": N_("Day labourer"),
+        "trader": N_("Trader"),
+        "driver": N_("Driver"),
+        "employee": N_("Employee"),
+        "civil_servant": N_("Civil servant"),
+        "housework": N_("Housework"),
+        "student": N_("Student"),
+        "other": N_("Other"),
     },
     "illness": {
-        "hypertension": ("Darah tinggi", "High blood pressure"),
-        "diabetes": ("Diabetes", "Diabetes"),
-        "tuberculosis": ("TBC", "Tuberculosis"),
-        "stroke": ("Stroke", "Stroke"),
-        "heart": ("Penyakit jantung", "Heart disease"),
-        "disability": ("Disabilitas", "Disability"),
-        "mental": ("Gangguan jiwa", "Mental illness"),
-        "stunting": ("Stunting", "Stunting"),
-        "other": ("Penyakit menahun lain", "Other chronic illness"),
+        "hypertension": N_("High blood pressure"),
+        "diabetes": N_("Diabetes"),
+        "tuberculosis": N_("Tuberculosis"),
+        "stroke": N_("Stroke"),
+        "heart": N_("Heart disease"),
+        "disability": N_("Disability"),
+        "mental": N_("Mental illness"),
+        "stunting": N_("Stunting"),
+        "other": N_("Other chronic illness"),
     },
     "crop": {
-        "rice": ("Padi", "Rice"),
-        "corn": ("Jagung", "Corn"),
-        "cassava": ("Singkong", "Cassava"),
-        "vegetables": ("Sayuran", "Vegetables"),
-        "fruit": ("Buah", "Fruit"),
-        "coconut": ("Kelapa", "Coconut"),
-        "coffee": ("Kopi", "Coffee"),
-        "livestock": ("Ternak", "Livestock"),
-        "fish": ("Ikan (kolam)", "Fish (pond)"),
+        "rice": N_("Rice"),
+        "corn": N_("Corn"),
+        "cassava": N_("Cassava"),
+        "vegetables": N_("Vegetables"),
+        "fruit": N_("Fruit"),
+        "coconut": N_("Coconut"),
+        "coffee": N_("Coffee"),
+        "livestock": N_("Livestock"),
+        "fish": N_("Fish (pond)"),
     },
     "shock": {
-        "earner_death": ("Pencari nafkah meninggal", "Death of the main earner"),
-        "earner_ill": ("Pencari nafkah sakit", "Main earner fell ill"),
-        "job_loss": ("Kehilangan pekerjaan", "Job loss"),
-        "harvest_failure": ("Gagal panen", "Harvest failure"),
-        "flood": ("Banjir", "Flood"),
-        "drought": ("Kekeringan", "Drought"),
-        "fire": ("Kebakaran", "Fire"),
-        "price_rise": ("Harga pangan naik", "Food prices rose"),
-        "other": ("Lainnya", "Other"),
+        "earner_death": N_("Death of the main earner"),
+        "earner_ill": N_("Main earner fell ill"),
+        "job_loss": N_("Job loss"),
+        "harvest_failure": N_("Harvest failure"),
+        "flood": N_("Flood"),
+        "drought": N_("Drought"),
+        "fire": N_("Fire"),
+        "price_rise": N_("Food prices rose"),
+        "other": N_("Other"),
     },
 }
-"""Code group -> code -> (Indonesian, English) label. Forms and validation use these."""
+"""Code group -> code -> label msgid (translated at the edge). Forms and validation use these."""
 
 HOUSEHOLD_IDENTITY: frozenset[str] = frozenset({"kk", "cadre_id"})
 MEMBER_IDENTITY: frozenset[str] = frozenset({"name", "relation", "sex", "birth_year"})
@@ -105,12 +106,10 @@ _NAME = re.compile(r"^[^\W\d_]+(?:[ .'\-][^\W\d_]*)*$")
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
 
-def label(group: str, code: str, lang: str) -> str:
-    """The label of ``code`` in ``group`` for ``lang`` (``id``/``en``); the code if unknown."""
-    pair = CODES.get(group, {}).get(code)
-    if pair is None:
-        return code
-    return pair[1] if lang == "en" else pair[0]
+def label(group: str, code: str, translate: Translate = untranslated) -> str:
+    """The label of ``code`` in ``group``, translated; the code itself if unknown."""
+    msgid = CODES.get(group, {}).get(code)
+    return code if msgid is None else translate(msgid)
 
 
 # --- model ----------------------------------------------------------------------------------

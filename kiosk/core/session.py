@@ -56,6 +56,15 @@ TRANSITIONS: dict[State, frozenset[State]] = {
 """Allowed moves; any state may also end (abandon/finish) back to IDLE. Back to IDENTIFY
 from the face steps corrects the NIK; HOUSEHOLD -> REVIEW is an edit after consent was given."""
 
+RESULT_FOR_OUTCOME: dict[Outcome, str] = {
+    Outcome.VERIFIED: "matched",
+    Outcome.PENDING: "recorded",
+    Outcome.VOUCHED: "matched",
+    Outcome.RETRY: "retry",
+    Outcome.REJECTED: "rejected",
+}
+"""Face outcome of the last attempt -> the result screen's variant (``agent`` while waiting)."""
+
 CONSENT_HEARD: frozenset[str] = frozenset({"summary", "full"})
 """What the person listened to before consenting: the spoken summary or the full text."""
 
@@ -167,6 +176,8 @@ class RegistrationSession:
         self.assisted_by: str | None = None
         self.vouch_id: str | None = None  # links the registration to the agent's vouch record
         self.existing: Any = None  # the NIK's registration on this kiosk: this visit updates it
+        self.last_attempt: Outcome | None = None  # the last face attempt's outcome, until retried
+        self.back_to_review = False  # one answer is being changed from the review screen
         self.ended_reason: str | None = None
         self.inactivity = Inactivity(clock)
 
@@ -213,6 +224,7 @@ class RegistrationSession:
         """
         self._check_alive()
         self._require(State.VERIFY)
+        self.last_attempt = outcome
         if outcome in (Outcome.VERIFIED, Outcome.PENDING):
             self.outcome = outcome
             self.data.reference_source = reference_source
@@ -233,13 +245,32 @@ class RegistrationSession:
         self.attempts = 0
         self.outcome = None
         self.existing = None
+        self.last_attempt = None
         self._go(State.IDENTIFY)
 
     def retry_capture(self) -> None:
-        """From the agent offer, try the camera once more (no lock-out for residents)."""
+        """From a failed attempt's result or the agent offer, try the camera once more (no
+        lock-out for residents)."""
         self._check_alive()
-        self._require(State.NEEDS_AGENT)
-        self._go(State.CAPTURE)
+        self._require(State.CAPTURE, State.NEEDS_AGENT)
+        self.last_attempt = None
+        if self.state is State.NEEDS_AGENT:
+            self._go(State.CAPTURE)
+        else:
+            self.touch()
+
+    def result_variant(self) -> str | None:
+        """Which face result screen the person is on, or None when there is none to show:
+        ``agent`` while waiting for one, else the last attempt's variant (only a success once
+        the questionnaire is reached)."""
+        if self.state is State.NEEDS_AGENT:
+            return "agent"
+        if self.last_attempt is None or self.state not in (State.CAPTURE, State.HOUSEHOLD):
+            return None
+        variant = RESULT_FOR_OUTCOME[self.last_attempt]
+        if self.state is State.HOUSEHOLD and variant not in ("matched", "recorded"):
+            return None
+        return variant
 
     def vouched(self, agent_id: str) -> None:
         """An agent vouched for the person after failed checks."""
@@ -248,6 +279,16 @@ class RegistrationSession:
         self.outcome = Outcome.VOUCHED
         self.assisted_by = agent_id
         self._go(State.HOUSEHOLD)
+
+    def answer(self, values: dict[str, Any]) -> bool:
+        """Keep one questionnaire screen's validated answers; True when they change one answer
+        from the review screen (the flag is used up: the next screen goes on as usual)."""
+        self._check_alive()
+        self._require(State.HOUSEHOLD)
+        self.data.answers.update(values)
+        self.touch()
+        one, self.back_to_review = self.back_to_review, False
+        return one
 
     def household_done(self, answers: dict[str, Any]) -> None:
         """All questionnaire pages are answered and validated.
@@ -281,10 +322,12 @@ class RegistrationSession:
         self.data.consent_version = version
         self._go(State.REVIEW)
 
-    def edit(self) -> None:
-        """From consent or review, go back to the questionnaire (consent already given stays)."""
+    def edit(self, one_answer: bool = False) -> None:
+        """From consent or review, go back to the questionnaire (consent already given stays);
+        ``one_answer``: only one answer changes, then straight back to review."""
         self._check_alive()
         self._require(State.CONSENT, State.REVIEW)
+        self.back_to_review = one_answer
         self._go(State.HOUSEHOLD)
 
     def submitted(self, receipt_no: str) -> None:

@@ -4,36 +4,32 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from kiosk.core.i18n import N_
+
 
 @dataclass(frozen=True)
 class VouchReason:
     """A reason an agent may give when a resident's face check failed."""
 
     code: str
-    label_id: str  # Bahasa Indonesia
-    label_en: str
-
-    def label(self, lang: str) -> str:
-        """The label in ``lang`` (``id`` or ``en``; anything else gives Indonesian)."""
-        return self.label_en if lang == "en" else self.label_id
+    label: str
+    """The label's msgid (English; translated at the edge)."""
 
 
 REASONS: dict[str, VouchReason] = {
     r.code: r
     for r in (
-        VouchReason(
-            "elderly", "Lansia (wajah berubah karena usia)", "Elderly (face changed with age)"
-        ),
-        VouchReason("eye_disease", "Penyakit mata / kebutaan", "Eye disease / blindness"),
-        VouchReason("injury", "Luka atau bekas luka di wajah", "Injury or scar on the face"),
-        VouchReason("cannot_stand", "Tidak dapat berdiri / duduk tegak", "Cannot stand or sit up"),
-        VouchReason("old_id_photo", "Foto KTP sudah lama", "ID photo is old"),
-        VouchReason("illness", "Sakit berat / terbaring", "Seriously ill / bedridden"),
-        VouchReason("disability", "Disabilitas lain", "Other disability"),
-        VouchReason("other", "Alasan lain (dicatat untuk portal)", "Other reason (for the portal)"),
+        VouchReason("elderly", N_("Elderly (face changed with age)")),
+        VouchReason("eye_disease", N_("Eye disease / blindness")),
+        VouchReason("injury", N_("Injury or scar on the face")),
+        VouchReason("cannot_stand", N_("Cannot stand or sit up")),
+        VouchReason("old_id_photo", N_("ID photo is old")),
+        VouchReason("illness", N_("Seriously ill / bedridden")),
+        VouchReason("disability", N_("Other disability")),
+        VouchReason("other", N_("Other reason (for the portal)")),
     )
 }
-"""Reason code -> labels. The portal reviews every vouched record."""
+"""Reason code -> reason. The portal reviews every vouched record."""
 
 COSIGN_BANDS: frozenset[str] = frozenset({"HIGH", "MEDIUM"})
 """Match bands of the agent's own live face that count as a co-signature (and a login)."""

@@ -54,7 +54,7 @@ def _unb64(text: object, field: str) -> bytes:
     if not isinstance(text, str):
         raise CryptoError(f"envelope field {field!r} is not a string")
     try:
-        return base64.b64decode(text.encode("ascii"), validate=True)
+        return binascii.a2b_base64(text.encode("ascii"), strict_mode=True)
     except (binascii.Error, UnicodeEncodeError) as err:
         raise CryptoError(f"envelope field {field!r} is not base64") from err
 
@@ -125,6 +125,33 @@ def peek(envelope: bytes) -> dict[str, Any]:
     return body
 
 
+def _verify(key: Ed25519PublicKey, envelope: bytes, body: dict[str, Any]) -> None:
+    """Check the device signature over the canonical JSON of every field but ``sig``.
+
+    An envelope arrives in canonical form (``seal`` sends nothing else), so those bytes are the
+    received ones with the ``"sig"`` member cut out: verified as they are, without serialising
+    the body again. This is as strict as verifying ``canonical(body - sig)``: a valid signature
+    means the cut bytes are exactly what the device signed, and a JSON member can only be
+    inserted into them at a member boundary (a ``,"`` cannot occur inside a JSON string), so
+    the parsed body is the signed one plus ``sig``. Anything else (an envelope re-serialised
+    on the way) is verified over the canonical JSON, as before.
+    """
+    sig = _unb64(body["sig"], "sig")  # base64 only: the member below needs no JSON escaping
+    received = envelope.replace(b',"sig":"' + body["sig"].encode("ascii") + b'"', b"", 1)
+    try:
+        key.verify(sig, received)
+        return
+    except InvalidSignature:
+        pass
+    signed = canonical({k: v for k, v in body.items() if k != "sig"})
+    try:
+        if signed == received:
+            raise InvalidSignature
+        key.verify(sig, signed)
+    except InvalidSignature as err:
+        raise CryptoError("envelope signature is invalid (tampered or wrong device key)") from err
+
+
 def open_envelope(
     envelope: bytes,
     *,
@@ -144,11 +171,7 @@ def open_envelope(
     )
     if key_id(key) != body["kid"]:
         raise CryptoError("envelope was signed by a key not enrolled for this device")
-    signed = {k: v for k, v in body.items() if k != "sig"}
-    try:
-        key.verify(_unb64(body["sig"], "sig"), canonical(signed))
-    except InvalidSignature as err:
-        raise CryptoError("envelope signature is invalid (tampered or wrong device key)") from err
+    _verify(key, envelope, body)
     aad = canonical({k: body[k] for k in _HEADER_FIELDS})
     try:
         epk = X25519PublicKey.from_public_bytes(_unb64(body["epk"], "epk"))

@@ -21,6 +21,12 @@ class FaceCheckResult:
     capture: Any = None  # best frame kept in memory for the agent path; never persisted
     decision_s: float | None = None  # seconds from the start of the attempt to the decision
 
+    @property
+    def needs_coaching(self) -> bool:
+        """The one "no usable face" rule: nothing was captured, so coach and try again (the
+        attempt does not count)."""
+        return self.template is None and self.coaching is not None
+
 
 class FaceVerifier(Protocol):
     """Capture the person in front of the camera and decide against their claimed NIK."""

@@ -1,16 +1,29 @@
-"""Registration use-cases: one kiosk screen, one person at a time."""
+"""Registration use-cases: one kiosk screen, one person at a time.
+
+The service is the only writer of its sessions: each step looks its session up once, under the
+service's lock, and screens read a :class:`RegistrationView` (a frozen snapshot), never the
+core session. The rules of the flow (the minimum age and "today" of the NIK check, coaching
+when no usable face was captured, the result screen after a face attempt, paging back to
+review) live here or in :mod:`kiosk.core`, once.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
 import secrets
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
-from kiosk.core.clock import Clock
+from kiosk.core.clock import Clock, today
+from kiosk.core.forms import FormDefinition, missing_questions, visible_answers
 from kiosk.core.ids import receipt_code, uuid7
+from kiosk.core.nik import parse_nik
 from kiosk.core.session import Outcome, RegistrationSession, State, Timeouts
 from kiosk.crypto.atrest import AtRestCipher, keyed_hash
 from kiosk.errors import FlowError, SessionExpired
@@ -23,6 +36,12 @@ from kiosk.store.registrations import (
 
 log = logging.getLogger(__name__)
 
+MIN_REGISTRANT_AGE = 17
+"""Youngest age (years) that may register a household; also settles most century doubts."""
+
+FACE_STATES: frozenset[State] = frozenset({State.CAPTURE, State.NEEDS_AGENT})
+"""States a face attempt may start from (waiting for an agent, trying again is allowed)."""
+
 
 @dataclass(frozen=True)
 class FormInfo:
@@ -31,6 +50,7 @@ class FormInfo:
     form_id: str
     form_version: str
     consent_version: str
+    definition: FormDefinition | None = None  # the questionnaire, for paging back to review
 
 
 @dataclass(frozen=True)
@@ -43,6 +63,54 @@ class DeviceInfo:
     boot_id: str
 
 
+@dataclass(frozen=True)
+class RegistrationView:
+    """What a screen may know about one registration: a read-only snapshot."""
+
+    state: State
+    attempts: int
+    retry_budget: int
+    outcome: Outcome | None
+    receipt_no: str | None
+    nik: str | None
+    typed_nik: str  # the NIK being corrected, to edit rather than retype
+    answers: Mapping[str, Any]
+    consent_given: bool
+    assisted_by: str | None
+    updates_existing: bool  # this visit updates the NIK's registration on this kiosk
+    delivery: str | None  # outbox state of the committed record (pending | sent | acked | dead)
+    warned: bool
+    seconds_left: float
+    warning_said: bool
+
+
+@dataclass(frozen=True)
+class FaceStep:
+    """What one face attempt led to, for the screen that follows."""
+
+    face: FaceCheckResult
+    coaching: str | None  # no usable face: stay on the camera, coach with this code
+    view: RegistrationView
+
+
+@dataclass(frozen=True)
+class ResultScreen:
+    """The face result screen: its variant and, for a matched face, the existing receipt."""
+
+    view: RegistrationView
+    variant: str | None  # None: no result to show; the state's own screen instead
+    existing: ExistingRegistration | None
+    existing_no: str | None  # shown only to a face that matched, or with an agent
+
+
+@dataclass(frozen=True)
+class VouchSubject:
+    """What an agent's vouch record says about the person waiting for it."""
+
+    nik: str
+    attempts: int
+
+
 class RegistrationService:
     """Holds the single active session and carries it from NIK to committed receipt."""
 
@@ -52,7 +120,6 @@ class RegistrationService:
         clock: Clock,
         timeouts: Timeouts,
         retry_budget: int,
-        nik_parser: NikParser,
         verifier: FaceVerifier,
         sealer: Sealer,
         repo: RegistrationRepository,
@@ -60,13 +127,14 @@ class RegistrationService:
         lookup_key: bytes,
         device: DeviceInfo,
         form: FormInfo,
+        nik_parser: NikParser | None = None,
         clock_synced: Callable[[], bool] = lambda: False,
         ensure_space: Callable[[], None] = lambda: None,
     ) -> None:
         self._clock = clock
         self._timeouts = timeouts
         self._retry_budget = retry_budget
-        self._parse_nik = nik_parser
+        self._parse_nik: NikParser = nik_parser or self._parse_registrant_nik
         self._verifier = verifier
         self._sealer = sealer
         self._repo = repo
@@ -77,139 +145,252 @@ class RegistrationService:
         self._clock_synced = clock_synced
         self._ensure_space = ensure_space
         self._sessions: dict[str, RegistrationSession] = {}
+        self._lock = threading.RLock()
+
+    def _parse_registrant_nik(self, text: str) -> Any:
+        """The NIK rule of a registration: a valid NIK whose holder is 17 or older today."""
+        return parse_nik(text, self.today(), min_age=MIN_REGISTRANT_AGE)
+
+    def today(self) -> dt.date:
+        """The kiosk's date, for entry checks (the same "today" the NIK rule uses)."""
+        return today(self._clock)
 
     # --- session lifecycle ---------------------------------------------------------------
-    def start(self) -> str:
+    def start(self, assisted_by: str | None = None) -> str:
         """Begin a new session (ending any other: the kiosk has one screen); return its token.
 
-        Raises :class:`~kiosk.errors.StorageFullError` before anyone answers a question when the
+        ``assisted_by``: the agent registering the person on their behalf. Raises
+        :class:`~kiosk.errors.StorageFullError` before anyone answers a question when the
         data partition could not hold the registration (checked again at submit).
         """
         self._ensure_space()
-        for token in list(self._sessions):
-            self.end(token, "replaced")
-        session = RegistrationSession(
-            self._clock, self._timeouts, self._retry_budget, key=secrets.token_hex(16)
-        )
-        session.start()
-        token = secrets.token_urlsafe(24)
-        self._sessions[token] = session
-        return token
+        with self._lock:
+            for token in list(self._sessions):
+                self._end(token, "replaced")
+            session = RegistrationSession(
+                self._clock, self._timeouts, self._retry_budget, key=secrets.token_hex(16)
+            )
+            session.start()
+            session.assisted_by = assisted_by
+            token = secrets.token_urlsafe(24)
+            self._sessions[token] = session
+            return token
 
-    def get(self, token: str | None) -> RegistrationSession:
-        """The live session for ``token``; raises :class:`SessionExpired` when it is gone."""
-        session = self._sessions.get(token or "")
-        if session is None:
-            raise SessionExpired("no active session; start again")
-        if session.tick() is State.IDLE:
-            self._sessions.pop(token or "", None)
-            raise SessionExpired(f"the session ended ({session.ended_reason}); start again")
-        return session
+    @contextmanager
+    def _live(self, token: str | None, *, touch: bool = False) -> Iterator[RegistrationSession]:
+        """The one lookup of a step: the live session for ``token``, held under the lock."""
+        with self._lock:
+            session = self._sessions.get(token or "")
+            if session is None:
+                raise SessionExpired("no active session; start again")
+            if session.tick() is State.IDLE:
+                self._sessions.pop(token or "", None)
+                raise SessionExpired(f"the session ended ({session.ended_reason}); start again")
+            if touch:
+                session.touch()
+            yield session
+
+    def _view(self, session: RegistrationSession) -> RegistrationView:
+        data, record_id = session.data, session.record_id
+        return RegistrationView(
+            state=session.state,
+            attempts=session.attempts,
+            retry_budget=session.retry_budget,
+            outcome=session.outcome,
+            receipt_no=session.receipt_no,
+            nik=data.nik,
+            typed_nik=data.typed_nik or "",
+            answers=MappingProxyType(dict(data.answers)),
+            consent_given=data.consent_version is not None,
+            assisted_by=session.assisted_by,
+            updates_existing=session.existing is not None,
+            delivery=self._repo.delivery(record_id) if record_id else None,
+            warned=session.warned,
+            seconds_left=session.seconds_left,
+            warning_said=session.inactivity.said,
+        )
+
+    def view(self, token: str | None) -> RegistrationView:
+        """A snapshot of the live session for ``token``; raises :class:`SessionExpired`."""
+        with self._live(token) as session:
+            return self._view(session)
 
     def end(self, token: str, reason: str) -> None:
         """End a session and wipe its personal data."""
+        with self._lock:
+            self._end(token, reason)
+
+    def _end(self, token: str, reason: str) -> None:
         session = self._sessions.pop(token, None)
         if session is not None:
             session.end(reason)
 
     def end_all(self, reason: str) -> None:
         """End every session (nobody is in front of the kiosk any more)."""
-        for token in list(self._sessions):
-            self.end(token, reason)
+        with self._lock:
+            for token in list(self._sessions):
+                self._end(token, reason)
 
     def tick(self) -> None:
         """Apply time-outs to every session (called periodically by the main loop)."""
-        for token, session in list(self._sessions.items()):
-            if session.tick() is State.IDLE:
-                self._sessions.pop(token, None)
+        with self._lock:
+            for token, session in list(self._sessions.items()):
+                if session.tick() is State.IDLE:
+                    self._sessions.pop(token, None)
 
     @property
     def active(self) -> bool:
         """True while someone is mid-registration."""
         return bool(self._sessions)
 
+    # --- activity ------------------------------------------------------------------------
+    def touch(self, token: str | None) -> RegistrationView:
+        """The person touched the screen; returns the session as it is now."""
+        with self._live(token, touch=True) as session:
+            return self._view(session)
+
+    def listening(self, token: str, seconds: float) -> None:
+        """A prompt of ``seconds`` started playing on the person's screen."""
+        with self._live(token) as session:
+            session.listening(seconds)
+
+    def warning_shown(self, token: str) -> None:
+        """The page showed and spoke the "are you still there?" warning."""
+        with self._live(token) as session:
+            session.warning_shown()
+
     # --- steps ---------------------------------------------------------------------------
     def identify(self, token: str, nik_text: str) -> Any:
         """Validate the NIK (raises NikError with a message for the person) and record it."""
-        session = self.get(token)
-        info = self._parse_nik(nik_text)
-        nik = getattr(info, "nik", None) or "".join(ch for ch in nik_text if ch.isdigit())
-        session.identify(nik, info)
-        # One registration per NIK per kiosk: this visit becomes an update of it. Revealed to
-        # the person only after the face step (see ``existing``).
-        session.existing = self._repo.latest_for_nik(keyed_hash(self._lookup_key, "nik", nik))
-        return info
+        with self._live(token, touch=True) as session:
+            if session.state is not State.IDENTIFY:
+                raise FlowError("the NIK is typed on the identify screen")
+            info = self._parse_nik(nik_text)
+            nik = getattr(info, "nik", None) or "".join(ch for ch in nik_text if ch.isdigit())
+            session.identify(nik, info)
+            # One registration per NIK per kiosk: this visit becomes an update of it, revealed
+            # to the person only after the face step (see ``result``).
+            session.existing = self._repo.latest_for_nik(keyed_hash(self._lookup_key, "nik", nik))
+            return info
 
     def change_nik(self, token: str) -> None:
         """Go back from the face steps to correct the NIK."""
-        self.get(token).change_nik()
+        with self._live(token) as session:
+            session.change_nik()
 
     def existing(self, token: str) -> ExistingRegistration | None:
         """The registration this NIK already has on this kiosk, once the face step is passed."""
-        session = self.get(token)
+        with self._live(token) as session:
+            return self._existing(session)
+
+    @staticmethod
+    def _existing(session: RegistrationSession) -> ExistingRegistration | None:
         if session.state in (State.IDENTIFY, State.CAPTURE, State.VERIFY, State.NEEDS_AGENT):
             return None
         found = session.existing
         return found if isinstance(found, ExistingRegistration) else None
 
-    def touch(self, token: str) -> None:
-        """The person touched the screen."""
-        self.get(token).touch()
-
-    def listening(self, token: str, seconds: float) -> None:
-        """A prompt of ``seconds`` started playing on the person's screen."""
-        self.get(token).listening(seconds)
-
-    def warning_shown(self, token: str) -> None:
-        """The page showed and spoke the "are you still there?" warning."""
-        self.get(token).warning_shown()
-
     def heard(self, token: str, which: str) -> None:
         """The person listens to the consent ``summary`` or the ``full`` text."""
-        self.get(token).heard(which)
+        with self._live(token) as session:
+            session.heard(which)
 
-    def delivery(self, token: str) -> str | None:
-        """Outbox state (pending | sent | acked | dead) of the record this session committed."""
-        session = self.get(token)
-        record_id = session.record_id
-        return self._repo.delivery(record_id) if record_id else None
+    def check_face(self, token: str) -> FaceStep:
+        """One capture-and-verify attempt for the session's NIK.
 
-    def check_face(self, token: str) -> FaceCheckResult:
-        """One capture-and-verify attempt for the session's NIK."""
-        session = self.get(token)
-        if session.state is State.NEEDS_AGENT:
-            session.retry_capture()
-        nik = session.data.nik
-        if nik is None:
-            raise FlowError("no NIK recorded for this session")
+        The camera runs outside the lock (an attempt takes seconds and the page keeps polling);
+        its result is applied to the same session only if that session still waits for it.
+        """
+        with self._live(token, touch=True) as session:
+            if session.state not in FACE_STATES:
+                raise FlowError("a face attempt starts from the capture screen")
+            if session.state is State.NEEDS_AGENT:
+                session.retry_capture()
+            nik = session.data.nik
+            if nik is None:
+                raise FlowError("no NIK recorded for this session")
         result = self._verifier.check(nik)
         if result.outcome is Outcome.REJECTED:
             log.warning("spoof suspected on a capture attempt (liveness=%s)", result.liveness_band)
-        if result.template is None and result.coaching is not None:
-            return result  # no usable face: stay in CAPTURE, coach the person
-        session.captured(result.capture, result.template)
-        evidence = {
-            k: v
-            for k, v in (("match", result.match_band), ("liveness", result.liveness_band))
-            if v is not None
-        }
-        session.verified(result.outcome, result.reference_source, evidence)
-        return result
+        with self._live(token, touch=True) as current:
+            if current is not session or current.state is not State.CAPTURE:
+                raise FlowError("the session moved on during the face attempt")
+            if result.needs_coaching:
+                return FaceStep(result, result.coaching, self._view(current))
+            current.captured(result.capture, result.template)
+            evidence = {
+                k: v
+                for k, v in (("match", result.match_band), ("liveness", result.liveness_band))
+                if v is not None
+            }
+            current.verified(result.outcome, result.reference_source, evidence)
+            return FaceStep(result, None, self._view(current))
 
-    def household(self, token: str, answers: dict[str, Any]) -> None:
-        """Store the validated questionnaire answers."""
-        self.get(token).household_done(answers)
+    def result(self, token: str) -> ResultScreen:
+        """The face result screen as it stands now (``variant`` None: none to show)."""
+        with self._live(token) as session:
+            existing = self._existing(session) if session.state is State.HOUSEHOLD else None
+            receipt_no = None
+            if existing is not None and session.outcome in (Outcome.VERIFIED, Outcome.VOUCHED):
+                receipt_no = existing.receipt_no
+            return ResultScreen(self._view(session), session.result_variant(), existing, receipt_no)
 
-    def edit(self, token: str) -> None:
-        """From consent or review, back to the questionnaire (consent already given stays)."""
-        self.get(token).edit()
+    def retry(self, token: str) -> None:
+        """Try the camera again after a failed attempt (never a lock-out: also from the agent
+        offer)."""
+        with self._live(token) as session:
+            session.retry_capture()
+
+    def assisted(self, token: str, agent_id: str) -> None:
+        """An agent joins the running registration: it is recorded as assisted by them."""
+        with self._live(token, touch=True) as session:
+            session.assisted_by = agent_id
+
+    def vouch_subject(self, token: str) -> VouchSubject:
+        """Whom an agent would vouch for: only a person whose face checks failed."""
+        with self._live(token, touch=True) as session:
+            if session.state is not State.NEEDS_AGENT or session.data.nik is None:
+                raise FlowError("a vouch is possible only after the face checks failed")
+            return VouchSubject(session.data.nik, session.attempts)
+
+    def vouched(self, token: str, agent_id: str, vouch_id: str | None) -> None:
+        """An agent vouched (record ``vouch_id``): the registration continues as vouched."""
+        with self._live(token) as session:
+            session.vouched(agent_id)
+            session.vouch_id = vouch_id
+
+    def answer(self, token: str, values: dict[str, Any], *, more_screens: bool) -> RegistrationView:
+        """Keep one questionnaire screen's validated answers.
+
+        The questionnaire is done after its last screen (``more_screens`` False), or at once
+        when the person came from review to change one answer and nothing is missing."""
+        with self._live(token) as session:
+            one_answer = session.answer(values)
+            answers, definition = session.data.answers, self._form.definition
+            back = one_answer and (definition is None or not missing_questions(definition, answers))
+            if not more_screens or back:
+                done = visible_answers(definition, answers) if definition else dict(answers)
+                session.household_done(done)
+            return self._view(session)
+
+    def household(self, token: str, answers: dict[str, Any]) -> RegistrationView:
+        """Store the validated questionnaire answers, all at once."""
+        with self._live(token) as session:
+            session.household_done(answers)
+            return self._view(session)
+
+    def edit(self, token: str, one_answer: bool = False) -> None:
+        """From consent or review, back to the questionnaire (consent already given stays);
+        ``one_answer``: straight back to review after that one screen."""
+        with self._live(token) as session:
+            session.edit(one_answer)
 
     def consent(self, token: str, given: bool) -> None:
         """Record the person's consent decision (refusal wipes the session)."""
-        session = self.get(token)
-        session.consent(given, self._form.consent_version)
-        if session.state is State.IDLE:
-            self._sessions.pop(token, None)
+        with self._live(token) as session:
+            session.consent(given, self._form.consent_version)
+            if session.state is State.IDLE:
+                self._sessions.pop(token, None)
 
     def submit(self, token: str) -> str:
         """Seal and commit the registration with its outbox row; return the receipt number.
@@ -217,7 +398,10 @@ class RegistrationService:
         The receipt is returned only after the SQLite commit: the kiosk never says
         "registered" for a record it could lose.
         """
-        session = self.get(token)
+        with self._live(token) as session:
+            return self._submit(session)
+
+    def _submit(self, session: RegistrationSession) -> str:
         if session.state is State.SUBMITTED and session.receipt_no:
             return session.receipt_no  # a repeated "Send": the same receipt
         if session.state is not State.REVIEW:

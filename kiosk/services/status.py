@@ -21,8 +21,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from kiosk.core.clock import Clock
+from kiosk.core.clock import Clock, today
 from kiosk.core.ids import parse_receipt
+from kiosk.core.nik import parse_nik
 from kiosk.core.session import Inactivity, Outcome, Timeouts
 from kiosk.crypto.atrest import keyed_hash
 from kiosk.errors import FlowError, SessionExpired
@@ -74,6 +75,11 @@ class StatusAnswer:
     face: FaceCheckResult
     attempts: int
 
+    @property
+    def coaching(self) -> str | None:
+        """No usable face was captured: the coaching code to show (the try did not count)."""
+        return self.face.coaching if self.face.needs_coaching else None
+
 
 @dataclass(frozen=True)
 class CodeAnswer:
@@ -92,21 +98,25 @@ class StatusService:
         *,
         clock: Clock,
         timeouts: Timeouts,
-        nik_parser: NikParser,
         verifier: FaceVerifier,
         repo: RegistrationRepository,
         lookup_key: bytes,
         audit: Audit | None = None,
+        nik_parser: NikParser | None = None,
     ) -> None:
         self._clock = clock
         self._timeouts = timeouts
-        self._parse_nik = nik_parser
+        self._parse_nik: NikParser = nik_parser or self._parse_any_nik
         self._verifier = verifier
         self._repo = repo
         self._lookup_key = lookup_key
         self._audit = audit
         self._sessions: dict[str, StatusSession] = {}
         self._failures: deque[float] = deque()
+
+    def _parse_any_nik(self, text: str) -> Any:
+        """The status check's NIK rule: any valid NIK (its century chosen by today)."""
+        return parse_nik(text, today(self._clock))
 
     # --- lifecycle -----------------------------------------------------------------------
     def start(self) -> str:
@@ -208,7 +218,7 @@ class StatusService:
             raise FlowError("type the NIK before the face check")
         result = self._verifier.check(session.nik)
         session.inactivity.touch()
-        if result.template is None and result.coaching is not None:
+        if result.needs_coaching:
             return StatusAnswer(False, (), result, session.attempts)
         session.attempts += 1
         if result.outcome in SHOWN_OUTCOMES:

@@ -112,6 +112,16 @@ class PostgresIngestStore:
             new.discard(key)
         return out
 
+    def held(self, keys: list[tuple[str, str]]) -> set[tuple[str, str]]:
+        """Which of these (device id, record id) are stored (one query)."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT device_id, record_id FROM record WHERE (device_id, record_id) IN"
+                " (SELECT * FROM unnest(%s::text[], %s::text[]))",
+                ([d for d, _r in keys], [r for _d, r in keys]),
+            )
+            return {(d, r) for d, r in rows}
+
     def record_ids(self, device_id: str | None = None) -> list[str]:
         """Stored record ids (optionally of one device), in arrival order."""
         with self._lock:

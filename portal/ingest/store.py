@@ -53,6 +53,10 @@ class IngestStore(Protocol):
         """Commit the batch in one transaction; per record True where new, False if held."""
         ...
 
+    def held(self, keys: list[tuple[str, str]]) -> set[tuple[str, str]]:
+        """Which of these (device id, record id) are stored."""
+        ...
+
     def record_ids(self, device_id: str | None = None) -> list[str]:
         """Stored record ids (optionally of one device)."""
         ...
@@ -73,8 +77,8 @@ class IngestStore(Protocol):
 class SqliteIngestStore:
     """The embedded backend: the reference receiver's SQLite store behind the same interface."""
 
-    def __init__(self, target: str) -> None:
-        self._store = PortalStore(Path(target))
+    def __init__(self, target: str | PortalStore) -> None:
+        self._store = target if isinstance(target, PortalStore) else PortalStore(Path(target))
 
     def write(self, batch: Batch) -> list[bool]:
         """Refusals, heartbeats and availability first, then the records in one transaction."""
@@ -85,6 +89,10 @@ class SqliteIngestStore:
         for device_id, (state, at) in batch.availability.items():
             self._store.availability(device_id, state, at)
         return self._store.put_many(batch.records, batch.now) if batch.records else []
+
+    def held(self, keys: list[tuple[str, str]]) -> set[tuple[str, str]]:
+        """Which of these are stored."""
+        return {k for k in keys if self._store.get(*k) is not None}
 
     def record_ids(self, device_id: str | None = None) -> list[str]:
         """Stored record ids."""

@@ -36,4 +36,4 @@ def test_a_refused_vouch_writes_no_row_and_wakes_nobody(kit: Kit) -> None:
     with pytest.raises(AgentAuthError):
         kit.svc.vouch(token, reg_token, "elderly")
     assert kinds(kit) == [] and kit.wakes == []
-    assert kit.reg.get(reg_token).outcome is not Outcome.VOUCHED
+    assert kit.reg.view(reg_token).outcome is not Outcome.VOUCHED

@@ -21,7 +21,7 @@ def failed_three_times(kit: Kit) -> str:
     kit.reg.identify(reg_token, NIK)
     for _ in range(3):
         kit.reg.check_face(reg_token)
-    assert kit.reg.get(reg_token).state is State.NEEDS_AGENT
+    assert kit.reg.view(reg_token).state is State.NEEDS_AGENT
     return reg_token
 
 
@@ -55,7 +55,7 @@ def test_vouch_after_three_failed_checks(kit: Kit) -> None:
     token = kit.svc.login("AG-PKH-01", AGENT_PIN)
     reg_token = failed_three_times(kit)
     vouch_id = kit.svc.vouch(token, reg_token, "elderly")
-    reg = kit.reg.get(reg_token)
+    reg = kit.reg.view(reg_token)
     assert reg.state is State.HOUSEHOLD and reg.outcome is Outcome.VOUCHED
     assert reg.assisted_by == "AG-PKH-01"
     [record] = kit.outbox("vouch")
@@ -76,7 +76,7 @@ def test_vouch_refused_when_the_agents_face_fails(kit: Kit) -> None:
     with pytest.raises(AgentAuthError):
         kit.svc.vouch(token, reg_token, "elderly")
     assert kit.outbox("vouch") == []
-    assert kit.reg.get(reg_token).state is State.NEEDS_AGENT
+    assert kit.reg.view(reg_token).state is State.NEEDS_AGENT
     assert kit.audit_kinds()[-1] == "vouch_refused"
 
 

@@ -64,7 +64,7 @@ def test_invalid_nik_text_in_english(capsys: pytest.CaptureFixture[str]) -> None
     rc, out = run(capsys, "123", "--lang", "en")
     assert rc == 1
     assert "invalid NIK" in out
-    assert "only 3 were entered" in out
+    assert "you typed only 3" in out
 
 
 def test_ambiguous_century_is_shown(capsys: pytest.CaptureFixture[str]) -> None:

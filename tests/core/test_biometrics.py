@@ -92,4 +92,5 @@ def test_turn_challenges_respect_direction_and_skip_nan() -> None:
 
 
 def test_every_challenge_has_its_coaching_code() -> None:
+    """The words of each code are the UI's (tests/ui/test_languages.py checks every language)."""
     assert set(CHALLENGE_COACHING) == set(ChallengeKind)

@@ -29,11 +29,12 @@ from kiosk.core.forms import (
 )
 from kiosk.core.forms.definition import MAX_QUESTIONS_PER_PAGE
 from kiosk.errors import FormError, InputError
+from kiosk.languages import translator
 
 
-def t(id_: str, en: str | None = None) -> dict[str, str]:
-    """A bilingual label."""
-    return {"id": id_, "en": en or f"EN {id_}"}
+def t(text: str, en: str | None = None) -> str:
+    """A label: its msgid (the English text when given)."""
+    return en or text
 
 
 def opt(code: str, **extra: Any) -> dict[str, Any]:
@@ -196,18 +197,18 @@ def test_too_few_choices() -> None:
 
 def test_messages_are_bilingual_and_filled(small: FormDefinition) -> None:
     err = invalid(small, "p1", {"kk": "1", "people": "4", "sick": "no"})
-    assert str(err) == "No. KK harus 16 angka."
-    assert err.message("en") == "16 digits."
+    assert str(err) == err.message() == "16 digits."  # the question's own pattern message
     err = invalid(small, "p1", {"kk": "3510010120200001", "people": "99", "sick": "no"})
-    assert str(err) == "Angka paling besar 30."
-    assert err.message("en") == "The largest number allowed is 30."
+    assert str(err) == "The largest number allowed is 30."
+    assert err.message(translator("id")) == "Angka paling besar 30."
     err = invalid(small, "p2", {"work": "farmer", "sick_kinds": ["none", "tb"]}, sick=True)
     assert "'None'" in str(err)
 
 
-def test_every_answer_failure_code_has_both_languages() -> None:
-    for messages in ANSWER_FAILURES.values():
-        assert set(messages) == {"id", "en"}
+def test_every_answer_failure_code_is_translated() -> None:
+    indonesian = translator("id")
+    for msgid in ANSWER_FAILURES.values():
+        assert indonesian(msgid) != msgid
 
 
 def test_check_page_reports_every_failure(small: FormDefinition) -> None:
@@ -269,15 +270,16 @@ def test_summary_lists_labels_in_form_order(small: FormDefinition) -> None:
     }
     assert summary(small, answers) == [
         ("No. KK", "3510010120200001"),
-        ("Orang", "5 orang"),
-        ("Sakit?", "Ya"),
+        ("Orang", "5 people"),
+        ("Sakit?", "Yes"),
         ("Kerja", "Fisher"),
         ("Sakit apa", "Flu, Tb"),
         ("Catatan", "ok"),
     ]
-    en = summary(small, answers, "en")
-    assert en[1] == ("EN Orang", "5 people")
-    assert en[2] == ("EN Sakit?", "Yes")
+    shouted = summary(small, answers, str.upper)  # every label, unit and option is translated
+    assert shouted[1] == ("ORANG", "5 PEOPLE")
+    assert shouted[2] == ("SAKIT?", "YES")
+    assert summary(small, answers, translator("id"))[2] == ("Sakit?", "Ya")
     rows = summary_rows(small, answers)
     assert (rows[3].page_id, rows[3].question_id) == ("p2", "work")
 
@@ -338,9 +340,9 @@ def test_household_v1_every_choice_has_an_icon_and_translation() -> None:
     form = load_form()
     for q in form.questions():
         for o in q.choices():
-            assert o.icon and o.label.id and o.label.en
+            assert o.icon and o.label and translator("id")(o.label)
     assert "money_1" in form.icons()
-    assert form.translations()["Kartu Keluarga"] == "Family card"
+    assert translator("id")(form.pages[0].title) == "Kartu Keluarga"
 
 
 def test_household_v1_kk_number_accepts_separators() -> None:
@@ -365,7 +367,7 @@ def _kk_checked_form() -> FormDefinition:
         ("3510013202150001", "kk_date_invalid", "32-02-15"),
         ("3510011213150001", "kk_date_invalid", "12-13-15"),
         ("3510011203150000", "kk_serial_zero", "0000"),
-        ("351001120315000", "pattern_mismatch", "16 angka"),
+        ("351001120315000", "pattern_mismatch", "16 digits"),
     ],
 )
 def test_kk_number_check_content(kk: str, code: str, fragment: str) -> None:
@@ -373,7 +375,7 @@ def test_kk_number_check_content(kk: str, code: str, fragment: str) -> None:
         validate_question(_kk_checked_form(), "kk_number", kk)
     assert err.value.code == code
     assert fragment in str(err.value)
-    assert err.value.message("en") != str(err.value)
+    assert err.value.message(translator("id")) != str(err.value)
 
 
 def test_kk_number_from_before_the_papua_split_is_accepted() -> None:
@@ -536,11 +538,11 @@ def test_consent_v2_has_every_part_in_both_languages() -> None:
         "rights",
         "refusal",
     ]
-    assert "27 Tahun 2022" in consent.law.id
+    assert "27 Tahun 2022" in translator("id")(consent.law)
     rights = consent.section("rights")
     assert rights is not None and len(rights.items) >= 5
-    translations = consent.translations()
-    assert all(id_ and en and id_ != en for id_, en in translations.items())
+    indonesian = translator("id")
+    assert all(text and indonesian(text) != text for text in consent.texts())
 
 
 def test_consent_promises_the_retention_it_declares() -> None:
@@ -548,9 +550,10 @@ def test_consent_promises_the_retention_it_declares() -> None:
     retention = consent.section("retention")
     assert retention is not None
     days = consent.kiosk_retention_days
-    assert any(f"{days} hari" in item.id for item in retention.items)
-    assert any(f"{days} days" in item.en for item in retention.items)
-    assert any(f"{days} hari" in item.id for item in consent.summary)
+    indonesian = translator("id")
+    assert any(f"{days} hari" in indonesian(item) for item in retention.items)
+    assert any(f"{days} days" in item for item in retention.items)
+    assert any(f"{days} hari" in indonesian(item) for item in consent.summary)
 
 
 def test_consent_v1_still_loads_for_records_given_under_it() -> None:

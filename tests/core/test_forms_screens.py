@@ -15,42 +15,42 @@ FORM = load_form()
 COUNTS: dict[str, Any] = {
     "form_id": "t",
     "version": 1,
-    "title": {"id": "T", "en": "T"},
+    "title": "T",
     "pages": [
         {
             "id": "counts",
-            "title": {"id": "Anggota", "en": "Members"},
+            "title": "Members",
             "one_screen": True,
             "questions": [
                 {
                     "id": "people",
                     "kind": "integer",
-                    "label": {"id": "Orang", "en": "People"},
+                    "label": "People",
                     "min": 1,
                     "max": 30,
                 },
                 {
                     "id": "kids",
                     "kind": "integer",
-                    "label": {"id": "Anak", "en": "Kids"},
+                    "label": "Kids",
                     "min": 0,
                     "max": 20,
                     "part_of": "people",
                 },
-                {"id": "sick", "kind": "yesno", "label": {"id": "Sakit?", "en": "Ill?"}},
+                {"id": "sick", "kind": "yesno", "label": "Ill?"},
             ],
         },
         {
             "id": "work",
-            "title": {"id": "Kerja", "en": "Work"},
+            "title": "Work",
             "questions": [
                 {
                     "id": "job",
                     "kind": "single",
-                    "label": {"id": "Kerja?", "en": "Job?"},
+                    "label": "Job?",
                     "options": [
-                        {"code": "a", "icon": "a", "label": {"id": "A", "en": "A"}},
-                        {"code": "b", "icon": "b", "label": {"id": "B", "en": "B"}},
+                        {"code": "a", "icon": "a", "label": "A"},
+                        {"code": "b", "icon": "b", "label": "B"},
                     ],
                 },
             ],

@@ -23,6 +23,7 @@ from kiosk.core.roster import (
     unflatten,
 )
 from kiosk.errors import FormError
+from kiosk.languages import translator
 
 KK = "3510011203150001"
 
@@ -131,8 +132,8 @@ def test_identity_fields() -> None:
 
 
 def test_labels_in_both_languages() -> None:
-    assert label("crop", "rice", "id") == "Padi" and label("crop", "rice", "en") == "Rice"
-    assert label("crop", "unknown", "en") == "unknown"
+    assert label("crop", "rice", translator("id")) == "Padi" and label("crop", "rice") == "Rice"
+    assert label("crop", "unknown", translator("id")) == "unknown"
 
 
 def test_local_edit_records_changed_fields_only() -> None:

@@ -52,7 +52,7 @@ ACTIONS = {
     "identify": ({State.IDENTIFY}, lambda s: s.identify(NIK)),
     "captured": ({State.CAPTURE}, lambda s: s.captured("f", None)),
     "verified": ({State.VERIFY}, lambda s: s.verified(Outcome.VERIFIED)),
-    "retry_capture": ({State.NEEDS_AGENT}, lambda s: s.retry_capture()),
+    "retry_capture": ({State.NEEDS_AGENT, State.CAPTURE}, lambda s: s.retry_capture()),
     "change_nik": (
         {State.CAPTURE, State.VERIFY, State.NEEDS_AGENT},
         lambda s: s.change_nik(),
@@ -83,7 +83,7 @@ def test_every_action_is_legal_only_in_its_states(
     allowed, call = ACTIONS[action]
     if state in allowed:
         call(s)
-        assert s.state is not state or action == "edit"
+        assert s.state is not state or action in ("edit", "retry_capture")
     else:
         with pytest.raises(FlowError):
             call(s)
@@ -262,3 +262,39 @@ def test_seconds_left_includes_the_prompt_still_playing(clock: FakeClock) -> Non
     s = to_state(new(clock), State.CONSENT)
     s.listening(181.0)
     assert s.seconds_left == pytest.approx(181 + 90)
+
+
+def test_the_result_screen_follows_the_last_attempt_until_retried(clock: FakeClock) -> None:
+    s = to_state(new(clock, budget=2), State.CAPTURE)
+    assert s.result_variant() is None, "no attempt yet: no result screen"
+    s.captured("f", b"t")
+    s.verified(Outcome.REJECTED)
+    assert s.result_variant() == "rejected"
+    s.retry_capture()  # "try again" from the result screen
+    assert s.state is State.CAPTURE and s.result_variant() is None
+    s.captured("f", b"t")
+    s.verified(Outcome.RETRY)
+    assert s.state is State.NEEDS_AGENT and s.result_variant() == "agent"
+    s.vouched("agent-7")
+    assert s.result_variant() is None, "a vouch shows no face result: on to the questions"
+
+
+@pytest.mark.parametrize(
+    ("outcome", "variant"), [(Outcome.VERIFIED, "matched"), (Outcome.PENDING, "recorded")]
+)
+def test_a_passed_face_step_shows_its_result(
+    clock: FakeClock, outcome: Outcome, variant: str
+) -> None:
+    s = to_state(new(clock), State.VERIFY)
+    s.verified(outcome, "none")
+    assert s.state is State.HOUSEHOLD and s.result_variant() == variant
+
+
+def test_one_answer_changed_from_review_is_flagged_once(clock: FakeClock) -> None:
+    s = to_state(new(clock), State.REVIEW)
+    s.edit(one_answer=True)
+    assert s.answer({"members": 5}) is True
+    assert s.answer({"members": 6}) is False, "the flag is used up by the first screen"
+    assert s.data.answers["members"] == 6
+    s.household_done(dict(s.data.answers))
+    assert s.state is State.REVIEW, "consent once given stays"

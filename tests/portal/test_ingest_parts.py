@@ -8,7 +8,7 @@ import pytest
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from portal.ingest.worker import AckWindow, CorrelationOnly
+from portal.link import AckWindow, CorrelationOnly
 
 
 @pytest.mark.parametrize("data", [b"x", b"0193a5c0-0000-7000-8000-000000000001", b"y" * 200])

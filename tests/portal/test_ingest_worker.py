@@ -153,8 +153,10 @@ def test_two_workers_share_the_load_and_store_each_record_once(
         for up in ups:
             up.stop()
     assert sorted(rows(pg_dsn)) == sorted(ids)
-    assert w1.stored > 0 and w2.stored > 0, "the shared subscription gave one worker nothing"
-    assert w1.stored + w2.stored == 120 and w1.duplicates + w2.duplicates == 0
+    assert w1.counts.stored > 0, "the shared subscription gave one worker nothing"
+    assert w2.counts.stored > 0, "the shared subscription gave one worker nothing"
+    assert w1.counts.stored + w2.counts.stored == 120
+    assert w1.counts.duplicates + w2.counts.duplicates == 0
 
 
 def test_a_resent_record_is_acked_as_duplicate_and_stored_once(
@@ -196,6 +198,31 @@ def test_hostile_records_are_rejected_and_the_stream_goes_on(
     assert rows(pg_dsn) == [("kiosk-bad", good_rid)]
     reasons = [reason for _d, _r, reason in w.store.rejections()]
     assert len(reasons) == 3 and "NUL" in reasons[0] and "signature" in reasons[1]
+
+
+def test_a_forged_copy_of_a_held_record_is_answered_duplicate(
+    workers: WorkerFactory, broker: Broker, pki: Pki, keys_dir: Path, pg_dsn: str
+) -> None:
+    w = workers("ingest-1")
+    dev = Device(broker, pki, keys_dir, "kiosk-held")
+    try:
+        rid, env = dev.envelope({"nik": "3510010101900001"})
+        dev.publish(rid, env)
+        wait_for(lambda: len(dev.acks) == 1, 10, "first ack")
+        dev.publish(rid, env.replace(b'"kind":"registration"', b'"kind":"audit"'))  # bad sig
+        other, other_env = dev.envelope({"nik": "x"})
+        dev.publish(other, other_env.replace(b'"kind":"registration"', b'"kind":"audit"'))
+        wait_for(lambda: len(dev.acks) == 3, 10, "acks of the bad copies")
+    finally:
+        dev.close()
+    # the kiosk must not drop a record the portal holds because a bad copy of it came in
+    assert [(a["record_id"], a["result"]) for a in dev.acks] == [
+        (rid, "stored"),
+        (rid, "duplicate"),
+        (other, "rejected"),
+    ]
+    assert rows(pg_dsn) == [("kiosk-held", rid)]
+    assert len(w.store.rejections()) == 2
 
 
 def test_worker_restart_resumes_its_persistent_session(

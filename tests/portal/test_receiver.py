@@ -12,7 +12,7 @@ from kiosk.crypto.envelope import ALGORITHM
 from kiosk.crypto.keys import public_pem
 from kiosk.store.outbox import OutboxRepository
 from kiosk.uplink.service import build_uplink
-from portal.receiver import _Msg
+from portal.link import Msg
 from tests.fixtures.mqtt import PREFIX, Broker, KioskFactory, Portal, wait_for
 from tests.fixtures.records import commit_registrations, open_db
 
@@ -73,24 +73,24 @@ def test_a_bad_copy_of_a_record_already_held_is_answered_duplicate(
     assert rx is not None
     answers: list[tuple[str, str]] = []
     monkeypatch.setattr(
-        rx,
-        "_publish_ack",
-        lambda _dev, payload, _corr: answers.extend(
+        rx.link,
+        "publish",
+        lambda _topic, payload, **_kw: answers.extend(
             (e["record_id"], e["result"]) for e in json.loads(payload)["acks"]
         ),
     )
     other = "01930000-0000-7000-8000-000000000077"
 
-    def garbage(rid: str) -> _Msg:  # an envelope naming ``rid`` that nobody signed
+    def garbage(rid: str) -> Msg:  # an envelope naming ``rid`` that nobody signed
         body = {
             "alg": ALGORITHM, "ct": "AA==", "device_id": cfg.device.id, "epk": "AA==",
             "kid": "x", "kind": "registration", "nonce": "AA==", "record_id": rid,
             "sig": "AA==", "v": 1, "wk": "AA==",
         }  # fmt: skip
         topic = f"{PREFIX}/kiosk/{cfg.device.id}/registration"
-        return _Msg(topic, json.dumps(body).encode(), None, None, 1, 0)
+        return Msg(topic, json.dumps(body).encode(), None, 1, 0)
 
-    rx._process([garbage(held), garbage(other)])  # MQTT 3.1.1: no Correlation Data
+    rx.intake.process([garbage(held), garbage(other)])  # MQTT 3.1.1: no Correlation Data
     assert answers == [(held, "duplicate"), (other, "rejected")]
     assert portal.record_ids() == [held]
 
@@ -104,21 +104,19 @@ def test_one_signed_ack_message_per_batch_and_device(
     assert rx is not None
     sent: list[tuple[str, bytes]] = []
     monkeypatch.setattr(
-        rx._client, "publish", lambda topic, payload, **_kw: sent.append((topic, payload))
+        rx.link.client, "publish", lambda topic, payload, **_kw: sent.append((topic, payload))
     )
-
-    def msg(dev: str) -> _Msg:
-        return _Msg(f"{PREFIX}/kiosk/{dev}/registration", b"", None, None, 1, 1)
-
     rids = [f"01930000-0000-7000-8000-{i:012d}" for i in range(ACKS_PER_MESSAGE + 50)]
-    replies: list[tuple[_Msg, str | None, str, str | None]] = [
-        (msg("kiosk-a-01"), r, "stored", None) for r in rids
-    ]
-    replies += [
-        (msg("kiosk-b-02"), rids[0], "rejected", "bad"),
-        (msg("kiosk-b-02"), None, "x", None),
-    ]
-    rx._send_acks(replies)
+    rx.intake.publish_acks(
+        "kiosk-a-01", [(None, {"record_id": r, "result": "stored"}) for r in rids]
+    )
+    rx.intake.publish_acks(
+        "kiosk-b-02",
+        [
+            (None, {"record_id": rids[0], "result": "rejected", "reason": "bad"}),
+            (None, {"record_id": None, "result": "x"}),
+        ],
+    )
     topics = [t for t, _p in sent]
     assert topics == [f"{PREFIX}/kiosk/kiosk-a-01/ack"] * 2 + [f"{PREFIX}/kiosk/kiosk-b-02/ack"]
     bodies = [json.loads(p) for _t, p in sent]

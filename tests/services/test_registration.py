@@ -120,8 +120,8 @@ def test_full_registration_commits_sealed_record_with_provenance(parts: dict[str
     }
     assert record["consent"]["version"] == "consent_v1"
     assert record["clock"]["boot_id"] == "boot-1" and record["clock"]["synced"] is False
-    assert svc.get(token).state is State.SUBMITTED
-    assert svc.get(token).data.nik is None, "personal data wiped once committed"
+    assert svc.view(token).state is State.SUBMITTED
+    assert svc.view(token).nik is None, "personal data wiped once committed"
 
 
 def test_no_usable_face_keeps_the_person_at_the_camera(parts: dict[str, Any]) -> None:
@@ -129,9 +129,9 @@ def test_no_usable_face_keeps_the_person_at_the_camera(parts: dict[str, Any]) ->
     token = svc.start()
     svc.identify(token, NIK)
     assert svc.check_face(token).coaching == "no_face"
-    assert svc.get(token).state is State.CAPTURE and svc.get(token).attempts == 0
+    assert svc.view(token).state is State.CAPTURE and svc.view(token).attempts == 0
     svc.check_face(token)
-    assert svc.get(token).state is State.HOUSEHOLD
+    assert svc.view(token).state is State.HOUSEHOLD
 
 
 def test_three_mismatches_lead_to_the_agent_path(parts: dict[str, Any]) -> None:
@@ -140,9 +140,9 @@ def test_three_mismatches_lead_to_the_agent_path(parts: dict[str, Any]) -> None:
     svc.identify(token, NIK)
     for _ in range(3):
         svc.check_face(token)
-    assert svc.get(token).state is State.NEEDS_AGENT
+    assert svc.view(token).state is State.NEEDS_AGENT
     svc.check_face(token)  # trying once more is always allowed
-    assert svc.get(token).state is State.HOUSEHOLD
+    assert svc.view(token).state is State.HOUSEHOLD
 
 
 def test_bad_nik_is_refused_with_its_reason(parts: dict[str, Any]) -> None:
@@ -150,7 +150,7 @@ def test_bad_nik_is_refused_with_its_reason(parts: dict[str, Any]) -> None:
     token = svc.start()
     with pytest.raises(NikError, match="16 angka"):
         svc.identify(token, "12345")
-    assert svc.get(token).state is State.IDENTIFY
+    assert svc.view(token).state is State.IDENTIFY
 
 
 def test_disk_full_refuses_and_stores_nothing(parts: dict[str, Any]) -> None:
@@ -160,7 +160,7 @@ def test_disk_full_refuses_and_stores_nothing(parts: dict[str, Any]) -> None:
     with pytest.raises(StorageFullError):
         svc.submit(token)
     assert parts["conn"].execute("SELECT COUNT(*) FROM registration").fetchone()[0] == 0
-    assert svc.get(token).state is State.REVIEW, "the person can try again: nothing lost"
+    assert svc.view(token).state is State.REVIEW, "the person can try again: nothing lost"
     parts["space"].clear()
     assert svc.submit(token)
 
@@ -184,7 +184,7 @@ def test_timeout_wipes_and_expires_the_session(parts: dict[str, Any]) -> None:
     svc.tick()
     assert not svc.active
     with pytest.raises(SessionExpired):
-        svc.get(token)
+        svc.view(token)
 
 
 def test_a_new_person_replaces_the_previous_session(parts: dict[str, Any]) -> None:
@@ -193,7 +193,7 @@ def test_a_new_person_replaces_the_previous_session(parts: dict[str, Any]) -> No
     svc.identify(first, NIK)
     svc.start()
     with pytest.raises(SessionExpired):
-        svc.get(first)
+        svc.view(first)
 
 
 def test_refused_consent_ends_the_session(parts: dict[str, Any]) -> None:
@@ -210,10 +210,11 @@ def test_walking_away_ends_and_wipes_the_session(parts: dict[str, Any]) -> None:
     svc = service(parts, [])
     token = svc.start()
     svc.identify(token, NIK)
-    session = svc.get(token)
+    assert svc.view(token).nik == NIK
     svc.end_all("walked_away")
-    assert not svc.active and session.data.nik is None
-    assert session.ended_reason == "walked_away"
+    assert not svc.active
+    with pytest.raises(SessionExpired):
+        svc.view(token)
 
 
 def test_receipt_code_is_twelve_digits_grouped_with_a_check_digit(parts: dict[str, Any]) -> None:
@@ -298,6 +299,54 @@ def test_delivery_is_the_outbox_state_of_this_record(parts: dict[str, Any]) -> N
     svc = service(parts, [face(Outcome.VERIFIED)])
     token = walk_to_review(svc)
     svc.submit(token)
-    assert svc.delivery(token) == "pending"
+    assert svc.view(token).delivery == "pending"
     parts["conn"].execute("UPDATE outbox SET state = 'acked'")
-    assert svc.delivery(token) == "acked"
+    assert svc.view(token).delivery == "acked"
+
+
+def test_the_view_is_a_read_only_snapshot(parts: dict[str, Any]) -> None:
+    svc = service(parts, [face(Outcome.VERIFIED)])
+    token = svc.start()
+    svc.identify(token, NIK)
+    svc.check_face(token)
+    svc.answer(token, {"members": 4}, more_screens=True)
+    view = svc.view(token)
+    with pytest.raises(TypeError):
+        view.answers["members"] = 9  # type: ignore[index]
+    with pytest.raises(AttributeError):
+        view.state = State.REVIEW  # type: ignore[misc]
+    assert svc.view(token).answers == {"members": 4} and svc.view(token).state is State.HOUSEHOLD
+
+
+def test_the_registration_nik_rule_is_the_services_own_minimum_age(
+    parts: dict[str, Any],
+) -> None:
+    svc = service(parts, [])
+    svc._parse_nik = svc._parse_registrant_nik  # the rule the composition root relies on
+    token = svc.start()
+    parts["clock"].set_wall(1_780_000_000.0)  # 28 May 2026
+    with pytest.raises(NikError):
+        svc.identify(token, "3510014501100001")  # born 5 January 2010: 16 years old
+    svc.identify(token, "3510014501900001")  # born 5 January 1990
+    assert svc.view(token).state is State.CAPTURE
+
+
+def test_paging_back_to_review_after_one_answer(parts: dict[str, Any]) -> None:
+    svc = service(parts, [face(Outcome.VERIFIED)])
+    token = walk_to_review(svc)
+    svc.edit(token, one_answer=True)
+    assert svc.answer(token, {"members": 6}, more_screens=True).state is State.REVIEW
+    svc.edit(token)  # change everything: screen after screen
+    assert svc.answer(token, {"members": 7}, more_screens=True).state is State.HOUSEHOLD
+    assert svc.answer(token, {}, more_screens=False).state is State.REVIEW
+
+
+def test_a_face_attempt_is_refused_outside_the_camera_steps(parts: dict[str, Any]) -> None:
+    svc = service(parts, [face(Outcome.VERIFIED)])
+    token = svc.start()
+    with pytest.raises(FlowError):
+        svc.check_face(token)  # no NIK yet: the camera is not even asked
+    svc.identify(token, NIK)
+    step = svc.check_face(token)
+    assert step.coaching is None and step.view.state is State.HOUSEHOLD
+    assert svc.result(token).variant == "matched"

@@ -61,5 +61,5 @@ def test_an_error_in_a_view_is_a_spoken_screen_with_a_way_on(
     html = resp.get_data(as_text=True)
     assert resp.status_code == status and words in html and 'id="error-back"' in html
     assert 'href="/face"' in html  # the way on leads back to the step: the session is kept
-    [reg] = kit.registration._sessions.values()
-    assert reg.state is State.CAPTURE
+    with c.session_transaction() as s:
+        assert kit.registration.view(str(s["reg"])).state is State.CAPTURE

@@ -239,8 +239,8 @@ def test_review_changes_one_answer_and_keeps_the_consent(kit: Kit) -> None:
         elderly_count="0",
     )
     assert r.headers["Location"].endswith("/review")  # type: ignore[attr-defined]
-    reg = kit.registration.get(_token(c))
-    assert reg.data.answers["members_count"] == 4 and reg.data.consent_version
+    reg = kit.registration.view(_token(c))
+    assert reg.answers["members_count"] == 4 and reg.consent_given
 
 
 def _token(c: FlaskClient) -> str:

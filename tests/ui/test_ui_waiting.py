@@ -55,7 +55,7 @@ def test_vouched_receipt_says_the_office_will_review(cfg: KioskConfig, tmp_path:
             post(c, "/result/retry")
     with c.session_transaction() as s:
         token = str(s["reg"])
-    kit.registration.get(token).vouched("agent-1")  # what the agent service does on a vouch
+    kit.registration.vouched(token, "agent-1", None)  # what the agent service does on a vouch
     answer_all(kit, c)
     post(c, "/consent", decision="agree")
     post(c, "/review", action="send")

@@ -19,7 +19,6 @@ from ui_doubles import FakeAgent, FakeLive, FakePresence, FakeQr, JsonSealer, Sc
 from kiosk.config import KioskConfig
 from kiosk.core.clock import FakeClock
 from kiosk.core.forms import load_consent, load_form
-from kiosk.core.nik import parse_nik
 from kiosk.core.session import Timeouts
 from kiosk.crypto.atrest import AtRestCipher
 from kiosk.services.registration import DeviceInfo, FormInfo, RegistrationService
@@ -55,7 +54,7 @@ class Kit:
 
 def build_kit(cfg: KioskConfig, tmp_path: Path, **extras: Any) -> Kit:
     """Compose the UI the way the composition root does, with test doubles at the edges."""
-    clock = FakeClock()
+    clock = FakeClock(dt.datetime(2026, 11, 29, 12, tzinfo=dt.UTC).timestamp())  # TODAY
     timeouts = Timeouts(cfg.ui.inactivity_warning_s, cfg.ui.inactivity_grace_s)
     conn = connect(tmp_path / "kiosk.sqlite3")
     repo = RegistrationRepository(conn)
@@ -64,26 +63,21 @@ def build_kit(cfg: KioskConfig, tmp_path: Path, **extras: Any) -> Kit:
     lookup_key = os.urandom(32)
     form, consent = load_form(), load_consent()
 
-    def nik_parser(text: str) -> Any:
-        return parse_nik(text, TODAY)
-
     registration = RegistrationService(
         clock=clock,
         timeouts=timeouts,
         retry_budget=cfg.biometrics.retry_budget,
-        nik_parser=nik_parser,
         verifier=verifier,
         sealer=sealer,
         repo=repo,
         cipher=AtRestCipher(os.urandom(32)),
         lookup_key=lookup_key,
         device=DeviceInfo("kiosk-test-01", cfg.device.village_code, "test", "boot-1"),
-        form=FormInfo(form.form_id, str(form.version), consent.version),
+        form=FormInfo(form.form_id, str(form.version), consent.version, form),
     )
     status = StatusService(
         clock=clock,
         timeouts=timeouts,
-        nik_parser=nik_parser,
         verifier=verifier,
         repo=repo,
         lookup_key=lookup_key,

@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from kiosk.config import parse_config
 from kiosk.crypto import envelope as env
 from kiosk.crypto import keys
+from kiosk.crypto.signed import canonical
 from kiosk.errors import CryptoError
 
 RID = "01930000-0000-7000-8000-000000000001"
@@ -105,6 +106,44 @@ def test_resigned_forgery_with_same_kid_rejected(
             portal_private_key=portal_key,
             device_public_key=lambda _d: device_key.public_key(),
         )
+
+
+def _open(sealed: bytes, portal_key: X25519PrivateKey, device_key: Ed25519PrivateKey) -> object:
+    return env.open_envelope(
+        sealed, portal_private_key=portal_key, device_public_key=device_key.public_key()
+    )
+
+
+def test_the_signature_is_checked_over_the_received_bytes_or_the_canonical_form(
+    portal_key: X25519PrivateKey, device_key: Ed25519PrivateKey, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sealed = _seal(portal_key, device_key)
+    dumps = []
+    monkeypatch.setattr(env, "canonical", lambda b: dumps.append(b) or canonical(b))
+    _open(sealed, portal_key, device_key)
+    assert len(dumps) == 1  # the header (the AEAD's associated data) only: no re-serialising
+    body = json.loads(sealed)
+    spaced = json.dumps(body, indent=1).encode()  # re-serialised on the way: still genuine
+    sig_last = json.dumps({**{k: v for k, v in body.items() if k != "sig"}, "sig": body["sig"]})
+    for copy in (spaced, sig_last.replace(" ", "").encode()):
+        assert _open(copy, portal_key, device_key).record_id == RID  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    "forge",
+    [
+        lambda s: s.replace(b'"kind":"registration"', b'"kind":"audit"'),
+        lambda s: s.replace(b',"sig":"', b',"sig":"A', 1),
+        lambda s: s.replace(b',"v":1', b',"v":1,"sig":"AAAA"', 1),  # a second, later sig
+        lambda s: s.replace(b'"record_id":"', b'"record_id":"\\",\\"sig\\":\\"', 1),
+    ],
+)
+def test_tampering_around_the_sig_member_is_refused(
+    forge: object, portal_key: X25519PrivateKey, device_key: Ed25519PrivateKey
+) -> None:
+    forged = forge(_seal(portal_key, device_key))  # type: ignore[operator]
+    with pytest.raises(CryptoError):
+        _open(forged, portal_key, device_key)
 
 
 @pytest.mark.parametrize(

@@ -12,8 +12,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from kiosk.agents.service import AgentService, AgentSession
-from kiosk.core.session import RegistrationSession
 from kiosk.errors import AgentAuthError, SessionExpired
+from kiosk.services.registration import RegistrationView
 from ui.villager.common import REG, svc
 
 AGENT = "agent"
@@ -44,16 +44,15 @@ def on_duty_names() -> list[tuple[str, str]]:
     return [(a.display_name, a.role) for a in found.on_duty()]
 
 
-def waiting_registration() -> tuple[str, RegistrationSession] | None:
+def waiting_registration() -> tuple[str, RegistrationView] | None:
     """The registration running in this browser (touched, so it does not time out), or None."""
     token = session.get(REG)
     if not isinstance(token, str):
         return None
     try:
-        reg = svc().registration.get(token)
+        reg = svc().registration.touch(token)
     except SessionExpired:
         return None
-    reg.touch()
     return token, reg
 
 

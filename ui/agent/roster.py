@@ -16,7 +16,6 @@ from kiosk.core import roster as rules
 from kiosk.errors import AgentAuthError, FormError, InputError
 from ui.agent import bp
 from ui.agent.common import agents, logged_in
-from ui.villager.common import lang
 
 NEW_SLOTS = 1
 """Blank member and shock rows offered on the edit form."""
@@ -97,7 +96,7 @@ def form_to_household(form: Mapping[str, str], household_id: str | None) -> dict
 
 
 def _choices(group: str) -> list[tuple[str, str]]:
-    return [(code, rules.label(group, code, lang())) for code in rules.CODES[group]]
+    return [(code, rules.label(group, code, _)) for code in rules.CODES[group]]
 
 
 def _edit_page(

@@ -17,7 +17,7 @@ from kiosk.core.vouch import REASONS
 from kiosk.errors import AgentAuthError, FlowError, InputError, LoginThrottled
 from ui.agent import bp
 from ui.agent.common import AGENT, agents, logged_in, waiting_registration
-from ui.villager.common import REG, go_to_state, lang, svc
+from ui.villager.common import REG, go_to_state, svc
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ def _throttled(err: LoginThrottled) -> str:
 
 def _login_page(error: str | None = None, selected: str | None = None, status: int = 200) -> Any:
     waiting_registration()  # a resident waiting for a vouch must not time out meanwhile
-    people = [(a, a.role_info.label(lang())) for a in agents().accounts.all() if a.has_template]
+    people = [(a, _(a.role_info.label)) for a in agents().accounts.all() if a.has_template]
     return (
         render_template("agent/login.html", people=people, error=error, selected=selected),
         status,
@@ -102,7 +102,7 @@ def home(current: AgentSession) -> str:
     return render_template(
         "agent/home.html",
         agent=current.agent,
-        role=current.agent.role_info.label(lang()),
+        role=_(current.agent.role_info.label),
         help_requests=agents().pending_help(),
         needs_vouch=reg is not None and reg.state is State.NEEDS_AGENT,
         can_join=reg is not None and reg.state in ASSISTABLE and reg.assisted_by is None,
@@ -160,7 +160,7 @@ def vouch(current: AgentSession) -> Any:
 
 
 def _vouch_page(error: str | None, chosen: str | None, status: int) -> Any:
-    reasons = [(r.code, r.label(lang())) for r in REASONS.values()]
+    reasons = [(r.code, _(r.label)) for r in REASONS.values()]
     return render_template("agent/vouch.html", reasons=reasons, error=error, chosen=chosen), status
 
 
@@ -189,4 +189,4 @@ def vouch_post(current: AgentSession) -> Any:
         return _vouch_page(
             _("The photo could not be taken. Check the camera and try again."), reason, 422
         )
-    return go_to_state(waiting[1])
+    return go_to_state(svc().registration.view(waiting[0]))  # vouched: on to the questionnaire

@@ -17,13 +17,16 @@ from kiosk.errors import SessionExpired
 from ui.qrscan import nik_from_qr
 from ui.texts import COACHING
 from ui.villager import bp
-from ui.villager.common import REG, STATUS, speak, svc
+from ui.villager.common import REG, STATUS, is_step, reg_token, speak, svc
 
 
 @bp.before_app_request
 def _activity() -> None:
-    """Any POST from the person counts as activity for the inactivity timer."""
+    """Any POST from the person counts as activity for the inactivity timer (a screen's own
+    step applies it in its one lookup)."""
     if request.method != "POST" or request.endpoint == "villager.api_warning_shown":
+        return
+    if is_step(request.endpoint):
         return
     s = svc()
     token = session.get(REG)
@@ -71,9 +74,8 @@ def api_warning_shown() -> Response:
 @bp.get("/api/receipt")
 def api_receipt() -> Response:
     """Where the just-committed record is: ``saved`` on the kiosk or ``sent`` to the office."""
-    token = session.get(REG)
     try:
-        state = svc().registration.delivery(token if isinstance(token, str) else "")
+        state = svc().registration.view(reg_token()).delivery
     except SessionExpired:
         return jsonify(delivery=None)
     return jsonify(delivery=delivery_word(state))
@@ -92,10 +94,10 @@ def _time_state() -> tuple[bool, bool, float, bool]:
     token = session.get(REG)
     if isinstance(token, str):
         try:
-            reg = s.registration.get(token)
+            reg = s.registration.view(token)
         except SessionExpired:
             return False, False, 0.0, False
-        return True, reg.warned, reg.seconds_left, reg.inactivity.said
+        return True, reg.warned, reg.seconds_left, reg.warning_said
     st = session.get(STATUS)
     if isinstance(st, str) and s.status is not None:
         try:
@@ -183,9 +185,8 @@ def qr_svg(data: str) -> bytes:
 @bp.get("/receipt/qr.svg")
 def receipt_qr() -> BaseResponse:
     """The receipt number as a QR code (only for the session that was just registered)."""
-    token = session.get(REG)
     try:
-        reg = svc().registration.get(token if isinstance(token, str) else None)
+        reg = svc().registration.view(reg_token())
     except SessionExpired:
         abort(404)
     if reg.state is not State.SUBMITTED or not reg.receipt_no:

@@ -7,12 +7,13 @@ from functools import wraps
 from pathlib import Path
 from typing import Any, TypeVar
 
-from flask import current_app, redirect, render_template, session, url_for
+from flask import current_app, redirect, render_template, request, session, url_for
 from markupsafe import Markup, escape
 from werkzeug.wrappers import Response
 
-from kiosk.core.session import RegistrationSession, State
+from kiosk.core.session import State
 from kiosk.errors import SessionExpired
+from kiosk.services.registration import RegistrationView
 from ui import UI_DIR, UiServices
 
 REG, STATUS = "reg", "st"
@@ -50,34 +51,57 @@ def lang() -> str:
     return chosen if isinstance(chosen, str) and chosen in svc().languages else default
 
 
-def reg_session() -> tuple[str, RegistrationSession]:
-    """The token and live registration of this browser; raises SessionExpired."""
+def reg_token() -> str:
+    """This browser's registration token ("" without one)."""
     token = session.get(REG)
-    return str(token or ""), svc().registration.get(token if isinstance(token, str) else None)
+    return token if isinstance(token, str) else ""
 
 
-def go_to_state(reg: RegistrationSession) -> Response:
+def go_to_state(reg: RegistrationView) -> Response:
     """Redirect to the screen the registration's state belongs on."""
     return redirect(url_for(SCREEN_FOR_STATE.get(reg.state, "villager.attract")))
 
 
 def in_state(*states: State) -> Callable[[F], F]:
-    """View decorator: needs a live registration in one of ``states``, else redirect."""
+    """Screen decorator: needs a live registration in one of ``states`` (else redirect); the
+    view gets the token and a read-only :class:`RegistrationView` (the request's one lookup)."""
 
     def deco(view: F) -> F:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            try:
-                token, reg = reg_session()
+            token, service = reg_token(), svc().registration
+            try:  # a POST is the person's activity: touched in the same lookup
+                reg = service.touch(token) if request.method == "POST" else service.view(token)
             except SessionExpired:
                 return redirect(url_for("villager.ended"))
             if reg.state not in states:
                 return go_to_state(reg)
             return view(token, reg, *args, **kwargs)
 
+        wrapper.session_step = True  # type: ignore[attr-defined]
         return wrapper  # type: ignore[return-value]
 
     return deco
+
+
+def step(view: F) -> F:
+    """Step decorator (POST): the view hands the token to one service call, which looks the
+    session up, checks its state and counts as the person's activity. A step out of place
+    (FlowError) or after a time-out (SessionExpired) is redirected by the blueprint's handlers."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        return view(reg_token(), *args, **kwargs)
+
+    wrapper.session_step = True  # type: ignore[attr-defined]
+    return wrapper  # type: ignore[return-value]
+
+
+def is_step(endpoint: str | None) -> bool:
+    """True when ``endpoint`` is a :func:`step` or :func:`in_state` view (its own lookup
+    applies the person's activity)."""
+    found = current_app.view_functions.get(endpoint or "")
+    return bool(getattr(found, "session_step", False))
 
 
 def speak(text: Any, personal: bool = False) -> str:

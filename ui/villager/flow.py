@@ -12,23 +12,26 @@ from werkzeug.exceptions import SecurityError
 from werkzeug.wrappers import Response
 
 from kiosk.core.ids import spoken_digits
-from kiosk.core.session import Outcome, RegistrationSession, State
+from kiosk.core.session import Outcome, State
 from kiosk.errors import FlowError, HardwareError, NikError, SessionExpired
+from kiosk.services.registration import RegistrationView
+from ui.language_view import language_choices
 from ui.printer import Receipt
-from ui.texts import LANGUAGES, nik_message
+from ui.texts import nik_message
 from ui.villager import bp
-from ui.villager.common import REG, STATUS, go_to_state, in_state, lang, screen, svc
+from ui.villager.common import (
+    REG,
+    STATUS,
+    go_to_state,
+    in_state,
+    lang,
+    reg_token,
+    screen,
+    step,
+    svc,
+)
 
 log = logging.getLogger(__name__)
-
-RESULT_FOR_OUTCOME: dict[Outcome, str] = {
-    Outcome.VERIFIED: "matched",
-    Outcome.PENDING: "recorded",
-    Outcome.VOUCHED: "matched",
-    Outcome.RETRY: "retry",
-    Outcome.REJECTED: "rejected",
-}
-"""Face outcome -> result screen variant (NEEDS_AGENT state overrides with ``agent``)."""
 
 
 def _end_all(reason: str, *, keep_language: bool = False) -> None:
@@ -43,9 +46,7 @@ def _end_all(reason: str, *, keep_language: bool = False) -> None:
     st = session.pop(STATUS, None)
     if isinstance(st, str) and s.status is not None:
         s.status.end(st)
-    session.pop("result", None)
     session.pop("print_failed", None)
-    session.pop("from_review", None)
     session.pop("saved", None)
     if not keep_language:
         session.pop("lang", None)  # the next person starts in the default language
@@ -65,9 +66,7 @@ def attract() -> str:
 @bp.get("/language")
 def language() -> str:
     """Choose the language (Bahasa Indonesia first)."""
-    return screen(
-        "villager/language.html", choices=[(c, LANGUAGES.get(c, c)) for c in svc().languages]
-    )
+    return screen("villager/language.html", choices=language_choices(svc().languages, svc().speech))
 
 
 @bp.post("/language")
@@ -96,23 +95,22 @@ def register() -> Response:
 # --- identify ------------------------------------------------------------------------------
 @bp.get("/identify")
 @in_state(State.IDENTIFY)
-def identify(token: str, reg: RegistrationSession) -> str:
+def identify(token: str, reg: RegistrationView) -> str:
     """The NIK keypad (with the NIK being corrected, if the person came back to fix it)."""
     return screen(
         "villager/identify.html",
         action=url_for("villager.identify_post"),
         error=None,
-        typed=reg.data.typed_nik or "",
+        typed=reg.typed_nik,
         back=url_for("villager.menu"),
     )
 
 
 @bp.post("/identify")
-@in_state(State.IDENTIFY)
-def identify_post(token: str, reg: RegistrationSession) -> Any:
+@step
+def identify_post(token: str) -> Any:
     """Check the typed NIK; on failure say what is wrong, on success go to the camera."""
     text = request.form.get("nik", "")[:64]
-    reg.touch()
     try:
         svc().registration.identify(token, text)
     except NikError as err:
@@ -127,23 +125,29 @@ def identify_post(token: str, reg: RegistrationSession) -> Any:
 
 
 @bp.post("/nik/change")
-@in_state(State.CAPTURE, State.VERIFY, State.NEEDS_AGENT)
-def change_nik(token: str, reg: RegistrationSession) -> Response:
+@step
+def change_nik(token: str) -> Response:
     """Back from the face steps to correct the NIK (a typo is not a face problem)."""
     svc().registration.change_nik(token)
-    session.pop("result", None)
     return redirect(url_for("villager.identify"))
 
 
 # --- face ------------------------------------------------------------------------------------
 @bp.get("/face")
 @in_state(State.CAPTURE, State.VERIFY)
-def capture(token: str, reg: RegistrationSession) -> str:
+def capture(token: str, reg: RegistrationView) -> str:
     """Live preview in an oval guide, with the pipeline's coaching."""
+    return _capture_screen(reg, None)
+
+
+def _capture_screen(reg: RegistrationView, coaching: str | None) -> str:
+    """The camera screen, with the coaching for ``coaching`` (a code) or none."""
+    from ui.texts import COACHING
+
     return screen(
         "villager/capture.html",
         action=url_for("villager.capture_post"),
-        coaching=None,
+        coaching=str(COACHING.get(coaching, COACHING["no_face"])) if coaching else None,
         live=svc().live is not None,
         attempt=reg.attempts + 1,
         budget=reg.retry_budget,
@@ -152,65 +156,46 @@ def capture(token: str, reg: RegistrationSession) -> str:
 
 
 @bp.post("/face")
-@in_state(State.CAPTURE, State.NEEDS_AGENT)
-def capture_post(token: str, reg: RegistrationSession) -> Any:
+@step
+def capture_post(token: str) -> Any:
     """One capture-and-verify attempt through the registration service."""
-    from ui.texts import COACHING
-
-    result = svc().registration.check_face(token)
-    if reg.state is State.CAPTURE and result.template is None and result.coaching is not None:
-        return screen(
-            "villager/capture.html",
-            action=url_for("villager.capture_post"),
-            coaching=str(COACHING.get(result.coaching, COACHING["no_face"])),
-            live=svc().live is not None,
-            attempt=reg.attempts + 1,
-            budget=reg.retry_budget,
-            change_url=url_for("villager.change_nik"),
-        ), 422
-    variant = "agent" if reg.state is State.NEEDS_AGENT else RESULT_FOR_OUTCOME[result.outcome]
-    session["result"] = variant
+    done = svc().registration.check_face(token)
+    if done.coaching is not None:
+        return _capture_screen(done.view, done.coaching), 422
     return redirect(url_for("villager.result"))
 
 
 @bp.get("/result")
-@in_state(State.HOUSEHOLD, State.CAPTURE, State.NEEDS_AGENT)
-def result(token: str, reg: RegistrationSession) -> Any:
+def result() -> Any:
     """The face result in words, with the next step."""
-    variant = session.get("result")
-    if reg.state is State.NEEDS_AGENT:
-        variant = "agent"
-    if variant not in ("matched", "recorded", "retry", "rejected", "agent"):
-        return go_to_state(reg)
-    if reg.state is State.HOUSEHOLD and variant not in ("matched", "recorded"):
-        return go_to_state(reg)
-    existing = svc().registration.existing(token) if reg.state is State.HOUSEHOLD else None
-    receipt_no = None
-    if existing is not None and reg.outcome in (Outcome.VERIFIED, Outcome.VOUCHED):
-        receipt_no = existing.receipt_no  # shown only to a face that matched, or with an agent
+    try:
+        shown = svc().registration.result(reg_token())
+    except SessionExpired:
+        return redirect(url_for("villager.ended"))
+    if shown.variant is None:
+        return go_to_state(shown.view)
+    receipt_no = shown.existing_no
     return screen(
         "villager/result.html",
-        variant=variant,
-        existing=existing,
+        variant=shown.variant,
+        existing=shown.existing,
         existing_no=receipt_no,
         spoken_existing=spoken_digits(receipt_no) if receipt_no else "",
     )
 
 
 @bp.post("/result/retry")
-@in_state(State.CAPTURE, State.NEEDS_AGENT)
-def retry(token: str, reg: RegistrationSession) -> Response:
+@step
+def retry(token: str) -> Response:
     """Try the camera again (never a lock-out: also from the agent offer)."""
-    if reg.state is State.NEEDS_AGENT:
-        reg.retry_capture()
-    session.pop("result", None)
+    svc().registration.retry(token)
     return redirect(url_for("villager.capture"))
 
 
 # --- consent, review, receipt --------------------------------------------------------------
 @bp.get("/consent")
 @in_state(State.CONSENT)
-def consent(token: str, reg: RegistrationSession) -> str:
+def consent(token: str, reg: RegistrationView) -> str:
     """The consent text (UU 27/2022), read aloud, with agree / do not agree."""
     from ui.forms_view import consent_view
 
@@ -222,8 +207,8 @@ def consent(token: str, reg: RegistrationSession) -> str:
 
 
 @bp.post("/consent")
-@in_state(State.CONSENT)
-def consent_post(token: str, reg: RegistrationSession) -> Response:
+@step
+def consent_post(token: str) -> Response:
     """Record the decision; refusing ends the session and wipes its data."""
     if request.form.get("decision") == "back":
         svc().registration.edit(token)
@@ -244,21 +229,20 @@ def refused() -> str:
 
 @bp.get("/review")
 @in_state(State.REVIEW)
-def review(token: str, reg: RegistrationSession) -> str:
+def review(token: str, reg: RegistrationView) -> str:
     """Everything the person answered, before sending."""
     from ui.forms_view import review_rows
 
-    return screen("villager/review.html", rows=review_rows(svc().form, reg.data.answers, lang()))
+    return screen("villager/review.html", rows=review_rows(svc().form, reg.answers, lang()))
 
 
 @bp.post("/review")
-@in_state(State.REVIEW, State.CONSENT)
-def review_post(token: str, reg: RegistrationSession) -> Response:
+@step
+def review_post(token: str) -> Response:
     """Send (commit) the registration, or go back to change the answers."""
     one = request.form.get("edit", "")
     if request.form.get("action") == "edit" or one.isdigit():
-        svc().registration.edit(token)
-        session["from_review"] = one.isdigit()  # one answer: straight back to review
+        svc().registration.edit(token, one_answer=one.isdigit())  # one: straight back to review
         return redirect(url_for("villager.household", page=int(one) if one.isdigit() else 0))
     receipt_no = svc().registration.submit(token)
     _print(receipt_no)
@@ -289,7 +273,7 @@ def _print(receipt_no: str) -> None:
 
 @bp.get("/receipt")
 @in_state(State.SUBMITTED)
-def receipt(token: str, reg: RegistrationSession) -> str:
+def receipt(token: str, reg: RegistrationView) -> str:
     """The registration number on screen, spoken, as a QR code and (if configured) printed."""
     from ui.villager.api import delivery_word
 
@@ -299,10 +283,10 @@ def receipt(token: str, reg: RegistrationSession) -> str:
         receipt_no=reg.receipt_no or "",
         spoken_no=spoken_digits(reg.receipt_no or ""),
         printed=svc().printer is not None and not session.get("print_failed"),
-        delivery=delivery_word(svc().registration.delivery(token)) or "saved",
+        delivery=delivery_word(reg.delivery) or "saved",
         review=reg.outcome in (Outcome.VOUCHED, Outcome.PENDING),
         vouched=reg.outcome is Outcome.VOUCHED,
-        update=reg.existing is not None,
+        update=reg.updates_existing,
     )
 
 
@@ -356,9 +340,8 @@ def _expired(err: SessionExpired) -> Response:
 
 @bp.errorhandler(FlowError)
 def _flow(err: FlowError) -> Response:
-    token = session.get(REG)
     try:
-        reg = svc().registration.get(token if isinstance(token, str) else None)
+        reg = svc().registration.view(reg_token())
     except SessionExpired:
         return redirect(url_for("villager.ended"))
     return go_to_state(reg)

@@ -1,20 +1,21 @@
 """The household and needs questionnaire, rendered generically from the form definition.
 
 One question per screen (one action per screen), or the few closely related questions of a
-``one_screen`` page (the household counts); a screen's answers are validated together and kept
-in the registration session's memory until the last screen hands them to the service.
+``one_screen`` page (the household counts); a screen's answers are validated together and
+handed to the registration service, which keeps them in the session's memory and decides when
+the questionnaire is done.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import redirect, request, session, url_for
+from flask import redirect, request, url_for
 from werkzeug.wrappers import Response
 
-from kiosk.core.forms import missing_questions
-from kiosk.core.session import RegistrationSession, State
-from ui.forms_view import answer_as_raw, finalise, screen_prompt, screens, validate_screen
+from kiosk.core.session import State
+from kiosk.services.registration import RegistrationView
+from ui.forms_view import answer_as_raw, screen_prompt, screens, validate_screen
 from ui.villager import bp
 from ui.villager.common import go_to_state, in_state, lang, screen, svc
 
@@ -22,15 +23,14 @@ from ui.villager.common import go_to_state, in_state, lang, screen, svc
 @bp.get("/household", defaults={"page": 0})
 @bp.get("/household/<int:page>")
 @in_state(State.HOUSEHOLD)
-def household(token: str, reg: RegistrationSession, page: int) -> Any:
+def household(token: str, reg: RegistrationView, page: int) -> Any:
     """One screen of the questionnaire."""
-    pages = screens(svc().form, lang(), reg.data.answers)
+    pages = screens(svc().form, lang(), reg.answers)
     if not pages:
-        svc().registration.household(token, dict(reg.data.answers))
-        return go_to_state(reg)
+        return go_to_state(svc().registration.household(token, dict(reg.answers)))
     page = max(0, min(page, len(pages) - 1))
     view = pages[page]
-    current = {q.id: answer_as_raw(q, reg.data.answers.get(q.id)) for q in view.questions}
+    current = {q.id: answer_as_raw(q, reg.answers.get(q.id)) for q in view.questions}
     return screen(
         "villager/household.html",
         page=view,
@@ -44,10 +44,10 @@ def household(token: str, reg: RegistrationSession, page: int) -> Any:
 
 @bp.post("/household/<int:page>")
 @in_state(State.HOUSEHOLD)
-def household_post(token: str, reg: RegistrationSession, page: int) -> Any:
+def household_post(token: str, reg: RegistrationView, page: int) -> Any:
     """Validate this screen's answers; then the next screen, or consent after the last."""
     form = svc().form
-    pages = screens(form, lang(), reg.data.answers)
+    pages = screens(form, lang(), reg.answers)
     if not pages:
         return redirect(url_for("villager.household"))
     page = max(0, min(page, len(pages) - 1))
@@ -55,7 +55,7 @@ def household_post(token: str, reg: RegistrationSession, page: int) -> Any:
         return _go(page - 1) if page > 0 else redirect(url_for("villager.result"))
     view = pages[page]
     values, errors = validate_screen(
-        form, view, request.form, lang(), reg.data.answers, svc().today()
+        form, view, request.form, lang(), reg.answers, svc().registration.today()
     )
     if errors:
         current = {q.id: _submitted(q.id, q.widget) for q in view.questions}
@@ -68,13 +68,11 @@ def household_post(token: str, reg: RegistrationSession, page: int) -> Any:
             errors=errors,
             prompt=screen_prompt(view, errors),
         ), 422
-    reg.data.answers.update(values)
-    pages = screens(form, lang(), reg.data.answers)  # answers may show or hide questions
-    one_change = session.pop("from_review", False) and not missing_questions(form, reg.data.answers)
-    if page + 1 < len(pages) and not one_change:
+    after = screens(form, lang(), {**reg.answers, **values})  # answers may show or hide some
+    now = svc().registration.answer(token, values, more_screens=page + 1 < len(after))
+    if now.state is State.HOUSEHOLD:
         return _go(page + 1)
-    svc().registration.household(token, finalise(form, reg.data.answers))
-    return go_to_state(reg)  # consent, or straight back to review when it was already given
+    return go_to_state(now)  # consent, or straight back to review when it was already given
 
 
 def _submitted(qid: str, widget: str) -> Any:

@@ -8,8 +8,9 @@ A bare NIK reveals nothing: until the code (or a verified face) matches, the onl
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from functools import wraps
+from typing import Any, TypeVar
 
 from flask import abort, redirect, request, session, url_for
 from flask_babel import gettext as _
@@ -47,10 +48,29 @@ def _service() -> StatusService:
     return service
 
 
-def _check() -> tuple[str, StatusSession]:
-    token = session.get(STATUS_KEY)
-    token = token if isinstance(token, str) else ""
-    return token, _service().get(token)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def with_check(*, identified: bool) -> Callable[[F], F]:
+    """View decorator: needs a live status check (else the "ended" screen) and, when
+    ``identified``, its NIK (else the NIK keypad); the view gets the token and the check."""
+
+    def deco(view: F) -> F:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            token = session.get(STATUS_KEY)
+            token = token if isinstance(token, str) else ""
+            try:
+                check = _service().get(token)
+            except SessionExpired:
+                return redirect(url_for("villager.ended"))
+            if identified and check.nik is None:
+                return redirect(url_for("villager.status_identify"))
+            return view(token, check, *args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+    return deco
 
 
 @bp.post("/status")
@@ -65,12 +85,9 @@ def status_start() -> Response:
 
 
 @bp.get("/status/nik")
-def status_identify() -> Any:
+@with_check(identified=False)
+def status_identify(token: str, check: StatusSession) -> Any:
     """The NIK keypad for a status check."""
-    try:
-        _, check = _check()
-    except SessionExpired:
-        return redirect(url_for("villager.ended"))
     return _identify_screen(None, check.nik or "")
 
 
@@ -86,12 +103,9 @@ def _identify_screen(error: Any, typed: str) -> Any:
 
 
 @bp.post("/status/nik")
-def status_identify_post() -> Any:
+@with_check(identified=False)
+def status_identify_post(token: str, check: StatusSession) -> Any:
     """Validate the NIK; whatever it is, nothing is revealed before the code or the face."""
-    try:
-        token, _check_unused = _check()
-    except SessionExpired:
-        return redirect(url_for("villager.ended"))
     text = request.form.get("nik", "")[:64]
     try:
         _service().identify(token, text)
@@ -101,26 +115,16 @@ def status_identify_post() -> Any:
 
 
 @bp.get("/status/code")
-def status_code() -> Any:
+@with_check(identified=True)
+def status_code(token: str, check: StatusSession) -> Any:
     """The receipt code keypad (12 digits, as printed on the receipt)."""
-    try:
-        _, check = _check()
-    except SessionExpired:
-        return redirect(url_for("villager.ended"))
-    if check.nik is None:
-        return redirect(url_for("villager.status_identify"))
     return screen("villager/status_code.html", error=None, typed="")
 
 
 @bp.post("/status/code")
-def status_code_post() -> Any:
+@with_check(identified=True)
+def status_code_post(token: str, check: StatusSession) -> Any:
     """Open the registration whose receipt code and NIK match; else say what to check."""
-    try:
-        token, check = _check()
-    except SessionExpired:
-        return redirect(url_for("villager.ended"))
-    if check.nik is None:
-        return redirect(url_for("villager.status_identify"))
     text = request.form.get("code", "")[:40]
     answer = _service().receipt(token, text)
     if answer.result == "shown":
@@ -145,44 +149,31 @@ def status_code_post() -> Any:
 
 
 @bp.get("/status/face")
-def status_face() -> Any:
+@with_check(identified=True)
+def status_face(token: str, check: StatusSession) -> Any:
     """The face check that opens the status when the receipt code is lost."""
-    try:
-        _, check = _check()
-    except SessionExpired:
-        return redirect(url_for("villager.ended"))
-    if check.nik is None:
-        return redirect(url_for("villager.status_identify"))
+    return _face_screen(check.attempts, None)
+
+
+def _face_screen(attempts: int, coaching: str | None) -> str:
+    """The status check's camera screen, coaching for ``coaching`` (a code) or none."""
     return screen(
         "villager/capture.html",
         action=url_for("villager.status_face_post"),
-        coaching=None,
+        coaching=str(COACHING.get(coaching, COACHING["no_face"])) if coaching else None,
         live=svc().live is not None,
-        attempt=check.attempts + 1,
+        attempt=attempts + 1,
         budget=0,
     )
 
 
 @bp.post("/status/face")
-def status_face_post() -> Any:
+@with_check(identified=True)
+def status_face_post(token: str, check: StatusSession) -> Any:
     """One face attempt; show the status only when the face is verified."""
-    try:
-        token, check = _check()
-    except SessionExpired:
-        return redirect(url_for("villager.ended"))
-    if check.nik is None:
-        return redirect(url_for("villager.status_identify"))
     answer = _service().check_face(token)
-    face = answer.face
-    if face.template is None and face.coaching is not None:
-        return screen(
-            "villager/capture.html",
-            action=url_for("villager.status_face_post"),
-            coaching=str(COACHING.get(face.coaching, COACHING["no_face"])),
-            live=svc().live is not None,
-            attempt=check.attempts + 1,
-            budget=0,
-        ), 422
+    if answer.coaching is not None:
+        return _face_screen(answer.attempts, answer.coaching), 422
     return redirect(url_for("villager.status_result"))
 
 
@@ -210,12 +201,9 @@ def _row(rec: RegistrationStatus) -> dict[str, str]:
 
 
 @bp.get("/status/result")
-def status_result() -> Any:
+@with_check(identified=False)
+def status_result(token: str, check: StatusSession) -> Any:
     """The status in words with the next step, or "no record can be shown"."""
-    try:
-        token, check = _check()
-    except SessionExpired:
-        return redirect(url_for("villager.ended"))
     records = _service().records(token)
     rows = newest_rows(records) if records is not None else None
     return screen("villager/status.html", rows=rows, attempts=check.attempts)

@@ -21,6 +21,7 @@ from kiosk.core.forms.answers import (
     summary_rows,
     validate_answers,
     validate_question,
+    visible_answers,
     visible_questions,
 )
 from kiosk.core.forms.consent import ConsentSection, ConsentText, load_consent, parse_consent
@@ -62,5 +63,6 @@ __all__ = [
     "summary_rows",
     "validate_answers",
     "validate_question",
+    "visible_answers",
     "visible_questions",
 ]

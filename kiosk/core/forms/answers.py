@@ -4,7 +4,7 @@ Raw answers come from the screen as strings (or lists of strings for multi-choic
 question kind has a cleaner in :data:`CLEANERS` that returns the stored value (single: option
 code; multi: list of codes in option order; integer: int; yesno: bool; text: str) or raises
 :class:`AnswerInvalid` with a stable ``code`` from :data:`ANSWER_FAILURES` and a message for
-the villager in Indonesian (``str(err)``) or English (``err.message("en")``).
+the villager as a message id the edge translates (``err.message(gettext)``).
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from kiosk.core.forms.checks import CHECKS
-from kiosk.core.forms.definition import FormDefinition, Lang, Page, Question
+from kiosk.core.forms.definition import FormDefinition, Page, Question
+from kiosk.core.i18n import N_, Msgid, Translatable, Translate, render, untranslated
 from kiosk.errors import FormError
 
 RawValue = str | Sequence[str]
@@ -26,109 +27,58 @@ Answers = Mapping[str, Any]
 
 MAX_INTEGER_DIGITS = 6
 
-ANSWER_FAILURES: dict[str, dict[Lang, str]] = {
-    "required": {
-        "id": "Pertanyaan ini belum dijawab.",
-        "en": "This question has not been answered.",
-    },
-    "not_an_option": {
-        "id": "Pilihan ini tidak ada. Pilih salah satu gambar yang ada.",
-        "en": "That choice does not exist. Choose one of the pictures shown.",
-    },
-    "one_choice_only": {
-        "id": "Pilih satu saja.",
-        "en": "Choose only one.",
-    },
-    "too_few_choices": {
-        "id": "Pilih paling sedikit {min_choices}.",
-        "en": "Choose at least {min_choices}.",
-    },
-    "too_many_choices": {
-        "id": "Pilih paling banyak {max_choices}.",
-        "en": "Choose at most {max_choices}.",
-    },
-    "exclusive_choice": {
-        "id": "'{label_id}' tidak bisa dipilih bersama pilihan lain.",
-        "en": "'{label_en}' cannot be chosen together with other choices.",
-    },
-    "not_a_number": {
-        "id": "Isi dengan angka saja, tanpa huruf atau tanda.",
-        "en": "Enter digits only, without letters or signs.",
-    },
-    "below_min": {
-        "id": "Angka paling kecil {min}.",
-        "en": "The smallest number allowed is {min}.",
-    },
-    "above_max": {
-        "id": "Angka paling besar {max}.",
-        "en": "The largest number allowed is {max}.",
-    },
-    "not_yes_no": {
-        "id": "Jawab Ya atau Tidak.",
-        "en": "Answer Yes or No.",
-    },
-    "too_long": {
-        "id": "Terlalu panjang: paling banyak {max_length} huruf atau angka.",
-        "en": "Too long: at most {max_length} letters or digits.",
-    },
-    "bad_text": {
-        "id": "Isian berisi tanda yang tidak boleh dipakai.",
-        "en": "The answer contains characters that are not allowed.",
-    },
-    "pattern_mismatch": {
-        "id": "{pattern_message_id}",
-        "en": "{pattern_message_en}",
-    },
-    "kk_region_unknown": {
-        "id": "6 angka pertama No. KK ({code}) bukan kode wilayah. Periksa lagi.",
-        "en": "The first 6 digits of the family card number ({code}) are not a region code.",
-    },
-    "kk_date_invalid": {
-        "id": "Angka ke-7 sampai ke-12 No. KK ({date}) bukan tanggal. Periksa lagi.",
-        "en": "Digits 7 to 12 of the family card number ({date}) are not a date.",
-    },
-    "kk_serial_zero": {
-        "id": "Empat angka terakhir No. KK tidak mungkin 0000. Periksa lagi.",
-        "en": "The last four digits of a family card number are never 0000.",
-    },
-    "exceeds_total": {
-        "id": "Terlalu banyak: jumlahnya menjadi {sum} orang, padahal di Kartu Keluarga hanya "
-        "ada {total} orang. Periksa lagi.",
-        "en": "Too many: that makes {sum} people, but the family card lists only {total}. "
-        "Please check.",
-    },
-    "below_parts": {
-        "id": "Terlalu sedikit: jawaban berikutnya sudah menyebut {sum} orang. Periksa lagi.",
-        "en": "Too few: the later answers already count {sum} people. Please check.",
-    },
-    "kk_date_future": {
-        "id": "Angka ke-7 sampai ke-12 No. KK ({date}) adalah tanggal yang belum lewat. "
-        "Periksa lagi.",
-        "en": "Digits 7 to 12 of the family card number ({date}) are a date still to come.",
-    },
-    "unknown_question": {
-        "id": "Pertanyaan '{field}' tidak ada di halaman ini.",
-        "en": "Question '{field}' is not on this page.",
-    },
-    "unknown_page": {
-        "id": "Halaman '{page}' tidak ada di kuesioner ini.",
-        "en": "Page '{page}' is not in this questionnaire.",
-    },
+ANSWER_FAILURES: dict[str, str] = {
+    "required": N_("This question has not been answered."),
+    "not_an_option": N_("That choice does not exist. Choose one of the pictures shown."),
+    "one_choice_only": N_("Choose only one."),
+    "too_few_choices": N_("Choose at least %(min_choices)s."),
+    "too_many_choices": N_("Choose at most %(max_choices)s."),
+    "exclusive_choice": N_("'%(label)s' cannot be chosen together with other choices."),
+    "not_a_number": N_("Enter digits only, without letters or signs."),
+    "below_min": N_("The smallest number allowed is %(min)s."),
+    "above_max": N_("The largest number allowed is %(max)s."),
+    "not_yes_no": N_("Answer Yes or No."),
+    "too_long": N_("Too long: at most %(max_length)s letters or digits."),
+    "bad_text": N_("The answer contains characters that are not allowed."),
+    "pattern_mismatch": N_("The answer does not have the right form."),
+    "kk_region_unknown": N_(
+        "The first 6 digits of the family card number (%(code)s) are not a region code."
+    ),
+    "kk_date_invalid": N_("Digits 7 to 12 of the family card number (%(date)s) are not a date."),
+    "kk_serial_zero": N_("The last four digits of a family card number are never 0000."),
+    "exceeds_total": N_(
+        "Too many: that makes %(sum)s people, but the family card lists only %(total)s. "
+        "Please check."
+    ),
+    "below_parts": N_("Too few: the later answers already count %(sum)s people. Please check."),
+    "kk_date_future": N_(
+        "Digits 7 to 12 of the family card number (%(date)s) are a date still to come."
+    ),
+    "unknown_question": N_("Question '%(field)s' is not on this page."),
+    "unknown_page": N_("Page '%(page)s' is not in this questionnaire."),
 }
-"""Answer failure code -> message templates (Indonesian, English); codes are stable API."""
+"""Answer failure code -> message id (English msgid, translated at the edge); codes are API."""
 
 
-class AnswerInvalid(FormError):
-    """An answer failed a check; ``field`` is the question id, ``code`` the failure kind."""
+class AnswerInvalid(Translatable, FormError):
+    """An answer failed a check; ``field`` is the question id, ``code`` the failure kind.
+
+    ``str(err)`` is the English message (logs); ``err.message(gettext)`` translates it."""
 
     def __init__(self, failure: str, /, field: str = "", **params: object) -> None:
         self.code = failure
-        self.params: dict[str, object] = {"field": field, **params}
-        super().__init__(self.message("id"), field=field)
+        self.msgid = ANSWER_FAILURES[failure]
+        self.params = {"field": field, **params}
+        super().__init__(render(self.msgid, self.params), field=field)
 
-    def message(self, lang: Lang = "id") -> str:
-        """The message for the villager in Indonesian (``id``) or English (``en``)."""
-        return ANSWER_FAILURES[self.code][lang].format(**self.params)
+
+def _pattern_mismatch(q: Question) -> AnswerInvalid:
+    """``pattern_mismatch``, worded by the question's own ``pattern_message`` when it has one."""
+    err = AnswerInvalid("pattern_mismatch", q.id)
+    if q.pattern_message:
+        err.msgid = q.pattern_message
+        err.args = (err.message(),)
+    return err
 
 
 def _values(raw: RawValue | None) -> list[str]:
@@ -160,9 +110,7 @@ def _clean_multi(q: Question, values: list[str]) -> list[str]:
             raise AnswerInvalid("not_an_option", q.id)
     for option in q.options:
         if option.exclusive and option.code in chosen and len(chosen) > 1:
-            raise AnswerInvalid(
-                "exclusive_choice", q.id, label_id=option.label.id, label_en=option.label.en
-            )
+            raise AnswerInvalid("exclusive_choice", q.id, label=Msgid(option.label))
     if q.min_choices is not None and len(chosen) < q.min_choices:
         raise AnswerInvalid("too_few_choices", q.id, min_choices=q.min_choices)
     if q.max_choices is not None and len(chosen) > q.max_choices:
@@ -200,13 +148,7 @@ def _clean_text(q: Question, values: list[str], today: dt.date | None = None) ->
     if q.max_length is not None and len(text) > q.max_length:
         raise AnswerInvalid("too_long", q.id, max_length=q.max_length)
     if q.pattern is not None and not re.fullmatch(q.pattern, text):
-        msg = q.pattern_message
-        raise AnswerInvalid(
-            "pattern_mismatch",
-            q.id,
-            pattern_message_id=msg.id if msg else "",
-            pattern_message_en=msg.en if msg else "",
-        )
+        raise _pattern_mismatch(q)
     if q.check is not None:
         failure = CHECKS[q.check](text, today)
         if failure is not None:
@@ -406,6 +348,12 @@ def validate_question(
     return clean_answer(form, question, values, answers or {}, today)
 
 
+def visible_answers(form: FormDefinition, answers: Answers) -> dict[str, Any]:
+    """The answers to store: only those of questions visible with these answers."""
+    visible = {q.id for q in form.questions() if is_visible(q, answers)}
+    return {k: v for k, v in answers.items() if k in visible}
+
+
 def missing_questions(form: FormDefinition, answers: Answers) -> list[str]:
     """Ids of required, visible questions without an answer (check before submitting)."""
     missing: list[str] = []
@@ -425,35 +373,39 @@ class SummaryRow:
     answer: str
 
 
-def format_answer(question: Question, value: Any, lang: Lang = "id") -> str:
+def format_answer(question: Question, value: Any, translate: Translate = untranslated) -> str:
     """A cleaned answer as the villager reads it: option labels, number with unit, Ya/Tidak."""
     if question.kind == "yesno":
         option = question.option("yes" if value else "no")
-        return option.label.get(lang) if option else str(value)
+        return translate(option.label) if option else str(value)
     if question.kind in ("single", "multi"):
         codes = [value] if isinstance(value, str) else list(value)
         labels = []
         for code in codes:
             option = question.option(code)
-            labels.append(option.label.get(lang) if option else code)
+            labels.append(translate(option.label) if option else code)
         return ", ".join(labels)
     if question.kind == "integer" and question.unit is not None:
         unit = question.unit_one if value == 1 and question.unit_one else question.unit
-        return f"{value} {unit.get(lang)}"
+        return f"{value} {translate(unit)}"
     return str(value)
 
 
-def summary_rows(form: FormDefinition, answers: Answers, lang: Lang = "id") -> list[SummaryRow]:
+def summary_rows(
+    form: FormDefinition, answers: Answers, translate: Translate = untranslated
+) -> list[SummaryRow]:
     """Review-screen rows for every visible, answered question, in form order."""
     rows: list[SummaryRow] = []
     for page in form.pages:
         for q in page.questions:
             if q.id in answers and answers[q.id] is not None and is_visible(q, answers):
-                answer = format_answer(q, answers[q.id], lang)
-                rows.append(SummaryRow(page.id, q.id, q.label.get(lang), answer))
+                answer = format_answer(q, answers[q.id], translate)
+                rows.append(SummaryRow(page.id, q.id, translate(q.label), answer))
     return rows
 
 
-def summary(form: FormDefinition, answers: Answers, lang: Lang = "id") -> list[tuple[str, str]]:
+def summary(
+    form: FormDefinition, answers: Answers, translate: Translate = untranslated
+) -> list[tuple[str, str]]:
     """``(question label, answer label)`` pairs for the review screen, in form order."""
-    return [(r.question, r.answer) for r in summary_rows(form, answers, lang)]
+    return [(r.question, r.answer) for r in summary_rows(form, answers, translate)]

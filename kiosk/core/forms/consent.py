@@ -65,8 +65,8 @@ class ConsentText:
         """The section with this id, or None."""
         return next((s for s in self.sections if s.id == section_id), None)
 
-    def translations(self) -> dict[str, str]:
-        """Indonesian msgid -> English text for every string of the consent."""
+    def texts(self) -> list[Text]:
+        """Every msgid of the consent (summary and full text)."""
         texts = [self.law, self.title, self.controller, self.question, self.agree, self.disagree]
         for s in self.sections:
             texts.append(s.title)
@@ -74,7 +74,7 @@ class ConsentText:
                 texts.append(s.body)
             texts.extend(s.items)
         texts.extend(self.summary)
-        return {t.id: t.en for t in texts}
+        return texts
 
 
 def _section(raw: Any, path: str, problems: Problems) -> ConsentSection | None:

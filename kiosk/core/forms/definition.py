@@ -2,11 +2,11 @@
 
 A definition is a JSON file in this package (``household_v1.json``): a form id and integer
 version, then ordered pages of at most :data:`MAX_QUESTIONS_PER_PAGE` questions. Each question
-has a kind from :data:`KIND_KEYS`, a label in Indonesian (``id``, also the gettext msgid) and
-English (``en``), and kind-specific settings; choice options carry a stable ``code`` and an
-``icon`` (the UI shows ``static/icons/<icon>.svg``). ``show_if`` makes a question depend on an
-earlier answer. :func:`parse_form` checks all of this and raises :class:`FormDefinitionError`
-listing every problem found.
+has a kind from :data:`KIND_KEYS`, a label (an English gettext msgid: the translations live in
+the catalogues, ``ui/translations``), and kind-specific settings; choice options carry a
+stable ``code`` and an ``icon`` (the UI shows ``static/icons/<icon>.svg``). ``show_if`` makes
+a question depend on an earlier answer. :func:`parse_form` checks all of this and raises
+:class:`FormDefinitionError` listing every problem found.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from importlib import resources
 from typing import Any, Literal
 
 from kiosk.core.forms.checks import CHECKS
+from kiosk.core.i18n import N_
 from kiosk.errors import KioskError
 
 FORMS_PACKAGE = "kiosk.core.forms"
@@ -29,7 +30,6 @@ SHARED_SCREEN_KINDS = frozenset({"integer", "yesno"})
 """Kinds a ``one_screen`` page may hold: a stepper or a yes/no pair each, so up to three of
 them fit one 800x480 screen with 48 px targets (choice lists and the keypad need a screen)."""
 
-Lang = Literal["id", "en"]
 Kind = Literal["single", "multi", "integer", "yesno", "text"]
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -61,16 +61,9 @@ class FormDefinitionError(KioskError, ValueError):
         self.problems = problems or []
 
 
-@dataclass(frozen=True)
-class Text:
-    """A label in Indonesian (``id``, also the gettext msgid) and English (``en``)."""
-
-    id: str
-    en: str
-
-    def get(self, lang: str) -> str:
-        """The text in ``lang`` (``"en"``; anything else gives Indonesian)."""
-        return self.en if lang == "en" else self.id
+Text = str
+"""A text of a definition: an English gettext msgid, translated at the edge with the catalogues
+(``ui/translations``); the definition files carry no translations."""
 
 
 @dataclass(frozen=True)
@@ -84,8 +77,8 @@ class Option:
 
 
 YES_NO_OPTIONS: tuple[Option, ...] = (
-    Option("yes", "yes", Text("Ya", "Yes")),
-    Option("no", "no", Text("Tidak", "No")),
+    Option("yes", "yes", N_("Yes")),
+    Option("no", "no", N_("No")),
 )
 """The implicit options of a ``yesno`` question; its cleaned answer is a bool."""
 
@@ -198,15 +191,17 @@ class FormDefinition:
             names.update(o.icon for o in q.choices())
         return names
 
-    def translations(self) -> dict[str, str]:
-        """Indonesian msgid -> English text, for every label, help and message of the form."""
+    def texts(self) -> list[Text]:
+        """Every msgid of the form: titles, labels, help, units, messages, option labels."""
         texts: list[Text] = [self.title]
         for page in self.pages:
             texts.append(page.title)
             for q in page.questions:
-                texts.extend(t for t in (q.label, q.help, q.unit, q.pattern_message) if t)
+                texts.extend(
+                    t for t in (q.label, q.help, q.unit, q.unit_one, q.pattern_message) if t
+                )
                 texts.extend(o.label for o in q.choices())
-        return {t.id: t.en for t in texts}
+        return texts
 
 
 # --- parsing --------------------------------------------------------------------------------
@@ -222,15 +217,15 @@ class Problems:
 
 
 def parse_text(value: Any, path: str, problems: Problems) -> Text:
-    """A ``{"id": ..., "en": ...}`` label; a fault is recorded in ``problems``."""
-    if (
-        not isinstance(value, Mapping)
-        or set(value) != {"id", "en"}
-        or not all(isinstance(value[k], str) and value[k].strip() for k in ("id", "en"))
-    ):
-        problems.add(path, 'must be {"id": "<Indonesian>", "en": "<English>"}, both non-empty')
-        return Text("?", "?")
-    return Text(value["id"], value["en"])
+    """A text (an English msgid, translated through the catalogues); faults go to ``problems``."""
+    if not isinstance(value, str) or not value.strip():
+        problems.add(
+            path,
+            "must be a non-empty English text (its translations go in ui/translations/"
+            "<language>/LC_MESSAGES/messages.po, not in the definition)",
+        )
+        return "?"
+    return value
 
 
 def _name(value: Any, path: str, problems: Problems, regex: re.Pattern[str] = NAME_RE) -> str:
@@ -480,8 +475,8 @@ def parse_form(data: Any) -> FormDefinition:
             earlier[question.id] = question
             questions.append(question)
         one_screen = _one_screen(praw.get("one_screen", False), ppath, questions, problems)
-        title = parse_text(praw.get("title"), f"{ppath}.title", problems)
-        pages.append(Page(pid, title, tuple(questions), one_screen))
+        ptitle = parse_text(praw.get("title"), f"{ppath}.title", problems)
+        pages.append(Page(pid, ptitle, tuple(questions), one_screen))
     if problems.items:
         raise FormDefinitionError(
             f"form definition has {len(problems.items)} problem(s): {problems.items[0]}",

@@ -36,7 +36,11 @@
   }
   document.querySelectorAll("audio").forEach(watch);
 
-  /* spoken prompt: play on load, "listen again" replays */
+  /* spoken prompt: play on load, "listen again" replays; a clip with data-next hands on to the
+     next one when it ends (the language screen speaks each language in itself, in turn) */
+  document.querySelectorAll("audio[data-next]").forEach(function (a) {
+    a.addEventListener("ended", function () { play(document.getElementById(a.getAttribute("data-next"))); });
+  });
   play(document.querySelector("audio.autoplay"));
   document.querySelectorAll("[data-play]").forEach(function (b) {
     b.addEventListener("click", function () { play(document.getElementById(b.getAttribute("data-play"))); });

@@ -1,0 +1,102 @@
+"""The portal's kind table: for every kiosk->portal topic, how the portal opens, stores and
+answers it. The one place a new kind is added on the portal side (one row here; its topic row
+in kiosk/uplink/topics.py); :mod:`portal.intake` derives everything else from the row.
+
+Adding a kind:
+
+* a sealed outbox record the portal keeps (an objection, a report, a proposal):
+  ``PortalKind("objection", sealed=True, storage=Storage.RECORD, acked=True)`` - it is opened
+  (device signature, decryption), stored once per (device id, record id) in the ``record``
+  table with its ``kind``, and acknowledged after the commit: nothing else to write;
+* a record that a portal service also acts on after the commit, or a request the portal
+  answers (``Storage.NONE``): name the service in ``answered_by`` and give the intake a
+  :class:`portal.intake.KindService` under that name (see ``references`` in
+  portal/receiver.py). A kind answered by a service that a portal process does not run is not
+  subscribed by that process (the ingest workers leave ``verify_request`` to the reference
+  service).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from kiosk.uplink.topics import RECORD_KINDS, TOPICS, Direction
+
+
+class Storage(enum.Enum):
+    """Where a kind lands in the portal database."""
+
+    RECORD = "record"  # a row of ``record``, insert-if-absent on (device id, record id)
+    HEARTBEAT = "heartbeat"  # the latest per device, upserted (one row per kiosk)
+    AVAILABILITY = "availability"  # 'online'/'offline' per device, upserted
+    NONE = "none"  # not stored: a request answered by its service
+
+
+@dataclass(frozen=True)
+class PortalKind:
+    """One kiosk->portal topic as the portal handles it."""
+
+    name: str
+    sealed: bool  # a sealed envelope: device signature checked and decrypted before anything
+    storage: Storage
+    acked: bool  # a signed application ack after the commit (every outbox kind needs one)
+    answered_by: str | None = None  # the portal service that answers / acts on it afterwards
+    doc: str = ""
+
+
+_R, _HB, _AV, _NO = Storage.RECORD, Storage.HEARTBEAT, Storage.AVAILABILITY, Storage.NONE
+
+KINDS: dict[str, PortalKind] = {
+    k.name: k
+    for k in (
+        PortalKind(
+            "registration",
+            sealed=True,
+            storage=_R,
+            acked=True,
+            answered_by="references",
+            doc="stored; one captured 'pending verification' decided by references",
+        ),
+        PortalKind("audit", sealed=True, storage=_R, acked=True, doc="stored"),
+        PortalKind("vouch", sealed=True, storage=_R, acked=True, doc="stored for review"),
+        PortalKind("household", sealed=True, storage=_R, acked=True, doc="Dasa Wisma edit"),
+        PortalKind("heartbeat", sealed=False, storage=_HB, acked=False, doc="latest per kiosk"),
+        PortalKind("availability", sealed=False, storage=_AV, acked=False, doc="last will"),
+        PortalKind(
+            "verify_request",
+            sealed=True,
+            storage=_NO,
+            acked=False,
+            answered_by="references",
+            doc="online verification: answered, not stored",
+        ),
+    )
+}
+"""Every kiosk->portal topic, by name."""
+
+
+def check_table() -> None:
+    """The table covers exactly the UP topics, and every outbox kind is a sealed, acked record."""
+    up = {t.name for t in TOPICS.values() if t.direction is Direction.UP}
+    if set(KINDS) != up:
+        raise ValueError(f"portal kinds {sorted(KINDS)} != kiosk->portal topics {sorted(up)}")
+    for name in RECORD_KINDS:
+        k = KINDS[name]
+        if not (k.sealed and k.acked):
+            raise ValueError(f"outbox kind {name!r} must be sealed and acknowledged")
+    for k in KINDS.values():
+        if k.storage is Storage.NONE and k.answered_by is None:
+            raise ValueError(f"kind {k.name!r} is neither stored nor answered")
+
+
+check_table()
+
+
+def handled(services: frozenset[str]) -> list[PortalKind]:
+    """The kinds a portal process running ``services`` takes (unanswerable requests left out)."""
+    return [
+        k
+        for k in KINDS.values()
+        if k.storage is not Storage.NONE or (k.answered_by or "") in services
+    ]

@@ -1,0 +1,323 @@
+"""The portal's one MQTT path: connect (TLS, persistent session), subscribe (SUBACK checked),
+receive into batches, publish within the broker's Receive Maximum, PUBACK on request.
+
+Both the reference receiver (:mod:`portal.receiver`) and the ingest workers
+(:mod:`portal.ingest.worker`) are this link plus an :class:`portal.intake.Intake`.
+
+* MQTT 5: clean start false + a session expiry interval, so the broker queues kiosk records
+  while the portal is down; our Receive Maximum bounds what the broker sends unacknowledged.
+* MQTT 3.1.1 (RabbitMQ's MQTT plugin): clean session false.
+* Manual acks: a message's PUBACK goes out only when the intake says its batch is committed.
+* ``fallbacks``: further nodes of a broker cluster, tried in turn when the connection drops.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import signal
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NamedTuple, cast
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from kiosk.uplink.client import FullJitter, mqtt_version, refused_subscriptions
+from portal.fastpublish import FastPublishClient
+
+log = logging.getLogger("portal.link")
+
+PROTOCOLS = ("5", "3.1.1")
+"""``[uplink] protocol`` values (as the kiosk's)."""
+
+RECEIVE_MAXIMUM_3 = 100
+"""Publishes in flight over MQTT 3.1.1, which has no Receive Maximum (a modest window)."""
+RECEIVE_MAXIMUM_5 = 65535
+"""MQTT 5: the broker's Receive Maximum when its CONNACK states none (the spec's default)."""
+
+
+@dataclass(frozen=True)
+class TlsFiles:
+    """The portal's TLS client material."""
+
+    ca: Path
+    cert: Path
+    key: Path
+
+
+class Msg(NamedTuple):
+    """One received PUBLISH, as the intake needs it."""
+
+    topic: str
+    payload: bytes
+    correlation: bytes | None
+    mid: int
+    qos: int
+
+
+class AckWindow:
+    """Counts the portal's unacknowledged QoS 1 publishes against the broker's Receive Maximum."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._free = limit
+        self._cond = threading.Condition()
+
+    def reset(self, limit: int) -> None:
+        """A new connection: nothing is in flight, ``limit`` may be used."""
+        with self._cond:
+            self.limit = self._free = limit
+            self._cond.notify_all()
+
+    def acquire(self, stopping: threading.Event, wait_s: float = 0.5) -> bool:
+        """Take a slot (waiting for PUBACKs); False when ``stopping`` is set meanwhile."""
+        with self._cond:
+            while self._free <= 0:
+                if stopping.is_set():
+                    return False
+                self._cond.wait(wait_s)
+            self._free -= 1
+            return True
+
+    def release(self) -> None:
+        """A PUBACK came back."""
+        with self._cond:
+            if self._free < self.limit:
+                self._free += 1
+                self._cond.notify()
+
+
+class CorrelationOnly:
+    """MQTT 5 PUBLISH properties holding only Correlation Data, packed once.
+
+    Stands in for paho's ``Properties`` on the ack hot path: that class rebuilds its name
+    tables on every construction, a measurable share of the portal's CPU per record.
+    """
+
+    __slots__ = ("_packed",)
+
+    def __init__(self, correlation: bytes) -> None:
+        body = (
+            b"\x09" + len(correlation).to_bytes(2, "big") + correlation
+        )  # 0x09 = Correlation Data
+        self._packed = _varint(len(body)) + body
+
+    def pack(self) -> bytes:
+        """The properties section of the PUBLISH packet (length, then the property)."""
+        return self._packed
+
+
+def _varint(n: int) -> bytes:
+    """MQTT variable byte integer."""
+    out = bytearray()
+    while True:
+        n, digit = divmod(n, 128)
+        out.append(digit | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
+
+
+Handler = Callable[[list[Msg]], None]
+
+
+class PortalLink:
+    """One MQTT connection of the portal, delivering received messages in batches."""
+
+    def __init__(
+        self,
+        *,
+        host: str,
+        port: int,
+        client_id: str,
+        filters: list[str],
+        tls: TlsFiles | None = None,
+        protocol: str = "5",
+        session_expiry_s: int = 7 * 86400,
+        receive_maximum: int = 1000,
+        batch: int = 512,
+        fallbacks: tuple[tuple[str, int], ...] = (),
+    ) -> None:
+        if protocol not in PROTOCOLS:
+            raise ValueError(f"unknown MQTT protocol {protocol!r}: choose 5 or 3.1.1")
+        self.v5 = protocol == "5"
+        self._brokers = ((host, port), *fallbacks)  # cluster nodes, tried in turn
+        self._next_broker = 0
+        self._filters = filters
+        self._session_expiry = session_expiry_s
+        self._receive_maximum = receive_maximum
+        self._batch = batch
+        self._queue: queue.SimpleQueue[Msg | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._handler: Handler | None = None
+        self.connected = threading.Event()
+        self.stopping = threading.Event()
+        self.suback_failures = 0
+        self._sub_mid: int | None = None
+        self._resubscribe = FullJitter(1.0, 30.0)
+        self._acks = AckWindow(RECEIVE_MAXIMUM_5 if self.v5 else RECEIVE_MAXIMUM_3)
+        c = FastPublishClient(
+            mqtt.CallbackAPIVersion.VERSION2,
+            client_id=client_id,
+            protocol=mqtt_version(protocol),
+            clean_session=None if self.v5 else False,
+        )
+        if tls is not None:
+            c.tls_set(ca_certs=str(tls.ca), certfile=str(tls.cert), keyfile=str(tls.key))
+        c.manual_ack_set(True)
+        c.reconnect_delay_set(1, 5)
+        # paho's own in-flight limit rescans its whole out-queue on every PUBACK (O(n) per ack);
+        # the link keeps its publishes within the broker's Receive Maximum itself (AckWindow)
+        c.max_inflight_messages_set(0)
+        c.on_publish = self._on_publish
+        c.on_connect = self._on_connect
+        c.on_disconnect = self._on_disconnect
+        c.on_message = self._on_message
+        c.on_subscribe = self._on_subscribe
+        self.client: mqtt.Client = c
+
+    def credentials(self, username: str, password: str) -> None:
+        """User name and password (brokers without client certificates, e.g. RabbitMQ)."""
+        self.client.username_pw_set(username, password)
+
+    # --- lifecycle --------------------------------------------------------------------
+    def start(self, handler: Handler) -> None:
+        """Start the batch thread (calling ``handler`` with each batch) and connect."""
+        self._handler = handler
+        self._thread = threading.Thread(target=self._work, name="portal-batch", daemon=True)
+        self._thread.start()
+        self._connect(*self._brokers[0])
+        self.client.loop_start()
+
+    def _connect(self, host: str, port: int) -> None:
+        """Where (re)connects go from now on: persistent session, our Receive Maximum."""
+        if self.v5:
+            props = Properties(PacketTypes.CONNECT)
+            props.SessionExpiryInterval = self._session_expiry
+            props.ReceiveMaximum = self._receive_maximum
+            self.client.connect_async(host, port, keepalive=10, clean_start=False, properties=props)
+        else:
+            self.client.connect_async(host, port, keepalive=10)
+
+    def stop(self, join_s: float = 30.0) -> None:
+        """Finish the batch in hand, disconnect (the session stays on the broker)."""
+        self.stopping.set()
+        self.client.disconnect()
+        self.client.loop_stop()
+        self._queue.put(None)
+        if self._thread is not None:
+            self._thread.join(join_s)
+
+    # --- sending ------------------------------------------------------------------------
+    def publish(
+        self, topic: str, payload: bytes, *, correlation: bytes | None = None, retain: bool = False
+    ) -> bool:
+        """QoS 1 publish within the broker's Receive Maximum; False when stopping meanwhile."""
+        if not self._acks.acquire(self.stopping):
+            return False
+        props = CorrelationOnly(correlation) if self.v5 and correlation is not None else None
+        self.client.publish(
+            topic, payload, qos=1, retain=retain, properties=cast(Properties, props)
+        )
+        return True
+
+    def ack(self, msgs: list[Msg]) -> None:
+        """PUBACK these messages (their batch is committed)."""
+        for m in msgs:
+            if m.qos > 0:
+                self.client.ack(m.mid, m.qos)
+
+    # --- paho callbacks (network thread) ----------------------------------------------
+    def _on_connect(self, client: mqtt.Client, _u: Any, flags: Any, rc: Any, _p: Any) -> None:
+        if rc.is_failure:
+            log.error("broker refused the portal: %s", rc)
+            return
+        limit = getattr(_p, "ReceiveMaximum", None) if _p is not None else None
+        default = RECEIVE_MAXIMUM_5 if self.v5 else RECEIVE_MAXIMUM_3
+        self._acks.reset(int(limit) if limit else default)
+        log.info("portal connected (session present: %s)", flags.session_present)
+        self._subscribe()
+
+    def _subscribe(self) -> None:
+        if self.client.is_connected():
+            _rc, self._sub_mid = self.client.subscribe([(t, 1) for t in self._filters])
+
+    def _on_subscribe(
+        self, _c: mqtt.Client, _u: Any, mid: int, reason_codes: Any, _p: Any = None
+    ) -> None:
+        if mid != self._sub_mid:
+            return
+        refused = refused_subscriptions(reason_codes)
+        if refused:  # not connected until the broker grants every subscription
+            self.suback_failures += 1
+            delay = self._resubscribe.next()
+            log.error("broker refused portal subscription(s) %s; retry in %.0f s", refused, delay)
+            timer = threading.Timer(delay, self._subscribe)
+            timer.daemon = True
+            timer.start()
+            return
+        self._resubscribe.reset()
+        log.info("portal subscribed")
+        self.connected.set()
+
+    def _on_disconnect(self, *_a: Any) -> None:
+        self.connected.clear()
+        if len(self._brokers) > 1 and not self.stopping.is_set():  # next node of the cluster
+            self._next_broker = (self._next_broker + 1) % len(self._brokers)
+            host, port = self._brokers[self._next_broker]
+            log.warning("portal lost the broker; next try %s:%d", host, port)
+            self._connect(host, port)
+        self._acks.reset(self._acks.limit)  # paho forgets unacknowledged QoS 1 publishes
+
+    def _on_publish(self, *_a: Any) -> None:
+        self._acks.release()
+
+    def _on_message(self, _c: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
+        props = msg.properties
+        self._queue.put(
+            Msg(
+                msg.topic,
+                bytes(msg.payload),
+                getattr(props, "CorrelationData", None) if props is not None else None,
+                msg.mid,
+                msg.qos,
+            )
+        )
+
+    # --- batch thread -------------------------------------------------------------------
+    def _work(self) -> None:
+        assert self._handler is not None
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            batch = [first]
+            stop = False
+            while len(batch) < self._batch:
+                try:
+                    nxt = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if nxt is None:
+                    stop = True
+                    break
+                batch.append(nxt)
+            try:
+                self._handler(batch)
+            except Exception:  # a bug must not end the portal; nothing unstored is acked
+                log.exception("portal batch of %d failed; left unacknowledged", len(batch))
+            if stop:
+                return
+
+
+def run_until_signalled(start: Callable[[], None], stop: Callable[[], None]) -> None:
+    """Start, wait for SIGTERM or SIGINT, stop (a portal process's main loop)."""
+    done = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    signal.signal(signal.SIGINT, lambda *_: done.set())
+    start()
+    done.wait()
+    stop()
