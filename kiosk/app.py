@@ -156,6 +156,7 @@ def build_kiosk(
     from kiosk.core.regions import load_table
     from kiosk.crypto.envelope import sealer_from_config
     from kiosk.references.demo import ensure_demo_references
+    from kiosk.references.idcard import CardReferences, IdCardMatcher
     from kiosk.references.inbox import ReferenceInbox
     from kiosk.references.message import load_trusted_keys
     from kiosk.references.online import OnlineVerifier
@@ -228,15 +229,19 @@ def build_kiosk(
     outbox = OutboxRepository(conn, on_commit=uplink.notify if uplink is not None else _nothing)
     late: dict[str, Any] = {}  # the device and the audit log are built after the verifier
     face_timeouts = _face_timeouts(cfg, demo is not None)
+    # A NIK without a village reference: the e-KTP's photo is its reference (memory only).
+    cards = CardReferences(references, cfg.device.village_code) if cfg.biometrics.id_card else None
     verifier = CameraFaceVerifier(
         camera,
         pipeline,
-        references,
+        cards or references,
         _policy(cfg),
         online,
         clock=clock,
         timeouts=face_timeouts,
         on_claim=demo.on_claim_for(camera) if demo is not None else None,
+        id_card=IdCardMatcher(pipeline) if cards is not None else None,
+        cards=cards,
         light=lambda on: _face_light(late, on),
         on_spoof=lambda kind: _spoof_suspected(late, kind),
     )
@@ -256,6 +261,7 @@ def build_kiosk(
         form=FormInfo(form.form_id, str(form.version), consent.version, form),
         clock_synced=clock_synchronised,
         ensure_space=lambda: ensure_free_space(data_dir, cfg.paths.min_free_mib * 2**20),
+        id_cards=verifier if cards is not None else None,
     )
     status = StatusService(
         clock=clock,
@@ -503,11 +509,9 @@ def _build_ui(cfg: KioskConfig, **parts: Any) -> Any:
     verifier = parts.pop("verifier")
     camera = parts.pop("camera")
     speech = Speech(cfg.paths.data_dir / "speech-cache", enabled=cfg.ui.speech)
-    printer = None
-    if cfg.ui.printer is not None:
-        from ui.printer import EscPosPrinter
+    from ui.printer import open_printer
 
-        printer = EscPosPrinter(cfg.ui.printer)
+    printer = open_printer(cfg.ui.printer_backend, cfg.ui.printer)
     from ui.qrscan import CameraQrReader
 
     return create_app(
