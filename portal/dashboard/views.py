@@ -1,0 +1,159 @@
+"""The dashboard's pages: login, logout, and one page per area scoped to the official's area."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any, cast
+from zoneinfo import ZoneInfo
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+
+from portal.dashboard import officials, present, queries
+from portal.dashboard.areas import Level, parse_area
+from portal.dashboard.officials import AddressThrottle, Official
+
+bp = Blueprint("dashboard", __name__)
+
+ROLE_LABEL: dict[Level, str] = {
+    Level.VILLAGE: "petugas desa",
+    Level.KECAMATAN: "petugas kecamatan",
+    Level.REGENCY: "petugas kabupaten",
+}
+
+
+def _settings() -> dict[str, Any]:
+    return cast(dict[str, Any], current_app.extensions["dashboard"])
+
+
+def _now() -> float:
+    clock = cast(Callable[[], float], _settings()["clock"])
+    return clock()
+
+
+def _db() -> Any:
+    if "db" not in g:
+        g.db = _settings()["connect"]()
+    return g.db
+
+
+def _current() -> Official | None:
+    username = session.get("official")
+    if not isinstance(username, str):
+        return None
+    official = officials.load(_db(), username)
+    if official is None:  # deactivated or deleted since the login
+        session.clear()
+    return official
+
+
+@bp.get("/")
+def home() -> Response:
+    """The official's own area, or the login page."""
+    official = _current()
+    if official is None:
+        return cast(Response, redirect(url_for("dashboard.login")))
+    return cast(Response, redirect(url_for("dashboard.area", code=official.area.code)))
+
+
+@bp.get("/masuk")
+def login() -> str:
+    """The login form."""
+    return render_template("login.html", error=None, username="")
+
+
+def _until(ts: float) -> str:
+    zone = ZoneInfo(_settings()["tz"])
+    return dt.datetime.fromtimestamp(ts, zone).strftime("%H:%M")
+
+
+@bp.post("/masuk")
+def login_post() -> tuple[str, int] | Response:
+    """Check the password; throttled per address, locked per account."""
+    throttle = cast(AddressThrottle, _settings()["throttle"])
+    address = request.remote_addr or "-"
+    username = request.form.get("username", "").strip().lower()[:40]
+    password = request.form.get("password", "")[:200]
+    blocked = throttle.blocked_until(address)
+    if blocked is not None:
+        msg = f"Terlalu banyak percobaan yang salah. Coba lagi setelah pukul {_until(blocked)}."
+        return render_template("login.html", error=msg, username=username), 429
+    result = officials.login(_db(), username, password, _now())
+    if result.official is None:
+        throttle.failed(address)
+        if result.locked_until is not None:
+            msg = (
+                "Akun ini dikunci sementara karena kata sandi salah berkali-kali. "
+                f"Coba lagi setelah pukul {_until(result.locked_until)}."
+            )
+            return render_template("login.html", error=msg, username=username), 429
+        msg = "Nama pengguna atau kata sandi salah."
+        return render_template("login.html", error=msg, username=username), 401
+    session.clear()  # a fresh session (and CSRF token) for the logged-in official
+    session.permanent = True
+    session["official"] = result.official.username
+    return cast(Response, redirect(url_for("dashboard.area", code=result.official.area.code)))
+
+
+@bp.post("/keluar")
+def logout() -> Response:
+    """End the session."""
+    session.clear()
+    return cast(Response, redirect(url_for("dashboard.login")))
+
+
+@bp.get("/wilayah/<code>")
+def area(code: str) -> str | Response:
+    """One area's figures: the official's own area or one inside it."""
+    official = _current()
+    if official is None:
+        return cast(Response, redirect(url_for("dashboard.login")))
+    target = parse_area(code)
+    if target is None:
+        abort(404, description="Kode wilayah ini tidak dikenali.")  # not echoed (a NIK?)
+    if not official.area.contains(target):
+        abort(403, description="Wilayah ini di luar wilayah tugas Anda.")
+    conn = _db()
+    if not queries.area_exists(conn, target):
+        abort(404, description=f"Wilayah {target.dotted} tidak ditemukan di portal.")
+    tz = _settings()["tz"]
+    zone = ZoneInfo(tz)
+    now = _now()
+    today = dt.datetime.fromtimestamp(now, zone).date()
+    try:
+        period = queries.parse_period(request.args.get("dari"), request.args.get("sampai"),
+                                      today, tz)  # fmt: skip
+    except queries.PeriodError as err:
+        abort(400, description=str(err))
+    r = queries.report(conn, target, period, now)
+    return render_template(
+        "area.html",
+        official=official,
+        official_area=queries.display_name(official.area, r.names),
+        role_label=ROLE_LABEL[official.role],
+        r=r,
+        title=queries.display_name(target, r.names),
+        crumbs=present.breadcrumbs(target, official.area, r.names),
+        totals=present.figures(r.totals),
+        outcome_bar=present.outcome_bar(r.totals),
+        daily_chart=present.charts.daily_bars(r.daily, "Pendaftaran baru per hari"),
+        objections=present.objection_rows(r.totals),
+        children=present.child_rows(r, now),
+        child_label=present.level_label(target),
+        kiosks=present.kiosk_rows(r.kiosks, now, zone, r.names),
+        kiosk_total=len(r.kiosks),
+        min_cell=present.MIN_CELL,
+        hidden=present.HIDDEN,
+        number=present.number,
+    )
