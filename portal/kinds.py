@@ -21,7 +21,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from kiosk.uplink.topics import RECORD_KINDS, TOPICS, Direction
+from kiosk.uplink.topics import RECORD_KINDS, TOPICS, Direction, Name
 
 
 class Storage(enum.Enum):
@@ -51,20 +51,20 @@ KINDS: dict[str, PortalKind] = {
     k.name: k
     for k in (
         PortalKind(
-            "registration",
+            Name.REGISTRATION,
             sealed=True,
             storage=_R,
             acked=True,
             answered_by="references",
             doc="stored; one captured 'pending verification' decided by references",
         ),
-        PortalKind("audit", sealed=True, storage=_R, acked=True, doc="stored"),
-        PortalKind("vouch", sealed=True, storage=_R, acked=True, doc="stored for review"),
-        PortalKind("household", sealed=True, storage=_R, acked=True, doc="Dasa Wisma edit"),
-        PortalKind("heartbeat", sealed=False, storage=_HB, acked=False, doc="latest per kiosk"),
-        PortalKind("availability", sealed=False, storage=_AV, acked=False, doc="last will"),
+        PortalKind(Name.AUDIT, sealed=True, storage=_R, acked=True, doc="stored"),
+        PortalKind(Name.VOUCH, sealed=True, storage=_R, acked=True, doc="stored for review"),
+        PortalKind(Name.HOUSEHOLD, sealed=True, storage=_R, acked=True, doc="Dasa Wisma edit"),
+        PortalKind(Name.HEARTBEAT, sealed=False, storage=_HB, acked=False, doc="latest per kiosk"),
+        PortalKind(Name.AVAILABILITY, sealed=False, storage=_AV, acked=False, doc="last will"),
         PortalKind(
-            "verify_request",
+            Name.VERIFY_REQUEST,
             sealed=True,
             storage=_NO,
             acked=False,

@@ -33,6 +33,7 @@ from kiosk.store.registrations import (
     NewRegistration,
     RegistrationRepository,
 )
+from kiosk.uplink.topics import Name
 
 log = logging.getLogger(__name__)
 
@@ -508,7 +509,7 @@ class RegistrationService:
                 "synced": synced,
             },
         }
-        payload = self._sealer.seal("registration", record_id, record)
+        payload = self._sealer.seal(Name.REGISTRATION, record_id, record)
         sealed_template = (
             self._cipher.seal(data.template, f"template:{record_id}") if data.template else None
         )
@@ -532,7 +533,7 @@ class RegistrationService:
                 session_key=session.key,
                 consent_heard=data.consent_heard,
             ),
-            kind="registration",
+            kind=Name.REGISTRATION,
             payload=payload,
         )
         session.record_id = record_id
