@@ -95,13 +95,13 @@ class Kiosk:
 
 
 def prepare_data_dir(cfg: KioskConfig) -> Path:
-    """Create the data directory (0700) and refuse volatile storage when configured to."""
+    """Create the data directory (0700); refuse one that is not writable, or volatile storage
+    when configured to."""
     data_dir = cfg.paths.data_dir
     data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    if cfg.paths.require_persistent:
-        from firmware.storage import check_persistent
+    from firmware.storage import ensure_data_dir
 
-        check_persistent(data_dir)
+    ensure_data_dir(data_dir, require_persistent=cfg.paths.require_persistent)
     return data_dir
 
 

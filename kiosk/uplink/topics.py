@@ -171,11 +171,6 @@ def downlink_filters(prefix: str, device_id: str) -> list[str]:
     ]
 
 
-def uplink_filters(prefix: str) -> list[str]:
-    """Wildcard subscriptions of the portal (all devices, all UP topics)."""
-    return [f"{prefix}/kiosk/+/{t.name}" for t in TOPICS.values() if t.direction is Direction.UP]
-
-
 def broker_acl(prefix: str, portal_user: str = "portal") -> str:
     """Mosquitto ACL for ``prefix``: each kiosk writes only its UP and reads only its DOWN topics.
 

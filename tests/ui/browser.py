@@ -60,9 +60,13 @@ class Server:
         self.base = f"http://127.0.0.1:{self.port}"
         self._thread = threading.Thread(target=self._server.run, daemon=True)
         self._thread.start()
+        self._closed = False
 
     def close(self) -> None:
-        """Stop serving."""
+        """Stop serving (again: nothing)."""
+        if self._closed:
+            return
+        self._closed = True
         self._server.close()
         self._thread.join(timeout=5)
 

@@ -12,10 +12,11 @@ from typing import Any
 import pytest
 from agent_doubles import DW_PIN, PIN, Agents, attach_agents
 from browser import (
+    SIZES,
     Checker,
     Server,
     answer_questionnaire,
-    axe_source,
+    browse,
     fail_face_three_times,
     start_registration,
     type_on_keypad,
@@ -27,8 +28,6 @@ from kiosk.config import KioskConfig
 from kiosk.core.session import Outcome
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-SIZES = {"800x480": (800, 480), "1280x720": (1280, 720)}
 
 
 @dataclass
@@ -65,21 +64,14 @@ def run(
 ) -> Iterator[Run]:
     kit = build_kit(cfg, tmp_path)
     agents = attach_agents(kit, tmp_path)
-    server = Server(kit.app)
-    w, h = SIZES[request.param]
-    context = chromium.new_context(viewport={"width": w, "height": h}, has_touch=True)
-    page = context.new_page()
-    page.set_default_timeout(10_000)
     test = request.node.originalname.removeprefix("test_")
-    checker = Checker(page, server.base, request.param, axe_source(), prefix=f"agent-{test}-")
-    checker.attach()
-    r = Run(kit, agents, checker, server, cfg, tmp_path)
-    try:
-        yield r
-        checker.assert_local()
-    finally:
-        context.close()
-        r.server.close()
+    prefix = f"agent-{test}-"
+    with browse(chromium, kit.app, prefix, size=request.param, timeout_ms=10_000) as (server, c):
+        r = Run(kit, agents, c, server, cfg, tmp_path)
+        try:
+            yield r
+        finally:
+            r.server.close()  # the one a restart started
 
 
 def pin_login(r: Run, name: str, pin: str) -> None:

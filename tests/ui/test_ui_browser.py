@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 from browser import (
+    SIZES,
     Checker,
-    Server,
     answer_questionnaire,
-    axe_source,
+    browse,
     start_registration,
     type_on_keypad,
 )
@@ -26,8 +26,6 @@ from kiosk.core.session import Outcome
 from ui.speech import Speech
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-SIZES = {"800x480": (800, 480), "1280x720": (1280, 720)}
 
 
 def jpeg() -> bytes:
@@ -47,20 +45,9 @@ def run(
         live=FakeLive("too_far", jpeg()),
         speech=Speech(tmp_path / "speech-cache"),
     )
-    server = Server(kit.app)
-    w, h = SIZES[request.param]
-    context = chromium.new_context(viewport={"width": w, "height": h}, has_touch=True)
-    page = context.new_page()
-    page.set_default_timeout(30_000)
     test = request.node.originalname.removeprefix("test_")
-    checker = Checker(page, server.base, request.param, axe_source(), prefix=f"{test}-")
-    checker.attach()
-    try:
+    with browse(chromium, kit.app, f"{test}-", size=request.param) as (_server, checker):
         yield kit, checker
-        checker.assert_local()
-    finally:
-        context.close()
-        server.close()
 
 
 def test_full_villager_flow(run: tuple[Kit, Checker]) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser import Checker, Server, answer_screen, axe_source, type_on_keypad
+from browser import Checker, answer_screen, browse, type_on_keypad
 from PIL import Image
 from ui_doubles import FakeLive, face
 from ui_kit import GOOD_NIK, Kit, build_kit
@@ -39,19 +39,9 @@ def run(
     kit = build_kit(
         cfg, tmp_path, live=FakeLive("ok", jpeg()), speech=Speech(tmp_path / "speech-cache")
     )
-    server = Server(kit.app)
-    context = chromium.new_context(viewport={"width": 800, "height": 480}, has_touch=True)
-    page = context.new_page()
-    page.set_default_timeout(30_000)
     test = request.node.originalname.removeprefix("test_")
-    checker = Checker(page, server.base, "800x480", axe_source(), prefix=f"visit-{test}-")
-    checker.attach()
-    try:
+    with browse(chromium, kit.app, f"visit-{test}-") as (_server, checker):
         yield kit, checker
-        checker.assert_local()
-    finally:
-        context.close()
-        server.close()
 
 
 def session_state(page: Any) -> dict[str, Any]:

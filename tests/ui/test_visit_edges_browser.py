@@ -15,10 +15,9 @@ import pytest
 from agent_doubles import PIN, Agents, attach_agents
 from browser import (
     Checker,
-    Server,
     answer_questionnaire,
     answer_screen,
-    axe_source,
+    browse,
     fail_face_three_times,
     start_registration,
     type_on_keypad,
@@ -71,19 +70,9 @@ def run(
     kit = build_kit(cfg, tmp_path, speech=speech)
     agents = attach_agents(kit, tmp_path)
     services(kit.app).agent = HelpCaller(agents.svc)  # "call an agent" queues a real request
-    server = Server(kit.app)
-    context = chromium.new_context(viewport={"width": 800, "height": 480}, has_touch=True)
-    page = context.new_page()
-    page.set_default_timeout(15_000)
     test = request.node.originalname.removeprefix("test_")
-    checker = Checker(page, server.base, "800x480", axe_source(), prefix=f"i15-{test}-")
-    checker.attach()
-    try:
+    with browse(chromium, kit.app, f"i15-{test}-", timeout_ms=15_000) as (_server, checker):
         yield Run(kit, agents, checker, speech, tmp_path)
-        checker.assert_local()
-    finally:
-        context.close()
-        server.close()
 
 
 def agent_login(r: Run) -> None:
@@ -473,30 +462,23 @@ def test_the_demo_has_one_agent_of_each_role_who_can_log_in(
 
     kiosk = build_kiosk(cfg, with_uplink=False, with_device=False, secret_key=b"k" * 32)
     kiosk.start()
-    server = Server(kiosk.wsgi_app)
-    context = chromium.new_context(viewport={"width": 800, "height": 480}, has_touch=True)
-    page = context.new_page()
-    page.set_default_timeout(60_000)
-    c = Checker(page, server.base, "800x480", axe_source(), prefix="i15-demo-agents-")
-    c.attach()
     try:
-        assert {a.role for a in kiosk.agents.accounts.all()} >= {"pkh", "tksk", "dasa_wisma"}
-        for demo in DEMO_AGENTS:
-            page.goto(c.base + "/agent/login")
-            page.locator("label.option", has_text=demo.name).click()
-            type_on_keypad(page, demo.pin)
-            page.click("#login-form button[type=submit]")
-            page.wait_for_url("**/agent/face")
-            page.click("#face-check")
-            page.wait_for_url("**/agent/home")
-            if demo.role == "dasa_wisma":
-                c.screen("home-dasa-wisma")
-                assert page.locator("#roster-link").count() == 1
-            assert demo.name in page.inner_text("main")
-            page.click("#logout")
-            page.wait_for_url(c.base + "/")
-        c.assert_local()
+        with browse(chromium, kiosk.wsgi_app, "i15-demo-agents-", timeout_ms=60_000) as (_s, c):
+            page = c.page
+            assert {a.role for a in kiosk.agents.accounts.all()} >= {"pkh", "tksk", "dasa_wisma"}
+            for demo in DEMO_AGENTS:
+                page.goto(c.base + "/agent/login")
+                page.locator("label.option", has_text=demo.name).click()
+                type_on_keypad(page, demo.pin)
+                page.click("#login-form button[type=submit]")
+                page.wait_for_url("**/agent/face")
+                page.click("#face-check")
+                page.wait_for_url("**/agent/home")
+                if demo.role == "dasa_wisma":
+                    c.screen("home-dasa-wisma")
+                    assert page.locator("#roster-link").count() == 1
+                assert demo.name in page.inner_text("main")
+                page.click("#logout")
+                page.wait_for_url(c.base + "/")
     finally:
-        context.close()
-        server.close()
         kiosk.stop()
