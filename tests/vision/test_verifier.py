@@ -16,9 +16,9 @@ from kiosk.errors import FlowError, UplinkError
 from kiosk.references.idcard import CardReferences, IdCardMatcher
 from kiosk.references.online import OnlineAnswer
 from kiosk.references.store import Reference
-from kiosk.services.face import CameraFaceVerifier, FaceTimeouts
 from kiosk.vision.capture import CaptureSettings
 from kiosk.vision.pipeline import FacePipeline, template_to_bytes
+from kiosk.vision.verifier import CameraFaceVerifier, FaceTimeouts
 from tests.fixtures.idcard import card_frame
 from tests.fixtures.vision import uncertain_about
 
