@@ -5,7 +5,7 @@ in kiosk/uplink/topics.py); :mod:`portal.intake` derives everything else from th
 Adding a kind:
 
 * a sealed outbox record the portal keeps (an objection, a report, a proposal):
-  ``PortalKind("objection", sealed=True, storage=Storage.RECORD, acked=True)`` - it is opened
+  ``PortalKind(Name.OBJECTION, sealed=True, storage=Storage.RECORD, acked=True)`` - it is opened
   (device signature, decryption), stored once per (device id, record id) in the ``record``
   table with its ``kind``, and acknowledged after the commit: nothing else to write;
 * a record that a portal service also acts on after the commit, or a request the portal
@@ -63,6 +63,22 @@ KINDS: dict[str, PortalKind] = {
         PortalKind(Name.HOUSEHOLD, sealed=True, storage=_R, acked=True, doc="Dasa Wisma edit"),
         PortalKind(Name.HEARTBEAT, sealed=False, storage=_HB, acked=False, doc="latest per kiosk"),
         PortalKind(Name.AVAILABILITY, sealed=False, storage=_AV, acked=False, doc="last will"),
+        PortalKind(
+            Name.OBJECTION,
+            sealed=True,
+            storage=_R,
+            acked=True,
+            answered_by="status",
+            doc="objection (sanggah): stored; checked and kept by the status desk",
+        ),
+        PortalKind(
+            Name.STATUS_REQUEST,
+            sealed=True,
+            storage=_NO,
+            acked=False,
+            answered_by="status",
+            doc="status query by NIK digest + receipt code: answered, not stored",
+        ),
         PortalKind(
             Name.VERIFY_REQUEST,
             sealed=True,

@@ -28,3 +28,6 @@ class Name(enum.StrEnum):
     REFERENCES = "references"
     REFERENCES_REVOKE = "references_revoke"
     HOUSEHOLD_UPDATE = "household_update"
+    STATUS_REQUEST = "status_request"
+    STATUS_REPLY = "status_reply"
+    OBJECTION = "objection"
