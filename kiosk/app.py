@@ -45,8 +45,10 @@ from kiosk.uplink.topics import Name
 
 if TYPE_CHECKING:
     from flask import Flask
+    from gpiozero import Factory
 
     from kiosk.agents.service import AgentService
+    from kiosk.vision.camera.base import Camera
     from kiosk.vision.verifier import FaceTimeouts
 
 log = logging.getLogger("kiosk.app")
@@ -165,8 +167,8 @@ def build_kiosk(
     cfg: KioskConfig,
     *,
     clock: Clock | None = None,
-    camera: Any = None,
-    pin_factory: Any = None,
+    camera: Camera | None = None,
+    pin_factory: Factory | None = None,
     with_uplink: bool | None = None,
     with_device: bool = True,
     secret_key: bytes | None = None,
@@ -347,6 +349,21 @@ def build_kiosk(
         if device.can_alert:  # a help request from the screen is heard in the office too
             agents.set_help_alert(lambda _request: device.alert())
 
+    from kiosk.reports.wiring import build_community
+
+    community = build_community(
+        cfg,
+        conn=conn,
+        db_path=db_path,
+        cipher=cipher,
+        clock=clock,
+        outbox=outbox,
+        agents=agents,
+        sealer=sealer,
+        lookup_key=lookup_key,
+        trusted=trusted,
+        uplink=uplink,
+    )
     late["device"], late["audit"] = device, agents.audit
     from kiosk.crypto.keys import load_or_create_device_key
     from kiosk.crypto.trust import TrustedKeys
@@ -372,6 +389,7 @@ def build_kiosk(
         services,
         usb=usb,
         agents=agents,
+        community=community,
         speech=Speech(cfg.paths.data_dir / "speech-cache", enabled=cfg.ui.speech),
         printer=printer,
         live=verifier,
@@ -478,7 +496,7 @@ def _policy(cfg: KioskConfig) -> DecisionPolicy:
     return DecisionPolicy.from_rows(rows) if rows else DecisionPolicy()
 
 
-def _latest_image(camera: Any) -> Any:
+def _latest_image(camera: Camera) -> Any:
     frame = camera.latest()
     return None if frame is None else frame.image
 

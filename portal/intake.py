@@ -25,7 +25,7 @@ from kiosk.uplink import messages
 from kiosk.uplink.replies import ack_messages
 from kiosk.uplink.topics import Name, device_topic, parse_topic
 from portal.ingest.store import Batch, Beat, IngestStore
-from portal.kinds import PortalKind, Storage, handled
+from portal.kinds import KINDS, PortalKind, Storage, handled
 from portal.link import Msg, PortalLink
 from portal.store import Incoming
 
@@ -104,6 +104,11 @@ def open_record(
         raise ProtocolError("envelope kind does not match the topic")
     if record_id is not None and record_id != opened.record_id.encode():
         raise ProtocolError("correlation data does not match the envelope record id")
+    schema = KINDS[kind].content if kind in KINDS else None
+    if schema is not None:  # content the kiosk should never have sent: refused, not stored
+        messages.check(schema, opened.record)
+        if opened.record.get("record_id") != opened.record_id:
+            raise ProtocolError("record id inside the record does not match the envelope")
     return Incoming(device_id, opened.record_id, opened.kind, opened.record)
 
 

@@ -43,6 +43,7 @@ class PortalKind:
     acked: bool  # a signed application ack after the commit (every outbox kind needs one)
     answered_by: str | None = None  # the portal service that answers / acts on it afterwards
     doc: str = ""
+    content: str | None = None  # schema (kiosk/uplink/schemas) the opened record must meet
 
 
 _R, _HB, _AV, _NO = Storage.RECORD, Storage.HEARTBEAT, Storage.AVAILABILITY, Storage.NONE
@@ -61,6 +62,22 @@ KINDS: dict[str, PortalKind] = {
         PortalKind(Name.AUDIT, sealed=True, storage=_R, acked=True, doc="stored"),
         PortalKind(Name.VOUCH, sealed=True, storage=_R, acked=True, doc="stored for review"),
         PortalKind(Name.HOUSEHOLD, sealed=True, storage=_R, acked=True, doc="Dasa Wisma edit"),
+        PortalKind(
+            Name.RECIPIENT_REPORT,
+            sealed=True,
+            storage=_R,
+            acked=True,
+            doc="a listed household reported as not eligible (reporter sealed)",
+            content="recipient_report",
+        ),
+        PortalKind(
+            Name.PROPOSAL,
+            sealed=True,
+            storage=_R,
+            acked=True,
+            doc="an unregistered household proposed for help (usulan)",
+            content="proposal",
+        ),
         PortalKind(Name.HEARTBEAT, sealed=False, storage=_HB, acked=False, doc="latest per kiosk"),
         PortalKind(Name.AVAILABILITY, sealed=False, storage=_AV, acked=False, doc="last will"),
         PortalKind(

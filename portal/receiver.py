@@ -31,6 +31,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from kiosk.crypto.keys import load_portal_private_key, load_signing_private_key
 from kiosk.errors import CryptoError, ProtocolError
+from kiosk.reports.recipients import sign_list
 from kiosk.uplink.replies import sign_reply
 from kiosk.uplink.topics import Name, device_topic
 from portal.ingest.store import SqliteIngestStore
@@ -188,6 +189,13 @@ class PortalReceiver:
         msg = {"v": 1, "roster_version": version, "agents": agents}
         payload = sign_reply(Name.ROSTER, device_id, msg, self._signing_key)
         self._send(Outgoing(device_id, Name.ROSTER, payload, retain=True))
+
+    def send_recipients(self, device_id: str, body: dict[str, Any]) -> bytes:
+        """Publish (retained, signed) the village's recipient list to a kiosk: ``body`` =
+        {village_code, list_version, issued_at, dusun, households} (names + dusun/RT only)."""
+        payload = sign_list(body, self._signing_key)
+        self._send(Outgoing(device_id, Name.RECIPIENTS, payload, retain=True))
+        return payload
 
     def publish_raw(self, topic: str, payload: bytes, retain: bool = False) -> None:
         """Publish arbitrary bytes (for fuzz tests of the kiosk's inbound validation)."""

@@ -17,7 +17,7 @@ Each port has a fake shipped beside its real adapter (gpiozero's ``pins/mock.py`
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -25,6 +25,7 @@ from kiosk.core.clock import Clock
 from kiosk.core.ids import keyed_hash
 from kiosk.core.portal_status import PortalStatus
 from kiosk.core.session import Outcome
+from kiosk.core.tally import Count
 
 __all__ = [
     "OBJECTION_OPEN_STATES",
@@ -180,8 +181,11 @@ class RegistrationStore(Protocol):
     """The registrations this kiosk holds: committed with their outbox row, looked up by the
     keyed hash of a NIK (never the NIK itself)."""
 
-    def commit(self, reg: NewRegistration, kind: str, payload: bytes) -> None:
-        """Write the registration row and its sealed outbox row in one transaction."""
+    def commit(
+        self, reg: NewRegistration, kind: str, payload: bytes, counts: Iterable[Count] = ()
+    ) -> None:
+        """Write the registration row and its sealed outbox row (and the meeting report's
+        ``counts``) in one transaction."""
         ...
 
     def by_nik(self, nik_hmac: str) -> list[RegistrationStatus]:

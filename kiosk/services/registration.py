@@ -26,6 +26,7 @@ from kiosk.core.ids import receipt_code, uuid7
 from kiosk.core.names import Name
 from kiosk.core.nik import parse_nik
 from kiosk.core.session import Outcome, RegistrationSession, State, Timeouts
+from kiosk.core.tally import registration_counts
 from kiosk.errors import FlowError, SessionExpired
 from kiosk.services.ports import (
     Cipher,
@@ -540,6 +541,7 @@ class RegistrationService:
             ),
             kind=Name.REGISTRATION,
             payload=payload,
+            counts=registration_counts(data.answers, outcome.value, version),
         )
         session.record_id = record_id
         session.submitted(receipt)

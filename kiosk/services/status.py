@@ -12,7 +12,7 @@ link) a typed receipt code is first asked of the portal (a sealed query by NIK d
 answer, a bounded wait): the portal knows registrations made at any kiosk, their decisions and
 objections. Offline, or with no answer in time, the kiosk's own record is shown: the portal's
 status messages stored on it, else what the kiosk holds and whether it has been sent. The
-:class:`StatusView` says which source it is and as of when.
+:class:`StatusShown` says which source it is and as of when.
 """
 
 from __future__ import annotations
@@ -81,6 +81,17 @@ class StatusSession:
 
 
 @dataclass(frozen=True)
+class StatusView:
+    """What a screen may know about a status check: a read-only snapshot."""
+
+    nik: str | None
+    attempts: int
+    warned: bool
+    seconds_left: float
+    warning_said: bool
+
+
+@dataclass(frozen=True)
 class StatusAnswer:
     """What one face attempt of a status check led to."""
 
@@ -96,7 +107,7 @@ class StatusAnswer:
 
 
 @dataclass(frozen=True)
-class StatusView:
+class StatusShown:
     """What a status screen shows, and where it comes from."""
 
     source: str  # portal (answered now) | kiosk (this kiosk's own record)
@@ -165,6 +176,18 @@ class StatusService:
             self.end(token or "")
             raise SessionExpired("the status check timed out; start again")
         return session
+
+    def view(self, token: str | None) -> StatusView:
+        """A snapshot of the live status check; raises :class:`SessionExpired` when gone."""
+        check = self.get(token)
+        t = self._timeouts
+        return StatusView(
+            nik=check.nik,
+            attempts=check.attempts,
+            warned=check.warned,
+            seconds_left=check.inactivity.seconds_left(t.warning_s, t.grace_s),
+            warning_said=check.inactivity.said,
+        )
 
     def touch(self, token: str | None) -> None:
         """The person did something: reset the inactivity timer."""
@@ -245,7 +268,7 @@ class StatusService:
             session.verified = True
             session.opened_receipt = code
             session.portal = answer
-            view = self._view(session)
+            view = self._shown(session)
             return CodeAnswer("shown", view.records if view else tuple(found))
         session.code_failures += 1
         self._failures.append(self._clock.monotonic())
@@ -273,17 +296,17 @@ class StatusService:
     def records(self, token: str) -> tuple[RegistrationStatus, ...] | None:
         """The opened records as stored now (newest version first), or None when nothing may
         be shown. Read afresh each time: a status the portal sends meanwhile shows at once."""
-        view = self._view(self.get(token))
+        view = self._shown(self.get(token))
         return None if view is None else view.records
 
-    def view(self, token: str) -> StatusView | None:
+    def shown(self, token: str) -> StatusShown | None:
         """What the status screen shows now, with its source, or None when nothing may be."""
-        return self._view(self.get(token))
+        return self._shown(self.get(token))
 
     def target(self, token: str, registration_id: str) -> ObjectionTarget | None:
         """The decided registration of this opened check a person may object to, or None."""
         session = self.get(token)
-        view = self._view(session)
+        view = self._shown(session)
         if view is None or session.nik is None:
             return None
         return _target(session.nik, view, registration_id)
@@ -300,7 +323,7 @@ class StatusService:
                 self._objections.set_state(o.objection_id, o.state, o.reason, o.state_at)
         return answer
 
-    def _view(self, session: StatusSession) -> StatusView | None:
+    def _shown(self, session: StatusSession) -> StatusShown | None:
         if not session.verified or session.nik is None:
             return None
         if session.opened_receipt is not None:
@@ -310,9 +333,9 @@ class StatusService:
         answer = session.portal
         if answer is not None:
             records = tuple(_from_portal(answer))
-            return StatusView("portal", answer.at, records, self._merged(answer, records))
+            return StatusShown("portal", answer.at, records, self._merged(answer, records))
         decided = [r.status_at for r in local if r.status_at is not None]
-        return StatusView(
+        return StatusShown(
             "kiosk", max(decided) if decided else None, tuple(local), self._local(local)
         )
 
@@ -408,7 +431,7 @@ def _from_portal(answer: PortalStatus) -> list[RegistrationStatus]:
     ]
 
 
-def _target(nik: str, view: StatusView, registration_id: str) -> ObjectionTarget | None:
+def _target(nik: str, view: StatusShown, registration_id: str) -> ObjectionTarget | None:
     """The newest version of ``registration_id`` in ``view``, when it is decided."""
     for rec in view.records:  # newest first
         if (rec.registration_id or rec.record_id) != registration_id:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
+from kiosk.core.tally import Count
 from kiosk.services.ports import ExistingRegistration, NewRegistration, RegistrationStatus
 from kiosk.store.db import transaction
 from kiosk.store.outbox import OutboxRepository
@@ -52,8 +53,11 @@ class RegistrationRepository:
         self._conn = conn
         self._outbox = outbox or OutboxRepository(conn)
 
-    def commit(self, reg: NewRegistration, kind: str, payload: bytes) -> None:
-        """Insert the registration and its sealed outbox row atomically (both or neither)."""
+    def commit(
+        self, reg: NewRegistration, kind: str, payload: bytes, counts: Iterable[Count] = ()
+    ) -> None:
+        """Insert the registration and its sealed outbox row (with the meeting report's
+        ``counts``) atomically: all or nothing."""
         with transaction(self._conn) as c:
             c.execute(
                 "INSERT INTO registration (record_id, registration_id, version, session_key,"
@@ -81,7 +85,7 @@ class RegistrationRepository:
                     reg.template_sealed,
                 ),
             )
-            self._outbox.enqueue(reg.record_id, kind, payload, reg.created_at, tx=c)
+            self._outbox.enqueue(reg.record_id, kind, payload, reg.created_at, tx=c, counts=counts)
 
     def by_nik(self, nik_hmac: str) -> list[RegistrationStatus]:
         """Every version of a person's registrations, newest first."""

@@ -89,6 +89,18 @@ TOPICS: dict[str, Topic] = {
             "signed household",
             signing=_H,
         ),
+        # the village's recipients and what villagers say about them (kiosk/reports)
+        Topic(
+            Name.RECIPIENTS,
+            _DOWN,
+            True,
+            "recipients",
+            "signed village recipient list (names, dusun/RT)",
+            4 * 1024 * 1024,
+            signing=_H,
+        ),
+        Topic(Name.RECIPIENT_REPORT, _UP, False, None, "sealed report: listed not eligible"),
+        Topic(Name.PROPOSAL, _UP, False, None, "sealed proposal (usulan) of a household"),
         # status from the portal and objections (kiosk/uplink/status_query.py, services)
         Topic(Name.STATUS_REQUEST, _UP, False, None, "sealed status query (NIK digest)"),
         Topic(Name.STATUS_REPLY, _DOWN, False, "status_reply", "signed status answer", signing=_R),
@@ -113,6 +125,8 @@ RECORD_KINDS: dict[str, RecordKind] = {
         RecordKind(Name.AUDIT),
         RecordKind(Name.VOUCH),
         RecordKind(Name.HOUSEHOLD),
+        RecordKind(Name.RECIPIENT_REPORT),
+        RecordKind(Name.PROPOSAL),
         RecordKind(Name.OBJECTION),  # its state comes with the status answers, not the ack
     )
 }

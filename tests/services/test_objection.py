@@ -100,7 +100,7 @@ def opened(env: dict[str, Any]) -> tuple[str, Any]:
     token = status.start()
     status.identify(token, NIK)
     assert status.receipt(token, env["receipt"]).result == "shown"
-    rid = status.view(token).records[0].registration_id
+    rid = status.shown(token).records[0].registration_id
     return token, status.target(token, rid)
 
 
@@ -129,7 +129,7 @@ def test_file_an_objection_through_the_outbox(env: dict[str, Any]) -> None:
     assert [r.kind for r in rows] == ["registration", "objection"]
     # the status shows it, and a second objection is refused while it is open
     token2, target2 = opened(env)
-    view = env["status"].view(token2)
+    view = env["status"].shown(token2)
     assert [o.state for o in view.objections] == ["waiting"]
     assert filing.refusal(target2) == "already_open"
     with pytest.raises(ObjectionRefused) as err:
@@ -204,7 +204,7 @@ def test_an_agent_files_on_a_residents_behalf_audited(env: dict[str, Any]) -> No
     env["repo"].set_status(env["record_id"], "not_eligible", "x", env["clock"].now())
     status, filing = env["status"], env["filing"]
     token = status.open_for_agent(NIK, "AG-PKH-01")
-    rid = status.view(token).records[0].registration_id
+    rid = status.shown(token).records[0].registration_id
     filing.begin(token, status.target(token, rid), agent_id="AG-PKH-01")
     filing.choose_reason(token, "not_received")
     filing.submit(token)

@@ -20,6 +20,7 @@ from kiosk.core.clock import FakeClock
 from kiosk.core.outbox import Backoff
 from kiosk.errors import ProtocolError
 from kiosk.references.message import parse_reference_set, parse_revocation, parse_verify_reply
+from kiosk.reports.recipients import parse_list
 from kiosk.store.db import connect
 from kiosk.store.outbox import OutboxRepository
 from kiosk.uplink import messages
@@ -156,6 +157,7 @@ SIGNED_DECODERS: dict[str, Callable[[bytes], object]] = {
     "references_revoke": lambda b: parse_revocation(b, trusted=TRUSTED, village_code="3510012001"),
     "verify_reply": lambda b: parse_verify_reply(b, trusted=TRUSTED, device_id=DEV),
     "household_update": lambda b: parse_update(b, TRUSTED),
+    "recipients": lambda b: parse_list(b, trusted=TRUSTED, village_code="3510012001"),
 }
 
 

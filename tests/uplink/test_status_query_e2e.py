@@ -130,7 +130,7 @@ class Side:
         self.status.identify(token, NIK)
         answer = self.status.receipt(token, receipt)
         assert answer.result == "shown", answer
-        return token, self.status.view(token)
+        return token, self.status.shown(token)
 
 
 @pytest.fixture

@@ -30,6 +30,7 @@ def test_signing_comes_from_the_rows() -> None:
         Name.REFERENCES_REVOKE,
         Name.VERIFY_REPLY,
         Name.HOUSEHOLD_UPDATE,
+        Name.RECIPIENTS,
     } == SIGNED_TOPICS
     assert all(TOPICS[n].direction is Direction.DOWN for n in SIGNED_REPLIES | SIGNED_TOPICS)
 

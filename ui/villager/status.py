@@ -21,7 +21,7 @@ from kiosk.errors import NikError, SessionExpired
 from kiosk.services.ports import ObjectionStatus, RegistrationStatus
 from kiosk.services.status import (
     StatusService,
-    StatusSession,
+    StatusShown,
     StatusView,
     status_stage,
 )
@@ -63,7 +63,7 @@ def with_check(*, identified: bool) -> Callable[[F], F]:
             token = session.get(STATUS_KEY)
             token = token if isinstance(token, str) else ""
             try:
-                check = _service().get(token)
+                check = _service().view(token)
             except SessionExpired:
                 return redirect(url_for("villager.ended"))
             if identified and check.nik is None:
@@ -88,7 +88,7 @@ def status_start() -> Response:
 
 @bp.get("/status/nik")
 @with_check(identified=False)
-def status_identify(token: str, check: StatusSession) -> Any:
+def status_identify(token: str, check: StatusView) -> Any:
     """The NIK keypad for a status check."""
     return _identify_screen(None, check.nik or "")
 
@@ -106,7 +106,7 @@ def _identify_screen(error: Any, typed: str) -> Any:
 
 @bp.post("/status/nik")
 @with_check(identified=False)
-def status_identify_post(token: str, check: StatusSession) -> Any:
+def status_identify_post(token: str, check: StatusView) -> Any:
     """Validate the NIK; whatever it is, nothing is revealed before the code or the face."""
     text = request.form.get("nik", "")[:64]
     try:
@@ -118,7 +118,7 @@ def status_identify_post(token: str, check: StatusSession) -> Any:
 
 @bp.get("/status/code")
 @with_check(identified=True)
-def status_code(token: str, check: StatusSession) -> Any:
+def status_code(token: str, check: StatusView) -> Any:
     """The receipt code keypad (12 digits, as printed on the receipt)."""
     return _code_screen(None, "")
 
@@ -135,7 +135,7 @@ def _code_screen(error: str | None, typed: str) -> str:
 
 @bp.post("/status/code")
 @with_check(identified=True)
-def status_code_post(token: str, check: StatusSession) -> Any:
+def status_code_post(token: str, check: StatusView) -> Any:
     """Open the registration whose receipt code and NIK match; else say what to check."""
     text = request.form.get("code", "")[:40]
     answer = _service().receipt(token, text)
@@ -161,7 +161,7 @@ def status_code_post(token: str, check: StatusSession) -> Any:
 
 @bp.get("/status/face")
 @with_check(identified=True)
-def status_face(token: str, check: StatusSession) -> Any:
+def status_face(token: str, check: StatusView) -> Any:
     """The face check that opens the status when the receipt code is lost."""
     return _face_screen(check.attempts, None)
 
@@ -180,7 +180,7 @@ def _face_screen(attempts: int, coaching: str | None) -> str:
 
 @bp.post("/status/face")
 @with_check(identified=True)
-def status_face_post(token: str, check: StatusSession) -> Any:
+def status_face_post(token: str, check: StatusView) -> Any:
     """One face attempt; show the status only when the face is verified."""
     answer = _service().check_face(token)
     if answer.coaching is not None:
@@ -192,7 +192,7 @@ def _date(seconds: float | None) -> str:
     return dt.datetime.fromtimestamp(seconds or 0.0).strftime("%d-%m-%Y")
 
 
-def source_text(view: StatusView) -> str:
+def source_text(view: StatusShown) -> str:
     """Which source the status screen shows, and as of when, in words."""
     if view.source == "portal":
         when = dt.datetime.fromtimestamp(view.as_of or 0.0).strftime("%d-%m-%Y %H:%M")
@@ -217,7 +217,7 @@ def _objection_row(o: ObjectionStatus) -> dict[str, str]:
     }
 
 
-def _row(rec: RegistrationStatus, view: StatusView | None = None) -> dict[str, Any]:
+def _row(rec: RegistrationStatus, view: StatusShown | None = None) -> dict[str, Any]:
     stage = status_stage(rec)
     source = view.source if view is not None else ("portal" if rec.status_at else "kiosk")
     if stage == "decided":
@@ -267,9 +267,9 @@ def _objection_offer(token: str, row: dict[str, Any]) -> dict[str, Any]:
 
 @bp.get("/status/result")
 @with_check(identified=False)
-def status_result(token: str, check: StatusSession) -> Any:
+def status_result(token: str, check: StatusView) -> Any:
     """The status in words with the next step, or "no record can be shown"."""
-    view = _service().view(token)
+    view = _service().shown(token)
     rows = None
     if view is not None:
         rows = [_row(r, view) for r in _newest_versions(view.records)]
