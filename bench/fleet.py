@@ -65,6 +65,7 @@ from kiosk.store.outbox import OutboxRepository  # noqa: E402
 from kiosk.uplink.client import Event, Inbound, MqttLink  # noqa: E402
 from kiosk.uplink.inbound import decode  # noqa: E402
 from kiosk.uplink.relay import Relay  # noqa: E402
+from kiosk.uplink.topics import Name  # noqa: E402
 from tests.fixtures.mqtt import PREFIX, Broker, make_pki  # noqa: E402
 from tests.fixtures.postgres import PgServer  # noqa: E402
 
@@ -236,8 +237,8 @@ class Fleet:
                         "clock": {"wall": now, "monotonic": time.monotonic(), "boot_id": "b",
                                   "synced": True},
                     }  # fmt: skip
-                    sealed = k.sealer.seal("registration", rid, record)
-                    k.repo.enqueue(rid, "registration", sealed, now)
+                    sealed = k.sealer.seal(Name.REGISTRATION, rid, record)
+                    k.repo.enqueue(rid, Name.REGISTRATION, sealed, now)
                     k.committed.append(rid)
         return per_kiosk * len(self.kiosks)
 
@@ -311,7 +312,7 @@ class Fleet:
         period = interval_s / len(self.kiosks)
         while time.perf_counter() - t0 < window_s:
             k = self.kiosks[sent % len(self.kiosks)]
-            k.link.publish_json("heartbeat", heartbeat(k.device_id))
+            k.link.publish_json(Name.HEARTBEAT, heartbeat(k.device_id))
             sent += 1
             lag = t0 + sent * period - time.perf_counter()
             if lag > 0:

@@ -303,6 +303,14 @@ class BiometricsConfig(Section):
             description="Hard bound from 'Ambil foto' to a decision, challenges included, seconds",
         ),
     ] = 35.0
+    id_card: Annotated[
+        bool,
+        Field(
+            description="Ask for the e-KTP when the village set has no reference for the NIK: "
+            "the card's photo becomes the reference of the face check (its outcome is always "
+            "pending, for the portal to confirm); the card is held in memory only"
+        ),
+    ] = True
     detector: Annotated[
         DetectorName, Field(description="Face detector: " + DETECTORS.describe())
     ] = "litert"

@@ -23,7 +23,7 @@ from kiosk.crypto.keys import load_device_public_key
 from kiosk.errors import CryptoError, ProtocolError
 from kiosk.uplink import messages
 from kiosk.uplink.replies import ack_messages
-from kiosk.uplink.topics import device_topic, parse_topic
+from kiosk.uplink.topics import Name, device_topic, parse_topic
 from portal.ingest.store import Batch, Beat, IngestStore
 from portal.kinds import KINDS, PortalKind, Storage, handled
 from portal.link import Msg, PortalLink
@@ -289,7 +289,7 @@ class Intake:
         entries = [entry for _corr, entry in items]
         single = items[0][0] if len(items) == 1 else None
         # only ever on the device's own ack topic, whatever Response Topic was asked
-        topic = device_topic(self._prefix, device_id, "ack")
+        topic = device_topic(self._prefix, device_id, Name.ACK)
         for payload in ack_messages(device_id, entries, self._signing_key, self._clock()):
             if not self._link.publish(topic, payload, correlation=single):
                 return  # stopping: the kiosk resends after its ack timeout and gets "duplicate"

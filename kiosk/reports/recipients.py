@@ -269,7 +269,7 @@ def page_of(
 
 
 class RecipientInbox:
-    """``Uplink.on_signed("recipients", inbox)``: install a valid, newer list; keep the old
+    """``Uplink.on_signed(Name.RECIPIENTS, inbox)``: install a valid, newer list; keep the old
     one on any refusal (counted by reason, logged without any name)."""
 
     def __init__(

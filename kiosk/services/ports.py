@@ -79,6 +79,22 @@ class FaceVerifier(Protocol):
         ...
 
 
+class IdCardReader(Protocol):
+    """Reads the e-KTP held to the camera when the village set has no reference for a NIK."""
+
+    def id_card_needed(self, nik: str) -> bool:
+        """True when ``nik`` has no village reference and no card was read for it yet."""
+        ...
+
+    def read_id_card(self, nik: str) -> str | None:
+        """Read the card: None when its face is now ``nik``'s reference, else a coaching code."""
+        ...
+
+    def forget_id_card(self) -> None:
+        """Drop the card reference (memory only) when the session ends."""
+        ...
+
+
 class Sealer(Protocol):
     """Seal a record for the portal (the kiosk cannot open it again)."""
 

@@ -23,6 +23,7 @@ from typing import Any
 from kiosk.core.clock import Clock, today
 from kiosk.core.forms import FormDefinition, derived_answers, missing_questions, visible_answers
 from kiosk.core.ids import receipt_code, uuid7
+from kiosk.core.names import Name
 from kiosk.core.nik import parse_nik
 from kiosk.core.session import Outcome, RegistrationSession, State, Timeouts
 from kiosk.core.tally import registration_counts
@@ -32,6 +33,7 @@ from kiosk.services.ports import (
     ExistingRegistration,
     FaceCheckResult,
     FaceVerifier,
+    IdCardReader,
     NewRegistration,
     NikParser,
     RegistrationStore,
@@ -135,6 +137,7 @@ class RegistrationService:
         nik_parser: NikParser | None = None,
         clock_synced: Callable[[], bool] = lambda: False,
         ensure_space: Callable[[], None] = lambda: None,
+        id_cards: IdCardReader | None = None,
     ) -> None:
         self._clock = clock
         self._timeouts = timeouts
@@ -151,6 +154,8 @@ class RegistrationService:
         self._ensure_space = ensure_space
         self._sessions: dict[str, RegistrationSession] = {}
         self._lock = threading.RLock()
+        self._id_cards = id_cards
+        self._card_step_done: set[str] = set()  # tokens whose e-KTP step was read or skipped
 
     def _parse_registrant_nik(self, text: str) -> Any:
         """The NIK rule of a registration: a valid NIK whose holder is 17 or older today."""
@@ -190,6 +195,7 @@ class RegistrationService:
                 raise SessionExpired("no active session; start again")
             if session.tick() is State.IDLE:
                 self._sessions.pop(token or "", None)
+                self._forget_card(token or "")
                 raise SessionExpired(f"the session ended ({session.ended_reason}); start again")
             if touch:
                 session.touch()
@@ -229,6 +235,13 @@ class RegistrationService:
         session = self._sessions.pop(token, None)
         if session is not None:
             session.end(reason)
+        self._forget_card(token)
+
+    def _forget_card(self, token: str) -> None:
+        """The e-KTP reference lives no longer than its session (nor its NIK)."""
+        self._card_step_done.discard(token)
+        if self._id_cards is not None:
+            self._id_cards.forget_id_card()
 
     def end_all(self, reason: str) -> None:
         """End every session (nobody is in front of the kiosk any more)."""
@@ -242,6 +255,7 @@ class RegistrationService:
             for token, session in list(self._sessions.items()):
                 if session.tick() is State.IDLE:
                     self._sessions.pop(token, None)
+                    self._forget_card(token)
 
     @property
     def active(self) -> bool:
@@ -282,6 +296,45 @@ class RegistrationService:
         """Go back from the face steps to correct the NIK."""
         with self._live(token) as session:
             session.change_nik()
+            self._forget_card(token)
+
+    # --- the e-KTP step ------------------------------------------------------------------
+    def needs_id_card(self, token: str) -> bool:
+        """True when the person should first show their e-KTP: no village reference exists
+        for the NIK, this kiosk reads cards, and this session has not read or skipped one."""
+        with self._live(token) as session:
+            nik = session.data.nik
+            if (
+                self._id_cards is None
+                or nik is None
+                or session.state is not State.CAPTURE
+                or token in self._card_step_done
+            ):
+                return False
+        return self._id_cards.id_card_needed(nik)
+
+    def read_id_card(self, token: str) -> str | None:
+        """Read the e-KTP at the camera; None when read (the next face check matches against
+        its photo), else the coaching code to show. Runs outside the lock, like a face check."""
+        if self._id_cards is None:
+            raise FlowError("this kiosk does not read e-KTPs")
+        with self._live(token, touch=True) as session:
+            nik = session.data.nik
+            if nik is None or session.state is not State.CAPTURE:
+                raise FlowError("the e-KTP is shown after the NIK, before the face")
+        coaching = self._id_cards.read_id_card(nik)
+        with self._live(token, touch=True) as current:
+            if current is not session or current.data.nik != nik:
+                self._id_cards.forget_id_card()
+                raise FlowError("the session moved on while the card was read")
+            if coaching is None:
+                self._card_step_done.add(token)
+            return coaching
+
+    def skip_id_card(self, token: str) -> None:
+        """The person has no e-KTP with them: go on to the face without one."""
+        with self._live(token, touch=True):
+            self._card_step_done.add(token)
 
     def existing(self, token: str) -> ExistingRegistration | None:
         """The registration this NIK already has on this kiosk, once the face step is passed."""
@@ -540,7 +593,7 @@ class RegistrationService:
                 "synced": synced,
             },
         }
-        payload = self._sealer.seal("registration", record_id, record)
+        payload = self._sealer.seal(Name.REGISTRATION, record_id, record)
         sealed_template = (
             self._cipher.seal(data.template, f"template:{record_id}") if data.template else None
         )
@@ -566,7 +619,7 @@ class RegistrationService:
                 kk_hmac=keyed_hash(self._lookup_key, "kk", kk) if isinstance(kk, str) else None,
                 members_count=members_count if isinstance(members_count, int) else None,
             ),
-            kind="registration",
+            kind=Name.REGISTRATION,
             payload=payload,
             counts=registration_counts(data.answers, outcome.value, version),
         )

@@ -16,10 +16,9 @@ from typing import Any
 
 import pytest
 from agent_doubles import DW_PIN, PIN, Agents, attach_agents
-from browser import Checker, Server, axe_source
+from browser import Checker, Server, axe_source, type_on_keypad
 from community_doubles import REPORTER_NIK, Community, attach_community
 from pypdf import PdfReader
-from test_ui_browser import type_on_keypad
 from ui_kit import Kit, build_kit
 from usb_doubles import Usb, attach_usb
 

@@ -12,8 +12,15 @@ from typing import Any
 
 import pytest
 from agent_doubles import DW_PIN, Agents, attach_agents
-from browser import Checker, Server, axe_source
-from test_ui_browser import answer_questionnaire, fill_member, start_registration, type_on_keypad
+from browser import (
+    Checker,
+    Server,
+    answer_questionnaire,
+    axe_source,
+    fill_member,
+    start_registration,
+    type_on_keypad,
+)
 from ui_kit import GOOD_NIK, Kit, build_kit
 
 from kiosk.config import KioskConfig

@@ -11,8 +11,7 @@ from typing import Any
 
 import pytest
 from babel.messages.pofile import read_po
-from browser import Checker, Server, axe_source
-from test_ui_browser import answer_screen, type_on_keypad
+from browser import Checker, Server, answer_screen, axe_source, type_on_keypad
 
 from kiosk import languages
 from kiosk.app import build_kiosk
