@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser import Checker, Server, axe_source
+from browser import Checker, Server, axe_source, type_on_keypad
 from objection_kit import with_objections
-from test_visit_browser import PENDING_NIK, jpeg, keypad, register_through_the_service
+from test_visit_browser import PENDING_NIK, jpeg, register_through_the_service
 from ui_doubles import FakeLive
 from ui_kit import Kit, build_kit
 
@@ -52,10 +52,10 @@ def open_status(page: Any, c: Checker, receipt: str) -> None:
     page.goto(c.base + "/menu")
     page.click("form[action='/status'] button")
     page.wait_for_url("**/status/nik")
-    keypad(page, PENDING_NIK)
+    type_on_keypad(page, PENDING_NIK)
     page.click("#nik-form button[type=submit]")
     page.wait_for_url("**/status/code")
-    keypad(page, receipt.replace("-", ""))
+    type_on_keypad(page, receipt.replace("-", ""))
     page.click("#code-form button[type=submit]")
     page.wait_for_url("**/status/result")
 
