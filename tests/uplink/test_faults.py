@@ -161,7 +161,7 @@ def test_disk_full_refuses_new_and_keeps_committed(
 ) -> None:
     mnt = tmp_path / "small"
     mnt.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mnt)], check=True)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mnt)], check=True)
     try:
         base = kiosk_config()
         cfg = parse_config(
