@@ -29,6 +29,22 @@ class Status(StrEnum):
     OUT_OF_SERVICE = "out_of_service"
 
 
+def status_for(
+    *, out_of_service: bool, camera_state: str, busy: bool, waiting_offline: bool
+) -> Status:
+    """The one LED status policy: out of service, then a camera fault, then busy with a
+    person, then records waiting while offline, else ready."""
+    if out_of_service:
+        return Status.OUT_OF_SERVICE
+    if camera_state not in ("ok", "starting"):
+        return Status.FAULT
+    if busy:
+        return Status.BUSY
+    if waiting_offline:
+        return Status.OFFLINE
+    return Status.READY
+
+
 @dataclass(frozen=True)
 class Pattern:
     """A repeating light pattern: alternating on/off durations in seconds, starting with on.

@@ -1,97 +1,118 @@
 """The composition root: the only place that builds adapters and wires them together.
 
-``build_kiosk(cfg)`` turns a validated configuration into a running appliance: store, keys,
-camera, face pipeline, references, uplink, agents, GPIO device and the Flask UI. ``serve(cfg)``
-runs it under waitress on the loopback interface until it is stopped. Nothing else in the
-project constructs an adapter; tests build the same graph through :func:`build_kiosk`.
+``build_kiosk(cfg)`` turns a validated configuration into a :class:`~kiosk.runtime.Kiosk`:
+store, keys, camera, face pipeline, references, uplink, agents, GPIO device and the Flask UI.
+The services are built by :func:`build_services` over a :class:`ServiceParts` of adapters and
+the UI by :func:`build_ui`; tests build through the same two functions with the fakes shipped
+in the package (``kiosk.vision.fake``, ``kiosk.crypto.fake``), never by hand. Running the
+built kiosk (main loop, waitress, systemd) is :mod:`kiosk.runtime`; ``serve(cfg)`` is both.
 """
 
 from __future__ import annotations
 
 import logging
-import signal
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kiosk import __version__
 from kiosk.config import KioskConfig
 from kiosk.core.clock import Clock, SystemClock
+from kiosk.core.forms import ConsentText, FormDefinition, load_consent, load_form
 from kiosk.core.policy import DecisionPolicy
 from kiosk.core.session import Timeouts
 from kiosk.core.throttle import ThrottlePolicy
 from kiosk.crypto.atrest import AtRestCipher, load_or_create_key
-from kiosk.crypto.trust import DEMO_PORTAL_DIR
+from kiosk.crypto.demo import demo_portal_key
 from kiosk.errors import ModelError
+from kiosk.runtime import Kiosk, serve_until_stopped, watch_camera
+from kiosk.services.ports import Audit, Cipher, FaceVerifier, RegistrationStore, Sealer
 from kiosk.services.registration import DeviceInfo, FormInfo, RegistrationService
+from kiosk.services.status import StatusService
 from kiosk.store.db import DB_NAME, connect, ensure_free_space
 from kiosk.uplink.topics import Name
 
+if TYPE_CHECKING:
+    from flask import Flask
+
+    from kiosk.agents.service import AgentService
+    from kiosk.vision.verifier import FaceTimeouts
+
 log = logging.getLogger("kiosk.app")
 
-TICK_S = 1.0
-"""Main-loop period: session time-outs, LEDs, watchdog heartbeats, housekeeping (seconds)."""
+__all__ = ["Kiosk", "ServiceParts", "Services", "build_kiosk", "build_services", "build_ui"]
 
 
-@dataclass
-class Kiosk:
-    """Everything one running kiosk is made of; :meth:`start` / :meth:`stop` its threads."""
+@dataclass(frozen=True)
+class ServiceParts:
+    """The adapters the services are built over: the real ones, or the package's fakes."""
 
-    cfg: KioskConfig
     clock: Clock
-    wsgi_app: Any
+    verifier: FaceVerifier
+    sealer: Sealer
+    cipher: Cipher
+    lookup_key: bytes
+    repo: RegistrationStore
+    device: DeviceInfo
+    data_dir: Path
+    audit: Audit | None = None  # the agents' audit log, for assisted status lookups
+    clock_synced: Callable[[], bool] = field(default=lambda: False)
+
+
+@dataclass(frozen=True)
+class Services:
+    """The use-case services the screens call, with the questionnaire and consent they use."""
+
     registration: RegistrationService
-    status: Any
-    camera: Any
-    pipeline: Any
-    verifier: Any
-    references: Any
-    uplink: Any
-    agents: Any
-    device: Any
-    demo: Any
-    watchdog: Any = None
-    out_of_service: str | None = None
-    _stoppers: list[Callable[[], None]] = field(default_factory=list)
-    _tickers: list[Callable[[], None]] = field(default_factory=list)
-    _stop: threading.Event = field(default_factory=threading.Event)
-    _thread: threading.Thread | None = None
+    status: StatusService
+    form: FormDefinition
+    consent: ConsentText
 
-    def start(self) -> None:
-        """Start the camera, the uplink, the device and the main loop."""
-        self.camera.start()
-        self._stoppers.append(self.camera.stop)
-        if self.uplink is not None:
-            self.uplink.start()
-            self._stoppers.append(self.uplink.stop)
-        self._thread = threading.Thread(target=self._loop, name="kiosk-main", daemon=True)
-        self._thread.start()
 
-    def stop(self) -> None:
-        """Stop every thread and close the hardware, newest first."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        for stop in reversed(self._stoppers):
-            try:
-                stop()
-            except Exception:  # keep stopping the rest
-                log.exception("error while stopping")
-        self._stoppers.clear()
+def build_services(cfg: KioskConfig, parts: ServiceParts) -> Services:
+    """The registration and status services over ``parts``, as every kiosk has them."""
+    timeouts = Timeouts(cfg.ui.inactivity_warning_s, cfg.ui.inactivity_grace_s)
+    form, consent = load_form(), load_consent()
+    min_free = cfg.paths.min_free_mib * 2**20
+    registration = RegistrationService(
+        clock=parts.clock,
+        timeouts=timeouts,
+        retry_budget=cfg.biometrics.retry_budget,
+        verifier=parts.verifier,
+        sealer=parts.sealer,
+        repo=parts.repo,
+        cipher=parts.cipher,
+        lookup_key=parts.lookup_key,
+        device=parts.device,
+        form=FormInfo(form.form_id, str(form.version), consent.version, form),
+        clock_synced=parts.clock_synced,
+        ensure_space=lambda: ensure_free_space(parts.data_dir, min_free),
+    )
+    status = StatusService(
+        clock=parts.clock,
+        timeouts=timeouts,
+        verifier=parts.verifier,
+        repo=parts.repo,
+        lookup_key=parts.lookup_key,
+        audit=parts.audit,
+    )
+    return Services(registration, status, form, consent)
 
-    def tick(self) -> None:
-        """One pass of the main loop (also called directly by tests)."""
-        for tick in self._tickers:
-            try:
-                tick()
-            except Exception:  # one failing chore must not stop the others
-                log.exception("main-loop chore failed")
 
-    def _loop(self) -> None:
-        while not self._stop.wait(TICK_S):
-            self.tick()
+def build_ui(cfg: KioskConfig, services: Services, **extras: Any) -> Flask:
+    """The Flask UI over ``services``; ``extras`` are :func:`ui.create_app`'s optional parts
+    (speech, printer, live, qr, presence, agent, pending, agents, usb, secret_key)."""
+    from ui import create_app
+
+    return create_app(
+        cfg=cfg,
+        registration=services.registration,
+        status=services.status,
+        form=services.form,
+        consent=services.consent,
+        **extras,
+    )
 
 
 def prepare_data_dir(cfg: KioskConfig) -> Path:
@@ -103,41 +124,6 @@ def prepare_data_dir(cfg: KioskConfig) -> Path:
 
         check_persistent(data_dir)
     return data_dir
-
-
-def demo_portal_key(cfg: KioskConfig) -> KioskConfig:
-    """With no portal key configured, make (once) a demo portal key pair and use its public key.
-
-    This is for the demo and development only: the private halves sit beside the data so the
-    reference portal receiver (``portal/``) can open the records and sign its replies (the
-    kiosk trusts the demo signing key only while it seals to the demo portal). Provisioning
-    installs the real portal's public keys.
-    """
-    if cfg.uplink.portal_public_key is not None:
-        return cfg
-    from kiosk.crypto.keys import generate_portal_key, public_pem, write_private_key
-
-    folder = cfg.paths.data_dir / DEMO_PORTAL_DIR
-    private, public = folder / "portal_x25519.pem", folder / "portal_x25519.pub.pem"
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    if not public.is_file():
-        key = generate_portal_key()
-        write_private_key(private, key)
-        tmp = public.with_suffix(".tmp")
-        tmp.write_bytes(public_pem(key))
-        tmp.replace(public)
-        log.warning("DEMO: no portal key configured; records are sealed to a demo portal key")
-    signing_public = folder / "portal_ed25519.pub.pem"
-    if not signing_public.is_file():  # the demo portal's reply-signing key
-        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
-        signing = Ed25519PrivateKey.generate()
-        write_private_key(folder / "portal_ed25519.pem", signing)
-        tmp = signing_public.with_suffix(".tmp")
-        tmp.write_bytes(public_pem(signing))
-        tmp.replace(signing_public)
-    uplink = cfg.uplink.model_copy(update={"portal_public_key": public})
-    return cfg.model_copy(update={"uplink": uplink})
 
 
 def build_kiosk(
@@ -152,7 +138,6 @@ def build_kiosk(
 ) -> Kiosk:
     """Build the whole kiosk from ``cfg``; raises a :class:`KioskError` naming what is wrong."""
     from kiosk.agents import AgentTimeouts, build_agent_service
-    from kiosk.core.forms import load_consent, load_form
     from kiosk.core.regions import load_table
     from kiosk.crypto.envelope import sealer_from_config
     from kiosk.references.demo import ensure_demo_references
@@ -161,14 +146,13 @@ def build_kiosk(
     from kiosk.references.online import OnlineVerifier
     from kiosk.references.store import ReferenceStore
     from kiosk.references.wiring import attach_to_uplink
-    from kiosk.services.agent_face import CameraAgentMatcher
-    from kiosk.services.face import CameraFaceVerifier
-    from kiosk.services.status import StatusService
     from kiosk.store.outbox import OutboxRepository
     from kiosk.store.registrations import RegistrationRepository
     from kiosk.uplink.heartbeat import boot_id, clock_synchronised
+    from kiosk.vision.agent_matcher import CameraAgentMatcher
     from kiosk.vision.camera import open_camera
     from kiosk.vision.pipeline import FacePipeline
+    from kiosk.vision.verifier import CameraFaceVerifier
 
     clock = clock or SystemClock()
     data_dir = prepare_data_dir(cfg)
@@ -205,7 +189,7 @@ def build_kiosk(
 
         probes = Probes(
             data_dir=data_dir,
-            camera_state=lambda: _camera_state(camera, kiosk_ref),
+            camera_state=lambda: kiosk_ref[0].camera_state() if kiosk_ref else "starting",
             model_versions=lambda: _model_versions(cfg.paths.resolved_models_dir()),
         )
         uplink = build_uplink(cfg, clock, probes=probes)
@@ -240,31 +224,23 @@ def build_kiosk(
         light=lambda on: _face_light(late, on),
         on_spoof=lambda kind: _spoof_suspected(late, kind),
     )
-    timeouts = Timeouts(cfg.ui.inactivity_warning_s, cfg.ui.inactivity_grace_s)
-    form, consent = load_form(), load_consent()
     load_table()  # the region table (~0.1 s): load now, not for the first villager
-    registration = RegistrationService(
-        clock=clock,
-        timeouts=timeouts,
-        retry_budget=cfg.biometrics.retry_budget,
-        verifier=verifier,
-        sealer=sealer,
-        repo=RegistrationRepository(conn, outbox),
-        cipher=cipher,
-        lookup_key=lookup_key,
-        device=device_info,
-        form=FormInfo(form.form_id, str(form.version), consent.version, form),
-        clock_synced=clock_synchronised,
-        ensure_space=lambda: ensure_free_space(data_dir, cfg.paths.min_free_mib * 2**20),
+    services = build_services(
+        cfg,
+        ServiceParts(
+            clock=clock,
+            verifier=verifier,
+            sealer=sealer,
+            cipher=cipher,
+            lookup_key=lookup_key,
+            repo=RegistrationRepository(conn, outbox),
+            device=device_info,
+            data_dir=data_dir,
+            audit=lambda kind, actor, subject: agents.audit.record(kind, actor, subject),
+            clock_synced=clock_synchronised,
+        ),
     )
-    status = StatusService(
-        clock=clock,
-        timeouts=timeouts,
-        verifier=verifier,
-        repo=RegistrationRepository(conn, outbox),
-        lookup_key=lookup_key,
-        audit=lambda kind, actor, subject: agents.audit.record(kind, actor, subject),
-    )
+    registration, status = services.registration, services.status
     agent_matcher: Any = CameraAgentMatcher(
         camera, pipeline, clock, passive_only=face_timeouts.capture.passive_only
     )
@@ -331,18 +307,25 @@ def build_kiosk(
         conn_factory=lambda: connect(db_path),
         clock=clock,
     )
-    wsgi = _build_ui(
+    from ui.qrscan import CameraQrReader
+    from ui.speech import Speech
+
+    printer = None
+    if cfg.ui.printer is not None:
+        from ui.printer import EscPosPrinter
+
+        printer = EscPosPrinter(cfg.ui.printer)
+    wsgi = build_ui(
         cfg,
+        services,
         usb=usb,
-        registration=registration,
-        status=status,
-        verifier=verifier,
-        camera=camera,
         agents=agents,
+        speech=Speech(cfg.paths.data_dir / "speech-cache", enabled=cfg.ui.speech),
+        printer=printer,
+        live=verifier,
+        qr=CameraQrReader(lambda: _latest_image(camera)),
         pending=(uplink.pending_count if uplink is not None else None),
         presence=(_PresenceView(device.presence) if device and device.presence else None),
-        form=form,
-        consent=consent,
         secret_key=secret_key,
     )
     kiosk = Kiosk(
@@ -361,52 +344,15 @@ def build_kiosk(
         demo=demo,
     )
     kiosk_ref.append(kiosk)
-    kiosk.watchdog = _camera_watchdog(kiosk, clock)
-    kiosk._tickers += [
-        agents.housekeeping,
-        registration.tick,
-        status.tick,
-        lambda: _ignore(references.purge_expired()),
-    ]
+    kiosk.watchdog = watch_camera(kiosk)
+    for chore in (agents.housekeeping, registration.tick, status.tick, references.purge_expired):
+        kiosk.every_tick(chore)
     if device is not None:
-        kiosk._tickers.append(lambda: device.set_status(_device_status(kiosk)))
-        kiosk._stoppers.append(device.close)
-    kiosk._stoppers.append(pipeline.close)
-    kiosk._stoppers.append(conn.close)
+        kiosk.every_tick(lambda: device.set_status(kiosk.light_status()))
+        kiosk.on_stop(device.close)
+    kiosk.on_stop(pipeline.close)
+    kiosk.on_stop(conn.close)
     return kiosk
-
-
-def _camera_watchdog(kiosk: Kiosk, clock: Clock) -> Any:
-    """Restart a stuck camera (5 times in 60 s at most), then declare the kiosk out of service."""
-    from firmware.supervisor import WorkerWatchdog
-
-    def give_up(worker: str, reason: str) -> None:
-        kiosk.out_of_service = f"{worker}: {reason}"
-        log.error("OUT OF SERVICE: %s", kiosk.out_of_service)
-
-    def restart_camera() -> None:
-        kiosk.camera.stop()
-        kiosk.camera.start()
-
-    watchdog = WorkerWatchdog(clock, budget=5, window_s=60.0, on_give_up=give_up)
-    watchdog.register("camera", restart_camera, timeout_s=3 * kiosk.cfg.camera.stall_timeout_s)
-
-    def beat_if_fresh() -> None:
-        frame = kiosk.camera.latest()
-        fresh = frame is not None and clock.monotonic() - frame.timestamp < (
-            kiosk.cfg.camera.stall_timeout_s
-        )
-        if fresh:
-            watchdog.beat("camera")
-
-    kiosk._tickers += [beat_if_fresh, lambda: _ignore(watchdog.check())]
-    return watchdog
-
-
-def _camera_state(camera: Any, kiosk_ref: list[Kiosk]) -> str:
-    if kiosk_ref and kiosk_ref[0].out_of_service:
-        return "out_of_service"
-    return str(getattr(camera, "state", "unknown"))
 
 
 def _model_versions(models_dir: Path) -> dict[str, str]:
@@ -433,11 +379,11 @@ class _PresenceView:
         return bool(self._sensor.present)
 
 
-def _face_timeouts(cfg: KioskConfig, demo: bool) -> Any:
+def _face_timeouts(cfg: KioskConfig, demo: bool) -> FaceTimeouts:
     """The face attempt's budgets; the demo's replayed photos cannot blink or turn their head."""
     import dataclasses
 
-    from kiosk.services.face import FaceTimeouts
+    from kiosk.vision.verifier import FaceTimeouts
 
     timeouts = FaceTimeouts.from_config(cfg.biometrics)
     if not demo:
@@ -461,7 +407,7 @@ def _spoof_suspected(late: dict[str, Any], kind: str) -> None:
         audit.record("spoof_suspected", None, kind)
 
 
-def _walked_away(registration: RegistrationService, agents: Any) -> None:
+def _walked_away(registration: RegistrationService, agents: AgentService) -> None:
     """The presence sensor saw nobody for its timeout: end sessions and wipe their data."""
     registration.end_all("walked_away")
     agents.presence_lost()
@@ -480,74 +426,12 @@ def _policy(cfg: KioskConfig) -> DecisionPolicy:
     return DecisionPolicy.from_rows(rows) if rows else DecisionPolicy()
 
 
-def _device_status(kiosk: Kiosk) -> Any:
-    """The status LED pattern the kiosk should show now."""
-    from firmware.indicators import Status
-
-    if kiosk.out_of_service:
-        return Status.OUT_OF_SERVICE
-    camera_state = str(getattr(kiosk.camera, "state", "ok"))
-    if camera_state not in ("ok", "starting"):
-        return Status.FAULT
-    if kiosk.registration.active:
-        return Status.BUSY
-    if kiosk.uplink is not None and kiosk.uplink.pending_count() > 0 and not kiosk.uplink.online:
-        return Status.OFFLINE
-    return Status.READY
-
-
-def _build_ui(cfg: KioskConfig, **parts: Any) -> Any:
-    from ui import create_app
-    from ui.speech import Speech
-
-    verifier = parts.pop("verifier")
-    camera = parts.pop("camera")
-    speech = Speech(cfg.paths.data_dir / "speech-cache", enabled=cfg.ui.speech)
-    printer = None
-    if cfg.ui.printer is not None:
-        from ui.printer import EscPosPrinter
-
-        printer = EscPosPrinter(cfg.ui.printer)
-    from ui.qrscan import CameraQrReader
-
-    return create_app(
-        cfg=cfg,
-        speech=speech,
-        printer=printer,
-        live=verifier,
-        qr=CameraQrReader(lambda: _latest_image(camera)),
-        presence=parts.pop("presence", None),
-        **parts,
-    )
-
-
 def _latest_image(camera: Any) -> Any:
     frame = camera.latest()
     return None if frame is None else frame.image
 
 
 def serve(cfg: KioskConfig) -> int:
-    """Run the kiosk on ``cfg.ui.host:port`` under waitress until interrupted; exit code."""
-    import waitress
-
+    """Build the kiosk from ``cfg`` and run it under waitress until interrupted; exit code."""
     kiosk = build_kiosk(cfg)  # a KioskError here names what is wrong; kiosk.cli prints it
-
-    def _terminate(_signum: int, _frame: Any) -> None:
-        raise SystemExit(0)  # systemd's SIGTERM: stop as cleanly as on Ctrl-C
-
-    signal.signal(signal.SIGTERM, _terminate)
-    kiosk.start()
-    from firmware.heartbeat import MainLoopHeartbeat
-    from firmware.sdnotify import Notifier
-
-    notifier = Notifier()  # does nothing outside systemd (no NOTIFY_SOCKET)
-    heartbeat = MainLoopHeartbeat(notifier, kiosk.clock)  # the worker check is a ticker already
-    kiosk._tickers.append(lambda: _ignore(heartbeat.tick()))
-    notifier.ready(f"serving on {cfg.ui.host}:{cfg.ui.port}")
-    log.info("kiosk %s serving on http://%s:%d", cfg.device.id, cfg.ui.host, cfg.ui.port)
-    try:
-        waitress.serve(kiosk.wsgi_app, host=cfg.ui.host, port=cfg.ui.port, threads=6, ident="")
-    finally:
-        notifier.stopping()
-        kiosk.stop()
-    return 0
+    return serve_until_stopped(kiosk)

@@ -37,6 +37,7 @@ class Language:
 
 LANGUAGES: tuple[Language, ...] = (
     Language("id", "Bahasa Indonesia", voice="id"),
+    Language("jv", "Basa Jawa", voice="id"),  # no Javanese voice in espeak-ng: docs/ui.md
     Language("en", "English", voice="en", decimal_mark="."),
 )
 """Every language, in the order of the language screen; the first is the default."""

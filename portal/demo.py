@@ -21,8 +21,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from kiosk.app import DEMO_PORTAL_DIR, demo_portal_key
 from kiosk.config import KioskConfig, load_config
+from kiosk.crypto.demo import DEMO_PORTAL_DIR, demo_portal_key
 from kiosk.crypto.keys import load_or_create_device_key, public_pem
 
 log = logging.getLogger("portal.demo")

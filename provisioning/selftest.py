@@ -13,13 +13,14 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from kiosk.config import KioskConfig
+from kiosk.core.i18n import N_, Translate, render, untranslated
 from kiosk.errors import KioskError
 from kiosk.uplink.topics import Name
 
@@ -42,12 +43,43 @@ INPUT_WAIT_S = 10.0
 
 @dataclass(frozen=True)
 class CheckResult:
-    """One check's verdict and a sentence for the technician."""
+    """One check's verdict and a sentence for the technician.
+
+    ``detail`` is the English sentence (console, report); ``msgid`` and ``params`` are the same
+    sentence for the catalogues, so the technician page shows it translated; ``subject`` (the
+    broker's host:port) goes before it in both."""
 
     name: str
     status: str
     detail: str
     fix: str | None = None
+    msgid: str = ""
+    params: dict[str, str] = field(default_factory=dict)
+    subject: str = ""
+
+    def text(self, translate: Translate = untranslated) -> str:
+        """The sentence in the language of ``translate``, after the subject."""
+        said = render(self.msgid, self.params, translate) if self.msgid else self.detail
+        return f"{self.subject}: {said}" if self.subject else said
+
+
+def check(
+    name: str,
+    status: str,
+    msgid: str,
+    fix: str | None = None,
+    *,
+    detail: str | None = None,
+    subject: str = "",
+    **params: object,
+) -> CheckResult:
+    """A result whose sentence is ``msgid`` filled with ``params`` (``detail``: other English
+    words for the console, e.g. the operating system's own error; ``subject``: what it is
+    about, said before it)."""
+    values = {k: str(v) for k, v in params.items()}
+    english = detail if detail is not None else render(msgid, values)
+    english = f"{subject}: {english}" if subject else english
+    return CheckResult(name, status, english, fix, msgid=msgid, params=values, subject=subject)
 
 
 @dataclass
@@ -114,11 +146,12 @@ def check_camera(env: Env) -> list[CheckResult]:
         cam.start()
     except KioskError as err:
         return [
-            CheckResult(
+            check(
                 "camera",
                 FAIL,
-                f"camera cannot be opened: {err}",
+                N_("camera cannot be opened: %(error)s"),
                 "check the camera cable and camera.backend in kiosk.toml",
+                error=err,
             )
         ]
     try:
@@ -131,28 +164,34 @@ def check_camera(env: Env) -> list[CheckResult]:
         cam.stop()
     if frame is None:
         return [
-            CheckResult(
+            check(
                 "camera",
                 FAIL,
-                f"no frame within {env.probes.camera_timeout_s:.0f} s",
+                N_("no picture from the camera within %(s)s s"),
                 "reseat the camera cable, then reboot",
+                s=f"{env.probes.camera_timeout_s:.0f}",
             )
         ]
     img = np.asarray(frame.image, dtype=np.float32)
     luma = float((img @ np.array([0.299, 0.587, 0.114], np.float32)).mean())
     spread = float(img.std())
     h, w = frame.image.shape[:2]
-    detail = f"{w}x{h} frame, mean brightness {luma:.0f}/255, contrast {spread:.0f}"
+    seen = {"w": w, "h": h, "luma": f"{luma:.0f}", "contrast": f"{spread:.0f}"}
     if luma < 30 or luma > 230 or spread < 5:
         return [
-            CheckResult(
+            check(
                 "camera_quality",
                 FAIL,
-                detail + ": too dark, too bright or flat",
+                N_(
+                    "%(w)sx%(h)s picture, mean brightness %(luma)s/255, contrast %(contrast)s: "
+                    "too dark, too bright or flat"
+                ),
                 "remove the lens cap, clean the lens, fix the light",
+                **seen,
             )
         ]
-    return [CheckResult("camera", PASS, detail), _face_in_frame(env, frame.image)]
+    frame_ok = N_("%(w)sx%(h)s picture, mean brightness %(luma)s/255, contrast %(contrast)s")
+    return [check("camera", PASS, frame_ok, **seen), _face_in_frame(env, frame.image)]
 
 
 def _face_in_frame(env: Env, image: np.ndarray) -> CheckResult:
@@ -162,18 +201,24 @@ def _face_in_frame(env: Env, image: np.ndarray) -> CheckResult:
     try:
         analysis = FacePipeline(env.pack()).analyze(image)
     except KioskError as err:
-        return CheckResult(
+        return check(
             "camera_face",
             FAIL,
-            f"face pipeline failed on the frame: {err}",
+            N_("the face check failed on the camera picture: %(error)s"),
             "reinstall the model pack",
+            error=err,
         )
     if analysis.faces == 0:
-        return CheckResult(
-            "camera_face", SKIP, "no face in front of the camera (stand there for a full check)"
+        return check(
+            "camera_face",
+            SKIP,
+            N_("no face in front of the camera (stand there for a full check)"),
         )
-    return CheckResult(
-        "camera_face", PASS, f"face found; quality advice: {analysis.coaching.value}"
+    return check(
+        "camera_face",
+        PASS,
+        N_("face found; picture advice: %(advice)s"),
+        advice=analysis.coaching.value,
     )
 
 
@@ -183,7 +228,7 @@ def _kat_detector(model: Any) -> str | None:
     out = model.run(x)
     scores = 1.0 / (1.0 + np.exp(-np.clip(out[1], -80, 80)))
     if float(scores.max()) >= 0.5:
-        return f"found a face in a blank grey image (score {float(scores.max()):.2f})"
+        return N_("found a face in a blank grey image")
     return None
 
 
@@ -192,13 +237,13 @@ def _kat_embedder(model: Any) -> str | None:
     a = rng.uniform(-1, 1, model.spec.inputs[0]).astype(np.float32)
     e1, e2 = model.run(a)[0].ravel(), model.run(a)[0].ravel()
     if not np.array_equal(e1, e2):
-        return "two runs on the same input gave different embeddings"
+        return N_("two runs on the same input gave different face codes")
     if float(np.linalg.norm(e1)) <= 1e-6:
-        return "embedding is all zeros"
+        return N_("the face code is all zeros")
     e3 = model.run(-a)[0].ravel()
     cos = float(e1 @ e3 / (np.linalg.norm(e1) * np.linalg.norm(e3) + 1e-12))
     if cos > 0.9999:
-        return "different inputs gave the same embedding"
+        return N_("different inputs gave the same face code")
     return None
 
 
@@ -206,7 +251,7 @@ def _kat_mesh(model: Any) -> str | None:
     x = np.full(model.spec.inputs[0], 0.5, np.float32)
     first, second = model.run(x), model.run(x)
     if not all(np.array_equal(a, b) for a, b in zip(first, second, strict=True)):
-        return "two runs on the same input differ"
+        return N_("two runs on the same input differ")
     return None
 
 
@@ -216,7 +261,7 @@ def _kat_fas(model: Any) -> str | None:
     p = np.exp(logits - logits.max())
     p /= p.sum()
     if not (np.all(np.isfinite(p)) and abs(float(p.sum()) - 1.0) < 1e-6):
-        return "liveness output is not a probability distribution"
+        return N_("the liveness output is not a probability distribution")
     return None
 
 
@@ -228,7 +273,7 @@ KNOWN_ANSWERS: dict[str, Callable[[Any], str | None]] = {
     "fas_v2": _kat_fas,
     "fas_v1se": _kat_fas,
 }
-"""Model role -> known-answer test (None = pass, else what went wrong)."""
+"""Model role -> known-answer test (None = pass, else a msgid saying what went wrong)."""
 
 
 def check_models(env: Env) -> list[CheckResult]:
@@ -237,32 +282,38 @@ def check_models(env: Env) -> list[CheckResult]:
         pack = env.pack()
     except KioskError as err:
         return [
-            CheckResult(
+            check(
                 "models",
                 FAIL,
-                str(err),
+                N_("the model pack cannot be loaded: %(error)s"),
                 "install the model pack again: kiosk-provision models --from DIR",
+                detail=str(err),
+                error=err,
             )
         ]
     results = []
     for role, kat in KNOWN_ANSWERS.items():
         if role not in pack:
-            results.append(CheckResult(f"model_{role}", SKIP, "not in this pack"))
+            results.append(check(f"model_{role}", SKIP, N_("not in this pack")))
             continue
+        model = pack[role].name
+        error: dict[str, str] = {}
         try:
             problem = kat(pack[role])
         except KioskError as err:
-            problem = str(err)
+            problem, error = N_("the model does not run: %(error)s"), {"error": str(err)}
         results.append(
-            CheckResult(
+            check(
                 f"model_{role}",
                 FAIL,
-                f"{pack[role].name}: {problem}",
+                problem,
                 "reinstall the model pack; if it fails again, report the software "
                 "version and this message",
+                subject=model,
+                **error,
             )
             if problem
-            else CheckResult(f"model_{role}", PASS, f"{pack[role].name}: known answer ok")
+            else check(f"model_{role}", PASS, N_("known answer right"), subject=model)
         )
     return results
 
@@ -282,8 +333,8 @@ INPUT_QUESTIONS: dict[str, str] = {
 
 def _answer(answer: bool | None, name: str, yes: str, no: str, fix: str) -> CheckResult:
     if answer is None:
-        return CheckResult(name, UNCONFIRMED, "needs the technician to confirm (run without --yes)")
-    return CheckResult(name, PASS, yes) if answer else CheckResult(name, FAIL, no, fix)
+        return check(name, UNCONFIRMED, N_("needs the technician to confirm (run without --yes)"))
+    return check(name, PASS, yes) if answer else check(name, FAIL, no, fix)
 
 
 def check_gpio(env: Env) -> list[CheckResult]:
@@ -294,11 +345,12 @@ def check_gpio(env: Env) -> list[CheckResult]:
         periph = build_peripherals(env.cfg.gpio, env.probes.pin_factory)
     except KioskError as err:
         return [
-            CheckResult(
+            check(
                 "gpio",
                 FAIL,
-                f"GPIO cannot be set up: {err}",
+                N_("GPIO cannot be set up: %(error)s"),
                 "check the [gpio] section of kiosk.toml and the wiring",
+                error=err,
             )
         ]
     results = []
@@ -315,10 +367,10 @@ def check_gpio(env: Env) -> list[CheckResult]:
                 dev.off()
             if not electrically_on:
                 results.append(
-                    CheckResult(
+                    check(
                         f"gpio_{role}",
                         FAIL,
-                        "output did not switch on",
+                        N_("the output did not switch on"),
                         "check gpio.pins for this role",
                     )
                 )
@@ -327,8 +379,8 @@ def check_gpio(env: Env) -> list[CheckResult]:
                 _answer(
                     answer,
                     f"gpio_{role}",
-                    "technician saw it on",
-                    "technician did not see it",
+                    N_("the technician saw it on"),
+                    N_("the technician did not see it"),
                     "check the wiring, polarity (gpio.active_high) and the part itself",
                 )
             )
@@ -344,14 +396,14 @@ def check_gpio(env: Env) -> list[CheckResult]:
                 continue
             seen = bool(dev.is_active) or seen_event.wait(env.probes.input_wait_s if answer else 0)
             results.append(
-                CheckResult(f"gpio_{role}", PASS, "input seen active")
+                check(f"gpio_{role}", PASS, N_("the input was seen active"))
                 if answer and seen
-                else CheckResult(
+                else check(
                     f"gpio_{role}",
                     FAIL,
-                    "the kiosk did not see the input change"
+                    N_("the kiosk did not see the input change")
                     if answer
-                    else "technician could not operate it",
+                    else N_("the technician could not operate it"),
                     "check the wiring and gpio.pins / gpio.active_high",
                 )
             )
@@ -366,10 +418,10 @@ def check_broker(env: Env) -> list[CheckResult]:
 
     up = env.cfg.uplink
     if not up.enabled:
-        return [CheckResult("broker", SKIP, "uplink disabled in kiosk.toml")]
+        return [check("broker", SKIP, N_("the uplink is disabled in kiosk.toml"))]
+    where = f"{up.host}:{up.port}"
     return [
-        CheckResult(r.name, r.status, f"{up.host}:{up.port}: {r.detail}", r.fix)
-        for r in _broker_round_trip(env)
+        replace(r, detail=f"{where}: {r.detail}", subject=where) for r in _broker_round_trip(env)
     ]
 
 
@@ -387,16 +439,18 @@ def _broker_round_trip(env: Env) -> list[CheckResult]:
     try:
         check_reachable(up.host, up.port, timeout_s=min(5.0, env.probes.broker_timeout_s))
     except StepError as err:
-        return [CheckResult("broker", FAIL, err.problem, err.fix)]
+        unreachable = N_("cannot reach the broker (its name, the network or a firewall)")
+        return [check("broker", FAIL, unreachable, err.fix, detail=err.problem)]
     try:
         sealer = sealer_from_config(env.cfg)
     except KioskError as err:
         return [
-            CheckResult(
+            check(
                 "broker",
                 FAIL,
-                f"cannot seal records: {err}",
+                N_("cannot seal records: %(error)s"),
                 "finish the identity step (portal public key)",
+                error=err,
             )
         ]
     import os
@@ -444,38 +498,55 @@ def _broker_round_trip(env: Env) -> list[CheckResult]:
                 ms = (time.monotonic() - started) * 1000
                 if ack.result in ("stored", "duplicate"):
                     return [
-                        CheckResult(
-                            "broker", PASS, f"portal acknowledged a test record in {ms:.0f} ms"
+                        check(
+                            "broker",
+                            PASS,
+                            N_("the portal acknowledged a test record in %(ms)s ms"),
+                            ms=f"{ms:.0f}",
                         )
                     ]
                 return [
-                    CheckResult(
+                    check(
                         "broker",
                         FAIL,
-                        f"portal rejected the test record: {ack.reason}",
+                        N_("the portal rejected the test record: %(reason)s"),
                         "ask the portal team to enrol this kiosk's device key "
                         "(device_ed25519.pub.pem from the provisioning folder)",
+                        reason=ack.reason,
                     )
                 ]
         if refused and published:
             return [
-                CheckResult(
+                check(
                     "broker",
                     FAIL,
-                    f"the portal's reply was refused: {refused}",
+                    N_("the portal's reply was refused: %(error)s"),
                     "install the portal's signing key (kiosk-provision identity "
                     "--portal-signing-key)",
+                    error=refused,
                 )
             ]
-        why = link.last_error or ("connected, but no ack" if published else "never connected")
+        if link.last_error:
+            msgid, error = (
+                N_("no application ack from the portal within %(s)s s (%(error)s)"),
+                {"error": link.last_error},
+            )
+        elif published:
+            msgid, error = N_("no application ack from the portal within %(s)s s (connected)"), {}
+        else:
+            msgid, error = (
+                N_("no application ack from the portal within %(s)s s (no connection)"),
+                {},
+            )
         return [
-            CheckResult(
+            check(
                 "broker",
                 FAIL,
-                f"no application ack from the portal within "
-                f"{env.probes.broker_timeout_s:.0f} s ({why})",
+                msgid,
                 "check the certificate (identity step), the broker address and that "
                 "the portal is running",
+                s=f"{env.probes.broker_timeout_s:.0f}",
+                **error,
             )
         ]
     finally:
@@ -487,10 +558,11 @@ def check_disk(env: Env) -> list[CheckResult]:
     """Enough free space on the data partition."""
     free = shutil.disk_usage(env.ctx.data_dir).free
     need = env.probes.min_free_bytes
-    detail = f"{free / 2**30:.1f} GiB free on the data partition (need {need / 2**30:.1f} GiB)"
+    space = N_("%(free)s GiB free on the data partition (needs %(need)s GiB)")
+    sizes = {"free": f"{free / 2**30:.1f}", "need": f"{need / 2**30:.1f}"}
     if free < need:
-        return [CheckResult("disk", FAIL, detail, "use a larger SD card or remove old files")]
-    return [CheckResult("disk", PASS, detail)]
+        return [check("disk", FAIL, space, "use a larger SD card or remove old files", **sizes)]
+    return [check("disk", PASS, space, **sizes)]
 
 
 def check_clock(env: Env) -> list[CheckResult]:
@@ -498,26 +570,26 @@ def check_clock(env: Env) -> list[CheckResult]:
     now = env.ctx.clock.now()
     if now < EARLIEST_PLAUSIBLE:
         return [
-            CheckResult(
+            check(
                 "clock",
                 FAIL,
-                "the clock is not set (date before 2026)",
+                N_("the clock is not set (date before 2026)"),
                 "connect to the network so the clock syncs (or set it with 'sudo date -s')",
             )
         ]
     synced = env.probes.clock_synchronised()
     if synced is None:
-        return [CheckResult("clock", SKIP, "cannot ask timedatectl whether NTP is synchronised")]
+        return [check("clock", SKIP, N_("cannot ask timedatectl whether NTP is synchronised"))]
     if not synced:
         return [
-            CheckResult(
+            check(
                 "clock",
                 FAIL,
-                "the clock is not synchronised with NTP",
+                N_("the clock is not synchronised with NTP"),
                 "check the network; 'timedatectl' shows the NTP state",
             )
         ]
-    return [CheckResult("clock", PASS, "synchronised with NTP")]
+    return [check("clock", PASS, N_("synchronised with NTP"))]
 
 
 def check_data_partition(env: Env) -> list[CheckResult]:
@@ -528,30 +600,37 @@ def check_data_partition(env: Env) -> list[CheckResult]:
         require_writable(env.ctx.data_dir)
     except KioskError as err:
         return [
-            CheckResult(
-                "data_partition", FAIL, str(err), "remount /data read-write; check the SD card"
+            check(
+                "data_partition",
+                FAIL,
+                N_("the data directory cannot be written: %(error)s"),
+                "remount /data read-write; check the SD card",
+                detail=str(err),
+                error=err,
             )
         ]
     if not env.cfg.paths.require_persistent:
         return [
-            CheckResult(
+            check(
                 "data_partition",
                 SKIP,
-                "writable; persistence not required (paths.require_persistent = false)",
+                N_("writable; persistence not required (paths.require_persistent = false)"),
             )
         ]
     try:
         check_persistent(env.ctx.data_dir)
     except KioskError as err:
         return [
-            CheckResult(
+            check(
                 "data_partition",
                 FAIL,
-                str(err),
+                N_("the data directory is not on persistent storage: %(error)s"),
                 "put the data directory on the data partition (/data)",
+                detail=str(err),
+                error=err,
             )
         ]
-    return [CheckResult("data_partition", PASS, "writable and persistent")]
+    return [check("data_partition", PASS, N_("writable and persistent"))]
 
 
 CHECKS: tuple[tuple[str, CheckFn], ...] = (
@@ -587,7 +666,8 @@ def run_selftest(
         try:
             results.extend(fn(env))
         except Exception as err:  # a check must never abort the others
-            results.append(CheckResult(name, FAIL, f"check crashed: {type(err).__name__}: {err}"))
+            crash = f"{type(err).__name__}: {err}"
+            results.append(check(name, FAIL, N_("the check crashed: %(error)s"), error=crash))
     out = {
         "at": ctx.clock.now(),
         "passed": all(r.status in (PASS, SKIP) for r in results),

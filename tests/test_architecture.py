@@ -106,3 +106,83 @@ def test_the_outbox_rule_catches_the_spellings_a_new_writer_might_use() -> None:
         assert OUTBOX_INSERT.search(sql), sql
     assert not OUTBOX_INSERT.search("INSERT INTO outbox_archive (record_id) VALUES (?)")
     assert not OUTBOX_INSERT.search("SELECT * FROM outbox")
+
+
+# --- the arrows of issue 14: views -> services -> ports + core; adapters implement ports -----
+ADAPTERS = ("kiosk.store", "kiosk.crypto", "kiosk.vision", "kiosk.uplink", "kiosk.references")
+"""The adapter packages of the kiosk (plus ``firmware``): libraries and devices behind ports."""
+
+
+def all_imports(path: Path, package: str | None = None) -> set[str]:
+    """Every absolute module ``path`` imports, inside functions too, and relative ones resolved
+    against the file's own package (``package``, else the one its place in the repo says)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    if package is None:
+        package = ".".join(path.relative_to(REPO_ROOT).with_suffix("").parts[:-1])
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            if node.level == 0 and node.module:
+                found.add(node.module)
+            elif node.level:
+                base = package.split(".")[: len(package.split(".")) - node.level + 1]
+                found.add(".".join([*base, node.module] if node.module else base))
+    return found
+
+
+def _within(name: str, packages: tuple[str, ...]) -> bool:
+    return any(name == p or name.startswith(p + ".") for p in packages)
+
+
+def sources(*folders: str) -> list[Path]:
+    return sorted(p for f in folders for p in (REPO_ROOT / f).rglob("*.py"))
+
+
+@pytest.mark.parametrize("path", sources("ui"), ids=lambda p: str(p.relative_to(REPO_ROOT)))
+def test_views_call_services_never_the_adapters(path: Path) -> None:
+    """The screens reach the store, keys, camera and link only through services."""
+    wrong = sorted(n for n in all_imports(path) if _within(n, ADAPTERS))
+    assert not wrong, f"{path.relative_to(REPO_ROOT)} imports adapters {wrong}"
+
+
+@pytest.mark.parametrize(
+    "path", sources("kiosk/services"), ids=lambda p: str(p.relative_to(REPO_ROOT))
+)
+def test_services_use_only_ports_and_the_core(path: Path) -> None:
+    for name in all_imports(path):
+        top = name.split(".")[0]
+        allowed = (
+            top in sys.stdlib_module_names
+            or _within(name, ("kiosk.core", "kiosk.services"))
+            or name == "kiosk.errors"
+        )
+        assert allowed, f"{path.relative_to(REPO_ROOT)} imports {name}"
+
+
+@pytest.mark.parametrize(
+    "path",
+    sources(*(p.replace(".", "/") for p in ADAPTERS), "firmware"),
+    ids=lambda p: str(p.relative_to(REPO_ROOT)),
+)
+def test_adapters_implement_ports_and_never_call_services(path: Path) -> None:
+    """An adapter may import the ports it implements, never a service (no arrow back)."""
+    wrong = sorted(
+        n
+        for n in all_imports(path)
+        if _within(n, ("kiosk.services",)) and n != "kiosk.services.ports"
+    )
+    assert not wrong, f"{path.relative_to(REPO_ROOT)} imports services {wrong}"
+
+
+def test_the_arrow_rules_see_what_they_check(tmp_path: Path) -> None:
+    """The import scan finds imports inside functions and resolves relative ones."""
+    probe = tmp_path / "probe.py"
+    probe.write_text(
+        "def f():\n    from kiosk.store import db\n    from .villager import common\n",
+        encoding="utf-8",
+    )
+    found = all_imports(probe, package="ui")
+    assert {"kiosk.store", "ui.villager"} <= found
+    assert _within("kiosk.store.db", ADAPTERS) and not _within("kiosk.storefront", ADAPTERS)

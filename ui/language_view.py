@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 from flask import url_for
 
+from kiosk import languages
 from kiosk.core.i18n import N_
-from kiosk.languages import BY_CODE, translator
 from ui.speech import Speech
 
 CHOOSE = N_("Choose your language")
@@ -36,8 +36,8 @@ def language_choices(codes: tuple[str, ...], speech: Speech | None) -> list[Lang
     """The buttons of the language screen, in registry order, each spoken in itself."""
     out = []
     for code in codes:
-        lang = BY_CODE[code]
-        spoken = f"{translator(code)(CHOOSE)}. {lang.native_name}."
+        lang = languages.BY_CODE[code]
+        spoken = f"{languages.translator(code)(CHOOSE)}. {lang.native_name}."
         key = speech.register(spoken, code) if speech is not None else None
         url = url_for("villager.speech", key=key) if key else ""
         out.append(LanguageChoice(code, lang.native_name, lang.direction, spoken, url))

@@ -10,7 +10,10 @@ import logging
 import re
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
+
+from kiosk.core.i18n import N_
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +39,30 @@ def nik_from_qr(text: str | None) -> str | None:
         if found is not None:
             return found.group(1)
     return None
+
+
+QR_REFUSED = N_(
+    "This QR code is not the NIK code of the IKD app. Show the QR code in the IKD app, "
+    "or type the 16 digits of your NIK."
+)
+"""What a person hears when a QR code was read but has no structure the kiosk knows."""
+
+
+@dataclass(frozen=True)
+class QrReading:
+    """What the camera's QR code says: a NIK, nothing, or a code the kiosk refuses."""
+
+    nik: str | None
+    refused: bool
+    """A QR code was decoded but is not a known NIK structure (the person is told why)."""
+
+
+def read_qr(text: str | None) -> QrReading:
+    """The reading of one decoded QR text (None or empty: no code in view)."""
+    if not text or not text.strip():
+        return QrReading(None, refused=False)
+    nik = nik_from_qr(text)
+    return QrReading(nik, refused=nik is None)
 
 
 class CameraQrReader:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import uuid
 
 RECEIPT_DIGITS = 12
@@ -80,3 +82,8 @@ def spoken_digits(grouped: str) -> str:
 def group_nik(digits: str) -> str:
     """A NIK or No. KK grouped as printed on the card: ``3510 0152 0890 0002``."""
     return " ".join(digits[i : i + 4] for i in range(0, len(digits), 4))
+
+
+def keyed_hash(key: bytes, purpose: str, value: str) -> str:
+    """HMAC-SHA256 of ``value`` under ``key`` and ``purpose``, hex: a lookup key, not the value."""
+    return hmac.new(key, f"{purpose}:{value}".encode(), hashlib.sha256).hexdigest()

@@ -12,7 +12,10 @@ from pathlib import Path
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from kiosk.core.ids import keyed_hash
 from kiosk.errors import CryptoError
+
+__all__ = ["AtRestCipher", "keyed_hash", "load_or_create_key"]
 
 _NONCE = 12
 _VERSION = b"\x01"
@@ -61,11 +64,3 @@ class AtRestCipher:
             return self._aead.decrypt(nonce, sealed[1 + _NONCE :], purpose.encode())
         except InvalidTag as err:
             raise CryptoError("sealed data failed authentication (wrong key or tampered)") from err
-
-
-def keyed_hash(key: bytes, purpose: str, value: str) -> str:
-    """HMAC-SHA256 of ``value`` under ``key`` and ``purpose``, hex: a lookup key, not the value."""
-    import hashlib
-    import hmac
-
-    return hmac.new(key, f"{purpose}:{value}".encode(), hashlib.sha256).hexdigest()

@@ -100,7 +100,7 @@ class DemoVillage:
         return next((p for p in self.people if p.nik == nik), None)
 
     def on_claim_for(self, camera: Any) -> Callable[[str], None]:
-        """``on_claim`` for :class:`~kiosk.services.face.CameraFaceVerifier`: play the claimant.
+        """``on_claim`` for :class:`~kiosk.vision.verifier.CameraFaceVerifier`: play the claimant.
 
         A NIK that is not a demo NIK shows the pending demo person (someone not enrolled).
         Does nothing for a camera without ``play`` (a real camera).

@@ -1,11 +1,47 @@
-"""The small interfaces services need from the outside world; adapters implement them."""
+"""The ports: every interface the services need from the outside world, and the values that
+cross them. Adapters implement these (structurally, or importing this module: the one module of
+``kiosk.services`` an adapter may import); services import only this module and ``kiosk.core``.
+Each port has a fake shipped beside its real adapter (gpiozero's ``pins/mock.py`` is the model):
+
+- ``FaceVerifier``: ``kiosk.vision.verifier.CameraFaceVerifier``; fake
+  ``kiosk.vision.fake.ScriptedVerifier``.
+- ``Sealer``: ``kiosk.crypto.envelope`` (``sealer_from_config``); fake
+  ``kiosk.crypto.fake.JsonSealer``.
+- ``Cipher``: ``kiosk.crypto.atrest.AtRestCipher`` (no hardware: tests use the real one).
+- ``RegistrationStore``: ``kiosk.store.registrations.RegistrationRepository`` (real SQLite).
+- ``Clock``: ``kiosk.core.clock.SystemClock``; fake ``kiosk.core.clock.FakeClock``.
+- ``ReceiptPrinter``: ``ui.printer.EscPosPrinter``; fake ``ui.printer.FilePrinter``.
+- ``SpeechSynth``: ``ui.speech.Speech`` (espeak-ng); off: ``Speech(enabled=False)``.
+- ``Link``: ``kiosk.uplink.service.Uplink`` (MQTT); none: records wait in the outbox.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from kiosk.core.clock import Clock
+from kiosk.core.ids import keyed_hash
 from kiosk.core.session import Outcome
+
+__all__ = [
+    "Audit",
+    "Cipher",
+    "Clock",
+    "ExistingRegistration",
+    "FaceCheckResult",
+    "FaceVerifier",
+    "Link",
+    "NewRegistration",
+    "NikParser",
+    "ReceiptPrinter",
+    "RegistrationStatus",
+    "RegistrationStore",
+    "Sealer",
+    "SpeechSynth",
+    "keyed_hash",
+]
 
 
 @dataclass(frozen=True)
@@ -44,9 +80,149 @@ class Sealer(Protocol):
         ...
 
 
+class Cipher(Protocol):
+    """At-rest encryption with the device key (personal data the kiosk must read again)."""
+
+    def seal(self, plaintext: bytes, purpose: str) -> bytes:
+        """Encrypt ``plaintext``, bound to ``purpose``."""
+        ...
+
+    def open(self, sealed: bytes, purpose: str) -> bytes:
+        """Decrypt what :meth:`seal` made for the same ``purpose``."""
+        ...
+
+
 class NikParser(Protocol):
     """Validate and parse a NIK typed by a person."""
 
     def __call__(self, text: str) -> Any:
         """Return parsed info or raise :class:`kiosk.errors.NikError`."""
+        ...
+
+
+Audit = Callable[[str, str, str | None], Any]
+"""``audit(kind, actor, subject)``: the agents' audit log (kiosk.agents.audit_store)."""
+
+
+@dataclass(frozen=True)
+class NewRegistration:
+    """What the kiosk keeps locally about a registration it confirmed."""
+
+    record_id: str
+    receipt_no: str
+    nik_hmac: str
+    created_at: float
+    created_mono: float
+    boot_id: str
+    clock_synced: bool
+    verification: str
+    form_id: str
+    form_version: str
+    consent_version: str
+    assisted_by: str | None
+    template_sealed: bytes | None
+    registration_id: str | None = None  # None: a new registration (its id is ``record_id``)
+    version: int = 1
+    session_key: str | None = None  # idempotency key of the submitting session
+    consent_heard: str | None = None  # summary | full
+
+
+@dataclass(frozen=True)
+class RegistrationStatus:
+    """The status of one version of a registration, as the kiosk knows it."""
+
+    record_id: str
+    receipt_no: str
+    created_at: float
+    verification: str
+    status: str
+    status_reason: str | None
+    outbox_state: str | None
+    registration_id: str = ""
+    version: int = 1
+    status_at: float | None = None  # set when the portal sent this status; None: kiosk only
+
+
+@dataclass(frozen=True)
+class ExistingRegistration:
+    """The newest version of the registration a NIK already has on this kiosk."""
+
+    registration_id: str
+    receipt_no: str
+    version: int
+    created_at: float
+    verification: str
+
+
+class RegistrationStore(Protocol):
+    """The registrations this kiosk holds: committed with their outbox row, looked up by the
+    keyed hash of a NIK (never the NIK itself)."""
+
+    def commit(self, reg: NewRegistration, kind: str, payload: bytes) -> None:
+        """Write the registration row and its sealed outbox row in one transaction."""
+        ...
+
+    def by_nik(self, nik_hmac: str) -> list[RegistrationStatus]:
+        """Every version of the NIK's registrations, newest first."""
+        ...
+
+    def by_receipt(self, nik_hmac: str, receipt_no: str) -> list[RegistrationStatus]:
+        """The versions of the registration with this receipt code and NIK, newest first."""
+        ...
+
+    def latest_for_nik(self, nik_hmac: str) -> ExistingRegistration | None:
+        """The newest version of the NIK's registration, or None."""
+        ...
+
+    def next_version(self, registration_id: str) -> int:
+        """The version number an update of ``registration_id`` gets."""
+        ...
+
+    def by_session_key(self, session_key: str) -> tuple[str, str] | None:
+        """(record id, receipt) a session already committed, or None."""
+        ...
+
+    def receipt_taken(self, receipt_no: str) -> bool:
+        """True when a registration already has this receipt code."""
+        ...
+
+    def delivery(self, record_id: str) -> str | None:
+        """The outbox state of ``record_id`` (pending | sent | acked | dead)."""
+        ...
+
+
+class ReceiptPrinter(Protocol):
+    """Prints a receipt; raises :class:`kiosk.errors.HardwareError` when it cannot."""
+
+    def print_receipt(self, receipt: Any) -> None:
+        """Print ``receipt`` (title, number and lines)."""
+        ...
+
+
+class SpeechSynth(Protocol):
+    """Speaks prompts: registers a text and serves its audio by key."""
+
+    def register(self, text: str, language: str, *, personal: bool = False) -> str | None:
+        """A key for the spoken ``text`` (None when speech is off)."""
+        ...
+
+    def wav(self, key: str) -> bytes | None:
+        """The audio of ``key``, or None."""
+        ...
+
+
+class Link(Protocol):
+    """The portal link: wakes on a commit, counts what still waits."""
+
+    @property
+    def online(self) -> bool:
+        """True while connected to the broker."""
+        ...
+
+    def notify(self) -> None:
+        """A record was committed: publish without waiting for the next poll."""
+        ...
+
+    def pending_count(self) -> int:
+        """Records in the outbox not yet acknowledged by the portal."""
         ...

@@ -25,13 +25,17 @@ from kiosk.core.forms import FormDefinition, missing_questions, visible_answers
 from kiosk.core.ids import receipt_code, uuid7
 from kiosk.core.nik import parse_nik
 from kiosk.core.session import Outcome, RegistrationSession, State, Timeouts
-from kiosk.crypto.atrest import AtRestCipher, keyed_hash
 from kiosk.errors import FlowError, SessionExpired
-from kiosk.services.ports import FaceCheckResult, FaceVerifier, NikParser, Sealer
-from kiosk.store.registrations import (
+from kiosk.services.ports import (
+    Cipher,
     ExistingRegistration,
+    FaceCheckResult,
+    FaceVerifier,
     NewRegistration,
-    RegistrationRepository,
+    NikParser,
+    RegistrationStore,
+    Sealer,
+    keyed_hash,
 )
 
 log = logging.getLogger(__name__)
@@ -122,8 +126,8 @@ class RegistrationService:
         retry_budget: int,
         verifier: FaceVerifier,
         sealer: Sealer,
-        repo: RegistrationRepository,
-        cipher: AtRestCipher,
+        repo: RegistrationStore,
+        cipher: Cipher,
         lookup_key: bytes,
         device: DeviceInfo,
         form: FormInfo,

@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import secrets
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,10 +24,16 @@ from kiosk.core.clock import Clock, today
 from kiosk.core.ids import parse_receipt
 from kiosk.core.nik import parse_nik
 from kiosk.core.session import Inactivity, Outcome, Timeouts
-from kiosk.crypto.atrest import keyed_hash
 from kiosk.errors import FlowError, SessionExpired
-from kiosk.services.ports import FaceCheckResult, FaceVerifier, NikParser
-from kiosk.store.registrations import RegistrationRepository, RegistrationStatus
+from kiosk.services.ports import (
+    Audit,
+    FaceCheckResult,
+    FaceVerifier,
+    NikParser,
+    RegistrationStatus,
+    RegistrationStore,
+    keyed_hash,
+)
 
 SHOWN_OUTCOMES: frozenset[Outcome] = frozenset({Outcome.VERIFIED})
 """Face outcomes that open a person's status; PENDING/VOUCHED/RETRY/REJECTED do not."""
@@ -38,9 +43,6 @@ CODE_TRIES = 5
 KIOSK_CODE_FAILURES = 30
 """Wrong receipt codes in ``KIOSK_WINDOW_S`` after which the code check pauses kiosk-wide."""
 KIOSK_WINDOW_S = 600.0
-
-Audit = Callable[[str, str, str | None], Any]
-"""``audit(kind, actor, subject)``: the agents' audit log (kiosk.agents.audit_store)."""
 
 
 @dataclass
@@ -99,7 +101,7 @@ class StatusService:
         clock: Clock,
         timeouts: Timeouts,
         verifier: FaceVerifier,
-        repo: RegistrationRepository,
+        repo: RegistrationStore,
         lookup_key: bytes,
         audit: Audit | None = None,
         nik_parser: NikParser | None = None,

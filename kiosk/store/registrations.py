@@ -4,60 +4,10 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
-from dataclasses import dataclass
 
+from kiosk.services.ports import ExistingRegistration, NewRegistration, RegistrationStatus
 from kiosk.store.db import transaction
 from kiosk.store.outbox import OutboxRepository
-
-
-@dataclass(frozen=True)
-class NewRegistration:
-    """What the kiosk keeps locally about a registration it confirmed."""
-
-    record_id: str
-    receipt_no: str
-    nik_hmac: str
-    created_at: float
-    created_mono: float
-    boot_id: str
-    clock_synced: bool
-    verification: str
-    form_id: str
-    form_version: str
-    consent_version: str
-    assisted_by: str | None
-    template_sealed: bytes | None
-    registration_id: str | None = None  # None: a new registration (its id is ``record_id``)
-    version: int = 1
-    session_key: str | None = None  # idempotency key of the submitting session
-    consent_heard: str | None = None  # summary | full
-
-
-@dataclass(frozen=True)
-class RegistrationStatus:
-    """The status of one version of a registration, as the kiosk knows it."""
-
-    record_id: str
-    receipt_no: str
-    created_at: float
-    verification: str
-    status: str
-    status_reason: str | None
-    outbox_state: str | None
-    registration_id: str = ""
-    version: int = 1
-    status_at: float | None = None  # set when the portal sent this status; None: kiosk only
-
-
-@dataclass(frozen=True)
-class ExistingRegistration:
-    """The newest version of the registration a NIK already has on this kiosk."""
-
-    registration_id: str
-    receipt_no: str
-    version: int
-    created_at: float
-    verification: str
 
 
 def registrations_received(tx: sqlite3.Connection, record_ids: Sequence[str], now: float) -> None:
@@ -85,8 +35,18 @@ _STATUS_COLUMNS = (
 )
 
 
+__all__ = [
+    "ExistingRegistration",
+    "NewRegistration",
+    "RegistrationRepository",
+    "RegistrationStatus",
+    "registrations_received",
+]
+
+
 class RegistrationRepository:
-    """SQL for the ``registration`` table; its outbox row goes in through ``outbox``."""
+    """SQL for the ``registration`` table (the :class:`~kiosk.services.ports.RegistrationStore`
+    port); its outbox row goes in through ``outbox``."""
 
     def __init__(self, conn: sqlite3.Connection, outbox: OutboxRepository | None = None) -> None:
         self._conn = conn

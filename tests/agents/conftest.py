@@ -17,6 +17,7 @@ from kiosk.core.clock import FakeClock
 from kiosk.core.session import Outcome, Timeouts
 from kiosk.core.throttle import ThrottlePolicy
 from kiosk.crypto.atrest import AtRestCipher
+from kiosk.crypto.fake import JsonSealer
 from kiosk.services.ports import FaceCheckResult
 from kiosk.services.registration import DeviceInfo, FormInfo, RegistrationService
 from kiosk.store.db import connect
@@ -28,13 +29,6 @@ TEMPLATE = bytes(range(256)) * 2  # 512 bytes = 128 float32 values
 FAST_SCRYPT = "scrypt:1024:8:1"
 """Cheaper scrypt for tests only; production uses AgentRepository's default (2**14)."""
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 100
-
-
-class JsonSealer:
-    """Seals nothing: JSON bytes the test can read back (the real sealer is the uplink's)."""
-
-    def seal(self, kind: str, record_id: str, record: dict[str, Any]) -> bytes:
-        return json.dumps({"kind": kind, "record_id": record_id, "record": record}).encode()
 
 
 @dataclass

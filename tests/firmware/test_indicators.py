@@ -175,3 +175,24 @@ def test_next_change_none_when_steady(leds: dict[str, LED], clock: FakeClock) ->
     assert driver.next_change_in() is None
     driver.set_status(Status.BUSY)
     assert driver.next_change_in() == pytest.approx(1.0)
+
+
+def test_the_status_policy_puts_faults_before_people_before_the_network() -> None:
+    from firmware.indicators import Status, status_for
+
+    def light(**changes: object) -> Status:
+        facts: dict[str, object] = {
+            "out_of_service": False,
+            "camera_state": "ok",
+            "busy": False,
+            "waiting_offline": False,
+        }
+        facts.update(changes)
+        return status_for(**facts)  # type: ignore[arg-type]
+
+    assert light() is Status.READY
+    assert light(camera_state="starting") is Status.READY
+    assert light(waiting_offline=True) is Status.OFFLINE
+    assert light(waiting_offline=True, busy=True) is Status.BUSY
+    assert light(busy=True, camera_state="stalled") is Status.FAULT
+    assert light(camera_state="absent", out_of_service=True) is Status.OUT_OF_SERVICE

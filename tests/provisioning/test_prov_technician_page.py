@@ -168,3 +168,34 @@ def test_the_self_test_checks_the_broker_the_running_kiosk_uses(app: Flask, ctx:
     assert row, page
     assert f"127.0.0.1:{port}" in row.group(1) and ":1883" not in row.group(1)
     assert "cannot reach the broker" not in row.group(1)
+
+
+def test_every_self_test_row_is_in_indonesian(app: Flask, ctx: Context, pack_src: Path) -> None:
+    """Check names and detail lines come from the catalogue, not the console's English."""
+    import json
+
+    from markupsafe import escape
+
+    from kiosk.languages import translator
+    from provisioning.selftest import CheckResult
+    from provisioning.steps import run_step
+
+    assert run_step(ctx, "models", {"source": pack_src}).status == "done"
+    update_config(ctx.layout.config, {"uplink": {"enabled": False},
+                                      "camera": {"backend": "replay"}})  # fmt: skip
+    client = app.test_client()
+    assert _login(client) == 302
+    page = client.post(
+        "/technician/selftest", data={"csrf_token": _csrf(client, "/technician/")}
+    ).get_data(as_text=True)
+    checks = json.loads(ctx.layout.selftest.read_text())["checks"]
+    assert len(checks) >= 10
+    indonesian = translator("id")
+    for c in checks:
+        row = re.search(rf'<tr id="check-{c["name"]}"[^>]*>(.*?)</tr>', page, re.S)
+        assert row, c["name"]
+        said = CheckResult(**c).text(indonesian)
+        assert c["msgid"] and str(escape(said)) in row.group(1), (c["name"], said)
+        assert str(escape(c["detail"])) not in row.group(1), f"English on the page: {c['detail']}"
+        title = re.search(r'<th scope="row">(.*?)</th>', row.group(1))
+        assert title and title.group(1) != c["name"], f"{c['name']} has no name in words"

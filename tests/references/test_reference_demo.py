@@ -26,12 +26,12 @@ from kiosk.references.demo import (
 )
 from kiosk.references.message import ReferenceSet
 from kiosk.references.store import ReferenceStore
-from kiosk.services.face import CameraFaceVerifier, FaceTimeouts
 from kiosk.store.db import connect
 from kiosk.vision.camera.replay import SteppedReplayCamera
 from kiosk.vision.capture import CaptureSettings
 from kiosk.vision.models import ModelPack
 from kiosk.vision.pipeline import FacePipeline
+from kiosk.vision.verifier import CameraFaceVerifier, FaceTimeouts
 
 SHARED = REPO_ROOT.parent / "shared"
 FACES = SHARED / "faces" / "identities"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import threading
 from typing import Any
 
@@ -11,24 +10,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from ref_helpers import VILLAGE, template
 
 from kiosk.core.clock import FakeClock
+from kiosk.crypto.fake import JsonSealer
 from kiosk.crypto.signed import sign_message
 from kiosk.references.online import OnlineAnswer, OnlineVerifier
 from kiosk.uplink import messages
 
 DEVICE = "kiosk-demo-01"
 NIK = "3510011203850001"
-
-
-class JsonSealer:
-    """Seals as plain JSON so the test can read the request."""
-
-    def __init__(self) -> None:
-        self.records: list[dict[str, Any]] = []
-
-    def seal(self, kind: str, record_id: str, record: dict[str, Any]) -> bytes:
-        """Keep and encode the record."""
-        self.records.append(record)
-        return json.dumps({"kind": kind, "record_id": record_id}).encode()
 
 
 class FakeTransport:
@@ -113,7 +101,7 @@ def test_answered_request(
     assert answer is not None and answer.match == "HIGH"
     (kind, request_id, _payload) = transport.published[0]
     assert kind == "verify_request" and answer.request_id == request_id
-    (record,) = sealer.records
+    (record,) = sealer.sealed
     messages.check("verify_request", record)  # the sealed record follows its schema
     assert record["nik"] == NIK and record["request_id"] == request_id
     assert record["liveness"] == {"band": "live", "method": "passive"}

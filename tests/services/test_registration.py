@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import sqlite3
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -13,36 +11,15 @@ import pytest
 from kiosk.core.clock import FakeClock
 from kiosk.core.session import Outcome, State, Timeouts
 from kiosk.crypto.atrest import AtRestCipher
+from kiosk.crypto.fake import JsonSealer
 from kiosk.errors import FlowError, NikError, SessionExpired, StorageFullError
 from kiosk.services.ports import FaceCheckResult
 from kiosk.services.registration import DeviceInfo, FormInfo, RegistrationService
 from kiosk.store import db
 from kiosk.store.registrations import RegistrationRepository
+from kiosk.vision.fake import ScriptedVerifier
 
 NIK = "3510014507900001"
-
-
-@dataclass
-class ScriptedVerifier:
-    """Answers face checks from a list, in order (the real one is tested in test_face.py)."""
-
-    results: list[FaceCheckResult]
-    asked: list[str] = field(default_factory=list)
-
-    def check(self, nik: str) -> FaceCheckResult:
-        self.asked.append(nik)
-        return self.results.pop(0)
-
-
-class JsonSealer:
-    """Keeps what it sealed so the test can read the record the portal would open."""
-
-    def __init__(self) -> None:
-        self.records: list[dict[str, Any]] = []
-
-    def seal(self, kind: str, record_id: str, record: dict[str, Any]) -> bytes:
-        self.records.append(record)
-        return json.dumps({"kind": kind, "id": record_id}).encode()
 
 
 def parse(text: str) -> Any:
@@ -77,7 +54,7 @@ def service(parts: dict[str, Any], results: list[FaceCheckResult]) -> Registrati
         timeouts=Timeouts(60, 30),
         retry_budget=3,
         nik_parser=parse,
-        verifier=ScriptedVerifier(results),
+        verifier=ScriptedVerifier(*results),
         sealer=parts["sealer"],
         repo=RegistrationRepository(parts["conn"]),
         cipher=AtRestCipher(b"k" * 32),
@@ -106,7 +83,7 @@ def test_full_registration_commits_sealed_record_with_provenance(parts: dict[str
     assert row[0] == receipt and row[1] == "verified"
     assert NIK not in row[2], "the NIK is stored only as a keyed hash"
     assert conn.execute("SELECT state FROM outbox").fetchone()[0] == "pending"
-    [record] = parts["sealer"].records
+    [record] = parts["sealer"].sealed
     assert record["nik"] == NIK and record["answers"] == {"members": 4}
     assert record["verification"] == {
         "outcome": "verified",
@@ -239,7 +216,7 @@ def test_second_visit_is_version_two_of_the_same_registration(parts: dict[str, A
     svc.consent(token, True)
     again = svc.submit(token)
     assert again == first, "an update keeps the receipt code"
-    v1, v2 = parts["sealer"].records
+    v1, v2 = parts["sealer"].sealed
     assert v1["registration"] == {"id": v1["record_id"], "version": 1}
     assert v2["registration"] == {"id": v1["record_id"], "version": 2}
     assert v2["record_id"] != v1["record_id"], "each version is its own outbox record"
@@ -278,7 +255,7 @@ def test_crash_after_commit_the_retry_finds_the_committed_row(
     receipt = svc.submit(token)  # the person touches "Send" again
     assert RegistrationRepository(parts["conn"]).count() == 1
     assert parts["conn"].execute("SELECT receipt_no FROM registration").fetchone()[0] == receipt
-    assert len(parts["sealer"].records) == 1
+    assert len(parts["sealer"].sealed) == 1
 
 
 def test_consent_record_says_which_text_was_heard(parts: dict[str, Any]) -> None:
@@ -290,7 +267,7 @@ def test_consent_record_says_which_text_was_heard(parts: dict[str, Any]) -> None
     svc.heard(token, "full")
     svc.consent(token, True)
     svc.submit(token)
-    assert parts["sealer"].records[0]["consent"]["heard"] == "full"
+    assert parts["sealer"].sealed[0]["consent"]["heard"] == "full"
     heard = parts["conn"].execute("SELECT consent_heard FROM registration").fetchone()[0]
     assert heard == "full"
 

@@ -7,17 +7,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_registration import NIK, JsonSealer, ScriptedVerifier, face, parse
+from test_registration import NIK, face, parse
 
 from kiosk.core.clock import FakeClock
 from kiosk.core.session import Outcome, Timeouts
 from kiosk.crypto.atrest import AtRestCipher
+from kiosk.crypto.fake import JsonSealer
 from kiosk.errors import FlowError, SessionExpired
 from kiosk.services import status as status_mod
 from kiosk.services.registration import DeviceInfo, FormInfo, RegistrationService
 from kiosk.services.status import StatusService, status_source, status_stage
 from kiosk.store import db
 from kiosk.store.registrations import RegistrationRepository
+from kiosk.vision.fake import ScriptedVerifier
 
 OTHER_NIK = "3510015208900002"
 
@@ -40,7 +42,7 @@ def env(tmp_path: Path, clock: FakeClock) -> dict[str, Any]:
         timeouts=Timeouts(60, 30),
         retry_budget=3,
         nik_parser=parse,
-        verifier=ScriptedVerifier(results),
+        verifier=ScriptedVerifier(*results),
         sealer=JsonSealer(),
         repo=repo,
         cipher=AtRestCipher(b"k" * 32),
@@ -54,7 +56,7 @@ def env(tmp_path: Path, clock: FakeClock) -> dict[str, Any]:
     reg.household(token, {})
     reg.consent(token, True)
     receipt = reg.submit(token)
-    verifier = ScriptedVerifier([])
+    verifier = ScriptedVerifier()
     audit = Audit()
     svc = StatusService(
         clock=clock,
@@ -86,7 +88,7 @@ def test_receipt_code_and_nik_open_a_pending_registration_without_a_face(
     [rec] = answer.records
     assert rec.receipt_no == env["receipt"] and rec.verification == "pending"
     assert status_stage(rec) == "saved" and status_source(rec) == "kiosk"
-    assert env["verifier"].asked == [], "no face check was needed"
+    assert env["verifier"].calls == [], "no face check was needed"
     assert svc.records(token) == answer.records
 
 
@@ -154,7 +156,7 @@ def test_portal_status_is_said_to_come_from_the_portal(env: dict[str, Any]) -> N
 
 def test_face_path_opens_only_on_verified(env: dict[str, Any]) -> None:
     svc: StatusService = env["svc"]
-    env["verifier"].results.extend([face(Outcome.PENDING, "none", None), face(Outcome.VERIFIED)])
+    env["verifier"].script(face(Outcome.PENDING, "none", None), face(Outcome.VERIFIED))
     token = svc.start()
     svc.identify(token, NIK)
     assert svc.check_face(token).shown is False

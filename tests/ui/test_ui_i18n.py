@@ -26,7 +26,7 @@ KEYWORDS = {
     "N_": None,
 }
 """The keywords of the documented ``pybabel extract`` command (``-k _l -k N_``)."""
-SOURCES = ("ui", "kiosk")
+SOURCES = ("ui", "kiosk", "provisioning")
 
 
 def extracted() -> set[str]:

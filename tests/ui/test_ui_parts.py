@@ -175,8 +175,29 @@ def test_qr_nik_is_offered_only_inside_a_session(kit: Kit) -> None:
     c.post("/register", data={"csrf_token": token})
     assert "data-qr-url" in c.get("/identify").get_data(as_text=True)
     assert c.get("/api/qr").get_json() == {"nik": GOOD_NIK}
-    kit.qr.text = "not a nik 123"
-    assert c.get("/api/qr").get_json() == {"nik": None}
+    kit.qr.text = None
+    assert c.get("/api/qr").get_json() == {"nik": None}  # nothing in view: nothing to say
+
+
+@pytest.mark.parametrize(
+    "text", ["not a nik 123", "random text 1234567890123456", "https://example.id/3510014507850001"]
+)
+def test_a_refused_qr_code_is_explained_in_words_and_speech(kit: Kit, text: str) -> None:
+    """A QR code that is not a known NIK structure: why, and the way on, shown and spoken."""
+    import re
+
+    c = kit.app.test_client()
+    html = c.get("/language").get_data(as_text=True)
+    token = re.search(r'name="csrf-token" content="([^"]+)"', html).group(1)  # type: ignore[union-attr]
+    c.post("/register", data={"csrf_token": token})
+    page = c.get("/identify").get_data(as_text=True)
+    assert 'id="qr-error"' in page and 'role="alert"' in page and 'id="qr-audio"' in page
+    kit.qr.text = text
+    answer = c.get("/api/qr").get_json()
+    assert answer["nik"] is None and answer["refused"] is True
+    assert "bukan kode NIK dari aplikasi IKD" in answer["message"]  # Indonesian first
+    assert "ketik 16 angka NIK" in answer["message"]  # the way on
+    assert text not in answer["message"]  # the code's own content is never echoed
 
 
 def test_templates_have_no_inline_script_or_style() -> None:

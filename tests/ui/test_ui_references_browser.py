@@ -13,24 +13,22 @@ from typing import Any
 import pytest
 from browser import Server
 
+from kiosk.app import ServiceParts, build_services, build_ui
 from kiosk.config import REPO_ROOT, KioskConfig, parse_config
 from kiosk.core.clock import FakeClock
-from kiosk.core.forms import load_consent, load_form
-from kiosk.core.nik import parse_nik
 from kiosk.core.policy import DecisionPolicy
-from kiosk.core.session import Timeouts
 from kiosk.crypto.atrest import AtRestCipher
+from kiosk.crypto.fake import JsonSealer
 from kiosk.references.demo import DemoVillage, ensure_demo_references
 from kiosk.references.store import ReferenceStore
-from kiosk.services.face import CameraFaceVerifier, FaceTimeouts
-from kiosk.services.registration import DeviceInfo, FormInfo, RegistrationService
+from kiosk.services.registration import DeviceInfo
 from kiosk.store.db import connect
 from kiosk.store.registrations import RegistrationRepository
 from kiosk.vision.camera.replay import SteppedReplayCamera
 from kiosk.vision.capture import CaptureSettings
 from kiosk.vision.models import ModelPack
 from kiosk.vision.pipeline import FacePipeline
-from ui import create_app
+from kiosk.vision.verifier import CameraFaceVerifier, FaceTimeouts
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -42,18 +40,6 @@ FACES = SHARED / "faces" / "identities"
 
 # Replayed photos cannot blink: as in the demo, challenges only below liveness_live.
 REPLAY_SETTINGS = CaptureSettings(capture_s=5.0, challenge_s=2.0, passive_only=0.8)
-
-
-class JsonSealer:
-    """Keeps sealed records readable for the test (no crypto)."""
-
-    def __init__(self) -> None:
-        self.sealed: list[dict[str, Any]] = []
-
-    def seal(self, kind: str, record_id: str, record: dict[str, Any]) -> bytes:
-        """Keep the record."""
-        self.sealed.append(record)
-        return b"{}"
 
 
 @dataclass
@@ -118,22 +104,21 @@ def rig(demo: Demo, tmp_path: Path, pipeline: FacePipeline) -> Iterator[Rig]:
         on_claim=village.on_claim_for(camera),
         sleep=clock.advance,
     )
-    form, consent = load_form(), load_consent()
     sealer = JsonSealer()
-    registration = RegistrationService(
-        clock=clock,
-        timeouts=Timeouts(cfg.ui.inactivity_warning_s, cfg.ui.inactivity_grace_s),
-        retry_budget=cfg.biometrics.retry_budget,
-        nik_parser=lambda text: parse_nik(text, TODAY),
-        verifier=verifier,
-        sealer=sealer,
-        repo=RegistrationRepository(conn),
-        cipher=cipher,
-        lookup_key=os.urandom(32),
-        device=DeviceInfo("kiosk-test-01", cfg.device.village_code, "test", "boot-1"),
-        form=FormInfo(form.form_id, str(form.version), consent.version),
+    services = build_services(
+        cfg,
+        ServiceParts(
+            clock=clock,
+            verifier=verifier,
+            sealer=sealer,
+            cipher=cipher,
+            lookup_key=os.urandom(32),
+            repo=RegistrationRepository(conn),
+            device=DeviceInfo("kiosk-test-01", cfg.device.village_code, "test", "boot-1"),
+            data_dir=tmp_path,
+        ),
     )
-    app = create_app(registration=registration, cfg=cfg, form=form, consent=consent, live=verifier)
+    app = build_ui(cfg, services, live=verifier)
     server = Server(app)
     try:
         yield Rig(server.base, village, sealer)

@@ -1,5 +1,6 @@
-"""The UI test kit: the real RegistrationService and StatusService on a real SQLite store in
-tmp_path with a real at-rest cipher; doubles only for the face verifier and the sealer.
+"""The UI test kit: the real services, built by the composition root's ``build_services`` on a
+real SQLite store in tmp_path with a real at-rest cipher; the package's fakes only for the face
+verifier and the sealer.
 
 Tests import it as ``from ui_kit import ...`` (never from ``conftest``: several test folders
 have a conftest module, and importing one by name picks whichever was loaded first).
@@ -16,16 +17,14 @@ from typing import Any
 from flask import Flask
 from ui_doubles import FakeAgent, FakeLive, FakePresence, FakeQr, JsonSealer, ScriptedVerifier
 
+from kiosk.app import ServiceParts, build_services, build_ui
 from kiosk.config import KioskConfig
 from kiosk.core.clock import FakeClock
-from kiosk.core.forms import load_consent, load_form
-from kiosk.core.session import Timeouts
 from kiosk.crypto.atrest import AtRestCipher
-from kiosk.services.registration import DeviceInfo, FormInfo, RegistrationService
+from kiosk.services.registration import DeviceInfo, RegistrationService
 from kiosk.services.status import StatusService
 from kiosk.store.db import connect
 from kiosk.store.registrations import RegistrationRepository
-from ui import create_app
 from ui.printer import FilePrinter
 
 TODAY = dt.date(2026, 11, 29)
@@ -53,43 +52,31 @@ class Kit:
 
 
 def build_kit(cfg: KioskConfig, tmp_path: Path, **extras: Any) -> Kit:
-    """Compose the UI the way the composition root does, with test doubles at the edges."""
+    """Compose the UI through the composition root's own functions (``build_services``,
+    ``build_ui``), with the package's fakes at the edges: a scripted face verifier, a JSON
+    sealer, a file printer and fakes for the optional extras."""
     clock = FakeClock(dt.datetime(2026, 11, 29, 12, tzinfo=dt.UTC).timestamp())  # TODAY
-    timeouts = Timeouts(cfg.ui.inactivity_warning_s, cfg.ui.inactivity_grace_s)
-    conn = connect(tmp_path / "kiosk.sqlite3")
-    repo = RegistrationRepository(conn)
-    verifier = ScriptedVerifier()
-    sealer = JsonSealer()
+    repo = RegistrationRepository(connect(tmp_path / "kiosk.sqlite3"))
+    verifier, sealer = ScriptedVerifier(), JsonSealer()
     lookup_key = os.urandom(32)
-    form, consent = load_form(), load_consent()
-
-    registration = RegistrationService(
-        clock=clock,
-        timeouts=timeouts,
-        retry_budget=cfg.biometrics.retry_budget,
-        verifier=verifier,
-        sealer=sealer,
-        repo=repo,
-        cipher=AtRestCipher(os.urandom(32)),
-        lookup_key=lookup_key,
-        device=DeviceInfo("kiosk-test-01", cfg.device.village_code, "test", "boot-1"),
-        form=FormInfo(form.form_id, str(form.version), consent.version, form),
-    )
-    status = StatusService(
-        clock=clock,
-        timeouts=timeouts,
-        verifier=verifier,
-        repo=repo,
-        lookup_key=lookup_key,
+    services = build_services(
+        cfg,
+        ServiceParts(
+            clock=clock,
+            verifier=verifier,
+            sealer=sealer,
+            cipher=AtRestCipher(os.urandom(32)),
+            lookup_key=lookup_key,
+            repo=repo,
+            device=DeviceInfo("kiosk-test-01", cfg.device.village_code, "test", "boot-1"),
+            data_dir=tmp_path,
+        ),
     )
     live, presence, agent, qr = FakeLive(), FakePresence(), FakeAgent(), FakeQr()
     printer_file = tmp_path / "printer.bin"
-    app = create_app(
-        registration=registration,
-        cfg=cfg,
-        form=form,
-        consent=consent,
-        status=status,
+    app = build_ui(
+        cfg,
+        services,
         printer=FilePrinter(printer_file),
         live=extras.get("live", live),
         qr=qr,
@@ -104,8 +91,8 @@ def build_kit(cfg: KioskConfig, tmp_path: Path, **extras: Any) -> Kit:
         verifier,
         sealer,
         repo,
-        registration,
-        status,
+        services.registration,
+        services.status,
         live,
         presence,
         agent,

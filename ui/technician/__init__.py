@@ -149,7 +149,7 @@ def village() -> str:
 @bp.post("/selftest")
 def selftest() -> str:
     """Run the self-test; lights and buttons stay 'unconfirmed' (use the command for them)."""
-    from provisioning.selftest import run_selftest
+    from provisioning.selftest import CheckResult, run_selftest
     from ui.technician.texts import CHECK_RESULTS, check_fix, check_name
 
     ctx = context()
@@ -157,6 +157,7 @@ def selftest() -> str:
     rows = [
         {
             **c,
+            "detail": CheckResult(**c).text(gettext),  # the catalogue's words, not the console's
             "title": check_name(c["name"]),
             "result": str(CHECK_RESULTS.get(c["status"], c["status"])),
             "fix_text": str(check_fix(c["name"]) or c.get("fix") or ""),

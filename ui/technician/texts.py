@@ -37,6 +37,21 @@ CHECK_NAMES: dict[str, Any] = {
     "disk": _l("Free disk space"),
     "clock": _l("Clock"),
     "data_partition": _l("Data partition"),
+    "camera_face": _l("Face in the camera picture"),
+    "models": _l("Model pack"),
+    "model_detector": _l("Face detector model"),
+    "model_detector_full": _l("Face detector model (far range)"),
+    "model_mesh": _l("Face landmark model"),
+    "model_embedder": _l("Face code model"),
+    "model_fas_v2": _l("Liveness model"),
+    "model_fas_v1se": _l("Liveness model (second)"),
+    "gpio": _l("Lights and buttons (GPIO)"),
+    "gpio_status_led": _l("Green status light"),
+    "gpio_fault_led": _l("Red fault light"),
+    "gpio_buzzer": _l("Buzzer"),
+    "gpio_face_light": _l("Face light"),
+    "gpio_help_button": _l("Help button"),
+    "gpio_presence": _l("Presence sensor"),
 }
 CHECK_FIXES: dict[str, Any] = {
     "camera": _l("Reseat the camera cable, remove the lens cap, clean the lens, fix the light."),
@@ -95,6 +110,6 @@ def check_fix(name: str) -> Any:
 
 
 def check_name(name: str) -> str:
-    """A self-test check's name in words (the code itself for lights, buttons and models)."""
+    """A self-test check's name in words (the code itself for a check not listed)."""
     found = CHECK_NAMES.get(name)
     return str(found) if found is not None else name

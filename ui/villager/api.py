@@ -10,11 +10,12 @@ import io
 import qrcode
 import qrcode.image.svg
 from flask import Response, abort, jsonify, request, session
+from flask_babel import gettext
 from werkzeug.wrappers import Response as BaseResponse
 
 from kiosk.core.session import State
 from kiosk.errors import SessionExpired
-from ui.qrscan import nik_from_qr
+from ui.qrscan import QR_REFUSED, read_qr
 from ui.texts import COACHING
 from ui.villager import bp
 from ui.villager.common import REG, STATUS, is_step, reg_token, speak, svc
@@ -170,7 +171,11 @@ def api_qr() -> Response:
     reader = svc().qr
     if reader is None or not isinstance(session.get(REG) or session.get(STATUS), str):
         return jsonify(nik=None)
-    return jsonify(nik=nik_from_qr(reader.read()))
+    reading = read_qr(reader.read())
+    if reading.refused:  # say why, and the way on: the IKD app's code, or the keypad
+        message = gettext(QR_REFUSED)
+        return jsonify(nik=None, refused=True, message=message, speech=speak(message))
+    return jsonify(nik=reading.nik)
 
 
 @functools.lru_cache(maxsize=4)

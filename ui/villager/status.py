@@ -18,13 +18,13 @@ from werkzeug.wrappers import Response
 
 from kiosk.core.ids import spoken_digits
 from kiosk.errors import NikError, SessionExpired
+from kiosk.services.ports import RegistrationStatus
 from kiosk.services.status import (
     StatusService,
     StatusSession,
     status_source,
     status_stage,
 )
-from kiosk.store.registrations import RegistrationStatus
 from ui.texts import (
     COACHING,
     SOURCE,

@@ -310,7 +310,9 @@ def _show_if(
     return ShowIf(target.id, any_of=tuple(str(c) for c in codes))
 
 
-def _kind_settings(kind: str, raw: Mapping[str, Any], path: str, problems: Problems) -> dict:
+def _kind_settings(
+    kind: str, raw: Mapping[str, Any], path: str, problems: Problems
+) -> dict[str, Any]:
     """The kind-specific fields of a question, checked."""
     out: dict[str, Any] = {}
     if kind in ("single", "multi"):

@@ -94,13 +94,23 @@
   /* IKD QR code shown to the camera: fills the NIK (a claim; the face check still decides) */
   var qr = document.querySelector("[data-qr-url]");
   if (qr) {
+    var qrError = document.getElementById("qr-error");
+    var qrAudio = document.getElementById("qr-audio");
+    var qrSaid = 0;
     var qrTimer = setInterval(function () {
       getJSON(qr.getAttribute("data-qr-url")).then(function (j) {
+        if (j.refused) {  /* a QR code that is not a NIK: shown and said why (once in 10 s) */
+          if (qrError) { qrError.querySelector("span").textContent = j.message; qrError.hidden = false; qr.hidden = true; }
+          if (j.speech && qrAudio && Date.now() - qrSaid > 10000 && !anyPlaying()) {
+            qrSaid = Date.now(); qrAudio.src = j.speech; play(qrAudio);
+          }
+          return;
+        }
         if (!j.nik) { return; }
         clearInterval(qrTimer);
-        var form = qr.closest("form");
-        form.querySelector("input[name=nik]").value = j.nik;
-        form.submit();
+        var nik = document.querySelector("input[name=nik]");
+        nik.value = j.nik;
+        nik.form.submit();
       }).catch(function () {});
     }, 700);
   }

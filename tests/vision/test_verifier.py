@@ -15,9 +15,9 @@ from kiosk.core.session import Outcome
 from kiosk.errors import UplinkError
 from kiosk.references.online import OnlineAnswer
 from kiosk.references.store import Reference
-from kiosk.services.face import CameraFaceVerifier, FaceTimeouts
 from kiosk.vision.capture import CaptureSettings
 from kiosk.vision.pipeline import FacePipeline, template_to_bytes
+from kiosk.vision.verifier import CameraFaceVerifier, FaceTimeouts
 from tests.fixtures.vision import uncertain_about
 
 

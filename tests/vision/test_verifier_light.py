@@ -23,9 +23,9 @@ from kiosk.core.clock import FakeClock
 from kiosk.core.policy import DecisionPolicy
 from kiosk.errors import HardwareError
 from kiosk.references.store import Reference
-from kiosk.services.face import CameraFaceVerifier, FaceTimeouts
 from kiosk.vision.capture import CaptureSettings
 from kiosk.vision.pipeline import FacePipeline
+from kiosk.vision.verifier import CameraFaceVerifier, FaceTimeouts
 
 LIGHT_PIN = 25
 NIK = "3510011203850001"
