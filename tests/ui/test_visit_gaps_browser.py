@@ -5,6 +5,7 @@ the configured broker). Each screen is screenshotted and axe-checked like the ot
 
 from __future__ import annotations
 
+import json
 import re
 import socket
 from collections.abc import Iterator
@@ -250,3 +251,8 @@ def test_the_technician_page_is_indonesian_and_checks_the_configured_broker(
         )
         assert [e for e in english if said(e, shown)] == [], "English names, results or fix hints"
         assert "Cara memperbaiki" in page.inner_text("tbody")
+        # the self-test's own record keeps the console's English detail lines
+        checks = json.loads(Layout(tmp_path / "tech").selftest.read_text())["checks"]
+        for c in checks:
+            row = page.inner_text(f"#check-{c['name']}")
+            assert c["detail"] not in row, f"English detail on the page: {c['detail']}"
