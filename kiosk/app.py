@@ -27,16 +27,27 @@ from kiosk.crypto.atrest import AtRestCipher, load_or_create_key
 from kiosk.crypto.demo import demo_portal_key
 from kiosk.errors import ModelError
 from kiosk.runtime import Kiosk, serve_until_stopped, watch_camera
-from kiosk.services.ports import Audit, Cipher, FaceVerifier, RegistrationStore, Sealer
+from kiosk.services.objection import AuditTx, ObjectionService, Photo
+from kiosk.services.ports import (
+    Audit,
+    Cipher,
+    FaceVerifier,
+    RegistrationStore,
+    Sealer,
+    StatusQuery,
+)
 from kiosk.services.registration import DeviceInfo, FormInfo, RegistrationService
 from kiosk.services.status import StatusService
 from kiosk.store.db import DB_NAME, connect, ensure_free_space
+from kiosk.store.objections import ObjectionRepository
 from kiosk.uplink.topics import Name
 
 if TYPE_CHECKING:
     from flask import Flask
+    from gpiozero import Factory
 
     from kiosk.agents.service import AgentService
+    from kiosk.vision.camera.base import Camera
     from kiosk.vision.verifier import FaceTimeouts
 
 log = logging.getLogger("kiosk.app")
@@ -58,6 +69,10 @@ class ServiceParts:
     data_dir: Path
     audit: Audit | None = None  # the agents' audit log, for assisted status lookups
     clock_synced: Callable[[], bool] = field(default=lambda: False)
+    objections: ObjectionRepository | None = None  # None: no objections (sanggah) here
+    audit_tx: AuditTx | None = None  # the audit log inside an objection's own transaction
+    photo: Photo | None = None  # the camera's newest frame as JPEG (evidence photos)
+    portal_status: StatusQuery | None = None  # None: status from this kiosk's record only
 
 
 @dataclass(frozen=True)
@@ -68,6 +83,7 @@ class Services:
     status: StatusService
     form: FormDefinition
     consent: ConsentText
+    objections: ObjectionService | None = None
 
 
 def build_services(cfg: KioskConfig, parts: ServiceParts) -> Services:
@@ -96,8 +112,25 @@ def build_services(cfg: KioskConfig, parts: ServiceParts) -> Services:
         repo=parts.repo,
         lookup_key=parts.lookup_key,
         audit=parts.audit,
+        portal=parts.portal_status,
+        objections=parts.objections,
     )
-    return Services(registration, status, form, consent)
+    objections = None
+    if parts.objections is not None:
+        objections = ObjectionService(
+            clock=parts.clock,
+            repo=parts.objections,
+            sealer=parts.sealer,
+            lookup_key=parts.lookup_key,
+            device_id=parts.device.device_id,
+            boot_id=parts.device.boot_id,
+            clock_synced=parts.clock_synced,
+            photo=parts.photo,
+            audit=parts.audit_tx,
+            ensure_space=lambda: ensure_free_space(parts.data_dir, min_free),
+        )
+        status.on_end(objections.discard)  # a draft never outlives its status check
+    return Services(registration, status, form, consent, objections)
 
 
 def build_ui(cfg: KioskConfig, services: Services, **extras: Any) -> Flask:
@@ -109,6 +142,7 @@ def build_ui(cfg: KioskConfig, services: Services, **extras: Any) -> Flask:
         cfg=cfg,
         registration=services.registration,
         status=services.status,
+        objections=services.objections,
         form=services.form,
         consent=services.consent,
         **extras,
@@ -130,8 +164,8 @@ def build_kiosk(
     cfg: KioskConfig,
     *,
     clock: Clock | None = None,
-    camera: Any = None,
-    pin_factory: Any = None,
+    camera: Camera | None = None,
+    pin_factory: Factory | None = None,
     with_uplink: bool | None = None,
     with_device: bool = True,
     secret_key: bytes | None = None,
@@ -210,6 +244,13 @@ def build_kiosk(
 
     # The one way into the outbox: every record committed through it wakes the relay at once.
     outbox = OutboxRepository(conn, on_commit=uplink.notify if uplink is not None else _nothing)
+    portal_status = None  # status from the portal: a sealed query, a signed answer, 4 s at most
+    if uplink is not None:
+        from kiosk.uplink.status_query import PortalStatusQuery
+        from kiosk.uplink.status_query import attach as attach_status_query
+
+        portal_status = PortalStatusQuery(uplink, sealer, device_id=cfg.device.id, clock=clock)
+        attach_status_query(uplink, portal_status)
     late: dict[str, Any] = {}  # the device and the audit log are built after the verifier
     face_timeouts = _face_timeouts(cfg, demo is not None)
     verifier = CameraFaceVerifier(
@@ -238,9 +279,16 @@ def build_kiosk(
             data_dir=data_dir,
             audit=lambda kind, actor, subject: agents.audit.record(kind, actor, subject),
             clock_synced=clock_synchronised,
+            objections=ObjectionRepository(conn, outbox),
+            audit_tx=lambda tx, kind, actor, subject: agents.audit.append(tx, kind, actor, subject),
+            photo=verifier.preview_jpeg,
+            portal_status=portal_status,
         ),
     )
     registration, status = services.registration, services.status
+    if uplink is not None and services.objections is not None:
+        filing = services.objections  # the window comes with the portal's signed config
+        uplink.on_config(lambda update: filing.apply_config(update.settings))
     agent_matcher: Any = CameraAgentMatcher(
         camera, pipeline, clock, passive_only=face_timeouts.capture.passive_only
     )
@@ -426,7 +474,7 @@ def _policy(cfg: KioskConfig) -> DecisionPolicy:
     return DecisionPolicy.from_rows(rows) if rows else DecisionPolicy()
 
 
-def _latest_image(camera: Any) -> Any:
+def _latest_image(camera: Camera) -> Any:
     frame = camera.latest()
     return None if frame is None else frame.image
 

@@ -42,6 +42,14 @@ class FormError(InputError):
         self.field = field
 
 
+class ObjectionRefused(InputError):
+    """An objection (sanggah) cannot be filed; ``code`` says why (kiosk.core.objection)."""
+
+    def __init__(self, message: str, code: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
 # --- registration flow ---------------------------------------------------------------------
 class FlowError(KioskError, RuntimeError):
     """An action is not allowed in the registration session's current state."""

@@ -64,6 +64,22 @@ KINDS: dict[str, PortalKind] = {
         PortalKind("heartbeat", sealed=False, storage=_HB, acked=False, doc="latest per kiosk"),
         PortalKind("availability", sealed=False, storage=_AV, acked=False, doc="last will"),
         PortalKind(
+            "objection",
+            sealed=True,
+            storage=_R,
+            acked=True,
+            answered_by="status",
+            doc="objection (sanggah): stored; checked and kept by the status desk",
+        ),
+        PortalKind(
+            "status_request",
+            sealed=True,
+            storage=_NO,
+            acked=False,
+            answered_by="status",
+            doc="status query by NIK digest + receipt code: answered, not stored",
+        ),
+        PortalKind(
             "verify_request",
             sealed=True,
             storage=_NO,

@@ -38,6 +38,7 @@ from portal.ingest.worker import IngestWorker
 from portal.intake import DeviceKeys, Opened, Outgoing, device_keys_from_dir, open_record
 from portal.link import TlsFiles, run_until_signalled
 from portal.references import PortalReferences
+from portal.status_desk import StatusDesk
 from portal.store import PortalStore
 
 __all__ = ["PortalReceiver", "TlsFiles", "device_keys_from_dir", "main", "open_record"]
@@ -71,6 +72,7 @@ class PortalReceiver:
         self._clock = clock
         self.references = references  # identity references (portal/references.py), optional
         self.store = PortalStore(db_path)
+        self.status_desk = StatusDesk(db_path, signing_key, clock=clock)  # status + objections
         self._worker = IngestWorker(
             host=host,
             port=port,
@@ -85,7 +87,7 @@ class PortalReceiver:
             protocol=protocol,
             session_expiry_s=session_expiry_s,
             batch=batch,
-            services={"references": self._references},
+            services={"references": self._references, "status": self._status_service},
             clock=clock,
         )
         self.link, self.intake = self._worker.link, self._worker.intake
@@ -104,10 +106,14 @@ class PortalReceiver:
     def stop(self) -> None:
         """Disconnect (the session and its queue survive on the broker) and stop."""
         self._worker.stop()  # closes the store
+        self.status_desk.close()
 
     # --- the references service (portal/kinds.py: answered_by="references") -------------
     def _references(self, kind: str, items: list[Opened]) -> list[Outgoing]:
-        """Answer online verification requests; decide registrations captured pending."""
+        """Answer online verification requests; decide registrations captured pending (and
+        index new registrations for status queries)."""
+        if kind == "registration":
+            self.status_desk.on_records(_fresh(items))
         refs = self.references
         if refs is None:
             return []
@@ -127,14 +133,32 @@ class PortalReceiver:
                     out.append(self._status(inc.device_id, inc.record_id, decided))
         return out
 
+    # --- the status service (portal/kinds.py: answered_by="status") --------------------
+    def _status_service(self, kind: str, items: list[Opened]) -> list[Outgoing]:
+        """Keep new objections; answer status queries on the asking kiosk's own topic."""
+        if kind == "objection":
+            self.status_desk.on_records(_fresh(items))
+            return []
+        out: list[Outgoing] = []
+        for item in items:
+            inc = item.incoming
+            try:
+                reply = self.status_desk.answer(inc.device_id, inc.record)
+            except ProtocolError as err:
+                log.warning("status request from %s rejected: %s", inc.device_id, err)
+                continue
+            out.append(Outgoing(inc.device_id, "status_reply", reply, inc.record_id.encode()))
+        return out
+
     # --- sending to kiosks ------------------------------------------------------------
     def _status(
         self, device_id: str, record_id: str, status: str, reason: str | None = None
     ) -> Outgoing:
-        msg = {"v": 1, "record_id": record_id, "status": status, "reason": reason}
-        msg["at"] = self._clock()
+        at = self._clock()
+        msg = {"v": 1, "record_id": record_id, "status": status, "reason": reason, "at": at}
         payload = sign_reply("status", device_id, msg, self._signing_key)
         self.store.set_status(device_id, record_id, status)
+        self.status_desk.decided(device_id, record_id, status, reason, at)
         return Outgoing(device_id, "status", payload)
 
     def _send(self, o: Outgoing) -> None:
@@ -174,6 +198,15 @@ class PortalReceiver:
             self._send(Outgoing(device_id, "references", b"", retain=True))
         name = "references_revoke" if revoke else "references"
         self._send(Outgoing(device_id, name, payload, retain=True))
+
+
+def _fresh(items: list[Opened]) -> list[tuple[str, str, str, dict[str, Any]]]:
+    """(device id, record id, kind, record) of the newly stored items."""
+    return [
+        (i.incoming.device_id, i.incoming.record_id, i.incoming.kind, i.incoming.record)
+        for i in items
+        if i.new
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -47,6 +47,7 @@ from kiosk.usb.layout import (
     sign_ack_file,
 )
 from portal.intake import device_keys_from_dir, open_record
+from portal.status_desk import StatusDesk
 from portal.store import Incoming, PortalStore
 
 log = logging.getLogger("portal.usb")
@@ -90,6 +91,7 @@ def import_export(
     device_keys: Callable[[str], Ed25519PublicKey],
     signing_key: Ed25519PrivateKey,
     now: float,
+    desk: StatusDesk | None = None,
 ) -> ExportReport:
     """Import one export folder and write its ack file; refusals are reported, not raised."""
     report = ExportReport(export_dir)
@@ -137,7 +139,16 @@ def import_export(
             report.rejected += 1
     for i in range(0, len(opened), BATCH):
         part = opened[i : i + BATCH]
-        for inc, new in zip(part, store.put_many(part, now), strict=True):
+        fresh = store.put_many(part, now)
+        if desk is not None:  # status index and objections, as over MQTT
+            desk.on_records(
+                [
+                    (n.device_id, n.record_id, n.kind, n.record)
+                    for n, f in zip(part, fresh, strict=True)
+                    if f
+                ]
+            )
+        for inc, new in zip(part, fresh, strict=True):
             acks.append({"record_id": inc.record_id, "result": "stored" if new else "duplicate"})
             report.stored += new
             report.duplicate += not new
@@ -177,6 +188,7 @@ def import_stick(
     device_keys: Callable[[str], Ed25519PublicKey],
     signing_key: Ed25519PrivateKey,
     clock: Callable[[], float] = time.time,
+    desk: StatusDesk | None = None,
 ) -> list[ExportReport]:
     """Import every export on the stick (every kiosk's), oldest first."""
     return [
@@ -187,6 +199,7 @@ def import_stick(
             device_keys=device_keys,
             signing_key=signing_key,
             now=clock(),
+            desk=desk,
         )
         for d in export_dirs(stick)
     ]
@@ -225,6 +238,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 2
     store = PortalStore(args.db)
+    desk = StatusDesk(args.db, signing_key)
     try:
         reports = import_stick(
             args.stick,
@@ -232,9 +246,11 @@ def main(argv: list[str] | None = None) -> int:
             private_key=private_key,
             device_keys=device_keys_from_dir(args.device_keys),
             signing_key=signing_key,
+            desk=desk,
         )
     finally:
         store.close()
+        desk.close()
     if not reports:
         print(f"no kiosk export found on {args.stick}")
     for r in reports:

@@ -22,6 +22,7 @@ from kiosk.errors import ConfigError
 from kiosk.languages import CATALOGUES, language
 from kiosk.languages import CODES as LANGUAGE_CODES
 from kiosk.languages import DEFAULT as DEFAULT_LANGUAGE
+from kiosk.services.objection import ObjectionService
 from kiosk.services.registration import RegistrationService
 from kiosk.services.status import StatusService
 from ui.ports import AgentCaller, LiveView, PendingCount, Presence, QrReader
@@ -52,6 +53,7 @@ class UiServices:
     agent: AgentCaller | None = None
     pending: PendingCount | None = None
     agents: Any = None  # kiosk.agents.AgentService: agent mode (ui/agent)
+    objections: ObjectionService | None = None  # objections (sanggah) from the status check
     languages: tuple[str, ...] = LANGUAGE_CODES
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -77,6 +79,7 @@ def create_app(
     pending: PendingCount | None = None,
     secret_key: bytes | None = None,
     agents: Any = None,
+    objections: ObjectionService | None = None,
     usb: Any = None,
 ) -> Flask:
     """Build the UI around the given services.
@@ -127,6 +130,7 @@ def create_app(
         agent=agent,
         pending=pending,
         agents=agents,
+        objections=objections,
         languages=languages,
         extra={"usb": usb} if usb is not None else {},
     )

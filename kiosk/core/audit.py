@@ -39,6 +39,7 @@ KINDS: dict[str, str] = {
     "audit_uploaded": "a batch of audit entries was queued for the portal",
     "spoof_suspected": "a face check ended not live (subject: passive band:challenge kind)",
     "status_lookup": "an agent looked up a resident's status on their behalf",
+    "objection_filed": "an agent filed an objection (sanggah) on a resident's behalf",
 }
 """Event kind -> meaning. Only these kinds may be recorded."""
 

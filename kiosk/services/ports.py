@@ -23,9 +23,11 @@ from typing import Any, Protocol
 
 from kiosk.core.clock import Clock
 from kiosk.core.ids import keyed_hash
+from kiosk.core.portal_status import PortalStatus
 from kiosk.core.session import Outcome
 
 __all__ = [
+    "OBJECTION_OPEN_STATES",
     "Audit",
     "Cipher",
     "Clock",
@@ -33,13 +35,17 @@ __all__ = [
     "FaceCheckResult",
     "FaceVerifier",
     "Link",
+    "NewObjection",
     "NewRegistration",
     "NikParser",
+    "ObjectionStatus",
+    "ObjectionStore",
     "ReceiptPrinter",
     "RegistrationStatus",
     "RegistrationStore",
     "Sealer",
     "SpeechSynth",
+    "StatusQuery",
     "keyed_hash",
 ]
 
@@ -225,4 +231,77 @@ class Link(Protocol):
 
     def pending_count(self) -> int:
         """Records in the outbox not yet acknowledged by the portal."""
+        ...
+
+
+class StatusQuery(Protocol):
+    """Ask the portal for a status by NIK digest and receipt code, with a bounded wait."""
+
+    @property
+    def available(self) -> bool:
+        """True when a query could be sent now (the link is up)."""
+        ...
+
+    def ask(self, digest: str, receipt_no: str) -> PortalStatus | None:
+        """The portal's signed answer, or None (offline, no answer in time, refused)."""
+        ...
+
+
+OBJECTION_OPEN_STATES = ("waiting", "received", "under_review")
+"""States in which an objection is still open (a second one is refused)."""
+
+
+@dataclass(frozen=True)
+class NewObjection:
+    """What the kiosk keeps locally about an objection it confirmed (no note, no photo)."""
+
+    objection_id: str
+    registration_id: str
+    record_id: str
+    nik_hmac: str
+    reason_code: str
+    has_note: bool
+    has_evidence: bool
+    filed_at: float
+    filed_by: str  # villager | agent
+    agent_id: str | None
+    session_key: str
+
+
+@dataclass(frozen=True)
+class ObjectionStatus:
+    """One objection as the kiosk knows it (state from the portal when it answered)."""
+
+    objection_id: str
+    registration_id: str
+    reason_code: str
+    filed_at: float
+    filed_by: str
+    state: str  # waiting (not yet held by the portal) | received | under_review | upheld | rejected
+    state_reason: str | None
+    state_at: float | None
+    outbox_state: str | None
+
+
+class ObjectionStore(Protocol):
+    """The objections filed at this kiosk: committed with their sealed outbox row."""
+
+    def commit(
+        self, new: NewObjection, payload: bytes, also: Callable[[Any], object] | None = None
+    ) -> None:
+        """Write the objection and its outbox row (and ``also(tx)``) in one transaction."""
+        ...
+
+    def for_registration(self, registration_id: str) -> list[ObjectionStatus]:
+        """Objections to one registration, newest first."""
+        ...
+
+    def by_session_key(self, session_key: str) -> str | None:
+        """The objection id a filing session already committed, or None."""
+        ...
+
+    def set_state(
+        self, objection_id: str, state: str, reason: str | None, at: float | None
+    ) -> bool:
+        """Remember the portal's state of an objection."""
         ...

@@ -7,9 +7,12 @@ person who lost the code can still open their record with the face check, which 
 on an outcome of ``verified`` (a trusted reference matched now). An agent may look up a status
 on a person's behalf; every such lookup is written to the audit log.
 
-Where the status comes from is part of the answer: the portal's own status messages (stored
-on the registration by the uplink) when the office has answered, else the kiosk's record of
-what it holds and whether it has been sent.
+Where the status comes from is part of the answer. With a :class:`StatusQuery` (the portal
+link) a typed receipt code is first asked of the portal (a sealed query by NIK digest, a signed
+answer, a bounded wait): the portal knows registrations made at any kiosk, their decisions and
+objections. Offline, or with no answer in time, the kiosk's own record is shown: the portal's
+status messages stored on it, else what the kiosk holds and whether it has been sent. The
+:class:`StatusShown` says which source it is and as of when.
 """
 
 from __future__ import annotations
@@ -17,21 +20,28 @@ from __future__ import annotations
 import contextlib
 import secrets
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from kiosk.core.clock import Clock, today
 from kiosk.core.ids import parse_receipt
 from kiosk.core.nik import parse_nik
+from kiosk.core.portal_status import PortalStatus, nik_digest
 from kiosk.core.session import Inactivity, Outcome, Timeouts
 from kiosk.errors import FlowError, SessionExpired
+from kiosk.services.objection import ObjectionTarget
 from kiosk.services.ports import (
+    OBJECTION_OPEN_STATES,
     Audit,
     FaceCheckResult,
     FaceVerifier,
     NikParser,
+    ObjectionStatus,
+    ObjectionStore,
     RegistrationStatus,
     RegistrationStore,
+    StatusQuery,
     keyed_hash,
 )
 
@@ -55,6 +65,7 @@ class StatusSession:
     code_failures: int = 0
     verified: bool = False
     opened_receipt: str | None = None  # opened by this receipt code; None: by a verified face
+    portal: PortalStatus | None = None  # the portal's signed answer for this check, if any
 
     @property
     def warned(self) -> bool:
@@ -66,6 +77,18 @@ class StatusSession:
         self.nik = None
         self.opened_receipt = None
         self.verified = False
+        self.portal = None
+
+
+@dataclass(frozen=True)
+class StatusView:
+    """What a screen may know about a status check: a read-only snapshot."""
+
+    nik: str | None
+    attempts: int
+    warned: bool
+    seconds_left: float
+    warning_said: bool
 
 
 @dataclass(frozen=True)
@@ -81,6 +104,16 @@ class StatusAnswer:
     def coaching(self) -> str | None:
         """No usable face was captured: the coaching code to show (the try did not count)."""
         return self.face.coaching if self.face.needs_coaching else None
+
+
+@dataclass(frozen=True)
+class StatusShown:
+    """What a status screen shows, and where it comes from."""
+
+    source: str  # portal (answered now) | kiosk (this kiosk's own record)
+    as_of: float | None  # portal: when it answered; kiosk: its last portal message, if any
+    records: tuple[RegistrationStatus, ...]  # newest version first
+    objections: tuple[ObjectionStatus, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -104,6 +137,8 @@ class StatusService:
         repo: RegistrationStore,
         lookup_key: bytes,
         audit: Audit | None = None,
+        portal: StatusQuery | None = None,
+        objections: ObjectionStore | None = None,
         nik_parser: NikParser | None = None,
     ) -> None:
         self._clock = clock
@@ -113,6 +148,9 @@ class StatusService:
         self._repo = repo
         self._lookup_key = lookup_key
         self._audit = audit
+        self._portal = portal
+        self._objections = objections
+        self._on_end: list[Callable[[str], None]] = []
         self._sessions: dict[str, StatusSession] = {}
         self._failures: deque[float] = deque()
 
@@ -139,6 +177,18 @@ class StatusService:
             raise SessionExpired("the status check timed out; start again")
         return session
 
+    def view(self, token: str | None) -> StatusView:
+        """A snapshot of the live status check; raises :class:`SessionExpired` when gone."""
+        check = self.get(token)
+        t = self._timeouts
+        return StatusView(
+            nik=check.nik,
+            attempts=check.attempts,
+            warned=check.warned,
+            seconds_left=check.inactivity.seconds_left(t.warning_s, t.grace_s),
+            warning_said=check.inactivity.said,
+        )
+
     def touch(self, token: str | None) -> None:
         """The person did something: reset the inactivity timer."""
         self.get(token).inactivity.touch()
@@ -164,10 +214,21 @@ class StatusService:
                 self.get(token)
 
     def end(self, token: str) -> None:
-        """End a status check and wipe what it held."""
+        """End a status check and wipe what it held (and what hangs on it: an objection draft)."""
         session = self._sessions.pop(token, None)
         if session is not None:
             session.wipe()
+            for callback in self._on_end:
+                callback(token)
+
+    def on_end(self, callback: Callable[[str], None]) -> None:
+        """Call ``callback(token)`` when a status check ends (time-out, finish, replaced)."""
+        self._on_end.append(callback)
+
+    @property
+    def portal_available(self) -> bool:
+        """True when a typed code will be asked of the portal now ("checking..." is said)."""
+        return self._portal is not None and self._portal.available
 
     @property
     def active(self) -> bool:
@@ -201,11 +262,14 @@ class StatusService:
             return CodeAnswer("malformed", tries_left=CODE_TRIES - session.code_failures)
         if self._paused():
             return CodeAnswer("paused")
+        answer = self._ask_portal(session.nik, code)
         found = self._repo.by_receipt(self._hash(session.nik), code)
-        if found:
+        if answer is not None or found:
             session.verified = True
             session.opened_receipt = code
-            return CodeAnswer("shown", tuple(found))
+            session.portal = answer
+            view = self._shown(session)
+            return CodeAnswer("shown", view.records if view else tuple(found))
         session.code_failures += 1
         self._failures.append(self._clock.monotonic())
         if session.code_failures >= CODE_TRIES:
@@ -232,12 +296,94 @@ class StatusService:
     def records(self, token: str) -> tuple[RegistrationStatus, ...] | None:
         """The opened records as stored now (newest version first), or None when nothing may
         be shown. Read afresh each time: a status the portal sends meanwhile shows at once."""
+        view = self._shown(self.get(token))
+        return None if view is None else view.records
+
+    def shown(self, token: str) -> StatusShown | None:
+        """What the status screen shows now, with its source, or None when nothing may be."""
+        return self._shown(self.get(token))
+
+    def target(self, token: str, registration_id: str) -> ObjectionTarget | None:
+        """The decided registration of this opened check a person may object to, or None."""
         session = self.get(token)
+        view = self._shown(session)
+        if view is None or session.nik is None:
+            return None
+        return _target(session.nik, view, registration_id)
+
+    def _ask_portal(self, nik: str, code: str) -> PortalStatus | None:
+        """The portal's answer when it holds this code + NIK; None offline / not held / late."""
+        if self._portal is None or not self._portal.available:
+            return None
+        answer = self._portal.ask(nik_digest(nik), code)
+        if answer is None or answer.result != "found" or not answer.registrations:
+            return None
+        if self._objections is not None:  # the kiosk's own rows learn the portal's states
+            for o in answer.objections:
+                self._objections.set_state(o.objection_id, o.state, o.reason, o.state_at)
+        return answer
+
+    def _shown(self, session: StatusSession) -> StatusShown | None:
         if not session.verified or session.nik is None:
             return None
         if session.opened_receipt is not None:
-            return tuple(self._repo.by_receipt(self._hash(session.nik), session.opened_receipt))
-        return tuple(self._lookup(session.nik))
+            local = self._repo.by_receipt(self._hash(session.nik), session.opened_receipt)
+        else:
+            local = self._lookup(session.nik)
+        answer = session.portal
+        if answer is not None:
+            records = tuple(_from_portal(answer))
+            return StatusShown("portal", answer.at, records, self._merged(answer, records))
+        decided = [r.status_at for r in local if r.status_at is not None]
+        return StatusShown(
+            "kiosk", max(decided) if decided else None, tuple(local), self._local(local)
+        )
+
+    def _local(
+        self, records: tuple[RegistrationStatus, ...] | list[RegistrationStatus]
+    ) -> tuple[ObjectionStatus, ...]:
+        if self._objections is None:
+            return ()
+        ids = dict.fromkeys(r.registration_id or r.record_id for r in records)
+        return tuple(o for rid in ids for o in self._objections.for_registration(rid))
+
+    def _merged(
+        self, answer: PortalStatus, records: tuple[RegistrationStatus, ...]
+    ) -> tuple[ObjectionStatus, ...]:
+        """The portal's objections, plus this kiosk's not yet held by the portal."""
+        out = [
+            ObjectionStatus(
+                o.objection_id,
+                o.registration_id,
+                o.reason_code,
+                o.filed_at,
+                "",
+                o.state,
+                o.reason,
+                o.state_at,
+                "acked",
+            )
+            for o in answer.objections
+        ]
+        known = {o.objection_id for o in out}
+        out += [o for o in self._local(records) if o.objection_id not in known]
+        return tuple(sorted(out, key=lambda o: -o.filed_at))
+
+    def open_for_agent(self, nik_text: str, agent_id: str) -> str:
+        """An authenticated agent opens a resident's status as a check of its own (audited),
+        e.g. to file an objection on their behalf; returns the check's token."""
+        if not agent_id:
+            raise FlowError("an agent id is required for an assisted status check")
+        if self._audit is None:
+            raise FlowError("assisted status checks need the audit log")
+        info = self._parse_nik(nik_text)
+        nik = getattr(info, "nik", None) or "".join(c for c in nik_text if c.isdigit())
+        token = self.start()
+        session = self._sessions[token]
+        session.nik, session.verified = nik, True
+        found = self._lookup(nik)
+        self._audit("status_lookup", agent_id, found[0].registration_id if found else None)
+        return token
 
     def lookup_for_agent(self, nik_text: str, agent_id: str) -> list[RegistrationStatus]:
         """An authenticated agent looks up a status on the person's behalf (audited; a bad
@@ -264,6 +410,49 @@ class StatusService:
 
     def _lookup(self, nik: str) -> list[RegistrationStatus]:
         return self._repo.by_nik(self._hash(nik))
+
+
+def _from_portal(answer: PortalStatus) -> list[RegistrationStatus]:
+    """The portal's registrations in the kiosk's own shape (held by the portal: acked)."""
+    return [
+        RegistrationStatus(
+            record_id=r.record_id,
+            receipt_no=r.receipt_no,
+            created_at=r.received_at,
+            verification=r.verification or "",
+            status=r.status,
+            status_reason=r.reason,
+            outbox_state="acked",
+            registration_id=r.registration_id,
+            version=r.version,
+            status_at=r.decided_at if r.decided_at is not None else answer.at,
+        )
+        for r in answer.registrations
+    ]
+
+
+def _target(nik: str, view: StatusShown, registration_id: str) -> ObjectionTarget | None:
+    """The newest version of ``registration_id`` in ``view``, when it is decided."""
+    for rec in view.records:  # newest first
+        if (rec.registration_id or rec.record_id) != registration_id:
+            continue
+        if rec.status not in ("eligible", "not_eligible") or rec.status_at is None:
+            return None
+        open_one = any(
+            o.registration_id == registration_id and o.state in OBJECTION_OPEN_STATES
+            for o in view.objections
+        )
+        return ObjectionTarget(
+            nik=nik,
+            registration_id=registration_id,
+            record_id=rec.record_id,
+            receipt_no=rec.receipt_no,
+            status=rec.status,
+            decided_at=rec.status_at,
+            source=view.source,
+            open_objection=open_one,
+        )
+    return None
 
 
 def status_source(record: RegistrationStatus) -> str:

@@ -100,6 +100,9 @@ def migrate(conn: sqlite3.Connection) -> int:
     for version, name, sql in shipped[current:]:
         try:
             conn.execute("BEGIN IMMEDIATE")
+            if conn.execute("PRAGMA user_version").fetchone()[0] >= version:
+                conn.execute("COMMIT")  # another process applied it while we waited
+                continue
             for statement in _statements(sql):
                 conn.execute(statement)
             conn.execute(f"PRAGMA user_version={version}")

@@ -67,7 +67,16 @@ class Acks:
     items: tuple[Ack, ...]
 
 
-PortalMessage = Acks | StatusUpdate | ConfigUpdate | RosterUpdate | SignedMessage
+@dataclass(frozen=True)
+class StatusReply:
+    """The portal's signed answer to a status query (verified; matched by kiosk/uplink/
+    status_query.py to the query waiting for it)."""
+
+    body: dict[str, Any]
+    correlation: bytes | None
+
+
+PortalMessage = Acks | StatusUpdate | ConfigUpdate | RosterUpdate | SignedMessage | StatusReply
 
 
 def _ack(d: dict[str, Any], corr: bytes | None) -> Acks:
@@ -94,6 +103,7 @@ DECODERS: dict[str, Callable[[dict[str, Any], bytes | None], PortalMessage]] = {
     Name.STATUS: _status,
     Name.CONFIG: _config,
     Name.ROSTER: _roster,
+    Name.STATUS_REPLY: StatusReply,
 }
 """Topic name -> builder of the typed message (after schema validation)."""
 

@@ -27,6 +27,7 @@ from kiosk.uplink.inbound import (
     PortalMessage,
     RosterUpdate,
     SignedMessage,
+    StatusReply,
     StatusUpdate,
     VersionGate,
     decode,
@@ -119,6 +120,7 @@ class Uplink:
         self._alert_cbs: list[Callable[[str, str], None]] = []
         self._acked_cbs: list[Callable[[list[str]], None]] = []
         self._signed_cbs: dict[str, list[Callable[[bytes, bytes | None], object]]] = {}
+        self._status_reply_cbs: list[Callable[[StatusReply], object]] = []
         self._gate = VersionGate()
         self._relay: Relay | None = None
         self._heartbeat_s = cfg.uplink.heartbeat_s
@@ -138,6 +140,10 @@ class Uplink:
     def on_roster(self, callback: Callable[[RosterUpdate], None]) -> None:
         """Call ``callback`` with each validated, newer roster message."""
         self._roster_cbs.append(callback)
+
+    def on_status_reply(self, callback: Callable[[StatusReply], object]) -> None:
+        """Call ``callback`` (relay thread) with each verified answer to a status query."""
+        self._status_reply_cbs.append(callback)
 
     def on_signed(self, name: str, callback: Callable[[bytes, bytes | None], object]) -> None:
         """Call ``callback(payload, correlation)`` (relay thread) for each message on the
@@ -320,6 +326,9 @@ class Uplink:
         elif isinstance(msg, RosterUpdate) and self._gate.admit(msg):
             for r_cb in self._roster_cbs:
                 self._isolated(Name.ROSTER, r_cb, msg)
+        elif isinstance(msg, StatusReply):
+            for q_cb in self._status_reply_cbs:
+                self._isolated(Name.STATUS_REPLY, q_cb, msg)
         elif isinstance(msg, SignedMessage):
             for s_cb in self._signed_cbs.get(msg.name, []):
                 self._isolated(msg.name, s_cb, msg.payload, msg.correlation)

@@ -39,6 +39,9 @@ class Name(enum.StrEnum):
     REFERENCES = "references"
     REFERENCES_REVOKE = "references_revoke"
     HOUSEHOLD_UPDATE = "household_update"
+    STATUS_REQUEST = "status_request"
+    STATUS_REPLY = "status_reply"
+    OBJECTION = "objection"
 
 
 class Signing(enum.Enum):
@@ -107,6 +110,10 @@ TOPICS: dict[str, Topic] = {
             "signed household",
             signing=_H,
         ),
+        # status from the portal and objections (kiosk/uplink/status_query.py, services)
+        Topic(Name.STATUS_REQUEST, _UP, False, None, "sealed status query (NIK digest)"),
+        Topic(Name.STATUS_REPLY, _DOWN, False, "status_reply", "signed status answer", signing=_R),
+        Topic(Name.OBJECTION, _UP, False, None, "sealed objection (sanggah) to a decision"),
     )
 }
 """Every topic; outbox kinds map to the UP topic of the same name."""
@@ -127,6 +134,7 @@ RECORD_KINDS: dict[str, RecordKind] = {
         RecordKind(Name.AUDIT),
         RecordKind(Name.VOUCH),
         RecordKind(Name.HOUSEHOLD),
+        RecordKind(Name.OBJECTION),  # its state comes with the status answers, not the ack
     )
 }
 """Outbox kinds that travel as sealed envelopes, with what an ack of each does."""

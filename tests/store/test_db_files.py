@@ -33,3 +33,34 @@ def test_an_existing_world_readable_database_is_tightened(tmp_path: Path) -> Non
     path.chmod(0o644)
     connect(path).close()
     assert _mode(path) == 0o600
+
+
+def test_two_connections_migrating_at_once_apply_each_migration_once(tmp_path: Path) -> None:
+    """Two processes opening a fresh database: the second waits for the first's migration
+    and must not run it again ("table ... already exists")."""
+    import sqlite3
+
+    from kiosk.store import db as db_mod
+
+    path = tmp_path / "k.sqlite3"
+    first = sqlite3.connect(path, isolation_level=None)
+    second = sqlite3.connect(path, isolation_level=None)
+    db_mod.migrate(first)
+    # the race: the second read version 5 before the first committed 0006, then got the lock
+    stale = 5
+    original = second.execute
+    calls: list[str] = []
+
+    class Stale:
+        def __getattr__(self, name: str) -> object:
+            return getattr(second, name)
+
+        def execute(self, sql: str, *args: object) -> object:
+            calls.append(sql)
+            if sql == "PRAGMA user_version" and len(calls) == 1:
+                return original(f"SELECT {stale}")
+            return original(sql, *args)
+
+    assert db_mod.migrate(Stale()) == len(db_mod._migrations())  # type: ignore[arg-type]
+    tables = [r[0] for r in first.execute("SELECT name FROM sqlite_master WHERE name='objection'")]
+    assert tables == ["objection"]

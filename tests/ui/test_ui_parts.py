@@ -119,11 +119,11 @@ def test_status_service_reveals_nothing_before_face(kit: Kit) -> None:
 def test_status_service_times_out(kit: Kit) -> None:
     token = kit.status.start()
     kit.clock.advance(61)
-    assert kit.status.get(token).warned is True
+    assert kit.status.view(token).warned is True
     kit.status.warning_shown(token)
     kit.clock.advance(30)
     with pytest.raises(SessionExpired):
-        kit.status.get(token)
+        kit.status.view(token)
     assert not kit.status.active
 
 

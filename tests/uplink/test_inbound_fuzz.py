@@ -50,6 +50,25 @@ def _genuine(name: str) -> bytes:
         "status": {"v": 1, "record_id": RID, "status": "eligible", "at": 1.0},
         "config": {"v": 1, "config_version": 2, "settings": {"heartbeat_s": 30}},
         "roster": {"v": 1, "roster_version": 2, "agents": []},
+        "status_reply": {
+            "v": 1,
+            "request_id": RID,
+            "result": "found",
+            "at": 1.0,
+            "registrations": [
+                {
+                    "registration_id": RID,
+                    "record_id": RID,
+                    "version": 1,
+                    "receipt_no": "1234-5678-9012",
+                    "status": "not_eligible",
+                    "reason": "x",
+                    "received_at": 1.0,
+                    "decided_at": 1.0,
+                }
+            ],
+            "objections": [],
+        },
     }
     body = bodies.get(name, {"v": 1, "kind": name})
     return sign_reply(name, DEV, body, KEY) if name in bodies else json.dumps(body).encode()

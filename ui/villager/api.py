@@ -102,8 +102,8 @@ def _time_state() -> tuple[bool, bool, float, bool]:
     st = session.get(STATUS)
     if isinstance(st, str) and s.status is not None:
         try:
-            check = s.status.get(st)
-            return True, check.warned, s.status.seconds_left(st), check.inactivity.said
+            check = s.status.view(st)
+            return True, check.warned, check.seconds_left, check.warning_said
         except SessionExpired:
             return False, False, 0.0, False
     return False, False, 0.0, False

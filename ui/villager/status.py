@@ -18,13 +18,15 @@ from werkzeug.wrappers import Response
 
 from kiosk.core.ids import spoken_digits
 from kiosk.errors import NikError, SessionExpired
-from kiosk.services.ports import RegistrationStatus
+from kiosk.services.ports import ObjectionStatus, RegistrationStatus
 from kiosk.services.status import (
     StatusService,
-    StatusSession,
-    status_source,
+    StatusShown,
+    StatusView,
     status_stage,
 )
+from ui.objection_texts import REASON, REFUSAL, SOURCE_NOW
+from ui.objection_texts import STATE as OBJECTION_STATE
 from ui.texts import (
     COACHING,
     SOURCE,
@@ -61,7 +63,7 @@ def with_check(*, identified: bool) -> Callable[[F], F]:
             token = session.get(STATUS_KEY)
             token = token if isinstance(token, str) else ""
             try:
-                check = _service().get(token)
+                check = _service().view(token)
             except SessionExpired:
                 return redirect(url_for("villager.ended"))
             if identified and check.nik is None:
@@ -86,7 +88,7 @@ def status_start() -> Response:
 
 @bp.get("/status/nik")
 @with_check(identified=False)
-def status_identify(token: str, check: StatusSession) -> Any:
+def status_identify(token: str, check: StatusView) -> Any:
     """The NIK keypad for a status check."""
     return _identify_screen(None, check.nik or "")
 
@@ -104,7 +106,7 @@ def _identify_screen(error: Any, typed: str) -> Any:
 
 @bp.post("/status/nik")
 @with_check(identified=False)
-def status_identify_post(token: str, check: StatusSession) -> Any:
+def status_identify_post(token: str, check: StatusView) -> Any:
     """Validate the NIK; whatever it is, nothing is revealed before the code or the face."""
     text = request.form.get("nik", "")[:64]
     try:
@@ -116,14 +118,24 @@ def status_identify_post(token: str, check: StatusSession) -> Any:
 
 @bp.get("/status/code")
 @with_check(identified=True)
-def status_code(token: str, check: StatusSession) -> Any:
+def status_code(token: str, check: StatusView) -> Any:
     """The receipt code keypad (12 digits, as printed on the receipt)."""
-    return screen("villager/status_code.html", error=None, typed="")
+    return _code_screen(None, "")
+
+
+def _code_screen(error: str | None, typed: str) -> str:
+    """The receipt code keypad; says "checking with the office..." on Next when online."""
+    return screen(
+        "villager/status_code.html",
+        error=error,
+        typed=typed,
+        checking=_service().portal_available,
+    )
 
 
 @bp.post("/status/code")
 @with_check(identified=True)
-def status_code_post(token: str, check: StatusSession) -> Any:
+def status_code_post(token: str, check: StatusView) -> Any:
     """Open the registration whose receipt code and NIK match; else say what to check."""
     text = request.form.get("code", "")[:40]
     answer = _service().receipt(token, text)
@@ -141,16 +153,15 @@ def status_code_post(token: str, check: StatusSession) -> Any:
             "Too many wrong numbers were typed at this kiosk. Please ask an agent for help."
         ),
     }
-    return screen(
-        "villager/status_code.html",
-        error=errors.get(answer.result, errors["malformed"]),
-        typed="".join(c for c in text if c.isdigit())[:12],
+    return _code_screen(
+        errors.get(answer.result, errors["malformed"]),
+        "".join(c for c in text if c.isdigit())[:12],
     ), 422
 
 
 @bp.get("/status/face")
 @with_check(identified=True)
-def status_face(token: str, check: StatusSession) -> Any:
+def status_face(token: str, check: StatusView) -> Any:
     """The face check that opens the status when the receipt code is lost."""
     return _face_screen(check.attempts, None)
 
@@ -169,7 +180,7 @@ def _face_screen(attempts: int, coaching: str | None) -> str:
 
 @bp.post("/status/face")
 @with_check(identified=True)
-def status_face_post(token: str, check: StatusSession) -> Any:
+def status_face_post(token: str, check: StatusView) -> Any:
     """One face attempt; show the status only when the face is verified."""
     answer = _service().check_face(token)
     if answer.coaching is not None:
@@ -177,15 +188,46 @@ def status_face_post(token: str, check: StatusSession) -> Any:
     return redirect(url_for("villager.status_result"))
 
 
-def _row(rec: RegistrationStatus) -> dict[str, str]:
+def _date(seconds: float | None) -> str:
+    return dt.datetime.fromtimestamp(seconds or 0.0).strftime("%d-%m-%Y")
+
+
+def source_text(view: StatusShown) -> str:
+    """Which source the status screen shows, and as of when, in words."""
+    if view.source == "portal":
+        when = dt.datetime.fromtimestamp(view.as_of or 0.0).strftime("%d-%m-%Y %H:%M")
+        return str(SOURCE_NOW["portal"]) % {"time": when}
+    own = (
+        str(SOURCE["kiosk"])
+        if view.as_of is None
+        else str(SOURCE["portal"]) % {"date": _date(view.as_of)}
+    )
+    return f"{SOURCE_NOW['offline']} {own}"
+
+
+def _objection_row(o: ObjectionStatus) -> dict[str, str]:
+    return {
+        "id": o.objection_id,
+        "reason_code": o.reason_code,
+        "reason_text": lookup(REASON, o.reason_code, o.reason_code),
+        "state": o.state,
+        "state_text": lookup(OBJECTION_STATE, o.state, o.state),
+        "state_reason": o.state_reason or "",
+        "filed": _date(o.filed_at),
+    }
+
+
+def _row(rec: RegistrationStatus, view: StatusShown | None = None) -> dict[str, Any]:
     stage = status_stage(rec)
-    source = status_source(rec)
+    source = view.source if view is not None else ("portal" if rec.status_at else "kiosk")
     if stage == "decided":
         text, next_text = lookup(STATUS, rec.status, rec.status), lookup(STATUS_NEXT, rec.status)
     else:
         text, next_text = lookup(STAGE, stage), lookup(STAGE_NEXT, stage)
-    when = dt.datetime.fromtimestamp(rec.status_at or 0.0).strftime("%d-%m-%Y")
+    key = rec.registration_id or rec.record_id
+    objections = [o for o in (view.objections if view else ()) if o.registration_id == key]
     return {
+        "registration_id": key,
         "receipt_no": rec.receipt_no,
         "spoken_no": spoken_digits(rec.receipt_no),
         "status": rec.status,
@@ -193,23 +235,50 @@ def _row(rec: RegistrationStatus) -> dict[str, str]:
         "status_text": text,
         "next_text": next_text,
         "source": source,
-        "source_text": str(SOURCE[source]) % {"date": when},
+        "source_text": source_text(view)
+        if view is not None
+        else str(SOURCE[source]) % {"date": _date(rec.status_at)},
         "reason": rec.status_reason or "",
         "verification": lookup(VERIFICATION, rec.verification, rec.verification),
         "version": str(rec.version),
+        "objections": [_objection_row(o) for o in objections],
     }
+
+
+def _objection_offer(token: str, row: dict[str, Any]) -> dict[str, Any]:
+    """Whether the card offers "Object (sanggah)", or why not (spoken with the status)."""
+    filing = svc().objections
+    if filing is None or row["stage"] != "decided":
+        return {"can_object": False, "object_refusal": ""}
+    target = _service().target(token, row["registration_id"])
+    if target is None:
+        return {"can_object": False, "object_refusal": ""}
+    code = filing.refusal(target)
+    closes = _date(filing.closes_at(target))
+    if code is None:
+        return {
+            "can_object": True,
+            "object_refusal": "",
+            "object_until": str(_("You may object until %(date)s.")) % {"date": closes},
+            "next_text": str(_("If you think this is wrong, touch Object (sanggah) below.")),
+        }
+    return {"can_object": False, "object_refusal": lookup(REFUSAL, code)}
 
 
 @bp.get("/status/result")
 @with_check(identified=False)
-def status_result(token: str, check: StatusSession) -> Any:
+def status_result(token: str, check: StatusView) -> Any:
     """The status in words with the next step, or "no record can be shown"."""
-    records = _service().records(token)
-    rows = newest_rows(records) if records is not None else None
+    view = _service().shown(token)
+    rows = None
+    if view is not None:
+        rows = [_row(r, view) for r in _newest_versions(view.records)]
+        for row in rows:
+            row.update(_objection_offer(token, row))
     return screen("villager/status.html", rows=rows, attempts=check.attempts)
 
 
-def newest_rows(records: Sequence[RegistrationStatus]) -> list[dict[str, str]]:
+def newest_rows(records: Sequence[RegistrationStatus]) -> list[dict[str, Any]]:
     """One screen row per registration (its newest version), in plain words."""
     return [_row(r) for r in _newest_versions(records)]
 

@@ -170,6 +170,8 @@
       }
       var msg = form.querySelector("[role=status]") || document.getElementById("coaching");
       if (msg) { msg.textContent = form.getAttribute("data-busy-text"); }
+      var say = form.getAttribute("data-busy-say");
+      if (say) { voices.forEach(function (a) { a.pause(); }); play(document.getElementById(say)); }
       if (btn) { btn.disabled = true; }
     });
   });

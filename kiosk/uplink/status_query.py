@@ -1,0 +1,166 @@
+"""Status from the portal: a sealed query by NIK digest + receipt code, a signed answer, a
+bounded wait.
+
+The kiosk publishes a ``status_request`` (sealed to the portal's key, signed by the device,
+MQTT 5 Response Topic + Correlation Data = request id) holding :func:`nik_digest` of the NIK,
+never the NIK, and the receipt code. The portal answers on this kiosk's ``status_reply`` topic,
+signed like every reply (:func:`kiosk.uplink.replies.open_reply`: trusted key, schema, kind,
+device). The kiosk waits at most ``timeout_s``; no link, no answer in time, a refused or forged
+answer all mean *no answer*, and the status check shows the kiosk's own record instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from kiosk.core.clock import Clock
+from kiosk.core.ids import uuid7
+from kiosk.core.portal_status import PortalObjection, PortalRegistration, PortalStatus
+from kiosk.errors import KioskError
+from kiosk.references.online import VerifyTransport, Waiter
+from kiosk.services.ports import Sealer
+from kiosk.uplink import messages
+from kiosk.uplink.inbound import StatusReply
+
+log = logging.getLogger(__name__)
+
+
+def _event_wait(event: threading.Event, seconds: float) -> bool:
+    return event.wait(seconds)
+
+
+KIND = "status_request"
+"""Envelope kind (and UP topic name) of a status query; the answer comes on ``status_reply``."""
+
+
+def parse_status(data: dict[str, Any]) -> PortalStatus:
+    """The typed answer of an opened, schema-valid ``status_reply``."""
+    regs = tuple(
+        PortalRegistration(
+            r["registration_id"],
+            r["record_id"],
+            int(r["version"]),
+            r["receipt_no"],
+            r.get("verification"),
+            r["status"],
+            r.get("reason"),
+            float(r["received_at"]),
+            None if r.get("decided_at") is None else float(r["decided_at"]),
+        )
+        for r in data["registrations"]
+    )
+    objections = tuple(
+        PortalObjection(
+            o["objection_id"],
+            o["registration_id"],
+            o["reason_code"],
+            o["state"],
+            o.get("reason"),
+            float(o["filed_at"]),
+            None if o.get("state_at") is None else float(o["state_at"]),
+        )
+        for o in data["objections"]
+    )
+    return PortalStatus(data["result"], float(data["at"]), regs, objections)
+
+
+class PortalStatusQuery:
+    """Sends status queries and matches the signed answers to them (one waiter per query)."""
+
+    def __init__(
+        self,
+        transport: VerifyTransport,
+        sealer: Sealer,
+        *,
+        device_id: str,
+        clock: Clock,
+        timeout_s: float = 4.0,
+        wait: Waiter = _event_wait,
+    ) -> None:
+        if not timeout_s > 0:
+            raise ValueError("timeout_s must be positive (seconds)")
+        self._transport = transport
+        self._sealer = sealer
+        self._device_id = device_id
+        self._clock = clock
+        self.timeout_s = timeout_s
+        self._wait = wait
+        self._lock = threading.Lock()
+        self._pending: dict[str, tuple[threading.Event, list[PortalStatus | None]]] = {}
+        self.rejected: dict[str, int] = {}
+
+    @property
+    def available(self) -> bool:
+        """True when a query could be sent now."""
+        return bool(self._transport.online)
+
+    def ask(self, digest: str, receipt_no: str) -> PortalStatus | None:
+        """Ask the portal; its answer, or None (offline, timed out, refused or forged)."""
+        if not self.available:
+            return None
+        request_id = uuid7(self._clock.now(), os.urandom(10))
+        record = {
+            "v": 1,
+            "request_id": request_id,
+            "device_id": self._device_id,
+            "nik_digest": digest,
+            "receipt_no": receipt_no,
+            "requested_at": self._clock.now(),
+        }
+        messages.check(KIND, record)
+        payload = self._sealer.seal(KIND, request_id, record)
+        slot: tuple[threading.Event, list[PortalStatus | None]] = (threading.Event(), [])
+        with self._lock:
+            self._pending[request_id] = slot
+        try:
+            try:
+                sent = self._transport.publish_request(KIND, request_id, payload)
+            except KioskError as err:
+                log.warning("status query not sent: %s", err)
+                sent = False
+            if not sent:
+                return None
+            deadline = self._clock.monotonic() + self.timeout_s
+            while not slot[0].is_set():
+                left = deadline - self._clock.monotonic()
+                if left <= 0:
+                    log.info("no status answer within %.1f s: the kiosk's record", self.timeout_s)
+                    return None
+                self._wait(slot[0], left)
+            return slot[1][0]
+        finally:
+            with self._lock:
+                self._pending.pop(request_id, None)
+
+    def deliver(self, reply: StatusReply) -> bool:
+        """Hand over a verified ``status_reply`` (uplink thread); True if it answered a query.
+
+        The uplink has checked it (bounds, trusted signature, schema, kind, this device:
+        :func:`kiosk.uplink.replies.open_reply`); under MQTT 5 its Correlation Data must also
+        name the request it answers."""
+        data = reply.body
+        if reply.correlation is not None and reply.correlation != data["request_id"].encode():
+            self.rejected["correlation"] = self.rejected.get("correlation", 0) + 1
+            log.warning("status reply refused (correlation)")
+            return False
+        with self._lock:
+            slot = self._pending.get(data["request_id"])
+            if slot is None:
+                log.info("status reply for a query no longer waited for; ignored")
+                return False
+            answer = None if data["result"] == "refused" else parse_status(data)
+            if answer is None:
+                log.warning("the portal refused a status query: the kiosk's record is shown")
+            slot[1].append(answer)
+            slot[0].set()
+        return True
+
+
+def attach(uplink: Any, query: PortalStatusQuery) -> None:
+    """Route this kiosk's verified ``status_reply`` messages to ``query`` (relay thread)."""
+    on_reply: Callable[[Callable[[StatusReply], object]], None] = uplink.on_status_reply
+    on_reply(query.deliver)

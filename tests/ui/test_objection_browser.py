@@ -1,0 +1,159 @@
+"""An objection (sanggah) in headless Chromium at 800x480, in Indonesian: the status check of a
+decided registration offers it, the reason is a picture, the note is typed on the on-screen
+keyboard (an over-long note is refused and kept), the document photo is taken from the camera,
+and the objection then shows in the status; after the window the status says why not."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from browser import Checker, Server, axe_source
+from objection_kit import with_objections
+from test_visit_browser import PENDING_NIK, jpeg, keypad, register_through_the_service
+from ui_doubles import FakeLive
+from ui_kit import Kit, build_kit
+
+from kiosk.config import KioskConfig
+from kiosk.core.session import Outcome
+from kiosk.store.objections import ObjectionRepository
+from ui.speech import Speech
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+DAY = 86400.0
+
+
+@pytest.fixture
+def run(
+    cfg: KioskConfig, tmp_path: Path, chromium: Any
+) -> Iterator[tuple[Kit, Checker, ObjectionRepository]]:
+    kit = build_kit(
+        cfg, tmp_path, live=FakeLive("ok", jpeg()), speech=Speech(tmp_path / "speech-cache")
+    )
+    objections = with_objections(kit, cfg, tmp_path, jpeg)
+    server = Server(kit.app)
+    context = chromium.new_context(viewport={"width": 800, "height": 480}, has_touch=True)
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    checker = Checker(page, server.base, "800x480", axe_source(), prefix="objection-")
+    checker.attach()
+    try:
+        yield kit, checker, objections
+        checker.assert_local()
+    finally:
+        context.close()
+        server.close()
+
+
+def open_status(page: Any, c: Checker, receipt: str) -> None:
+    page.goto(c.base + "/menu")
+    page.click("form[action='/status'] button")
+    page.wait_for_url("**/status/nik")
+    keypad(page, PENDING_NIK)
+    page.click("#nik-form button[type=submit]")
+    page.wait_for_url("**/status/code")
+    keypad(page, receipt.replace("-", ""))
+    page.click("#code-form button[type=submit]")
+    page.wait_for_url("**/status/result")
+
+
+def decided(kit: Kit, status: str, reason: str | None, days_ago: float = 0.0) -> str:
+    receipt = register_through_the_service(kit, PENDING_NIK, Outcome.PENDING)
+    record_id = kit.sealer.sealed[-1]["record_id"]
+    kit.repo.set_status(record_id, status, reason, kit.clock.now() - days_ago * DAY)
+    return receipt
+
+
+def fits(page: Any, selector: str) -> None:
+    box = page.locator(selector).bounding_box()
+    assert box is not None and box["y"] + box["height"] <= 480, f"{selector} cut off: {box}"
+
+
+def test_file_an_objection_and_see_it_in_the_status(
+    run: tuple[Kit, Checker, ObjectionRepository],
+) -> None:
+    kit, c, objections = run
+    page = c.page
+    receipt = decided(kit, "not_eligible", "penghasilan di atas batas")
+    open_status(page, c, receipt)
+    c.screen("status-decided")
+    main = page.inner_text("main")
+    assert "Tidak layak" in main or "Tidak berhak" in main or "penghasilan di atas batas" in main
+    assert "Anda dapat menyanggah sampai" in main
+    assert "Kantor tidak dapat ditanya barusan" in main  # the source is said: this kiosk
+    page.click(".objection-offer button")
+    page.wait_for_url("**/objection/reason")
+    c.screen("reason")
+    assert page.locator(".btn-reason").count() == 6
+    fits(page, ".btn-reason[data-reason=other]")
+    fits(page, "form[action='/objection/cancel'] button")
+    page.click(".btn-reason[data-reason=situation_changed]")
+    page.wait_for_url("**/objection/note")
+    c.screen("note")
+    fits(page, "button[value=next]")
+    # an over-long note is refused with the reason, and the text is kept for shortening
+    page.fill("#note", "panjang " * 80)
+    page.click("button[value=next]")
+    assert page.locator("#note-error").is_visible()
+    assert "terlalu panjang" in page.inner_text("#note-error")
+    assert page.locator("audio#prompt-audio").count() == 1  # the refusal is spoken
+    assert len(page.input_value("#note")) > 500
+    c.screen("note-too-long")
+    fits(page, "button[value=next]")
+    page.fill("#note", "")
+    for key in "suami sakit":
+        page.click(f".osk [data-osk='{key}']")
+    assert page.input_value("#note") == "suami sakit"
+    page.click("button[value=next]")
+    page.wait_for_url("**/objection/photo")
+    c.screen("photo")
+    page.click("button[value=take]")
+    assert page.locator("img[src$='/objection/photo.jpg']").is_visible()
+    c.screen("photo-taken")
+    page.click("button[value=next]")
+    page.wait_for_url("**/objection/review")
+    c.screen("review")
+    review = page.inner_text("main")
+    assert "Keadaan saya sudah berubah" in review and "suami sakit" in review
+    assert "Dengan foto." in review
+    fits(page, "form[action='/objection/send'] button")
+    page.click("form[action='/objection/send'] button")
+    page.wait_for_url("**/objection/done")
+    c.screen("done")
+    sealed = kit.sealer.sealed[-1]
+    assert sealed["reason_code"] == "situation_changed" and sealed["note"] == "suami sakit"
+    assert sealed["evidence"]["mime"] == "image/jpeg" and PENDING_NIK not in str(sealed)
+    page.click("a[href$='/status/result']")
+    page.wait_for_url("**/status/result")
+    c.screen("status-with-objection")
+    main = page.inner_text("main")
+    assert "Sanggahan" in main and "Keadaan saya sudah berubah" in main
+    assert "Tersimpan di kios ini, belum terkirim ke kantor" in main
+    assert page.locator(".objection-offer").count() == 0  # one open objection at a time
+    assert "Anda sudah mengajukan sanggahan" in main
+    # the portal acknowledges it and later rejects it with a reason: the status shows both
+    objection_id = sealed["objection_id"]
+    kit.repo._conn.execute(  # what the ack rule does: the outbox row is acked
+        "UPDATE outbox SET state = 'acked' WHERE record_id = ?", (objection_id,)
+    )
+    page.reload()
+    assert "Sudah diterima kantor" in page.inner_text("main")
+    objections.set_state(objection_id, "rejected", "bukti belum cukup", kit.clock.now())
+    page.reload()
+    main = page.inner_text("main")
+    assert "Tidak diterima" in main and "bukti belum cukup" in main
+
+
+def test_after_the_window_the_status_says_why_no_objection_can_be_filed(
+    run: tuple[Kit, Checker, ObjectionRepository],
+) -> None:
+    kit, c, _objections = run
+    page = c.page
+    receipt = decided(kit, "not_eligible", "penghasilan di atas batas", days_ago=31)
+    open_status(page, c, receipt)
+    c.screen("window-closed")
+    assert page.locator(".objection-offer").count() == 0
+    assert "Masa sanggah untuk keputusan ini sudah berakhir" in page.inner_text("main")
