@@ -43,6 +43,7 @@ from kiosk.crypto.keys import (  # noqa: E402
     load_signing_private_key,
     public_pem,
 )
+from kiosk.uplink.topics import Name  # noqa: E402
 from portal.ingest.store import open_store  # noqa: E402
 from portal.ingest.worker import IngestWorker  # noqa: E402
 from portal.receiver import PortalReceiver, TlsFiles, device_keys_from_dir  # noqa: E402
@@ -72,7 +73,7 @@ def queue_backlog(pki: object, port: int, keys: Path, devices: int, n: int) -> N
                 "answers": {"household_size": 3},
                 "clock": {"wall": now, "monotonic": 1.0, "boot_id": "b", "synced": False},
             }
-            env = seal(record, kind="registration", record_id=rid, device_id=device_id,
+            env = seal(record, kind=Name.REGISTRATION, record_id=rid, device_id=device_id,
                        portal_public_key=pub, device_private_key=key)  # fmt: skip
             props = Properties(PacketTypes.PUBLISH)
             props.CorrelationData = rid.encode()

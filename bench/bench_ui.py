@@ -43,6 +43,7 @@ from ui_doubles import face  # noqa: E402
 from ui_kit import GOOD_NIK, build_kit  # noqa: E402
 
 from kiosk.config import parse_config  # noqa: E402
+from kiosk.core.members import WG_DOMAINS  # noqa: E402
 from kiosk.core.session import Outcome  # noqa: E402
 from ui.speech import Speech  # noqa: E402
 
@@ -96,6 +97,9 @@ class Walker:
     def screen(self, name: str, url: str) -> str:
         """The person sees the screen at ``url`` (after a redirect or a link)."""
         resp = self._timed(f"GET {name}", lambda: self.client.get(url))
+        while resp.status_code in (301, 302, 303):  # a redirect is not a screen: follow it
+            url = resp.headers["Location"]
+            resp = self._timed(f"GET {name}", lambda u=url: self.client.get(u))
         page = resp.get_data(as_text=True)
         m = re.search(r'name="csrf-token" content="([^"]+)"', page)
         if m:
@@ -118,11 +122,11 @@ class Walker:
         """The person touches the screen ``n`` times (keys, choices) without leaving it."""
         self.j.taps += n
 
-    def press(self, name: str, url: str, **data: Any) -> str:
+    def press(self, label: str, url: str, **data: Any) -> str:
         """One tap on a button that posts; returns where the kiosk sends the person."""
         self.j.taps += 1
         resp = self._timed(
-            f"POST {name}", lambda: self.client.post(url, data={"csrf_token": self.csrf, **data})
+            f"POST {label}", lambda: self.client.post(url, data={"csrf_token": self.csrf, **data})
         )
         return resp.headers.get("Location", "") if resp.status_code in (301, 302, 303) else ""
 
@@ -176,10 +180,40 @@ def _answer(q: Any) -> tuple[str, int]:
     return (q.choices()[0].code if q.kind != "yesno" else "no"), 1
 
 
+HEAD = {"name": "Siti Aminah", "nik": "", "relation": "head", "sex": "F", "age": "45"}
+HEAD |= {"school": "left", "work": "farmer", "chronic": "no"}
+WG_NONE = {f"wg_{d}": "none" for d in WG_DOMAINS}
+
+
+def _member(w: Walker, path: str) -> str:
+    """Enter the head of household on the two member screens; returns the list screen's URL.
+
+    Taps: each letter of the name, the age's digits, two per drop-down (open, choose), one per
+    choice; then the six Washington Group rows and the pregnancy pair."""
+    w.tap(len(HEAD["name"]) + len(HEAD["age"]) + 3 * 2 + 2)
+    url = w.press("member", path, action="next", **HEAD)
+    assert url.endswith("/health"), url
+    w.screen("member health", url)
+    w.tap(len(WG_NONE) + 1)
+    url = w.press("member health", url, **WG_NONE, pregnant="no")
+    assert url, "the member was refused"
+    return url
+
+
 def _questionnaire(w: Walker, form: Any, url: str) -> str:
     """Answer every screen: each question on it (a grouped screen has several) costs its taps."""
     while not url.endswith("/consent"):
         page = w.screen("household", url)
+        member = re.search(r'action="(/household/\d+/member)"', page)
+        if member:  # the member list opens on its first member
+            url = _member(w, member.group(1))
+            continue
+        if 'id="members-label"' in page:  # the list with its members: Next
+            action = re.search(r'action="/household/(\d+)"', page)
+            assert action is not None
+            url = w.press("household", f"/household/{action.group(1)}", action="next")
+            assert url, "the member list was refused"
+            continue
         asked = [q for q in form.questions() if f'name="{q.id}"' in page]
         action = re.search(r'action="/household/(\d+)"', page)
         assert asked and action is not None, page[:300]

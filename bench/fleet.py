@@ -25,7 +25,9 @@ Prints JSON lines and a summary JSON object.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import logging
 import os
 import queue
 import random
@@ -63,6 +65,7 @@ from kiosk.store.outbox import OutboxRepository  # noqa: E402
 from kiosk.uplink.client import Event, Inbound, MqttLink  # noqa: E402
 from kiosk.uplink.inbound import decode  # noqa: E402
 from kiosk.uplink.relay import Relay  # noqa: E402
+from kiosk.uplink.topics import Name  # noqa: E402
 from tests.fixtures.mqtt import PREFIX, Broker, make_pki  # noqa: E402
 from tests.fixtures.postgres import PgServer  # noqa: E402
 
@@ -101,6 +104,21 @@ def children_of(pid: int) -> list[int]:
     return out
 
 
+@dataclass(frozen=True)
+class LinkSpec:
+    """How the simulated kiosks reach the broker: kiosk i uses ``ports[i % len(ports)]``."""
+
+    ports: tuple[int, ...]
+    protocol: str = "5"
+    tls: bool = True
+    ack_timeout_s: float = 120.0
+
+
+def loadavg() -> str:
+    """The machine's load average (1, 5, 15 min), as ``uptime`` prints it."""
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
 @dataclass
 class Kiosk:
     """One simulated kiosk: its outbox (SQLite in memory), sealer, relay and MQTT link."""
@@ -134,7 +152,9 @@ class TimedLink:
 class Fleet:
     """All kiosks in one process: one network thread per MQTT link, one relay driver thread."""
 
-    def __init__(self, work: Path, pki: Any, port: int, first: int, n: int, keys_dir: Path) -> None:
+    def __init__(
+        self, work: Path, pki: Any, spec: LinkSpec, first: int, n: int, keys_dir: Path
+    ) -> None:
         self.events: queue.SimpleQueue[tuple[int, Event]] = queue.SimpleQueue()
         self.kiosks: list[Kiosk] = []
         self.acked_at: list[float] = []
@@ -142,10 +162,10 @@ class Fleet:
 
         base = UplinkConfig(
             host="127.0.0.1",
-            port=port,
             portal_public_key=pki.portal_public,
+            protocol=spec.protocol,
             keepalive_s=30,
-            ack_timeout_s=120.0,
+            ack_timeout_s=spec.ack_timeout_s,
             backoff_initial_s=1.0,
             backoff_max_s=5.0,
         )
@@ -154,21 +174,22 @@ class Fleet:
         trusted = lambda: signers  # noqa: E731
         for i in range(n):
             device_id = f"kiosk-{first + i:05d}"
-            cert = pki.device(device_id)
             key = Ed25519PrivateKey.generate()
             (keys_dir / f"{device_id}.pem").write_bytes(public_pem(key))
+            uplink = base.model_dump(mode="json", exclude={"tls"})
+            uplink["port"] = spec.ports[(first + i) % len(spec.ports)]
+            if spec.tls:
+                cert = pki.device(device_id)
+                uplink["tls"] = {
+                    "ca_file": str(pki.ca.ca_file),
+                    "cert_file": str(cert.cert),
+                    "key_file": str(cert.key),
+                }
             cfg = parse_config(
                 {
                     "device": {"id": device_id},
                     "paths": {"data_dir": str(work / "kiosks")},
-                    "uplink": {
-                        **base.model_dump(mode="json", exclude={"tls"}),
-                        "tls": {
-                            "ca_file": str(pki.ca.ca_file),
-                            "cert_file": str(cert.cert),
-                            "key_file": str(cert.key),
-                        },
-                    },
+                    "uplink": uplink,
                 }
             )
             repo = OutboxRepository(connect(Path(":memory:")))
@@ -216,8 +237,8 @@ class Fleet:
                         "clock": {"wall": now, "monotonic": time.monotonic(), "boot_id": "b",
                                   "synced": True},
                     }  # fmt: skip
-                    sealed = k.sealer.seal("registration", rid, record)
-                    k.repo.enqueue(rid, "registration", sealed, now)
+                    sealed = k.sealer.seal(Name.REGISTRATION, rid, record)
+                    k.repo.enqueue(rid, Name.REGISTRATION, sealed, now)
                     k.committed.append(rid)
         return per_kiosk * len(self.kiosks)
 
@@ -291,7 +312,7 @@ class Fleet:
         period = interval_s / len(self.kiosks)
         while time.perf_counter() - t0 < window_s:
             k = self.kiosks[sent % len(self.kiosks)]
-            k.link.publish_json("heartbeat", heartbeat(k.device_id))
+            k.link.publish_json(Name.HEARTBEAT, heartbeat(k.device_id))
             sent += 1
             lag = t0 + sent * period - time.perf_counter()
             if lag > 0:
@@ -321,6 +342,7 @@ each link holds three (its socket and a wake-up socket pair)."""
 def _shard(conn: Any, args: tuple[Any, ...]) -> None:
     """(child process) One shard of the fleet, driven by commands from the parent."""
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    logging.getLogger().setLevel(logging.ERROR)  # 1,000 kiosks' "cannot connect" in the storm
     fleet = Fleet(*args)
     conn.send("ready")
     while True:
@@ -336,7 +358,7 @@ class Shards:
     """The fleet as several processes with :class:`Fleet`'s interface (summed over shards)."""
 
     def __init__(
-        self, work: Path, pki: Any, port: int, n: int, keys_dir: Path, per: int = SHARD
+        self, work: Path, pki: Any, link: LinkSpec, n: int, keys_dir: Path, per: int = SHARD
     ) -> None:
         import multiprocessing as mp
 
@@ -345,12 +367,16 @@ class Shards:
         self._procs = []
         for first in range(0, n, per):
             parent, child = ctx.Pipe()
-            args = (work, pki, port, first, min(per, n - first), keys_dir)
+            args = (work, pki, link, first, min(per, n - first), keys_dir)
             proc = ctx.Process(target=_shard, args=(child, args), daemon=True)
             proc.start()
+            child.close()  # ours closed: a shard that dies is an EOFError here, not a hang
             self._conns.append(parent)
             self._procs.append(proc)
-        for c in self._conns:
+        for c, proc in zip(self._conns, self._procs, strict=True):
+            while not c.poll(1.0):
+                if not proc.is_alive():
+                    raise SystemExit("fleet: a shard failed to start (see its traceback)")
             if c.recv() != "ready":
                 raise SystemExit("fleet: a shard failed to start")
 
@@ -394,21 +420,30 @@ class Shards:
         return [x for p in parts for x in p[0]], sum(p[1] for p in parts), max(p[2] for p in parts)
 
     def stop(self) -> None:
-        """Stop every shard."""
-        try:
-            self._all("exit")
-        finally:
-            for p in self._procs:
-                p.join(30)
-                if p.is_alive():
-                    p.kill()
+        """Stop every shard (killed when it does not answer within a minute)."""
+        for c in self._conns:
+            with contextlib.suppress(OSError):  # that shard is gone already
+                c.send(("exit",))
+        for c, p in zip(self._conns, self._procs, strict=True):
+            try:
+                if c.poll(60):
+                    c.recv()
+            except (OSError, EOFError):
+                pass
+            p.join(5)
+            if p.is_alive():
+                p.kill()
+                p.join(5)
 
 
 class Workers:
     """Ingest worker processes (``python -m portal.ingest.worker``)."""
 
-    def __init__(self, work: Path, pki: Any, port: int, keys_dir: Path) -> None:
-        self._work, self._pki, self._port, self._keys = work, pki, port, keys_dir
+    def __init__(
+        self, work: Path, pki: Any, brokers: str, keys_dir: Path, extra: list[str]
+    ) -> None:
+        self._work, self._pki, self._brokers, self._keys = work, pki, brokers, keys_dir
+        self._extra = extra  # protocol, TLS or credentials
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
         self.cpu0: dict[str, float] = {}
 
@@ -417,12 +452,10 @@ class Workers:
         log = open(self._work / f"{client_id}.log", "ab")  # noqa: SIM115 (child's stderr)
         self.procs[client_id] = subprocess.Popen(
             [sys.executable, "-m", "portal.ingest.worker",
-             "--broker", f"127.0.0.1:{self._port}", "--store", "postgres", "--target", dsn,
+             "--broker", self._brokers, "--store", "postgres", "--target", dsn,
              "--client-id", client_id, "--group", group,
              "--private-key", str(self._pki.portal_private), "--device-keys", str(self._keys),
-             "--signing-key", str(self._pki.signing_private),
-             "--ca", str(self._pki.ca.ca_file), "--cert", str(self._pki.portal.cert),
-             "--key", str(self._pki.portal.key)],
+             "--signing-key", str(self._pki.signing_private), *self._extra],
             cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)},
             stdout=subprocess.DEVNULL, stderr=log,
         )  # fmt: skip
@@ -523,9 +556,187 @@ def heartbeat(device_id: str) -> bytes:
     ).encode()  # fmt: skip
 
 
+def mosquitto_phases(
+    args: argparse.Namespace,
+    out: dict[str, Any],
+    pki: Any,
+    broker: Broker,
+    fleet: Shards,
+    workers: Workers,
+    dsns: dict[str, str],
+) -> str:
+    """Scaling (1 vs 2 workers), live, storm and heartbeats on mosquitto; the books' database."""
+    # sessions for both groups exist before any record is published, then go offline
+    for cid, group in (("solo", "one"), ("duo-1", "two"), ("duo-2", "two")):
+        workers.start(cid, group, dsns[group])
+    workers.wait_connected("solo", "duo-1", "duo-2")
+    workers.stop()
+    # --- 1. scaling: the queued backlog, drained by 1 then by 2 workers
+    n1 = fleet.commit(args.records)
+    fleet.start(args.connect_rate)
+    out["connect_all_s"] = round(
+        wait_until(lambda: fleet.connected() == args.kiosks, args.timeout, "connections"), 1
+    )
+    wait_until(lambda: fleet.counts()[0] == 0, args.timeout, "backlog published")
+    time.sleep(2.0)  # the last PUBACKs: everything is queued in the broker
+    res: dict[str, Any] = {"records": n1}
+    for label, ids, group in (
+        ("one_worker", ("solo",), "one"),
+        ("two_workers", ("duo-1", "duo-2"), "two"),
+    ):
+        for cid in ids:
+            workers.start(cid, group, dsns[group])
+        workers.wait_connected(*ids)  # start-up (imports, migrations) is not ingest CPU
+        cpu0 = workers.cpu(*ids)
+        wait_until(lambda g=group: count(dsns[g])[1] >= n1, args.timeout, label)
+        cpu = workers.cpu(*ids) - cpu0
+        secs, after_first = drain_span(dsns[group])
+        res[label] = {
+            "seconds": round(secs, 2),
+            "records_per_s": round(after_first / secs, 1),
+            "worker_cpu_ms_per_record": round(1000 * cpu / n1, 3),
+            "worker_rss_peak_kib": workers.hwm(*ids),
+            "load": loadavg(),
+        }
+        print(json.dumps({label: res[label]}), flush=True)
+        if group == "one":
+            workers.stop("solo")
+            forget_session(pki, broker.port, "solo")
+    one, two = res["one_worker"]["records_per_s"], res["two_workers"]["records_per_s"]
+    res["ratio_two_to_one"] = round(two / one, 2) if one else None  # None: a one-batch drain
+    wait_until(lambda: fleet.counts()[2] >= n1, args.timeout, "acks of the backlog")
+    out["scaling"] = res
+    # --- 2. live: records committed while every kiosk is connected
+    fleet.clear_latencies()
+    cpu0 = workers.cpu("duo-1", "duo-2")
+    pg_cpu0 = pg_cpu(out)
+    t0 = time.perf_counter()
+    n2 = fleet.commit(args.records)
+    wait_until(lambda: fleet.counts()[2] >= n1 + n2, args.timeout, "live acks")
+    secs = time.perf_counter() - t0
+    lat = fleet.latencies()
+    out["live"] = {
+        "records": n2,
+        "seconds": round(secs, 2),
+        "acked_per_s": round(n2 / secs, 1),
+        "ack_latency_p50_ms": pct(lat, 50),
+        "ack_latency_p95_ms": pct(lat, 95),
+        "worker_cpu_ms_per_record": round(1000 * (workers.cpu("duo-1", "duo-2") - cpu0) / n2, 3),
+        "postgres_cpu_ms_per_record": round(1000 * (pg_cpu(out) - pg_cpu0) / n2, 3),
+        "load": loadavg(),
+    }
+    print(json.dumps({"live": out["live"]}), flush=True)
+    # --- 3. reconnect storm: the broker restarts, every kiosk drops and returns at once
+    broker.stop()
+    wait_until(lambda: fleet.connected() == 0, 30, "all links down")
+    n3 = fleet.commit(args.storm)
+    fleet.clear_latencies()
+    t0 = time.perf_counter()
+    broker.start()
+    back = wait_until(lambda: fleet.connected() == args.kiosks, args.timeout, "reconnects")
+    drained = wait_until(
+        lambda: fleet.counts()[2] >= n1 + n2 + n3, args.timeout, "storm backlog acked"
+    )
+    lat = fleet.latencies()
+    out["storm"] = {
+        "records": n3,
+        "all_reconnected_s": round(back, 1),
+        "drained_s": round(back + drained, 1),
+        "ack_latency_p95_ms": pct(lat, 95),
+        "broker_rss_kib": proc_mem(broker.proc.pid if broker.proc else 0, "VmRSS"),
+        "load": loadavg(),
+    }
+    print(json.dumps({"storm": out["storm"]}), flush=True)
+    # --- 4. heartbeats: every kiosk every heartbeat_s, spread evenly
+    out["heartbeats"] = beats(args, fleet, workers, ("duo-1", "duo-2"), dsns["two"])
+    out["broker_rss_peak_kib"] = proc_mem(broker.proc.pid if broker.proc else 0)
+    out["workers_rss_peak_kib"] = workers.hwm("duo-1", "duo-2")
+    return dsns["two"]
+
+
+def beats(
+    args: argparse.Namespace, fleet: Shards, workers: Workers, ids: tuple[str, ...], dsn: str
+) -> dict[str, Any]:
+    """Every kiosk sends a heartbeat every ``--heartbeat-s`` for ``--heartbeat-window``."""
+    cpu0 = workers.cpu(*ids)
+    t0 = time.perf_counter()
+    sent = fleet.beat(args.heartbeat_s, args.heartbeat_window)
+    secs = time.perf_counter() - t0
+    time.sleep(2.0)  # the last batch
+    cpu = workers.cpu(*ids) - cpu0
+    with psycopg.connect(dsn) as conn:
+        row = conn.execute("SELECT count(*) FROM heartbeat").fetchone()
+    res = {
+        "sent": sent,
+        "per_s": round(sent / secs, 1),
+        "devices_with_a_beat": int(row[0]) if row else 0,
+        "worker_cpu_share_of_one_core": round(cpu / (secs + 2.0), 3),
+        "worker_cpu_ms_per_heartbeat": round(1000 * cpu / max(sent, 1), 3),
+        "load": loadavg(),
+    }
+    print(json.dumps({"heartbeats": res}), flush=True)
+    return res
+
+
+def rabbitmq_phases(
+    args: argparse.Namespace,
+    out: dict[str, Any],
+    cluster: Any,
+    fleet: Shards,
+    workers: Workers,
+    dsn: str,
+) -> str:
+    """The backlog over a 3-node RabbitMQ cluster (MQTT 3.1.1), the worker's node killed
+    mid-drain; then heartbeats. Kiosks sit on the other two nodes (production puts a load
+    balancer in front: a kiosk knows one address), the worker moves to the next node."""
+    b = cluster.nodes[1]
+    workers.start("rmq-1", "ingest", dsn)  # its persistent session (queue) before the backlog
+    workers.wait_connected("rmq-1")
+    workers.stop("rmq-1")
+    n = fleet.commit(args.records)
+    fleet.start(args.connect_rate)
+    out["connect_all_s"] = round(
+        wait_until(lambda: fleet.connected() == args.kiosks, args.timeout, "connections"), 1
+    )
+    wait_until(lambda: fleet.counts()[0] == 0, args.timeout, "backlog published")
+    workers.start("rmq-1", "ingest", dsn)
+    workers.wait_connected("rmq-1")
+    cpu0, t0 = workers.cpu("rmq-1"), time.perf_counter()
+    wait_until(lambda: count(dsn)[1] >= n // 3, args.timeout, "a third of the backlog")
+    at_kill = count(dsn)[1]
+    cluster.kill(b)  # the worker's node: a power cut of that machine
+    killed = time.perf_counter()
+    wait_until(lambda: count(dsn)[1] >= n, args.timeout, "the backlog after the node kill")
+    stored = time.perf_counter()
+    wait_until(lambda: fleet.counts()[2] >= n, args.timeout, "acks after the node kill")
+    secs, after_first = drain_span(dsn)
+    out["node_kill"] = {
+        "records": n,
+        "stored_when_killed": at_kill,
+        "kill_to_all_stored_s": round(stored - killed, 1),
+        "kill_to_all_acked_s": round(time.perf_counter() - killed, 1),
+        "drain_s": round(stored - t0, 1),
+        "records_per_s": round(after_first / secs, 1),
+        "worker_cpu_ms_per_record": round(1000 * (workers.cpu("rmq-1") - cpu0) / n, 3),
+        "nodes_running_after": len(cluster.running()),
+        "load": loadavg(),
+    }
+    print(json.dumps({"node_kill": out["node_kill"]}), flush=True)
+    out["heartbeats"] = beats(args, fleet, workers, ("rmq-1",), dsn)
+    out["workers_rss_peak_kib"] = workers.hwm("rmq-1")
+    return dsn
+
+
+def pg_cpu(out: dict[str, Any]) -> float:
+    """CPU seconds of the PostgreSQL server and its backends so far."""
+    pid = int(out.get("_pg_pid", 0))
+    return sum(proc_cpu(p) for p in [pid, *children_of(pid)]) if pid else 0.0
+
+
 def main() -> int:
     """Run the fleet benchmark."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--broker", choices=("mosquitto", "rabbitmq"), default="mosquitto")
     ap.add_argument("--kiosks", type=int, default=1000)
     ap.add_argument("--records", type=int, default=10)
     ap.add_argument("--storm", type=int, default=5, help="records per kiosk, broker down")
@@ -534,6 +745,11 @@ def main() -> int:
     ap.add_argument("--timeout", type=float, default=300.0, help="per phase, seconds")
     ap.add_argument("--per-process", type=int, default=SHARD, help="kiosks per simulator")
     ap.add_argument("--connect-rate", type=float, default=100.0, help="first connects per s")
+    ap.add_argument("--ack-timeout", type=float, default=120.0, help="kiosk ack timeout, s")
+    ap.add_argument(
+        "--rabbit-memory-mib", type=int, default=2000,
+        help="RabbitMQ node memory alarm (~0.8 MB per kiosk session on a node at 3.10)",
+    )  # fmt: skip
     args = ap.parse_args()
     if not (1 <= args.kiosks <= MAX_KIOSKS and 1 <= args.records <= MAX_RECORDS):
         raise SystemExit(f"fleet: --kiosks 1..{MAX_KIOSKS}, --records 1..{MAX_RECORDS}")
@@ -543,130 +759,62 @@ def main() -> int:
     import tempfile
 
     work = Path(tempfile.mkdtemp(prefix="bench-fleet-"))
-    out: dict[str, Any] = {"kiosks": args.kiosks, "cpus": os.cpu_count()}
+    out: dict[str, Any] = {
+        "command": " ".join(["python", "bench/fleet.py", *sys.argv[1:]]),
+        "broker": args.broker,
+        "kiosks": args.kiosks,
+        "cpus": os.cpu_count(),
+        "load_at_start": loadavg(),
+    }
     pki = make_pki(work / "pki")
-    broker = Broker(work / "broker", pki)
-    broker.start()
-    pg = PgServer()
-    pg.start()
     keys_dir = work / "device-keys"
     keys_dir.mkdir()
-    dsns = {}
-    with psycopg.connect(pg.dsn, autocommit=True) as conn:
-        for name in ("one", "two"):
-            conn.execute(f"CREATE DATABASE {name}")
-            dsns[name] = pg.dsn.replace("dbname=postgres", f"dbname={name}")
-    workers = Workers(work, pki, broker.port, keys_dir)
+    broker: Broker | None = None
+    cluster: Any = None
+    pg = PgServer()
     fleet: Shards | None = None
+    workers: Workers | None = None
     try:
+        pg.start()
+        out["_pg_pid"] = pg.pid() or 0
+        dsns = {}
+        with psycopg.connect(pg.dsn, autocommit=True) as conn:
+            for name in ("one", "two"):
+                conn.execute(f"CREATE DATABASE {name}")
+                dsns[name] = pg.dsn.replace("dbname=postgres", f"dbname={name}")
         t0 = time.perf_counter()
-        for i in range(args.kiosks):  # certificates before the shards fork
+        if args.broker == "mosquitto":
+            broker = Broker(work / "broker", pki)
+            broker.start()
+            link = LinkSpec((broker.port,), "5", True, args.ack_timeout)
+            tls = ["--ca", str(pki.ca.ca_file), "--cert", str(pki.portal.cert),
+                   "--key", str(pki.portal.key)]  # fmt: skip
+            workers = Workers(work, pki, f"127.0.0.1:{broker.port}", keys_dir, tls)
+        else:
+            from tests.fixtures.rabbitmq import PASSWORD, USER, RabbitCluster, rabbitmq_missing
+
+            missing = rabbitmq_missing()
+            if missing:
+                raise SystemExit(f"fleet: {missing}")
+            cluster = RabbitCluster(3, memory_mib=args.rabbit_memory_mib)
+            cluster.start()
+            a, b, c = cluster.nodes
+            out["cluster_boot_s"] = round(time.perf_counter() - t0, 1)
+            link = LinkSpec((a.mqtt_port, c.mqtt_port), "3.1.1", False, args.ack_timeout)
+            nodes = ",".join(f"127.0.0.1:{n.mqtt_port}" for n in (b, c, a))
+            creds = ["--protocol", "3.1.1", "--username", USER, "--password", PASSWORD]
+            workers = Workers(work, pki, nodes, keys_dir, creds)
+        for i in range(args.kiosks if link.tls else 0):  # certificates before the shards fork
             pki.device(f"kiosk-{i:05d}")
-        fleet = Shards(work, pki, broker.port, args.kiosks, keys_dir, args.per_process)
+        fleet = Shards(work, pki, link, args.kiosks, keys_dir, args.per_process)
         out["setup_s"] = round(time.perf_counter() - t0, 1)
-        # sessions for both groups exist before any record is published, then go offline
-        for cid, group in (("solo", "one"), ("duo-1", "two"), ("duo-2", "two")):
-            workers.start(cid, group, dsns[group])
-        workers.wait_connected("solo", "duo-1", "duo-2")
-        time.sleep(1.0)  # SUBACK
-        workers.stop()
-        # --- 1. scaling: the queued backlog, drained by 1 then by 2 workers
-        n1 = fleet.commit(args.records)
-        fleet.start(args.connect_rate)
-        out["connect_all_s"] = round(
-            wait_until(lambda: fleet.connected() == args.kiosks, args.timeout, "connections"), 1
-        )
-        wait_until(lambda: fleet.counts()[0] == 0, args.timeout, "backlog published")
-        time.sleep(2.0)  # the last PUBACKs: everything is queued in the broker
-        res: dict[str, Any] = {"records": n1}
-        for label, ids, group in (
-            ("one_worker", ("solo",), "one"),
-            ("two_workers", ("duo-1", "duo-2"), "two"),
-        ):
-            for cid in ids:
-                workers.start(cid, group, dsns[group])
-            workers.wait_connected(*ids)  # start-up (imports, migrations) is not ingest CPU
-            cpu0 = workers.cpu(*ids)
-            wait_until(lambda g=group: count(dsns[g])[1] >= n1, args.timeout, label)
-            cpu = workers.cpu(*ids) - cpu0
-            secs, after_first = drain_span(dsns[group])
-            res[label] = {
-                "seconds": round(secs, 2),
-                "records_per_s": round(after_first / secs, 1),
-                "worker_cpu_ms_per_record": round(1000 * cpu / n1, 3),
-                "worker_rss_peak_kib": workers.hwm(*ids),
-            }
-            print(json.dumps({label: res[label]}), flush=True)
-            if group == "one":
-                workers.stop("solo")
-                forget_session(pki, broker.port, "solo")
-        res["ratio_two_to_one"] = round(
-            res["two_workers"]["records_per_s"] / res["one_worker"]["records_per_s"], 2
-        )
-        wait_until(lambda: fleet.counts()[2] >= n1, args.timeout, "acks of the backlog")
-        out["scaling"] = res
-        # --- 2. live: records committed while every kiosk is connected
-        fleet.clear_latencies()
-        cpu0 = workers.cpu("duo-1", "duo-2")
-        pg_cpu0 = sum(proc_cpu(p) for p in [pg.pid() or 0, *children_of(pg.pid() or 0)])
-        t0 = time.perf_counter()
-        n2 = fleet.commit(args.records)
-        wait_until(lambda: fleet.counts()[2] >= n1 + n2, args.timeout, "live acks")
-        secs = time.perf_counter() - t0
-        lat = fleet.latencies()
-        out["live"] = {
-            "records": n2,
-            "seconds": round(secs, 2),
-            "acked_per_s": round(n2 / secs, 1),
-            "ack_latency_p50_ms": pct(lat, 50),
-            "ack_latency_p95_ms": pct(lat, 95),
-            "worker_cpu_ms_per_record": round(
-                1000 * (workers.cpu("duo-1", "duo-2") - cpu0) / n2, 3
-            ),
-            "postgres_cpu_ms_per_record": round(
-                1000 * (sum(proc_cpu(p) for p in [pg.pid() or 0, *children_of(pg.pid() or 0)])
-                        - pg_cpu0) / n2, 3),
-        }  # fmt: skip
-        print(json.dumps({"live": out["live"]}), flush=True)
-        # --- 3. reconnect storm: the broker restarts, every kiosk drops and returns at once
-        broker.stop()
-        wait_until(lambda: fleet.connected() == 0, 30, "all links down")
-        n3 = fleet.commit(args.storm)
-        fleet.clear_latencies()
-        t0 = time.perf_counter()
-        broker.start()
-        back = wait_until(lambda: fleet.connected() == args.kiosks, args.timeout, "reconnects")
-        drained = wait_until(
-            lambda: fleet.counts()[2] >= n1 + n2 + n3, args.timeout, "storm backlog acked"
-        )
-        lat = fleet.latencies()
-        out["storm"] = {
-            "records": n3,
-            "all_reconnected_s": round(back, 1),
-            "drained_s": round(back + drained, 1),
-            "ack_latency_p95_ms": pct(lat, 95),
-            "broker_rss_kib": proc_mem(broker.proc.pid if broker.proc else 0, "VmRSS"),
-        }
-        print(json.dumps({"storm": out["storm"]}), flush=True)
-        # --- 4. heartbeats: every kiosk every heartbeat_s, spread evenly
-        cpu0 = workers.cpu("duo-1", "duo-2")
-        t0 = time.perf_counter()
-        sent = fleet.beat(args.heartbeat_s, args.heartbeat_window)
-        secs = time.perf_counter() - t0
-        time.sleep(2.0)  # the last batch
-        cpu = workers.cpu("duo-1", "duo-2") - cpu0
-        with psycopg.connect(dsns["two"]) as conn:
-            beats = conn.execute("SELECT count(*) FROM heartbeat").fetchone()
-        out["heartbeats"] = {
-            "sent": sent,
-            "per_s": round(sent / secs, 1),
-            "devices_with_a_beat": int(beats[0]) if beats else 0,
-            "worker_cpu_share_of_one_core": round(cpu / (secs + 2.0), 3),
-        }
-        print(json.dumps({"heartbeats": out["heartbeats"]}), flush=True)
+        if broker is not None:
+            books_dsn = mosquitto_phases(args, out, pki, broker, fleet, workers, dsns)
+        else:
+            books_dsn = rabbitmq_phases(args, out, cluster, fleet, workers, dsns["one"])
         # --- the books: every committed record exactly once
-        rows, distinct = count(dsns["two"])
-        with psycopg.connect(dsns["two"]) as conn:
+        rows, distinct = count(books_dsn)
+        with psycopg.connect(books_dsn) as conn:
             held = {(d, r) for d, r in conn.execute("SELECT device_id, record_id FROM record")}
         committed_list, dup_acks, fleet_rss = fleet.books()
         committed = set(committed_list)
@@ -678,17 +826,24 @@ def main() -> int:
             "duplicate_acks": dup_acks,
             "lost": len(committed - held),
             "not_acked_at_kiosk": len(committed) - acked,
-            "broker_rss_peak_kib": proc_mem(broker.proc.pid if broker.proc else 0),
-            "workers_rss_peak_kib": workers.hwm("duo-1", "duo-2"),
             "fleet_shard_rss_peak_kib": fleet_rss,
         }
-    finally:
-        if fleet is not None:
-            fleet.stop()
-        workers.stop()
-        broker.stop()
-        pg.remove()
+    finally:  # every step, whatever failed before it: nothing may outlive the run
+        for step in (
+            fleet.stop if fleet is not None else None,
+            workers.stop if workers is not None else None,
+            broker.stop if broker is not None else None,
+            cluster.stop if cluster is not None else None,
+            pg.remove,
+        ):
+            try:
+                if step is not None:
+                    step()
+            except Exception as err:  # report and go on cleaning up
+                print(f"fleet: clean-up step failed: {err!r}", file=sys.stderr)
         shutil.rmtree(work, ignore_errors=True)
+    out.pop("_pg_pid", None)
+    out["load_at_end"] = loadavg()
     print(json.dumps(out, indent=1))
     books = out["books"]
     ok = books["lost"] == 0 and books["duplicated_rows"] == 0 and books["not_acked_at_kiosk"] == 0

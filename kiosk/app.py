@@ -32,6 +32,7 @@ from kiosk.services.ports import (
     Audit,
     Cipher,
     FaceVerifier,
+    IdCardReader,
     RegistrationStore,
     Sealer,
     StatusQuery,
@@ -69,6 +70,7 @@ class ServiceParts:
     data_dir: Path
     audit: Audit | None = None  # the agents' audit log, for assisted status lookups
     clock_synced: Callable[[], bool] = field(default=lambda: False)
+    id_cards: IdCardReader | None = None  # the e-KTP step (biometrics.id_card), or none
     objections: ObjectionRepository | None = None  # None: no objections (sanggah) here
     audit_tx: AuditTx | None = None  # the audit log inside an objection's own transaction
     photo: Photo | None = None  # the camera's newest frame as JPEG (evidence photos)
@@ -104,6 +106,7 @@ def build_services(cfg: KioskConfig, parts: ServiceParts) -> Services:
         form=FormInfo(form.form_id, str(form.version), consent.version, form),
         clock_synced=parts.clock_synced,
         ensure_space=lambda: ensure_free_space(parts.data_dir, min_free),
+        id_cards=parts.id_cards,
     )
     status = StatusService(
         clock=parts.clock,
@@ -150,13 +153,13 @@ def build_ui(cfg: KioskConfig, services: Services, **extras: Any) -> Flask:
 
 
 def prepare_data_dir(cfg: KioskConfig) -> Path:
-    """Create the data directory (0700) and refuse volatile storage when configured to."""
+    """Create the data directory (0700); refuse one that is not writable, or volatile storage
+    when configured to."""
     data_dir = cfg.paths.data_dir
     data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    if cfg.paths.require_persistent:
-        from firmware.storage import check_persistent
+    from firmware.storage import ensure_data_dir
 
-        check_persistent(data_dir)
+    ensure_data_dir(data_dir, require_persistent=cfg.paths.require_persistent)
     return data_dir
 
 
@@ -173,8 +176,10 @@ def build_kiosk(
     """Build the whole kiosk from ``cfg``; raises a :class:`KioskError` naming what is wrong."""
     from kiosk.agents import AgentTimeouts, build_agent_service
     from kiosk.core.regions import load_table
+    from kiosk.core.upkeep import RosterPolicy
     from kiosk.crypto.envelope import sealer_from_config
     from kiosk.references.demo import ensure_demo_references
+    from kiosk.references.idcard import CardReferences, IdCardMatcher
     from kiosk.references.inbox import ReferenceInbox
     from kiosk.references.message import load_trusted_keys
     from kiosk.references.online import OnlineVerifier
@@ -253,15 +258,19 @@ def build_kiosk(
         attach_status_query(uplink, portal_status)
     late: dict[str, Any] = {}  # the device and the audit log are built after the verifier
     face_timeouts = _face_timeouts(cfg, demo is not None)
+    # A NIK without a village reference: the e-KTP's photo is its reference (memory only).
+    cards = CardReferences(references, cfg.device.village_code) if cfg.biometrics.id_card else None
     verifier = CameraFaceVerifier(
         camera,
         pipeline,
-        references,
+        cards or references,
         _policy(cfg),
         online,
         clock=clock,
         timeouts=face_timeouts,
         on_claim=demo.on_claim_for(camera) if demo is not None else None,
+        id_card=IdCardMatcher(pipeline) if cards is not None else None,
+        cards=cards,
         light=lambda on: _face_light(late, on),
         on_spoof=lambda kind: _spoof_suspected(late, kind),
     )
@@ -279,6 +288,7 @@ def build_kiosk(
             data_dir=data_dir,
             audit=lambda kind, actor, subject: agents.audit.record(kind, actor, subject),
             clock_synced=clock_synchronised,
+            id_cards=verifier if cards is not None else None,
             objections=ObjectionRepository(conn, outbox),
             audit_tx=lambda tx, kind, actor, subject: agents.audit.append(tx, kind, actor, subject),
             photo=verifier.preview_jpeg,
@@ -311,6 +321,7 @@ def build_kiosk(
         ),
         photo=verifier.preview_jpeg,
         outbox=outbox,
+        roster_policy=RosterPolicy(cfg.agents.roster_cap, cfg.agents.upkeep_after_days),
     )
     if demo is not None:
         from kiosk.agents.demo import ensure_demo_agents
@@ -340,6 +351,21 @@ def build_kiosk(
         if device.can_alert:  # a help request from the screen is heard in the office too
             agents.set_help_alert(lambda _request: device.alert())
 
+    from kiosk.reports.wiring import build_community
+
+    community = build_community(
+        cfg,
+        conn=conn,
+        db_path=db_path,
+        cipher=cipher,
+        clock=clock,
+        outbox=outbox,
+        agents=agents,
+        sealer=sealer,
+        lookup_key=lookup_key,
+        trusted=trusted,
+        uplink=uplink,
+    )
     late["device"], late["audit"] = device, agents.audit
     from kiosk.crypto.keys import load_or_create_device_key
     from kiosk.crypto.trust import TrustedKeys
@@ -355,19 +381,17 @@ def build_kiosk(
         conn_factory=lambda: connect(db_path),
         clock=clock,
     )
+    from ui.printer import open_printer
     from ui.qrscan import CameraQrReader
     from ui.speech import Speech
 
-    printer = None
-    if cfg.ui.printer is not None:
-        from ui.printer import EscPosPrinter
-
-        printer = EscPosPrinter(cfg.ui.printer)
+    printer = open_printer(cfg.ui.printer_backend, cfg.ui.printer)
     wsgi = build_ui(
         cfg,
         services,
         usb=usb,
         agents=agents,
+        community=community,
         speech=Speech(cfg.paths.data_dir / "speech-cache", enabled=cfg.ui.speech),
         printer=printer,
         live=verifier,

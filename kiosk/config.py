@@ -303,6 +303,14 @@ class BiometricsConfig(Section):
             description="Hard bound from 'Ambil foto' to a decision, challenges included, seconds",
         ),
     ] = 35.0
+    id_card: Annotated[
+        bool,
+        Field(
+            description="Ask for the e-KTP when the village set has no reference for the NIK: "
+            "the card's photo becomes the reference of the face check (its outcome is always "
+            "pending, for the portal to confirm); the card is held in memory only"
+        ),
+    ] = True
     detector: Annotated[
         DetectorName, Field(description="Face detector: " + DETECTORS.describe())
     ] = "litert"
@@ -413,6 +421,22 @@ class AgentsConfig(Section):
     pin_max_delay_s: Annotated[
         float, Field(ge=1, le=86400, description="Longest wait the PIN throttle imposes, seconds")
     ] = 3600.0
+    roster_cap: Annotated[
+        int,
+        Field(
+            ge=1,
+            le=30,
+            description="Households one Dasa Wisma cadre may hold on the kiosk (count, max 30)",
+        ),
+    ] = 10
+    upkeep_after_days: Annotated[
+        int,
+        Field(
+            ge=1,
+            le=365,
+            description="A roster household not updated for this many days is listed as due, days",
+        ),
+    ] = 30
     office_days: Annotated[
         list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]],
         Field(

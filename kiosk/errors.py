@@ -129,5 +129,13 @@ class LoginThrottled(AgentAuthError):
 
 
 # --- provisioning --------------------------------------------------------------------------
+class ReportLimited(InputError):
+    """This reporter filed too many household reports or proposals; ``wait_s`` until the next."""
+
+    def __init__(self, message: str, wait_s: float) -> None:
+        super().__init__(message)
+        self.wait_s = wait_s
+
+
 class ProvisioningError(KioskError, RuntimeError):
     """A provisioning step failed; the message says how to fix it."""

@@ -23,9 +23,9 @@ from kiosk.crypto.keys import load_device_public_key
 from kiosk.errors import CryptoError, ProtocolError
 from kiosk.uplink import messages
 from kiosk.uplink.replies import ack_messages
-from kiosk.uplink.topics import device_topic, parse_topic
+from kiosk.uplink.topics import Name, device_topic, parse_topic
 from portal.ingest.store import Batch, Beat, IngestStore
-from portal.kinds import PortalKind, Storage, handled
+from portal.kinds import KINDS, PortalKind, Storage, handled
 from portal.link import Msg, PortalLink
 from portal.store import Incoming
 
@@ -104,6 +104,11 @@ def open_record(
         raise ProtocolError("envelope kind does not match the topic")
     if record_id is not None and record_id != opened.record_id.encode():
         raise ProtocolError("correlation data does not match the envelope record id")
+    schema = KINDS[kind].content if kind in KINDS else None
+    if schema is not None:  # content the kiosk should never have sent: refused, not stored
+        messages.check(schema, opened.record)
+        if opened.record.get("record_id") != opened.record_id:
+            raise ProtocolError("record id inside the record does not match the envelope")
     return Incoming(device_id, opened.record_id, opened.kind, opened.record)
 
 
@@ -284,7 +289,7 @@ class Intake:
         entries = [entry for _corr, entry in items]
         single = items[0][0] if len(items) == 1 else None
         # only ever on the device's own ack topic, whatever Response Topic was asked
-        topic = device_topic(self._prefix, device_id, "ack")
+        topic = device_topic(self._prefix, device_id, Name.ACK)
         for payload in ack_messages(device_id, entries, self._signing_key, self._clock()):
             if not self._link.publish(topic, payload, correlation=single):
                 return  # stopping: the kiosk resends after its ack timeout and gets "duplicate"

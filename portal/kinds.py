@@ -5,7 +5,7 @@ in kiosk/uplink/topics.py); :mod:`portal.intake` derives everything else from th
 Adding a kind:
 
 * a sealed outbox record the portal keeps (an objection, a report, a proposal):
-  ``PortalKind("objection", sealed=True, storage=Storage.RECORD, acked=True)`` - it is opened
+  ``PortalKind(Name.OBJECTION, sealed=True, storage=Storage.RECORD, acked=True)`` - it is opened
   (device signature, decryption), stored once per (device id, record id) in the ``record``
   table with its ``kind``, and acknowledged after the commit: nothing else to write;
 * a record that a portal service also acts on after the commit, or a request the portal
@@ -21,7 +21,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from kiosk.uplink.topics import RECORD_KINDS, TOPICS, Direction
+from kiosk.uplink.topics import RECORD_KINDS, TOPICS, Direction, Name
 
 
 class Storage(enum.Enum):
@@ -43,6 +43,7 @@ class PortalKind:
     acked: bool  # a signed application ack after the commit (every outbox kind needs one)
     answered_by: str | None = None  # the portal service that answers / acts on it afterwards
     doc: str = ""
+    content: str | None = None  # schema (kiosk/uplink/schemas) the opened record must meet
 
 
 _R, _HB, _AV, _NO = Storage.RECORD, Storage.HEARTBEAT, Storage.AVAILABILITY, Storage.NONE
@@ -51,20 +52,36 @@ KINDS: dict[str, PortalKind] = {
     k.name: k
     for k in (
         PortalKind(
-            "registration",
+            Name.REGISTRATION,
             sealed=True,
             storage=_R,
             acked=True,
             answered_by="references",
             doc="stored; one captured 'pending verification' decided by references",
         ),
-        PortalKind("audit", sealed=True, storage=_R, acked=True, doc="stored"),
-        PortalKind("vouch", sealed=True, storage=_R, acked=True, doc="stored for review"),
-        PortalKind("household", sealed=True, storage=_R, acked=True, doc="Dasa Wisma edit"),
-        PortalKind("heartbeat", sealed=False, storage=_HB, acked=False, doc="latest per kiosk"),
-        PortalKind("availability", sealed=False, storage=_AV, acked=False, doc="last will"),
+        PortalKind(Name.AUDIT, sealed=True, storage=_R, acked=True, doc="stored"),
+        PortalKind(Name.VOUCH, sealed=True, storage=_R, acked=True, doc="stored for review"),
+        PortalKind(Name.HOUSEHOLD, sealed=True, storage=_R, acked=True, doc="Dasa Wisma edit"),
         PortalKind(
-            "objection",
+            Name.RECIPIENT_REPORT,
+            sealed=True,
+            storage=_R,
+            acked=True,
+            doc="a listed household reported as not eligible (reporter sealed)",
+            content="recipient_report",
+        ),
+        PortalKind(
+            Name.PROPOSAL,
+            sealed=True,
+            storage=_R,
+            acked=True,
+            doc="an unregistered household proposed for help (usulan)",
+            content="proposal",
+        ),
+        PortalKind(Name.HEARTBEAT, sealed=False, storage=_HB, acked=False, doc="latest per kiosk"),
+        PortalKind(Name.AVAILABILITY, sealed=False, storage=_AV, acked=False, doc="last will"),
+        PortalKind(
+            Name.OBJECTION,
             sealed=True,
             storage=_R,
             acked=True,
@@ -72,7 +89,7 @@ KINDS: dict[str, PortalKind] = {
             doc="objection (sanggah): stored; checked and kept by the status desk",
         ),
         PortalKind(
-            "status_request",
+            Name.STATUS_REQUEST,
             sealed=True,
             storage=_NO,
             acked=False,
@@ -80,7 +97,7 @@ KINDS: dict[str, PortalKind] = {
             doc="status query by NIK digest + receipt code: answered, not stored",
         ),
         PortalKind(
-            "verify_request",
+            Name.VERIFY_REQUEST,
             sealed=True,
             storage=_NO,
             acked=False,

@@ -17,6 +17,7 @@ import logging
 import queue
 import signal
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -139,6 +140,7 @@ class PortalLink:
         session_expiry_s: int = 7 * 86400,
         receive_maximum: int = 1000,
         batch: int = 512,
+        linger_s: float = 0.1,
         fallbacks: tuple[tuple[str, int], ...] = (),
     ) -> None:
         if protocol not in PROTOCOLS:
@@ -150,6 +152,7 @@ class PortalLink:
         self._session_expiry = session_expiry_s
         self._receive_maximum = receive_maximum
         self._batch = batch
+        self._linger = linger_s
         self._queue: queue.SimpleQueue[Msg | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._handler: Handler | None = None
@@ -177,7 +180,7 @@ class PortalLink:
         c.on_disconnect = self._on_disconnect
         c.on_message = self._on_message
         c.on_subscribe = self._on_subscribe
-        self.client: mqtt.Client = c
+        self.client = c
 
     def credentials(self, username: str, password: str) -> None:
         """User name and password (brokers without client certificates, e.g. RabbitMQ)."""
@@ -225,9 +228,10 @@ class PortalLink:
         return True
 
     def ack(self, msgs: list[Msg]) -> None:
-        """PUBACK these messages (their batch is committed)."""
+        """PUBACK these messages (their batch is committed); subscriptions are QoS 1."""
+        self.client.ack_many([m.mid for m in msgs if m.qos == 1])
         for m in msgs:
-            if m.qos > 0:
+            if m.qos == 2:  # not granted by our QoS 1 subscriptions; kept correct regardless
                 self.client.ack(m.mid, m.qos)
 
     # --- paho callbacks (network thread) ----------------------------------------------
@@ -296,9 +300,12 @@ class PortalLink:
                 return
             batch = [first]
             stop = False
+            # a trickle (heartbeats spread over the interval) waits up to linger_s for company:
+            # one transaction for many instead of one commit each; a backlog fills at once
+            deadline = time.monotonic() + self._linger
             while len(batch) < self._batch:
                 try:
-                    nxt = self._queue.get_nowait()
+                    nxt = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
                 except queue.Empty:
                     break
                 if nxt is None:

@@ -31,8 +31,9 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from kiosk.crypto.keys import load_portal_private_key, load_signing_private_key
 from kiosk.errors import CryptoError, ProtocolError
+from kiosk.reports.recipients import sign_list
 from kiosk.uplink.replies import sign_reply
-from kiosk.uplink.topics import device_topic
+from kiosk.uplink.topics import Name, device_topic
 from portal.ingest.store import SqliteIngestStore
 from portal.ingest.worker import IngestWorker
 from portal.intake import DeviceKeys, Opened, Outgoing, device_keys_from_dir, open_record
@@ -112,7 +113,7 @@ class PortalReceiver:
     def _references(self, kind: str, items: list[Opened]) -> list[Outgoing]:
         """Answer online verification requests; decide registrations captured pending (and
         index new registrations for status queries)."""
-        if kind == "registration":
+        if kind == Name.REGISTRATION:
             self.status_desk.on_records(_fresh(items))
         refs = self.references
         if refs is None:
@@ -120,14 +121,16 @@ class PortalReceiver:
         out: list[Outgoing] = []
         for item in items:
             inc = item.incoming
-            if kind == "verify_request":
+            if kind == Name.VERIFY_REQUEST:
                 try:
                     reply = refs.answer(inc.device_id, inc.record)
                 except (CryptoError, ProtocolError) as err:
                     log.warning("verify request from %s rejected: %s", inc.device_id, err)
                     continue
-                out.append(Outgoing(inc.device_id, "verify_reply", reply, inc.record_id.encode()))
-            elif kind == "registration" and item.new:
+                out.append(
+                    Outgoing(inc.device_id, Name.VERIFY_REPLY, reply, inc.record_id.encode())
+                )
+            elif kind == Name.REGISTRATION and item.new:
                 decided = refs.verify_pending(inc.record)
                 if decided is not None:
                     out.append(self._status(inc.device_id, inc.record_id, decided))
@@ -136,7 +139,7 @@ class PortalReceiver:
     # --- the status service (portal/kinds.py: answered_by="status") --------------------
     def _status_service(self, kind: str, items: list[Opened]) -> list[Outgoing]:
         """Keep new objections; answer status queries on the asking kiosk's own topic."""
-        if kind == "objection":
+        if kind == Name.OBJECTION:
             self.status_desk.on_records(_fresh(items))
             return []
         out: list[Outgoing] = []
@@ -147,7 +150,7 @@ class PortalReceiver:
             except ProtocolError as err:
                 log.warning("status request from %s rejected: %s", inc.device_id, err)
                 continue
-            out.append(Outgoing(inc.device_id, "status_reply", reply, inc.record_id.encode()))
+            out.append(Outgoing(inc.device_id, Name.STATUS_REPLY, reply, inc.record_id.encode()))
         return out
 
     # --- sending to kiosks ------------------------------------------------------------
@@ -156,10 +159,10 @@ class PortalReceiver:
     ) -> Outgoing:
         at = self._clock()
         msg = {"v": 1, "record_id": record_id, "status": status, "reason": reason, "at": at}
-        payload = sign_reply("status", device_id, msg, self._signing_key)
+        payload = sign_reply(Name.STATUS, device_id, msg, self._signing_key)
         self.store.set_status(device_id, record_id, status)
         self.status_desk.decided(device_id, record_id, status, reason, at)
-        return Outgoing(device_id, "status", payload)
+        return Outgoing(device_id, Name.STATUS, payload)
 
     def _send(self, o: Outgoing) -> None:
         self.link.publish(
@@ -178,14 +181,21 @@ class PortalReceiver:
     def send_config(self, device_id: str, version: int, settings: dict[str, Any]) -> None:
         """Publish (retained, signed) remote settings for a kiosk."""
         msg = {"v": 1, "config_version": version, "settings": settings}
-        payload = sign_reply("config", device_id, msg, self._signing_key)
-        self._send(Outgoing(device_id, "config", payload, retain=True))
+        payload = sign_reply(Name.CONFIG, device_id, msg, self._signing_key)
+        self._send(Outgoing(device_id, Name.CONFIG, payload, retain=True))
 
     def send_roster(self, device_id: str, version: int, agents: list[dict[str, Any]]) -> None:
         """Publish (retained, signed) the agents allowed on a kiosk (PIN hashes, templates)."""
         msg = {"v": 1, "roster_version": version, "agents": agents}
-        payload = sign_reply("roster", device_id, msg, self._signing_key)
-        self._send(Outgoing(device_id, "roster", payload, retain=True))
+        payload = sign_reply(Name.ROSTER, device_id, msg, self._signing_key)
+        self._send(Outgoing(device_id, Name.ROSTER, payload, retain=True))
+
+    def send_recipients(self, device_id: str, body: dict[str, Any]) -> bytes:
+        """Publish (retained, signed) the village's recipient list to a kiosk: ``body`` =
+        {village_code, list_version, issued_at, dusun, households} (names + dusun/RT only)."""
+        payload = sign_list(body, self._signing_key)
+        self._send(Outgoing(device_id, Name.RECIPIENTS, payload, retain=True))
+        return payload
 
     def publish_raw(self, topic: str, payload: bytes, retain: bool = False) -> None:
         """Publish arbitrary bytes (for fuzz tests of the kiosk's inbound validation)."""
@@ -195,8 +205,8 @@ class PortalReceiver:
         """Publish (retained) a signed reference set or revocation to a kiosk."""
         revoke = b'"kind":"reference_revoke"' in payload
         if revoke:  # the revoked set must not stay retained on the broker
-            self._send(Outgoing(device_id, "references", b"", retain=True))
-        name = "references_revoke" if revoke else "references"
+            self._send(Outgoing(device_id, Name.REFERENCES, b"", retain=True))
+        name = Name.REFERENCES_REVOKE if revoke else Name.REFERENCES
         self._send(Outgoing(device_id, name, payload, retain=True))
 
 

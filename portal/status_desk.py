@@ -26,6 +26,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from kiosk.core.names import Name
 from kiosk.core.objection import REASONS
 from kiosk.core.portal_status import FINAL_OBJECTION_STATES, OBJECTION_STATES, nik_digest
 from kiosk.errors import ProtocolError
@@ -122,9 +123,9 @@ class StatusDesk:
 
     def on_record(self, device_id: str, record_id: str, kind: str, record: dict[str, Any]) -> None:
         """Index a newly stored registration, or check and keep a newly stored objection."""
-        if kind == "registration":
+        if kind == Name.REGISTRATION:
             self._index(device_id, record_id, record)
-        elif kind == "objection":
+        elif kind == Name.OBJECTION:
             self._objection(device_id, record)
 
     def _index(self, device_id: str, record_id: str, record: dict[str, Any]) -> None:
@@ -153,7 +154,7 @@ class StatusDesk:
 
     def _objection(self, device_id: str, record: dict[str, Any]) -> None:
         try:
-            messages.check("objection", record)
+            messages.check(Name.OBJECTION, record)
         except ProtocolError as err:
             self._keep_objection(device_id, record, "rejected", f"invalid objection: {err}"[:500])
             return
@@ -270,11 +271,11 @@ class StatusDesk:
         }
         if not self._admit(device_id):
             body["result"] = "refused"
-            return sign_reply("status_reply", device_id, body, self._key)
+            return sign_reply(Name.STATUS_REPLY, device_id, body, self._key)
         regs, objections = self._lookup(request["nik_digest"], request["receipt_no"])
         body.update(result="found" if regs else "not_found", registrations=regs)
         body["objections"] = objections
-        return sign_reply("status_reply", device_id, body, self._key)
+        return sign_reply(Name.STATUS_REPLY, device_id, body, self._key)
 
     def _admit(self, device_id: str) -> bool:
         now = self._monotonic()

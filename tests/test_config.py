@@ -57,6 +57,9 @@ def test_models_dir_falls_back_to_provisioned_then_shared(tmp_path: Path) -> Non
             "session_idle_s must not exceed session_max_s",
         ),
         ({"agents": {"pin_free_failures": 0}}, "agents.pin_free_failures = 0"),
+        ({"agents": {"roster_cap": 31}}, "agents.roster_cap = 31: Input should be less than"),
+        ({"agents": {"roster_cap": "10"}}, "agents.roster_cap = '10'"),
+        ({"agents": {"upkeep_after_days": 0}}, "agents.upkeep_after_days = 0"),
     ],
 )
 def test_bad_values_get_precise_messages(data: dict[str, object], expected: str) -> None:

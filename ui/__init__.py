@@ -81,6 +81,7 @@ def create_app(
     agents: Any = None,
     objections: ObjectionService | None = None,
     usb: Any = None,
+    community: Any = None,
 ) -> Flask:
     """Build the UI around the given services.
 
@@ -91,7 +92,8 @@ def create_app(
     ``presence`` wakes the attract screen; ``agent`` calls a human; ``pending`` shows how many
     records wait for the network; ``agents`` (a ``kiosk.agents.AgentService``) enables agent
     mode under ``/agent``; ``usb`` (a ``kiosk.usb.service.UsbService``) the USB stick screen
-    under ``/usb``.
+    under ``/usb``; ``community`` (a ``kiosk.reports.service.CommunityService``) the recipient
+    list, reports, proposals and the meeting report under ``/agent``.
     """
     from ui.agent import bp as agent_bp
     from ui.forms_view import default_consent, default_form
@@ -132,7 +134,7 @@ def create_app(
         agents=agents,
         objections=objections,
         languages=languages,
-        extra={"usb": usb} if usb is not None else {},
+        extra={k: v for k, v in (("usb", usb), ("community", community)) if v is not None},
     )
     app.register_blueprint(villager_bp)
     app.register_blueprint(agent_bp)

@@ -34,6 +34,7 @@ WIDGETS: dict[str, str] = {
     "multi": "multi",
     "integer": "number",
     "text": "text",
+    "members": "members",
 }
 """Question kind -> the template widget that renders it."""
 
@@ -132,7 +133,9 @@ def screen_prompt(view: ScreenView, errors: Mapping[str, str]) -> str:
 
 
 def raw_value(q: QuestionView, raw: Any) -> Any:
-    """The submitted raw value for one question (a list for multi-choice)."""
+    """The submitted raw value for one question (a list for multi-choice; the member list)."""
+    if q.widget == "members":
+        return list(raw.get(q.id) or [])
     if q.widget == "multi":
         getlist = getattr(raw, "getlist", None)
         return list(getlist(q.id)) if getlist else list(raw.get(q.id) or [])

@@ -73,11 +73,23 @@ def escpos_receipt(receipt: Receipt) -> bytes:
     return b"".join(out)
 
 
+def escpos_document(title: str, lines: list[str]) -> bytes:
+    """The ESC/POS byte stream for a plain document (the meeting report): title, lines, cut."""
+    out = [INIT, ALIGN_CENTER, BOLD_ON, _text(title), BOLD_OFF, b"\n", ALIGN_LEFT]
+    out += [_text(line) for line in lines]
+    out.append(FEED_CUT)
+    return b"".join(out)
+
+
 class Printer(Protocol):
     """Something that can print a receipt."""
 
     def print_receipt(self, receipt: Receipt) -> None:
         """Print it; raises :class:`kiosk.errors.HardwareError` when the printer fails."""
+        ...
+
+    def print_document(self, title: str, lines: list[str]) -> None:
+        """Print a plain document; raises :class:`kiosk.errors.HardwareError` on failure."""
         ...
 
 
@@ -89,7 +101,13 @@ class EscPosPrinter:
 
     def print_receipt(self, receipt: Receipt) -> None:
         """Write the receipt's ESC/POS bytes to the device."""
-        data = escpos_receipt(receipt)
+        self._write(escpos_receipt(receipt))
+
+    def print_document(self, title: str, lines: list[str]) -> None:
+        """Write a plain document's ESC/POS bytes to the device."""
+        self._write(escpos_document(title, lines))
+
+    def _write(self, data: bytes) -> None:
         try:
             fd = os.open(self._device, os.O_WRONLY | os.O_NOCTTY)
         except OSError as err:
@@ -112,9 +130,16 @@ class FilePrinter:
 
     def print_receipt(self, receipt: Receipt) -> None:
         """Append the receipt's ESC/POS bytes to the file."""
+        self._append(escpos_receipt(receipt))
+
+    def print_document(self, title: str, lines: list[str]) -> None:
+        """Append a plain document's ESC/POS bytes to the file."""
+        self._append(escpos_document(title, lines))
+
+    def _append(self, data: bytes) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self.path.open("ab") as fh:
-            fh.write(escpos_receipt(receipt))
+            fh.write(data)
 
 
 def open_printer(backend: str, device: Path | None) -> Printer | None:

@@ -28,6 +28,9 @@ COACHING: dict[str, LazyString] = {
     "blink": _l("Please blink your eyes."),
     "turn_left": _l("Turn your head to the left."),
     "turn_right": _l("Turn your head to the right."),
+    # the e-KTP step (kiosk.references.idcard)
+    "no_card_face": _l("No card photo seen yet. Hold the e-KTP closer, photo towards the camera."),
+    "card_too_small": _l("The card photo is too small. Hold the e-KTP closer to the camera."),
 }
 """Coaching code (``kiosk.core.biometrics.Coaching``) -> one short instruction."""
 

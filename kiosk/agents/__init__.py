@@ -20,6 +20,7 @@ from kiosk.agents.service import AgentService, AgentTimeouts, HelpCaller, HelpRe
 from kiosk.agents.throttle_store import ThrottleRepository
 from kiosk.core.clock import Clock
 from kiosk.core.throttle import ThrottlePolicy
+from kiosk.core.upkeep import RosterPolicy
 from kiosk.crypto.atrest import AtRestCipher
 from kiosk.services.ports import Sealer
 from kiosk.services.registration import RegistrationService
@@ -42,6 +43,7 @@ def build_agent_service(
     photo: Callable[[], bytes | None] | None = None,
     on_help: Callable[[HelpRequest], None] | None = None,
     outbox: OutboxRepository | None = None,
+    roster_policy: RosterPolicy | None = None,
 ) -> AgentService:
     """Wire the agent repositories, login and facade over one open kiosk database.
 
@@ -70,6 +72,7 @@ def build_agent_service(
         timeouts=timeouts,
         photo=photo,
         on_help=on_help,
+        roster_policy=roster_policy,
     )
 
 

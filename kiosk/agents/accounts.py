@@ -353,18 +353,6 @@ class AgentRepository:
             )
         return cur.rowcount == 1
 
-    def set_pin(self, agent_id: str, pin: str) -> None:
-        """Replace an agent's PIN (new salt, current parameters)."""
-        check_pin(pin)
-        salt = os.urandom(16)
-        digest = hash_pin(pin, salt, self.params)
-        with transaction(self._conn) as c:
-            c.execute(
-                "UPDATE agent SET pin_hash = ?, pin_salt = ?, pin_params = ?, updated_at = ?"
-                " WHERE agent_id = ?",
-                (digest, salt, self.params, self._clock.now(), agent_id),
-            )
-
     def verify_pin(self, agent_id: str, pin: str) -> bool:
         """True when ``pin`` is the active agent's PIN; the same work is done for unknown ids."""
         row = self._conn.execute(

@@ -96,6 +96,10 @@ class Roster(Protocol):
         """How many households a cadre keeps."""
         ...
 
+    def registered_at(self, kk: str) -> float | None:
+        """When a No. KK last registered (or updated) on this kiosk, or None."""
+        ...
+
     def save(
         self, c: Tx, household: Household, version: int, pending: dict[str, LocalEdit], at: float
     ) -> None:

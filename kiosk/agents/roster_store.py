@@ -67,6 +67,13 @@ class RosterRepository:
         ).fetchone()
         return str(row[0]) if row else None
 
+    def registered_at(self, kk: str) -> float | None:
+        """When this No. KK last registered (or updated) on this kiosk, or None."""
+        row = self._conn.execute(
+            "SELECT MAX(created_at) FROM registration WHERE kk_hmac = ?", (self.kk_hash(kk),)
+        ).fetchone()
+        return float(row[0]) if row and row[0] is not None else None
+
     def count(self, cadre_id: str) -> int:
         """Households a cadre holds."""
         row = self._conn.execute(

@@ -24,6 +24,7 @@ from kiosk.core import vouch as vouch_rules
 from kiosk.core.audit import ChainReport
 from kiosk.core.clock import Clock
 from kiosk.core.ids import uuid7
+from kiosk.core.upkeep import RosterPolicy, UpkeepRow, upkeep_list
 from kiosk.errors import (
     AgentAuthError,
     FlowError,
@@ -85,7 +86,9 @@ class AgentService:
         timeouts: AgentTimeouts | None = None,
         photo: Callable[[], bytes | None] | None = None,
         on_help: Callable[[HelpRequest], None] | None = None,
+        roster_policy: RosterPolicy | None = None,
     ) -> None:
+        self.roster_policy = roster_policy or RosterPolicy()
         self._transaction, self._outbox, self._help = stores.transaction, stores.outbox, stores.help
         self.accounts, self.roster, self.audit = stores.accounts, stores.roster, stores.audit
         self.auth, self._sealer, self._clock, self._device_id = auth, sealer, clock, device_id
@@ -419,8 +422,9 @@ class AgentService:
             other = self.roster.id_for_kk(new.kk)
             if other is not None and other != hid:
                 raise FormError("this No. KK is already on a roster", "kk")
-            if stored is None and self.roster.count(agent.agent_id) >= rules.MAX_HOUSEHOLDS:
-                raise FormError(f"a roster holds at most {rules.MAX_HOUSEHOLDS} households", "")
+            cap = self.roster_policy.cap
+            if stored is None and self.roster_policy.full(self.roster.count(agent.agent_id)):
+                raise FormError(f"a roster holds at most {cap} households", "roster_cap")
             current = stored.household if stored else None
             result = rules.edit(current, new, stored.pending if stored else {}, now, agent.agent_id)
             if stored is not None and not result.changes:
@@ -489,6 +493,19 @@ class AgentService:
                 kind = "roster_conflict" if conflict else "roster_portal_applied"
                 self.audit.append(c, kind, None, update.household_id)
             return result
+
+    def upkeep(self, token: str) -> list[UpkeepRow]:
+        """The cadre's households for upkeep: due ones first, with the last change of each."""
+        with self._lock:
+            agent = self._require(token, Permission.ROSTER)
+            stored = self.roster.by_cadre(agent.agent_id)
+            return upkeep_list(
+                [(s.household, s.updated_at) for s in stored],
+                self.roster.history,
+                self.roster.registered_at,
+                self._clock.now(),
+                self.roster_policy.due_after_days,
+            )
 
     def roster_history(self, token: str, household_id: str) -> list[rules.Change]:
         """The change history of one of the cadre's households."""

@@ -39,6 +39,10 @@ KINDS: dict[str, str] = {
     "audit_uploaded": "a batch of audit entries was queued for the portal",
     "spoof_suspected": "a face check ended not live (subject: passive band:challenge kind)",
     "status_lookup": "an agent looked up a resident's status on their behalf",
+    "recipient_report": "a listed household was reported as not eligible (subject: record id)",
+    "proposal": "an unregistered household was proposed for help (subject: record id)",
+    "report_limited": "a household report or proposal was refused: too many from one reporter",
+    "meeting_report": "a village meeting report was printed or exported (no personal data)",
     "objection_filed": "an agent filed an objection (sanggah) on a resident's behalf",
 }
 """Event kind -> meaning. Only these kinds may be recorded."""

@@ -28,9 +28,6 @@ from kiosk.core.forms.checks import kk_number
 from kiosk.core.i18n import N_, Translate, untranslated
 from kiosk.errors import FormError
 
-MAX_HOUSEHOLDS = 12
-"""Households one cadre may hold on the kiosk (a Dasa Wisma group is about 10)."""
-
 MAX_MEMBERS = 20
 """Members per household."""
 

@@ -153,6 +153,7 @@ class PersonalData:
     consent_version: str | None = None
     consent_heard: str = "summary"  # what was listened to: summary | full
     typed_nik: str | None = None  # the NIK being corrected, to edit rather than retype
+    member_draft: dict[str, Any] | None = None  # a KK member between their two screens
 
 
 class RegistrationSession:
@@ -176,6 +177,7 @@ class RegistrationSession:
         self.assisted_by: str | None = None
         self.vouch_id: str | None = None  # links the registration to the agent's vouch record
         self.existing: Any = None  # the NIK's registration on this kiosk: this visit updates it
+        self.existing_family: Any = None  # the KK's registration by someone else: updated too
         self.last_attempt: Outcome | None = None  # the last face attempt's outcome, until retried
         self.back_to_review = False  # one answer is being changed from the review screen
         self.ended_reason: str | None = None
@@ -245,6 +247,7 @@ class RegistrationSession:
         self.attempts = 0
         self.outcome = None
         self.existing = None
+        self.existing_family = None
         self.last_attempt = None
         self._go(State.IDENTIFY)
 

@@ -116,14 +116,6 @@ class DemoVillage:
         return claim
 
 
-def demo_mode(cfg: KioskConfig) -> bool:
-    """True when the kiosk runs on the replay camera over the demo faces (no real camera)."""
-    from kiosk.vision.camera import auto_backend
-
-    backend = auto_backend(cfg.camera) if cfg.camera.backend == "auto" else cfg.camera.backend
-    return backend == "replay" and cfg.camera.replay_source is None and DEMO_FACES.is_dir()
-
-
 def demo_nik(district6: str, dob: str, serial: int) -> str:
     """A structurally valid NIK: district code, birth date (DDMMYY), 4-digit serial."""
     nik = f"{district6}{dob}{serial:04d}"

@@ -24,6 +24,7 @@ from typing import Any
 
 from kiosk.core.clock import Clock
 from kiosk.core.ids import uuid7
+from kiosk.core.names import Name
 from kiosk.core.objection import (
     DEFAULT_WINDOW_DAYS,
     check_reason,
@@ -244,7 +245,7 @@ class ObjectionService:
                 "synced": bool(self._synced()),
             },
         }
-        payload = self._sealer.seal("objection", objection_id, record)
+        payload = self._sealer.seal(Name.OBJECTION, objection_id, record)
         self._repo.commit(
             NewObjection(
                 objection_id=objection_id,

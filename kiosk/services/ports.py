@@ -17,7 +17,7 @@ Each port has a fake shipped beside its real adapter (gpiozero's ``pins/mock.py`
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -25,6 +25,7 @@ from kiosk.core.clock import Clock
 from kiosk.core.ids import keyed_hash
 from kiosk.core.portal_status import PortalStatus
 from kiosk.core.session import Outcome
+from kiosk.core.tally import Count
 
 __all__ = [
     "OBJECTION_OPEN_STATES",
@@ -75,6 +76,22 @@ class FaceVerifier(Protocol):
 
     def check(self, nik: str) -> FaceCheckResult:
         """Run one attempt: capture, quality, liveness, match, policy."""
+        ...
+
+
+class IdCardReader(Protocol):
+    """Reads the e-KTP held to the camera when the village set has no reference for a NIK."""
+
+    def id_card_needed(self, nik: str) -> bool:
+        """True when ``nik`` has no village reference and no card was read for it yet."""
+        ...
+
+    def read_id_card(self, nik: str) -> str | None:
+        """Read the card: None when its face is now ``nik``'s reference, else a coaching code."""
+        ...
+
+    def forget_id_card(self) -> None:
+        """Drop the card reference (memory only) when the session ends."""
         ...
 
 
@@ -131,6 +148,8 @@ class NewRegistration:
     version: int = 1
     session_key: str | None = None  # idempotency key of the submitting session
     consent_heard: str | None = None  # summary | full
+    kk_hmac: str | None = None  # keyed hash of the No. KK (None: no KK answered)
+    members_count: int | None = None  # people on the member list
 
 
 @dataclass(frozen=True)
@@ -158,14 +177,19 @@ class ExistingRegistration:
     version: int
     created_at: float
     verification: str
+    members_count: int | None = None
+    nik_hmac: str = ""
 
 
 class RegistrationStore(Protocol):
     """The registrations this kiosk holds: committed with their outbox row, looked up by the
     keyed hash of a NIK (never the NIK itself)."""
 
-    def commit(self, reg: NewRegistration, kind: str, payload: bytes) -> None:
-        """Write the registration row and its sealed outbox row in one transaction."""
+    def commit(
+        self, reg: NewRegistration, kind: str, payload: bytes, counts: Iterable[Count] = ()
+    ) -> None:
+        """Write the registration row and its sealed outbox row (and the meeting report's
+        ``counts``) in one transaction."""
         ...
 
     def by_nik(self, nik_hmac: str) -> list[RegistrationStatus]:
@@ -178,6 +202,10 @@ class RegistrationStore(Protocol):
 
     def latest_for_nik(self, nik_hmac: str) -> ExistingRegistration | None:
         """The newest version of the NIK's registration, or None."""
+        ...
+
+    def latest_for_kk(self, kk_hmac: str) -> ExistingRegistration | None:
+        """The newest version of a family card's registration (keyed KK hash), or None."""
         ...
 
     def next_version(self, registration_id: str) -> int:

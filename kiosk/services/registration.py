@@ -21,16 +21,19 @@ from types import MappingProxyType
 from typing import Any
 
 from kiosk.core.clock import Clock, today
-from kiosk.core.forms import FormDefinition, missing_questions, visible_answers
+from kiosk.core.forms import FormDefinition, derived_answers, missing_questions, visible_answers
 from kiosk.core.ids import receipt_code, uuid7
+from kiosk.core.names import Name
 from kiosk.core.nik import parse_nik
 from kiosk.core.session import Outcome, RegistrationSession, State, Timeouts
+from kiosk.core.tally import registration_counts
 from kiosk.errors import FlowError, SessionExpired
 from kiosk.services.ports import (
     Cipher,
     ExistingRegistration,
     FaceCheckResult,
     FaceVerifier,
+    IdCardReader,
     NewRegistration,
     NikParser,
     RegistrationStore,
@@ -134,6 +137,7 @@ class RegistrationService:
         nik_parser: NikParser | None = None,
         clock_synced: Callable[[], bool] = lambda: False,
         ensure_space: Callable[[], None] = lambda: None,
+        id_cards: IdCardReader | None = None,
     ) -> None:
         self._clock = clock
         self._timeouts = timeouts
@@ -150,6 +154,8 @@ class RegistrationService:
         self._ensure_space = ensure_space
         self._sessions: dict[str, RegistrationSession] = {}
         self._lock = threading.RLock()
+        self._id_cards = id_cards
+        self._card_step_done: set[str] = set()  # tokens whose e-KTP step was read or skipped
 
     def _parse_registrant_nik(self, text: str) -> Any:
         """The NIK rule of a registration: a valid NIK whose holder is 17 or older today."""
@@ -189,6 +195,7 @@ class RegistrationService:
                 raise SessionExpired("no active session; start again")
             if session.tick() is State.IDLE:
                 self._sessions.pop(token or "", None)
+                self._forget_card(token or "")
                 raise SessionExpired(f"the session ended ({session.ended_reason}); start again")
             if touch:
                 session.touch()
@@ -228,6 +235,13 @@ class RegistrationService:
         session = self._sessions.pop(token, None)
         if session is not None:
             session.end(reason)
+        self._forget_card(token)
+
+    def _forget_card(self, token: str) -> None:
+        """The e-KTP reference lives no longer than its session (nor its NIK)."""
+        self._card_step_done.discard(token)
+        if self._id_cards is not None:
+            self._id_cards.forget_id_card()
 
     def end_all(self, reason: str) -> None:
         """End every session (nobody is in front of the kiosk any more)."""
@@ -241,6 +255,7 @@ class RegistrationService:
             for token, session in list(self._sessions.items()):
                 if session.tick() is State.IDLE:
                     self._sessions.pop(token, None)
+                    self._forget_card(token)
 
     @property
     def active(self) -> bool:
@@ -281,6 +296,45 @@ class RegistrationService:
         """Go back from the face steps to correct the NIK."""
         with self._live(token) as session:
             session.change_nik()
+            self._forget_card(token)
+
+    # --- the e-KTP step ------------------------------------------------------------------
+    def needs_id_card(self, token: str) -> bool:
+        """True when the person should first show their e-KTP: no village reference exists
+        for the NIK, this kiosk reads cards, and this session has not read or skipped one."""
+        with self._live(token) as session:
+            nik = session.data.nik
+            if (
+                self._id_cards is None
+                or nik is None
+                or session.state is not State.CAPTURE
+                or token in self._card_step_done
+            ):
+                return False
+        return self._id_cards.id_card_needed(nik)
+
+    def read_id_card(self, token: str) -> str | None:
+        """Read the e-KTP at the camera; None when read (the next face check matches against
+        its photo), else the coaching code to show. Runs outside the lock, like a face check."""
+        if self._id_cards is None:
+            raise FlowError("this kiosk does not read e-KTPs")
+        with self._live(token, touch=True) as session:
+            nik = session.data.nik
+            if nik is None or session.state is not State.CAPTURE:
+                raise FlowError("the e-KTP is shown after the NIK, before the face")
+        coaching = self._id_cards.read_id_card(nik)
+        with self._live(token, touch=True) as current:
+            if current is not session or current.data.nik != nik:
+                self._id_cards.forget_id_card()
+                raise FlowError("the session moved on while the card was read")
+            if coaching is None:
+                self._card_step_done.add(token)
+            return coaching
+
+    def skip_id_card(self, token: str) -> None:
+        """The person has no e-KTP with them: go on to the face without one."""
+        with self._live(token, touch=True):
+            self._card_step_done.add(token)
 
     def existing(self, token: str) -> ExistingRegistration | None:
         """The registration this NIK already has on this kiosk, once the face step is passed."""
@@ -374,8 +428,74 @@ class RegistrationService:
             back = one_answer and (definition is None or not missing_questions(definition, answers))
             if not more_screens or back:
                 done = visible_answers(definition, answers) if definition else dict(answers)
+                if definition is not None:  # the counts a member list implies, never typed
+                    done.update(derived_answers(definition, done))
                 session.household_done(done)
             return self._view(session)
+
+    # --- household members and the family card ------------------------------------------
+    def family_card(self, token: str, kk: str) -> ExistingRegistration | None:
+        """Look the answered No. KK up on this kiosk: a registration of the same family card by
+        another visit (not this person's own, already an update) is returned and remembered, and
+        this registration becomes its next version instead of a duplicate."""
+        with self._live(token) as session:
+            found = self._repo.latest_for_kk(keyed_hash(self._lookup_key, "kk", kk))
+            own = self._existing_any(session)
+            if found and own and found.registration_id == own.registration_id:
+                found = None  # the person's own registration: already an update
+            session.existing_family = found
+            return found
+
+    def known_family(self, token: str) -> ExistingRegistration | None:
+        """The registration of this session's family card found by :meth:`family_card`."""
+        with self._live(token) as session:
+            found = session.existing_family
+            return found if isinstance(found, ExistingRegistration) else None
+
+    @staticmethod
+    def _existing_any(session: RegistrationSession) -> ExistingRegistration | None:
+        found = session.existing
+        return found if isinstance(found, ExistingRegistration) else None
+
+    def _in_household(self, session: RegistrationSession) -> RegistrationSession:
+        if session.state is not State.HOUSEHOLD:
+            raise FlowError("members are added only while the questionnaire is open")
+        return session
+
+    def member_draft(self, token: str) -> dict[str, Any] | None:
+        """The member being entered (between their two screens), or None."""
+        with self._live(token) as session:
+            draft = self._in_household(session).data.member_draft
+            return dict(draft) if draft is not None else None
+
+    def set_member_draft(self, token: str, draft: Mapping[str, Any] | None) -> None:
+        """Keep the member being entered (``index`` None: a new member), or drop it."""
+        with self._live(token) as session:
+            self._in_household(session).data.member_draft = dict(draft) if draft else None
+
+    def save_member(
+        self, token: str, question_id: str, index: int | None, member: Mapping[str, Any]
+    ) -> None:
+        """Put a checked member (kiosk.core.members) into the list: new, or replacing ``index``;
+        the draft is dropped."""
+        with self._live(token) as session:
+            data = self._in_household(session).data
+            people = list(data.answers.get(question_id) or [])
+            if index is not None and 0 <= index < len(people):
+                people[index] = dict(member)
+            else:
+                people.append(dict(member))
+            data.answers[question_id] = people
+            data.member_draft = None
+
+    def remove_member(self, token: str, question_id: str, index: int) -> None:
+        """Take the member at ``index`` off the list."""
+        with self._live(token) as session:
+            data = self._in_household(session).data
+            people = list(data.answers.get(question_id) or [])
+            if 0 <= index < len(people):
+                del people[index]
+            data.answers[question_id] = people
 
     def household(self, token: str, answers: dict[str, Any]) -> RegistrationView:
         """Store the validated questionnaire answers, all at once."""
@@ -419,18 +539,30 @@ class RegistrationService:
         now = self._clock.now()
         record_id = uuid7(now, os.urandom(10))
         existing = session.existing if isinstance(session.existing, ExistingRegistration) else None
-        if existing is not None:
+        family = session.existing_family
+        family = family if isinstance(family, ExistingRegistration) else None
+        if family is not None:  # the family card is registered: this is its next version; the
+            # receipt code is this person's own (another person's code is never shown)
+            registration_id, receipt = family.registration_id, self._new_receipt()
+            version = self._repo.next_version(registration_id)
+        elif existing is not None:
             registration_id, receipt = existing.registration_id, existing.receipt_no
             version = self._repo.next_version(registration_id)
         else:
             registration_id, receipt, version = record_id, self._new_receipt(), 1
         data = session.data
+        kk = data.answers.get("kk_number")
+        members_count = data.answers.get("members_count")
         assert data.nik is not None and data.consent_version is not None
         outcome = session.outcome or Outcome.PENDING
         synced = self._clock_synced()
         record = {
             "record_id": record_id,
-            "registration": {"id": registration_id, "version": version},
+            "registration": {
+                "id": registration_id,
+                "version": version,
+                "same_family_card": family is not None,
+            },
             "receipt_no": receipt,
             "device_id": self._device.device_id,
             "village_code": self._device.village_code,
@@ -461,7 +593,7 @@ class RegistrationService:
                 "synced": synced,
             },
         }
-        payload = self._sealer.seal("registration", record_id, record)
+        payload = self._sealer.seal(Name.REGISTRATION, record_id, record)
         sealed_template = (
             self._cipher.seal(data.template, f"template:{record_id}") if data.template else None
         )
@@ -484,9 +616,12 @@ class RegistrationService:
                 version=version,
                 session_key=session.key,
                 consent_heard=data.consent_heard,
+                kk_hmac=keyed_hash(self._lookup_key, "kk", kk) if isinstance(kk, str) else None,
+                members_count=members_count if isinstance(members_count, int) else None,
             ),
-            kind="registration",
+            kind=Name.REGISTRATION,
             payload=payload,
+            counts=registration_counts(data.answers, outcome.value, version),
         )
         session.record_id = record_id
         session.submitted(receipt)

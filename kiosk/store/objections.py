@@ -6,11 +6,12 @@ import sqlite3
 from collections.abc import Callable
 from typing import Any
 
+from kiosk.core.names import Name
 from kiosk.services.ports import NewObjection, ObjectionStatus
 from kiosk.store.db import transaction
 from kiosk.store.outbox import OutboxRepository
 
-KIND = "objection"
+KIND = Name.OBJECTION
 """Outbox kind (and UP topic) of an objection record."""
 
 

@@ -7,6 +7,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from kiosk.core.outbox import OutboxState
+from kiosk.core.tally import Count, record_count
+from kiosk.store import tally
 from kiosk.store.db import after_commit, transaction
 
 AckEffect = Callable[[sqlite3.Connection, Sequence[str], float], None]
@@ -70,20 +72,24 @@ class OutboxRepository:
         now: float,
         *,
         tx: sqlite3.Connection | None = None,
+        counts: Iterable[Count] = (),
     ) -> None:
         """Add a pending sealed record (created at wall seconds ``now``).
 
         With ``tx``, the caller's open transaction, the row commits (or rolls back) with the
         caller's own rows, such as the registration it carries; without, in its own transaction.
+        The meeting report's tallies (one more ``kind``, and the caller's ``counts``) are added
+        in the same transaction, so they outlive the row's purge once the portal holds it.
         """
         if tx is None:
             with transaction(self._conn) as c:
-                self.enqueue(record_id, kind, payload, now, tx=c)
+                self.enqueue(record_id, kind, payload, now, tx=c, counts=counts)
             return
         tx.execute(
             "INSERT INTO outbox (record_id, kind, payload, created_at) VALUES (?,?,?,?)",
             (record_id, kind, payload, now),
         )
+        tally.add(tx, now, [record_count(kind), *counts])
         after_commit(tx, self._on_commit)
 
     def next_batch(self, limit: int, now: float, horizon_s: float = 86400.0) -> list[OutboxRow]:

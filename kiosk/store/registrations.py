@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
+from kiosk.core.tally import Count
 from kiosk.services.ports import ExistingRegistration, NewRegistration, RegistrationStatus
 from kiosk.store.db import transaction
 from kiosk.store.outbox import OutboxRepository
@@ -52,15 +53,18 @@ class RegistrationRepository:
         self._conn = conn
         self._outbox = outbox or OutboxRepository(conn)
 
-    def commit(self, reg: NewRegistration, kind: str, payload: bytes) -> None:
-        """Insert the registration and its sealed outbox row atomically (both or neither)."""
+    def commit(
+        self, reg: NewRegistration, kind: str, payload: bytes, counts: Iterable[Count] = ()
+    ) -> None:
+        """Insert the registration and its sealed outbox row (with the meeting report's
+        ``counts``) atomically: all or nothing."""
         with transaction(self._conn) as c:
             c.execute(
                 "INSERT INTO registration (record_id, registration_id, version, session_key,"
                 " consent_heard, receipt_no, nik_hmac, created_at,"
                 " created_mono, boot_id, clock_synced, verification, form_id, form_version,"
-                " consent_version, assisted_by, template_sealed)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                " consent_version, assisted_by, template_sealed, kk_hmac, members_count)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     reg.record_id,
                     reg.registration_id or reg.record_id,
@@ -79,9 +83,11 @@ class RegistrationRepository:
                     reg.consent_version,
                     reg.assisted_by,
                     reg.template_sealed,
+                    reg.kk_hmac,
+                    reg.members_count,
                 ),
             )
-            self._outbox.enqueue(reg.record_id, kind, payload, reg.created_at, tx=c)
+            self._outbox.enqueue(reg.record_id, kind, payload, reg.created_at, tx=c, counts=counts)
 
     def by_nik(self, nik_hmac: str) -> list[RegistrationStatus]:
         """Every version of a person's registrations, newest first."""
@@ -106,6 +112,16 @@ class RegistrationRepository:
             " FROM registration WHERE nik_hmac = ? ORDER BY created_at DESC, version DESC"
             " LIMIT 1",
             (nik_hmac,),
+        ).fetchone()
+        return ExistingRegistration(*row) if row else None
+
+    def latest_for_kk(self, kk_hmac: str) -> ExistingRegistration | None:
+        """The newest registration version of this family card (keyed KK hash), or None."""
+        row = self._conn.execute(
+            "SELECT registration_id, receipt_no, version, created_at, verification,"
+            " members_count, nik_hmac FROM registration WHERE kk_hmac = ?"
+            " ORDER BY created_at DESC, version DESC LIMIT 1",
+            (kk_hmac,),
         ).fetchone()
         return ExistingRegistration(*row) if row else None
 

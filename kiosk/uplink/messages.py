@@ -47,11 +47,6 @@ def nesting(payload: bytes) -> str:
     return "ok" if not s else "too_deep"
 
 
-def nesting_ok(payload: bytes) -> bool:
-    """True when ``payload`` nests no deeper than :data:`MAX_DEPTH` and its brackets pair up."""
-    return nesting(payload) == "ok"
-
-
 def precheck(name: str, payload: bytes, limit: int = MAX_MESSAGE_BYTES) -> None:
     """Refuse (``ProtocolError``) a payload over ``limit`` bytes, nested too deep or unpaired."""
     if len(payload) > limit:

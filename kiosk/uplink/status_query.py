@@ -19,6 +19,7 @@ from typing import Any
 
 from kiosk.core.clock import Clock
 from kiosk.core.ids import uuid7
+from kiosk.core.names import Name
 from kiosk.core.portal_status import PortalObjection, PortalRegistration, PortalStatus
 from kiosk.errors import KioskError
 from kiosk.references.online import VerifyTransport, Waiter
@@ -33,7 +34,7 @@ def _event_wait(event: threading.Event, seconds: float) -> bool:
     return event.wait(seconds)
 
 
-KIND = "status_request"
+KIND = Name.STATUS_REQUEST
 """Envelope kind (and UP topic name) of a status query; the answer comes on ``status_reply``."""
 
 

@@ -1,6 +1,7 @@
 """The topic table: every topic a kiosk uses, its direction, retention, schema and signing.
 
-Every other module names a topic through :class:`Name` (never by spelling it) and takes a
+Every other module names a topic through :class:`Name` (``kiosk.core.names``; never by
+spelling it) and takes a
 topic's behaviour from its row; record kinds (:data:`RECORD_KINDS`) are rows too, each carrying
 what an ack of that kind does beside the outbox row.
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from kiosk.core.names import Name
 from kiosk.store.outbox import AckEffect
 from kiosk.store.registrations import registrations_received
 
@@ -19,29 +21,6 @@ class Direction(enum.Enum):
 
     UP = "kiosk->portal"
     DOWN = "portal->kiosk"
-
-
-class Name(enum.StrEnum):
-    """The name of every topic (the last topic segment); also the record kind of UP records."""
-
-    REGISTRATION = "registration"
-    AUDIT = "audit"
-    VOUCH = "vouch"
-    HOUSEHOLD = "household"
-    HEARTBEAT = "heartbeat"
-    AVAILABILITY = "availability"
-    ACK = "ack"
-    STATUS = "status"
-    CONFIG = "config"
-    ROSTER = "roster"
-    VERIFY_REQUEST = "verify_request"
-    VERIFY_REPLY = "verify_reply"
-    REFERENCES = "references"
-    REFERENCES_REVOKE = "references_revoke"
-    HOUSEHOLD_UPDATE = "household_update"
-    STATUS_REQUEST = "status_request"
-    STATUS_REPLY = "status_reply"
-    OBJECTION = "objection"
 
 
 class Signing(enum.Enum):
@@ -110,6 +89,18 @@ TOPICS: dict[str, Topic] = {
             "signed household",
             signing=_H,
         ),
+        # the village's recipients and what villagers say about them (kiosk/reports)
+        Topic(
+            Name.RECIPIENTS,
+            _DOWN,
+            True,
+            "recipients",
+            "signed village recipient list (names, dusun/RT)",
+            4 * 1024 * 1024,
+            signing=_H,
+        ),
+        Topic(Name.RECIPIENT_REPORT, _UP, False, None, "sealed report: listed not eligible"),
+        Topic(Name.PROPOSAL, _UP, False, None, "sealed proposal (usulan) of a household"),
         # status from the portal and objections (kiosk/uplink/status_query.py, services)
         Topic(Name.STATUS_REQUEST, _UP, False, None, "sealed status query (NIK digest)"),
         Topic(Name.STATUS_REPLY, _DOWN, False, "status_reply", "signed status answer", signing=_R),
@@ -134,6 +125,8 @@ RECORD_KINDS: dict[str, RecordKind] = {
         RecordKind(Name.AUDIT),
         RecordKind(Name.VOUCH),
         RecordKind(Name.HOUSEHOLD),
+        RecordKind(Name.RECIPIENT_REPORT),
+        RecordKind(Name.PROPOSAL),
         RecordKind(Name.OBJECTION),  # its state comes with the status answers, not the ack
     )
 }
@@ -177,11 +170,6 @@ def downlink_filters(prefix: str, device_id: str) -> list[str]:
         for t in TOPICS.values()
         if t.direction is Direction.DOWN
     ]
-
-
-def uplink_filters(prefix: str) -> list[str]:
-    """Wildcard subscriptions of the portal (all devices, all UP topics)."""
-    return [f"{prefix}/kiosk/+/{t.name}" for t in TOPICS.values() if t.direction is Direction.UP]
 
 
 def broker_acl(prefix: str, portal_user: str = "portal") -> str:

@@ -77,6 +77,11 @@ class UsbService:
         self._thread: threading.Thread | None = None
         self._guard = threading.Lock()
 
+    @property
+    def config(self) -> UsbConfig:
+        """The stick's settings (mount point), for other files put on it (meeting report)."""
+        return self._cfg
+
     def _stick(self, writable: bool = True) -> None:
         check_stick(self._cfg.mount_point, require_mount=self._cfg.require_mount, writable=writable)
 

@@ -27,7 +27,7 @@ from kiosk.core.policy import DecisionPolicy
 from kiosk.core.session import Outcome
 from kiosk.errors import FlowError, ImageError, KioskError
 from kiosk.references.idcard import SOURCE as SOURCE_ID_CARD
-from kiosk.references.idcard import IdCardMatcher
+from kiosk.references.idcard import CardReferences, IdCardMatcher
 from kiosk.references.online import OnlineAnswer
 from kiosk.references.store import Reference
 from kiosk.services.ports import FaceCheckResult
@@ -85,7 +85,8 @@ class CameraFaceVerifier:
     Also a :class:`ui.ports.LiveView` (``coaching`` and ``preview_jpeg``) for the capture
     screen. ``on_claim(nik)`` is called before each capture (the demo points the replay
     camera at the person who claims that NIK); ``sleep`` waits between camera polls (tests
-    pass a fake clock's ``advance``); ``id_card`` enables :meth:`check_id_card`.
+    pass a fake clock's ``advance``); ``id_card`` with ``cards`` (which should also be
+    ``references``) enables the e-KTP step (:meth:`read_id_card`).
     """
 
     def __init__(
@@ -101,6 +102,7 @@ class CameraFaceVerifier:
         on_claim: Callable[[str], None] | None = None,
         sleep: Callable[[float], None] = time.sleep,
         id_card: IdCardMatcher | None = None,
+        cards: CardReferences | None = None,
         light: Callable[[bool], None] | None = None,
         on_spoof: Callable[[str], None] | None = None,
         rng: random.Random | None = None,
@@ -115,6 +117,7 @@ class CameraFaceVerifier:
         self._on_claim = on_claim
         self._sleep = sleep
         self._id_card = id_card
+        self._cards = cards
         self._lock = threading.Lock()
         self._live: str | None = None
         self._coached_seq: int | None = None
@@ -203,7 +206,10 @@ class CameraFaceVerifier:
         liveness = band_live.value
         template = template_to_bytes(result.embedding)
         source, band = "none", None
-        if reference is not None:
+        if reference is not None and reference.source == SOURCE_ID_CARD and self._id_card:
+            assert ref_template is not None  # the card has its own, looser bands
+            source, band = SOURCE_ID_CARD, self._id_card.band(result.embedding, ref_template)
+        elif reference is not None:
             source, band = reference.source, result.match.value if result.match else "NONE"
         elif liveness == "live" and self._online is not None and self._online.available:
             method = "passive+challenge" if status.stepped_up else "passive"
@@ -244,16 +250,23 @@ class CameraFaceVerifier:
             except (KioskError, OSError, ValueError) as err:
                 log.error("spoof suspicion not recorded: %s", err)
 
-    # --- the e-KTP photo as supporting evidence -----------------------------------------
-    def check_id_card(self, live_template: bytes, liveness: str = "live") -> FaceCheckResult:
-        """Find the e-KTP held to the camera and band its photo against ``live_template``.
+    # --- the e-KTP, when the village set has no reference -------------------------------
+    def id_card_needed(self, nik: str) -> bool:
+        """True when this kiosk reads e-KTPs and the village set has no reference for ``nik``
+        (a card already shown for it counts: it need not be shown twice)."""
+        cards = self._cards
+        return self._id_card is not None and cards is not None and not (
+            cards.in_village_set(nik) or cards.holds(nik)
+        )
 
-        Call after a capture without a trusted reference (its template and liveness band).
-        The result has source ``id_card``; the policy never verifies on it alone. Without a
-        card face within the capture budget it returns a coaching code instead.
+    def read_id_card(self, nik: str) -> str | None:
+        """Find the e-KTP held to the camera; its face becomes ``nik``'s reference.
+
+        Returns None once the card's face is held (in memory, for this NIK only), else the
+        coaching code of the capture budget's last frame (``no_card_face``, ``card_too_small``).
         """
-        if self._id_card is None:
-            raise FlowError("ID-card matching is not configured on this kiosk")
+        if self._id_card is None or self._cards is None:
+            raise FlowError("ID-card reading is not configured on this kiosk")
         t = self._t
         deadline = self._clock.monotonic() + t.capture.capture_s
         last_seq: int | None = None
@@ -266,25 +279,22 @@ class CameraFaceVerifier:
                     continue
                 last_seq = frame.seq
                 try:
-                    evidence = self._id_card.match(frame.image, live_template)
+                    found = self._id_card.card_template(frame.image)
                 except ImageError as err:
                     log.warning("ID-card frame unusable: %s", err)
                     continue
-                if evidence.band is not None:
-                    outcome, why = self._policy.decide(SOURCE_ID_CARD, evidence.band, liveness)
-                    log.info(
-                        "ID-card check: match=%s liveness=%s -> %s (%s)",
-                        evidence.band,
-                        liveness,
-                        outcome.value,
-                        why,
-                    )
-                    return FaceCheckResult(
-                        outcome, live_template, SOURCE_ID_CARD, evidence.band, liveness, None
-                    )
-                coaching = evidence.coaching or coaching
+                if isinstance(found, bytes):
+                    self._cards.hold(nik, found)
+                    log.info("ID-card photo read: it is the reference of this attempt")
+                    return None
+                coaching = found.coaching or coaching
                 self._live = coaching
-        return _coaching(coaching)
+        return coaching
+
+    def forget_id_card(self) -> None:
+        """Drop the card reference (the session ended)."""
+        if self._cards is not None:
+            self._cards.forget()
 
     def _ask_online(self, nik: str, template: bytes, method: str) -> OnlineAnswer | None:
         assert self._online is not None

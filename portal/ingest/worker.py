@@ -69,6 +69,7 @@ class IngestWorker:
         protocol: str = "5",
         session_expiry_s: int = 7 * 86400,
         batch: int = 512,
+        linger_s: float = 0.1,
         receive_maximum: int = 1000,
         fallbacks: tuple[tuple[str, int], ...] = (),
         clock: Callable[[], float] = time.time,
@@ -88,6 +89,7 @@ class IngestWorker:
             session_expiry_s=session_expiry_s,
             receive_maximum=receive_maximum,
             batch=batch,
+            linger_s=linger_s,
             fallbacks=fallbacks,
         )
         self.intake = Intake(
@@ -117,16 +119,26 @@ class IngestWorker:
         self.store.close()
 
 
+def _address(text: str) -> tuple[str, int]:
+    host, _, port = text.strip().rpartition(":")
+    return host or "127.0.0.1", int(port)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run one ingest worker until SIGINT/SIGTERM."""
     p = argparse.ArgumentParser(prog="python -m portal.ingest.worker", description=__doc__)
-    p.add_argument("--broker", required=True, help="host:port")
+    p.add_argument(
+        "--broker", required=True, help="host:port[,host:port...]: cluster nodes, tried in turn"
+    )
     p.add_argument("--store", default="postgres", help="store backend: postgres or sqlite")
     p.add_argument("--target", required=True, help="PostgreSQL DSN, or SQLite file path")
     p.add_argument("--client-id", required=True, help="unique per worker (its broker session)")
     p.add_argument("--group", default="ingest", help="shared-subscription group (MQTT 5)")
     p.add_argument("--protocol", default="5", choices=PROTOCOLS)
     p.add_argument("--batch", type=int, default=512, help="most messages per transaction")
+    p.add_argument(
+        "--linger", type=float, default=0.1, help="s a small batch waits for more messages"
+    )
     p.add_argument("--private-key", required=True, help="portal X25519 key, PEM")
     p.add_argument("--signing-key", required=True, help="portal Ed25519 reply-signing key, PEM")
     p.add_argument("--device-keys", required=True, help="dir of <device_id>.pem")
@@ -138,11 +150,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--prefix", default="perlinsos/v1")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    host, _, port = args.broker.rpartition(":")
+    (host, port), *fallbacks = [_address(a) for a in args.broker.split(",")]
     tls = TlsFiles(Path(args.ca), Path(args.cert), Path(args.key)) if args.ca else None
     worker = IngestWorker(
-        host=host or "127.0.0.1",
-        port=int(port),
+        host=host,
+        port=port,
+        fallbacks=tuple(fallbacks),
         store=open_store(args.store, args.target),
         private_key=load_portal_private_key(Path(args.private_key)),
         signing_key=load_signing_private_key(Path(args.signing_key)),
@@ -153,6 +166,7 @@ def main(argv: list[str] | None = None) -> int:
         group=args.group,
         protocol=args.protocol,
         batch=args.batch,
+        linger_s=args.linger,
     )
     if args.username:
         worker.credentials(args.username, args.password or "")

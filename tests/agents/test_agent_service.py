@@ -9,6 +9,7 @@ import pytest
 
 from kiosk.core.roster import Action
 from kiosk.core.session import Outcome, State
+from kiosk.core.upkeep import RosterPolicy
 from kiosk.errors import AgentAuthError, FlowError, FormError, InputError
 from tests.agents.conftest import AGENT_PIN, JPEG, Kit
 
@@ -183,10 +184,14 @@ def test_roster_rules(kit: Kit) -> None:
         kit.svc.save_household(token, household())  # same KK twice
     with pytest.raises(FormError):
         kit.svc.save_household(token, household(kk="12"))
-    for i in range(11):
+    for i in range(9):  # the default cap: 10 households
         kit.svc.save_household(token, household(kk=f"35100112031500{i + 10}"))
-    with pytest.raises(FormError, match="at most"):
+    with pytest.raises(FormError, match="at most 10") as refused:
         kit.svc.save_household(token, household(kk="3510011203150099"))
+    assert refused.value.field == "roster_cap"
+    kit.svc.roster_policy = RosterPolicy(cap=11)  # the [agents] roster_cap setting
+    kit.svc.save_household(token, household(kk="3510011203150099"))
+    assert len(kit.svc.my_roster(token)) == 11
     with pytest.raises(InputError):
         kit.svc.household(token, "not-mine")
 
@@ -340,3 +345,32 @@ def test_the_help_alert_sounds_for_every_new_request(kit: Kit) -> None:
     kit.svc.request_help("screen")
     kit.svc.request_help("screen")  # merged: no second alarm
     assert rang == ["screen"]
+
+
+def test_upkeep_lists_due_households_their_last_change_and_registration(kit: Kit) -> None:
+    token = kit.svc.login("AG-DW-01", "246801")
+    kit.svc.save_household(token, household())
+    other = kit.svc.save_household(token, household(kk="3510011203150002"))
+    kit.clock.advance(10 * 86400)
+    token = kit.svc.login("AG-DW-01", "246801")  # a new visit, ten days on
+    changed = household(kk="3510011203150002", crops=["corn", "rice"])
+    kit.svc.save_household(token, dict(changed, household_id=other.household_id))
+    kit.clock.advance(25 * 86400)  # 35 days after the first, 25 after the change
+    token = kit.svc.login("AG-DW-01", "246801")
+    rows = kit.svc.upkeep(token)
+    assert [(r.household.kk, r.due, r.days_since, r.registered) for r in rows] == [
+        (KK, True, 35, False),
+        ("3510011203150002", False, 25, False),
+    ]
+    last = rows[1].last_change
+    assert last is not None and last.kinds == ("crops",) and last.items[0].added == ("corn",)
+    # the family registers at the kiosk: it counts as updated, and is no longer "unregistered"
+    kit.verifier.outcome = Outcome.VERIFIED
+    reg_token = kit.reg.start()
+    kit.reg.identify(reg_token, NIK)
+    kit.reg.check_face(reg_token)
+    kit.reg.household(reg_token, {"kk_number": KK})
+    kit.reg.consent(reg_token, True)
+    kit.reg.submit(reg_token)
+    registered = {r.household.kk: (r.registered, r.due) for r in kit.svc.upkeep(token)}
+    assert registered[KK] == (True, False)

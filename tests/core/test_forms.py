@@ -245,7 +245,7 @@ def test_at_least_condition(small: FormDefinition) -> None:
 
 
 def test_show_if_on_a_follow_up_page() -> None:
-    form = load_form()
+    form = load_form("household_v1")
     cleaned = validate_answers(
         form, "disability", {"disability_kinds": "visual"}, {"disability": True}
     )
@@ -521,7 +521,7 @@ def test_shipped_json_files_are_valid_json_with_no_duplicate_keys() -> None:
         assert len(keys) == len(set(keys)), keys
         return dict(pairs)
 
-    for name in ("household_v1.json", "consent_v1.json", "consent_v2.json"):
+    for name in ("household_v1.json", "household_v2.json", "consent_v1.json", "consent_v2.json"):
         text = resources.files("kiosk.core.forms").joinpath(name).read_text(encoding="utf-8")
         json.loads(text, object_pairs_hook=no_dupes)
 
@@ -606,7 +606,7 @@ def test_consent_must_be_an_object() -> None:
 
 # --- one question per screen ------------------------------------------------------------------
 def test_validate_question_uses_answers_from_the_same_page() -> None:
-    form = load_form()
+    form = load_form("household_v1")
     # disability was answered on an earlier screen of the same page
     assert validate_question(
         form, "disability_kinds", ["mental", "visual"], {"disability": True}
@@ -628,7 +628,7 @@ def test_validate_question_uses_answers_from_the_same_page() -> None:
 )
 def test_validate_question_failures(qid: str, raw: Any, answers: dict[str, Any], code: str) -> None:
     with pytest.raises(AnswerInvalid) as err:
-        validate_question(load_form(), qid, raw, answers)
+        validate_question(load_form("household_v1"), qid, raw, answers)
     assert (err.value.field, err.value.code) == (qid, code)
 
 

@@ -91,3 +91,22 @@ def test_the_client_hands_on_message_what_paho_would(protocol: MQTTProtocolVersi
     c._in_packet["packet"] = publish(b"a/b", 9, props(CorrelationData=b"r") if v5 else b"", b"hi")
     c._handle_publish()
     assert got == [("a/b", b"hi", b"r" if v5 else None)]
+
+
+def test_a_batch_of_pubacks_is_the_bytes_paho_sends_one_by_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    c = FastPublishClient(
+        CallbackAPIVersion.VERSION2, client_id="t", protocol=MQTTProtocolVersion.MQTTv5
+    )
+    queued: list[bytes] = []
+    monkeypatch.setattr(c, "_packet_queue", lambda _cmd, packet, *_a, **_k: queued.append(packet))
+    mids = [1, 300, 65535]
+    for mid in mids:
+        c._send_puback(mid)
+    one_by_one = b"".join(queued)
+    queued.clear()
+    c.ack_many(mids)
+    assert queued == [one_by_one]
+    c.ack_many([])
+    assert len(queued) == 1  # nothing written for an empty batch

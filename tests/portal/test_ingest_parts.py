@@ -33,3 +33,27 @@ def test_ack_window_waits_for_pubacks_and_gives_up_when_stopping() -> None:
     assert all(window.acquire(stopping) for _ in range(5))
     stopping.set()
     assert not window.acquire(stopping, wait_s=0.01)
+
+
+def test_a_small_batch_lingers_for_company_and_a_full_one_goes_at_once() -> None:
+    from portal.link import Msg, PortalLink
+
+    link = PortalLink(host="127.0.0.1", port=1, client_id="t", filters=[], batch=3, linger_s=30)
+    batches: list[list[int]] = []
+    done = threading.Event()
+
+    def handler(msgs: list[Msg]) -> None:
+        batches.append([m.mid for m in msgs])
+        done.set()
+
+    worker = threading.Thread(target=link._work)
+    link._handler = handler
+    worker.start()
+    link._queue.put(Msg("t", b"", None, 1, 1))
+    assert not done.wait(0.3)  # one heartbeat alone waits (up to linger_s) for more
+    link._queue.put(Msg("t", b"", None, 2, 1))
+    link._queue.put(Msg("t", b"", None, 3, 1))
+    assert done.wait(10)  # full: handled at once, long before linger_s
+    link._queue.put(None)
+    worker.join(10)
+    assert batches == [[1, 2, 3]]

@@ -38,6 +38,10 @@ def test_a_missing_or_unacked_row_is_refused(monkeypatch: pytest.MonkeyPatch) ->
 def test_a_request_is_taken_only_by_a_process_running_its_service() -> None:
     assert "verify_request" not in INGESTED  # the workers run no references service
     assert set(INGESTED) == {k for k, v in KINDS.items() if v.storage is not Storage.NONE}
-    with_refs = {k.name for k in handled(frozenset({"references"}))}
-    assert with_refs == set(KINDS)
+    services = {k.answered_by for k in KINDS.values() if k.answered_by is not None}
+    assert {k.name for k in handled(frozenset(services))} == set(KINDS)
+    for service in services:  # a request stays with the one process that runs its service
+        requests = {k for k, v in KINDS.items() if v.storage is Storage.NONE}
+        without = {k.name for k in handled(frozenset(services - {service}))}
+        assert requests - without == {k for k in requests if KINDS[k].answered_by == service}
     assert filters("p/v1", handled(frozenset()), "g")[0] == "$share/g/p/v1/kiosk/+/registration"

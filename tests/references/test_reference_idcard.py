@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import cv2
 import numpy as np
 import pytest
 
@@ -18,6 +17,7 @@ from kiosk.vision.camera.replay import fit_frame
 from kiosk.vision.images import load_image
 from kiosk.vision.models import ModelPack
 from kiosk.vision.pipeline import FacePipeline, template_from_bytes, template_to_bytes
+from tests.fixtures.idcard import card_frame
 
 SHARED = REPO_ROOT.parent / "shared"
 FACES = SHARED / "faces" / "identities"
@@ -37,25 +37,6 @@ def live_of(pipeline: FacePipeline) -> Callable[[str], bytes]:
         return template_to_bytes(pipeline.embed_image(image))
 
     return embed
-
-
-def card_frame(pipeline: FacePipeline, name: str, *, with_holder: str | None = None) -> np.ndarray:
-    """A 640x480 frame with an e-KTP-like card whose photo is ``name``'s face."""
-    photo = load_image(FACES / name)
-    det = max(pipeline.detector.detect(photo), key=lambda d: d.size)
-    x, y, w, h = (int(v) for v in det.box)
-    pad = int(0.6 * max(w, h))
-    crop = photo[max(0, y - pad) : y + h + pad, max(0, x - pad) : x + w + pad]
-    crop = cv2.resize(crop, (110, 140), interpolation=cv2.INTER_AREA)
-    frame = (
-        fit_frame(load_image(FACES / with_holder, fit=(640, 480)), 640, 480).copy()
-        if with_holder
-        else np.full((480, 640, 3), 90, np.uint8)
-    )
-    x0, y0 = (300, 260) if with_holder else (160, 140)
-    frame[y0 : y0 + 200, x0 : x0 + 320] = (150, 190, 230)  # the blue card
-    frame[y0 + 30 : y0 + 170, x0 + 195 : x0 + 305] = crop  # photo on the right, as on e-KTP
-    return frame
 
 
 def test_same_person_card_supports(pipeline: FacePipeline, live_of: Callable[[str], bytes]) -> None:

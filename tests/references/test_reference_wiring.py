@@ -15,7 +15,6 @@ from kiosk.config import parse_config
 from kiosk.core.clock import FakeClock
 from kiosk.crypto.atrest import AtRestCipher
 from kiosk.crypto.keys import public_pem
-from kiosk.references.demo import demo_mode
 from kiosk.references.inbox import ReferenceInbox
 from kiosk.references.message import load_trusted_keys, portal_signing_key_path
 from kiosk.references.online import OnlineVerifier
@@ -95,16 +94,3 @@ def test_handlers_are_attached_and_install_sets(
     assert online.rejected == 1
     attach_to_uplink(again := FakeUplink(), inbox)  # no online verifier: no verify_reply handler
     assert set(again.handlers) == {Name.REFERENCES, Name.REFERENCES_REVOKE}
-
-
-@pytest.mark.parametrize(
-    ("camera", "expected"),
-    [
-        ({"backend": "replay"}, True),
-        ({"backend": "replay", "replay_source": "/tmp/elsewhere"}, False),
-        ({"backend": "opencv"}, False),
-        ({"backend": "picamera2"}, False),
-    ],
-)
-def test_demo_mode(camera: dict[str, str], expected: bool) -> None:
-    assert demo_mode(parse_config({"camera": camera})) is expected

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +45,9 @@ def parts(tmp_path: Path, clock: FakeClock) -> dict[str, Any]:
     return {"conn": conn, "sealer": JsonSealer(), "space": [], "clock": clock}
 
 
-def service(parts: dict[str, Any], results: list[FaceCheckResult]) -> RegistrationService:
+def service(
+    parts: dict[str, Any], results: list[FaceCheckResult], id_cards: Any = None
+) -> RegistrationService:
     def ensure_space() -> None:
         if parts["space"]:
             raise StorageFullError("the data partition is full")
@@ -62,6 +65,7 @@ def service(parts: dict[str, Any], results: list[FaceCheckResult]) -> Registrati
         device=DeviceInfo("kiosk-test-01", "3510012001", "0.1.0", "boot-1"),
         form=FormInfo("household", "1", "consent_v1"),
         ensure_space=ensure_space,
+        id_cards=id_cards,
     )
 
 
@@ -217,8 +221,8 @@ def test_second_visit_is_version_two_of_the_same_registration(parts: dict[str, A
     again = svc.submit(token)
     assert again == first, "an update keeps the receipt code"
     v1, v2 = parts["sealer"].sealed
-    assert v1["registration"] == {"id": v1["record_id"], "version": 1}
-    assert v2["registration"] == {"id": v1["record_id"], "version": 2}
+    assert v1["registration"] == {"id": v1["record_id"], "version": 1, "same_family_card": False}
+    assert v2["registration"] == {"id": v1["record_id"], "version": 2, "same_family_card": False}
     assert v2["record_id"] != v1["record_id"], "each version is its own outbox record"
     rows = (
         parts["conn"]
@@ -226,6 +230,62 @@ def test_second_visit_is_version_two_of_the_same_registration(parts: dict[str, A
         .fetchall()
     )
     assert rows == [(v1["record_id"], 1), (v1["record_id"], 2)]
+
+
+KK = "3510011501200003"
+
+
+def test_the_same_family_card_from_another_person_becomes_the_next_version(
+    parts: dict[str, Any],
+) -> None:
+    svc = service(parts, [face(Outcome.VERIFIED), face(Outcome.VERIFIED)])
+    token = svc.start()
+    svc.identify(token, NIK)
+    svc.check_face(token)
+    assert svc.family_card(token, KK) is None  # a new family card
+    svc.household(token, {"kk_number": KK, "members_count": 4})
+    svc.consent(token, True)
+    first = svc.submit(token)
+    parts["clock"].advance(3600)
+    token = svc.start()
+    svc.identify(token, "3510014507850002")  # the wife, on the same KK
+    svc.check_face(token)
+    assert svc.existing(token) is None, "her NIK has no registration"
+    found = svc.family_card(token, KK)
+    assert found is not None and found.members_count == 4 and found.version == 1
+    svc.household(token, {"kk_number": KK, "members_count": 5})
+    svc.consent(token, True)
+    second = svc.submit(token)
+    assert second != first, "another person's receipt code is never shown"
+    v1, v2 = parts["sealer"].sealed
+    assert v2["registration"] == {"id": v1["record_id"], "version": 2, "same_family_card": True}
+    rows = (
+        parts["conn"]
+        .execute(
+            "SELECT registration_id, version, members_count FROM registration ORDER BY version"
+        )
+        .fetchall()
+    )
+    assert rows == [(v1["record_id"], 1, 4), (v1["record_id"], 2, 5)]
+    dump = "\n".join(parts["conn"].iterdump())
+    assert KK not in dump, "the No. KK is stored only as a keyed hash"
+
+
+def test_a_person_s_own_family_card_is_not_flagged_twice(parts: dict[str, Any]) -> None:
+    svc = service(parts, [face(Outcome.VERIFIED), face(Outcome.VERIFIED)])
+    token = svc.start()
+    svc.identify(token, NIK)
+    svc.check_face(token)
+    svc.household(token, {"kk_number": KK, "members_count": 4})
+    svc.consent(token, True)
+    first = svc.submit(token)
+    token = svc.start()
+    svc.identify(token, NIK)
+    svc.check_face(token)
+    assert svc.family_card(token, KK) is None, "their own registration: already an update"
+    svc.household(token, {"kk_number": KK, "members_count": 4})
+    svc.consent(token, True)
+    assert svc.submit(token) == first
 
 
 def test_submit_is_idempotent_for_a_session(parts: dict[str, Any]) -> None:
@@ -327,3 +387,64 @@ def test_a_face_attempt_is_refused_outside_the_camera_steps(parts: dict[str, Any
     step = svc.check_face(token)
     assert step.coaching is None and step.view.state is State.HOUSEHOLD
     assert svc.result(token).variant == "matched"
+
+
+@dataclass
+class FakeCards:
+    """The e-KTP reader: the village set lacks ``missing``; each read answers from ``coaching``."""
+
+    missing: set[str]
+    coaching: list[str | None]
+    held: set[str] = field(default_factory=set)
+    forgotten: int = 0
+
+    def id_card_needed(self, nik: str) -> bool:
+        return nik in self.missing and nik not in self.held
+
+    def read_id_card(self, nik: str) -> str | None:
+        code = self.coaching.pop(0)
+        if code is None:
+            self.held.add(nik)
+        return code
+
+    def forget_id_card(self) -> None:
+        self.held.clear()
+        self.forgotten += 1
+
+
+def test_the_e_ktp_step_comes_before_the_face_when_the_village_set_has_no_photo(
+    parts: dict[str, Any],
+) -> None:
+    cards = FakeCards({NIK}, ["no_card_face", None])
+    svc = service(parts, [face(Outcome.PENDING, "id_card", "MEDIUM")], cards)
+    token = svc.start()
+    with pytest.raises(FlowError):
+        svc.read_id_card(token)  # not before the NIK
+    svc.identify(token, NIK)
+    assert svc.needs_id_card(token)
+    assert svc.read_id_card(token) == "no_card_face"  # coached, still needed
+    assert svc.needs_id_card(token)
+    assert svc.read_id_card(token) is None
+    assert not svc.needs_id_card(token)
+    step = svc.check_face(token)
+    assert step.view.outcome is Outcome.PENDING and step.face.reference_source == "id_card"
+    svc.end(token, "abandoned")
+    assert cards.held == set() and cards.forgotten >= 1  # the card leaves with the session
+
+
+def test_a_skipped_card_and_a_known_face_need_no_e_ktp(parts: dict[str, Any]) -> None:
+    cards = FakeCards({NIK}, [])
+    svc = service(parts, [], cards)
+    token = svc.start()
+    svc.identify(token, NIK)
+    svc.skip_id_card(token)
+    assert not svc.needs_id_card(token)
+    svc.change_nik(token)  # a new NIK asks again
+    svc.identify(token, NIK)
+    assert svc.needs_id_card(token)
+    cards.missing.clear()  # the village set has the photo
+    assert not svc.needs_id_card(token)
+    plain = service(parts, [])  # a kiosk without a card reader
+    other = plain.start()
+    plain.identify(other, NIK)
+    assert not plain.needs_id_card(other)

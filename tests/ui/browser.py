@@ -60,9 +60,13 @@ class Server:
         self.base = f"http://127.0.0.1:{self.port}"
         self._thread = threading.Thread(target=self._server.run, daemon=True)
         self._thread.start()
+        self._closed = False
 
     def close(self) -> None:
-        """Stop serving."""
+        """Stop serving (again: nothing)."""
+        if self._closed:
+            return
+        self._closed = True
         self._server.close()
         self._thread.join(timeout=5)
 
@@ -155,3 +159,94 @@ def browse(
     finally:
         context.close()
         server.close()
+
+
+# --- steps many browser tests share --------------------------------------------------------
+def type_on_keypad(page: Any, digits: str) -> None:
+    page.click("[data-key=clear]")
+    for d in digits:
+        page.click(f".keypad [data-key='{d}']")
+
+
+def answer_screen(page: Any) -> None:
+    """Give every question on the current questionnaire screen a valid answer (a grouped
+    screen has several: each stepper and each yes/no pair is answered in its own row)."""
+    if page.locator(".keypad").count():
+        type_on_keypad(page, "3510011501200003")
+        return
+    if page.locator("#m-name").count():  # a KK member: the head, typed without a NIK
+        fill_member(page)
+        return
+    if page.locator(".wg-row").count():  # their daily activities: no difficulty, not pregnant
+        for row in page.locator(".wg-row").all():
+            row.locator("label.option").first.click()  # "no difficulty"
+        if page.locator("[aria-labelledby=m-pregnant-label]").count():
+            page.locator("[aria-labelledby=m-pregnant-label] label.option").last.click()
+        return
+    if page.locator("#add-member").count():  # the member list: Next checks it
+        return
+    for stepper in page.locator(".stepper").all():
+        # "-" on an empty counter gives 0 where 0 is allowed (children, elderly), "+" gives 1
+        zero = stepper.get_attribute("data-min") == "0"
+        stepper.locator("[data-step='-1']" if zero else "[data-step='1']").click()
+    for group in page.locator(".options").all():
+        group.locator("label.option").first.click()
+
+
+def fill_member(page: Any, **over: str) -> None:
+    """Fill the first member screen (defaults: the head, a woman of 45, no NIK)."""
+    values = {"name": "Siti Aminah", "nik": "", "age": "45", **over}
+    for key in ("name", "nik", "age"):
+        page.fill(f"#m-{key}", values[key])
+    page.select_option("#m-relation", over.get("relation", "head"))
+    page.select_option("#m-school", over.get("school", "left"))
+    page.select_option("#m-work", over.get("work", "farmer"))
+    sex = over.get("sex", "F")
+    page.locator(f"label.option:has(input[name=sex][value={sex}])").click()
+    page.locator("label.option:has(input[name=chronic][value=no])").click()
+
+
+def answer_questionnaire(page: Any, c: Checker) -> None:
+    for _ in range(40):
+        if "/consent" in page.url:
+            return
+        name = "household-" + page.url.rsplit("/", 1)[-1]
+        answer_screen(page)
+        c.screen(name)
+        assert page.locator("button[value=next]").is_visible()
+        assert page.evaluate(
+            "() => document.querySelector('button[value=next]').getBoundingClientRect().bottom"
+            " <= window.innerHeight"
+        ), f"{name}: the Next button is off screen"
+        page.click("button[value=next]")
+    raise AssertionError("the questionnaire did not reach consent")
+
+
+def start_registration(page: Any, c: Checker, lang: str = "id") -> None:
+    page.goto(c.base + "/")
+    c.screen("attract")
+    page.click(".attract-button")
+    c.screen("language")
+    page.click(f"button[value={lang}]")
+    c.screen("menu")
+    page.click("form[action='/register'] button")
+
+
+def fail_face_three_times(page: Any, c: Checker, verifier: Any, nik: str) -> None:
+    """From the attract screen: type ``nik``, then three face checks that fail (the scripted
+    fake ``verifier``), ending on the "an agent can help" result."""
+    from ui_doubles import face
+
+    from kiosk.core.session import Outcome
+
+    start_registration(page, c)
+    type_on_keypad(page, nik)
+    page.click("#nik-form button[type=submit]")
+    page.wait_for_url("**/face")
+    verifier.script(face(Outcome.RETRY), face(Outcome.RETRY), face(Outcome.RETRY))
+    for attempt in range(3):
+        page.click(".capture-form button[type=submit]")
+        page.wait_for_url("**/result")
+        if attempt < 2:
+            page.click("form[action='/result/retry'] button")
+            page.wait_for_url("**/face")

@@ -11,8 +11,16 @@ from typing import Any
 
 import pytest
 from agent_doubles import DW_PIN, PIN, Agents, attach_agents
-from browser import Checker, Server, axe_source
-from test_ui_browser import answer_questionnaire, start_registration, type_on_keypad
+from browser import (
+    SIZES,
+    Checker,
+    Server,
+    answer_questionnaire,
+    browse,
+    fail_face_three_times,
+    start_registration,
+    type_on_keypad,
+)
 from ui_doubles import face
 from ui_kit import GOOD_NIK, Kit, build_kit
 
@@ -20,8 +28,6 @@ from kiosk.config import KioskConfig
 from kiosk.core.session import Outcome
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-SIZES = {"800x480": (800, 480), "1280x720": (1280, 720)}
 
 
 @dataclass
@@ -58,21 +64,14 @@ def run(
 ) -> Iterator[Run]:
     kit = build_kit(cfg, tmp_path)
     agents = attach_agents(kit, tmp_path)
-    server = Server(kit.app)
-    w, h = SIZES[request.param]
-    context = chromium.new_context(viewport={"width": w, "height": h}, has_touch=True)
-    page = context.new_page()
-    page.set_default_timeout(10_000)
     test = request.node.originalname.removeprefix("test_")
-    checker = Checker(page, server.base, request.param, axe_source(), prefix=f"agent-{test}-")
-    checker.attach()
-    r = Run(kit, agents, checker, server, cfg, tmp_path)
-    try:
-        yield r
-        checker.assert_local()
-    finally:
-        context.close()
-        r.server.close()
+    prefix = f"agent-{test}-"
+    with browse(chromium, kit.app, prefix, size=request.param, timeout_ms=10_000) as (server, c):
+        r = Run(kit, agents, c, server, cfg, tmp_path)
+        try:
+            yield r
+        finally:
+            r.server.close()  # the one a restart started
 
 
 def pin_login(r: Run, name: str, pin: str) -> None:
@@ -175,17 +174,7 @@ def test_assisted_registration(run: Run) -> None:
 def test_vouched_registration_after_three_failed_face_checks(run: Run) -> None:
     r, page = run, run.page
     r.agents.svc.accounts.set_on_duty("AG-DW-01", True)
-    start_registration(page, r.c)
-    type_on_keypad(page, GOOD_NIK)
-    page.click("#nik-form button[type=submit]")
-    page.wait_for_url("**/face")
-    r.kit.verifier.script(face(Outcome.RETRY), face(Outcome.RETRY), face(Outcome.RETRY))
-    for attempt in range(3):
-        page.click(".capture-form button[type=submit]")
-        page.wait_for_url("**/result")
-        if attempt < 2:
-            page.click("form[action='/result/retry'] button")
-            page.wait_for_url("**/face")
+    fail_face_three_times(page, r.c, r.kit.verifier, GOOD_NIK)
     r.c.screen("needs-agent")
     page.click(".message form[action='/help'] button")
     page.wait_for_selector("#agent-login")

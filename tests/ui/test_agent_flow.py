@@ -219,3 +219,26 @@ def test_agent_looks_up_a_residents_status_and_it_is_audited(kit: Kit, tmp_path:
     assert ("status_lookup", "AG-PKH-01") in kinds
     r = post(c, "/agent/status", nik="123")
     assert r.status_code == 422  # type: ignore[attr-defined]
+
+
+def test_the_roster_cap_setting_is_enforced_with_its_reason(kit: Kit, tmp_path: Path) -> None:
+    from kiosk.core.upkeep import RosterPolicy
+
+    agents = attach_agents(kit, tmp_path)
+    agents.svc.roster_policy = RosterPolicy(cap=1)  # [agents] roster_cap = 1
+    c = kit.app.test_client()
+    login(c, "AG-DW-01", DW_PIN)
+    form = {
+        "kk": "3510011203150001",
+        "m0-name": "Siti Aminah",
+        "m0-relation": "head",
+        "m0-sex": "F",
+        "m0-birth_year": "1958",
+    }
+    assert post(c, "/agent/roster/save", **form).status_code == 302  # type: ignore[attr-defined]
+    listing = c.get("/agent/roster").get_data(as_text=True)
+    assert "1 dari paling banyak 1" in listing and 'id="add-household"' not in listing
+    refused = post(c, "/agent/roster/save", **dict(form, kk="3510011203150002"))
+    assert refused.status_code == 422  # type: ignore[attr-defined]
+    assert "paling banyak berisi 1 rumah tangga" in refused.get_data(as_text=True)  # type: ignore[attr-defined]
+    assert len(agents.outbox("household")) == 1, "nothing stored past the cap"

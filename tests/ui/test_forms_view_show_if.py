@@ -24,7 +24,7 @@ OK = {"disability_kinds": ["visual"]}
 def test_a_dependent_answer_on_the_same_page(
     answer: str, disability: bool, values: dict[str, Any], error: bool
 ) -> None:
-    form = load_form()
+    form = load_form("household_v1")
     screen = ScreenView("health", "t", (question_view(form.question("disability_kinds"), "id"),))
     got, errors = validate_screen(
         form,

@@ -9,7 +9,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser import Checker, Server, axe_source
+from browser import (
+    SIZES,
+    Checker,
+    answer_questionnaire,
+    browse,
+    start_registration,
+    type_on_keypad,
+)
 from PIL import Image
 from ui_doubles import FakeLive, face
 from ui_kit import GOOD_NIK, Kit, build_kit
@@ -19,8 +26,6 @@ from kiosk.core.session import Outcome
 from ui.speech import Speech
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-SIZES = {"800x480": (800, 480), "1280x720": (1280, 720)}
 
 
 def jpeg() -> bytes:
@@ -40,66 +45,9 @@ def run(
         live=FakeLive("too_far", jpeg()),
         speech=Speech(tmp_path / "speech-cache"),
     )
-    server = Server(kit.app)
-    w, h = SIZES[request.param]
-    context = chromium.new_context(viewport={"width": w, "height": h}, has_touch=True)
-    page = context.new_page()
-    page.set_default_timeout(30_000)
     test = request.node.originalname.removeprefix("test_")
-    checker = Checker(page, server.base, request.param, axe_source(), prefix=f"{test}-")
-    checker.attach()
-    try:
+    with browse(chromium, kit.app, f"{test}-", size=request.param) as (_server, checker):
         yield kit, checker
-        checker.assert_local()
-    finally:
-        context.close()
-        server.close()
-
-
-def type_on_keypad(page: Any, digits: str) -> None:
-    page.click("[data-key=clear]")
-    for d in digits:
-        page.click(f".keypad [data-key='{d}']")
-
-
-def answer_screen(page: Any) -> None:
-    """Give every question on the current questionnaire screen a valid answer (a grouped
-    screen has several: each stepper and each yes/no pair is answered in its own row)."""
-    if page.locator(".keypad").count():
-        type_on_keypad(page, "3510011501200003")
-        return
-    for stepper in page.locator(".stepper").all():
-        # "-" on an empty counter gives 0 where 0 is allowed (children, elderly), "+" gives 1
-        zero = stepper.get_attribute("data-min") == "0"
-        stepper.locator("[data-step='-1']" if zero else "[data-step='1']").click()
-    for group in page.locator(".options").all():
-        group.locator("label.option").first.click()
-
-
-def answer_questionnaire(page: Any, c: Checker) -> None:
-    for _ in range(40):
-        if "/consent" in page.url:
-            return
-        name = "household-" + page.url.rsplit("/", 1)[-1]
-        answer_screen(page)
-        c.screen(name)
-        assert page.locator("button[value=next]").is_visible()
-        assert page.evaluate(
-            "() => document.querySelector('button[value=next]').getBoundingClientRect().bottom"
-            " <= window.innerHeight"
-        ), f"{name}: the Next button is off screen"
-        page.click("button[value=next]")
-    raise AssertionError("the questionnaire did not reach consent")
-
-
-def start_registration(page: Any, c: Checker, lang: str = "id") -> None:
-    page.goto(c.base + "/")
-    c.screen("attract")
-    page.click(".attract-button")
-    c.screen("language")
-    page.click(f"button[value={lang}]")
-    c.screen("menu")
-    page.click("form[action='/register'] button")
 
 
 def test_full_villager_flow(run: tuple[Kit, Checker]) -> None:

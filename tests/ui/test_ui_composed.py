@@ -8,8 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser import Checker, Server, axe_source
-from test_ui_browser import answer_questionnaire, type_on_keypad
+from browser import Checker, answer_questionnaire, browse, type_on_keypad
 
 from kiosk.app import build_kiosk
 from kiosk.config import KioskConfig
@@ -22,18 +21,10 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 def composed(cfg: KioskConfig, shared_dir: Path, chromium: Any) -> Iterator[tuple[Any, Checker]]:
     kiosk = build_kiosk(cfg, with_uplink=False, with_device=False, secret_key=b"k" * 32)
     kiosk.start()
-    server = Server(kiosk.wsgi_app)
-    context = chromium.new_context(viewport={"width": 800, "height": 480}, has_touch=True)
-    page = context.new_page()
-    page.set_default_timeout(60_000)
-    checker = Checker(page, server.base, "800x480", axe_source(), prefix="composed-")
-    checker.attach()
     try:
-        yield kiosk, checker
-        checker.assert_local()
+        with browse(chromium, kiosk.wsgi_app, "composed-", timeout_ms=60_000) as (_s, checker):
+            yield kiosk, checker
     finally:
-        context.close()
-        server.close()
         kiosk.stop()
 
 

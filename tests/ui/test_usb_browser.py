@@ -10,8 +10,7 @@ from typing import Any
 
 import pytest
 from agent_doubles import PIN, attach_agents
-from browser import Checker, Server, axe_source
-from test_ui_browser import type_on_keypad
+from browser import Checker, browse, type_on_keypad
 from ui_kit import build_kit
 from usb_doubles import Usb, attach_usb
 
@@ -25,18 +24,8 @@ def screen(cfg: KioskConfig, tmp_path: Path, chromium: Any) -> Iterator[tuple[Ch
     kit = build_kit(cfg, tmp_path)
     attach_agents(kit, tmp_path)
     usb = attach_usb(kit, tmp_path)
-    server = Server(kit.app)
-    context = chromium.new_context(viewport={"width": 800, "height": 480}, has_touch=True)
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    c = Checker(page, server.base, "800x480", axe_source(), prefix="usb-")
-    c.attach()
-    try:
+    with browse(chromium, kit.app, "usb-", timeout_ms=10_000) as (_server, c):
         yield c, usb
-        c.assert_local()
-    finally:
-        context.close()
-        server.close()
 
 
 def _fits(page: Any) -> None:

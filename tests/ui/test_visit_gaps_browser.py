@@ -14,10 +14,9 @@ from typing import Any
 
 import pytest
 from agent_doubles import attach_agents
-from browser import Checker, Server, axe_source
-from test_ui_browser import type_on_keypad
+from browser import Checker, Server, axe_source, fail_face_three_times, type_on_keypad
 from test_visit_browser import answer_quickly
-from test_visit_edges_browser import Run, agent_login, fail_face_three_times, to_questionnaire
+from test_visit_edges_browser import Run, agent_login, on_household_v1, to_questionnaire
 from ui_kit import GOOD_NIK, build_kit
 
 from kiosk.agents.service import HelpCaller
@@ -67,7 +66,7 @@ def test_a_vouched_receipt_says_the_office_reviews_and_the_code_opens_its_status
     run: Run,
 ) -> None:
     r, page = run, run.page
-    fail_face_three_times(r)
+    fail_face_three_times(page, r.c, r.kit.verifier, GOOD_NIK)
     page.click(".message form[action='/help'] button")
     page.wait_for_selector("#help-title")
     agent_login(r)
@@ -105,6 +104,7 @@ def test_a_vouched_receipt_says_the_office_reviews_and_the_code_opens_its_status
 # --- problem 8: changing one answer does not force the consent again ---------------------------
 def test_changing_one_answer_on_review_keeps_the_consent(run: Run) -> None:
     r, page = run, run.page
+    on_household_v1(r)  # its typed counts: the answer changed here
     to_questionnaire(r)
     to_review(r)
     r.c.screen("review")
@@ -131,6 +131,7 @@ def test_a_crash_after_the_commit_then_send_again_shows_the_committed_receipt(
     from kiosk.core.session import RegistrationSession
 
     r, page = run, run.page
+    on_household_v1(r)  # its typed counts: the answer changed here
     to_questionnaire(r)
     to_review(r)
     original = RegistrationSession.submitted
@@ -158,7 +159,7 @@ def test_a_crash_after_the_commit_then_send_again_shows_the_committed_receipt(
 # --- problem 6: the vouch reasons show that they scroll ---------------------------------------
 def test_vouch_reasons_that_overflow_show_a_scroll_cue_and_the_buttons_stay(run: Run) -> None:
     r, page = run, run.page
-    fail_face_three_times(r)
+    fail_face_three_times(page, r.c, r.kit.verifier, GOOD_NIK)
     agent_login(r)
     page.set_viewport_size({"width": 800, "height": 360})  # fewer rows than reasons
     page.goto(r.c.base + "/agent/vouch")

@@ -20,6 +20,7 @@ from kiosk.core.clock import FakeClock
 from kiosk.core.outbox import Backoff
 from kiosk.errors import ProtocolError
 from kiosk.references.message import parse_reference_set, parse_revocation, parse_verify_reply
+from kiosk.reports.recipients import parse_list
 from kiosk.store.db import connect
 from kiosk.store.outbox import OutboxRepository
 from kiosk.uplink import messages
@@ -156,6 +157,7 @@ SIGNED_DECODERS: dict[str, Callable[[bytes], object]] = {
     "references_revoke": lambda b: parse_revocation(b, trusted=TRUSTED, village_code="3510012001"),
     "verify_reply": lambda b: parse_verify_reply(b, trusted=TRUSTED, device_id=DEV),
     "household_update": lambda b: parse_update(b, TRUSTED),
+    "recipients": lambda b: parse_list(b, trusted=TRUSTED, village_code="3510012001"),
 }
 
 
@@ -183,14 +185,14 @@ def _depth(value: Any) -> int:
 @given(json_values)
 def test_the_nesting_scanner_agrees_with_the_real_depth(value: Any) -> None:
     text = json.dumps(value).encode()
-    assert messages.nesting_ok(text) == (_depth(value) <= messages.MAX_DEPTH)
+    assert (messages.nesting(text) == "ok") == (_depth(value) <= messages.MAX_DEPTH)
 
 
 @pytest.mark.parametrize("depth", [messages.MAX_DEPTH, messages.MAX_DEPTH + 1, 10_000])
 def test_the_nesting_scanner_at_the_limit(depth: int) -> None:
     nested = b'{"a":' * depth + b'"[[[{{{"' + b"}" * depth
-    assert messages.nesting_ok(nested) == (depth <= messages.MAX_DEPTH)
+    assert (messages.nesting(nested) == "ok") == (depth <= messages.MAX_DEPTH)
 
 
 def test_scanner_ignores_brackets_inside_strings(tmp_path: Path) -> None:
-    assert messages.nesting_ok(json.dumps({"s": "[" * 1000, "t": '\\"]]'}).encode())
+    assert messages.nesting(json.dumps({"s": "[" * 1000, "t": '\\"]]'}).encode()) == "ok"

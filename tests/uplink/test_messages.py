@@ -18,7 +18,7 @@ from kiosk.uplink import heartbeat, messages
 from kiosk.uplink.client import Inbound
 from kiosk.uplink.inbound import ConfigUpdate, RosterUpdate, StatusUpdate, VersionGate, decode
 from kiosk.uplink.replies import sign_reply
-from kiosk.uplink.topics import device_topic, downlink_filters, parse_topic, uplink_filters
+from kiosk.uplink.topics import device_topic, downlink_filters, parse_topic
 
 RID = "01930000-0000-7000-8000-000000000001"
 P, DEV = "perlinsos/v1", "kiosk-a1"
@@ -135,7 +135,6 @@ def test_topics_round_trip() -> None:
     assert parse_topic(P, "perlinsos/v1/kiosk/kiosk-a1/nope") is None
     assert parse_topic(P, "other/kiosk/a/ack") is None
     assert f"{P}/kiosk/{DEV}/ack" in downlink_filters(P, DEV)
-    assert f"{P}/kiosk/+/registration" in uplink_filters(P)
     with pytest.raises(KeyError):
         device_topic(P, DEV, "nope")
 

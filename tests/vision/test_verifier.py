@@ -12,12 +12,14 @@ from face_doubles import FakeCamera
 from kiosk.core.clock import FakeClock
 from kiosk.core.policy import DecisionPolicy
 from kiosk.core.session import Outcome
-from kiosk.errors import UplinkError
+from kiosk.errors import FlowError, UplinkError
+from kiosk.references.idcard import CardReferences, IdCardMatcher
 from kiosk.references.online import OnlineAnswer
 from kiosk.references.store import Reference
 from kiosk.vision.capture import CaptureSettings
 from kiosk.vision.pipeline import FacePipeline, template_to_bytes
 from kiosk.vision.verifier import CameraFaceVerifier, FaceTimeouts
+from tests.fixtures.idcard import card_frame
 from tests.fixtures.vision import uncertain_about
 
 
@@ -277,46 +279,54 @@ def test_bad_timeouts_are_refused() -> None:
         FaceTimeouts(poll_s=0)
 
 
-def _card_frame(pipeline: FacePipeline, photo: np.ndarray) -> np.ndarray:
-    """A grey 640x480 frame with an e-KTP-like card carrying ``photo``'s face."""
-    import cv2
+def _card_verifier(rig: Rig) -> CameraFaceVerifier:
+    cards = CardReferences(rig.refs, "3510012001")
+    matcher = IdCardMatcher(rig.face_pipeline)
+    verifier = CameraFaceVerifier(
+        rig.camera,
+        rig.face_pipeline,
+        cards,
+        DecisionPolicy(),
+        clock=rig.clock,
+        timeouts=FaceTimeouts(STILL),
+        sleep=rig.clock.advance,
+        id_card=matcher,
+        cards=cards,
+    )
+    return verifier
 
-    det = max(pipeline.detector.detect(photo), key=lambda d: d.size)
-    x, y, w, h = (int(v) for v in det.box)
-    pad = int(0.6 * max(w, h))
-    crop = photo[max(0, y - pad) : y + h + pad, max(0, x - pad) : x + w + pad]
-    frame = np.full((480, 640, 3), 90, np.uint8)
-    frame[140:340, 160:480] = (150, 190, 230)
-    frame[170:310, 355:465] = cv2.resize(crop, (110, 140), interpolation=cv2.INTER_AREA)
-    return frame
 
-
-def test_id_card_is_supporting_evidence_only(rig: Rig) -> None:
-    from kiosk.references.idcard import IdCardMatcher
-
-    verifier = rig.verifier(id_card=IdCardMatcher(rig.face_pipeline))
-    live = template_to_bytes(rig.face_pipeline.embed_image(rig.photo("p05/img59.jpg")))
-    rig.camera.show(_card_frame(rig.face_pipeline, rig.photo("p05/img16.jpg")))
-    result = verifier.check_id_card(live)
-    assert (result.outcome, result.reference_source) == (Outcome.PENDING, "id_card")
-    assert result.match_band in ("HIGH", "MEDIUM") and result.template == live
-    stranger = template_to_bytes(rig.face_pipeline.embed_image(rig.photo("p09/img24.jpg")))
-    other = verifier.check_id_card(stranger)
+def test_the_e_ktp_photo_is_the_reference_when_the_village_set_has_none(rig: Rig) -> None:
+    verifier = _card_verifier(rig)
+    assert verifier.id_card_needed(NIK)
+    rig.camera.show(card_frame(rig.face_pipeline, "p05/img16.jpg"))
+    assert verifier.read_id_card(NIK) is None
+    assert not verifier.id_card_needed(NIK)  # shown once is enough for this NIK
+    rig.camera.show(rig.photo("p05/img59.jpg"))
+    same = verifier.check(NIK)
+    assert (same.outcome, same.reference_source) == (Outcome.PENDING, "id_card")
+    assert same.match_band in ("HIGH", "MEDIUM") and same.template is not None
+    rig.camera.show(rig.photo("p09/img24.jpg"))
+    other = verifier.check(NIK)  # never verified on a card: the portal confirms
     assert (other.outcome, other.reference_source) == (Outcome.PENDING, "id_card")
     assert other.match_band in ("LOW", "NONE")
+    verifier.forget_id_card()
+    rig.camera.show(rig.photo("p05/img59.jpg"))
+    assert verifier.check(NIK).reference_source == "none"  # the card is gone with the session
 
 
-def test_id_card_without_a_card_coaches(rig: Rig, blank: np.ndarray) -> None:
-    from kiosk.errors import FlowError
-    from kiosk.references.idcard import IdCardMatcher
-
-    live = template_to_bytes(rig.face_pipeline.embed_image(rig.photo("p05/img59.jpg")))
-    with pytest.raises(FlowError, match="not configured"):
-        rig.verifier().check_id_card(live)
-    verifier = rig.verifier(id_card=IdCardMatcher(rig.face_pipeline))
+def test_no_card_in_view_is_coached_and_a_village_reference_needs_no_card(
+    rig: Rig, blank: np.ndarray
+) -> None:
+    verifier = _card_verifier(rig)
     rig.camera.show(blank)
-    result = verifier.check_id_card(live)
-    assert result.template is None and result.coaching == "no_card_face"
+    assert verifier.read_id_card(NIK) == "no_card_face"
+    assert verifier.id_card_needed(NIK)
+    rig.enrol("p05/img16.jpg")
+    assert not verifier.id_card_needed(NIK)
+    with pytest.raises(FlowError, match="not configured"):
+        rig.verifier().read_id_card(NIK)
+    assert not rig.verifier().id_card_needed(NIK)
 
 
 def test_two_people_are_coached_not_matched(rig: Rig) -> None:

@@ -7,7 +7,13 @@ from flask import Blueprint
 
 bp = Blueprint("agent", __name__, url_prefix="/agent")
 
-from ui.agent import roster, status_lookup, views  # noqa: E402, F401  (registers routes)
+from ui.agent import (  # noqa: E402, F401  (registers routes)
+    community,
+    meeting,
+    roster,
+    status_lookup,
+    views,
+)
 
 
 @bp.app_context_processor

@@ -13,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 
 from kiosk.agents.service import AgentSession
 from kiosk.core import roster as rules
+from kiosk.core import upkeep as upkeep_rules
 from kiosk.errors import AgentAuthError, FormError, InputError
 from ui.agent import bp
 from ui.agent.common import agents, logged_in
@@ -49,6 +50,17 @@ FIELD_TEXT: dict[str, Any] = {
     "illnesses": _l("Illnesses"),
 }
 """Field (or member field) -> words."""
+
+KIND_TEXT: dict[str, Any] = {
+    "illness": _l("Illness"),
+    "crops": _l("Crops"),
+    "work": _l("Work"),
+    "shocks": _l("Recent shocks"),
+    "people": _l("People"),
+    "other": _l("Other"),
+}
+"""Kind of change (kiosk.core.upkeep.KIND_ORDER) -> words for the cadre."""
+GROUP_OF_KIND = {"illness": "illness", "crops": "crop", "work": "work", "shocks": "shock"}
 
 
 def field_text(path: str) -> str:
@@ -142,7 +154,7 @@ def roster(current: AgentSession) -> Any:
         }
         for s in rows
     ]
-    return render_template("agent/roster.html", items=items, limit=rules.MAX_HOUSEHOLDS)
+    return render_template("agent/roster.html", items=items, limit=agents().roster_policy.cap)
 
 
 @bp.get("/roster/new")
@@ -173,6 +185,11 @@ def roster_save(current: AgentSession) -> Any:
         agents().save_household(current.token, data)
     except FormError as err:
         where = err.field or ""
+        if where == "roster_cap":
+            cap = agents().roster_policy.cap
+            return _edit_page(
+                data, household_id, _("A roster holds at most %(n)s households.", n=cap), 422
+            )
         return _edit_page(
             data, household_id, _("Please check this field: %(f)s", f=where or "-"), 422
         )
@@ -199,3 +216,69 @@ def roster_history(current: AgentSession, household_id: str) -> Any:
         for c in reversed(changes)
     ]
     return render_template("agent/history.html", rows=rows, household_id=household_id)
+
+
+def change_words(item: upkeep_rules.ChangeItem) -> str:
+    """One item of the last change in words: "Budi: + TBC", "+ Jagung", "Petani -> Buruh"."""
+    group = GROUP_OF_KIND.get(item.kind)
+    who = f"{item.member}: " if item.member else ""
+    if item.kind == "people":
+        if item.added or item.removed:
+            return " ".join([*(f"+ {n}" for n in item.added), *(f"- {n}" for n in item.removed)])
+        return who + _("details changed")
+    if group is None:
+        return _("changed")
+    if item.kind == "work":
+        old = rules.label(group, str(item.old), _) if item.old else "-"
+        return f"{who}{old} \u2192 {rules.label(group, str(item.new), _)}"
+    parts = [f"+ {rules.label(group, c, _)}" for c in item.added]
+    parts += [f"- {rules.label(group, c, _)}" for c in item.removed]
+    return who + (", ".join(parts) or _("changed"))
+
+
+def _day(at: float) -> str:
+    return dt.datetime.fromtimestamp(at).strftime("%d-%m-%Y")
+
+
+@bp.get("/roster/upkeep")
+@logged_in
+def roster_upkeep(current: AgentSession) -> Any:
+    """Which households need a visit (not updated for N days), what changed last, which are
+    not registered yet."""
+    try:
+        rows = agents().upkeep(current.token)
+    except AgentAuthError:
+        return redirect(url_for("agent.home"))
+    days = agents().roster_policy.due_after_days
+    items = [
+        {
+            "id": r.household.household_id,
+            "head": _head_name(r.household),
+            "kk_tail": r.household.kk[-4:],
+            "due": r.due,
+            "days": r.days_since,
+            "registered": r.registered,
+            "last_at": _day(r.last_change.at) if r.last_change else None,
+            "changes": [(str(KIND_TEXT[i.kind]), change_words(i)) for i in r.last_change.items]
+            if r.last_change
+            else [],
+        }
+        for r in rows
+    ]
+    due = sum(1 for i in items if i["due"])
+    unregistered = sum(1 for i in items if not i["registered"])
+    prompt = _(
+        "%(due)s households need a visit: not updated for %(days)s days or more."
+        " %(unreg)s are not registered yet.",
+        due=due,
+        days=days,
+        unreg=unregistered,
+    )
+    return render_template(
+        "agent/upkeep.html",
+        items=items,
+        days=days,
+        due=due,
+        unregistered=unregistered,
+        prompt=prompt,
+    )

@@ -124,6 +124,46 @@ def identify_post(token: str) -> Any:
     return redirect(url_for("villager.capture"))
 
 
+# --- e-KTP, when the village list has no photo of the person -------------------------------
+@bp.get("/idcard")
+@in_state(State.CAPTURE)
+def idcard(token: str, reg: RegistrationView) -> Any:
+    """Ask for the e-KTP at the camera (its photo becomes the reference of the face check)."""
+    if not svc().registration.needs_id_card(token):
+        return redirect(url_for("villager.capture"))
+    return _idcard_screen(None)
+
+
+def _idcard_screen(coaching: str | None) -> str:
+    from ui.texts import COACHING
+
+    return screen(
+        "villager/idcard.html",
+        action=url_for("villager.idcard_post"),
+        skip_url=url_for("villager.idcard_skip"),
+        coaching=str(COACHING.get(coaching, COACHING["no_card_face"])) if coaching else None,
+        live=svc().live is not None,
+    )
+
+
+@bp.post("/idcard")
+@step
+def idcard_post(token: str) -> Any:
+    """Read the card held to the camera; coach when no card face was found."""
+    coaching = svc().registration.read_id_card(token)
+    if coaching is not None:
+        return _idcard_screen(coaching), 422
+    return redirect(url_for("villager.capture"))
+
+
+@bp.post("/idcard/skip")
+@step
+def idcard_skip(token: str) -> Response:
+    """No e-KTP at hand: the face is captured without a reference (the portal verifies)."""
+    svc().registration.skip_id_card(token)
+    return redirect(url_for("villager.capture"))
+
+
 @bp.post("/nik/change")
 @step
 def change_nik(token: str) -> Response:
@@ -135,8 +175,11 @@ def change_nik(token: str) -> Response:
 # --- face ------------------------------------------------------------------------------------
 @bp.get("/face")
 @in_state(State.CAPTURE, State.VERIFY)
-def capture(token: str, reg: RegistrationView) -> str:
-    """Live preview in an oval guide, with the pipeline's coaching."""
+def capture(token: str, reg: RegistrationView) -> Any:
+    """Live preview in an oval guide, with the pipeline's coaching (the e-KTP first, when the
+    village list has no photo of the person)."""
+    if reg.attempts == 0 and svc().registration.needs_id_card(token):
+        return redirect(url_for("villager.idcard"))
     return _capture_screen(reg, None)
 
 

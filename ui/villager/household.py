@@ -18,6 +18,7 @@ from kiosk.services.registration import RegistrationView
 from ui.forms_view import answer_as_raw, screen_prompt, screens, validate_screen
 from ui.villager import bp
 from ui.villager.common import go_to_state, in_state, lang, screen, svc
+from ui.villager.members import is_members_screen, members_next, render_list
 
 
 @bp.get("/household", defaults={"page": 0})
@@ -30,6 +31,10 @@ def household(token: str, reg: RegistrationView, page: int) -> Any:
         return go_to_state(svc().registration.household(token, dict(reg.answers)))
     page = max(0, min(page, len(pages) - 1))
     view = pages[page]
+    if is_members_screen(view):
+        if not reg.answers.get(view.questions[0].id):  # nobody yet: add the first one
+            return redirect(url_for("villager.member", page=page))
+        return render_list(reg, page, view)
     current = {q.id: answer_as_raw(q, reg.answers.get(q.id)) for q in view.questions}
     return screen(
         "villager/household.html",
@@ -54,8 +59,13 @@ def household_post(token: str, reg: RegistrationView, page: int) -> Any:
     if request.form.get("action") == "back":
         return _go(page - 1) if page > 0 else redirect(url_for("villager.result"))
     view = pages[page]
+    if is_members_screen(view):
+        refused = members_next(reg, page, view)
+        if refused is not None:
+            return refused
+    raw = dict(reg.answers) if is_members_screen(view) else request.form
     values, errors = validate_screen(
-        form, view, request.form, lang(), reg.answers, svc().registration.today()
+        form, view, raw, lang(), reg.answers, svc().registration.today()
     )
     if errors:
         current = {q.id: _submitted(q.id, q.widget) for q in view.questions}
@@ -69,10 +79,27 @@ def household_post(token: str, reg: RegistrationView, page: int) -> Any:
             prompt=screen_prompt(view, errors),
         ), 422
     after = screens(form, lang(), {**reg.answers, **values})  # answers may show or hide some
+    known = _family_card_known(token, view, values)
     now = svc().registration.answer(token, values, more_screens=page + 1 < len(after))
     if now.state is State.HOUSEHOLD:
+        if known:
+            return redirect(url_for("villager.family_known", page=page + 1))
         return _go(page + 1)
     return go_to_state(now)  # consent, or straight back to review when it was already given
+
+
+def _family_card_known(token: str, view: Any, values: dict[str, Any]) -> bool:
+    """After a No. KK answer: True when this family card is newly found registered here (the
+    person and the agent are told before going on; the registration becomes an update)."""
+    for q in view.questions:
+        question = svc().form.question(q.id)
+        if question is not None and question.check == "kk_number" and q.id in values:
+            before = svc().registration.known_family(token)
+            found = svc().registration.family_card(token, str(values[q.id]))
+            return found is not None and (
+                before is None or before.registration_id != found.registration_id
+            )
+    return False
 
 
 def _submitted(qid: str, widget: str) -> Any:

@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from kiosk.core import members as people
 from kiosk.core.forms.checks import CHECKS
 from kiosk.core.forms.definition import FormDefinition, Page, Question
 from kiosk.core.i18n import N_, Msgid, Translatable, Translate, render, untranslated
@@ -54,6 +55,7 @@ ANSWER_FAILURES: dict[str, str] = {
     "kk_date_future": N_(
         "Digits 7 to 12 of the family card number (%(date)s) are a date still to come."
     ),
+    "member_problem": N_("A family member's entry is not right."),
     "unknown_question": N_("Question '%(field)s' is not on this page."),
     "unknown_page": N_("Page '%(page)s' is not in this questionnaire."),
 }
@@ -209,6 +211,46 @@ def clean_answer(
     return value
 
 
+def clean_members(q: Question, raw: Any, today: dt.date | None) -> list[dict[str, Any]]:
+    """A member list (mappings as :func:`kiosk.core.members.check_member` takes, or as stored)
+    checked entry by entry and as a household; raises the first problem as AnswerInvalid."""
+    day = today or dt.date.today()
+    if not isinstance(raw, list | tuple) or not raw:
+        raise _member_failure(q, people.check_household([])[0])
+    cleaned: list[people.Member] = []
+    for i, entry in enumerate(raw):
+        if not isinstance(entry, Mapping):
+            raise AnswerInvalid("not_an_option", q.id)
+        member, problems = people.check_member(entry, day, index=i)
+        if member is None:
+            raise _member_failure(q, problems[0])
+        cleaned.append(member)
+    problems = people.check_household(cleaned)
+    if problems:
+        raise _member_failure(q, problems[0])
+    return [m.to_dict() for m in cleaned]
+
+
+def _member_failure(q: Question, problem: people.MemberProblem) -> AnswerInvalid:
+    """``member_problem``, worded by the member check's own message."""
+    err = AnswerInvalid("member_problem", q.id, member=problem.index, member_field=problem.field)
+    err.msgid = problem.msgid or people.PROBLEMS[problem.code]
+    err.params.update(problem.params)
+    err.args = (err.message(),)
+    return err
+
+
+def derived_answers(form: FormDefinition, answers: Answers) -> dict[str, Any]:
+    """The answers implied by a member list (counts, disability, the head's work), for every
+    ``members`` question of the form: recorded beside the list, never typed."""
+    out: dict[str, Any] = {}
+    for q in form.questions():
+        value = answers.get(q.id)
+        if q.kind == "members" and isinstance(value, list) and value:
+            out.update(people.derived_counts([people.member_from_dict(m) for m in value]))
+    return out
+
+
 def is_visible(question: Question, answers: Answers) -> bool:
     """Whether ``question`` is shown given the cleaned ``answers`` so far."""
     cond = question.show_if
@@ -291,6 +333,12 @@ def check_questions(
     for q in questions:
         if not is_visible(q, context):
             continue
+        if q.kind == "members":
+            try:
+                cleaned[q.id] = context[q.id] = clean_members(q, raw.get(q.id), today)
+            except AnswerInvalid as err:
+                errors[q.id] = err
+            continue
         values = _values(raw.get(q.id))
         if not values:
             if q.required:
@@ -340,6 +388,8 @@ def validate_question(
         raise AnswerInvalid("unknown_question", question_id)
     if not is_visible(question, answers or {}):
         return None
+    if question.kind == "members":
+        return clean_members(question, raw, today)
     values = _values(raw)
     if not values:
         if question.required:
@@ -358,7 +408,7 @@ def missing_questions(form: FormDefinition, answers: Answers) -> list[str]:
     """Ids of required, visible questions without an answer (check before submitting)."""
     missing: list[str] = []
     for q in form.questions():
-        if q.required and is_visible(q, answers) and answers.get(q.id) is None:
+        if q.required_answer and is_visible(q, answers) and answers.get(q.id) in (None, []):
             missing.append(q.id)
     return missing
 
@@ -385,6 +435,11 @@ def format_answer(question: Question, value: Any, translate: Translate = untrans
             option = question.option(code)
             labels.append(translate(option.label) if option else code)
         return ", ".join(labels)
+    if question.kind == "members":
+        return "; ".join(
+            f"{m['name']} ({people.label('relation', m['relation'], translate)}, {m['age']})"
+            for m in value
+        )
     if question.kind == "integer" and question.unit is not None:
         unit = question.unit_one if value == 1 and question.unit_one else question.unit
         return f"{value} {translate(unit)}"

@@ -24,13 +24,13 @@ from kiosk.core.i18n import N_
 from kiosk.errors import KioskError
 
 FORMS_PACKAGE = "kiosk.core.forms"
-DEFAULT_FORM = "household_v1"
+DEFAULT_FORM = "household_v2"
 MAX_QUESTIONS_PER_PAGE = 3
 SHARED_SCREEN_KINDS = frozenset({"integer", "yesno"})
 """Kinds a ``one_screen`` page may hold: a stepper or a yes/no pair each, so up to three of
 them fit one 800x480 screen with 48 px targets (choice lists and the keypad need a screen)."""
 
-Kind = Literal["single", "multi", "integer", "yesno", "text"]
+Kind = Literal["single", "multi", "integer", "yesno", "text", "members"]
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 """Form, page, question and option codes: lower-case ASCII, digits and underscores."""
@@ -49,6 +49,7 @@ KIND_KEYS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
         frozenset({"max_length"}),
         frozenset({"pattern", "pattern_message", "strip", "check"}),
     ),
+    "members": (frozenset(), frozenset()),
 }
 """Which keys each question kind takes."""
 
@@ -125,6 +126,11 @@ class Question:
     strip: str = ""
     check: str | None = None
     """Name of a content check in :data:`kiosk.core.forms.checks.CHECKS` (text questions)."""
+
+    @property
+    def required_answer(self) -> bool:
+        """True when the question must be answered (a member list always: one head at least)."""
+        return self.required or self.kind == "members"
 
     def choices(self) -> tuple[Option, ...]:
         """The options a person picks from (yes/no for ``yesno``)."""
@@ -295,8 +301,8 @@ def _show_if(
         if "any_of" in value:
             problems.add(path, "an integer question is tested with at_least, not any_of")
         return ShowIf(target.id, at_least=at_least)
-    if target.kind == "text":
-        problems.add(f"{path}.question", "cannot depend on a text answer")
+    if target.kind in ("text", "members"):
+        problems.add(f"{path}.question", f"cannot depend on a {target.kind} answer")
         return None
     codes = value.get("any_of")
     if not isinstance(codes, list) or not codes:

@@ -195,6 +195,7 @@
     img.addEventListener("error", function () { loading = false; });
     setInterval(function () {
       if (!loading) { loading = true; n += 1; img.src = cam.getAttribute("data-preview-url") + "?n=" + n; }
+      if (cam.hasAttribute("data-preview-only")) { return; } /* e.g. the e-KTP: no face coaching */
       getJSON(cam.getAttribute("data-live-url")).then(function (j) {
         if (j.text && coach && !document.querySelector("form[data-busy='1']")) { coach.textContent = j.text; }
         if (j.code && j.code !== lastCode && j.speech) { voice.src = j.speech; play(voice); }

@@ -1,0 +1,136 @@
+"""The new kinds over a real mosquitto (TLS, ACL from the topic table) and the reference portal:
+the signed recipient list reaches the kiosk (a forged or over-size one does not replace it),
+reports and proposals are sealed, stored once and acked, and an invalid one is refused."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from kiosk.agents import build_agent_service
+from kiosk.config import KioskConfig
+from kiosk.core.clock import SystemClock
+from kiosk.core.ids import uuid7
+from kiosk.crypto.atrest import AtRestCipher
+from kiosk.crypto.envelope import sealer_from_config
+from kiosk.references.message import load_trusted_keys
+from kiosk.reports.recipients import sign_list
+from kiosk.reports.service import Reporter
+from kiosk.reports.wiring import build_community
+from kiosk.store.db import DB_NAME
+from kiosk.store.outbox import OutboxRepository
+from kiosk.uplink.service import build_uplink
+from kiosk.uplink.topics import TOPICS, device_topic
+from tests.fixtures.mqtt import KioskFactory, Portal, wait_for
+from tests.fixtures.records import open_db
+
+pytestmark = pytest.mark.broker
+
+NIK = "3510014501580001"
+PIN = "135790"
+
+
+def body(
+    village: str, version: int, names: tuple[str, ...] = ("Pak Slamet", "Bu Painem")
+) -> dict[str, Any]:
+    return {
+        "village_code": village,
+        "list_version": version,
+        "issued_at": 1_780_000_000,
+        "dusun": ["Krajan", "Sumberejo"],
+        "households": [
+            {"ref": f"R{i}", "name": n, "dusun": "Krajan", "rt": "1", "programmes": ["pkh"]}
+            for i, n in enumerate(names)
+        ],
+    }
+
+
+def test_recipient_list_reports_and_proposals_end_to_end(
+    portal: Portal, kiosk_config: KioskFactory
+) -> None:
+    cfg: KioskConfig = kiosk_config()
+    portal.enroll(cfg)
+    clock = SystemClock()
+    up = build_uplink(cfg, clock)
+    conn = open_db(cfg)
+    cipher = AtRestCipher(os.urandom(32))
+    sealer = sealer_from_config(cfg)
+    outbox = OutboxRepository(conn, on_commit=up.notify)
+    agents = build_agent_service(
+        conn=conn,
+        cipher=cipher,
+        lookup_key=b"k" * 32,
+        sealer=sealer,
+        clock=clock,
+        device_id=cfg.device.id,
+        matcher=lambda template: "HIGH",
+        outbox=outbox,
+    )
+    agents.accounts.params = "scrypt:1024:8:1"
+    agents.accounts.enrol("AG-PKH-01", "pkh", "Bu Rina", PIN, bytes(512))
+    community = build_community(
+        cfg,
+        conn=conn,
+        db_path=cfg.paths.data_dir / DB_NAME,
+        cipher=cipher,
+        clock=clock,
+        outbox=outbox,
+        agents=agents,
+        sealer=sealer,
+        lookup_key=b"k" * 32,
+        trusted=lambda: load_trusted_keys(cfg.paths.data_dir),
+        uplink=up,
+    )
+    village = cfg.device.village_code
+    up.start()
+    try:
+        wait_for(lambda: up.online, 10, "kiosk online")
+        assert portal.rx is not None
+        portal.rx.send_recipients(cfg.device.id, body(village, 1))
+        wait_for(lambda: community.recipients() is not None, 10, "recipient list installed")
+        topic = device_topic("perlinsos/v1", cfg.device.id, "recipients")
+        # forged (another key), over-size, and for another village: all refused, v1 stays
+        forged = sign_list(body(village, 5, ("Orang Palsu",)), Ed25519PrivateKey.generate())
+        portal.rx.publish_raw(topic, forged, retain=True)
+        portal.rx.publish_raw(
+            topic, b"{" + b" " * TOPICS["recipients"].max_bytes + b"}", retain=True
+        )
+        portal.rx.send_recipients(cfg.device.id, body("3510012099", 6))
+        # one subscriber, one topic, QoS 1: delivered in order, so once v2 is in, the three
+        # before it were seen and refused (the list never became v5 or v6)
+        portal.rx.send_recipients(cfg.device.id, body(village, 2, ("Pak Slamet",)))
+        wait_for(lambda: community.recipients().version == 2, 10, "v2 installed")  # type: ignore[union-attr]
+        lst = community.recipients()
+        assert lst is not None and [h.name for h in lst.households] == ["Pak Slamet"]
+        assert up.rejected_inbound >= 1  # the over-size one, refused before any parsing
+
+        token = agents.login("AG-PKH-01", PIN)
+        report_id = community.report(
+            Reporter(token, NIK), ref="R0", reason="deceased", note="meninggal bulan lalu"
+        )
+        proposal_id = community.propose(
+            Reporter(token), reasons=["bedridden"], name="Mbah Karto", dusun="Sumberejo", rt="3"
+        )
+        wait_for(lambda: OutboxRepository(open_db(cfg)).counts().acked >= 2, 20, "both acked")
+        stored = portal.rx.store.get(cfg.device.id, report_id)
+        assert stored is not None and stored["reporter"] == {"nik": NIK, "agent_id": "AG-PKH-01"}
+        assert stored["household_ref"] == "R0" and stored["reason"] == "deceased"
+        stored = portal.rx.store.get(cfg.device.id, proposal_id)
+        assert stored is not None and stored["household"]["name"] == "Mbah Karto"
+        # the broker saw only ciphertext: the kiosk's outbox row holds no readable NIK
+        raw = conn.execute(
+            "SELECT payload FROM outbox WHERE record_id = ?", (report_id,)
+        ).fetchone()[0]
+        assert NIK.encode() not in raw and b"Mbah" not in raw
+
+        # a record whose content breaks its schema is refused by the portal, never stored
+        bad_id = uuid7(clock.now(), os.urandom(10))
+        bad = {"record_id": bad_id, "kind": "proposal", "household": {"name": "x" * 500}}
+        outbox.enqueue(bad_id, "proposal", sealer.seal("proposal", bad_id, bad), clock.now())
+        wait_for(lambda: OutboxRepository(open_db(cfg)).counts().dead == 1, 20, "refused")
+        assert portal.rx.store.get(cfg.device.id, bad_id) is None
+    finally:
+        up.stop()

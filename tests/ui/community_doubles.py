@@ -1,0 +1,79 @@
+"""The recipient list, reports, proposals and meeting report wired into the UI test kit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from agent_doubles import CIPHER_KEY, Agents
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from ui_kit import Kit
+
+from kiosk.crypto.atrest import AtRestCipher
+from kiosk.reports.recipients import RecipientInbox, RecipientStore, sign_list
+from kiosk.reports.service import CommunityService
+from kiosk.store.outbox import OutboxRepository
+from ui import services
+
+DUSUN = ["Krajan", "Sumberejo", "Tegalsari"]
+REPORTER_NIK = "3510014501580001"
+
+
+def recipient_households(n: int = 14) -> list[dict[str, Any]]:
+    """``n`` listed households over three dusun, named so a test can find them."""
+    return [
+        {
+            "ref": f"H{i:04d}",
+            "name": f"Bapak Penerima {i:02d}",
+            "dusun": DUSUN[i % 3],
+            "rt": str(1 + i % 4),
+            "programmes": ["pkh"] if i % 2 else ["bpnt", "pbi_jk"],
+        }
+        for i in range(n)
+    ]
+
+
+@dataclass
+class Community:
+    svc: CommunityService
+    inbox: RecipientInbox
+    key: Ed25519PrivateKey
+
+    def publish(self, version: int = 1) -> None:
+        """The portal's list arrives (signed) as the uplink would hand it over."""
+        lst = self.svc.recipients()
+        village = lst.village_code if lst else self._village
+        body = {
+            "village_code": village,
+            "list_version": version,
+            "issued_at": 1_780_000_000,
+            "dusun": DUSUN,
+            "households": recipient_households(),
+        }
+        assert self.inbox(sign_list(body, self.key))
+
+    _village: str = ""
+
+
+def attach_community(kit: Kit, agents: Agents, village_code: str) -> Community:
+    """Build the community service over the agent service's database, plug it into the app."""
+    conn = agents.svc.audit._conn
+    cipher = AtRestCipher(CIPHER_KEY)
+    key = Ed25519PrivateKey.generate()
+    store = RecipientStore(conn, cipher, kit.clock)
+    svc = CommunityService(
+        conn=conn,
+        outbox=OutboxRepository(conn),
+        store=store,
+        agents=agents.svc,
+        sealer=agents.sealer,
+        clock=kit.clock,
+        lookup_key=kit.lookup_key,
+        device_id="kiosk-test-01",
+        village_code=village_code,
+    )
+    inbox = RecipientInbox(store, trusted=lambda: [key.public_key()], village_code=village_code)
+    services(kit.app).extra["community"] = svc
+    c = Community(svc, inbox, key)
+    c._village = village_code
+    return c

@@ -1,0 +1,268 @@
+"""Issue 17 (members, duplicate No. KK, Dasa Wisma upkeep) in headless Chromium at 800x480 in
+Indonesian: the upkeep list, the duplicate family card warning and the member list with its
+checks. Each screen is screenshotted and axe-checked like the other browser tests; spoken
+prompts are read back from the kiosk's speech cache."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from agent_doubles import DW_PIN, Agents, attach_agents
+from browser import (
+    Checker,
+    Server,
+    answer_questionnaire,
+    axe_source,
+    fill_member,
+    start_registration,
+    type_on_keypad,
+)
+from ui_kit import GOOD_NIK, Kit, build_kit
+
+from kiosk.config import KioskConfig
+from ui.speech import Speech
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+DAY = 86400
+KK = "3510011501200003"
+
+
+@dataclass
+class Run:
+    kit: Kit
+    agents: Agents
+    c: Checker
+    speech: Speech
+
+    @property
+    def page(self) -> Any:
+        return self.c.page
+
+    def spoken(self, selector: str = "#prompt-audio") -> str:
+        """The text behind the page's spoken prompt (what espeak-ng will say)."""
+        src = self.page.get_attribute(selector, "src") or ""
+        key = src.rsplit("/", 1)[-1].removesuffix(".wav")
+        return self.speech._known[key][1]
+
+    def fits(self, selector: str) -> bool:
+        """Every element matching ``selector`` is wholly inside the 800x480 viewport."""
+        return bool(
+            self.page.evaluate(
+                "s => Array.from(document.querySelectorAll(s)).every(e => {"
+                " const r = e.getBoundingClientRect(); return r.top >= 0 && r.left >= 0"
+                " && r.bottom <= window.innerHeight && r.right <= window.innerWidth"
+                " && r.height >= 48; })",
+                selector,
+            )
+        )
+
+
+@pytest.fixture
+def run(
+    cfg: KioskConfig, tmp_path: Path, chromium: Any, request: pytest.FixtureRequest
+) -> Iterator[Run]:
+    speech = Speech(tmp_path / "speech-cache")
+    kit = build_kit(cfg, tmp_path, speech=speech)
+    agents = attach_agents(kit, tmp_path)
+    server = Server(kit.app)
+    context = chromium.new_context(viewport={"width": 800, "height": 480}, has_touch=True)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    test = request.node.originalname.removeprefix("test_")
+    checker = Checker(page, server.base, "800x480", axe_source(), prefix=f"i17-{test}-")
+    checker.attach()
+    try:
+        yield Run(kit, agents, checker, speech)
+        checker.assert_local()
+    finally:
+        context.close()
+        server.close()
+
+
+def dw_login(r: Run) -> None:
+    page = r.page
+    page.goto(r.c.base + "/agent/login")
+    page.locator("label.option", has_text="Bu Sri").click()
+    type_on_keypad(page, DW_PIN)
+    page.click("#login-form button[type=submit]")
+    page.wait_for_url("**/agent/face")
+    page.click("#face-check")
+    page.wait_for_url("**/agent/home")
+
+
+def _dw_household(kk: str, name: str, **kw: Any) -> dict[str, Any]:
+    member = {"member_id": "m1", "name": name, "relation": "head", "sex": "F", "birth_year": 1960}
+    return {"kk": kk, "address": "RT 01", "members": [member], "crops": ["rice"], **kw}
+
+
+# --- Dasa Wisma upkeep ----------------------------------------------------------------------
+def test_upkeep_list(run: Run) -> None:
+    """Households not updated for 30 days first, the last change in words, unregistered ones."""
+    r, page = run, run.page
+    svc = r.agents.svc
+    token = svc.login("AG-DW-01", DW_PIN)
+    svc.save_household(token, _dw_household("3510011203150001", "Siti Aminah"))
+    other = svc.save_household(token, _dw_household("3510011203150002", "Wati"))
+    svc.logout(token)
+    r.kit.clock.advance(20 * DAY)
+    token = svc.login("AG-DW-01", DW_PIN)
+    ill = _dw_household("3510011203150002", "Wati", crops=["corn", "rice"])
+    ill["members"][0] |= {"illnesses": ["tuberculosis"], "work": "farmer"}
+    svc.save_household(token, dict(ill, household_id=other.household_id))
+    svc.logout(token)
+    r.kit.clock.advance(15 * DAY)  # Siti: 35 days without an update, Wati: 15
+
+    dw_login(r)
+    page.click("#roster-link")
+    page.wait_for_url("**/agent/roster")
+    page.click("#upkeep-link")
+    page.wait_for_url("**/agent/roster/upkeep")
+    summary = page.inner_text("#upkeep-summary")
+    assert "1 rumah tangga perlu dikunjungi" in summary and "30 hari" in summary
+    assert "2 belum terdaftar" in summary
+    assert summary.strip() in r.spoken(), "the summary is spoken"
+    rows = page.locator(".upkeep-list > li")
+    assert rows.count() == 2
+    first, second = rows.nth(0).inner_text(), rows.nth(1).inner_text()
+    assert "Siti Aminah" in first and "35 hari" in first and "perlu dikunjungi" in first
+    assert "Wati" in second and "perlu dikunjungi" not in second
+    for words in ("Sakit", "+ TBC", "Tanaman", "+ Jagung", "Pekerjaan", "Petani"):
+        assert words in second, (words, second)
+    assert "belum terdaftar" in first and "belum terdaftar" in second
+    assert r.fits(".actions-bottom a")
+    r.c.screen("upkeep")
+
+
+def to_family_card(r: Run) -> None:
+    """A villager registers: NIK, face (matched), then the No. KK on its keypad."""
+    page = r.page
+    start_registration(page, r.c)
+    type_on_keypad(page, GOOD_NIK)
+    page.click("#nik-form button[type=submit]")
+    page.wait_for_url("**/face")
+    page.click(".capture-form button[type=submit]")
+    page.wait_for_url("**/result")
+    page.click("a[href='/household']")
+    page.wait_for_url("**/household")
+    type_on_keypad(page, KK)
+    page.click("button[value=next]")
+
+
+def health_screen_no_difficulty(r: Run) -> None:
+    page = r.page
+    page.wait_for_selector(".wg-row")
+    for row in page.locator(".wg-row").all():
+        row.locator("label.option").first.click()
+    if page.locator("[aria-labelledby=m-pregnant-label]").count():
+        page.locator("[aria-labelledby=m-pregnant-label] label.option").last.click()
+    page.click("#member-save")
+
+
+# --- household members ----------------------------------------------------------------------
+def test_member_list_refuses_a_second_head_with_a_spoken_reason(run: Run) -> None:
+    r, page = run, run.page
+    to_family_card(r)
+    page.wait_for_url("**/household/1/member")  # nobody yet: straight to the first member
+    r.c.screen("member-first")
+    fill_member(page)
+    page.click("#member-next")
+    page.wait_for_url("**/member/health")
+    spoken = r.spoken()
+    assert "Apakah sulit melihat, walaupun memakai kacamata?" in spoken, "the WG question is said"
+    assert "?." not in spoken
+    assert "hamil" in spoken, "a woman of 45 is asked about pregnancy"
+    r.c.screen("member-health")
+    health_screen_no_difficulty(r)
+    page.wait_for_url("**/household/1")
+    assert "Siti Aminah" in page.inner_text(".member-list")
+    assert "1 orang" in page.inner_text("#members-counts")
+    r.c.screen("members-one")
+
+    page.click("#add-member")
+    page.wait_for_url("**/household/1/member")
+    fill_member(page, name="Joko Santoso", relation="head", sex="M", age="50")
+    page.click("#member-next")
+    page.wait_for_selector("#m-relation-error")
+    error = page.inner_text("#m-relation-error").strip()
+    assert "Kepala keluarga hanya boleh satu" in error and "Siti Aminah" in error
+    assert page.get_attribute("#m-relation", "aria-invalid") == "true"
+    assert page.get_attribute("#m-relation", "aria-describedby") == "m-relation-error"
+    assert error in r.spoken(), "the reason is spoken"
+    assert page.input_value("#m-name") == "Joko Santoso", "what was typed stays"
+    assert r.fits("#member-next")
+    r.c.screen("member-two-heads")
+
+    page.select_option("#m-relation", "husband")
+    page.click("#member-next")
+    page.wait_for_url("**/member/health")
+    health_screen_no_difficulty(r)
+    page.wait_for_url("**/household/1")
+    assert "2 orang" in page.inner_text("#members-counts")
+    assert "Suami" in page.inner_text(".member-list")
+    r.c.screen("members-two")
+    page.click("button[value=next]")
+    page.wait_for_url("**/household/2")
+
+
+def test_a_child_older_than_the_head_is_refused_on_next_beside_the_member(run: Run) -> None:
+    r, page = run, run.page
+    to_family_card(r)
+    page.wait_for_url("**/household/1/member")
+    fill_member(page, name="Rudi", relation="child", sex="M", age="40")
+    page.click("#member-next")
+    health_screen_no_difficulty(r)
+    page.wait_for_url("**/household/1")
+    page.click("#add-member")
+    fill_member(page, name="Siti Aminah", relation="head", age="45")
+    page.click("#member-next")
+    health_screen_no_difficulty(r)
+    page.wait_for_url("**/household/1")
+    page.click("button[value=next]")
+    page.wait_for_selector("#member-0-error")
+    error = page.inner_text("#member-0-error").strip()
+    assert "12 tahun lebih muda" in error
+    assert error in r.spoken()
+    r.c.screen("members-child-too-old")
+
+
+# --- duplicate family card ------------------------------------------------------------------
+def test_duplicate_family_card_is_flagged_and_becomes_an_update(run: Run) -> None:
+    r, page = run, run.page
+    reg = r.kit.registration
+    token = reg.start()  # the husband registered this family card earlier at this kiosk
+    reg.identify(token, "3510010501800001")
+    reg.check_face(token)
+    reg.household(token, {"kk_number": KK, "members_count": 3})
+    reg.consent(token, True)
+    reg.submit(token)
+    first = r.kit.sealer.sealed[0]
+    r.kit.clock.advance(3 * DAY)
+
+    to_family_card(r)
+    page.wait_for_url("**/household/1/known")
+    main = page.inner_text("main")
+    assert "Kartu Keluarga ini sudah terdaftar" in main and "dengan 3 orang" in main
+    assert "memperbarui pendaftaran itu" in main
+    assert "Kartu Keluarga ini sudah terdaftar" in r.spoken()
+    assert first["receipt_no"] not in main, "another person's receipt code is never shown"
+    assert r.fits("#family-known-next")
+    r.c.screen("family-known")
+    page.click("#family-known-next")
+    page.wait_for_url("**/household/1/member")
+    answer_questionnaire(page, r.c)
+    page.click("button[value=agree]")
+    page.wait_for_url("**/review")
+    page.click("button[value=send]")
+    page.wait_for_url("**/receipt")
+    update = r.kit.sealer.sealed[-1]
+    assert update["registration"] == {
+        "id": first["registration"]["id"],
+        "version": 2,
+        "same_family_card": True,
+    }
+    assert update["answers"]["members_count"] == 1
