@@ -27,6 +27,7 @@ from ui_kit import GOOD_NIK, Kit, build_kit
 from kiosk.agents.service import HelpCaller
 from kiosk.config import KioskConfig
 from kiosk.core.forms import load_form
+from kiosk.services.registration import FormInfo
 from ui import services
 from ui.speech import Speech
 
@@ -79,7 +80,11 @@ def run(
 def on_household_v1(r: Run) -> None:
     """Ask household_v1 (its typed counts and grouped screens: the form mechanism these tests
     check; the kiosk itself asks household_v2's member list)."""
-    services(r.kit.app).form = load_form("household_v1")
+    form = load_form("household_v1")
+    services(r.kit.app).form = form
+    service = r.kit.registration  # the service pages and seals by the same questionnaire
+    info = service._form
+    service._form = FormInfo(form.form_id, str(form.version), info.consent_version, form)
 
 
 def agent_login(r: Run) -> None:

@@ -102,10 +102,6 @@ def test_a_vouched_receipt_says_the_office_reviews_and_the_code_opens_its_status
 
 
 # --- problem 8: changing one answer does not force the consent again ---------------------------
-@pytest.mark.skip(
-    reason="to adapt after the 13:57 merge of i14c (household_v2 review screens); "
-    "passed before it (commit e0d18d4)"
-)
 def test_changing_one_answer_on_review_keeps_the_consent(run: Run) -> None:
     r, page = run, run.page
     on_household_v1(r)  # its typed counts: the answer changed here
