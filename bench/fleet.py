@@ -68,40 +68,9 @@ from kiosk.uplink.relay import Relay  # noqa: E402
 from kiosk.uplink.topics import Name  # noqa: E402
 from tests.fixtures.mqtt import PREFIX, Broker, make_pki  # noqa: E402
 from tests.fixtures.postgres import PgServer  # noqa: E402
+from tests.fixtures.procstat import children_of, proc_cpu, proc_mem  # noqa: E402
 
 MAX_KIOSKS, MAX_RECORDS = 2000, 100
-
-
-def proc_cpu(pid: int) -> float:
-    """User + system CPU seconds of process ``pid`` so far."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def proc_mem(pid: int, field_name: str = "VmHWM") -> int:
-    """A /proc/<pid>/status memory figure, KiB."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith(field_name + ":"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
-def children_of(pid: int) -> list[int]:
-    """Direct children of ``pid`` (PostgreSQL backends of the postmaster)."""
-    out = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
-                out.append(int(stat.parent.name))
-        except (OSError, ValueError, IndexError):
-            continue
-    return out
 
 
 @dataclass(frozen=True)
