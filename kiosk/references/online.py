@@ -14,7 +14,6 @@ from __future__ import annotations
 import base64
 import logging
 import os
-import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -23,10 +22,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from kiosk.core.clock import Clock
 from kiosk.core.ids import uuid7
-from kiosk.errors import KioskError
 from kiosk.references.message import RejectedMessage, check_template, parse_verify_reply
 from kiosk.services.ports import Sealer
 from kiosk.uplink import messages
+from kiosk.uplink.pending import PendingRequests, Waiter, event_wait
 from kiosk.uplink.topics import Name
 
 log = logging.getLogger(__name__)
@@ -59,14 +58,6 @@ class OnlineAnswer:
     request_id: str
 
 
-Waiter = Callable[[threading.Event, float], bool]
-"""Wait on an event at most ``seconds``; True if it was set (``Event.wait`` by default)."""
-
-
-def _event_wait(event: threading.Event, seconds: float) -> bool:
-    return event.wait(seconds)
-
-
 class OnlineVerifier:
     """Sends verification requests and matches the signed replies to them."""
 
@@ -80,7 +71,7 @@ class OnlineVerifier:
         village_code: str,
         clock: Clock,
         timeout_s: float = 8.0,
-        wait: Waiter = _event_wait,
+        wait: Waiter = event_wait,
     ) -> None:
         if not timeout_s > 0:
             raise ValueError("timeout_s must be positive (seconds)")
@@ -91,9 +82,9 @@ class OnlineVerifier:
         self._village = village_code
         self._clock = clock
         self.timeout_s = timeout_s
-        self._wait = wait
-        self._lock = threading.Lock()
-        self._pending: dict[str, tuple[threading.Event, list[OnlineAnswer | None]]] = {}
+        self._pending: PendingRequests[OnlineAnswer] = PendingRequests(
+            "verification", clock=clock, wait=wait
+        )
         self.rejected = 0
 
     @property
@@ -122,28 +113,11 @@ class OnlineVerifier:
         }
         messages.check(Name.VERIFY_REQUEST, record)
         payload = self._sealer.seal(KIND, request_id, record)
-        slot: tuple[threading.Event, list[OnlineAnswer | None]] = (threading.Event(), [])
-        with self._lock:
-            self._pending[request_id] = slot
-        try:
-            try:
-                sent = self._transport.publish_request(KIND, request_id, payload)
-            except KioskError as err:
-                log.warning("verification request not sent: %s", err)
-                sent = False
-            if not sent:
-                return None
-            deadline = self._clock.monotonic() + self.timeout_s
-            while not slot[0].is_set():
-                left = deadline - self._clock.monotonic()
-                if left <= 0:
-                    log.info("no verification answer within %.1f s: pending", self.timeout_s)
-                    return None
-                self._wait(slot[0], left)
-            return slot[1][0]
-        finally:
-            with self._lock:
-                self._pending.pop(request_id, None)
+        return self._pending.ask(
+            request_id,
+            lambda: self._transport.publish_request(KIND, request_id, payload),
+            self.timeout_s,
+        )
 
     def deliver(self, payload: bytes, correlation: bytes | None = None) -> bool:
         """Hand over a ``verify_reply`` message (uplink thread); True if it answered a request."""
@@ -157,16 +131,9 @@ class OnlineVerifier:
             self.rejected += 1
             log.warning("verification reply rejected (correlation): does not match its id")
             return False
-        with self._lock:
-            slot = self._pending.get(reply.request_id)
-            if slot is None:
-                log.info("verification reply for a request no longer waited for; ignored")
-                return False
-            answer = None
-            if reply.result == "refused":
-                log.warning("portal refused a verification request: pending")
-            else:
-                answer = OnlineAnswer(reply.match, reply.request_id)
-            slot[1].append(answer)
-            slot[0].set()
+        answer = None if reply.result == "refused" else OnlineAnswer(reply.match, reply.request_id)
+        if not self._pending.deliver(reply.request_id, answer):
+            return False
+        if answer is None:
+            log.warning("portal refused a verification request: pending")
         return True

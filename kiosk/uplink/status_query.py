@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -21,17 +20,13 @@ from kiosk.core.clock import Clock
 from kiosk.core.ids import uuid7
 from kiosk.core.names import Name
 from kiosk.core.portal_status import PortalObjection, PortalRegistration, PortalStatus
-from kiosk.errors import KioskError
-from kiosk.references.online import VerifyTransport, Waiter
+from kiosk.references.online import VerifyTransport
 from kiosk.services.ports import Sealer
 from kiosk.uplink import messages
 from kiosk.uplink.inbound import StatusReply
+from kiosk.uplink.pending import PendingRequests, Waiter, event_wait
 
 log = logging.getLogger(__name__)
-
-
-def _event_wait(event: threading.Event, seconds: float) -> bool:
-    return event.wait(seconds)
 
 
 KIND = Name.STATUS_REQUEST
@@ -80,7 +75,7 @@ class PortalStatusQuery:
         device_id: str,
         clock: Clock,
         timeout_s: float = 4.0,
-        wait: Waiter = _event_wait,
+        wait: Waiter = event_wait,
     ) -> None:
         if not timeout_s > 0:
             raise ValueError("timeout_s must be positive (seconds)")
@@ -89,9 +84,9 @@ class PortalStatusQuery:
         self._device_id = device_id
         self._clock = clock
         self.timeout_s = timeout_s
-        self._wait = wait
-        self._lock = threading.Lock()
-        self._pending: dict[str, tuple[threading.Event, list[PortalStatus | None]]] = {}
+        self._pending: PendingRequests[PortalStatus] = PendingRequests(
+            "status", clock=clock, wait=wait
+        )
         self.rejected: dict[str, int] = {}
 
     @property
@@ -114,28 +109,11 @@ class PortalStatusQuery:
         }
         messages.check(KIND, record)
         payload = self._sealer.seal(KIND, request_id, record)
-        slot: tuple[threading.Event, list[PortalStatus | None]] = (threading.Event(), [])
-        with self._lock:
-            self._pending[request_id] = slot
-        try:
-            try:
-                sent = self._transport.publish_request(KIND, request_id, payload)
-            except KioskError as err:
-                log.warning("status query not sent: %s", err)
-                sent = False
-            if not sent:
-                return None
-            deadline = self._clock.monotonic() + self.timeout_s
-            while not slot[0].is_set():
-                left = deadline - self._clock.monotonic()
-                if left <= 0:
-                    log.info("no status answer within %.1f s: the kiosk's record", self.timeout_s)
-                    return None
-                self._wait(slot[0], left)
-            return slot[1][0]
-        finally:
-            with self._lock:
-                self._pending.pop(request_id, None)
+        return self._pending.ask(
+            request_id,
+            lambda: self._transport.publish_request(KIND, request_id, payload),
+            self.timeout_s,
+        )
 
     def deliver(self, reply: StatusReply) -> bool:
         """Hand over a verified ``status_reply`` (uplink thread); True if it answered a query.
@@ -148,16 +126,11 @@ class PortalStatusQuery:
             self.rejected["correlation"] = self.rejected.get("correlation", 0) + 1
             log.warning("status reply refused (correlation)")
             return False
-        with self._lock:
-            slot = self._pending.get(data["request_id"])
-            if slot is None:
-                log.info("status reply for a query no longer waited for; ignored")
-                return False
-            answer = None if data["result"] == "refused" else parse_status(data)
-            if answer is None:
-                log.warning("the portal refused a status query: the kiosk's record is shown")
-            slot[1].append(answer)
-            slot[0].set()
+        answer = None if data["result"] == "refused" else parse_status(data)
+        if not self._pending.deliver(data["request_id"], answer):
+            return False
+        if answer is None:
+            log.warning("the portal refused a status query: the kiosk's record is shown")
         return True
 
 
