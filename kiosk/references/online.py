@@ -13,20 +13,16 @@ from __future__ import annotations
 
 import base64
 import logging
-import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from kiosk.core.clock import Clock
-from kiosk.core.ids import uuid7
+from kiosk.core.names import Name
 from kiosk.references.message import RejectedMessage, check_template, parse_verify_reply
 from kiosk.services.ports import Sealer
-from kiosk.uplink import messages
-from kiosk.uplink.pending import PendingRequests, Waiter, event_wait
-from kiosk.uplink.topics import Name
+from kiosk.uplink.pending import PendingRequests, RequestTransport, Waiter, event_wait
 
 log = logging.getLogger(__name__)
 
@@ -35,19 +31,6 @@ SOURCE = "online"
 
 KIND = Name.VERIFY_REQUEST
 """Envelope kind (and UP topic name) of a verification request."""
-
-
-class VerifyTransport(Protocol):
-    """What the online verifier needs from the uplink."""
-
-    @property
-    def online(self) -> bool:
-        """True while the broker connection is up."""
-        ...
-
-    def publish_request(self, kind: str, request_id: str, payload: bytes) -> bool:
-        """Publish a sealed request with Response Topic + Correlation Data; False if not sent."""
-        ...
 
 
 @dataclass(frozen=True)
@@ -63,7 +46,7 @@ class OnlineVerifier:
 
     def __init__(
         self,
-        transport: VerifyTransport,
+        transport: RequestTransport,
         sealer: Sealer,
         *,
         trusted: Sequence[Ed25519PublicKey] | Callable[[], Sequence[Ed25519PublicKey]],
@@ -73,24 +56,19 @@ class OnlineVerifier:
         timeout_s: float = 8.0,
         wait: Waiter = event_wait,
     ) -> None:
-        if not timeout_s > 0:
-            raise ValueError("timeout_s must be positive (seconds)")
-        self._transport = transport
-        self._sealer = sealer
         self._trusted = trusted
         self._device_id = device_id
         self._village = village_code
         self._clock = clock
-        self.timeout_s = timeout_s
-        self._pending: PendingRequests[OnlineAnswer] = PendingRequests(
-            "verification", clock=clock, wait=wait
+        self.requests: PendingRequests[OnlineAnswer] = PendingRequests(
+            KIND, transport, sealer, clock=clock, timeout_s=timeout_s, wait=wait
         )
         self.rejected = 0
 
     @property
     def available(self) -> bool:
         """True when a request could be sent now."""
-        return bool(self._transport.online)
+        return self.requests.available
 
     def _keys(self) -> Iterable[Ed25519PublicKey]:
         return self._trusted() if callable(self._trusted) else self._trusted
@@ -100,23 +78,17 @@ class OnlineVerifier:
         check_template(template)
         if not self.available:
             return None
-        request_id = uuid7(self._clock.now(), os.urandom(10))
-        record = {
-            "v": 1,
-            "request_id": request_id,
-            "device_id": self._device_id,
-            "village_code": self._village,
-            "nik": nik,
-            "template": base64.b64encode(template).decode("ascii"),
-            "liveness": {"band": liveness, "method": method},
-            "requested_at": int(self._clock.now()),
-        }
-        messages.check(Name.VERIFY_REQUEST, record)
-        payload = self._sealer.seal(KIND, request_id, record)
-        return self._pending.ask(
-            request_id,
-            lambda: self._transport.publish_request(KIND, request_id, payload),
-            self.timeout_s,
+        return self.requests.ask(
+            {
+                "v": 1,
+                "request_id": self.requests.new_id(),
+                "device_id": self._device_id,
+                "village_code": self._village,
+                "nik": nik,
+                "template": base64.b64encode(template).decode("ascii"),
+                "liveness": {"band": liveness, "method": method},
+                "requested_at": int(self._clock.now()),
+            }
         )
 
     def deliver(self, payload: bytes, correlation: bytes | None = None) -> bool:
@@ -132,7 +104,7 @@ class OnlineVerifier:
             log.warning("verification reply rejected (correlation): does not match its id")
             return False
         answer = None if reply.result == "refused" else OnlineAnswer(reply.match, reply.request_id)
-        if not self._pending.deliver(reply.request_id, answer):
+        if not self.requests.deliver(reply.request_id, answer):
             return False
         if answer is None:
             log.warning("portal refused a verification request: pending")

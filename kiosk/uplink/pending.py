@@ -1,22 +1,27 @@
 """Requests waiting for their reply: one slot per request id, a bounded wait, delivery from the
 uplink thread.
 
-A request/reply over MQTT (status query, online verification, ...) registers a slot under its
-request id *before* publishing (a fast reply must find it), waits for the reply at most
-``timeout_s`` seconds of the injected clock's monotonic time, and always removes its slot again,
-so a late reply finds nothing and is dropped. The reply handler, on the uplink thread, hands the
-opened answer to :meth:`PendingRequests.deliver`.
+A request/reply over MQTT (status query, online verification, ...) checks its record against
+the kind's schema, seals it, registers a slot under its request id *before* publishing (a fast
+reply must find it), waits for the reply at most ``timeout_s`` seconds of the injected clock's
+monotonic time, and always removes its slot again, so a late reply finds nothing and is
+dropped. The reply handler, on the uplink thread, opens and checks the reply and hands the
+answer to :meth:`PendingRequests.deliver`.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Callable
-from typing import Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from kiosk.core.clock import Clock
+from kiosk.core.ids import uuid7
 from kiosk.errors import KioskError
+from kiosk.services.ports import Sealer
+from kiosk.uplink import messages
 
 log = logging.getLogger(__name__)
 
@@ -41,11 +46,38 @@ class _Slot(Generic[T]):
         self.answer: T | None = None
 
 
-class PendingRequests(Generic[T]):
-    """The requests of one kind that wait for their reply, keyed by request id."""
+class RequestTransport(Protocol):
+    """What a request/reply needs from the uplink."""
 
-    def __init__(self, what: str, *, clock: Clock, wait: Waiter = event_wait) -> None:
-        self._what = what
+    @property
+    def online(self) -> bool:
+        """True while the broker connection is up."""
+        ...
+
+    def publish_request(self, kind: str, request_id: str, payload: bytes) -> bool:
+        """Publish a sealed request with Response Topic + Correlation Data; False if not sent."""
+        ...
+
+
+class PendingRequests(Generic[T]):
+    """The sealed requests of one kind that wait for their reply, keyed by request id."""
+
+    def __init__(
+        self,
+        kind: str,
+        transport: RequestTransport,
+        sealer: Sealer,
+        *,
+        clock: Clock,
+        timeout_s: float,
+        wait: Waiter = event_wait,
+    ) -> None:
+        if not timeout_s > 0:
+            raise ValueError("timeout_s must be positive (seconds)")
+        self.kind = kind
+        self.timeout_s = timeout_s
+        self._transport = transport
+        self._sealer = sealer
         self._clock = clock
         self._wait = wait
         self._lock = threading.Lock()
@@ -56,27 +88,40 @@ class PendingRequests(Generic[T]):
         with self._lock:
             return len(self._slots)
 
-    def ask(self, request_id: str, send: Callable[[], bool], timeout_s: float) -> T | None:
-        """Register ``request_id``, ``send`` it, wait at most ``timeout_s``; the answer or None.
+    @property
+    def available(self) -> bool:
+        """True when a request could be sent now (the link is up)."""
+        return bool(self._transport.online)
 
-        None when ``send`` fails (False or a :class:`KioskError`), when no reply comes in time,
-        or when the reply delivered None (e.g. refused). The slot is gone when this returns."""
+    def new_id(self) -> str:
+        """A fresh request id (UUIDv7 on the injected clock)."""
+        return uuid7(self._clock.now(), os.urandom(10))
+
+    def ask(self, record: dict[str, Any]) -> T | None:
+        """Seal and publish ``record``, wait at most ``timeout_s``; the answer or None.
+
+        ``record`` follows the kind's schema and carries its ``request_id``. None when the
+        publish fails (False or a :class:`KioskError`), when no reply comes in time, or when the
+        reply delivered None (e.g. refused). The slot is gone when this returns."""
+        messages.check(self.kind, record)
+        request_id: str = record["request_id"]
+        payload = self._sealer.seal(self.kind, request_id, record)
         slot: _Slot[T] = _Slot()
         with self._lock:
             self._slots[request_id] = slot
         try:
             try:
-                sent = send()
+                sent = self._transport.publish_request(self.kind, request_id, payload)
             except KioskError as err:
-                log.warning("%s not sent: %s", self._what, err)
+                log.warning("%s not sent: %s", self.kind, err)
                 return None
             if not sent:
                 return None
-            deadline = self._clock.monotonic() + timeout_s
+            deadline = self._clock.monotonic() + self.timeout_s
             while not slot.event.is_set():
                 left = deadline - self._clock.monotonic()
                 if left <= 0:
-                    log.info("no %s answer within %.1f s", self._what, timeout_s)
+                    log.info("no answer to %s within %.1f s", self.kind, self.timeout_s)
                     return None
                 self._wait(slot.event, left)
             return slot.answer
@@ -89,7 +134,7 @@ class PendingRequests(Generic[T]):
         with self._lock:
             slot = self._slots.get(request_id)
             if slot is None or slot.event.is_set():
-                log.info("%s reply for a request no longer waited for; ignored", self._what)
+                log.info("reply to a %s no longer waited for; ignored", self.kind)
                 return False
             slot.answer = answer
             slot.event.set()

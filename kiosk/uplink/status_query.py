@@ -12,19 +12,15 @@ answer all mean *no answer*, and the status check shows the kiosk's own record i
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Callable
 from typing import Any
 
 from kiosk.core.clock import Clock
-from kiosk.core.ids import uuid7
 from kiosk.core.names import Name
 from kiosk.core.portal_status import PortalObjection, PortalRegistration, PortalStatus
-from kiosk.references.online import VerifyTransport
 from kiosk.services.ports import Sealer
-from kiosk.uplink import messages
 from kiosk.uplink.inbound import StatusReply
-from kiosk.uplink.pending import PendingRequests, Waiter, event_wait
+from kiosk.uplink.pending import PendingRequests, RequestTransport, Waiter, event_wait
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +65,7 @@ class PortalStatusQuery:
 
     def __init__(
         self,
-        transport: VerifyTransport,
+        transport: RequestTransport,
         sealer: Sealer,
         *,
         device_id: str,
@@ -77,42 +73,31 @@ class PortalStatusQuery:
         timeout_s: float = 4.0,
         wait: Waiter = event_wait,
     ) -> None:
-        if not timeout_s > 0:
-            raise ValueError("timeout_s must be positive (seconds)")
-        self._transport = transport
-        self._sealer = sealer
         self._device_id = device_id
         self._clock = clock
-        self.timeout_s = timeout_s
-        self._pending: PendingRequests[PortalStatus] = PendingRequests(
-            "status", clock=clock, wait=wait
+        self.requests: PendingRequests[PortalStatus] = PendingRequests(
+            KIND, transport, sealer, clock=clock, timeout_s=timeout_s, wait=wait
         )
         self.rejected: dict[str, int] = {}
 
     @property
     def available(self) -> bool:
         """True when a query could be sent now."""
-        return bool(self._transport.online)
+        return self.requests.available
 
     def ask(self, digest: str, receipt_no: str) -> PortalStatus | None:
         """Ask the portal; its answer, or None (offline, timed out, refused or forged)."""
         if not self.available:
             return None
-        request_id = uuid7(self._clock.now(), os.urandom(10))
-        record = {
-            "v": 1,
-            "request_id": request_id,
-            "device_id": self._device_id,
-            "nik_digest": digest,
-            "receipt_no": receipt_no,
-            "requested_at": self._clock.now(),
-        }
-        messages.check(KIND, record)
-        payload = self._sealer.seal(KIND, request_id, record)
-        return self._pending.ask(
-            request_id,
-            lambda: self._transport.publish_request(KIND, request_id, payload),
-            self.timeout_s,
+        return self.requests.ask(
+            {
+                "v": 1,
+                "request_id": self.requests.new_id(),
+                "device_id": self._device_id,
+                "nik_digest": digest,
+                "receipt_no": receipt_no,
+                "requested_at": self._clock.now(),
+            }
         )
 
     def deliver(self, reply: StatusReply) -> bool:
@@ -127,7 +112,7 @@ class PortalStatusQuery:
             log.warning("status reply refused (correlation)")
             return False
         answer = None if data["result"] == "refused" else parse_status(data)
-        if not self._pending.deliver(data["request_id"], answer):
+        if not self.requests.deliver(data["request_id"], answer):
             return False
         if answer is None:
             log.warning("the portal refused a status query: the kiosk's record is shown")

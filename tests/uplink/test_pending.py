@@ -1,31 +1,53 @@
-"""PendingRequests: one slot per request id, a bounded wait on the injected clock, delivery."""
+"""PendingRequests: schema-checked sealed publish, one slot per request id, a bounded wait on
+the injected monotonic clock, delivery from the uplink thread."""
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
 from kiosk.core.clock import FakeClock, SystemClock
-from kiosk.errors import UplinkError
+from kiosk.core.names import Name
+from kiosk.crypto.fake import JsonSealer
+from kiosk.errors import ProtocolError, UplinkError
 from kiosk.uplink.pending import PendingRequests, event_wait
+
+KIND = Name.STATUS_REQUEST
+
+
+class Link:
+    """A transport that records publishes and may answer (or fail) while publishing."""
+
+    def __init__(self) -> None:
+        self.online = True
+        self.sent = True
+        self.published: list[tuple[str, str, bytes]] = []
+        self.on_publish: Callable[[str], object] | None = None
+
+    def publish_request(self, kind: str, request_id: str, payload: bytes) -> bool:
+        """Record the publish and run the hook (a reply racing the publish, or a failure)."""
+        self.published.append((kind, request_id, payload))
+        if self.on_publish is not None:
+            self.on_publish(request_id)
+        return self.sent
 
 
 class Waits:
-    """A waiter that moves the fake clock instead of sleeping, and can deliver mid-wait."""
+    """A waiter that moves the fake clock instead of sleeping, and can act mid-wait."""
 
     def __init__(self, clock: FakeClock, step: float = 0.5) -> None:
         self.clock = clock
         self.step = step
         self.asked: list[float] = []
-        self.on_wait: list[object] = []
+        self.actions: list[Callable[[], object] | None] = []
 
     def __call__(self, event: threading.Event, seconds: float) -> bool:
         self.asked.append(seconds)
-        if self.on_wait:
-            action = self.on_wait.pop(0)
-            if callable(action):
-                action()
+        if self.actions and (action := self.actions.pop(0)) is not None:
+            action()
         self.clock.advance(min(seconds, self.step))
         return event.is_set()
 
@@ -41,117 +63,196 @@ def waits(clock: FakeClock) -> Waits:
 
 
 @pytest.fixture
-def pending(clock: FakeClock, waits: Waits) -> PendingRequests[str]:
-    return PendingRequests("test", clock=clock, wait=waits)
+def link() -> Link:
+    return Link()
 
 
-def test_a_reply_delivered_while_publishing_is_the_answer(
-    pending: PendingRequests[str], waits: Waits
+@pytest.fixture
+def sealer() -> JsonSealer:
+    return JsonSealer()
+
+
+@pytest.fixture
+def pending(link: Link, sealer: JsonSealer, clock: FakeClock, waits: Waits) -> PendingRequests[str]:
+    return PendingRequests(KIND, link, sealer, clock=clock, timeout_s=2.0, wait=waits)
+
+
+def query(pending: PendingRequests[Any], **over: Any) -> dict[str, Any]:
+    record = {
+        "v": 1,
+        "request_id": pending.new_id(),
+        "device_id": "kiosk-demo-01",
+        "nik_digest": "ab" * 32,
+        "receipt_no": "1234-5678-9012",
+        "requested_at": 1_780_000_000.0,
+    }
+    record.update(over)
+    return record
+
+
+def test_the_record_is_sealed_and_published_under_its_request_id(
+    pending: PendingRequests[str], link: Link, sealer: JsonSealer
 ) -> None:
-    def send() -> bool:
-        assert len(pending) == 1  # the slot exists before the request leaves
-        return pending.deliver("r1", "answer")
+    record = query(pending)
+    link.on_publish = lambda rid: pending.deliver(rid, "answer")
+    assert pending.ask(record) == "answer"
+    ((kind, request_id, _payload),) = link.published
+    assert kind == KIND and request_id == record["request_id"]
+    assert sealer.sealed == [record]
 
-    assert pending.ask("r1", send, 4.0) == "answer"
+
+def test_a_reply_racing_the_publish_finds_its_slot(
+    pending: PendingRequests[str], link: Link, waits: Waits
+) -> None:
+    def answer(rid: str) -> None:
+        assert len(pending) == 1  # the slot exists before the request leaves
+        assert pending.deliver(rid, "fast")
+
+    link.on_publish = answer
+    assert pending.ask(query(pending)) == "fast"
     assert waits.asked == []  # answered before any wait
     assert len(pending) == 0
 
 
-def test_a_reply_delivered_during_the_wait_ends_it(
+def test_a_reply_during_the_wait_ends_it(
     pending: PendingRequests[str], waits: Waits, clock: FakeClock
 ) -> None:
+    record = query(pending)
     start = clock.monotonic()
-    waits.on_wait = [None, lambda: pending.deliver("r1", "late but in time")]
-    assert pending.ask("r1", lambda: True, 4.0) == "late but in time"
-    assert waits.asked == [4.0, 3.5]  # each wait is bounded by what is left of the deadline
+    waits.actions = [None, lambda: pending.deliver(record["request_id"], "in time")]
+    assert pending.ask(record) == "in time"
+    assert waits.asked == [2.0, 1.5]  # each wait is bounded by what is left of the deadline
     assert clock.monotonic() - start == 1.0
     assert len(pending) == 0
 
 
-def test_no_reply_times_out_on_the_monotonic_deadline_and_frees_the_slot(
+def test_no_reply_times_out_on_the_deadline_and_a_late_reply_is_dropped(
     pending: PendingRequests[str], waits: Waits, clock: FakeClock
 ) -> None:
+    record = query(pending)
     start = clock.monotonic()
-    assert pending.ask("r1", lambda: True, 2.0) is None
+    assert pending.ask(record) is None
     assert clock.monotonic() - start == 2.0
     assert waits.asked == [2.0, 1.5, 1.0, 0.5]
     assert len(pending) == 0
-    assert pending.deliver("r1", "too late") is False  # a late reply finds nothing
+    assert pending.deliver(record["request_id"], "too late") is False
+
+
+def test_the_timeout_can_be_changed_and_must_be_positive(
+    pending: PendingRequests[str], waits: Waits, link: Link, sealer: JsonSealer, clock: FakeClock
+) -> None:
+    pending.timeout_s = 0.5
+    assert pending.ask(query(pending)) is None
+    assert waits.asked == [0.5]
+    for bad in (0, -1.0):
+        with pytest.raises(ValueError, match="timeout_s"):
+            PendingRequests(KIND, link, sealer, clock=clock, timeout_s=bad)
 
 
 def test_a_wall_clock_jump_does_not_move_the_deadline(
     pending: PendingRequests[str], waits: Waits, clock: FakeClock
 ) -> None:
-    waits.on_wait = [lambda: clock.set_wall(clock.now() + 3600)]
-    assert pending.ask("r1", lambda: True, 1.0) is None
+    waits.actions = [lambda: clock.set_wall(clock.now() + 3600)]
+    pending.timeout_s = 1.0
+    assert pending.ask(query(pending)) is None
     assert waits.asked == [1.0, 0.5]
 
 
-def test_a_request_not_sent_does_not_wait(pending: PendingRequests[str], waits: Waits) -> None:
-    assert pending.ask("r1", lambda: False, 4.0) is None
+def test_a_request_not_sent_does_not_wait(
+    pending: PendingRequests[str], link: Link, waits: Waits
+) -> None:
+    link.sent = False
+    assert pending.ask(query(pending)) is None
     assert waits.asked == [] and len(pending) == 0
 
 
-def test_a_send_failing_with_a_kiosk_error_is_no_answer(
-    pending: PendingRequests[str], waits: Waits
+def test_a_publish_failing_with_a_kiosk_error_is_no_answer(
+    pending: PendingRequests[str], link: Link, waits: Waits
 ) -> None:
-    def send() -> bool:
+    def fail(_rid: str) -> None:
         raise UplinkError("broker gone")
 
-    assert pending.ask("r1", send, 4.0) is None
+    link.on_publish = fail
+    assert pending.ask(query(pending)) is None
     assert waits.asked == [] and len(pending) == 0
 
 
-def test_other_errors_propagate_and_still_free_the_slot(pending: PendingRequests[str]) -> None:
-    def send() -> bool:
+def test_other_errors_propagate_and_still_free_the_slot(
+    pending: PendingRequests[str], link: Link
+) -> None:
+    def bug(_rid: str) -> None:
         raise RuntimeError("a bug, not a link failure")
 
+    link.on_publish = bug
     with pytest.raises(RuntimeError):
-        pending.ask("r1", send, 4.0)
+        pending.ask(query(pending))
     assert len(pending) == 0
 
 
-def test_a_delivered_none_is_no_answer_without_waiting_out_the_deadline(
-    pending: PendingRequests[str], waits: Waits
+def test_a_record_off_its_schema_is_never_sealed_or_sent(
+    pending: PendingRequests[str], link: Link, sealer: JsonSealer
 ) -> None:
-    assert pending.ask("r1", lambda: pending.deliver("r1", None), 4.0) is None
+    with pytest.raises(ProtocolError):
+        pending.ask(query(pending, nik_digest="3510011203850001"))  # a bare NIK, never sent
+    assert sealer.sealed == [] and link.published == [] and len(pending) == 0
+
+
+def test_a_delivered_none_is_no_answer_without_waiting_out_the_deadline(
+    pending: PendingRequests[str], link: Link, waits: Waits
+) -> None:
+    link.on_publish = lambda rid: pending.deliver(rid, None)
+    assert pending.ask(query(pending)) is None
     assert waits.asked == []
 
 
-def test_unknown_and_second_replies_are_refused(pending: PendingRequests[str]) -> None:
+def test_unknown_and_second_replies_are_refused(pending: PendingRequests[str], link: Link) -> None:
     assert pending.deliver("nobody", "x") is False
 
-    def send() -> bool:
-        assert pending.deliver("r1", "first")
-        assert pending.deliver("r1", "second") is False
-        assert pending.deliver("r2", "someone else's") is False
-        return True
+    def answers(rid: str) -> None:
+        assert pending.deliver(rid, "first")
+        assert pending.deliver(rid, "second") is False
+        assert pending.deliver("someone-else", "theirs") is False
 
-    assert pending.ask("r1", send, 4.0) == "first"
+    link.on_publish = answers
+    assert pending.ask(query(pending)) == "first"
 
 
-def test_replies_go_to_their_own_request(pending: PendingRequests[str], waits: Waits) -> None:
+def test_each_reply_goes_to_its_own_request(pending: PendingRequests[str], link: Link) -> None:
     inner: list[str | None] = []
+    outer, nested = query(pending), query(pending)
 
-    def outer_send() -> bool:
-        # a second request waits while the first is outstanding; each gets its own reply
-        inner.append(pending.ask("r2", lambda: pending.deliver("r2", "two"), 4.0))
-        return pending.deliver("r1", "one")
+    def answer(rid: str) -> None:
+        if rid == outer["request_id"]:
+            # a second request waits while the first is outstanding; each gets its own reply
+            inner.append(pending.ask(nested))
+            pending.deliver(rid, "one")
+        else:
+            pending.deliver(rid, "two")
 
-    assert pending.ask("r1", outer_send, 4.0) == "one"
+    link.on_publish = answer
+    assert pending.ask(outer) == "one"
     assert inner == ["two"]
 
 
-def test_a_reply_from_another_thread_wakes_the_real_waiter() -> None:
-    pending: PendingRequests[int] = PendingRequests("test", clock=SystemClock(), wait=event_wait)
+def test_available_follows_the_link(pending: PendingRequests[str], link: Link) -> None:
+    assert pending.available
+    link.online = False
+    assert not pending.available
+
+
+def test_a_reply_from_another_thread_wakes_the_real_waiter(link: Link, sealer: JsonSealer) -> None:
+    pending: PendingRequests[int] = PendingRequests(
+        KIND, link, sealer, clock=SystemClock(), timeout_s=30.0, wait=event_wait
+    )
     delivered: list[bool] = []
-    uplink = threading.Thread(target=lambda: delivered.append(pending.deliver("r1", 7)))
+    threads: list[threading.Thread] = []
 
-    def send() -> bool:
-        # the uplink thread answers once the request is out; no sleep, the event wakes the wait
-        uplink.start()
-        return True
+    def answer_from_the_uplink_thread(rid: str) -> None:
+        # no sleep: the event wakes the wait as soon as the other thread delivers
+        threads.append(threading.Thread(target=lambda: delivered.append(pending.deliver(rid, 7))))
+        threads[0].start()
 
-    assert pending.ask("r1", send, 30.0) == 7
-    uplink.join(30)
+    link.on_publish = answer_from_the_uplink_thread
+    assert pending.ask(query(pending)) == 7
+    threads[0].join(30)
     assert delivered == [True]
