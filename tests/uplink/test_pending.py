@@ -52,29 +52,22 @@ class Waits:
         return event.is_set()
 
 
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
+class Rig:
+    """One request kind over a fake link, a fake clock and a waiter that never sleeps."""
+
+    def __init__(self) -> None:
+        self.clock = FakeClock()
+        self.waits = Waits(self.clock)
+        self.link = Link()
+        self.sealer = JsonSealer()
+        self.pending: PendingRequests[str] = PendingRequests(
+            KIND, self.link, self.sealer, clock=self.clock, timeout_s=2.0, wait=self.waits
+        )
 
 
 @pytest.fixture
-def waits(clock: FakeClock) -> Waits:
-    return Waits(clock)
-
-
-@pytest.fixture
-def link() -> Link:
-    return Link()
-
-
-@pytest.fixture
-def sealer() -> JsonSealer:
-    return JsonSealer()
-
-
-@pytest.fixture
-def pending(link: Link, sealer: JsonSealer, clock: FakeClock, waits: Waits) -> PendingRequests[str]:
-    return PendingRequests(KIND, link, sealer, clock=clock, timeout_s=2.0, wait=waits)
+def rig() -> Rig:
+    return Rig()
 
 
 def query(pending: PendingRequests[Any], **over: Any) -> dict[str, Any]:
@@ -90,159 +83,141 @@ def query(pending: PendingRequests[Any], **over: Any) -> dict[str, Any]:
     return record
 
 
-def test_the_record_is_sealed_and_published_under_its_request_id(
-    pending: PendingRequests[str], link: Link, sealer: JsonSealer
-) -> None:
-    record = query(pending)
-    link.on_publish = lambda rid: pending.deliver(rid, "answer")
-    assert pending.ask(record) == "answer"
-    ((kind, request_id, _payload),) = link.published
+def test_the_record_is_sealed_and_published_under_its_request_id(rig: Rig) -> None:
+    record = query(rig.pending)
+    rig.link.on_publish = lambda rid: rig.pending.deliver(rid, "answer")
+    assert rig.pending.ask(record) == "answer"
+    ((kind, request_id, _payload),) = rig.link.published
     assert kind == KIND and request_id == record["request_id"]
-    assert sealer.sealed == [record]
+    assert rig.sealer.sealed == [record]
 
 
-def test_a_reply_racing_the_publish_finds_its_slot(
-    pending: PendingRequests[str], link: Link, waits: Waits
-) -> None:
+def test_a_reply_racing_the_publish_finds_its_slot(rig: Rig) -> None:
     def answer(rid: str) -> None:
-        assert len(pending) == 1  # the slot exists before the request leaves
-        assert pending.deliver(rid, "fast")
+        assert len(rig.pending) == 1  # the slot exists before the request leaves
+        assert rig.pending.deliver(rid, "fast")
 
-    link.on_publish = answer
-    assert pending.ask(query(pending)) == "fast"
-    assert waits.asked == []  # answered before any wait
-    assert len(pending) == 0
-
-
-def test_a_reply_during_the_wait_ends_it(
-    pending: PendingRequests[str], waits: Waits, clock: FakeClock
-) -> None:
-    record = query(pending)
-    start = clock.monotonic()
-    waits.actions = [None, lambda: pending.deliver(record["request_id"], "in time")]
-    assert pending.ask(record) == "in time"
-    assert waits.asked == [2.0, 1.5]  # each wait is bounded by what is left of the deadline
-    assert clock.monotonic() - start == 1.0
-    assert len(pending) == 0
+    rig.link.on_publish = answer
+    assert rig.pending.ask(query(rig.pending)) == "fast"
+    assert rig.waits.asked == []  # answered before any wait
+    assert len(rig.pending) == 0
 
 
-def test_no_reply_times_out_on_the_deadline_and_a_late_reply_is_dropped(
-    pending: PendingRequests[str], waits: Waits, clock: FakeClock
-) -> None:
-    record = query(pending)
-    start = clock.monotonic()
-    assert pending.ask(record) is None
-    assert clock.monotonic() - start == 2.0
-    assert waits.asked == [2.0, 1.5, 1.0, 0.5]
-    assert len(pending) == 0
-    assert pending.deliver(record["request_id"], "too late") is False
+def test_a_reply_during_the_wait_ends_it(rig: Rig) -> None:
+    record = query(rig.pending)
+    start = rig.clock.monotonic()
+    rig.waits.actions = [None, lambda: rig.pending.deliver(record["request_id"], "in time")]
+    assert rig.pending.ask(record) == "in time"
+    assert rig.waits.asked == [2.0, 1.5]  # each wait is bounded by what is left of the deadline
+    assert rig.clock.monotonic() - start == 1.0
+    assert len(rig.pending) == 0
 
 
-def test_the_timeout_can_be_changed_and_must_be_positive(
-    pending: PendingRequests[str], waits: Waits, link: Link, sealer: JsonSealer, clock: FakeClock
-) -> None:
-    pending.timeout_s = 0.5
-    assert pending.ask(query(pending)) is None
-    assert waits.asked == [0.5]
+def test_no_reply_times_out_on_the_deadline_and_a_late_reply_is_dropped(rig: Rig) -> None:
+    record = query(rig.pending)
+    start = rig.clock.monotonic()
+    assert rig.pending.ask(record) is None
+    assert rig.clock.monotonic() - start == 2.0
+    assert rig.waits.asked == [2.0, 1.5, 1.0, 0.5]
+    assert len(rig.pending) == 0
+    assert rig.pending.deliver(record["request_id"], "too late") is False
+
+
+def test_the_timeout_can_be_changed_and_must_be_positive(rig: Rig) -> None:
+    rig.pending.timeout_s = 0.5
+    assert rig.pending.ask(query(rig.pending)) is None
+    assert rig.waits.asked == [0.5]
     for bad in (0, -1.0):
         with pytest.raises(ValueError, match="timeout_s"):
-            PendingRequests(KIND, link, sealer, clock=clock, timeout_s=bad)
+            PendingRequests(KIND, rig.link, rig.sealer, clock=rig.clock, timeout_s=bad)
 
 
-def test_a_wall_clock_jump_does_not_move_the_deadline(
-    pending: PendingRequests[str], waits: Waits, clock: FakeClock
-) -> None:
-    waits.actions = [lambda: clock.set_wall(clock.now() + 3600)]
-    pending.timeout_s = 1.0
-    assert pending.ask(query(pending)) is None
-    assert waits.asked == [1.0, 0.5]
+def test_a_wall_clock_jump_does_not_move_the_deadline(rig: Rig) -> None:
+    rig.waits.actions = [lambda: rig.clock.set_wall(rig.clock.now() + 3600)]
+    rig.pending.timeout_s = 1.0
+    assert rig.pending.ask(query(rig.pending)) is None
+    assert rig.waits.asked == [1.0, 0.5]
 
 
-def test_a_request_not_sent_does_not_wait(
-    pending: PendingRequests[str], link: Link, waits: Waits
-) -> None:
-    link.sent = False
-    assert pending.ask(query(pending)) is None
-    assert waits.asked == [] and len(pending) == 0
+def test_a_request_not_sent_does_not_wait(rig: Rig) -> None:
+    rig.link.sent = False
+    assert rig.pending.ask(query(rig.pending)) is None
+    assert rig.waits.asked == [] and len(rig.pending) == 0
 
 
-def test_a_publish_failing_with_a_kiosk_error_is_no_answer(
-    pending: PendingRequests[str], link: Link, waits: Waits
-) -> None:
-    def fail(_rid: str) -> None:
-        raise UplinkError("broker gone")
+def raising(err: Exception) -> Callable[[str], None]:
+    """A publish hook that fails with ``err``."""
 
-    link.on_publish = fail
-    assert pending.ask(query(pending)) is None
-    assert waits.asked == [] and len(pending) == 0
+    def hook(_rid: str) -> None:
+        raise err
+
+    return hook
 
 
-def test_other_errors_propagate_and_still_free_the_slot(
-    pending: PendingRequests[str], link: Link
-) -> None:
-    def bug(_rid: str) -> None:
-        raise RuntimeError("a bug, not a link failure")
+def test_a_publish_failing_with_a_kiosk_error_is_no_answer(rig: Rig) -> None:
+    rig.link.on_publish = raising(UplinkError("broker gone"))
+    assert rig.pending.ask(query(rig.pending)) is None
+    assert rig.waits.asked == [] and len(rig.pending) == 0
 
-    link.on_publish = bug
+
+def test_other_errors_propagate_and_still_free_the_slot(rig: Rig) -> None:
+    rig.link.on_publish = raising(RuntimeError("a bug, not a link failure"))
     with pytest.raises(RuntimeError):
-        pending.ask(query(pending))
-    assert len(pending) == 0
+        rig.pending.ask(query(rig.pending))
+    assert len(rig.pending) == 0
 
 
-def test_a_record_off_its_schema_is_never_sealed_or_sent(
-    pending: PendingRequests[str], link: Link, sealer: JsonSealer
-) -> None:
+def test_a_record_off_its_schema_is_never_sealed_or_sent(rig: Rig) -> None:
     with pytest.raises(ProtocolError):
-        pending.ask(query(pending, nik_digest="3510011203850001"))  # a bare NIK, never sent
-    assert sealer.sealed == [] and link.published == [] and len(pending) == 0
+        # a bare NIK in place of its digest: refused before it is sealed or sent
+        rig.pending.ask(query(rig.pending, nik_digest="3510011203850001"))
+    assert rig.sealer.sealed == [] and rig.link.published == [] and len(rig.pending) == 0
 
 
-def test_a_delivered_none_is_no_answer_without_waiting_out_the_deadline(
-    pending: PendingRequests[str], link: Link, waits: Waits
-) -> None:
-    link.on_publish = lambda rid: pending.deliver(rid, None)
-    assert pending.ask(query(pending)) is None
-    assert waits.asked == []
+def test_a_delivered_none_is_no_answer_without_waiting_out_the_deadline(rig: Rig) -> None:
+    rig.link.on_publish = lambda rid: rig.pending.deliver(rid, None)
+    assert rig.pending.ask(query(rig.pending)) is None
+    assert rig.waits.asked == []
 
 
-def test_unknown_and_second_replies_are_refused(pending: PendingRequests[str], link: Link) -> None:
-    assert pending.deliver("nobody", "x") is False
+def test_unknown_and_second_replies_are_refused(rig: Rig) -> None:
+    assert rig.pending.deliver("nobody", "x") is False
 
     def answers(rid: str) -> None:
-        assert pending.deliver(rid, "first")
-        assert pending.deliver(rid, "second") is False
-        assert pending.deliver("someone-else", "theirs") is False
+        assert rig.pending.deliver(rid, "first")
+        assert rig.pending.deliver(rid, "second") is False
+        assert rig.pending.deliver("someone-else", "theirs") is False
 
-    link.on_publish = answers
-    assert pending.ask(query(pending)) == "first"
+    rig.link.on_publish = answers
+    assert rig.pending.ask(query(rig.pending)) == "first"
 
 
-def test_each_reply_goes_to_its_own_request(pending: PendingRequests[str], link: Link) -> None:
+def test_each_reply_goes_to_its_own_request(rig: Rig) -> None:
     inner: list[str | None] = []
-    outer, nested = query(pending), query(pending)
+    outer, nested = query(rig.pending), query(rig.pending)
 
     def answer(rid: str) -> None:
         if rid == outer["request_id"]:
             # a second request waits while the first is outstanding; each gets its own reply
-            inner.append(pending.ask(nested))
-            pending.deliver(rid, "one")
+            inner.append(rig.pending.ask(nested))
+            rig.pending.deliver(rid, "one")
         else:
-            pending.deliver(rid, "two")
+            rig.pending.deliver(rid, "two")
 
-    link.on_publish = answer
-    assert pending.ask(outer) == "one"
+    rig.link.on_publish = answer
+    assert rig.pending.ask(outer) == "one"
     assert inner == ["two"]
 
 
-def test_available_follows_the_link(pending: PendingRequests[str], link: Link) -> None:
-    assert pending.available
-    link.online = False
-    assert not pending.available
+def test_available_follows_the_link(rig: Rig) -> None:
+    assert rig.pending.available
+    rig.link.online = False
+    assert not rig.pending.available
 
 
-def test_a_reply_from_another_thread_wakes_the_real_waiter(link: Link, sealer: JsonSealer) -> None:
+def test_a_reply_from_another_thread_wakes_the_real_waiter(rig: Rig) -> None:
     pending: PendingRequests[int] = PendingRequests(
-        KIND, link, sealer, clock=SystemClock(), timeout_s=30.0, wait=event_wait
+        KIND, rig.link, rig.sealer, clock=SystemClock(), timeout_s=30.0, wait=event_wait
     )
     delivered: list[bool] = []
     threads: list[threading.Thread] = []
@@ -252,7 +227,7 @@ def test_a_reply_from_another_thread_wakes_the_real_waiter(link: Link, sealer: J
         threads.append(threading.Thread(target=lambda: delivered.append(pending.deliver(rid, 7))))
         threads[0].start()
 
-    link.on_publish = answer_from_the_uplink_thread
+    rig.link.on_publish = answer_from_the_uplink_thread
     assert pending.ask(query(pending)) == 7
     threads[0].join(30)
     assert delivered == [True]
