@@ -22,9 +22,9 @@ from kiosk.config import KioskConfig
 from kiosk.crypto.envelope import open_envelope
 from kiosk.crypto.keys import load_or_create_device_key, load_portal_private_key
 from kiosk.crypto.trust import DEMO_PORTAL_DIR
+from kiosk.speech.espeak import speech_key
 from kiosk.store.db import DB_NAME, connect
 from tests.fixtures.idcard import card_frame
-from ui.speech import speech_key
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

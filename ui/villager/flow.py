@@ -14,9 +14,9 @@ from werkzeug.wrappers import Response
 from kiosk.core.ids import spoken_digits
 from kiosk.core.session import IdCardStep, Outcome, State
 from kiosk.errors import FlowError, HardwareError, NikError, SessionExpired
+from kiosk.services.ports import Receipt
 from kiosk.services.registration import RegistrationView
 from ui.language_view import language_choices
-from ui.printer import Receipt
 from ui.texts import nik_message
 from ui.villager import bp
 from ui.villager.common import (
