@@ -21,11 +21,11 @@ from kiosk.app import ServiceParts, build_services, build_ui
 from kiosk.config import KioskConfig
 from kiosk.core.clock import FakeClock
 from kiosk.crypto.atrest import AtRestCipher
+from kiosk.printer.fake import FilePrinter
 from kiosk.services.registration import DeviceInfo, RegistrationService
 from kiosk.services.status import StatusService
 from kiosk.store.db import connect
 from kiosk.store.registrations import RegistrationRepository
-from ui.printer import FilePrinter
 
 TODAY = dt.date(2026, 11, 29)
 GOOD_NIK = "3510014501900001"
