@@ -83,6 +83,7 @@ class LinkSpec:
     ack_timeout_s: float = 120.0
     backoff_max_s: float = 5.0
     """Cap on the reconnect delay (the kiosk default is 300 s, its link caps it at 60)."""
+    keepalive_s: int = 30
 
 
 def loadavg() -> str:
@@ -135,7 +136,7 @@ class Fleet:
             host="127.0.0.1",
             portal_public_key=pki.portal_public,
             protocol=spec.protocol,
-            keepalive_s=30,
+            keepalive_s=spec.keepalive_s,
             ack_timeout_s=spec.ack_timeout_s,
             backoff_initial_s=1.0,
             backoff_max_s=spec.backoff_max_s,
@@ -848,9 +849,13 @@ def main() -> int:
             out["cluster_boot_s"] = round(time.perf_counter() - t0, 1)
             balancer = Balancer([a.mqtt_port, b.mqtt_port, c.mqtt_port])
             balancer.start()
-            # the kiosks' own reconnect back-off (a slow cluster is not hammered every 5 s)
+            # the kiosks' own reconnect back-off (a slow cluster is not hammered every 5 s), and a
+            # keep-alive that outlasts RabbitMQ 3.10's CONNACK under load: it answers only after
+            # the client id's Raft registration and the clean session's queue delete, and paho
+            # drops a link that heard nothing for one keep-alive (then the kiosk's reconnect
+            # takes its own id over, which deletes and re-creates its mirrored queue again)
             backoff = UplinkConfig.model_fields["backoff_max_s"].default
-            link = LinkSpec((balancer.port,), "3.1.1", False, args.ack_timeout, backoff)
+            link = LinkSpec((balancer.port,), "3.1.1", False, args.ack_timeout, backoff, 120)
             nodes = ",".join(f"127.0.0.1:{n.mqtt_port}" for n in (b, c, a))
             creds = ["--protocol", "3.1.1", "--username", USER, "--password", PASSWORD]
             workers = Workers(work, pki, nodes, keys_dir, creds)

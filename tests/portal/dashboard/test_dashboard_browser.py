@@ -182,7 +182,7 @@ def test_official_switches_the_dashboard_to_english_and_back(visit: Visit) -> No
     assert page.get_attribute("html", "lang") == "en"
     visit.login("camat-pesisir")  # the choice survives the new session of the login
     assert page.url.endswith("/wilayah/351001")
-    text = visit.check("kecamatan-en")
+    text = visit.check("kecamatan-en", docs=True)
     assert "Kiosk health" in text and "By Village" in text and "Backlog stuck for 2 days" in text
     page.click("#children a:has-text('Sarongan')")
     page.wait_for_url("**/wilayah/3510012002?**")
