@@ -40,19 +40,30 @@ def _token() -> str:
     return token
 
 
+def _checking(view: Callable[[str], Any]) -> Callable[[], Any]:
+    """A screen of the opened status check: called with its token, or the end screen when the
+    check has ended."""
+
+    @functools.wraps(view)
+    def wrapper() -> Any:
+        try:
+            token = _token()
+        except SessionExpired:
+            return redirect(url_for("villager.ended"))
+        return view(token)
+
+    return wrapper
+
+
 def _drafting(view: Callable[[str, ObjectionDraft], Any]) -> Callable[[], Any]:
     """A screen of the objection being drafted: called with (token, draft), or the redirect
     that belongs instead (the status check ended: the end screen; no draft: the status)."""
 
     @functools.wraps(view)
-    def wrapper() -> Any:
-        filing = _filing()
+    @_checking
+    def wrapper(token: str) -> Any:
         try:
-            token = _token()
-        except SessionExpired:
-            return redirect(url_for("villager.ended"))
-        try:
-            draft = filing.draft(token)
+            draft = _filing().draft(token)
         except FlowError:
             return redirect(url_for("villager.status_result"))
         return view(token, draft)
@@ -70,13 +81,10 @@ def _reasons() -> list[dict[str, str]]:
 
 
 @bp.post("/objection/start")
-def objection_start() -> Any:
+@_checking
+def objection_start(token: str) -> Any:
     """Begin an objection to one decided registration of the opened status check."""
     filing = _filing()
-    try:
-        token = _token()
-    except SessionExpired:
-        return redirect(url_for("villager.ended"))
     status = svc().status
     assert status is not None
     target = status.target(token, request.form.get("registration_id", "")[:64])
