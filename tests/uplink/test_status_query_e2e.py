@@ -23,6 +23,7 @@ from kiosk.core.portal_status import nik_digest
 from kiosk.core.session import Outcome, Timeouts
 from kiosk.crypto.atrest import AtRestCipher, keyed_hash
 from kiosk.crypto.envelope import sealer_from_config
+from kiosk.crypto.keys import load_portal_private_key, load_signing_private_key
 from kiosk.services.objection import ObjectionService
 from kiosk.services.ports import FaceCheckResult
 from kiosk.services.registration import DeviceInfo, FormInfo, RegistrationService
@@ -33,8 +34,15 @@ from kiosk.store.registrations import RegistrationRepository
 from kiosk.uplink.replies import sign_reply
 from kiosk.uplink.service import build_uplink
 from kiosk.uplink.status_query import PortalStatusQuery, attach
+from portal.ingest.store import open_store
+from portal.ingest.worker import IngestWorker
+from portal.intake import device_keys_from_dir
+from portal.link import TlsFiles
 from portal.references import make_signing_key
-from tests.fixtures.mqtt import Pki, Portal, install_portal_signing_key, wait_for
+from portal.status_book import open_book
+from portal.status_desk import StatusDesk
+from tests.fixtures.mqtt import Broker, Pki, Portal, install_portal_signing_key, wait_for
+from tests.fixtures.postgres import pg_dsn, pg_server  # noqa: F401 (fixtures)
 from tests.fixtures.records import open_db
 
 pytestmark = pytest.mark.broker
@@ -286,3 +294,79 @@ def test_objection_after_the_window_is_rejected_by_the_portal_too(two_kiosks) ->
     )
     _t, view = a.check(receipt)
     assert [o.state for o in view.objections] == ["rejected"]
+
+
+@pytest.mark.postgres
+def test_the_postgres_ingest_workers_answer_status_and_check_objections(
+    broker: Broker,
+    pki: Pki,
+    kiosk_config,
+    pg_dsn: str,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """The same round trip with no reference portal: two ingest workers on a shared
+    subscription write to PostgreSQL and run the status desk; an officer's desk (its own
+    connection) decides. Kiosk B sees kiosk A's registration, its decision and the objection's
+    state, whichever worker answers."""
+    enrolment = Portal(broker, pki, tmp_path / "portal")  # its key directory only: not started
+    signing = load_signing_private_key(pki.signing_private)
+    desks = [StatusDesk(open_book("postgres", pg_dsn), signing) for _ in range(2)]
+    workers = [
+        IngestWorker(
+            host="127.0.0.1",
+            port=broker.port,
+            store=open_store("postgres", pg_dsn),
+            private_key=load_portal_private_key(pki.portal_private),
+            signing_key=signing,
+            device_keys=device_keys_from_dir(enrolment.keys_dir),
+            client_id=f"ingest-{i}",
+            tls=TlsFiles(pki.ca.ca_file, pki.portal.cert, pki.portal.key),
+            services={"status": desk.service},
+        )
+        for i, desk in enumerate(desks)
+    ]
+    officer = StatusDesk(open_book("postgres", pg_dsn), signing)
+    sides = []
+    try:
+        for w in workers:
+            w.start()
+            wait_for(w.connected.is_set, 10, "worker connected")
+        for device_id in ("kiosk-a-01", "kiosk-b-01"):
+            cfg = kiosk_config(device_id)
+            enrolment.enroll(cfg)
+            install_portal_signing_key(cfg, pki)
+            side = Side(cfg)
+            side.uplink.start()
+            sides.append(side)
+        a, b = sides
+        for side in sides:
+            wait_for(lambda s=side: s.uplink.online, 15, "kiosk online")
+        receipt, record_id = a.register()
+        wait_for(lambda: a.repo.delivery(record_id) == "acked", 20, "registration acked")
+
+        _t, view = b.check(receipt)
+        assert view.source == "portal" and view.records[0].status == "received"
+
+        officer.decided(
+            a.cfg.device.id, record_id, "not_eligible", "income above the line", time.time()
+        )
+        token, view = b.check(receipt)
+        rec = view.records[0]
+        assert (rec.status, rec.status_reason) == ("not_eligible", "income above the line")
+        target = b.status.target(token, rec.registration_id)
+        assert target is not None
+        b.filing.begin(token, target)
+        b.filing.choose_reason(token, "wrong_data")
+        objection_id = b.filing.submit(token)
+        wait_for(lambda: officer.objection_state(objection_id) is not None, 20, "objection checked")
+        assert officer.objection_state(objection_id) == ("received", None)
+        assert officer.decide_objection(objection_id, "upheld")
+        _t, view = b.check(receipt)
+        assert [o.state for o in view.objections] == ["upheld"]
+    finally:
+        for side in sides:
+            side.uplink.stop()
+        for w in workers:
+            w.stop()
+        for d in (*desks, officer):
+            d.close()
