@@ -70,6 +70,7 @@ def build_kit(cfg: KioskConfig, tmp_path: Path, **extras: Any) -> Kit:
             repo=repo,
             device=DeviceInfo("kiosk-test-01", cfg.device.village_code, "test", "boot-1"),
             data_dir=tmp_path,
+            portal_status=extras.get("portal_status"),  # None: this kiosk's record only
         ),
     )
     live, presence, agent, qr = FakeLive(), FakePresence(), FakeAgent(), FakeQr()

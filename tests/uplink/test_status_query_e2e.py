@@ -13,27 +13,12 @@ import base64
 import json
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from kiosk.config import KioskConfig
-from kiosk.core.clock import SystemClock
 from kiosk.core.portal_status import nik_digest
-from kiosk.core.session import Outcome, Timeouts
-from kiosk.crypto.atrest import AtRestCipher, keyed_hash
-from kiosk.crypto.envelope import sealer_from_config
 from kiosk.crypto.keys import load_portal_private_key, load_signing_private_key
-from kiosk.services.objection import ObjectionService
-from kiosk.services.ports import FaceCheckResult
-from kiosk.services.registration import DeviceInfo, FormInfo, RegistrationService
-from kiosk.services.status import StatusService
-from kiosk.store.objections import ObjectionRepository
-from kiosk.store.outbox import OutboxRepository
-from kiosk.store.registrations import RegistrationRepository
 from kiosk.uplink.replies import sign_reply
-from kiosk.uplink.service import build_uplink
-from kiosk.uplink.status_query import PortalStatusQuery, attach
 from portal.ingest.store import open_store
 from portal.ingest.worker import IngestWorker
 from portal.intake import device_keys_from_dir
@@ -43,102 +28,9 @@ from portal.status_book import open_book
 from portal.status_desk import StatusDesk
 from tests.fixtures.mqtt import Broker, Pki, Portal, install_portal_signing_key, wait_for
 from tests.fixtures.postgres import pg_dsn, pg_server  # noqa: F401 (fixtures)
-from tests.fixtures.records import open_db
+from tests.fixtures.status_kiosk import NIK, Side
 
 pytestmark = pytest.mark.broker
-
-NIK = "3510014507900001"
-LOOKUP_KEY = b"l" * 32
-
-
-class Pending:
-    """A face check with no reference: the registration is captured pending."""
-
-    def check(self, nik: str) -> FaceCheckResult:
-        return FaceCheckResult(Outcome.PENDING, b"\0" * 512, "none", None, "live", None)
-
-
-def parse(text: str) -> Any:
-    return type("Info", (), {"nik": "".join(c for c in text if c.isdigit())})()
-
-
-class Side:
-    """One kiosk: uplink + registration, status and objection services on its own database."""
-
-    def __init__(self, cfg: KioskConfig, *, timeout_s: float = 5.0) -> None:
-        clock = SystemClock()
-        self.cfg = cfg
-        self.uplink = build_uplink(cfg, clock)
-        conn = open_db(cfg)
-        outbox = OutboxRepository(conn, on_commit=self.uplink.notify)
-        self.repo = RegistrationRepository(conn, outbox)
-        sealer = sealer_from_config(cfg)
-        self.registration = RegistrationService(
-            clock=clock,
-            timeouts=Timeouts(60, 30),
-            retry_budget=3,
-            nik_parser=parse,
-            verifier=Pending(),
-            sealer=sealer,
-            repo=self.repo,
-            cipher=AtRestCipher(b"k" * 32),
-            lookup_key=LOOKUP_KEY,
-            device=DeviceInfo(cfg.device.id, cfg.device.village_code, "0.1.0", "boot"),
-            form=FormInfo("household", "1", "consent_v2"),
-        )
-        self.query = PortalStatusQuery(
-            self.uplink,
-            sealer,
-            device_id=cfg.device.id,
-            clock=clock,
-            timeout_s=timeout_s,
-        )
-        attach(self.uplink, self.query)
-        self.objections = ObjectionRepository(conn, outbox)
-        self.audit: list[tuple[str, str, str | None]] = []
-        self.filing = ObjectionService(
-            clock=clock,
-            repo=self.objections,
-            sealer=sealer,
-            lookup_key=LOOKUP_KEY,
-            device_id=cfg.device.id,
-            boot_id="boot",
-            photo=lambda: b"\xff\xd8\xff\xe0 a document held up \xff\xd9",
-            audit=lambda _tx, *entry: self.audit.append(entry),
-        )
-        self.uplink.on_config(lambda update: self.filing.apply_config(update.settings))
-        self.status = StatusService(
-            clock=clock,
-            timeouts=Timeouts(60, 30),
-            nik_parser=parse,
-            verifier=Pending(),
-            repo=self.repo,
-            lookup_key=LOOKUP_KEY,
-            portal=self.query,
-            objections=self.objections,
-        )
-        self.status.on_end(self.filing.discard)
-
-    def register(self) -> tuple[str, str]:
-        """A whole registration; (receipt code, record id)."""
-        reg = self.registration
-        token = reg.start()
-        reg.identify(token, NIK)
-        reg.check_face(token)
-        reg.household(token, {})
-        reg.consent(token, True)
-        receipt = reg.submit(token)
-        latest = self.repo.latest_for_nik(keyed_hash(LOOKUP_KEY, "nik", NIK))
-        assert latest is not None and latest.receipt_no == receipt
-        return receipt, latest.registration_id  # version 1: the record id
-
-    def check(self, receipt: str) -> tuple[str, Any]:
-        """A status check by NIK + code: (token, view)."""
-        token = self.status.start()
-        self.status.identify(token, NIK)
-        answer = self.status.receipt(token, receipt)
-        assert answer.result == "shown", answer
-        return token, self.status.shown(token)
 
 
 @pytest.fixture

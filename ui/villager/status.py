@@ -150,11 +150,7 @@ def status_code_post(token: str, check: StatusView) -> Any:
             "No registration has this number and this NIK. Check the number and the NIK."
         )
         if not answer.offline
-        else _(
-            "The office could not be asked just now, and this kiosk has no registration with"
-            " this number and this NIK. If you registered at another kiosk, try again later"
-            " or ask an agent."
-        ),
+        else _("The office could not be asked. Registered at another kiosk? Try again later."),
         "paused": _(
             "Too many wrong numbers were typed at this kiosk. Please ask an agent for help."
         ),
