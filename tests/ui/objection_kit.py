@@ -26,9 +26,11 @@ def with_objections(
     tmp_path: Path,
     photo: Callable[[], bytes | None],
     agents: Any = None,
+    portal_status: Any = None,
 ) -> ObjectionRepository:
     """Give ``kit``'s app the status check and objection service ``build_services`` makes when
-    the kiosk has an objection store (``agents``: the agent service whose audit log is used)."""
+    the kiosk has an objection store (``agents``: the agent service whose audit log is used;
+    ``portal_status``: the status query to the portal, None for this kiosk's record only)."""
     conn = connect(tmp_path / "kiosk.sqlite3")
     objections = ObjectionRepository(conn, OutboxRepository(conn))
     audit = agents.audit if agents is not None else None
@@ -47,6 +49,7 @@ def with_objections(
             audit_tx=audit.append if audit is not None else None,
             objections=objections,
             photo=photo,
+            portal_status=portal_status,
         ),
     )
     ui = services(kit.app)

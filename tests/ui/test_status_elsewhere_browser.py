@@ -44,6 +44,9 @@ class Village:
     b_uplink: Any
     portal: Portal
     c: Checker
+    b_tmp: Path  # kiosk B's UI database folder
+    b_cfg: KioskConfig
+    query: PortalStatusQuery
 
 
 @pytest.fixture
@@ -54,6 +57,7 @@ def village(
     pki: Pki,
     chromium: Any,
     tmp_path: Path,
+    request: pytest.FixtureRequest,
 ) -> Iterator[Village]:
     a_cfg = kiosk_config("kiosk-a-01")
     b_net = kiosk_config("kiosk-b-01")
@@ -84,8 +88,9 @@ def village(
     b_uplink.start()
     try:
         wait_for(lambda: a.uplink.online and b_uplink.online, 15, "both kiosks online")
-        with browse(chromium, b.app, "status-elsewhere-") as (_server, c):
-            yield Village(a, b, b_uplink, portal, c)
+        prefix = "status-elsewhere-" + ("agent-" if "agent" in request.node.name else "")
+        with browse(chromium, b.app, prefix) as (_server, c):
+            yield Village(a, b, b_uplink, portal, c, tmp_path / "b-ui", b_cfg, query)
     finally:
         a.uplink.stop()
         b_uplink.stop()
@@ -145,3 +150,48 @@ def test_a_villager_sees_at_kiosk_b_the_decision_on_a_registration_made_at_kiosk
     for action in ("#code-form button[type=submit]", "#code-form a.btn"):  # nothing cut off
         box = page.locator(action).bounding_box()
         assert box is not None and box["y"] + box["height"] <= 480, f"{action} cut off: {box}"
+
+
+def test_an_agent_at_kiosk_b_looks_up_a_residents_status_from_kiosk_a(village: Village) -> None:
+    """The agent's lookup goes through the same path: NIK, then (online) the receipt code, the
+    office's answer for a registration this kiosk never saw, audited; the objection on the
+    resident's behalf starts from it."""
+    from types import SimpleNamespace
+
+    from agent_doubles import attach_agents
+    from objection_kit import with_objections
+    from test_agent_browser import full_login
+    from test_visit_browser import jpeg
+
+    v = village
+    page, c = v.c.page, v.c
+    assert v.portal.rx is not None
+    agents = attach_agents(v.b, v.b_tmp)
+    with_objections(v.b, v.b_cfg, v.b_tmp, jpeg, agents=agents.svc, portal_status=v.query)
+    receipt, record_id = v.a.register()
+    wait_for(lambda: v.a.repo.delivery(record_id) == "acked", 20, "registration acked")
+    v.portal.rx.send_status(v.a.cfg.device.id, record_id, "not_eligible", "penghasilan di atas")
+
+    full_login(SimpleNamespace(page=page, c=c))
+    page.goto(c.base + "/agent/status")
+    type_on_keypad(page, NIK)
+    page.click("#nik-form button[type=submit]")
+    page.wait_for_selector("#code-form")
+    c.screen("code")
+    assert page.locator("#kiosk-only").count() == 1  # no receipt: this kiosk's record only
+    type_on_keypad(page, receipt.replace("-", ""))
+    page.click("#code-form button[type=submit]")
+    page.wait_for_selector(".status-card")
+    c.screen("from-the-portal")
+    assert receipt in page.inner_text(".status-card")
+    assert page.locator(".status-card.status-not_eligible").count() == 1
+    assert "penghasilan di atas" in page.inner_text(".status-card")
+    assert page.get_attribute(".status-source", "data-source") == "portal"
+    back = page.locator("main .actions a.btn").last.bounding_box()
+    assert back is not None and back["y"] + back["height"] <= 480, f"Back cut off: {back}"
+    entries = [(e.kind, e.actor) for e in agents.svc.audit.entries()]
+    assert ("status_lookup", "AG-PKH-01") in entries
+
+    page.click("form[action='/agent/objection'] button")
+    page.wait_for_url("**/objection/reason")
+    c.screen("objection-reason")
