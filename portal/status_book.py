@@ -13,7 +13,7 @@ import contextlib
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -25,7 +25,8 @@ MAX_ROWS = 20
 
 @dataclass(frozen=True)
 class ObjectionRow:
-    """One objection as the desk keeps it (no personal data besides the NIK digest)."""
+    """One objection as the desk keeps it (no personal data besides the NIK digest); the fields
+    are the book's columns, in order."""
 
     device_id: str
     objection_id: str
@@ -39,6 +40,15 @@ class ObjectionRow:
     state: str
     state_reason: str | None
     state_at: float
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The decision on one registration version (the ``status`` message sent to its kiosk)."""
+
+    status: str  # received | verified | eligible | not_eligible
+    reason: str | None
+    decided_at: float | None  # set for eligible / not_eligible: it opens the objection window
 
 
 Found = tuple[list[dict[str, Any]], list[dict[str, Any]]]
@@ -70,14 +80,7 @@ class StatusBook(Protocol):
         """Keep an objection once (a second copy of the same id changes nothing)."""
         ...
 
-    def decided(
-        self,
-        device_id: str,
-        record_id: str,
-        status: str,
-        reason: str | None,
-        decided_at: float | None,
-    ) -> None:
+    def decided(self, device_id: str, record_id: str, decision: Decision) -> None:
         """Remember the decision on one registration version."""
         ...
 
@@ -142,34 +145,39 @@ CREATE INDEX IF NOT EXISTS objection_registration ON objection(registration_id);
 _FINAL = tuple(sorted(FINAL_OBJECTION_STATES))
 
 
-def registration_row(r: tuple[Any, ...]) -> dict[str, Any]:
-    """A ``status_reply`` registration entry from (registration id, record id, version,
-    receipt, verification, status, reason, received at, decided at)."""
-    return {
-        "registration_id": r[0],
-        "record_id": r[1],
-        "version": int(r[2]),
-        "receipt_no": r[3],
-        "verification": r[4],
-        "status": r[5],
-        "reason": r[6],
-        "received_at": float(r[7]),
-        "decided_at": None if r[8] is None else float(r[8]),
-    }
+REGISTRATION_FIELDS = (
+    "registration_id",
+    "record_id",
+    "version",
+    "receipt_no",
+    "verification",
+    "status",
+    "reason",
+    "received_at",
+    "decided_at",
+)
+"""A ``status_reply`` registration entry's fields, in the order the books select them."""
+OBJECTION_FIELDS = (
+    "objection_id",
+    "registration_id",
+    "reason_code",
+    "state",
+    "reason",
+    "filed_at",
+    "state_at",
+)
+"""A ``status_reply`` objection entry's fields, in the order the books select them."""
+_TIMES = frozenset({"received_at", "decided_at", "filed_at", "state_at"})
 
 
-def objection_entry(o: tuple[Any, ...]) -> dict[str, Any]:
-    """A ``status_reply`` objection entry from (objection id, registration id, reason code,
-    state, reason, filed at, state at)."""
-    return {
-        "objection_id": o[0],
-        "registration_id": o[1],
-        "reason_code": o[2],
-        "state": o[3],
-        "reason": o[4],
-        "filed_at": float(o[5]),
-        "state_at": None if o[6] is None else float(o[6]),
-    }
+def entry(fields: tuple[str, ...], row: tuple[Any, ...]) -> dict[str, Any]:
+    """A ``status_reply`` entry from a selected row (times as floats, the version an int)."""
+    out = dict(zip(fields, row, strict=True))
+    for k in _TIMES.intersection(out):
+        out[k] = None if out[k] is None else float(out[k])
+    if "version" in out:
+        out["version"] = int(out["version"])
+    return out
 
 
 def _dict(value: Any) -> dict[str, Any]:
@@ -261,36 +269,16 @@ class SqliteStatusBook:
                 "INSERT OR IGNORE INTO objection (device_id, objection_id, registration_id,"
                 " nik_digest, reason_code, filed_at, filed_by, has_note, has_evidence, state,"
                 " state_reason, state_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                (
-                    row.device_id,
-                    row.objection_id,
-                    row.registration_id,
-                    row.nik_digest,
-                    row.reason_code,
-                    row.filed_at,
-                    row.filed_by,
-                    int(row.has_note),
-                    int(row.has_evidence),
-                    row.state,
-                    row.state_reason,
-                    row.state_at,
-                ),
+                astuple(row),  # the columns in field order (booleans stored as 0/1)
             )
 
-    def decided(
-        self,
-        device_id: str,
-        record_id: str,
-        status: str,
-        reason: str | None,
-        decided_at: float | None,
-    ) -> None:
+    def decided(self, device_id: str, record_id: str, decision: Decision) -> None:
         """Update the indexed version."""
         with self._lock:
             self._conn.execute(
                 "UPDATE status_index SET status = ?, reason = ?, decided_at = ?"
                 " WHERE device_id = ? AND record_id = ?",
-                (status, reason, decided_at, device_id, record_id),
+                (*astuple(decision), device_id, record_id),
             )
 
     def move_objection(self, objection_id: str, state: str, reason: str | None, at: float) -> bool:
@@ -350,7 +338,9 @@ class SqliteStatusBook:
                 " AND nik_digest = ? ORDER BY filed_at DESC LIMIT ?",
                 (*ids, digest, MAX_ROWS),
             ).fetchall()
-        return [registration_row(r) for r in rows], [objection_entry(o) for o in objs]
+        return [entry(REGISTRATION_FIELDS, r) for r in rows], [
+            entry(OBJECTION_FIELDS, o) for o in objs
+        ]
 
     def close(self) -> None:
         """Close the database."""
@@ -374,10 +364,7 @@ BOOKS: dict[str, Callable[[str], StatusBook]] = {"sqlite": _sqlite, "postgres": 
 
 def open_book(backend: str, target: str) -> StatusBook:
     """Open the status book ``backend`` at ``target``; a clear error for an unknown name."""
-    try:
-        factory = BOOKS[backend]
-    except KeyError:
-        raise ValueError(
-            f"unknown status book {backend!r}: choose one of {', '.join(sorted(BOOKS))}"
-        ) from None
-    return factory(target)
+    if backend not in BOOKS:
+        choices = ", ".join(sorted(BOOKS))
+        raise ValueError(f"unknown status book {backend!r}: choose one of {choices}")
+    return BOOKS[backend](target)

@@ -37,7 +37,7 @@ from kiosk.errors import ProtocolError
 from kiosk.uplink import messages
 from kiosk.uplink.replies import sign_reply
 from portal.intake import Opened, Outgoing
-from portal.status_book import ObjectionRow, SqliteStatusBook, StatusBook, open_book
+from portal.status_book import Decision, ObjectionRow, SqliteStatusBook, StatusBook, open_book
 
 log = logging.getLogger("portal.status")
 
@@ -162,7 +162,9 @@ class StatusDesk:
         self, device_id: str, record_id: str, status: str, reason: str | None, at: float
     ) -> None:
         """Remember the decision sent to a kiosk (``status`` message) for later queries."""
-        self.book.decided(device_id, record_id, status, reason, at if status in DECIDED else None)
+        self.book.decided(
+            device_id, record_id, Decision(status, reason, at if status in DECIDED else None)
+        )
 
     def decide_objection(self, objection_id: str, state: str, reason: str | None = None) -> bool:
         """An officer moves an objection on (under_review, upheld, rejected: with a reason);

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Iterator
+from dataclasses import astuple
 from typing import Any
 
 import psycopg
@@ -22,10 +23,12 @@ from kiosk.core.portal_status import FINAL_OBJECTION_STATES, NIK_DIGEST_DOMAIN
 from portal.ingest.migrate import migrate
 from portal.status_book import (
     MAX_ROWS,
+    OBJECTION_FIELDS,
+    REGISTRATION_FIELDS,
+    Decision,
     Found,
     ObjectionRow,
-    objection_entry,
-    registration_row,
+    entry,
 )
 
 # spelled exactly as the indexes of migration 0003
@@ -134,30 +137,10 @@ class PostgresStatusBook:
                 " nik_digest, reason_code, filed_at, filed_by, has_note, has_evidence, state,"
                 " state_reason, state_at) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)"
                 " ON CONFLICT (device_id, objection_id) DO NOTHING",
-                (
-                    row.device_id,
-                    row.objection_id,
-                    row.registration_id,
-                    row.nik_digest,
-                    row.reason_code,
-                    row.filed_at,
-                    row.filed_by,
-                    row.has_note,
-                    row.has_evidence,
-                    row.state,
-                    row.state_reason,
-                    row.state_at,
-                ),
+                astuple(row),  # the columns in field order
             )
 
-    def decided(
-        self,
-        device_id: str,
-        record_id: str,
-        status: str,
-        reason: str | None,
-        decided_at: float | None,
-    ) -> None:
+    def decided(self, device_id: str, record_id: str, decision: Decision) -> None:
         """Upsert the decision on one version."""
         with self._lock:
             self._c().execute(
@@ -165,7 +148,7 @@ class PostgresStatusBook:
                 " decided_at) VALUES (%s,%s,%s,%s,%s) ON CONFLICT (device_id, record_id)"
                 " DO UPDATE SET status = EXCLUDED.status, reason = EXCLUDED.reason,"
                 " decided_at = EXCLUDED.decided_at",
-                (device_id, record_id, status, reason, decided_at),
+                (device_id, record_id, *astuple(decision)),
             )
 
     def move_objection(self, objection_id: str, state: str, reason: str | None, at: float) -> bool:
@@ -217,7 +200,9 @@ class PostgresStatusBook:
                 return [], []
             ids = sorted({r[0] for r in rows})
             objs = c.execute(_OBJECTIONS_OF, {**args, "ids": ids}).fetchall()
-        return [registration_row(r) for r in rows], [objection_entry(o) for o in objs]
+        return [entry(REGISTRATION_FIELDS, r) for r in rows], [
+            entry(OBJECTION_FIELDS, o) for o in objs
+        ]
 
     def close(self) -> None:
         """Close the connection."""

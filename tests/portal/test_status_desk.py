@@ -65,10 +65,8 @@ def registration(receipt: str = RECEIPT, nik: str = NIK, **reg: Any) -> dict[str
 
 @pytest.fixture(params=sorted(BOOKS))
 def portal(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Portal]:
-    if request.param == "postgres":
-        target = request.getfixturevalue("pg_dsn")
-    else:
-        target = str(tmp_path / "p.sqlite3")
+    sqlite = str(tmp_path / "p.sqlite3")
+    target = request.getfixturevalue("pg_dsn") if request.param == "postgres" else sqlite
     key = Ed25519PrivateKey.generate()
     clock = Clock()
     d = StatusDesk(

@@ -26,25 +26,16 @@ from portal.link import TlsFiles
 from portal.references import make_signing_key
 from portal.status_book import open_book
 from portal.status_desk import StatusDesk
-from tests.fixtures.mqtt import Broker, Pki, Portal, install_portal_signing_key, wait_for
+from tests.fixtures.mqtt import Broker, Pki, Portal, wait_for
 from tests.fixtures.postgres import pg_dsn, pg_server  # noqa: F401 (fixtures)
-from tests.fixtures.status_kiosk import NIK, Side
+from tests.fixtures.status_kiosk import NIK, start_kiosks
 
 pytestmark = pytest.mark.broker
 
 
 @pytest.fixture
 def two_kiosks(portal: Portal, kiosk_config, pki: Pki):
-    sides = []
-    for device_id in ("kiosk-a-01", "kiosk-b-01"):
-        cfg = kiosk_config(device_id)
-        portal.enroll(cfg)
-        install_portal_signing_key(cfg, pki)
-        side = Side(cfg)
-        side.uplink.start()
-        sides.append(side)
-    for side in sides:
-        wait_for(lambda s=side: s.uplink.online, 15, "kiosk online")
+    sides = start_kiosks(portal, kiosk_config, pki, "kiosk-a-01", "kiosk-b-01")
     yield sides[0], sides[1], portal
     for side in sides:
         side.uplink.stop()
@@ -223,16 +214,8 @@ def test_the_postgres_ingest_workers_answer_status_and_check_objections(
         for w in workers:
             w.start()
             wait_for(w.connected.is_set, 10, "worker connected")
-        for device_id in ("kiosk-a-01", "kiosk-b-01"):
-            cfg = kiosk_config(device_id)
-            enrolment.enroll(cfg)
-            install_portal_signing_key(cfg, pki)
-            side = Side(cfg)
-            side.uplink.start()
-            sides.append(side)
+        sides = start_kiosks(enrolment, kiosk_config, pki, "kiosk-a-01", "kiosk-b-01")
         a, b = sides
-        for side in sides:
-            wait_for(lambda s=side: s.uplink.online, 15, "kiosk online")
         receipt, record_id = a.register()
         wait_for(lambda: a.repo.delivery(record_id) == "acked", 20, "registration acked")
 
