@@ -47,6 +47,8 @@ def _dict(value: Any) -> dict[str, Any]:
 
 
 DECIDED = frozenset({"eligible", "not_eligible"})
+REGISTRATION_STATUSES = ("received", "verified", "eligible", "not_eligible")
+"""What the portal says about a registration (the ``status`` message's enum)."""
 
 
 class StatusDesk:
@@ -161,7 +163,12 @@ class StatusDesk:
     def decided(
         self, device_id: str, record_id: str, status: str, reason: str | None, at: float
     ) -> None:
-        """Remember the decision sent to a kiosk (``status`` message) for later queries."""
+        """Remember the decision sent to a kiosk (``status`` message) for later queries
+        (ValueError for a status or reason the ``status`` schema does not allow)."""
+        if status not in REGISTRATION_STATUSES:
+            raise ValueError(f"registration status {status!r} is not one of the portal's")
+        if reason is not None and len(reason) > 500:
+            raise ValueError("a decision's reason is at most 500 characters")
         self.book.decided(
             device_id, record_id, Decision(status, reason, at if status in DECIDED else None)
         )
@@ -222,7 +229,9 @@ class StatusDesk:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Officer's command line: list objections, or move one on (under_review/upheld/rejected)."""
+    """Officer's command line: list objections, move one on (under_review/upheld/rejected), or
+    record the decision on a registration version (on the PostgreSQL path the kiosks learn it
+    from their next status query)."""
     import argparse
 
     from kiosk.crypto.keys import load_signing_private_key
@@ -238,6 +247,11 @@ def main(argv: list[str] | None = None) -> int:
     decide.add_argument("objection_id")
     decide.add_argument("state", choices=[s for s in OBJECTION_STATES if s != "received"])
     decide.add_argument("--reason", help="required for rejected; shown to the person")
+    decision = sub.add_parser("decision", help="record the decision on a registration version")
+    decision.add_argument("device_id")
+    decision.add_argument("record_id")
+    decision.add_argument("status", choices=REGISTRATION_STATUSES)
+    decision.add_argument("--reason", help="shown to the person (not_eligible: required)")
     args = p.parse_args(argv)
     book = open_book("postgres", args.dsn) if args.dsn else SqliteStatusBook(args.db)
     desk = StatusDesk(book, load_signing_private_key(args.signing_key))
@@ -245,6 +259,13 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "list":
             for row in desk.objections():
                 print("\t".join("" if v is None else str(v) for v in row))
+            return 0
+        if args.command == "decision":
+            if args.status == "not_eligible" and not args.reason:
+                print("error: a not_eligible decision needs its reason")
+                return 2
+            desk.decided(args.device_id, args.record_id, args.status, args.reason, time.time())
+            print("done")
             return 0
         try:
             done = desk.decide_objection(args.objection_id, args.state, args.reason)

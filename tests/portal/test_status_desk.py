@@ -316,3 +316,32 @@ def test_two_workers_checking_two_objections_at_once_open_only_one(pg_dsn: str) 
         for d in desks:
             d.close()
         store.close()
+
+
+def test_the_officer_records_a_decision_any_kiosk_then_sees(portal: Portal, tmp_path: Path) -> None:
+    """On the PostgreSQL path no reference receiver sends ``status``: the officer's command
+    records the decision, and the next status query from any kiosk answers with it."""
+    from cryptography.hazmat.primitives import serialization
+
+    from portal.status_desk import main
+
+    d, key = portal.desk, portal.desk.key  # type: ignore[attr-defined]
+    pem = tmp_path / "sign.pem"
+    pem.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    where = ["--dsn" if portal.backend == "postgres" else "--db", portal.target]
+    args = [*where, "--signing-key", str(pem), "decision", "kiosk-a-01", REG]
+    assert main([*args, "not_eligible"]) == 2  # its reason is required
+    assert main([*args, "not_eligible", "--reason", "penghasilan di atas batas"]) == 0
+    reg = ask(d, key, "kiosk-c-01", NIK, RECEIPT).registrations[0]
+    assert (reg.status, reg.reason) == ("not_eligible", "penghasilan di atas batas")
+    assert reg.decided_at is not None
+    with pytest.raises(ValueError):
+        d.decided("kiosk-a-01", REG, "approved", None, T0)  # not a portal status
+    with pytest.raises(ValueError):
+        d.decided("kiosk-a-01", REG, "eligible", "x" * 501, T0)
