@@ -5,14 +5,15 @@ NIK says whose it is. Both must match one registration on this kiosk. Wrong code
 per check and per kiosk (a bare NIK reveals nothing, and codes cannot be tried in bulk). A
 person who lost the code can still open their record with the face check, which shows it only
 on an outcome of ``verified`` (a trusted reference matched now). An agent may look up a status
-on a person's behalf; every such lookup is written to the audit log.
+on a person's behalf, by the same path (with the receipt code, the portal first); every such
+lookup is written to the audit log.
 
 Where the status comes from is part of the answer. With a :class:`StatusQuery` (the portal
 link) a typed receipt code is first asked of the portal (a sealed query by NIK digest, a signed
 answer, a bounded wait): the portal knows registrations made at any kiosk, their decisions and
 objections. Offline, or with no answer in time, the kiosk's own record is shown: the portal's
 status messages stored on it, else what the kiosk holds and whether it has been sent. The
-:class:`StatusShown` says which source it is and as of when.
+:class:`StatusShown` says which source it is, as of when, and why not the portal (``WHY``).
 """
 
 from __future__ import annotations
