@@ -70,10 +70,10 @@ def test_status_from_the_portal_objection_round_trip(two_kiosks, pki: Pki) -> No
     assert b.filing.take_photo(token)
     objection_id = b.filing.submit(token)
     assert b.filing.submit(token) == objection_id  # a repeated "Send": the same objection
-    wait_for(
-        lambda: portal.rx is not None and objection_id in portal.rx.store.record_ids("kiosk-b-01"),
+    wait_for(  # stored, then checked by the desk (after the commit and the ack)
+        lambda: portal.rx is not None and portal.rx.status_desk.objection_state(objection_id),
         20,
-        "objection stored",
+        "objection stored and checked",
     )
     stored = portal.rx.store.get("kiosk-b-01", objection_id)
     assert stored is not None
