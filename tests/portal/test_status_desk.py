@@ -91,6 +91,21 @@ def desk(portal: Portal) -> tuple[StatusDesk, Ed25519PrivateKey, Clock]:
     return d, d.key, d.test_clock  # type: ignore[attr-defined]
 
 
+def key_file(key: Ed25519PrivateKey, tmp_path: Path) -> Path:
+    """The portal's signing key as the officer's command reads it (PEM)."""
+    from cryptography.hazmat.primitives import serialization
+
+    pem = tmp_path / "sign.pem"
+    pem.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return pem
+
+
 def ask(d: StatusDesk, key: Ed25519PrivateKey, device: str, nik: str, code: str) -> Any:
     request = {
         "v": 1,
@@ -208,19 +223,10 @@ def test_a_query_flood_from_one_kiosk_is_refused(desk) -> None:
 def test_the_officer_command_lists_and_decides(
     portal: Portal, desk, tmp_path: Path, capsys
 ) -> None:
-    from cryptography.hazmat.primitives import serialization
-
     from portal.status_desk import main
 
     d, key, _clock = desk
-    pem = tmp_path / "sign.pem"
-    pem.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
+    pem = key_file(key, tmp_path)
     d.decided("kiosk-a-01", REG, "not_eligible", "income", T0)
     oid = "0193a0a0-0000-7000-8000-000000000009"
     d.on_record("kiosk-b-01", oid, "objection", objection(oid, T0 + 60))
@@ -321,19 +327,10 @@ def test_two_workers_checking_two_objections_at_once_open_only_one(pg_dsn: str) 
 def test_the_officer_records_a_decision_any_kiosk_then_sees(portal: Portal, tmp_path: Path) -> None:
     """On the PostgreSQL path no reference receiver sends ``status``: the officer's command
     records the decision, and the next status query from any kiosk answers with it."""
-    from cryptography.hazmat.primitives import serialization
-
     from portal.status_desk import main
 
     d, key = portal.desk, portal.desk.key  # type: ignore[attr-defined]
-    pem = tmp_path / "sign.pem"
-    pem.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
+    pem = key_file(key, tmp_path)
     where = ["--dsn" if portal.backend == "postgres" else "--db", portal.target]
     args = [*where, "--signing-key", str(pem), "decision", "kiosk-a-01", REG]
     assert main([*args, "not_eligible"]) == 2  # its reason is required
