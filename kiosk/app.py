@@ -148,8 +148,22 @@ def build_ui(cfg: KioskConfig, services: Services, **extras: Any) -> Flask:
         objections=services.objections,
         form=services.form,
         consent=services.consent,
+        choices=village_lists(cfg, extras.get("community")),
         **extras,
     )
+
+
+def village_lists(cfg: KioskConfig, community: Any) -> Callable[[], dict[str, tuple[str, ...]]]:
+    """The village's lists the questionnaire offers (``choices_from``): its dusun from the
+    portal's signed village list when the kiosk holds one, else as provisioned
+    (``device.dusun``); none: the name is typed."""
+
+    def lists() -> dict[str, tuple[str, ...]]:
+        held = community.recipients() if community is not None else None
+        names = tuple(held.dusun) if held is not None and held.dusun else ()
+        return {"dusun": names or tuple(cfg.device.dusun)}
+
+    return lists
 
 
 def prepare_data_dir(cfg: KioskConfig) -> Path:

@@ -16,6 +16,7 @@ from browser import (
     Checker,
     Server,
     answer_questionnaire,
+    answer_screen,
     axe_source,
     fill_member,
     start_registration,
@@ -138,8 +139,8 @@ def test_upkeep_list(run: Run) -> None:
     r.c.screen("upkeep")
 
 
-def to_family_card(r: Run) -> None:
-    """A villager registers: NIK, face (matched), then the No. KK on its keypad."""
+def to_family_card_screen(r: Run) -> None:
+    """A villager registers: NIK, face (matched), then the No. KK screen."""
     page = r.page
     start_registration(page, r.c)
     type_on_keypad(page, GOOD_NIK)
@@ -149,8 +150,13 @@ def to_family_card(r: Run) -> None:
     page.wait_for_url("**/result")
     page.click("a[href='/household']")
     page.wait_for_url("**/household")
-    type_on_keypad(page, KK)
-    page.click("button[value=next]")
+
+
+def to_family_card(r: Run) -> None:
+    """... and the No. KK on its keypad (and the dusun), Next."""
+    to_family_card_screen(r)
+    answer_screen(r.page)
+    r.page.click("button[value=next]")
 
 
 def health_screen_no_difficulty(r: Run) -> None:
@@ -266,3 +272,31 @@ def test_duplicate_family_card_is_flagged_and_becomes_an_update(run: Run) -> Non
         "same_family_card": True,
     }
     assert update["answers"]["members_count"] == 1
+
+
+# --- the dusun beside the No. KK ----------------------------------------------------------
+def test_the_dusun_is_chosen_beside_the_family_card_number(run: Run) -> None:
+    r, page = run, run.page
+    r.kit.app.extensions["kiosk_ui"].choices = lambda: {"dusun": ("Krajan", "Sumberejo")}
+    to_family_card_screen(r)
+    assert page.locator("#q-dusun option").all_inner_texts()[1:] == ["Krajan", "Sumberejo"]
+    assert page.locator(".keypad").count(), "the No. KK keeps its keypad"
+    type_on_keypad(page, KK)
+    page.click("button[value=next]")  # no dusun chosen: refused beside it, spoken
+    page.wait_for_selector("#q-dusun-error")
+    assert page.get_attribute("#q-dusun", "aria-invalid") == "true"
+    assert page.inner_text("#q-dusun-error").strip() in r.spoken()
+    assert page.input_value("#q-kk_number").replace(" ", "") == KK, "the typed No. KK stays"
+    r.c.screen("kk-dusun-refused")
+    assert r.fits("button[value=next]") and r.fits("#q-dusun") and r.fits(".keypad button")
+    page.select_option("#q-dusun", "Sumberejo")
+    r.c.screen("kk-dusun")
+    page.click("button[value=next]")
+    page.wait_for_url("**/household/1/member")
+    answer_questionnaire(page, r.c)
+    page.click("button[value=agree]")
+    page.wait_for_url("**/review")
+    assert "Sumberejo" in page.inner_text("main")
+    page.click("button[value=send]")
+    page.wait_for_url("**/receipt")
+    assert r.kit.sealer.sealed[-1]["answers"]["dusun"] == "Sumberejo"

@@ -276,7 +276,9 @@ def review(token: str, reg: RegistrationView) -> str:
     """Everything the person answered, before sending."""
     from ui.forms_view import review_rows
 
-    return screen("villager/review.html", rows=review_rows(svc().form, reg.answers, lang()))
+    return screen(
+        "villager/review.html", rows=review_rows(svc().questionnaire(), reg.answers, lang())
+    )
 
 
 @bp.post("/review")

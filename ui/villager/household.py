@@ -26,7 +26,7 @@ from ui.villager.members import is_members_screen, members_next, render_list
 @in_state(State.HOUSEHOLD)
 def household(token: str, reg: RegistrationView, page: int) -> Any:
     """One screen of the questionnaire."""
-    pages = screens(svc().form, lang(), reg.answers)
+    pages = screens(svc().questionnaire(), lang(), reg.answers)
     if not pages:
         return go_to_state(svc().registration.household(token, dict(reg.answers)))
     page = max(0, min(page, len(pages) - 1))
@@ -51,7 +51,7 @@ def household(token: str, reg: RegistrationView, page: int) -> Any:
 @in_state(State.HOUSEHOLD)
 def household_post(token: str, reg: RegistrationView, page: int) -> Any:
     """Validate this screen's answers; then the next screen, or consent after the last."""
-    form = svc().form
+    form = svc().questionnaire()
     pages = screens(form, lang(), reg.answers)
     if not pages:
         return redirect(url_for("villager.household"))

@@ -48,7 +48,7 @@ def is_members_screen(view: ScreenView) -> bool:
 
 
 def _view(reg: RegistrationView, page: int) -> tuple[int, ScreenView] | None:
-    pages = screens(svc().form, lang(), reg.answers)
+    pages = screens(svc().questionnaire(), lang(), reg.answers)
     if not pages:
         return None
     page = max(0, min(page, len(pages) - 1))
