@@ -30,3 +30,11 @@ class PortalFamily:
     version: int  # the newest version the portal holds
     registered_at: float  # portal wall clock when its first version arrived, seconds
     members_count: int | None = None  # people on its newest member list, when one was given
+
+
+@dataclass(frozen=True)
+class FamilyAnswer:
+    """The portal's signed answer to a family card query: the registration of the card it
+    holds, or None when no kiosk registered it."""
+
+    registration: PortalFamily | None

@@ -44,6 +44,16 @@ def household(token: str, reg: RegistrationView, page: int) -> Any:
         current=current,
         errors={},
         prompt=screen_prompt(view, {}),
+        checking=_asks_portal(view),
+    )
+
+
+def _asks_portal(view: Any) -> bool:
+    """True when Next on this screen asks the portal about the No. KK (the person hears
+    "checking the family card..." while the kiosk waits, 3 s at most)."""
+    return svc().registration.family_lookup_online and any(
+        (q := svc().form.question(v.id)) is not None and q.check == "kk_number"
+        for v in view.questions
     )
 
 
@@ -77,6 +87,7 @@ def household_post(token: str, reg: RegistrationView, page: int) -> Any:
             current=current,
             errors=errors,
             prompt=screen_prompt(view, errors),
+            checking=_asks_portal(view),
         ), 422
     after = screens(form, lang(), {**reg.answers, **values})  # answers may show or hide some
     known = _family_card_known(token, view, values)
