@@ -70,6 +70,7 @@ def build_kit(cfg: KioskConfig, tmp_path: Path, **extras: Any) -> Kit:
             repo=repo,
             device=DeviceInfo("kiosk-test-01", cfg.device.village_code, "test", "boot-1"),
             data_dir=tmp_path,
+            families=extras.get("families"),  # the portal's No. KK lookup (None: this kiosk only)
         ),
     )
     live, presence, agent, qr = FakeLive(), FakePresence(), FakeAgent(), FakeQr()
