@@ -26,7 +26,7 @@ from ui_kit import GOOD_NIK, Kit, build_kit
 
 from kiosk.config import KioskConfig
 from kiosk.core.family_card import FamilyAnswer, PortalFamily
-from ui.speech import Speech
+from kiosk.speech.espeak import Speech
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
