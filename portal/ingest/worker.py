@@ -123,6 +123,16 @@ class IngestWorker:
         self.store.close()
 
 
+def pg_services(store: str, target: str, signing_key: Ed25519PrivateKey) -> dict[str, KindService]:
+    """The portal services a PostgreSQL worker answers from the database it writes (family
+    card queries); none for the SQLite store (the reference receiver answers those)."""
+    if store != "postgres":
+        return {}
+    from portal.family_cards import FamilyDesk, PostgresFamilyIndex
+
+    return {"family": FamilyDesk(PostgresFamilyIndex(target), signing_key)}
+
+
 def _address(text: str) -> tuple[str, int]:
     host, _, port = text.strip().rpartition(":")
     return host or "127.0.0.1", int(port)
@@ -166,8 +176,8 @@ def main(argv: list[str] | None = None) -> int:
         private_key=load_portal_private_key(Path(args.private_key)),
         signing_key=signing_key,
         device_keys=device_keys_from_dir(Path(args.device_keys)),
-        services={"status": desk.service},
         client_id=args.client_id,
+        services={"status": desk.service, **pg_services(args.store, args.target, signing_key)},
         tls=tls,
         prefix=args.prefix,
         group=args.group,
