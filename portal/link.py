@@ -140,7 +140,7 @@ class PortalLink:
         session_expiry_s: int = 7 * 86400,
         receive_maximum: int = 1000,
         batch: int = 512,
-        batch_bytes: int = 4 * 1024 * 1024,
+        batch_bytes: int = 1024 * 1024,
         linger_s: float = 0.1,
         fallbacks: tuple[tuple[str, int], ...] = (),
     ) -> None:
