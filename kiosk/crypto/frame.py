@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import struct
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -39,12 +39,11 @@ _HEADER_MAX = 4096
 _FIELDS = frozenset(("device_id", "kid", "kind", "n"))
 
 
-@dataclass(frozen=True)
-class Frame:
+class Frame(NamedTuple):
     """A frame whose signature was checked: who sent it, of what kind, and its envelopes."""
 
-    device_id: str
-    kid: str
+    device_id: str  # as the topic must name it
+    kid: str  # the enrolled device key that signed it
     kind: str
     envelopes: tuple[bytes, ...]
 
