@@ -29,9 +29,9 @@ MAGIC = b"PKF2"
 """Frame marker and uplink format version 2 (version 1: one bare envelope per message)."""
 MAX_RECORDS = 64
 """Most envelopes the relay puts in one frame."""
-TARGET_BYTES = 1024 * 1024
-"""The relay closes a frame before it would pass this size (a single larger envelope still
-travels alone), bytes."""
+TARGET_BYTES = 512 * 1024
+"""The relay closes a frame before its envelopes would pass this size (a single larger envelope
+still travels alone), bytes: well inside common broker packet limits (EMQX's default is 1 MB)."""
 MAX_FRAME_BYTES = 4 * 1024 * 1024 + 64 * 1024
 """Largest frame the portal will parse (one envelope of at most 4 MiB plus framing), bytes."""
 _SIG = 64

@@ -10,7 +10,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from kiosk.core.clock import FakeClock
 from kiosk.core.outbox import Backoff
-from kiosk.crypto.frame import FrameSigner, open_frame
+from kiosk.crypto.frame import TARGET_BYTES, FrameSigner, open_frame
 from kiosk.store.db import connect
 from kiosk.store.outbox import OutboxRepository
 from kiosk.uplink.client import Connected, Disconnected, Inbound, PubAck
@@ -249,3 +249,15 @@ def test_due_records_travel_in_signed_frames_of_one_kind(tmp_path: Path) -> None
     assert all(f.device_id == DEV for _k, f in frames)
     h.relay.handle([PubAck(1, 0x87, "Not authorized")])  # one PUBACK answers its whole frame
     assert [h.repo.state_of(rid(i))[0] for i in range(4)] == ["dead", "dead", "dead", "sent"]  # type: ignore[index]
+
+
+def test_a_frame_stays_within_its_byte_bound(tmp_path: Path) -> None:
+    """Large envelopes (evidence photos) fill frames by size: each here travels alone."""
+    h = Harness(tmp_path, window=10, frame_records=64)
+    big = b"e" * (TARGET_BYTES // 2 + 1)
+    for i in range(3):
+        h.repo.enqueue(rid(i), "registration", big, h.clock.now())
+    h.relay.handle([Connected()])
+    assert h.relay.pump() == 3
+    assert [len(open_frame(p, lambda _d: DEVICE_KEY.public_key()).envelopes)
+            for _k, p in h.link.frames] == [1, 1, 1]  # fmt: skip
