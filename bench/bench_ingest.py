@@ -1,7 +1,7 @@
 """Portal CPU per record: the reference receiver (SQLite) against one ingest worker (PostgreSQL).
 
     /work/main/.venv/bin/python bench/bench_ingest.py [--records 3000] [--devices 10]
-        [--heartbeats 3000] [--profile]
+        [--heartbeats 3000] [--profile] [--ratio-records 30000 --ratio-devices 300]
 
 Starts mosquitto (TLS, client certificates, ACL) and PostgreSQL on loopback, creates both
 portal sessions, queues ``--records`` sealed registrations while both are offline, then lets
@@ -10,6 +10,11 @@ every thread) per record and its rate. Then ``--heartbeats`` heartbeats from as 
 are queued and drained by the worker: CPU per heartbeat, and what 1,000 kiosks at a 10 s
 interval (100 heartbeats/s) would cost as a share of one core. ``--profile`` prints a
 per-thread CPU profile (cProfile with a thread-CPU clock) of the ingest worker's record run.
+The kiosks publish as the relay does: signed frames of up to 64 sealed envelopes.
+
+``--ratio-records N`` then times 1 worker against 2 (separate processes on one MQTT 5 shared
+subscription, persistent sessions) draining the same N queued records with the kiosks
+offline, and reports the CPU per process (workers, PostgreSQL, mosquitto) and the load.
 """
 
 from __future__ import annotations
