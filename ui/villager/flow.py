@@ -12,16 +12,17 @@ from werkzeug.exceptions import SecurityError
 from werkzeug.wrappers import Response
 
 from kiosk.core.ids import spoken_digits
-from kiosk.core.session import Outcome, State
+from kiosk.core.session import IdCardStep, Outcome, State
 from kiosk.errors import FlowError, HardwareError, NikError, SessionExpired
+from kiosk.services.ports import Receipt
 from kiosk.services.registration import RegistrationView
 from ui.language_view import language_choices
-from ui.printer import Receipt
 from ui.texts import nik_message
 from ui.villager import bp
 from ui.villager.common import (
     REG,
     STATUS,
+    camera_screen,
     go_to_state,
     in_state,
     lang,
@@ -159,7 +160,8 @@ def idcard_post(token: str) -> Any:
 @bp.post("/idcard/skip")
 @step
 def idcard_skip(token: str) -> Response:
-    """No e-KTP at hand: the face is captured without a reference (the portal verifies)."""
+    """The person did not bring their e-KTP: the face is captured without a reference and the
+    registration goes to the village office's review."""
     svc().registration.skip_id_card(token)
     return redirect(url_for("villager.capture"))
 
@@ -185,15 +187,11 @@ def capture(token: str, reg: RegistrationView) -> Any:
 
 def _capture_screen(reg: RegistrationView, coaching: str | None) -> str:
     """The camera screen, with the coaching for ``coaching`` (a code) or none."""
-    from ui.texts import COACHING
-
-    return screen(
-        "villager/capture.html",
-        action=url_for("villager.capture_post"),
-        coaching=str(COACHING.get(coaching, COACHING["no_face"])) if coaching else None,
-        live=svc().live is not None,
-        attempt=reg.attempts + 1,
-        budget=reg.retry_budget,
+    return camera_screen(
+        url_for("villager.capture_post"),
+        coaching,
+        reg.attempts + 1,
+        reg.retry_budget,
         change_url=url_for("villager.change_nik"),
     )
 
@@ -224,6 +222,7 @@ def result() -> Any:
         existing=shown.existing,
         existing_no=receipt_no,
         spoken_existing=spoken_digits(receipt_no) if receipt_no else "",
+        no_card=shown.view.id_card is IdCardStep.NOT_BROUGHT,
     )
 
 
@@ -329,6 +328,7 @@ def receipt(token: str, reg: RegistrationView) -> str:
         delivery=delivery_word(reg.delivery) or "saved",
         review=reg.outcome in (Outcome.VOUCHED, Outcome.PENDING),
         vouched=reg.outcome is Outcome.VOUCHED,
+        no_card=reg.id_card is IdCardStep.NOT_BROUGHT,
         update=reg.updates_existing,
     )
 
