@@ -211,21 +211,17 @@ class Intake:
             if not kind.sealed:
                 self._plain(kind, batch, device_id, m.payload, now)
                 continue
-            for inc_or_why, rid in self._open(kind, device_id, m, device_key):
-                why = inc_or_why if isinstance(inc_or_why, str) else None
-                if why is None and kind.storage is Storage.RECORD:
-                    why = batch.add(inc_or_why)  # type: ignore[arg-type]
-                if why is not None:
+            for inc, why, rid in self._open(kind, device_id, m, device_key):
+                if inc is not None and kind.storage is Storage.RECORD:
+                    why = batch.add(inc)
+                if inc is None or why is not None:
                     log.warning("%s from %s rejected: %s", kind.name, device_id, why)
                     if kind.acked:
-                        batch.rejections.append((device_id, rid, why, now))
+                        batch.rejections.append((device_id, rid, str(why), now))
                         if rid is not None and is_frame(m.payload):  # format 1: not acked
-                            refused.append((device_id, m.correlation, rid, why))
+                            refused.append((device_id, m.correlation, rid, str(why)))
                     continue
-                assert not isinstance(inc_or_why, str)
-                (opened if kind.storage is Storage.RECORD else answered).append(
-                    (kind, m, inc_or_why)
-                )
+                (opened if kind.storage is Storage.RECORD else answered).append((kind, m, inc))
         fresh = self._commit(batch)
         if fresh is None:
             return  # stopping with the database down: unacknowledged, the broker redelivers
@@ -241,8 +237,8 @@ class Intake:
 
     def _open(
         self, kind: PortalKind, device_id: str, m: Msg, device_key: DeviceKeys
-    ) -> list[tuple[Incoming | str, str | None]]:
-        """Each record of one frame: opened, or why not; with the record id it claims.
+    ) -> list[tuple[Incoming | None, str | None, str | None]]:
+        """Each record of one frame: (opened, None, its id) or (None, why not, the id it claims).
 
         One signature check for the frame; a frame that fails it (or names another device,
         kind, or carries Correlation Data beside several records) refuses every record it
@@ -259,23 +255,19 @@ class Intake:
                 raise ProtocolError("correlation data on a frame of several records")
         except (CryptoError, ProtocolError) as err:
             ids = claimed_record_ids(m.payload, m.correlation)
-            return [(str(err), rid) for rid in ids] or [(str(err), None)]
-        out: list[tuple[Incoming | str, str | None]] = []
+            return [(None, str(err), rid) for rid in ids] or [(None, str(err), None)]
+        out: list[tuple[Incoming | None, str | None, str | None]] = []
         for env in fr.envelopes:
             try:
                 opened = open_framed(
                     env, device_id=fr.device_id, kid=fr.kid, portal_private_key=self._key
                 )
-                out.append(
-                    (
-                        check_record(
-                            opened, device_id=device_id, kind=kind.name, record_id=m.correlation
-                        ),
-                        opened.record_id,
-                    )
+                inc = check_record(
+                    opened, device_id=device_id, kind=kind.name, record_id=m.correlation
                 )
+                out.append((inc, None, opened.record_id))
             except (CryptoError, ProtocolError) as err:
-                out.append((str(err), claimed_record_id(env, m.correlation)))
+                out.append((None, str(err), claimed_record_id(env, m.correlation)))
         return out
 
     def _plain(
