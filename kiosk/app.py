@@ -33,12 +33,14 @@ from kiosk.services.ports import (
     Cipher,
     FaceVerifier,
     IdCardReader,
+    Microphone,
     RegistrationStore,
     Sealer,
     StatusQuery,
 )
 from kiosk.services.registration import DeviceInfo, FormInfo, RegistrationService
 from kiosk.services.status import StatusService
+from kiosk.services.voice import VoiceRecorder
 from kiosk.store.db import DB_NAME, connect, ensure_free_space
 from kiosk.store.objections import ObjectionRepository
 from kiosk.uplink.topics import Name
@@ -75,6 +77,7 @@ class ServiceParts:
     audit_tx: AuditTx | None = None  # the audit log inside an objection's own transaction
     photo: Photo | None = None  # the camera's newest frame as JPEG (evidence photos)
     portal_status: StatusQuery | None = None  # None: status from this kiosk's record only
+    microphone: Microphone | None = None  # spoken notes (kiosk.audio); None: typed notes only
 
 
 @dataclass(frozen=True)
@@ -86,6 +89,7 @@ class Services:
     form: FormDefinition
     consent: ConsentText
     objections: ObjectionService | None = None
+    voice: VoiceRecorder | None = None  # spoken notes (objections, reports, proposals)
 
 
 def build_services(cfg: KioskConfig, parts: ServiceParts) -> Services:
@@ -118,6 +122,9 @@ def build_services(cfg: KioskConfig, parts: ServiceParts) -> Services:
         portal=parts.portal_status,
         objections=parts.objections,
     )
+    voice = VoiceRecorder(
+        parts.microphone, clock=parts.clock, max_seconds=cfg.microphone.max_seconds
+    )
     objections = None
     if parts.objections is not None:
         objections = ObjectionService(
@@ -131,9 +138,10 @@ def build_services(cfg: KioskConfig, parts: ServiceParts) -> Services:
             photo=parts.photo,
             audit=parts.audit_tx,
             ensure_space=lambda: ensure_free_space(parts.data_dir, min_free),
+            voice=voice,
         )
         status.on_end(objections.discard)  # a draft never outlives its status check
-    return Services(registration, status, form, consent, objections)
+    return Services(registration, status, form, consent, objections, voice)
 
 
 def build_ui(cfg: KioskConfig, services: Services, **extras: Any) -> Flask:
@@ -146,6 +154,7 @@ def build_ui(cfg: KioskConfig, services: Services, **extras: Any) -> Flask:
         registration=services.registration,
         status=services.status,
         objections=services.objections,
+        voice=services.voice,
         form=services.form,
         consent=services.consent,
         **extras,
@@ -175,6 +184,7 @@ def build_kiosk(
 ) -> Kiosk:
     """Build the whole kiosk from ``cfg``; raises a :class:`KioskError` naming what is wrong."""
     from kiosk.agents import AgentTimeouts, build_agent_service
+    from kiosk.audio import open_microphone
     from kiosk.core.regions import load_table
     from kiosk.core.upkeep import RosterPolicy
     from kiosk.crypto.envelope import sealer_from_config
@@ -293,6 +303,7 @@ def build_kiosk(
             audit_tx=lambda tx, kind, actor, subject: agents.audit.append(tx, kind, actor, subject),
             photo=verifier.preview_jpeg,
             portal_status=portal_status,
+            microphone=open_microphone(cfg.microphone),
         ),
     )
     registration, status = services.registration, services.status

@@ -106,6 +106,29 @@ class ReplaySettings(Section):
     ] = None
 
 
+class ArecordSettings(Section):
+    """What the ALSA microphone backend reads."""
+
+    device: Annotated[
+        str,
+        Field(
+            min_length=1,
+            max_length=80,
+            pattern=r"^[A-Za-z0-9_:,.=-]+$",
+            description="ALSA capture device for arecord -D, e.g. default or plughw:CARD=Device",
+        ),
+    ] = "default"
+
+
+class ToneSettings(Section):
+    """What the fake microphone reads."""
+
+    tone_seconds: Annotated[
+        float,
+        Field(gt=0, le=120, description="Tone backend: length of every fake recording, seconds"),
+    ] = 3.0
+
+
 CAMERAS = Registry(
     "camera backend",
     "camera.backend",
@@ -159,4 +182,24 @@ PRINTERS = Registry(
     Backend(
         "file", "appends the ESC/POS bytes to the file ui.printer", "ui.printer:FilePrinter", True
     ),
+)
+
+MICROPHONES = Registry(
+    "microphone backend",
+    "microphone.backend",
+    Backend(
+        "arecord",
+        "a USB microphone through ALSA's arecord (alsa-utils), 8 kHz mono",
+        "kiosk.audio.arecord:arecord_microphone",
+        settings=ArecordSettings,
+    ),
+    Backend(
+        "tone",
+        "a fake microphone: every note is a tone made at run time (tone_seconds)",
+        "kiosk.audio.tone:tone_microphone",
+        fake=True,
+        settings=ToneSettings,
+    ),
+    Backend("none", "no microphone: notes are typed only", "kiosk.audio:no_microphone"),
+    auto="arecord when alsa-utils is installed, else the tone fake",
 )

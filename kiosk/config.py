@@ -23,10 +23,13 @@ from kiosk import languages
 from kiosk.backends import (
     CAMERAS,
     DETECTORS,
+    MICROPHONES,
     PIN_FACTORIES,
     PRINTERS,
+    ArecordSettings,
     OpenCvSettings,
     ReplaySettings,
+    ToneSettings,
 )
 from kiosk.errors import ConfigError
 from kiosk.settings import LaxPath, Order, Section
@@ -120,11 +123,13 @@ if TYPE_CHECKING:  # the choices are the registries' rows (kiosk/backends.py)
     DetectorName: TypeAlias = str
     PinFactoryName: TypeAlias = str
     PrinterName: TypeAlias = str
+    MicrophoneName: TypeAlias = str
 else:
     CameraBackendName = CAMERAS.literal()
     DetectorName = DETECTORS.literal()
     PinFactoryName = PIN_FACTORIES.literal()
     PrinterName = PRINTERS.literal()
+    MicrophoneName = MICROPHONES.literal()
 
 
 class CameraConfig(OpenCvSettings, ReplaySettings):
@@ -138,6 +143,15 @@ class CameraConfig(OpenCvSettings, ReplaySettings):
         float,
         Field(gt=0, le=60, description="No frame for this many seconds means the camera is dead"),
     ] = 3.0
+
+
+class MicrophoneConfig(ArecordSettings, ToneSettings):
+    """The microphone for spoken notes (each backend's own settings come from its model)."""
+
+    backend: Annotated[MicrophoneName, Field(description=MICROPHONES.describe())] = "auto"
+    max_seconds: Annotated[
+        int, Field(ge=5, le=60, description="Longest spoken note, seconds (recording stops)")
+    ] = 60
 
 
 class TlsConfig(Section):
@@ -505,6 +519,7 @@ class KioskConfig(Section):
     device: DeviceConfig = DeviceConfig()
     paths: PathsConfig = PathsConfig()
     camera: CameraConfig = CameraConfig()
+    microphone: MicrophoneConfig = MicrophoneConfig()
     uplink: UplinkConfig = UplinkConfig()
     ui: UiConfig = UiConfig()
     biometrics: BiometricsConfig = BiometricsConfig()

@@ -25,6 +25,7 @@ from kiosk.languages import DEFAULT as DEFAULT_LANGUAGE
 from kiosk.services.objection import ObjectionService
 from kiosk.services.registration import RegistrationService
 from kiosk.services.status import StatusService
+from kiosk.services.voice import VoiceRecorder
 from ui.ports import AgentCaller, LiveView, PendingCount, Presence, QrReader
 from ui.printer import Printer
 from ui.security import harden
@@ -54,6 +55,7 @@ class UiServices:
     pending: PendingCount | None = None
     agents: Any = None  # kiosk.agents.AgentService: agent mode (ui/agent)
     objections: ObjectionService | None = None  # objections (sanggah) from the status check
+    voice: VoiceRecorder | None = None  # spoken notes (kiosk.services.voice)
     languages: tuple[str, ...] = LANGUAGE_CODES
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -80,6 +82,7 @@ def create_app(
     secret_key: bytes | None = None,
     agents: Any = None,
     objections: ObjectionService | None = None,
+    voice: VoiceRecorder | None = None,
     usb: Any = None,
     community: Any = None,
 ) -> Flask:
@@ -93,7 +96,8 @@ def create_app(
     records wait for the network; ``agents`` (a ``kiosk.agents.AgentService``) enables agent
     mode under ``/agent``; ``usb`` (a ``kiosk.usb.service.UsbService``) the USB stick screen
     under ``/usb``; ``community`` (a ``kiosk.reports.service.CommunityService``) the recipient
-    list, reports, proposals and the meeting report under ``/agent``.
+    list, reports, proposals and the meeting report under ``/agent``; ``voice`` (a
+    ``kiosk.services.voice.VoiceRecorder``) the spoken notes on those screens.
     """
     from ui.agent import bp as agent_bp
     from ui.forms_view import default_consent, default_form
@@ -133,6 +137,7 @@ def create_app(
         pending=pending,
         agents=agents,
         objections=objections,
+        voice=voice,
         languages=languages,
         extra={k: v for k, v in (("usb", usb), ("community", community)) if v is not None},
     )

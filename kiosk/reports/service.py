@@ -25,6 +25,7 @@ from kiosk.core.clock import Clock, today
 from kiosk.core.ids import uuid7
 from kiosk.core.nik import parse_nik
 from kiosk.core.tally import Count, Totals
+from kiosk.core.voice import VoiceNote, sealed_form
 from kiosk.crypto.atrest import keyed_hash
 from kiosk.errors import FormError, InputError, ReportLimited
 from kiosk.reports.recipients import Page, Recipient, RecipientList, RecipientStore, page_of
@@ -171,8 +172,17 @@ class CommunityService:
         return out
 
     # --- filing ------------------------------------------------------------------------------
-    def report(self, reporter: Reporter, *, ref: str, reason: str, note: str = "") -> str:
-        """File "this listed household is not eligible"; returns the record id."""
+    def report(
+        self,
+        reporter: Reporter,
+        *,
+        ref: str,
+        reason: str,
+        note: str = "",
+        voice: VoiceNote | None = None,
+    ) -> str:
+        """File "this listed household is not eligible" (``voice``: a spoken note, sealed in);
+        returns the record id."""
         if reason not in REPORT_REASONS:
             raise FormError(f"unknown reason {reason!r}", "reason")
         note = check_note(note)
@@ -185,6 +195,7 @@ class CommunityService:
             "list_version": lst.version,
             "reason": reason,
             "note": note,
+            "voice_note": sealed_form(voice),
         }
         return self._file(Name.RECIPIENT_REPORT, reporter, record, found.dusun)
 
@@ -198,6 +209,7 @@ class CommunityService:
         rt: str = "",
         note: str = "",
         roster_household_id: str | None = None,
+        voice: VoiceNote | None = None,
     ) -> str:
         """Propose a household that needs help; with ``roster_household_id`` one of the
         agent's Dasa Wisma households (its head and address come from the roster)."""
@@ -227,6 +239,7 @@ class CommunityService:
             "roster_household_id": roster_household_id,
             "reasons": chosen,
             "note": note,
+            "voice_note": sealed_form(voice),
         }
         return self._file(Name.PROPOSAL, reporter, record, dusun)
 

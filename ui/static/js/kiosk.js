@@ -42,6 +42,11 @@
     a.addEventListener("ended", function () { play(document.getElementById(a.getAttribute("data-next"))); });
   });
   play(document.querySelector("audio.autoplay"));
+  /* a spoken note stops itself at its limit: press Stop for the person (arecord stopped already) */
+  document.querySelectorAll("[data-autostop]").forEach(function (b) {
+    var s = parseInt(b.getAttribute("data-autostop"), 10);
+    if (s >= 0) { setTimeout(function () { b.click(); }, (s + 1) * 1000); }
+  });
   document.querySelectorAll("[data-play]").forEach(function (b) {
     b.addEventListener("click", function () { play(document.getElementById(b.getAttribute("data-play"))); });
   });

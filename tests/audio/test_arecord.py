@@ -1,0 +1,52 @@
+"""The real microphone adapter runs the real arecord (alsa-utils): a machine without a sound
+card says "no microphone", and ALSA's null device gives a WAV in the one format, bounded."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from kiosk.audio import open_microphone
+from kiosk.audio.arecord import ArecordMicrophone
+from kiosk.audio.tone import ToneMicrophone
+from kiosk.config import parse_config
+from kiosk.core import voice
+from kiosk.errors import ConfigError, MicrophoneError
+
+needs_arecord = pytest.mark.skipif(shutil.which("arecord") is None, reason="alsa-utils missing")
+
+
+@needs_arecord
+def test_no_such_card_is_no_microphone() -> None:
+    with pytest.raises(MicrophoneError) as err:
+        ArecordMicrophone("plughw:CARD=NoSuchMic").start(5)
+    assert err.value.code == "no_microphone"
+
+
+@needs_arecord
+def test_the_null_device_records_the_one_format_bounded_by_the_limit() -> None:
+    wav = ArecordMicrophone("null").start(1).stop()
+    pcm = voice.pcm_of(wav)  # 8 kHz mono S16, else VoiceNoteError
+    assert 0 < len(pcm) <= voice.RATE_HZ * voice.SAMPLE_BYTES * 1
+
+
+def test_a_missing_binary_is_no_microphone() -> None:
+    with pytest.raises(MicrophoneError) as err:
+        ArecordMicrophone(binary="arecord-not-installed").start(5)
+    assert err.value.code == "no_microphone"
+
+
+def test_the_config_chooses_the_microphone_from_the_registry() -> None:
+    tone = open_microphone(
+        parse_config({"microphone": {"backend": "tone", "tone_seconds": 7.5}}).microphone
+    )
+    assert isinstance(tone, ToneMicrophone) and tone.seconds == 7.5
+    assert open_microphone(parse_config({"microphone": {"backend": "none"}}).microphone) is None
+    real = open_microphone(
+        parse_config({"microphone": {"backend": "arecord", "device": "plughw:1,0"}}).microphone
+    )
+    assert isinstance(real, ArecordMicrophone)
+    for bad in ({"max_seconds": 61}, {"device": "hw:0; rm -rf /"}, {"backend": "pulse"}):
+        with pytest.raises(ConfigError):
+            parse_config({"microphone": bad})
