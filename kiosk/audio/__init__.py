@@ -22,7 +22,7 @@ def open_microphone(cfg: MicrophoneConfig) -> Microphone | None:
     """The microphone ``cfg.backend`` names (None: ``none``, notes are typed only)."""
     name = auto_backend() if cfg.backend == AUTO else cfg.backend
     found: Any = MICROPHONES.factory(name, ConfigError)(cfg)
-    return found  # type: ignore[no-any-return]
+    return found
 
 
 def no_microphone(_cfg: Any) -> None:

@@ -26,9 +26,11 @@ def with_objections(
     tmp_path: Path,
     photo: Callable[[], bytes | None],
     agents: Any = None,
+    microphone: Any = None,
 ) -> ObjectionRepository:
     """Give ``kit``'s app the status check and objection service ``build_services`` makes when
-    the kiosk has an objection store (``agents``: the agent service whose audit log is used)."""
+    the kiosk has an objection store (``agents``: the agent service whose audit log is used;
+    ``microphone``: the spoken notes' microphone, e.g. kiosk.audio.tone.ToneMicrophone)."""
     conn = connect(tmp_path / "kiosk.sqlite3")
     objections = ObjectionRepository(conn, OutboxRepository(conn))
     audit = agents.audit if agents is not None else None
@@ -47,9 +49,10 @@ def with_objections(
             audit_tx=audit.append if audit is not None else None,
             objections=objections,
             photo=photo,
+            microphone=microphone,
         ),
     )
     ui = services(kit.app)
-    ui.status, ui.objections = built.status, built.objections
+    ui.status, ui.objections, ui.voice = built.status, built.objections, built.voice
     kit.status = built.status
     return objections
