@@ -12,12 +12,10 @@ from __future__ import annotations
 import importlib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
-
-from pydantic import Field
+from typing import Any, Literal
 
 from kiosk.errors import ConfigError
-from kiosk.settings import LaxPath, Section
+from kiosk.settings import LaxPath, Section, setting
 
 AUTO = "auto"
 """The extra choice of a registry that can pick a backend by probing the machine."""
@@ -91,19 +89,17 @@ class Registry:
 class OpenCvSettings(Section):
     """What the V4L2 webcam backend reads (and 'auto', which probes /dev/video<index>)."""
 
-    device_index: Annotated[int, Field(ge=0, le=63, description="V4L2 index (/dev/videoN)")] = 0
+    device_index: int = setting(0, "V4L2 index (/dev/videoN)", ge=0, le=63)
 
 
 class ReplaySettings(Section):
     """What the replay backend reads."""
 
-    replay_source: Annotated[
-        LaxPath | None,
-        Field(
-            description="Replay backend: a folder of images or a video file. Empty: the demo "
-            "faces beside the checkout"
-        ),
-    ] = None
+    replay_source: LaxPath | None = setting(
+        None,
+        "Replay backend: a folder of images or a video file. Empty: the demo faces beside the "
+        "checkout",
+    )
 
 
 class ArecordSettings(Section):

@@ -32,7 +32,7 @@ from kiosk.backends import (
     ToneSettings,
 )
 from kiosk.errors import ConfigError
-from kiosk.settings import LaxPath, Order, Section
+from kiosk.settings import LaxPath, Order, Section, seconds, setting
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 """The source checkout (used only to find the development model pack beside it)."""
@@ -41,22 +41,15 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 class DeviceConfig(Section):
     """Who this kiosk is and where it stands."""
 
-    id: Annotated[
-        str,
-        Field(
-            description="Device id: 3-40 chars, lower-case letters, digits and '-'; also the MQTT "
-            "client id and the topic segment",
-        ),
-    ] = "kiosk-demo-01"
-    village_code: Annotated[
-        str,
-        Field(
-            description="Kemendagri village code, 10 digits, dots optional (e.g. 35.10.01.2001)",
-        ),
-    ] = "35.10.01.2001"
-    name: Annotated[str, Field(description="Human name of the kiosk's site", max_length=80)] = (
-        "Kantor Desa (demo)"
+    id: str = setting(
+        "kiosk-demo-01",
+        "Device id: 3-40 chars, lower-case letters, digits and '-'; also the MQTT client id and "
+        "the topic segment",
     )
+    village_code: str = setting(
+        "35.10.01.2001", "Kemendagri village code, 10 digits, dots optional (e.g. 35.10.01.2001)"
+    )
+    name: str = setting("Kantor Desa (demo)", "Human name of the kiosk's site", max_length=80)
 
     @field_validator("id")
     @classmethod
@@ -83,30 +76,24 @@ class DeviceConfig(Section):
 class PathsConfig(Section):
     """Where the kiosk keeps its state and finds its models."""
 
-    data_dir: Annotated[
-        LaxPath,
-        Field(description="Writable state: database, keys, logs. Must be persistent storage"),
-    ] = Path("var/kiosk")
-    models_dir: Annotated[
-        LaxPath | None,
-        Field(
-            description="Model pack directory with SHA256SUMS. Empty: <data_dir>/models if "
-            "provisioned, else the development pack ../shared/models beside the checkout"
-        ),
-    ] = None
-    require_persistent: Annotated[
-        bool,
-        Field(description="Refuse to start when data_dir is on tmpfs/overlay (true on devices)"),
-    ] = False
-    min_free_mib: Annotated[
-        int,
-        Field(
-            ge=1,
-            le=1_048_576,
-            description="Free space on the data partition a new registration needs, MiB "
-            "(checked when a session starts and again before it is saved)",
-        ),
-    ] = 50
+    data_dir: LaxPath = setting(
+        Path("var/kiosk"), "Writable state: database, keys, logs. Must be persistent storage"
+    )
+    models_dir: LaxPath | None = setting(
+        None,
+        "Model pack directory with SHA256SUMS. Empty: <data_dir>/models if provisioned, else the "
+        "development pack ../shared/models beside the checkout",
+    )
+    require_persistent: bool = setting(
+        False, "Refuse to start when data_dir is on tmpfs/overlay (true on devices)"
+    )
+    min_free_mib: int = setting(
+        50,
+        "Free space on the data partition a new registration needs, MiB (checked when a session "
+        "starts and again before it is saved)",
+        ge=1,
+        le=1_048_576,
+    )
 
     def resolved_models_dir(self) -> Path:
         """The model pack directory to use, following the documented fallback order."""
@@ -135,14 +122,13 @@ else:
 class CameraConfig(OpenCvSettings, ReplaySettings):
     """Camera backend and capture format (each backend's own settings come from its model)."""
 
-    backend: Annotated[CameraBackendName, Field(description=CAMERAS.describe())] = "auto"
-    width: Annotated[int, Field(ge=160, le=4096, description="Frame width, pixels")] = 640
-    height: Annotated[int, Field(ge=120, le=3072, description="Frame height, pixels")] = 480
-    fps: Annotated[float, Field(gt=0, le=60, description="Frames per second requested")] = 15.0
-    stall_timeout_s: Annotated[
-        float,
-        Field(gt=0, le=60, description="No frame for this many seconds means the camera is dead"),
-    ] = 3.0
+    backend: CameraBackendName = setting("auto", CAMERAS.describe())
+    width: int = setting(640, "Frame width, pixels", ge=160, le=4096)
+    height: int = setting(480, "Frame height, pixels", ge=120, le=3072)
+    fps: float = setting(15.0, "Frames per second requested", gt=0, le=60)
+    stall_timeout_s: float = seconds(
+        3.0, "No frame for this long means the camera is dead", gt=0, le=60
+    )
 
 
 class MicrophoneConfig(ArecordSettings, ToneSettings):
@@ -165,54 +151,40 @@ class TlsConfig(Section):
 class UplinkConfig(Section):
     """MQTT link to the portal."""
 
-    enabled: Annotated[bool, Field(description="false: registrations wait in the outbox")] = True
-    host: Annotated[str, Field(min_length=1, description="Broker host name or IP")] = "127.0.0.1"
-    port: Annotated[int, Field(ge=1, le=65535, description="Broker TCP port")] = 1883
-    tls: Annotated[TlsConfig | None, Field(description="TLS files; empty = plain TCP")] = None
-    topic_prefix: Annotated[
-        str,
-        Field(
-            description="Topic prefix; the device topics are <prefix>/kiosk/<device_id>/...",
-            pattern=r"^[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*$",
-        ),
-    ] = "perlinsos/v1"
-    protocol: Annotated[
-        Literal["5", "3.1.1"],
-        Field(
-            description='MQTT version: "5" (Mosquitto) or "3.1.1" (RabbitMQ 3.10, NATS 2.9); '
-            "correctness is the same in both (docs/protocol.md)"
-        ),
-    ] = "5"
-    keepalive_s: Annotated[
-        int,
-        Field(
-            ge=5,
-            le=3600,
-            description="MQTT keep-alive, seconds; a dead link is noticed within twice this",
-        ),
-    ] = 10
-    portal_public_key: Annotated[
-        LaxPath | None,
-        Field(description="Portal's X25519/EC public key (PEM) that records are sealed to"),
-    ] = None
-    inflight_window: Annotated[
-        int, Field(ge=1, le=1000, description="Records published but not yet acked, at most")
-    ] = 64
-    backoff_initial_s: Annotated[
-        float, Field(gt=0, le=60, description="First retry delay after a transport failure, s")
-    ] = 1.0
-    backoff_max_s: Annotated[
-        float, Field(gt=0, le=3600, description="Cap on the retry delay, seconds")
-    ] = 300.0
-    ack_timeout_s: Annotated[
-        float, Field(gt=0, le=86400, description="Resend a sent record not acked after this, s")
-    ] = 60.0
-    retention_days: Annotated[
-        float, Field(ge=0, le=365, description="Keep acked records this long, then purge, days")
-    ] = 7.0
-    heartbeat_s: Annotated[
-        float, Field(ge=5, le=3600, description="Heartbeat interval, seconds")
-    ] = 60.0
+    enabled: bool = setting(True, "false: registrations wait in the outbox")
+    host: str = setting("127.0.0.1", "Broker host name or IP", min_length=1)
+    port: int = setting(1883, "Broker TCP port", ge=1, le=65535)
+    tls: TlsConfig | None = setting(None, "TLS files; empty = plain TCP")
+    topic_prefix: str = setting(
+        "perlinsos/v1",
+        "Topic prefix; the device topics are <prefix>/kiosk/<device_id>/...",
+        pattern=r"^[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*$",
+    )
+    protocol: Literal["5", "3.1.1"] = setting(
+        "5",
+        'MQTT version: "5" (Mosquitto) or "3.1.1" (RabbitMQ 3.10, NATS 2.9); correctness is the '
+        "same in both (docs/protocol.md)",
+    )
+    keepalive_s: int = seconds(
+        10, "MQTT keep-alive; a dead link is noticed within twice this", ge=5, le=3600
+    )
+    portal_public_key: LaxPath | None = setting(
+        None, "Portal's X25519/EC public key (PEM) that records are sealed to"
+    )
+    inflight_window: int = setting(
+        64, "Records published but not yet acked, at most", ge=1, le=1000
+    )
+    backoff_initial_s: float = seconds(
+        1.0, "First retry delay after a transport failure", gt=0, le=60
+    )
+    backoff_max_s: float = seconds(300.0, "Cap on the retry delay", gt=0, le=3600)
+    ack_timeout_s: float = seconds(
+        60.0, "Resend a sent record not acked after this", gt=0, le=86400
+    )
+    retention_days: float = setting(
+        7.0, "Keep acked records this long, then purge", unit="days", ge=0, le=365
+    )
+    heartbeat_s: float = seconds(60.0, "Heartbeat interval", ge=5, le=3600)
 
     ORDERS = (
         Order(
@@ -224,31 +196,22 @@ class UplinkConfig(Section):
 class UiConfig(Section):
     """The touch screen's web UI."""
 
-    host: Annotated[
-        Literal["127.0.0.1", "::1", "localhost"],
-        Field(description="Listen address: loopback only, the kiosk browser is local"),
-    ] = "127.0.0.1"
-    port: Annotated[int, Field(ge=1024, le=65535, description="HTTP port")] = 8080
-    language: Annotated[
-        str,
-        AfterValidator(languages.check_code),
-        Field(description=f"Default language, one of the registry's: {', '.join(languages.CODES)}"),
-    ] = languages.DEFAULT
-    inactivity_warning_s: Annotated[
-        float,
-        Field(ge=10, le=600, description="Idle time before 'Do you need more time?', seconds"),
-    ] = 60.0
-    inactivity_grace_s: Annotated[
-        float,
-        Field(ge=5, le=600, description="After the warning, idle time before the session ends, s"),
-    ] = 30.0
-    speech: Annotated[bool, Field(description="Speak every prompt with espeak-ng")] = True
-    printer: Annotated[
-        LaxPath | None, Field(description="ESC/POS receipt printer device, e.g. /dev/usb/lp0")
-    ] = None
-    printer_backend: Annotated[
-        PrinterName, Field(description="Receipt printer: " + PRINTERS.describe())
-    ] = "escpos"
+    host: Literal["127.0.0.1", "::1", "localhost"] = setting(
+        "127.0.0.1", "Listen address: loopback only, the kiosk browser is local"
+    )
+    port: int = setting(8080, "HTTP port", ge=1024, le=65535)
+    language: Annotated[str, AfterValidator(languages.check_code)] = setting(
+        languages.DEFAULT, f"Default language, one of the registry's: {', '.join(languages.CODES)}"
+    )
+    inactivity_warning_s: float = seconds(
+        60.0, "Idle time before 'Do you need more time?'", ge=10, le=600
+    )
+    inactivity_grace_s: float = seconds(
+        30.0, "After the warning, idle time before the session ends", ge=5, le=600
+    )
+    speech: bool = setting(True, "Speak every prompt with espeak-ng")
+    printer: LaxPath | None = setting(None, "ESC/POS receipt printer device, e.g. /dev/usb/lp0")
+    printer_backend: PrinterName = setting("escpos", "Receipt printer: " + PRINTERS.describe())
 
 
 _MATCH_ORDER = "thresholds must satisfy match_high >= match_medium >= match_low"
@@ -257,85 +220,55 @@ _MATCH_ORDER = "thresholds must satisfy match_high >= match_medium >= match_low"
 class BiometricsConfig(Section):
     """Face matching and liveness thresholds (cosine similarity and probabilities, 0..1)."""
 
-    match_high: Annotated[
-        float, Field(ge=-1, le=1, description="Cosine similarity at or above: HIGH band")
-    ] = 0.52
-    match_medium: Annotated[
-        float, Field(ge=-1, le=1, description="Cosine similarity at or above: MEDIUM band")
-    ] = 0.50
-    match_low: Annotated[
-        float, Field(ge=-1, le=1, description="Cosine similarity at or above: LOW band")
-    ] = 0.35
-    liveness_live: Annotated[
-        float, Field(ge=0, le=1, description="Passive liveness score at or above: live")
-    ] = 0.95
-    liveness_spoof: Annotated[
-        float,
-        Field(ge=0, le=1, description="Below: spoof; between this and liveness_live: step-up"),
-    ] = 0.0
-    retry_budget: Annotated[
-        int, Field(ge=1, le=10, description="Face attempts before the agent path is offered")
-    ] = 3
-    liveness_passive_only: Annotated[
-        float,
-        Field(
-            ge=0,
-            le=1,
-            description="Fused passive liveness score at or above which no active challenge "
-            "is asked; below it (even when live) a blink or head turn is required",
-        ),
-    ] = 0.97
-    liveness_frames: Annotated[
-        int, Field(ge=1, le=15, description="Good frames whose passive liveness is fused (median)")
-    ] = 5
-    capture_timeout_s: Annotated[
-        float,
-        Field(
-            ge=3,
-            le=300,
-            description="Coaching phase of one attempt: after this many seconds the best usable "
-            "frame is decided on (with a challenge) or the attempt ends, seconds",
-        ),
-    ] = 12.0
-    strategy_after_s: Annotated[
-        float,
-        Field(
-            ge=0.5,
-            le=60,
-            description="A problem that persists this long changes strategy (face light on, "
-            "then 'move closer'), seconds",
-        ),
-    ] = 3.0
-    challenge_timeout_s: Annotated[
-        float, Field(ge=3, le=60, description="Time for one active challenge (blink/turn), seconds")
-    ] = 10.0
-    decision_timeout_s: Annotated[
-        float,
-        Field(
-            ge=5,
-            le=600,
-            description="Hard bound from 'Ambil foto' to a decision, challenges included, seconds",
-        ),
-    ] = 35.0
-    id_card: Annotated[
-        bool,
-        Field(
-            description="Ask for the e-KTP when the village set has no reference for the NIK: "
-            "the card's photo becomes the reference of the face check (its outcome is always "
-            "pending, for the portal to confirm); the card is held in memory only"
-        ),
-    ] = True
-    detector: Annotated[
-        DetectorName, Field(description="Face detector: " + DETECTORS.describe())
-    ] = "litert"
-    policy: Annotated[
-        list[dict[str, str]],
-        Field(
-            description="Decision policy rows {source, match, liveness, outcome, why}, first "
-            "match wins, must cover every case; empty = the default table of "
-            "docs/decision-policy.md"
-        ),
-    ] = Field(default_factory=list)
+    match_high: float = setting(0.52, "Cosine similarity at or above: HIGH band", ge=-1, le=1)
+    match_medium: float = setting(0.50, "Cosine similarity at or above: MEDIUM band", ge=-1, le=1)
+    match_low: float = setting(0.35, "Cosine similarity at or above: LOW band", ge=-1, le=1)
+    liveness_live: float = setting(0.95, "Passive liveness score at or above: live", ge=0, le=1)
+    liveness_spoof: float = setting(
+        0.0, "Below: spoof; between this and liveness_live: step-up", ge=0, le=1
+    )
+    retry_budget: int = setting(3, "Face attempts before the agent path is offered", ge=1, le=10)
+    liveness_passive_only: float = setting(
+        0.97,
+        "Fused passive liveness score at or above which no active challenge is asked; below it "
+        "(even when live) a blink or head turn is required",
+        ge=0,
+        le=1,
+    )
+    liveness_frames: int = setting(
+        5, "Good frames whose passive liveness is fused (median)", ge=1, le=15
+    )
+    capture_timeout_s: float = seconds(
+        12.0,
+        "Coaching phase of one attempt: after this many seconds the best usable frame is decided "
+        "on (with a challenge) or the attempt ends",
+        ge=3,
+        le=300,
+    )
+    strategy_after_s: float = seconds(
+        3.0,
+        "A problem that persists this long changes strategy (face light on, then 'move closer')",
+        ge=0.5,
+        le=60,
+    )
+    challenge_timeout_s: float = seconds(
+        10.0, "Time for one active challenge (blink/turn)", ge=3, le=60
+    )
+    decision_timeout_s: float = seconds(
+        35.0, "Hard bound from 'Ambil foto' to a decision, challenges included", ge=5, le=600
+    )
+    id_card: bool = setting(
+        True,
+        "Ask for the e-KTP when the village set has no reference for the NIK: the card's photo "
+        "becomes the reference of the face check (its outcome is always pending, for the portal "
+        "to confirm); the card is held in memory only",
+    )
+    detector: DetectorName = setting("litert", "Face detector: " + DETECTORS.describe())
+    policy: list[dict[str, str]] = setting(
+        [],
+        "Decision policy rows {source, match, liveness, outcome, why}, first match wins, must "
+        "cover every case; empty = the default table of docs/decision-policy.md",
+    )
 
     @field_validator("policy")
     @classmethod
@@ -365,31 +298,23 @@ class BiometricsConfig(Section):
 class GpioConfig(Section):
     """Peripherals on the Pi's header (BCM numbering); roles are defined in firmware/."""
 
-    pin_factory: Annotated[PinFactoryName, Field(description=PIN_FACTORIES.describe())] = "auto"
-    pins: Annotated[
-        dict[str, int],
-        Field(description="Role -> BCM pin overrides, e.g. {help_button = 17}"),
-    ] = Field(default_factory=dict)
-    active_high: Annotated[
-        dict[str, bool],
-        Field(description="Role -> polarity overrides, e.g. {face_light = false} (active-low)"),
-    ] = Field(default_factory=dict)
-    absent: Annotated[
-        list[str],
-        Field(description="Optional roles not fitted on this kiosk, e.g. ['buzzer', 'face_light']"),
-    ] = Field(default_factory=list)
-    presence_timeout_s: Annotated[
-        float,
-        Field(ge=5, le=3600, description="No motion for this long ends an abandoned session, s"),
-    ] = 90.0
-    offline_flash_every_s: Annotated[
-        float,
-        Field(ge=1, le=30, description="Offline (queue waiting) LED: one short flash every N s"),
-    ] = 3.0
-    help_hold_cancel_s: Annotated[
-        float,
-        Field(ge=1, le=30, description="Holding the help button this long cancels the call, s"),
-    ] = 3.0
+    pin_factory: PinFactoryName = setting("auto", PIN_FACTORIES.describe())
+    pins: dict[str, int] = setting({}, "Role -> BCM pin overrides, e.g. {help_button = 17}")
+    active_high: dict[str, bool] = setting(
+        {}, "Role -> polarity overrides, e.g. {face_light = false} (active-low)"
+    )
+    absent: list[str] = setting(
+        [], "Optional roles not fitted on this kiosk, e.g. ['buzzer', 'face_light']"
+    )
+    presence_timeout_s: float = seconds(
+        90.0, "No motion for this long ends an abandoned session", ge=5, le=3600
+    )
+    offline_flash_every_s: float = seconds(
+        3.0, "Offline (queue waiting) LED: time between its short flashes", ge=1, le=30
+    )
+    help_hold_cancel_s: float = seconds(
+        3.0, "Holding the help button this long cancels the call", ge=1, le=30
+    )
 
     @field_validator("pins")
     @classmethod
@@ -405,74 +330,51 @@ class GpioConfig(Section):
 class AgentsConfig(Section):
     """Agent sessions and the PIN throttle (seconds; failures are counted per agent)."""
 
-    session_idle_s: Annotated[
-        float, Field(ge=30, le=3600, description="No action for this long ends an agent session, s")
-    ] = 300.0
-    session_max_s: Annotated[
-        float, Field(ge=300, le=43200, description="An agent session never lasts longer, seconds")
-    ] = 3600.0
-    face_step_s: Annotated[
-        float,
-        Field(ge=30, le=600, description="Time from a correct PIN to the agent's face check, s"),
-    ] = 120.0
-    audit_flush_s: Annotated[
-        float,
-        Field(
-            ge=10, le=3600, description="New audit entries are queued for the portal this often, s"
-        ),
-    ] = 300.0
-    pin_free_failures: Annotated[
-        int, Field(ge=1, le=20, description="Wrong PINs allowed before any waiting is imposed")
-    ] = 5
-    pin_base_delay_s: Annotated[
-        float,
-        Field(
-            ge=1,
-            le=3600,
-            description="First wait once the free PINs are used up, s (doubles each time)",
-        ),
-    ] = 30.0
-    pin_max_delay_s: Annotated[
-        float, Field(ge=1, le=86400, description="Longest wait the PIN throttle imposes, seconds")
-    ] = 3600.0
-    roster_cap: Annotated[
-        int,
-        Field(
-            ge=1,
-            le=30,
-            description="Households one Dasa Wisma cadre may hold on the kiosk (count, max 30)",
-        ),
-    ] = 10
-    upkeep_after_days: Annotated[
-        int,
-        Field(
-            ge=1,
-            le=365,
-            description="A roster household not updated for this many days is listed as due, days",
-        ),
-    ] = 30
-    office_days: Annotated[
-        list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]],
-        Field(
-            min_length=1,
-            max_length=7,
-            description="Days the village office is open (told when no agent is on duty)",
-        ),
-    ] = ["mon", "tue", "wed", "thu", "fri"]  # noqa: RUF012 (pydantic copies field defaults)
-    office_open: Annotated[
-        str,
-        Field(
-            pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$",
-            description="Office opening time, local 24-hour HH:MM (told when no agent is on duty)",
-        ),
-    ] = "08:00"
-    office_close: Annotated[
-        str,
-        Field(
-            pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$",
-            description="Office closing time, local 24-hour HH:MM, after office_open",
-        ),
-    ] = "15:00"
+    session_idle_s: float = seconds(
+        300.0, "No action for this long ends an agent session", ge=30, le=3600
+    )
+    session_max_s: float = seconds(3600.0, "An agent session never lasts longer", ge=300, le=43200)
+    face_step_s: float = seconds(
+        120.0, "Time from a correct PIN to the agent's face check", ge=30, le=600
+    )
+    audit_flush_s: float = seconds(
+        300.0, "New audit entries are queued for the portal this often", ge=10, le=3600
+    )
+    pin_free_failures: int = setting(
+        5, "Wrong PINs allowed before any waiting is imposed", ge=1, le=20
+    )
+    pin_base_delay_s: float = seconds(
+        30.0, "First wait once the free PINs are used up (doubles each time)", ge=1, le=3600
+    )
+    pin_max_delay_s: float = seconds(
+        3600.0, "Longest wait the PIN throttle imposes", ge=1, le=86400
+    )
+    roster_cap: int = setting(
+        10, "Households one Dasa Wisma cadre may hold on the kiosk (count, max 30)", ge=1, le=30
+    )
+    upkeep_after_days: int = setting(
+        30,
+        "A roster household not updated for this many days is listed as due",
+        unit="days",
+        ge=1,
+        le=365,
+    )
+    office_days: list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] = setting(
+        ["mon", "tue", "wed", "thu", "fri"],
+        "Days the village office is open (told when no agent is on duty)",
+        min_length=1,
+        max_length=7,
+    )
+    office_open: str = setting(
+        "08:00",
+        "Office opening time, local 24-hour HH:MM (told when no agent is on duty)",
+        pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$",
+    )
+    office_close: str = setting(
+        "15:00",
+        "Office closing time, local 24-hour HH:MM, after office_open",
+        pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$",
+    )
 
     ORDERS = (
         Order(
@@ -493,17 +395,14 @@ class AgentsConfig(Section):
 class UsbConfig(Section):
     """The USB stick that carries the sealed backlog to the portal when there is no network."""
 
-    mount_point: Annotated[
-        LaxPath,
-        Field(description="Where the stick is mounted (udisks/automount), e.g. /media/usb"),
-    ] = Path("/media/usb")
-    require_mount: Annotated[
-        bool,
-        Field(
-            description="Refuse a mount_point that is not a mounted file system (so an export "
-            "never lands on the SD card when no stick is in); false only for tests and demos"
-        ),
-    ] = True
+    mount_point: LaxPath = setting(
+        Path("/media/usb"), "Where the stick is mounted (udisks/automount), e.g. /media/usb"
+    )
+    require_mount: bool = setting(
+        True,
+        "Refuse a mount_point that is not a mounted file system (so an export never lands on the "
+        "SD card when no stick is in); false only for tests and demos",
+    )
 
     @field_validator("mount_point")
     @classmethod

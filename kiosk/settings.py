@@ -8,12 +8,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, ClassVar, Self
+from typing import Annotated, Any, ClassVar, Self
 
-from pydantic import BaseModel, ConfigDict, Strict, model_validator
+from pydantic import BaseModel, ConfigDict, Field, Strict, model_validator
 
 LaxPath = Annotated[Path, Strict(False)]
 """A path setting: TOML has no path type, so text is accepted (every other scalar is strict)."""
+
+
+def setting(default: Any, description: str, *, unit: str | None = None, **rules: Any) -> Any:
+    """A setting's default, its description (ended by its ``unit``) and pydantic ``rules``."""
+    if unit is not None:
+        description = f"{description}, {unit}"
+    return Field(default, description=description, **rules)
+
+
+def seconds(default: float, description: str, **rules: Any) -> Any:
+    """A duration setting, in seconds (the unit ends its description)."""
+    return setting(default, description, unit="seconds", **rules)
 
 
 @dataclass(frozen=True)

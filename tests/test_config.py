@@ -203,3 +203,23 @@ def test_each_ordering_between_settings_is_a_sentence(data: dict[str, Any], mess
     with pytest.raises(ConfigError) as err:
         parse_config(data)
     assert len(err.value.problems) == 1 and message in err.value.problems[0]
+
+
+def test_every_setting_is_described_and_durations_say_seconds() -> None:
+    from pydantic import BaseModel
+
+    for section, field in KioskConfig.model_fields.items():
+        model = field.annotation
+        assert isinstance(model, type) and issubclass(model, BaseModel)
+        for name, sub in model.model_fields.items():
+            assert sub.description, f"{section}.{name} has no description"
+            if name.endswith("_s"):
+                assert sub.description.endswith(", seconds"), f"{section}.{name}: {sub.description}"
+            if name.endswith("_days") and sub.annotation in (int, float):
+                assert sub.description.endswith(", days"), f"{section}.{name}: {sub.description}"
+
+
+def test_mutable_defaults_are_not_shared() -> None:
+    a, b = KioskConfig(), KioskConfig()
+    assert a.gpio.pins == {} and a.gpio.pins is not b.gpio.pins
+    assert a.agents.office_days is not b.agents.office_days

@@ -13,21 +13,16 @@ from __future__ import annotations
 
 import base64
 import logging
-import os
-import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from kiosk.core.clock import Clock
-from kiosk.core.ids import uuid7
-from kiosk.errors import KioskError
+from kiosk.core.names import Name
 from kiosk.references.message import RejectedMessage, check_template, parse_verify_reply
 from kiosk.services.ports import Sealer
-from kiosk.uplink import messages
-from kiosk.uplink.topics import Name
+from kiosk.uplink.pending import PendingRequests, RequestTransport, Waiter, event_wait
 
 log = logging.getLogger(__name__)
 
@@ -38,19 +33,6 @@ KIND = Name.VERIFY_REQUEST
 """Envelope kind (and UP topic name) of a verification request."""
 
 
-class VerifyTransport(Protocol):
-    """What the online verifier needs from the uplink."""
-
-    @property
-    def online(self) -> bool:
-        """True while the broker connection is up."""
-        ...
-
-    def publish_request(self, kind: str, request_id: str, payload: bytes) -> bool:
-        """Publish a sealed request with Response Topic + Correlation Data; False if not sent."""
-        ...
-
-
 @dataclass(frozen=True)
 class OnlineAnswer:
     """The portal's verdict: a match band, or ``match=None`` when it holds no reference."""
@@ -59,20 +41,12 @@ class OnlineAnswer:
     request_id: str
 
 
-Waiter = Callable[[threading.Event, float], bool]
-"""Wait on an event at most ``seconds``; True if it was set (``Event.wait`` by default)."""
-
-
-def _event_wait(event: threading.Event, seconds: float) -> bool:
-    return event.wait(seconds)
-
-
 class OnlineVerifier:
     """Sends verification requests and matches the signed replies to them."""
 
     def __init__(
         self,
-        transport: VerifyTransport,
+        transport: RequestTransport,
         sealer: Sealer,
         *,
         trusted: Sequence[Ed25519PublicKey] | Callable[[], Sequence[Ed25519PublicKey]],
@@ -80,26 +54,21 @@ class OnlineVerifier:
         village_code: str,
         clock: Clock,
         timeout_s: float = 8.0,
-        wait: Waiter = _event_wait,
+        wait: Waiter = event_wait,
     ) -> None:
-        if not timeout_s > 0:
-            raise ValueError("timeout_s must be positive (seconds)")
-        self._transport = transport
-        self._sealer = sealer
         self._trusted = trusted
         self._device_id = device_id
         self._village = village_code
         self._clock = clock
-        self.timeout_s = timeout_s
-        self._wait = wait
-        self._lock = threading.Lock()
-        self._pending: dict[str, tuple[threading.Event, list[OnlineAnswer | None]]] = {}
+        self.requests: PendingRequests[OnlineAnswer] = PendingRequests(
+            KIND, transport, sealer, clock=clock, timeout_s=timeout_s, wait=wait
+        )
         self.rejected = 0
 
     @property
     def available(self) -> bool:
         """True when a request could be sent now."""
-        return bool(self._transport.online)
+        return self.requests.available
 
     def _keys(self) -> Iterable[Ed25519PublicKey]:
         return self._trusted() if callable(self._trusted) else self._trusted
@@ -109,41 +78,18 @@ class OnlineVerifier:
         check_template(template)
         if not self.available:
             return None
-        request_id = uuid7(self._clock.now(), os.urandom(10))
-        record = {
-            "v": 1,
-            "request_id": request_id,
-            "device_id": self._device_id,
-            "village_code": self._village,
-            "nik": nik,
-            "template": base64.b64encode(template).decode("ascii"),
-            "liveness": {"band": liveness, "method": method},
-            "requested_at": int(self._clock.now()),
-        }
-        messages.check(Name.VERIFY_REQUEST, record)
-        payload = self._sealer.seal(KIND, request_id, record)
-        slot: tuple[threading.Event, list[OnlineAnswer | None]] = (threading.Event(), [])
-        with self._lock:
-            self._pending[request_id] = slot
-        try:
-            try:
-                sent = self._transport.publish_request(KIND, request_id, payload)
-            except KioskError as err:
-                log.warning("verification request not sent: %s", err)
-                sent = False
-            if not sent:
-                return None
-            deadline = self._clock.monotonic() + self.timeout_s
-            while not slot[0].is_set():
-                left = deadline - self._clock.monotonic()
-                if left <= 0:
-                    log.info("no verification answer within %.1f s: pending", self.timeout_s)
-                    return None
-                self._wait(slot[0], left)
-            return slot[1][0]
-        finally:
-            with self._lock:
-                self._pending.pop(request_id, None)
+        return self.requests.ask(
+            {
+                "v": 1,
+                "request_id": self.requests.new_id(),
+                "device_id": self._device_id,
+                "village_code": self._village,
+                "nik": nik,
+                "template": base64.b64encode(template).decode("ascii"),
+                "liveness": {"band": liveness, "method": method},
+                "requested_at": int(self._clock.now()),
+            }
+        )
 
     def deliver(self, payload: bytes, correlation: bytes | None = None) -> bool:
         """Hand over a ``verify_reply`` message (uplink thread); True if it answered a request."""
@@ -157,16 +103,9 @@ class OnlineVerifier:
             self.rejected += 1
             log.warning("verification reply rejected (correlation): does not match its id")
             return False
-        with self._lock:
-            slot = self._pending.get(reply.request_id)
-            if slot is None:
-                log.info("verification reply for a request no longer waited for; ignored")
-                return False
-            answer = None
-            if reply.result == "refused":
-                log.warning("portal refused a verification request: pending")
-            else:
-                answer = OnlineAnswer(reply.match, reply.request_id)
-            slot[1].append(answer)
-            slot[0].set()
+        answer = None if reply.result == "refused" else OnlineAnswer(reply.match, reply.request_id)
+        if not self.requests.deliver(reply.request_id, answer):
+            return False
+        if answer is None:
+            log.warning("portal refused a verification request: pending")
         return True

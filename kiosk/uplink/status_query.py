@@ -12,26 +12,17 @@ answer all mean *no answer*, and the status check shows the kiosk's own record i
 from __future__ import annotations
 
 import logging
-import os
-import threading
 from collections.abc import Callable
 from typing import Any
 
 from kiosk.core.clock import Clock
-from kiosk.core.ids import uuid7
 from kiosk.core.names import Name
 from kiosk.core.portal_status import PortalObjection, PortalRegistration, PortalStatus
-from kiosk.errors import KioskError
-from kiosk.references.online import VerifyTransport, Waiter
 from kiosk.services.ports import Sealer
-from kiosk.uplink import messages
 from kiosk.uplink.inbound import StatusReply
+from kiosk.uplink.pending import PendingRequests, RequestTransport, Waiter, event_wait
 
 log = logging.getLogger(__name__)
-
-
-def _event_wait(event: threading.Event, seconds: float) -> bool:
-    return event.wait(seconds)
 
 
 KIND = Name.STATUS_REQUEST
@@ -74,68 +65,40 @@ class PortalStatusQuery:
 
     def __init__(
         self,
-        transport: VerifyTransport,
+        transport: RequestTransport,
         sealer: Sealer,
         *,
         device_id: str,
         clock: Clock,
         timeout_s: float = 4.0,
-        wait: Waiter = _event_wait,
+        wait: Waiter = event_wait,
     ) -> None:
-        if not timeout_s > 0:
-            raise ValueError("timeout_s must be positive (seconds)")
-        self._transport = transport
-        self._sealer = sealer
         self._device_id = device_id
         self._clock = clock
-        self.timeout_s = timeout_s
-        self._wait = wait
-        self._lock = threading.Lock()
-        self._pending: dict[str, tuple[threading.Event, list[PortalStatus | None]]] = {}
+        self.requests: PendingRequests[PortalStatus] = PendingRequests(
+            KIND, transport, sealer, clock=clock, timeout_s=timeout_s, wait=wait
+        )
         self.rejected: dict[str, int] = {}
 
     @property
     def available(self) -> bool:
         """True when a query could be sent now."""
-        return bool(self._transport.online)
+        return self.requests.available
 
     def ask(self, digest: str, receipt_no: str) -> PortalStatus | None:
         """Ask the portal; its answer, or None (offline, timed out, refused or forged)."""
         if not self.available:
             return None
-        request_id = uuid7(self._clock.now(), os.urandom(10))
-        record = {
-            "v": 1,
-            "request_id": request_id,
-            "device_id": self._device_id,
-            "nik_digest": digest,
-            "receipt_no": receipt_no,
-            "requested_at": self._clock.now(),
-        }
-        messages.check(KIND, record)
-        payload = self._sealer.seal(KIND, request_id, record)
-        slot: tuple[threading.Event, list[PortalStatus | None]] = (threading.Event(), [])
-        with self._lock:
-            self._pending[request_id] = slot
-        try:
-            try:
-                sent = self._transport.publish_request(KIND, request_id, payload)
-            except KioskError as err:
-                log.warning("status query not sent: %s", err)
-                sent = False
-            if not sent:
-                return None
-            deadline = self._clock.monotonic() + self.timeout_s
-            while not slot[0].is_set():
-                left = deadline - self._clock.monotonic()
-                if left <= 0:
-                    log.info("no status answer within %.1f s: the kiosk's record", self.timeout_s)
-                    return None
-                self._wait(slot[0], left)
-            return slot[1][0]
-        finally:
-            with self._lock:
-                self._pending.pop(request_id, None)
+        return self.requests.ask(
+            {
+                "v": 1,
+                "request_id": self.requests.new_id(),
+                "device_id": self._device_id,
+                "nik_digest": digest,
+                "receipt_no": receipt_no,
+                "requested_at": self._clock.now(),
+            }
+        )
 
     def deliver(self, reply: StatusReply) -> bool:
         """Hand over a verified ``status_reply`` (uplink thread); True if it answered a query.
@@ -148,16 +111,11 @@ class PortalStatusQuery:
             self.rejected["correlation"] = self.rejected.get("correlation", 0) + 1
             log.warning("status reply refused (correlation)")
             return False
-        with self._lock:
-            slot = self._pending.get(data["request_id"])
-            if slot is None:
-                log.info("status reply for a query no longer waited for; ignored")
-                return False
-            answer = None if data["result"] == "refused" else parse_status(data)
-            if answer is None:
-                log.warning("the portal refused a status query: the kiosk's record is shown")
-            slot[1].append(answer)
-            slot[0].set()
+        answer = None if data["result"] == "refused" else parse_status(data)
+        if not self.requests.deliver(data["request_id"], answer):
+            return False
+        if answer is None:
+            log.warning("the portal refused a status query: the kiosk's record is shown")
         return True
 
 

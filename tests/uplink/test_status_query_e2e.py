@@ -215,7 +215,7 @@ def test_no_answer_forged_answer_and_offline_fall_back_to_the_kiosk_record(
     rogue, _ = make_signing_key(tmp_path / "rogue")
     genuine = portal.rx.status_desk._key
     portal.rx.status_desk._key = rogue
-    a.query.timeout_s = 2.0
+    a.query.requests.timeout_s = 2.0
     _t, view = a.check(receipt)
     assert view.source == "kiosk" and a.uplink.inbound_report().get("unknown_key", 0) >= 1
     portal.rx.status_desk._key = genuine

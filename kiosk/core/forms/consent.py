@@ -77,13 +77,10 @@ class ConsentText:
         return texts
 
 
-def _section(raw: Any, path: str, problems: Problems) -> ConsentSection | None:
-    if not isinstance(raw, Mapping):
-        problems.add(path, "must be an object")
+def _section(value: Any, path: str, problems: Problems) -> ConsentSection | None:
+    raw = problems.obj(value, path, ("id", "title", "body", "items"))
+    if raw is None:
         return None
-    extra = set(raw) - {"id", "title", "body", "items"}
-    if extra:
-        problems.add(path, f"unknown keys {sorted(extra)}")
     sid = raw.get("id")
     if not isinstance(sid, str) or not sid:
         problems.add(f"{path}.id", "must be a non-empty string")
@@ -104,9 +101,7 @@ def parse_consent(data: Any) -> ConsentText:
     problems = Problems()
     if not isinstance(data, Mapping):
         raise FormDefinitionError("consent definition must be a JSON object", ["$: not an object"])
-    extra = set(data) - TOP_KEYS
-    if extra:
-        problems.add("$", f"unknown keys {sorted(extra)}")
+    problems.unknown_keys(data, "$", TOP_KEYS)
     version = data.get("version")
     if not isinstance(version, str) or not VERSION_RE.match(version):
         problems.add("version", f"must match {VERSION_RE.pattern}, got {version!r}")

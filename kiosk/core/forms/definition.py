@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any, Literal
@@ -221,6 +221,20 @@ class Problems:
         """Record ``message`` about the value at ``path``."""
         self.items.append(f"{path}: {message}")
 
+    def unknown_keys(self, value: Mapping[str, Any], path: str, keys: Collection[str]) -> None:
+        """Record the keys of the object at ``path`` that are not among ``keys``."""
+        extra = set(value) - set(keys)
+        if extra:
+            self.add(path, f"unknown keys {sorted(extra)}")
+
+    def obj(self, value: Any, path: str, keys: Collection[str]) -> Mapping[str, Any] | None:
+        """``value`` if it is an object (its unknown keys recorded); else None, recorded."""
+        if not isinstance(value, Mapping):
+            self.add(path, "must be an object")
+            return None
+        self.unknown_keys(value, path, keys)
+        return value
+
 
 def parse_text(value: Any, path: str, problems: Problems) -> Text:
     """A text (an English msgid, translated through the catalogues); faults go to ``problems``."""
@@ -242,6 +256,15 @@ def _name(value: Any, path: str, problems: Problems, regex: re.Pattern[str] = NA
     return value
 
 
+def _unique_name(value: Any, path: str, problems: Problems, seen: set[str], what: str) -> str:
+    """A code (see :func:`_name`) not among ``seen``, which it joins."""
+    name = _name(value, path, problems)
+    if name in seen:
+        problems.add(path, f"duplicate {what} {name!r}")
+    seen.add(name)
+    return name
+
+
 def _int(value: Any, path: str, problems: Problems, minimum: int | None = None) -> int | None:
     """An integer (not a bool), at least ``minimum`` if given."""
     if isinstance(value, bool) or not isinstance(value, int):
@@ -260,18 +283,12 @@ def _options(value: Any, path: str, problems: Problems) -> tuple[Option, ...]:
         return ()
     out: list[Option] = []
     seen: set[str] = set()
-    for i, raw in enumerate(value):
+    for i, item in enumerate(value):
         opath = f"{path}[{i}]"
-        if not isinstance(raw, Mapping):
-            problems.add(opath, "must be an object")
+        raw = problems.obj(item, opath, ("code", "icon", "label", "exclusive"))
+        if raw is None:
             continue
-        extra = set(raw) - {"code", "icon", "label", "exclusive"}
-        if extra:
-            problems.add(opath, f"unknown keys {sorted(extra)}")
-        code = _name(raw.get("code"), f"{opath}.code", problems)
-        if code in seen:
-            problems.add(f"{opath}.code", f"duplicate option code {code!r}")
-        seen.add(code)
+        code = _unique_name(raw.get("code"), f"{opath}.code", problems, seen, "option code")
         icon = _name(raw.get("icon"), f"{opath}.icon", problems, ICON_RE)
         label = parse_text(raw.get("label"), f"{opath}.label", problems)
         exclusive = raw.get("exclusive", False)
@@ -289,9 +306,7 @@ def _show_if(
     if not isinstance(value, Mapping) or "question" not in value:
         problems.add(path, 'must be {"question": ID, "any_of": [CODES]} or {"at_least": N}')
         return None
-    extra = set(value) - {"question", "any_of", "at_least"}
-    if extra:
-        problems.add(path, f"unknown keys {sorted(extra)}")
+    problems.unknown_keys(value, path, ("question", "any_of", "at_least"))
     target = earlier.get(value["question"])
     if target is None:
         problems.add(f"{path}.question", f"{value['question']!r} is not an earlier question")
@@ -444,9 +459,7 @@ def parse_form(data: Any) -> FormDefinition:
     problems = Problems()
     if not isinstance(data, Mapping):
         raise FormDefinitionError("form definition must be a JSON object", ["$: not an object"])
-    extra = set(data) - {"form_id", "version", "title", "pages"}
-    if extra:
-        problems.add("$", f"unknown keys {sorted(extra)}")
+    problems.unknown_keys(data, "$", ("form_id", "version", "title", "pages"))
     form_id = _name(data.get("form_id"), "form_id", problems)
     version = _int(data.get("version"), "version", problems, minimum=1) or 0
     title = parse_text(data.get("title"), "title", problems)
@@ -457,18 +470,12 @@ def parse_form(data: Any) -> FormDefinition:
     pages: list[Page] = []
     earlier: dict[str, Question] = {}
     page_ids: set[str] = set()
-    for pi, praw in enumerate(pages_raw):
+    for pi, item in enumerate(pages_raw):
         ppath = f"pages[{pi}]"
-        if not isinstance(praw, Mapping):
-            problems.add(ppath, "must be an object")
+        praw = problems.obj(item, ppath, ("id", "title", "questions", "one_screen"))
+        if praw is None:
             continue
-        extra = set(praw) - {"id", "title", "questions", "one_screen"}
-        if extra:
-            problems.add(ppath, f"unknown keys {sorted(extra)}")
-        pid = _name(praw.get("id"), f"{ppath}.id", problems)
-        if pid in page_ids:
-            problems.add(f"{ppath}.id", f"duplicate page id {pid!r}")
-        page_ids.add(pid)
+        pid = _unique_name(praw.get("id"), f"{ppath}.id", problems, page_ids, "page id")
         qraws = praw.get("questions")
         if not isinstance(qraws, list) or not 1 <= len(qraws) <= MAX_QUESTIONS_PER_PAGE:
             problems.add(f"{ppath}.questions", f"must list 1 to {MAX_QUESTIONS_PER_PAGE} questions")
