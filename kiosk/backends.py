@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from kiosk.errors import ConfigError
-from kiosk.settings import LaxPath, Section, setting
+from kiosk.settings import LaxPath, Section, seconds, setting
 
 AUTO = "auto"
 """The extra choice of a registry that can pick a backend by probing the machine."""
@@ -105,24 +105,19 @@ class ReplaySettings(Section):
 class ArecordSettings(Section):
     """What the ALSA microphone backend reads."""
 
-    device: Annotated[
-        str,
-        Field(
-            min_length=1,
-            max_length=80,
-            pattern=r"^[A-Za-z0-9_:,.=-]+$",
-            description="ALSA capture device for arecord -D, e.g. default or plughw:CARD=Device",
-        ),
-    ] = "default"
+    device: str = setting(
+        "default",
+        "ALSA capture device for arecord -D, e.g. default or plughw:CARD=Device",
+        min_length=1,
+        max_length=80,
+        pattern=r"^[A-Za-z0-9_:,.=-]+$",
+    )
 
 
 class ToneSettings(Section):
     """What the fake microphone reads."""
 
-    tone_seconds: Annotated[
-        float,
-        Field(gt=0, le=120, description="Tone backend: length of every fake recording, seconds"),
-    ] = 3.0
+    tone_seconds: float = seconds(3.0, "Tone backend: length of every fake recording", gt=0, le=120)
 
 
 CAMERAS = Registry(

@@ -134,10 +134,8 @@ class CameraConfig(OpenCvSettings, ReplaySettings):
 class MicrophoneConfig(ArecordSettings, ToneSettings):
     """The microphone for spoken notes (each backend's own settings come from its model)."""
 
-    backend: Annotated[MicrophoneName, Field(description=MICROPHONES.describe())] = "auto"
-    max_seconds: Annotated[
-        int, Field(ge=5, le=60, description="Longest spoken note, seconds (recording stops)")
-    ] = 60
+    backend: MicrophoneName = setting("auto", MICROPHONES.describe())
+    max_seconds: int = seconds(60, "Longest spoken note (the recording stops there)", ge=5, le=60)
 
 
 class TlsConfig(Section):
