@@ -14,8 +14,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from kiosk.agents import build_agent_service
 from kiosk.audio.tone import ToneMicrophone
 from kiosk.config import KioskConfig
-from kiosk.core.clock import SystemClock
 from kiosk.core import voice
+from kiosk.core.clock import SystemClock
 from kiosk.core.ids import uuid7
 from kiosk.crypto.atrest import AtRestCipher
 from kiosk.crypto.envelope import sealer_from_config
