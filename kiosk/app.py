@@ -125,6 +125,7 @@ def build_services(cfg: KioskConfig, parts: ServiceParts) -> Services:
     voice = VoiceRecorder(
         parts.microphone, clock=parts.clock, max_seconds=cfg.microphone.max_seconds
     )
+    status.on_end(voice.discard_session)  # a spoken note never outlives its status check
     objections = None
     if parts.objections is not None:
         objections = ObjectionService(

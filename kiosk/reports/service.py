@@ -58,6 +58,13 @@ _LONG_DIGITS = re.compile(r"\d{12,}")
 _NAME = re.compile(r"^[^\W\d_][\w .,'-]{1,79}$")
 _RT = re.compile(r"^[0-9]{1,3}$")
 
+FIND_MIN_LETTERS = 3
+"""A villager finds a listed household by dusun, RT and at least this many letters of the
+head's name: the kiosk shows the few that match, never the list (agents only may see it)."""
+
+FIND_MAX = 4
+"""At most this many matches are shown; more means "type more letters"."""
+
 
 @dataclass(frozen=True)
 class ReportLimits:
@@ -151,6 +158,40 @@ class CommunityService:
     def recipient(self, token: str, ref: str) -> Recipient:
         """One listed household; InputError when the list does not hold it."""
         self._agents.current(token)
+        lst = self.recipients()
+        found = next((h for h in lst.households if h.ref == ref), None) if lst else None
+        if found is None:
+            raise InputError("this household is not on the recipient list")
+        return found
+
+    def find(self, dusun: str, rt: str, letters: str) -> list[Recipient] | None:
+        """Listed households of ``dusun`` and RT ``rt`` whose head has a name word starting
+        with ``letters`` (at least FIND_MIN_LETTERS); None when more than FIND_MAX match (the
+        villager types more). FormError names the field that is missing."""
+        lst = self.recipients()
+        if lst is None or dusun not in lst.dusun:
+            raise FormError("choose the dusun", "dusun")
+        rt = rt.strip().lstrip("0") or "0"
+        if not _RT.match(rt):
+            raise FormError("the RT is a number of 1 to 3 digits", "rt")
+        start = " ".join(letters.lower().split())
+        if len(start.replace(" ", "")) < FIND_MIN_LETTERS:
+            raise FormError("type at least three letters of the name", "letters")
+        found = [
+            h
+            for h in lst.households
+            if h.dusun == dusun
+            and (h.rt.lstrip("0") or "0") == rt
+            and (
+                h.name.lower().startswith(start)
+                or any(w.startswith(start) for w in h.name.lower().split())
+            )
+        ]
+        return None if len(found) > FIND_MAX else found
+
+    def listed(self, ref: str) -> Recipient:
+        """One listed household by its ref (the villager's view checks the ref came from
+        their own :meth:`find`); InputError when the list does not hold it."""
         lst = self.recipients()
         found = next((h for h in lst.households if h.ref == ref), None) if lst else None
         if found is None:

@@ -233,7 +233,7 @@ class ObjectionService:
     def discard(self, key: str | None) -> None:
         """Forget a draft (the person left, or the session ended)."""
         if self._voice is not None:
-            self._voice.discard(_voice_key(key or ""))
+            self._voice.drop(_voice_key(key or ""))
         with self._lock:
             draft = self._drafts.pop(key or "", None)
         if draft is not None:

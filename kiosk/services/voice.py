@@ -31,6 +31,9 @@ class _Slot:
 class VoiceRecorder:
     """Recordings and their checked notes, one slot per session key."""
 
+    SLOTS = 4
+    """Notes kept at once (one kiosk, one person at a time; an abandoned slot is dropped)."""
+
     def __init__(self, microphone: Microphone | None, *, clock: Clock, max_seconds: int) -> None:
         self._mic = microphone
         self._clock = clock
@@ -54,8 +57,12 @@ class VoiceRecorder:
         except MicrophoneError as err:
             raise VoiceNoteError(str(err), err.code) from err
         with self._lock:
-            slot = self._slots.setdefault(key, _Slot())
+            slot = self._slots.pop(key, None) or _Slot()
             slot.recording, slot.started_mono = recording, self._clock.monotonic()
+            self._slots[key] = slot  # newest last
+            old = list(self._slots)[: -self.SLOTS]
+        for stale in old:
+            self.drop(stale)
 
     def recording(self, key: str | None) -> bool:
         """True while ``key`` is recording."""
@@ -100,7 +107,12 @@ class VoiceRecorder:
         with self._lock:
             self._slots.pop(key or "", None)
 
-    discard = drop  # a session ended: the same as the person deleting it
+    def discard_session(self, token: str) -> None:
+        """A session ended: drop every note kept under it (keys are ``<screen>:<token>``)."""
+        with self._lock:
+            keys = [k for k in self._slots if k.endswith(f":{token}")]
+        for key in keys:
+            self.drop(key)
 
     def _stop_running(self, key: str) -> None:
         with self._lock:
