@@ -171,9 +171,10 @@ class CommunityService:
         lst = self.recipients()
         if lst is None or dusun not in lst.dusun:
             raise FormError("choose the dusun", "dusun")
-        rt = rt.strip().lstrip("0") or "0"
+        rt = rt.strip()
         if not _RT.match(rt):
             raise FormError("the RT is a number of 1 to 3 digits", "rt")
+        rt = rt.lstrip("0") or "0"
         start = " ".join(letters.lower().split())
         if len(start.replace(" ", "")) < FIND_MIN_LETTERS:
             raise FormError("type at least three letters of the name", "letters")

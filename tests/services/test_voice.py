@@ -170,3 +170,18 @@ def test_a_discarded_draft_takes_its_recording_with_it(env: dict[str, Any]) -> N
     assert not bare.can_record
     with pytest.raises(ObjectionRefused):
         bare.start_voice(token)
+
+
+def test_a_session_that_ends_takes_its_notes_and_memory_stays_bounded(clock: FakeClock) -> None:
+    rec = recorder(clock, ToneMicrophone(2.0))
+    for key in ("community:t1", "objection:t1", "agent:a1"):
+        rec.start(key)
+        rec.stop(key)
+    rec.discard_session("t1")  # the status check t1 ended
+    assert rec.note("community:t1") is None and rec.note("objection:t1") is None
+    assert rec.note("agent:a1") is not None
+    for n in range(VoiceRecorder.SLOTS + 2):
+        rec.start(f"k{n}")
+    kept = [n for n in range(VoiceRecorder.SLOTS + 2) if rec.recording(f"k{n}")]
+    assert kept == list(range(2, VoiceRecorder.SLOTS + 2))  # the oldest are dropped
+    assert rec.note("agent:a1") is None
