@@ -46,16 +46,28 @@ from kiosk.store.objections import ObjectionRepository
 from kiosk.uplink.topics import Name
 
 if TYPE_CHECKING:
+    import sqlite3
+
     from flask import Flask
     from gpiozero import Factory
 
+    from kiosk.agents.auth import AgentFaceMatcher
     from kiosk.agents.service import AgentService
+    from kiosk.store.outbox import OutboxRepository
     from kiosk.vision.camera.base import Camera
     from kiosk.vision.verifier import FaceTimeouts
 
 log = logging.getLogger("kiosk.app")
 
-__all__ = ["Kiosk", "ServiceParts", "Services", "build_kiosk", "build_services", "build_ui"]
+__all__ = [
+    "Kiosk",
+    "ServiceParts",
+    "Services",
+    "build_agents",
+    "build_kiosk",
+    "build_services",
+    "build_ui",
+]
 
 
 @dataclass(frozen=True)
@@ -145,6 +157,40 @@ def build_services(cfg: KioskConfig, parts: ServiceParts) -> Services:
     return Services(registration, status, form, consent, objections, voice)
 
 
+def build_agents(
+    cfg: KioskConfig,
+    parts: ServiceParts,
+    registration: RegistrationService,
+    *,
+    conn: sqlite3.Connection,
+    cipher: AtRestCipher,
+    outbox: OutboxRepository,
+    matcher: AgentFaceMatcher,
+) -> AgentService:
+    """The agent service over the kiosk database ``conn``, beside ``registration``
+    (``cipher``: the at-rest cipher of ``parts``, as the agents' stores type it)."""
+    from kiosk.agents import AgentTimeouts, build_agent_service
+    from kiosk.core.upkeep import RosterPolicy
+
+    return build_agent_service(
+        conn=conn,
+        cipher=cipher,
+        lookup_key=parts.lookup_key,
+        sealer=parts.sealer,
+        clock=parts.clock,
+        device_id=parts.device.device_id,
+        matcher=matcher,
+        registration=registration,
+        timeouts=AgentTimeouts.from_config(cfg.agents),
+        policy=ThrottlePolicy(
+            cfg.agents.pin_free_failures, cfg.agents.pin_base_delay_s, cfg.agents.pin_max_delay_s
+        ),
+        photo=parts.photo,
+        outbox=outbox,
+        roster_policy=RosterPolicy(cfg.agents.roster_cap, cfg.agents.upkeep_after_days),
+    )
+
+
 def build_ui(cfg: KioskConfig, services: Services, **extras: Any) -> Flask:
     """The Flask UI over ``services``; ``extras`` are :func:`ui.create_app`'s optional parts
     (speech, printer, live, qr, presence, agent, pending, agents, usb, secret_key)."""
@@ -184,10 +230,8 @@ def build_kiosk(
     secret_key: bytes | None = None,
 ) -> Kiosk:
     """Build the whole kiosk from ``cfg``; raises a :class:`KioskError` naming what is wrong."""
-    from kiosk.agents import AgentTimeouts, build_agent_service
     from kiosk.audio import open_microphone
     from kiosk.core.regions import load_table
-    from kiosk.core.upkeep import RosterPolicy
     from kiosk.crypto.envelope import sealer_from_config
     from kiosk.references.demo import ensure_demo_references
     from kiosk.references.idcard import CardReferences, IdCardMatcher
@@ -286,27 +330,25 @@ def build_kiosk(
         on_spoof=lambda kind: _spoof_suspected(late, kind),
     )
     load_table()  # the region table (~0.1 s): load now, not for the first villager
-    services = build_services(
-        cfg,
-        ServiceParts(
-            clock=clock,
-            verifier=verifier,
-            sealer=sealer,
-            cipher=cipher,
-            lookup_key=lookup_key,
-            repo=RegistrationRepository(conn, outbox),
-            device=device_info,
-            data_dir=data_dir,
-            audit=lambda kind, actor, subject: agents.audit.record(kind, actor, subject),
-            clock_synced=clock_synchronised,
-            id_cards=verifier if cards is not None else None,
-            objections=ObjectionRepository(conn, outbox),
-            audit_tx=lambda tx, kind, actor, subject: agents.audit.append(tx, kind, actor, subject),
-            photo=verifier.preview_jpeg,
-            portal_status=portal_status,
-            microphone=open_microphone(cfg.microphone),
-        ),
+    parts = ServiceParts(
+        clock=clock,
+        verifier=verifier,
+        sealer=sealer,
+        cipher=cipher,
+        lookup_key=lookup_key,
+        repo=RegistrationRepository(conn, outbox),
+        device=device_info,
+        data_dir=data_dir,
+        audit=lambda kind, actor, subject: agents.audit.record(kind, actor, subject),
+        clock_synced=clock_synchronised,
+        id_cards=verifier if cards is not None else None,
+        objections=ObjectionRepository(conn, outbox),
+        audit_tx=lambda tx, kind, actor, subject: agents.audit.append(tx, kind, actor, subject),
+        photo=verifier.preview_jpeg,
+        portal_status=portal_status,
+        microphone=open_microphone(cfg.microphone),
     )
+    services = build_services(cfg, parts)
     registration, status = services.registration, services.status
     if uplink is not None and services.objections is not None:
         filing = services.objections  # the window comes with the portal's signed config
@@ -318,22 +360,8 @@ def build_kiosk(
         from kiosk.agents.demo import DemoAgentMatcher
 
         agent_matcher = DemoAgentMatcher(agent_matcher, camera)
-    agents = build_agent_service(
-        conn=conn,
-        cipher=cipher,
-        lookup_key=lookup_key,
-        sealer=sealer,
-        clock=clock,
-        device_id=cfg.device.id,
-        matcher=agent_matcher,
-        registration=registration,
-        timeouts=AgentTimeouts.from_config(cfg.agents),
-        policy=ThrottlePolicy(
-            cfg.agents.pin_free_failures, cfg.agents.pin_base_delay_s, cfg.agents.pin_max_delay_s
-        ),
-        photo=verifier.preview_jpeg,
-        outbox=outbox,
-        roster_policy=RosterPolicy(cfg.agents.roster_cap, cfg.agents.upkeep_after_days),
+    agents = build_agents(
+        cfg, parts, registration, conn=conn, cipher=cipher, outbox=outbox, matcher=agent_matcher
     )
     if demo is not None:
         from kiosk.agents.demo import ensure_demo_agents
@@ -393,9 +421,9 @@ def build_kiosk(
         conn_factory=lambda: connect(db_path),
         clock=clock,
     )
-    from ui.printer import open_printer
+    from kiosk.printer import open_printer
+    from kiosk.speech.espeak import Speech
     from ui.qrscan import CameraQrReader
-    from ui.speech import Speech
 
     printer = open_printer(cfg.ui.printer_backend, cfg.ui.printer)
     wsgi = build_ui(

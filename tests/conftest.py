@@ -6,12 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.config import REPO_ROOT, KioskConfig, parse_config
+from kiosk.config import KioskConfig
 from kiosk.core.clock import FakeClock
+from tests.fixtures.app import SHARED, kiosk_cfg
 
 pytest_plugins: list[str] = ["tests.fixtures.mqtt"]
-
-SHARED = REPO_ROOT.parent / "shared"
 
 
 @pytest.fixture
@@ -31,15 +30,7 @@ def data_dir(tmp_path: Path) -> Path:
 @pytest.fixture
 def cfg(data_dir: Path) -> KioskConfig:
     """Demo configuration pointing at a temporary data directory and the shared model pack."""
-    return parse_config(
-        {
-            "paths": {"data_dir": str(data_dir), "models_dir": str(SHARED / "models")},
-            "camera": {"backend": "replay"},
-            "uplink": {"enabled": False},
-            "ui": {"speech": False},
-            "gpio": {"pin_factory": "mock"},
-        }
-    )
+    return kiosk_cfg(data_dir)
 
 
 @pytest.fixture

@@ -1,8 +1,8 @@
-"""Fixtures for agent mode: a real SQLite store, fake face matcher, readable fake sealer."""
+"""Fixtures for agent mode: the services as the composition root builds them (a real SQLite
+store and outbox, the package's scripted face verifier and readable JSON sealer)."""
 
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
 from collections.abc import Iterator
@@ -12,22 +12,18 @@ from typing import Any
 
 import pytest
 
-from kiosk.agents import AgentService, build_agent_service
+from kiosk.agents import AgentService
 from kiosk.core.clock import FakeClock
-from kiosk.core.session import Outcome, Timeouts
-from kiosk.core.throttle import ThrottlePolicy
+from kiosk.core.session import Outcome
 from kiosk.crypto.atrest import AtRestCipher
-from kiosk.crypto.fake import JsonSealer
-from kiosk.services.ports import FaceCheckResult
-from kiosk.services.registration import DeviceInfo, FormInfo, RegistrationService
+from kiosk.services.registration import RegistrationService
 from kiosk.store.db import connect
 from kiosk.store.outbox import OutboxRepository
-from kiosk.store.registrations import RegistrationRepository
+from kiosk.vision.fake import ScriptedVerifier, face
+from tests.fixtures.app import compose, kiosk_cfg, outbox_records
 
 AGENT_PIN = "135790"
 TEMPLATE = bytes(range(256)) * 2  # 512 bytes = 128 float32 values
-FAST_SCRYPT = "scrypt:1024:8:1"
-"""Cheaper scrypt for tests only; production uses AgentRepository's default (2**14)."""
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 100
 
 
@@ -45,16 +41,6 @@ class FakeMatcher:
 
 
 @dataclass
-class FakeVerifier:
-    """The resident's face check: returns ``outcome`` each time, with a template."""
-
-    outcome: Outcome = Outcome.RETRY
-
-    def check(self, nik: str) -> FaceCheckResult:
-        return FaceCheckResult(self.outcome, b"\x00" * 512, None, "NONE", "live", None)
-
-
-@dataclass
 class Kit:
     """Everything a test needs, rebuilt over the same database by ``restart``."""
 
@@ -62,7 +48,7 @@ class Kit:
     key: bytes
     clock: FakeClock
     matcher: FakeMatcher
-    verifier: FakeVerifier
+    verifier: ScriptedVerifier
     conn: sqlite3.Connection
     svc: AgentService
     reg: RegistrationService
@@ -75,57 +61,47 @@ class Kit:
         return make_kit(self.path, self.key, self.clock, self.matcher, self.verifier)
 
     def outbox(self, kind: str) -> list[dict[str, Any]]:
-        rows = self.conn.execute(
-            "SELECT payload FROM outbox WHERE kind = ? ORDER BY seq", (kind,)
-        ).fetchall()
-        return [json.loads(r[0])["record"] for r in rows]
+        return outbox_records(self.conn, kind)
 
     def audit_kinds(self) -> list[str]:
         return [e.kind for e in self.svc.audit.entries()]
 
 
 def make_kit(
-    path: Path, key: bytes, clock: FakeClock, matcher: FakeMatcher, verifier: FakeVerifier
+    path: Path, key: bytes, clock: FakeClock, matcher: FakeMatcher, verifier: ScriptedVerifier
 ) -> Kit:
+    """The registration and agent services over ``path``, built by the composition root."""
+    cfg = kiosk_cfg(
+        path.parent,
+        device={"id": "kiosk-test-01", "village_code": "3510012001"},
+        ui={"inactivity_warning_s": 600.0, "inactivity_grace_s": 60.0},
+        agents={"pin_max_delay_s": 600.0},
+    )
     conn = connect(path)
-    cipher = AtRestCipher(key)
-    sealer = JsonSealer()
     wakes: list[int] = []
-    outbox = OutboxRepository(conn, on_commit=lambda: wakes.append(len(wakes)))
-    reg = RegistrationService(
-        clock=clock,
-        timeouts=Timeouts(600, 60),
-        retry_budget=3,
-        nik_parser=lambda text: None,
+    graph = compose(
+        cfg,
+        conn,
+        clock,
         verifier=verifier,
-        sealer=sealer,
-        repo=RegistrationRepository(conn, outbox),
-        cipher=cipher,
+        outbox=OutboxRepository(conn, on_commit=lambda: wakes.append(len(wakes))),
+        cipher=AtRestCipher(key),
         lookup_key=b"k" * 32,
-        device=DeviceInfo("kiosk-test-01", "3510012001", "0.1.0", "boot-1"),
-        form=FormInfo("form-1", "1", "consent-1"),
-    )
-    svc = build_agent_service(
-        conn=conn,
-        cipher=cipher,
-        lookup_key=b"k" * 32,
-        sealer=sealer,
-        clock=clock,
-        device_id="kiosk-test-01",
-        matcher=matcher,
-        registration=reg,
-        policy=ThrottlePolicy(5, 30.0, 600.0),
         photo=lambda: JPEG,
-        outbox=outbox,
     )
-    svc.accounts.params = FAST_SCRYPT  # the real cost is checked in test_agent_accounts
-    return Kit(path, key, clock, matcher, verifier, conn, svc, reg, wakes)
+    svc = graph.agents(matcher)
+    return Kit(path, key, clock, matcher, verifier, conn, svc, graph.registration, wakes)
+
+
+def retrying() -> ScriptedVerifier:
+    """The resident's face check: RETRY each time (a template, no match), unless re-scripted."""
+    return ScriptedVerifier(default=face(Outcome.RETRY))
 
 
 @pytest.fixture
 def kit(tmp_path: Path, clock: FakeClock) -> Iterator[Kit]:
     """A fresh agent-mode kit with one PKH facilitator and one Dasa Wisma cadre enrolled."""
-    k = make_kit(tmp_path / "kiosk.sqlite3", os.urandom(32), clock, FakeMatcher(), FakeVerifier())
+    k = make_kit(tmp_path / "kiosk.sqlite3", os.urandom(32), clock, FakeMatcher(), retrying())
     k.svc.accounts.enrol("AG-PKH-01", "pkh", "Bu Rina", AGENT_PIN, TEMPLATE)
     k.svc.accounts.enrol("AG-DW-01", "dasa_wisma", "Bu Sri", "246801", TEMPLATE[::-1])
     yield k

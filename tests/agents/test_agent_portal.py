@@ -12,7 +12,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from kiosk.agents import AgentService, build_agent_service
+from kiosk.agents import AgentService
 from kiosk.agents.downlink import HouseholdUpdateHandler
 from kiosk.core.audit import AuditEntry, verify
 from kiosk.core.clock import SystemClock
@@ -23,6 +23,7 @@ from kiosk.references.message import load_trusted_keys, portal_signing_key_path
 from kiosk.store.outbox import OutboxRepository
 from kiosk.uplink.service import build_uplink
 from portal.roster import RosterDesk, publish_update
+from tests.fixtures.app import compose
 from tests.fixtures.mqtt import Portal, wait_for
 from tests.fixtures.records import open_db
 
@@ -32,17 +33,10 @@ KK = "3510011203150001"
 
 
 def service(cfg: Any, conn: sqlite3.Connection) -> AgentService:
-    svc = build_agent_service(
-        conn=conn,
-        cipher=AtRestCipher(load_or_create_key(cfg.paths.data_dir / "keys" / "data.key")),
-        lookup_key=b"k" * 32,
-        sealer=sealer_from_config(cfg),
-        clock=SystemClock(),
-        device_id=cfg.device.id,
-        matcher=lambda template: "HIGH",
-    )
-    svc.accounts.params = "scrypt:1024:8:1"
-    return svc
+    """The kiosk's agent service over ``conn``, as the composition root builds it."""
+    cipher = AtRestCipher(load_or_create_key(cfg.paths.data_dir / "keys" / "data.key"))
+    graph = compose(cfg, conn, SystemClock(), sealer=sealer_from_config(cfg), cipher=cipher)
+    return graph.agents(lambda template: "HIGH")
 
 
 def stored(portal: Portal, kind: str) -> list[dict[str, Any]]:

@@ -11,6 +11,7 @@ from kiosk.core.roster import Action
 from kiosk.core.session import Outcome, State
 from kiosk.core.upkeep import RosterPolicy
 from kiosk.errors import AgentAuthError, FlowError, FormError, InputError
+from kiosk.vision.fake import face
 from tests.agents.conftest import AGENT_PIN, JPEG, Kit
 
 NIK = "3510014501580001"
@@ -34,7 +35,7 @@ def finish(kit: Kit, reg_token: str) -> str:
 
 # --- assisted ------------------------------------------------------------------------------
 def test_assisted_registration_records_the_agent(kit: Kit) -> None:
-    kit.verifier.outcome = Outcome.PENDING
+    kit.verifier.default = face(Outcome.PENDING)
     token = kit.svc.login("AG-PKH-01", AGENT_PIN)
     reg_token = kit.svc.start_assisted(token)
     kit.reg.identify(reg_token, NIK)
@@ -365,7 +366,7 @@ def test_upkeep_lists_due_households_their_last_change_and_registration(kit: Kit
     last = rows[1].last_change
     assert last is not None and last.kinds == ("crops",) and last.items[0].added == ("corn",)
     # the family registers at the kiosk: it counts as updated, and is no longer "unregistered"
-    kit.verifier.outcome = Outcome.VERIFIED
+    kit.verifier.default = face(Outcome.VERIFIED)
     reg_token = kit.reg.start()
     kit.reg.identify(reg_token, NIK)
     kit.reg.check_face(reg_token)

@@ -3,22 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from kiosk.agents import AgentService, build_agent_service
+from kiosk.agents import AgentService
 from kiosk.core.clock import FakeClock
-from kiosk.core.throttle import ThrottlePolicy
 from kiosk.crypto.atrest import AtRestCipher
 from kiosk.crypto.signed import sign_message
 from kiosk.reports.recipients import RecipientInbox, RecipientStore
 from kiosk.reports.service import CommunityService
 from kiosk.store.db import connect
-from kiosk.store.outbox import OutboxRepository
+from tests.fixtures.app import compose, kiosk_cfg, outbox_records
 
 VILLAGE = "3510012001"
 PIN = "135790"
@@ -27,13 +25,6 @@ TEMPLATE = bytes(range(256)) * 2
 NIK = "3510014501580001"
 KK = "3510011203150001"
 TODAY = dt.date(2026, 5, 29)
-
-
-class JsonSealer:
-    """Seals nothing: JSON the test can read back."""
-
-    def seal(self, kind: str, record_id: str, record: dict[str, Any]) -> bytes:
-        return json.dumps({"kind": kind, "record_id": record_id, "record": record}).encode()
 
 
 def households(n: int = 14) -> list[dict[str, Any]]:
@@ -75,43 +66,22 @@ class Kit:
     svc: CommunityService
 
     def outbox(self, kind: str) -> list[dict[str, Any]]:
-        rows = self.conn.execute(
-            "SELECT payload FROM outbox WHERE kind = ? ORDER BY seq", (kind,)
-        ).fetchall()
-        return [json.loads(r[0])["record"] for r in rows]
+        return outbox_records(self.conn, kind)
 
     def login(self, agent: str = "AG-PKH-01", pin: str = PIN) -> str:
         return self.agents.login(agent, pin)
 
 
 def make_kit(path: Path, clock: FakeClock, data_key: bytes) -> Kit:
-    conn = connect(path)
-    cipher = AtRestCipher(data_key)
-    outbox = OutboxRepository(conn)
-    agents = build_agent_service(
-        conn=conn,
-        cipher=cipher,
-        lookup_key=b"k" * 32,
-        sealer=JsonSealer(),
-        clock=clock,
-        device_id="kiosk-test-01",
-        matcher=lambda template: "HIGH",
-        policy=ThrottlePolicy(5, 30.0, 600.0),
-        outbox=outbox,
+    """The agent and community services over ``path``, built by the composition root."""
+    cfg = kiosk_cfg(
+        path.parent,
+        device={"id": "kiosk-test-01", "village_code": VILLAGE},
+        agents={"pin_max_delay_s": 600.0},
     )
-    agents.accounts.params = "scrypt:1024:8:1"
+    graph = compose(cfg, connect(path), clock, cipher=AtRestCipher(data_key), lookup_key=b"k" * 32)
+    agents = graph.agents(lambda template: "HIGH")
     key = Ed25519PrivateKey.generate()
-    store = RecipientStore(conn, cipher, clock)
+    store = RecipientStore(graph.conn, graph.cipher, clock)
     inbox = RecipientInbox(store, trusted=lambda: [key.public_key()], village_code=VILLAGE)
-    svc = CommunityService(
-        conn=conn,
-        outbox=outbox,
-        store=store,
-        agents=agents,
-        sealer=JsonSealer(),
-        clock=clock,
-        lookup_key=b"k" * 32,
-        device_id="kiosk-test-01",
-        village_code=VILLAGE,
-    )
-    return Kit(clock, conn, key, store, inbox, agents, svc)
+    return Kit(clock, graph.conn, key, store, inbox, agents, graph.community(agents))

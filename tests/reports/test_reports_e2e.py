@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from kiosk.agents import build_agent_service
 from kiosk.audio.tone import ToneMicrophone
 from kiosk.config import KioskConfig
 from kiosk.core import voice
@@ -22,11 +21,10 @@ from kiosk.crypto.envelope import sealer_from_config
 from kiosk.references.message import load_trusted_keys
 from kiosk.reports.recipients import sign_list
 from kiosk.reports.service import Reporter
-from kiosk.reports.wiring import build_community
-from kiosk.store.db import DB_NAME
 from kiosk.store.outbox import OutboxRepository
 from kiosk.uplink.service import build_uplink
 from kiosk.uplink.topics import TOPICS, device_topic
+from tests.fixtures.app import compose
 from tests.fixtures.mqtt import KioskFactory, Portal, wait_for
 from tests.fixtures.records import open_db
 
@@ -59,33 +57,14 @@ def test_recipient_list_reports_and_proposals_end_to_end(
     clock = SystemClock()
     up = build_uplink(cfg, clock)
     conn = open_db(cfg)
-    cipher = AtRestCipher(os.urandom(32))
     sealer = sealer_from_config(cfg)
     outbox = OutboxRepository(conn, on_commit=up.notify)
-    agents = build_agent_service(
-        conn=conn,
-        cipher=cipher,
-        lookup_key=b"k" * 32,
-        sealer=sealer,
-        clock=clock,
-        device_id=cfg.device.id,
-        matcher=lambda template: "HIGH",
-        outbox=outbox,
-    )
-    agents.accounts.params = "scrypt:1024:8:1"
+    cipher = AtRestCipher(os.urandom(32))
+    graph = compose(cfg, conn, clock, sealer=sealer, cipher=cipher, outbox=outbox)
+    agents = graph.agents(lambda template: "HIGH")
     agents.accounts.enrol("AG-PKH-01", "pkh", "Bu Rina", PIN, bytes(512))
-    community = build_community(
-        cfg,
-        conn=conn,
-        db_path=cfg.paths.data_dir / DB_NAME,
-        cipher=cipher,
-        clock=clock,
-        outbox=outbox,
-        agents=agents,
-        sealer=sealer,
-        lookup_key=b"k" * 32,
-        trusted=lambda: load_trusted_keys(cfg.paths.data_dir),
-        uplink=up,
+    community = graph.community(
+        agents, trusted=lambda: load_trusted_keys(cfg.paths.data_dir), uplink=up
     )
     village = cfg.device.village_code
     up.start()

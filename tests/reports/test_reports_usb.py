@@ -8,15 +8,14 @@ from pathlib import Path
 
 from report_helpers import NIK, PIN, TEMPLATE, households
 
-from kiosk.agents import build_agent_service
 from kiosk.core.clock import SystemClock
 from kiosk.core.ids import uuid7
 from kiosk.crypto.atrest import AtRestCipher
 from kiosk.crypto.envelope import sealer_from_config
 from kiosk.crypto.signed import sign_message
 from kiosk.reports.recipients import RecipientInbox, RecipientStore
-from kiosk.reports.service import CommunityService, Reporter
-from kiosk.store.outbox import OutboxRepository
+from kiosk.reports.service import Reporter
+from tests.fixtures.app import compose
 from tests.fixtures.records import open_db
 from tests.fixtures.usb import bring_acks_home, export, make_portal, offline_kiosk
 
@@ -24,24 +23,13 @@ from tests.fixtures.usb import bring_acks_home, export, make_portal, offline_kio
 def test_reports_and_proposals_travel_on_the_stick(tmp_path: Path) -> None:
     portal = make_portal(tmp_path / "portal")
     cfg = offline_kiosk(tmp_path, portal)
-    conn = open_db(cfg)
     clock = SystemClock()
-    cipher = AtRestCipher(os.urandom(32))
     sealer = sealer_from_config(cfg)
-    outbox = OutboxRepository(conn)
-    agents = build_agent_service(
-        conn=conn,
-        cipher=cipher,
-        lookup_key=b"k" * 32,
-        sealer=sealer,
-        clock=clock,
-        device_id=cfg.device.id,
-        matcher=lambda template: "HIGH",
-        outbox=outbox,
-    )
-    agents.accounts.params = "scrypt:1024:8:1"
+    graph = compose(cfg, open_db(cfg), clock, sealer=sealer, cipher=AtRestCipher(os.urandom(32)))
+    conn, outbox = graph.conn, graph.outbox
+    agents = graph.agents(lambda template: "HIGH")
     agents.accounts.enrol("AG-PKH-01", "pkh", "Bu Rina", PIN, TEMPLATE)
-    store = RecipientStore(conn, cipher, clock)
+    store = RecipientStore(conn, graph.cipher, clock)
     village = cfg.device.village_code
     inbox = RecipientInbox(
         store, trusted=lambda: [portal.signing_key.public_key()], village_code=village
@@ -56,17 +44,7 @@ def test_reports_and_proposals_travel_on_the_stick(tmp_path: Path) -> None:
         "households": households(4),
     }
     assert inbox(sign_message(body, portal.signing_key))  # e.g. carried on the stick too
-    svc = CommunityService(
-        conn=conn,
-        outbox=outbox,
-        store=store,
-        agents=agents,
-        sealer=sealer,
-        clock=clock,
-        lookup_key=b"k" * 32,
-        device_id=cfg.device.id,
-        village_code=village,
-    )
+    svc = graph.community(agents)
     token = agents.login("AG-PKH-01", PIN)
     report_id = svc.report(Reporter(token, NIK), ref="H0002", reason="moved")
     proposal_id = svc.propose(

@@ -8,90 +8,53 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_registration import NIK, face, parse
+from test_registration import NIK, face, registered
 
+from kiosk.config import KioskConfig
 from kiosk.core.clock import FakeClock
 from kiosk.core.objection import NOTE_MAX_CHARS
 from kiosk.core.portal_status import nik_digest
-from kiosk.core.session import Outcome, Timeouts
-from kiosk.crypto.atrest import AtRestCipher
+from kiosk.core.session import Outcome
 from kiosk.crypto.fake import JsonSealer
 from kiosk.errors import FlowError, ObjectionRefused
-from kiosk.services.objection import EVIDENCE_MAX_BYTES, ObjectionService
-from kiosk.services.registration import DeviceInfo, FormInfo, RegistrationService
-from kiosk.services.status import StatusService
+from kiosk.services.objection import EVIDENCE_MAX_BYTES
 from kiosk.store import db
-from kiosk.store.objections import ObjectionRepository
-from kiosk.store.outbox import OutboxRepository
-from kiosk.store.registrations import RegistrationRepository
 from kiosk.vision.fake import ScriptedVerifier
+from tests.fixtures.app import compose
 
 DAY = 86400.0
 PHOTO = b"\xff\xd8\xff\xe0 document \xff\xd9"
 
 
 @pytest.fixture
-def env(tmp_path: Path, clock: FakeClock) -> dict[str, Any]:
+def env(tmp_path: Path, clock: FakeClock, cfg: KioskConfig) -> dict[str, Any]:
     conn = db.connect(tmp_path / "k.sqlite3")
-    outbox = OutboxRepository(conn)
-    repo = RegistrationRepository(conn, outbox)
     sealer = JsonSealer()
-    reg = RegistrationService(
-        clock=clock,
-        timeouts=Timeouts(60, 30),
-        retry_budget=3,
-        nik_parser=parse,
-        verifier=ScriptedVerifier(face(Outcome.PENDING, "none", None)),
-        sealer=sealer,
-        repo=repo,
-        cipher=AtRestCipher(b"k" * 32),
-        lookup_key=b"l" * 32,
-        device=DeviceInfo("kiosk-test-01", "3510012001", "0.1.0", "boot-1"),
-        form=FormInfo("household", "1", "consent_v1"),
-    )
-    token = reg.start()
-    reg.identify(token, NIK)
-    reg.check_face(token)
-    reg.household(token, {})
-    reg.consent(token, True)
-    receipt = reg.submit(token)
-    record_id = sealer.sealed[-1]["record_id"]
-    objections = ObjectionRepository(conn, outbox)
     photos: list[bytes | None] = [PHOTO]
     audit: list[tuple[str, str, str | None]] = []
-    filing = ObjectionService(
-        clock=clock,
-        repo=objections,
+    graph = compose(
+        cfg,
+        conn,
+        clock,
+        verifier=ScriptedVerifier(face(Outcome.PENDING, "none", None)),
         sealer=sealer,
-        lookup_key=b"l" * 32,
-        device_id="kiosk-test-01",
-        boot_id="boot-1",
         photo=lambda: photos[0],
-        audit=lambda _tx, *entry: audit.append(entry),
-    )
-    status = StatusService(
-        clock=clock,
-        timeouts=Timeouts(60, 30),
-        nik_parser=parse,
-        verifier=ScriptedVerifier(),
-        repo=repo,
-        lookup_key=b"l" * 32,
         audit=lambda *entry: audit.append(entry),
-        objections=objections,
+        audit_tx=lambda _tx, *entry: audit.append(entry),
     )
-    status.on_end(filing.discard)
+    receipt = registered(graph)
     return {
-        "status": status,
-        "filing": filing,
-        "repo": repo,
-        "record_id": record_id,
+        "status": graph.status,
+        "filing": graph.filing,
+        "repo": graph.repo,
+        "record_id": sealer.sealed[-1]["record_id"],
         "receipt": receipt,
         "sealer": sealer,
         "photos": photos,
         "audit": audit,
-        "outbox": outbox,
+        "outbox": graph.outbox,
         "clock": clock,
-        "objections": objections,
+        "objections": graph.parts.objections,
     }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -9,25 +10,20 @@ from typing import Any
 
 import pytest
 
+from kiosk.config import KioskConfig
 from kiosk.core.clock import FakeClock
-from kiosk.core.session import Outcome, State, Timeouts
-from kiosk.crypto.atrest import AtRestCipher
+from kiosk.core.forms import load_consent, load_form
+from kiosk.core.session import IdCardStep, Outcome, State
 from kiosk.crypto.fake import JsonSealer
 from kiosk.errors import FlowError, NikError, SessionExpired, StorageFullError
 from kiosk.services.ports import FaceCheckResult
-from kiosk.services.registration import DeviceInfo, FormInfo, RegistrationService
+from kiosk.services.registration import RegistrationService
 from kiosk.store import db
 from kiosk.store.registrations import RegistrationRepository
 from kiosk.vision.fake import ScriptedVerifier
+from tests.fixtures.app import Graph, compose
 
 NIK = "3510014507900001"
-
-
-def parse(text: str) -> Any:
-    digits = "".join(c for c in text if c.isdigit())
-    if len(digits) != 16:
-        raise NikError("NIK harus 16 angka", code="too_short")
-    return type("Info", (), {"nik": digits})()
 
 
 def face(
@@ -40,33 +36,44 @@ NO_FACE = FaceCheckResult(Outcome.RETRY, None, None, None, None, "no_face")
 
 
 @pytest.fixture
-def parts(tmp_path: Path, clock: FakeClock) -> dict[str, Any]:
+def parts(
+    tmp_path: Path, clock: FakeClock, cfg: KioskConfig, monkeypatch: pytest.MonkeyPatch
+) -> dict[str, Any]:
     conn = db.connect(tmp_path / "k.sqlite3")
-    return {"conn": conn, "sealer": JsonSealer(), "space": [], "clock": clock}
+    return {"conn": conn, "sealer": JsonSealer(), "clock": clock, "cfg": cfg, "mp": monkeypatch}
 
 
 def service(
     parts: dict[str, Any], results: list[FaceCheckResult], id_cards: Any = None
 ) -> RegistrationService:
-    def ensure_space() -> None:
-        if parts["space"]:
-            raise StorageFullError("the data partition is full")
-
-    return RegistrationService(
-        clock=parts["clock"],
-        timeouts=Timeouts(60, 30),
-        retry_budget=3,
-        nik_parser=parse,
+    """The registration service as the composition root builds it (``kiosk.app``)."""
+    graph = compose(
+        parts["cfg"],
+        parts["conn"],
+        parts["clock"],
         verifier=ScriptedVerifier(*results),
         sealer=parts["sealer"],
-        repo=RegistrationRepository(parts["conn"]),
-        cipher=AtRestCipher(b"k" * 32),
-        lookup_key=b"l" * 32,
-        device=DeviceInfo("kiosk-test-01", "3510012001", "0.1.0", "boot-1"),
-        form=FormInfo("household", "1", "consent_v1"),
-        ensure_space=ensure_space,
+        objections=False,
         id_cards=id_cards,
     )
+    return graph.registration
+
+
+def disk_full(parts: dict[str, Any]) -> None:
+    """The data partition reports no free space (until ``parts["mp"].undo()``)."""
+    real = shutil.disk_usage
+    parts["mp"].setattr(db.shutil, "disk_usage", lambda path: real(path)._replace(free=0))
+
+
+def registered(graph: Graph) -> str:
+    """One whole registration through the registration service; its receipt code."""
+    reg = graph.registration
+    token = reg.start()
+    reg.identify(token, NIK)
+    reg.check_face(token)
+    reg.household(token, {})
+    reg.consent(token, True)
+    return reg.submit(token)
 
 
 def walk_to_review(svc: RegistrationService) -> str:
@@ -97,9 +104,10 @@ def test_full_registration_commits_sealed_record_with_provenance(parts: dict[str
         "attempts": 1,
         "assisted_by": None,
         "vouch_id": None,
+        "id_card": None,
         "review_required": False,
     }
-    assert record["consent"]["version"] == "consent_v1"
+    assert record["consent"]["version"] == load_consent().version
     assert record["clock"]["boot_id"] == "boot-1" and record["clock"]["synced"] is False
     assert svc.view(token).state is State.SUBMITTED
     assert svc.view(token).nik is None, "personal data wiped once committed"
@@ -129,20 +137,21 @@ def test_three_mismatches_lead_to_the_agent_path(parts: dict[str, Any]) -> None:
 def test_bad_nik_is_refused_with_its_reason(parts: dict[str, Any]) -> None:
     svc = service(parts, [])
     token = svc.start()
-    with pytest.raises(NikError, match="16 angka"):
+    with pytest.raises(NikError, match="16 digits") as refused:
         svc.identify(token, "12345")
+    assert refused.value.code == "too_short"
     assert svc.view(token).state is State.IDENTIFY
 
 
 def test_disk_full_refuses_and_stores_nothing(parts: dict[str, Any]) -> None:
     svc = service(parts, [face(Outcome.VERIFIED)])
     token = walk_to_review(svc)
-    parts["space"].append(True)
+    disk_full(parts)
     with pytest.raises(StorageFullError):
         svc.submit(token)
     assert parts["conn"].execute("SELECT COUNT(*) FROM registration").fetchone()[0] == 0
     assert svc.view(token).state is State.REVIEW, "the person can try again: nothing lost"
-    parts["space"].clear()
+    parts["mp"].undo()
     assert svc.submit(token)
 
 
@@ -368,14 +377,33 @@ def test_the_registration_nik_rule_is_the_services_own_minimum_age(
     assert svc.view(token).state is State.CAPTURE
 
 
+def complete_answers() -> dict[str, Any]:
+    """An answer to every question of the kiosk's questionnaire (one member, first choices)."""
+    answers: dict[str, Any] = {"kk_number": "3510011203150001"}
+    for q in load_form().questions():
+        if q.kind == "members":
+            head = {"name": "Siti Aminah", "relation": "head", "sex": "F", "age": 45}
+            answers[q.id] = [head]
+        elif q.kind in ("single", "multi"):
+            code = q.choices()[0].code
+            answers[q.id] = code if q.kind == "single" else [code]
+    return answers
+
+
 def test_paging_back_to_review_after_one_answer(parts: dict[str, Any]) -> None:
     svc = service(parts, [face(Outcome.VERIFIED)])
-    token = walk_to_review(svc)
+    token = svc.start()
+    svc.identify(token, NIK)
+    svc.check_face(token)
+    svc.household(token, complete_answers())
+    svc.consent(token, True)
     svc.edit(token, one_answer=True)
-    assert svc.answer(token, {"members": 6}, more_screens=True).state is State.REVIEW
+    assert svc.answer(token, {"assets": ["television"]}, more_screens=True).state is State.REVIEW
     svc.edit(token)  # change everything: screen after screen
-    assert svc.answer(token, {"members": 7}, more_screens=True).state is State.HOUSEHOLD
+    assert svc.answer(token, {"floor": "soil"}, more_screens=True).state is State.HOUSEHOLD
     assert svc.answer(token, {}, more_screens=False).state is State.REVIEW
+    svc.edit(token, one_answer=True)  # an answer now missing is asked, not skipped
+    assert svc.answer(token, {"assets": []}, more_screens=True).state is State.HOUSEHOLD
 
 
 def test_a_face_attempt_is_refused_outside_the_camera_steps(parts: dict[str, Any]) -> None:
@@ -448,3 +476,39 @@ def test_a_skipped_card_and_a_known_face_need_no_e_ktp(parts: dict[str, Any]) ->
     other = plain.start()
     plain.identify(other, NIK)
     assert not plain.needs_id_card(other)
+
+
+def test_a_person_without_their_card_is_recorded_for_the_office_s_review(
+    parts: dict[str, Any],
+) -> None:
+    cards = FakeCards({NIK}, [None])
+    svc = service(parts, [face(Outcome.PENDING, "none", None)], cards)
+    token = svc.start()
+    svc.identify(token, NIK)
+    svc.skip_id_card(token)
+    assert svc.view(token).id_card is IdCardStep.NOT_BROUGHT
+    svc.change_nik(token)  # a corrected NIK asks for the card again, and forgets the answer
+    assert svc.view(token).id_card is None
+    svc.identify(token, NIK)
+    svc.skip_id_card(token)
+    svc.check_face(token)
+    svc.household(token, {"members": 2})
+    svc.consent(token, True)
+    svc.submit(token)
+    [record] = parts["sealer"].sealed
+    verification = record["verification"]
+    assert verification["outcome"] == "pending" and verification["id_card"] == "not_brought"
+    assert verification["review_required"] is True
+
+
+def test_a_card_that_was_read_is_provenance_not_a_review(parts: dict[str, Any]) -> None:
+    svc = service(parts, [face(Outcome.PENDING, "id_card", "MEDIUM")], FakeCards({NIK}, [None]))
+    token = svc.start()
+    svc.identify(token, NIK)
+    assert svc.read_id_card(token) is None
+    svc.check_face(token)
+    svc.household(token, {"members": 2})
+    svc.consent(token, True)
+    svc.submit(token)
+    verification = parts["sealer"].sealed[-1]["verification"]
+    assert verification["id_card"] == "read" and verification["review_required"] is False

@@ -7,19 +7,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_registration import NIK, face, parse
+from test_registration import NIK, face, registered
 
+from kiosk.config import KioskConfig
 from kiosk.core.clock import FakeClock
-from kiosk.core.session import Outcome, Timeouts
-from kiosk.crypto.atrest import AtRestCipher
-from kiosk.crypto.fake import JsonSealer
+from kiosk.core.session import Outcome
 from kiosk.errors import FlowError, SessionExpired
 from kiosk.services import status as status_mod
-from kiosk.services.registration import DeviceInfo, FormInfo, RegistrationService
 from kiosk.services.status import StatusService, status_source, status_stage
 from kiosk.store import db
 from kiosk.store.registrations import RegistrationRepository
 from kiosk.vision.fake import ScriptedVerifier
+from tests.fixtures.app import compose
 
 OTHER_NIK = "3510015208900002"
 
@@ -33,42 +32,15 @@ class Audit:
 
 
 @pytest.fixture
-def env(tmp_path: Path, clock: FakeClock) -> dict[str, Any]:
+def env(tmp_path: Path, clock: FakeClock, cfg: KioskConfig) -> dict[str, Any]:
     conn = db.connect(tmp_path / "k.sqlite3")
-    repo = RegistrationRepository(conn)
-    results = [face(Outcome.PENDING, "none", None)]
-    reg = RegistrationService(
-        clock=clock,
-        timeouts=Timeouts(60, 30),
-        retry_budget=3,
-        nik_parser=parse,
-        verifier=ScriptedVerifier(*results),
-        sealer=JsonSealer(),
-        repo=repo,
-        cipher=AtRestCipher(b"k" * 32),
-        lookup_key=b"l" * 32,
-        device=DeviceInfo("kiosk-test-01", "3510012001", "0.1.0", "boot-1"),
-        form=FormInfo("household", "1", "consent_v1"),
-    )
-    token = reg.start()
-    reg.identify(token, NIK)
-    reg.check_face(token)
-    reg.household(token, {})
-    reg.consent(token, True)
-    receipt = reg.submit(token)
-    verifier = ScriptedVerifier()
+    verifier = ScriptedVerifier(face(Outcome.PENDING, "none", None))
     audit = Audit()
-    svc = StatusService(
-        clock=clock,
-        timeouts=Timeouts(60, 30),
-        nik_parser=parse,
-        verifier=verifier,
-        repo=repo,
-        lookup_key=b"l" * 32,
-        audit=audit,
-    )
+    graph = compose(cfg, conn, clock, verifier=verifier, audit=audit, objections=False)
+    receipt = registered(graph)
+    verifier.calls.clear()  # the status checks' face checks, from here on
     return {
-        "svc": svc,
+        "svc": graph.status,
         "receipt": receipt,
         "verifier": verifier,
         "audit": audit,

@@ -10,9 +10,7 @@ from typing import Any
 from ui_doubles import JsonSealer
 from ui_kit import Kit
 
-from kiosk.agents import AgentService, build_agent_service
-from kiosk.core.throttle import ThrottlePolicy
-from kiosk.crypto.atrest import AtRestCipher
+from kiosk.agents import AgentService
 from kiosk.store.db import connect
 from ui import services
 
@@ -20,9 +18,6 @@ PIN = "135790"
 DW_PIN = "246801"
 TEMPLATE = b"\x00\x00\x80?" * 128
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64
-CIPHER_KEY = b"a" * 32
-FAST_SCRYPT = "scrypt:1024:8:1"
-"""Cheaper scrypt for tests only; production uses AgentRepository's default (2**14)."""
 
 
 @dataclass
@@ -63,22 +58,9 @@ def attach_agents(
 ) -> Agents:
     """Build the agent service over the kit's database and plug it into the kit's app."""
     db = tmp_path / "kiosk.sqlite3"
-    conn = connect(db)
     matcher = matcher or AgentMatcher()
-    sealer = JsonSealer()
-    svc = build_agent_service(
-        conn=conn,
-        cipher=AtRestCipher(CIPHER_KEY),
-        lookup_key=kit.lookup_key,
-        sealer=sealer,
-        clock=kit.clock,
-        device_id="kiosk-test-01",
-        matcher=matcher,
-        registration=kit.registration,
-        policy=ThrottlePolicy(5, 30.0, 600.0),
-        photo=lambda: JPEG,
-    )
-    svc.accounts.params = FAST_SCRYPT
+    sealer = JsonSealer()  # its own: the kit's sealer keeps the registrations only
+    svc = kit.graph.agents(matcher, connect(db), sealer=sealer, photo=lambda: JPEG)
     if enrol:
         svc.accounts.enrol("AG-PKH-01", "pkh", "Bu Rina", PIN, TEMPLATE)
         svc.accounts.enrol("AG-DW-01", "dasa_wisma", "Bu Sri", DW_PIN, TEMPLATE)

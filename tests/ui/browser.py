@@ -222,6 +222,16 @@ def answer_questionnaire(page: Any, c: Checker) -> None:
     raise AssertionError("the questionnaire did not reach consent")
 
 
+def answer_and_send(page: Any, c: Checker) -> None:
+    """From the first question: answer them all, agree to the consent, send from the review
+    screen; ends on the receipt."""
+    answer_questionnaire(page, c)
+    page.click("button[value=agree]")
+    page.wait_for_url("**/review")
+    page.click("button[value=send]")
+    page.wait_for_url("**/receipt")
+
+
 def start_registration(page: Any, c: Checker, lang: str = "id") -> None:
     page.goto(c.base + "/")
     c.screen("attract")

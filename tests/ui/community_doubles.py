@@ -5,14 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from agent_doubles import CIPHER_KEY, Agents
+from agent_doubles import Agents
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from ui_kit import Kit
 
-from kiosk.crypto.atrest import AtRestCipher
 from kiosk.reports.recipients import RecipientInbox, RecipientStore, sign_list
 from kiosk.reports.service import CommunityService
-from kiosk.store.outbox import OutboxRepository
 from ui import services
 
 DUSUN = ["Krajan", "Sumberejo", "Tegalsari"]
@@ -58,20 +56,9 @@ class Community:
 def attach_community(kit: Kit, agents: Agents, village_code: str) -> Community:
     """Build the community service over the agent service's database, plug it into the app."""
     conn = agents.svc.audit._conn
-    cipher = AtRestCipher(CIPHER_KEY)
     key = Ed25519PrivateKey.generate()
-    store = RecipientStore(conn, cipher, kit.clock)
-    svc = CommunityService(
-        conn=conn,
-        outbox=OutboxRepository(conn),
-        store=store,
-        agents=agents.svc,
-        sealer=agents.sealer,
-        clock=kit.clock,
-        lookup_key=kit.lookup_key,
-        device_id="kiosk-test-01",
-        village_code=village_code,
-    )
+    svc = kit.graph.community(agents.svc, conn, sealer=agents.sealer)
+    store = RecipientStore(conn, kit.graph.cipher, kit.clock)  # the inbox's, as the uplink's
     inbox = RecipientInbox(store, trusted=lambda: [key.public_key()], village_code=village_code)
     services(kit.app).extra["community"] = svc
     c = Community(svc, inbox, key)

@@ -24,7 +24,7 @@ from browser import (
 from ui_kit import GOOD_NIK, Kit, build_kit
 
 from kiosk.config import KioskConfig
-from ui.speech import Speech
+from kiosk.speech.espeak import Speech
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

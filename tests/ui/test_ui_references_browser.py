@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from browser import Server
 
-from kiosk.app import ServiceParts, build_services, build_ui
+from kiosk.app import build_ui
 from kiosk.config import REPO_ROOT, KioskConfig, parse_config
 from kiosk.core.clock import FakeClock
 from kiosk.core.policy import DecisionPolicy
@@ -21,14 +21,13 @@ from kiosk.crypto.atrest import AtRestCipher
 from kiosk.crypto.fake import JsonSealer
 from kiosk.references.demo import DemoVillage, ensure_demo_references
 from kiosk.references.store import ReferenceStore
-from kiosk.services.registration import DeviceInfo
 from kiosk.store.db import connect
-from kiosk.store.registrations import RegistrationRepository
 from kiosk.vision.camera.replay import SteppedReplayCamera
 from kiosk.vision.capture import CaptureSettings
 from kiosk.vision.models import ModelPack
 from kiosk.vision.pipeline import FacePipeline
 from kiosk.vision.verifier import CameraFaceVerifier, FaceTimeouts
+from tests.fixtures.app import compose
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -105,19 +104,10 @@ def rig(demo: Demo, tmp_path: Path, pipeline: FacePipeline) -> Iterator[Rig]:
         sleep=clock.advance,
     )
     sealer = JsonSealer()
-    services = build_services(
-        cfg,
-        ServiceParts(
-            clock=clock,
-            verifier=verifier,
-            sealer=sealer,
-            cipher=cipher,
-            lookup_key=os.urandom(32),
-            repo=RegistrationRepository(conn),
-            device=DeviceInfo("kiosk-test-01", cfg.device.village_code, "test", "boot-1"),
-            data_dir=tmp_path,
-        ),
+    graph = compose(
+        cfg, conn, clock, verifier=verifier, sealer=sealer, cipher=cipher, objections=False
     )
+    services = graph.services
     app = build_ui(cfg, services, live=verifier)
     server = Server(app)
     try:

@@ -28,8 +28,8 @@ from kiosk.agents.service import HelpCaller
 from kiosk.config import KioskConfig
 from kiosk.core.forms import load_form
 from kiosk.services.registration import FormInfo
+from kiosk.speech.espeak import Speech
 from ui import services
-from ui.speech import Speech
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

@@ -21,8 +21,8 @@ from ui_kit import GOOD_NIK, build_kit
 
 from kiosk.agents.service import HelpCaller
 from kiosk.config import KioskConfig
+from kiosk.speech.espeak import Speech
 from ui import services
-from ui.speech import Speech
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

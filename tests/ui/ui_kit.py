@@ -1,4 +1,5 @@
-"""The UI test kit: the real services, built by the composition root's ``build_services`` on a
+"""The UI test kit: the real services, built by the composition root's ``build_services`` (through
+``tests.fixtures.app.compose``) on a
 real SQLite store in tmp_path with a real at-rest cipher; the package's fakes only for the face
 verifier and the sealer.
 
@@ -9,7 +10,6 @@ have a conftest module, and importing one by name picks whichever was loaded fir
 from __future__ import annotations
 
 import datetime as dt
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,15 +17,16 @@ from typing import Any
 from flask import Flask
 from ui_doubles import FakeAgent, FakeLive, FakePresence, FakeQr, JsonSealer, ScriptedVerifier
 
-from kiosk.app import ServiceParts, build_services, build_ui
+from kiosk.app import build_ui
 from kiosk.config import KioskConfig
 from kiosk.core.clock import FakeClock
-from kiosk.crypto.atrest import AtRestCipher
-from kiosk.services.registration import DeviceInfo, RegistrationService
+from kiosk.crypto.atrest import AtRestCipher, load_or_create_key
+from kiosk.printer.fake import FilePrinter
+from kiosk.services.registration import RegistrationService
 from kiosk.services.status import StatusService
 from kiosk.store.db import connect
 from kiosk.store.registrations import RegistrationRepository
-from ui.printer import FilePrinter
+from tests.fixtures.app import Graph, compose
 
 TODAY = dt.date(2026, 11, 29)
 GOOD_NIK = "3510014501900001"
@@ -49,6 +50,7 @@ class Kit:
     qr: FakeQr
     printer_file: Path
     lookup_key: bytes
+    graph: Graph
 
 
 def build_kit(cfg: KioskConfig, tmp_path: Path, **extras: Any) -> Kit:
@@ -56,22 +58,19 @@ def build_kit(cfg: KioskConfig, tmp_path: Path, **extras: Any) -> Kit:
     ``build_ui``), with the package's fakes at the edges: a scripted face verifier, a JSON
     sealer, a file printer and fakes for the optional extras."""
     clock = FakeClock(dt.datetime(2026, 11, 29, 12, tzinfo=dt.UTC).timestamp())  # TODAY
-    repo = RegistrationRepository(connect(tmp_path / "kiosk.sqlite3"))
     verifier, sealer = ScriptedVerifier(), JsonSealer()
-    lookup_key = os.urandom(32)
-    services = build_services(
+    graph = compose(
         cfg,
-        ServiceParts(
-            clock=clock,
-            verifier=verifier,
-            sealer=sealer,
-            cipher=AtRestCipher(os.urandom(32)),
-            lookup_key=lookup_key,
-            repo=repo,
-            device=DeviceInfo("kiosk-test-01", cfg.device.village_code, "test", "boot-1"),
-            data_dir=tmp_path,
-        ),
+        connect(tmp_path / "kiosk.sqlite3"),
+        clock,
+        verifier=verifier,
+        sealer=sealer,
+        # the kiosk's own key files: a restart over the same tmp_path reads its data again
+        cipher=AtRestCipher(load_or_create_key(tmp_path / "keys" / "data.key")),
+        lookup_key=load_or_create_key(tmp_path / "keys" / "lookup.key"),
+        objections=False,
     )
+    services = graph.services
     live, presence, agent, qr = FakeLive(), FakePresence(), FakeAgent(), FakeQr()
     printer_file = tmp_path / "printer.bin"
     app = build_ui(
@@ -90,7 +89,7 @@ def build_kit(cfg: KioskConfig, tmp_path: Path, **extras: Any) -> Kit:
         clock,
         verifier,
         sealer,
-        repo,
+        graph.repo,
         services.registration,
         services.status,
         live,
@@ -98,5 +97,6 @@ def build_kit(cfg: KioskConfig, tmp_path: Path, **extras: Any) -> Kit:
         agent,
         qr,
         printer_file,
-        lookup_key,
+        graph.parts.lookup_key,
+        graph,
     )

@@ -20,20 +20,17 @@ import pytest
 from kiosk.config import KioskConfig
 from kiosk.core.clock import SystemClock
 from kiosk.core.portal_status import nik_digest
-from kiosk.core.session import Outcome, Timeouts
-from kiosk.crypto.atrest import AtRestCipher, keyed_hash
+from kiosk.core.session import Outcome
+from kiosk.crypto.atrest import keyed_hash
 from kiosk.crypto.envelope import sealer_from_config
-from kiosk.services.objection import ObjectionService
 from kiosk.services.ports import FaceCheckResult
-from kiosk.services.registration import DeviceInfo, FormInfo, RegistrationService
-from kiosk.services.status import StatusService
-from kiosk.store.objections import ObjectionRepository
 from kiosk.store.outbox import OutboxRepository
-from kiosk.store.registrations import RegistrationRepository
 from kiosk.uplink.replies import sign_reply
 from kiosk.uplink.service import build_uplink
 from kiosk.uplink.status_query import PortalStatusQuery, attach
+from kiosk.vision.fake import ScriptedVerifier
 from portal.references import make_signing_key
+from tests.fixtures.app import compose
 from tests.fixtures.mqtt import Pki, Portal, install_portal_signing_key, wait_for
 from tests.fixtures.records import open_db
 
@@ -43,15 +40,8 @@ NIK = "3510014507900001"
 LOOKUP_KEY = b"l" * 32
 
 
-class Pending:
-    """A face check with no reference: the registration is captured pending."""
-
-    def check(self, nik: str) -> FaceCheckResult:
-        return FaceCheckResult(Outcome.PENDING, b"\0" * 512, "none", None, "live", None)
-
-
-def parse(text: str) -> Any:
-    return type("Info", (), {"nik": "".join(c for c in text if c.isdigit())})()
+PENDING = FaceCheckResult(Outcome.PENDING, b"\0" * 512, "none", None, "live", None)
+"""A face check with no reference: the registration is captured pending."""
 
 
 class Side:
@@ -62,22 +52,7 @@ class Side:
         self.cfg = cfg
         self.uplink = build_uplink(cfg, clock)
         conn = open_db(cfg)
-        outbox = OutboxRepository(conn, on_commit=self.uplink.notify)
-        self.repo = RegistrationRepository(conn, outbox)
         sealer = sealer_from_config(cfg)
-        self.registration = RegistrationService(
-            clock=clock,
-            timeouts=Timeouts(60, 30),
-            retry_budget=3,
-            nik_parser=parse,
-            verifier=Pending(),
-            sealer=sealer,
-            repo=self.repo,
-            cipher=AtRestCipher(b"k" * 32),
-            lookup_key=LOOKUP_KEY,
-            device=DeviceInfo(cfg.device.id, cfg.device.village_code, "0.1.0", "boot"),
-            form=FormInfo("household", "1", "consent_v2"),
-        )
         self.query = PortalStatusQuery(
             self.uplink,
             sealer,
@@ -86,30 +61,22 @@ class Side:
             timeout_s=timeout_s,
         )
         attach(self.uplink, self.query)
-        self.objections = ObjectionRepository(conn, outbox)
         self.audit: list[tuple[str, str, str | None]] = []
-        self.filing = ObjectionService(
-            clock=clock,
-            repo=self.objections,
+        graph = compose(
+            cfg,
+            conn,
+            clock,
+            verifier=ScriptedVerifier(default=PENDING),
             sealer=sealer,
+            outbox=OutboxRepository(conn, on_commit=self.uplink.notify),
             lookup_key=LOOKUP_KEY,
-            device_id=cfg.device.id,
-            boot_id="boot",
+            portal_status=self.query,
             photo=lambda: b"\xff\xd8\xff\xe0 a document held up \xff\xd9",
-            audit=lambda _tx, *entry: self.audit.append(entry),
+            audit_tx=lambda _tx, *entry: self.audit.append(entry),
         )
+        self.repo, self.objections = graph.repo, graph.parts.objections
+        self.registration, self.status, self.filing = graph.registration, graph.status, graph.filing
         self.uplink.on_config(lambda update: self.filing.apply_config(update.settings))
-        self.status = StatusService(
-            clock=clock,
-            timeouts=Timeouts(60, 30),
-            nik_parser=parse,
-            verifier=Pending(),
-            repo=self.repo,
-            lookup_key=LOOKUP_KEY,
-            portal=self.query,
-            objections=self.objections,
-        )
-        self.status.on_end(self.filing.discard)
 
     def register(self) -> tuple[str, str]:
         """A whole registration; (receipt code, record id)."""
