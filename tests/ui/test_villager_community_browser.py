@@ -23,7 +23,7 @@ from ui_kit import Kit, build_kit
 from kiosk.audio.tone import ToneMicrophone
 from kiosk.config import KioskConfig
 from kiosk.core.session import Outcome
-from ui.speech import Speech
+from kiosk.speech.espeak import Speech
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
