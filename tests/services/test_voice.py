@@ -98,7 +98,8 @@ def test_the_schemas_bound_the_note_as_the_kiosk_does() -> None:
         assert data["maxLength"] == voice.MAX_BASE64_CHARS, kind
 
 
-def _voice_filing(env: dict[str, Any], mic: ToneMicrophone) -> ObjectionService:  # noqa: F811
+def _voice_filing(env: dict[str, Any], mic: ToneMicrophone | None) -> ObjectionService:  # noqa: F811
+    """The objection service with a recorder over ``mic`` (None: no recorder wired)."""
     return ObjectionService(
         clock=env["clock"],
         repo=env["objections"],
@@ -106,7 +107,7 @@ def _voice_filing(env: dict[str, Any], mic: ToneMicrophone) -> ObjectionService:
         lookup_key=b"l" * 32,
         device_id="kiosk-test-01",
         boot_id="boot-1",
-        voice=recorder(env["clock"], mic),
+        voice=recorder(env["clock"], mic) if mic is not None else None,
     )
 
 
@@ -158,14 +159,7 @@ def test_a_discarded_draft_takes_its_recording_with_it(env: dict[str, Any]) -> N
     filing.stop_voice(token)
     filing.discard(token)
     assert filing.voice_note(token) is None
-    bare = ObjectionService(  # no microphone wired: no spoken note is offered
-        clock=env["clock"],
-        repo=env["objections"],
-        sealer=env["sealer"],
-        lookup_key=b"l" * 32,
-        device_id="kiosk-test-01",
-        boot_id="boot-1",
-    )
+    bare = _voice_filing(env, None)  # no microphone wired: no spoken note is offered
     bare.begin(token, target)
     assert not bare.can_record
     with pytest.raises(ObjectionRefused):

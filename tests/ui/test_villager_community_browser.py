@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from agent_doubles import Agents, attach_agents
-from browser import Checker, Server, axe_source, type_on_keypad
+from browser import Checker, browse, type_on_keypad
 from community_doubles import Community, attach_community
 from objection_kit import with_objections
 from test_visit_browser import PENDING_NIK, jpeg, register_through_the_service
@@ -51,19 +51,9 @@ def run(
     with_objections(kit, cfg, tmp_path, jpeg, agents.svc, microphone=ToneMicrophone(3.0))
     community.publish()
     receipt = register_through_the_service(kit, PENDING_NIK, Outcome.PENDING)
-    server = Server(kit.app)
-    context = chromium.new_context(viewport={"width": 800, "height": 480}, has_touch=True)
-    page = context.new_page()
-    page.set_default_timeout(20_000)
     test = request.node.originalname.removeprefix("test_")
-    c = Checker(page, server.base, "800x480", axe_source(), prefix=f"villager-{test}-")
-    c.attach()
-    try:
+    with browse(chromium, kit.app, f"villager-{test}-", timeout_ms=20_000) as (_server, c):
         yield Run(kit, agents, community, c, receipt)
-        c.assert_local()
-    finally:
-        context.close()
-        server.close()
 
 
 def fits(page: Any) -> None:
@@ -110,6 +100,17 @@ def osk_type(page: Any, field: str, text: str) -> None:
         page.click(f".osk-float [data-osk='{ch}']")
 
 
+def fill_proposal(page: Any, name: str, dusun: str, rt: str, reason: str) -> None:
+    """Type the name and RT on the on-screen keyboard, choose the dusun and one reason."""
+    osk_type(page, "#name", name)
+    page.click(".osk-float [data-osk=done]")
+    assert page.input_value("#name") == name
+    page.select_option("#dusun", dusun)
+    osk_type(page, "#rt", rt)
+    page.click(".osk-float [data-osk=done]")
+    page.locator("label.option", has=page.locator(f"input[value={reason}]")).click()
+
+
 def test_a_villager_proposes_a_household_with_a_spoken_note(run: Run) -> None:
     r, page = run, run.page
     identify(r)
@@ -120,13 +121,7 @@ def test_a_villager_proposes_a_household_with_a_spoken_note(run: Run) -> None:
     fits(page)
     assert page.locator("#reporter_nik").count() == 0  # the NIK is the verified one
     assert page.locator("input[name=roster_household]").count() == 0  # no roster: not an agent
-    osk_type(page, "#name", "mbah karto")
-    page.click(".osk-float [data-osk=done]")
-    assert page.input_value("#name") == "mbah karto"
-    page.select_option("#dusun", "Sumberejo")
-    osk_type(page, "#rt", "3")
-    page.click(".osk-float [data-osk=done]")
-    page.locator("label.option", has=page.locator("input[value=bedridden]")).click()
+    fill_proposal(page, "mbah karto", "Sumberejo", "3", "bedridden")
     page.click("#voice-start")
     page.wait_for_selector("#voice-stop")
     assert page.locator("audio#prompt-audio").count() == 0  # the open microphone hears no prompt
@@ -194,12 +189,7 @@ def test_a_proposal_flood_from_one_nik_is_refused_aloud(run: Run) -> None:
     identify(r)
     for n in range(4):
         page.goto(r.c.base + "/community/propose")
-        osk_type(page, "#name", f"warga {'abcd'[n]}")
-        page.click(".osk-float [data-osk=done]")
-        page.select_option("#dusun", "Krajan")
-        osk_type(page, "#rt", "1")
-        page.click(".osk-float [data-osk=done]")
-        page.locator("label.option", has=page.locator("input[value=disaster]")).click()
+        fill_proposal(page, f"warga {'abcd'[n]}", "Krajan", "1", "disaster")
         page.click("#propose-submit")
         if n < 3:
             page.wait_for_url("**/community/done**")
