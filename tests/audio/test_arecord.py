@@ -50,3 +50,19 @@ def test_the_config_chooses_the_microphone_from_the_registry() -> None:
     for bad in ({"max_seconds": 61}, {"device": "hw:0; rm -rf /"}, {"backend": "pulse"}):
         with pytest.raises(ConfigError):
             parse_config({"microphone": bad})
+
+
+@pytest.mark.parametrize(
+    ("stderr", "code"),
+    [
+        ("arecord: main:831: audio open error: Device or resource busy", "microphone_busy"),
+        ("arecord: main:831: audio open error: No such device", "no_microphone"),
+        ("ALSA lib pcm.c:2666:(snd_pcm_open_noupdate) Unknown PCM default", "no_microphone"),
+        ("arecord: pcm_read:2221: read error: Input/output error", "microphone_failed"),
+        ("", "microphone_failed"),
+    ],
+)
+def test_arecords_complaint_names_what_the_person_is_told(stderr: str, code: str) -> None:
+    from kiosk.audio.arecord import _failure
+
+    assert _failure(stderr).code == code

@@ -175,12 +175,13 @@ def to_the_note(kit: Kit, c: Checker) -> None:
     c.page.wait_for_url("**/objection/note")
 
 
-def listen_plays(page: Any, button: str) -> None:
+def listen_plays(page: Any, button: str, seconds: float) -> None:
     """Touching the button plays the note from memory (the WAV decodes in Chromium)."""
     page.click(button)
     page.wait_for_function(
-        "() => { const a = document.getElementById('voice-audio');"
-        " return a && a.readyState >= 1 && a.duration > 3 && a.duration < 5; }"
+        "s => { const a = document.getElementById('voice-audio');"
+        " return a && a.readyState >= 1 && Math.abs(a.duration - s) < 0.5; }",
+        arg=seconds,
     )
 
 
@@ -214,7 +215,7 @@ def test_a_spoken_note_is_recorded_listened_back_and_sealed(
         fits(page, sel)
         box = page.locator(sel).bounding_box()
         assert box is not None and box["height"] >= 48 and box["width"] >= 48, sel
-    listen_plays(page, "#voice-listen")
+    listen_plays(page, "#voice-listen", 4.0)
     # recorded again, silently this time: refused with a spoken reason, the first note is kept
     MIC.silent = True
     page.click("#voice-again")
@@ -224,14 +225,27 @@ def test_a_spoken_note_is_recorded_listened_back_and_sealed(
     assert page.locator("audio#prompt-audio").count() == 1
     c.screen("voice-empty")
     assert page.locator("#voice-kept").is_visible()
-    MIC.silent = False
+    # an over-long note stops itself at the limit, is kept, and the person is told so
+    MIC.silent, MIC.seconds = False, 90.0
+    page.click("#voice-again")
+    page.wait_for_url("**/objection/voice")
+    page.click("#voice-stop")
+    page.wait_for_selector("#voice-kept")
+    assert "60 detik" in page.inner_text("#voice-kept")
+    assert "batas terpanjang" in page.inner_text("#voice-limit")
+    c.screen("voice-at-limit")
+    MIC.seconds = 4.0  # recorded again, shorter
+    page.click("#voice-again")
+    page.wait_for_url("**/objection/voice")
+    page.click("#voice-stop")
+    page.wait_for_selector("#voice-kept")
     page.click("#voice-next")
     page.wait_for_url("**/objection/photo")
     page.click("button[value=skip]")
     page.wait_for_url("**/objection/review")
     c.screen("voice-review")
     assert "Catatan suara: 4 detik" in page.inner_text("main")
-    listen_plays(page, "#review-listen")
+    listen_plays(page, "#review-listen", 4.0)
     page.click("form[action='/objection/send'] button")
     page.wait_for_url("**/objection/done")
     sealed = kit.sealer.sealed[-1]
