@@ -199,5 +199,5 @@ MICROPHONES = Registry(
         settings=ToneSettings,
     ),
     Backend("none", "no microphone: notes are typed only", "kiosk.audio:no_microphone"),
-    auto="arecord when alsa-utils is installed, else the tone fake",
+    auto="arecord when ALSA lists a capture device, else the tone fake",
 )

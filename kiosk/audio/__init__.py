@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kiosk.backends import AUTO, MICROPHONES
@@ -13,9 +14,18 @@ if TYPE_CHECKING:
     from kiosk.services.ports import Microphone
 
 
-def auto_backend() -> str:
-    """What ``auto`` picks: arecord when alsa-utils is installed, else the tone fake."""
-    return "arecord" if shutil.which("arecord") else "tone"
+PCM_LIST = Path("/proc/asound/pcm")
+"""ALSA's list of PCM devices; a capture device's line says ``capture``."""
+
+
+def auto_backend(pcm_list: Path = PCM_LIST) -> str:
+    """What ``auto`` picks (like the camera's): arecord when alsa-utils is installed and ALSA
+    lists a capture device, else the tone fake (a kiosk in the field names ``arecord``)."""
+    try:
+        capture = "capture" in pcm_list.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        capture = False
+    return "arecord" if capture and shutil.which("arecord") else "tone"
 
 
 def open_microphone(cfg: MicrophoneConfig) -> Microphone | None:

@@ -4,6 +4,7 @@ card says "no microphone", and ALSA's null device gives a WAV in the one format,
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -66,3 +67,14 @@ def test_arecords_complaint_names_what_the_person_is_told(stderr: str, code: str
     from kiosk.audio.arecord import _failure
 
     assert _failure(stderr).code == code
+
+
+def test_auto_records_with_arecord_only_where_alsa_lists_a_capture_device(tmp_path: Path) -> None:
+    from kiosk.audio import auto_backend
+
+    pcm = tmp_path / "pcm"
+    pcm.write_text("00-00: bcm2835 HDMI 1 : bcm2835 HDMI 1 : playback 8\n")
+    assert auto_backend(pcm) == "tone"
+    assert auto_backend(tmp_path / "missing") == "tone"
+    pcm.write_text("01-00: USB Audio : USB Audio : playback 1 : capture 1\n")
+    assert auto_backend(pcm) == ("arecord" if shutil.which("arecord") else "tone")
