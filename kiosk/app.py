@@ -459,6 +459,8 @@ def build_kiosk(
     kiosk.watchdog = watch_camera(kiosk)
     for chore in (agents.housekeeping, registration.tick, status.tick, references.purge_expired):
         kiosk.every_tick(chore)
+    if services.voice is not None:
+        kiosk.every_tick(services.voice.tick)  # an abandoned spoken note leaves memory
     if device is not None:
         kiosk.every_tick(lambda: device.set_status(kiosk.light_status()))
         kiosk.on_stop(device.close)

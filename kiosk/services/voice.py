@@ -34,6 +34,10 @@ class VoiceRecorder:
     SLOTS = 4
     """Notes kept at once (one kiosk, one person at a time; an abandoned slot is dropped)."""
 
+    MAX_AGE_S = 900.0
+    """A note not filed within this long after it was started is dropped (:meth:`tick`): the
+    sessions that hold notes end well before (status checks, agent sessions)."""
+
     def __init__(self, microphone: Microphone | None, *, clock: Clock, max_seconds: int) -> None:
         self._mic = microphone
         self._clock = clock
@@ -106,6 +110,14 @@ class VoiceRecorder:
         self._stop_running(key or "")
         with self._lock:
             self._slots.pop(key or "", None)
+
+    def tick(self) -> None:
+        """Drop notes older than MAX_AGE_S (called periodically by the main loop)."""
+        now = self._clock.monotonic()
+        with self._lock:
+            old = [k for k, v in self._slots.items() if now - v.started_mono >= self.MAX_AGE_S]
+        for key in old:
+            self.drop(key)
 
     def discard_session(self, token: str) -> None:
         """A session ended: drop every note kept under it (keys are ``<screen>:<token>``)."""

@@ -179,3 +179,15 @@ def test_a_session_that_ends_takes_its_notes_and_memory_stays_bounded(clock: Fak
     kept = [n for n in range(VoiceRecorder.SLOTS + 2) if rec.recording(f"k{n}")]
     assert kept == list(range(2, VoiceRecorder.SLOTS + 2))  # the oldest are dropped
     assert rec.note("agent:a1") is None
+
+
+def test_a_note_left_behind_leaves_memory_after_a_while(clock: FakeClock) -> None:
+    rec = recorder(clock, ToneMicrophone(2.0))
+    rec.start("agent:a1")
+    rec.stop("agent:a1")  # the agent logged out without sending
+    clock.advance(VoiceRecorder.MAX_AGE_S - 1)
+    rec.tick()
+    assert rec.note("agent:a1") is not None
+    clock.advance(1)
+    rec.tick()
+    assert rec.note("agent:a1") is None
