@@ -25,11 +25,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from kiosk.crypto.keys import load_portal_private_key
+from kiosk.crypto.keys import load_signing_private_key as load_signing_key
 from kiosk.errors import CryptoError, ProtocolError, StickError
 from kiosk.uplink.topics import RECORD_KINDS
 from kiosk.usb.export import check_stick, stick_error, write_atomic
@@ -203,17 +203,6 @@ def import_stick(
         )
         for d in export_dirs(stick)
     ]
-
-
-def load_signing_key(path: Path) -> Ed25519PrivateKey:
-    """The portal's Ed25519 signing key (``portal_ed25519.pem``)."""
-    try:
-        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-    except (OSError, ValueError, TypeError) as err:
-        raise CryptoError(f"cannot read the portal signing key {path}: {err}") from err
-    if not isinstance(key, Ed25519PrivateKey):
-        raise CryptoError(f"{path} is not an Ed25519 private key")
-    return key
 
 
 def main(argv: list[str] | None = None) -> int:

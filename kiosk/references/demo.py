@@ -20,15 +20,14 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from kiosk.config import KioskConfig
 from kiosk.core.biometrics import LivenessBand, match_band
 from kiosk.core.policy import policy_from_rows
-from kiosk.crypto.keys import key_id, write_private_key
+from kiosk.crypto.keys import key_id, load_pem_key, write_private_key
 from kiosk.crypto.signed import sign_message
-from kiosk.errors import CryptoError, ImageError, KioskError
+from kiosk.errors import ImageError, KioskError
 from kiosk.references.message import (
     ReferenceEntry,
     parse_reference_set,
@@ -126,13 +125,8 @@ def demo_nik(district6: str, dob: str, serial: int) -> str:
 
 def _load_or_create_key(path: Path) -> Ed25519PrivateKey:
     if path.is_file():
-        try:
-            key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-        except (ValueError, TypeError) as err:
-            raise CryptoError(f"demo portal key {path} is unreadable") from err
-        if not isinstance(key, Ed25519PrivateKey):
-            raise CryptoError(f"demo portal key {path} is not an Ed25519 key")
-        return key
+        loaded: Ed25519PrivateKey = load_pem_key(path, "demo portal key", Ed25519PrivateKey)
+        return loaded
     key = Ed25519PrivateKey.generate()
     write_private_key(path, key)
     return key

@@ -226,6 +226,10 @@ class ObjectionService:
         """The spoken note of the draft, or None."""
         return self._voice.note(_voice_key(key or "")) if self._voice is not None else None
 
+    def voice_seconds_left(self, key: str | None) -> int:
+        """Whole seconds until the draft's recording stops itself (0: not recording)."""
+        return self._voice.seconds_left(_voice_key(key or "")) if self._voice is not None else 0
+
     def voice_recording(self, key: str | None) -> bool:
         """True while the draft's spoken note is being recorded."""
         return self._voice is not None and self._voice.recording(_voice_key(key or ""))

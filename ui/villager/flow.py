@@ -22,6 +22,7 @@ from ui.villager import bp
 from ui.villager.common import (
     REG,
     STATUS,
+    camera_screen,
     go_to_state,
     in_state,
     lang,
@@ -190,15 +191,11 @@ def capture(token: str, reg: RegistrationView) -> Any:
 
 def _capture_screen(reg: RegistrationView, coaching: str | None) -> str:
     """The camera screen, with the coaching for ``coaching`` (a code) or none."""
-    from ui.texts import COACHING
-
-    return screen(
-        "villager/capture.html",
-        action=url_for("villager.capture_post"),
-        coaching=str(COACHING.get(coaching, COACHING["no_face"])) if coaching else None,
-        live=svc().live is not None,
-        attempt=reg.attempts + 1,
-        budget=reg.retry_budget,
+    return camera_screen(
+        url_for("villager.capture_post"),
+        coaching,
+        reg.attempts + 1,
+        reg.retry_budget,
         change_url=url_for("villager.change_nik"),
     )
 

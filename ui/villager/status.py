@@ -28,7 +28,6 @@ from kiosk.services.status import (
 from ui.objection_texts import REASON, REFUSAL, SOURCE_NOW
 from ui.objection_texts import STATE as OBJECTION_STATE
 from ui.texts import (
-    COACHING,
     SOURCE,
     STAGE,
     STAGE_NEXT,
@@ -39,7 +38,7 @@ from ui.texts import (
     nik_message,
 )
 from ui.villager import bp
-from ui.villager.common import REG, screen, svc
+from ui.villager.common import REG, camera_screen, screen, svc
 from ui.villager.common import STATUS as STATUS_KEY
 
 AFTER_CHECK = "after"
@@ -172,14 +171,7 @@ def status_face(token: str, check: StatusView) -> Any:
 
 def _face_screen(attempts: int, coaching: str | None) -> str:
     """The status check's camera screen, coaching for ``coaching`` (a code) or none."""
-    return screen(
-        "villager/capture.html",
-        action=url_for("villager.status_face_post"),
-        coaching=str(COACHING.get(coaching, COACHING["no_face"])) if coaching else None,
-        live=svc().live is not None,
-        attempt=attempts + 1,
-        budget=0,
-    )
+    return camera_screen(url_for("villager.status_face_post"), coaching, attempts + 1, 0)
 
 
 @bp.post("/status/face")
