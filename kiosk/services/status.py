@@ -323,6 +323,12 @@ class StatusService:
         """What the status screen shows now, with its source, or None when nothing may be."""
         return self._shown(self.get(token))
 
+    def verified_nik(self, token: str) -> str | None:
+        """The NIK of this check once the receipt code or the face opened it, else None (the
+        villager's report or proposal is filed under it: kiosk.reports)."""
+        session = self.get(token)
+        return session.nik if session.verified else None
+
     def target(self, token: str, registration_id: str) -> ObjectionTarget | None:
         """The decided registration of this opened check a person may object to, or None."""
         session = self.get(token)

@@ -41,6 +41,9 @@ from ui.villager import bp
 from ui.villager.common import REG, camera_screen, screen, svc
 from ui.villager.common import STATUS as STATUS_KEY
 
+AFTER_CHECK = "after"
+"""Flask-session flag set by ui/villager/community.py: this check identifies a reporter."""
+
 
 def _service() -> StatusService:
     service = svc().status
@@ -82,6 +85,7 @@ def status_start() -> Response:
     if isinstance(old, str):
         svc().registration.end(old, "replaced")
     session[STATUS_KEY] = service.start()
+    session.pop(AFTER_CHECK, None)  # a plain status check (not a villager's report)
     return redirect(url_for("villager.status_identify"))
 
 
@@ -263,6 +267,8 @@ def _objection_offer(token: str, row: dict[str, Any]) -> dict[str, Any]:
 @with_check(identified=False)
 def status_result(token: str, check: StatusView) -> Any:
     """The status in words with the next step, or "no record can be shown"."""
+    if session.get(AFTER_CHECK) == "community" and _service().verified_nik(token) is not None:
+        return redirect(url_for("villager.community_home"))  # identified to report or propose
     view = _service().shown(token)
     rows = None
     if view is not None:
