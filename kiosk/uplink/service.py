@@ -24,12 +24,13 @@ from kiosk.store.registrations import RegistrationRepository
 from kiosk.uplink import heartbeat, messages
 from kiosk.uplink.client import Event, Inbound, MqttLink
 from kiosk.uplink.inbound import (
+    DECODERS,
     SIGNED_TOPICS,
     ConfigUpdate,
     PortalMessage,
+    Reply,
     RosterUpdate,
     SignedMessage,
-    StatusReply,
     StatusUpdate,
     VersionGate,
     decode,
@@ -123,7 +124,7 @@ class Uplink:
         self._alert_cbs: list[Callable[[str, str], None]] = []
         self._acked_cbs: list[Callable[[list[str]], None]] = []
         self._signed_cbs: dict[str, list[Callable[[bytes, bytes | None], object]]] = {}
-        self._status_reply_cbs: list[Callable[[StatusReply], object]] = []
+        self._reply_cbs: dict[str, list[Callable[[Reply], object]]] = {}
         self._gate = VersionGate()
         self._relay: Relay | None = None
         self._heartbeat_s = cfg.uplink.heartbeat_s
@@ -144,9 +145,12 @@ class Uplink:
         """Call ``callback`` with each validated, newer roster message."""
         self._roster_cbs.append(callback)
 
-    def on_status_reply(self, callback: Callable[[StatusReply], object]) -> None:
-        """Call ``callback`` (relay thread) with each verified answer to a status query."""
-        self._status_reply_cbs.append(callback)
+    def on_reply(self, name: str, callback: Callable[[Reply], object]) -> None:
+        """Call ``callback`` (relay thread) with each verified answer on the reply topic
+        ``name`` (``status_reply``, ``kk_reply``)."""
+        if DECODERS.get(name) is not Reply:
+            raise ValueError(f"{name!r} is not a reply topic")
+        self._reply_cbs.setdefault(name, []).append(callback)
 
     def on_signed(self, name: str, callback: Callable[[bytes, bytes | None], object]) -> None:
         """Call ``callback(payload, correlation)`` (relay thread) for each message on the
@@ -342,9 +346,10 @@ class Uplink:
         elif isinstance(msg, RosterUpdate) and self._gate.admit(msg):
             for r_cb in self._roster_cbs:
                 self._isolated(Name.ROSTER, r_cb, msg)
-        elif isinstance(msg, StatusReply):
-            for q_cb in self._status_reply_cbs:
-                self._isolated(Name.STATUS_REPLY, q_cb, msg)
+        elif isinstance(msg, Reply):
+            name = msg.body["kind"]
+            for q_cb in self._reply_cbs.get(name, []):
+                self._isolated(name, q_cb, msg)
         elif isinstance(msg, SignedMessage):
             for s_cb in self._signed_cbs.get(msg.name, []):
                 self._isolated(msg.name, s_cb, msg.payload, msg.correlation)
