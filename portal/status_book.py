@@ -4,7 +4,7 @@ The desk (:mod:`portal.status_desk`) holds every rule (the objection window, own
 objection per decision, the rate limit, the signed answer); a :class:`StatusBook` only stores and
 finds rows. ``sqlite`` keeps its own status index beside the reference portal's records;
 ``postgres`` (:mod:`portal.status_pg`) reads the ingest workers' ``record`` table itself and keeps
-decisions and objection states in the tables of migration 0004.
+decisions and objection states in the tables of migration 0003.
 """
 
 from __future__ import annotations

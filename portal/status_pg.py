@@ -1,4 +1,4 @@
-"""The status book on PostgreSQL, shared by every ingest worker (migration 0004).
+"""The status book on PostgreSQL, shared by every ingest worker (migration 0003).
 
 Registrations are read from the ingest workers' ``record`` table, so every registration the
 portal holds can be looked up, from whichever kiosk and whenever it arrived, with nothing extra
@@ -31,7 +31,7 @@ from portal.status_book import (
     entry,
 )
 
-# spelled exactly as the indexes of migration 0004
+# spelled exactly as the indexes of migration 0003
 _RECEIPT = "(record ->> 'receipt_no')"
 _REG_ID = "COALESCE(record #>> '{registration,id}', record_id)"
 _DIGEST = "encode(sha256(convert_to(%(domain)s || (record ->> 'nik'), 'UTF8')), 'hex')"

@@ -102,7 +102,7 @@ OBJECTION_STATES: dict[str, object] = {
     "rejected": _l("Rejected"),
 }
 """Objection (sanggah) states (the portal status desk's, docs/protocol.md) as the dashboard names
-them; others are shown as sent. The state is the desk's (``objection_state``, migration 0004); an
+them; others are shown as sent. The state is the desk's (``objection_state``, migration 0003); an
 objection the desk has not checked yet counts as ``received``."""
 
 
