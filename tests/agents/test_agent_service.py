@@ -13,6 +13,7 @@ from kiosk.core.upkeep import RosterPolicy
 from kiosk.errors import AgentAuthError, FlowError, FormError, InputError
 from kiosk.vision.fake import face
 from tests.agents.conftest import AGENT_PIN, JPEG, Kit
+from tests.fixtures.community import roster_member
 
 NIK = "3510014501580001"
 KK = "3510011203150001"
@@ -133,15 +134,7 @@ def household(**over: Any) -> dict[str, Any]:
         "kk": KK,
         "address": "RT 01 RW 02",
         "members": [
-            {
-                "member_id": "m1",
-                "name": "Siti Aminah",
-                "relation": "head",
-                "sex": "F",
-                "birth_year": 1958,
-                "work": "farmer",
-                "illnesses": ["hypertension"],
-            },
+            roster_member(),
         ],
         "crops": ["rice"],
         "shocks": [{"code": "harvest_failure", "month": "2026-08"}],

@@ -66,14 +66,8 @@ def disk_full(parts: dict[str, Any]) -> None:
 
 
 def registered(graph: Graph) -> str:
-    """One whole registration through the registration service; its receipt code."""
-    reg = graph.registration
-    token = reg.start()
-    reg.identify(token, NIK)
-    reg.check_face(token)
-    reg.household(token, {})
-    reg.consent(token, True)
-    return reg.submit(token)
+    """One whole registration of ``NIK`` through the registration service; its receipt."""
+    return graph.register(NIK)
 
 
 def walk_to_review(svc: RegistrationService) -> str:

@@ -65,4 +65,5 @@ def attach_agents(
         svc.accounts.enrol("AG-PKH-01", "pkh", "Bu Rina", PIN, TEMPLATE)
         svc.accounts.enrol("AG-DW-01", "dasa_wisma", "Bu Sri", DW_PIN, TEMPLATE)
     services(kit.app).agents = svc
+    kit.late["audit"] = svc.audit
     return Agents(svc, matcher, sealer, db)

@@ -21,13 +21,7 @@ def kit(cfg: KioskConfig, tmp_path: Path) -> Kit:
 @pytest.fixture(scope="session")
 def chromium() -> Iterator[Any]:
     """Debian's headless Chromium through Playwright (never a downloaded browser)."""
-    from browser import CHROMIUM, CHROMIUM_ARGS
+    from browser import launch_chromium
 
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} missing: apt-get install chromium (scripts/dev test does)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    with launch_chromium() as browser:
         yield browser
-        browser.close()

@@ -9,7 +9,7 @@ from agent_doubles import DW_PIN, PIN, attach_agents
 from flask.testing import FlaskClient
 from test_ui_flow import answer_all, post
 from ui_doubles import face
-from ui_kit import GOOD_NIK, Kit
+from ui_kit import GOOD_NIK, Kit, register
 
 from kiosk.core.session import Outcome
 
@@ -201,15 +201,8 @@ def test_resident_waiting_is_kept_alive_while_the_agent_logs_in(kit: Kit, tmp_pa
 
 def test_agent_looks_up_a_residents_status_and_it_is_audited(kit: Kit, tmp_path: Path) -> None:
     agents = attach_agents(kit, tmp_path)
-    kit.status._audit = agents.svc.audit.record  # the composition root wires it so
     c = kit.app.test_client()
-    token = kit.registration.start()
-    kit.registration.identify(token, GOOD_NIK)
-    kit.registration.check_face(token)
-    kit.registration.household(token, {})
-    kit.registration.consent(token, True)
-    receipt = kit.registration.submit(token)
-    kit.registration.end(token, "finished")
+    receipt = register(kit, GOOD_NIK)
     login(c)
     assert 'href="/agent/status"' in c.get("/agent/home").get_data(as_text=True)
     r = post(c, "/agent/status", nik=GOOD_NIK)

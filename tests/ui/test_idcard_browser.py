@@ -12,9 +12,8 @@ from typing import Any
 import cv2
 import numpy as np
 import pytest
-from browser import Checker, browse, start_registration, type_on_keypad
+from browser import Checker, served_kiosk, start_registration, type_on_keypad
 
-from kiosk.app import build_kiosk
 from kiosk.config import KioskConfig
 from tests.fixtures.idcard import card_frame
 
@@ -25,14 +24,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 def composed(
     cfg: KioskConfig, shared_dir: Path, chromium: Any, request: pytest.FixtureRequest
 ) -> Iterator[tuple[Any, Checker]]:
-    kiosk = build_kiosk(cfg, with_uplink=False, with_device=False, secret_key=b"k" * 32)
-    kiosk.start()
     test = request.node.originalname.removeprefix("test_")
-    try:
-        with browse(chromium, kiosk.wsgi_app, f"idcard-{test}-", timeout_ms=60_000) as (_s, c):
-            yield kiosk, c
-    finally:
-        kiosk.stop()
+    with served_kiosk(chromium, cfg, f"idcard-{test}-") as (kiosk, c):
+        yield kiosk, c
 
 
 def _to_the_card_screen(kiosk: Any, c: Checker) -> Any:

@@ -8,9 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser import Checker, answer_questionnaire, browse, type_on_keypad
+from browser import Checker, answer_questionnaire, served_kiosk, type_on_keypad
 
-from kiosk.app import build_kiosk
 from kiosk.config import KioskConfig
 from kiosk.core.ids import parse_receipt
 
@@ -19,13 +18,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 @pytest.fixture
 def composed(cfg: KioskConfig, shared_dir: Path, chromium: Any) -> Iterator[tuple[Any, Checker]]:
-    kiosk = build_kiosk(cfg, with_uplink=False, with_device=False, secret_key=b"k" * 32)
-    kiosk.start()
-    try:
-        with browse(chromium, kiosk.wsgi_app, "composed-", timeout_ms=60_000) as (_s, checker):
-            yield kiosk, checker
-    finally:
-        kiosk.stop()
+    with served_kiosk(chromium, cfg, "composed-") as (kiosk, checker):
+        yield kiosk, checker
 
 
 def test_real_kiosk_registers_a_demo_resident(composed: tuple[Any, Checker]) -> None:

@@ -74,19 +74,14 @@ class Side:
             photo=lambda: b"\xff\xd8\xff\xe0 a document held up \xff\xd9",
             audit_tx=lambda _tx, *entry: self.audit.append(entry),
         )
+        self.graph = graph
         self.repo, self.objections = graph.repo, graph.parts.objections
         self.registration, self.status, self.filing = graph.registration, graph.status, graph.filing
         self.uplink.on_config(lambda update: self.filing.apply_config(update.settings))
 
     def register(self) -> tuple[str, str]:
         """A whole registration; (receipt code, record id)."""
-        reg = self.registration
-        token = reg.start()
-        reg.identify(token, NIK)
-        reg.check_face(token)
-        reg.household(token, {})
-        reg.consent(token, True)
-        receipt = reg.submit(token)
+        receipt = self.graph.register(NIK)
         latest = self.repo.latest_for_nik(keyed_hash(LOOKUP_KEY, "nik", NIK))
         assert latest is not None and latest.receipt_no == receipt
         return receipt, latest.registration_id  # version 1: the record id
