@@ -15,20 +15,12 @@ from kiosk.config import load_config
 from kiosk.crypto.envelope import sealer_from_config
 from kiosk.store.db import DB_NAME, connect
 from kiosk.store.registrations import RegistrationRepository
+from tests.fixtures.mqtt import wait_for
 from tests.fixtures.net import free_port, serving
 from tests.fixtures.processes import kiosk_toml, stop_on_sigint
 from tests.fixtures.records import new_registration
 
 pytestmark = pytest.mark.broker
-
-
-def _wait(predicate, seconds: float, what: str) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.3)
-    pytest.fail(f"timed out waiting for {what}")
 
 
 def test_demo_delivers_a_registration_to_the_portal(tmp_path: Path, shared_dir: Path) -> None:
@@ -40,7 +32,7 @@ def test_demo_delivers_a_registration_to_the_portal(tmp_path: Path, shared_dir: 
         stderr=subprocess.DEVNULL,
     )
     try:
-        _wait(lambda: serving(http), 120, "the kiosk UI")
+        wait_for(lambda: serving(http), 120, "the kiosk UI")
         cfg = load_config(conf)
         portal_key = cfg.paths.data_dir / "demo-portal" / "portal_x25519.pub.pem"
         cfg = cfg.model_copy(
@@ -68,7 +60,7 @@ def test_demo_delivers_a_registration_to_the_portal(tmp_path: Path, shared_dir: 
             finally:
                 db.close()
 
-        _wait(acked, 60, "the portal's ack")
+        wait_for(acked, 60, "the portal's ack")
         portal = sqlite3.connect(cfg.paths.data_dir / "demo-portal" / "portal.sqlite3")
         tables = [r[0] for r in portal.execute("SELECT name FROM sqlite_master")]
         assert tables, "the portal stored nothing"

@@ -426,3 +426,13 @@ def nik_and_face(page: Any, nik: str) -> None:
     page.click(".capture-form button[type=submit]")
     page.wait_for_url("**/result")
     page.click("a[href='/household']")
+
+
+def to_identify(page: Any, c: Checker, lang: str = "id") -> None:
+    """From the attract screen, in ``lang``, to the registration's NIK screen (no
+    screenshots: see :func:`start_registration` for the checked walk)."""
+    page.goto(c.base + "/")
+    page.click(".attract-button")
+    page.click(f"button[value={lang}]")
+    page.click("form[action='/register'] button")
+    page.wait_for_url("**/identify")

@@ -21,6 +21,18 @@ def login(client: FlaskClient, agent_id: str = "AG-PKH-01", pin: str = PIN) -> N
     assert r.status_code == 302 and r.headers["Location"].endswith("/agent/home")  # type: ignore[attr-defined]
 
 
+def failed_three_times(kit: Kit) -> FlaskClient:
+    """A villager's client after the NIK and three failed face checks (an agent may help)."""
+    c = kit.app.test_client()
+    post(c, "/register")
+    post(c, "/identify", nik=GOOD_NIK)
+    kit.verifier.script(face(Outcome.RETRY), face(Outcome.RETRY), face(Outcome.RETRY))
+    for _ in range(3):
+        post(c, "/result/retry")
+        post(c, "/face")
+    return c
+
+
 def test_agent_mode_is_absent_without_the_service(kit: Kit) -> None:
     assert kit.app.test_client().get("/agent/login").status_code == 404
     assert "/agent/login" not in kit.app.test_client().get("/help").get_data(as_text=True)
@@ -89,13 +101,7 @@ def test_assisted_registration(kit: Kit, tmp_path: Path) -> None:
 
 def test_vouch_after_three_failed_checks(kit: Kit, tmp_path: Path) -> None:
     agents = attach_agents(kit, tmp_path)
-    c = kit.app.test_client()
-    post(c, "/register")
-    post(c, "/identify", nik=GOOD_NIK)
-    kit.verifier.script(face(Outcome.RETRY), face(Outcome.RETRY), face(Outcome.RETRY))
-    for _ in range(3):
-        post(c, "/result/retry")
-        post(c, "/face")
+    c = failed_three_times(kit)
     assert "agent" in c.get("/result").get_data(as_text=True)
     help_page = post(c, "/help", back="/result")
     assert "/agent/login" in help_page.get_data(as_text=True)  # type: ignore[attr-defined]
@@ -184,13 +190,7 @@ def test_help_requests_show_on_the_home_screen(kit: Kit, tmp_path: Path) -> None
 
 def test_resident_waiting_is_kept_alive_while_the_agent_logs_in(kit: Kit, tmp_path: Path) -> None:
     attach_agents(kit, tmp_path)
-    c = kit.app.test_client()
-    post(c, "/register")
-    post(c, "/identify", nik=GOOD_NIK)
-    kit.verifier.script(face(Outcome.RETRY), face(Outcome.RETRY), face(Outcome.RETRY))
-    for _ in range(3):
-        post(c, "/result/retry")
-        post(c, "/face")
+    c = failed_three_times(kit)
     for _ in range(3):  # the agent takes 3 x 80 s to log in: more than the villager time-out
         kit.clock.advance(80)
         c.get("/agent/login")

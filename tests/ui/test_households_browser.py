@@ -5,8 +5,6 @@ prompts are read back from the kiosk's speech cache."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,14 +14,11 @@ from browser import (
     agent_login,
     answer_questionnaire,
     fill_member,
-    kiosk_run,
     nik_and_face,
     start_registration,
     type_on_keypad,
 )
 from ui_kit import GOOD_NIK
-
-from kiosk.config import KioskConfig
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -32,15 +27,7 @@ KK = "3510011501200003"
 
 
 Run = KioskRun
-
-
-@pytest.fixture
-def run(
-    cfg: KioskConfig, tmp_path: Path, chromium: Any, request: pytest.FixtureRequest
-) -> Iterator[Run]:
-    test = request.node.originalname.removeprefix("test_")
-    with kiosk_run(chromium, cfg, tmp_path, f"i17-{test}-") as run:
-        yield run
+RUN_PREFIX = "i17"  # the conftest's ``run``: kit, agents and one page
 
 
 def dw_login(r: Run) -> None:

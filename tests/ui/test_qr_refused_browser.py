@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser import Checker, served_kiosk
+from browser import Checker, served_kiosk, to_identify
 
 from kiosk.config import KioskConfig
 
@@ -49,11 +49,7 @@ def test_a_refused_qr_code_says_why_aloud_and_the_right_one_goes_on(
     kiosk, shown, c = kiosk_qr
     person = next(p for p in kiosk.demo.people if p.expect == "verified")
     page = c.page
-    page.goto(c.base + "/")
-    page.click(".attract-button")
-    page.click("button[value=id]")
-    page.click("form[action='/register'] button")
-    page.wait_for_url("**/identify")
+    to_identify(page, c)
     assert page.locator("#qr-error").is_hidden()
     shown.text = f"random text {person.nik}"  # 16 digits inside other text: never taken
     page.wait_for_selector("#qr-error:not([hidden])")

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser import Checker, answer_questionnaire, served_kiosk, type_on_keypad
+from browser import Checker, answer_questionnaire, served_kiosk, to_identify, type_on_keypad
 
 from kiosk.config import KioskConfig
 from kiosk.core.ids import parse_receipt
@@ -26,10 +26,7 @@ def test_real_kiosk_registers_a_demo_resident(composed: tuple[Any, Checker]) -> 
     kiosk, c = composed
     person = next(p for p in kiosk.demo.people if p.expect == "verified")
     page = c.page
-    page.goto(c.base + "/")
-    page.click(".attract-button")
-    page.click("button[value=id]")
-    page.click("form[action='/register'] button")
+    to_identify(page, c)
     type_on_keypad(page, person.nik)
     page.click("#nik-form button[type=submit]")
     page.wait_for_url("**/face")

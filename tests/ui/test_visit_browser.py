@@ -9,7 +9,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser import Checker, answer_screen, browse, grey_jpeg, nik_and_face, type_on_keypad
+from browser import (
+    Checker,
+    answer_screen,
+    browse,
+    grey_jpeg,
+    nik_and_face,
+    to_identify,
+    type_on_keypad,
+)
 from ui_doubles import FakeLive, face
 from ui_kit import GOOD_NIK, Kit, build_kit, register
 
@@ -54,14 +62,6 @@ def wait_until(page: Any, test: Any, timeout_s: float = 25.0) -> dict[str, Any]:
             return state
         page.wait_for_timeout(250)
     raise AssertionError(f"the session never got there: {session_state(page)}")
-
-
-def to_identify(page: Any, c: Checker) -> None:
-    page.goto(c.base + "/")
-    page.click(".attract-button")
-    page.click("button[value=id]")
-    page.click("form[action='/register'] button")
-    page.wait_for_url("**/identify")
 
 
 def answer_quickly(page: Any) -> int:

@@ -6,7 +6,6 @@ screenshotted and axe-checked like the other browser tests."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +16,6 @@ from browser import (
     answer_questionnaire,
     answer_screen,
     fail_face_three_times,
-    kiosk_run,
     nik_and_face,
     served_kiosk,
     start_registration,
@@ -35,15 +33,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 Run = KioskRun
-
-
-@pytest.fixture
-def run(
-    cfg: KioskConfig, tmp_path: Path, chromium: Any, request: pytest.FixtureRequest
-) -> Iterator[Run]:
-    test = request.node.originalname.removeprefix("test_")
-    with kiosk_run(chromium, cfg, tmp_path, f"i15-{test}-", help_caller=True) as run:
-        yield run
+RUN_PREFIX = "i15"  # the conftest's ``run``: kit, agents and one page
+RUN_HELP_CALLER = True
 
 
 def on_household_v1(r: Run) -> None:
