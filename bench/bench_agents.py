@@ -11,49 +11,23 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import json
 import os
 import platform
-import statistics
-import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from _common import emit, timed
 
-from kiosk.agents import build_agent_service  # noqa: E402
-from kiosk.agents.accounts import hash_pin  # noqa: E402
-from kiosk.core.clock import FakeClock  # noqa: E402
-from kiosk.crypto.atrest import AtRestCipher  # noqa: E402
-from kiosk.store.db import connect, transaction  # noqa: E402
+from kiosk.agents import build_agent_service
+from kiosk.agents.accounts import hash_pin
+from kiosk.core.clock import FakeClock
+from kiosk.crypto.atrest import AtRestCipher
+from kiosk.crypto.fake import JsonSealer
+from kiosk.store.db import connect, transaction
 
 KK = "3510011203150001"
-
-
-class JsonSealer:
-    """Stand-in sealer: JSON bytes."""
-
-    def seal(self, kind: str, record_id: str, record: dict[str, Any]) -> bytes:
-        return json.dumps(record).encode()
-
-
-def timed(fn: Callable[[], object], rounds: int) -> dict[str, float]:
-    """p50/p95/max of ``rounds`` calls, milliseconds."""
-    samples = []
-    for _ in range(rounds):
-        t = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - t) * 1000)
-    samples.sort()
-    return {
-        "p50": round(statistics.median(samples), 2),
-        "p95": round(samples[max(0, int(len(samples) * 0.95) - 1)], 2),
-        "max": round(samples[-1], 2),
-    }
 
 
 def main() -> int:
@@ -146,11 +120,7 @@ def main() -> int:
         "load": os.getloadavg()[0],
         "scrypt": hashlib.scrypt is not None,
     }
-    if args.json:
-        print(json.dumps(results, indent=2))
-    else:
-        for k, v in results.items():
-            print(f"{k:40s} {v}")
+    emit(results, args.json, width=40, indent=2)
     return 0
 
 

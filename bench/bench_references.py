@@ -10,17 +10,14 @@ docs/PERFORMANCE.md, section "Identity references".
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import struct
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
+from _common import emit, quantile
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from kiosk.core.clock import SystemClock
@@ -52,11 +49,6 @@ def _entries(n: int) -> list[ReferenceEntry]:
         )
         for i in range(n)
     ]
-
-
-def _pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -105,16 +97,12 @@ def main(argv: list[str] | None = None) -> int:
         "validate_s": round(validate_s, 3),
         "install_s": round(install_s, 3),
         "lookup_hit_ms_p50": round(statistics.median(hits), 3),
-        "lookup_hit_ms_p95": round(_pct(hits, 0.95), 3),
+        "lookup_hit_ms_p95": round(quantile(hits, 0.95), 3),
         "lookup_miss_ms_p50": round(statistics.median(misses), 3),
-        "lookup_miss_ms_p95": round(_pct(misses, 0.95), 3),
+        "lookup_miss_ms_p95": round(quantile(misses, 0.95), 3),
         "db_bytes": db_bytes,
     }
-    if args.json:
-        print(json.dumps(result, indent=1))
-    else:
-        for k, v in result.items():
-            print(f"{k:>20}: {v}")
+    emit(result, args.json, width=20, indent=1)
     return 0
 
 

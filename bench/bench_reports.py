@@ -11,28 +11,23 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import os
 import statistics
-import sys
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from _common import emit, samples_ms
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
-
-from kiosk.core.clock import FakeClock  # noqa: E402
-from kiosk.core.tally import Count, registration_counts  # noqa: E402
-from kiosk.crypto.atrest import AtRestCipher  # noqa: E402
-from kiosk.reports import meeting  # noqa: E402
-from kiosk.reports.recipients import RecipientStore, page_of, parse_list, sign_list  # noqa: E402
-from kiosk.store import tally  # noqa: E402
-from kiosk.store.db import connect, transaction  # noqa: E402
+from kiosk.core.clock import FakeClock
+from kiosk.core.tally import Count, registration_counts
+from kiosk.crypto.atrest import AtRestCipher
+from kiosk.reports import meeting
+from kiosk.reports.recipients import RecipientStore, page_of, parse_list, sign_list
+from kiosk.store import tally
+from kiosk.store.db import connect, transaction
 
 VILLAGE = "3510012001"
 DUSUN = [f"Dusun {i}" for i in range(8)]
@@ -40,11 +35,7 @@ DUSUN = [f"Dusun {i}" for i in range(8)]
 
 def timed(fn: Callable[[], Any], rounds: int) -> dict[str, float]:
     """p50 and max of ``rounds`` calls, milliseconds."""
-    times = []
-    for _ in range(rounds):
-        t = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t) * 1000)
+    times = samples_ms(fn, rounds)
     return {"p50_ms": round(statistics.median(times), 2), "max_ms": round(max(times), 2)}
 
 
@@ -106,11 +97,7 @@ def main(argv: list[str] | None = None) -> int:
         out["render_pdf"] = timed(lambda: meeting.render_pdf(report), args.rounds)
         out["pdf_bytes"] = len(meeting.render_pdf(report))
         conn.close()
-    if args.json:
-        print(json.dumps(out))
-    else:
-        for k, v in out.items():
-            print(f"{k:18} {v}")
+    emit(out, args.json, width=18)
     return 0
 
 

@@ -10,7 +10,7 @@ camera's time is not the UI's). For each journey:
   press, choice and button counts one);
 - words: words of text in ``<main>`` on those screens (what there is to read);
 - speech: seconds of the prompt each screen speaks on arrival, the length of the WAV espeak-ng
-  makes for it through the kiosk's own speech cache (``ui.speech.Speech``);
+  makes for it through the kiosk's own speech cache (``kiosk.speech.espeak.Speech``);
 - server: milliseconds the server spends on the journey's requests (p50 over ``--rounds``).
 
 Targets: a full first registration <= 25 screens; the consent prompt <= 45 s of speech. Also
@@ -45,7 +45,7 @@ from ui_kit import GOOD_NIK, build_kit  # noqa: E402
 from kiosk.config import parse_config  # noqa: E402
 from kiosk.core.members import WG_DOMAINS  # noqa: E402
 from kiosk.core.session import Outcome  # noqa: E402
-from ui.speech import Speech  # noqa: E402
+from kiosk.speech.espeak import Speech  # noqa: E402
 
 KK = "3510011501200003"
 ASSET = re.compile(r'(?:href|src)="(/static/[^"]+)"')

@@ -12,16 +12,13 @@ the two filters; results are recorded in docs/PERFORMANCE.md (Vision).
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 from pathlib import Path
 from typing import Any
 from unittest import mock
 
 import cv2
 import numpy as np
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from _common import emit
 
 from kiosk.config import REPO_ROOT, KioskConfig
 from kiosk.vision.camera.replay import fit_frame
@@ -87,11 +84,7 @@ def main() -> int:
     p.add_argument("--json", action="store_true")
     args = p.parse_args()
     result = agreement(args.folder, args.resize)
-    if args.json:
-        print(json.dumps(result, sort_keys=True))
-    else:
-        for key, value in result.items():
-            print(f"{key:20s} {value}")
+    emit(result, args.json, width=20, sort_keys=True)
     return 0
 
 

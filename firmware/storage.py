@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from kiosk.errors import NotPersistentError, StoreError
+from kiosk.store.files import write_synced
 
 MOUNTINFO = Path("/proc/self/mountinfo")
 
@@ -98,12 +99,7 @@ def require_writable(path: Path) -> None:
     probe = path / PROBE_NAME
     try:
         path.mkdir(parents=True, exist_ok=True)
-        fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        try:
-            os.write(fd, b"ok\n")
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        write_synced(probe, b"ok\n", exclusive=False)
         probe.unlink()
     except OSError as err:
         raise StoreError(f"data directory {path} is not writable: {err.strerror}") from err

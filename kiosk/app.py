@@ -409,9 +409,9 @@ def build_kiosk(
         conn_factory=lambda: connect(db_path),
         clock=clock,
     )
-    from ui.printer import open_printer
+    from kiosk.printer import open_printer
+    from kiosk.speech.espeak import Speech
     from ui.qrscan import CameraQrReader
-    from ui.speech import Speech
 
     printer = open_printer(cfg.ui.printer_backend, cfg.ui.printer)
     wsgi = build_ui(

@@ -151,8 +151,15 @@ PIN_FACTORIES = Registry(
 PRINTERS = Registry(
     "printer",
     "ui.printer_backend",
-    Backend("escpos", "an ESC/POS thermal printer device (ui.printer)", "ui.printer:EscPosPrinter"),
     Backend(
-        "file", "appends the ESC/POS bytes to the file ui.printer", "ui.printer:FilePrinter", True
+        "escpos",
+        "an ESC/POS thermal printer device (ui.printer)",
+        "kiosk.printer.escpos:EscPosPrinter",
+    ),
+    Backend(
+        "file",
+        "appends the ESC/POS bytes to the file ui.printer",
+        "kiosk.printer.fake:FilePrinter",
+        True,
     ),
 )

@@ -2,22 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
 from pathlib import Path
 
 from kiosk.errors import ProvisioningError
-
-
-def fsync_dir(directory: Path) -> None:
-    """Make a rename in ``directory`` durable (best effort on file systems that refuse)."""
-    with contextlib.suppress(OSError):
-        fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+from kiosk.store.files import replace_file
 
 
 def write_atomic(path: Path, data: bytes, mode: int = 0o644) -> None:
@@ -25,24 +15,12 @@ def write_atomic(path: Path, data: bytes, mode: int = 0o644) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-        try:
-            os.fchmod(fd, mode)
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
+        replace_file(path, data, tmp=tmp, mode=mode, exact_mode=True)
     except OSError as err:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
         raise ProvisioningError(
             f"cannot write {path}: {err.strerror}; check that the data partition is mounted "
             "read-write and not full"
         ) from err
-    fsync_dir(path.parent)
 
 
 def write_text_atomic(path: Path, text: str, mode: int = 0o644) -> None:
@@ -61,7 +39,7 @@ def shred(path: Path) -> bool:
     except FileNotFoundError:
         return False
     try:
-        fd = os.open(path, os.O_WRONLY)
+        fd = os.open(path, os.O_WRONLY)  # in place: no truncation, the same blocks are rewritten
         try:
             os.write(fd, os.urandom(max(size, 1)))
             os.fsync(fd)

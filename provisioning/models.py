@@ -9,11 +9,12 @@ from pathlib import Path
 from typing import Any
 
 from kiosk.errors import ModelError
+from kiosk.store.files import fsync_dir
 from kiosk.vision.models import MODEL_SPECS, SUMS_FILE, load_model, read_sums, sha256_file
 
 from .context import Context
 from .errors import StepError
-from .fsutil import fsync_dir, remove_tree
+from .fsutil import remove_tree
 from .layout import Layout
 
 _FIX_COPY = (

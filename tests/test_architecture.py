@@ -39,7 +39,16 @@ def test_core_imports_only_the_standard_library_and_itself(path: Path) -> None:
 
 @pytest.mark.parametrize(
     "package",
-    ["kiosk/core", "kiosk/services", "kiosk/store", "kiosk/vision", "kiosk/uplink", "kiosk/usb"],
+    [
+        "kiosk/core",
+        "kiosk/services",
+        "kiosk/store",
+        "kiosk/vision",
+        "kiosk/uplink",
+        "kiosk/usb",
+        "kiosk/printer",
+        "kiosk/speech",
+    ],
 )
 def test_kiosk_never_imports_the_ui_firmware_or_provisioning(package: str) -> None:
     for path in (REPO_ROOT / package).rglob("*.py"):
@@ -109,7 +118,15 @@ def test_the_outbox_rule_catches_the_spellings_a_new_writer_might_use() -> None:
 
 
 # --- the arrows of issue 14: views -> services -> ports + core; adapters implement ports -----
-ADAPTERS = ("kiosk.store", "kiosk.crypto", "kiosk.vision", "kiosk.uplink", "kiosk.references")
+ADAPTERS = (
+    "kiosk.store",
+    "kiosk.crypto",
+    "kiosk.vision",
+    "kiosk.uplink",
+    "kiosk.references",
+    "kiosk.printer",
+    "kiosk.speech",
+)
 """The adapter packages of the kiosk (plus ``firmware``): libraries and devices behind ports."""
 
 
@@ -186,3 +203,39 @@ def test_the_arrow_rules_see_what_they_check(tmp_path: Path) -> None:
     found = all_imports(probe, package="ui")
     assert {"kiosk.store", "ui.villager"} <= found
     assert _within("kiosk.store.db", ADAPTERS) and not _within("kiosk.storefront", ADAPTERS)
+
+
+def _printers() -> list[tuple[type, type]]:
+    from kiosk.backends import PRINTERS
+    from kiosk.services.ports import ReceiptPrinter
+
+    return [(ReceiptPrinter, row.load()) for row in PRINTERS]
+
+
+def _speech() -> list[tuple[type, type]]:
+    from kiosk.services.ports import SpeechSynth
+    from kiosk.speech.espeak import Speech
+    from kiosk.speech.fake import RecordingSpeech
+
+    return [(SpeechSynth, Speech), (SpeechSynth, RecordingSpeech)]
+
+
+@pytest.mark.parametrize(
+    ("port", "adapter"), _printers() + _speech(), ids=lambda c: getattr(c, "__qualname__", "")
+)
+def test_the_printer_and_speech_adapters_implement_their_ports(port: type, adapter: type) -> None:
+    """One set of types: each adapter (the fake too) has every member of its port in
+    ``kiosk.services.ports``, with the same parameters."""
+    import inspect
+
+    members = [n for n in vars(port) if not n.startswith("_")]
+    assert members, port
+    for name in members:
+        assert hasattr(adapter, name), f"{adapter.__qualname__} lacks {port.__name__}.{name}"
+        want, have = getattr(port, name), getattr(adapter, name)
+        if isinstance(want, property):
+            assert isinstance(have, property), f"{adapter.__qualname__}.{name}"
+            continue
+        assert list(inspect.signature(have).parameters) == list(
+            inspect.signature(want).parameters
+        ), f"{adapter.__qualname__}.{name} differs from {port.__name__}.{name}"

@@ -10,7 +10,7 @@ import pytest
 from kiosk import languages
 from kiosk.config import parse_config
 from kiosk.errors import ConfigError
-from ui.speech import Speech, speech_key
+from kiosk.speech.espeak import Speech, speech_key
 
 
 def test_the_first_language_is_indonesian_and_codes_are_unique() -> None:

@@ -23,12 +23,11 @@ from kiosk.languages import CATALOGUES, language
 from kiosk.languages import CODES as LANGUAGE_CODES
 from kiosk.languages import DEFAULT as DEFAULT_LANGUAGE
 from kiosk.services.objection import ObjectionService
+from kiosk.services.ports import ReceiptPrinter, SpeechSynth
 from kiosk.services.registration import RegistrationService
 from kiosk.services.status import StatusService
 from ui.ports import AgentCaller, LiveView, PendingCount, Presence, QrReader
-from ui.printer import Printer
 from ui.security import harden
-from ui.speech import Speech
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +44,8 @@ class UiServices:
     form: Any = None
     consent: Any = None
     status: StatusService | None = None
-    speech: Speech | None = None
-    printer: Printer | None = None
+    speech: SpeechSynth | None = None
+    printer: ReceiptPrinter | None = None
     live: LiveView | None = None
     qr: QrReader | None = None
     presence: Presence | None = None
@@ -70,8 +69,8 @@ def create_app(
     form: Any = None,
     consent: Any = None,
     status: StatusService | None = None,
-    speech: Speech | None = None,
-    printer: Printer | None = None,
+    speech: SpeechSynth | None = None,
+    printer: ReceiptPrinter | None = None,
     live: LiveView | None = None,
     qr: QrReader | None = None,
     presence: Presence | None = None,
@@ -173,8 +172,3 @@ def serve(app: Flask, host: str = "127.0.0.1", port: int = 8080, threads: int = 
 
     log.info("kiosk UI on http://%s:%d/", host, port)
     waitress.serve(app, host=host, port=port, threads=threads, ident="kiosk")
-
-
-def speech_from_config(cfg: KioskConfig) -> Speech:
-    """The speech adapter for ``cfg`` (cache in ``<data_dir>/speech-cache``)."""
-    return Speech(cfg.paths.data_dir / "speech-cache", enabled=cfg.ui.speech)

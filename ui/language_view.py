@@ -13,7 +13,7 @@ from flask import url_for
 
 from kiosk import languages
 from kiosk.core.i18n import N_
-from ui.speech import Speech
+from kiosk.services.ports import SpeechSynth
 
 CHOOSE = N_("Choose your language")
 """Said in each language before its name; also the screen's title (in the current language)."""
@@ -32,7 +32,7 @@ class LanguageChoice:
     """URL of that clip ("" without speech)."""
 
 
-def language_choices(codes: tuple[str, ...], speech: Speech | None) -> list[LanguageChoice]:
+def language_choices(codes: tuple[str, ...], speech: SpeechSynth | None) -> list[LanguageChoice]:
     """The buttons of the language screen, in registry order, each spoken in itself."""
     out = []
     for code in codes:

@@ -157,6 +157,16 @@ def _check_template(template: bytes) -> bytes:
     return template
 
 
+def _checked_name(role: str, display_name: str) -> str:
+    """The display name, spaces folded, once ``role`` and the name's length are valid."""
+    if role not in ROLES:
+        raise InputError(f"unknown agent role {role!r}; one of {', '.join(ROLES)}")
+    name = " ".join(display_name.split()) if isinstance(display_name, str) else ""
+    if not 1 <= len(name) <= 60:
+        raise InputError("the agent's display name must be 1-60 characters")
+    return name
+
+
 class AgentRepository:
     """SQL for the ``agent`` table."""
 
@@ -170,6 +180,12 @@ class AgentRepository:
     def _seal_name(self, agent_id: str, name: str) -> bytes:
         """A display name is personal data: sealed like templates, bound to the agent id."""
         return self._cipher.seal(name.encode("utf-8"), f"agent-name:{agent_id}")
+
+    def _seal_template(self, agent_id: str, template: bytes | None) -> bytes | None:
+        """A checked face template sealed to the agent id; None when there is none."""
+        if template is None:
+            return None
+        return self._cipher.seal(_check_template(template), f"agent-template:{agent_id}")
 
     def _open_name(self, agent_id: str, stored: object) -> str:
         if not isinstance(stored, bytes):
@@ -208,19 +224,11 @@ class AgentRepository:
     ) -> Agent:
         """Create an agent (or replace one when ``replace``); the PIN is hashed, never kept."""
         aid = normalise_agent_id(agent_id)
-        if role not in ROLES:
-            raise InputError(f"unknown agent role {role!r}; one of {', '.join(ROLES)}")
-        name = " ".join(display_name.split()) if isinstance(display_name, str) else ""
-        if not 1 <= len(name) <= 60:
-            raise InputError("the agent's display name must be 1-60 characters")
+        name = _checked_name(role, display_name)
         check_pin(pin)
         if source not in ("provisioning", "portal"):
             raise InputError("source is provisioning or portal")
-        sealed = (
-            self._cipher.seal(_check_template(template), f"agent-template:{aid}")
-            if template is not None
-            else None
-        )
+        sealed = self._seal_template(aid, template)
         salt = os.urandom(16)
         digest = hash_pin(pin, salt, self.params)
         now = self._clock.now()
@@ -271,17 +279,9 @@ class AgentRepository:
         A template already enrolled here is kept when the portal sends none.
         """
         aid = normalise_agent_id(agent_id)
-        if role not in ROLES:
-            raise InputError(f"unknown agent role {role!r}; one of {', '.join(ROLES)}")
-        name = " ".join(display_name.split()) if isinstance(display_name, str) else ""
-        if not 1 <= len(name) <= 60:
-            raise InputError("the agent's display name must be 1-60 characters")
+        name = _checked_name(role, display_name)
         params, salt, digest = decode_pin_hash(pin_hash)
-        sealed = (
-            self._cipher.seal(_check_template(template), f"agent-template:{aid}")
-            if template is not None
-            else None
-        )
+        sealed = self._seal_template(aid, template)
         now = self._clock.now()
         with transaction(self._conn) as c:
             c.execute(

@@ -42,6 +42,13 @@ class Outcome(enum.StrEnum):
     REJECTED = "rejected"  # spoof suspected: not accepted as this attempt
 
 
+class IdCardStep(enum.StrEnum):
+    """How the e-KTP step ended (asked only when the village set has no photo of the NIK)."""
+
+    READ = "read"  # the card's photo is the reference of the face check
+    NOT_BROUGHT = "not_brought"  # no card with them: face recorded, the office reviews
+
+
 TRANSITIONS: dict[State, frozenset[State]] = {
     State.IDLE: frozenset({State.IDENTIFY}),
     State.IDENTIFY: frozenset({State.CAPTURE}),
@@ -180,6 +187,7 @@ class RegistrationSession:
         self.existing_family: Any = None  # the KK's registration by someone else: updated too
         self.last_attempt: Outcome | None = None  # the last face attempt's outcome, until retried
         self.back_to_review = False  # one answer is being changed from the review screen
+        self.id_card: IdCardStep | None = None  # the e-KTP step, when it was asked for
         self.ended_reason: str | None = None
         self.inactivity = Inactivity(clock)
 
@@ -249,7 +257,22 @@ class RegistrationSession:
         self.existing = None
         self.existing_family = None
         self.last_attempt = None
+        self.id_card = None
         self._go(State.IDENTIFY)
+
+    def id_card_done(self, step: IdCardStep) -> None:
+        """The e-KTP step before the first face attempt ended: the card was read, or the person
+        did not bring it (the registration then goes to the office's review)."""
+        self._check_alive()
+        self._require(State.CAPTURE)
+        self.id_card = step
+        self.touch()
+
+    @property
+    def review_required(self) -> bool:
+        """True when the office must review the registration before deciding: an agent vouched
+        for the person, or they had no e-KTP to stand in for the missing village photo."""
+        return self.outcome is Outcome.VOUCHED or self.id_card is IdCardStep.NOT_BROUGHT
 
     def retry_capture(self) -> None:
         """From a failed attempt's result or the agent offer, try the camera once more (no

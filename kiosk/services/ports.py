@@ -10,8 +10,10 @@ Each port has a fake shipped beside its real adapter (gpiozero's ``pins/mock.py`
 - ``Cipher``: ``kiosk.crypto.atrest.AtRestCipher`` (no hardware: tests use the real one).
 - ``RegistrationStore``: ``kiosk.store.registrations.RegistrationRepository`` (real SQLite).
 - ``Clock``: ``kiosk.core.clock.SystemClock``; fake ``kiosk.core.clock.FakeClock``.
-- ``ReceiptPrinter``: ``ui.printer.EscPosPrinter``; fake ``ui.printer.FilePrinter``.
-- ``SpeechSynth``: ``ui.speech.Speech`` (espeak-ng); off: ``Speech(enabled=False)``.
+- ``ReceiptPrinter``: ``kiosk.printer.escpos.EscPosPrinter``; fake
+  ``kiosk.printer.fake.FilePrinter``.
+- ``SpeechSynth``: ``kiosk.speech.espeak.Speech`` (espeak-ng; off: ``Speech(enabled=False)``);
+  fake ``kiosk.speech.fake.RecordingSpeech``.
 - ``Link``: ``kiosk.uplink.service.Uplink`` (MQTT); none: records wait in the outbox.
 """
 
@@ -41,6 +43,7 @@ __all__ = [
     "NikParser",
     "ObjectionStatus",
     "ObjectionStore",
+    "Receipt",
     "ReceiptPrinter",
     "RegistrationStatus",
     "RegistrationStore",
@@ -225,23 +228,52 @@ class RegistrationStore(Protocol):
         ...
 
 
-class ReceiptPrinter(Protocol):
-    """Prints a receipt; raises :class:`kiosk.errors.HardwareError` when it cannot."""
+@dataclass(frozen=True)
+class Receipt:
+    """What goes on a receipt's paper (already translated text)."""
 
-    def print_receipt(self, receipt: Any) -> None:
-        """Print ``receipt`` (title, number and lines)."""
+    title: str
+    number_label: str
+    number: str
+    lines: tuple[str, ...]
+
+
+class ReceiptPrinter(Protocol):
+    """The receipt printer; each method raises :class:`kiosk.errors.HardwareError` when it
+    cannot print."""
+
+    def print_receipt(self, receipt: Receipt) -> None:
+        """Print ``receipt``: title, the number in large type and as a QR code, its lines."""
+        ...
+
+    def print_document(self, title: str, lines: list[str]) -> None:
+        """Print a plain document (the meeting report): title, then lines."""
         ...
 
 
 class SpeechSynth(Protocol):
-    """Speaks prompts: registers a text and serves its audio by key."""
+    """Speaks prompts: registers a text (fast, while a page renders) and serves its audio by
+    key when the browser asks; personal texts never reach a disk cache."""
+
+    @property
+    def available(self) -> bool:
+        """True when prompts can be spoken."""
+        ...
 
     def register(self, text: str, language: str, *, personal: bool = False) -> str | None:
-        """A key for the spoken ``text`` (None when speech is off)."""
+        """A key for ``text`` spoken in ``language``'s voice (None when speech is off)."""
+        ...
+
+    def forget_personal(self) -> None:
+        """Drop every personal text and its audio (a session ended)."""
         ...
 
     def wav(self, key: str) -> bytes | None:
-        """The audio of ``key``, or None."""
+        """The WAV audio of ``key``, or None."""
+        ...
+
+    def duration(self, key: str) -> float | None:
+        """Seconds of speech in ``key``, or None."""
         ...
 
 

@@ -25,7 +25,7 @@ from kiosk.core.forms import FormDefinition, derived_answers, missing_questions,
 from kiosk.core.ids import receipt_code, uuid7
 from kiosk.core.names import Name
 from kiosk.core.nik import parse_nik
-from kiosk.core.session import Outcome, RegistrationSession, State, Timeouts
+from kiosk.core.session import IdCardStep, Outcome, RegistrationSession, State, Timeouts
 from kiosk.core.tally import registration_counts
 from kiosk.errors import FlowError, SessionExpired
 from kiosk.services.ports import (
@@ -89,6 +89,7 @@ class RegistrationView:
     warned: bool
     seconds_left: float
     warning_said: bool
+    id_card: IdCardStep | None  # how the e-KTP step ended (None: not asked)
 
 
 @dataclass(frozen=True)
@@ -155,7 +156,6 @@ class RegistrationService:
         self._sessions: dict[str, RegistrationSession] = {}
         self._lock = threading.RLock()
         self._id_cards = id_cards
-        self._card_step_done: set[str] = set()  # tokens whose e-KTP step was read or skipped
 
     def _parse_registrant_nik(self, text: str) -> Any:
         """The NIK rule of a registration: a valid NIK whose holder is 17 or older today."""
@@ -195,7 +195,7 @@ class RegistrationService:
                 raise SessionExpired("no active session; start again")
             if session.tick() is State.IDLE:
                 self._sessions.pop(token or "", None)
-                self._forget_card(token or "")
+                self._forget_card()
                 raise SessionExpired(f"the session ended ({session.ended_reason}); start again")
             if touch:
                 session.touch()
@@ -219,6 +219,7 @@ class RegistrationService:
             warned=session.warned,
             seconds_left=session.seconds_left,
             warning_said=session.inactivity.said,
+            id_card=session.id_card,
         )
 
     def view(self, token: str | None) -> RegistrationView:
@@ -235,11 +236,10 @@ class RegistrationService:
         session = self._sessions.pop(token, None)
         if session is not None:
             session.end(reason)
-        self._forget_card(token)
+        self._forget_card()
 
-    def _forget_card(self, token: str) -> None:
+    def _forget_card(self) -> None:
         """The e-KTP reference lives no longer than its session (nor its NIK)."""
-        self._card_step_done.discard(token)
         if self._id_cards is not None:
             self._id_cards.forget_id_card()
 
@@ -255,7 +255,7 @@ class RegistrationService:
             for token, session in list(self._sessions.items()):
                 if session.tick() is State.IDLE:
                     self._sessions.pop(token, None)
-                    self._forget_card(token)
+                    self._forget_card()
 
     @property
     def active(self) -> bool:
@@ -296,7 +296,7 @@ class RegistrationService:
         """Go back from the face steps to correct the NIK."""
         with self._live(token) as session:
             session.change_nik()
-            self._forget_card(token)
+            self._forget_card()
 
     # --- the e-KTP step ------------------------------------------------------------------
     def needs_id_card(self, token: str) -> bool:
@@ -308,7 +308,7 @@ class RegistrationService:
                 self._id_cards is None
                 or nik is None
                 or session.state is not State.CAPTURE
-                or token in self._card_step_done
+                or session.id_card is not None
             ):
                 return False
         return self._id_cards.id_card_needed(nik)
@@ -328,13 +328,14 @@ class RegistrationService:
                 self._id_cards.forget_id_card()
                 raise FlowError("the session moved on while the card was read")
             if coaching is None:
-                self._card_step_done.add(token)
+                current.id_card_done(IdCardStep.READ)
             return coaching
 
     def skip_id_card(self, token: str) -> None:
-        """The person has no e-KTP with them: go on to the face without one."""
-        with self._live(token, touch=True):
-            self._card_step_done.add(token)
+        """The person did not bring their e-KTP: go on to the face without one; the
+        registration is then marked for the office's review."""
+        with self._live(token, touch=True) as session:
+            session.id_card_done(IdCardStep.NOT_BROUGHT)
 
     def existing(self, token: str) -> ExistingRegistration | None:
         """The registration this NIK already has on this kiosk, once the face step is passed."""
@@ -576,7 +577,8 @@ class RegistrationService:
                 "attempts": session.attempts,
                 "assisted_by": session.assisted_by,
                 "vouch_id": session.vouch_id,
-                "review_required": outcome is Outcome.VOUCHED,
+                "id_card": session.id_card.value if session.id_card else None,
+                "review_required": session.review_required,
             },
             "face_template": data.template.hex() if data.template else None,
             "form": {"id": self._form.form_id, "version": self._form.form_version},

@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from kiosk.core.ids import uuid7
 from kiosk.errors import StickError
+from kiosk.store.files import fsync_dir, replace_file, write_synced
 from kiosk.store.outbox import OutboxRepository
 from kiosk.usb.layout import (
     MANIFEST,
@@ -76,41 +77,9 @@ def stick_error(err: OSError, where: Path) -> StickError:
     return StickError(f"the USB stick cannot be written ({where}): {err.strerror}", "io")
 
 
-def write_synced(path: Path, data: bytes) -> None:
-    """Create ``path`` with ``data`` and fsync it (the caller renames the folder afterwards)."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def write_atomic(path: Path, data: bytes) -> None:
     """Write ``path`` via ``.<name>.tmp`` + fsync + rename + fsync of the folder."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    with contextlib.suppress(FileNotFoundError):
-        tmp.unlink()
-    try:
-        write_synced(tmp, data)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
-    fsync_dir(path.parent)
-
-
-def fsync_dir(directory: Path) -> None:
-    """Make renames in ``directory`` durable (some stick file systems refuse: best effort)."""
-    with contextlib.suppress(OSError):
-        fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+    replace_file(path, data, tmp=path.with_name(f".{path.name}.tmp"))
 
 
 def export_backlog(

@@ -14,6 +14,7 @@ from typing import Any
 from kiosk.core.biometrics import AttemptOutcome, LivenessBand
 from kiosk.core.clock import Clock
 from kiosk.errors import ImageError
+from kiosk.vision.camera.base import new_frames
 from kiosk.vision.capture import CaptureSettings, FaceCapture, Phase
 from kiosk.vision.embedder import template_from_bytes
 
@@ -55,21 +56,24 @@ class CameraAgentMatcher:
             passive_only=self._passive_only,
         )
         capture = FaceCapture(self._pipeline, reference, started_at=start, settings=settings)
-        deadline = capture.deadline + 1.0
-        last_seq: int | None = None
         status = capture.status
-        while capture.phase is not Phase.DONE:
-            if self._clock.monotonic() > deadline:
-                return None
-            frame = self._camera.latest()
-            if frame is None or frame.seq == last_seq or frame.timestamp < start:
-                self._sleep(self._poll_s)
-                continue
-            last_seq = frame.seq
+        frames = new_frames(
+            self._camera,
+            self._clock,
+            until=capture.deadline + 1.0,
+            since=start,
+            poll_s=self._poll_s,
+            sleep=self._sleep,
+        )
+        for frame in frames:
             try:
                 status = capture.feed(frame)
             except ImageError:
                 continue
+            if capture.phase is Phase.DONE:
+                break
+        else:  # no decision before the deadline
+            return None
         result = status.result
         if status.outcome in (AttemptOutcome.NO_CAPTURE, AttemptOutcome.NOT_LIVE):
             return None

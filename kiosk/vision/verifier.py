@@ -31,7 +31,7 @@ from kiosk.references.idcard import CardReferences, IdCardMatcher
 from kiosk.references.online import OnlineAnswer
 from kiosk.references.store import Reference
 from kiosk.services.ports import FaceCheckResult
-from kiosk.vision.camera.base import Camera
+from kiosk.vision.camera.base import Camera, new_frames
 from kiosk.vision.capture import CaptureSettings, FaceCapture, Phase
 from kiosk.vision.exposure import FaceExposure
 from kiosk.vision.pipeline import FacePipeline, template_from_bytes, template_to_bytes
@@ -170,18 +170,16 @@ class CameraFaceVerifier:
             rng=self._rng,
             exposure=self._exposure,
         )
-        deadline = capture.deadline + 1.0
-        last_seq: int | None = None
         status = capture.status
-        while capture.phase is not Phase.DONE:
-            if self._clock.monotonic() > deadline:
-                log.warning("face capture ended without a decision (camera %s)", _state(self))
-                return _coaching(self._live or Coaching.NO_FACE.value)
-            frame = self._camera.latest()
-            if frame is None or frame.seq == last_seq or frame.timestamp < since:
-                self._sleep(t.poll_s)
-                continue
-            last_seq = frame.seq
+        frames = new_frames(
+            self._camera,
+            self._clock,
+            until=capture.deadline + 1.0,
+            since=since,
+            poll_s=t.poll_s,
+            sleep=self._sleep,
+        )
+        for frame in frames:
             try:
                 status = capture.feed(frame)
             except ImageError as err:
@@ -191,6 +189,11 @@ class CameraFaceVerifier:
             if status.exposure_ev is not None:
                 self._camera.set_exposure(status.exposure_ev)
             self._live = status.coaching.value if status.phase is not Phase.DONE else None
+            if capture.phase is Phase.DONE:
+                break
+        else:  # the camera gave nothing decisive before the deadline
+            log.warning("face capture ended without a decision (camera %s)", _state(self))
+            return _coaching(self._live or Coaching.NO_FACE.value)
         decision_s = self._clock.monotonic() - start
         if status.spoof is not None:
             self._record_spoof(status.spoof)
@@ -255,8 +258,10 @@ class CameraFaceVerifier:
         """True when this kiosk reads e-KTPs and the village set has no reference for ``nik``
         (a card already shown for it counts: it need not be shown twice)."""
         cards = self._cards
-        return self._id_card is not None and cards is not None and not (
-            cards.in_village_set(nik) or cards.holds(nik)
+        return (
+            self._id_card is not None
+            and cards is not None
+            and not (cards.in_village_set(nik) or cards.holds(nik))
         )
 
     def read_id_card(self, nik: str) -> str | None:
@@ -268,16 +273,13 @@ class CameraFaceVerifier:
         if self._id_card is None or self._cards is None:
             raise FlowError("ID-card reading is not configured on this kiosk")
         t = self._t
-        deadline = self._clock.monotonic() + t.capture.capture_s
-        last_seq: int | None = None
+        until = self._clock.monotonic() + t.capture.capture_s
         coaching = "no_card_face"
         with self._lock:
-            while self._clock.monotonic() <= deadline:
-                frame = self._camera.latest()
-                if frame is None or frame.seq == last_seq:
-                    self._sleep(t.poll_s)
-                    continue
-                last_seq = frame.seq
+            frames = new_frames(
+                self._camera, self._clock, until=until, poll_s=t.poll_s, sleep=self._sleep
+            )
+            for frame in frames:
                 try:
                     found = self._id_card.card_template(frame.image)
                 except ImageError as err:

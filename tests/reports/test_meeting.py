@@ -143,7 +143,8 @@ def test_the_pdf_goes_to_the_stick_atomically_or_says_why_not(kit: Kit, tmp_path
 def test_the_report_prints_as_plain_escpos_and_a_missing_printer_is_an_error(
     tmp_path: Path,
 ) -> None:
-    from ui.printer import EscPosPrinter, FilePrinter
+    from kiosk.printer.escpos import EscPosPrinter
+    from kiosk.printer.fake import FilePrinter
 
     lines = ["Krajan                         2", "Désa"]
     FilePrinter(tmp_path / "out.bin").print_document("Laporan", lines)

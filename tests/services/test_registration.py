@@ -13,7 +13,7 @@ import pytest
 from kiosk.config import KioskConfig
 from kiosk.core.clock import FakeClock
 from kiosk.core.forms import load_consent, load_form
-from kiosk.core.session import Outcome, State
+from kiosk.core.session import IdCardStep, Outcome, State
 from kiosk.crypto.fake import JsonSealer
 from kiosk.errors import FlowError, NikError, SessionExpired, StorageFullError
 from kiosk.services.ports import FaceCheckResult
@@ -98,6 +98,7 @@ def test_full_registration_commits_sealed_record_with_provenance(parts: dict[str
         "attempts": 1,
         "assisted_by": None,
         "vouch_id": None,
+        "id_card": None,
         "review_required": False,
     }
     assert record["consent"]["version"] == load_consent().version
@@ -469,3 +470,39 @@ def test_a_skipped_card_and_a_known_face_need_no_e_ktp(parts: dict[str, Any]) ->
     other = plain.start()
     plain.identify(other, NIK)
     assert not plain.needs_id_card(other)
+
+
+def test_a_person_without_their_card_is_recorded_for_the_office_s_review(
+    parts: dict[str, Any],
+) -> None:
+    cards = FakeCards({NIK}, [None])
+    svc = service(parts, [face(Outcome.PENDING, "none", None)], cards)
+    token = svc.start()
+    svc.identify(token, NIK)
+    svc.skip_id_card(token)
+    assert svc.view(token).id_card is IdCardStep.NOT_BROUGHT
+    svc.change_nik(token)  # a corrected NIK asks for the card again, and forgets the answer
+    assert svc.view(token).id_card is None
+    svc.identify(token, NIK)
+    svc.skip_id_card(token)
+    svc.check_face(token)
+    svc.household(token, {"members": 2})
+    svc.consent(token, True)
+    svc.submit(token)
+    [record] = parts["sealer"].sealed
+    verification = record["verification"]
+    assert verification["outcome"] == "pending" and verification["id_card"] == "not_brought"
+    assert verification["review_required"] is True
+
+
+def test_a_card_that_was_read_is_provenance_not_a_review(parts: dict[str, Any]) -> None:
+    svc = service(parts, [face(Outcome.PENDING, "id_card", "MEDIUM")], FakeCards({NIK}, [None]))
+    token = svc.start()
+    svc.identify(token, NIK)
+    assert svc.read_id_card(token) is None
+    svc.check_face(token)
+    svc.household(token, {"members": 2})
+    svc.consent(token, True)
+    svc.submit(token)
+    verification = parts["sealer"].sealed[-1]["verification"]
+    assert verification["id_card"] == "read" and verification["review_required"] is False

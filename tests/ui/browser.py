@@ -237,6 +237,16 @@ def answer_questionnaire(page: Any, c: Checker) -> None:
     raise AssertionError("the questionnaire did not reach consent")
 
 
+def answer_and_send(page: Any, c: Checker) -> None:
+    """From the first question: answer them all, agree to the consent, send from the review
+    screen; ends on the receipt."""
+    answer_questionnaire(page, c)
+    page.click("button[value=agree]")
+    page.wait_for_url("**/review")
+    page.click("button[value=send]")
+    page.wait_for_url("**/receipt")
+
+
 def start_registration(page: Any, c: Checker, lang: str = "id") -> None:
     page.goto(c.base + "/")
     c.screen("attract")
@@ -375,8 +385,8 @@ def kiosk_run(
     from agent_doubles import attach_agents
     from ui_kit import build_kit
 
+    from kiosk.speech.espeak import Speech
     from ui import services
-    from ui.speech import Speech
 
     voice = Speech(tmp_path / "speech-cache") if speech else None
     kit = build_kit(cfg, tmp_path, speech=voice, **kit_extras)

@@ -12,7 +12,7 @@ from kiosk import languages
 from kiosk.core.forms import load_consent
 from ui.forms_view import consent_view
 
-SPEED_WPM = 140  # ui.speech.Speech's default rate
+SPEED_WPM = 140  # kiosk.speech.espeak.Speech's default rate
 HINT = "For the full text, touch Listen to everything."
 """The hint the consent screen adds to the spoken summary (templates/villager/consent.html)."""
 

@@ -18,8 +18,8 @@ from ui_kit import Kit, build_kit
 
 from kiosk.config import KioskConfig
 from kiosk.core.session import Outcome
+from kiosk.speech.espeak import Speech
 from kiosk.store.objections import ObjectionRepository
-from ui.speech import Speech
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

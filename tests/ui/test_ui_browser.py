@@ -23,7 +23,7 @@ from ui_kit import GOOD_NIK, Kit, build_kit, register
 from kiosk.config import KioskConfig
 from kiosk.core.forms import load_form
 from kiosk.core.session import Outcome
-from ui.speech import Speech
+from kiosk.speech.espeak import Speech
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

@@ -15,9 +15,12 @@ from ui_kit import GOOD_NIK, Kit
 from kiosk.core.forms import load_form
 from kiosk.core.session import Outcome
 from kiosk.errors import ConfigError, FlowError, HardwareError, NikError, SessionExpired
+from kiosk.printer import open_printer
+from kiosk.printer.escpos import EscPosPrinter, escpos_receipt
+from kiosk.printer.fake import FilePrinter
+from kiosk.services.ports import Receipt
+from kiosk.speech.espeak import Speech, speech_key
 from ui import serve
-from ui.printer import EscPosPrinter, FilePrinter, Receipt, escpos_receipt, open_printer
-from ui.speech import Speech, speech_key
 from ui.villager.api import qr_svg
 
 ICONS = Path(__file__).resolve().parents[2] / "ui" / "static" / "icons"

@@ -13,21 +13,7 @@ from ui_kit import Kit, build_kit
 from usb_doubles import Usb, attach_usb
 
 from kiosk.config import KioskConfig
-
-
-class RecordingSpeech:
-    """Remembers what would be spoken."""
-
-    def __init__(self) -> None:
-        self.said: list[tuple[str, str]] = []
-
-    @property
-    def available(self) -> bool:
-        return True
-
-    def register(self, text: str, language: str, *, personal: bool = False) -> str | None:
-        self.said.append((language, text))
-        return None
+from kiosk.speech.fake import RecordingSpeech
 
 
 @pytest.fixture

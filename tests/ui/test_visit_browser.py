@@ -24,7 +24,7 @@ from ui_kit import GOOD_NIK, Kit, build_kit, register
 from kiosk.config import KioskConfig
 from kiosk.core.ids import parse_receipt
 from kiosk.core.session import Outcome
-from ui.speech import Speech
+from kiosk.speech.espeak import Speech
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

@@ -1,7 +1,6 @@
-"""The UI test kit: the real services, built by the composition root's ``build_services`` (through
-``tests.fixtures.app.compose``) on a
-real SQLite store in tmp_path with a real at-rest cipher; the package's fakes only for the face
-verifier and the sealer.
+"""The UI test kit: the real services, built by the composition root's ``build_services``
+(through ``tests.fixtures.app.compose``) on a real SQLite store in tmp_path with a real at-rest
+cipher; the package's fakes only for the face verifier and the sealer.
 
 Tests import it as ``from ui_kit import ...`` (never from ``conftest``: several test folders
 have a conftest module, and importing one by name picks whichever was loaded first).
@@ -30,12 +29,12 @@ from kiosk.config import KioskConfig
 from kiosk.core.clock import FakeClock
 from kiosk.core.session import Outcome
 from kiosk.crypto.atrest import AtRestCipher, load_or_create_key
+from kiosk.printer.fake import FilePrinter
 from kiosk.services.registration import RegistrationService
 from kiosk.services.status import StatusService
 from kiosk.store.db import connect
 from kiosk.store.registrations import RegistrationRepository
 from tests.fixtures.app import Graph, compose
-from ui.printer import FilePrinter
 
 TODAY = dt.date(2026, 11, 29)
 GOOD_NIK = "3510014501900001"

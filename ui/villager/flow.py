@@ -12,11 +12,11 @@ from werkzeug.exceptions import SecurityError
 from werkzeug.wrappers import Response
 
 from kiosk.core.ids import spoken_digits
-from kiosk.core.session import Outcome, State
+from kiosk.core.session import IdCardStep, Outcome, State
 from kiosk.errors import FlowError, HardwareError, NikError, SessionExpired
+from kiosk.services.ports import Receipt
 from kiosk.services.registration import RegistrationView
 from ui.language_view import language_choices
-from ui.printer import Receipt
 from ui.texts import nik_message
 from ui.villager import bp
 from ui.villager.common import (
@@ -159,7 +159,8 @@ def idcard_post(token: str) -> Any:
 @bp.post("/idcard/skip")
 @step
 def idcard_skip(token: str) -> Response:
-    """No e-KTP at hand: the face is captured without a reference (the portal verifies)."""
+    """The person did not bring their e-KTP: the face is captured without a reference and the
+    registration goes to the village office's review."""
     svc().registration.skip_id_card(token)
     return redirect(url_for("villager.capture"))
 
@@ -224,6 +225,7 @@ def result() -> Any:
         existing=shown.existing,
         existing_no=receipt_no,
         spoken_existing=spoken_digits(receipt_no) if receipt_no else "",
+        no_card=shown.view.id_card is IdCardStep.NOT_BROUGHT,
     )
 
 
@@ -329,6 +331,7 @@ def receipt(token: str, reg: RegistrationView) -> str:
         delivery=delivery_word(reg.delivery) or "saved",
         review=reg.outcome in (Outcome.VOUCHED, Outcome.PENDING),
         vouched=reg.outcome is Outcome.VOUCHED,
+        no_card=reg.id_card is IdCardStep.NOT_BROUGHT,
         update=reg.updates_existing,
     )
 

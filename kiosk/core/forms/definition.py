@@ -235,6 +235,15 @@ class Problems:
         self.unknown_keys(value, path, keys)
         return value
 
+    def objects(
+        self, items: list[Any], path: str, keys: Collection[str]
+    ) -> Iterator[tuple[str, Mapping[str, Any]]]:
+        """Each item of the list at ``path`` that is an object, with its own path."""
+        for i, item in enumerate(items):
+            raw = self.obj(item, f"{path}[{i}]", keys)
+            if raw is not None:
+                yield f"{path}[{i}]", raw
+
 
 def parse_text(value: Any, path: str, problems: Problems) -> Text:
     """A text (an English msgid, translated through the catalogues); faults go to ``problems``."""
@@ -283,11 +292,7 @@ def _options(value: Any, path: str, problems: Problems) -> tuple[Option, ...]:
         return ()
     out: list[Option] = []
     seen: set[str] = set()
-    for i, item in enumerate(value):
-        opath = f"{path}[{i}]"
-        raw = problems.obj(item, opath, ("code", "icon", "label", "exclusive"))
-        if raw is None:
-            continue
+    for opath, raw in problems.objects(value, path, ("code", "icon", "label", "exclusive")):
         code = _unique_name(raw.get("code"), f"{opath}.code", problems, seen, "option code")
         icon = _name(raw.get("icon"), f"{opath}.icon", problems, ICON_RE)
         label = parse_text(raw.get("label"), f"{opath}.label", problems)
@@ -470,11 +475,9 @@ def parse_form(data: Any) -> FormDefinition:
     pages: list[Page] = []
     earlier: dict[str, Question] = {}
     page_ids: set[str] = set()
-    for pi, item in enumerate(pages_raw):
-        ppath = f"pages[{pi}]"
-        praw = problems.obj(item, ppath, ("id", "title", "questions", "one_screen"))
-        if praw is None:
-            continue
+    for ppath, praw in problems.objects(
+        pages_raw, "pages", ("id", "title", "questions", "one_screen")
+    ):
         pid = _unique_name(praw.get("id"), f"{ppath}.id", problems, page_ids, "page id")
         qraws = praw.get("questions")
         if not isinstance(qraws, list) or not 1 <= len(qraws) <= MAX_QUESTIONS_PER_PAGE:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol, runtime_checkable
@@ -66,6 +67,29 @@ class Camera(Protocol):
     def light_changed(self, on: bool) -> None:
         """The face light was switched (the replay camera brightens its frames)."""
         ...
+
+
+def new_frames(
+    camera: Camera,
+    clock: Clock,
+    *,
+    until: float,
+    poll_s: float,
+    sleep: Callable[[float], None],
+    since: float = float("-inf"),
+) -> Iterator[Frame]:
+    """Each frame not seen before (none taken before ``since``) until monotonic ``until``.
+
+    While the camera has nothing new it waits ``poll_s`` through ``sleep`` (injected, so tests
+    move a fake clock instead of sleeping)."""
+    last_seq: int | None = None
+    while clock.monotonic() <= until:
+        frame = camera.latest()
+        if frame is None or frame.seq == last_seq or frame.timestamp < since:
+            sleep(poll_s)
+            continue
+        last_seq = frame.seq
+        yield frame
 
 
 @runtime_checkable

@@ -1,4 +1,5 @@
-"""Spoken prompts: espeak-ng renders each string once to a WAV the kiosk serves itself.
+"""Spoken prompts: espeak-ng renders each string once to a WAV the kiosk serves itself (the
+:class:`~kiosk.services.ports.SpeechSynth` adapter; its fake is ``kiosk.speech.fake``).
 
 Rendering a page only *registers* a string and returns a key (fast); the WAV is synthesised
 when the browser asks for it. Shared prompts are cached on disk in ``<data_dir>/speech-cache``
@@ -18,6 +19,7 @@ from collections import OrderedDict
 from pathlib import Path
 
 from kiosk import languages
+from kiosk.speech.wav import fix_wav_sizes, wav_seconds
 
 log = logging.getLogger(__name__)
 
@@ -147,26 +149,3 @@ class Speech:
         if not self._warned:
             self._warned = True
             log.warning("%s", message)
-
-
-def fix_wav_sizes(audio: bytes) -> bytes:
-    """espeak-ng writes a streaming header (sizes 0x7fffffff) to stdout; put the real sizes
-    in, so the browser and :func:`wav_seconds` know the clip's length."""
-    if len(audio) < 44 or audio[36:40] != b"data":
-        return audio
-    size = len(audio)
-    return (
-        audio[:4]
-        + (size - 8).to_bytes(4, "little")
-        + audio[8:40]
-        + (size - 44).to_bytes(4, "little")
-        + audio[44:]
-    )
-
-
-def wav_seconds(audio: bytes) -> float | None:
-    """Length in seconds of a PCM WAV with a 44-byte header, or None when it is not one."""
-    if len(audio) < 44 or audio[:4] != b"RIFF" or audio[36:40] != b"data":
-        return None
-    byte_rate = int.from_bytes(audio[28:32], "little")
-    return (len(audio) - 44) / byte_rate if byte_rate > 0 else None

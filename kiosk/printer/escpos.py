@@ -1,4 +1,4 @@
-"""Receipt printing on an ESC/POS thermal printer, with a fake that writes the bytes to a file.
+"""Receipt printing on an ESC/POS thermal printer (the fake beside it: ``kiosk.printer.fake``).
 
 The receipt carries no personal data besides the registration number: the title, the number in
 large type, the number as a QR code, the date and the kiosk's site.
@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
-from kiosk.backends import PRINTERS
 from kiosk.errors import HardwareError
+from kiosk.services.ports import Receipt
 
 log = logging.getLogger(__name__)
 
@@ -24,16 +22,6 @@ ALIGN_LEFT = ESC + b"a\x00"
 BOLD_ON, BOLD_OFF = ESC + b"E\x01", ESC + b"E\x00"
 DOUBLE_ON, DOUBLE_OFF = GS + b"!\x11", GS + b"!\x00"
 FEED_CUT = ESC + b"d\x04" + GS + b"V\x42\x00"
-
-
-@dataclass(frozen=True)
-class Receipt:
-    """What goes on paper (already translated text)."""
-
-    title: str
-    number_label: str
-    number: str
-    lines: tuple[str, ...]
 
 
 def _text(s: str) -> bytes:
@@ -81,20 +69,9 @@ def escpos_document(title: str, lines: list[str]) -> bytes:
     return b"".join(out)
 
 
-class Printer(Protocol):
-    """Something that can print a receipt."""
-
-    def print_receipt(self, receipt: Receipt) -> None:
-        """Print it; raises :class:`kiosk.errors.HardwareError` when the printer fails."""
-        ...
-
-    def print_document(self, title: str, lines: list[str]) -> None:
-        """Print a plain document; raises :class:`kiosk.errors.HardwareError` on failure."""
-        ...
-
-
 class EscPosPrinter:
-    """A printer device node such as ``/dev/usb/lp0``; opened per receipt, never created."""
+    """The :class:`~kiosk.services.ports.ReceiptPrinter` on a printer device node such as
+    ``/dev/usb/lp0``; opened per receipt, never created."""
 
     def __init__(self, device: Path) -> None:
         self._device = device
@@ -108,6 +85,7 @@ class EscPosPrinter:
         self._write(escpos_document(title, lines))
 
     def _write(self, data: bytes) -> None:
+        """Send ``data`` to the printer (the fake appends it to a file instead)."""
         try:
             fd = os.open(self._device, os.O_WRONLY | os.O_NOCTTY)
         except OSError as err:
@@ -120,31 +98,3 @@ class EscPosPrinter:
             raise HardwareError(f"receipt printer {self._device}: {err.strerror}") from err
         finally:
             os.close(fd)
-
-
-class FilePrinter:
-    """Fake printer: appends the ESC/POS bytes to a file (tests, demos)."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def print_receipt(self, receipt: Receipt) -> None:
-        """Append the receipt's ESC/POS bytes to the file."""
-        self._append(escpos_receipt(receipt))
-
-    def print_document(self, title: str, lines: list[str]) -> None:
-        """Append a plain document's ESC/POS bytes to the file."""
-        self._append(escpos_document(title, lines))
-
-    def _append(self, data: bytes) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self.path.open("ab") as fh:
-            fh.write(data)
-
-
-def open_printer(backend: str, device: Path | None) -> Printer | None:
-    """The ``backend`` printer (a row of ``kiosk.backends.PRINTERS``) on ``device``; None when
-    no printer is configured."""
-    if device is None:
-        return None
-    return PRINTERS.get(backend).load()(device)
