@@ -16,7 +16,7 @@ from browser import (
     KioskRun,
     Server,
     agent_login,
-    answer_questionnaire,
+    answer_and_send,
     fail_face_three_times,
     kiosk_run,
     nik_and_face,
@@ -80,12 +80,7 @@ def full_login(r: Run, name: str = "Bu Rina", pin: str = PIN) -> None:
 
 
 def finish_registration(r: Run) -> None:
-    page = r.page
-    answer_questionnaire(page, r.c)
-    page.click("button[value=agree]")
-    page.wait_for_url("**/review")
-    page.click("button[value=send]")
-    page.wait_for_url("**/receipt")
+    answer_and_send(r.page, r.c)
     r.c.screen("receipt")
 
 
