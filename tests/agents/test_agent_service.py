@@ -79,7 +79,10 @@ def test_vouch_refused_when_the_agents_face_fails(kit: Kit) -> None:
     with pytest.raises(AgentAuthError):
         kit.svc.vouch(token, reg_token, "elderly")
     assert kit.outbox("vouch") == []
+    # no row of any kind, and the relay was not woken
+    assert kit.conn.execute("SELECT COUNT(*) FROM outbox").fetchone()[0] == 0 and kit.wakes == []
     assert kit.reg.view(reg_token).state is State.NEEDS_AGENT
+    assert kit.reg.view(reg_token).outcome is not Outcome.VOUCHED
     assert kit.audit_kinds()[-1] == "vouch_refused"
 
 
