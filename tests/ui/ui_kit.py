@@ -81,6 +81,8 @@ def build_kit(cfg: KioskConfig, tmp_path: Path, **extras: Any) -> Kit:
         objections=False,
         # the agents' audit log, once attach_agents gives the kit agents (kiosk.app binds it late)
         audit=lambda kind, actor, subject: late["audit"].record(kind, actor, subject),
+        portal_status=extras.get("portal_status"),  # None: this kiosk's record only
+        families=extras.get("families"),  # the portal's No. KK lookup (None: this kiosk only)
     )
     services = graph.services
     live, presence, agent, qr = FakeLive(), FakePresence(), FakeAgent(), FakeQr()

@@ -15,6 +15,7 @@ from kiosk.agents.service import AgentSession
 from kiosk.core.session import State
 from kiosk.core.vouch import REASONS
 from kiosk.errors import AgentAuthError, FlowError, InputError, LoginThrottled
+from kiosk.services.registration import RegistrationView
 from ui.agent import bp
 from ui.agent.common import AGENT, agents, logged_in, waiting_registration
 from ui.villager.common import REG, go_to_state, svc
@@ -153,10 +154,15 @@ def assist(current: AgentSession) -> Response:
 @logged_in
 def vouch(current: AgentSession) -> Any:
     """Why the resident's face check failed; then photo and the agent's own face."""
-    waiting = waiting_registration()
-    if waiting is None or waiting[1].state is not State.NEEDS_AGENT:
+    if _needing_vouch() is None:
         return redirect(url_for("agent.home"))
     return _vouch_page(None, None, 200)
+
+
+def _needing_vouch() -> tuple[str, RegistrationView] | None:
+    """The registration waiting here for an agent after failed face checks, or None."""
+    waiting = waiting_registration()
+    return waiting if waiting is not None and waiting[1].state is State.NEEDS_AGENT else None
 
 
 def _vouch_page(error: str | None, chosen: str | None, status: int) -> Any:
@@ -168,8 +174,8 @@ def _vouch_page(error: str | None, chosen: str | None, status: int) -> Any:
 @logged_in
 def vouch_post(current: AgentSession) -> Any:
     """Record the vouch (photo + co-signature) and continue the resident's registration."""
-    waiting = waiting_registration()
-    if waiting is None or waiting[1].state is not State.NEEDS_AGENT:
+    waiting = _needing_vouch()
+    if waiting is None:
         return redirect(url_for("agent.home"))
     reason = request.form.get("reason", "")
     if reason not in REASONS:

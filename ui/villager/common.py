@@ -133,3 +133,20 @@ def icon_names() -> frozenset[str]:
 def icon_path(name: str) -> Path:
     """Path of one pictogram file."""
     return ICONS_DIR / f"{name}.svg"
+
+
+def camera_screen(action: str, coaching: str | None, attempt: int, budget: int, **more: Any) -> str:
+    """The face camera screen (registration and status check) posting to ``action``: the
+    coaching for ``coaching`` (a code) or none, and "attempt ``attempt`` of ``budget``"
+    (``budget`` 0: not shown)."""
+    from ui.texts import COACHING
+
+    return screen(
+        "villager/capture.html",
+        action=action,
+        coaching=str(COACHING.get(coaching, COACHING["no_face"])) if coaching else None,
+        live=svc().live is not None,
+        attempt=attempt,
+        budget=budget,
+        **more,
+    )

@@ -22,6 +22,7 @@ from ui.villager import bp
 from ui.villager.common import (
     REG,
     STATUS,
+    camera_screen,
     go_to_state,
     in_state,
     lang,
@@ -81,7 +82,11 @@ def set_language() -> Response:
 @bp.get("/menu")
 def menu() -> str:
     """Register, or check a registration's status."""
-    return screen("villager/menu.html", status_enabled=svc().status is not None)
+    return screen(
+        "villager/menu.html",
+        status_enabled=svc().status is not None,
+        community_enabled=svc().status is not None and "community" in svc().extra,
+    )
 
 
 @bp.post("/register")
@@ -186,15 +191,11 @@ def capture(token: str, reg: RegistrationView) -> Any:
 
 def _capture_screen(reg: RegistrationView, coaching: str | None) -> str:
     """The camera screen, with the coaching for ``coaching`` (a code) or none."""
-    from ui.texts import COACHING
-
-    return screen(
-        "villager/capture.html",
-        action=url_for("villager.capture_post"),
-        coaching=str(COACHING.get(coaching, COACHING["no_face"])) if coaching else None,
-        live=svc().live is not None,
-        attempt=reg.attempts + 1,
-        budget=reg.retry_budget,
+    return camera_screen(
+        url_for("villager.capture_post"),
+        coaching,
+        reg.attempts + 1,
+        reg.retry_budget,
         change_url=url_for("villager.change_nik"),
     )
 
@@ -278,7 +279,17 @@ def review(token: str, reg: RegistrationView) -> str:
     """Everything the person answered, before sending."""
     from ui.forms_view import review_rows
 
-    return screen("villager/review.html", rows=review_rows(svc().form, reg.answers, lang()))
+    local_only = reg.family_check == "kiosk" and svc().registration.known_family(token) is None
+    notice = (
+        _("The family card was checked at this kiosk only: there is no connection to the office.")
+        if local_only
+        else ""
+    )
+    return screen(
+        "villager/review.html",
+        rows=review_rows(svc().questionnaire(), reg.answers, lang()),
+        notice=notice,
+    )
 
 
 @bp.post("/review")

@@ -26,7 +26,7 @@ from ui.villager.members import is_members_screen, members_next, render_list
 @in_state(State.HOUSEHOLD)
 def household(token: str, reg: RegistrationView, page: int) -> Any:
     """One screen of the questionnaire."""
-    pages = screens(svc().form, lang(), reg.answers)
+    pages = screens(svc().questionnaire(), lang(), reg.answers)
     if not pages:
         return go_to_state(svc().registration.household(token, dict(reg.answers)))
     page = max(0, min(page, len(pages) - 1))
@@ -36,22 +36,14 @@ def household(token: str, reg: RegistrationView, page: int) -> Any:
             return redirect(url_for("villager.member", page=page))
         return render_list(reg, page, view)
     current = {q.id: answer_as_raw(q, reg.answers.get(q.id)) for q in view.questions}
-    return screen(
-        "villager/household.html",
-        page=view,
-        index=page,
-        count=len(pages),
-        current=current,
-        errors={},
-        prompt=screen_prompt(view, {}),
-    )
+    return _question_screen(view, page, len(pages), current, {})
 
 
 @bp.post("/household/<int:page>")
 @in_state(State.HOUSEHOLD)
 def household_post(token: str, reg: RegistrationView, page: int) -> Any:
     """Validate this screen's answers; then the next screen, or consent after the last."""
-    form = svc().form
+    form = svc().questionnaire()
     pages = screens(form, lang(), reg.answers)
     if not pages:
         return redirect(url_for("villager.household"))
@@ -69,15 +61,7 @@ def household_post(token: str, reg: RegistrationView, page: int) -> Any:
     )
     if errors:
         current = {q.id: _submitted(q.id, q.widget) for q in view.questions}
-        return screen(
-            "villager/household.html",
-            page=view,
-            index=page,
-            count=len(pages),
-            current=current,
-            errors=errors,
-            prompt=screen_prompt(view, errors),
-        ), 422
+        return _question_screen(view, page, len(pages), current, errors), 422
     after = screens(form, lang(), {**reg.answers, **values})  # answers may show or hide some
     known = _family_card_known(token, view, values)
     now = svc().registration.answer(token, values, more_screens=page + 1 < len(after))
@@ -100,6 +84,31 @@ def _family_card_known(token: str, view: Any, values: dict[str, Any]) -> bool:
                 before is None or before.registration_id != found.registration_id
             )
     return False
+
+
+def _question_screen(
+    view: Any, page: int, count: int, current: dict[str, Any], errors: dict[str, Any]
+) -> str:
+    """Screen ``page`` of ``count`` with its ``current`` answers and ``errors`` (spoken first)."""
+    return screen(
+        "villager/household.html",
+        page=view,
+        index=page,
+        count=count,
+        current=current,
+        errors=errors,
+        prompt=screen_prompt(view, errors),
+        checking=_asks_portal(view),
+    )
+
+
+def _asks_portal(view: Any) -> bool:
+    """True when Next on this screen asks the portal about the No. KK (the person hears
+    "checking the family card..." while the kiosk waits, 3 s at most)."""
+    return svc().registration.family_lookup_online and any(
+        (q := svc().form.question(v.id)) is not None and q.check == "kk_number"
+        for v in view.questions
+    )
 
 
 def _submitted(qid: str, widget: str) -> Any:

@@ -1,5 +1,5 @@
 """Objection (sanggah) screens, from an opened status check: reason pictures, an optional
-typed note, an optional photo of a document, review, send.
+typed or spoken note, an optional photo of a document, review, send.
 
 The draft lives in :class:`kiosk.services.objection.ObjectionService` under the status check's
 token and ends with it; views only map HTTP to service calls. A refusal (window closed, already
@@ -8,18 +8,21 @@ filed, note too long, ...) is a spoken screen with a way on, and keeps what was 
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any
 
 from flask import abort, make_response, redirect, request, session, url_for
 from werkzeug.wrappers import Response
 
 from kiosk.core.objection import NOTE_MAX_CHARS, REASONS
-from kiosk.errors import FlowError, ObjectionRefused, SessionExpired
+from kiosk.errors import FlowError, ObjectionRefused, SessionExpired, VoiceNoteError
 from kiosk.services.objection import ObjectionDraft, ObjectionService
 from ui.objection_texts import REASON, REFUSAL
 from ui.texts import lookup
 from ui.villager import bp
 from ui.villager.common import STATUS, screen, svc
+from ui.villager.voice import voice_error, voice_screen, wav_response
 
 
 def _filing() -> ObjectionService:
@@ -39,17 +42,35 @@ def _token() -> str:
     return token
 
 
-def _draft() -> tuple[str, ObjectionDraft] | Response:
-    """(token, draft), or the redirect that belongs instead (ended check, no draft)."""
-    filing = _filing()
-    try:
-        token = _token()
-    except SessionExpired:
-        return redirect(url_for("villager.ended"))
-    try:
-        return token, filing.draft(token)
-    except FlowError:
-        return redirect(url_for("villager.status_result"))
+def _checking(view: Callable[[str], Any]) -> Callable[[], Any]:
+    """A screen of the opened status check: called with its token, or the end screen when the
+    check has ended."""
+
+    @functools.wraps(view)
+    def wrapper() -> Any:
+        try:
+            token = _token()
+        except SessionExpired:
+            return redirect(url_for("villager.ended"))
+        return view(token)
+
+    return wrapper
+
+
+def _drafting(view: Callable[[str, ObjectionDraft], Any]) -> Callable[[], Any]:
+    """A screen of the objection being drafted: called with (token, draft), or the redirect
+    that belongs instead (the status check ended: the end screen; no draft: the status)."""
+
+    @functools.wraps(view)
+    @_checking
+    def wrapper(token: str) -> Any:
+        try:
+            draft = _filing().draft(token)
+        except FlowError:
+            return redirect(url_for("villager.status_result"))
+        return view(token, draft)
+
+    return wrapper
 
 
 def _refused(code: str, status: int = 409) -> tuple[str, int]:
@@ -62,13 +83,10 @@ def _reasons() -> list[dict[str, str]]:
 
 
 @bp.post("/objection/start")
-def objection_start() -> Any:
+@_checking
+def objection_start(token: str) -> Any:
     """Begin an objection to one decided registration of the opened status check."""
     filing = _filing()
-    try:
-        token = _token()
-    except SessionExpired:
-        return redirect(url_for("villager.ended"))
     status = svc().status
     assert status is not None
     target = status.target(token, request.form.get("registration_id", "")[:64])
@@ -82,21 +100,16 @@ def objection_start() -> Any:
 
 
 @bp.get("/objection/reason")
-def objection_reason() -> Any:
+@_drafting
+def objection_reason(token: str, draft: ObjectionDraft) -> Any:
     """The reason categories as big pictures, spoken."""
-    found = _draft()
-    if isinstance(found, Response):
-        return found
     return screen("villager/objection_reason.html", reasons=_reasons(), error=None)
 
 
 @bp.post("/objection/reason")
-def objection_reason_post() -> Any:
+@_drafting
+def objection_reason_post(token: str, draft: ObjectionDraft) -> Any:
     """Keep the chosen reason; then the note."""
-    found = _draft()
-    if isinstance(found, Response):
-        return found
-    token, _draft_unused = found
     try:
         _filing().choose_reason(token, request.form.get("reason", "")[:40])
     except ObjectionRefused as err:
@@ -107,23 +120,22 @@ def objection_reason_post() -> Any:
 
 
 @bp.get("/objection/note")
-def objection_note() -> Any:
+@_drafting
+def objection_note(token: str, draft: ObjectionDraft) -> Any:
     """An optional typed note on the on-screen keyboard."""
-    found = _draft()
-    if isinstance(found, Response):
-        return found
     return screen(
-        "villager/objection_note.html", error=None, note=found[1].note or "", limit=NOTE_MAX_CHARS
+        "villager/objection_note.html",
+        error=None,
+        note=draft.note or "",
+        limit=NOTE_MAX_CHARS,
+        can_record=_filing().can_record,
     )
 
 
 @bp.post("/objection/note")
-def objection_note_post() -> Any:
+@_drafting
+def objection_note_post(token: str, draft: ObjectionDraft) -> Any:
     """Keep the note (or none: Skip); too long is refused with the text kept."""
-    found = _draft()
-    if isinstance(found, Response):
-        return found
-    token, _d = found
     text = "" if request.form.get("action") == "skip" else request.form.get("note", "")
     try:
         _filing().set_note(token, text[: NOTE_MAX_CHARS * 4])
@@ -133,33 +145,88 @@ def objection_note_post() -> Any:
             error=lookup(REFUSAL, err.code),
             note=text[: NOTE_MAX_CHARS * 4],
             limit=NOTE_MAX_CHARS,
+            can_record=_filing().can_record,
         ), 422
+    if request.form.get("action") == "voice" and _filing().can_record:
+        return redirect(url_for("villager.objection_voice"))
+    return _after_note()
+
+
+def _after_note() -> Response:
+    """The note (typed or spoken) is done: the photo when a camera is wired, else the review."""
     if _filing().can_photograph:
         return redirect(url_for("villager.objection_photo"))
     return redirect(url_for("villager.objection_review"))
 
 
+def _voice(token: str, error: str | None = None) -> str:
+    filing = _filing()
+    return voice_screen(
+        action=url_for("villager.objection_voice_post"),
+        wav_url=url_for("villager.objection_voice_wav"),
+        type_url=url_for("villager.objection_note"),
+        recording=filing.voice_recording(token),
+        seconds_left=filing.voice_seconds_left(token),
+        note=filing.voice_note(token),
+        limit=filing.voice_limit_s,
+        error=error,
+    )
+
+
+@bp.get("/objection/voice")
+@_drafting
+def objection_voice(token: str, draft: ObjectionDraft) -> Any:
+    """The spoken note: record, listen back, record again, delete."""
+    if not _filing().can_record:
+        return redirect(url_for("villager.objection_note"))
+    return _voice(token)
+
+
+@bp.post("/objection/voice")
+@_drafting
+def objection_voice_post(token: str, draft: ObjectionDraft) -> Any:
+    """Start, stop, delete the spoken note, or go on; a failure is spoken, typing stays open."""
+    filing = _filing()
+    action = request.form.get("action", "")
+    try:
+        if action == "start":
+            filing.start_voice(token)
+        elif action == "stop":
+            filing.stop_voice(token)
+        elif action == "drop":
+            filing.drop_voice(token)
+        else:
+            if filing.voice_recording(token):
+                filing.stop_voice(token)
+            return _after_note()
+    except (VoiceNoteError, ObjectionRefused) as err:
+        return _voice(token, voice_error(err.code)), 422
+    return redirect(url_for("villager.objection_voice"))
+
+
+@bp.get("/objection/voice.wav")
+@_drafting
+def objection_voice_wav(token: str, draft: ObjectionDraft) -> Any:
+    """The spoken note, from memory, to listen back."""
+    return wav_response(_filing().voice_note(token))
+
+
 @bp.get("/objection/photo")
-def objection_photo() -> Any:
+@_drafting
+def objection_photo(token: str, draft: ObjectionDraft) -> Any:
     """Optional evidence: hold a document up to the camera."""
-    found = _draft()
-    if isinstance(found, Response):
-        return found
     return screen(
         "villager/objection_photo.html",
-        taken=found[1].evidence is not None,
+        taken=draft.evidence is not None,
         live=svc().live is not None,
         error=None,
     )
 
 
 @bp.post("/objection/photo")
-def objection_photo_post() -> Any:
+@_drafting
+def objection_photo_post(token: str, draft: ObjectionDraft) -> Any:
     """Take the photo, take it again, remove it, or go on."""
-    found = _draft()
-    if isinstance(found, Response):
-        return found
-    token, draft = found
     action = request.form.get("action", "")
     if action == "take":
         error: str | None = None
@@ -182,24 +249,21 @@ def objection_photo_post() -> Any:
 
 
 @bp.get("/objection/photo.jpg")
-def objection_photo_jpeg() -> Any:
+@_drafting
+def objection_photo_jpeg(token: str, draft: ObjectionDraft) -> Any:
     """The evidence photo just taken, from memory (never written, never cached)."""
-    found = _draft()
-    if isinstance(found, Response) or found[1].evidence is None:
+    if draft.evidence is None:
         abort(404)
-    resp = make_response(found[1].evidence)
+    resp = make_response(draft.evidence)
     resp.headers["Content-Type"] = "image/jpeg"
     resp.headers["Cache-Control"] = "no-store"
     return resp
 
 
 @bp.get("/objection/review")
-def objection_review() -> Any:
+@_drafting
+def objection_review(token: str, draft: ObjectionDraft) -> Any:
     """What will be sent, before it is sent."""
-    found = _draft()
-    if isinstance(found, Response):
-        return found
-    draft = found[1]
     if draft.reason_code is None:
         return redirect(url_for("villager.objection_reason"))
     return screen(
@@ -207,6 +271,7 @@ def objection_review() -> Any:
         reason=lookup(REASON, draft.reason_code),
         reason_icon=f"objection_{draft.reason_code}",
         note=draft.note,
+        voice=_filing().voice_note(token),
         photo=draft.evidence is not None,
         can_photograph=_filing().can_photograph,
         receipt_no=draft.target.receipt_no,
@@ -214,12 +279,9 @@ def objection_review() -> Any:
 
 
 @bp.post("/objection/send")
-def objection_send() -> Any:
+@_drafting
+def objection_send(token: str, draft: ObjectionDraft) -> Any:
     """Seal and commit the objection; the answer comes only after the commit."""
-    found = _draft()
-    if isinstance(found, Response):
-        return found
-    token, _d = found
     try:
         _filing().submit(token)
     except ObjectionRefused as err:
@@ -228,14 +290,12 @@ def objection_send() -> Any:
 
 
 @bp.get("/objection/done")
-def objection_done() -> Any:
+@_drafting
+def objection_done(token: str, draft: ObjectionDraft) -> Any:
     """The objection is saved; how it goes on."""
-    found = _draft()
-    if isinstance(found, Response):
-        return found
-    if found[1].objection_id is None:
+    if draft.objection_id is None:
         return redirect(url_for("villager.objection_review"))
-    return screen("villager/objection_done.html", receipt_no=found[1].target.receipt_no)
+    return screen("villager/objection_done.html", receipt_no=draft.target.receipt_no)
 
 
 @bp.post("/objection/cancel")
