@@ -17,12 +17,10 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from kiosk.core.clock import Clock
 from kiosk.core.family_card import FamilyAnswer, PortalFamily
 from kiosk.core.names import Name
-from kiosk.services.ports import Sealer
 from kiosk.uplink.inbound import Reply
-from kiosk.uplink.pending import PendingRequests, RequestTransport, Waiter, event_wait
+from kiosk.uplink.pending import DeviceQuery
 
 log = logging.getLogger(__name__)
 
@@ -46,50 +44,20 @@ def parse_family(data: dict[str, Any]) -> FamilyAnswer:
     )
 
 
-class PortalFamilyQuery:
+class PortalFamilyQuery(DeviceQuery[FamilyAnswer]):
     """Sends family card queries and matches the signed answers to them."""
 
-    def __init__(
-        self,
-        transport: RequestTransport,
-        sealer: Sealer,
-        *,
-        device_id: str,
-        clock: Clock,
-        timeout_s: float = 3.0,
-        wait: Waiter = event_wait,
-    ) -> None:
-        self._device_id = device_id
-        self._clock = clock
-        self.requests: PendingRequests[FamilyAnswer] = PendingRequests(
-            KIND, transport, sealer, clock=clock, timeout_s=timeout_s, wait=wait
-        )
-        self.refused: dict[str, int] = {}
-
-    @property
-    def available(self) -> bool:
-        """True when a query could be sent now (offline: the kiosk's own check only)."""
-        return self.requests.available
+    KIND = KIND
+    TIMEOUT_S = 3.0  # the person waits on the screen
 
     def ask(self, digest: str) -> FamilyAnswer | None:
         """Ask the portal about the card ``digest``; its answer, or None (offline, timed out,
         refused or forged)."""
-        if not self.available:
-            return None
-        record = {
-            "v": 1,
-            "request_id": self.requests.new_id(),
-            "device_id": self._device_id,
-            "kk_digest": digest,
-            "requested_at": self._clock.now(),
-        }
-        return self.requests.ask(record)
+        return self._ask({"kk_digest": digest})
 
     def deliver(self, reply: Reply) -> bool:
         """Hand over a verified ``kk_reply`` (uplink thread); True if it answered a query."""
-        if not reply.correlated:
-            self.refused["correlation"] = self.refused.get("correlation", 0) + 1
-            log.warning("family card reply refused (correlation)")
+        if not self._correlated(reply.correlated):
             return False
         data = reply.body
         if data["result"] == "refused":
