@@ -58,50 +58,20 @@ from kiosk.core.clock import SystemClock  # noqa: E402
 from kiosk.core.ids import uuid7  # noqa: E402
 from kiosk.core.outbox import Backoff  # noqa: E402
 from kiosk.crypto.envelope import EnvelopeSealer  # noqa: E402
+from kiosk.crypto.frame import FrameSigner  # noqa: E402
 from kiosk.crypto.keys import load_portal_public_key, public_pem  # noqa: E402
 from kiosk.crypto.trust import load_trusted  # noqa: E402
 from kiosk.store.db import connect  # noqa: E402
 from kiosk.store.outbox import OutboxRepository  # noqa: E402
-from kiosk.uplink.client import Event, Inbound, MqttLink  # noqa: E402
+from kiosk.uplink.client import Event, FullJitter, Inbound, MqttLink  # noqa: E402
 from kiosk.uplink.inbound import decode  # noqa: E402
 from kiosk.uplink.relay import Relay  # noqa: E402
 from kiosk.uplink.topics import Name  # noqa: E402
 from tests.fixtures.mqtt import PREFIX, Broker, make_pki  # noqa: E402
 from tests.fixtures.postgres import PgServer  # noqa: E402
+from tests.fixtures.procstat import children_of, proc_cpu, proc_mem  # noqa: E402
 
 MAX_KIOSKS, MAX_RECORDS = 2000, 100
-
-
-def proc_cpu(pid: int) -> float:
-    """User + system CPU seconds of process ``pid`` so far."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def proc_mem(pid: int, field_name: str = "VmHWM") -> int:
-    """A /proc/<pid>/status memory figure, KiB."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith(field_name + ":"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
-def children_of(pid: int) -> list[int]:
-    """Direct children of ``pid`` (PostgreSQL backends of the postmaster)."""
-    out = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
-                out.append(int(stat.parent.name))
-        except (OSError, ValueError, IndexError):
-            continue
-    return out
 
 
 @dataclass(frozen=True)
@@ -112,6 +82,9 @@ class LinkSpec:
     protocol: str = "5"
     tls: bool = True
     ack_timeout_s: float = 120.0
+    backoff_max_s: float = 5.0
+    """Cap on the reconnect delay (the kiosk default is 300 s, its link caps it at 60)."""
+    keepalive_s: int = 30
 
 
 def loadavg() -> str:
@@ -140,12 +113,14 @@ class TimedLink:
     def __init__(self, fleet: Fleet, index: int) -> None:
         self._fleet, self._i = fleet, index
 
-    def publish_record(self, kind: str, record_id: str, payload: bytes) -> int | None:
-        """Publish through the kiosk's MqttLink and note the time."""
+    def publish_records(self, kind: str, record_ids: list[str], payload: bytes) -> int | None:
+        """Publish a frame through the kiosk's MqttLink and note the time of each record."""
         k = self._fleet.kiosks[self._i]
-        mid = k.link.publish_record(kind, record_id, payload)
+        mid = k.link.publish_records(kind, record_ids, payload)
         if mid is not None:
-            k.sent_at.setdefault(record_id, time.perf_counter())
+            now = time.perf_counter()
+            for record_id in record_ids:
+                k.sent_at.setdefault(record_id, now)
         return mid
 
 
@@ -164,10 +139,10 @@ class Fleet:
             host="127.0.0.1",
             portal_public_key=pki.portal_public,
             protocol=spec.protocol,
-            keepalive_s=30,
+            keepalive_s=spec.keepalive_s,
             ack_timeout_s=spec.ack_timeout_s,
             backoff_initial_s=1.0,
-            backoff_max_s=5.0,
+            backoff_max_s=spec.backoff_max_s,
         )
         clock = SystemClock()
         signers = load_trusted([pki.signing_public.parent])  # the provisioned reply-signing key
@@ -204,6 +179,7 @@ class Fleet:
                 ack_timeout_s=cfg.uplink.ack_timeout_s,
                 retention_s=86400.0,
                 decode=lambda m, d=device_id: decode(PREFIX, d, m, trusted),
+                frame=FrameSigner(device_id=device_id, key=key),
                 on_acked=lambda ids, i=i: self._acked(i, ids),
             )
             sealer = EnvelopeSealer(
@@ -242,17 +218,21 @@ class Fleet:
                     k.committed.append(rid)
         return per_kiosk * len(self.kiosks)
 
-    def start(self, per_s: float) -> None:
-        """Start the relay driver and connect the links, ``per_s`` new ones a second (a fleet
-        that powers on over a morning; the storm phase drops and returns them all at once)."""
+    def start(self, per_s: float, seed: int = 0) -> None:
+        """Start the relay driver and connect the links over a ramp of ``n / per_s`` seconds,
+        each kiosk at a fully jittered moment of it (the uplink's ``FullJitter``: a fleet
+        that powers on over a morning arrives at random, not in a metronome; the storm phase
+        drops them all at once and their own jittered reconnect spreads them again)."""
         self._driver.start()
+        ramp = max(0.05, len(self.kiosks) / per_s)
+        jitter = FullJitter(ramp, ramp, random.Random(seed))
         t0 = time.perf_counter()
-        for n, k in enumerate(self.kiosks):
-            k.relay.start()
-            k.link.start()
-            lag = t0 + (n + 1) / per_s - time.perf_counter()
+        for when, n in sorted((jitter.next(), n) for n in range(len(self.kiosks))):
+            lag = t0 + when - time.perf_counter()
             if lag > 0:
                 time.sleep(lag)
+            self.kiosks[n].relay.start()
+            self.kiosks[n].link.start()
 
     def _drive(self) -> None:
         sweep = 0.0
@@ -386,8 +366,11 @@ class Shards:
         return [c.recv() for c in self._conns]
 
     def start(self, per_s: float) -> None:
-        """Connect every shard's links, ``per_s`` a second in all."""
-        self._all("start", per_s / len(self._conns))
+        """Connect every shard's links, ``per_s`` a second in all (jittered, per shard)."""
+        for seed, c in enumerate(self._conns):
+            c.send(("start", per_s / len(self._conns), seed))
+        for c in self._conns:
+            c.recv()
 
     def connected(self) -> int:
         """Links up."""
@@ -678,53 +661,109 @@ def beats(
     return res
 
 
+class NodeMemory:
+    """Peak resident memory of each cluster node, sampled every second in the background."""
+
+    def __init__(self, cluster: Any) -> None:
+        self._cluster = cluster
+        self.peak: dict[str, int] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="node-memory", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(1.0):
+            self.sample()
+
+    def sample(self) -> dict[str, int]:
+        """Each running node's RSS now (MiB); the peaks are updated."""
+        now = self._cluster.memory_kib()
+        for name, kib in now.items():
+            self.peak[name] = max(self.peak.get(name, 0), kib)
+        return {self.label(name): kib // 1024 for name, kib in now.items()}
+
+    def label(self, name: str) -> str:
+        """'a', 'b', 'c' for the nodes in order."""
+        return "abc"[[n.name for n in self._cluster.nodes].index(name)]
+
+    def stop(self) -> dict[str, int]:
+        """Stop sampling; peak RSS per node, MiB."""
+        self._stop.set()
+        self._thread.join(5)
+        return {self.label(n): kib // 1024 for n, kib in sorted(self.peak.items())}
+
+
 def rabbitmq_phases(
     args: argparse.Namespace,
     out: dict[str, Any],
     cluster: Any,
+    balancer: Any,
     fleet: Shards,
     workers: Workers,
     dsn: str,
 ) -> str:
     """The backlog over a 3-node RabbitMQ cluster (MQTT 3.1.1), the worker's node killed
-    mid-drain; then heartbeats. Kiosks sit on the other two nodes (production puts a load
-    balancer in front: a kiosk knows one address), the worker moves to the next node."""
+    mid-drain; then heartbeats. Kiosks know one address, a round-robin balancer over the three
+    nodes (as production puts in front of the cluster): a third of them sit on the node that is
+    killed and come back through the balancer on a live one; the worker moves to the next node
+    of its own list."""
     b = cluster.nodes[1]
-    workers.start("rmq-1", "ingest", dsn)  # its persistent session (queue) before the backlog
-    workers.wait_connected("rmq-1")
-    workers.stop("rmq-1")
+    memory = NodeMemory(cluster)
+    workers.start(WORKER, "ingest", dsn)  # its persistent session (queue) before the backlog
+    workers.wait_connected(WORKER)
+    workers.stop(WORKER)
     n = fleet.commit(args.records)
-    fleet.start(args.connect_rate)
-    out["connect_all_s"] = round(
-        wait_until(lambda: fleet.connected() == args.kiosks, args.timeout, "connections"), 1
-    )
-    wait_until(lambda: fleet.counts()[0] == 0, args.timeout, "backlog published")
-    workers.start("rmq-1", "ingest", dsn)
-    workers.wait_connected("rmq-1")
-    cpu0, t0 = workers.cpu("rmq-1"), time.perf_counter()
-    wait_until(lambda: count(dsn)[1] >= n // 3, args.timeout, "a third of the backlog")
-    at_kill = count(dsn)[1]
+    t_connect = time.perf_counter()
+    fleet.start(args.connect_rate)  # returns after the ramp of kiosks / rate seconds
+    wait_until(lambda: fleet.connected() == args.kiosks, args.timeout, "connections", 1.0)
+    out["connect_ramp_s"] = round(args.kiosks / args.connect_rate, 1)
+    out["connect_all_s"] = round(time.perf_counter() - t_connect, 1)  # from the first connect
+    out["kiosks_per_node"] = dict(zip("abc", balancer.open_per_target(), strict=True))
+    out["node_rss_mib_connected"] = memory.sample()
+    out["load_connected"] = loadavg()
+    print(json.dumps({k: out[k] for k in ("connect_ramp_s", "connect_all_s", "kiosks_per_node",
+                                          "node_rss_mib_connected", "load_connected")}),
+          flush=True)  # fmt: skip
+    wait_until(lambda: fleet.counts()[0] == 0, args.timeout, "backlog published", 1.0)
+    workers.start(WORKER, "ingest", dsn)
+    workers.wait_connected(WORKER)
+    cpu0, t0 = workers.cpu(WORKER), time.perf_counter()
+    wait_until(lambda: count(dsn)[1] >= n // 3, args.timeout, "a third of the backlog", 0.2)
+    at_kill, acked_at_kill = count(dsn)[1], fleet.counts()[2]
     cluster.kill(b)  # the worker's node: a power cut of that machine
     killed = time.perf_counter()
-    wait_until(lambda: count(dsn)[1] >= n, args.timeout, "the backlog after the node kill")
+    mid_drain = 0 < at_kill < n and acked_at_kill < n
+    out["node_rss_mib_at_kill"] = memory.sample()
+    wait_until(lambda: count(dsn)[1] >= n, args.timeout, "the backlog after the node kill", 0.5)
     stored = time.perf_counter()
-    wait_until(lambda: fleet.counts()[2] >= n, args.timeout, "acks after the node kill")
+    wait_until(lambda: fleet.counts()[2] >= n, args.timeout, "acks after the node kill", 1.0)
     secs, after_first = drain_span(dsn)
     out["node_kill"] = {
         "records": n,
+        "killed": "b (the worker's node and a third of the kiosks)",
         "stored_when_killed": at_kill,
+        "acked_when_killed": acked_at_kill,
+        "mid_drain": mid_drain,
         "kill_to_all_stored_s": round(stored - killed, 1),
         "kill_to_all_acked_s": round(time.perf_counter() - killed, 1),
+        "kiosks_per_node_after": dict(zip("abc", balancer.open_per_target(), strict=True)),
         "drain_s": round(stored - t0, 1),
         "records_per_s": round(after_first / secs, 1),
-        "worker_cpu_ms_per_record": round(1000 * (workers.cpu("rmq-1") - cpu0) / n, 3),
+        "worker_cpu_ms_per_record": round(1000 * (workers.cpu(WORKER) - cpu0) / n, 3),
         "nodes_running_after": len(cluster.running()),
         "load": loadavg(),
     }
     print(json.dumps({"node_kill": out["node_kill"]}), flush=True)
-    out["heartbeats"] = beats(args, fleet, workers, ("rmq-1",), dsn)
-    out["workers_rss_peak_kib"] = workers.hwm("rmq-1")
+    out["heartbeats"] = beats(args, fleet, workers, (WORKER,), dsn)
+    out["workers_rss_peak_kib"] = workers.hwm(WORKER)
+    out["node_rss_peak_mib"] = memory.stop()
+    if not mid_drain:
+        out["error"] = "the node kill did not fall mid-drain: the run proves nothing"
     return dsn
+
+
+WORKER = "ingest-rmq-1"
+"""The 3.1.1 worker's client id: the cluster mirrors the session queues of ``ingest*`` ids."""
 
 
 def pg_cpu(out: dict[str, Any]) -> float:
@@ -744,13 +783,20 @@ def main() -> int:
     ap.add_argument("--heartbeat-window", type=float, default=20.0, help="seconds measured")
     ap.add_argument("--timeout", type=float, default=300.0, help="per phase, seconds")
     ap.add_argument("--per-process", type=int, default=SHARD, help="kiosks per simulator")
-    ap.add_argument("--connect-rate", type=float, default=100.0, help="first connects per s")
+    ap.add_argument(
+        "--connect-rate", type=float, default=None,
+        help="first connects per s, jittered (default 100 on mosquitto, 5 on RabbitMQ: each 3.1.1"
+        " connect registers its client id through Raft and declares a mirrored queue)",
+    )  # fmt: skip
     ap.add_argument("--ack-timeout", type=float, default=120.0, help="kiosk ack timeout, s")
     ap.add_argument(
-        "--rabbit-memory-mib", type=int, default=2000,
-        help="RabbitMQ node memory alarm (~0.8 MB per kiosk session on a node at 3.10)",
+        "--rabbit-memory-mib", type=int, default=1024,
+        help="RabbitMQ node memory alarm, MiB (absolute; see docs/PERFORMANCE.md for the need)",
     )  # fmt: skip
+    ap.add_argument("--keep", action="store_true", help="keep the work dir (worker logs)")
     args = ap.parse_args()
+    if args.connect_rate is None:
+        args.connect_rate = 100.0 if args.broker == "mosquitto" else 5.0
     if not (1 <= args.kiosks <= MAX_KIOSKS and 1 <= args.records <= MAX_RECORDS):
         raise SystemExit(f"fleet: --kiosks 1..{MAX_KIOSKS}, --records 1..{MAX_RECORDS}")
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # clean up servers on SIGTERM
@@ -771,6 +817,7 @@ def main() -> int:
     keys_dir.mkdir()
     broker: Broker | None = None
     cluster: Any = None
+    balancer: Any = None
     pg = PgServer()
     fleet: Shards | None = None
     workers: Workers | None = None
@@ -796,11 +843,23 @@ def main() -> int:
             missing = rabbitmq_missing()
             if missing:
                 raise SystemExit(f"fleet: {missing}")
-            cluster = RabbitCluster(3, memory_mib=args.rabbit_memory_mib)
+            from tests.fixtures.balancer import Balancer
+
+            cluster = RabbitCluster(
+                3, memory_mib=args.rabbit_memory_mib, max_connections=args.kiosks + 10
+            )
             cluster.start()
             a, b, c = cluster.nodes
             out["cluster_boot_s"] = round(time.perf_counter() - t0, 1)
-            link = LinkSpec((a.mqtt_port, c.mqtt_port), "3.1.1", False, args.ack_timeout)
+            balancer = Balancer([a.mqtt_port, b.mqtt_port, c.mqtt_port])
+            balancer.start()
+            # the kiosks' own reconnect back-off (a slow cluster is not hammered every 5 s), and a
+            # keep-alive that outlasts RabbitMQ 3.10's CONNACK under load: it answers only after
+            # the client id's Raft registration and the clean session's queue delete, and paho
+            # drops a link that heard nothing for one keep-alive (then the kiosk's reconnect
+            # takes its own id over, which deletes and re-creates its mirrored queue again)
+            backoff = UplinkConfig.model_fields["backoff_max_s"].default
+            link = LinkSpec((balancer.port,), "3.1.1", False, args.ack_timeout, backoff, 120)
             nodes = ",".join(f"127.0.0.1:{n.mqtt_port}" for n in (b, c, a))
             creds = ["--protocol", "3.1.1", "--username", USER, "--password", PASSWORD]
             workers = Workers(work, pki, nodes, keys_dir, creds)
@@ -811,7 +870,7 @@ def main() -> int:
         if broker is not None:
             books_dsn = mosquitto_phases(args, out, pki, broker, fleet, workers, dsns)
         else:
-            books_dsn = rabbitmq_phases(args, out, cluster, fleet, workers, dsns["one"])
+            books_dsn = rabbitmq_phases(args, out, cluster, balancer, fleet, workers, dsns["one"])
         # --- the books: every committed record exactly once
         rows, distinct = count(books_dsn)
         with psycopg.connect(books_dsn) as conn:
@@ -833,6 +892,7 @@ def main() -> int:
             fleet.stop if fleet is not None else None,
             workers.stop if workers is not None else None,
             broker.stop if broker is not None else None,
+            balancer.stop if balancer is not None else None,
             cluster.stop if cluster is not None else None,
             pg.remove,
         ):
@@ -841,12 +901,16 @@ def main() -> int:
                     step()
             except Exception as err:  # report and go on cleaning up
                 print(f"fleet: clean-up step failed: {err!r}", file=sys.stderr)
-        shutil.rmtree(work, ignore_errors=True)
+        if args.keep:
+            print(f"fleet: work dir kept: {work}", file=sys.stderr)
+        else:
+            shutil.rmtree(work, ignore_errors=True)
     out.pop("_pg_pid", None)
     out["load_at_end"] = loadavg()
     print(json.dumps(out, indent=1))
     books = out["books"]
     ok = books["lost"] == 0 and books["duplicated_rows"] == 0 and books["not_acked_at_kiosk"] == 0
+    ok = ok and "error" not in out
     return 0 if ok else 1
 
 

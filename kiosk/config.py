@@ -23,10 +23,13 @@ from kiosk import languages
 from kiosk.backends import (
     CAMERAS,
     DETECTORS,
+    MICROPHONES,
     PIN_FACTORIES,
     PRINTERS,
+    ArecordSettings,
     OpenCvSettings,
     ReplaySettings,
+    ToneSettings,
 )
 from kiosk.errors import ConfigError
 from kiosk.settings import LaxPath, Order, Section, seconds, setting
@@ -47,6 +50,13 @@ class DeviceConfig(Section):
         "35.10.01.2001", "Kemendagri village code, 10 digits, dots optional (e.g. 35.10.01.2001)"
     )
     name: str = setting("Kantor Desa (demo)", "Human name of the kiosk's site", max_length=80)
+    dusun: list[str] = setting(
+        [],
+        "The village's dusun (hamlets), 1-40 characters each, at most 60: the household form "
+        "offers them to choose from (the portal's signed village list wins when the kiosk has "
+        "one); empty: the person types the name",
+        max_length=60,
+    )
 
     @field_validator("id")
     @classmethod
@@ -57,6 +67,16 @@ class DeviceConfig(Section):
                 "starting with a letter or digit (e.g. kiosk-3510012001-01)"
             )
         return value
+
+    @field_validator("dusun")
+    @classmethod
+    def _dusun(cls, value: list[str]) -> list[str]:
+        names = [" ".join(v.split()) for v in value]
+        if any(not 1 <= len(n) <= 40 for n in names):
+            raise ValueError("each dusun name must be 1-40 characters (e.g. 'Krajan')")
+        if len({n.casefold() for n in names}) != len(names):
+            raise ValueError("a dusun is named twice")
+        return names
 
     @field_validator("village_code")
     @classmethod
@@ -107,11 +127,13 @@ if TYPE_CHECKING:  # the choices are the registries' rows (kiosk/backends.py)
     DetectorName: TypeAlias = str
     PinFactoryName: TypeAlias = str
     PrinterName: TypeAlias = str
+    MicrophoneName: TypeAlias = str
 else:
     CameraBackendName = CAMERAS.literal()
     DetectorName = DETECTORS.literal()
     PinFactoryName = PIN_FACTORIES.literal()
     PrinterName = PRINTERS.literal()
+    MicrophoneName = MICROPHONES.literal()
 
 
 class CameraConfig(OpenCvSettings, ReplaySettings):
@@ -124,6 +146,13 @@ class CameraConfig(OpenCvSettings, ReplaySettings):
     stall_timeout_s: float = seconds(
         3.0, "No frame for this long means the camera is dead", gt=0, le=60
     )
+
+
+class MicrophoneConfig(ArecordSettings, ToneSettings):
+    """The microphone for spoken notes (each backend's own settings come from its model)."""
+
+    backend: MicrophoneName = setting("auto", MICROPHONES.describe())
+    max_seconds: int = seconds(60, "Longest spoken note (the recording stops there)", ge=5, le=60)
 
 
 class TlsConfig(Section):
@@ -404,6 +433,7 @@ class KioskConfig(Section):
     device: DeviceConfig = DeviceConfig()
     paths: PathsConfig = PathsConfig()
     camera: CameraConfig = CameraConfig()
+    microphone: MicrophoneConfig = MicrophoneConfig()
     uplink: UplinkConfig = UplinkConfig()
     ui: UiConfig = UiConfig()
     biometrics: BiometricsConfig = BiometricsConfig()

@@ -5,9 +5,9 @@ in kiosk/uplink/topics.py); :mod:`portal.intake` derives everything else from th
 Adding a kind:
 
 * a sealed outbox record the portal keeps (an objection, a report, a proposal):
-  ``PortalKind(Name.OBJECTION, sealed=True, storage=Storage.RECORD, acked=True)`` - it is opened
-  (device signature, decryption), stored once per (device id, record id) in the ``record``
-  table with its ``kind``, and acknowledged after the commit: nothing else to write;
+  ``_record(Name.OBJECTION, doc)`` - it is opened (device signature, decryption), stored once
+  per (device id, record id) in the ``record`` table with its ``kind``, and acknowledged after
+  the commit: nothing else to write;
 * a record that a portal service also acts on after the commit, or a request the portal
   answers (``Storage.NONE``): name the service in ``answered_by`` and give the intake a
   :class:`portal.intake.KindService` under that name (see ``references`` in
@@ -48,45 +48,43 @@ class PortalKind:
 
 _R, _HB, _AV, _NO = Storage.RECORD, Storage.HEARTBEAT, Storage.AVAILABILITY, Storage.NONE
 
+
+def _record(
+    name: str, doc: str, *, answered_by: str | None = None, content: str | None = None
+) -> PortalKind:
+    """A sealed outbox record: stored once per (device id, record id), then acknowledged."""
+    return PortalKind(
+        name, sealed=True, storage=_R, acked=True, answered_by=answered_by, doc=doc, content=content
+    )
+
+
 KINDS: dict[str, PortalKind] = {
     k.name: k
     for k in (
-        PortalKind(
+        _record(
             Name.REGISTRATION,
-            sealed=True,
-            storage=_R,
-            acked=True,
+            "stored; one captured 'pending verification' decided by references",
             answered_by="references",
-            doc="stored; one captured 'pending verification' decided by references",
         ),
-        PortalKind(Name.AUDIT, sealed=True, storage=_R, acked=True, doc="stored"),
-        PortalKind(Name.VOUCH, sealed=True, storage=_R, acked=True, doc="stored for review"),
-        PortalKind(Name.HOUSEHOLD, sealed=True, storage=_R, acked=True, doc="Dasa Wisma edit"),
-        PortalKind(
+        _record(Name.AUDIT, "stored"),
+        _record(Name.VOUCH, "stored for review"),
+        _record(Name.HOUSEHOLD, "Dasa Wisma edit"),
+        _record(
             Name.RECIPIENT_REPORT,
-            sealed=True,
-            storage=_R,
-            acked=True,
-            doc="a listed household reported as not eligible (reporter sealed)",
+            "a listed household reported as not eligible (reporter sealed)",
             content="recipient_report",
         ),
-        PortalKind(
+        _record(
             Name.PROPOSAL,
-            sealed=True,
-            storage=_R,
-            acked=True,
-            doc="an unregistered household proposed for help (usulan)",
+            "an unregistered household proposed for help (usulan)",
             content="proposal",
         ),
         PortalKind(Name.HEARTBEAT, sealed=False, storage=_HB, acked=False, doc="latest per kiosk"),
         PortalKind(Name.AVAILABILITY, sealed=False, storage=_AV, acked=False, doc="last will"),
-        PortalKind(
+        _record(
             Name.OBJECTION,
-            sealed=True,
-            storage=_R,
-            acked=True,
+            "objection (sanggah): stored; checked and kept by the status desk",
             answered_by="status",
-            doc="objection (sanggah): stored; checked and kept by the status desk",
         ),
         PortalKind(
             Name.STATUS_REQUEST,
@@ -95,6 +93,14 @@ KINDS: dict[str, PortalKind] = {
             acked=False,
             answered_by="status",
             doc="status query by NIK digest + receipt code: answered, not stored",
+        ),
+        PortalKind(
+            Name.KK_REQUEST,
+            sealed=True,
+            storage=_NO,
+            acked=False,
+            answered_by="family",
+            doc="family card query by KK digest: answered (known or not), not stored",
         ),
         PortalKind(
             Name.VERIFY_REQUEST,

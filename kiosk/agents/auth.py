@@ -88,22 +88,21 @@ class AgentAuth:
 
     def check_face(self, agent: Agent) -> str:
         """Second step: the agent's live face; returns the band, resets the throttle."""
-        self._guard(agent.agent_id, agent)
-        band = self._match(agent)
-        if not cosigned(band):
-            raise self._fail(agent.agent_id, agent, "the face did not match this agent")
+        band = self._face_band(agent, "the face did not match this agent")
         self._throttle.put(agent.agent_id, throttle.record_success(throttle.ThrottleState()))
         self._audit.record("agent_login_ok", agent.agent_id)
-        assert band is not None
         return band
 
     def cosign(self, agent: Agent) -> str:
         """The agent's live face as a co-signature (e.g. for a vouch); returns the band."""
+        return self._face_band(agent, "the agent's face did not match")
+
+    def _face_band(self, agent: Agent, refusal: str) -> str:
+        """The band of the agent's live face if it co-signs; else a throttled failure."""
         self._guard(agent.agent_id, agent)
         band = self._match(agent)
-        if not cosigned(band):
-            raise self._fail(agent.agent_id, agent, "the agent's face did not match")
-        assert band is not None
+        if band is None or not cosigned(band):
+            raise self._fail(agent.agent_id, agent, refusal)
         return band
 
     def _match(self, agent: Agent) -> str | None:

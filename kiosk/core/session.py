@@ -185,6 +185,7 @@ class RegistrationSession:
         self.vouch_id: str | None = None  # links the registration to the agent's vouch record
         self.existing: Any = None  # the NIK's registration on this kiosk: this visit updates it
         self.existing_family: Any = None  # the KK's registration by someone else: updated too
+        self.family_check: str | None = None  # where the No. KK was looked up: portal | kiosk
         self.last_attempt: Outcome | None = None  # the last face attempt's outcome, until retried
         self.back_to_review = False  # one answer is being changed from the review screen
         self.id_card: IdCardStep | None = None  # the e-KTP step, when it was asked for
@@ -254,9 +255,9 @@ class RegistrationSession:
         self.data = PersonalData(typed_nik=self.data.nik)
         self.attempts = 0
         # everything learnt from the old NIK goes: the face result, the e-KTP step, the
-        # registrations found for it
+        # registrations found for it (this kiosk's and the portal's answer on the family card)
         self.outcome = self.last_attempt = self.id_card = None
-        self.existing = self.existing_family = None
+        self.existing = self.existing_family = self.family_check = None
         self._go(State.IDENTIFY)
 
     def id_card_done(self, step: IdCardStep) -> None:

@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import os
 from pathlib import Path
+from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 
 from kiosk.errors import CryptoError
+from kiosk.store.files import replace_file
 
 DEVICE_KEY_NAME = "device_ed25519.pem"
 
@@ -30,14 +31,7 @@ def device_key_path(data_dir: Path) -> Path:
 def _write_private(path: Path, data: bytes) -> None:
     """Write ``data`` atomically with mode 0600 (fsynced)."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    tmp = path.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        os.write(fd, data)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
+    replace_file(path, data, tmp=path.with_suffix(".tmp"), mode=0o600)
 
 
 def load_or_create_device_key(data_dir: Path) -> Ed25519PrivateKey:
@@ -83,36 +77,44 @@ def _read(path: Path, what: str) -> bytes:
         raise CryptoError(f"cannot read {what} {path}: {err.strerror}") from err
 
 
+_KIND_NAMES: dict[type, str] = {
+    Ed25519PrivateKey: "Ed25519 private",
+    Ed25519PublicKey: "Ed25519",
+    X25519PrivateKey: "X25519 private",
+    X25519PublicKey: "X25519",
+}
+
+
+def load_pem_key(path: Path, what: str, kind: type) -> Any:
+    """The ``kind`` key (one of the four key classes) in the PEM file ``path``; a
+    :class:`CryptoError` naming ``what`` if the file cannot be read, is no PEM key, or holds
+    another kind of key. (Typed by its callers: mypy takes no abstract key class as a type.)"""
+    pem = _read(path, what)
+    private = kind in (Ed25519PrivateKey, X25519PrivateKey)
+    key = _load_private_pem(pem, str(path)) if private else _load_public_pem(pem, str(path))
+    if not isinstance(key, kind):
+        raise CryptoError(f"{what} {path} is not an {_KIND_NAMES[kind]} key")
+    return key
+
+
 def load_portal_public_key(path: Path) -> X25519PublicKey:
     """Load the portal's X25519 public key (PEM) that records are sealed to."""
-    key = _load_public_pem(_read(path, "portal public key"), str(path))
-    if not isinstance(key, X25519PublicKey):
-        raise CryptoError(f"portal public key {path} is not an X25519 key")
-    return key
+    return load_pem_key(path, "portal public key", X25519PublicKey)
 
 
 def load_portal_private_key(path: Path) -> X25519PrivateKey:
     """Load the portal's X25519 private key (PEM); portal side only."""
-    key = _load_private_pem(_read(path, "portal private key"), str(path))
-    if not isinstance(key, X25519PrivateKey):
-        raise CryptoError(f"portal private key {path} is not an X25519 key")
-    return key
+    return load_pem_key(path, "portal private key", X25519PrivateKey)
 
 
 def load_signing_private_key(path: Path) -> Ed25519PrivateKey:
     """The portal's Ed25519 reply-signing private key (portal side)."""
-    key = _load_private_pem(_read(path, "portal signing key"), str(path))
-    if not isinstance(key, Ed25519PrivateKey):
-        raise CryptoError(f"{path} is not an Ed25519 private key")
-    return key
+    return load_pem_key(path, "portal signing key", Ed25519PrivateKey)
 
 
 def load_device_public_key(path: Path) -> Ed25519PublicKey:
     """Load an enrolled device's Ed25519 public key (PEM); portal side."""
-    key = _load_public_pem(_read(path, "device public key"), str(path))
-    if not isinstance(key, Ed25519PublicKey):
-        raise CryptoError(f"device public key {path} is not an Ed25519 key")
-    return key
+    return load_pem_key(path, "device public key", Ed25519PublicKey)
 
 
 def public_pem(key: Ed25519PrivateKey | X25519PrivateKey) -> bytes:

@@ -13,9 +13,9 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from kiosk.crypto.keys import load_pem_key
 from kiosk.errors import CryptoError
 
 log = logging.getLogger(__name__)
@@ -29,16 +29,7 @@ PATTERN = "portal_ed25519*.pub.pem"
 
 def load_signing_public_key(path: Path) -> Ed25519PublicKey:
     """Load an Ed25519 public key (PEM) that portal messages must be signed with."""
-    try:
-        pem = path.read_bytes()
-    except OSError as err:
-        raise CryptoError(f"cannot read portal signing key {path}: {err.strerror}") from err
-    try:
-        key = serialization.load_pem_public_key(pem)
-    except (ValueError, TypeError) as err:
-        raise CryptoError(f"{path} is not a readable PEM public key") from err
-    if not isinstance(key, Ed25519PublicKey):
-        raise CryptoError(f"portal signing key {path} is not an Ed25519 key")
+    key: Ed25519PublicKey = load_pem_key(path, "portal signing key", Ed25519PublicKey)
     return key
 
 

@@ -20,15 +20,14 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from kiosk.config import KioskConfig
 from kiosk.core.biometrics import LivenessBand, match_band
 from kiosk.core.policy import policy_from_rows
-from kiosk.crypto.keys import key_id, write_private_key
+from kiosk.crypto.keys import key_id, load_pem_key, write_private_key
 from kiosk.crypto.signed import sign_message
-from kiosk.errors import CryptoError, ImageError, KioskError
+from kiosk.errors import ImageError, KioskError
 from kiosk.references.message import (
     ReferenceEntry,
     parse_reference_set,
@@ -126,13 +125,8 @@ def demo_nik(district6: str, dob: str, serial: int) -> str:
 
 def _load_or_create_key(path: Path) -> Ed25519PrivateKey:
     if path.is_file():
-        try:
-            key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-        except (ValueError, TypeError) as err:
-            raise CryptoError(f"demo portal key {path} is unreadable") from err
-        if not isinstance(key, Ed25519PrivateKey):
-            raise CryptoError(f"demo portal key {path} is not an Ed25519 key")
-        return key
+        loaded: Ed25519PrivateKey = load_pem_key(path, "demo portal key", Ed25519PrivateKey)
+        return loaded
     key = Ed25519PrivateKey.generate()
     write_private_key(path, key)
     return key
@@ -203,58 +197,46 @@ def build_demo_people(
     analysed = {name: _analyse(pipeline, faces_dir / name) for name, _, _ in RESIDENTS}
     people: list[DemoPerson] = []
     entries: list[ReferenceEntry] = []
+
+    def add(
+        serial: int,
+        dob: str,
+        label: str,
+        replay: list[_Shot],
+        enrolled: _Shot | None,
+        initials: str = "",
+    ) -> None:
+        """One demo person replaying ``replay``; with ``enrolled``, also their reference entry."""
+        nik = demo_nik(district, dob, serial)
+        if enrolled is not None:
+            template = template_to_bytes(enrolled.embedding)
+            entries.append(ReferenceEntry(nik, f"{village}{serial:06d}", initials, template))
+        people.append(
+            DemoPerson(
+                nik,
+                label,
+                None if enrolled is None else str(enrolled.path),
+                tuple(str(s.path) for s in replay),
+                _expect(pipeline, cfg, enrolled, replay),
+            )
+        )
+
     for serial, (name, dob, initials) in enumerate(RESIDENTS, start=1):
         shots = analysed[name]
         if not shots:
             log.warning("demo person %s has no usable photo; left out", name)
             continue
         enrolled, replay = _split(shots)
-        nik = demo_nik(district, dob, serial)
-        entries.append(
-            ReferenceEntry(
-                nik, f"{village}{serial:06d}", initials, template_to_bytes(enrolled.embedding)
-            )
-        )
-        people.append(
-            DemoPerson(
-                nik,
-                f"{name} (enrolled)",
-                str(enrolled.path),
-                tuple(str(s.path) for s in replay),
-                _expect(pipeline, cfg, enrolled, replay),
-            )
-        )
+        add(serial, dob, f"{name} (enrolled)", replay, enrolled, initials)
     owner, claimant, dob, initials = MISMATCH
     if analysed.get(owner) and analysed.get(claimant):
         enrolled, _ = _split(analysed[owner])
         _, replay = _split(analysed[claimant])
-        nik = demo_nik(district, dob, 10)
-        entries.append(
-            ReferenceEntry(
-                nik, f"{village}{10:06d}", initials, template_to_bytes(enrolled.embedding)
-            )
-        )
-        people.append(
-            DemoPerson(
-                nik,
-                f"{owner}'s NIK claimed by {claimant} (mismatch)",
-                str(enrolled.path),
-                tuple(str(s.path) for s in replay),
-                _expect(pipeline, cfg, enrolled, replay),
-            )
-        )
+        add(10, dob, f"{owner}'s NIK claimed by {claimant} (mismatch)", replay, enrolled, initials)
     who, dob = PENDING
     if analysed.get(who):
         _, replay = _split(analysed[who])
-        people.append(
-            DemoPerson(
-                demo_nik(district, dob, 11),
-                f"{who} with a NIK that has no reference (pending)",
-                None,
-                tuple(str(s.path) for s in replay),
-                _expect(pipeline, cfg, None, replay),
-            )
-        )
+        add(11, dob, f"{who} with a NIK that has no reference (pending)", replay, None)
     return people, entries
 
 

@@ -15,6 +15,8 @@ Each port has a fake shipped beside its real adapter (gpiozero's ``pins/mock.py`
 - ``SpeechSynth``: ``kiosk.speech.espeak.Speech`` (espeak-ng; off: ``Speech(enabled=False)``);
   fake ``kiosk.speech.fake.RecordingSpeech``.
 - ``Link``: ``kiosk.uplink.service.Uplink`` (MQTT); none: records wait in the outbox.
+- ``Microphone``: ``kiosk.audio.arecord.ArecordMicrophone`` (ALSA, a USB microphone); fake
+  ``kiosk.audio.tone.ToneMicrophone`` (a spoken-like tone made at run time).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from kiosk.core.clock import Clock
+from kiosk.core.family_card import FamilyAnswer
 from kiosk.core.ids import keyed_hash
 from kiosk.core.portal_status import PortalStatus
 from kiosk.core.session import Outcome
@@ -38,6 +41,7 @@ __all__ = [
     "FaceCheckResult",
     "FaceVerifier",
     "Link",
+    "Microphone",
     "NewObjection",
     "NewRegistration",
     "NikParser",
@@ -45,6 +49,7 @@ __all__ = [
     "ObjectionStore",
     "Receipt",
     "ReceiptPrinter",
+    "Recording",
     "RegistrationStatus",
     "RegistrationStore",
     "Sealer",
@@ -182,6 +187,7 @@ class ExistingRegistration:
     verification: str
     members_count: int | None = None
     nik_hmac: str = ""
+    source: str = "kiosk"  # kiosk | portal (a family card registered at another kiosk)
 
 
 class RegistrationStore(Protocol):
@@ -277,6 +283,24 @@ class SpeechSynth(Protocol):
         ...
 
 
+class Recording(Protocol):
+    """One recording under way (memory only); the recorder stops itself at its limit."""
+
+    def stop(self) -> bytes:
+        """Stop now (if still running) and return the WAV (kiosk.core.voice's one format);
+        :class:`kiosk.errors.MicrophoneError` when the device failed."""
+        ...
+
+
+class Microphone(Protocol):
+    """Records a spoken note from the kiosk's microphone."""
+
+    def start(self, max_seconds: float) -> Recording:
+        """Start recording, for ``max_seconds`` at most; :class:`kiosk.errors.MicrophoneError`
+        (no_microphone, microphone_busy, microphone_failed) when it cannot."""
+        ...
+
+
 class Link(Protocol):
     """The portal link: wakes on a commit, counts what still waits."""
 
@@ -303,6 +327,19 @@ class StatusQuery(Protocol):
         ...
 
     def ask(self, digest: str, receipt_no: str) -> PortalStatus | None:
+        """The portal's signed answer, or None (offline, no answer in time, refused)."""
+        ...
+
+
+class FamilyQuery(Protocol):
+    """Ask the portal whether a No. KK is registered at any kiosk, with a short bounded wait."""
+
+    @property
+    def available(self) -> bool:
+        """True when a query could be sent now (the link is up)."""
+        ...
+
+    def ask(self, digest: str) -> FamilyAnswer | None:
         """The portal's signed answer, or None (offline, no answer in time, refused)."""
         ...
 

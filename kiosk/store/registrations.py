@@ -91,18 +91,18 @@ class RegistrationRepository:
 
     def by_nik(self, nik_hmac: str) -> list[RegistrationStatus]:
         """Every version of a person's registrations, newest first."""
-        rows = self._conn.execute(
-            _STATUS_COLUMNS + " WHERE r.nik_hmac = ? ORDER BY r.created_at DESC, r.version DESC",
-            (nik_hmac,),
-        ).fetchall()
-        return [RegistrationStatus(*row) for row in rows]
+        return self._statuses(
+            "r.nik_hmac = ? ORDER BY r.created_at DESC, r.version DESC", (nik_hmac,)
+        )
 
     def by_receipt(self, nik_hmac: str, receipt_no: str) -> list[RegistrationStatus]:
         """The versions of the registration with this receipt code and NIK, newest first."""
-        rows = self._conn.execute(
-            _STATUS_COLUMNS + " WHERE r.nik_hmac = ? AND r.receipt_no = ? ORDER BY r.version DESC",
-            (nik_hmac, receipt_no),
-        ).fetchall()
+        return self._statuses(
+            "r.nik_hmac = ? AND r.receipt_no = ? ORDER BY r.version DESC", (nik_hmac, receipt_no)
+        )
+
+    def _statuses(self, where: str, params: tuple[str, ...]) -> list[RegistrationStatus]:
+        rows = self._conn.execute(f"{_STATUS_COLUMNS} WHERE {where}", params).fetchall()
         return [RegistrationStatus(*row) for row in rows]
 
     def latest_for_nik(self, nik_hmac: str) -> ExistingRegistration | None:

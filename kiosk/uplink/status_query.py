@@ -19,7 +19,7 @@ from kiosk.core.clock import Clock
 from kiosk.core.names import Name
 from kiosk.core.portal_status import PortalObjection, PortalRegistration, PortalStatus
 from kiosk.services.ports import Sealer
-from kiosk.uplink.inbound import StatusReply
+from kiosk.uplink.inbound import Reply
 from kiosk.uplink.pending import PendingRequests, RequestTransport, Waiter, event_wait
 
 log = logging.getLogger(__name__)
@@ -100,14 +100,14 @@ class PortalStatusQuery:
             }
         )
 
-    def deliver(self, reply: StatusReply) -> bool:
+    def deliver(self, reply: Reply) -> bool:
         """Hand over a verified ``status_reply`` (uplink thread); True if it answered a query.
 
         The uplink has checked it (bounds, trusted signature, schema, kind, this device:
         :func:`kiosk.uplink.replies.open_reply`); under MQTT 5 its Correlation Data must also
         name the request it answers."""
         data = reply.body
-        if reply.correlation is not None and reply.correlation != data["request_id"].encode():
+        if not reply.correlated:
             self.rejected["correlation"] = self.rejected.get("correlation", 0) + 1
             log.warning("status reply refused (correlation)")
             return False
@@ -121,5 +121,5 @@ class PortalStatusQuery:
 
 def attach(uplink: Any, query: PortalStatusQuery) -> None:
     """Route this kiosk's verified ``status_reply`` messages to ``query`` (relay thread)."""
-    on_reply: Callable[[Callable[[StatusReply], object]], None] = uplink.on_status_reply
-    on_reply(query.deliver)
+    on_reply: Callable[[str, Callable[[Reply], object]], None] = uplink.on_reply
+    on_reply(Name.STATUS_REPLY, query.deliver)

@@ -13,9 +13,8 @@ from typing import Any
 
 from kiosk.core.biometrics import AttemptOutcome, LivenessBand
 from kiosk.core.clock import Clock
-from kiosk.errors import ImageError
 from kiosk.vision.camera.base import new_frames
-from kiosk.vision.capture import CaptureSettings, FaceCapture, Phase
+from kiosk.vision.capture import CaptureSettings, FaceCapture
 from kiosk.vision.embedder import template_from_bytes
 
 log = logging.getLogger(__name__)
@@ -56,24 +55,18 @@ class CameraAgentMatcher:
             passive_only=self._passive_only,
         )
         capture = FaceCapture(self._pipeline, reference, started_at=start, settings=settings)
-        status = capture.status
+        until = capture.deadline + 1.0
         frames = new_frames(
             self._camera,
             self._clock,
-            until=capture.deadline + 1.0,
+            until=until,
             since=start,
             poll_s=self._poll_s,
             sleep=self._sleep,
         )
-        for frame in frames:
-            try:
-                status = capture.feed(frame)
-            except ImageError:
-                continue
-            if capture.phase is Phase.DONE:
-                break
-        else:  # no decision before the deadline
+        if not capture.run(frames):
             return None
+        status = capture.status
         result = status.result
         if status.outcome in (AttemptOutcome.NO_CAPTURE, AttemptOutcome.NOT_LIVE):
             return None

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import random
 from collections import deque
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -158,6 +159,23 @@ class FaceCapture:
     def deadline(self) -> float:
         """Monotonic time by which the attempt has decided, challenges included."""
         return self.started_at + self.settings.decision_s
+
+    def run(
+        self, frames: Iterable[Frame], each: Callable[[CaptureStatus], object] | None = None
+    ) -> bool:
+        """Feed ``frames`` (``each`` sees every status) until the attempt decides: True, or
+        False when the frames run out first (the camera's deadline passed)."""
+        for frame in frames:
+            try:
+                status = self.feed(frame)
+            except ImageError as err:
+                log.warning("camera frame unusable: %s", err)
+                continue
+            if each is not None:
+                each(status)
+            if self.phase is Phase.DONE:
+                return True
+        return False
 
     def feed(self, frame: Frame) -> CaptureStatus:
         """Analyse one frame and advance the attempt."""

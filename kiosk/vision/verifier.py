@@ -32,7 +32,7 @@ from kiosk.references.online import OnlineAnswer
 from kiosk.references.store import Reference
 from kiosk.services.ports import FaceCheckResult
 from kiosk.vision.camera.base import Camera, new_frames
-from kiosk.vision.capture import CaptureSettings, FaceCapture, Phase
+from kiosk.vision.capture import CaptureSettings, CaptureStatus, FaceCapture, Phase
 from kiosk.vision.exposure import FaceExposure
 from kiosk.vision.pipeline import FacePipeline, template_from_bytes, template_to_bytes
 
@@ -170,30 +170,14 @@ class CameraFaceVerifier:
             rng=self._rng,
             exposure=self._exposure,
         )
-        status = capture.status
+        until = capture.deadline + 1.0
         frames = new_frames(
-            self._camera,
-            self._clock,
-            until=capture.deadline + 1.0,
-            since=since,
-            poll_s=t.poll_s,
-            sleep=self._sleep,
+            self._camera, self._clock, until=until, since=since, poll_s=t.poll_s, sleep=self._sleep
         )
-        for frame in frames:
-            try:
-                status = capture.feed(frame)
-            except ImageError as err:
-                log.warning("camera frame unusable: %s", err)
-                continue
-            self._switch_light(status.light)
-            if status.exposure_ev is not None:
-                self._camera.set_exposure(status.exposure_ev)
-            self._live = status.coaching.value if status.phase is not Phase.DONE else None
-            if capture.phase is Phase.DONE:
-                break
-        else:  # the camera gave nothing decisive before the deadline
+        if not capture.run(frames, self._follow):
             log.warning("face capture ended without a decision (camera %s)", _state(self))
             return _coaching(self._live or Coaching.NO_FACE.value)
+        status = capture.status
         decision_s = self._clock.monotonic() - start
         if status.spoof is not None:
             self._record_spoof(status.spoof)
@@ -233,6 +217,13 @@ class CameraFaceVerifier:
         return FaceCheckResult(
             outcome, template, source, band, liveness, None, capture=best, decision_s=decision_s
         )
+
+    def _follow(self, status: CaptureStatus) -> None:
+        """Light, exposure and the live coaching code follow each frame's status."""
+        self._switch_light(status.light)
+        if status.exposure_ev is not None:
+            self._camera.set_exposure(status.exposure_ev)
+        self._live = status.coaching.value if status.phase is not Phase.DONE else None
 
     def _switch_light(self, on: bool) -> None:
         if on == self._light_on:

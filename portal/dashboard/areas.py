@@ -10,6 +10,8 @@ import enum
 import re
 from dataclasses import dataclass
 
+from portal.dashboard.i18n import _l
+
 
 class Level(enum.StrEnum):
     """An area level; the value is the official's role name for that level."""
@@ -22,10 +24,10 @@ class Level(enum.StrEnum):
 DIGITS: dict[Level, int] = {Level.REGENCY: 4, Level.KECAMATAN: 6, Level.VILLAGE: 10}
 """Length of the code at each level."""
 
-LABEL: dict[Level, str] = {
-    Level.REGENCY: "Kabupaten",
-    Level.KECAMATAN: "Kecamatan",
-    Level.VILLAGE: "Desa/Kelurahan",
+LABEL: dict[Level, object] = {
+    Level.REGENCY: _l("Regency"),
+    Level.KECAMATAN: _l("Kecamatan"),
+    Level.VILLAGE: _l("Village/kelurahan"),
 }
 """How the UI names each level."""
 

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
+from portal.dashboard.i18n import _, ngettext
+
 
 @dataclass(frozen=True)
 class Segment:
@@ -45,7 +47,11 @@ def daily_bars(series: Sequence[tuple[dt.date, int]], title: str,
     bar = max(1.0, slot * 0.8)
     every = max(1, math.ceil(n / 8))
     total = sum(v for _, v in series)
-    label = f"{title}: {total} pendaftaran dalam {len(series)} hari"
+    label = ngettext(
+        "%(title)s: %(total)s registrations in %(num)d day",
+        "%(title)s: %(total)s registrations in %(num)d days",
+        len(series), title=title, total=total,
+    )  # fmt: skip
     parts = [
         f'<svg class="chart" viewBox="0 0 {width} {height}" width="100%" role="img"'
         f' aria-label="{escape(label)}" xmlns="http://www.w3.org/2000/svg">',
@@ -74,13 +80,13 @@ def daily_bars(series: Sequence[tuple[dt.date, int]], title: str,
     return Markup("".join(parts))
 
 
-def stacked_bar(segments: Sequence[Segment], title: str, empty: str = "belum ada data",
+def stacked_bar(segments: Sequence[Segment], title: str, empty: str | None = None,
                 width: int = 760, height: int = 44) -> Markup:  # fmt: skip
     """One horizontal bar split into the segments' shares (a grey bar saying ``empty`` when
     there is nothing to show)."""
     total = sum(s.value for s in segments)
     described = ", ".join(f"{s.label} {s.value}" for s in segments)
-    label = f"{title}: {described}" if total else f"{title}: {empty}"
+    label = f"{title}: {described}" if total else f"{title}: {empty or _('no data yet')}"
     parts = [
         f'<svg class="chart" viewBox="0 0 {width} {height}" width="100%" role="img"'
         f' aria-label="{escape(label)}" xmlns="http://www.w3.org/2000/svg">',

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from portal.dashboard.i18n import _, decimal, ngettext
 from portal.dashboard.queries import Kiosk
 
 STALE_S = 15 * 60.0
@@ -20,7 +21,7 @@ SKEW_S = 300.0
 
 @dataclass(frozen=True)
 class Problem:
-    """One problem: a short machine key and the Indonesian text shown."""
+    """One problem: a short machine key and the text shown (in the request's language)."""
 
     key: str
     text: str
@@ -30,21 +31,24 @@ def problems(k: Kiosk, now: float) -> list[Problem]:
     """The kiosk's problems, most urgent first (an empty list: healthy)."""
     out: list[Problem] = []
     if k.last_seen is None:
-        out.append(Problem("never", "Belum pernah mengirim sinyal"))
+        out.append(Problem("never", _("Has never sent a signal")))
     elif now - k.last_seen > STALE_S:
-        out.append(Problem("stale", f"Tidak terlihat {duration(now - k.last_seen)}"))
+        out.append(Problem("stale", _("Not seen for %(age)s", age=duration(now - k.last_seen))))
     elif k.online is False:
-        out.append(Problem("offline", "Terputus dari jaringan"))
+        out.append(Problem("offline", _("Disconnected from the network")))
     if k.dead:
-        out.append(Problem("dead", f"{k.dead} data gagal terkirim"))
+        out.append(Problem("dead", ngettext(
+            "%(num)d record failed to send", "%(num)d records failed to send", k.dead
+        )))  # fmt: skip
     if k.oldest_pending_s is not None and k.oldest_pending_s > BACKLOG_AGE_S:
-        out.append(Problem("backlog", f"Antrean tertahan {duration(k.oldest_pending_s)}"))
+        age = duration(k.oldest_pending_s)
+        out.append(Problem("backlog", _("Backlog stuck for %(age)s", age=age)))
     if k.disk_free_bytes is not None and k.disk_free_bytes < DISK_LOW_BYTES:
-        out.append(Problem("disk", "Ruang disk hampir habis"))
+        out.append(Problem("disk", _("Disk space almost full")))
     if k.temp_c is not None and k.temp_c >= HOT_C:
-        out.append(Problem("hot", "Suhu terlalu tinggi"))
+        out.append(Problem("hot", _("Temperature too high")))
     if k.clock_synced is False or (k.clock_skew_s is not None and abs(k.clock_skew_s) > SKEW_S):
-        out.append(Problem("clock", "Jam tidak dapat dipercaya"))
+        out.append(Problem("clock", _("Clock cannot be trusted")))
     return out
 
 
@@ -56,19 +60,19 @@ def clock_trusted(k: Kiosk) -> bool | None:
 
 
 def duration(seconds: float) -> str:
-    """A rough Indonesian duration: '5 menit', '3 jam', '2 hari'."""
+    """A rough duration: '5 menit', '3 jam', '2 hari' ('5 minutes', ...)."""
     s = max(0.0, seconds)
     if s < 90:
-        return f"{int(s)} detik"
+        return ngettext("%(num)d second", "%(num)d seconds", int(s))
     if s < 90 * 60:
-        return f"{round(s / 60)} menit"
+        return ngettext("%(num)d minute", "%(num)d minutes", round(s / 60))
     if s < 36 * 3600:
-        return f"{round(s / 3600)} jam"
-    return f"{round(s / 86400)} hari"
+        return ngettext("%(num)d hour", "%(num)d hours", round(s / 3600))
+    return ngettext("%(num)d day", "%(num)d days", round(s / 86400))
 
 
 def size(n: int) -> str:
-    """Bytes as Indonesian officials read them: '3,2 GB'."""
+    """Bytes as officials read them: '3,2 GB' (the language's decimal mark)."""
     if n >= 1024**3:
-        return f"{n / 1024**3:.1f} GB".replace(".", ",")
+        return f"{decimal(n / 1024**3, 1)} GB"
     return f"{n / 1024**2:.0f} MB"

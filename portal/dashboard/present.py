@@ -16,32 +16,33 @@ from markupsafe import Markup
 from portal.dashboard import charts
 from portal.dashboard.areas import LABEL, Area
 from portal.dashboard.health import clock_trusted, duration, problems, size
+from portal.dashboard.i18n import _, _l, decimal, integer
 from portal.dashboard.queries import OBJECTION_STATES, Counts, Kiosk, Report, display_name
 
 MIN_CELL = 5
 """Fewest registration records for which an area's breakdown is shown."""
-HIDDEN = "<5 data"
+HIDDEN = _l("<%(n)s records", n=MIN_CELL)
 """What a suppressed cell says."""
 
-OUTCOMES: list[tuple[str, str, str]] = [
-    ("verified", "Terverifikasi", "seg-verified"),
-    ("pending", "Menunggu verifikasi", "seg-pending"),
-    ("vouched", "Dijamin pendamping", "seg-vouched"),
-    ("other", "Lainnya", "seg-other"),
+OUTCOMES: list[tuple[str, object, str]] = [
+    ("verified", _l("Verified"), "seg-verified"),
+    ("pending", _l("Awaiting verification"), "seg-pending"),
+    ("vouched", _l("Vouched by an agent"), "seg-vouched"),
+    ("other", _l("Other"), "seg-other"),
 ]
-"""Outcome key, Indonesian label, chart CSS class."""
+"""Outcome key, label (translated when shown), chart CSS class."""
 
 
 def pct(part: int, whole: int) -> str:
-    """'12,5 %' (Indonesian decimal comma); '-' when there is nothing to divide."""
+    """'12,5 %' (the language's decimal mark); '-' when there is nothing to divide."""
     if whole <= 0:
         return "-"
-    return f"{100 * part / whole:.1f} %".replace(".", ",")
+    return f"{decimal(100 * part / whole, 1)} %"
 
 
 def number(n: int) -> str:
-    """'12.345' (Indonesian thousands separator)."""
-    return f"{n:,}".replace(",", ".")
+    """'12.345' (the language's thousands separator)."""
+    return integer(n)
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,7 @@ def figures(c: Counts) -> Figures:
     """Shares and counts of ``c``, with the breakdown suppressed under ``MIN_CELL`` records."""
     shown = c.records >= MIN_CELL
     outcomes = [
-        (label, number(c.outcomes.get(key, 0)), pct(c.outcomes.get(key, 0), c.records))
+        (str(label), number(c.outcomes.get(key, 0)), pct(c.outcomes.get(key, 0), c.records))
         for key, label, _css in OUTCOMES
         if key != "other" or c.outcomes.get("other")
     ]
@@ -79,15 +80,21 @@ def figures(c: Counts) -> Figures:
 def outcome_bar(c: Counts) -> Markup:
     """The outcome mix as one stacked bar (grey and labelled as hidden when suppressed)."""
     if c.records < MIN_CELL:
-        empty = "belum ada data" if c.records == 0 else "disembunyikan (kurang dari 5 data)"
-        return charts.stacked_bar([], "Hasil verifikasi", empty=empty)
-    segs = [charts.Segment(label, c.outcomes.get(key, 0), css) for key, label, css in OUTCOMES]
-    return charts.stacked_bar(segs, "Hasil verifikasi")
+        empty = (
+            _("no data yet")
+            if c.records == 0
+            else _("hidden (fewer than %(n)s records)", n=MIN_CELL)
+        )
+        return charts.stacked_bar([], _("Verification outcomes"), empty=empty)
+    segs = [charts.Segment(str(label), c.outcomes.get(key, 0), css) for key, label, css in OUTCOMES]
+    return charts.stacked_bar(segs, _("Verification outcomes"))
 
 
 def objection_rows(c: Counts) -> list[tuple[str, str]]:
     """(state label, count) for every known state and any other state sent."""
-    rows = [(label, number(c.objections.get(key, 0))) for key, label in OBJECTION_STATES.items()]
+    rows = [
+        (str(label), number(c.objections.get(key, 0))) for key, label in OBJECTION_STATES.items()
+    ]
     rows += [(k, number(v)) for k, v in sorted(c.objections.items()) if k not in OBJECTION_STATES]
     return rows
 
@@ -148,21 +155,30 @@ def kiosk_rows(
     out = []
     for k in ranked[:limit]:
         trusted = clock_trusted(k)
-        backlog = "-" if k.queue_depth is None else f"{number(k.queue_depth)} data"
+        backlog = "-"
+        if k.queue_depth is not None:
+            backlog = _("%(count)s records", count=number(k.queue_depth))
         if k.queue_depth and k.oldest_pending_s is not None:
-            backlog += f", tertua {duration(k.oldest_pending_s)}"
+            backlog = _(
+                "%(count)s records, oldest %(age)s",
+                count=number(k.queue_depth),
+                age=duration(k.oldest_pending_s),
+            )
         out.append(
             KioskRow(
                 device_id=k.device_id,
                 name=k.name,
                 village=known.get(k.village) or Area(k.village).dotted,
-                last_seen="belum pernah" if k.last_seen is None else (
-                    f"{_local(k.last_seen, tz)} ({duration(now - k.last_seen)} lalu)"
+                last_seen=_("never") if k.last_seen is None else _(
+                    "%(time)s (%(ago)s ago)",
+                    time=_local(k.last_seen, tz), ago=duration(now - k.last_seen),
                 ),
                 backlog=backlog,
-                disk="-" if k.disk_free_bytes is None else f"{size(k.disk_free_bytes)} kosong",
+                disk="-" if k.disk_free_bytes is None else _(
+                    "%(size)s free", size=size(k.disk_free_bytes)
+                ),
                 temp="-" if k.temp_c is None else f"{k.temp_c:.0f} °C",
-                clock={True: "Tepercaya", False: "Tidak tepercaya", None: "-"}[trusted],
+                clock={True: _("Trusted"), False: _("Not trusted"), None: "-"}[trusted],
                 problems=[p.text for p in problems(k, now)],
             )
         )  # fmt: skip
@@ -175,5 +191,5 @@ def breadcrumbs(area: Area, scope: Area, known: dict[str, str]) -> list[tuple[st
 
 
 def level_label(area: Area) -> str:
-    """'Kecamatan', 'Desa/Kelurahan' for the rows under ``area``."""
-    return LABEL[area.child_level] if area.child_level else ""
+    """'Kecamatan', 'Desa/Kelurahan' (translated) for the rows under ``area``."""
+    return str(LABEL[area.child_level]) if area.child_level else ""

@@ -2,10 +2,11 @@
 
 Everything is derived from what the ingest workers store: ``record`` (kind ``registration``:
 village code, verification outcome, assisting agent, face attempts; kind ``audit``: the kiosk's
-``spoof_suspected`` entries; kind ``objection``: state), ``heartbeat`` and ``availability``;
-plus the dashboard's ``area`` names and ``device`` registry (migration 0002, which also adds the
-generated columns these queries group by). A registration's day is the kiosk's corrected clock
-(``created_at``), else its arrival at the portal, in the dashboard's time zone.
+``spoof_suspected`` entries; kind ``objection``, its state from the status desk's
+``objection_state``), ``heartbeat`` and ``availability``; plus the dashboard's ``area`` names
+and ``device`` registry (migration 0002, which also adds the generated columns these queries
+group by). A registration's day is the kiosk's corrected clock (``created_at``), else its
+arrival at the portal, in the dashboard's time zone.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from portal.dashboard.areas import DIGITS, LABEL, Area
+from portal.dashboard.i18n import _, _l
 
 MAX_DAYS = 366
 """Longest period a page covers."""
@@ -72,9 +74,10 @@ GROUP BY 1
 
 _OBJECTIONS = f"""{_DEVICES}
 SELECT left(COALESCE(r.village_code, dev.village), %(n)s) AS grp,
-       COALESCE(r.record->>'state', 'received') AS state, count(*)
+       COALESCE(s.state, 'received') AS state, count(*)
 FROM record r
 LEFT JOIN dev ON dev.device_id = r.device_id
+LEFT JOIN objection_state s ON s.device_id = r.device_id AND s.objection_id = r.record_id
 WHERE r.kind = 'objection'
   AND COALESCE(r.created_at, r.received_at) >= %(t0)s
   AND COALESCE(r.created_at, r.received_at) < %(t1)s
@@ -92,15 +95,15 @@ WHERE {_IN_DEV}
 ORDER BY dev.village, dev.device_id
 """
 
-OBJECTION_STATES: dict[str, str] = {
-    "received": "Diterima portal",
-    "under_review": "Sedang diperiksa",
-    "upheld": "Dikabulkan",
-    "rejected": "Ditolak",
+OBJECTION_STATES: dict[str, object] = {
+    "received": _l("Received by the portal"),
+    "under_review": _l("Under review"),
+    "upheld": _l("Upheld"),
+    "rejected": _l("Rejected"),
 }
 """Objection (sanggah) states (the portal status desk's, docs/protocol.md) as the dashboard names
-them; others are shown as sent. An ``objection`` record holds no state of its own: it counts as
-``received`` until the desk's state is stored beside it on the PostgreSQL path."""
+them; others are shown as sent. The state is the desk's (``objection_state``, migration 0003); an
+objection the desk has not checked yet counts as ``received``."""
 
 
 @dataclass(frozen=True)
@@ -125,26 +128,30 @@ class Period:
 
 
 class PeriodError(ValueError):
-    """A period the dashboard cannot show; the message is for the official (Indonesian)."""
+    """A period the dashboard cannot show; the message is for the official (translated)."""
 
 
 def parse_period(start: str | None, end: str | None, today: dt.date, tz: str) -> Period:
     """The period from ``dari``/``sampai`` (YYYY-MM-DD); the last 30 days by default."""
 
-    def day(text: str, what: str) -> dt.date:
+    def day(text: str, refusal: str) -> dt.date:
         try:
             return dt.date.fromisoformat(text.strip())
         except ValueError:
-            raise PeriodError(  # never echoed: it could be a NIK typed in the wrong field
-                f"Tanggal {what} tidak dikenali. Tulis seperti 2026-12-01."
-            ) from None
+            raise PeriodError(refusal) from None  # never echoed: it could be a mistyped NIK
 
-    last = day(end, "akhir") if end else today
-    first = day(start, "awal") if start else last - dt.timedelta(days=29)
+    last = (
+        day(end, _("The end date is not recognised. Write it like 2026-12-01.")) if end else today
+    )
+    first = (
+        day(start, _("The start date is not recognised. Write it like 2026-12-01."))
+        if start
+        else last - dt.timedelta(days=29)
+    )
     if first > last:
-        raise PeriodError("Tanggal awal harus sebelum atau sama dengan tanggal akhir.")
+        raise PeriodError(_("The start date must be on or before the end date."))
     if (last - first).days + 1 > MAX_DAYS:
-        raise PeriodError(f"Rentang tanggal paling lama {MAX_DAYS} hari.")
+        raise PeriodError(_("The period is at most %(days)s days.", days=MAX_DAYS))
     return Period(first, last, tz)
 
 

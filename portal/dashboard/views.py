@@ -20,16 +20,17 @@ from flask import (
     url_for,
 )
 
-from portal.dashboard import officials, present, queries
+from portal.dashboard import i18n, officials, present, queries
 from portal.dashboard.areas import Level, parse_area
+from portal.dashboard.i18n import _, _l
 from portal.dashboard.officials import AddressThrottle, Official
 
 bp = Blueprint("dashboard", __name__)
 
-ROLE_LABEL: dict[Level, str] = {
-    Level.VILLAGE: "petugas desa",
-    Level.KECAMATAN: "petugas kecamatan",
-    Level.REGENCY: "petugas kabupaten",
+ROLE_LABEL: dict[Level, object] = {
+    Level.VILLAGE: _l("village official"),
+    Level.KECAMATAN: _l("kecamatan official"),
+    Level.REGENCY: _l("regency official"),
 }
 
 
@@ -54,7 +55,7 @@ def _current() -> Official | None:
         return None
     official = officials.load(_db(), username)
     if official is None:  # deactivated or deleted since the login
-        session.clear()
+        _fresh_session()
     return official
 
 
@@ -70,7 +71,25 @@ def home() -> Response:
 @bp.get("/masuk")
 def login() -> str:
     """The login form."""
-    return render_template("login.html", error=None, username="")
+    return render_template("login.html", error=None, username="", here=url_for(".login"))
+
+
+@bp.post("/bahasa")
+def language() -> Response:
+    """Switch the dashboard's language (kept in the session, also across log-in and out)."""
+    session[i18n.SESSION_KEY] = i18n.choose(request.form.get("lang"))
+    back = request.form.get("next", "")
+    if not back.startswith("/") or back.startswith("//") or "\\" in back:
+        back = url_for(".home")  # only a path on this site: never an open redirect
+    return cast(Response, redirect(back))
+
+
+def _fresh_session() -> None:
+    """Clear the session (a new one at log-in and out), keeping the chosen language."""
+    lang = session.get(i18n.SESSION_KEY)
+    session.clear()
+    if lang is not None:
+        session[i18n.SESSION_KEY] = i18n.choose(lang)
 
 
 def _until(ts: float) -> str:
@@ -87,20 +106,21 @@ def login_post() -> tuple[str, int] | Response:
     password = request.form.get("password", "")[:200]
     blocked = throttle.blocked_until(address)
     if blocked is not None:
-        msg = f"Terlalu banyak percobaan yang salah. Coba lagi setelah pukul {_until(blocked)}."
+        msg = _("Too many wrong attempts. Try again after %(time)s.", time=_until(blocked))
         return render_template("login.html", error=msg, username=username), 429
     result = officials.login(_db(), username, password, _now())
     if result.official is None:
         throttle.failed(address)
         if result.locked_until is not None:
-            msg = (
-                "Akun ini dikunci sementara karena kata sandi salah berkali-kali. "
-                f"Coba lagi setelah pukul {_until(result.locked_until)}."
+            msg = _(
+                "This account is locked for a while after repeated wrong passwords."
+                " Try again after %(time)s.",
+                time=_until(result.locked_until),
             )
             return render_template("login.html", error=msg, username=username), 429
-        msg = "Nama pengguna atau kata sandi salah."
+        msg = _("Wrong user name or password.")
         return render_template("login.html", error=msg, username=username), 401
-    session.clear()  # a fresh session (and CSRF token) for the logged-in official
+    _fresh_session()  # a fresh session (and CSRF token) for the logged-in official
     session.permanent = True
     session["official"] = result.official.username
     return cast(Response, redirect(url_for("dashboard.area", code=result.official.area.code)))
@@ -109,7 +129,7 @@ def login_post() -> tuple[str, int] | Response:
 @bp.post("/keluar")
 def logout() -> Response:
     """End the session."""
-    session.clear()
+    _fresh_session()
     return cast(Response, redirect(url_for("dashboard.login")))
 
 
@@ -121,12 +141,12 @@ def area(code: str) -> str | Response:
         return cast(Response, redirect(url_for("dashboard.login")))
     target = parse_area(code)
     if target is None:
-        abort(404, description="Kode wilayah ini tidak dikenali.")  # not echoed (a NIK?)
+        abort(404, description=_("This area code is not recognised."))  # not echoed (a NIK?)
     if not official.area.contains(target):
-        abort(403, description="Wilayah ini di luar wilayah tugas Anda.")
+        abort(403, description=_("This area is outside the area you serve."))
     conn = _db()
     if not queries.area_exists(conn, target):
-        abort(404, description=f"Wilayah {target.dotted} tidak ditemukan di portal.")
+        abort(404, description=_("Area %(code)s was not found at the portal.", code=target.dotted))
     tz = _settings()["tz"]
     zone = ZoneInfo(tz)
     now = _now()
@@ -141,19 +161,20 @@ def area(code: str) -> str | Response:
         "area.html",
         official=official,
         official_area=queries.display_name(official.area, r.names),
-        role_label=ROLE_LABEL[official.role],
+        role_label=str(ROLE_LABEL[official.role]),
+        here=url_for(".area", code=target.code, dari=r.period.start, sampai=r.period.end),
         r=r,
         title=queries.display_name(target, r.names),
         crumbs=present.breadcrumbs(target, official.area, r.names),
         totals=present.figures(r.totals),
         outcome_bar=present.outcome_bar(r.totals),
-        daily_chart=present.charts.daily_bars(r.daily, "Pendaftaran baru per hari"),
+        daily_chart=present.charts.daily_bars(r.daily, _("New registrations per day")),
         objections=present.objection_rows(r.totals),
         children=present.child_rows(r, now),
         child_label=present.level_label(target),
         kiosks=present.kiosk_rows(r.kiosks, now, zone, r.names),
         kiosk_total=len(r.kiosks),
         min_cell=present.MIN_CELL,
-        hidden=present.HIDDEN,
+        hidden=str(present.HIDDEN),  # a str: jinja trusts a lazy string as markup
         number=present.number,
     )

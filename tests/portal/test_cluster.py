@@ -1,5 +1,9 @@
 """A 3-node RabbitMQ cluster (MQTT 3.1.1) between real kiosks and an ingest worker on
-PostgreSQL: a node killed mid-drain, and every record is in the database exactly once."""
+PostgreSQL: a node killed mid-drain, and every record is in the database exactly once.
+
+The kiosks reach the cluster through a round-robin balancer (as in production): one sits on
+the node that is killed, with the worker, and must come back on a live node, subscribe again
+(its queue has a second copy) and get its acks."""
 
 from __future__ import annotations
 
@@ -22,6 +26,7 @@ from kiosk.uplink.service import build_uplink
 from portal.ingest.store import open_store
 from portal.ingest.worker import IngestWorker
 from portal.receiver import device_keys_from_dir
+from tests.fixtures.balancer import Balancer
 from tests.fixtures.mqtt import Pki, install_portal_signing_key, wait_for
 from tests.fixtures.rabbitmq import PASSWORD, USER, RabbitCluster, rabbitmq_missing
 from tests.fixtures.records import commit_registrations, open_db
@@ -90,7 +95,9 @@ def test_node_kill_mid_drain_keeps_every_record_exactly_once(
     )
     worker.credentials(USER, PASSWORD)
     worker.start()
-    cfgs = [kiosk(tmp_path, pki, f"kiosk-rmq-{i}", a.mqtt_port) for i in range(2)]
+    balancer = Balancer([a.mqtt_port, b.mqtt_port, c.mqtt_port])
+    balancer.start()
+    cfgs = [kiosk(tmp_path, pki, f"kiosk-rmq-{i}", balancer.port) for i in range(2)]
     committed: set[tuple[str, str]] = set()
     ups = []
     try:
@@ -108,13 +115,16 @@ def test_node_kill_mid_drain_keeps_every_record_exactly_once(
         for up in ups:
             up.start()
         wait_for(lambda: acked() >= 60, 90, "the drain under way")
-        cluster.kill(b)  # the worker's node dies mid-drain
+        assert balancer.open_per_target()[1] == 1, "a kiosk on the node that dies"
+        cluster.kill(b)  # the worker's node and a kiosk's die mid-drain
         assert acked() < 300, "drained before the kill: the test proves nothing"
         wait_for(lambda: acked() == 300, 150, "every record acked after the node kill")
+        assert balancer.open_per_target()[1] == 0  # both kiosks on live nodes now
     finally:
         for up in ups:
             up.stop()
         worker.stop()
+        balancer.stop()
     with psycopg.connect(pg_dsn) as conn:
         rows = [(d, r) for d, r in conn.execute("SELECT device_id, record_id FROM record")]
     assert len(rows) == len(set(rows)) == 300

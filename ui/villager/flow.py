@@ -82,7 +82,11 @@ def set_language() -> Response:
 @bp.get("/menu")
 def menu() -> str:
     """Register, or check a registration's status."""
-    return screen("villager/menu.html", status_enabled=svc().status is not None)
+    return screen(
+        "villager/menu.html",
+        status_enabled=svc().status is not None,
+        community_enabled=svc().status is not None and "community" in svc().extra,
+    )
 
 
 @bp.post("/register")
@@ -275,7 +279,17 @@ def review(token: str, reg: RegistrationView) -> str:
     """Everything the person answered, before sending."""
     from ui.forms_view import review_rows
 
-    return screen("villager/review.html", rows=review_rows(svc().form, reg.answers, lang()))
+    local_only = reg.family_check == "kiosk" and svc().registration.known_family(token) is None
+    notice = (
+        _("The family card was checked at this kiosk only: there is no connection to the office.")
+        if local_only
+        else ""
+    )
+    return screen(
+        "villager/review.html",
+        rows=review_rows(svc().questionnaire(), reg.answers, lang()),
+        notice=notice,
+    )
 
 
 @bp.post("/review")

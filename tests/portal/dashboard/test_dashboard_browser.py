@@ -171,3 +171,23 @@ def test_village_official_sees_its_village_only(visit: Visit) -> None:
 def test_login_page_screenshot(visit: Visit) -> None:
     visit.page.goto(visit.base + "/masuk")
     assert "Masuk ke dasbor" in visit.check("login", docs=True)
+
+
+def test_official_switches_the_dashboard_to_english_and_back(visit: Visit) -> None:
+    page = visit.page
+    page.goto(visit.base + "/masuk")
+    page.click("#lang-en")
+    page.wait_for_load_state("load")
+    assert "Log in to the dashboard" in visit.check("login-en")
+    assert page.get_attribute("html", "lang") == "en"
+    visit.login("camat-pesisir")  # the choice survives the new session of the login
+    assert page.url.endswith("/wilayah/351001")
+    text = visit.check("kecamatan-en", docs=True)
+    assert "Kiosk health" in text and "By Village" in text and "Backlog stuck for 2 days" in text
+    page.click("#children a:has-text('Sarongan')")
+    page.wait_for_url("**/wilayah/3510012002?**")
+    page.click("#lang-id")  # back on the same page and period, in Indonesian
+    page.wait_for_url("**/wilayah/3510012002?**")
+    assert "Desa/Kelurahan Sarongan" in page.inner_text("#area-title")
+    assert page.get_attribute("html", "lang") == "id"
+    assert page.get_attribute("#lang-id", "aria-pressed") == "true"
