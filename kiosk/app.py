@@ -32,6 +32,7 @@ from kiosk.services.ports import (
     Audit,
     Cipher,
     FaceVerifier,
+    FamilyQuery,
     IdCardReader,
     Microphone,
     RegistrationStore,
@@ -89,6 +90,7 @@ class ServiceParts:
     audit_tx: AuditTx | None = None  # the audit log inside an objection's own transaction
     photo: Photo | None = None  # the camera's newest frame as JPEG (evidence photos)
     portal_status: StatusQuery | None = None  # None: status from this kiosk's record only
+    families: FamilyQuery | None = None  # None: a No. KK is looked up on this kiosk only
     microphone: Microphone | None = None  # spoken notes (kiosk.audio); None: typed notes only
 
 
@@ -123,6 +125,7 @@ def build_services(cfg: KioskConfig, parts: ServiceParts) -> Services:
         clock_synced=parts.clock_synced,
         ensure_space=lambda: ensure_free_space(parts.data_dir, min_free),
         id_cards=parts.id_cards,
+        families=parts.families,
     )
     status = StatusService(
         clock=parts.clock,
@@ -204,8 +207,22 @@ def build_ui(cfg: KioskConfig, services: Services, **extras: Any) -> Flask:
         voice=services.voice,
         form=services.form,
         consent=services.consent,
+        choices=village_lists(cfg, extras.get("community")),
         **extras,
     )
+
+
+def village_lists(cfg: KioskConfig, community: Any) -> Callable[[], dict[str, tuple[str, ...]]]:
+    """The village's lists the questionnaire offers (``choices_from``): its dusun from the
+    portal's signed village list when the kiosk holds one, else as provisioned
+    (``device.dusun``); none: the name is typed."""
+
+    def lists() -> dict[str, tuple[str, ...]]:
+        held = community.recipients() if community is not None else None
+        names = tuple(held.dusun) if held is not None and held.dusun else ()
+        return {"dusun": names or tuple(cfg.device.dusun)}
+
+    return lists
 
 
 def prepare_data_dir(cfg: KioskConfig) -> Path:
@@ -305,12 +322,17 @@ def build_kiosk(
     # The one way into the outbox: every record committed through it wakes the relay at once.
     outbox = OutboxRepository(conn, on_commit=uplink.notify if uplink is not None else _nothing)
     portal_status = None  # status from the portal: a sealed query, a signed answer, 4 s at most
+    families = None
     if uplink is not None:
+        from kiosk.uplink.family_query import PortalFamilyQuery
+        from kiosk.uplink.family_query import attach as attach_family_query
         from kiosk.uplink.status_query import PortalStatusQuery
         from kiosk.uplink.status_query import attach as attach_status_query
 
         portal_status = PortalStatusQuery(uplink, sealer, device_id=cfg.device.id, clock=clock)
         attach_status_query(uplink, portal_status)
+        families = PortalFamilyQuery(uplink, sealer, device_id=cfg.device.id, clock=clock)
+        attach_family_query(uplink, families)  # a No. KK registered at another kiosk, 3 s at most
     late: dict[str, Any] = {}  # the device and the audit log are built after the verifier
     face_timeouts = _face_timeouts(cfg, demo is not None)
     # A NIK without a village reference: the e-KTP's photo is its reference (memory only).
@@ -346,6 +368,7 @@ def build_kiosk(
         audit_tx=lambda tx, kind, actor, subject: agents.audit.append(tx, kind, actor, subject),
         photo=verifier.preview_jpeg,
         portal_status=portal_status,
+        families=families,
         microphone=open_microphone(cfg.microphone),
     )
     services = build_services(cfg, parts)

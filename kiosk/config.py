@@ -50,6 +50,13 @@ class DeviceConfig(Section):
         "35.10.01.2001", "Kemendagri village code, 10 digits, dots optional (e.g. 35.10.01.2001)"
     )
     name: str = setting("Kantor Desa (demo)", "Human name of the kiosk's site", max_length=80)
+    dusun: list[str] = setting(
+        [],
+        "The village's dusun (hamlets), 1-40 characters each, at most 60: the household form "
+        "offers them to choose from (the portal's signed village list wins when the kiosk has "
+        "one); empty: the person types the name",
+        max_length=60,
+    )
 
     @field_validator("id")
     @classmethod
@@ -60,6 +67,16 @@ class DeviceConfig(Section):
                 "starting with a letter or digit (e.g. kiosk-3510012001-01)"
             )
         return value
+
+    @field_validator("dusun")
+    @classmethod
+    def _dusun(cls, value: list[str]) -> list[str]:
+        names = [" ".join(v.split()) for v in value]
+        if any(not 1 <= len(n) <= 40 for n in names):
+            raise ValueError("each dusun name must be 1-40 characters (e.g. 'Krajan')")
+        if len({n.casefold() for n in names}) != len(names):
+            raise ValueError("a dusun is named twice")
+        return names
 
     @field_validator("village_code")
     @classmethod

@@ -95,6 +95,14 @@ KINDS: dict[str, PortalKind] = {
             doc="status query by NIK digest + receipt code: answered, not stored",
         ),
         PortalKind(
+            Name.KK_REQUEST,
+            sealed=True,
+            storage=_NO,
+            acked=False,
+            answered_by="family",
+            doc="family card query by KK digest: answered (known or not), not stored",
+        ),
+        PortalKind(
             Name.VERIFY_REQUEST,
             sealed=True,
             storage=_NO,

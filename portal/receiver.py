@@ -34,6 +34,7 @@ from kiosk.errors import CryptoError, ProtocolError
 from kiosk.reports.recipients import sign_list
 from kiosk.uplink.replies import sign_reply
 from kiosk.uplink.topics import Name, device_topic
+from portal.family_cards import FamilyDesk, SqliteFamilyIndex
 from portal.ingest.store import SqliteIngestStore
 from portal.ingest.worker import IngestWorker
 from portal.intake import DeviceKeys, Opened, Outgoing, device_keys_from_dir, open_record
@@ -74,6 +75,8 @@ class PortalReceiver:
         self.references = references  # identity references (portal/references.py), optional
         self.store = PortalStore(db_path)
         self.status_desk = StatusDesk(db_path, signing_key, clock=clock)  # status + objections
+        self.family_index = SqliteFamilyIndex(db_path, clock=clock)  # No. KK at any kiosk
+        self.family_desk = FamilyDesk(self.family_index, signing_key, clock=clock)
         self._worker = IngestWorker(
             host=host,
             port=port,
@@ -88,7 +91,11 @@ class PortalReceiver:
             protocol=protocol,
             session_expiry_s=session_expiry_s,
             batch=batch,
-            services={"references": self._references, "status": self._status_service},
+            services={
+                "references": self._references,
+                "status": self.status_desk.service,
+                "family": self.family_desk,
+            },
             clock=clock,
         )
         self.link, self.intake = self._worker.link, self._worker.intake
@@ -108,13 +115,15 @@ class PortalReceiver:
         """Disconnect (the session and its queue survive on the broker) and stop."""
         self._worker.stop()  # closes the store
         self.status_desk.close()
+        self.family_index.close()
 
     # --- the references service (portal/kinds.py: answered_by="references") -------------
     def _references(self, kind: str, items: list[Opened]) -> list[Outgoing]:
         """Answer online verification requests; decide registrations captured pending (and
-        index new registrations for status queries)."""
+        index new registrations for status and family card queries)."""
         if kind == Name.REGISTRATION:
             self.status_desk.on_records(_fresh(items))
+            self.family_index.on_records(_fresh(items))
         refs = self.references
         if refs is None:
             return []
@@ -134,23 +143,6 @@ class PortalReceiver:
                 decided = refs.verify_pending(inc.record)
                 if decided is not None:
                     out.append(self._status(inc.device_id, inc.record_id, decided))
-        return out
-
-    # --- the status service (portal/kinds.py: answered_by="status") --------------------
-    def _status_service(self, kind: str, items: list[Opened]) -> list[Outgoing]:
-        """Keep new objections; answer status queries on the asking kiosk's own topic."""
-        if kind == Name.OBJECTION:
-            self.status_desk.on_records(_fresh(items))
-            return []
-        out: list[Outgoing] = []
-        for item in items:
-            inc = item.incoming
-            try:
-                reply = self.status_desk.answer(inc.device_id, inc.record)
-            except ProtocolError as err:
-                log.warning("status request from %s rejected: %s", inc.device_id, err)
-                continue
-            out.append(Outgoing(inc.device_id, Name.STATUS_REPLY, reply, inc.record_id.encode()))
         return out
 
     # --- sending to kiosks ------------------------------------------------------------

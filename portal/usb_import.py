@@ -46,6 +46,7 @@ from kiosk.usb.layout import (
     sha256_hex,
     sign_ack_file,
 )
+from portal.family_cards import SqliteFamilyIndex
 from portal.intake import device_keys_from_dir, open_record
 from portal.status_desk import StatusDesk
 from portal.store import Incoming, PortalStore
@@ -92,6 +93,7 @@ def import_export(
     signing_key: Ed25519PrivateKey,
     now: float,
     desk: StatusDesk | None = None,
+    families: SqliteFamilyIndex | None = None,
 ) -> ExportReport:
     """Import one export folder and write its ack file; refusals are reported, not raised."""
     report = ExportReport(export_dir)
@@ -140,14 +142,15 @@ def import_export(
     for i in range(0, len(opened), BATCH):
         part = opened[i : i + BATCH]
         fresh = store.put_many(part, now)
+        stored = [
+            (n.device_id, n.record_id, n.kind, n.record)
+            for n, f in zip(part, fresh, strict=True)
+            if f
+        ]
         if desk is not None:  # status index and objections, as over MQTT
-            desk.on_records(
-                [
-                    (n.device_id, n.record_id, n.kind, n.record)
-                    for n, f in zip(part, fresh, strict=True)
-                    if f
-                ]
-            )
+            desk.on_records(stored)
+        if families is not None:  # family card queries, as over MQTT
+            families.on_records(stored)
         for inc, new in zip(part, fresh, strict=True):
             acks.append({"record_id": inc.record_id, "result": "stored" if new else "duplicate"})
             report.stored += new
@@ -189,6 +192,7 @@ def import_stick(
     signing_key: Ed25519PrivateKey,
     clock: Callable[[], float] = time.time,
     desk: StatusDesk | None = None,
+    families: SqliteFamilyIndex | None = None,
 ) -> list[ExportReport]:
     """Import every export on the stick (every kiosk's), oldest first."""
     return [
@@ -200,6 +204,7 @@ def import_stick(
             signing_key=signing_key,
             now=clock(),
             desk=desk,
+            families=families,
         )
         for d in export_dirs(stick)
     ]
@@ -228,6 +233,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     store = PortalStore(args.db)
     desk = StatusDesk(args.db, signing_key)
+    families = SqliteFamilyIndex(args.db)
     try:
         reports = import_stick(
             args.stick,
@@ -236,10 +242,12 @@ def main(argv: list[str] | None = None) -> int:
             device_keys=device_keys_from_dir(args.device_keys),
             signing_key=signing_key,
             desk=desk,
+            families=families,
         )
     finally:
         store.close()
         desk.close()
+        families.close()
     if not reports:
         print(f"no kiosk export found on {args.stick}")
     for r in reports:

@@ -5,7 +5,7 @@ Usage:
   kiosk-provision [--data-dir DIR] status
   kiosk-provision identity --device-id ID [--cert C --ca CA --portal-key P]
                            [--portal-signing-key S [--portal-signing-key-next S2]]
-  kiosk-provision village --code 35.10.01.2001 --name NAME [--location TEXT]
+  kiosk-provision village --code 35.10.01.2001 --name NAME [--location TEXT] [--dusun A,B]
   kiosk-provision network --broker-host H [--broker-port N] [--no-tls] [--offline]
                           [--mqtt-protocol 5|3.1.1]
                           [--wifi-ssid S (--wifi-psk P | --wifi-open)]
@@ -55,6 +55,13 @@ STEP_ARGS: dict[str, list[tuple[tuple[str, ...], dict[str, Any]]]] = {
         (("--code",), {"dest": "village_code", "help": "10-digit Kemendagri village code"}),
         (("--name",), {"help": "kiosk name, e.g. 'Kantor Desa Sumberagung'"}),
         (("--location",), {"help": "where in the building, free text"}),
+        (
+            ("--dusun",),
+            {
+                "help": "the village's dusun, comma-separated, e.g. 'Krajan,Sumberejo' (the form"
+                " offers them; none: typed)"
+            },
+        ),
     ],
     "network": [
         (("--broker-host",), {"help": "MQTT broker host name or IP"}),

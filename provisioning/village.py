@@ -22,6 +22,7 @@ _FAILURES: dict[str, str] = {
 
 MAX_NAME = 80
 MAX_LOCATION = 200
+MAX_DUSUN = 60
 
 
 def normalise_code(code: str) -> str:
@@ -64,6 +65,7 @@ def run_village(ctx: Context, inputs: dict[str, Any]) -> dict[str, Any]:
             "pass --code with the 10-digit Kemendagri village code",
         )
     found = check_village_code(code)
+    dusun = dusun_names(inputs.get("dusun"))
     if not name or len(name) > MAX_NAME:
         raise StepError(
             "kiosk_name",
@@ -76,10 +78,27 @@ def run_village(ctx: Context, inputs: dict[str, Any]) -> dict[str, Any]:
             f"the location is longer than {MAX_LOCATION} characters",
             "shorten --location (e.g. 'Balai desa, ruang pelayanan')",
         )
-    update_config(
-        ctx.layout.config, {"device": {"village_code": found["village_code"], "name": name}}
-    )
-    return {**found, "name": name, "location": location}
+    device: dict[str, Any] = {"village_code": found["village_code"], "name": name}
+    if dusun is not None:
+        device["dusun"] = dusun
+    update_config(ctx.layout.config, {"device": device})
+    return {**found, "name": name, "location": location, "dusun": dusun or []}
+
+
+def dusun_names(raw: Any) -> list[str] | None:
+    """The ``--dusun`` list (comma-separated or a list), whitespace collapsed; None: not given
+    (the config keeps what it has)."""
+    if raw is None:
+        return None
+    items = raw.split(",") if isinstance(raw, str) else [str(x) for x in raw]
+    names = [" ".join(x.split()) for x in items if x.strip()]
+    if len(names) > MAX_DUSUN or any(len(n) > 40 for n in names):
+        raise StepError(
+            "dusun",
+            f"at most {MAX_DUSUN} dusun of 1-40 characters each",
+            "pass --dusun with the village's dusun names, e.g. --dusun 'Krajan,Sumberejo'",
+        )
+    return names
 
 
 def village_done(ctx: Context, inputs: dict[str, Any]) -> bool:
@@ -87,6 +106,9 @@ def village_done(ctx: Context, inputs: dict[str, Any]) -> bool:
     if not ctx.layout.config.is_file() or not inputs.get("village_code"):
         return False
     cfg = load_kiosk_config(ctx.layout.config)
-    return cfg.device.village_code == normalise_code(str(inputs["village_code"])) and (
-        cfg.device.name == str(inputs.get("name", "")).strip()
+    dusun = dusun_names(inputs.get("dusun"))
+    return (
+        cfg.device.village_code == normalise_code(str(inputs["village_code"]))
+        and cfg.device.name == str(inputs.get("name", "")).strip()
+        and (dusun is None or cfg.device.dusun == dusun)
     )

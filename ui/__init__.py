@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -57,6 +58,12 @@ class UiServices:
     voice: VoiceRecorder | None = None  # spoken notes (kiosk.services.voice)
     languages: tuple[str, ...] = LANGUAGE_CODES
     extra: dict[str, Any] = field(default_factory=dict)
+    choices: Callable[[], Mapping[str, tuple[str, ...]]] | None = None  # the village's lists
+
+    def questionnaire(self) -> Any:
+        """The questionnaire as the screens ask it now: ``choices_from`` questions offer the
+        village's current lists (its dusun), typed where the kiosk has none."""
+        return self.form.with_choices(self.choices()) if self.choices else self.form
 
     @property
     def timeouts(self) -> Timeouts:
@@ -84,6 +91,7 @@ def create_app(
     voice: VoiceRecorder | None = None,
     usb: Any = None,
     community: Any = None,
+    choices: Callable[[], Mapping[str, tuple[str, ...]]] | None = None,
 ) -> Flask:
     """Build the UI around the given services.
 
@@ -96,7 +104,8 @@ def create_app(
     mode under ``/agent``; ``usb`` (a ``kiosk.usb.service.UsbService``) the USB stick screen
     under ``/usb``; ``community`` (a ``kiosk.reports.service.CommunityService``) the recipient
     list, reports, proposals and the meeting report under ``/agent``; ``voice`` (a
-    ``kiosk.services.voice.VoiceRecorder``) the spoken notes on those screens.
+    ``kiosk.services.voice.VoiceRecorder``) the spoken notes on those screens; ``choices`` the
+    village's run-time lists the questionnaire offers (``{"dusun": names}``).
     """
     from ui.agent import bp as agent_bp
     from ui.forms_view import default_consent, default_form
@@ -139,6 +148,7 @@ def create_app(
         voice=voice,
         languages=languages,
         extra={k: v for k, v in (("usb", usb), ("community", community)) if v is not None},
+        choices=choices,
     )
     app.register_blueprint(villager_bp)
     app.register_blueprint(agent_bp)

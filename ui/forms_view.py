@@ -89,9 +89,12 @@ class ScreenView:
 def question_view(q: Question, lang: str) -> QuestionView:
     """A question's texts in ``lang`` and the widget that renders it."""
     tr = translator(lang)
+    widget = WIDGETS.get(q.kind, "choice")
+    if q.choices_from and q.options:  # the village's names: a compact list, no pictures
+        widget = "select"
     return QuestionView(
         id=q.id,
-        widget=WIDGETS.get(q.kind, "choice"),
+        widget=widget,
         label=tr(q.label),
         hint=tr(q.help) if q.help else "",
         icon=q.icon,

@@ -34,3 +34,5 @@ class Name(enum.StrEnum):
     STATUS_REQUEST = "status_request"
     STATUS_REPLY = "status_reply"
     OBJECTION = "objection"
+    KK_REQUEST = "kk_request"
+    KK_REPLY = "kk_reply"

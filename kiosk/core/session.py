@@ -185,6 +185,7 @@ class RegistrationSession:
         self.vouch_id: str | None = None  # links the registration to the agent's vouch record
         self.existing: Any = None  # the NIK's registration on this kiosk: this visit updates it
         self.existing_family: Any = None  # the KK's registration by someone else: updated too
+        self.family_check: str | None = None  # where the No. KK was looked up: portal | kiosk
         self.last_attempt: Outcome | None = None  # the last face attempt's outcome, until retried
         self.back_to_review = False  # one answer is being changed from the review screen
         self.id_card: IdCardStep | None = None  # the e-KTP step, when it was asked for
@@ -256,6 +257,7 @@ class RegistrationSession:
         self.outcome = None
         self.existing = None
         self.existing_family = None
+        self.family_check = None
         self.last_attempt = None
         self.id_card = None
         self._go(State.IDENTIFY)

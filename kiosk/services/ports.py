@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from kiosk.core.clock import Clock
+from kiosk.core.family_card import FamilyAnswer
 from kiosk.core.ids import keyed_hash
 from kiosk.core.portal_status import PortalStatus
 from kiosk.core.session import Outcome
@@ -186,6 +187,7 @@ class ExistingRegistration:
     verification: str
     members_count: int | None = None
     nik_hmac: str = ""
+    source: str = "kiosk"  # kiosk | portal (a family card registered at another kiosk)
 
 
 class RegistrationStore(Protocol):
@@ -325,6 +327,19 @@ class StatusQuery(Protocol):
         ...
 
     def ask(self, digest: str, receipt_no: str) -> PortalStatus | None:
+        """The portal's signed answer, or None (offline, no answer in time, refused)."""
+        ...
+
+
+class FamilyQuery(Protocol):
+    """Ask the portal whether a No. KK is registered at any kiosk, with a short bounded wait."""
+
+    @property
+    def available(self) -> bool:
+        """True when a query could be sent now (the link is up)."""
+        ...
+
+    def ask(self, digest: str) -> FamilyAnswer | None:
         """The portal's signed answer, or None (offline, no answer in time, refused)."""
         ...
 

@@ -21,6 +21,7 @@ from types import MappingProxyType
 from typing import Any
 
 from kiosk.core.clock import Clock, today
+from kiosk.core.family_card import PortalFamily, kk_digest
 from kiosk.core.forms import FormDefinition, derived_answers, missing_questions, visible_answers
 from kiosk.core.ids import receipt_code, uuid7
 from kiosk.core.names import Name
@@ -33,6 +34,7 @@ from kiosk.services.ports import (
     ExistingRegistration,
     FaceCheckResult,
     FaceVerifier,
+    FamilyQuery,
     IdCardReader,
     NewRegistration,
     NikParser,
@@ -90,6 +92,7 @@ class RegistrationView:
     seconds_left: float
     warning_said: bool
     id_card: IdCardStep | None  # how the e-KTP step ended (None: not asked)
+    family_check: str | None = None  # where the No. KK was looked up: portal | kiosk (only)
 
 
 @dataclass(frozen=True)
@@ -119,6 +122,22 @@ class VouchSubject:
     attempts: int
 
 
+def _from_portal(found: PortalFamily | None) -> ExistingRegistration | None:
+    """The portal's registration of a family card as this kiosk's services see one (no
+    receipt code: another person's is never known here, nor shown)."""
+    if found is None:
+        return None
+    return ExistingRegistration(
+        found.registration_id,
+        "",
+        found.version,
+        found.registered_at,
+        "",
+        found.members_count,
+        source="portal",
+    )
+
+
 class RegistrationService:
     """Holds the single active session and carries it from NIK to committed receipt."""
 
@@ -139,8 +158,10 @@ class RegistrationService:
         clock_synced: Callable[[], bool] = lambda: False,
         ensure_space: Callable[[], None] = lambda: None,
         id_cards: IdCardReader | None = None,
+        families: FamilyQuery | None = None,
     ) -> None:
         self._clock = clock
+        self._families = families  # the portal's family card lookup; None: this kiosk only
         self._timeouts = timeouts
         self._retry_budget = retry_budget
         self._parse_nik: NikParser = nik_parser or self._parse_registrant_nik
@@ -220,6 +241,7 @@ class RegistrationService:
             seconds_left=session.seconds_left,
             warning_said=session.inactivity.said,
             id_card=session.id_card,
+            family_check=session.family_check,
         )
 
     def view(self, token: str | None) -> RegistrationView:
@@ -436,16 +458,33 @@ class RegistrationService:
 
     # --- household members and the family card ------------------------------------------
     def family_card(self, token: str, kk: str) -> ExistingRegistration | None:
-        """Look the answered No. KK up on this kiosk: a registration of the same family card by
-        another visit (not this person's own, already an update) is returned and remembered, and
-        this registration becomes its next version instead of a duplicate."""
+        """Look the answered No. KK up: a registration of the same family card by another visit
+        (not this person's own, already an update) is returned and remembered, and this
+        registration becomes its next version instead of a duplicate.
+
+        This kiosk's registrations first; then the portal's (a card registered at another
+        kiosk), asked outside the lock with a short bounded wait. Offline or without an answer
+        in time the card is checked at this kiosk only, and the session says so
+        (``family_check``)."""
         with self._live(token) as session:
-            found = self._repo.latest_for_kk(keyed_hash(self._lookup_key, "kk", kk))
             own = self._existing_any(session)
-            if found and own and found.registration_id == own.registration_id:
-                found = None  # the person's own registration: already an update
+        found = self._repo.latest_for_kk(keyed_hash(self._lookup_key, "kk", kk))
+        where = "kiosk"
+        if found is None and self._families is not None:
+            answer = self._families.ask(kk_digest(kk))
+            if answer is not None:
+                where, found = "portal", _from_portal(answer.registration)
+        if found and own and found.registration_id == own.registration_id:
+            found = None  # the person's own registration: already an update
+        with self._live(token) as session:
             session.existing_family = found
+            session.family_check = where
             return found
+
+    @property
+    def family_lookup_online(self) -> bool:
+        """True when a No. KK will be asked of the portal now ("checking..." is said)."""
+        return self._families is not None and self._families.available
 
     def known_family(self, token: str) -> ExistingRegistration | None:
         """The registration of this session's family card found by :meth:`family_card`."""
@@ -545,7 +584,7 @@ class RegistrationService:
         if family is not None:  # the family card is registered: this is its next version; the
             # receipt code is this person's own (another person's code is never shown)
             registration_id, receipt = family.registration_id, self._new_receipt()
-            version = self._repo.next_version(registration_id)
+            version = max(self._repo.next_version(registration_id), family.version + 1)
         elif existing is not None:
             registration_id, receipt = existing.registration_id, existing.receipt_no
             version = self._repo.next_version(registration_id)

@@ -68,15 +68,21 @@ class Acks:
 
 
 @dataclass(frozen=True)
-class StatusReply:
-    """The portal's signed answer to a status query (verified; matched by kiosk/uplink/
-    status_query.py to the query waiting for it)."""
+class Reply:
+    """The portal's signed answer to a request of this kiosk (a status or family card query;
+    verified, ``body["kind"]`` names its topic; matched to the request waiting for it by
+    kiosk/uplink/status_query.py or family_query.py)."""
 
     body: dict[str, Any]
     correlation: bytes | None
 
+    @property
+    def correlated(self) -> bool:
+        """False when MQTT 5 Correlation Data names another request than the signed body."""
+        return self.correlation is None or self.correlation == self.body["request_id"].encode()
 
-PortalMessage = Acks | StatusUpdate | ConfigUpdate | RosterUpdate | SignedMessage | StatusReply
+
+PortalMessage = Acks | StatusUpdate | ConfigUpdate | RosterUpdate | SignedMessage | Reply
 
 
 def _ack(d: dict[str, Any], corr: bytes | None) -> Acks:
@@ -103,7 +109,8 @@ DECODERS: dict[str, Callable[[dict[str, Any], bytes | None], PortalMessage]] = {
     Name.STATUS: _status,
     Name.CONFIG: _config,
     Name.ROSTER: _roster,
-    Name.STATUS_REPLY: StatusReply,
+    Name.STATUS_REPLY: Reply,
+    Name.KK_REPLY: Reply,
 }
 """Topic name -> builder of the typed message (after schema validation)."""
 

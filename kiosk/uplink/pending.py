@@ -139,3 +139,53 @@ class PendingRequests(Generic[T]):
             slot.answer = answer
             slot.event.set()
         return True
+
+
+class DeviceQuery(Generic[T]):
+    """A query of this device to the portal (status, family card): its pending requests of
+    ``KIND``, waited for ``TIMEOUT_S`` at most, and the fields every request record carries
+    (``v``, ``request_id``, ``device_id``, ``requested_at``)."""
+
+    KIND: str
+    TIMEOUT_S: float
+
+    def __init__(
+        self,
+        transport: RequestTransport,
+        sealer: Sealer,
+        *,
+        device_id: str,
+        clock: Clock,
+        timeout_s: float | None = None,
+        wait: Waiter = event_wait,
+    ) -> None:
+        self._device_id = device_id
+        self._clock = clock
+        self.requests: PendingRequests[T] = PendingRequests(
+            self.KIND,
+            transport,
+            sealer,
+            clock=clock,
+            timeout_s=self.TIMEOUT_S if timeout_s is None else timeout_s,
+            wait=wait,
+        )
+        self.rejected: dict[str, int] = {}
+
+    @property
+    def available(self) -> bool:
+        """True when a query could be sent now (the link is up)."""
+        return self.requests.available
+
+    def _ask(self, fields: dict[str, Any]) -> T | None:
+        """Send a request with ``fields``; the answer, or None (offline, timed out, refused)."""
+        if not self.available:
+            return None
+        record = {"v": 1, "request_id": self.requests.new_id(), "device_id": self._device_id}
+        return self.requests.ask({**record, **fields, "requested_at": self._clock.now()})
+
+    def _correlated(self, correlated: bool) -> bool:
+        """False (counted, logged) when MQTT 5 Correlation Data names another request."""
+        if not correlated:
+            self.rejected["correlation"] = self.rejected.get("correlation", 0) + 1
+            log.warning("%s reply refused (correlation)", self.KIND)
+        return correlated

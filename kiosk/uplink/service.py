@@ -15,6 +15,8 @@ from typing import Protocol
 from kiosk.config import KioskConfig, UplinkConfig
 from kiosk.core.clock import Clock
 from kiosk.core.outbox import Backoff
+from kiosk.crypto.frame import FrameSigner
+from kiosk.crypto.keys import load_or_create_device_key
 from kiosk.crypto.trust import DEMO_PORTAL_DIR, TrustedKeys
 from kiosk.errors import StoreError
 from kiosk.store.outbox import OutboxCounts, OutboxRepository
@@ -22,12 +24,13 @@ from kiosk.store.registrations import RegistrationRepository
 from kiosk.uplink import heartbeat, messages
 from kiosk.uplink.client import Event, Inbound, MqttLink
 from kiosk.uplink.inbound import (
+    DECODERS,
     SIGNED_TOPICS,
     ConfigUpdate,
     PortalMessage,
+    Reply,
     RosterUpdate,
     SignedMessage,
-    StatusReply,
     StatusUpdate,
     VersionGate,
     decode,
@@ -64,8 +67,8 @@ class Link(Protocol):
         """Connection is up."""
         ...
 
-    def publish_record(self, kind: str, record_id: str, payload: bytes) -> int | None:
-        """Publish a sealed record."""
+    def publish_records(self, kind: str, record_ids: list[str], payload: bytes) -> int | None:
+        """Publish a signed frame of sealed records."""
         ...
 
     def publish_json(self, name: str, payload: bytes) -> int | None:
@@ -111,6 +114,7 @@ class Uplink:
                 "run the provisioning identity step with --portal-signing-key",
                 cfg.paths.data_dir / "keys" / "portal_ed25519.pub.pem",
             )
+        self._signer: FrameSigner | None = None
         self._local = threading.local()
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
@@ -120,7 +124,7 @@ class Uplink:
         self._alert_cbs: list[Callable[[str, str], None]] = []
         self._acked_cbs: list[Callable[[list[str]], None]] = []
         self._signed_cbs: dict[str, list[Callable[[bytes, bytes | None], object]]] = {}
-        self._status_reply_cbs: list[Callable[[StatusReply], object]] = []
+        self._reply_cbs: dict[str, list[Callable[[Reply], object]]] = {}
         self._gate = VersionGate()
         self._relay: Relay | None = None
         self._heartbeat_s = cfg.uplink.heartbeat_s
@@ -141,9 +145,12 @@ class Uplink:
         """Call ``callback`` with each validated, newer roster message."""
         self._roster_cbs.append(callback)
 
-    def on_status_reply(self, callback: Callable[[StatusReply], object]) -> None:
-        """Call ``callback`` (relay thread) with each verified answer to a status query."""
-        self._status_reply_cbs.append(callback)
+    def on_reply(self, name: str, callback: Callable[[Reply], object]) -> None:
+        """Call ``callback`` (relay thread) with each verified answer on the reply topic
+        ``name`` (``status_reply``, ``kk_reply``)."""
+        if DECODERS.get(name) is not Reply:
+            raise ValueError(f"{name!r} is not a reply topic")
+        self._reply_cbs.setdefault(name, []).append(callback)
 
     def on_signed(self, name: str, callback: Callable[[bytes, bytes | None], object]) -> None:
         """Call ``callback(payload, correlation)`` (relay thread) for each message on the
@@ -155,7 +162,19 @@ class Uplink:
     def publish_request(self, kind: str, request_id: str, payload: bytes) -> bool:
         """Publish a sealed request now (not via the outbox); False when not connected."""
         publish = getattr(self._link, "publish_request", None)
-        return publish is not None and publish(kind, request_id, payload) is not None
+        return (
+            publish is not None
+            and publish(kind, request_id, self._framer()(kind, [payload])) is not None
+        )
+
+    def _framer(self) -> FrameSigner:
+        """This device's frame signer (its Ed25519 key, loaded once)."""
+        if self._signer is None:
+            self._signer = FrameSigner(
+                device_id=self._cfg.device.id,
+                key=load_or_create_device_key(self._cfg.paths.data_dir),
+            )
+        return self._signer
 
     def on_acked(self, callback: Callable[[list[str]], None]) -> None:
         """Call ``callback(record_ids)`` after records were newly acknowledged by the portal."""
@@ -239,6 +258,7 @@ class Uplink:
             ack_timeout_s=up.ack_timeout_s,
             retention_s=up.retention_days * 86400.0,
             decode=self._decode,
+            frame=self._framer(),
             on_acked=self._acked,
             on_message=lambda msg: self._dispatch(regs, msg),
             on_alert=self._alert,
@@ -326,9 +346,10 @@ class Uplink:
         elif isinstance(msg, RosterUpdate) and self._gate.admit(msg):
             for r_cb in self._roster_cbs:
                 self._isolated(Name.ROSTER, r_cb, msg)
-        elif isinstance(msg, StatusReply):
-            for q_cb in self._status_reply_cbs:
-                self._isolated(Name.STATUS_REPLY, q_cb, msg)
+        elif isinstance(msg, Reply):
+            name = msg.body["kind"]
+            for q_cb in self._reply_cbs.get(name, []):
+                self._isolated(name, q_cb, msg)
         elif isinstance(msg, SignedMessage):
             for s_cb in self._signed_cbs.get(msg.name, []):
                 self._isolated(msg.name, s_cb, msg.payload, msg.correlation)

@@ -15,12 +15,10 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from kiosk.core.clock import Clock
 from kiosk.core.names import Name
 from kiosk.core.portal_status import PortalObjection, PortalRegistration, PortalStatus
-from kiosk.services.ports import Sealer
-from kiosk.uplink.inbound import StatusReply
-from kiosk.uplink.pending import PendingRequests, RequestTransport, Waiter, event_wait
+from kiosk.uplink.inbound import Reply
+from kiosk.uplink.pending import DeviceQuery
 
 log = logging.getLogger(__name__)
 
@@ -60,56 +58,24 @@ def parse_status(data: dict[str, Any]) -> PortalStatus:
     return PortalStatus(data["result"], float(data["at"]), regs, objections)
 
 
-class PortalStatusQuery:
+class PortalStatusQuery(DeviceQuery[PortalStatus]):
     """Sends status queries and matches the signed answers to them (one waiter per query)."""
 
-    def __init__(
-        self,
-        transport: RequestTransport,
-        sealer: Sealer,
-        *,
-        device_id: str,
-        clock: Clock,
-        timeout_s: float = 4.0,
-        wait: Waiter = event_wait,
-    ) -> None:
-        self._device_id = device_id
-        self._clock = clock
-        self.requests: PendingRequests[PortalStatus] = PendingRequests(
-            KIND, transport, sealer, clock=clock, timeout_s=timeout_s, wait=wait
-        )
-        self.rejected: dict[str, int] = {}
-
-    @property
-    def available(self) -> bool:
-        """True when a query could be sent now."""
-        return self.requests.available
+    KIND = KIND
+    TIMEOUT_S = 4.0
 
     def ask(self, digest: str, receipt_no: str) -> PortalStatus | None:
         """Ask the portal; its answer, or None (offline, timed out, refused or forged)."""
-        if not self.available:
-            return None
-        return self.requests.ask(
-            {
-                "v": 1,
-                "request_id": self.requests.new_id(),
-                "device_id": self._device_id,
-                "nik_digest": digest,
-                "receipt_no": receipt_no,
-                "requested_at": self._clock.now(),
-            }
-        )
+        return self._ask({"nik_digest": digest, "receipt_no": receipt_no})
 
-    def deliver(self, reply: StatusReply) -> bool:
+    def deliver(self, reply: Reply) -> bool:
         """Hand over a verified ``status_reply`` (uplink thread); True if it answered a query.
 
         The uplink has checked it (bounds, trusted signature, schema, kind, this device:
         :func:`kiosk.uplink.replies.open_reply`); under MQTT 5 its Correlation Data must also
         name the request it answers."""
         data = reply.body
-        if reply.correlation is not None and reply.correlation != data["request_id"].encode():
-            self.rejected["correlation"] = self.rejected.get("correlation", 0) + 1
-            log.warning("status reply refused (correlation)")
+        if not self._correlated(reply.correlated):
             return False
         answer = None if data["result"] == "refused" else parse_status(data)
         if not self.requests.deliver(data["request_id"], answer):
@@ -121,5 +87,5 @@ class PortalStatusQuery:
 
 def attach(uplink: Any, query: PortalStatusQuery) -> None:
     """Route this kiosk's verified ``status_reply`` messages to ``query`` (relay thread)."""
-    on_reply: Callable[[Callable[[StatusReply], object]], None] = uplink.on_status_reply
-    on_reply(query.deliver)
+    on_reply: Callable[[str, Callable[[Reply], object]], None] = uplink.on_reply
+    on_reply(Name.STATUS_REPLY, query.deliver)

@@ -105,6 +105,9 @@ TOPICS: dict[str, Topic] = {
         Topic(Name.STATUS_REQUEST, _UP, False, None, "sealed status query (NIK digest)"),
         Topic(Name.STATUS_REPLY, _DOWN, False, "status_reply", "signed status answer", signing=_R),
         Topic(Name.OBJECTION, _UP, False, None, "sealed objection (sanggah) to a decision"),
+        # a family card registered at another kiosk (kiosk/uplink/family_query.py)
+        Topic(Name.KK_REQUEST, _UP, False, None, "sealed family card query (KK digest)"),
+        Topic(Name.KK_REPLY, _DOWN, False, "kk_reply", "signed family card answer", signing=_R),
     )
 }
 """Every topic; outbox kinds map to the UP topic of the same name."""

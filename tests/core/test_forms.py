@@ -347,8 +347,9 @@ def test_household_v1_every_choice_has_an_icon_and_translation() -> None:
 
 def test_household_v1_kk_number_accepts_separators() -> None:
     form = load_form()
-    cleaned = validate_answers(form, "family_card", {"kk_number": "3510 0112 0315 0001"})
-    assert cleaned == {"kk_number": "3510011203150001"}
+    raw = {"kk_number": "3510 0112 0315 0001", "dusun": " Krajan  Lor "}
+    cleaned = validate_answers(form, "family_card", raw)
+    assert cleaned == {"kk_number": "3510011203150001", "dusun": "Krajan Lor"}
 
 
 def _kk_checked_form() -> FormDefinition:

@@ -70,3 +70,18 @@ def test_command_without_a_stick(tmp_path: Path) -> None:
     portal = make_portal(tmp_path / "portal")
     out = _run(tmp_path / "no-stick", portal.dir)
     assert out.returncode == 2 and "no USB stick" in out.stderr
+
+
+def test_a_family_card_that_came_by_stick_is_known_to_queries(tmp_path: Path) -> None:
+    from kiosk.core.family_card import kk_digest
+    from portal.family_cards import SqliteFamilyIndex, pick
+
+    portal = make_portal(tmp_path / "portal")
+    cfg = offline_kiosk(tmp_path, portal)
+    [rid] = commit_registrations(cfg, 1, answers={"kk_number": "3510011501200003"})
+    export(cfg)
+    assert _run(cfg.usb.mount_point, portal.dir).returncode == 0
+    index = SqliteFamilyIndex(portal.dir / "cli.sqlite3")
+    found = pick(index.rows(kk_digest("3510011501200003")))
+    assert found is not None and found.registration_id == rid
+    index.close()

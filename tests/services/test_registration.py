@@ -12,6 +12,7 @@ import pytest
 
 from kiosk.config import KioskConfig
 from kiosk.core.clock import FakeClock
+from kiosk.core.family_card import FamilyAnswer, PortalFamily, kk_digest
 from kiosk.core.forms import load_consent, load_form
 from kiosk.core.session import IdCardStep, Outcome, State
 from kiosk.crypto.fake import JsonSealer
@@ -44,7 +45,10 @@ def parts(
 
 
 def service(
-    parts: dict[str, Any], results: list[FaceCheckResult], id_cards: Any = None
+    parts: dict[str, Any],
+    results: list[FaceCheckResult],
+    id_cards: Any = None,
+    families: Any = None,
 ) -> RegistrationService:
     """The registration service as the composition root builds it (``kiosk.app``)."""
     graph = compose(
@@ -55,6 +59,7 @@ def service(
         sealer=parts["sealer"],
         objections=False,
         id_cards=id_cards,
+        families=families,
     )
     return graph.registration
 
@@ -297,6 +302,106 @@ def test_a_person_s_own_family_card_is_not_flagged_twice(parts: dict[str, Any]) 
     assert svc.submit(token) == first
 
 
+class Families:
+    """The portal's family card lookup as the service sees it: a scripted answer."""
+
+    def __init__(self, answer: FamilyAnswer | None, available: bool = True) -> None:
+        self.answer = answer
+        self.available = available
+        self.asked: list[str] = []
+
+    def ask(self, digest: str) -> FamilyAnswer | None:
+        self.asked.append(digest)
+        return self.answer if self.available else None
+
+
+ELSEWHERE = PortalFamily("0193a0a0-0000-7000-8000-00000000000a", 3, 1_780_000_000.0, 5)
+
+
+def test_a_family_card_registered_at_another_kiosk_becomes_its_next_version(
+    parts: dict[str, Any],
+) -> None:
+    families = Families(FamilyAnswer(ELSEWHERE))
+    svc = service(parts, [face(Outcome.VERIFIED)], families=families)
+    token = svc.start()
+    svc.identify(token, NIK)
+    svc.check_face(token)
+    found = svc.family_card(token, KK)
+    assert families.asked == [kk_digest(KK)], "asked by digest, never the No. KK"
+    assert found is not None and found.source == "portal" and found.receipt_no == ""
+    assert (found.registration_id, found.version, found.members_count) == (
+        ELSEWHERE.registration_id,
+        3,
+        5,
+    )
+    assert svc.known_family(token) == found
+    svc.household(token, {"kk_number": KK, "members_count": 6})
+    svc.consent(token, True)
+    assert svc.view(token).family_check == "portal"
+    receipt = svc.submit(token)
+    record = parts["sealer"].sealed[-1]
+    assert record["registration"] == {
+        "id": ELSEWHERE.registration_id,
+        "version": 4,
+        "same_family_card": True,
+    }
+    assert record["receipt_no"] == receipt, "the person's own receipt code"
+
+
+def test_the_portal_is_not_asked_for_a_card_this_kiosk_holds(parts: dict[str, Any]) -> None:
+    families = Families(FamilyAnswer(ELSEWHERE))
+    svc = service(parts, [face(Outcome.VERIFIED), face(Outcome.VERIFIED)], families=families)
+    token = svc.start()
+    svc.identify(token, NIK)
+    svc.check_face(token)
+    svc.household(token, {"kk_number": KK})
+    svc.consent(token, True)
+    svc.submit(token)
+    token = svc.start()
+    svc.identify(token, "3510014507850002")
+    svc.check_face(token)
+    families.asked.clear()
+    found = svc.family_card(token, KK)
+    assert found is not None and found.source == "kiosk" and families.asked == []
+
+
+def test_offline_or_unanswered_the_card_is_checked_at_this_kiosk_only(
+    parts: dict[str, Any],
+) -> None:
+    for families in (Families(None), Families(FamilyAnswer(ELSEWHERE), available=False), None):
+        svc = service(parts, [face(Outcome.VERIFIED)], families=families)
+        token = svc.start()
+        svc.identify(token, NIK)
+        svc.check_face(token)
+        assert svc.family_card(token, KK) is None
+        assert svc.view(token).family_check == "kiosk"
+    known = service(parts, [face(Outcome.VERIFIED)], families=Families(FamilyAnswer(None)))
+    token = known.start()
+    known.identify(token, NIK)
+    known.check_face(token)
+    assert known.family_card(token, KK) is None
+    assert known.view(token).family_check == "portal", "the portal said: not known"
+
+
+def test_a_person_s_own_registration_at_the_portal_is_not_flagged(
+    parts: dict[str, Any],
+) -> None:
+    svc = service(parts, [face(Outcome.VERIFIED), face(Outcome.VERIFIED)])
+    token = svc.start()
+    svc.identify(token, NIK)
+    svc.check_face(token)
+    svc.household(token, {"kk_number": "3510011501200099"})
+    svc.consent(token, True)
+    svc.submit(token)
+    own = parts["sealer"].sealed[-1]["registration"]["id"]
+    mine = PortalFamily(own, 1, 1_780_000_000.0, None)
+    svc2 = service(parts, [face(Outcome.VERIFIED)], families=Families(FamilyAnswer(mine)))
+    token = svc2.start()
+    svc2.identify(token, NIK)
+    svc2.check_face(token)
+    assert svc2.family_card(token, KK) is None, "their own registration: already an update"
+
+
 def test_submit_is_idempotent_for_a_session(parts: dict[str, Any]) -> None:
     svc = service(parts, [face(Outcome.VERIFIED)])
     token = walk_to_review(svc)
@@ -379,7 +484,7 @@ def test_the_registration_nik_rule_is_the_services_own_minimum_age(
 
 def complete_answers() -> dict[str, Any]:
     """An answer to every question of the kiosk's questionnaire (one member, first choices)."""
-    answers: dict[str, Any] = {"kk_number": "3510011203150001"}
+    answers: dict[str, Any] = {"kk_number": "3510011203150001", "dusun": "Krajan"}
     for q in load_form().questions():
         if q.kind == "members":
             head = {"name": "Siti Aminah", "relation": "head", "sex": "F", "age": 45}

@@ -173,6 +173,7 @@ def answer_screen(page: Any) -> None:
     screen has several: each stepper and each yes/no pair is answered in its own row)."""
     if page.locator(".keypad").count():
         type_on_keypad(page, "3510011501200003")
+        answer_dusun(page)
         return
     if page.locator("#m-name").count():  # a KK member: the head, typed without a NIK
         fill_member(page)
@@ -191,6 +192,19 @@ def answer_screen(page: Any) -> None:
         stepper.locator("[data-step='-1']" if zero else "[data-step='1']").click()
     for group in page.locator(".options").all():
         group.locator("label.option").first.click()
+
+
+def answer_dusun(page: Any, name: str = "Krajan") -> None:
+    """The dusun beside the No. KK: chosen from the village's list when the kiosk has one
+    (the first name, or ``name``), else typed."""
+    field = page.locator("#q-dusun")
+    if not field.count():
+        return
+    if field.evaluate("e => e.tagName") == "SELECT":
+        names = field.locator("option").all_inner_texts()
+        page.select_option("#q-dusun", name if name in names else names[1])
+    else:
+        page.fill("#q-dusun", name)
 
 
 def fill_member(page: Any, **over: str) -> None:

@@ -16,6 +16,7 @@ from browser import (
     Checker,
     Server,
     answer_questionnaire,
+    answer_screen,
     axe_source,
     fill_member,
     start_registration,
@@ -24,6 +25,7 @@ from browser import (
 from ui_kit import GOOD_NIK, Kit, build_kit
 
 from kiosk.config import KioskConfig
+from kiosk.core.family_card import FamilyAnswer, PortalFamily
 from kiosk.speech.espeak import Speech
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -62,12 +64,24 @@ class Run:
         )
 
 
+class PortalFamilies:
+    """The portal's answer about a No. KK, scripted (the real one: tests/uplink/
+    test_family_query_e2e.py over the broker)."""
+
+    def __init__(self) -> None:
+        self.answer: FamilyAnswer | None = FamilyAnswer(None)
+        self.available = True
+
+    def ask(self, digest: str) -> FamilyAnswer | None:
+        return self.answer if self.available else None
+
+
 @pytest.fixture
 def run(
     cfg: KioskConfig, tmp_path: Path, chromium: Any, request: pytest.FixtureRequest
 ) -> Iterator[Run]:
     speech = Speech(tmp_path / "speech-cache")
-    kit = build_kit(cfg, tmp_path, speech=speech)
+    kit = build_kit(cfg, tmp_path, speech=speech, families=PortalFamilies())
     agents = attach_agents(kit, tmp_path)
     server = Server(kit.app)
     context = chromium.new_context(viewport={"width": 800, "height": 480}, has_touch=True)
@@ -138,8 +152,8 @@ def test_upkeep_list(run: Run) -> None:
     r.c.screen("upkeep")
 
 
-def to_family_card(r: Run) -> None:
-    """A villager registers: NIK, face (matched), then the No. KK on its keypad."""
+def to_family_card_screen(r: Run) -> None:
+    """A villager registers: NIK, face (matched), then the No. KK screen."""
     page = r.page
     start_registration(page, r.c)
     type_on_keypad(page, GOOD_NIK)
@@ -149,8 +163,13 @@ def to_family_card(r: Run) -> None:
     page.wait_for_url("**/result")
     page.click("a[href='/household']")
     page.wait_for_url("**/household")
-    type_on_keypad(page, KK)
-    page.click("button[value=next]")
+
+
+def to_family_card(r: Run) -> None:
+    """... and the No. KK on its keypad (and the dusun), Next."""
+    to_family_card_screen(r)
+    answer_screen(r.page)
+    r.page.click("button[value=next]")
 
 
 def health_screen_no_difficulty(r: Run) -> None:
@@ -266,3 +285,81 @@ def test_duplicate_family_card_is_flagged_and_becomes_an_update(run: Run) -> Non
         "same_family_card": True,
     }
     assert update["answers"]["members_count"] == 1
+
+
+# --- the dusun beside the No. KK ----------------------------------------------------------
+def test_the_dusun_is_chosen_beside_the_family_card_number(run: Run) -> None:
+    r, page = run, run.page
+    r.kit.app.extensions["kiosk_ui"].choices = lambda: {"dusun": ("Krajan", "Sumberejo")}
+    to_family_card_screen(r)
+    assert page.locator("#q-dusun option").all_inner_texts()[1:] == ["Krajan", "Sumberejo"]
+    assert page.locator(".keypad").count(), "the No. KK keeps its keypad"
+    type_on_keypad(page, KK)
+    page.click("button[value=next]")  # no dusun chosen: refused beside it, spoken
+    page.wait_for_selector("#q-dusun-error")
+    assert page.get_attribute("#q-dusun", "aria-invalid") == "true"
+    assert page.inner_text("#q-dusun-error").strip() in r.spoken()
+    assert page.input_value("#q-kk_number").replace(" ", "") == KK, "the typed No. KK stays"
+    r.c.screen("kk-dusun-refused")
+    assert r.fits("button[value=next]") and r.fits("#q-dusun") and r.fits(".keypad button")
+    page.select_option("#q-dusun", "Sumberejo")
+    r.c.screen("kk-dusun")
+    page.click("button[value=next]")
+    page.wait_for_url("**/household/1/member")
+    answer_questionnaire(page, r.c)
+    page.click("button[value=agree]")
+    page.wait_for_url("**/review")
+    assert "Sumberejo" in page.inner_text("main")
+    page.click("button[value=send]")
+    page.wait_for_url("**/receipt")
+    assert r.kit.sealer.sealed[-1]["answers"]["dusun"] == "Sumberejo"
+
+
+# --- a family card registered at ANOTHER kiosk ------------------------------------------------
+ELSEWHERE = "0193a0a0-0000-7000-8000-00000000000a"
+
+
+def families(r: Run) -> PortalFamilies:
+    found = r.kit.registration._families
+    assert isinstance(found, PortalFamilies)
+    return found
+
+
+def test_a_family_card_known_at_the_portal_is_flagged_and_becomes_an_update(run: Run) -> None:
+    r, page = run, run.page
+    registered = r.kit.clock.now() - 9 * DAY
+    families(r).answer = FamilyAnswer(PortalFamily(ELSEWHERE, 2, registered, 4))
+    to_family_card(r)
+    page.wait_for_url("**/household/1/known")
+    main = page.inner_text("main")
+    assert "Kartu Keluarga ini sudah terdaftar" in main
+    assert "di kios lain" in main and "dengan 4 orang" in main
+    assert "memperbarui pendaftaran itu" in main
+    assert "di kios lain" in r.spoken(), "the flag is spoken"
+    assert r.fits("#family-known-next")
+    r.c.screen("family-known-elsewhere")
+    page.click("#family-known-next")
+    page.wait_for_url("**/household/1/member")
+    answer_questionnaire(page, r.c)
+    page.click("button[value=agree]")
+    page.wait_for_url("**/review")
+    assert not page.locator("#family-local").count(), "the portal answered: no caution"
+    page.click("button[value=send]")
+    page.wait_for_url("**/receipt")
+    update = r.kit.sealer.sealed[-1]
+    assert update["registration"] == {"id": ELSEWHERE, "version": 3, "same_family_card": True}
+
+
+def test_offline_the_family_card_is_checked_here_only_and_review_says_so(run: Run) -> None:
+    r, page = run, run.page
+    families(r).available = False
+    to_family_card(r)
+    page.wait_for_url("**/household/1/member")  # not known here, no answer: on with the form
+    answer_questionnaire(page, r.c)
+    page.click("button[value=agree]")
+    page.wait_for_url("**/review")
+    notice = page.inner_text("#family-local")
+    assert "hanya diperiksa di kios ini" in notice
+    assert notice.strip() in r.spoken(), "the caution is spoken"
+    assert r.fits("button[value=send]")
+    r.c.screen("review-family-local")

@@ -24,7 +24,14 @@ def test_every_name_has_one_row_and_record_kinds_are_up_topics() -> None:
 
 
 def test_signing_comes_from_the_rows() -> None:
-    assert {Name.ACK, Name.STATUS, Name.CONFIG, Name.ROSTER, Name.STATUS_REPLY} == SIGNED_REPLIES
+    assert {
+        Name.ACK,
+        Name.STATUS,
+        Name.CONFIG,
+        Name.ROSTER,
+        Name.STATUS_REPLY,
+        Name.KK_REPLY,
+    } == SIGNED_REPLIES
     assert {
         Name.REFERENCES,
         Name.REFERENCES_REVOKE,

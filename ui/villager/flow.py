@@ -279,7 +279,17 @@ def review(token: str, reg: RegistrationView) -> str:
     """Everything the person answered, before sending."""
     from ui.forms_view import review_rows
 
-    return screen("villager/review.html", rows=review_rows(svc().form, reg.answers, lang()))
+    local_only = reg.family_check == "kiosk" and svc().registration.known_family(token) is None
+    notice = (
+        _("The family card was checked at this kiosk only: there is no connection to the office.")
+        if local_only
+        else ""
+    )
+    return screen(
+        "villager/review.html",
+        rows=review_rows(svc().questionnaire(), reg.answers, lang()),
+        notice=notice,
+    )
 
 
 @bp.post("/review")

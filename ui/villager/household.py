@@ -26,7 +26,7 @@ from ui.villager.members import is_members_screen, members_next, render_list
 @in_state(State.HOUSEHOLD)
 def household(token: str, reg: RegistrationView, page: int) -> Any:
     """One screen of the questionnaire."""
-    pages = screens(svc().form, lang(), reg.answers)
+    pages = screens(svc().questionnaire(), lang(), reg.answers)
     if not pages:
         return go_to_state(svc().registration.household(token, dict(reg.answers)))
     page = max(0, min(page, len(pages) - 1))
@@ -43,7 +43,7 @@ def household(token: str, reg: RegistrationView, page: int) -> Any:
 @in_state(State.HOUSEHOLD)
 def household_post(token: str, reg: RegistrationView, page: int) -> Any:
     """Validate this screen's answers; then the next screen, or consent after the last."""
-    form = svc().form
+    form = svc().questionnaire()
     pages = screens(form, lang(), reg.answers)
     if not pages:
         return redirect(url_for("villager.household"))
@@ -98,6 +98,16 @@ def _question_screen(
         current=current,
         errors=errors,
         prompt=screen_prompt(view, errors),
+        checking=_asks_portal(view),
+    )
+
+
+def _asks_portal(view: Any) -> bool:
+    """True when Next on this screen asks the portal about the No. KK (the person hears
+    "checking the family card..." while the kiosk waits, 3 s at most)."""
+    return svc().registration.family_lookup_online and any(
+        (q := svc().form.question(v.id)) is not None and q.check == "kk_number"
+        for v in view.questions
     )
 
 

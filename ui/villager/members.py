@@ -48,7 +48,7 @@ def is_members_screen(view: ScreenView) -> bool:
 
 
 def _view(reg: RegistrationView, page: int) -> tuple[int, ScreenView] | None:
-    pages = screens(svc().form, lang(), reg.answers)
+    pages = screens(svc().questionnaire(), lang(), reg.answers)
     if not pages:
         return None
     page = max(0, min(page, len(pages) - 1))
@@ -354,11 +354,22 @@ def family_known(token: str, reg: RegistrationView, page: int) -> Any:
         return redirect(url_for("villager.household", page=page))
     day = dt.datetime.fromtimestamp(found.created_at).date()
     when = babel_date(day, format="long")
-    if found.members_count:
+    n = found.members_count
+    if found.source == "portal":  # registered at another kiosk: the portal said so
+        body = (
+            _(
+                "This family card was registered at another kiosk on %(date)s, with %(n)s people.",
+                date=when,
+                n=n,
+            )
+            if n
+            else _("This family card was registered at another kiosk on %(date)s.", date=when)
+        )
+    elif n:
         body = _(
             "This family card was registered at this kiosk on %(date)s, with %(n)s people.",
             date=when,
-            n=found.members_count,
+            n=n,
         )
     else:
         body = _("This family card was registered at this kiosk on %(date)s.", date=when)

@@ -151,7 +151,9 @@ def status_code_post(token: str, check: StatusView) -> Any:
         "malformed": _("This number is not right. Please check each digit on your receipt."),
         "not_found": _(
             "No registration has this number and this NIK. Check the number and the NIK."
-        ),
+        )
+        if not answer.offline
+        else _("The office could not be asked. Registered at another kiosk? Try again later."),
         "paused": _(
             "Too many wrong numbers were typed at this kiosk. Please ask an agent for help."
         ),
@@ -198,7 +200,7 @@ def source_text(view: StatusShown) -> str:
         if view.as_of is None
         else str(SOURCE["portal"]) % {"date": _date(view.as_of)}
     )
-    return f"{SOURCE_NOW['offline']} {own}"
+    return f"{SOURCE_NOW[view.why or 'offline']} {own}"
 
 
 def _objection_row(o: ObjectionStatus) -> dict[str, str]:
@@ -270,15 +272,15 @@ def status_result(token: str, check: StatusView) -> Any:
     view = _service().shown(token)
     rows = None
     if view is not None:
-        rows = [_row(r, view) for r in _newest_versions(view.records)]
+        rows = shown_rows(view)
         for row in rows:
             row.update(_objection_offer(token, row))
     return screen("villager/status.html", rows=rows, attempts=check.attempts)
 
 
-def newest_rows(records: Sequence[RegistrationStatus]) -> list[dict[str, Any]]:
-    """One screen row per registration (its newest version), in plain words."""
-    return [_row(r) for r in _newest_versions(records)]
+def shown_rows(view: StatusShown) -> list[dict[str, Any]]:
+    """One screen row per registration of ``view`` (its newest version), in plain words."""
+    return [_row(r, view) for r in _newest_versions(view.records)]
 
 
 def _newest_versions(records: Sequence[RegistrationStatus]) -> list[RegistrationStatus]:

@@ -11,6 +11,7 @@ a question depend on an earlier answer. :func:`parse_form` checks all of this an
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import re
@@ -26,9 +27,16 @@ from kiosk.errors import KioskError
 FORMS_PACKAGE = "kiosk.core.forms"
 DEFAULT_FORM = "household_v2"
 MAX_QUESTIONS_PER_PAGE = 3
-SHARED_SCREEN_KINDS = frozenset({"integer", "yesno"})
-"""Kinds a ``one_screen`` page may hold: a stepper or a yes/no pair each, so up to three of
-them fit one 800x480 screen with 48 px targets (choice lists and the keypad need a screen)."""
+SHARED_SCREEN_KINDS = frozenset({"integer", "yesno", "text"})
+"""Kinds a ``one_screen`` page may hold: a stepper, a yes/no pair or a text field each, so up
+to three of them fit one 800x480 screen with 48 px targets (choice lists need a screen; the
+number keypad serves the one typed text field a shared screen may hold)."""
+
+CHOICE_LISTS = frozenset({"dusun"})
+"""Run-time lists a ``text`` question may take its choices from (``choices_from``): the
+village's dusun (hamlets), from the portal's signed village list or provisioning. With a list,
+:meth:`FormDefinition.with_choices` makes the question a choice of its names; without one, the
+name is typed."""
 
 Kind = Literal["single", "multi", "integer", "yesno", "text", "members"]
 
@@ -47,7 +55,7 @@ KIND_KEYS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "yesno": (frozenset(), frozenset()),
     "text": (
         frozenset({"max_length"}),
-        frozenset({"pattern", "pattern_message", "strip", "check"}),
+        frozenset({"pattern", "pattern_message", "strip", "check", "choices_from"}),
     ),
     "members": (frozenset(), frozenset()),
 }
@@ -126,6 +134,9 @@ class Question:
     strip: str = ""
     check: str | None = None
     """Name of a content check in :data:`kiosk.core.forms.checks.CHECKS` (text questions)."""
+    choices_from: str | None = None
+    """A run-time list of :data:`CHOICE_LISTS` the answer is chosen from, when the kiosk has
+    it (text questions; the stored answer is the chosen name either way)."""
 
     @property
     def required_answer(self) -> bool:
@@ -197,6 +208,12 @@ class FormDefinition:
             names.update(o.icon for o in q.choices())
         return names
 
+    def with_choices(self, lists: Mapping[str, tuple[str, ...]]) -> FormDefinition:
+        """This form with each ``choices_from`` question whose list in ``lists`` is not empty
+        asked as a choice of those names (code and label are the name: what is stored and
+        counted is the same as when it is typed)."""
+        return _with_choices(self, tuple(sorted((k, tuple(v)) for k, v in lists.items() if v)))
+
     def texts(self) -> list[Text]:
         """Every msgid of the form: titles, labels, help, units, messages, option labels."""
         texts: list[Text] = [self.title]
@@ -208,6 +225,25 @@ class FormDefinition:
                 )
                 texts.extend(o.label for o in q.choices())
         return texts
+
+
+@functools.lru_cache(maxsize=8)
+def _with_choices(
+    form: FormDefinition, lists: tuple[tuple[str, tuple[str, ...]], ...]
+) -> FormDefinition:
+    found = dict(lists)
+
+    def bound(q: Question) -> Question:
+        names = found.get(q.choices_from or "")
+        if q.kind != "text" or not names:
+            return q
+        options = tuple(Option(name, "home", name) for name in names)
+        return dataclasses.replace(q, kind="single", options=options)
+
+    pages = tuple(
+        dataclasses.replace(p, questions=tuple(bound(q) for q in p.questions)) for p in form.pages
+    )
+    return dataclasses.replace(form, pages=pages)
 
 
 # --- parsing --------------------------------------------------------------------------------
@@ -389,6 +425,10 @@ def _kind_settings(
             if raw["check"] not in CHECKS:
                 problems.add(f"{path}.check", f"must be one of {sorted(CHECKS)}")
             out["check"] = raw["check"]
+        if "choices_from" in raw:
+            if raw["choices_from"] not in CHOICE_LISTS:
+                problems.add(f"{path}.choices_from", f"must be one of {sorted(CHOICE_LISTS)}")
+            out["choices_from"] = raw["choices_from"]
     return out
 
 
@@ -437,14 +477,17 @@ def _question(
 
 
 def _one_screen(value: Any, path: str, questions: list[Question], problems: Problems) -> bool:
-    """A page's ``one_screen`` flag, checked: only steppers and yes/no questions, and no
-    question that depends on another of the same screen (the screen is shown whole)."""
+    """A page's ``one_screen`` flag, checked: only steppers, yes/no and text questions (one
+    typed at most), and no question that depends on another of the same screen (the screen is
+    shown whole)."""
     if not isinstance(value, bool):
         problems.add(f"{path}.one_screen", "must be true or false")
         return False
     if not value:
         return False
     ids = {q.id for q in questions}
+    if sum(q.kind == "text" and q.choices_from is None for q in questions) > 1:
+        problems.add(f"{path}.questions", "a one_screen page holds one typed text at most")
     for qi, q in enumerate(questions):
         if q.kind not in SHARED_SCREEN_KINDS:
             problems.add(

@@ -1,0 +1,103 @@
+"""The family card desk on the scale path: an ingest worker over a real PostgreSQL and mosquitto
+answers ``kk_request`` from the records it stored (the expression index of migration 0003), so
+a No. KK registered through one kiosk is flagged at another and becomes its update."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kiosk.core.family_card import kk_digest
+from kiosk.crypto.keys import (
+    load_or_create_device_key,
+    load_portal_private_key,
+    load_signing_private_key,
+    public_pem,
+)
+from portal.ingest.store import open_store
+from portal.ingest.worker import IngestWorker, ingest_filters, pg_services
+from portal.intake import device_keys_from_dir
+from portal.link import TlsFiles
+from tests.fixtures.mqtt import (
+    PREFIX,
+    Broker,
+    KioskFactory,
+    Pki,
+    install_portal_signing_key,
+    wait_for,
+)
+from tests.uplink.test_family_query_e2e import HUSBAND, KK, WIFE, Kiosk, build
+
+pytestmark = [pytest.mark.broker, pytest.mark.postgres]
+
+
+def test_the_worker_subscribes_to_family_card_queries_only_with_the_service() -> None:
+    assert not any(f.endswith("/kk_request") for f in ingest_filters(PREFIX, "ingest"))
+    with_family = ingest_filters(PREFIX, "ingest", frozenset({"family"}))
+    assert f"$share/ingest/{PREFIX}/kiosk/+/kk_request" in with_family
+    assert pg_services("sqlite", "x.sqlite3", None) == {}  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def fleet(
+    broker: Broker, pki: Pki, pg_dsn: str, kiosk_config: KioskFactory, tmp_path: Path
+) -> Iterator[tuple[Kiosk, Kiosk]]:
+    keys = tmp_path / "device-keys"
+    keys.mkdir()
+    signing = load_signing_private_key(pki.signing_private)
+    worker = IngestWorker(
+        host="127.0.0.1",
+        port=broker.port,
+        store=open_store("postgres", pg_dsn),
+        private_key=load_portal_private_key(pki.portal_private),
+        signing_key=signing,
+        device_keys=device_keys_from_dir(keys),
+        client_id="ingest-1",
+        tls=TlsFiles(pki.ca.ca_file, pki.portal.cert, pki.portal.key),
+        services=pg_services("postgres", pg_dsn, signing),
+    )
+    worker.start()
+    wait_for(worker.connected.is_set, 10, "worker connected")
+    time.sleep(0.2)  # SUBACK
+    sides: list[Kiosk] = []
+    for device_id in ("kiosk-pa-01", "kiosk-pb-01"):
+        cfg = kiosk_config(device_id)
+        key = load_or_create_device_key(cfg.paths.data_dir)
+        (keys / f"{device_id}.pem").write_bytes(public_pem(key))
+        install_portal_signing_key(cfg, pki)
+        side = build(cfg, tmp_path / device_id)
+        side.uplink.start()
+        sides.append(side)
+    for side in sides:
+        wait_for(lambda s=side: s.uplink.online, 15, "kiosk online")
+    try:
+        yield sides[0], sides[1]
+    finally:
+        for side in sides:
+            side.uplink.stop()
+        worker.stop()
+
+
+def test_a_card_stored_in_postgresql_is_flagged_at_another_kiosk(fleet: Any) -> None:
+    a, b = fleet
+    first = a.register(HUSBAND, 3)
+    wait_for(lambda: a.repo.delivery(first) == "acked", 20, "A's registration stored in PG")
+    reg = b.registration
+    token = reg.start()
+    reg.identify(token, WIFE)
+    reg.check_face(token)
+    found = reg.family_card(token, KK)
+    assert found is not None and found.source == "portal"
+    assert (found.registration_id, found.version, found.members_count) == (first, 1, 3)
+    reg.household(token, {"kk_number": KK, "members_count": 4})
+    reg.consent(token, True)
+    reg.submit(token)
+    update = b.record_of(WIFE)
+    wait_for(lambda: b.repo.delivery(update) == "acked", 20, "B's update stored in PG")
+    answer = b.families.ask(kk_digest(KK))
+    assert answer is not None and answer.registration is not None
+    assert (answer.registration.registration_id, answer.registration.version) == (first, 2)
