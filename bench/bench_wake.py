@@ -3,7 +3,7 @@
     python bench/bench_wake.py [--records 200] [--unwoken 3]
 
 Real SQLite (WAL, synchronous=FULL) and the real ``Uplink`` relay thread; the MQTT link is a
-stand-in that records when ``publish_record`` is called, so the figure is the kiosk's own delay
+stand-in that records when ``publish_records`` is called, so the figure is the kiosk's own delay
 from a committed outbox row to its PUBLISH, without the network. One record at a time.
 """
 
@@ -47,7 +47,7 @@ class StampLink:
     def stop(self) -> None:
         pass
 
-    def publish_record(self, kind: str, record_id: str, payload: bytes) -> int | None:
+    def publish_records(self, kind: str, record_ids: list[str], payload: bytes) -> int | None:
         self.at.append(time.perf_counter())
         self.published.release()
         return len(self.at)

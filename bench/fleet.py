@@ -58,6 +58,7 @@ from kiosk.core.clock import SystemClock  # noqa: E402
 from kiosk.core.ids import uuid7  # noqa: E402
 from kiosk.core.outbox import Backoff  # noqa: E402
 from kiosk.crypto.envelope import EnvelopeSealer  # noqa: E402
+from kiosk.crypto.frame import FrameSigner  # noqa: E402
 from kiosk.crypto.keys import load_portal_public_key, public_pem  # noqa: E402
 from kiosk.crypto.trust import load_trusted  # noqa: E402
 from kiosk.store.db import connect  # noqa: E402
@@ -112,12 +113,14 @@ class TimedLink:
     def __init__(self, fleet: Fleet, index: int) -> None:
         self._fleet, self._i = fleet, index
 
-    def publish_record(self, kind: str, record_id: str, payload: bytes) -> int | None:
-        """Publish through the kiosk's MqttLink and note the time."""
+    def publish_records(self, kind: str, record_ids: list[str], payload: bytes) -> int | None:
+        """Publish a frame through the kiosk's MqttLink and note the time of each record."""
         k = self._fleet.kiosks[self._i]
-        mid = k.link.publish_record(kind, record_id, payload)
+        mid = k.link.publish_records(kind, record_ids, payload)
         if mid is not None:
-            k.sent_at.setdefault(record_id, time.perf_counter())
+            now = time.perf_counter()
+            for record_id in record_ids:
+                k.sent_at.setdefault(record_id, now)
         return mid
 
 
@@ -176,6 +179,7 @@ class Fleet:
                 ack_timeout_s=cfg.uplink.ack_timeout_s,
                 retention_s=86400.0,
                 decode=lambda m, d=device_id: decode(PREFIX, d, m, trusted),
+                frame=FrameSigner(device_id=device_id, key=key),
                 on_acked=lambda ids, i=i: self._acked(i, ids),
             )
             sealer = EnvelopeSealer(

@@ -34,12 +34,14 @@ from kiosk.services.ports import (
     FaceVerifier,
     FamilyQuery,
     IdCardReader,
+    Microphone,
     RegistrationStore,
     Sealer,
     StatusQuery,
 )
 from kiosk.services.registration import DeviceInfo, FormInfo, RegistrationService
 from kiosk.services.status import StatusService
+from kiosk.services.voice import VoiceRecorder
 from kiosk.store.db import DB_NAME, connect, ensure_free_space
 from kiosk.store.objections import ObjectionRepository
 from kiosk.uplink.topics import Name
@@ -89,6 +91,7 @@ class ServiceParts:
     photo: Photo | None = None  # the camera's newest frame as JPEG (evidence photos)
     portal_status: StatusQuery | None = None  # None: status from this kiosk's record only
     families: FamilyQuery | None = None  # None: a No. KK is looked up on this kiosk only
+    microphone: Microphone | None = None  # spoken notes (kiosk.audio); None: typed notes only
 
 
 @dataclass(frozen=True)
@@ -100,6 +103,7 @@ class Services:
     form: FormDefinition
     consent: ConsentText
     objections: ObjectionService | None = None
+    voice: VoiceRecorder | None = None  # spoken notes (objections, reports, proposals)
 
 
 def build_services(cfg: KioskConfig, parts: ServiceParts) -> Services:
@@ -133,6 +137,10 @@ def build_services(cfg: KioskConfig, parts: ServiceParts) -> Services:
         portal=parts.portal_status,
         objections=parts.objections,
     )
+    voice = VoiceRecorder(
+        parts.microphone, clock=parts.clock, max_seconds=cfg.microphone.max_seconds
+    )
+    status.on_end(voice.discard_session)  # a spoken note never outlives its status check
     objections = None
     if parts.objections is not None:
         objections = ObjectionService(
@@ -146,9 +154,10 @@ def build_services(cfg: KioskConfig, parts: ServiceParts) -> Services:
             photo=parts.photo,
             audit=parts.audit_tx,
             ensure_space=lambda: ensure_free_space(parts.data_dir, min_free),
+            voice=voice,
         )
         status.on_end(objections.discard)  # a draft never outlives its status check
-    return Services(registration, status, form, consent, objections)
+    return Services(registration, status, form, consent, objections, voice)
 
 
 def build_agents(
@@ -195,6 +204,7 @@ def build_ui(cfg: KioskConfig, services: Services, **extras: Any) -> Flask:
         registration=services.registration,
         status=services.status,
         objections=services.objections,
+        voice=services.voice,
         form=services.form,
         consent=services.consent,
         choices=village_lists(cfg, extras.get("community")),
@@ -237,6 +247,7 @@ def build_kiosk(
     secret_key: bytes | None = None,
 ) -> Kiosk:
     """Build the whole kiosk from ``cfg``; raises a :class:`KioskError` naming what is wrong."""
+    from kiosk.audio import open_microphone
     from kiosk.core.regions import load_table
     from kiosk.crypto.envelope import sealer_from_config
     from kiosk.references.demo import ensure_demo_references
@@ -358,6 +369,7 @@ def build_kiosk(
         photo=verifier.preview_jpeg,
         portal_status=portal_status,
         families=families,
+        microphone=open_microphone(cfg.microphone),
     )
     services = build_services(cfg, parts)
     registration, status = services.registration, services.status
@@ -470,6 +482,8 @@ def build_kiosk(
     kiosk.watchdog = watch_camera(kiosk)
     for chore in (agents.housekeeping, registration.tick, status.tick, references.purge_expired):
         kiosk.every_tick(chore)
+    if services.voice is not None:
+        kiosk.every_tick(services.voice.tick)  # an abandoned spoken note leaves memory
     if device is not None:
         kiosk.every_tick(lambda: device.set_status(kiosk.light_status()))
         kiosk.on_stop(device.close)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from kiosk.errors import ConfigError
-from kiosk.settings import LaxPath, Section, setting
+from kiosk.settings import LaxPath, Section, seconds, setting
 
 AUTO = "auto"
 """The extra choice of a registry that can pick a backend by probing the machine."""
@@ -102,6 +102,24 @@ class ReplaySettings(Section):
     )
 
 
+class ArecordSettings(Section):
+    """What the ALSA microphone backend reads."""
+
+    device: str = setting(
+        "default",
+        "ALSA capture device for arecord -D, e.g. default or plughw:CARD=Device",
+        min_length=1,
+        max_length=80,
+        pattern=r"^[A-Za-z0-9_:,.=-]+$",
+    )
+
+
+class ToneSettings(Section):
+    """What the fake microphone reads."""
+
+    tone_seconds: float = seconds(3.0, "Tone backend: length of every fake recording", gt=0, le=120)
+
+
 CAMERAS = Registry(
     "camera backend",
     "camera.backend",
@@ -162,4 +180,24 @@ PRINTERS = Registry(
         "kiosk.printer.fake:FilePrinter",
         True,
     ),
+)
+
+MICROPHONES = Registry(
+    "microphone backend",
+    "microphone.backend",
+    Backend(
+        "arecord",
+        "a USB microphone through ALSA's arecord (alsa-utils), 8 kHz mono",
+        "kiosk.audio.arecord:arecord_microphone",
+        settings=ArecordSettings,
+    ),
+    Backend(
+        "tone",
+        "a fake microphone: every note is a tone made at run time (tone_seconds)",
+        "kiosk.audio.tone:tone_microphone",
+        fake=True,
+        settings=ToneSettings,
+    ),
+    Backend("none", "no microphone: notes are typed only", "kiosk.audio:no_microphone"),
+    auto="arecord when ALSA lists a capture device, else the tone fake",
 )

@@ -23,10 +23,13 @@ from kiosk import languages
 from kiosk.backends import (
     CAMERAS,
     DETECTORS,
+    MICROPHONES,
     PIN_FACTORIES,
     PRINTERS,
+    ArecordSettings,
     OpenCvSettings,
     ReplaySettings,
+    ToneSettings,
 )
 from kiosk.errors import ConfigError
 from kiosk.settings import LaxPath, Order, Section, seconds, setting
@@ -124,11 +127,13 @@ if TYPE_CHECKING:  # the choices are the registries' rows (kiosk/backends.py)
     DetectorName: TypeAlias = str
     PinFactoryName: TypeAlias = str
     PrinterName: TypeAlias = str
+    MicrophoneName: TypeAlias = str
 else:
     CameraBackendName = CAMERAS.literal()
     DetectorName = DETECTORS.literal()
     PinFactoryName = PIN_FACTORIES.literal()
     PrinterName = PRINTERS.literal()
+    MicrophoneName = MICROPHONES.literal()
 
 
 class CameraConfig(OpenCvSettings, ReplaySettings):
@@ -141,6 +146,13 @@ class CameraConfig(OpenCvSettings, ReplaySettings):
     stall_timeout_s: float = seconds(
         3.0, "No frame for this long means the camera is dead", gt=0, le=60
     )
+
+
+class MicrophoneConfig(ArecordSettings, ToneSettings):
+    """The microphone for spoken notes (each backend's own settings come from its model)."""
+
+    backend: MicrophoneName = setting("auto", MICROPHONES.describe())
+    max_seconds: int = seconds(60, "Longest spoken note (the recording stops there)", ge=5, le=60)
 
 
 class TlsConfig(Section):
@@ -421,6 +433,7 @@ class KioskConfig(Section):
     device: DeviceConfig = DeviceConfig()
     paths: PathsConfig = PathsConfig()
     camera: CameraConfig = CameraConfig()
+    microphone: MicrophoneConfig = MicrophoneConfig()
     uplink: UplinkConfig = UplinkConfig()
     ui: UiConfig = UiConfig()
     biometrics: BiometricsConfig = BiometricsConfig()

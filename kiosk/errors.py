@@ -50,6 +50,15 @@ class ObjectionRefused(InputError):
         self.code = code
 
 
+class VoiceNoteError(InputError):
+    """A spoken note cannot be kept; ``code`` says why (voice_empty, voice_too_long,
+    voice_bad, no_microphone, microphone_busy, microphone_failed)."""
+
+    def __init__(self, message: str, code: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
 # --- registration flow ---------------------------------------------------------------------
 class FlowError(KioskError, RuntimeError):
     """An action is not allowed in the registration session's current state."""
@@ -113,6 +122,15 @@ class StickError(KioskError, OSError):
 # --- hardware ------------------------------------------------------------------------------
 class HardwareError(KioskError, OSError):
     """A GPIO peripheral or other device could not be used."""
+
+
+class MicrophoneError(HardwareError):
+    """The microphone cannot record; ``code`` is no_microphone, microphone_busy or
+    microphone_failed (the UI says which and offers the typed note)."""
+
+    def __init__(self, message: str, code: str) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 # --- agents --------------------------------------------------------------------------------

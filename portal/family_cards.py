@@ -3,7 +3,7 @@
 * Every stored registration's No. KK (``answers.kk_number``) is indexed by
   :func:`kiosk.core.family_card.kk_digest`: on the reference portal in its own SQLite table,
   written when a registration is newly stored (by MQTT or by USB stick); on PostgreSQL by an
-  expression index over the ``record`` table itself (migration ``0003_kk_digest.sql``), so the
+  expression index over the ``record`` table itself (migration ``0004_kk_digest.sql``), so the
   ingest workers write nothing more.
 * A ``kk_request`` (opened from its sealed envelope by the intake) is answered with a signed
   ``kk_reply`` on the asking kiosk's own topic: ``known`` with the registration an update must
@@ -182,7 +182,7 @@ LIMIT %s
 
 
 class PostgresFamilyIndex:
-    """The PostgreSQL index: the expression index of migration 0003 over ``record``."""
+    """The PostgreSQL index: the expression index of migration 0004 over ``record``."""
 
     def __init__(self, dsn: str) -> None:
         import psycopg  # the portal's PostgreSQL path only

@@ -18,7 +18,8 @@ from typing import Any, Protocol
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
-from kiosk.crypto.envelope import open_envelope, peek
+from kiosk.crypto.envelope import OpenedEnvelope, open_envelope, open_framed, peek
+from kiosk.crypto.frame import claimed, is_frame, open_frame
 from kiosk.crypto.keys import load_device_public_key
 from kiosk.errors import CryptoError, ProtocolError
 from kiosk.uplink import messages
@@ -96,8 +97,16 @@ def open_record(
     device_keys: DeviceKeys,
 ) -> Incoming:
     """Verify and decrypt one sealed record that claims to be ``kind`` from ``device_id``
-    (and ``record_id``, when known); the one check for records by MQTT and by USB stick."""
+    (and ``record_id``, when known): the USB stick's check (one envelope, its own signature)."""
     opened = open_envelope(payload, portal_private_key=private_key, device_public_key=device_keys)
+    return check_record(opened, device_id=device_id, kind=kind, record_id=record_id)
+
+
+def check_record(
+    opened: OpenedEnvelope, *, device_id: str, kind: str, record_id: bytes | None
+) -> Incoming:
+    """The checks after decryption, for records by MQTT (in frames) and by USB stick alike:
+    device, kind and record id as claimed outside, content as the kind's schema says."""
     if opened.device_id != device_id:
         raise ProtocolError("envelope device id does not match the topic")
     if opened.kind != kind:
@@ -113,7 +122,7 @@ def open_record(
 
 
 def claimed_record_id(payload: bytes, correlation: bytes | None) -> str | None:
-    """The record id a refused message claims (Correlation Data, else the envelope field)."""
+    """The record id a refused envelope claims (Correlation Data, else the envelope field)."""
     if correlation is not None:
         try:
             return correlation.decode("ascii")
@@ -124,6 +133,16 @@ def claimed_record_id(payload: bytes, correlation: bytes | None) -> str | None:
     except CryptoError:
         return None
     return rid if isinstance(rid, str) else None
+
+
+def claimed_record_ids(payload: bytes, correlation: bytes | None) -> list[str]:
+    """The record ids a refused frame names (unverified): each envelope's, or the correlation."""
+    envelopes = claimed(payload)
+    if not envelopes:
+        rid = claimed_record_id(b"", correlation) if correlation is not None else None
+        return [rid] if rid is not None else []
+    ids = [claimed_record_id(env, None) for env in envelopes]
+    return [rid for rid in ids if rid is not None]
 
 
 def filters(prefix: str, kinds: list[PortalKind], group: str | None = None) -> list[str]:
@@ -192,27 +211,17 @@ class Intake:
             if not kind.sealed:
                 self._plain(kind, batch, device_id, m.payload, now)
                 continue
-            try:
-                inc = open_record(
-                    m.payload,
-                    device_id=device_id,
-                    kind=kind.name,
-                    record_id=m.correlation,
-                    private_key=self._key,
-                    device_keys=device_key,
-                )
-                why = batch.add(inc) if kind.storage is Storage.RECORD else None
-            except (CryptoError, ProtocolError) as err:
-                why = str(err)
-            if why is not None:
-                log.warning("%s from %s rejected: %s", kind.name, device_id, why)
-                if kind.acked:
-                    rid = claimed_record_id(m.payload, m.correlation)
-                    batch.rejections.append((device_id, rid, why, now))
-                    if rid is not None:
-                        refused.append((device_id, m.correlation, rid, why))
-                continue
-            (opened if kind.storage is Storage.RECORD else answered).append((kind, m, inc))
+            for inc, why, rid in self._open(kind, device_id, m, device_key):
+                if inc is not None and kind.storage is Storage.RECORD:
+                    why = batch.add(inc)
+                if inc is None or why is not None:
+                    log.warning("%s from %s rejected: %s", kind.name, device_id, why)
+                    if kind.acked:
+                        batch.rejections.append((device_id, rid, str(why), now))
+                        if rid is not None and is_frame(m.payload):  # format 1: not acked
+                            refused.append((device_id, m.correlation, rid, str(why)))
+                    continue
+                (opened if kind.storage is Storage.RECORD else answered).append((kind, m, inc))
         fresh = self._commit(batch)
         if fresh is None:
             return  # stopping with the database down: unacknowledged, the broker redelivers
@@ -225,6 +234,41 @@ class Intake:
         c.duplicates += len(fresh) - n_new
         c.rejected += len(batch.rejections)
         self._link.ack(msgs)  # PUBACK only now: everything above is committed
+
+    def _open(
+        self, kind: PortalKind, device_id: str, m: Msg, device_key: DeviceKeys
+    ) -> list[tuple[Incoming | None, str | None, str | None]]:
+        """Each record of one frame: (opened, None, its id) or (None, why not, the id it claims).
+
+        One signature check for the frame; a frame that fails it (or names another device,
+        kind, or carries Correlation Data beside several records) refuses every record it
+        names. A message in uplink format 1 (a bare envelope) is refused unacknowledged: the
+        kiosk keeps it and resends until its software is updated (docs/protocol.md).
+        """
+        try:
+            fr = open_frame(m.payload, device_key)
+            if fr.device_id != device_id:
+                raise ProtocolError("frame device id does not match the topic")
+            if fr.kind != kind.name:
+                raise ProtocolError("frame kind does not match the topic")
+            if m.correlation is not None and len(fr.envelopes) != 1:
+                raise ProtocolError("correlation data on a frame of several records")
+        except (CryptoError, ProtocolError) as err:
+            ids = claimed_record_ids(m.payload, m.correlation)
+            return [(None, str(err), rid) for rid in ids] or [(None, str(err), None)]
+        out: list[tuple[Incoming | None, str | None, str | None]] = []
+        for env in fr.envelopes:
+            try:
+                opened = open_framed(
+                    env, device_id=fr.device_id, kid=fr.kid, portal_private_key=self._key
+                )
+                inc = check_record(
+                    opened, device_id=device_id, kind=kind.name, record_id=m.correlation
+                )
+                out.append((inc, None, opened.record_id))
+            except (CryptoError, ProtocolError) as err:
+                out.append((None, str(err), claimed_record_id(env, m.correlation)))
+        return out
 
     def _plain(
         self, kind: PortalKind, batch: Batch, device_id: str, payload: bytes, now: float

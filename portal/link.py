@@ -140,6 +140,7 @@ class PortalLink:
         session_expiry_s: int = 7 * 86400,
         receive_maximum: int = 1000,
         batch: int = 512,
+        batch_bytes: int = 1024 * 1024,
         linger_s: float = 0.1,
         fallbacks: tuple[tuple[str, int], ...] = (),
     ) -> None:
@@ -152,6 +153,7 @@ class PortalLink:
         self._session_expiry = session_expiry_s
         self._receive_maximum = receive_maximum
         self._batch = batch
+        self._batch_bytes = batch_bytes  # frames hold up to 64 records: bound the payload too
         self._linger = linger_s
         self._queue: queue.SimpleQueue[Msg | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
@@ -299,11 +301,12 @@ class PortalLink:
             if first is None:
                 return
             batch = [first]
+            size = len(first.payload)
             stop = False
             # a trickle (heartbeats spread over the interval) waits up to linger_s for company:
             # one transaction for many instead of one commit each; a backlog fills at once
             deadline = time.monotonic() + self._linger
-            while len(batch) < self._batch:
+            while len(batch) < self._batch and size < self._batch_bytes:
                 try:
                     nxt = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
                 except queue.Empty:
@@ -312,6 +315,7 @@ class PortalLink:
                     stop = True
                     break
                 batch.append(nxt)
+                size += len(nxt.payload)
             try:
                 self._handler(batch)
             except Exception:  # a bug must not end the portal; nothing unstored is acked

@@ -93,7 +93,7 @@ class PortalReceiver:
             batch=batch,
             services={
                 "references": self._references,
-                "status": self._status_service,
+                "status": self.status_desk.service,
                 "family": self.family_desk,
             },
             clock=clock,
@@ -143,23 +143,6 @@ class PortalReceiver:
                 decided = refs.verify_pending(inc.record)
                 if decided is not None:
                     out.append(self._status(inc.device_id, inc.record_id, decided))
-        return out
-
-    # --- the status service (portal/kinds.py: answered_by="status") --------------------
-    def _status_service(self, kind: str, items: list[Opened]) -> list[Outgoing]:
-        """Keep new objections; answer status queries on the asking kiosk's own topic."""
-        if kind == Name.OBJECTION:
-            self.status_desk.on_records(_fresh(items))
-            return []
-        out: list[Outgoing] = []
-        for item in items:
-            inc = item.incoming
-            try:
-                reply = self.status_desk.answer(inc.device_id, inc.record)
-            except ProtocolError as err:
-                log.warning("status request from %s rejected: %s", inc.device_id, err)
-                continue
-            out.append(Outgoing(inc.device_id, Name.STATUS_REPLY, reply, inc.record_id.encode()))
         return out
 
     # --- sending to kiosks ------------------------------------------------------------

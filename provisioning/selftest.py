@@ -429,6 +429,8 @@ def _broker_round_trip(env: Env) -> list[CheckResult]:
     """The broker check proper, at the configured host and port."""
     from kiosk.core.ids import uuid7
     from kiosk.crypto.envelope import sealer_from_config
+    from kiosk.crypto.frame import FrameSigner
+    from kiosk.crypto.keys import load_or_create_device_key
     from kiosk.references.message import load_trusted_keys
     from kiosk.uplink.client import Connected, Inbound, MqttLink
     from kiosk.uplink.inbound import Acks, decode
@@ -480,9 +482,11 @@ def _broker_round_trip(env: Env) -> list[CheckResult]:
             except queue.Empty:
                 continue
             if isinstance(ev, Connected) and not published:
-                link.publish_record(
-                    Name.AUDIT, record_id, sealer.seal(Name.AUDIT, record_id, record)
+                sealed = sealer.seal(Name.AUDIT, record_id, record)
+                signer = FrameSigner(
+                    device_id=env.cfg.device.id, key=load_or_create_device_key(data_dir)
                 )
+                link.publish_records(Name.AUDIT, [record_id], signer(Name.AUDIT, [sealed]))
                 published = True
             elif isinstance(ev, Inbound) and ev.topic.endswith(f"/{Name.ACK}"):
                 try:  # the kiosk's own rule: bounded, signed by a trusted portal key, ours

@@ -8,11 +8,12 @@ import typing
 
 import pytest
 
-from kiosk.backends import AUTO, CAMERAS, DETECTORS, PIN_FACTORIES, PRINTERS, Registry
+from kiosk.backends import AUTO, CAMERAS, DETECTORS, MICROPHONES, PIN_FACTORIES, PRINTERS, Registry
 from kiosk.config import (
     BiometricsConfig,
     CameraConfig,
     GpioConfig,
+    MicrophoneConfig,
     UiConfig,
     parse_config,
 )
@@ -23,6 +24,7 @@ CHOSEN_BY = [
     (DETECTORS, BiometricsConfig, "detector"),
     (PIN_FACTORIES, GpioConfig, "pin_factory"),
     (PRINTERS, UiConfig, "printer_backend"),
+    (MICROPHONES, MicrophoneConfig, "backend"),
 ]
 
 
@@ -33,7 +35,7 @@ def test_config_choices_are_the_registry_rows(registry: Registry, model: type, f
     assert all(r.name in info.description for r in registry)
 
 
-@pytest.mark.parametrize("registry", [CAMERAS, DETECTORS, PIN_FACTORIES, PRINTERS])
+@pytest.mark.parametrize("registry", [CAMERAS, DETECTORS, PIN_FACTORIES, PRINTERS, MICROPHONES])
 def test_every_row_points_at_a_factory_and_each_kind_ships_a_fake(registry: Registry) -> None:
     for row in registry:
         assert callable(row.load()), row.target
@@ -59,11 +61,16 @@ def test_reading_the_config_loads_no_backend() -> None:
     assert out.stdout.strip() == "[]"
 
 
-def test_each_backend_brings_its_own_settings_into_its_config_table() -> None:
-    own = {r.settings for r in CAMERAS if r.settings is not None}
-    assert own and own <= set(CameraConfig.__mro__)
+@pytest.mark.parametrize(
+    ("registry", "table"), [(CAMERAS, CameraConfig), (MICROPHONES, MicrophoneConfig)]
+)
+def test_each_backend_brings_its_own_settings_into_its_config_table(
+    registry: Registry, table: type
+) -> None:
+    own = {r.settings for r in registry if r.settings is not None}
+    assert own and own <= set(table.__mro__)
     for model in own:
-        assert set(model.model_fields) <= set(CameraConfig.model_fields)
+        assert set(model.model_fields) <= set(table.model_fields)  # type: ignore[attr-defined]
     cfg = parse_config({"camera": {"backend": "opencv", "device_index": 2}}).camera
     assert cfg.device_index == 2
     with pytest.raises(ConfigError) as err:

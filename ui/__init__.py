@@ -27,6 +27,7 @@ from kiosk.services.objection import ObjectionService
 from kiosk.services.ports import ReceiptPrinter, SpeechSynth
 from kiosk.services.registration import RegistrationService
 from kiosk.services.status import StatusService
+from kiosk.services.voice import VoiceRecorder
 from ui.ports import AgentCaller, LiveView, PendingCount, Presence, QrReader
 from ui.security import harden
 
@@ -54,6 +55,7 @@ class UiServices:
     pending: PendingCount | None = None
     agents: Any = None  # kiosk.agents.AgentService: agent mode (ui/agent)
     objections: ObjectionService | None = None  # objections (sanggah) from the status check
+    voice: VoiceRecorder | None = None  # spoken notes (kiosk.services.voice)
     languages: tuple[str, ...] = LANGUAGE_CODES
     extra: dict[str, Any] = field(default_factory=dict)
     choices: Callable[[], Mapping[str, tuple[str, ...]]] | None = None  # the village's lists
@@ -86,6 +88,7 @@ def create_app(
     secret_key: bytes | None = None,
     agents: Any = None,
     objections: ObjectionService | None = None,
+    voice: VoiceRecorder | None = None,
     usb: Any = None,
     community: Any = None,
     choices: Callable[[], Mapping[str, tuple[str, ...]]] | None = None,
@@ -100,7 +103,8 @@ def create_app(
     records wait for the network; ``agents`` (a ``kiosk.agents.AgentService``) enables agent
     mode under ``/agent``; ``usb`` (a ``kiosk.usb.service.UsbService``) the USB stick screen
     under ``/usb``; ``community`` (a ``kiosk.reports.service.CommunityService``) the recipient
-    list, reports, proposals and the meeting report under ``/agent``; ``choices`` the
+    list, reports, proposals and the meeting report under ``/agent``; ``voice`` (a
+    ``kiosk.services.voice.VoiceRecorder``) the spoken notes on those screens; ``choices`` the
     village's run-time lists the questionnaire offers (``{"dusun": names}``).
     """
     from ui.agent import bp as agent_bp
@@ -141,6 +145,7 @@ def create_app(
         pending=pending,
         agents=agents,
         objections=objections,
+        voice=voice,
         languages=languages,
         extra={k: v for k, v in (("usb", usb), ("community", community)) if v is not None},
         choices=choices,

@@ -41,6 +41,13 @@ REFUSAL: dict[str, LazyString] = {
 SOURCE_NOW: dict[str, LazyString] = {
     "portal": _l("This is the office's answer, just now (%(time)s)."),
     "offline": _l("The office could not be asked just now: this is this kiosk's own record."),
+    "not_held": _l(
+        "The office does not hold this registration yet: this is this kiosk's own record."
+    ),
+    "no_code": _l(
+        "Without the registration number the office is not asked: this is this kiosk's own record."
+    ),
 }
-"""Where a status view comes from: the portal now, or (``offline``, said before the kiosk's
-own source words, ui/texts.py ``SOURCE``) this kiosk's record."""
+"""Where a status view comes from: the portal now, or this kiosk's record and why not the
+portal (``offline``, ``not_held``, ``no_code``: kiosk.services.status ``WHY``), said before the
+kiosk's own source words (ui/texts.py ``SOURCE``)."""

@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from kiosk.core.ids import keyed_hash
 from kiosk.errors import CryptoError
+from kiosk.store.files import replace_file
 
 __all__ = ["AtRestCipher", "keyed_hash", "load_or_create_key"]
 
@@ -28,14 +29,7 @@ def load_or_create_key(path: Path) -> bytes:
     except FileNotFoundError:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         key = AESGCM.generate_key(bit_length=256)
-        tmp = path.with_suffix(".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        try:
-            os.write(fd, key)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
+        replace_file(path, key, tmp=path.with_suffix(".tmp"), mode=0o600)
         return key
     if len(key) != 32:
         raise CryptoError(f"data key {path} is {len(key)} bytes, expected 32: the key is corrupt")

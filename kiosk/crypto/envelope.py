@@ -172,6 +172,28 @@ def open_envelope(
     if key_id(key) != body["kid"]:
         raise CryptoError("envelope was signed by a key not enrolled for this device")
     _verify(key, envelope, body)
+    return _decrypt(body, portal_private_key)
+
+
+def open_framed(
+    envelope: bytes, *, device_id: str, kid: str, portal_private_key: X25519PrivateKey
+) -> OpenedEnvelope:
+    """Decrypt an envelope taken from a verified frame (:mod:`kiosk.crypto.frame`) of
+    ``device_id`` signed by key ``kid``.
+
+    The frame's signature covers these exact bytes with the same enrolled device key, so it
+    authenticates them as the inner signature would; that one is not verified again (it is
+    what makes the per-record Ed25519 check, the portal's largest cost, once per frame).
+    """
+    body = peek(envelope)
+    if body["device_id"] != device_id or body["kid"] != kid:
+        raise CryptoError("envelope device or key does not match its frame")
+    _unb64(body["sig"], "sig")  # still well-formed: the envelope is kept as evidence
+    return _decrypt(body, portal_private_key)
+
+
+def _decrypt(body: dict[str, Any], portal_private_key: X25519PrivateKey) -> OpenedEnvelope:
+    """Unwrap the content key and decrypt an authenticated envelope body."""
     aad = canonical({k: body[k] for k in _HEADER_FIELDS})
     try:
         epk = X25519PublicKey.from_public_bytes(_unb64(body["epk"], "epk"))

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import os
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +18,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 
 from kiosk.errors import CryptoError
+from kiosk.store.files import replace_file
 
 DEVICE_KEY_NAME = "device_ed25519.pem"
 
@@ -31,14 +31,7 @@ def device_key_path(data_dir: Path) -> Path:
 def _write_private(path: Path, data: bytes) -> None:
     """Write ``data`` atomically with mode 0600 (fsynced)."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    tmp = path.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        os.write(fd, data)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
+    replace_file(path, data, tmp=path.with_suffix(".tmp"), mode=0o600)
 
 
 def load_or_create_device_key(data_dir: Path) -> Ed25519PrivateKey:

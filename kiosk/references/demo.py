@@ -197,58 +197,46 @@ def build_demo_people(
     analysed = {name: _analyse(pipeline, faces_dir / name) for name, _, _ in RESIDENTS}
     people: list[DemoPerson] = []
     entries: list[ReferenceEntry] = []
+
+    def add(
+        serial: int,
+        dob: str,
+        label: str,
+        replay: list[_Shot],
+        enrolled: _Shot | None,
+        initials: str = "",
+    ) -> None:
+        """One demo person replaying ``replay``; with ``enrolled``, also their reference entry."""
+        nik = demo_nik(district, dob, serial)
+        if enrolled is not None:
+            template = template_to_bytes(enrolled.embedding)
+            entries.append(ReferenceEntry(nik, f"{village}{serial:06d}", initials, template))
+        people.append(
+            DemoPerson(
+                nik,
+                label,
+                None if enrolled is None else str(enrolled.path),
+                tuple(str(s.path) for s in replay),
+                _expect(pipeline, cfg, enrolled, replay),
+            )
+        )
+
     for serial, (name, dob, initials) in enumerate(RESIDENTS, start=1):
         shots = analysed[name]
         if not shots:
             log.warning("demo person %s has no usable photo; left out", name)
             continue
         enrolled, replay = _split(shots)
-        nik = demo_nik(district, dob, serial)
-        entries.append(
-            ReferenceEntry(
-                nik, f"{village}{serial:06d}", initials, template_to_bytes(enrolled.embedding)
-            )
-        )
-        people.append(
-            DemoPerson(
-                nik,
-                f"{name} (enrolled)",
-                str(enrolled.path),
-                tuple(str(s.path) for s in replay),
-                _expect(pipeline, cfg, enrolled, replay),
-            )
-        )
+        add(serial, dob, f"{name} (enrolled)", replay, enrolled, initials)
     owner, claimant, dob, initials = MISMATCH
     if analysed.get(owner) and analysed.get(claimant):
         enrolled, _ = _split(analysed[owner])
         _, replay = _split(analysed[claimant])
-        nik = demo_nik(district, dob, 10)
-        entries.append(
-            ReferenceEntry(
-                nik, f"{village}{10:06d}", initials, template_to_bytes(enrolled.embedding)
-            )
-        )
-        people.append(
-            DemoPerson(
-                nik,
-                f"{owner}'s NIK claimed by {claimant} (mismatch)",
-                str(enrolled.path),
-                tuple(str(s.path) for s in replay),
-                _expect(pipeline, cfg, enrolled, replay),
-            )
-        )
+        add(10, dob, f"{owner}'s NIK claimed by {claimant} (mismatch)", replay, enrolled, initials)
     who, dob = PENDING
     if analysed.get(who):
         _, replay = _split(analysed[who])
-        people.append(
-            DemoPerson(
-                demo_nik(district, dob, 11),
-                f"{who} with a NIK that has no reference (pending)",
-                None,
-                tuple(str(s.path) for s in replay),
-                _expect(pipeline, cfg, None, replay),
-            )
-        )
+        add(11, dob, f"{who} with a NIK that has no reference (pending)", replay, None)
     return people, entries
 
 

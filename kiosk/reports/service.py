@@ -25,6 +25,7 @@ from kiosk.core.clock import Clock, today
 from kiosk.core.ids import uuid7
 from kiosk.core.nik import parse_nik
 from kiosk.core.tally import Count, Totals
+from kiosk.core.voice import VoiceNote, sealed_form
 from kiosk.crypto.atrest import keyed_hash
 from kiosk.errors import FormError, InputError, ReportLimited
 from kiosk.reports.recipients import Page, Recipient, RecipientList, RecipientStore, page_of
@@ -56,6 +57,13 @@ MAX_NOTE = 280
 _LONG_DIGITS = re.compile(r"\d{12,}")
 _NAME = re.compile(r"^[^\W\d_][\w .,'-]{1,79}$")
 _RT = re.compile(r"^[0-9]{1,3}$")
+
+FIND_MIN_LETTERS = 3
+"""A villager finds a listed household by dusun, RT and at least this many letters of the
+head's name: the kiosk shows the few that match, never the list (agents only may see it)."""
+
+FIND_MAX = 4
+"""At most this many matches are shown; more means "type more letters"."""
 
 
 @dataclass(frozen=True)
@@ -156,6 +164,41 @@ class CommunityService:
             raise InputError("this household is not on the recipient list")
         return found
 
+    def find(self, dusun: str, rt: str, letters: str) -> list[Recipient] | None:
+        """Listed households of ``dusun`` and RT ``rt`` whose head has a name word starting
+        with ``letters`` (at least FIND_MIN_LETTERS); None when more than FIND_MAX match (the
+        villager types more). FormError names the field that is missing."""
+        lst = self.recipients()
+        if lst is None or dusun not in lst.dusun:
+            raise FormError("choose the dusun", "dusun")
+        rt = rt.strip()
+        if not _RT.match(rt):
+            raise FormError("the RT is a number of 1 to 3 digits", "rt")
+        rt = rt.lstrip("0") or "0"
+        start = " ".join(letters.lower().split())
+        if len(start.replace(" ", "")) < FIND_MIN_LETTERS:
+            raise FormError("type at least three letters of the name", "letters")
+        found = [
+            h
+            for h in lst.households
+            if h.dusun == dusun
+            and (h.rt.lstrip("0") or "0") == rt
+            and (
+                h.name.lower().startswith(start)
+                or any(w.startswith(start) for w in h.name.lower().split())
+            )
+        ]
+        return None if len(found) > FIND_MAX else found
+
+    def listed(self, ref: str) -> Recipient:
+        """One listed household by its ref (the villager's view checks the ref came from
+        their own :meth:`find`); InputError when the list does not hold it."""
+        lst = self.recipients()
+        found = next((h for h in lst.households if h.ref == ref), None) if lst else None
+        if found is None:
+            raise InputError("this household is not on the recipient list")
+        return found
+
     def roster_choices(self, token: str) -> list[RosterChoice]:
         """The agent's Dasa Wisma households ([] for roles without a roster)."""
         agent = self._agents.current(token).agent
@@ -171,8 +214,17 @@ class CommunityService:
         return out
 
     # --- filing ------------------------------------------------------------------------------
-    def report(self, reporter: Reporter, *, ref: str, reason: str, note: str = "") -> str:
-        """File "this listed household is not eligible"; returns the record id."""
+    def report(
+        self,
+        reporter: Reporter,
+        *,
+        ref: str,
+        reason: str,
+        note: str = "",
+        voice: VoiceNote | None = None,
+    ) -> str:
+        """File "this listed household is not eligible" (``voice``: a spoken note, sealed in);
+        returns the record id."""
         if reason not in REPORT_REASONS:
             raise FormError(f"unknown reason {reason!r}", "reason")
         note = check_note(note)
@@ -185,6 +237,7 @@ class CommunityService:
             "list_version": lst.version,
             "reason": reason,
             "note": note,
+            "voice_note": sealed_form(voice),
         }
         return self._file(Name.RECIPIENT_REPORT, reporter, record, found.dusun)
 
@@ -198,6 +251,7 @@ class CommunityService:
         rt: str = "",
         note: str = "",
         roster_household_id: str | None = None,
+        voice: VoiceNote | None = None,
     ) -> str:
         """Propose a household that needs help; with ``roster_household_id`` one of the
         agent's Dasa Wisma households (its head and address come from the roster)."""
@@ -227,6 +281,7 @@ class CommunityService:
             "roster_household_id": roster_household_id,
             "reasons": chosen,
             "note": note,
+            "voice_note": sealed_form(voice),
         }
         return self._file(Name.PROPOSAL, reporter, record, dusun)
 

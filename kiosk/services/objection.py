@@ -5,10 +5,11 @@ status service after the receipt code or a verified face matched), inside the wi
 portal announces in its signed ``config`` (``objection_window_days``, default 30 days after the
 decision). It carries a reason category, an optional typed note (bounded), and an optional
 evidence photo (a document held up to the camera: JPEG in memory only, then sealed into the
-record). It is committed through the one way into the outbox, sealed to the portal's key, with
-a local row that says only what the status check must show. Refusals raise
-:class:`~kiosk.errors.ObjectionRefused` with a code the UI turns into spoken words; nothing the
-person entered is dropped by a refusal (the draft stays).
+record) and an optional spoken note (a WAV from the microphone, memory only, sealed likewise;
+kiosk.services.voice records it). It is committed through the one way into the outbox, sealed
+to the portal's key, with a local row that says only what the status check must show. Refusals
+raise :class:`~kiosk.errors.ObjectionRefused` with a code the UI turns into spoken words; nothing
+the person entered is dropped by a refusal (the draft stays).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from kiosk.core.objection import (
     window_for,
 )
 from kiosk.core.portal_status import nik_digest
+from kiosk.core.voice import VoiceNote, sealed_form
 from kiosk.errors import FlowError, ObjectionRefused
 from kiosk.services.ports import (
     OBJECTION_OPEN_STATES,
@@ -40,6 +42,7 @@ from kiosk.services.ports import (
     Sealer,
     keyed_hash,
 )
+from kiosk.services.voice import VoiceRecorder
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +99,7 @@ class ObjectionService:
         photo: Photo | None = None,
         audit: AuditTx | None = None,
         ensure_space: Callable[[], None] = lambda: None,
+        voice: VoiceRecorder | None = None,
     ) -> None:
         self._clock = clock
         self._repo = repo
@@ -107,6 +111,7 @@ class ObjectionService:
         self._photo = photo
         self._audit = audit
         self._ensure_space = ensure_space
+        self._voice = voice
         self._drafts: dict[str, ObjectionDraft] = {}
         self._lock = threading.Lock()
         self.window_days = DEFAULT_WINDOW_DAYS
@@ -123,6 +128,16 @@ class ObjectionService:
     def can_photograph(self) -> bool:
         """True when an evidence photo can be taken here (a camera is wired)."""
         return self._photo is not None
+
+    @property
+    def can_record(self) -> bool:
+        """True when a spoken note can be offered (a microphone is wired)."""
+        return self._voice is not None and self._voice.available
+
+    @property
+    def voice_limit_s(self) -> int:
+        """Longest spoken note, seconds."""
+        return self._voice.max_seconds if self._voice is not None else 0
 
     # --- rules ------------------------------------------------------------------------------
     def refusal(self, target: ObjectionTarget) -> str | None:
@@ -188,8 +203,41 @@ class ObjectionService:
         """Forget the evidence photo."""
         self.draft(key).evidence = None
 
+    # --- the spoken note (kiosk.services.voice holds it under the draft's key) --------------
+    def _recorder(self, key: str) -> VoiceRecorder:
+        self.draft(key)
+        if self._voice is None:
+            raise ObjectionRefused("no microphone here", "no_microphone")
+        return self._voice
+
+    def start_voice(self, key: str) -> None:
+        """Start recording the spoken note; VoiceNoteError says why not (no microphone...)."""
+        self._recorder(key).start(_voice_key(key))
+
+    def stop_voice(self, key: str) -> VoiceNote:
+        """Stop and keep the spoken note; VoiceNoteError (nothing heard...) keeps the old one."""
+        return self._recorder(key).stop(_voice_key(key))
+
+    def drop_voice(self, key: str) -> None:
+        """Delete the spoken note."""
+        self._recorder(key).drop(_voice_key(key))
+
+    def voice_note(self, key: str | None) -> VoiceNote | None:
+        """The spoken note of the draft, or None."""
+        return self._voice.note(_voice_key(key or "")) if self._voice is not None else None
+
+    def voice_seconds_left(self, key: str | None) -> int:
+        """Whole seconds until the draft's recording stops itself (0: not recording)."""
+        return self._voice.seconds_left(_voice_key(key or "")) if self._voice is not None else 0
+
+    def voice_recording(self, key: str | None) -> bool:
+        """True while the draft's spoken note is being recorded."""
+        return self._voice is not None and self._voice.recording(_voice_key(key or ""))
+
     def discard(self, key: str | None) -> None:
         """Forget a draft (the person left, or the session ended)."""
+        if self._voice is not None:
+            self._voice.drop(_voice_key(key or ""))
         with self._lock:
             draft = self._drafts.pop(key or "", None)
         if draft is not None:
@@ -219,6 +267,7 @@ class ObjectionService:
         self._ensure_space()
         now = self._clock.now()
         objection_id = uuid7(now, os.urandom(10))
+        spoken = self.voice_note(key)
         record = {
             "v": 1,
             "objection_id": objection_id,
@@ -232,6 +281,7 @@ class ObjectionService:
             "evidence": None
             if draft.evidence is None
             else {"mime": "image/jpeg", "data": base64.b64encode(draft.evidence).decode("ascii")},
+            "voice_note": sealed_form(spoken),
             "filed_by": {"role": draft.filed_by, "agent_id": draft.agent_id},
             "decision": {
                 "status": target.status,
@@ -253,7 +303,7 @@ class ObjectionService:
                 record_id=target.record_id,
                 nik_hmac=keyed_hash(self._lookup_key, "nik", target.nik),
                 reason_code=draft.reason_code,
-                has_note=draft.note is not None,
+                has_note=draft.note is not None or spoken is not None,
                 has_evidence=draft.evidence is not None,
                 filed_at=now,
                 filed_by=draft.filed_by,
@@ -265,6 +315,8 @@ class ObjectionService:
         )
         draft.objection_id = objection_id
         draft.evidence = None  # sealed now; the clear photo goes
+        if self._voice is not None:
+            self._voice.drop(_voice_key(key))  # and the clear audio
         log.info("objection committed to the outbox (record %s)", objection_id)
         return objection_id
 
@@ -276,3 +328,8 @@ class ObjectionService:
         if not agent_id or audit is None:
             return None
         return lambda tx: audit(tx, "objection_filed", agent_id, registration_id)
+
+
+def _voice_key(key: str) -> str:
+    """The recorder slot of an objection draft (other screens use other prefixes)."""
+    return f"objection:{key}"

@@ -15,6 +15,8 @@ Each port has a fake shipped beside its real adapter (gpiozero's ``pins/mock.py`
 - ``SpeechSynth``: ``kiosk.speech.espeak.Speech`` (espeak-ng; off: ``Speech(enabled=False)``);
   fake ``kiosk.speech.fake.RecordingSpeech``.
 - ``Link``: ``kiosk.uplink.service.Uplink`` (MQTT); none: records wait in the outbox.
+- ``Microphone``: ``kiosk.audio.arecord.ArecordMicrophone`` (ALSA, a USB microphone); fake
+  ``kiosk.audio.tone.ToneMicrophone`` (a spoken-like tone made at run time).
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ __all__ = [
     "FaceCheckResult",
     "FaceVerifier",
     "Link",
+    "Microphone",
     "NewObjection",
     "NewRegistration",
     "NikParser",
@@ -46,6 +49,7 @@ __all__ = [
     "ObjectionStore",
     "Receipt",
     "ReceiptPrinter",
+    "Recording",
     "RegistrationStatus",
     "RegistrationStore",
     "Sealer",
@@ -276,6 +280,24 @@ class SpeechSynth(Protocol):
 
     def duration(self, key: str) -> float | None:
         """Seconds of speech in ``key``, or None."""
+        ...
+
+
+class Recording(Protocol):
+    """One recording under way (memory only); the recorder stops itself at its limit."""
+
+    def stop(self) -> bytes:
+        """Stop now (if still running) and return the WAV (kiosk.core.voice's one format);
+        :class:`kiosk.errors.MicrophoneError` when the device failed."""
+        ...
+
+
+class Microphone(Protocol):
+    """Records a spoken note from the kiosk's microphone."""
+
+    def start(self, max_seconds: float) -> Recording:
+        """Start recording, for ``max_seconds`` at most; :class:`kiosk.errors.MicrophoneError`
+        (no_microphone, microphone_busy, microphone_failed) when it cannot."""
         ...
 
 

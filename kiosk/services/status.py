@@ -5,14 +5,15 @@ NIK says whose it is. Both must match one registration on this kiosk. Wrong code
 per check and per kiosk (a bare NIK reveals nothing, and codes cannot be tried in bulk). A
 person who lost the code can still open their record with the face check, which shows it only
 on an outcome of ``verified`` (a trusted reference matched now). An agent may look up a status
-on a person's behalf; every such lookup is written to the audit log.
+on a person's behalf, by the same path (with the receipt code, the portal first); every such
+lookup is written to the audit log.
 
 Where the status comes from is part of the answer. With a :class:`StatusQuery` (the portal
 link) a typed receipt code is first asked of the portal (a sealed query by NIK digest, a signed
 answer, a bounded wait): the portal knows registrations made at any kiosk, their decisions and
 objections. Offline, or with no answer in time, the kiosk's own record is shown: the portal's
 status messages stored on it, else what the kiosk holds and whether it has been sent. The
-:class:`StatusShown` says which source it is and as of when.
+:class:`StatusShown` says which source it is, as of when, and why not the portal (``WHY``).
 """
 
 from __future__ import annotations
@@ -66,6 +67,7 @@ class StatusSession:
     verified: bool = False
     opened_receipt: str | None = None  # opened by this receipt code; None: by a verified face
     portal: PortalStatus | None = None  # the portal's signed answer for this check, if any
+    why: str = "no_code"  # without a portal answer: offline | not_held | no_code (see WHY)
 
     @property
     def warned(self) -> bool:
@@ -78,6 +80,7 @@ class StatusSession:
         self.opened_receipt = None
         self.verified = False
         self.portal = None
+        self.why = "no_code"
 
 
 @dataclass(frozen=True)
@@ -114,6 +117,13 @@ class StatusShown:
     as_of: float | None  # portal: when it answered; kiosk: its last portal message, if any
     records: tuple[RegistrationStatus, ...]  # newest version first
     objections: tuple[ObjectionStatus, ...] = ()
+    why: str = ""  # source kiosk: why not the portal's answer, one of WHY
+
+
+WHY: tuple[str, ...] = ("offline", "not_held", "no_code")
+"""Why a status shows the kiosk's own record: the office could not be asked (no link, no answer
+in time, a refused or forged answer); the office answered that it does not hold this code +
+NIK; or no receipt code was given (opened by face, or an agent's lookup by NIK alone)."""
 
 
 @dataclass(frozen=True)
@@ -123,6 +133,7 @@ class CodeAnswer:
     result: str  # shown | malformed | not_found | too_many | paused
     records: tuple[RegistrationStatus, ...] = ()
     tries_left: int = 0
+    offline: bool = False  # not_found by this kiosk alone: the office could not be asked
 
 
 class StatusService:
@@ -236,6 +247,10 @@ class StatusService:
         return bool(self._sessions)
 
     # --- steps ---------------------------------------------------------------------------
+    def parse_nik(self, nik_text: str) -> Any:
+        """Check a NIK by the status check's rule (raises NikError); nothing is looked up."""
+        return self._parse_nik(nik_text)
+
     def identify(self, token: str, nik_text: str) -> Any:
         """Validate the claimed NIK (raises NikError); nothing about it is revealed yet."""
         session = self.get(token)
@@ -262,12 +277,12 @@ class StatusService:
             return CodeAnswer("malformed", tries_left=CODE_TRIES - session.code_failures)
         if self._paused():
             return CodeAnswer("paused")
-        answer = self._ask_portal(session.nik, code)
+        answer, why = self._ask_portal(session.nik, code)
         found = self._repo.by_receipt(self._hash(session.nik), code)
         if answer is not None or found:
             session.verified = True
             session.opened_receipt = code
-            session.portal = answer
+            session.portal, session.why = answer, why
             view = self._shown(session)
             return CodeAnswer("shown", view.records if view else tuple(found))
         session.code_failures += 1
@@ -275,7 +290,11 @@ class StatusService:
         if session.code_failures >= CODE_TRIES:
             self.end(token)
             return CodeAnswer("too_many")
-        return CodeAnswer("not_found", tries_left=CODE_TRIES - session.code_failures)
+        return CodeAnswer(
+            "not_found",
+            tries_left=CODE_TRIES - session.code_failures,
+            offline=why == "offline",
+        )
 
     def check_face(self, token: str) -> StatusAnswer:
         """One face attempt against the claimed NIK; records are released only on VERIFIED."""
@@ -290,6 +309,7 @@ class StatusService:
         if result.outcome in SHOWN_OUTCOMES:
             session.verified = True
             session.opened_receipt = None
+            session.portal, session.why = None, "no_code"
             return StatusAnswer(True, tuple(self._lookup(session.nik)), result, session.attempts)
         return StatusAnswer(False, (), result, session.attempts)
 
@@ -303,6 +323,12 @@ class StatusService:
         """What the status screen shows now, with its source, or None when nothing may be."""
         return self._shown(self.get(token))
 
+    def verified_nik(self, token: str) -> str | None:
+        """The NIK of this check once the receipt code or the face opened it, else None (the
+        villager's report or proposal is filed under it: kiosk.reports)."""
+        session = self.get(token)
+        return session.nik if session.verified else None
+
     def target(self, token: str, registration_id: str) -> ObjectionTarget | None:
         """The decided registration of this opened check a person may object to, or None."""
         session = self.get(token)
@@ -311,17 +337,19 @@ class StatusService:
             return None
         return _target(session.nik, view, registration_id)
 
-    def _ask_portal(self, nik: str, code: str) -> PortalStatus | None:
-        """The portal's answer when it holds this code + NIK; None offline / not held / late."""
+    def _ask_portal(self, nik: str, code: str) -> tuple[PortalStatus | None, str]:
+        """The portal's answer when it holds this code + NIK, else None and why (one of WHY)."""
         if self._portal is None or not self._portal.available:
-            return None
+            return None, "offline"
         answer = self._portal.ask(nik_digest(nik), code)
-        if answer is None or answer.result != "found" or not answer.registrations:
-            return None
+        if answer is None:
+            return None, "offline"  # no answer in time, refused or forged
+        if answer.result != "found" or not answer.registrations:
+            return None, "not_held"
         if self._objections is not None:  # the kiosk's own rows learn the portal's states
             for o in answer.objections:
                 self._objections.set_state(o.objection_id, o.state, o.reason, o.state_at)
-        return answer
+        return answer, ""
 
     def _shown(self, session: StatusSession) -> StatusShown | None:
         if not session.verified or session.nik is None:
@@ -330,13 +358,18 @@ class StatusService:
             local = self._repo.by_receipt(self._hash(session.nik), session.opened_receipt)
         else:
             local = self._lookup(session.nik)
-        answer = session.portal
+        return self._view(local, session.portal, session.why)
+
+    def _view(
+        self, local: list[RegistrationStatus], answer: PortalStatus | None, why: str
+    ) -> StatusShown:
+        """The portal's answer when there is one, else this kiosk's record and why."""
         if answer is not None:
             records = tuple(_from_portal(answer))
             return StatusShown("portal", answer.at, records, self._merged(answer, records))
         decided = [r.status_at for r in local if r.status_at is not None]
         return StatusShown(
-            "kiosk", max(decided) if decided else None, tuple(local), self._local(local)
+            "kiosk", max(decided) if decided else None, tuple(local), self._local(local), why
         )
 
     def _local(
@@ -369,34 +402,50 @@ class StatusService:
         out += [o for o in self._local(records) if o.objection_id not in known]
         return tuple(sorted(out, key=lambda o: -o.filed_at))
 
-    def open_for_agent(self, nik_text: str, agent_id: str) -> str:
+    def open_for_agent(self, nik_text: str, agent_id: str, code_text: str = "") -> str:
         """An authenticated agent opens a resident's status as a check of its own (audited),
-        e.g. to file an objection on their behalf; returns the check's token."""
-        if not agent_id:
-            raise FlowError("an agent id is required for an assisted status check")
-        if self._audit is None:
-            raise FlowError("assisted status checks need the audit log")
-        info = self._parse_nik(nik_text)
-        nik = getattr(info, "nik", None) or "".join(c for c in nik_text if c.isdigit())
+        e.g. to file an objection on their behalf; with the receipt code the portal is asked
+        first, as in :meth:`lookup_for_agent`; returns the check's token."""
+        nik, code = self._agent_keys(nik_text, agent_id, code_text)
+        answer, why = self._ask_portal(nik, code) if code else (None, "no_code")
         token = self.start()
         session = self._sessions[token]
         session.nik, session.verified = nik, True
-        found = self._lookup(nik)
-        self._audit("status_lookup", agent_id, found[0].registration_id if found else None)
+        session.portal, session.why = answer, why
+        view = self._shown(session)
+        self._audit_lookup(agent_id, view)
         return token
 
-    def lookup_for_agent(self, nik_text: str, agent_id: str) -> list[RegistrationStatus]:
-        """An authenticated agent looks up a status on the person's behalf (audited; a bad
-        NIK raises NikError)."""
+    def lookup_for_agent(
+        self, nik_text: str, agent_id: str, code_text: str = ""
+    ) -> StatusShown | None:
+        """An authenticated agent looks up a resident's status on their behalf (audited): with
+        the receipt code, the portal's answer when online (registrations from any kiosk), else
+        every registration of the NIK on this kiosk, saying which. A bad NIK raises NikError; a
+        malformed code gives None (nothing looked up)."""
+        nik, code = self._agent_keys(nik_text, agent_id, code_text)
+        if code_text.strip() and code is None:
+            return None
+        answer, why = self._ask_portal(nik, code) if code else (None, "no_code")
+        view = self._view(self._lookup(nik), answer, why)
+        self._audit_lookup(agent_id, view)
+        return view
+
+    def _agent_keys(self, nik_text: str, agent_id: str, code_text: str) -> tuple[str, str | None]:
+        """(NIK, well-formed code or None) of an assisted lookup; refuses one with no agent id
+        or no audit log (raises NikError for a bad NIK)."""
         if not agent_id:
             raise FlowError("an agent id is required for an assisted status lookup")
         if self._audit is None:
             raise FlowError("assisted status lookups need the audit log")
         info = self._parse_nik(nik_text)
         nik = getattr(info, "nik", None) or "".join(c for c in nik_text if c.isdigit())
-        found = self._lookup(nik)
-        self._audit("status_lookup", agent_id, found[0].registration_id if found else None)
-        return found
+        return nik, parse_receipt(code_text) if code_text.strip() else None
+
+    def _audit_lookup(self, agent_id: str, view: StatusShown | None) -> None:
+        records = view.records if view is not None else ()
+        assert self._audit is not None
+        self._audit("status_lookup", agent_id, records[0].registration_id if records else None)
 
     def _paused(self) -> bool:
         """True while too many wrong codes were typed on this kiosk recently."""

@@ -2,7 +2,7 @@
 
 One way to put a file on disk so that a power cut leaves either the old or the new content:
 write a temporary file in full, fsync it, rename it over the target, fsync the folder. Used by
-the USB export, provisioning and the data directory's start-up probe.
+the USB export, provisioning, the key files and the data directory's start-up probe.
 """
 
 from __future__ import annotations

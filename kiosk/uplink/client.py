@@ -29,7 +29,7 @@ from kiosk.uplink.topics import TOPICS, Name, device_topic, downlink_filters
 
 log = logging.getLogger(__name__)
 
-CONTENT_TYPE = "application/vnd.perlinsos.envelope+json; v=1"
+CONTENT_TYPE = "application/vnd.perlinsos.frame; v=2"
 ONLINE, OFFLINE = b"online", b"offline"
 
 
@@ -191,13 +191,15 @@ class MqttLink:
         return self._ready and bool(self._client.is_connected())
 
     # --- publishing -------------------------------------------------------------------
-    def publish_record(self, kind: str, record_id: str, payload: bytes) -> int | None:
-        """Publish one sealed record (QoS 1) with Response Topic and Correlation Data.
+    def publish_records(self, kind: str, record_ids: list[str], payload: bytes) -> int | None:
+        """Publish one signed frame of sealed records (QoS 1) with Response Topic, and
+        Correlation Data when it holds a single record (its id).
 
         Returns the MQTT message id, or None when not connected (nothing was queued).
         """
         props = self._props(
-            device_topic(self._cfg.topic_prefix, self._device_id, Name.ACK), record_id
+            device_topic(self._cfg.topic_prefix, self._device_id, Name.ACK),
+            record_ids[0] if len(record_ids) == 1 else None,
         )
         return self._publish(
             device_topic(self._cfg.topic_prefix, self._device_id, kind), payload, props, False
@@ -229,13 +231,14 @@ class MqttLink:
             TOPICS[name].retained,
         )
 
-    def _props(self, response_topic: str, correlation: str) -> Properties | None:
+    def _props(self, response_topic: str, correlation: str | None) -> Properties | None:
         """MQTT 5 request properties (an optimisation: the signed payloads carry the same)."""
         if not self._v5:
             return None
         props = Properties(PacketTypes.PUBLISH)
         props.ResponseTopic = response_topic
-        props.CorrelationData = correlation.encode()
+        if correlation is not None:
+            props.CorrelationData = correlation.encode()
         props.ContentType = CONTENT_TYPE
         return props
 

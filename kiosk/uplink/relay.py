@@ -15,8 +15,9 @@ from typing import Protocol
 
 from kiosk.core.clock import Clock
 from kiosk.core.outbox import Backoff, Verdict, classify_reason_code
+from kiosk.crypto.frame import MAX_RECORDS, TARGET_BYTES
 from kiosk.errors import ProtocolError, StoreError
-from kiosk.store.outbox import OutboxRepository
+from kiosk.store.outbox import OutboxRepository, OutboxRow
 from kiosk.uplink.acks import apply_acks
 from kiosk.uplink.client import Connected, Disconnected, Event, Inbound, PubAck
 from kiosk.uplink.inbound import Ack, Acks, PortalMessage
@@ -37,9 +38,14 @@ NO_MATCHING_SUBSCRIBERS = 0x10
 class RecordLink(Protocol):
     """What the relay needs from the MQTT link."""
 
-    def publish_record(self, kind: str, record_id: str, payload: bytes) -> int | None:
-        """Publish; return the message id or None when not connected."""
+    def publish_records(self, kind: str, record_ids: list[str], payload: bytes) -> int | None:
+        """Publish one signed frame holding ``record_ids``; the message id or None when not
+        connected."""
         ...
+
+
+Framer = Callable[[str, list[bytes]], bytes]
+"""Signs a frame of sealed envelopes of one kind (:class:`kiosk.crypto.frame.FrameSigner`)."""
 
 
 class Relay:
@@ -57,6 +63,8 @@ class Relay:
         ack_timeout_s: float,
         retention_s: float,
         decode: Callable[[Inbound], PortalMessage],
+        frame: Framer,
+        frame_records: int = MAX_RECORDS,
         on_acked: Callable[[list[str]], None] = lambda ids: None,
         on_message: Callable[[PortalMessage], None] = lambda msg: None,
         on_alert: Callable[[str, str], None] = lambda rid, why: None,
@@ -70,10 +78,12 @@ class Relay:
         self._ack_timeout = ack_timeout_s
         self._retention = retention_s
         self._decode = decode
+        self._frame = frame
+        self._frame_records = max(1, min(frame_records, MAX_RECORDS))
         self._on_acked = on_acked
         self._on_message = on_message
         self._on_alert = on_alert
-        self._mids: dict[int, str] = {}
+        self._mids: dict[int, list[str]] = {}
         self._last_timeout_check = float("-inf")
         self._last_purge = float("-inf")
         self.connected = False
@@ -116,9 +126,10 @@ class Relay:
                 self._on_acked(outcome.acked)
 
     def _puback(self, ev: PubAck) -> None:
-        record_id = self._mids.pop(ev.mid, None)
-        if record_id is None:
-            return
+        for record_id in self._mids.pop(ev.mid, ()):
+            self._puback_record(record_id, ev)
+
+    def _puback_record(self, record_id: str, ev: PubAck) -> None:
         if ev.reason_code == NO_MATCHING_SUBSCRIBERS:
             # Nobody at the portal heard it (e.g. its workers are still resubscribing after a
             # broker restart): try again after a short back-off, not the whole ack timeout.
@@ -178,18 +189,41 @@ class Relay:
         self._housekeeping(now)
         rows = self._repo.next_batch(self._window - self._repo.inflight(), now)
         published: list[str] = []
+        for kind, group in self._frames(rows):
+            ids = [row.record_id for row in group]
+            mid = self._link.publish_records(
+                kind, ids, self._frame(kind, [row.payload for row in group])
+            )
+            if mid is None:  # connection dropped under us: the rest stays pending
+                break
+            self._mids[mid] = ids
+            published.extend(ids)
+        if published:
+            self._repo.mark_sent(published, now)
+        return len(published)
+
+    def _frames(self, rows: list[OutboxRow]) -> list[tuple[str, list[OutboxRow]]]:
+        """Due rows, oldest first, cut into frames: one kind each, at most ``frame_records``
+        envelopes and about :data:`TARGET_BYTES` (a larger envelope travels alone)."""
+        frames: list[tuple[str, list[OutboxRow]]] = []
+        size = 0
         for row in rows:
             if row.kind not in RECORD_KINDS:
                 self._dead(row.record_id, f"unknown record kind {row.kind!r}")
                 continue
-            mid = self._link.publish_record(row.kind, row.record_id, row.payload)
-            if mid is None:  # connection dropped under us: the rest stays pending
-                break
-            self._mids[mid] = row.record_id
-            published.append(row.record_id)
-        if published:
-            self._repo.mark_sent(published, now)
-        return len(published)
+            last = frames[-1] if frames else None
+            if (
+                last is None
+                or last[0] != row.kind
+                or len(last[1]) >= self._frame_records
+                or size + len(row.payload) > TARGET_BYTES
+            ):
+                frames.append((row.kind, [row]))
+                size = len(row.payload)
+            else:
+                last[1].append(row)
+                size += len(row.payload)
+        return frames
 
     def idle_s(self, limit_s: float) -> float:
         """Seconds the service may wait for a link event or a commit before pumping again.

@@ -15,6 +15,8 @@ from typing import Protocol
 from kiosk.config import KioskConfig, UplinkConfig
 from kiosk.core.clock import Clock
 from kiosk.core.outbox import Backoff
+from kiosk.crypto.frame import FrameSigner
+from kiosk.crypto.keys import load_or_create_device_key
 from kiosk.crypto.trust import DEMO_PORTAL_DIR, TrustedKeys
 from kiosk.errors import StoreError
 from kiosk.store.outbox import OutboxCounts, OutboxRepository
@@ -65,8 +67,8 @@ class Link(Protocol):
         """Connection is up."""
         ...
 
-    def publish_record(self, kind: str, record_id: str, payload: bytes) -> int | None:
-        """Publish a sealed record."""
+    def publish_records(self, kind: str, record_ids: list[str], payload: bytes) -> int | None:
+        """Publish a signed frame of sealed records."""
         ...
 
     def publish_json(self, name: str, payload: bytes) -> int | None:
@@ -112,6 +114,7 @@ class Uplink:
                 "run the provisioning identity step with --portal-signing-key",
                 cfg.paths.data_dir / "keys" / "portal_ed25519.pub.pem",
             )
+        self._signer: FrameSigner | None = None
         self._local = threading.local()
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
@@ -159,7 +162,19 @@ class Uplink:
     def publish_request(self, kind: str, request_id: str, payload: bytes) -> bool:
         """Publish a sealed request now (not via the outbox); False when not connected."""
         publish = getattr(self._link, "publish_request", None)
-        return publish is not None and publish(kind, request_id, payload) is not None
+        return (
+            publish is not None
+            and publish(kind, request_id, self._framer()(kind, [payload])) is not None
+        )
+
+    def _framer(self) -> FrameSigner:
+        """This device's frame signer (its Ed25519 key, loaded once)."""
+        if self._signer is None:
+            self._signer = FrameSigner(
+                device_id=self._cfg.device.id,
+                key=load_or_create_device_key(self._cfg.paths.data_dir),
+            )
+        return self._signer
 
     def on_acked(self, callback: Callable[[list[str]], None]) -> None:
         """Call ``callback(record_ids)`` after records were newly acknowledged by the portal."""
@@ -243,6 +258,7 @@ class Uplink:
             ack_timeout_s=up.ack_timeout_s,
             retention_s=up.retention_days * 86400.0,
             decode=self._decode,
+            frame=self._framer(),
             on_acked=self._acked,
             on_message=lambda msg: self._dispatch(regs, msg),
             on_alert=self._alert,

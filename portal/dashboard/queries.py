@@ -2,10 +2,11 @@
 
 Everything is derived from what the ingest workers store: ``record`` (kind ``registration``:
 village code, verification outcome, assisting agent, face attempts; kind ``audit``: the kiosk's
-``spoof_suspected`` entries; kind ``objection``: state), ``heartbeat`` and ``availability``;
-plus the dashboard's ``area`` names and ``device`` registry (migration 0002, which also adds the
-generated columns these queries group by). A registration's day is the kiosk's corrected clock
-(``created_at``), else its arrival at the portal, in the dashboard's time zone.
+``spoof_suspected`` entries; kind ``objection``, its state from the status desk's
+``objection_state``), ``heartbeat`` and ``availability``; plus the dashboard's ``area`` names
+and ``device`` registry (migration 0002, which also adds the generated columns these queries
+group by). A registration's day is the kiosk's corrected clock (``created_at``), else its
+arrival at the portal, in the dashboard's time zone.
 """
 
 from __future__ import annotations
@@ -73,9 +74,10 @@ GROUP BY 1
 
 _OBJECTIONS = f"""{_DEVICES}
 SELECT left(COALESCE(r.village_code, dev.village), %(n)s) AS grp,
-       COALESCE(r.record->>'state', 'received') AS state, count(*)
+       COALESCE(s.state, 'received') AS state, count(*)
 FROM record r
 LEFT JOIN dev ON dev.device_id = r.device_id
+LEFT JOIN objection_state s ON s.device_id = r.device_id AND s.objection_id = r.record_id
 WHERE r.kind = 'objection'
   AND COALESCE(r.created_at, r.received_at) >= %(t0)s
   AND COALESCE(r.created_at, r.received_at) < %(t1)s
@@ -100,8 +102,8 @@ OBJECTION_STATES: dict[str, object] = {
     "rejected": _l("Rejected"),
 }
 """Objection (sanggah) states (the portal status desk's, docs/protocol.md) as the dashboard names
-them; others are shown as sent. An ``objection`` record holds no state of its own: it counts as
-``received`` until the desk's state is stored beside it on the PostgreSQL path."""
+them; others are shown as sent. The state is the desk's (``objection_state``, migration 0003); an
+objection the desk has not checked yet counts as ``received``."""
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,8 @@ acks out only after the commit. Run as many as the load needs, each with its own
 * Batch: up to ``batch`` messages are opened, then written in ONE transaction (records
   insert-if-absent on (device id, record id), heartbeats and availability upserted), then each
   record gets its application ack and every message its PUBACK.
+* The command line also runs the status desk (``portal.status_desk``) as the ``status`` service
+  on the same database: any worker answers any ``status_request`` and checks any objection.
 
     python -m portal.ingest.worker --broker 127.0.0.1:8883 --store postgres \
         --target "host=/run/postgresql dbname=portal" --client-id ingest-1 \
@@ -32,6 +34,8 @@ from portal.ingest.store import IngestStore, open_store
 from portal.intake import DeviceKeys, Intake, KindService, device_keys_from_dir, filters
 from portal.kinds import handled
 from portal.link import PROTOCOLS, PortalLink, TlsFiles, run_until_signalled
+from portal.status_book import open_book
+from portal.status_desk import StatusDesk
 
 log = logging.getLogger("portal.ingest")
 
@@ -163,6 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     (host, port), *fallbacks = [_address(a) for a in args.broker.split(",")]
     tls = TlsFiles(Path(args.ca), Path(args.cert), Path(args.key)) if args.ca else None
     signing_key = load_signing_private_key(Path(args.signing_key))
+    desk = StatusDesk(open_book(args.store, args.target), signing_key)  # status + objections
     worker = IngestWorker(
         host=host,
         port=port,
@@ -172,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
         signing_key=signing_key,
         device_keys=device_keys_from_dir(Path(args.device_keys)),
         client_id=args.client_id,
-        services=pg_services(args.store, args.target, signing_key),
+        services={"status": desk.service, **pg_services(args.store, args.target, signing_key)},
         tls=tls,
         prefix=args.prefix,
         group=args.group,
@@ -182,7 +187,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     if args.username:
         worker.credentials(args.username, args.password or "")
-    run_until_signalled(worker.start, worker.stop)
+    try:
+        run_until_signalled(worker.start, worker.stop)
+    finally:
+        desk.close()
     return 0
 
 

@@ -57,3 +57,29 @@ def test_a_small_batch_lingers_for_company_and_a_full_one_goes_at_once() -> None
     link._queue.put(None)
     worker.join(10)
     assert batches == [[1, 2, 3]]
+
+
+def test_a_batch_closes_at_its_byte_bound() -> None:
+    """Frames carry up to 64 records each: a batch is bounded by payload bytes too."""
+    from portal.link import Msg, PortalLink
+
+    link = PortalLink(
+        host="127.0.0.1", port=1, client_id="t", filters=[], batch=100, batch_bytes=250,
+        linger_s=30,
+    )  # fmt: skip
+    batches: list[list[int]] = []
+    done = threading.Event()
+
+    def handler(msgs: list[Msg]) -> None:
+        batches.append([m.mid for m in msgs])
+        done.set()
+
+    for mid in (1, 2, 3):
+        link._queue.put(Msg("t", b"x" * 100, None, mid, 1))
+    link._handler = handler
+    worker = threading.Thread(target=link._work)
+    worker.start()
+    assert done.wait(10)  # 300 bytes >= 250: handled at once, long before linger_s
+    link._queue.put(None)
+    worker.join(10)
+    assert batches == [[1, 2, 3]]

@@ -19,6 +19,7 @@ from paho.mqtt.properties import Properties
 from kiosk.core.clock import SystemClock
 from kiosk.core.ids import uuid7
 from kiosk.crypto.envelope import seal
+from kiosk.crypto.frame import frame
 from kiosk.crypto.keys import (
     load_or_create_device_key,
     load_portal_private_key,
@@ -113,14 +114,27 @@ class Device:
         )
         return rid, env
 
-    def publish(self, rid: str, env: bytes) -> None:
+    def frame(self, *envs: bytes) -> bytes:
+        return frame(list(envs), kind="registration", device_id=self.id, key=self.key)
+
+    def publish(self, rid: str | None, payload: bytes) -> None:
+        """Publish a frame (or, for the hostile tests, any bytes) on the registration topic."""
         props = Properties(PacketTypes.PUBLISH)
-        props.CorrelationData = rid.encode()
-        self.client.publish(f"{PREFIX}/kiosk/{self.id}/registration", env, qos=1, properties=props)
+        if rid is not None:
+            props.CorrelationData = rid.encode()
+        topic = f"{PREFIX}/kiosk/{self.id}/registration"
+        self.client.publish(topic, payload, qos=1, properties=props)
 
     def close(self) -> None:
         self.client.disconnect()
         self.client.loop_stop()
+
+
+def tampered(framed: bytes) -> bytes:
+    """``framed`` with one character of its first ciphertext changed (same length, valid
+    base64): what a forger without the device key can do to a frame on the way."""
+    at = framed.index(b'"ct":"') + 6
+    return framed[:at] + (b"B" if framed[at : at + 1] == b"A" else b"A") + framed[at + 1 :]
 
 
 def test_filters_are_shared_and_leave_online_verification_out() -> None:
@@ -166,9 +180,9 @@ def test_a_resent_record_is_acked_as_duplicate_and_stored_once(
     dev = Device(broker, pki, keys_dir, "kiosk-dup")
     try:
         rid, env = dev.envelope({"nik": "3510010101900001"})
-        dev.publish(rid, env)
+        dev.publish(rid, dev.frame(env))
         wait_for(lambda: len(dev.acks) == 1, 10, "first ack")
-        dev.publish(rid, env)
+        dev.publish(rid, dev.frame(env))
         wait_for(lambda: len(dev.acks) == 2, 10, "second ack")
     finally:
         dev.close()
@@ -184,12 +198,13 @@ def test_hostile_records_are_rejected_and_the_stream_goes_on(
     try:
         nul_rid, nul_env = dev.envelope({"nik": "a\u0000b"})
         bad_rid, bad_env = dev.envelope({"nik": "x"})
-        forged = bad_env.replace(b'"kind":"registration"', b'"kind":"audit"')
+        # tampered on the way: the frame signature covers the envelope's bytes
+        forged = tampered(dev.frame(bad_env))
         good_rid, good_env = dev.envelope({"nik": "ok"})
-        dev.publish(nul_rid, nul_env)
+        dev.publish(nul_rid, dev.frame(nul_env))
         dev.publish(bad_rid, forged)
         dev.client.publish(f"{PREFIX}/kiosk/kiosk-bad/registration", b"\xff not json", qos=1)
-        dev.publish(good_rid, good_env)
+        dev.publish(good_rid, dev.frame(good_env))
         wait_for(lambda: len(dev.acks) == 3, 10, "three acks")
     finally:
         dev.close()
@@ -207,11 +222,11 @@ def test_a_forged_copy_of_a_held_record_is_answered_duplicate(
     dev = Device(broker, pki, keys_dir, "kiosk-held")
     try:
         rid, env = dev.envelope({"nik": "3510010101900001"})
-        dev.publish(rid, env)
+        dev.publish(rid, dev.frame(env))
         wait_for(lambda: len(dev.acks) == 1, 10, "first ack")
-        dev.publish(rid, env.replace(b'"kind":"registration"', b'"kind":"audit"'))  # bad sig
+        dev.publish(rid, tampered(dev.frame(env)))  # bad signature
         other, other_env = dev.envelope({"nik": "x"})
-        dev.publish(other, other_env.replace(b'"kind":"registration"', b'"kind":"audit"'))
+        dev.publish(other, tampered(dev.frame(other_env)))
         wait_for(lambda: len(dev.acks) == 3, 10, "acks of the bad copies")
     finally:
         dev.close()
@@ -234,7 +249,7 @@ def test_worker_restart_resumes_its_persistent_session(
     try:
         sent = [dev.envelope({"i": i}) for i in range(20)]
         for rid, env in sent:
-            dev.publish(rid, env)
+            dev.publish(rid, dev.frame(env))
         time.sleep(0.5)
         assert rows(pg_dsn) == []
         workers("ingest-1")
@@ -256,7 +271,7 @@ def test_database_outage_delays_acks_and_loses_nothing(
             own.stop()
             sent = [dev.envelope({"i": i}) for i in range(10)]
             for rid, env in sent:
-                dev.publish(rid, env)
+                dev.publish(rid, dev.frame(env))
             time.sleep(1.5)
             assert dev.acks == [], "acked while the database was down"
             own.start()
@@ -266,3 +281,62 @@ def test_database_outage_delays_acks_and_loses_nothing(
         assert sorted(r for _d, r in rows(own.dsn)) == sorted(rid for rid, _e in sent)
     finally:
         own.remove()
+
+
+def test_a_frame_of_many_records_is_stored_and_acked_per_record(
+    workers: WorkerFactory, broker: Broker, pki: Pki, keys_dir: Path, pg_dsn: str
+) -> None:
+    """One signature for the frame; each record still stored once by (device, record id) and
+    answered on its own; a record already held is ``duplicate`` inside a later frame."""
+    w = workers("ingest-1")
+    dev = Device(broker, pki, keys_dir, "kiosk-many")
+    try:
+        made = [dev.envelope({"nik": f"35100101019{i:05d}"}) for i in range(5)]
+        dev.publish(None, dev.frame(*[e for _r, e in made[:3]]))
+        wait_for(lambda: len(dev.acks) == 3, 10, "three acks")
+        dev.publish(None, dev.frame(*[e for _r, e in made[2:]]))  # made[2] again
+        wait_for(lambda: len(dev.acks) == 6, 10, "six acks")
+    finally:
+        dev.close()
+    ids = [r for r, _e in made]
+    assert [(a["record_id"], a["result"]) for a in dev.acks] == [
+        *[(r, "stored") for r in ids[:3]],
+        (ids[2], "duplicate"),
+        *[(r, "stored") for r in ids[3:]],
+    ]
+    assert sorted(rows(pg_dsn)) == sorted(("kiosk-many", r) for r in ids)
+    assert w.counts.stored == 5 and w.counts.duplicates == 1
+
+
+def test_uplink_format_1_and_foreign_frames_are_refused(
+    workers: WorkerFactory, broker: Broker, pki: Pki, keys_dir: Path, pg_dsn: str
+) -> None:
+    """A bare envelope (format 1) is refused and NOT acked (an old kiosk keeps its record and
+    resends until updated); a frame naming another device, or correlation data beside several
+    records, is refused with a signed ``rejected`` for each record it names."""
+    w = workers("ingest-1")
+    dev = Device(broker, pki, keys_dir, "kiosk-old")
+    other = Device(broker, pki, keys_dir, "kiosk-near")
+    try:
+        old_rid, old_env = dev.envelope({"nik": "1"})
+        dev.publish(old_rid, old_env)  # format 1
+        r1, e1 = dev.envelope({"nik": "2"})
+        r2, e2 = dev.envelope({"nik": "3"})
+        dev.publish(r1, dev.frame(e1, e2))  # correlation beside two records
+        r3, e3 = dev.envelope({"nik": "4"})
+        stolen = frame([e3], kind="registration", device_id="kiosk-near", key=other.key)
+        dev.publish(None, stolen)  # another device's frame on this device's topic
+        good_rid, good_env = dev.envelope({"nik": "ok"})
+        dev.publish(good_rid, dev.frame(good_env))
+        wait_for(lambda: len(dev.acks) == 4, 10, "four acks")
+        time.sleep(0.3)
+    finally:
+        dev.close()
+        other.close()
+    results = {a["record_id"]: a["result"] for a in dev.acks}
+    assert results == {r1: "rejected", r2: "rejected", r3: "rejected", good_rid: "stored"}
+    assert old_rid not in results
+    assert rows(pg_dsn) == [("kiosk-old", good_rid)]
+    reasons = [reason for _d, _r, reason in w.store.rejections()]
+    assert any("format 1" in r for r in reasons)
+    assert any("does not match the topic" in r for r in reasons)

@@ -9,6 +9,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from kiosk.core.clock import SystemClock
 from kiosk.crypto.envelope import ALGORITHM
+from kiosk.crypto.frame import frame
 from kiosk.crypto.keys import public_pem
 from kiosk.store.outbox import OutboxRepository
 from kiosk.uplink.service import build_uplink
@@ -81,14 +82,16 @@ def test_a_bad_copy_of_a_record_already_held_is_answered_duplicate(
     )
     other = "01930000-0000-7000-8000-000000000077"
 
-    def garbage(rid: str) -> Msg:  # an envelope naming ``rid`` that nobody signed
+    def garbage(rid: str) -> Msg:  # a frame naming ``rid`` that no enrolled key signed
         body = {
             "alg": ALGORITHM, "ct": "AA==", "device_id": cfg.device.id, "epk": "AA==",
             "kid": "x", "kind": "registration", "nonce": "AA==", "record_id": rid,
             "sig": "AA==", "v": 1, "wk": "AA==",
         }  # fmt: skip
         topic = f"{PREFIX}/kiosk/{cfg.device.id}/registration"
-        return Msg(topic, json.dumps(body).encode(), None, 1, 0)
+        payload = frame([json.dumps(body).encode()], kind="registration",
+                        device_id=cfg.device.id, key=Ed25519PrivateKey.generate())  # fmt: skip
+        return Msg(topic, payload, None, 1, 0)
 
     rx.intake.process([garbage(held), garbage(other)])  # MQTT 3.1.1: no Correlation Data
     assert answers == [(held, "duplicate"), (other, "rejected")]

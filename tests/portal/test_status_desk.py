@@ -1,9 +1,13 @@
-"""The portal's status desk without a broker: index by NIK digest + code across kiosks, signed
-answers the kiosk verifies, objections checked (window, duplicates, shape), decisions final,
-queries rate-limited per kiosk."""
+"""The portal's status desk without a broker, on each book (the reference portal's SQLite file
+and the ingest workers' real PostgreSQL): found by NIK digest + code across kiosks, signed
+answers the kiosk verifies, objections checked (window, ownership, duplicates, shape), decisions
+final, queries rate-limited per kiosk. Registrations arrive through the ingest store, as the
+intake writes them."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +18,10 @@ from kiosk.core.portal_status import nik_digest
 from kiosk.errors import ProtocolError
 from kiosk.uplink.replies import open_reply
 from kiosk.uplink.status_query import parse_status
+from portal.ingest.store import Batch, IngestStore, open_store
+from portal.status_book import BOOKS, open_book
 from portal.status_desk import StatusDesk
+from portal.store import Incoming
 
 NIK = "3510014507900001"
 REG = "0193a0a0-0000-7000-8000-000000000001"
@@ -30,23 +37,73 @@ class Clock:
         return self.t
 
 
-@pytest.fixture
-def desk(tmp_path: Path) -> tuple[StatusDesk, Ed25519PrivateKey, Clock]:
+@dataclass
+class Portal:
+    """One backend's ingest store and the desk over its book (same database)."""
+
+    backend: str
+    target: str
+    store: IngestStore
+    desk: StatusDesk
+
+    def hold(self, device_id: str, record_id: str, kind: str, record: dict[str, Any]) -> None:
+        """Store a record as the intake does (one batch), then hand the new ones to the desk."""
+        b = Batch(T0)
+        assert b.add(Incoming(device_id, record_id, kind, record)) is None
+        fresh = self.store.write(b)
+        self.desk.on_records([(device_id, record_id, kind, record)] if fresh[0] else [])
+
+
+def registration(receipt: str = RECEIPT, nik: str = NIK, **reg: Any) -> dict[str, Any]:
+    return {
+        "nik": nik,
+        "receipt_no": receipt,
+        "registration": {"id": REG, "version": 1, **reg},
+        "verification": {"outcome": "pending"},
+    }
+
+
+@pytest.fixture(params=sorted(BOOKS))
+def portal(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Portal]:
+    sqlite = str(tmp_path / "p.sqlite3")
+    target = request.getfixturevalue("pg_dsn") if request.param == "postgres" else sqlite
     key = Ed25519PrivateKey.generate()
     clock = Clock()
-    d = StatusDesk(tmp_path / "p.sqlite3", key, clock=clock, monotonic=clock, queries_per_window=3)
-    d.on_record(
-        "kiosk-a-01",
-        REG,
-        "registration",
-        {
-            "nik": NIK,
-            "receipt_no": RECEIPT,
-            "registration": {"id": REG, "version": 1},
-            "verification": {"outcome": "pending"},
-        },
+    d = StatusDesk(
+        open_book(request.param, target),
+        key,
+        clock=clock,
+        monotonic=clock,
+        queries_per_window=3,
     )
-    return d, key, clock
+    d.key, d.test_clock = key, clock  # type: ignore[attr-defined]
+    store = open_store(request.param, target)
+    p = Portal(request.param, target, store, d)
+    p.hold("kiosk-a-01", REG, "registration", registration())
+    yield p
+    d.close()
+    store.close()
+
+
+@pytest.fixture
+def desk(portal: Portal) -> tuple[StatusDesk, Ed25519PrivateKey, Clock]:
+    d = portal.desk
+    return d, d.key, d.test_clock  # type: ignore[attr-defined]
+
+
+def key_file(key: Ed25519PrivateKey, tmp_path: Path) -> Path:
+    """The portal's signing key as the officer's command reads it (PEM)."""
+    from cryptography.hazmat.primitives import serialization
+
+    pem = tmp_path / "sign.pem"
+    pem.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return pem
 
 
 def ask(d: StatusDesk, key: Ed25519PrivateKey, device: str, nik: str, code: str) -> Any:
@@ -163,28 +220,125 @@ def test_a_query_flood_from_one_kiosk_is_refused(desk) -> None:
     assert ask(d, key, "kiosk-b-01", NIK, RECEIPT).result == "found"
 
 
-def test_the_officer_command_lists_and_decides(desk, tmp_path: Path, capsys) -> None:
-    from cryptography.hazmat.primitives import serialization
-
+def test_the_officer_command_lists_and_decides(
+    portal: Portal, desk, tmp_path: Path, capsys
+) -> None:
     from portal.status_desk import main
 
     d, key, _clock = desk
-    pem = tmp_path / "sign.pem"
-    pem.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
+    pem = key_file(key, tmp_path)
     d.decided("kiosk-a-01", REG, "not_eligible", "income", T0)
     oid = "0193a0a0-0000-7000-8000-000000000009"
     d.on_record("kiosk-b-01", oid, "objection", objection(oid, T0 + 60))
-    db = tmp_path / "p.sqlite3"
-    assert main(["--db", str(db), "--signing-key", str(pem), "list"]) == 0
+    where = ["--dsn" if portal.backend == "postgres" else "--db", portal.target]
+    assert main([*where, "--signing-key", str(pem), "list"]) == 0
     assert oid in capsys.readouterr().out
-    args = ["--db", str(db), "--signing-key", str(pem), "decide", oid]
+    args = [*where, "--signing-key", str(pem), "decide", oid]
     assert main([*args, "rejected"]) == 2  # a rejection needs its reason
     assert main([*args, "rejected", "--reason", "bukti kurang"]) == 0
     assert d.objection_state(oid) == ("rejected", "bukti kurang")
     assert main([*args, "upheld"]) == 1  # final
+
+
+def test_an_objection_by_another_nik_is_not_the_owners(desk) -> None:
+    """Ownership: the decision is looked up under the objector's own NIK digest."""
+    d, _key, _clock = desk
+    d.decided("kiosk-a-01", REG, "not_eligible", "income", T0)
+    oid = "0193a0a0-0000-7000-8000-000000000011"
+    other = objection(oid, T0 + 60, nik_digest=nik_digest("3510014507900002"))
+    d.on_record("kiosk-b-01", oid, "objection", other)
+    assert d.objection_state(oid) == ("rejected", "no decision on this registration to object to")
+
+
+def test_every_version_from_any_kiosk_is_answered_newest_first(portal: Portal) -> None:
+    d, key = portal.desk, portal.desk.key  # type: ignore[attr-defined]
+    v2 = "0193a0a0-0000-7000-8000-000000000021"
+    portal.desk.test_clock.t += 10  # type: ignore[attr-defined]
+    portal.hold("kiosk-c-01", v2, "registration", registration(version=2))
+    d.decided("kiosk-c-01", v2, "eligible", None, T0 + 20)
+    # a hostile "registration" (NIK not text, no receipt) is stored but never found or fatal
+    junk = {"nik": 3510014507900001, "registration": {"id": REG, "version": "x"}}
+    portal.hold("kiosk-c-01", "0193a0a0-0000-7000-8000-000000000022", "registration", junk)
+    found = ask(d, key, "kiosk-b-01", NIK, RECEIPT)
+    assert [(r.version, r.status) for r in found.registrations] == [
+        (2, "eligible"),
+        (1, "received"),
+    ]
+    assert found.registrations[0].decided_at == T0 + 20
+
+
+def test_a_redelivered_objection_is_checked_once_and_kept_once(portal: Portal) -> None:
+    """The broker redelivers a batch whose commit landed before a crash: the intake sees the
+    objection as already held (new=False); the desk still checks it, and only once."""
+    from portal.intake import Opened
+    from portal.link import Msg
+
+    d = portal.desk
+    d.decided("kiosk-a-01", REG, "not_eligible", "income", T0)
+    oid = "0193a0a0-0000-7000-8000-000000000031"
+    inc = Incoming("kiosk-b-01", oid, "objection", objection(oid, T0 + 60))
+    item = Opened(Msg("t", b"", None, 1, 1), inc, False)
+    assert d.service("objection", [item]) == []
+    assert d.service("objection", [item]) == []
+    assert d.objection_state(oid) == ("received", None)
+    assert [r[0] for r in d.objections()] == [oid]
+
+
+@pytest.mark.postgres
+def test_two_workers_checking_two_objections_at_once_open_only_one(pg_dsn: str) -> None:
+    """Two workers' desks (own connections) keep the rule "one open objection per decision":
+    the registration's advisory lock serialises their checks."""
+    import threading
+
+    store = open_store("postgres", pg_dsn)
+    key = Ed25519PrivateKey.generate()
+    desks = [StatusDesk(open_book("postgres", pg_dsn), key, clock=lambda: T0) for _ in range(2)]
+    try:
+        b = Batch(T0)
+        b.add(Incoming("kiosk-a-01", REG, "registration", registration()))
+        store.write(b)
+        desks[0].decided("kiosk-a-01", REG, "not_eligible", "income", T0)
+        for round_ in range(5):
+            oids = [f"0193a0a0-0000-7000-8000-00000000{round_}0{i}0" for i in range(2)]
+            start = threading.Barrier(2)
+
+            def file(i: int, oids: list[str] = oids, start: threading.Barrier = start) -> None:
+                start.wait()
+                desks[i].on_record("kiosk-b-01", oids[i], "objection", objection(oids[i], T0 + 60))
+
+            threads = [threading.Thread(target=file, args=(i,)) for i in range(2)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(30)
+            states = sorted(str(desks[0].objection_state(o)) for o in oids)
+            assert states == [
+                "('received', None)",
+                "('rejected', 'an objection to this decision is already open')",
+            ]
+            for o in oids:  # close this round's objections before the next
+                desks[0].decide_objection(o, "rejected", "uji")
+    finally:
+        for d in desks:
+            d.close()
+        store.close()
+
+
+def test_the_officer_records_a_decision_any_kiosk_then_sees(portal: Portal, tmp_path: Path) -> None:
+    """On the PostgreSQL path no reference receiver sends ``status``: the officer's command
+    records the decision, and the next status query from any kiosk answers with it."""
+    from portal.status_desk import main
+
+    d, key = portal.desk, portal.desk.key  # type: ignore[attr-defined]
+    pem = key_file(key, tmp_path)
+    where = ["--dsn" if portal.backend == "postgres" else "--db", portal.target]
+    args = [*where, "--signing-key", str(pem), "decision", "kiosk-a-01", REG]
+    assert main([*args, "not_eligible"]) == 2  # its reason is required
+    assert main([*args, "not_eligible", "--reason", "penghasilan di atas batas"]) == 0
+    reg = ask(d, key, "kiosk-c-01", NIK, RECEIPT).registrations[0]
+    assert (reg.status, reg.reason) == ("not_eligible", "penghasilan di atas batas")
+    assert reg.decided_at is not None
+    with pytest.raises(ValueError):
+        d.decided("kiosk-a-01", REG, "approved", None, T0)  # not a portal status
+    with pytest.raises(ValueError):
+        d.decided("kiosk-a-01", REG, "eligible", "x" * 501, T0)

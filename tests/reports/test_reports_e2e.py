@@ -1,6 +1,7 @@
 """The new kinds over a real mosquitto (TLS, ACL from the topic table) and the reference portal:
 the signed recipient list reaches the kiosk (a forged or over-size one does not replace it),
-reports and proposals are sealed, stored once and acked, and an invalid one is refused."""
+reports and proposals are sealed, stored once and acked (a spoken note with them), and an invalid
+one (or one with an over-size spoken note) is refused."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from kiosk.audio.tone import ToneMicrophone
 from kiosk.config import KioskConfig
+from kiosk.core import voice
 from kiosk.core.clock import SystemClock
 from kiosk.core.ids import uuid7
 from kiosk.crypto.atrest import AtRestCipher
@@ -87,8 +90,13 @@ def test_recipient_list_reports_and_proposals_end_to_end(
         assert up.rejected_inbound >= 1  # the over-size one, refused before any parsing
 
         token = agents.login("AG-PKH-01", PIN)
+        spoken = voice.check_note(ToneMicrophone(2.0).start(60).stop())
         report_id = community.report(
-            Reporter(token, NIK), ref="R0", reason="deceased", note="meninggal bulan lalu"
+            Reporter(token, NIK),
+            ref="R0",
+            reason="deceased",
+            note="meninggal bulan lalu",
+            voice=spoken,
         )
         proposal_id = community.propose(
             Reporter(token), reasons=["bedridden"], name="Mbah Karto", dusun="Sumberejo", rt="3"
@@ -97,6 +105,7 @@ def test_recipient_list_reports_and_proposals_end_to_end(
         stored = portal.rx.store.get(cfg.device.id, report_id)
         assert stored is not None and stored["reporter"] == {"nik": NIK, "agent_id": "AG-PKH-01"}
         assert stored["household_ref"] == "R0" and stored["reason"] == "deceased"
+        assert stored["voice_note"] == voice.sealed_form(spoken)  # the portal keeps the note
         stored = portal.rx.store.get(cfg.device.id, proposal_id)
         assert stored is not None and stored["household"]["name"] == "Mbah Karto"
         # the broker saw only ciphertext: the kiosk's outbox row holds no readable NIK
@@ -111,5 +120,14 @@ def test_recipient_list_reports_and_proposals_end_to_end(
         outbox.enqueue(bad_id, "proposal", sealer.seal("proposal", bad_id, bad), clock.now())
         wait_for(lambda: OutboxRepository(open_db(cfg)).counts().dead == 1, 20, "refused")
         assert portal.rx.store.get(cfg.device.id, bad_id) is None
+        # a spoken note over the bound is refused by the portal too (not only by the kiosk)
+        big_id = uuid7(clock.now(), os.urandom(10))
+        big = dict(stored, record_id=big_id)
+        big["voice_note"] = dict(
+            voice.sealed_form(spoken) or {}, data="A" * (voice.MAX_BASE64_CHARS + 4)
+        )
+        outbox.enqueue(big_id, "proposal", sealer.seal("proposal", big_id, big), clock.now())
+        wait_for(lambda: OutboxRepository(open_db(cfg)).counts().dead == 2, 20, "refused")
+        assert portal.rx.store.get(cfg.device.id, big_id) is None
     finally:
         up.stop()

@@ -11,6 +11,7 @@ from test_registration import NIK, face, registered
 
 from kiosk.config import KioskConfig
 from kiosk.core.clock import FakeClock
+from kiosk.core.portal_status import PortalRegistration, PortalStatus, nik_digest
 from kiosk.core.session import Outcome
 from kiosk.errors import FlowError, SessionExpired
 from kiosk.services import status as status_mod
@@ -46,6 +47,7 @@ def env(tmp_path: Path, clock: FakeClock, cfg: KioskConfig) -> dict[str, Any]:
         "audit": audit,
         "conn": conn,
         "clock": clock,
+        "cfg": cfg,
     }
 
 
@@ -138,10 +140,83 @@ def test_face_path_opens_only_on_verified(env: dict[str, Any]) -> None:
 def test_agent_lookup_is_audited(env: dict[str, Any]) -> None:
     svc: StatusService = env["svc"]
     found = svc.lookup_for_agent(NIK, "agent-7")
-    assert found
-    assert env["audit"].entries == [("status_lookup", "agent-7", found[0].registration_id)]
+    assert found is not None and found.records
+    assert (found.source, found.why) == ("kiosk", "no_code")
+    assert env["audit"].entries == [("status_lookup", "agent-7", found.records[0].registration_id)]
     with pytest.raises(FlowError):
         svc.lookup_for_agent(NIK, "")
+
+
+class FakePortal:
+    """A StatusQuery: online or not, holding one registration (digest, code) or none."""
+
+    def __init__(self, held: tuple[str, str] | None, available: bool = True) -> None:
+        self.held, self.available = held, available
+        self.asked: list[tuple[str, str]] = []
+
+    def ask(self, digest: str, receipt_no: str) -> PortalStatus | None:
+        self.asked.append((digest, receipt_no))
+        if not self.available:
+            return None
+        if (digest, receipt_no) != self.held:
+            return PortalStatus("not_found", 5.0)
+        reg = PortalRegistration(
+            "reg-elsewhere", "rec-elsewhere", 1, receipt_no, "pending", "eligible", None, 1.0, 2.0
+        )
+        return PortalStatus("found", 5.0, (reg,))
+
+
+def with_portal(env: dict[str, Any], portal: FakePortal) -> StatusService:
+    """The status service of the same kiosk database, built with ``portal`` as its query."""
+    graph = compose(
+        env["cfg"],
+        env["conn"],
+        env["clock"],
+        verifier=env["verifier"],
+        audit=env["audit"],
+        objections=False,
+        portal_status=portal,
+    )
+    return graph.status
+
+
+ELSEWHERE = "1111-2222-3334"
+
+
+def test_agent_lookup_with_the_code_asks_the_portal_for_another_kiosks_registration(
+    env: dict[str, Any],
+) -> None:
+    portal = FakePortal((nik_digest(OTHER_NIK), ELSEWHERE))
+    svc = with_portal(env, portal)
+    view = svc.lookup_for_agent(OTHER_NIK, "agent-7", ELSEWHERE.replace("-", ""))
+    assert view is not None and view.source == "portal"
+    assert [(r.registration_id, r.status) for r in view.records] == [("reg-elsewhere", "eligible")]
+    assert portal.asked == [(nik_digest(OTHER_NIK), ELSEWHERE)]  # the digest, never the NIK
+    assert env["audit"].entries == [("status_lookup", "agent-7", "reg-elsewhere")]
+    assert svc.lookup_for_agent(OTHER_NIK, "agent-7", "1234") is None  # malformed: not asked
+    assert len(portal.asked) == 1
+
+
+def test_agent_lookup_says_why_it_shows_the_kiosk_record(env: dict[str, Any]) -> None:
+    receipt = env["receipt"]
+    svc = with_portal(env, FakePortal(None))
+    view = svc.lookup_for_agent(NIK, "agent-7", receipt)
+    assert view is not None and (view.source, view.why) == ("kiosk", "not_held")
+    assert view.records[0].receipt_no == receipt
+    svc = with_portal(env, FakePortal(None, available=False))
+    view = svc.lookup_for_agent(NIK, "agent-7", receipt)
+    assert view is not None and (view.source, view.why) == ("kiosk", "offline")
+
+
+def test_a_code_unknown_here_while_offline_says_the_office_was_not_asked(
+    env: dict[str, Any],
+) -> None:
+    for available, offline in ((False, True), (True, False)):
+        svc = with_portal(env, FakePortal(None, available=available))
+        token = svc.start()
+        svc.identify(token, OTHER_NIK)
+        answer = svc.receipt(token, ELSEWHERE)
+        assert (answer.result, answer.offline) == ("not_found", offline)
 
 
 def test_code_before_nik_is_a_flow_error(env: dict[str, Any]) -> None:

@@ -22,9 +22,13 @@ def with_objections(
     tmp_path: Path,
     photo: Callable[[], bytes | None],
     agents: Any = None,
+    portal_status: Any = None,
+    microphone: Any = None,
 ) -> ObjectionRepository:
     """Give ``kit``'s app the status check and objection service ``build_services`` makes when
-    the kiosk has an objection store (``agents``: the agent service whose audit log is used)."""
+    the kiosk has an objection store (``agents``: the agent service whose audit log is used;
+    ``portal_status``: the status query to the portal, None for this kiosk's record only;
+    ``microphone``: the spoken notes' microphone, e.g. kiosk.audio.tone.ToneMicrophone)."""
     audit = agents.audit if agents is not None else None
     built = compose(
         cfg,
@@ -37,10 +41,12 @@ def with_objections(
         audit=audit.record if audit is not None else None,
         audit_tx=audit.append if audit is not None else None,
         photo=photo,
+        portal_status=portal_status,
+        microphone=microphone,
     )
     objections = built.parts.objections
     assert objections is not None
     ui = services(kit.app)
-    ui.status, ui.objections = built.status, built.filing
+    ui.status, ui.objections, ui.voice = built.status, built.filing, built.services.voice
     kit.status = built.status
     return objections

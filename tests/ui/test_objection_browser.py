@@ -1,7 +1,9 @@
 """An objection (sanggah) in headless Chromium at 800x480, in Indonesian: the status check of a
 decided registration offers it, the reason is a picture, the note is typed on the on-screen
 keyboard (an over-long note is refused and kept), the document photo is taken from the camera,
-and the objection then shows in the status; after the window the status says why not."""
+and the objection then shows in the status; after the window the status says why not. A spoken
+note is recorded with the package's fake microphone, listened back, recorded again and sealed;
+without a microphone the reason is spoken and the typed note still works."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from test_visit_browser import PENDING_NIK, jpeg, register_through_the_service
 from ui_doubles import FakeLive
 from ui_kit import Kit, build_kit
 
+from kiosk.audio.tone import ToneMicrophone
 from kiosk.config import KioskConfig
 from kiosk.core.session import Outcome
 from kiosk.speech.espeak import Speech
@@ -26,14 +29,18 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 DAY = 86400.0
 
 
+MIC = ToneMicrophone(4.0)
+
+
 @pytest.fixture
 def run(
-    cfg: KioskConfig, tmp_path: Path, chromium: Any
+    cfg: KioskConfig, tmp_path: Path, chromium: Any, request: pytest.FixtureRequest
 ) -> Iterator[tuple[Kit, Checker, ObjectionRepository]]:
     kit = build_kit(
         cfg, tmp_path, live=FakeLive("ok", jpeg()), speech=Speech(tmp_path / "speech-cache")
     )
-    objections = with_objections(kit, cfg, tmp_path, jpeg)
+    mic = getattr(request, "param", None)
+    objections = with_objections(kit, cfg, tmp_path, jpeg, microphone=mic)
     server = Server(kit.app)
     context = chromium.new_context(viewport={"width": 800, "height": 480}, has_touch=True)
     page = context.new_page()
@@ -157,3 +164,120 @@ def test_after_the_window_the_status_says_why_no_objection_can_be_filed(
     c.screen("window-closed")
     assert page.locator(".objection-offer").count() == 0
     assert "Masa sanggah untuk keputusan ini sudah berakhir" in page.inner_text("main")
+
+
+def to_the_note(kit: Kit, c: Checker) -> None:
+    receipt = decided(kit, "not_eligible", "penghasilan di atas batas")
+    open_status(c.page, c, receipt)
+    c.page.click(".objection-offer button")
+    c.page.wait_for_url("**/objection/reason")
+    c.page.click(".btn-reason[data-reason=situation_changed]")
+    c.page.wait_for_url("**/objection/note")
+
+
+def listen_plays(page: Any, button: str, seconds: float) -> None:
+    """Touching the button plays the note from memory (the WAV decodes in Chromium)."""
+    page.click(button)
+    page.wait_for_function(
+        "s => { const a = document.getElementById('voice-audio');"
+        " return a && a.readyState >= 1 && Math.abs(a.duration - s) < 0.5; }",
+        arg=seconds,
+    )
+
+
+@pytest.mark.parametrize("run", [MIC], indirect=True)
+def test_a_spoken_note_is_recorded_listened_back_and_sealed(
+    run: tuple[Kit, Checker, ObjectionRepository],
+) -> None:
+    kit, c, _objections = run
+    page = c.page
+    MIC.seconds, MIC.silent = 4.0, False
+    to_the_note(kit, c)
+    fits(page, "#note-speak")
+    page.click("#note-speak")
+    page.wait_for_url("**/objection/voice")
+    c.screen("voice-start")
+    assert page.locator("audio#prompt-audio").count() == 1  # the instructions are spoken
+    fits(page, "#voice-start")
+    fits(page, "#voice-next")
+    page.click("#voice-start")
+    page.wait_for_url("**/objection/voice")
+    c.screen("voice-recording")
+    assert page.locator("#voice-recording").is_visible()
+    assert page.locator("audio#prompt-audio").count() == 0  # the open microphone hears no prompt
+    assert int(page.get_attribute("#voice-stop", "data-autostop") or "0") == 60
+    fits(page, "#voice-stop")
+    page.click("#voice-stop")
+    page.wait_for_url("**/objection/voice")
+    c.screen("voice-kept")
+    assert "4 detik" in page.inner_text("#voice-kept")
+    for sel in ("#voice-listen", "#voice-again", "#voice-delete", "#voice-next", "#voice-type"):
+        fits(page, sel)
+        box = page.locator(sel).bounding_box()
+        assert box is not None and box["height"] >= 48 and box["width"] >= 48, sel
+    listen_plays(page, "#voice-listen", 4.0)
+    # recorded again, silently this time: refused with a spoken reason, the first note is kept
+    MIC.silent = True
+    page.click("#voice-again")
+    page.wait_for_url("**/objection/voice")
+    page.click("#voice-stop")
+    assert "Tidak ada suara" in page.inner_text("#voice-error")
+    assert page.locator("audio#prompt-audio").count() == 1
+    c.screen("voice-empty")
+    assert page.locator("#voice-kept").is_visible()
+    # an over-long note stops itself at the limit, is kept, and the person is told so
+    MIC.silent, MIC.seconds = False, 90.0
+    page.click("#voice-again")
+    page.wait_for_url("**/objection/voice")
+    page.click("#voice-stop")
+    page.wait_for_selector("#voice-kept")
+    assert "60 detik" in page.inner_text("#voice-kept")
+    assert "batas terpanjang" in page.inner_text("#voice-limit")
+    c.screen("voice-at-limit")
+    MIC.seconds = 4.0  # recorded again, shorter
+    page.click("#voice-again")
+    page.wait_for_url("**/objection/voice")
+    page.click("#voice-stop")
+    page.wait_for_selector("#voice-kept")
+    page.click("#voice-next")
+    page.wait_for_url("**/objection/photo")
+    page.click("button[value=skip]")
+    page.wait_for_url("**/objection/review")
+    c.screen("voice-review")
+    assert "Catatan suara: 4 detik" in page.inner_text("main")
+    listen_plays(page, "#review-listen", 4.0)
+    page.click("form[action='/objection/send'] button")
+    page.wait_for_url("**/objection/done")
+    sealed = kit.sealer.sealed[-1]
+    assert sealed["voice_note"]["mime"] == "audio/wav" and sealed["voice_note"]["seconds"] == 4.0
+    assert sealed["note"] is None
+    # sealed: the clear audio is gone from the kiosk
+    assert page.request.get(c.base + "/objection/voice.wav").status == 404
+
+
+@pytest.mark.parametrize("run", [ToneMicrophone(fail="no_microphone")], indirect=True)
+def test_without_a_microphone_the_reason_is_spoken_and_typing_still_works(
+    run: tuple[Kit, Checker, ObjectionRepository],
+) -> None:
+    kit, c, _objections = run
+    page = c.page
+    to_the_note(kit, c)
+    page.click("#note-speak")
+    page.wait_for_url("**/objection/voice")
+    page.click("#voice-start")
+    error = page.inner_text("#voice-error")
+    assert "Tidak ada mikrofon" in error and page.locator("audio#prompt-audio").count() == 1
+    c.screen("voice-no-mic")
+    fits(page, "#voice-type")
+    page.click("#voice-type")
+    page.wait_for_url("**/objection/note")
+    for key in "sakit":
+        page.click(f".osk [data-osk='{key}']")
+    page.click("button[value=next]")
+    page.wait_for_url("**/objection/photo")
+    page.click("button[value=skip]")
+    page.wait_for_url("**/objection/review")
+    page.click("form[action='/objection/send'] button")
+    page.wait_for_url("**/objection/done")
+    sealed = kit.sealer.sealed[-1]
+    assert sealed["note"] == "sakit" and sealed["voice_note"] is None

@@ -69,6 +69,7 @@ def build_kit(cfg: KioskConfig, tmp_path: Path, **extras: Any) -> Kit:
         cipher=AtRestCipher(load_or_create_key(tmp_path / "keys" / "data.key")),
         lookup_key=load_or_create_key(tmp_path / "keys" / "lookup.key"),
         objections=False,
+        portal_status=extras.get("portal_status"),  # None: this kiosk's record only
         families=extras.get("families"),  # the portal's No. KK lookup (None: this kiosk only)
     )
     services = graph.services

@@ -102,7 +102,7 @@ class FakeLink:
     def __init__(self) -> None:
         self._mid = 0
 
-    def publish_record(self, kind: str, record_id: str, payload: bytes) -> int | None:
+    def publish_records(self, kind: str, record_ids: list[str], payload: bytes) -> int | None:
         self._mid += 1
         return self._mid
 
@@ -121,6 +121,7 @@ def relay(tmp_path_factory: pytest.TempPathFactory) -> tuple[Relay, OutboxReposi
         ack_timeout_s=60.0,
         retention_s=3600.0,
         decode=lambda m: decode(P, DEV, m, lambda: TRUSTED),
+        frame=lambda kind, envelopes: b"".join(envelopes),
         on_message=lambda msg: None,
     )
     return r, repo

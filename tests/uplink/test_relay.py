@@ -10,6 +10,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from kiosk.core.clock import FakeClock
 from kiosk.core.outbox import Backoff
+from kiosk.crypto.frame import TARGET_BYTES, FrameSigner, open_frame
 from kiosk.store.db import connect
 from kiosk.store.outbox import OutboxRepository
 from kiosk.uplink.client import Connected, Disconnected, Inbound, PubAck
@@ -28,18 +29,21 @@ def rid(i: int) -> str:
 class FakeLink:
     def __init__(self) -> None:
         self.sent: list[tuple[str, str]] = []
+        self.frames: list[tuple[str, bytes]] = []
         self.up = True
         self._mid = 0
 
-    def publish_record(self, kind: str, record_id: str, payload: bytes) -> int | None:
+    def publish_records(self, kind: str, record_ids: list[str], payload: bytes) -> int | None:
         if not self.up:
             return None
         self._mid += 1
-        self.sent.append((kind, record_id))
+        self.sent.extend((kind, r) for r in record_ids)
+        self.frames.append((kind, payload))
         return self._mid
 
 
 KEY = Ed25519PrivateKey.generate()
+DEVICE_KEY = Ed25519PrivateKey.generate()
 
 
 def ack(i: int, result: str = "stored", reason: str | None = None) -> Inbound:
@@ -51,7 +55,7 @@ def ack(i: int, result: str = "stored", reason: str | None = None) -> Inbound:
 
 
 class Harness:
-    def __init__(self, tmp: Path, window: int = 3) -> None:
+    def __init__(self, tmp: Path, window: int = 3, frame_records: int = 1) -> None:
         self.clock = FakeClock()
         self.repo = OutboxRepository(connect(tmp / "k.sqlite3"))
         self.link = FakeLink()
@@ -67,6 +71,8 @@ class Harness:
             ack_timeout_s=60.0,
             retention_s=3600.0,
             decode=lambda m: decode(P, DEV, m, lambda: [KEY.public_key()]),
+            frame=FrameSigner(device_id=DEV, key=DEVICE_KEY),
+            frame_records=frame_records,
             on_acked=self.acked.extend,
             on_alert=lambda r, w: self.alerts.append((r, w)),
         )
@@ -221,3 +227,37 @@ def test_acked_rows_purged_after_retention(h: Harness) -> None:
     h.clock.advance(3601 + 3600)
     h.relay.pump()
     assert h.repo.counts().acked == 0
+
+
+def test_due_records_travel_in_signed_frames_of_one_kind(tmp_path: Path) -> None:
+    """Records sealed at commit are packed at publish time: one frame per run of one kind,
+    at most ``frame_records`` each, signed by the device key over the stored envelopes."""
+    h = Harness(tmp_path, window=10, frame_records=3)
+    kinds = ["registration"] * 4 + ["audit"] + ["registration"]
+    for i, kind in enumerate(kinds):
+        h.repo.enqueue(rid(i), kind, f"env-{i}".encode(), h.clock.now())
+    h.relay.handle([Connected()])
+    assert h.relay.pump() == 6
+    frames = [(k, open_frame(p, lambda _d: DEVICE_KEY.public_key())) for k, p in h.link.frames]
+    assert [(k, f.kind, len(f.envelopes)) for k, f in frames] == [
+        ("registration", "registration", 3),
+        ("registration", "registration", 1),
+        ("audit", "audit", 1),
+        ("registration", "registration", 1),
+    ]
+    assert frames[0][1].envelopes == (b"env-0", b"env-1", b"env-2")  # byte for byte as stored
+    assert all(f.device_id == DEV for _k, f in frames)
+    h.relay.handle([PubAck(1, 0x87, "Not authorized")])  # one PUBACK answers its whole frame
+    assert [h.repo.state_of(rid(i))[0] for i in range(4)] == ["dead", "dead", "dead", "sent"]  # type: ignore[index]
+
+
+def test_a_frame_stays_within_its_byte_bound(tmp_path: Path) -> None:
+    """Large envelopes (evidence photos) fill frames by size: each here travels alone."""
+    h = Harness(tmp_path, window=10, frame_records=64)
+    big = b"e" * (TARGET_BYTES // 2 + 1)
+    for i in range(3):
+        h.repo.enqueue(rid(i), "registration", big, h.clock.now())
+    h.relay.handle([Connected()])
+    assert h.relay.pump() == 3
+    assert [len(open_frame(p, lambda _d: DEVICE_KEY.public_key()).envelopes)
+            for _k, p in h.link.frames] == [1, 1, 1]  # fmt: skip

@@ -69,8 +69,8 @@ class SignalLink:
     def connected(self) -> bool:
         return True
 
-    def publish_record(self, kind: str, record_id: str, payload: bytes) -> int | None:
-        self.published.append(record_id)
+    def publish_records(self, kind: str, record_ids: list[str], payload: bytes) -> int | None:
+        self.published.extend(record_ids)
         self.record.set()
         return len(self.published)
 

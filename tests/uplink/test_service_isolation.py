@@ -39,8 +39,8 @@ class FakeLink:
     def connected(self) -> bool:
         return True
 
-    def publish_record(self, kind: str, record_id: str, payload: bytes) -> int | None:
-        self.published.append(record_id)
+    def publish_records(self, kind: str, record_ids: list[str], payload: bytes) -> int | None:
+        self.published.extend(record_ids)
         return len(self.published)
 
     def publish_json(self, name: str, payload: bytes) -> int | None:

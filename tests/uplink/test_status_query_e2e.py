@@ -13,105 +13,29 @@ import base64
 import json
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from kiosk.config import KioskConfig
-from kiosk.core.clock import SystemClock
 from kiosk.core.portal_status import nik_digest
-from kiosk.core.session import Outcome
-from kiosk.crypto.atrest import keyed_hash
-from kiosk.crypto.envelope import sealer_from_config
-from kiosk.services.ports import FaceCheckResult
-from kiosk.store.outbox import OutboxRepository
+from kiosk.crypto.keys import load_portal_private_key, load_signing_private_key
 from kiosk.uplink.replies import sign_reply
-from kiosk.uplink.service import build_uplink
-from kiosk.uplink.status_query import PortalStatusQuery, attach
-from kiosk.vision.fake import ScriptedVerifier
+from portal.ingest.store import open_store
+from portal.ingest.worker import IngestWorker
+from portal.intake import device_keys_from_dir
+from portal.link import TlsFiles
 from portal.references import make_signing_key
-from tests.fixtures.app import compose
-from tests.fixtures.mqtt import Pki, Portal, install_portal_signing_key, wait_for
-from tests.fixtures.records import open_db
+from portal.status_book import open_book
+from portal.status_desk import StatusDesk
+from tests.fixtures.mqtt import Broker, Pki, Portal, wait_for
+from tests.fixtures.postgres import pg_dsn, pg_server  # noqa: F401 (fixtures)
+from tests.fixtures.status_kiosk import NIK, start_kiosks
 
 pytestmark = pytest.mark.broker
-
-NIK = "3510014507900001"
-LOOKUP_KEY = b"l" * 32
-
-
-PENDING = FaceCheckResult(Outcome.PENDING, b"\0" * 512, "none", None, "live", None)
-"""A face check with no reference: the registration is captured pending."""
-
-
-class Side:
-    """One kiosk: uplink + registration, status and objection services on its own database."""
-
-    def __init__(self, cfg: KioskConfig, *, timeout_s: float = 5.0) -> None:
-        clock = SystemClock()
-        self.cfg = cfg
-        self.uplink = build_uplink(cfg, clock)
-        conn = open_db(cfg)
-        sealer = sealer_from_config(cfg)
-        self.query = PortalStatusQuery(
-            self.uplink,
-            sealer,
-            device_id=cfg.device.id,
-            clock=clock,
-            timeout_s=timeout_s,
-        )
-        attach(self.uplink, self.query)
-        self.audit: list[tuple[str, str, str | None]] = []
-        graph = compose(
-            cfg,
-            conn,
-            clock,
-            verifier=ScriptedVerifier(default=PENDING),
-            sealer=sealer,
-            outbox=OutboxRepository(conn, on_commit=self.uplink.notify),
-            lookup_key=LOOKUP_KEY,
-            portal_status=self.query,
-            photo=lambda: b"\xff\xd8\xff\xe0 a document held up \xff\xd9",
-            audit_tx=lambda _tx, *entry: self.audit.append(entry),
-        )
-        self.repo, self.objections = graph.repo, graph.parts.objections
-        self.registration, self.status, self.filing = graph.registration, graph.status, graph.filing
-        self.uplink.on_config(lambda update: self.filing.apply_config(update.settings))
-
-    def register(self) -> tuple[str, str]:
-        """A whole registration; (receipt code, record id)."""
-        reg = self.registration
-        token = reg.start()
-        reg.identify(token, NIK)
-        reg.check_face(token)
-        reg.household(token, {})
-        reg.consent(token, True)
-        receipt = reg.submit(token)
-        latest = self.repo.latest_for_nik(keyed_hash(LOOKUP_KEY, "nik", NIK))
-        assert latest is not None and latest.receipt_no == receipt
-        return receipt, latest.registration_id  # version 1: the record id
-
-    def check(self, receipt: str) -> tuple[str, Any]:
-        """A status check by NIK + code: (token, view)."""
-        token = self.status.start()
-        self.status.identify(token, NIK)
-        answer = self.status.receipt(token, receipt)
-        assert answer.result == "shown", answer
-        return token, self.status.shown(token)
 
 
 @pytest.fixture
 def two_kiosks(portal: Portal, kiosk_config, pki: Pki):
-    sides = []
-    for device_id in ("kiosk-a-01", "kiosk-b-01"):
-        cfg = kiosk_config(device_id)
-        portal.enroll(cfg)
-        install_portal_signing_key(cfg, pki)
-        side = Side(cfg)
-        side.uplink.start()
-        sides.append(side)
-    for side in sides:
-        wait_for(lambda s=side: s.uplink.online, 15, "kiosk online")
+    sides = start_kiosks(portal, kiosk_config, pki, "kiosk-a-01", "kiosk-b-01")
     yield sides[0], sides[1], portal
     for side in sides:
         side.uplink.stop()
@@ -146,10 +70,10 @@ def test_status_from_the_portal_objection_round_trip(two_kiosks, pki: Pki) -> No
     assert b.filing.take_photo(token)
     objection_id = b.filing.submit(token)
     assert b.filing.submit(token) == objection_id  # a repeated "Send": the same objection
-    wait_for(
-        lambda: portal.rx is not None and objection_id in portal.rx.store.record_ids("kiosk-b-01"),
+    wait_for(  # stored, then checked by the desk (after the commit and the ack)
+        lambda: portal.rx is not None and portal.rx.status_desk.objection_state(objection_id),
         20,
-        "objection stored",
+        "objection stored and checked",
     )
     stored = portal.rx.store.get("kiosk-b-01", objection_id)
     assert stored is not None
@@ -253,3 +177,71 @@ def test_objection_after_the_window_is_rejected_by_the_portal_too(two_kiosks) ->
     )
     _t, view = a.check(receipt)
     assert [o.state for o in view.objections] == ["rejected"]
+
+
+@pytest.mark.postgres
+def test_the_postgres_ingest_workers_answer_status_and_check_objections(
+    broker: Broker,
+    pki: Pki,
+    kiosk_config,
+    pg_dsn: str,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """The same round trip with no reference portal: two ingest workers on a shared
+    subscription write to PostgreSQL and run the status desk; an officer's desk (its own
+    connection) decides. Kiosk B sees kiosk A's registration, its decision and the objection's
+    state, whichever worker answers."""
+    enrolment = Portal(broker, pki, tmp_path / "portal")  # its key directory only: not started
+    signing = load_signing_private_key(pki.signing_private)
+    desks = [StatusDesk(open_book("postgres", pg_dsn), signing) for _ in range(2)]
+    workers = [
+        IngestWorker(
+            host="127.0.0.1",
+            port=broker.port,
+            store=open_store("postgres", pg_dsn),
+            private_key=load_portal_private_key(pki.portal_private),
+            signing_key=signing,
+            device_keys=device_keys_from_dir(enrolment.keys_dir),
+            client_id=f"ingest-{i}",
+            tls=TlsFiles(pki.ca.ca_file, pki.portal.cert, pki.portal.key),
+            services={"status": desk.service},
+        )
+        for i, desk in enumerate(desks)
+    ]
+    officer = StatusDesk(open_book("postgres", pg_dsn), signing)
+    sides = []
+    try:
+        for w in workers:
+            w.start()
+            wait_for(w.connected.is_set, 10, "worker connected")
+        sides = start_kiosks(enrolment, kiosk_config, pki, "kiosk-a-01", "kiosk-b-01")
+        a, b = sides
+        receipt, record_id = a.register()
+        wait_for(lambda: a.repo.delivery(record_id) == "acked", 20, "registration acked")
+
+        _t, view = b.check(receipt)
+        assert view.source == "portal" and view.records[0].status == "received"
+
+        officer.decided(
+            a.cfg.device.id, record_id, "not_eligible", "income above the line", time.time()
+        )
+        token, view = b.check(receipt)
+        rec = view.records[0]
+        assert (rec.status, rec.status_reason) == ("not_eligible", "income above the line")
+        target = b.status.target(token, rec.registration_id)
+        assert target is not None
+        b.filing.begin(token, target)
+        b.filing.choose_reason(token, "wrong_data")
+        objection_id = b.filing.submit(token)
+        wait_for(lambda: officer.objection_state(objection_id) is not None, 20, "objection checked")
+        assert officer.objection_state(objection_id) == ("received", None)
+        assert officer.decide_objection(objection_id, "upheld")
+        _t, view = b.check(receipt)
+        assert [o.state for o in view.objections] == ["upheld"]
+    finally:
+        for side in sides:
+            side.uplink.stop()
+        for w in workers:
+            w.stop()
+        for d in (*desks, officer):
+            d.close()

@@ -3,16 +3,20 @@ proposal (usulan) of a household that needs help, for the logged-in agent."""
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from flask import abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-from flask_babel.speaklater import LazyString
 
 from kiosk.agents.service import AgentSession
-from kiosk.errors import AgentAuthError, FormError, InputError, NikError, ReportLimited
+from kiosk.errors import (
+    AgentAuthError,
+    FormError,
+    InputError,
+    NikError,
+    ReportLimited,
+    VoiceNoteError,
+)
 from kiosk.reports.service import (
     MAX_NOTE,
     PROPOSAL_REASONS,
@@ -22,25 +26,16 @@ from kiosk.reports.service import (
 )
 from ui.agent import bp
 from ui.agent.common import logged_in
+from ui.community_texts import PROPOSAL_TEXT, REPORT_TEXT, refusal
 from ui.villager.common import svc
-
-REPORT_TEXT: dict[str, tuple[str, LazyString]] = {
-    "moved": ("home", _l("Moved away")),
-    "deceased": ("death", _l("Passed away")),
-    "well_off": ("car", _l("Well off now")),
-    "other": ("other", _l("Another reason")),
-}
-"""Report reason -> (icon, words)."""
-
-PROPOSAL_TEXT: dict[str, tuple[str, LazyString]] = {
-    "bedridden": ("illness", _l("Bedridden or very ill")),
-    "elderly_alone": ("elderly", _l("Elderly, living alone")),
-    "disability": ("disability", _l("Disability")),
-    "lost_income": ("job_loss", _l("Lost their income")),
-    "disaster": ("disaster", _l("Hit by a disaster")),
-    "other": ("other", _l("Another reason")),
-}
-"""Proposal reason -> (icon, words)."""
+from ui.villager.voice import (
+    voice_action,
+    voice_context,
+    voice_filed,
+    voice_for_filing,
+    voice_refusal,
+    wav_response,
+)
 
 PROGRAMME_TEXT: dict[str, str] = {
     "pkh": "PKH",
@@ -49,19 +44,6 @@ PROGRAMME_TEXT: dict[str, str] = {
     "pip": "PIP",
     "blt_dd": "BLT DD",
 }
-
-FIELD_ERRORS: dict[str, LazyString] = {
-    "reason": _l("Choose a reason."),
-    "reasons": _l("Choose at least one reason."),
-    "note": _l("The note is too long: at most %(n)s letters."),
-    "note_number": _l("Do not write a NIK or No. KK in the note."),
-    "dusun": _l("Choose the dusun."),
-    "rt": _l("Write the RT as a number, for example 3."),
-    "name": _l("Write the name of the head of the household."),
-}
-"""FormError field -> what the agent is told (and hears)."""
-
-assert set(REPORT_TEXT) == set(REPORT_REASONS) and set(PROPOSAL_TEXT) == set(PROPOSAL_REASONS)
 
 
 def community() -> CommunityService:
@@ -73,26 +55,28 @@ def community() -> CommunityService:
     return found
 
 
-def refusal(err: Exception) -> str:
-    """A refused report or proposal in words, for the screen and the voice."""
-    if isinstance(err, ReportLimited):
-        minutes = max(1, math.ceil(err.wait_s / 60))
-        return _(
-            "This person has sent many reports today. The next one can be sent in %(m)s minutes.",
-            m=minutes,
-        )
-    if isinstance(err, NikError):
-        return _("The reporter's NIK is not right. Check its 16 digits, or leave it empty.")
-    if isinstance(err, FormError):
-        return str(FIELD_ERRORS.get(err.field, _l("Please check the form."))) % {"n": MAX_NOTE}
-    return _("This household is not on the list any more. Go back to the list.")
-
-
 def _field_of(err: Exception) -> str | None:
     """The form field a refusal is about (None: the whole form)."""
     if isinstance(err, FormError):
         return err.field
     return "reporter_nik" if isinstance(err, NikError) else None
+
+
+def voice_key(current: AgentSession) -> str:
+    """The agent's spoken-note slot (kiosk.services.voice)."""
+    return f"agent:{current.token}"
+
+
+def _voice(current: AgentSession) -> dict[str, Any]:
+    return voice_context(voice_key(current), url_for("agent.voice_wav"))
+
+
+@bp.get("/voice.wav")
+@logged_in
+def voice_wav(current: AgentSession) -> Any:
+    """The agent's spoken note, from memory, to listen back."""
+    recorder = svc().voice
+    return wav_response(recorder.note(voice_key(current)) if recorder is not None else None)
 
 
 def _reporter(current: AgentSession) -> Reporter:
@@ -146,6 +130,7 @@ def _report_page(
             max_note=MAX_NOTE,
             error=error,
             field=field,
+            **_voice(current),
         ),
         status,
     )
@@ -154,19 +139,28 @@ def _report_page(
 @bp.post("/recipients/<ref>/report")
 @logged_in
 def recipient_report_post(current: AgentSession, ref: str) -> Any:
-    """File the report; a refusal is shown and spoken with the form kept."""
+    """File the report (or do a spoken-note button); a refusal is shown and spoken with the
+    form kept."""
+    action = request.form.get("voice", "")
+    if action:
+        said = voice_action(voice_key(current), action)
+        return _report_page(current, ref, said, "voice" if said else None, 422 if said else 200)
     try:
         community().report(
             _reporter(current),
             ref=ref[:40],
             reason=request.form.get("reason", "")[:20],
             note=request.form.get("note", "")[: MAX_NOTE + 50],
+            voice=voice_for_filing(voice_key(current)),
         )
+    except VoiceNoteError as err:
+        return _report_page(current, ref, voice_refusal(err), "voice", 422)
     except (FormError, NikError, ReportLimited) as err:
         field = _field_of(err)
         return _report_page(current, ref, refusal(err), field, 422)
     except InputError:
         return redirect(url_for("agent.recipients"))
+    voice_filed(voice_key(current))
     return redirect(url_for("agent.recipients", sent="report"))
 
 
@@ -189,6 +183,7 @@ def _propose_page(current: AgentSession, error: str | None, field: str | None, s
             max_note=MAX_NOTE,
             error=error,
             field=field,
+            **_voice(current),
         ),
         status,
     )
@@ -204,8 +199,13 @@ def propose(current: AgentSession) -> Any:
 @bp.post("/propose")
 @logged_in
 def propose_post(current: AgentSession) -> Any:
-    """File the proposal; a refusal is shown and spoken with the form kept."""
+    """File the proposal (or do a spoken-note button); a refusal is shown and spoken with the
+    form kept."""
     form = request.form
+    action = form.get("voice", "")
+    if action:
+        said = voice_action(voice_key(current), action)
+        return _propose_page(current, said, "voice" if said else None, 422 if said else 200)
     household_id = form.get("roster_household", "")[:40]
     try:
         community().propose(
@@ -216,13 +216,17 @@ def propose_post(current: AgentSession) -> Any:
             rt=form.get("rt", "")[:5],
             note=form.get("note", "")[: MAX_NOTE + 50],
             roster_household_id=household_id if household_id not in ("", "other") else None,
+            voice=voice_for_filing(voice_key(current)),
         )
+    except VoiceNoteError as err:
+        return _propose_page(current, voice_refusal(err), "voice", 422)
     except (FormError, NikError, ReportLimited) as err:
         field = _field_of(err)
         return _propose_page(current, refusal(err), field, 422)
     except (InputError, AgentAuthError):
         error = _("Choose one of your own households, or another household by name.")
         return _propose_page(current, error, "roster_household", 422)
+    voice_filed(voice_key(current))
     return redirect(url_for("agent.recipients", sent="proposal"))
 
 

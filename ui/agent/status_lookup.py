@@ -1,11 +1,14 @@
 """An agent looks up a resident's registration status on their behalf (audited by the status
-service): NIK keypad, then every registration of that NIK on this kiosk in plain words."""
+service): NIK keypad, then (online) the receipt code, then the status in plain words: the
+portal's answer (registrations from any kiosk), else every registration of that NIK on this
+kiosk, saying which."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from flask import abort, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
 
 from kiosk.agents.service import AgentSession
 from kiosk.errors import FlowError, NikError, ObjectionRefused
@@ -14,8 +17,8 @@ from ui.agent import bp
 from ui.agent.common import logged_in
 from ui.objection_texts import REFUSAL
 from ui.texts import lookup, nik_message
-from ui.villager.common import STATUS, svc
-from ui.villager.status import newest_rows
+from ui.villager.common import STATUS, screen, svc
+from ui.villager.status import shown_rows, source_text
 
 
 def _status() -> StatusService:
@@ -36,23 +39,53 @@ def status_lookup(current: AgentSession) -> str:
 @bp.post("/status")
 @logged_in
 def status_lookup_post(current: AgentSession) -> Any:
-    """Look the NIK up (the service writes the audit entry) and show its registrations."""
+    """Check the NIK; online, ask for the receipt code next (the portal is asked by code +
+    NIK); offline, look up this kiosk's record at once."""
     service = _status()
     text = request.form.get("nik", "")[:64]
     typed = "".join(c for c in text if c.isdigit())[:16]
     try:
-        found = service.lookup_for_agent(text, current.agent.agent_id)
+        service.parse_nik(text)
     except NikError as err:
         return render_template(
             "agent/status.html", error=nik_message(err), rows=None, typed=typed
         ), 422
+    if service.portal_available:
+        return screen("villager/status_code.html", agent_nik=typed, error=None, typed="")
+    return _lookup(current, typed, "")
+
+
+@bp.post("/status/code")
+@logged_in
+def status_lookup_code(current: AgentSession) -> Any:
+    """Look the NIK (and receipt code, if typed) up: the service asks the portal, writes the
+    audit entry and says where the answer comes from."""
+    nik = "".join(c for c in request.form.get("nik", "")[:64] if c.isdigit())[:16]
+    return _lookup(current, nik, request.form.get("code", "")[:40])
+
+
+def _lookup(current: AgentSession, nik: str, code: str) -> Any:
+    service = _status()
+    try:
+        view = service.lookup_for_agent(nik, current.agent.agent_id, code)
+    except NikError as err:
+        return render_template(
+            "agent/status.html", error=nik_message(err), rows=None, typed=nik
+        ), 422
     except FlowError:
         abort(404)
+    if view is None:
+        error = _("This number is not right. Please check each digit on your receipt.")
+        digits = "".join(c for c in code if c.isdigit())[:12]
+        return screen("villager/status_code.html", agent_nik=nik, error=error, typed=digits), 422
     return render_template(
         "agent/status.html",
         error=None,
-        rows=newest_rows(found),
-        typed=typed,
+        rows=shown_rows(view),
+        typed=nik,
+        code=code if view.source == "portal" else "",
+        source=view.source,
+        source_text=source_text(view),
         objections_enabled=svc().objections is not None,
     )
 
@@ -66,7 +99,11 @@ def objection_for_resident(current: AgentSession) -> Any:
     if filing is None:
         abort(404)
     try:
-        token = service.open_for_agent(request.form.get("nik", "")[:64], current.agent.agent_id)
+        token = service.open_for_agent(
+            request.form.get("nik", "")[:64],
+            current.agent.agent_id,
+            request.form.get("code", "")[:40],
+        )
     except NikError as err:
         return render_template(
             "agent/status.html", error=nik_message(err), rows=None, typed=""

@@ -6,7 +6,7 @@ from flask import Blueprint
 
 bp = Blueprint("villager", __name__)
 
-from ui.villager import api, flow, household, members, objection, status  # noqa: E402, F401  (routes)
+from ui.villager import api, community, flow, household, members, objection, status  # noqa: E402, F401  (routes)
 
 
 @bp.app_context_processor

@@ -82,7 +82,11 @@ def set_language() -> Response:
 @bp.get("/menu")
 def menu() -> str:
     """Register, or check a registration's status."""
-    return screen("villager/menu.html", status_enabled=svc().status is not None)
+    return screen(
+        "villager/menu.html",
+        status_enabled=svc().status is not None,
+        community_enabled=svc().status is not None and "community" in svc().extra,
+    )
 
 
 @bp.post("/register")

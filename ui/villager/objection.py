@@ -1,5 +1,5 @@
 """Objection (sanggah) screens, from an opened status check: reason pictures, an optional
-typed note, an optional photo of a document, review, send.
+typed or spoken note, an optional photo of a document, review, send.
 
 The draft lives in :class:`kiosk.services.objection.ObjectionService` under the status check's
 token and ends with it; views only map HTTP to service calls. A refusal (window closed, already
@@ -13,14 +13,16 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import abort, make_response, redirect, request, session, url_for
+from werkzeug.wrappers import Response
 
 from kiosk.core.objection import NOTE_MAX_CHARS, REASONS
-from kiosk.errors import FlowError, ObjectionRefused, SessionExpired
+from kiosk.errors import FlowError, ObjectionRefused, SessionExpired, VoiceNoteError
 from kiosk.services.objection import ObjectionDraft, ObjectionService
 from ui.objection_texts import REASON, REFUSAL
 from ui.texts import lookup
 from ui.villager import bp
 from ui.villager.common import STATUS, screen, svc
+from ui.villager.voice import voice_error, voice_screen, wav_response
 
 
 def _filing() -> ObjectionService:
@@ -122,7 +124,11 @@ def objection_reason_post(token: str, draft: ObjectionDraft) -> Any:
 def objection_note(token: str, draft: ObjectionDraft) -> Any:
     """An optional typed note on the on-screen keyboard."""
     return screen(
-        "villager/objection_note.html", error=None, note=draft.note or "", limit=NOTE_MAX_CHARS
+        "villager/objection_note.html",
+        error=None,
+        note=draft.note or "",
+        limit=NOTE_MAX_CHARS,
+        can_record=_filing().can_record,
     )
 
 
@@ -139,10 +145,70 @@ def objection_note_post(token: str, draft: ObjectionDraft) -> Any:
             error=lookup(REFUSAL, err.code),
             note=text[: NOTE_MAX_CHARS * 4],
             limit=NOTE_MAX_CHARS,
+            can_record=_filing().can_record,
         ), 422
+    if request.form.get("action") == "voice" and _filing().can_record:
+        return redirect(url_for("villager.objection_voice"))
+    return _after_note()
+
+
+def _after_note() -> Response:
+    """The note (typed or spoken) is done: the photo when a camera is wired, else the review."""
     if _filing().can_photograph:
         return redirect(url_for("villager.objection_photo"))
     return redirect(url_for("villager.objection_review"))
+
+
+def _voice(token: str, error: str | None = None) -> str:
+    filing = _filing()
+    return voice_screen(
+        action=url_for("villager.objection_voice_post"),
+        wav_url=url_for("villager.objection_voice_wav"),
+        type_url=url_for("villager.objection_note"),
+        recording=filing.voice_recording(token),
+        seconds_left=filing.voice_seconds_left(token),
+        note=filing.voice_note(token),
+        limit=filing.voice_limit_s,
+        error=error,
+    )
+
+
+@bp.get("/objection/voice")
+@_drafting
+def objection_voice(token: str, draft: ObjectionDraft) -> Any:
+    """The spoken note: record, listen back, record again, delete."""
+    if not _filing().can_record:
+        return redirect(url_for("villager.objection_note"))
+    return _voice(token)
+
+
+@bp.post("/objection/voice")
+@_drafting
+def objection_voice_post(token: str, draft: ObjectionDraft) -> Any:
+    """Start, stop, delete the spoken note, or go on; a failure is spoken, typing stays open."""
+    filing = _filing()
+    action = request.form.get("action", "")
+    try:
+        if action == "start":
+            filing.start_voice(token)
+        elif action == "stop":
+            filing.stop_voice(token)
+        elif action == "drop":
+            filing.drop_voice(token)
+        else:
+            if filing.voice_recording(token):
+                filing.stop_voice(token)
+            return _after_note()
+    except (VoiceNoteError, ObjectionRefused) as err:
+        return _voice(token, voice_error(err.code)), 422
+    return redirect(url_for("villager.objection_voice"))
+
+
+@bp.get("/objection/voice.wav")
+@_drafting
+def objection_voice_wav(token: str, draft: ObjectionDraft) -> Any:
+    """The spoken note, from memory, to listen back."""
+    return wav_response(_filing().voice_note(token))
 
 
 @bp.get("/objection/photo")
@@ -205,6 +271,7 @@ def objection_review(token: str, draft: ObjectionDraft) -> Any:
         reason=lookup(REASON, draft.reason_code),
         reason_icon=f"objection_{draft.reason_code}",
         note=draft.note,
+        voice=_filing().voice_note(token),
         photo=draft.evidence is not None,
         can_photograph=_filing().can_photograph,
         receipt_no=draft.target.receipt_no,

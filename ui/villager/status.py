@@ -41,6 +41,9 @@ from ui.villager import bp
 from ui.villager.common import REG, camera_screen, screen, svc
 from ui.villager.common import STATUS as STATUS_KEY
 
+AFTER_CHECK = "after"
+"""Flask-session flag set by ui/villager/community.py: this check identifies a reporter."""
+
 
 def _service() -> StatusService:
     service = svc().status
@@ -82,6 +85,7 @@ def status_start() -> Response:
     if isinstance(old, str):
         svc().registration.end(old, "replaced")
     session[STATUS_KEY] = service.start()
+    session.pop(AFTER_CHECK, None)  # a plain status check (not a villager's report)
     return redirect(url_for("villager.status_identify"))
 
 
@@ -147,7 +151,9 @@ def status_code_post(token: str, check: StatusView) -> Any:
         "malformed": _("This number is not right. Please check each digit on your receipt."),
         "not_found": _(
             "No registration has this number and this NIK. Check the number and the NIK."
-        ),
+        )
+        if not answer.offline
+        else _("The office could not be asked. Registered at another kiosk? Try again later."),
         "paused": _(
             "Too many wrong numbers were typed at this kiosk. Please ask an agent for help."
         ),
@@ -194,7 +200,7 @@ def source_text(view: StatusShown) -> str:
         if view.as_of is None
         else str(SOURCE["portal"]) % {"date": _date(view.as_of)}
     )
-    return f"{SOURCE_NOW['offline']} {own}"
+    return f"{SOURCE_NOW[view.why or 'offline']} {own}"
 
 
 def _objection_row(o: ObjectionStatus) -> dict[str, str]:
@@ -261,18 +267,20 @@ def _objection_offer(token: str, row: dict[str, Any]) -> dict[str, Any]:
 @with_check(identified=False)
 def status_result(token: str, check: StatusView) -> Any:
     """The status in words with the next step, or "no record can be shown"."""
+    if session.get(AFTER_CHECK) == "community" and _service().verified_nik(token) is not None:
+        return redirect(url_for("villager.community_home"))  # identified to report or propose
     view = _service().shown(token)
     rows = None
     if view is not None:
-        rows = [_row(r, view) for r in _newest_versions(view.records)]
+        rows = shown_rows(view)
         for row in rows:
             row.update(_objection_offer(token, row))
     return screen("villager/status.html", rows=rows, attempts=check.attempts)
 
 
-def newest_rows(records: Sequence[RegistrationStatus]) -> list[dict[str, Any]]:
-    """One screen row per registration (its newest version), in plain words."""
-    return [_row(r) for r in _newest_versions(records)]
+def shown_rows(view: StatusShown) -> list[dict[str, Any]]:
+    """One screen row per registration of ``view`` (its newest version), in plain words."""
+    return [_row(r, view) for r in _newest_versions(view.records)]
 
 
 def _newest_versions(records: Sequence[RegistrationStatus]) -> list[RegistrationStatus]:

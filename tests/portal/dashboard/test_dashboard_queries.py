@@ -146,25 +146,43 @@ def test_junk_in_records_never_breaks_the_figures(fresh: tuple[str, Seeded]) -> 
 
 
 def test_objections_counted_by_state_and_area(fresh: tuple[str, Seeded]) -> None:
+    """The state is the status desk's (objection_state); a state a kiosk writes into its own
+    record counts for nothing, and an objection the desk has not checked yet is received."""
+    from portal.status_book import ObjectionRow
+    from portal.status_pg import PostgresStatusBook
+
     dsn, _ = fresh
     filed = {"clock": {"wall": NOW - 3 * 86400, "monotonic": 1.0, "boot_id": "b", "synced": True}}
     store = PostgresIngestStore(dsn)
     try:
         b = Batch(NOW)
-        b.add(Incoming("kiosk-3510012001-01", "o1", "objection", {**filed, "state": "received"}))
-        b.add(Incoming("kiosk-3510012001-01", "o2", "objection", filed))  # no state: received
-        b.add(Incoming("kiosk-3510012003-01", "o3", "objection", {**filed, "state": "rejected"}))
-        b.add(Incoming("kiosk-zzz", "o4", "objection", {**filed, "village_code": "3510022001",
-                                                        "state": "under_review"}))  # fmt: skip
+        b.add(Incoming("kiosk-3510012001-01", "o1", "objection", filed))
+        b.add(Incoming("kiosk-3510012001-01", "o2", "objection", {**filed, "state": "upheld"}))
+        b.add(Incoming("kiosk-3510012003-01", "o3", "objection", filed))
+        b.add(Incoming("kiosk-zzz", "o4", "objection", {**filed, "village_code": "3510022001"}))
         b.add(Incoming("kiosk-3510012001-01", "o5", "objection", {}))  # filed today: not November
         store.write(b)
     finally:
         store.close()
+    book = PostgresStatusBook(dsn)
+    try:
+        for device_id, oid, state, why in (
+            ("kiosk-3510012001-01", "o1", "received", None),
+            ("kiosk-3510012003-01", "o3", "rejected", "filed after the objection window closed"),
+            ("kiosk-zzz", "o4", "received", None),
+        ):
+            book.keep_objection(
+                ObjectionRow(device_id, oid, "reg", "d" * 64, "other", NOW, "villager",
+                             False, False, state, why, NOW)
+            )  # fmt: skip
+        assert book.move_objection("o4", "under_review", None, NOW)
+    finally:
+        book.close()
     assert report(dsn, "3510").totals.objections == {
         "received": 2, "rejected": 1, "under_review": 1,
     }  # fmt: skip
     r = report(dsn, "351001")
-    assert r.children["3510012001"].objections == {"received": 2}
+    assert r.children["3510012001"].objections == {"received": 2}  # o2's own "upheld" ignored
     assert r.children["3510012003"].objections == {"rejected": 1}
     assert report(dsn, "3510022001").totals.objections == {"under_review": 1}
 

@@ -42,6 +42,11 @@
     a.addEventListener("ended", function () { play(document.getElementById(a.getAttribute("data-next"))); });
   });
   play(document.querySelector("audio.autoplay"));
+  /* a spoken note stops itself at its limit: press Stop for the person (arecord stopped already) */
+  document.querySelectorAll("[data-autostop]").forEach(function (b) {
+    var s = parseInt(b.getAttribute("data-autostop"), 10);
+    if (s >= 0) { setTimeout(function () { b.click(); }, (s + 1) * 1000); }
+  });
   document.querySelectorAll("[data-play]").forEach(function (b) {
     b.addEventListener("click", function () { play(document.getElementById(b.getAttribute("data-play"))); });
   });
@@ -73,12 +78,23 @@
 
   /* on-screen keyboard (technician password): no physical keyboard needed */
   document.querySelectorAll(".osk").forEach(function (kb) {
-    var input = document.getElementById(kb.getAttribute("data-target"));
+    var target = kb.getAttribute("data-target");
+    var input = target === "@focus" ? null : document.getElementById(target);
     var caps = false;
+    if (target === "@focus") {  /* types into the text field last touched in its form */
+      (kb.closest("form") || document).addEventListener("focusin", function (ev) {
+        var f = ev.target;
+        if (f.matches && f.matches("textarea, input[type=text], input:not([type])")) {
+          input = f; kb.hidden = false; document.body.classList.add("osk-open");
+          f.scrollIntoView({ block: "start" });  /* above the keyboard, which covers the bottom */
+        }
+      });
+    }
     kb.addEventListener("click", function (ev) {
       var key = ev.target.closest("[data-osk]");
       if (!key || !input) { return; }
       var k = key.getAttribute("data-osk");
+      if (k === "done") { kb.hidden = true; document.body.classList.remove("osk-open"); return; }
       if (k === "shift") {
         caps = !caps; key.setAttribute("aria-pressed", caps ? "true" : "false");
         kb.querySelectorAll("[data-osk]").forEach(function (b) {
