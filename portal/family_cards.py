@@ -182,7 +182,7 @@ LIMIT %s
 
 
 class PostgresFamilyIndex:
-    """The PostgreSQL index: the expression index of migration 0003 over ``record``."""
+    """The PostgreSQL index: the expression index of migration 0004 over ``record``."""
 
     def __init__(self, dsn: str) -> None:
         import psycopg  # the portal's PostgreSQL path only

@@ -9,11 +9,11 @@ Adding a kind:
   per (device id, record id) in the ``record`` table with its ``kind``, and acknowledged after
   the commit: nothing else to write;
 * a record that a portal service also acts on after the commit, or a request the portal
-  answers (``Storage.NONE``): name the service in ``answered_by`` and give the intake a
-  :class:`portal.intake.KindService` under that name (see ``references`` in
-  portal/receiver.py). A kind answered by a service that a portal process does not run is not
-  subscribed by that process (the ingest workers leave ``verify_request`` to the reference
-  service).
+  answers (``_request(name, service, doc)``, ``Storage.NONE``): name the service in
+  ``answered_by`` and give the intake a :class:`portal.intake.KindService` under that name
+  (see ``references`` in portal/receiver.py). A kind answered by a service that a portal
+  process does not run is not subscribed by that process (the ingest workers leave
+  ``verify_request`` to the reference service).
 """
 
 from __future__ import annotations
@@ -58,6 +58,11 @@ def _record(
     )
 
 
+def _request(name: str, answered_by: str, doc: str) -> PortalKind:
+    """A sealed request its service answers: neither stored nor acknowledged."""
+    return PortalKind(name, sealed=True, storage=_NO, acked=False, answered_by=answered_by, doc=doc)
+
+
 KINDS: dict[str, PortalKind] = {
     k.name: k
     for k in (
@@ -86,30 +91,17 @@ KINDS: dict[str, PortalKind] = {
             "objection (sanggah): stored; checked and kept by the status desk",
             answered_by="status",
         ),
-        PortalKind(
+        _request(
             Name.STATUS_REQUEST,
-            sealed=True,
-            storage=_NO,
-            acked=False,
-            answered_by="status",
-            doc="status query by NIK digest + receipt code: answered, not stored",
+            "status",
+            "status query by NIK digest + receipt code: answered, not stored",
         ),
-        PortalKind(
+        _request(
             Name.KK_REQUEST,
-            sealed=True,
-            storage=_NO,
-            acked=False,
-            answered_by="family",
-            doc="family card query by KK digest: answered (known or not), not stored",
+            "family",
+            "family card query by KK digest: answered (known or not), not stored",
         ),
-        PortalKind(
-            Name.VERIFY_REQUEST,
-            sealed=True,
-            storage=_NO,
-            acked=False,
-            answered_by="references",
-            doc="online verification: answered, not stored",
-        ),
+        _request(Name.VERIFY_REQUEST, "references", "online verification: answered, not stored"),
     )
 }
 """Every kiosk->portal topic, by name."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -17,6 +16,7 @@ from kiosk.cli import main
 from kiosk.config import AgentsConfig, KioskConfig, parse_config
 from kiosk.errors import NotPersistentError, SessionExpired
 from tests.fixtures.net import free_port
+from tests.fixtures.processes import kiosk_toml, stop_on_sigint
 
 
 def test_help_lists_the_commands(capsys: pytest.CaptureFixture[str]) -> None:
@@ -55,12 +55,7 @@ def test_refuses_a_volatile_data_directory() -> None:
 
 def test_kiosk_run_serves_the_ui_and_stops_cleanly(tmp_path: Path, shared_dir: Path) -> None:
     port = free_port()
-    conf = tmp_path / "kiosk.toml"
-    conf.write_text(
-        f'[paths]\ndata_dir = "data"\nmodels_dir = "{shared_dir / "models"}"\n'
-        f"[ui]\nport = {port}\nspeech = false\n[uplink]\nenabled = false\n"
-        '[gpio]\npin_factory = "mock"\n'
-    )
+    conf = kiosk_toml(tmp_path, shared_dir, ui_port=port)
     proc = subprocess.Popen(
         [sys.executable, "-m", "kiosk", "--config", str(conf), "run"],
         stdout=subprocess.PIPE,
@@ -80,12 +75,7 @@ def test_kiosk_run_serves_the_ui_and_stops_cleanly(tmp_path: Path, shared_dir: P
         assert body, "kiosk run did not serve the UI"
         assert b"<html" in body.lower()
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            pytest.fail("kiosk run did not stop on SIGINT")
+        stop_on_sigint(proc, 20, "kiosk run")
     assert (tmp_path / "data" / "kiosk.sqlite3").is_file()
 
 

@@ -254,12 +254,10 @@ class RegistrationSession:
         self._require(State.CAPTURE, State.VERIFY, State.NEEDS_AGENT)
         self.data = PersonalData(typed_nik=self.data.nik)
         self.attempts = 0
-        self.outcome = None
-        self.existing = None
-        self.existing_family = None
-        self.family_check = None
-        self.last_attempt = None
-        self.id_card = None
+        # everything learnt from the old NIK goes: the face result, the e-KTP step, the
+        # registrations found for it (this kiosk's and the portal's answer on the family card)
+        self.outcome = self.last_attempt = self.id_card = None
+        self.existing = self.existing_family = self.family_check = None
         self._go(State.IDENTIFY)
 
     def id_card_done(self, step: IdCardStep) -> None:

@@ -137,21 +137,12 @@ class CameraFaceVerifier:
         reference = self._references.lookup(nik)
         ref_template = _reference_array(reference)
         with self._lock:
-            return self._attempt(
-                nik, reference if ref_template is not None else None, ref_template, since
-            )
-
-    def _attempt(
-        self,
-        nik: str,
-        reference: Reference | None,
-        ref_template: np.ndarray | None,
-        since: float,
-    ) -> FaceCheckResult:
-        try:
-            return self._capture_and_decide(nik, reference, ref_template, since)
-        finally:
-            self._switch_light(False)  # never left on after an attempt
+            try:
+                return self._capture_and_decide(
+                    nik, reference if ref_template is not None else None, ref_template, since
+                )
+            finally:
+                self._switch_light(False)  # never left on after an attempt
 
     def _capture_and_decide(
         self,

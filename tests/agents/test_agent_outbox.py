@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
-from kiosk.core.session import Outcome
-from kiosk.errors import AgentAuthError
 from tests.agents.conftest import AGENT_PIN, Kit
 from tests.agents.test_agent_service import failed_three_times, finish, household
 
@@ -27,13 +23,3 @@ def test_each_record_kind_wakes_the_relay_once_committed(kit: Kit) -> None:
     assert kinds(kit)[-1] == "household" and len(kit.wakes) == 3
     assert kit.svc.flush_audit() is not None
     assert kinds(kit)[-1] == "audit" and len(kit.wakes) == 4
-
-
-def test_a_refused_vouch_writes_no_row_and_wakes_nobody(kit: Kit) -> None:
-    token = kit.svc.login("AG-PKH-01", AGENT_PIN)
-    reg_token = failed_three_times(kit)
-    kit.matcher.default = "LOW"
-    with pytest.raises(AgentAuthError):
-        kit.svc.vouch(token, reg_token, "elderly")
-    assert kinds(kit) == [] and kit.wakes == []
-    assert kit.reg.view(reg_token).outcome is not Outcome.VOUCHED

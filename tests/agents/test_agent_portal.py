@@ -24,6 +24,7 @@ from kiosk.store.outbox import OutboxRepository
 from kiosk.uplink.service import build_uplink
 from portal.roster import RosterDesk, publish_update
 from tests.fixtures.app import compose
+from tests.fixtures.community import roster_member
 from tests.fixtures.mqtt import Portal, wait_for
 from tests.fixtures.records import open_db
 
@@ -61,15 +62,7 @@ def test_roster_edits_reach_the_portal_and_its_update_comes_back(
     svc = service(cfg, conn)
     svc.accounts.enrol("AG-DW-01", "dasa_wisma", "Bu Sri", "246801", b"\x00\x00\x80?" * 128)
     token = svc.login("AG-DW-01", "246801")
-    member = {
-        "member_id": "m1",
-        "name": "Siti Aminah",
-        "relation": "head",
-        "sex": "F",
-        "birth_year": 1958,
-        "work": "farmer",
-        "illnesses": [],
-    }
+    member = roster_member(illnesses=[])
     h = svc.save_household(token, {"kk": KK, "members": [member], "crops": ["rice"]})
     hid = h.household_id
     svc.save_household(

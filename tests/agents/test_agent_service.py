@@ -13,6 +13,7 @@ from kiosk.core.upkeep import RosterPolicy
 from kiosk.errors import AgentAuthError, FlowError, FormError, InputError
 from kiosk.vision.fake import face
 from tests.agents.conftest import AGENT_PIN, JPEG, Kit
+from tests.fixtures.community import roster_member
 
 NIK = "3510014501580001"
 KK = "3510011203150001"
@@ -78,7 +79,10 @@ def test_vouch_refused_when_the_agents_face_fails(kit: Kit) -> None:
     with pytest.raises(AgentAuthError):
         kit.svc.vouch(token, reg_token, "elderly")
     assert kit.outbox("vouch") == []
+    # no row of any kind, and the relay was not woken
+    assert kit.conn.execute("SELECT COUNT(*) FROM outbox").fetchone()[0] == 0 and kit.wakes == []
     assert kit.reg.view(reg_token).state is State.NEEDS_AGENT
+    assert kit.reg.view(reg_token).outcome is not Outcome.VOUCHED
     assert kit.audit_kinds()[-1] == "vouch_refused"
 
 
@@ -133,15 +137,7 @@ def household(**over: Any) -> dict[str, Any]:
         "kk": KK,
         "address": "RT 01 RW 02",
         "members": [
-            {
-                "member_id": "m1",
-                "name": "Siti Aminah",
-                "relation": "head",
-                "sex": "F",
-                "birth_year": 1958,
-                "work": "farmer",
-                "illnesses": ["hypertension"],
-            },
+            roster_member(),
         ],
         "crops": ["rice"],
         "shocks": [{"code": "harvest_failure", "month": "2026-08"}],

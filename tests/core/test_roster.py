@@ -24,6 +24,7 @@ from kiosk.core.roster import (
 )
 from kiosk.errors import FormError
 from kiosk.languages import translator
+from tests.fixtures.community import roster_member
 
 KK = "3510011203150001"
 
@@ -35,15 +36,7 @@ def raw(**over: Any) -> dict[str, Any]:
         "cadre_id": "AG-DW-01",
         "address": "RT 01 RW 02",
         "members": [
-            {
-                "member_id": "m1",
-                "name": "Siti Aminah",
-                "relation": "head",
-                "sex": "F",
-                "birth_year": 1958,
-                "work": "farmer",
-                "illnesses": ["hypertension"],
-            },
+            roster_member(),
             {
                 "member_id": "m2",
                 "name": "Budi",

@@ -15,8 +15,10 @@ import pytest
 from firmware.procsup import ProcessSupervisor
 from kiosk.config import REPO_ROOT, load_config
 from kiosk.store.db import DB_NAME, connect
-from kiosk.store.registrations import NewRegistration, RegistrationRepository
+from kiosk.store.registrations import RegistrationRepository
 from tests.fixtures.net import free_port, serving
+from tests.fixtures.processes import kiosk_toml
+from tests.fixtures.records import new_registration
 
 
 def _wait(cond: Callable[[], bool], poll: Callable[[], object], seconds: float) -> None:
@@ -33,30 +35,19 @@ def test_kiosk_run_killed_under_supervisor_restarts_with_outbox_intact(
     tmp_path: Path, shared_dir: Path
 ) -> None:
     port = free_port()
-    conf = tmp_path / "kiosk.toml"
-    conf.write_text(
-        f'[paths]\ndata_dir = "data"\nmodels_dir = "{shared_dir / "models"}"\n'
-        f"[ui]\nport = {port}\nspeech = false\n[uplink]\nenabled = false\n"
-        '[gpio]\npin_factory = "mock"\n'
-    )
+    conf = kiosk_toml(tmp_path, shared_dir, ui_port=port)
     db_path = load_config(conf).paths.data_dir / DB_NAME
     repo = RegistrationRepository(connect(db_path))
     for i in range(25):  # confirmed registrations waiting for the portal
         repo.commit(
-            NewRegistration(
+            new_registration(
                 f"rec-{i}",
-                f"R-{i}",
-                "h",
-                0.0,
-                0.0,
-                "b",
-                False,
-                "pending",
-                "household",
-                "1",
-                "consent_v1",
-                None,
-                b"sealed-template",
+                receipt_no=f"R-{i}",
+                created_at=0.0,
+                created_mono=0.0,
+                form_id="household",
+                consent_version="consent_v1",
+                template_sealed=b"sealed-template",
             ),
             "registration",
             b"sealed-envelope",

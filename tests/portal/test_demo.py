@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import signal
 import socket
 import sqlite3
 import subprocess
@@ -15,36 +14,25 @@ import pytest
 from kiosk.config import load_config
 from kiosk.crypto.envelope import sealer_from_config
 from kiosk.store.db import DB_NAME, connect
-from kiosk.store.registrations import NewRegistration, RegistrationRepository
+from kiosk.store.registrations import RegistrationRepository
+from tests.fixtures.mqtt import wait_for
 from tests.fixtures.net import free_port, serving
+from tests.fixtures.processes import kiosk_toml, stop_on_sigint
+from tests.fixtures.records import new_registration
 
 pytestmark = pytest.mark.broker
 
 
-def _wait(predicate, seconds: float, what: str) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.3)
-    pytest.fail(f"timed out waiting for {what}")
-
-
 def test_demo_delivers_a_registration_to_the_portal(tmp_path: Path, shared_dir: Path) -> None:
     mqtt, http = free_port(), free_port()
-    conf = tmp_path / "kiosk.toml"
-    conf.write_text(
-        f'[paths]\ndata_dir = "data"\nmodels_dir = "{shared_dir / "models"}"\n'
-        f"[uplink]\nport = {mqtt}\n[ui]\nport = {http}\nspeech = false\n"
-        '[gpio]\npin_factory = "mock"\n'
-    )
+    conf = kiosk_toml(tmp_path, shared_dir, ui_port=http, mqtt_port=mqtt)
     proc = subprocess.Popen(
         [sys.executable, "-m", "portal.demo", "--config", str(conf)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     try:
-        _wait(lambda: serving(http), 120, "the kiosk UI")
+        wait_for(lambda: serving(http), 120, "the kiosk UI")
         cfg = load_config(conf)
         portal_key = cfg.paths.data_dir / "demo-portal" / "portal_x25519.pub.pem"
         cfg = cfg.model_copy(
@@ -53,20 +41,12 @@ def test_demo_delivers_a_registration_to_the_portal(tmp_path: Path, shared_dir: 
         sealer = sealer_from_config(cfg)
         record_id = "019a0000-0000-7000-8000-000000000001"
         RegistrationRepository(connect(cfg.paths.data_dir / DB_NAME)).commit(
-            NewRegistration(
+            new_registration(
                 record_id,
-                "3510-TEST-0001",
-                "h",
-                time.time(),
-                0.0,
-                "b",
-                False,
-                "pending",
-                "household",
-                "1",
-                "consent_v1",
-                None,
-                None,
+                receipt_no="3510-TEST-0001",
+                created_mono=0.0,
+                form_id="household",
+                consent_version="consent_v1",
             ),
             "registration",
             sealer.seal("registration", record_id, {"record_id": record_id, "demo": True}),
@@ -80,17 +60,12 @@ def test_demo_delivers_a_registration_to_the_portal(tmp_path: Path, shared_dir: 
             finally:
                 db.close()
 
-        _wait(acked, 60, "the portal's ack")
+        wait_for(acked, 60, "the portal's ack")
         portal = sqlite3.connect(cfg.paths.data_dir / "demo-portal" / "portal.sqlite3")
         tables = [r[0] for r in portal.execute("SELECT name FROM sqlite_master")]
         assert tables, "the portal stored nothing"
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            pytest.fail("the demo did not stop on SIGINT")
+        stop_on_sigint(proc, 30, "the demo")
     time.sleep(0.5)
     with socket.socket() as s:
         assert s.connect_ex(("127.0.0.1", mqtt)) != 0, "the demo broker was left running"

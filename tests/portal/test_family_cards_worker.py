@@ -1,5 +1,5 @@
 """The family card desk on the scale path: an ingest worker over a real PostgreSQL and mosquitto
-answers ``kk_request`` from the records it stored (the expression index of migration 0003), so
+answers ``kk_request`` from the records it stored (the expression index of migration 0004), so
 a No. KK registered through one kiosk is flagged at another and becomes its update."""
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from ref_helpers import VILLAGE, entries
 
+from kiosk.config import BiometricsConfig
 from kiosk.core.clock import FakeClock
 from kiosk.crypto.atrest import AtRestCipher
 from kiosk.crypto.signed import sign_message
@@ -20,6 +21,17 @@ from kiosk.references.message import (
 )
 from kiosk.references.store import ReferenceStore
 from kiosk.store.db import connect
+from kiosk.vision.models import ModelPack
+from kiosk.vision.pipeline import FacePipeline
+from tests.fixtures.app import SHARED
+
+
+@pytest.fixture(scope="module")
+def pipeline() -> FacePipeline:
+    """The real face pipeline over the shared model pack (one a module: loading takes ~1 s)."""
+    if not (SHARED / "models" / "SHA256SUMS").is_file():
+        pytest.fail("model pack missing beside the checkout")
+    return FacePipeline(ModelPack.load(SHARED / "models"), BiometricsConfig())
 
 
 @pytest.fixture

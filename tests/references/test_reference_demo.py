@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from ref_helpers import entries
 
-from kiosk.config import REPO_ROOT, BiometricsConfig, KioskConfig, parse_config
+from kiosk.config import REPO_ROOT, KioskConfig, parse_config
 from kiosk.core.clock import FakeClock
 from kiosk.core.nik import parse_nik
 from kiosk.core.policy import DecisionPolicy
@@ -29,19 +29,11 @@ from kiosk.references.store import ReferenceStore
 from kiosk.store.db import connect
 from kiosk.vision.camera.replay import SteppedReplayCamera
 from kiosk.vision.capture import CaptureSettings
-from kiosk.vision.models import ModelPack
 from kiosk.vision.pipeline import FacePipeline
 from kiosk.vision.verifier import CameraFaceVerifier, FaceTimeouts
 
 SHARED = REPO_ROOT.parent / "shared"
 FACES = SHARED / "faces" / "identities"
-
-
-@pytest.fixture(scope="module")
-def pipeline() -> FacePipeline:
-    if not (SHARED / "models" / "SHA256SUMS").is_file():
-        pytest.fail("model pack missing beside the checkout")
-    return FacePipeline(ModelPack.load(SHARED / "models"), BiometricsConfig())
 
 
 class Demo:

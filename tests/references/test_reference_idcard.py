@@ -7,7 +7,7 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 
-from kiosk.config import REPO_ROOT, BiometricsConfig
+from kiosk.config import REPO_ROOT
 from kiosk.core.policy import DecisionPolicy
 from kiosk.core.session import Outcome
 from kiosk.errors import ImageError
@@ -15,19 +15,11 @@ from kiosk.references.idcard import CardReferences, IdCardMatcher, IdCardThresho
 from kiosk.references.store import Reference
 from kiosk.vision.camera.replay import fit_frame
 from kiosk.vision.images import load_image
-from kiosk.vision.models import ModelPack
 from kiosk.vision.pipeline import FacePipeline, template_from_bytes, template_to_bytes
 from tests.fixtures.idcard import card_frame
 
 SHARED = REPO_ROOT.parent / "shared"
 FACES = SHARED / "faces" / "identities"
-
-
-@pytest.fixture(scope="module")
-def pipeline() -> FacePipeline:
-    if not (SHARED / "models" / "SHA256SUMS").is_file():
-        pytest.fail("model pack missing beside the checkout")
-    return FacePipeline(ModelPack.load(SHARED / "models"), BiometricsConfig())
 
 
 @pytest.fixture(scope="module")

@@ -20,12 +20,12 @@ from kiosk.references.message import load_trusted_keys, portal_signing_key_path
 from kiosk.references.online import OnlineAnswer, OnlineVerifier
 from kiosk.references.store import ReferenceStore
 from kiosk.references.wiring import attach_to_uplink
-from kiosk.store.registrations import NewRegistration, RegistrationRepository
+from kiosk.store.registrations import RegistrationRepository
 from kiosk.uplink.inbound import StatusUpdate
 from kiosk.uplink.service import build_uplink
 from portal.references import PortalReferences, RegistryEntry, make_signing_key
 from tests.fixtures.mqtt import Pki, Portal, wait_for
-from tests.fixtures.records import open_db
+from tests.fixtures.records import new_registration, open_db
 
 pytestmark = pytest.mark.broker
 
@@ -135,21 +135,7 @@ def test_pending_registration_is_verified_by_the_portal(setup) -> None:
     }
     payload = sealer_from_config(cfg).seal("registration", rid, record)
     RegistrationRepository(open_db(cfg)).commit(
-        NewRegistration(
-            record_id=rid,
-            receipt_no="3510-AAAA-BBBB",
-            nik_hmac="h",
-            created_at=now,
-            created_mono=time.monotonic(),
-            boot_id="b",
-            clock_synced=False,
-            verification="pending",
-            form_id="f",
-            form_version="1",
-            consent_version="1",
-            assisted_by=None,
-            template_sealed=None,
-        ),
+        new_registration(rid, created_at=now),
         kind="registration",
         payload=payload,
     )

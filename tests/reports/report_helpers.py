@@ -17,6 +17,7 @@ from kiosk.reports.recipients import RecipientInbox, RecipientStore
 from kiosk.reports.service import CommunityService
 from kiosk.store.db import connect
 from tests.fixtures.app import compose, kiosk_cfg, outbox_records
+from tests.fixtures.community import DUSUN, listed_households
 
 VILLAGE = "3510012001"
 PIN = "135790"
@@ -29,17 +30,7 @@ TODAY = dt.date(2026, 5, 29)
 
 def households(n: int = 14) -> list[dict[str, Any]]:
     """``n`` recipient households over three dusun."""
-    dusun = ["Krajan", "Sumberejo", "Tegalsari"]
-    return [
-        {
-            "ref": f"H{i:04d}",
-            "name": f"Kepala Keluarga {chr(65 + i % 26)}{i}",
-            "dusun": dusun[i % 3],
-            "rt": str(1 + i % 4),
-            "programmes": ["pkh"] if i % 2 else ["bpnt", "pbi_jk"],
-        }
-        for i in range(n)
-    ]
+    return listed_households(n)
 
 
 def signed_list(key: Ed25519PrivateKey, version: int = 1, **over: Any) -> bytes:
@@ -47,7 +38,7 @@ def signed_list(key: Ed25519PrivateKey, version: int = 1, **over: Any) -> bytes:
         "village_code": VILLAGE,
         "list_version": version,
         "issued_at": 1_780_000_000,
-        "dusun": ["Krajan", "Sumberejo", "Tegalsari"],
+        "dusun": DUSUN,
         "households": households(),
     }
     body.update(over)

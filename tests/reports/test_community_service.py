@@ -11,6 +11,7 @@ from report_helpers import DW_PIN, KK, NIK, Kit, signed_list
 from kiosk.errors import AgentAuthError, FormError, InputError, NikError, ReportLimited
 from kiosk.reports.service import MAX_NOTE, Reporter
 from kiosk.store import tally
+from tests.fixtures.community import elder_household
 
 
 @pytest.fixture
@@ -20,26 +21,7 @@ def listed(kit: Kit) -> Kit:
 
 
 def roster_household(kit: Kit, token: str) -> str:
-    saved = kit.agents.save_household(
-        token,
-        {
-            "kk": KK,
-            "address": "RT 02 RW 01, dekat masjid",
-            "members": [
-                {
-                    "member_id": "m1",
-                    "name": "Mbah Karto",
-                    "relation": "head",
-                    "sex": "M",
-                    "birth_year": 1941,
-                    "work": "none",
-                    "illnesses": [],
-                }
-            ],
-            "crops": [],
-            "shocks": [],
-        },
-    )
+    saved = kit.agents.save_household(token, elder_household(KK, "RT 02 RW 01, dekat masjid"))
     return saved.household_id
 
 

@@ -64,6 +64,16 @@ def service(
     return graph.registration
 
 
+def identified(
+    parts: dict[str, Any], results: list[FaceCheckResult]
+) -> tuple[RegistrationService, str]:
+    """The service and a session whose NIK (``NIK``) was accepted: the face steps are next."""
+    svc = service(parts, results)
+    token = svc.start()
+    svc.identify(token, NIK)
+    return svc, token
+
+
 def disk_full(parts: dict[str, Any]) -> None:
     """The data partition reports no free space (until ``parts["mp"].undo()``)."""
     real = shutil.disk_usage
@@ -71,14 +81,8 @@ def disk_full(parts: dict[str, Any]) -> None:
 
 
 def registered(graph: Graph) -> str:
-    """One whole registration through the registration service; its receipt code."""
-    reg = graph.registration
-    token = reg.start()
-    reg.identify(token, NIK)
-    reg.check_face(token)
-    reg.household(token, {})
-    reg.consent(token, True)
-    return reg.submit(token)
+    """One whole registration of ``NIK`` through the registration service; its receipt."""
+    return graph.register(NIK)
 
 
 def walk_to_review(svc: RegistrationService) -> str:
@@ -119,9 +123,7 @@ def test_full_registration_commits_sealed_record_with_provenance(parts: dict[str
 
 
 def test_no_usable_face_keeps_the_person_at_the_camera(parts: dict[str, Any]) -> None:
-    svc = service(parts, [NO_FACE, face(Outcome.PENDING, "none", None)])
-    token = svc.start()
-    svc.identify(token, NIK)
+    svc, token = identified(parts, [NO_FACE, face(Outcome.PENDING, "none", None)])
     assert svc.check_face(token).coaching == "no_face"
     assert svc.view(token).state is State.CAPTURE and svc.view(token).attempts == 0
     svc.check_face(token)
@@ -129,9 +131,9 @@ def test_no_usable_face_keeps_the_person_at_the_camera(parts: dict[str, Any]) ->
 
 
 def test_three_mismatches_lead_to_the_agent_path(parts: dict[str, Any]) -> None:
-    svc = service(parts, [face(Outcome.RETRY, match="LOW")] * 3 + [face(Outcome.VERIFIED)])
-    token = svc.start()
-    svc.identify(token, NIK)
+    svc, token = identified(
+        parts, [face(Outcome.RETRY, match="LOW")] * 3 + [face(Outcome.VERIFIED)]
+    )
     for _ in range(3):
         svc.check_face(token)
     assert svc.view(token).state is State.NEEDS_AGENT
@@ -161,17 +163,13 @@ def test_disk_full_refuses_and_stores_nothing(parts: dict[str, Any]) -> None:
 
 
 def test_submit_only_from_review(parts: dict[str, Any]) -> None:
-    svc = service(parts, [face(Outcome.VERIFIED)])
-    token = svc.start()
-    svc.identify(token, NIK)
+    svc, token = identified(parts, [face(Outcome.VERIFIED)])
     with pytest.raises(FlowError):
         svc.submit(token)
 
 
 def test_timeout_wipes_and_expires_the_session(parts: dict[str, Any]) -> None:
-    svc = service(parts, [face(Outcome.VERIFIED)])
-    token = svc.start()
-    svc.identify(token, NIK)
+    svc, token = identified(parts, [face(Outcome.VERIFIED)])
     parts["clock"].advance(61)
     svc.tick()
     svc.warning_shown(token)  # the page said "are you still there?"
@@ -192,9 +190,7 @@ def test_a_new_person_replaces_the_previous_session(parts: dict[str, Any]) -> No
 
 
 def test_refused_consent_ends_the_session(parts: dict[str, Any]) -> None:
-    svc = service(parts, [face(Outcome.VERIFIED)])
-    token = svc.start()
-    svc.identify(token, NIK)
+    svc, token = identified(parts, [face(Outcome.VERIFIED)])
     svc.check_face(token)
     svc.household(token, {})
     svc.consent(token, False)
@@ -202,9 +198,7 @@ def test_refused_consent_ends_the_session(parts: dict[str, Any]) -> None:
 
 
 def test_walking_away_ends_and_wipes_the_session(parts: dict[str, Any]) -> None:
-    svc = service(parts, [])
-    token = svc.start()
-    svc.identify(token, NIK)
+    svc, token = identified(parts, [])
     assert svc.view(token).nik == NIK
     svc.end_all("walked_away")
     assert not svc.active
@@ -252,9 +246,7 @@ KK = "3510011501200003"
 def test_the_same_family_card_from_another_person_becomes_the_next_version(
     parts: dict[str, Any],
 ) -> None:
-    svc = service(parts, [face(Outcome.VERIFIED), face(Outcome.VERIFIED)])
-    token = svc.start()
-    svc.identify(token, NIK)
+    svc, token = identified(parts, [face(Outcome.VERIFIED), face(Outcome.VERIFIED)])
     svc.check_face(token)
     assert svc.family_card(token, KK) is None  # a new family card
     svc.household(token, {"kk_number": KK, "members_count": 4})
@@ -286,9 +278,7 @@ def test_the_same_family_card_from_another_person_becomes_the_next_version(
 
 
 def test_a_person_s_own_family_card_is_not_flagged_twice(parts: dict[str, Any]) -> None:
-    svc = service(parts, [face(Outcome.VERIFIED), face(Outcome.VERIFIED)])
-    token = svc.start()
-    svc.identify(token, NIK)
+    svc, token = identified(parts, [face(Outcome.VERIFIED), face(Outcome.VERIFIED)])
     svc.check_face(token)
     svc.household(token, {"kk_number": KK, "members_count": 4})
     svc.consent(token, True)
@@ -386,9 +376,7 @@ def test_offline_or_unanswered_the_card_is_checked_at_this_kiosk_only(
 def test_a_person_s_own_registration_at_the_portal_is_not_flagged(
     parts: dict[str, Any],
 ) -> None:
-    svc = service(parts, [face(Outcome.VERIFIED), face(Outcome.VERIFIED)])
-    token = svc.start()
-    svc.identify(token, NIK)
+    svc, token = identified(parts, [face(Outcome.VERIFIED), face(Outcome.VERIFIED)])
     svc.check_face(token)
     svc.household(token, {"kk_number": "3510011501200099"})
     svc.consent(token, True)
@@ -433,9 +421,7 @@ def test_crash_after_commit_the_retry_finds_the_committed_row(
 
 
 def test_consent_record_says_which_text_was_heard(parts: dict[str, Any]) -> None:
-    svc = service(parts, [face(Outcome.VERIFIED)])
-    token = svc.start()
-    svc.identify(token, NIK)
+    svc, token = identified(parts, [face(Outcome.VERIFIED)])
     svc.check_face(token)
     svc.household(token, {"members": 4})
     svc.heard(token, "full")
@@ -456,9 +442,7 @@ def test_delivery_is_the_outbox_state_of_this_record(parts: dict[str, Any]) -> N
 
 
 def test_the_view_is_a_read_only_snapshot(parts: dict[str, Any]) -> None:
-    svc = service(parts, [face(Outcome.VERIFIED)])
-    token = svc.start()
-    svc.identify(token, NIK)
+    svc, token = identified(parts, [face(Outcome.VERIFIED)])
     svc.check_face(token)
     svc.answer(token, {"members": 4}, more_screens=True)
     view = svc.view(token)
@@ -496,9 +480,7 @@ def complete_answers() -> dict[str, Any]:
 
 
 def test_paging_back_to_review_after_one_answer(parts: dict[str, Any]) -> None:
-    svc = service(parts, [face(Outcome.VERIFIED)])
-    token = svc.start()
-    svc.identify(token, NIK)
+    svc, token = identified(parts, [face(Outcome.VERIFIED)])
     svc.check_face(token)
     svc.household(token, complete_answers())
     svc.consent(token, True)

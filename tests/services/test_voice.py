@@ -191,3 +191,28 @@ def test_a_note_left_behind_leaves_memory_after_a_while(clock: FakeClock) -> Non
     clock.advance(1)
     rec.tick()
     assert rec.note("agent:a1") is None
+
+
+def test_the_longest_note_and_the_largest_photo_fit_one_envelope() -> None:
+    import os
+
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+
+    from kiosk.crypto.envelope import MAX_ENVELOPE_BYTES, seal
+    from kiosk.services.objection import EVIDENCE_MAX_BYTES
+
+    longest = voice.check_note(ToneMicrophone(300.0).start(voice.MAX_SECONDS).stop())
+    spoken = voice.sealed_form(longest)
+    assert spoken is not None and len(spoken["data"]) <= voice.MAX_BASE64_CHARS
+    photo = base64.b64encode(os.urandom(EVIDENCE_MAX_BYTES)).decode()
+    record = {"voice_note": spoken, "evidence": {"mime": "image/jpeg", "data": photo}}
+    envelope = seal(
+        record,
+        kind="objection",
+        record_id="r",
+        device_id="kiosk-test-01",
+        portal_public_key=X25519PrivateKey.generate().public_key(),
+        device_private_key=Ed25519PrivateKey.generate(),
+    )
+    assert len(envelope) < MAX_ENVELOPE_BYTES  # why 8 kHz: docs/protocol.md, Spoken notes

@@ -18,22 +18,19 @@ from kiosk.store.registrations import (
     RegistrationRepository,
     registrations_received,
 )
+from tests.fixtures.records import new_registration
 
 
 def reg(i: int) -> NewRegistration:
-    return NewRegistration(
-        record_id=f"rec-{i:06d}",
+    return new_registration(
+        f"rec-{i:06d}",
         receipt_no=f"3510-{i:04d}-XXXX",
         nik_hmac=f"h{i % 7}",
         created_at=1_780_000_000.0 + i,
         created_mono=100.0 + i,
         boot_id="boot",
-        clock_synced=False,
-        verification="pending",
         form_id="household",
-        form_version="1",
         consent_version="consent-v1",
-        assisted_by=None,
         template_sealed=b"sealed",
     )
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -12,6 +11,7 @@ from ui_kit import Kit
 
 from kiosk.agents import AgentService
 from kiosk.store.db import connect
+from tests.fixtures.app import outbox_records
 from ui import services
 
 PIN = "135790"
@@ -45,12 +45,9 @@ class Agents:
     def outbox(self, kind: str) -> list[dict[str, Any]]:
         conn = connect(self.db)
         try:
-            rows = conn.execute(
-                "SELECT payload FROM outbox WHERE kind = ? ORDER BY seq", (kind,)
-            ).fetchall()
+            return outbox_records(conn, kind)
         finally:
             conn.close()
-        return [json.loads(r[0])["record"] for r in rows]
 
 
 def attach_agents(
@@ -65,4 +62,5 @@ def attach_agents(
         svc.accounts.enrol("AG-PKH-01", "pkh", "Bu Rina", PIN, TEMPLATE)
         svc.accounts.enrol("AG-DW-01", "dasa_wisma", "Bu Sri", DW_PIN, TEMPLATE)
     services(kit.app).agents = svc
+    kit.late["audit"] = svc.audit
     return Agents(svc, matcher, sealer, db)

@@ -49,6 +49,21 @@ def axe_source() -> str:
     )
 
 
+@contextlib.contextmanager
+def launch_chromium() -> Iterator[Any]:
+    """Debian's headless Chromium through Playwright (never a downloaded browser)."""
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} missing: apt-get install chromium (scripts/dev test does)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
 class Server:
     """A waitress server for one app on an ephemeral loopback port, in a thread."""
 
@@ -274,3 +289,174 @@ def fail_face_three_times(page: Any, c: Checker, verifier: Any, nik: str) -> Non
         if attempt < 2:
             page.click("form[action='/result/retry'] button")
             page.wait_for_url("**/face")
+
+
+def agent_login(page: Any, c: Checker, name: str, pin: str) -> None:
+    """From anywhere: the agent login screen, ``name`` chosen, ``pin`` typed on the keypad,
+    the face check passed, ending on the agent's home screen."""
+    page.goto(c.base + "/agent/login")
+    page.locator("label.option", has_text=name).click()
+    type_on_keypad(page, pin)
+    page.click("#login-form button[type=submit]")
+    page.wait_for_url("**/agent/face")
+    page.click("#face-check")
+    page.wait_for_url("**/agent/home")
+
+
+def fits(page: Any, selector: str) -> bool:
+    """Every element matching ``selector`` is wholly inside the viewport (not cut, not
+    scrolled away) and at least 48 px high."""
+    return bool(
+        page.evaluate(
+            "s => Array.from(document.querySelectorAll(s)).every(e => {"
+            " const r = e.getBoundingClientRect(); return r.top >= 0 && r.left >= 0"
+            " && r.bottom <= window.innerHeight && r.right <= window.innerWidth"
+            " && r.height >= 48; })",
+            selector,
+        )
+    )
+
+
+def page_fits(page: Any, width: int = 800, height: int = 480, *, buttons: bool = True) -> None:
+    """The screen's content fits ``width`` x ``height`` (and, with ``buttons``, its bottom
+    buttons are whole on screen)."""
+    w, h = page.evaluate(
+        "() => [document.documentElement.scrollWidth, document.documentElement.scrollHeight]"
+    )
+    assert w <= width and h <= height, (w, h)
+    for box in page.locator(".actions-bottom .btn").all() if buttons else []:
+        r = box.bounding_box()
+        assert r is not None and r["y"] + r["height"] <= height, r
+
+
+def grey_jpeg() -> bytes:
+    """A small grey JPEG standing in for a camera frame."""
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (320, 240), (90, 110, 130)).save(buf, "JPEG")
+    return buf.getvalue()
+
+
+def check_status(page: Any, c: Checker, nik: str, receipt: str) -> None:
+    """From the menu: the status check by ``nik`` and ``receipt`` code, to its result."""
+    page.goto(c.base + "/menu")
+    page.click("form[action='/status'] button")
+    page.wait_for_url("**/status/nik")
+    type_on_keypad(page, nik)
+    page.click("#nik-form button[type=submit]")
+    page.wait_for_url("**/status/code")
+    type_on_keypad(page, receipt.replace("-", ""))
+    page.click("#code-form button[type=submit]")
+    page.wait_for_url("**/status/result")
+
+
+@dataclass
+class KioskRun:
+    """A served UI kit with agent mode, in one touch page: the set-up most browser tests
+    share (``kit``: ``ui_kit.Kit``, ``agents``: ``agent_doubles.Agents``)."""
+
+    kit: Any
+    agents: Any
+    c: Checker
+    speech: Any
+    tmp: Path
+    server: Server
+
+    @property
+    def page(self) -> Any:
+        return self.c.page
+
+    def spoken(self, selector: str = "#prompt-audio") -> str:
+        """The text behind the page's spoken prompt (what espeak-ng will say)."""
+        src = self.page.get_attribute(selector, "src") or ""
+        key = src.rsplit("/", 1)[-1].removesuffix(".wav")
+        return str(self.speech._known[key][1])
+
+    def fits(self, selector: str) -> bool:
+        """Every element matching ``selector`` is whole on screen (see :func:`fits`)."""
+        return fits(self.page, selector)
+
+
+@contextlib.contextmanager
+def kiosk_run(
+    chromium: Any,
+    cfg: Any,
+    tmp_path: Path,
+    prefix: str,
+    *,
+    size: str = "800x480",
+    timeout_ms: int = 15_000,
+    speech: bool = True,
+    help_caller: bool = False,
+    **kit_extras: Any,
+) -> Iterator[KioskRun]:
+    """Build the UI kit (with the kiosk's speech cache unless ``speech`` is false) and its agent
+    service, serve it and open a page (see :func:`browse`); ``help_caller``: "call an agent"
+    queues a real help request."""
+    from agent_doubles import attach_agents
+    from ui_kit import build_kit
+
+    from kiosk.speech.espeak import Speech
+    from ui import services
+
+    voice = Speech(tmp_path / "speech-cache") if speech else None
+    kit = build_kit(cfg, tmp_path, speech=voice, **kit_extras)
+    agents = attach_agents(kit, tmp_path)
+    if help_caller:
+        from kiosk.agents.service import HelpCaller
+
+        services(kit.app).agent = HelpCaller(agents.svc)
+    with browse(chromium, kit.app, prefix, size=size, timeout_ms=timeout_ms) as (server, c):
+        yield KioskRun(kit, agents, c, voice, tmp_path, server)
+
+
+@contextlib.contextmanager
+def served_kiosk(
+    chromium: Any,
+    cfg: Any,
+    prefix: str,
+    *,
+    speech: bool = False,
+    timeout_ms: int = 60_000,
+    before: Any = None,
+) -> Iterator[tuple[Any, Checker]]:
+    """The real kiosk as ``kiosk.app.build_kiosk`` composes it (replay camera, no uplink, no
+    device; spoken prompts if ``speech``), started, served and open in a page (see
+    :func:`browse`); ``before(kiosk)`` runs before serving. Stopped however the block ends."""
+    from kiosk.app import build_kiosk
+
+    if speech:
+        cfg = cfg.model_copy(update={"ui": cfg.ui.model_copy(update={"speech": True})})
+    kiosk = build_kiosk(cfg, with_uplink=False, with_device=False, secret_key=b"k" * 32)
+    kiosk.start()
+    try:
+        if before is not None:
+            before(kiosk)
+        with browse(chromium, kiosk.wsgi_app, prefix, timeout_ms=timeout_ms) as (_server, c):
+            yield kiosk, c
+    finally:
+        kiosk.stop()
+
+
+def nik_and_face(page: Any, nik: str) -> None:
+    """On the NIK screen: type ``nik``, pass the face check (the fake's default answer) and
+    go on from its result to the questionnaire."""
+    type_on_keypad(page, nik)
+    page.click("#nik-form button[type=submit]")
+    page.wait_for_url("**/face")
+    page.click(".capture-form button[type=submit]")
+    page.wait_for_url("**/result")
+    page.click("a[href='/household']")
+
+
+def to_identify(page: Any, c: Checker, lang: str = "id") -> None:
+    """From the attract screen, in ``lang``, to the registration's NIK screen (no
+    screenshots: see :func:`start_registration` for the checked walk)."""
+    page.goto(c.base + "/")
+    page.click(".attract-button")
+    page.click(f"button[value={lang}]")
+    page.click("form[action='/register'] button")
+    page.wait_for_url("**/identify")

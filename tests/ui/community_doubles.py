@@ -11,24 +11,15 @@ from ui_kit import Kit
 
 from kiosk.reports.recipients import RecipientInbox, RecipientStore, sign_list
 from kiosk.reports.service import CommunityService
+from tests.fixtures.community import DUSUN, listed_households
 from ui import services
 
-DUSUN = ["Krajan", "Sumberejo", "Tegalsari"]
 REPORTER_NIK = "3510014501580001"
 
 
 def recipient_households(n: int = 14) -> list[dict[str, Any]]:
     """``n`` listed households over three dusun, named so a test can find them."""
-    return [
-        {
-            "ref": f"H{i:04d}",
-            "name": f"Bapak Penerima {i:02d}",
-            "dusun": DUSUN[i % 3],
-            "rt": str(1 + i % 4),
-            "programmes": ["pkh"] if i % 2 else ["bpnt", "pbi_jk"],
-        }
-        for i in range(n)
-    ]
+    return listed_households(n, lambda i: f"Bapak Penerima {i:02d}")
 
 
 @dataclass

@@ -21,13 +21,22 @@ def kit(cfg: KioskConfig, tmp_path: Path) -> Kit:
 @pytest.fixture(scope="session")
 def chromium() -> Iterator[Any]:
     """Debian's headless Chromium through Playwright (never a downloaded browser)."""
-    from browser import CHROMIUM, CHROMIUM_ARGS
+    from browser import launch_chromium
 
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} missing: apt-get install chromium (scripts/dev test does)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    with launch_chromium() as browser:
         yield browser
-        browser.close()
+
+
+@pytest.fixture
+def run(
+    cfg: KioskConfig, tmp_path: Path, chromium: Any, request: pytest.FixtureRequest
+) -> Iterator[Any]:
+    """A served UI kit with agent mode in one 800x480 page (``browser.kiosk_run``); the test
+    module names its screenshots with ``RUN_PREFIX`` and sets ``RUN_HELP_CALLER`` for a real
+    "call an agent". Modules with a set-up of their own define their own ``run``."""
+    from browser import kiosk_run
+
+    prefix = f"{request.module.RUN_PREFIX}-{request.node.originalname.removeprefix('test_')}-"
+    helper = getattr(request.module, "RUN_HELP_CALLER", False)
+    with kiosk_run(chromium, cfg, tmp_path, prefix, help_caller=helper) as page_run:
+        yield page_run

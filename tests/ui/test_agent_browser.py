@@ -10,19 +10,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from agent_doubles import DW_PIN, PIN, Agents, attach_agents
+from agent_doubles import DW_PIN, PIN, attach_agents
 from browser import (
     SIZES,
-    Checker,
+    KioskRun,
     Server,
-    answer_questionnaire,
-    browse,
+    agent_login,
+    answer_and_send,
     fail_face_three_times,
+    kiosk_run,
+    nik_and_face,
     start_registration,
     type_on_keypad,
 )
 from ui_doubles import face
-from ui_kit import GOOD_NIK, Kit, build_kit
+from ui_kit import GOOD_NIK, build_kit
 
 from kiosk.config import KioskConfig
 from kiosk.core.session import Outcome
@@ -31,19 +33,10 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 @dataclass
-class Run:
-    """One browser page on a served kiosk with agent mode."""
+class Run(KioskRun):
+    """One browser page on a served kiosk with agent mode, which can restart."""
 
-    kit: Kit
-    agents: Agents
-    c: Checker
-    server: Server
     cfg: KioskConfig
-    tmp_path: Path
-
-    @property
-    def page(self) -> Any:
-        return self.c.page
 
     def restart(self) -> None:
         """Stop the kiosk and start it again over the same data directory."""
@@ -52,8 +45,8 @@ class Run:
         self.c.requests.clear()
         self.server.close()
         self.agents.svc.audit._conn.close()
-        self.kit = build_kit(self.cfg, self.tmp_path)
-        self.agents = attach_agents(self.kit, self.tmp_path, enrol=False)
+        self.kit = build_kit(self.cfg, self.tmp)
+        self.agents = attach_agents(self.kit, self.tmp, enrol=False)
         self.server = Server(self.kit.app)
         self.c.base = self.server.base
 
@@ -62,12 +55,12 @@ class Run:
 def run(
     request: pytest.FixtureRequest, cfg: KioskConfig, tmp_path: Path, chromium: Any
 ) -> Iterator[Run]:
-    kit = build_kit(cfg, tmp_path)
-    agents = attach_agents(kit, tmp_path)
-    test = request.node.originalname.removeprefix("test_")
-    prefix = f"agent-{test}-"
-    with browse(chromium, kit.app, prefix, size=request.param, timeout_ms=10_000) as (server, c):
-        r = Run(kit, agents, c, server, cfg, tmp_path)
+    prefix = f"agent-{request.node.originalname.removeprefix('test_')}-"
+    size = request.param
+    with kiosk_run(
+        chromium, cfg, tmp_path, prefix, size=size, timeout_ms=10_000, speech=False
+    ) as k:
+        r = Run(**vars(k), cfg=cfg)
         try:
             yield r
         finally:
@@ -83,21 +76,11 @@ def pin_login(r: Run, name: str, pin: str) -> None:
 
 
 def full_login(r: Run, name: str = "Bu Rina", pin: str = PIN) -> None:
-    page = r.page
-    page.goto(r.c.base + "/agent/login")
-    pin_login(r, name, pin)
-    page.wait_for_url("**/agent/face")
-    page.click("#face-check")
-    page.wait_for_url("**/agent/home")
+    agent_login(r.page, r.c, name, pin)
 
 
 def finish_registration(r: Run) -> None:
-    page = r.page
-    answer_questionnaire(page, r.c)
-    page.click("button[value=agree]")
-    page.wait_for_url("**/review")
-    page.click("button[value=send]")
-    page.wait_for_url("**/receipt")
+    answer_and_send(r.page, r.c)
     r.c.screen("receipt")
 
 
@@ -158,12 +141,7 @@ def test_assisted_registration(run: Run) -> None:
     full_login(r)
     page.click("#assist")
     page.wait_for_url("**/identify")
-    type_on_keypad(page, GOOD_NIK)
-    page.click("#nik-form button[type=submit]")
-    page.wait_for_url("**/face")
-    page.click(".capture-form button[type=submit]")
-    page.wait_for_url("**/result")
-    page.click("a[href='/household']")
+    nik_and_face(page, GOOD_NIK)
     finish_registration(r)
     [record] = r.kit.sealer.sealed
     assert record["verification"]["assisted_by"] == "AG-PKH-01"

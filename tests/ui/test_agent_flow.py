@@ -9,7 +9,7 @@ from agent_doubles import DW_PIN, PIN, attach_agents
 from flask.testing import FlaskClient
 from test_ui_flow import answer_all, post
 from ui_doubles import face
-from ui_kit import GOOD_NIK, Kit
+from ui_kit import GOOD_NIK, Kit, register
 
 from kiosk.core.session import Outcome
 
@@ -19,6 +19,18 @@ def login(client: FlaskClient, agent_id: str = "AG-PKH-01", pin: str = PIN) -> N
     assert r.status_code == 302 and r.headers["Location"].endswith("/agent/face")  # type: ignore[attr-defined]
     r = post(client, "/agent/face")
     assert r.status_code == 302 and r.headers["Location"].endswith("/agent/home")  # type: ignore[attr-defined]
+
+
+def failed_three_times(kit: Kit) -> FlaskClient:
+    """A villager's client after the NIK and three failed face checks (an agent may help)."""
+    c = kit.app.test_client()
+    post(c, "/register")
+    post(c, "/identify", nik=GOOD_NIK)
+    kit.verifier.script(face(Outcome.RETRY), face(Outcome.RETRY), face(Outcome.RETRY))
+    for _ in range(3):
+        post(c, "/result/retry")
+        post(c, "/face")
+    return c
 
 
 def test_agent_mode_is_absent_without_the_service(kit: Kit) -> None:
@@ -89,13 +101,7 @@ def test_assisted_registration(kit: Kit, tmp_path: Path) -> None:
 
 def test_vouch_after_three_failed_checks(kit: Kit, tmp_path: Path) -> None:
     agents = attach_agents(kit, tmp_path)
-    c = kit.app.test_client()
-    post(c, "/register")
-    post(c, "/identify", nik=GOOD_NIK)
-    kit.verifier.script(face(Outcome.RETRY), face(Outcome.RETRY), face(Outcome.RETRY))
-    for _ in range(3):
-        post(c, "/result/retry")
-        post(c, "/face")
+    c = failed_three_times(kit)
     assert "agent" in c.get("/result").get_data(as_text=True)
     help_page = post(c, "/help", back="/result")
     assert "/agent/login" in help_page.get_data(as_text=True)  # type: ignore[attr-defined]
@@ -184,13 +190,7 @@ def test_help_requests_show_on_the_home_screen(kit: Kit, tmp_path: Path) -> None
 
 def test_resident_waiting_is_kept_alive_while_the_agent_logs_in(kit: Kit, tmp_path: Path) -> None:
     attach_agents(kit, tmp_path)
-    c = kit.app.test_client()
-    post(c, "/register")
-    post(c, "/identify", nik=GOOD_NIK)
-    kit.verifier.script(face(Outcome.RETRY), face(Outcome.RETRY), face(Outcome.RETRY))
-    for _ in range(3):
-        post(c, "/result/retry")
-        post(c, "/face")
+    c = failed_three_times(kit)
     for _ in range(3):  # the agent takes 3 x 80 s to log in: more than the villager time-out
         kit.clock.advance(80)
         c.get("/agent/login")
@@ -201,15 +201,8 @@ def test_resident_waiting_is_kept_alive_while_the_agent_logs_in(kit: Kit, tmp_pa
 
 def test_agent_looks_up_a_residents_status_and_it_is_audited(kit: Kit, tmp_path: Path) -> None:
     agents = attach_agents(kit, tmp_path)
-    kit.status._audit = agents.svc.audit.record  # the composition root wires it so
     c = kit.app.test_client()
-    token = kit.registration.start()
-    kit.registration.identify(token, GOOD_NIK)
-    kit.registration.check_face(token)
-    kit.registration.household(token, {})
-    kit.registration.consent(token, True)
-    receipt = kit.registration.submit(token)
-    kit.registration.end(token, "finished")
+    receipt = register(kit, GOOD_NIK)
     login(c)
     assert 'href="/agent/status"' in c.get("/agent/home").get_data(as_text=True)
     r = post(c, "/agent/status", nik=GOOD_NIK)

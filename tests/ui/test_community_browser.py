@@ -15,77 +15,42 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from agent_doubles import DW_PIN, PIN, Agents, attach_agents
-from browser import Checker, Server, axe_source, type_on_keypad
+from agent_doubles import DW_PIN, PIN
+from browser import KioskRun, agent_login, kiosk_run, page_fits
 from community_doubles import REPORTER_NIK, Community, attach_community
 from pypdf import PdfReader
-from ui_kit import Kit, build_kit
 from usb_doubles import Usb, attach_usb
 
 from kiosk.config import KioskConfig
 from kiosk.core.ids import uuid7
 from kiosk.core.tally import registration_counts
 from kiosk.store.outbox import OutboxRepository
+from tests.fixtures.community import elder_household
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 @dataclass
-class Run:
-    kit: Kit
-    agents: Agents
+class Run(KioskRun):
     community: Community
     usb: Usb
-    c: Checker
-
-    @property
-    def page(self) -> Any:
-        return self.c.page
 
 
 @pytest.fixture
 def run(
     cfg: KioskConfig, tmp_path: Path, chromium: Any, request: pytest.FixtureRequest
 ) -> Iterator[Run]:
-    kit = build_kit(cfg, tmp_path)
-    agents = attach_agents(kit, tmp_path)
-    community = attach_community(kit, agents, cfg.device.village_code)
-    usb = attach_usb(kit, tmp_path)
-    server = Server(kit.app)
-    context = chromium.new_context(viewport={"width": 800, "height": 480}, has_touch=True)
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    test = request.node.originalname.removeprefix("test_")
-    c = Checker(page, server.base, "800x480", axe_source(), prefix=f"community-{test}-")
-    c.attach()
-    try:
-        yield Run(kit, agents, community, usb, c)
-        c.assert_local()
-    finally:
-        context.close()
-        server.close()
+    prefix = f"community-{request.node.originalname.removeprefix('test_')}-"
+    with kiosk_run(chromium, cfg, tmp_path, prefix, timeout_ms=10_000, speech=False) as k:
+        community = attach_community(k.kit, k.agents, cfg.device.village_code)
+        yield Run(**vars(k), community=community, usb=attach_usb(k.kit, tmp_path))
 
 
-def fits(page: Any) -> None:
-    """The screen's content fits 800x480 and its bottom buttons are whole on screen."""
-    w, h = page.evaluate(
-        "() => [document.documentElement.scrollWidth, document.documentElement.scrollHeight]"
-    )
-    assert w <= 800 and h <= 480, (w, h)
-    for box in page.locator(".actions-bottom .btn").all():
-        r = box.bounding_box()
-        assert r is not None and r["y"] + r["height"] <= 480, r
+fits = page_fits
 
 
 def login(r: Run, name: str = "Bu Rina", pin: str = PIN) -> None:
-    page = r.page
-    page.goto(r.c.base + "/agent/login")
-    page.locator("label.option", has_text=name).click()
-    type_on_keypad(page, pin)
-    page.click("#login-form button[type=submit]")
-    page.wait_for_url("**/agent/face")
-    page.click("#face-check")
-    page.wait_for_url("**/agent/home")
+    agent_login(r.page, r.c, name, pin)
 
 
 def test_report_a_listed_household(run: Run) -> None:
@@ -144,24 +109,7 @@ def test_report_a_listed_household(run: Run) -> None:
 def roster_neighbour(r: Run) -> str:
     token = r.agents.svc.login("AG-DW-01", DW_PIN)
     saved = r.agents.svc.save_household(
-        token,
-        {
-            "kk": "3510011203150001",
-            "address": "RT 02, dekat langgar",
-            "members": [
-                {
-                    "member_id": "m1",
-                    "name": "Mbah Karto",
-                    "relation": "head",
-                    "sex": "M",
-                    "birth_year": 1941,
-                    "work": "none",
-                    "illnesses": [],
-                }
-            ],
-            "crops": [],
-            "shocks": [],
-        },
+        token, elder_household("3510011203150001", "RT 02, dekat langgar")
     )
     r.agents.svc.logout(token)
     return saved.household_id

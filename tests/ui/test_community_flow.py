@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from agent_doubles import attach_agents
+from agent_doubles import Agents, attach_agents
 from community_doubles import REPORTER_NIK, attach_community
+from flask.testing import FlaskClient
 from test_agent_flow import login
 from test_ui_flow import post
 from ui_kit import Kit
@@ -15,6 +16,15 @@ from kiosk.config import KioskConfig
 from kiosk.errors import HardwareError
 from kiosk.reports.service import MAX_NOTE
 from ui import services
+
+
+def logged_in(kit: Kit, tmp_path: Path, cfg: KioskConfig) -> tuple[Agents, FlaskClient]:
+    """The community screens over the portal's published list, an agent logged in."""
+    agents = attach_agents(kit, tmp_path)
+    attach_community(kit, agents, cfg.device.village_code).publish()
+    c = kit.app.test_client()
+    login(c)
+    return agents, c
 
 
 def test_the_screens_are_absent_without_the_service(kit: Kit, tmp_path: Path) -> None:
@@ -38,10 +48,7 @@ def test_screens_need_a_logged_in_agent(kit: Kit, tmp_path: Path, cfg: KioskConf
 def test_an_over_long_note_and_a_bad_nik_are_refused_aloud(
     kit: Kit, tmp_path: Path, cfg: KioskConfig
 ) -> None:
-    agents = attach_agents(kit, tmp_path)
-    attach_community(kit, agents, cfg.device.village_code).publish()
-    c = kit.app.test_client()
-    login(c)
+    agents, c = logged_in(kit, tmp_path, cfg)
     r = post(c, "/agent/recipients/H0001/report", reason="moved", note="a" * (MAX_NOTE + 1))
     html = r.get_data(as_text=True)
     assert r.status_code == 422 and "Catatan terlalu panjang: paling banyak 280 huruf" in html
@@ -59,10 +66,7 @@ def test_an_over_long_note_and_a_bad_nik_are_refused_aloud(
 def test_a_proposal_with_a_foreign_roster_household_is_refused(
     kit: Kit, tmp_path: Path, cfg: KioskConfig
 ) -> None:
-    agents = attach_agents(kit, tmp_path)
-    attach_community(kit, agents, cfg.device.village_code).publish()
-    c = kit.app.test_client()
-    login(c)
+    agents, c = logged_in(kit, tmp_path, cfg)
     r = post(
         c,
         "/agent/propose",

@@ -6,27 +6,26 @@ prompts are read back from the kiosk's speech cache."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from agent_doubles import DW_PIN, Agents, attach_agents
+from agent_doubles import DW_PIN
 from browser import (
-    Checker,
-    Server,
+    KioskRun,
+    agent_login,
     answer_questionnaire,
     answer_screen,
-    axe_source,
     fill_member,
+    kiosk_run,
+    nik_and_face,
     start_registration,
     type_on_keypad,
 )
-from ui_kit import GOOD_NIK, Kit, build_kit
+from ui_kit import GOOD_NIK
 
 from kiosk.config import KioskConfig
 from kiosk.core.family_card import FamilyAnswer, PortalFamily
-from kiosk.speech.espeak import Speech
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -34,34 +33,7 @@ DAY = 86400
 KK = "3510011501200003"
 
 
-@dataclass
-class Run:
-    kit: Kit
-    agents: Agents
-    c: Checker
-    speech: Speech
-
-    @property
-    def page(self) -> Any:
-        return self.c.page
-
-    def spoken(self, selector: str = "#prompt-audio") -> str:
-        """The text behind the page's spoken prompt (what espeak-ng will say)."""
-        src = self.page.get_attribute(selector, "src") or ""
-        key = src.rsplit("/", 1)[-1].removesuffix(".wav")
-        return self.speech._known[key][1]
-
-    def fits(self, selector: str) -> bool:
-        """Every element matching ``selector`` is wholly inside the 800x480 viewport."""
-        return bool(
-            self.page.evaluate(
-                "s => Array.from(document.querySelectorAll(s)).every(e => {"
-                " const r = e.getBoundingClientRect(); return r.top >= 0 && r.left >= 0"
-                " && r.bottom <= window.innerHeight && r.right <= window.innerWidth"
-                " && r.height >= 48; })",
-                selector,
-            )
-        )
+Run = KioskRun
 
 
 class PortalFamilies:
@@ -80,33 +52,13 @@ class PortalFamilies:
 def run(
     cfg: KioskConfig, tmp_path: Path, chromium: Any, request: pytest.FixtureRequest
 ) -> Iterator[Run]:
-    speech = Speech(tmp_path / "speech-cache")
-    kit = build_kit(cfg, tmp_path, speech=speech, families=PortalFamilies())
-    agents = attach_agents(kit, tmp_path)
-    server = Server(kit.app)
-    context = chromium.new_context(viewport={"width": 800, "height": 480}, has_touch=True)
-    page = context.new_page()
-    page.set_default_timeout(15_000)
     test = request.node.originalname.removeprefix("test_")
-    checker = Checker(page, server.base, "800x480", axe_source(), prefix=f"i17-{test}-")
-    checker.attach()
-    try:
-        yield Run(kit, agents, checker, speech)
-        checker.assert_local()
-    finally:
-        context.close()
-        server.close()
+    with kiosk_run(chromium, cfg, tmp_path, f"i17-{test}-", families=PortalFamilies()) as run:
+        yield run
 
 
 def dw_login(r: Run) -> None:
-    page = r.page
-    page.goto(r.c.base + "/agent/login")
-    page.locator("label.option", has_text="Bu Sri").click()
-    type_on_keypad(page, DW_PIN)
-    page.click("#login-form button[type=submit]")
-    page.wait_for_url("**/agent/face")
-    page.click("#face-check")
-    page.wait_for_url("**/agent/home")
+    agent_login(r.page, r.c, "Bu Sri", DW_PIN)
 
 
 def _dw_household(kk: str, name: str, **kw: Any) -> dict[str, Any]:
@@ -156,12 +108,7 @@ def to_family_card_screen(r: Run) -> None:
     """A villager registers: NIK, face (matched), then the No. KK screen."""
     page = r.page
     start_registration(page, r.c)
-    type_on_keypad(page, GOOD_NIK)
-    page.click("#nik-form button[type=submit]")
-    page.wait_for_url("**/face")
-    page.click(".capture-form button[type=submit]")
-    page.wait_for_url("**/result")
-    page.click("a[href='/household']")
+    nik_and_face(page, GOOD_NIK)
     page.wait_for_url("**/household")
 
 

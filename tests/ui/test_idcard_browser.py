@@ -14,10 +14,9 @@ from typing import Any
 import cv2
 import numpy as np
 import pytest
-from browser import Checker, answer_and_send, browse, start_registration, type_on_keypad
+from browser import Checker, answer_and_send, served_kiosk, start_registration, type_on_keypad
 
 from kiosk import languages
-from kiosk.app import build_kiosk
 from kiosk.config import KioskConfig
 from kiosk.crypto.envelope import open_envelope
 from kiosk.crypto.keys import load_or_create_device_key, load_portal_private_key
@@ -33,15 +32,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 def composed(
     cfg: KioskConfig, shared_dir: Path, chromium: Any, request: pytest.FixtureRequest
 ) -> Iterator[tuple[Any, Checker]]:
-    spoken = cfg.model_copy(update={"ui": cfg.ui.model_copy(update={"speech": True})})
-    kiosk = build_kiosk(spoken, with_uplink=False, with_device=False, secret_key=b"k" * 32)
-    kiosk.start()
     test = request.node.originalname.removeprefix("test_")
-    try:
-        with browse(chromium, kiosk.wsgi_app, f"idcard-{test}-", timeout_ms=60_000) as (_s, c):
-            yield kiosk, c
-    finally:
-        kiosk.stop()
+    with served_kiosk(chromium, cfg, f"idcard-{test}-", speech=True) as (kiosk, c):
+        yield kiosk, c
 
 
 def _to_the_card_screen(kiosk: Any, c: Checker) -> Any:

@@ -11,10 +11,9 @@ from typing import Any
 
 import pytest
 from babel.messages.pofile import read_po
-from browser import Checker, Server, answer_screen, axe_source, type_on_keypad
+from browser import Checker, answer_screen, served_kiosk, type_on_keypad
 
 from kiosk import languages
-from kiosk.app import build_kiosk
 from kiosk.config import KioskConfig
 from kiosk.core.ids import parse_receipt
 
@@ -45,22 +44,8 @@ def english_only() -> set[str]:
 
 @pytest.fixture
 def composed(cfg: KioskConfig, shared_dir: Path, chromium: Any) -> Iterator[tuple[Any, Checker]]:
-    spoken = cfg.model_copy(update={"ui": cfg.ui.model_copy(update={"speech": True})})
-    kiosk = build_kiosk(spoken, with_uplink=False, with_device=False, secret_key=b"k" * 32)
-    kiosk.start()
-    server = Server(kiosk.wsgi_app)
-    context = chromium.new_context(viewport={"width": 800, "height": 480}, has_touch=True)
-    page = context.new_page()
-    page.set_default_timeout(60_000)
-    checker = Checker(page, server.base, "800x480", axe_source(), prefix="jv-")
-    checker.attach()
-    try:
+    with served_kiosk(chromium, cfg, "jv-", speech=True) as (kiosk, checker):
         yield kiosk, checker
-        checker.assert_local()
-    finally:
-        context.close()
-        server.close()
-        kiosk.stop()
 
 
 class Javanese:

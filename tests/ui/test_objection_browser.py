@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser import Checker, Server, axe_source, type_on_keypad
+from browser import Checker, browse, check_status
 from objection_kit import with_objections
 from test_visit_browser import PENDING_NIK, jpeg, register_through_the_service
 from ui_doubles import FakeLive
@@ -41,30 +41,12 @@ def run(
     )
     mic = getattr(request, "param", None)
     objections = with_objections(kit, cfg, tmp_path, jpeg, microphone=mic)
-    server = Server(kit.app)
-    context = chromium.new_context(viewport={"width": 800, "height": 480}, has_touch=True)
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    checker = Checker(page, server.base, "800x480", axe_source(), prefix="objection-")
-    checker.attach()
-    try:
+    with browse(chromium, kit.app, "objection-") as (_server, checker):
         yield kit, checker, objections
-        checker.assert_local()
-    finally:
-        context.close()
-        server.close()
 
 
 def open_status(page: Any, c: Checker, receipt: str) -> None:
-    page.goto(c.base + "/menu")
-    page.click("form[action='/status'] button")
-    page.wait_for_url("**/status/nik")
-    type_on_keypad(page, PENDING_NIK)
-    page.click("#nik-form button[type=submit]")
-    page.wait_for_url("**/status/code")
-    type_on_keypad(page, receipt.replace("-", ""))
-    page.click("#code-form button[type=submit]")
-    page.wait_for_url("**/status/result")
+    check_status(page, c, PENDING_NIK, receipt)
 
 
 def decided(kit: Kit, status: str, reason: str | None, days_ago: float = 0.0) -> str:
@@ -118,7 +100,8 @@ def test_file_an_objection_and_see_it_in_the_status(
     page.wait_for_url("**/objection/photo")
     c.screen("photo")
     page.click("button[value=take]")
-    assert page.locator("img[src$='/objection/photo.jpg']").is_visible()
+    # the POST renders the photo screen again: wait for it (is_visible alone raced the answer)
+    page.wait_for_selector("img[src$='/objection/photo.jpg']", state="visible")
     c.screen("photo-taken")
     page.click("button[value=next]")
     page.wait_for_url("**/objection/review")

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,25 +13,22 @@ from browser import (
     Checker,
     answer_questionnaire,
     browse,
+    grey_jpeg,
     start_registration,
     type_on_keypad,
 )
-from PIL import Image
 from ui_doubles import FakeLive, face
-from ui_kit import GOOD_NIK, Kit, build_kit
+from ui_kit import GOOD_NIK, Kit, build_kit, register
 
 from kiosk.config import KioskConfig
+from kiosk.core.forms import load_form
 from kiosk.core.session import Outcome
 from kiosk.speech.espeak import Speech
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
-def jpeg() -> bytes:
-    """A small grey JPEG standing in for a camera frame."""
-    buf = io.BytesIO()
-    Image.new("RGB", (320, 240), (90, 110, 130)).save(buf, "JPEG")
-    return buf.getvalue()
+jpeg = grey_jpeg
 
 
 @pytest.fixture(params=list(SIZES))
@@ -147,15 +143,7 @@ def test_status_check(run: tuple[Kit, Checker]) -> None:
     kit, c = run
     page = c.page
     # a registration exists, with the portal's answer
-    token = kit.registration.start()
-    kit.registration.identify(token, GOOD_NIK)
-    kit.registration.check_face(token)
-    from kiosk.core.forms import load_form
-
-    kit.registration.household(token, {})
-    kit.registration.consent(token, True)
-    receipt = kit.registration.submit(token)
-    kit.registration.end(token, "finished")
+    receipt = register(kit, GOOD_NIK)
     record_id = kit.sealer.sealed[0]["record_id"]
     kit.repo.set_status(record_id, "not_eligible", "Penghasilan di atas batas", 1.0)
     assert load_form()

@@ -8,9 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser import Checker, answer_questionnaire, browse, type_on_keypad
+from browser import Checker, answer_questionnaire, served_kiosk, to_identify, type_on_keypad
 
-from kiosk.app import build_kiosk
 from kiosk.config import KioskConfig
 from kiosk.core.ids import parse_receipt
 
@@ -19,23 +18,15 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 @pytest.fixture
 def composed(cfg: KioskConfig, shared_dir: Path, chromium: Any) -> Iterator[tuple[Any, Checker]]:
-    kiosk = build_kiosk(cfg, with_uplink=False, with_device=False, secret_key=b"k" * 32)
-    kiosk.start()
-    try:
-        with browse(chromium, kiosk.wsgi_app, "composed-", timeout_ms=60_000) as (_s, checker):
-            yield kiosk, checker
-    finally:
-        kiosk.stop()
+    with served_kiosk(chromium, cfg, "composed-") as (kiosk, checker):
+        yield kiosk, checker
 
 
 def test_real_kiosk_registers_a_demo_resident(composed: tuple[Any, Checker]) -> None:
     kiosk, c = composed
     person = next(p for p in kiosk.demo.people if p.expect == "verified")
     page = c.page
-    page.goto(c.base + "/")
-    page.click(".attract-button")
-    page.click("button[value=id]")
-    page.click("form[action='/register'] button")
+    to_identify(page, c)
     type_on_keypad(page, person.nik)
     page.click("#nik-form button[type=submit]")
     page.wait_for_url("**/face")

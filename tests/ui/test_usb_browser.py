@@ -9,9 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from agent_doubles import PIN, attach_agents
-from browser import Checker, browse, type_on_keypad
-from ui_kit import build_kit
+from agent_doubles import PIN
+from browser import Checker, agent_login, kiosk_run, page_fits
 from usb_doubles import Usb, attach_usb
 
 from kiosk.config import KioskConfig
@@ -21,29 +20,16 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 @pytest.fixture
 def screen(cfg: KioskConfig, tmp_path: Path, chromium: Any) -> Iterator[tuple[Checker, Usb]]:
-    kit = build_kit(cfg, tmp_path)
-    attach_agents(kit, tmp_path)
-    usb = attach_usb(kit, tmp_path)
-    with browse(chromium, kit.app, "usb-", timeout_ms=10_000) as (_server, c):
-        yield c, usb
+    with kiosk_run(chromium, cfg, tmp_path, "usb-", timeout_ms=10_000, speech=False) as run:
+        yield run.c, attach_usb(run.kit, tmp_path)
 
 
 def _fits(page: Any) -> None:
-    width, height = page.evaluate(
-        "() => [document.documentElement.scrollWidth, document.documentElement.scrollHeight]"
-    )
-    assert width <= 800 and height <= 480, (width, height)
+    page_fits(page, buttons=False)
 
 
 def _login(c: Checker) -> None:
-    page = c.page
-    page.goto(c.base + "/agent/login")
-    page.locator("label.option", has_text="Bu Rina").click()
-    type_on_keypad(page, PIN)
-    page.click("#login-form button[type=submit]")
-    page.wait_for_url("**/agent/face")
-    page.click("#face-check")
-    page.wait_for_url("**/agent/home")
+    agent_login(c.page, c, "Bu Rina", PIN)
 
 
 def test_usb_export_and_receipts_in_the_browser(screen: tuple[Checker, Usb]) -> None:

@@ -4,16 +4,22 @@ registration per NIK with updates, and receipts that say what is true."""
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from browser import Checker, answer_screen, browse, type_on_keypad
-from PIL import Image
+from browser import (
+    Checker,
+    answer_screen,
+    browse,
+    grey_jpeg,
+    nik_and_face,
+    to_identify,
+    type_on_keypad,
+)
 from ui_doubles import FakeLive, face
-from ui_kit import GOOD_NIK, Kit, build_kit
+from ui_kit import GOOD_NIK, Kit, build_kit, register
 
 from kiosk.config import KioskConfig
 from kiosk.core.ids import parse_receipt
@@ -26,10 +32,7 @@ PENDING_NIK = "3510016607780011"
 """The demo NIK with no reference on the kiosk: its face is recorded, verified later."""
 
 
-def jpeg() -> bytes:
-    buf = io.BytesIO()
-    Image.new("RGB", (320, 240), (90, 110, 130)).save(buf, "JPEG")
-    return buf.getvalue()
+jpeg = grey_jpeg
 
 
 @pytest.fixture
@@ -61,14 +64,6 @@ def wait_until(page: Any, test: Any, timeout_s: float = 25.0) -> dict[str, Any]:
     raise AssertionError(f"the session never got there: {session_state(page)}")
 
 
-def to_identify(page: Any, c: Checker) -> None:
-    page.goto(c.base + "/")
-    page.click(".attract-button")
-    page.click("button[value=id]")
-    page.click("form[action='/register'] button")
-    page.wait_for_url("**/identify")
-
-
 def answer_quickly(page: Any) -> int:
     """Answer every questionnaire screen (no screenshots); the number of screens."""
     for n in range(1, 60):
@@ -80,16 +75,7 @@ def answer_quickly(page: Any) -> int:
     raise AssertionError("the questionnaire did not end")
 
 
-def register_through_the_service(kit: Kit, nik: str, outcome: Outcome) -> str:
-    kit.verifier.script(face(outcome))
-    token = kit.registration.start()
-    kit.registration.identify(token, nik)
-    kit.registration.check_face(token)
-    kit.registration.household(token, {})
-    kit.registration.consent(token, True)
-    receipt = kit.registration.submit(token)
-    kit.registration.end(token, "finished")
-    return receipt
+register_through_the_service = register
 
 
 # --- 1. time-outs that fit the slowest reader -------------------------------------------------
@@ -99,12 +85,7 @@ def test_listening_to_the_whole_consent_keeps_the_session_and_its_answers(
     kit, c = run
     page = c.page
     to_identify(page, c)
-    type_on_keypad(page, GOOD_NIK)
-    page.click("#nik-form button[type=submit]")
-    page.wait_for_url("**/face")
-    page.click(".capture-form button[type=submit]")
-    page.wait_for_url("**/result")
-    page.click("a[href='/household']")
+    nik_and_face(page, GOOD_NIK)
     answer_quickly(page)
     page.wait_for_url("**/consent")
     c.screen("consent-summary")

@@ -6,75 +6,35 @@ screenshotted and axe-checked like the other browser tests."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from agent_doubles import PIN, Agents, attach_agents
+from agent_doubles import PIN
 from browser import (
-    Checker,
+    KioskRun,
     answer_questionnaire,
     answer_screen,
-    browse,
     fail_face_three_times,
+    nik_and_face,
+    served_kiosk,
     start_registration,
     type_on_keypad,
 )
-from ui_kit import GOOD_NIK, Kit, build_kit
+from browser import agent_login as browser_agent_login
+from ui_kit import GOOD_NIK
 
-from kiosk.agents.service import HelpCaller
 from kiosk.config import KioskConfig
 from kiosk.core.forms import load_form
 from kiosk.services.registration import FormInfo
-from kiosk.speech.espeak import Speech
 from ui import services
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
-@dataclass
-class Run:
-    kit: Kit
-    agents: Agents
-    c: Checker
-    speech: Speech
-    tmp: Path
-
-    @property
-    def page(self) -> Any:
-        return self.c.page
-
-    def spoken(self, selector: str = "#prompt-audio") -> str:
-        """The text behind the page's spoken prompt (what espeak-ng will say)."""
-        src = self.page.get_attribute(selector, "src") or ""
-        key = src.rsplit("/", 1)[-1].removesuffix(".wav")
-        return self.speech._known[key][1]
-
-    def fits(self, selector: str) -> bool:
-        """The element is wholly inside the 800x480 viewport (not cut, not scrolled away)."""
-        return bool(
-            self.page.evaluate(
-                "s => { const r = document.querySelector(s).getBoundingClientRect();"
-                " return r.top >= 0 && r.left >= 0 && r.bottom <= window.innerHeight"
-                " && r.right <= window.innerWidth && r.height >= 48; }",
-                selector,
-            )
-        )
-
-
-@pytest.fixture
-def run(
-    cfg: KioskConfig, tmp_path: Path, chromium: Any, request: pytest.FixtureRequest
-) -> Iterator[Run]:
-    speech = Speech(tmp_path / "speech-cache")
-    kit = build_kit(cfg, tmp_path, speech=speech)
-    agents = attach_agents(kit, tmp_path)
-    services(kit.app).agent = HelpCaller(agents.svc)  # "call an agent" queues a real request
-    test = request.node.originalname.removeprefix("test_")
-    with browse(chromium, kit.app, f"i15-{test}-", timeout_ms=15_000) as (_server, checker):
-        yield Run(kit, agents, checker, speech, tmp_path)
+Run = KioskRun
+RUN_PREFIX = "i15"  # the conftest's ``run``: kit, agents and one page
+RUN_HELP_CALLER = True
 
 
 def on_household_v1(r: Run) -> None:
@@ -88,14 +48,7 @@ def on_household_v1(r: Run) -> None:
 
 
 def agent_login(r: Run) -> None:
-    page = r.page
-    page.goto(r.c.base + "/agent/login")
-    page.locator("label.option", has_text="Bu Rina").click()
-    type_on_keypad(page, PIN)
-    page.click("#login-form button[type=submit]")
-    page.wait_for_url("**/agent/face")
-    page.click("#face-check")
-    page.wait_for_url("**/agent/home")
+    browser_agent_login(r.page, r.c, "Bu Rina", PIN)
 
 
 # --- 1. the vouch screen ------------------------------------------------------------------
@@ -196,12 +149,7 @@ def test_a_help_request_closes_when_the_agent_answers_it(run: Run) -> None:
 def to_questionnaire(r: Run, lang: str = "id") -> None:
     page = r.page
     start_registration(page, r.c, lang)
-    type_on_keypad(page, GOOD_NIK)
-    page.click("#nik-form button[type=submit]")
-    page.wait_for_url("**/face")
-    page.click(".capture-form button[type=submit]")
-    page.wait_for_url("**/result")
-    page.click("a[href='/household']")
+    nik_and_face(page, GOOD_NIK)
     page.wait_for_url("**/household*")
 
 
@@ -474,27 +422,15 @@ def test_the_demo_has_one_agent_of_each_role_who_can_log_in(
     """Through the real composed kiosk: the README's demo agents log in with their PIN and a
     real face match on the replay camera (their own other photos)."""
     from kiosk.agents.demo import DEMO_AGENTS
-    from kiosk.app import build_kiosk
 
-    kiosk = build_kiosk(cfg, with_uplink=False, with_device=False, secret_key=b"k" * 32)
-    kiosk.start()
-    try:
-        with browse(chromium, kiosk.wsgi_app, "i15-demo-agents-", timeout_ms=60_000) as (_s, c):
-            page = c.page
-            assert {a.role for a in kiosk.agents.accounts.all()} >= {"pkh", "tksk", "dasa_wisma"}
-            for demo in DEMO_AGENTS:
-                page.goto(c.base + "/agent/login")
-                page.locator("label.option", has_text=demo.name).click()
-                type_on_keypad(page, demo.pin)
-                page.click("#login-form button[type=submit]")
-                page.wait_for_url("**/agent/face")
-                page.click("#face-check")
-                page.wait_for_url("**/agent/home")
-                if demo.role == "dasa_wisma":
-                    c.screen("home-dasa-wisma")
-                    assert page.locator("#roster-link").count() == 1
-                assert demo.name in page.inner_text("main")
-                page.click("#logout")
-                page.wait_for_url(c.base + "/")
-    finally:
-        kiosk.stop()
+    with served_kiosk(chromium, cfg, "i15-demo-agents-") as (kiosk, c):
+        page = c.page
+        assert {a.role for a in kiosk.agents.accounts.all()} >= {"pkh", "tksk", "dasa_wisma"}
+        for demo in DEMO_AGENTS:
+            browser_agent_login(page, c, demo.name, demo.pin)
+            if demo.role == "dasa_wisma":
+                c.screen("home-dasa-wisma")
+                assert page.locator("#roster-link").count() == 1
+            assert demo.name in page.inner_text("main")
+            page.click("#logout")
+            page.wait_for_url(c.base + "/")

@@ -13,38 +13,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from agent_doubles import attach_agents
-from browser import Checker, Server, axe_source, fail_face_three_times, type_on_keypad
+from browser import fail_face_three_times, kiosk_run, type_on_keypad
 from test_visit_browser import answer_quickly
 from test_visit_edges_browser import Run, agent_login, on_household_v1, to_questionnaire
-from ui_kit import GOOD_NIK, build_kit
+from ui_kit import GOOD_NIK
 
-from kiosk.agents.service import HelpCaller
 from kiosk.config import KioskConfig
-from kiosk.speech.espeak import Speech
-from ui import services
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 def serve(cfg: KioskConfig, tmp_path: Path, chromium: Any, name: str) -> Iterator[Run]:
     """The kit with agents and speech, served, in one 800x480 touch page."""
-    speech = Speech(tmp_path / "speech-cache")
-    kit = build_kit(cfg, tmp_path, speech=speech)
-    agents = attach_agents(kit, tmp_path)
-    services(kit.app).agent = HelpCaller(agents.svc)
-    server = Server(kit.app)
-    context = chromium.new_context(viewport={"width": 800, "height": 480}, has_touch=True)
-    page = context.new_page()
-    page.set_default_timeout(20_000)
-    checker = Checker(page, server.base, "800x480", axe_source(), prefix=f"i15gap-{name}-")
-    checker.attach()
-    try:
-        yield Run(kit, agents, checker, speech, tmp_path)
-        checker.assert_local()
-    finally:
-        context.close()
-        server.close()
+    prefix = f"i15gap-{name}-"
+    with kiosk_run(chromium, cfg, tmp_path, prefix, timeout_ms=20_000, help_caller=True) as run:
+        yield run
 
 
 @pytest.fixture

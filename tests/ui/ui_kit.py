@@ -1,7 +1,6 @@
-"""The UI test kit: the real services, built by the composition root's ``build_services`` (through
-``tests.fixtures.app.compose``) on a
-real SQLite store in tmp_path with a real at-rest cipher; the package's fakes only for the face
-verifier and the sealer.
+"""The UI test kit: the real services, built by the composition root's ``build_services``
+(through ``tests.fixtures.app.compose``) on a real SQLite store in tmp_path with a real at-rest
+cipher; the package's fakes only for the face verifier and the sealer.
 
 Tests import it as ``from ui_kit import ...`` (never from ``conftest``: several test folders
 have a conftest module, and importing one by name picks whichever was loaded first).
@@ -15,11 +14,20 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
-from ui_doubles import FakeAgent, FakeLive, FakePresence, FakeQr, JsonSealer, ScriptedVerifier
+from ui_doubles import (
+    FakeAgent,
+    FakeLive,
+    FakePresence,
+    FakeQr,
+    JsonSealer,
+    ScriptedVerifier,
+    face,
+)
 
 from kiosk.app import build_ui
 from kiosk.config import KioskConfig
 from kiosk.core.clock import FakeClock
+from kiosk.core.session import Outcome
 from kiosk.crypto.atrest import AtRestCipher, load_or_create_key
 from kiosk.printer.fake import FilePrinter
 from kiosk.services.registration import RegistrationService
@@ -51,6 +59,7 @@ class Kit:
     printer_file: Path
     lookup_key: bytes
     graph: Graph
+    late: dict[str, Any]  # parts bound after the kit is built ("audit": the agents' log)
 
 
 def build_kit(cfg: KioskConfig, tmp_path: Path, **extras: Any) -> Kit:
@@ -59,6 +68,7 @@ def build_kit(cfg: KioskConfig, tmp_path: Path, **extras: Any) -> Kit:
     sealer, a file printer and fakes for the optional extras."""
     clock = FakeClock(dt.datetime(2026, 11, 29, 12, tzinfo=dt.UTC).timestamp())  # TODAY
     verifier, sealer = ScriptedVerifier(), JsonSealer()
+    late: dict[str, Any] = {}
     graph = compose(
         cfg,
         connect(tmp_path / "kiosk.sqlite3"),
@@ -69,6 +79,8 @@ def build_kit(cfg: KioskConfig, tmp_path: Path, **extras: Any) -> Kit:
         cipher=AtRestCipher(load_or_create_key(tmp_path / "keys" / "data.key")),
         lookup_key=load_or_create_key(tmp_path / "keys" / "lookup.key"),
         objections=False,
+        # the agents' audit log, once attach_agents gives the kit agents (kiosk.app binds it late)
+        audit=lambda kind, actor, subject: late["audit"].record(kind, actor, subject),
         portal_status=extras.get("portal_status"),  # None: this kiosk's record only
         families=extras.get("families"),  # the portal's No. KK lookup (None: this kiosk only)
     )
@@ -101,4 +113,13 @@ def build_kit(cfg: KioskConfig, tmp_path: Path, **extras: Any) -> Kit:
         printer_file,
         graph.parts.lookup_key,
         graph,
+        late,
     )
+
+
+def register(kit: Kit, nik: str, outcome: Outcome | None = None) -> str:
+    """A whole registration of ``nik`` through the registration service (the face check
+    answers ``outcome`` if given), its session ended; the receipt code."""
+    if outcome is not None:
+        kit.verifier.script(face(outcome))
+    return kit.graph.register(nik)

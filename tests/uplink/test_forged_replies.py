@@ -8,39 +8,32 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import paho.mqtt.client as mqtt
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from kiosk.config import KioskConfig
 from kiosk.core.clock import SystemClock
 from kiosk.crypto.keys import load_signing_private_key
-from kiosk.store.outbox import OutboxRepository
 from kiosk.uplink.inbound import ConfigUpdate, RosterUpdate
 from kiosk.uplink.replies import sign_reply
 from kiosk.uplink.service import build_uplink
 from kiosk.uplink.topics import device_topic
-from tests.fixtures.mqtt import PREFIX, Broker, KioskFactory, Pki, Portal, wait_for
+from tests.fixtures.mqtt import (
+    PREFIX,
+    Broker,
+    KioskFactory,
+    Pki,
+    Portal,
+    anonymous_client,
+    outbox_counts,
+    publish,
+    wait_for,
+)
 from tests.fixtures.records import commit_registrations, open_db
 
 pytestmark = pytest.mark.broker
 
 
-def counts(cfg: KioskConfig) -> tuple[int, int, int]:
-    c = OutboxRepository(open_db(cfg)).counts()
-    return c.acked, c.dead, c.waiting
-
-
-def anonymous_client(port: int) -> mqtt.Client:
-    """Anyone on an open broker: no certificate, no user name."""
-    c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"forger-{time.monotonic_ns()}")
-    c.connect("127.0.0.1", port)
-    c.loop_start()
-    return c
-
-
-def publish(c: mqtt.Client, topic: str, payload: bytes, retain: bool = False) -> None:
-    c.publish(topic, payload, qos=1, retain=retain).wait_for_publish(10)
+counts = outbox_counts
 
 
 @pytest.fixture

@@ -6,10 +6,9 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-import paho.mqtt.client as mqtt
 import pytest
 
-from kiosk.config import KioskConfig, UplinkConfig, parse_config
+from kiosk.config import UplinkConfig, parse_config
 from kiosk.core.clock import SystemClock
 from kiosk.crypto.envelope import sealer_from_config
 from kiosk.crypto.keys import (
@@ -22,7 +21,15 @@ from kiosk.store.outbox import OutboxRepository
 from kiosk.uplink.service import Uplink, build_uplink
 from kiosk.uplink.topics import TOPICS, Direction, device_topic
 from portal.receiver import PortalReceiver, device_keys_from_dir
-from tests.fixtures.mqtt import PREFIX, Broker, KioskFactory, Pki, Portal, wait_for
+from tests.fixtures.mqtt import (
+    PREFIX,
+    Broker,
+    KioskFactory,
+    Pki,
+    Portal,
+    outbox_counts,
+    wait_for,
+)
 from tests.fixtures.proxy import BlackholeProxy
 from tests.fixtures.records import commit_registrations, open_db
 
@@ -34,21 +41,7 @@ POISON = b"[" * 100_000 + b"]" * 100_000
 DOWN = [t.name for t in TOPICS.values() if t.direction is Direction.DOWN]
 
 
-def counts(cfg: KioskConfig) -> tuple[int, int, int]:
-    c = OutboxRepository(open_db(cfg)).counts()
-    return c.acked, c.dead, c.waiting
-
-
-def anonymous_client(port: int) -> mqtt.Client:
-    """Anyone on an open broker: no certificate, no user name."""
-    c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"forger-{time.monotonic_ns()}")
-    c.connect("127.0.0.1", port)
-    c.loop_start()
-    return c
-
-
-def publish(c: mqtt.Client, topic: str, payload: bytes, retain: bool = False) -> None:
-    c.publish(topic, payload, qos=1, retain=retain).wait_for_publish(10)
+counts = outbox_counts
 
 
 # --- retained poison on every inbound topic, across a kiosk restart ------------------------

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from kiosk.store.outbox import OutboxRepository
 from kiosk.uplink.client import Connected, Event
 from kiosk.uplink.relay import TIMER_FLOOR_S
 from kiosk.uplink.service import FALLBACK_POLL_S, Uplink
+from tests.fixtures.links import ConnectedLink
 from tests.uplink.test_relay import Harness, rid
 
 
@@ -49,34 +49,7 @@ def test_a_full_window_waits_for_acks_not_for_due_rows(h: Harness) -> None:
     assert h.relay.idle_s(3600.0) == 60.0
 
 
-class SignalLink:
-    """Connected at once; each publish is signalled to the test through an event."""
-
-    def __init__(self, _cfg: UplinkConfig, _dev: str, on_event: Callable[[Event], None]) -> None:
-        self.on_event = on_event
-        self.last_error: str | None = None
-        self.published: list[str] = []
-        self.record = threading.Event()
-        self.beat = threading.Event()
-
-    def start(self) -> None:
-        self.on_event(Connected())
-
-    def stop(self) -> None:
-        pass
-
-    @property
-    def connected(self) -> bool:
-        return True
-
-    def publish_records(self, kind: str, record_ids: list[str], payload: bytes) -> int | None:
-        self.published.extend(record_ids)
-        self.record.set()
-        return len(self.published)
-
-    def publish_json(self, name: str, payload: bytes) -> int | None:
-        self.beat.set()
-        return 1
+SignalLink = ConnectedLink
 
 
 def test_a_commit_wakes_the_idle_relay_without_waiting_for_the_poll(tmp_path: Path) -> None:

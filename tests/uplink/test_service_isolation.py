@@ -12,39 +12,17 @@ from kiosk.config import KioskConfig, UplinkConfig, parse_config
 from kiosk.core.clock import SystemClock
 from kiosk.store.db import connect
 from kiosk.store.outbox import OutboxRepository
-from kiosk.uplink.client import Connected, Event, Inbound
+from kiosk.uplink.client import Event, Inbound
 from kiosk.uplink.inbound import StatusUpdate
 from kiosk.uplink.replies import sign_reply
 from kiosk.uplink.service import Uplink
+from tests.fixtures.links import ConnectedLink
 
 KEY = Ed25519PrivateKey.generate()
 RID = "01930000-0000-7000-8000-0000000000{:02d}"
 
 
-class FakeLink:
-    """Connected at once; what the relay publishes is only counted."""
-
-    def __init__(self, _cfg: UplinkConfig, _dev: str, on_event: Callable[[Event], None]) -> None:
-        self.on_event = on_event
-        self.last_error: str | None = None
-        self.published: list[str] = []
-
-    def start(self) -> None:
-        self.on_event(Connected())
-
-    def stop(self) -> None:
-        pass
-
-    @property
-    def connected(self) -> bool:
-        return True
-
-    def publish_records(self, kind: str, record_ids: list[str], payload: bytes) -> int | None:
-        self.published.extend(record_ids)
-        return len(self.published)
-
-    def publish_json(self, name: str, payload: bytes) -> int | None:
-        return 1
+FakeLink = ConnectedLink
 
 
 def _wait(predicate: Callable[[], bool], timeout: float = 10.0) -> None:

@@ -79,7 +79,9 @@ def test_status_from_the_portal_objection_round_trip(two_kiosks, pki: Pki) -> No
     assert stored is not None
     assert stored["nik_digest"] == nik_digest(NIK) and NIK not in json.dumps(stored)
     assert base64.b64decode(stored["evidence"]["data"]).startswith(b"\xff\xd8")
-    assert portal.rx.status_desk.objection_state(objection_id) == ("received", None)
+    desk = portal.rx.status_desk  # it takes the objection after the commit (intake order)
+    wait_for(lambda: desk.objection_state(objection_id) is not None, 10, "objection at the desk")
+    assert desk.objection_state(objection_id) == ("received", None)
 
     # a second objection while the first is open is refused, at the kiosk
     token2, view = b.check(receipt)

@@ -15,7 +15,7 @@ import pytest
 from conftest import Clock, make_app
 
 from portal.dashboard.demo import DEMO_PASSWORD, Seeded
-from tests.ui.browser import AXE_TAGS, CHROMIUM, CHROMIUM_ARGS, REPO, SHOTS, Server, axe_source
+from tests.ui.browser import AXE_TAGS, REPO, SHOTS, Server, axe_source, launch_chromium
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres, pytest.mark.slow]
 
@@ -25,14 +25,8 @@ DOCS_IMG = REPO / "docs" / "img"
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     """Debian's Chromium through Playwright (never a downloaded browser)."""
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} missing: apt-get install chromium (scripts/dev test does)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    with launch_chromium() as b:
         yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")
