@@ -21,6 +21,7 @@ import re
 import sqlite3
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,7 +35,6 @@ from kiosk.errors import ProtocolError
 from kiosk.uplink import messages
 from kiosk.uplink.replies import sign_reply
 from portal.intake import Opened, Outgoing
-from portal.queries import QueryLimit, answer_each
 
 log = logging.getLogger("portal.family_cards")
 
@@ -224,8 +224,11 @@ class FamilyDesk:
     ) -> None:
         self.index = index
         self._key = signing_key
-        self._limits = QueryLimit(queries_per_window, window_s, monotonic)
+        self._limit = queries_per_window
+        self._window_s = window_s
         self._clock = clock
+        self._monotonic = monotonic
+        self._asked: dict[str, deque[float]] = {}
 
     def answer(self, device_id: str, request: dict[str, Any]) -> bytes:
         """The signed ``kk_reply`` for an opened ``kk_request`` record (raises ProtocolError
@@ -240,7 +243,7 @@ class FamilyDesk:
             "result": "refused",
             "registration": None,
         }
-        if self._limits.admit(device_id):
+        if self._admit(device_id):
             found = pick(self.index.rows(request["kk_digest"]))
             body["result"] = "not_known" if found is None else "known"
             if found is not None:
@@ -252,6 +255,25 @@ class FamilyDesk:
                 }
         return sign_reply(Name.KK_REPLY, device_id, body, self._key)
 
+    def _admit(self, device_id: str) -> bool:
+        now, seen = self._monotonic(), self._asked.setdefault(device_id, deque())
+        while seen and now - seen[0] > self._window_s:
+            seen.popleft()
+        if len(seen) >= self._limit:
+            log.warning("family card queries from %s over the limit: refused", device_id)
+            return False
+        seen.append(now)
+        return True
+
     def __call__(self, kind: str, items: list[Opened]) -> list[Outgoing]:
         """The intake's ``family`` service: answer each query on the asking kiosk's topic."""
-        return answer_each(items, self.answer, Name.KK_REPLY, "family card request")
+        out: list[Outgoing] = []
+        for item in items:
+            inc = item.incoming
+            try:
+                reply = self.answer(inc.device_id, inc.record)
+            except ProtocolError as err:
+                log.warning("family card request from %s rejected: %s", inc.device_id, err)
+                continue
+            out.append(Outgoing(inc.device_id, Name.KK_REPLY, reply, inc.record_id.encode()))
+        return out

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -36,7 +37,6 @@ from kiosk.errors import ProtocolError
 from kiosk.uplink import messages
 from kiosk.uplink.replies import sign_reply
 from portal.intake import Opened, Outgoing
-from portal.queries import QueryLimit, answer_each
 from portal.status_book import Decision, ObjectionRow, SqliteStatusBook, StatusBook, open_book
 
 log = logging.getLogger("portal.status")
@@ -69,8 +69,11 @@ class StatusDesk:
         self.book: StatusBook = SqliteStatusBook(book) if isinstance(book, Path) else book
         self._key = signing_key
         self.objection_window_days = objection_window_days
-        self._limits = QueryLimit(queries_per_window, window_s, monotonic)
+        self._limit = queries_per_window
+        self._window_s = window_s
         self._clock = clock
+        self._monotonic = monotonic
+        self._queries: dict[str, deque[float]] = {}
 
     # --- the portal service (portal/kinds.py: answered_by="status") -----------------------
     def service(self, kind: str, items: list[Opened]) -> list[Outgoing]:
@@ -85,7 +88,16 @@ class StatusDesk:
                 ]
             )
             return []
-        return answer_each(items, self.answer, Name.STATUS_REPLY, "status request")
+        out: list[Outgoing] = []
+        for item in items:
+            inc = item.incoming
+            try:
+                reply = self.answer(inc.device_id, inc.record)
+            except ProtocolError as err:
+                log.warning("status request from %s rejected: %s", inc.device_id, err)
+                continue
+            out.append(Outgoing(inc.device_id, Name.STATUS_REPLY, reply, inc.record_id.encode()))
+        return out
 
     # --- records ------------------------------------------------------------------------
     def on_records(self, items: list[tuple[str, str, str, dict[str, Any]]]) -> None:
@@ -193,13 +205,23 @@ class StatusDesk:
             "registrations": [],
             "objections": [],
         }
-        if not self._limits.admit(device_id):
+        if not self._admit(device_id):
             body["result"] = "refused"
             return sign_reply(Name.STATUS_REPLY, device_id, body, self._key)
         regs, objections = self.book.lookup(request["nik_digest"], request["receipt_no"])
         body.update(result="found" if regs else "not_found", registrations=regs)
         body["objections"] = objections
         return sign_reply(Name.STATUS_REPLY, device_id, body, self._key)
+
+    def _admit(self, device_id: str) -> bool:
+        now = self._monotonic()
+        seen = self._queries.setdefault(device_id, deque())
+        while seen and now - seen[0] > self._window_s:
+            seen.popleft()
+        if len(seen) >= self._limit:
+            return False
+        seen.append(now)
+        return True
 
     def close(self) -> None:
         """Close the book."""
