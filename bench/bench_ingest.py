@@ -25,6 +25,7 @@ import io
 import json
 import os
 import pstats
+import random
 import shutil
 import sys
 import tempfile
@@ -59,12 +60,32 @@ from tests.fixtures.mqtt import PREFIX, Broker, make_pki  # noqa: E402
 from tests.fixtures.postgres import PgServer  # noqa: E402
 
 
+def uneven(n: int, devices: int, seed: int = 18) -> list[int]:
+    """``n`` records over ``devices`` kiosks with backlogs of 1 to about twice the mean, as a
+    fleet's differ (seeded). Equal backlogs split into the same frame cycle on every kiosk
+    (200 = 64+64+64+8), which the broker's one-message-each round robin over two workers then
+    aliases into a fixed 64:36 share of the records."""
+    rng = random.Random(seed)
+    weights = [rng.uniform(0.05, 1.95) for _ in range(devices)]
+    counts = [max(1, int(n * w / sum(weights))) for w in weights]
+    counts[-1] += n - sum(counts)
+    return counts
+
+
 def queue_backlog(
-    pki: object, port: int, keys: Path, devices: int, n: int, name: str = "kiosk"
+    pki: object,
+    port: int,
+    keys: Path,
+    devices: int,
+    n: int,
+    name: str = "kiosk",
+    counts: list[int] | None = None,
 ) -> None:
-    """``n`` sealed registrations from ``devices`` kiosks, published QoS 1 (broker-acked) as
-    the relay does: signed frames of up to ``MAX_RECORDS`` envelopes."""
+    """``n`` sealed registrations from ``devices`` kiosks (``n // devices`` each, or
+    ``counts``), published QoS 1 (broker-acked) as the relay does: signed frames of up to
+    ``MAX_RECORDS`` envelopes."""
     pub = load_portal_public_key(pki.portal_public)  # type: ignore[attr-defined]
+    counts = counts or [n // devices] * devices
     for i in range(devices):
         device_id = f"{name}-{i:03d}"
         key = Ed25519PrivateKey.generate()
@@ -75,7 +96,7 @@ def queue_backlog(
         c.connect("127.0.0.1", port)
         c.loop_start()
         envelopes = []
-        for _ in range(n // devices):
+        for _ in range(counts[i]):
             now = time.time()
             rid = uuid7(now, os.urandom(10))
             record = {
@@ -131,7 +152,9 @@ def ratio(
 
     Both groups' persistent sessions exist before the kiosks publish; the kiosks then
     disconnect, so while the workers drain nothing else of this bench runs but mosquitto and
-    PostgreSQL (the bench polls a row count every 0.2 s). Rate = records committed after the
+    PostgreSQL (the bench polls a row count every 0.2 s). Kiosk backlogs differ (``uneven``):
+    equal ones made the broker's round robin give one of two workers 64 % of the records,
+    capping the ratio at 1.56 whatever the machine. Rate = records committed after the
     first batch / seconds from the first committed batch to the last (start-up excluded);
     CPU seconds per process over the drain.
     """
@@ -153,7 +176,8 @@ def ratio(
         workers.wait_connected("solo", "duo-1", "duo-2")
         workers.stop()
         n = args.ratio_records - args.ratio_records % args.ratio_devices
-        queue_backlog(pki, broker.port, keys, args.ratio_devices, n, name="kiosk-r")
+        queue_backlog(pki, broker.port, keys, args.ratio_devices, n, name="kiosk-r",
+                      counts=uneven(n, args.ratio_devices))  # fmt: skip
         time.sleep(1.0)
         assert broker.proc is not None
         others = {"mosquitto": [broker.proc.pid], "postgresql": [pg.pid() or 0]}
