@@ -86,17 +86,10 @@ def test_a_card_stored_in_postgresql_is_flagged_at_another_kiosk(fleet: Any) -> 
     a, b = fleet
     first = a.register(HUSBAND, 3)
     wait_for(lambda: a.repo.delivery(first) == "acked", 20, "A's registration stored in PG")
-    reg = b.registration
-    token = reg.start()
-    reg.identify(token, WIFE)
-    reg.check_face(token)
-    found = reg.family_card(token, KK)
+    token, found = b.card_asked(WIFE)
     assert found is not None and found.source == "portal"
     assert (found.registration_id, found.version, found.members_count) == (first, 1, 3)
-    reg.household(token, {"kk_number": KK, "members_count": 4})
-    reg.consent(token, True)
-    reg.submit(token)
-    update = b.record_of(WIFE)
+    update = b.submit(token, WIFE, 4)
     wait_for(lambda: b.repo.delivery(update) == "acked", 20, "B's update stored in PG")
     answer = b.families.ask(kk_digest(KK))
     assert answer is not None and answer.registration is not None

@@ -64,17 +64,28 @@ class Kiosk:
         """The record id of the newest version this kiosk committed for ``nik``."""
         return self.repo.by_nik(keyed_hash(self.lookup_key, "nik", nik))[0].record_id
 
-    def register(self, nik: str, members: int) -> str:
-        """A whole registration answering the No. KK; its record id."""
+    def card_asked(self, nik: str) -> tuple[str, Any]:
+        """A new visit by ``nik`` (identified, face matched) up to the No. KK answered: its
+        session token and what the family card check found."""
         reg = self.registration
         token = reg.start()
         reg.identify(token, nik)
         reg.check_face(token)
-        reg.family_card(token, KK)
+        return token, reg.family_card(token, KK)
+
+    def submit(self, token: str, nik: str, members: int) -> str:
+        """The rest of ``nik``'s visit: ``members`` in the household, consent, submit; the
+        record id."""
+        reg = self.registration
         reg.household(token, {"kk_number": KK, "members_count": members})
         reg.consent(token, True)
         reg.submit(token)
         return self.record_of(nik)
+
+    def register(self, nik: str, members: int) -> str:
+        """A whole registration answering the No. KK; its record id."""
+        token, _found = self.card_asked(nik)
+        return self.submit(token, nik, members)
 
 
 def build(cfg: KioskConfig, tmp_path: Path) -> Kiosk:
@@ -125,29 +136,19 @@ def test_a_card_registered_at_another_kiosk_is_flagged_and_updated(two_kiosks: A
     first = a.register(HUSBAND, 3)
     wait_for(lambda: a.repo.delivery(first) == "acked", 20, "A's registration acked")
 
-    reg = b.registration
-    token = reg.start()
-    reg.identify(token, WIFE)
-    reg.check_face(token)
-    found = reg.family_card(token, KK)
+    token, found = b.card_asked(WIFE)
     assert found is not None and found.source == "portal", "known at the portal"
     assert (found.registration_id, found.version, found.members_count) == (first, 1, 3)
     assert found.receipt_no == "", "another person's receipt code never reaches B"
-    assert reg.view(token).family_check == "portal"
-    reg.household(token, {"kk_number": KK, "members_count": 4})
-    reg.consent(token, True)
-    reg.submit(token)
-    update = b.record_of(WIFE)
+    assert b.registration.view(token).family_check == "portal"
+    update = b.submit(token, WIFE, 4)
     wait_for(lambda: b.repo.delivery(update) == "acked", 20, "B's update acked")
     stored = portal.rx.store.get("kiosk-b-01", update)
     assert stored is not None
     assert stored["registration"] == {"id": first, "version": 2, "same_family_card": True}
 
     # the next question about the card finds the newest version, whichever kiosk sent it
-    token = reg.start()
-    reg.identify(token, "3510015208900002")
-    reg.check_face(token)
-    again = reg.family_card(token, KK)
+    _token, again = b.card_asked("3510015208900002")
     assert again is not None and again.version == 2  # B holds v2 itself: found here
     answer = b.families.ask(kk_digest(KK))
     assert answer is not None and answer.registration is not None
