@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from kiosk.config import KioskConfig
 from kiosk.core.family_card import kk_digest
 from kiosk.crypto.keys import (
     load_or_create_device_key,
@@ -27,10 +28,9 @@ from tests.fixtures.mqtt import (
     Broker,
     KioskFactory,
     Pki,
-    install_portal_signing_key,
     wait_for,
 )
-from tests.uplink.test_family_query_e2e import HUSBAND, KK, WIFE, Kiosk, build
+from tests.uplink.test_family_query_e2e import HUSBAND, KK, WIFE, Kiosk, kiosks_online
 
 pytestmark = [pytest.mark.broker, pytest.mark.postgres]
 
@@ -63,22 +63,16 @@ def fleet(
     worker.start()
     wait_for(worker.connected.is_set, 10, "worker connected")
     time.sleep(0.2)  # SUBACK
-    sides: list[Kiosk] = []
-    for device_id in ("kiosk-pa-01", "kiosk-pb-01"):
-        cfg = kiosk_config(device_id)
+
+    def enroll(cfg: KioskConfig) -> None:
         key = load_or_create_device_key(cfg.paths.data_dir)
-        (keys / f"{device_id}.pem").write_bytes(public_pem(key))
-        install_portal_signing_key(cfg, pki)
-        side = build(cfg, tmp_path / device_id)
-        side.uplink.start()
-        sides.append(side)
-    for side in sides:
-        wait_for(lambda s=side: s.uplink.online, 15, "kiosk online")
+        (keys / f"{cfg.device.id}.pem").write_bytes(public_pem(key))
+
     try:
-        yield sides[0], sides[1]
+        ids = ("kiosk-pa-01", "kiosk-pb-01")
+        with kiosks_online(kiosk_config, pki, tmp_path, enroll, ids) as sides:
+            yield sides
     finally:
-        for side in sides:
-            side.uplink.stop()
         worker.stop()
 
 
