@@ -23,13 +23,7 @@ from portal.ingest.store import open_store
 from portal.ingest.worker import IngestWorker, ingest_filters, pg_services
 from portal.intake import device_keys_from_dir
 from portal.link import TlsFiles
-from tests.fixtures.mqtt import (
-    PREFIX,
-    Broker,
-    KioskFactory,
-    Pki,
-    wait_for,
-)
+from tests.fixtures.mqtt import PREFIX, Broker, KioskFactory, Pki, wait_for
 from tests.uplink.test_family_query_e2e import HUSBAND, KK, WIFE, Kiosk, kiosks_online
 
 pytestmark = [pytest.mark.broker, pytest.mark.postgres]
