@@ -50,6 +50,13 @@ def spoken(page: Any) -> None:
     assert page.locator("audio#prompt-audio").count() == 1
 
 
+def seen(r: KioskRun, name: str) -> None:
+    """The screen as the villager meets it: shot as ``name``, its prompt spoken, fitting."""
+    r.c.screen(name)
+    spoken(r.page)
+    fits(r.page)
+
+
 def identify(r: KioskRun, receipt: str) -> None:
     """Menu -> "Tell the office about a household" -> NIK -> receipt code -> the choice."""
     page = r.page
@@ -64,9 +71,7 @@ def identify(r: KioskRun, receipt: str) -> None:
     type_on_keypad(page, receipt.replace("-", ""))
     page.click("#code-form button[type=submit]")
     page.wait_for_url("**/community")
-    r.c.screen("choice")
-    spoken(page)
-    fits(page)
+    seen(r, "choice")
 
 
 def osk_type(page: Any, field: str, text: str) -> None:
@@ -92,9 +97,7 @@ def test_a_villager_proposes_a_household_with_a_spoken_note(run: KioskRun, recei
     identify(r, receipt)
     page.click("#community-propose")
     page.wait_for_url("**/community/propose")
-    r.c.screen("propose")
-    spoken(page)
-    fits(page)
+    seen(r, "propose")
     assert page.locator("#reporter_nik").count() == 0  # the NIK is the verified one
     assert page.locator("input[name=roster_household]").count() == 0  # no roster: not an agent
     fill_proposal(page, "mbah karto", "Sumberejo", "3", "bedridden")
@@ -109,9 +112,7 @@ def test_a_villager_proposes_a_household_with_a_spoken_note(run: KioskRun, recei
     r.c.screen("propose-voice")
     page.click("#propose-submit")
     page.wait_for_url("**/community/done**")
-    r.c.screen("done")
-    spoken(page)
-    fits(page)
+    seen(r, "done")
     record = r.agents.sealer.sealed[-1]
     assert record["kind"] == "proposal" and record["household"]["name"] == "mbah karto"
     assert record["reporter"] == {"nik": PENDING_NIK, "agent_id": None}
@@ -126,9 +127,7 @@ def test_a_villager_reports_a_household_found_by_dusun_rt_and_letters(
     identify(r, receipt)
     page.click("#community-report")
     page.wait_for_url("**/community/find")
-    r.c.screen("find")
-    spoken(page)
-    fits(page)
+    seen(r, "find")
     assert "Penerima" not in page.inner_text("main")  # the list itself is not shown
     page.locator("label.option", has_text="Sumberejo").click()
     osk_type(page, "#rt", "2")
@@ -150,9 +149,7 @@ def test_a_villager_reports_a_household_found_by_dusun_rt_and_letters(
     page.goto(r.c.base + "/community/report/H0002")
     page.wait_for_url("**/community/find")
     page.goto(r.c.base + "/community/report/H0013")
-    r.c.screen("report")
-    spoken(page)
-    fits(page)
+    seen(r, "report")
     assert page.locator("#reporter_nik").count() == 0
     page.locator("label.option", has=page.locator("input[value=moved]")).click()
     page.click("#report-submit")
