@@ -26,6 +26,7 @@ from kiosk.core.clock import FakeClock
 from kiosk.crypto.atrest import AtRestCipher
 from kiosk.crypto.fake import JsonSealer
 from kiosk.store.db import connect, transaction
+from tests.fixtures.community import roster_member
 
 KK = "3510011203150001"
 
@@ -56,15 +57,7 @@ def main() -> int:
         )
         results["login_pin_and_face"] = timed(lambda: svc.login("AG-DW-01", "246801"), args.rounds)
         token = svc.login("AG-DW-01", "246801")
-        member = {
-            "member_id": "m1",
-            "name": "Siti Aminah",
-            "relation": "head",
-            "sex": "F",
-            "birth_year": 1958,
-            "work": "farmer",
-            "illnesses": [],
-        }
+        member = roster_member(illnesses=[])
         h = svc.save_household(token, {"kk": KK, "members": [member], "crops": ["rice"]})
         crops = [["rice"], ["corn"]]
         n = [0]

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from kiosk.config import KioskConfig
 from kiosk.core.family_card import kk_digest
 from kiosk.crypto.keys import (
     load_or_create_device_key,
@@ -22,15 +23,8 @@ from portal.ingest.store import open_store
 from portal.ingest.worker import IngestWorker, ingest_filters, pg_services
 from portal.intake import device_keys_from_dir
 from portal.link import TlsFiles
-from tests.fixtures.mqtt import (
-    PREFIX,
-    Broker,
-    KioskFactory,
-    Pki,
-    install_portal_signing_key,
-    wait_for,
-)
-from tests.uplink.test_family_query_e2e import HUSBAND, KK, WIFE, Kiosk, build
+from tests.fixtures.mqtt import PREFIX, Broker, KioskFactory, Pki, wait_for
+from tests.uplink.test_family_query_e2e import HUSBAND, KK, WIFE, Kiosk, kiosks_online
 
 pytestmark = [pytest.mark.broker, pytest.mark.postgres]
 
@@ -63,22 +57,16 @@ def fleet(
     worker.start()
     wait_for(worker.connected.is_set, 10, "worker connected")
     time.sleep(0.2)  # SUBACK
-    sides: list[Kiosk] = []
-    for device_id in ("kiosk-pa-01", "kiosk-pb-01"):
-        cfg = kiosk_config(device_id)
+
+    def enroll(cfg: KioskConfig) -> None:
         key = load_or_create_device_key(cfg.paths.data_dir)
-        (keys / f"{device_id}.pem").write_bytes(public_pem(key))
-        install_portal_signing_key(cfg, pki)
-        side = build(cfg, tmp_path / device_id)
-        side.uplink.start()
-        sides.append(side)
-    for side in sides:
-        wait_for(lambda s=side: s.uplink.online, 15, "kiosk online")
+        (keys / f"{cfg.device.id}.pem").write_bytes(public_pem(key))
+
     try:
-        yield sides[0], sides[1]
+        ids = ("kiosk-pa-01", "kiosk-pb-01")
+        with kiosks_online(kiosk_config, pki, tmp_path, enroll, ids) as sides:
+            yield sides
     finally:
-        for side in sides:
-            side.uplink.stop()
         worker.stop()
 
 
@@ -86,17 +74,10 @@ def test_a_card_stored_in_postgresql_is_flagged_at_another_kiosk(fleet: Any) -> 
     a, b = fleet
     first = a.register(HUSBAND, 3)
     wait_for(lambda: a.repo.delivery(first) == "acked", 20, "A's registration stored in PG")
-    reg = b.registration
-    token = reg.start()
-    reg.identify(token, WIFE)
-    reg.check_face(token)
-    found = reg.family_card(token, KK)
+    token, found = b.card_asked(WIFE)
     assert found is not None and found.source == "portal"
     assert (found.registration_id, found.version, found.members_count) == (first, 1, 3)
-    reg.household(token, {"kk_number": KK, "members_count": 4})
-    reg.consent(token, True)
-    reg.submit(token)
-    update = b.record_of(WIFE)
+    update = b.submit(token, WIFE, 4)
     wait_for(lambda: b.repo.delivery(update) == "acked", 20, "B's update stored in PG")
     answer = b.families.ask(kk_digest(KK))
     assert answer is not None and answer.registration is not None

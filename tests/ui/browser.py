@@ -340,8 +340,9 @@ def grey_jpeg() -> bytes:
     return buf.getvalue()
 
 
-def check_status(page: Any, c: Checker, nik: str, receipt: str) -> None:
-    """From the menu: the status check by ``nik`` and ``receipt`` code, to its result."""
+def check_status(page: Any, c: Checker, nik: str, receipt: str, *, to_result: bool = True) -> None:
+    """From the menu: the status check by ``nik`` and ``receipt`` code, to its result (without
+    ``to_result``, only up to submitting the code: the caller waits for what comes)."""
     page.goto(c.base + "/menu")
     page.click("form[action='/status'] button")
     page.wait_for_url("**/status/nik")
@@ -350,7 +351,8 @@ def check_status(page: Any, c: Checker, nik: str, receipt: str) -> None:
     page.wait_for_url("**/status/code")
     type_on_keypad(page, receipt.replace("-", ""))
     page.click("#code-form button[type=submit]")
-    page.wait_for_url("**/status/result")
+    if to_result:
+        page.wait_for_url("**/status/result")
 
 
 @dataclass

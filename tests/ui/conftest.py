@@ -32,11 +32,15 @@ def run(
     cfg: KioskConfig, tmp_path: Path, chromium: Any, request: pytest.FixtureRequest
 ) -> Iterator[Any]:
     """A served UI kit with agent mode in one 800x480 page (``browser.kiosk_run``); the test
-    module names its screenshots with ``RUN_PREFIX`` and sets ``RUN_HELP_CALLER`` for a real
-    "call an agent". Modules with a set-up of their own define their own ``run``."""
+    module names its screenshots with ``RUN_PREFIX``, sets ``RUN_HELP_CALLER`` for a real
+    "call an agent" and ``RUN_TIMEOUT_MS`` for a longer wait. Modules with a set-up of their
+    own define their own ``run``."""
     from browser import kiosk_run
 
     prefix = f"{request.module.RUN_PREFIX}-{request.node.originalname.removeprefix('test_')}-"
     helper = getattr(request.module, "RUN_HELP_CALLER", False)
-    with kiosk_run(chromium, cfg, tmp_path, prefix, help_caller=helper) as page_run:
+    timeout_ms = getattr(request.module, "RUN_TIMEOUT_MS", 15_000)
+    with kiosk_run(
+        chromium, cfg, tmp_path, prefix, help_caller=helper, timeout_ms=timeout_ms
+    ) as page_run:
         yield page_run

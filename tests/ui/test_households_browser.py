@@ -120,6 +120,7 @@ def to_family_card(r: Run) -> None:
 
 
 def health_screen_no_difficulty(r: Run) -> None:
+    """The member's health screen answered "no difficulty" (not pregnant), saved: the list."""
     page = r.page
     page.wait_for_selector(".wg-row")
     for row in page.locator(".wg-row").all():
@@ -127,6 +128,14 @@ def health_screen_no_difficulty(r: Run) -> None:
     if page.locator("[aria-labelledby=m-pregnant-label]").count():
         page.locator("[aria-labelledby=m-pregnant-label] label.option").last.click()
     page.click("#member-save")
+    page.wait_for_url("**/household/1")
+
+
+def add_member(r: Run, **member: str) -> None:
+    """One member on the member screen (see ``fill_member``), no difficulty: the list."""
+    fill_member(r.page, **member)
+    r.page.click("#member-next")
+    health_screen_no_difficulty(r)
 
 
 # --- household members ----------------------------------------------------------------------
@@ -144,7 +153,6 @@ def test_member_list_refuses_a_second_head_with_a_spoken_reason(run: Run) -> Non
     assert "hamil" in spoken, "a woman of 45 is asked about pregnancy"
     r.c.screen("member-health")
     health_screen_no_difficulty(r)
-    page.wait_for_url("**/household/1")
     assert "Siti Aminah" in page.inner_text(".member-list")
     assert "1 orang" in page.inner_text("#members-counts")
     r.c.screen("members-one")
@@ -167,7 +175,6 @@ def test_member_list_refuses_a_second_head_with_a_spoken_reason(run: Run) -> Non
     page.click("#member-next")
     page.wait_for_url("**/member/health")
     health_screen_no_difficulty(r)
-    page.wait_for_url("**/household/1")
     assert "2 orang" in page.inner_text("#members-counts")
     assert "Suami" in page.inner_text(".member-list")
     r.c.screen("members-two")
@@ -179,15 +186,9 @@ def test_a_child_older_than_the_head_is_refused_on_next_beside_the_member(run: R
     r, page = run, run.page
     to_family_card(r)
     page.wait_for_url("**/household/1/member")
-    fill_member(page, name="Rudi", relation="child", sex="M", age="40")
-    page.click("#member-next")
-    health_screen_no_difficulty(r)
-    page.wait_for_url("**/household/1")
+    add_member(r, name="Rudi", relation="child", sex="M", age="40")
     page.click("#add-member")
-    fill_member(page, name="Siti Aminah", relation="head", age="45")
-    page.click("#member-next")
-    health_screen_no_difficulty(r)
-    page.wait_for_url("**/household/1")
+    add_member(r, name="Siti Aminah", relation="head", age="45")
     page.click("button[value=next]")
     page.wait_for_selector("#member-0-error")
     error = page.inner_text("#member-0-error").strip()

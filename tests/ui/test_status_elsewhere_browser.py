@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser import Checker, browse, type_on_keypad
+from browser import Checker, browse, check_status, type_on_keypad
 from test_visit_browser import PENDING_NIK, register_through_the_service
 from ui_kit import Kit, build_kit
 
@@ -96,19 +96,6 @@ def village(
         b_uplink.stop()
 
 
-def check_status(v: Village, nik: str, receipt: str) -> None:
-    """The villager's steps at kiosk B: menu, Status, NIK keypad, receipt code keypad, Next."""
-    page, c = v.c.page, v.c
-    page.goto(c.base + "/menu")
-    page.click("form[action='/status'] button")
-    page.wait_for_url("**/status/nik")
-    type_on_keypad(page, nik)
-    page.click("#nik-form button[type=submit]")
-    page.wait_for_url("**/status/code")
-    type_on_keypad(page, receipt.replace("-", ""))
-    page.click("#code-form button[type=submit]")
-
-
 def test_a_villager_sees_at_kiosk_b_the_decision_on_a_registration_made_at_kiosk_a(
     village: Village,
 ) -> None:
@@ -121,7 +108,7 @@ def test_a_villager_sees_at_kiosk_b_the_decision_on_a_registration_made_at_kiosk
     # kiosk B holds nothing about this person
     assert v.b.repo.by_nik(keyed_hash(v.b.lookup_key, "nik", NIK)) == []
 
-    check_status(v, NIK, receipt)
+    check_status(v.c.page, v.c, NIK, receipt, to_result=False)
     page.wait_for_url("**/status/result")
     c.screen("from-the-portal")
     card = page.locator(".status-card").first
@@ -135,14 +122,14 @@ def test_a_villager_sees_at_kiosk_b_the_decision_on_a_registration_made_at_kiosk
     v.b_uplink.stop()
     wait_for(lambda: not v.b_uplink.online, 10, "kiosk B offline")
     own = register_through_the_service(v.b, PENDING_NIK, Outcome.PENDING)
-    check_status(v, PENDING_NIK, own)
+    check_status(v.c.page, v.c, PENDING_NIK, own, to_result=False)
     page.wait_for_url("**/status/result")
     c.screen("offline-own-record")
     assert page.get_attribute(".status-source", "data-source") == "kiosk"
     assert "Kantor tidak dapat ditanya barusan" in page.inner_text(".status-source")
 
     # ... and A's code, which B cannot know offline, says the office could not be asked
-    check_status(v, NIK, receipt)
+    check_status(v.c.page, v.c, NIK, receipt, to_result=False)
     page.wait_for_selector("#code-error")
     c.screen("offline-elsewhere")
     error = page.inner_text("#code-error")

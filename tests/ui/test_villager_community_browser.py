@@ -7,64 +7,40 @@ never shown); both are sealed under the verified NIK, and a flood from one NIK i
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from agent_doubles import Agents, attach_agents
-from browser import Checker, browse, type_on_keypad
-from community_doubles import Community, attach_community
+from browser import KioskRun, page_fits, type_on_keypad
+from community_doubles import attach_community
 from objection_kit import with_objections
 from test_visit_browser import PENDING_NIK, jpeg, register_through_the_service
-from ui_kit import Kit, build_kit
 
 from kiosk.audio.tone import ToneMicrophone
 from kiosk.config import KioskConfig
 from kiosk.core.session import Outcome
-from kiosk.speech.espeak import Speech
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
-@dataclass
-class Run:
-    kit: Kit
-    agents: Agents
-    community: Community
-    c: Checker
-    receipt: str
-
-    @property
-    def page(self) -> Any:
-        return self.c.page
+RUN_PREFIX = "villager"  # the conftest's ``run``: a served kit with agent mode, one page
+RUN_TIMEOUT_MS = 20_000
 
 
 @pytest.fixture
-def run(
-    cfg: KioskConfig, tmp_path: Path, chromium: Any, request: pytest.FixtureRequest
-) -> Iterator[Run]:
-    kit = build_kit(cfg, tmp_path, speech=Speech(tmp_path / "speech-cache"))
-    agents = attach_agents(kit, tmp_path)
-    community = attach_community(kit, agents, cfg.device.village_code)
-    with_objections(kit, cfg, tmp_path, jpeg, agents.svc, microphone=ToneMicrophone(3.0))
+def receipt(run: KioskRun, cfg: KioskConfig, tmp_path: Path) -> str:
+    """The village's published community list, the status check and objections (with the fake
+    microphone) on ``run``'s kit, and the receipt code of a pending registration there."""
+    community = attach_community(run.kit, run.agents, cfg.device.village_code)
+    mic = ToneMicrophone(3.0)
+    with_objections(run.kit, cfg, tmp_path, jpeg, run.agents.svc, microphone=mic)
     community.publish()
-    receipt = register_through_the_service(kit, PENDING_NIK, Outcome.PENDING)
-    test = request.node.originalname.removeprefix("test_")
-    with browse(chromium, kit.app, f"villager-{test}-", timeout_ms=20_000) as (_server, c):
-        yield Run(kit, agents, community, c, receipt)
+    return register_through_the_service(run.kit, PENDING_NIK, Outcome.PENDING)
 
 
 def fits(page: Any) -> None:
     """The screen fits 800x480, its bottom buttons are whole, every button is >= 48 px."""
-    w, h = page.evaluate(
-        "() => [document.documentElement.scrollWidth, document.documentElement.scrollHeight]"
-    )
-    assert w <= 800 and h <= 480, (w, h)
-    for box in page.locator(".actions-bottom .btn").all():
-        r = box.bounding_box()
-        assert r is not None and r["y"] + r["height"] <= 480, r
+    page_fits(page)
     for box in page.locator("main .btn:visible").all():
         r = box.bounding_box()
         assert r is not None and r["height"] >= 48, r
@@ -74,7 +50,14 @@ def spoken(page: Any) -> None:
     assert page.locator("audio#prompt-audio").count() == 1
 
 
-def identify(r: Run) -> None:
+def seen(r: KioskRun, name: str) -> None:
+    """The screen as the villager meets it: shot as ``name``, its prompt spoken, fitting."""
+    r.c.screen(name)
+    spoken(r.page)
+    fits(r.page)
+
+
+def identify(r: KioskRun, receipt: str) -> None:
     """Menu -> "Tell the office about a household" -> NIK -> receipt code -> the choice."""
     page = r.page
     page.goto(r.c.base + "/menu")
@@ -85,12 +68,10 @@ def identify(r: Run) -> None:
     type_on_keypad(page, PENDING_NIK)
     page.click("#nik-form button[type=submit]")
     page.wait_for_url("**/status/code")
-    type_on_keypad(page, r.receipt.replace("-", ""))
+    type_on_keypad(page, receipt.replace("-", ""))
     page.click("#code-form button[type=submit]")
     page.wait_for_url("**/community")
-    r.c.screen("choice")
-    spoken(page)
-    fits(page)
+    seen(r, "choice")
 
 
 def osk_type(page: Any, field: str, text: str) -> None:
@@ -111,14 +92,12 @@ def fill_proposal(page: Any, name: str, dusun: str, rt: str, reason: str) -> Non
     page.locator("label.option", has=page.locator(f"input[value={reason}]")).click()
 
 
-def test_a_villager_proposes_a_household_with_a_spoken_note(run: Run) -> None:
+def test_a_villager_proposes_a_household_with_a_spoken_note(run: KioskRun, receipt: str) -> None:
     r, page = run, run.page
-    identify(r)
+    identify(r, receipt)
     page.click("#community-propose")
     page.wait_for_url("**/community/propose")
-    r.c.screen("propose")
-    spoken(page)
-    fits(page)
+    seen(r, "propose")
     assert page.locator("#reporter_nik").count() == 0  # the NIK is the verified one
     assert page.locator("input[name=roster_household]").count() == 0  # no roster: not an agent
     fill_proposal(page, "mbah karto", "Sumberejo", "3", "bedridden")
@@ -133,9 +112,7 @@ def test_a_villager_proposes_a_household_with_a_spoken_note(run: Run) -> None:
     r.c.screen("propose-voice")
     page.click("#propose-submit")
     page.wait_for_url("**/community/done**")
-    r.c.screen("done")
-    spoken(page)
-    fits(page)
+    seen(r, "done")
     record = r.agents.sealer.sealed[-1]
     assert record["kind"] == "proposal" and record["household"]["name"] == "mbah karto"
     assert record["reporter"] == {"nik": PENDING_NIK, "agent_id": None}
@@ -143,14 +120,14 @@ def test_a_villager_proposes_a_household_with_a_spoken_note(run: Run) -> None:
     assert r.agents.svc.audit.entries()[-1].kind == "proposal"  # audited, no agent
 
 
-def test_a_villager_reports_a_household_found_by_dusun_rt_and_letters(run: Run) -> None:
+def test_a_villager_reports_a_household_found_by_dusun_rt_and_letters(
+    run: KioskRun, receipt: str
+) -> None:
     r, page = run, run.page
-    identify(r)
+    identify(r, receipt)
     page.click("#community-report")
     page.wait_for_url("**/community/find")
-    r.c.screen("find")
-    spoken(page)
-    fits(page)
+    seen(r, "find")
     assert "Penerima" not in page.inner_text("main")  # the list itself is not shown
     page.locator("label.option", has_text="Sumberejo").click()
     osk_type(page, "#rt", "2")
@@ -172,9 +149,7 @@ def test_a_villager_reports_a_household_found_by_dusun_rt_and_letters(run: Run) 
     page.goto(r.c.base + "/community/report/H0002")
     page.wait_for_url("**/community/find")
     page.goto(r.c.base + "/community/report/H0013")
-    r.c.screen("report")
-    spoken(page)
-    fits(page)
+    seen(r, "report")
     assert page.locator("#reporter_nik").count() == 0
     page.locator("label.option", has=page.locator("input[value=moved]")).click()
     page.click("#report-submit")
@@ -184,9 +159,9 @@ def test_a_villager_reports_a_household_found_by_dusun_rt_and_letters(run: Run) 
     assert record["reporter"] == {"nik": PENDING_NIK, "agent_id": None}
 
 
-def test_a_proposal_flood_from_one_nik_is_refused_aloud(run: Run) -> None:
+def test_a_proposal_flood_from_one_nik_is_refused_aloud(run: KioskRun, receipt: str) -> None:
     r, page = run, run.page
-    identify(r)
+    identify(r, receipt)
     for n in range(4):
         page.goto(r.c.base + "/community/propose")
         fill_proposal(page, f"warga {'abcd'[n]}", "Krajan", "1", "disaster")

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser import fail_face_three_times, kiosk_run, type_on_keypad
+from browser import check_status, fail_face_three_times, kiosk_run
 from test_visit_browser import answer_quickly
 from test_visit_edges_browser import Run, agent_login, on_household_v1, to_questionnaire
 from ui_kit import GOOD_NIK
@@ -68,15 +68,7 @@ def test_a_vouched_receipt_says_the_office_reviews_and_the_code_opens_its_status
     code = page.inner_text(".receipt-no")
     r.kit.repo._conn.execute("UPDATE outbox SET state = 'acked'")  # the portal holds it
     face_checks = len(r.kit.verifier.calls)
-    page.goto(r.c.base + "/menu")
-    page.click("form[action='/status'] button")
-    page.wait_for_url("**/status/nik")
-    type_on_keypad(page, GOOD_NIK)
-    page.click("#nik-form button[type=submit]")
-    page.wait_for_url("**/status/code")
-    type_on_keypad(page, code.replace("-", ""))
-    page.click("#code-form button[type=submit]")
-    page.wait_for_url("**/status/result")
+    check_status(page, r.c, GOOD_NIK, code)
     r.c.screen("status-vouched")
     main = page.inner_text("main")
     assert code in main

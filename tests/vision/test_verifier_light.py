@@ -29,6 +29,9 @@ from kiosk.vision.verifier import CameraFaceVerifier, FaceTimeouts
 
 LIGHT_PIN = 25
 NIK = "3510011203850001"
+Camera = Callable[[float], SteppedReplay]
+"""A replay camera on the test face at a given gain of its brightness (fixture ``camera_at``)."""
+Pins = tuple[Device, MockFactory]
 SETTINGS = CaptureSettings(capture_s=8.0, challenge_s=3.0, decision_s=16.0, passive_only=0.8)
 
 
@@ -41,7 +44,7 @@ class NoReferences:
 
 
 @pytest.fixture
-def device(clock: FakeClock) -> Iterator[tuple[Device, MockFactory]]:
+def device(clock: FakeClock) -> Iterator[Pins]:
     factory = MockFactory()
     d = build_device(
         GpioConfig(),
@@ -62,6 +65,16 @@ def _dark_file(tmp_path: Path, photo: Callable[[str], np.ndarray], gain: float) 
     return path
 
 
+@pytest.fixture
+def camera_at(clock: FakeClock, tmp_path: Path, photo: Callable[[str], np.ndarray]) -> Camera:
+    """A replay camera on the test face at ``gain`` times its brightness (below 1: dim)."""
+
+    def camera(gain: float) -> SteppedReplay:
+        return SteppedReplay(clock, [_dark_file(tmp_path, photo, gain)])
+
+    return camera
+
+
 def _verifier(
     camera: SteppedReplay, pipeline: FacePipeline, clock: FakeClock, light: Callable[[bool], None]
 ) -> CameraFaceVerifier:
@@ -78,14 +91,10 @@ def _verifier(
 
 
 def test_a_dark_face_turns_the_light_on_raises_exposure_and_is_captured(
-    face_pipeline: FacePipeline,
-    clock: FakeClock,
-    tmp_path: Path,
-    photo: Callable[[str], np.ndarray],
-    device: tuple[Device, MockFactory],
+    face_pipeline: FacePipeline, clock: FakeClock, camera_at: Camera, device: Pins
 ) -> None:
     dev, factory = device
-    camera = SteppedReplay(clock, [_dark_file(tmp_path, photo, 0.12)])
+    camera = camera_at(0.12)
     first = face_pipeline.analyze(camera.cam.next_frame().image)
     assert first.coaching in (Coaching.TOO_DARK, Coaching.NO_FACE)  # as the camera sees it
     seen: list[bool] = []
@@ -103,14 +112,10 @@ def test_a_dark_face_turns_the_light_on_raises_exposure_and_is_captured(
 
 
 def test_a_well_lit_face_needs_no_light(
-    face_pipeline: FacePipeline,
-    clock: FakeClock,
-    tmp_path: Path,
-    photo: Callable[[str], np.ndarray],
-    device: tuple[Device, MockFactory],
+    face_pipeline: FacePipeline, clock: FakeClock, camera_at: Camera, device: Pins
 ) -> None:
     _dev, factory = device
-    camera = SteppedReplay(clock, [_dark_file(tmp_path, photo, 1.0)])
+    camera = camera_at(1.0)
     switched: list[bool] = []
     result = _verifier(camera, face_pipeline, clock, switched.append).check(NIK)
     assert switched == [] and factory.pin(LIGHT_PIN).state is False
@@ -118,15 +123,12 @@ def test_a_well_lit_face_needs_no_light(
 
 
 def test_a_dead_relay_does_not_end_the_attempt(
-    face_pipeline: FacePipeline,
-    clock: FakeClock,
-    tmp_path: Path,
-    photo: Callable[[str], np.ndarray],
+    face_pipeline: FacePipeline, clock: FakeClock, camera_at: Camera
 ) -> None:
     def broken(on: bool) -> None:
         raise HardwareError("relay driver gone")
 
-    camera = SteppedReplay(clock, [_dark_file(tmp_path, photo, 0.12)])
+    camera = camera_at(0.12)
     result = _verifier(camera, face_pipeline, clock, broken).check(NIK)
     assert result.template is not None  # the exposure alone brought the face up
     assert camera.lights == [True, False]

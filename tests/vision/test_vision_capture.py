@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import random
+from typing import Any
 
 import numpy as np
 import pytest
@@ -131,18 +132,17 @@ def _uncertain_photo(pipeline: FacePipeline, clock: FakeClock) -> tuple[FacePipe
     return uncertain_about(pipeline, frame.next_frame().image), cam
 
 
+def _challenged(pipeline: Any, clock: FakeClock, kind: ChallengeKind, **kw: Any) -> FaceCapture:
+    """A capture from now on ``pipeline`` (real or scripted) whose step-up asks ``kind``."""
+    return FaceCapture(pipeline, None, started_at=clock.monotonic(), challenges=(kind,), **kw)
+
+
 def test_uncertain_score_asks_a_challenge_then_times_out(
     pipeline: FacePipeline, clock: FakeClock
 ) -> None:
     pipeline, cam = _uncertain_photo(pipeline, clock)
     settings = dataclasses.replace(SHORT, challenge_s=2.0)
-    cap = FaceCapture(
-        pipeline,
-        None,
-        started_at=clock.monotonic(),
-        settings=settings,
-        challenges=(ChallengeKind.BLINK,),
-    )
+    cap = _challenged(pipeline, clock, ChallengeKind.BLINK, settings=settings)
     for _ in range(5):
         clock.advance(0.2)
         status = cap.feed(cam.next_frame())
@@ -183,12 +183,7 @@ class _Scripted:
 def test_challenge_passed_by_a_blink(pipeline: FacePipeline, clock: FakeClock) -> None:
     pipeline, cam = _uncertain_photo(pipeline, clock)
     wrapped = _Scripted(pipeline, eyes=[0.3] * 6 + [0.1, 0.3])
-    cap = FaceCapture(
-        wrapped,
-        None,
-        started_at=clock.monotonic(),
-        challenges=(ChallengeKind.BLINK,),  # type: ignore[arg-type]
-    )
+    cap = _challenged(wrapped, clock, ChallengeKind.BLINK)
     _run(cap, cam, clock)
     assert cap.status.outcome is AttemptOutcome.MATCHED and cap.status.stepped_up
     assert cap.status.liveness is LivenessBand.LIVE
@@ -199,12 +194,7 @@ def test_challenge_passed_by_a_head_turn_read_off_the_mesh(
 ) -> None:
     pipeline, cam = _uncertain_photo(pipeline, clock)
     wrapped = _Scripted(pipeline, yaws=[0.0] * 6 + [-5.0, -22.0])
-    cap = FaceCapture(
-        wrapped,
-        None,
-        started_at=clock.monotonic(),
-        challenges=(ChallengeKind.TURN_RIGHT,),  # type: ignore[arg-type]
-    )
+    cap = _challenged(wrapped, clock, ChallengeKind.TURN_RIGHT)
     _run(cap, cam, clock)
     assert cap.status.outcome is AttemptOutcome.MATCHED and cap.status.stepped_up
 
@@ -213,13 +203,7 @@ def test_a_turn_to_the_wrong_side_does_not_pass(pipeline: FacePipeline, clock: F
     pipeline, cam = _uncertain_photo(pipeline, clock)
     wrapped = _Scripted(pipeline, yaws=[0.0] * 6 + [25.0] * 40)
     settings = dataclasses.replace(SHORT, challenge_s=2.0)
-    cap = FaceCapture(
-        wrapped,
-        None,
-        started_at=clock.monotonic(),
-        settings=settings,  # type: ignore[arg-type]
-        challenges=(ChallengeKind.TURN_RIGHT,),
-    )
+    cap = _challenged(wrapped, clock, ChallengeKind.TURN_RIGHT, settings=settings)
     _run(cap, cam, clock, n=40)
     assert cap.status.outcome is AttemptOutcome.NOT_LIVE
 

@@ -3,37 +3,30 @@ proposal (usulan) of a household that needs help, for the logged-in agent."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from flask import abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from kiosk.agents.service import AgentSession
+from kiosk.core.voice import VoiceNote
 from kiosk.errors import (
     AgentAuthError,
     FormError,
     InputError,
     NikError,
-    ReportLimited,
-    VoiceNoteError,
 )
 from kiosk.reports.service import (
-    MAX_NOTE,
-    PROPOSAL_REASONS,
-    REPORT_REASONS,
     CommunityService,
     Reporter,
 )
 from ui.agent import bp
 from ui.agent.common import logged_in
-from ui.community_texts import PROPOSAL_TEXT, REPORT_TEXT, refusal
+from ui.community_forms import file_or_voice, note, proposal_fields, proposal_form, report_form
 from ui.villager.common import svc
 from ui.villager.voice import (
-    voice_action,
     voice_context,
-    voice_filed,
-    voice_for_filing,
-    voice_refusal,
     wav_response,
 )
 
@@ -123,11 +116,8 @@ def _report_page(
         render_template(
             "agent/recipient_report.html",
             household=household,
-            reasons=[(c, *REPORT_TEXT[c]) for c in REPORT_REASONS],
-            chosen=request.form.get("reason", ""),
-            note=request.form.get("note", "")[: MAX_NOTE + 50],
+            **report_form(),
             reporter_nik=request.form.get("reporter_nik", "")[:20],
-            max_note=MAX_NOTE,
             error=error,
             field=field,
             **_voice(current),
@@ -141,27 +131,23 @@ def _report_page(
 def recipient_report_post(current: AgentSession, ref: str) -> Any:
     """File the report (or do a spoken-note button); a refusal is shown and spoken with the
     form kept."""
-    action = request.form.get("voice", "")
-    if action:
-        said = voice_action(voice_key(current), action)
-        return _report_page(current, ref, said, "voice" if said else None, 422 if said else 200)
-    try:
+
+    def file(voice: VoiceNote | None) -> None:
         community().report(
             _reporter(current),
             ref=ref[:40],
             reason=request.form.get("reason", "")[:20],
-            note=request.form.get("note", "")[: MAX_NOTE + 50],
-            voice=voice_for_filing(voice_key(current)),
+            note=note(request.form),
+            voice=voice,
         )
-    except VoiceNoteError as err:
-        return _report_page(current, ref, voice_refusal(err), "voice", 422)
-    except (FormError, NikError, ReportLimited) as err:
-        field = _field_of(err)
-        return _report_page(current, ref, refusal(err), field, 422)
+
+    try:
+        again = file_or_voice(
+            voice_key(current), partial(_report_page, current, ref), file, _field_of
+        )
     except InputError:
         return redirect(url_for("agent.recipients"))
-    voice_filed(voice_key(current))
-    return redirect(url_for("agent.recipients", sent="report"))
+    return again or redirect(url_for("agent.recipients", sent="report"))
 
 
 def _propose_page(current: AgentSession, error: str | None, field: str | None, status: int) -> Any:
@@ -171,16 +157,12 @@ def _propose_page(current: AgentSession, error: str | None, field: str | None, s
     except AgentAuthError:
         roster = []
     lst = service.recipients()
-    form = request.form
     return (
         render_template(
             "agent/propose.html",
             roster=roster,
             dusun_names=lst.dusun if lst else (),
-            reasons=[(c, *PROPOSAL_TEXT[c]) for c in PROPOSAL_REASONS],
-            chosen=form.getlist("reason"),
-            form=form,
-            max_note=MAX_NOTE,
+            **proposal_form(),
             error=error,
             field=field,
             **_voice(current),
@@ -201,33 +183,22 @@ def propose(current: AgentSession) -> Any:
 def propose_post(current: AgentSession) -> Any:
     """File the proposal (or do a spoken-note button); a refusal is shown and spoken with the
     form kept."""
-    form = request.form
-    action = form.get("voice", "")
-    if action:
-        said = voice_action(voice_key(current), action)
-        return _propose_page(current, said, "voice" if said else None, 422 if said else 200)
-    household_id = form.get("roster_household", "")[:40]
-    try:
+    household_id = request.form.get("roster_household", "")[:40]
+
+    def file(voice: VoiceNote | None) -> None:
         community().propose(
             _reporter(current),
-            reasons=[r[:20] for r in form.getlist("reason")[:10]],
-            name=form.get("name", "")[:100],
-            dusun=form.get("dusun", "")[:60],
-            rt=form.get("rt", "")[:5],
-            note=form.get("note", "")[: MAX_NOTE + 50],
+            **proposal_fields(request.form),
             roster_household_id=household_id if household_id not in ("", "other") else None,
-            voice=voice_for_filing(voice_key(current)),
+            voice=voice,
         )
-    except VoiceNoteError as err:
-        return _propose_page(current, voice_refusal(err), "voice", 422)
-    except (FormError, NikError, ReportLimited) as err:
-        field = _field_of(err)
-        return _propose_page(current, refusal(err), field, 422)
+
+    try:
+        again = file_or_voice(voice_key(current), partial(_propose_page, current), file, _field_of)
     except (InputError, AgentAuthError):
         error = _("Choose one of your own households, or another household by name.")
         return _propose_page(current, error, "roster_household", 422)
-    voice_filed(voice_key(current))
-    return redirect(url_for("agent.recipients", sent="proposal"))
+    return again or redirect(url_for("agent.recipients", sent="proposal"))
 
 
 @bp.app_context_processor

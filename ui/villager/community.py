@@ -10,37 +10,30 @@ RT and the first letters of its head's name, and sees only the few that match.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from flask import abort, redirect, request, session, url_for
 from werkzeug.wrappers import Response
 
+from kiosk.core.voice import VoiceNote
 from kiosk.errors import (
     FormError,
     InputError,
-    NikError,
-    ReportLimited,
     SessionExpired,
-    VoiceNoteError,
 )
 from kiosk.reports.service import (
     FIND_MIN_LETTERS,
-    MAX_NOTE,
-    PROPOSAL_REASONS,
-    REPORT_REASONS,
     CommunityService,
     Reporter,
 )
-from ui.community_texts import FIELD_ERRORS, PROPOSAL_TEXT, REPORT_TEXT, refusal
+from ui.community_forms import file_or_voice, note, proposal_fields, proposal_form, report_form
+from ui.community_texts import FIELD_ERRORS
 from ui.villager import bp
 from ui.villager.common import REG, STATUS, screen, svc
 from ui.villager.status import AFTER_CHECK
 from ui.villager.voice import (
-    voice_action,
     voice_context,
-    voice_filed,
-    voice_for_filing,
-    voice_refusal,
     wav_response,
 )
 
@@ -71,6 +64,11 @@ def _verified() -> tuple[str, str] | Response:
     if nik is None:
         return redirect(url_for("villager.status_identify"))
     return token, nik
+
+
+def _field(err: Exception) -> str | None:
+    """The form field a refusal is about (None: the whole form)."""
+    return getattr(err, "field", None)
 
 
 def _key(token: str) -> str:
@@ -109,7 +107,6 @@ def community_home() -> Any:
 # --- a proposal ------------------------------------------------------------------------------
 def _propose_page(token: str, error: str | None, field: str | None, status: int) -> Any:
     lst = _community().recipients()
-    form = request.form
     return (
         screen(
             "agent/propose.html",
@@ -118,10 +115,7 @@ def _propose_page(token: str, error: str | None, field: str | None, status: int)
             back_url=url_for("villager.community_home"),
             roster=[],
             dusun_names=lst.dusun if lst else (),
-            reasons=[(c, *PROPOSAL_TEXT[c]) for c in PROPOSAL_REASONS],
-            chosen=form.getlist("reason"),
-            form=form,
-            max_note=MAX_NOTE,
+            **proposal_form(),
             error=error,
             field=field,
             **_voice(token),
@@ -148,27 +142,12 @@ def community_propose_post() -> Any:
     if isinstance(found, Response):
         return found
     token, nik = found
-    form = request.form
-    action = form.get("voice", "")
-    if action:
-        said = voice_action(_key(token), action)
-        return _propose_page(token, said, "voice" if said else None, 422 if said else 200)
-    try:
-        service.propose(
-            Reporter(None, nik),
-            reasons=[r[:20] for r in form.getlist("reason")[:10]],
-            name=form.get("name", "")[:100],
-            dusun=form.get("dusun", "")[:60],
-            rt=form.get("rt", "")[:5],
-            note=form.get("note", "")[: MAX_NOTE + 50],
-            voice=voice_for_filing(_key(token)),
-        )
-    except VoiceNoteError as err:
-        return _propose_page(token, voice_refusal(err), "voice", 422)
-    except (FormError, NikError, ReportLimited) as err:
-        return _propose_page(token, refusal(err), getattr(err, "field", None), 422)
-    voice_filed(_key(token))
-    return redirect(url_for("villager.community_done", sent="proposal"))
+
+    def file(voice: VoiceNote | None) -> None:
+        service.propose(Reporter(None, nik), **proposal_fields(request.form), voice=voice)
+
+    again = file_or_voice(_key(token), partial(_propose_page, token), file, _field)
+    return again or redirect(url_for("villager.community_done", sent="proposal"))
 
 
 # --- finding one listed household ------------------------------------------------------------
@@ -226,10 +205,7 @@ def _report_page(token: str, ref: str, error: str | None, field: str | None, sta
             form_action=url_for("villager.community_report_post", ref=ref),
             back_url=url_for("villager.community_find"),
             household=household,
-            reasons=[(c, *REPORT_TEXT[c]) for c in REPORT_REASONS],
-            chosen=request.form.get("reason", ""),
-            note=request.form.get("note", "")[: MAX_NOTE + 50],
-            max_note=MAX_NOTE,
+            **report_form(),
             error=error,
             field=field,
             **_voice(token),
@@ -268,26 +244,22 @@ def community_report_post(ref: str) -> Any:
     token, nik = found
     if not _allowed(ref):
         return redirect(url_for("villager.community_find"))
-    action = request.form.get("voice", "")
+
+    def file(voice: VoiceNote | None) -> None:
+        service.report(
+            Reporter(None, nik),
+            ref=ref,
+            reason=request.form.get("reason", "")[:20],
+            note=note(request.form),
+            voice=voice,
+        )
+
     try:
-        if action:
-            said = voice_action(_key(token), action)
-            return _report_page(token, ref, said, "voice" if said else None, 422 if said else 200)
-        try:
-            service.report(
-                Reporter(None, nik),
-                ref=ref,
-                reason=request.form.get("reason", "")[:20],
-                note=request.form.get("note", "")[: MAX_NOTE + 50],
-                voice=voice_for_filing(_key(token)),
-            )
-        except VoiceNoteError as err:
-            return _report_page(token, ref, voice_refusal(err), "voice", 422)
-        except (FormError, NikError, ReportLimited) as err:
-            return _report_page(token, ref, refusal(err), getattr(err, "field", None), 422)
+        again = file_or_voice(_key(token), partial(_report_page, token, ref), file, _field)
     except InputError:  # the list changed meanwhile: the household is not on it any more
         return redirect(url_for("villager.community_find"))
-    voice_filed(_key(token))
+    if again is not None:
+        return again
     session.pop(FOUND, None)
     return redirect(url_for("villager.community_done", sent="report"))
 
