@@ -55,6 +55,7 @@ if TYPE_CHECKING:
     from kiosk.agents.auth import AgentFaceMatcher
     from kiosk.agents.service import AgentService
     from kiosk.store.outbox import OutboxRepository
+    from kiosk.usb.service import UsbService
     from kiosk.vision.camera.base import Camera
     from kiosk.vision.verifier import FaceTimeouts
 
@@ -234,6 +235,30 @@ def prepare_data_dir(cfg: KioskConfig) -> Path:
 
     ensure_data_dir(data_dir, require_persistent=cfg.paths.require_persistent)
     return data_dir
+
+
+def build_usb(
+    cfg: KioskConfig,
+    clock: Clock,
+    db_path: Path,
+    trusted: Callable[[], list[Any]] | None = None,
+) -> UsbService:
+    """The USB stick service of ``cfg``'s kiosk over the database at ``db_path``; it trusts
+    ``trusted`` or else exactly the portal keys the uplink checks MQTT acks with (one ack rule,
+    one trust)."""
+    from kiosk.crypto.keys import load_or_create_device_key
+    from kiosk.crypto.trust import TrustedKeys
+    from kiosk.uplink.service import portal_key_folders
+    from kiosk.usb.service import UsbService
+
+    return UsbService(
+        cfg=cfg.usb,
+        device_id=cfg.device.id,
+        device_key=load_or_create_device_key(cfg.paths.data_dir),
+        trusted=trusted or TrustedKeys(portal_key_folders(cfg)),
+        conn_factory=lambda: connect(db_path),
+        clock=clock,
+    )
 
 
 def build_kiosk(
@@ -430,20 +455,7 @@ def build_kiosk(
         uplink=uplink,
     )
     late["device"], late["audit"] = device, agents.audit
-    from kiosk.crypto.keys import load_or_create_device_key
-    from kiosk.crypto.trust import TrustedKeys
-    from kiosk.uplink.service import portal_key_folders
-    from kiosk.usb.service import UsbService
-
-    usb = UsbService(
-        cfg=cfg.usb,
-        device_id=cfg.device.id,
-        device_key=load_or_create_device_key(data_dir),
-        # exactly the keys the uplink checks MQTT acks with: one ack rule, one trust
-        trusted=TrustedKeys(portal_key_folders(cfg)),
-        conn_factory=lambda: connect(db_path),
-        clock=clock,
-    )
+    usb = build_usb(cfg, clock, db_path)
     from kiosk.printer import open_printer
     from kiosk.speech.espeak import Speech
     from ui.qrscan import CameraQrReader

@@ -13,10 +13,7 @@ from typing import Any
 
 from kiosk.config import load_config
 from kiosk.core.clock import SystemClock
-from kiosk.crypto.keys import load_or_create_device_key
-from kiosk.crypto.trust import TrustedKeys
-from kiosk.store.db import DB_NAME, connect
-from kiosk.uplink.service import portal_key_folders
+from kiosk.store.db import DB_NAME
 from kiosk.usb.service import JobKind, UsbJob, UsbService
 
 
@@ -35,17 +32,12 @@ def register(sub: Any) -> None:
 
 def service(args: argparse.Namespace) -> UsbService:
     """The USB service for the configured kiosk (``--stick`` overrides the mount point)."""
+    from kiosk.app import build_usb
+
     cfg = load_config(args.config)
-    usb = cfg.usb if args.stick is None else cfg.usb.model_copy(update={"mount_point": args.stick})
-    data_dir = cfg.paths.data_dir
-    return UsbService(
-        cfg=usb,
-        device_id=cfg.device.id,
-        device_key=load_or_create_device_key(data_dir),
-        trusted=TrustedKeys(portal_key_folders(cfg)),  # as the uplink's MQTT acks
-        conn_factory=lambda: connect(data_dir / DB_NAME),
-        clock=SystemClock(),
-    )
+    if args.stick is not None:
+        cfg = cfg.model_copy(update={"usb": cfg.usb.model_copy(update={"mount_point": args.stick})})
+    return build_usb(cfg, SystemClock(), cfg.paths.data_dir / DB_NAME)
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -9,6 +9,7 @@ from typing import Any
 
 from ui_kit import Kit
 
+from kiosk.app import build_usb
 from kiosk.config import UsbConfig
 from kiosk.core.clock import SystemClock
 from kiosk.crypto.envelope import EnvelopeSealer
@@ -55,21 +56,23 @@ class Usb:
 
 
 def attach_usb(kit: Kit, tmp_path: Path) -> Usb:
-    """Build the USB service over the kit's database, stick ``<tmp>/stick``, enrolled portal."""
+    """Build the USB service (through the composition root's ``build_usb``) over the kit's
+    database, stick ``<tmp>/stick``, and a portal that enrolled the kiosk's device key."""
     stick = tmp_path / "stick"
     stick.mkdir(exist_ok=True)
     portal = make_portal(tmp_path / "portal")
-    key = load_or_create_device_key(tmp_path / "usb-keys")
+    base = services(kit.app).cfg
+    cfg = base.model_copy(
+        update={
+            "usb": UsbConfig(mount_point=stick, require_mount=False),
+            "device": base.device.model_copy(update={"id": DEVICE}),
+            "paths": base.paths.model_copy(update={"data_dir": tmp_path / "usb-keys"}),
+        }
+    )
+    key = load_or_create_device_key(cfg.paths.data_dir)
     (portal.keys_dir / f"{DEVICE}.pem").write_bytes(public_pem(key))
     trusted = [load_signing_public_key(portal.signing_public)]
     db = tmp_path / "kiosk.sqlite3"
-    svc = UsbService(
-        cfg=UsbConfig(mount_point=stick, require_mount=False),
-        device_id=DEVICE,
-        device_key=key,
-        trusted=lambda: trusted,
-        conn_factory=lambda: connect(db),
-        clock=SystemClock(),
-    )
+    svc = build_usb(cfg, SystemClock(), db, trusted=lambda: trusted)
     services(kit.app).extra["usb"] = svc
     return Usb(svc, stick, portal, db)
