@@ -871,7 +871,9 @@ def main() -> int:
             backoff = UplinkConfig.model_fields["backoff_max_s"].default
             link = LinkSpec((balancer.port,), "3.1.1", False, args.ack_timeout, backoff, 120)
             nodes = ",".join(f"127.0.0.1:{n.mqtt_port}" for n in (b, c, a))
-            creds = ["--protocol", "3.1.1", "--username", USER, "--password", PASSWORD]
+            # the worker too: a CONNACK slower than its keep-alive would loop it through takeovers
+            creds = ["--protocol", "3.1.1", "--keepalive", "60",
+                     "--username", USER, "--password", PASSWORD]  # fmt: skip
             workers = Workers(work, pki, nodes, keys_dir, creds)
         for i in range(args.kiosks if link.tls else 0):  # certificates before the shards fork
             pki.device(f"kiosk-{i:05d}")

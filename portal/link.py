@@ -143,6 +143,7 @@ class PortalLink:
         batch_bytes: int = 1024 * 1024,
         linger_s: float = 0.1,
         fallbacks: tuple[tuple[str, int], ...] = (),
+        keepalive_s: int = 10,
     ) -> None:
         if protocol not in PROTOCOLS:
             raise ValueError(f"unknown MQTT protocol {protocol!r}: choose 5 or 3.1.1")
@@ -155,6 +156,10 @@ class PortalLink:
         self._batch = batch
         self._batch_bytes = batch_bytes  # frames hold up to 64 records: bound the payload too
         self._linger = linger_s
+        # silence (s) before a ping; a node that answers nothing for 1.5x this is left for the
+        # next one. A RabbitMQ 3.10 node under a fleet's connect storm may take longer than
+        # 10 s to CONNACK (docs/PERFORMANCE.md): a worker there needs 60 s
+        self._keepalive = keepalive_s
         self._queue: queue.SimpleQueue[Msg | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._handler: Handler | None = None
@@ -180,6 +185,7 @@ class PortalLink:
         c.on_publish = self._on_publish
         c.on_connect = self._on_connect
         c.on_disconnect = self._on_disconnect
+        c.on_connect_fail = self._on_connect_fail
         c.on_message = self._on_message
         c.on_subscribe = self._on_subscribe
         self.client = c
@@ -203,9 +209,11 @@ class PortalLink:
             props = Properties(PacketTypes.CONNECT)
             props.SessionExpiryInterval = self._session_expiry
             props.ReceiveMaximum = self._receive_maximum
-            self.client.connect_async(host, port, keepalive=10, clean_start=False, properties=props)
+            self.client.connect_async(
+                host, port, keepalive=self._keepalive, clean_start=False, properties=props
+            )
         else:
-            self.client.connect_async(host, port, keepalive=10)
+            self.client.connect_async(host, port, keepalive=self._keepalive)
 
     def stop(self, join_s: float = 30.0) -> None:
         """Finish the batch in hand, disconnect (the session stays on the broker)."""
@@ -271,12 +279,23 @@ class PortalLink:
 
     def _on_disconnect(self, *_a: Any) -> None:
         self.connected.clear()
-        if len(self._brokers) > 1 and not self.stopping.is_set():  # next node of the cluster
-            self._next_broker = (self._next_broker + 1) % len(self._brokers)
-            host, port = self._brokers[self._next_broker]
-            log.warning("portal lost the broker; next try %s:%d", host, port)
-            self._connect(host, port)
+        self._next_node("lost")
         self._acks.reset(self._acks.limit)  # paho forgets unacknowledged QoS 1 publishes
+
+    def _on_connect_fail(self, *_a: Any) -> None:
+        # paho retries the same address after a refused or timed-out TCP connect and calls
+        # on_disconnect only for a connection it had: without this, a worker whose turn came
+        # to a dead node would knock on it until that node returned
+        self._next_node("could not reach")
+
+    def _next_node(self, what: str) -> None:
+        """Point the next (re)connect at the next node of the cluster, if there is one."""
+        if len(self._brokers) > 1 and not self.stopping.is_set():
+            host, port = self._brokers[self._next_broker]
+            self._next_broker = (self._next_broker + 1) % len(self._brokers)
+            nxt_host, nxt_port = self._brokers[self._next_broker]
+            log.warning("portal %s %s:%d; next try %s:%d", what, host, port, nxt_host, nxt_port)
+            self._connect(nxt_host, nxt_port)
 
     def _on_publish(self, *_a: Any) -> None:
         self._acks.release()

@@ -76,6 +76,7 @@ class IngestWorker:
         linger_s: float = 0.1,
         receive_maximum: int = 1000,
         fallbacks: tuple[tuple[str, int], ...] = (),
+        keepalive_s: int = 10,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.store = store
@@ -95,6 +96,7 @@ class IngestWorker:
             batch=batch,
             linger_s=linger_s,
             fallbacks=fallbacks,
+            keepalive_s=keepalive_s,
         )
         self.intake = Intake(
             link=self.link,
@@ -153,6 +155,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--linger", type=float, default=0.1, help="s a small batch waits for more messages"
     )
+    p.add_argument(
+        "--keepalive", type=int, default=10,
+        help="s of silence before a ping; 60 on a RabbitMQ 3.10 cluster (slow CONNACK under load)",
+    )  # fmt: skip
     p.add_argument("--private-key", required=True, help="portal X25519 key, PEM")
     p.add_argument("--signing-key", required=True, help="portal Ed25519 reply-signing key, PEM")
     p.add_argument("--device-keys", required=True, help="dir of <device_id>.pem")
@@ -184,6 +190,7 @@ def main(argv: list[str] | None = None) -> int:
         protocol=args.protocol,
         batch=args.batch,
         linger_s=args.linger,
+        keepalive_s=args.keepalive,
     )
     if args.username:
         worker.credentials(args.username, args.password or "")

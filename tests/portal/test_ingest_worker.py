@@ -32,7 +32,7 @@ from kiosk.uplink.service import build_uplink
 from portal.ingest.store import open_store
 from portal.ingest.worker import IngestWorker, ingest_filters
 from portal.receiver import TlsFiles, device_keys_from_dir
-from tests.fixtures.mqtt import PREFIX, Broker, KioskFactory, Pki, wait_for
+from tests.fixtures.mqtt import PREFIX, Broker, KioskFactory, Pki, free_port, wait_for
 from tests.fixtures.postgres import PgServer
 from tests.fixtures.records import commit_registrations, open_db
 
@@ -53,10 +53,15 @@ def workers(broker: Broker, pki: Pki, pg_dsn: str, keys_dir: Path) -> Iterator[W
     """Start ingest workers (each its own client id) on ``broker``, writing to ``pg_dsn``."""
     started: list[IngestWorker] = []
 
-    def start(client_id: str, dsn: str = pg_dsn, batch: int = 512) -> IngestWorker:
+    def start(
+        client_id: str, dsn: str = pg_dsn, batch: int = 512, dead_first: int | None = None
+    ) -> IngestWorker:
+        """``dead_first``: a closed port listed before the broker (a cluster node that is down)."""
+        first = broker.port if dead_first is None else dead_first
         w = IngestWorker(
             host="127.0.0.1",
-            port=broker.port,
+            port=first,
+            fallbacks=() if dead_first is None else (("127.0.0.1", broker.port),),
             store=open_store("postgres", dsn),
             private_key=load_portal_private_key(pki.portal_private),
             signing_key=load_signing_private_key(pki.signing_private),
@@ -257,6 +262,23 @@ def test_worker_restart_resumes_its_persistent_session(
     finally:
         dev.close()
     assert sorted(r for _d, r in rows(pg_dsn)) == sorted(rid for rid, _e in sent)
+
+
+def test_a_dead_node_in_the_list_is_passed_over(
+    workers: WorkerFactory, broker: Broker, pki: Pki, keys_dir: Path, pg_dsn: str
+) -> None:
+    """A refused connect moves on to the next node: a worker whose turn comes to a dead
+    cluster node does not knock on it until that node returns (the 600-kiosk stall)."""
+    w = workers("ingest-1", dead_first=free_port())
+    assert w.link.connected.is_set()
+    dev = Device(broker, pki, keys_dir, "kiosk-dead-node")
+    try:
+        rid, env = dev.envelope({"i": 1})
+        dev.publish(rid, dev.frame(env))
+        wait_for(lambda: len(dev.acks) == 1, 20, "the ack through the live node")
+    finally:
+        dev.close()
+    assert rows(pg_dsn) == [("kiosk-dead-node", rid)]
 
 
 def test_database_outage_delays_acks_and_loses_nothing(
