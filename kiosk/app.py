@@ -84,7 +84,7 @@ class ServiceParts:
     repo: RegistrationStore
     device: DeviceInfo
     data_dir: Path
-    audit: Audit | None = None  # the agents' audit log, for assisted status lookups
+    audit: Audit | None = None  # the agents' audit log (assisted status and family card checks)
     clock_synced: Callable[[], bool] = field(default=lambda: False)
     id_cards: IdCardReader | None = None  # the e-KTP step (biometrics.id_card), or none
     objections: ObjectionRepository | None = None  # None: no objections (sanggah) here
@@ -127,6 +127,7 @@ def build_services(cfg: KioskConfig, parts: ServiceParts) -> Services:
         ensure_space=lambda: ensure_free_space(parts.data_dir, min_free),
         id_cards=parts.id_cards,
         families=parts.families,
+        audit=parts.audit,
     )
     status = StatusService(
         clock=parts.clock,

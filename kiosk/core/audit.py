@@ -44,6 +44,10 @@ KINDS: dict[str, str] = {
     "report_limited": "a household report or proposal was refused: too many from one reporter",
     "meeting_report": "a village meeting report was printed or exported (no personal data)",
     "objection_filed": "an agent filed an objection (sanggah) on a resident's behalf",
+    "family_card_elsewhere": (
+        "an assisting agent was shown that the portal holds this No. KK from another kiosk"
+        " (subject: that registration's id)"
+    ),
 }
 """Event kind -> meaning. Only these kinds may be recorded."""
 

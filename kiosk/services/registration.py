@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
+from kiosk.core.audit import check_fields
 from kiosk.core.clock import Clock, today
 from kiosk.core.family_card import PortalFamily, kk_digest
 from kiosk.core.forms import FormDefinition, derived_answers, missing_questions, visible_answers
@@ -30,6 +31,7 @@ from kiosk.core.session import IdCardStep, Outcome, RegistrationSession, State, 
 from kiosk.core.tally import registration_counts
 from kiosk.errors import FlowError, SessionExpired
 from kiosk.services.ports import (
+    Audit,
     Cipher,
     ExistingRegistration,
     FaceCheckResult,
@@ -47,6 +49,9 @@ log = logging.getLogger(__name__)
 
 MIN_REGISTRANT_AGE = 17
 """Youngest age (years) that may register a household; also settles most century doubts."""
+
+FAMILY_ELSEWHERE = "family_card_elsewhere"
+"""Audit kind: an assisting agent was shown that the portal holds the No. KK from another kiosk."""
 
 FACE_STATES: frozenset[State] = frozenset({State.CAPTURE, State.NEEDS_AGENT})
 """States a face attempt may start from (waiting for an agent, trying again is allowed)."""
@@ -122,6 +127,15 @@ class VouchSubject:
     attempts: int
 
 
+def newly_found(before: object, found: ExistingRegistration | None) -> bool:
+    """True when ``found`` is a family card registration the session did not know yet (the
+    person and any assisting agent are told of it once, before going on)."""
+    return found is not None and (
+        not isinstance(before, ExistingRegistration)
+        or before.registration_id != found.registration_id
+    )
+
+
 def _from_portal(found: PortalFamily | None) -> ExistingRegistration | None:
     """The portal's registration of a family card as this kiosk's services see one (no
     receipt code: another person's is never known here, nor shown)."""
@@ -159,9 +173,11 @@ class RegistrationService:
         ensure_space: Callable[[], None] = lambda: None,
         id_cards: IdCardReader | None = None,
         families: FamilyQuery | None = None,
+        audit: Audit | None = None,
     ) -> None:
         self._clock = clock
         self._families = families  # the portal's family card lookup; None: this kiosk only
+        self._audit = audit  # the agents' audit log: what an assisting agent was shown
         self._timeouts = timeouts
         self._retry_budget = retry_budget
         self._parse_nik: NikParser = nik_parser or self._parse_registrant_nik
@@ -465,9 +481,12 @@ class RegistrationService:
         This kiosk's registrations first; then the portal's (a card registered at another
         kiosk), asked outside the lock with a short bounded wait. Offline or without an answer
         in time the card is checked at this kiosk only, and the session says so
-        (``family_check``)."""
+        (``family_check``). A card newly found at the portal in an assisted registration is
+        audited (``family_card_elsewhere``: the agent, the portal's registration id) before
+        the agent is shown it."""
         with self._live(token) as session:
             own = self._existing_any(session)
+            before, agent_id = session.existing_family, session.assisted_by
         found = self._repo.latest_for_kk(keyed_hash(self._lookup_key, "kk", kk))
         where = "kiosk"
         if found is None and self._families is not None:
@@ -476,10 +495,24 @@ class RegistrationService:
                 where, found = "portal", _from_portal(answer.registration)
         if found and own and found.registration_id == own.registration_id:
             found = None  # the person's own registration: already an update
+        if where == "portal" and agent_id and newly_found(before, found):
+            self._audit_elsewhere(agent_id, found)
         with self._live(token) as session:
             session.existing_family = found
             session.family_check = where
             return found
+
+    def _audit_elsewhere(self, agent_id: str, found: ExistingRegistration | None) -> None:
+        """The audit entry of an agent shown "registered at another kiosk" (raises, and the
+        flag is not shown, when the log cannot be written)."""
+        if self._audit is None or found is None:
+            return
+        subject: str | None = found.registration_id
+        try:
+            check_fields(FAMILY_ELSEWHERE, agent_id, subject)
+        except ValueError:  # an id the audit log cannot hold: it still says who saw the flag
+            subject = None
+        self._audit(FAMILY_ELSEWHERE, agent_id, subject)
 
     @property
     def family_lookup_online(self) -> bool:

@@ -49,6 +49,7 @@ def service(
     results: list[FaceCheckResult],
     id_cards: Any = None,
     families: Any = None,
+    audit: Any = None,
 ) -> RegistrationService:
     """The registration service as the composition root builds it (``kiosk.app``)."""
     graph = compose(
@@ -60,6 +61,7 @@ def service(
         objections=False,
         id_cards=id_cards,
         families=families,
+        audit=audit,
     )
     return graph.registration
 
@@ -388,6 +390,74 @@ def test_a_person_s_own_registration_at_the_portal_is_not_flagged(
     svc2.identify(token, NIK)
     svc2.check_face(token)
     assert svc2.family_card(token, KK) is None, "their own registration: already an update"
+
+
+class AuditLog:
+    """The agents' audit port as the service sees it: ``audit(kind, actor, subject)``."""
+
+    def __init__(self) -> None:
+        self.entries: list[tuple[str, str, str | None]] = []
+        self.fail: Exception | None = None
+
+    def __call__(self, kind: str, actor: str, subject: str | None) -> None:
+        if self.fail is not None:
+            raise self.fail
+        self.entries.append((kind, actor, subject))
+
+
+def at_family_card(
+    parts: dict[str, Any], families: Any, assisted_by: str | None = "AG-PKH-01"
+) -> tuple[RegistrationService, str, AuditLog]:
+    """A session (assisted by ``assisted_by``) past its face check, up to the No. KK."""
+    audit = AuditLog()
+    svc = service(parts, [face(Outcome.VERIFIED)], families=families, audit=audit)
+    token = svc.start(assisted_by=assisted_by)
+    svc.identify(token, NIK)
+    svc.check_face(token)
+    return svc, token, audit
+
+
+def test_an_agent_shown_a_family_card_held_at_another_kiosk_is_audited_once(
+    parts: dict[str, Any],
+) -> None:
+    svc, token, audit = at_family_card(parts, Families(FamilyAnswer(ELSEWHERE)))
+    assert svc.family_card(token, KK) is not None
+    assert audit.entries == [("family_card_elsewhere", "AG-PKH-01", ELSEWHERE.registration_id)]
+    assert svc.family_card(token, KK) is not None  # the No. KK screen sent again: no new flag
+    assert len(audit.entries) == 1
+    assert not any(KK in str(e) or NIK in str(e) for e in audit.entries), "ids only"
+
+
+def test_no_family_card_audit_without_an_agent_or_without_the_portal_s_flag(
+    parts: dict[str, Any],
+) -> None:
+    svc, token, audit = at_family_card(parts, Families(FamilyAnswer(ELSEWHERE)), None)
+    assert svc.family_card(token, KK) is not None  # a villager alone: the flag, no agent
+    for families in (Families(FamilyAnswer(None)), Families(None), None):  # unknown, offline
+        svc, token, more = at_family_card(parts, families)
+        assert svc.family_card(token, KK) is None
+        assert more.entries == []
+    assert audit.entries == []
+
+
+def test_a_family_card_flag_that_cannot_be_audited_is_not_shown(parts: dict[str, Any]) -> None:
+    svc, token, audit = at_family_card(parts, Families(FamilyAnswer(ELSEWHERE)))
+    audit.fail = StorageFullError("the kiosk's storage is full; nothing was saved")
+    with pytest.raises(StorageFullError):
+        svc.family_card(token, KK)
+    assert svc.known_family(token) is None, "not remembered: the next try audits and shows it"
+    audit.fail = None
+    assert svc.family_card(token, KK) is not None
+    assert [e[0] for e in audit.entries] == ["family_card_elsewhere"]
+
+
+def test_a_portal_registration_id_the_audit_cannot_hold_still_names_the_agent(
+    parts: dict[str, Any],
+) -> None:
+    odd = PortalFamily("1" * 36, 1, 1_780_000_000.0, 2)  # schema-valid, but NIK-like digits
+    svc, token, audit = at_family_card(parts, Families(FamilyAnswer(odd)))
+    assert svc.family_card(token, KK) is not None
+    assert audit.entries == [("family_card_elsewhere", "AG-PKH-01", None)]
 
 
 def test_submit_is_idempotent_for_a_session(parts: dict[str, Any]) -> None:

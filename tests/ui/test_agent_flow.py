@@ -9,8 +9,10 @@ from agent_doubles import DW_PIN, PIN, attach_agents
 from flask.testing import FlaskClient
 from test_ui_flow import answer_all, post
 from ui_doubles import face
-from ui_kit import GOOD_NIK, Kit, register
+from ui_kit import GOOD_NIK, Kit, build_kit, register
 
+from kiosk.config import KioskConfig
+from kiosk.core.family_card import FamilyAnswer, PortalFamily
 from kiosk.core.session import Outcome
 
 
@@ -235,3 +237,63 @@ def test_the_roster_cap_setting_is_enforced_with_its_reason(kit: Kit, tmp_path: 
     assert refused.status_code == 422  # type: ignore[attr-defined]
     assert "paling banyak berisi 1 rumah tangga" in refused.get_data(as_text=True)  # type: ignore[attr-defined]
     assert len(agents.outbox("household")) == 1, "nothing stored past the cap"
+
+
+class PortalFamilies:
+    """The portal's answer about a No. KK: registered at another kiosk (the real query:
+    tests/uplink/test_family_query_e2e.py over the broker)."""
+
+    available = True
+
+    def ask(self, digest: str) -> FamilyAnswer:
+        return FamilyAnswer(PortalFamily(ELSEWHERE, 2, 1_780_000_000.0, 4))
+
+
+ELSEWHERE = "0193a0a0-0000-7000-8000-00000000000a"
+KK = "3510011501200003"
+
+
+def post_family_card(c: FlaskClient) -> str:
+    """On the No. KK screen (after the face check): the No. KK and its dusun, Next; where to."""
+    html = c.get("/household", follow_redirects=True).get_data(as_text=True)
+    action = re.search(r'action="(/household/\d+)"', html)
+    assert action and 'name="kk_number"' in html, html[:500]
+    listed = re.findall(r'<select id="q-dusun".*?value="([^"]+)"', html, re.S)
+    r = post(c, action.group(1), action="next", kk_number=KK, dusun=(listed or ["Krajan"])[0])
+    assert r.status_code == 302, r.get_data(as_text=True)[:1500]  # type: ignore[attr-defined]
+    return str(r.headers["Location"])  # type: ignore[attr-defined]
+
+
+def test_an_agent_shown_a_family_card_held_at_another_kiosk_is_audited(
+    cfg: KioskConfig, tmp_path: Path
+) -> None:
+    kit = build_kit(cfg, tmp_path, families=PortalFamilies())
+    agents = attach_agents(kit, tmp_path)
+    c = kit.app.test_client()
+    login(c)
+    post(c, "/agent/assist")
+    post(c, "/identify", nik=GOOD_NIK)
+    post(c, "/face")
+    before = len(agents.svc.audit.entries())
+    assert post_family_card(c).endswith("/household/1/known")
+    assert "di kios lain" in c.get("/household/1/known").get_data(as_text=True)
+    c.get("/household/1/known")  # seen again (a reload): the same flag, no second entry
+    new = [(e.kind, e.actor, e.subject) for e in agents.svc.audit.entries()[before:]]
+    assert new == [("family_card_elsewhere", "AG-PKH-01", ELSEWHERE)]
+    assert agents.svc.verify_audit().ok
+    kept = repr(agents.svc.audit.entries())
+    assert KK not in kept and GOOD_NIK not in kept, "ids only: no No. KK, no NIK"
+
+
+def test_a_villager_alone_shown_the_flag_writes_no_agent_audit(
+    cfg: KioskConfig, tmp_path: Path
+) -> None:
+    kit = build_kit(cfg, tmp_path, families=PortalFamilies())
+    agents = attach_agents(kit, tmp_path)
+    c = kit.app.test_client()
+    post(c, "/register")
+    post(c, "/identify", nik=GOOD_NIK)
+    post(c, "/face")
+    assert post_family_card(c).endswith("/household/1/known")
+    assert "di kios lain" in c.get("/household/1/known").get_data(as_text=True)
+    assert "family_card_elsewhere" not in [e.kind for e in agents.svc.audit.entries()]

@@ -14,7 +14,7 @@ from flask import redirect, request, url_for
 from werkzeug.wrappers import Response
 
 from kiosk.core.session import State
-from kiosk.services.registration import RegistrationView
+from kiosk.services.registration import RegistrationView, newly_found
 from ui.forms_view import answer_as_raw, screen_prompt, screens, validate_screen
 from ui.villager import bp
 from ui.villager.common import go_to_state, in_state, lang, screen, svc
@@ -79,10 +79,7 @@ def _family_card_known(token: str, view: Any, values: dict[str, Any]) -> bool:
         question = svc().form.question(q.id)
         if question is not None and question.check == "kk_number" and q.id in values:
             before = svc().registration.known_family(token)
-            found = svc().registration.family_card(token, str(values[q.id]))
-            return found is not None and (
-                before is None or before.registration_id != found.registration_id
-            )
+            return newly_found(before, svc().registration.family_card(token, str(values[q.id])))
     return False
 
 
