@@ -53,10 +53,17 @@ PRIVATE_MODE = 0o600
 def _make_private(path: Path) -> None:
     """Create ``path`` 0600 if missing (SQLite gives -wal/-shm the database file's mode) and
     tighten an existing database, -wal or -shm that is readable by others."""
-    try:
-        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, PRIVATE_MODE))
-    except OSError:
-        return  # e.g. read-only media: sqlite3 reports the real problem
+    # Never open (and close) an EXISTING database file here: POSIX locks belong to the
+    # process, and closing any descriptor of the file drops every lock this process's
+    # connections hold on it; another process closing its connection would then take itself
+    # for the last one and delete the WAL under a live writer (committed records lost).
+    if not path.exists():
+        try:
+            os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, PRIVATE_MODE))
+        except FileExistsError:
+            pass  # another process created it meanwhile: nothing was opened
+        except OSError:
+            return  # e.g. read-only media: sqlite3 reports the real problem
     for f in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
         try:
             if f.stat().st_mode & 0o077:

@@ -64,3 +64,44 @@ def test_two_connections_migrating_at_once_apply_each_migration_once(tmp_path: P
     assert db_mod.migrate(Stale()) == len(db_mod._migrations())  # type: ignore[arg-type]
     tables = [r[0] for r in first.execute("SELECT name FROM sqlite_master WHERE name='objection'")]
     assert tables == ["objection"]
+
+
+def test_a_second_connection_keeps_the_process_s_locks_so_no_commit_is_lost(
+    tmp_path: Path,
+) -> None:
+    """POSIX locks belong to the process: closing ANY descriptor of the database file drops
+    all of them. Opening a second connection must not do that (it once did, to set the file
+    mode), or another process closing its connection finds no lock, takes itself for the last
+    one, checkpoints and deletes the WAL under the live writer, and the writer's next commits
+    go to a deleted file: a confirmed registration lost (test_kiosk_sigkilled_50_times)."""
+    import subprocess
+    import sys
+
+    path = tmp_path / DB_NAME
+    writer = connect(path)
+    writer.execute("CREATE TABLE t (x)")
+    writer.execute("INSERT INTO t VALUES (1)")
+    reader = connect(path)  # the uplink, the USB job...: a second connection in this process
+
+    def other_process(code: str) -> str:
+        run = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                f"from pathlib import Path; from kiosk.store.db import connect;"
+                f" c = connect(Path({str(path)!r})); {code}",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+            cwd=Path(__file__).resolve().parents[2],
+        )
+        assert run.returncode == 0, run.stderr
+        return run.stdout.strip()
+
+    other_process("c.execute('SELECT count(*) FROM t').fetchone(); c.close()")  # e.g. a CLI
+    writer.execute("INSERT INTO t VALUES (2)")  # committed (autocommit)
+    assert other_process("print(c.execute('SELECT count(*) FROM t').fetchone()[0])") == "2"
+    reader.close()
+    writer.close()
