@@ -108,13 +108,28 @@ def test_kiosk_sigkilled_50_times(portal: Portal, kiosk_config, tmp_path: Path) 
         zygote.stdin.flush()
         return zygote.stdout.readline().strip()
 
+    def confirmed_count() -> int:
+        try:
+            return confirmed_file.read_bytes().count(b"\n")
+        except FileNotFoundError:
+            return 0
+
     try:
         assert zygote.stdout.readline().strip() == "ready"
-        for _ in range(50):
+        for i in range(50):
+            before, acked = confirmed_count(), outbox(cfg).counts().acked
             pid = int(ask(f"fork {confirmed_file}"))
-            time.sleep(rng.uniform(0.05, 0.6))  # kill at a random point
-            os.kill(pid, signal.SIGKILL)
-            assert ask(f"reap {pid}") == "ok"
+            try:
+                # each child runs until it has confirmed a few records (every tenth until one
+                # more is acked too), however long a loaded machine takes, then dies at a
+                # random point of its stream: mid-commit, mid-publish, mid-ack
+                wait_for(lambda b=before: confirmed_count() >= b + 3, 60, f"child {i} commits")
+                if i % 10 == 0:
+                    wait_for(lambda a=acked: outbox(cfg).counts().acked > a, 60, f"child {i} acks")
+                time.sleep(rng.uniform(0.0, 0.5))  # kill at a random point
+            finally:
+                os.kill(pid, signal.SIGKILL)
+                assert ask(f"reap {pid}") == "ok"
     finally:
         zygote.kill()
         zygote.wait(10)
