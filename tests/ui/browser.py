@@ -177,7 +177,17 @@ def browse(
 
 
 # --- steps many browser tests share --------------------------------------------------------
+def ready(page: Any) -> None:
+    """Wait until the current screen can be used: its load event (kiosk.js, deferred, has run).
+
+    A click that navigates returns once the new document is committed, not loaded; a keypad
+    key or a stepper touched before kiosk.js runs does nothing (on a loaded machine the script
+    can come seconds after the HTML)."""
+    page.wait_for_load_state("load")
+
+
 def type_on_keypad(page: Any, digits: str) -> None:
+    ready(page)
     page.click("[data-key=clear]")
     for d in digits:
         page.click(f".keypad [data-key='{d}']")
@@ -237,6 +247,7 @@ def fill_member(page: Any, **over: str) -> None:
 
 def answer_questionnaire(page: Any, c: Checker) -> None:
     for _ in range(40):
+        ready(page)  # the screen Next (or the caller's click) opened, with its script
         if "/consent" in page.url:
             return
         name = "household-" + page.url.rsplit("/", 1)[-1]

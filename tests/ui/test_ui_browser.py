@@ -53,7 +53,7 @@ def test_full_villager_flow(run: tuple[Kit, Checker]) -> None:
     c.screen("identify")
     type_on_keypad(page, "35100145019")
     page.click("#nik-form button[type=submit]")
-    assert page.locator("#nik-error").is_visible()
+    page.wait_for_selector("#nik-error", state="visible")  # the refusal the server rendered
     assert "11" in page.inner_text("#nik-error")
     c.screen("identify-bad-nik")
     type_on_keypad(page, GOOD_NIK)
