@@ -39,6 +39,7 @@ from portal.ingest.store import SqliteIngestStore
 from portal.ingest.worker import IngestWorker
 from portal.intake import DeviceKeys, Opened, Outgoing, device_keys_from_dir, open_record
 from portal.link import TlsFiles, run_until_signalled
+from portal.queries import QueryLimit
 from portal.references import PortalReferences
 from portal.status_desk import StatusDesk
 from portal.store import PortalStore
@@ -74,9 +75,14 @@ class PortalReceiver:
         self._clock = clock
         self.references = references  # identity references (portal/references.py), optional
         self.store = PortalStore(db_path)
-        self.status_desk = StatusDesk(db_path, signing_key, clock=clock)  # status + objections
+        self.query_limit = QueryLimit(clock=clock)  # per kiosk and desk, in this process
+        self.status_desk = StatusDesk(  # status + objections
+            db_path, signing_key, limit=self.query_limit, clock=clock
+        )
         self.family_index = SqliteFamilyIndex(db_path, clock=clock)  # No. KK at any kiosk
-        self.family_desk = FamilyDesk(self.family_index, signing_key, clock=clock)
+        self.family_desk = FamilyDesk(
+            self.family_index, signing_key, limit=self.query_limit, clock=clock
+        )
         self._worker = IngestWorker(
             host=host,
             port=port,
@@ -94,7 +100,7 @@ class PortalReceiver:
             services={
                 "references": self._references,
                 "status": self.status_desk.service,
-                "family": self.family_desk,
+                "family": self.family_desk.answer_each,
             },
             clock=clock,
         )

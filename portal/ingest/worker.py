@@ -11,6 +11,8 @@ acks out only after the commit. Run as many as the load needs, each with its own
   record gets its application ack and every message its PUBACK.
 * The command line also runs the status desk (``portal.status_desk``) as the ``status`` service
   on the same database: any worker answers any ``status_request`` and checks any objection.
+  Status and family card queries are limited per kiosk by one :class:`portal.queries.QueryLimit`
+  counted in that database, so N workers allow a kiosk the limit once.
 
     python -m portal.ingest.worker --broker 127.0.0.1:8883 --store postgres \
         --target "host=/run/postgresql dbname=portal" --client-id ingest-1 \
@@ -34,6 +36,7 @@ from portal.ingest.store import IngestStore, open_store
 from portal.intake import DeviceKeys, Intake, KindService, device_keys_from_dir, filters
 from portal.kinds import handled
 from portal.link import PROTOCOLS, PortalLink, TlsFiles, run_until_signalled
+from portal.queries import QueryLimit, open_counters
 from portal.status_book import open_book
 from portal.status_desk import StatusDesk
 
@@ -125,14 +128,18 @@ class IngestWorker:
         self.store.close()
 
 
-def pg_services(store: str, target: str, signing_key: Ed25519PrivateKey) -> dict[str, KindService]:
+def pg_services(
+    store: str, target: str, signing_key: Ed25519PrivateKey, limit: QueryLimit | None = None
+) -> dict[str, KindService]:
     """The portal services a PostgreSQL worker answers from the database it writes (family
-    card queries); none for the SQLite store (the reference receiver answers those)."""
+    card queries, within ``limit``: by default the count every worker shares there); none for
+    the SQLite store (the reference receiver answers those)."""
     if store != "postgres":
         return {}
     from portal.family_cards import FamilyDesk, PostgresFamilyIndex
 
-    return {"family": FamilyDesk(PostgresFamilyIndex(target), signing_key)}
+    limit = limit or QueryLimit(open_counters(store, target))
+    return {"family": FamilyDesk(PostgresFamilyIndex(target), signing_key, limit=limit).answer_each}
 
 
 def _address(text: str) -> tuple[str, int]:
@@ -173,7 +180,8 @@ def main(argv: list[str] | None = None) -> int:
     (host, port), *fallbacks = [_address(a) for a in args.broker.split(",")]
     tls = TlsFiles(Path(args.ca), Path(args.cert), Path(args.key)) if args.ca else None
     signing_key = load_signing_private_key(Path(args.signing_key))
-    desk = StatusDesk(open_book(args.store, args.target), signing_key)  # status + objections
+    limit = QueryLimit(open_counters(args.store, args.target))  # one count, every worker's
+    desk = StatusDesk(open_book(args.store, args.target), signing_key, limit=limit)
     worker = IngestWorker(
         host=host,
         port=port,
@@ -183,7 +191,10 @@ def main(argv: list[str] | None = None) -> int:
         signing_key=signing_key,
         device_keys=device_keys_from_dir(Path(args.device_keys)),
         client_id=args.client_id,
-        services={"status": desk.service, **pg_services(args.store, args.target, signing_key)},
+        services={
+            "status": desk.service,  # status + objections
+            **pg_services(args.store, args.target, signing_key, limit),
+        },
         tls=tls,
         prefix=args.prefix,
         group=args.group,
@@ -198,6 +209,7 @@ def main(argv: list[str] | None = None) -> int:
         run_until_signalled(worker.start, worker.stop)
     finally:
         desk.close()
+        limit.close()
     return 0
 
 

@@ -1,8 +1,8 @@
 """The portal's status desk without a broker, on each book (the reference portal's SQLite file
 and the ingest workers' real PostgreSQL): found by NIK digest + code across kiosks, signed
 answers the kiosk verifies, objections checked (window, ownership, duplicates, shape), decisions
-final, queries rate-limited per kiosk. Registrations arrive through the ingest store, as the
-intake writes them."""
+final, queries rate-limited per kiosk (on PostgreSQL by the count the workers share).
+Registrations arrive through the ingest store, as the intake writes them."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from kiosk.errors import ProtocolError
 from kiosk.uplink.replies import open_reply
 from kiosk.uplink.status_query import parse_status
 from portal.ingest.store import Batch, IngestStore, open_store
+from portal.queries import QueryLimit, open_counters
 from portal.status_book import BOOKS, open_book
 from portal.status_desk import StatusDesk
 from portal.store import Incoming
@@ -73,8 +74,7 @@ def portal(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Portal]:
         open_book(request.param, target),
         key,
         clock=clock,
-        monotonic=clock,
-        queries_per_window=3,
+        limit=QueryLimit(open_counters(request.param, target), per_window=3, clock=clock),
     )
     d.key, d.test_clock = key, clock  # type: ignore[attr-defined]
     store = open_store(request.param, target)
@@ -82,6 +82,7 @@ def portal(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Portal]:
     p.hold("kiosk-a-01", REG, "registration", registration())
     yield p
     d.close()
+    d.limit.close()
     store.close()
 
 
