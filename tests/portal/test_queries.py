@@ -172,25 +172,18 @@ REG = "0193a0a0-0000-7000-8000-000000000001"
 RECEIPT = "1234-5678-9012"
 
 
+def _request(device: str = KIOSK, **asked: str) -> dict[str, Any]:
+    """A status query (asked: nik_digest, receipt_no) or a family card query (kk_digest)."""
+    request_id = "0193a0a0-0000-7000-8000-00000000aaaa"
+    return {"v": 1, "request_id": request_id, "device_id": device, "requested_at": T0, **asked}
+
+
 def _status_request(device: str = KIOSK) -> dict[str, Any]:
-    return {
-        "v": 1,
-        "request_id": "0193a0a0-0000-7000-8000-00000000aaaa",
-        "device_id": device,
-        "nik_digest": nik_digest(NIK),
-        "receipt_no": RECEIPT,
-        "requested_at": T0,
-    }
+    return _request(device, nik_digest=nik_digest(NIK), receipt_no=RECEIPT)
 
 
-def _kk_request(device: str = KIOSK) -> dict[str, Any]:
-    return {
-        "v": 1,
-        "request_id": "0193a0a0-0000-7000-8000-00000000bbbb",
-        "device_id": device,
-        "kk_digest": kk_digest(KK),
-        "requested_at": T0,
-    }
+def _kk_request() -> dict[str, Any]:
+    return _request(kk_digest=kk_digest(KK))
 
 
 @pytest.mark.postgres

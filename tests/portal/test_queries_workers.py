@@ -14,16 +14,15 @@ from typing import Any
 import pytest
 
 from kiosk.core.portal_status import nik_digest
-from kiosk.crypto.keys import load_portal_private_key, load_signing_private_key
-from portal.ingest.store import open_store
-from portal.ingest.worker import IngestWorker, pg_services
-from portal.intake import KindService, Opened, Outgoing, device_keys_from_dir
-from portal.link import TlsFiles
+from kiosk.crypto.keys import load_signing_private_key
+from portal.ingest.worker import pg_services
+from portal.intake import KindService, Opened, Outgoing
 from portal.queries import QueryLimit, open_counters
 from portal.status_book import open_book
 from portal.status_desk import StatusDesk
 from tests.fixtures.mqtt import Broker, Pki, Portal, wait_for
 from tests.fixtures.status_kiosk import NIK, start_kiosks
+from tests.fixtures.workers import pg_worker
 
 pytestmark = [pytest.mark.broker, pytest.mark.postgres]
 
@@ -62,18 +61,9 @@ def test_two_workers_answer_a_kiosk_within_one_shared_limit(
         assert family["family"].__self__.limit is limit  # type: ignore[attr-defined]
         limits.append(limit)
         desks.append(desk)
+        services = {"status": counted(i, desk.service), **family}
         workers.append(
-            IngestWorker(
-                host="127.0.0.1",
-                port=broker.port,
-                store=open_store("postgres", pg_dsn),
-                private_key=load_portal_private_key(pki.portal_private),
-                signing_key=signing,
-                device_keys=device_keys_from_dir(enrolment.keys_dir),
-                client_id=f"ingest-{i}",
-                tls=TlsFiles(pki.ca.ca_file, pki.portal.cert, pki.portal.key),
-                services={"status": counted(i, desk.service), **family},
-            )
+            pg_worker(broker, pki, pg_dsn, enrolment.keys_dir, f"ingest-{i}", services=services)
         )
     sides = []
     try:
