@@ -158,6 +158,7 @@ class QueryLimit:
     window_s: float = 600.0
     clock: Callable[[], float] = time.time
     _pruned: int | None = field(default=None, init=False, repr=False)
+    _told: set[tuple[str, str]] = field(default_factory=set, init=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.per_window < 0:
@@ -172,13 +173,21 @@ class QueryLimit:
         window = math.floor(now / self.window_s)
         if window != self._pruned:  # once per window and process: the counts stay bounded
             self._pruned = window
+            self._told.clear()
             self.counters.prune(now)
-        if self.per_window == 0:
-            return False
         ends_at = (window + 1) * self.window_s
-        if self.counters.take(scope, device_id, window, ends_at, self.per_window):
+        if self.per_window and self.counters.take(
+            scope, device_id, window, ends_at, self.per_window
+        ):
             return True
-        log.warning("%s queries from %s over the limit: refused", scope, device_id)
+        if (scope, device_id) not in self._told:  # a flood is one line per window, not each
+            self._told.add((scope, device_id))
+            log.warning(
+                "%s queries from %s over the limit: refused for the next %.0f s",
+                scope,
+                device_id,
+                ends_at - now,
+            )
         return False
 
     def close(self) -> None:

@@ -6,6 +6,7 @@ with their own signed answer."""
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -96,6 +97,25 @@ def test_a_lagging_clock_counts_in_the_newer_window(counters: Counters) -> None:
     assert behind.admit("status", KIOSK)
     assert not behind.admit("status", KIOSK)
     assert not ahead.admit("status", KIOSK)
+
+
+def test_a_flood_is_logged_once_per_kiosk_and_window(caplog: pytest.LogCaptureFixture) -> None:
+    clock = Clock(T0 + 100)
+    limit = QueryLimit(per_window=1, window_s=WINDOW, clock=clock)
+    with caplog.at_level(logging.WARNING, logger="portal.queries"):
+        for _ in range(50):
+            limit.admit("family", KIOSK)
+        limit.admit("family", OTHER)
+        limit.admit("family", OTHER)
+        clock.t += WINDOW
+        for _ in range(3):
+            limit.admit("family", KIOSK)
+    lines = [r.getMessage() for r in caplog.records]
+    assert lines == [
+        f"family queries from {KIOSK} over the limit: refused for the next 500 s",
+        f"family queries from {OTHER} over the limit: refused for the next 500 s",
+        f"family queries from {KIOSK} over the limit: refused for the next 500 s",
+    ]
 
 
 def test_a_limit_of_zero_refuses_and_nonsense_is_refused_at_start() -> None:
