@@ -12,7 +12,8 @@ acks out only after the commit. Run as many as the load needs, each with its own
 * The command line also runs the status desk (``portal.status_desk``) as the ``status`` service
   on the same database: any worker answers any ``status_request`` and checks any objection.
   Status and family card queries are limited per kiosk by one :class:`portal.queries.QueryLimit`
-  counted in that database, so N workers allow a kiosk the limit once.
+  counted in that database (``--queries-per-window`` per ``--query-window``, default 60 per
+  600 s, each desk apart), so N workers allow a kiosk the limit once.
 
     python -m portal.ingest.worker --broker 127.0.0.1:8883 --store postgres \
         --target "host=/run/postgresql dbname=portal" --client-id ingest-1 \
@@ -175,12 +176,24 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--username")
     p.add_argument("--password")
     p.add_argument("--prefix", default="perlinsos/v1")
+    p.add_argument(
+        "--queries-per-window", type=int, default=60,
+        help="status (and, apart, family card) queries one kiosk may ask, all workers together",
+    )  # fmt: skip
+    p.add_argument("--query-window", type=float, default=600.0, help="s: the limit's window")
     args = p.parse_args(argv)
+    try:  # one count, shared by every worker on the database
+        limit = QueryLimit(
+            open_counters(args.store, args.target),
+            per_window=args.queries_per_window,
+            window_s=args.query_window,
+        )
+    except ValueError as err:
+        p.error(str(err))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     (host, port), *fallbacks = [_address(a) for a in args.broker.split(",")]
     tls = TlsFiles(Path(args.ca), Path(args.cert), Path(args.key)) if args.ca else None
     signing_key = load_signing_private_key(Path(args.signing_key))
-    limit = QueryLimit(open_counters(args.store, args.target))  # one count, every worker's
     desk = StatusDesk(open_book(args.store, args.target), signing_key, limit=limit)
     worker = IngestWorker(
         host=host,

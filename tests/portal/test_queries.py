@@ -131,6 +131,23 @@ def test_a_limit_of_zero_refuses_and_nonsense_is_refused_at_start() -> None:
         open_counters("redis", "x")
 
 
+@pytest.mark.parametrize(
+    ("option", "said"),
+    [(["--queries-per-window", "-1"], "0 or more"), (["--query-window", "0.5"], "one second")],
+)
+def test_the_worker_command_refuses_a_nonsense_limit_before_it_starts(
+    option: list[str], said: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from portal.ingest.worker import main
+
+    missing = str(tmp_path / "missing.pem")  # refused before any key is read
+    argv = ["--broker", "127.0.0.1:1", "--store", "sqlite", "--target", str(tmp_path / "p.db")]
+    argv += ["--client-id", "c", "--private-key", missing, "--signing-key", missing]
+    with pytest.raises(SystemExit) as err:
+        main([*argv, "--device-keys", str(tmp_path), *option])
+    assert err.value.code == 2 and said in capsys.readouterr().err
+
+
 @pytest.mark.postgres
 def test_two_workers_on_one_postgresql_share_one_limit(pg_dsn: str) -> None:
     """Two workers' limits (own connections), taking at once: the kiosk gets the limit once in
