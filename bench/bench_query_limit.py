@@ -34,9 +34,9 @@ _DDL = next(MIGRATIONS.glob("*_query_limit.sql")).read_text(encoding="utf-8")
 def main(argv: list[str] | None = None) -> int:
     """Run the measurements and print them."""
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--rounds", type=int, default=400)
-    ap.add_argument("--kiosks", type=int, default=100)
-    ap.add_argument("--json", action="store_true")
+    ap.add_argument("--json", action="store_true", help="one JSON object")
+    ap.add_argument("--rounds", type=int, default=400, help="counts per figure")
+    ap.add_argument("--kiosks", type=int, default=100, help="kiosks the counts cycle over")
     args = ap.parse_args(argv)
     server = PgServer()
     server.start()
