@@ -40,7 +40,7 @@ from portal.ingest.worker import IngestWorker
 from portal.intake import DeviceKeys, Opened, Outgoing, device_keys_from_dir, open_record
 from portal.link import TlsFiles, run_until_signalled
 from portal.references import PortalReferences
-from portal.status_desk import StatusDesk
+from portal.status_desk import StatusDesk, status_message
 from portal.store import PortalStore
 
 __all__ = ["PortalReceiver", "TlsFiles", "device_keys_from_dir", "main", "open_record"]
@@ -150,8 +150,7 @@ class PortalReceiver:
         self, device_id: str, record_id: str, status: str, reason: str | None = None
     ) -> Outgoing:
         at = self._clock()
-        msg = {"v": 1, "record_id": record_id, "status": status, "reason": reason, "at": at}
-        payload = sign_reply(Name.STATUS, device_id, msg, self._signing_key)
+        payload = status_message(self._signing_key, device_id, record_id, status, reason, at)
         self.store.set_status(device_id, record_id, status)
         self.status_desk.decided(device_id, record_id, status, reason, at)
         return Outgoing(device_id, Name.STATUS, payload)

@@ -51,6 +51,21 @@ REGISTRATION_STATUSES = ("received", "verified", "eligible", "not_eligible")
 """What the portal says about a registration (the ``status`` message's enum)."""
 
 
+def status_message(
+    key: Ed25519PrivateKey,
+    device_id: str,
+    record_id: str,
+    status: str,
+    reason: str | None,
+    at: float,
+) -> bytes:
+    """The signed ``status`` message telling a kiosk the decision on one of its records (the
+    reference receiver sends it at once, the PostgreSQL workers through portal.status_push);
+    ProtocolError for one the schema refuses."""
+    msg = {"v": 1, "record_id": record_id, "status": status, "reason": reason, "at": at}
+    return sign_reply(Name.STATUS, device_id, msg, key)
+
+
 class StatusDesk:
     """The status desk's rules over a :class:`portal.status_book.StatusBook` (a path: the
     SQLite book in that file)."""
@@ -162,16 +177,19 @@ class StatusDesk:
     # --- decisions ----------------------------------------------------------------------
     def decided(
         self, device_id: str, record_id: str, status: str, reason: str | None, at: float
-    ) -> None:
-        """Remember the decision sent to a kiosk (``status`` message) for later queries
-        (ValueError for a status or reason the ``status`` schema does not allow)."""
+    ) -> bool:
+        """Record the decision on one registration version for later queries; the PostgreSQL
+        book also queues its ``status`` message to the kiosk (portal.status_push). False when
+        the portal holds no such registration; ValueError for a status or reason the
+        ``status`` schema does not allow."""
         if status not in REGISTRATION_STATUSES:
             raise ValueError(f"registration status {status!r} is not one of the portal's")
         if reason is not None and len(reason) > 500:
             raise ValueError("a decision's reason is at most 500 characters")
-        self.book.decided(
-            device_id, record_id, Decision(status, reason, at if status in DECIDED else None)
-        )
+        if status == "not_eligible" and not reason:
+            raise ValueError("a not_eligible decision needs its reason")
+        decision = Decision(status, reason, at if status in DECIDED else None)
+        return self.book.decided(device_id, record_id, decision, at)
 
     def decide_objection(self, objection_id: str, state: str, reason: str | None = None) -> bool:
         """An officer moves an objection on (under_review, upheld, rejected: with a reason);
@@ -230,8 +248,8 @@ class StatusDesk:
 
 def main(argv: list[str] | None = None) -> int:
     """Officer's command line: list objections, move one on (under_review/upheld/rejected), or
-    record the decision on a registration version (on the PostgreSQL path the kiosks learn it
-    from their next status query)."""
+    record the decision on a registration version (on the PostgreSQL path an ingest worker
+    then pushes it to the kiosk; a kiosk also sees it in its next status answer)."""
     import argparse
 
     from kiosk.crypto.keys import load_signing_private_key
@@ -261,12 +279,15 @@ def main(argv: list[str] | None = None) -> int:
                 print("\t".join("" if v is None else str(v) for v in row))
             return 0
         if args.command == "decision":
-            if args.status == "not_eligible" and not args.reason:
-                print("error: a not_eligible decision needs its reason")
+            try:
+                held = desk.decided(
+                    args.device_id, args.record_id, args.status, args.reason, time.time()
+                )
+            except ValueError as err:
+                print(f"error: {err}")
                 return 2
-            desk.decided(args.device_id, args.record_id, args.status, args.reason, time.time())
-            print("done")
-            return 0
+            print("done" if held else "error: the portal holds no such registration")
+            return 0 if held else 1
         try:
             done = desk.decide_objection(args.objection_id, args.state, args.reason)
         except ValueError as err:
