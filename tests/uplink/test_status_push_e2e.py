@@ -96,38 +96,38 @@ def availability(dsn: str, device_id: str) -> str | None:
     return None if found is None else str(found[0])
 
 
-def officer(dsn: str, pki: Pki, tmp_path: Path, *args: str) -> int:
-    """``python -m portal.status_desk --dsn DSN --signing-key K decision ...``."""
-    signing = load_signing_private_key(pki.signing_private)
-    pem = key_file(signing, tmp_path)
-    return main(["--dsn", dsn, "--signing-key", str(pem), "decision", *args])
+@pytest.fixture
+def decide(pg_dsn: str, pki: Pki, tmp_path: Path) -> Callable[..., int]:  # noqa: F811
+    """``python -m portal.status_desk --dsn DSN --signing-key K decision ...``: its exit code."""
+    pem = key_file(load_signing_private_key(pki.signing_private), tmp_path)
+    return lambda *args: main(["--dsn", pg_dsn, "--signing-key", str(pem), "decision", *args])
+
+
+def acked(side: Side, nik: str = NIK) -> tuple[str, str]:
+    """A registration at ``side`` once the portal holds it: (receipt code, record id)."""
+    receipt, record_id = side.register(nik)
+    wait_for(lambda: side.repo.delivery(record_id) == "acked", 20, "registration acked")
+    return receipt, record_id
 
 
 def test_an_officers_decision_reaches_the_kiosk_without_it_asking(
     workers: Workers,
     kiosk_a: Side,
+    decide: Callable[..., int],
     pg_dsn: str,  # noqa: F811
-    pki: Pki,
-    tmp_path: Path,
 ) -> None:
     workers("ingest-1")
     pushed: list[StatusUpdate] = []
     kiosk_a.uplink.on_status(pushed.append)
-    receipt, record_id = kiosk_a.register()
-    wait_for(lambda: kiosk_a.repo.delivery(record_id) == "acked", 20, "registration acked")
+    receipt, record_id = acked(kiosk_a)
     assert kiosk_status(kiosk_a, record_id)[0] == "received"
 
     device = kiosk_a.cfg.device.id
-    assert (
-        officer(pg_dsn, pki, tmp_path, device, "0193a0a0-0000-7000-8000-0000000000ff", "eligible")
-        == 1
-    )
-    assert officer(pg_dsn, pki, tmp_path, device, record_id, "not_eligible") == 2  # its reason
+    assert decide(device, "0193a0a0-0000-7000-8000-0000000000ff", "eligible") == 1  # unknown
+    assert decide(device, record_id, "not_eligible") == 2  # its reason is required
     before = time.time()
     reason = "penghasilan di atas batas"
-    assert (
-        officer(pg_dsn, pki, tmp_path, device, record_id, "not_eligible", "--reason", reason) == 0
-    )
+    assert decide(device, record_id, "not_eligible", "--reason", reason) == 0
     wait_for(lambda: kiosk_status(kiosk_a, record_id)[0] == "not_eligible", 20, "status pushed")
     _status, got_reason, at = kiosk_status(kiosk_a, record_id)
     assert got_reason == reason and at is not None and at >= before - 1
@@ -144,16 +144,14 @@ def test_an_officers_decision_reaches_the_kiosk_without_it_asking(
 def test_a_decision_taken_while_every_worker_is_down_is_sent_when_one_starts(
     workers: Workers,
     kiosk_a: Side,
+    decide: Callable[..., int],
     pg_dsn: str,  # noqa: F811
-    pki: Pki,
-    tmp_path: Path,
 ) -> None:
     first = workers("ingest-1")
-    _receipt, record_id = kiosk_a.register()
-    wait_for(lambda: kiosk_a.repo.delivery(record_id) == "acked", 20, "registration acked")
+    _receipt, record_id = acked(kiosk_a)
     first.stop()
 
-    assert officer(pg_dsn, pki, tmp_path, kiosk_a.cfg.device.id, record_id, "eligible") == 0
+    assert decide(kiosk_a.cfg.device.id, record_id, "eligible") == 0
     assert queued(pg_dsn) == 1  # kept in PostgreSQL: no worker holds a broker connection
     assert kiosk_status(kiosk_a, record_id)[0] == "received"
 
@@ -165,18 +163,16 @@ def test_a_decision_taken_while_every_worker_is_down_is_sent_when_one_starts(
 def test_a_kiosk_offline_while_deciding_gets_the_decision_when_it_is_back(
     workers: Workers,
     kiosk_a: Side,
+    decide: Callable[..., int],
     pg_dsn: str,  # noqa: F811
-    pki: Pki,
-    tmp_path: Path,
 ) -> None:
     """The kiosk holds no broker session while offline: the push waits for its ``online``."""
     worker = workers("ingest-1")
-    _receipt, record_id = kiosk_a.register()
-    wait_for(lambda: kiosk_a.repo.delivery(record_id) == "acked", 20, "registration acked")
+    _receipt, record_id = acked(kiosk_a)
     kiosk_a.uplink.stop()  # says "offline" (retained) as it goes
     device = kiosk_a.cfg.device.id
     wait_for(lambda: availability(pg_dsn, device) == "offline", 10, "kiosk seen offline")
-    assert officer(pg_dsn, pki, tmp_path, device, record_id, "eligible") == 0
+    assert decide(device, record_id, "eligible") == 0
 
     back = Side(kiosk_a.cfg)  # the same kiosk (its database) on a new connection
     try:
@@ -196,12 +192,8 @@ def test_with_two_workers_each_decision_is_pushed_once(
     both = [workers("ingest-1"), workers("ingest-2")]
     pushed: list[StatusUpdate] = []
     kiosk_a.uplink.on_status(pushed.append)
-    ids = []
-    for nik in ("3510014507900011", "3510014507900012", "3510014507900013"):
-        _receipt, record_id = kiosk_a.register(nik)
-        ids.append(record_id)
-    for record_id in ids:
-        wait_for(lambda r=record_id: kiosk_a.repo.delivery(r) == "acked", 20, "registration acked")
+    niks = ("3510014507900011", "3510014507900012", "3510014507900013")
+    ids = [acked(kiosk_a, nik)[1] for nik in niks]
     desk = StatusDesk(open_book("postgres", pg_dsn), load_signing_private_key(pki.signing_private))
     try:
         for i, record_id in enumerate(ids):
