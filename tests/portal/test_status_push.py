@@ -25,6 +25,8 @@ from portal.status_book import open_book
 from portal.status_desk import StatusDesk
 from portal.status_push import BACKOFF_FIRST_S, CHANNEL, StatusPusher, backoff_s
 from portal.store import Incoming
+from tests.fixtures.mqtt import wait_for
+from tests.fixtures.postgres import PgServer
 
 pytestmark = pytest.mark.postgres
 
@@ -272,3 +274,31 @@ def test_the_migration_queues_the_decisions_recorded_before_it(pg_dsn: str, tmp_
         rows = sorted(conn.execute("SELECT record_id, status, at FROM status_push"))
     assert [(r, s) for r, s, _at in rows] == [(rid(1), "eligible"), (rid(2), "verified")]
     assert rows[0][2] == T0 and rows[1][2] > T0 - 10**9  # no decision time: the migration's
+
+
+def test_the_push_thread_survives_a_database_restart() -> None:
+    """The worker's push thread reconnects (with back-off) when PostgreSQL restarts under it
+    and sends what was decided meanwhile."""
+    own = PgServer()  # a server of its own, to stop under the pusher
+    own.start()
+    try:
+        portal = Portal(own.dsn)
+        try:
+            link = RecordingLink()
+            portal.pusher(link).start()
+            portal.hold(rid(1), rid(2))
+            portal.desk.decided(DEVICE, rid(1), "eligible", None, T0)
+            wait_for(lambda: len(link.sent) == 1, 20, "pushed by the thread")
+            own.stop()
+            own.start()
+            officer = StatusDesk(open_book("postgres", own.dsn), portal.key)  # a new session
+            try:
+                officer.decided(DEVICE, rid(2), "verified", None, T0)
+            finally:
+                officer.close()
+            wait_for(lambda: len(link.sent) == 2, 30, "pushed after the restart")
+            assert as_kiosk(portal, *link.sent[1]).record_id == rid(2)
+        finally:
+            portal.close()
+    finally:
+        own.remove()
