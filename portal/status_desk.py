@@ -247,9 +247,10 @@ class StatusDesk:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Officer's command line: list objections, move one on (under_review/upheld/rejected), or
+    """Officer's command line: list objections, move one on (under_review/upheld/rejected),
     record the decision on a registration version (on the PostgreSQL path an ingest worker
-    then pushes it to the kiosk; a kiosk also sees it in its next status answer)."""
+    then pushes it to the kiosk; a kiosk also sees it in its next status answer), or list the
+    decisions not yet delivered (pushes)."""
     import argparse
 
     from kiosk.crypto.keys import load_signing_private_key
@@ -270,7 +271,10 @@ def main(argv: list[str] | None = None) -> int:
     decision.add_argument("record_id")
     decision.add_argument("status", choices=REGISTRATION_STATUSES)
     decision.add_argument("--reason", help="shown to the person (not_eligible: required)")
+    sub.add_parser("pushes", help="decisions not yet delivered to their kiosk (--dsn only)")
     args = p.parse_args(argv)
+    if args.command == "pushes":
+        return _pushes(args.dsn)
     book = open_book("postgres", args.dsn) if args.dsn else SqliteStatusBook(args.db)
     desk = StatusDesk(book, load_signing_private_key(args.signing_key))
     try:
@@ -297,6 +301,18 @@ def main(argv: list[str] | None = None) -> int:
         return 0 if done else 1
     finally:
         desk.close()
+
+
+def _pushes(dsn: str | None) -> int:
+    """Print the decisions the workers have not yet delivered, and what each waits for."""
+    if dsn is None:
+        print("error: decisions wait for their kiosk on the PostgreSQL path only (use --dsn)")
+        return 2
+    from portal.status_push import pending  # psycopg only where it is used
+
+    for row in pending(dsn, time.time()):
+        print("\t".join(str(v) for v in row))
+    return 0
 
 
 if __name__ == "__main__":

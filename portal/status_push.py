@@ -91,6 +91,27 @@ def queue(
     conn.execute("SELECT pg_notify(%s, '')", (CHANNEL,))
 
 
+def pending(dsn: str, now: float) -> list[tuple[str, str, str, int, str]]:
+    """(device id, record id, status, failed attempts, what it waits for) of every decision not
+    yet delivered, oldest first: ``kiosk offline``, ``retry in N s`` or ``due``."""
+    with psycopg.connect(dsn) as conn:
+        rows = conn.execute(
+            "SELECT p.device_id, p.record_id, p.status, p.attempts, a.state, p.next_at"
+            " FROM status_push p LEFT JOIN availability a ON a.device_id = p.device_id"
+            " ORDER BY p.at, p.device_id, p.record_id"
+        ).fetchall()
+    out = []
+    for device_id, record_id, status, attempts, state, next_at in rows:
+        if state == "offline":
+            why = "kiosk offline"
+        elif next_at > now:
+            why = f"retry in {next_at - now:.0f} s"
+        else:
+            why = "due"
+        out.append((device_id, record_id, status, int(attempts), why))
+    return out
+
+
 def backoff_s(attempts: int) -> float:
     """Seconds before a push that failed ``attempts`` times before is tried again."""
     return min(BACKOFF_FIRST_S * 2.0 ** min(attempts, 20), BACKOFF_MAX_S)

@@ -23,7 +23,7 @@ from portal.ingest.migrate import MIGRATIONS, migrate
 from portal.ingest.store import Batch, open_store
 from portal.status_book import open_book
 from portal.status_desk import StatusDesk
-from portal.status_push import BACKOFF_FIRST_S, CHANNEL, StatusPusher, backoff_s
+from portal.status_push import BACKOFF_FIRST_S, CHANNEL, StatusPusher, backoff_s, pending
 from portal.store import Incoming
 from tests.fixtures.mqtt import wait_for
 from tests.fixtures.postgres import PgServer
@@ -188,6 +188,34 @@ def test_a_kiosk_offline_is_not_sent_to_until_it_is_back(portal: Portal) -> None
     assert portal.queued() == [(rid(2), "verified", 1, T0 + 6 + BACKOFF_FIRST_S)]
     portal.seen("online", T0 + 7)  # back before the back-off ends: due at once
     assert portal.pusher(link).drain() == 1 and portal.queued() == []
+
+
+def test_the_officer_sees_what_has_not_reached_its_kiosk(
+    portal: Portal, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from portal.status_desk import main
+    from tests.portal.test_status_desk import key_file
+
+    portal.hold(rid(1))
+    portal.hold(rid(2), device="kiosk-b-01")
+    portal.seen("offline", T0, device="kiosk-b-01")
+    portal.desk.decided(DEVICE, rid(1), "eligible", None, T0)
+    portal.desk.decided("kiosk-b-01", rid(2), "verified", None, T0 + 1)
+    portal.pusher(RecordingLink(None)).drain()  # kiosk A: no PUBACK; kiosk B: not tried
+    assert pending(portal.dsn, T0) == [
+        (DEVICE, rid(1), "eligible", 1, f"retry in {BACKOFF_FIRST_S:.0f} s"),
+        ("kiosk-b-01", rid(2), "verified", 0, "kiosk offline"),
+    ]
+    assert pending(portal.dsn, T0 + BACKOFF_FIRST_S)[0][4] == "due"
+    pem = key_file(portal.key, tmp_path)
+    assert main(["--dsn", portal.dsn, "--signing-key", str(pem), "pushes"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split("\t")[:4] for line in lines] == [
+        [DEVICE, rid(1), "eligible", "1"],
+        ["kiosk-b-01", rid(2), "verified", "0"],
+    ]
+    sqlite = ["--db", str(tmp_path / "p.sqlite3"), "--signing-key", str(pem), "pushes"]
+    assert main(sqlite) == 2  # the reference receiver sends at once: nothing waits there
 
 
 def test_a_newer_decision_replaces_one_not_yet_sent(portal: Portal) -> None:
