@@ -13,15 +13,12 @@ import psycopg
 import pytest
 
 from kiosk.crypto.atrest import keyed_hash
-from kiosk.crypto.keys import load_portal_private_key, load_signing_private_key
+from kiosk.crypto.keys import load_signing_private_key
 from kiosk.uplink.inbound import StatusUpdate
-from portal.ingest.store import open_store
 from portal.ingest.worker import IngestWorker
-from portal.intake import device_keys_from_dir
-from portal.link import TlsFiles
 from portal.status_book import open_book
 from portal.status_desk import StatusDesk, main
-from tests.fixtures.mqtt import Broker, Pki, Portal, wait_for
+from tests.fixtures.mqtt import Broker, Pki, Portal, pg_worker, wait_for
 from tests.fixtures.postgres import pg_dsn, pg_server  # noqa: F401 (fixtures)
 from tests.fixtures.status_kiosk import LOOKUP_KEY, NIK, Side, start_kiosks
 from tests.portal.test_status_desk import key_file
@@ -46,15 +43,12 @@ def workers(broker: Broker, pki: Pki, pg_dsn: str, enrolment: Portal) -> Iterato
 
     def start(client_id: str) -> IngestWorker:
         desk = StatusDesk(open_book("postgres", pg_dsn), signing)
-        w = IngestWorker(
-            host="127.0.0.1",
-            port=broker.port,
-            store=open_store("postgres", pg_dsn),
-            private_key=load_portal_private_key(pki.portal_private),
-            signing_key=signing,
-            device_keys=device_keys_from_dir(enrolment.keys_dir),
-            client_id=client_id,
-            tls=TlsFiles(pki.ca.ca_file, pki.portal.cert, pki.portal.key),
+        w = pg_worker(
+            broker,
+            pki,
+            enrolment.keys_dir,
+            pg_dsn,
+            client_id,
             services={"status": desk.service},
             status_push=pg_dsn,
         )
