@@ -20,9 +20,10 @@ connections, so the decision is queued where it is recorded and the workers send
   drops; another worker then sends them (the kiosk may get that decision twice and applies the
   same status again).
 * A kiosk has no broker session while offline (clean start), so a message then reaches nobody:
-  its rows wait while its availability says ``offline`` and are due at once when its retained
-  ``online`` arrives (a trigger of migration 0005 NOTIFYs then). An MQTT 5 PUBACK "no matching
-  subscribers" (a kiosk gone before its last will) counts as not sent.
+  its rows wait while its availability says ``offline`` (and no heartbeat came since) and are
+  due at once when its retained ``online`` arrives (a trigger of migration 0005 NOTIFYs then).
+  An MQTT 5 PUBACK "no matching subscribers" (a kiosk gone before its last will) counts as not
+  sent.
 * The kiosk applies it as it applies the reference receiver's (``registration.status`` of that
   record: shown at its status check without asking the portal).
 """
@@ -59,10 +60,18 @@ INSERT INTO status_push (device_id, record_id, status, reason, at) VALUES (%s, %
 ON CONFLICT (device_id, record_id) DO UPDATE SET status = EXCLUDED.status,
     reason = EXCLUDED.reason, at = EXCLUDED.at, attempts = 0, tried_at = 0, next_at = 0
 """
-_CLAIM = """
-SELECT p.device_id, p.record_id, p.status, p.reason, p.at, p.attempts
-FROM status_push p LEFT JOIN availability a ON a.device_id = p.device_id
-WHERE a.state IS DISTINCT FROM 'offline' AND (p.next_at <= %(now)s OR a.at > p.tried_at)
+_KIOSKS = """
+FROM status_push p
+LEFT JOIN availability a ON a.device_id = p.device_id
+LEFT JOIN heartbeat h ON h.device_id = p.device_id
+"""
+_AWAY = "COALESCE(a.state = 'offline' AND (h.received_at IS NULL OR h.received_at <= a.at), false)"
+"""Its kiosk is offline: its last will (or clean goodbye) is newer than its last heartbeat (a
+late last will from a failed cluster node after the kiosk came back elsewhere is outlived by
+the kiosk's next heartbeat)."""
+_CLAIM = f"""
+SELECT p.device_id, p.record_id, p.status, p.reason, p.at, p.attempts {_KIOSKS}
+WHERE NOT {_AWAY} AND (p.next_at <= %(now)s OR a.at > p.tried_at)
 ORDER BY p.next_at, p.at LIMIT %(limit)s
 FOR UPDATE OF p SKIP LOCKED
 """
@@ -96,13 +105,12 @@ def pending(dsn: str, now: float) -> list[tuple[str, str, str, int, str]]:
     yet delivered, oldest first: ``kiosk offline``, ``retry in N s`` or ``due``."""
     with psycopg.connect(dsn) as conn:
         rows = conn.execute(
-            "SELECT p.device_id, p.record_id, p.status, p.attempts, a.state, p.next_at"
-            " FROM status_push p LEFT JOIN availability a ON a.device_id = p.device_id"
-            " ORDER BY p.at, p.device_id, p.record_id"
+            f"SELECT p.device_id, p.record_id, p.status, p.attempts, {_AWAY}, p.next_at"
+            f" {_KIOSKS} ORDER BY p.at, p.device_id, p.record_id"
         ).fetchall()
     out = []
-    for device_id, record_id, status, attempts, state, next_at in rows:
-        if state == "offline":
+    for device_id, record_id, status, attempts, away, next_at in rows:
+        if away:
             why = "kiosk offline"
         elif next_at > now:
             why = f"retry in {next_at - now:.0f} s"

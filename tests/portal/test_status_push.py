@@ -6,6 +6,7 @@ claimed by one of two pushers, and decisions from before the migration are queue
 
 from __future__ import annotations
 
+import json
 import shutil
 import threading
 from collections.abc import Iterator
@@ -20,7 +21,7 @@ from kiosk.errors import ProtocolError
 from kiosk.uplink.client import Inbound
 from kiosk.uplink.inbound import StatusUpdate, decode
 from portal.ingest.migrate import MIGRATIONS, migrate
-from portal.ingest.store import Batch, open_store
+from portal.ingest.store import Batch, Beat, open_store
 from portal.status_book import open_book
 from portal.status_desk import StatusDesk
 from portal.status_push import BACKOFF_FIRST_S, CHANNEL, StatusPusher, backoff_s, pending
@@ -188,6 +189,22 @@ def test_a_kiosk_offline_is_not_sent_to_until_it_is_back(portal: Portal) -> None
     assert portal.queued() == [(rid(2), "verified", 1, T0 + 6 + BACKOFF_FIRST_S)]
     portal.seen("online", T0 + 7)  # back before the back-off ends: due at once
     assert portal.pusher(link).drain() == 1 and portal.queued() == []
+
+
+def test_a_heartbeat_after_a_late_last_will_counts_as_back(portal: Portal) -> None:
+    """A cluster node that dies publishes its kiosks' last wills, possibly after a kiosk came
+    back on another node: its next heartbeat outlives the stale ``offline``."""
+    portal.hold(rid(1))
+    portal.seen("online", T0 - 10)
+    portal.seen("offline", T0)  # the late last will
+    portal.desk.decided(DEVICE, rid(1), "eligible", None, T0)
+    link = RecordingLink()
+    assert portal.pusher(link).drain() == 0
+    b = Batch(T0 + 30)
+    beat = {"device_id": DEVICE}
+    b.heartbeats[DEVICE] = Beat(beat, json.dumps(beat), T0 + 30)
+    portal.store.write(b)
+    assert portal.pusher(link).drain() == 1
 
 
 def test_the_officer_sees_what_has_not_reached_its_kiosk(
