@@ -32,7 +32,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from kiosk.crypto.keys import load_portal_private_key, load_signing_private_key
 from kiosk.errors import CryptoError, ProtocolError
 from kiosk.reports.recipients import sign_list
-from kiosk.uplink.replies import sign_reply
+from kiosk.uplink.replies import sign_reply, status_message
 from kiosk.uplink.topics import Name, device_topic
 from portal.family_cards import FamilyDesk, SqliteFamilyIndex
 from portal.ingest.store import SqliteIngestStore
@@ -40,7 +40,7 @@ from portal.ingest.worker import IngestWorker
 from portal.intake import DeviceKeys, Opened, Outgoing, device_keys_from_dir, open_record
 from portal.link import TlsFiles, run_until_signalled
 from portal.references import PortalReferences
-from portal.status_desk import StatusDesk, status_message
+from portal.status_desk import StatusDesk
 from portal.store import PortalStore
 
 __all__ = ["PortalReceiver", "TlsFiles", "device_keys_from_dir", "main", "open_record"]
@@ -150,7 +150,7 @@ class PortalReceiver:
         self, device_id: str, record_id: str, status: str, reason: str | None = None
     ) -> Outgoing:
         at = self._clock()
-        payload = status_message(self._signing_key, device_id, record_id, status, reason, at)
+        payload = status_message(device_id, record_id, status, reason, at, self._signing_key)
         self.store.set_status(device_id, record_id, status)
         self.status_desk.decided(device_id, record_id, status, reason, at)
         return Outgoing(device_id, Name.STATUS, payload)

@@ -51,21 +51,6 @@ REGISTRATION_STATUSES = ("received", "verified", "eligible", "not_eligible")
 """What the portal says about a registration (the ``status`` message's enum)."""
 
 
-def status_message(
-    key: Ed25519PrivateKey,
-    device_id: str,
-    record_id: str,
-    status: str,
-    reason: str | None,
-    at: float,
-) -> bytes:
-    """The signed ``status`` message telling a kiosk the decision on one of its records (the
-    reference receiver sends it at once, the PostgreSQL workers through portal.status_push);
-    ProtocolError for one the schema refuses."""
-    msg = {"v": 1, "record_id": record_id, "status": status, "reason": reason, "at": at}
-    return sign_reply(Name.STATUS, device_id, msg, key)
-
-
 class StatusDesk:
     """The status desk's rules over a :class:`portal.status_book.StatusBook` (a path: the
     SQLite book in that file)."""

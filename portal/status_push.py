@@ -42,9 +42,9 @@ import psycopg
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from kiosk.errors import ProtocolError
+from kiosk.uplink.replies import status_message
 from kiosk.uplink.topics import Name, device_topic
 from portal.ingest.migrate import migrate
-from portal.status_desk import status_message
 
 log = logging.getLogger("portal.status_push")
 
@@ -220,7 +220,7 @@ class StatusPusher:
             for device_id, record_id, status, reason, at, attempts in rows:
                 try:
                     payload = status_message(
-                        self._key, device_id, record_id, status, reason, float(at)
+                        device_id, record_id, status, reason, float(at), self._key
                     )
                 except (ProtocolError, ValueError) as err:
                     log.error("status push %s/%s cannot be sent: %s", device_id, record_id, err)

@@ -19,7 +19,8 @@ from kiosk.crypto.keys import (
     public_pem,
 )
 from portal.ingest.worker import ingest_filters, pg_services
-from tests.fixtures.mqtt import PREFIX, Broker, KioskFactory, Pki, pg_worker, wait_for
+from tests.fixtures.mqtt import PREFIX, Broker, KioskFactory, Pki, wait_for
+from tests.fixtures.workers import pg_worker
 from tests.uplink.test_family_query_e2e import HUSBAND, KK, WIFE, Kiosk, kiosks_online
 
 pytestmark = [pytest.mark.broker, pytest.mark.postgres]
@@ -40,7 +41,7 @@ def fleet(
     keys.mkdir()
     signing = load_signing_private_key(pki.signing_private)
     services = pg_services("postgres", pg_dsn, signing)
-    worker = pg_worker(broker, pki, keys, pg_dsn, "ingest-1", services=services)
+    worker = pg_worker(broker, pki, pg_dsn, keys, "ingest-1", services=services)
     worker.start()
     wait_for(worker.connected.is_set, 10, "worker connected")
     time.sleep(0.2)  # SUBACK

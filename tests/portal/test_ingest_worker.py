@@ -28,9 +28,10 @@ from kiosk.crypto.keys import (
 from kiosk.store.outbox import OutboxRepository
 from kiosk.uplink.service import build_uplink
 from portal.ingest.worker import IngestWorker, ingest_filters
-from tests.fixtures.mqtt import PREFIX, Broker, KioskFactory, Pki, free_port, pg_worker, wait_for
+from tests.fixtures.mqtt import PREFIX, Broker, KioskFactory, Pki, free_port, wait_for
 from tests.fixtures.postgres import PgServer
 from tests.fixtures.records import commit_registrations, open_db
+from tests.fixtures.workers import pg_worker
 
 pytestmark = [pytest.mark.broker, pytest.mark.postgres]
 
@@ -56,7 +57,7 @@ def workers(broker: Broker, pki: Pki, pg_dsn: str, keys_dir: Path) -> Iterator[W
         first = broker.port if dead_first is None else dead_first
         fallbacks = () if dead_first is None else (("127.0.0.1", broker.port),)
         w = pg_worker(
-            broker, pki, keys_dir, dsn, client_id, port=first, fallbacks=fallbacks, batch=batch
+            broker, pki, dsn, keys_dir, client_id, port=first, fallbacks=fallbacks, batch=batch
         )
         w.start()
         wait_for(w.connected.is_set, 10, f"{client_id} to connect")

@@ -18,9 +18,10 @@ from kiosk.uplink.inbound import StatusUpdate
 from portal.ingest.worker import IngestWorker
 from portal.status_book import open_book
 from portal.status_desk import StatusDesk, main
-from tests.fixtures.mqtt import Broker, Pki, Portal, pg_worker, wait_for
+from tests.fixtures.mqtt import Broker, Pki, Portal, wait_for
 from tests.fixtures.postgres import pg_dsn, pg_server  # noqa: F401 (fixtures)
 from tests.fixtures.status_kiosk import LOOKUP_KEY, NIK, Side, start_kiosks
+from tests.fixtures.workers import pg_worker
 from tests.portal.test_status_desk import key_file
 
 pytestmark = [pytest.mark.broker, pytest.mark.postgres]
@@ -46,8 +47,8 @@ def workers(broker: Broker, pki: Pki, pg_dsn: str, enrolment: Portal) -> Iterato
         w = pg_worker(
             broker,
             pki,
-            enrolment.keys_dir,
             pg_dsn,
+            enrolment.keys_dir,
             client_id,
             services={"status": desk.service},
             status_push=pg_dsn,
