@@ -9,10 +9,10 @@ acks out only after the commit. Run as many as the load needs, each with its own
 * Batch: up to ``batch`` messages are opened, then written in ONE transaction (records
   insert-if-absent on (device id, record id), heartbeats and availability upserted), then each
   record gets its application ack and every message its PUBACK.
+* On PostgreSQL every worker also sends the officers' queued decisions to the kiosks
+  (``status_push``: :mod:`portal.status_push`, each by one worker, kept until the PUBACK).
 * The command line also runs the status desk (``portal.status_desk``) as the ``status`` service
-  on the same database: any worker answers any ``status_request`` and checks any objection; on
-  PostgreSQL every worker also sends the officers' queued decisions to the kiosks
-  (``portal.status_push``: each one by one worker, kept until the broker's PUBACK).
+  on the same database: any worker answers any ``status_request`` and checks any objection.
 
     python -m portal.ingest.worker --broker 127.0.0.1:8883 --store postgres \
         --target "host=/run/postgresql dbname=portal" --client-id ingest-1 \
