@@ -32,7 +32,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from kiosk.crypto.keys import load_portal_private_key, load_signing_private_key
 from kiosk.errors import CryptoError, ProtocolError
 from kiosk.reports.recipients import sign_list
-from kiosk.uplink.replies import sign_reply
+from kiosk.uplink.replies import sign_reply, status_message
 from kiosk.uplink.topics import Name, device_topic
 from portal.family_cards import FamilyDesk, SqliteFamilyIndex
 from portal.ingest.store import SqliteIngestStore
@@ -156,8 +156,7 @@ class PortalReceiver:
         self, device_id: str, record_id: str, status: str, reason: str | None = None
     ) -> Outgoing:
         at = self._clock()
-        msg = {"v": 1, "record_id": record_id, "status": status, "reason": reason, "at": at}
-        payload = sign_reply(Name.STATUS, device_id, msg, self._signing_key)
+        payload = status_message(device_id, record_id, status, reason, at, self._signing_key)
         self.store.set_status(device_id, record_id, status)
         self.status_desk.decided(device_id, record_id, status, reason, at)
         return Outgoing(device_id, Name.STATUS, payload)

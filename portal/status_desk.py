@@ -155,16 +155,19 @@ class StatusDesk(QueryDesk):
     # --- decisions ----------------------------------------------------------------------
     def decided(
         self, device_id: str, record_id: str, status: str, reason: str | None, at: float
-    ) -> None:
-        """Remember the decision sent to a kiosk (``status`` message) for later queries
-        (ValueError for a status or reason the ``status`` schema does not allow)."""
+    ) -> bool:
+        """Record the decision on one registration version for later queries; the PostgreSQL
+        book also queues its ``status`` message to the kiosk (portal.status_push). False when
+        the portal holds no such registration; ValueError for a status or reason the
+        ``status`` schema does not allow."""
         if status not in REGISTRATION_STATUSES:
             raise ValueError(f"registration status {status!r} is not one of the portal's")
         if reason is not None and len(reason) > 500:
             raise ValueError("a decision's reason is at most 500 characters")
-        self.book.decided(
-            device_id, record_id, Decision(status, reason, at if status in DECIDED else None)
-        )
+        if status == "not_eligible" and not reason:
+            raise ValueError("a not_eligible decision needs its reason")
+        decision = Decision(status, reason, at if status in DECIDED else None)
+        return self.book.decided(device_id, record_id, decision, at)
 
     def decide_objection(self, objection_id: str, state: str, reason: str | None = None) -> bool:
         """An officer moves an objection on (under_review, upheld, rejected: with a reason);
@@ -201,9 +204,10 @@ class StatusDesk(QueryDesk):
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Officer's command line: list objections, move one on (under_review/upheld/rejected), or
-    record the decision on a registration version (on the PostgreSQL path the kiosks learn it
-    from their next status query)."""
+    """Officer's command line: list objections, move one on (under_review/upheld/rejected),
+    record the decision on a registration version (on the PostgreSQL path an ingest worker
+    then pushes it to the kiosk; a kiosk also sees it in its next status answer), or list the
+    decisions not yet delivered (pushes)."""
     import argparse
 
     from kiosk.crypto.keys import load_signing_private_key
@@ -224,7 +228,10 @@ def main(argv: list[str] | None = None) -> int:
     decision.add_argument("record_id")
     decision.add_argument("status", choices=REGISTRATION_STATUSES)
     decision.add_argument("--reason", help="shown to the person (not_eligible: required)")
+    sub.add_parser("pushes", help="decisions not yet delivered to their kiosk (--dsn only)")
     args = p.parse_args(argv)
+    if args.command == "pushes":
+        return _pushes(args.dsn)
     book = open_book("postgres", args.dsn) if args.dsn else SqliteStatusBook(args.db)
     desk = StatusDesk(book, load_signing_private_key(args.signing_key))
     try:
@@ -233,12 +240,15 @@ def main(argv: list[str] | None = None) -> int:
                 print("\t".join("" if v is None else str(v) for v in row))
             return 0
         if args.command == "decision":
-            if args.status == "not_eligible" and not args.reason:
-                print("error: a not_eligible decision needs its reason")
+            try:
+                held = desk.decided(
+                    args.device_id, args.record_id, args.status, args.reason, time.time()
+                )
+            except ValueError as err:
+                print(f"error: {err}")
                 return 2
-            desk.decided(args.device_id, args.record_id, args.status, args.reason, time.time())
-            print("done")
-            return 0
+            print("done" if held else "error: the portal holds no such registration")
+            return 0 if held else 1
         try:
             done = desk.decide_objection(args.objection_id, args.state, args.reason)
         except ValueError as err:
@@ -248,6 +258,18 @@ def main(argv: list[str] | None = None) -> int:
         return 0 if done else 1
     finally:
         desk.close()
+
+
+def _pushes(dsn: str | None) -> int:
+    """Print the decisions the workers have not yet delivered, and what each waits for."""
+    if dsn is None:
+        print("error: decisions wait for their kiosk on the PostgreSQL path only (use --dsn)")
+        return 2
+    from portal.status_push import pending  # psycopg only where it is used
+
+    for row in pending(dsn, time.time()):
+        print("\t".join(str(v) for v in row))
+    return 0
 
 
 if __name__ == "__main__":

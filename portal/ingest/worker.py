@@ -9,6 +9,8 @@ acks out only after the commit. Run as many as the load needs, each with its own
 * Batch: up to ``batch`` messages are opened, then written in ONE transaction (records
   insert-if-absent on (device id, record id), heartbeats and availability upserted), then each
   record gets its application ack and every message its PUBACK.
+* On PostgreSQL every worker also sends the officers' queued decisions to the kiosks
+  (``status_push``: :mod:`portal.status_push`, each by one worker, kept until the PUBACK).
 * The command line also runs the status desk (``portal.status_desk``) as the ``status`` service
   on the same database: any worker answers any ``status_request`` and checks any objection.
   Status and family card queries are limited per kiosk by one :class:`portal.queries.QueryLimit`
@@ -28,6 +30,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
@@ -40,6 +43,9 @@ from portal.link import PROTOCOLS, PortalLink, TlsFiles, run_until_signalled
 from portal.queries import QueryLimit, open_counters
 from portal.status_book import open_book
 from portal.status_desk import StatusDesk
+
+if TYPE_CHECKING:
+    from portal.status_push import StatusPusher
 
 log = logging.getLogger("portal.ingest")
 
@@ -58,7 +64,8 @@ def ingest_filters(
 
 class IngestWorker:
     """Shared-subscription consumer writing batches to an :class:`IngestStore` (``group``
-    None: a plain subscription, as the reference receiver's); ``services`` as the intake's."""
+    None: a plain subscription, as the reference receiver's); ``services`` as the intake's;
+    ``status_push``: the PostgreSQL DSN whose queued decisions this worker also sends."""
 
     def __init__(
         self,
@@ -81,6 +88,7 @@ class IngestWorker:
         receive_maximum: int = 1000,
         fallbacks: tuple[tuple[str, int], ...] = (),
         keepalive_s: int = 10,
+        status_push: str | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.store = store
@@ -114,17 +122,29 @@ class IngestWorker:
         )
         self.connected = self.link.connected
         self.counts = self.intake.counts  # stored, duplicates, rejected, heartbeats
+        self.pusher: StatusPusher | None = None
+        if status_push is not None:
+            from portal.status_push import StatusPusher  # psycopg only where it is used
+
+            self.pusher = StatusPusher(
+                status_push, self.link, signing_key, prefix=prefix, clock=clock
+            )
 
     def credentials(self, username: str, password: str) -> None:
         """User name and password (brokers without client certificates, e.g. RabbitMQ)."""
         self.link.credentials(username, password)
 
     def start(self) -> None:
-        """Connect (persistent session) and start the batch thread."""
+        """Connect (persistent session) and start the batch thread (and the status push)."""
         self.link.start(self.intake.process)
+        if self.pusher is not None:
+            self.pusher.start()
 
     def stop(self) -> None:
-        """Finish the batch in hand, disconnect (the session stays on the broker), close."""
+        """Finish the batch (and push) in hand, disconnect (the session stays on the
+        broker), close."""
+        if self.pusher is not None:
+            self.pusher.stop()
         self.link.stop()
         self.store.close()
 
@@ -215,6 +235,7 @@ def main(argv: list[str] | None = None) -> int:
         batch=args.batch,
         linger_s=args.linger,
         keepalive_s=args.keepalive,
+        status_push=args.target if args.store == "postgres" else None,
     )
     if args.username:
         worker.credentials(args.username, args.password or "")

@@ -326,8 +326,9 @@ def test_two_workers_checking_two_objections_at_once_open_only_one(pg_dsn: str) 
 
 
 def test_the_officer_records_a_decision_any_kiosk_then_sees(portal: Portal, tmp_path: Path) -> None:
-    """On the PostgreSQL path no reference receiver sends ``status``: the officer's command
-    records the decision, and the next status query from any kiosk answers with it."""
+    """The officer's command records the decision (on PostgreSQL the workers also push it:
+    tests/uplink/test_status_push_e2e.py), and the next status query from any kiosk answers
+    with it; a registration the portal does not hold gets no decision."""
     from portal.status_desk import main
 
     d, key = portal.desk, portal.desk.key  # type: ignore[attr-defined]
@@ -335,6 +336,8 @@ def test_the_officer_records_a_decision_any_kiosk_then_sees(portal: Portal, tmp_
     where = ["--dsn" if portal.backend == "postgres" else "--db", portal.target]
     args = [*where, "--signing-key", str(pem), "decision", "kiosk-a-01", REG]
     assert main([*args, "not_eligible"]) == 2  # its reason is required
+    unknown = [*where, "--signing-key", str(pem), "decision", "kiosk-a-01", REG[:-1] + "f"]
+    assert main([*unknown, "eligible"]) == 1
     assert main([*args, "not_eligible", "--reason", "penghasilan di atas batas"]) == 0
     reg = ask(d, key, "kiosk-c-01", NIK, RECEIPT).registrations[0]
     assert (reg.status, reg.reason) == ("not_eligible", "penghasilan di atas batas")
