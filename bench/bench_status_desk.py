@@ -10,7 +10,8 @@ Starts PostgreSQL on loopback (tests/fixtures/postgres.py), then:
    registration-id indexes on ``record``; later migrations left out of both), and reports the
    wall time per record of each (PostgreSQL's own work: the Python side is the same in both);
 2. answers ``--queries`` status requests (signed replies, the digest computed by PostgreSQL on
-   the rows the receipt index picks) against the full table: p50 / p95 per answer.
+   the rows the receipt index picks, the query counted in the workers' shared ``query_count``)
+   against the full table: p50 / p95 per answer, per lookup and per count.
 
 Timing on a shared 2-core machine is noisy: compare the two write figures of one run.
 """
@@ -37,6 +38,7 @@ from kiosk.core.portal_status import nik_digest  # noqa: E402
 from portal.ingest.migrate import MIGRATIONS, migrate  # noqa: E402
 from portal.ingest.postgres import PostgresIngestStore  # noqa: E402
 from portal.ingest.store import Batch  # noqa: E402
+from portal.queries import QueryLimit, open_counters  # noqa: E402
 from portal.status_book import open_book  # noqa: E402
 from portal.status_desk import StatusDesk  # noqa: E402
 from portal.store import Incoming  # noqa: E402
@@ -119,8 +121,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"write, {label}: {runs} ms/record (two runs)")
         with_desk = server.dsn.replace("dbname=postgres", f"dbname=db_1_{before + 1}")
         key = Ed25519PrivateKey.generate()
-        desk = StatusDesk(open_book("postgres", with_desk), key, queries_per_window=10**9)
-        times, lookups = [], []
+        limit = QueryLimit(open_counters("postgres", with_desk), per_window=10**9)  # a worker's
+        desk = StatusDesk(open_book("postgres", with_desk), key, limit=limit)
+        times, lookups, counts = [], [], []
         for i in range(args.queries):
             _inc, nik, code = items[(i * 7919) % len(items)]
             request = {
@@ -135,10 +138,18 @@ def main(argv: list[str] | None = None) -> int:
             desk.answer("kiosk-999", request)
             t1 = time.perf_counter()
             desk.book.lookup(request["nik_digest"], code)
+            t2 = time.perf_counter()
+            limit.admit("status", f"kiosk-{i % 100:03d}")
             times.append(t1 - t0)
-            lookups.append(time.perf_counter() - t1)
+            lookups.append(t2 - t1)
+            counts.append(time.perf_counter() - t2)
         desk.close()
-        for what, got in (("answer (checked, looked up, signed)", times), ("lookup", lookups)):
+        limit.close()
+        for what, got in (
+            ("answer (checked, counted, looked up, signed)", times),
+            ("lookup", lookups),
+            ("shared query count (one upsert)", counts),
+        ):
             p50, p95 = statistics.median(got) * 1e3, statistics.quantiles(got, n=20)[18] * 1e3
             print(f"{what} over {len(items)} registrations: p50 {p50:.2f} ms, p95 {p95:.2f} ms")
     finally:

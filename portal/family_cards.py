@@ -10,18 +10,17 @@
   continue (the first registered, when offline kiosks registered the card twice; its newest
   version; when it was first registered; its member count), or ``not_known``. Never a name,
   a NIK or a receipt code: the card holder's household may hold other people.
-* Queries are rate-limited per kiosk (``queries_per_window`` per ``window_s``): a kiosk that
-  floods queries, e.g. walking the KK number space, gets ``refused``.
+* Queries are limited per kiosk by a :class:`portal.queries.QueryLimit` (scope ``family``; on
+  PostgreSQL one count shared by every worker): a kiosk that floods queries, e.g. walking the
+  KK number space, gets a signed ``refused``.
 """
 
 from __future__ import annotations
 
-import logging
 import re
 import sqlite3
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,12 +30,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from kiosk.core.family_card import PortalFamily, kk_digest
 from kiosk.core.names import Name
-from kiosk.errors import ProtocolError
-from kiosk.uplink import messages
-from kiosk.uplink.replies import sign_reply
-from portal.intake import Opened, Outgoing
-
-log = logging.getLogger("portal.family_cards")
+from portal.queries import Query, QueryDesk, QueryLimit
 
 MAX_ROWS = 200
 """Versions read for one digest at most (a card updated more often than this is absurd)."""
@@ -185,95 +179,53 @@ class PostgresFamilyIndex:
     """The PostgreSQL index: the expression index of migration 0004 over ``record``."""
 
     def __init__(self, dsn: str) -> None:
-        import psycopg  # the portal's PostgreSQL path only
+        from portal.ingest.session import PgSession  # psycopg only where it is used
 
-        from portal.ingest.migrate import migrate
-
-        self._dsn = dsn
-        self._connect = psycopg.connect
-        self._conn = psycopg.connect(dsn, autocommit=True)
-        migrate(self._conn)
-        self._lock = threading.Lock()
+        self._db = PgSession(dsn)
 
     def rows(self, digest: str) -> list[Row]:
         """The stored versions of the card ``digest`` (one index scan)."""
-        with self._lock:
-            if self._conn.closed or self._conn.broken:  # the server restarted: a new session
-                self._conn = self._connect(self._dsn, autocommit=True)
-            found = self._conn.execute(_PG_ROWS, (digest, MAX_ROWS)).fetchall()
+        found = self._db.rows(_PG_ROWS, (digest, MAX_ROWS))
         return [Row(str(r[0]), int(r[1]), float(r[2]), r[3]) for r in found]
 
     def close(self) -> None:
-        """Close the connection."""
-        with self._lock:
-            self._conn.close()
+        """Close the session."""
+        self._db.close()
 
 
-class FamilyDesk:
-    """Answers family card queries from a :class:`FamilyIndex` (the ``family`` service)."""
+FAMILY_QUERY = Query(
+    "family", Name.KK_REQUEST, Name.KK_REPLY, {"registration": None}, "family card request"
+)
+
+
+class FamilyDesk(QueryDesk):
+    """Answers family card queries from a :class:`FamilyIndex` (:meth:`answer_each` is the
+    ``family`` service), limited by ``limit``."""
+
+    QUERY = FAMILY_QUERY
 
     def __init__(
         self,
         index: FamilyIndex,
         signing_key: Ed25519PrivateKey,
         *,
-        queries_per_window: int = 60,
-        window_s: float = 600.0,
+        limit: QueryLimit | None = None,
         clock: Callable[[], float] = time.time,
-        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
+        super().__init__(signing_key, limit, clock=clock)
         self.index = index
-        self._key = signing_key
-        self._limit = queries_per_window
-        self._window_s = window_s
-        self._clock = clock
-        self._monotonic = monotonic
-        self._asked: dict[str, deque[float]] = {}
 
-    def answer(self, device_id: str, request: dict[str, Any]) -> bytes:
-        """The signed ``kk_reply`` for an opened ``kk_request`` record (raises ProtocolError
-        for an invalid one: nothing is answered)."""
-        messages.check(Name.KK_REQUEST, request)
-        if request["device_id"] != device_id:
-            raise ProtocolError("family card request names another device")
-        body: dict[str, Any] = {
-            "v": 1,
-            "request_id": request["request_id"],
-            "at": self._clock(),
-            "result": "refused",
-            "registration": None,
+    def find(self, request: dict[str, Any]) -> dict[str, Any]:
+        """``known`` with what an update continues, or ``not_known``."""
+        found = pick(self.index.rows(request["kk_digest"]))
+        if found is None:
+            return {"result": "not_known", "registration": None}
+        return {
+            "result": "known",
+            "registration": {
+                "registration_id": found.registration_id,
+                "version": found.version,
+                "registered_at": found.registered_at,
+                "members_count": found.members_count,
+            },
         }
-        if self._admit(device_id):
-            found = pick(self.index.rows(request["kk_digest"]))
-            body["result"] = "not_known" if found is None else "known"
-            if found is not None:
-                body["registration"] = {
-                    "registration_id": found.registration_id,
-                    "version": found.version,
-                    "registered_at": found.registered_at,
-                    "members_count": found.members_count,
-                }
-        return sign_reply(Name.KK_REPLY, device_id, body, self._key)
-
-    def _admit(self, device_id: str) -> bool:
-        now, seen = self._monotonic(), self._asked.setdefault(device_id, deque())
-        while seen and now - seen[0] > self._window_s:
-            seen.popleft()
-        if len(seen) >= self._limit:
-            log.warning("family card queries from %s over the limit: refused", device_id)
-            return False
-        seen.append(now)
-        return True
-
-    def __call__(self, kind: str, items: list[Opened]) -> list[Outgoing]:
-        """The intake's ``family`` service: answer each query on the asking kiosk's topic."""
-        out: list[Outgoing] = []
-        for item in items:
-            inc = item.incoming
-            try:
-                reply = self.answer(inc.device_id, inc.record)
-            except ProtocolError as err:
-                log.warning("family card request from %s rejected: %s", inc.device_id, err)
-                continue
-            out.append(Outgoing(inc.device_id, Name.KK_REPLY, reply, inc.record_id.encode()))
-        return out

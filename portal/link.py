@@ -9,6 +9,8 @@ Both the reference receiver (:mod:`portal.receiver`) and the ingest workers
 * MQTT 3.1.1 (RabbitMQ's MQTT plugin): clean session false.
 * Manual acks: a message's PUBACK goes out only when the intake says its batch is committed.
 * ``fallbacks``: further nodes of a broker cluster, tried in turn when the connection drops.
+* :meth:`PortalLink.puback` tells a sender that must know (the status push) whether the broker
+  accepted one of its publishes.
 """
 
 from __future__ import annotations
@@ -39,6 +41,8 @@ RECEIVE_MAXIMUM_3 = 100
 """Publishes in flight over MQTT 3.1.1, which has no Receive Maximum (a modest window)."""
 RECEIVE_MAXIMUM_5 = 65535
 """MQTT 5: the broker's Receive Maximum when its CONNACK states none (the spec's default)."""
+NO_MATCHING_SUBSCRIBERS = 0x10
+"""MQTT 5 PUBACK reason code: accepted, but no subscription matched (nobody got it)."""
 
 
 @dataclass(frozen=True)
@@ -169,6 +173,9 @@ class PortalLink:
         self._sub_mid: int | None = None
         self._resubscribe = FullJitter(1.0, 30.0)
         self._acks = AckWindow(RECEIVE_MAXIMUM_5 if self.v5 else RECEIVE_MAXIMUM_3)
+        # packet id -> reason code of its last refused PUBACK; an accepted PUBACK for the same
+        # id clears it, so a reused id never carries an earlier message's refusal
+        self._refused: dict[int, str] = {}
         c = FastPublishClient(
             mqtt.CallbackAPIVersion.VERSION2,
             client_id=client_id,
@@ -227,15 +234,28 @@ class PortalLink:
     # --- sending ------------------------------------------------------------------------
     def publish(
         self, topic: str, payload: bytes, *, correlation: bytes | None = None, retain: bool = False
-    ) -> bool:
-        """QoS 1 publish within the broker's Receive Maximum; False when stopping meanwhile."""
+    ) -> mqtt.MQTTMessageInfo | None:
+        """QoS 1 publish within the broker's Receive Maximum (its handle for :meth:`puback`);
+        None when stopping meanwhile."""
         if not self._acks.acquire(self.stopping):
-            return False
+            return None
         props = CorrelationOnly(correlation) if self.v5 and correlation is not None else None
-        self.client.publish(
+        return self.client.publish(
             topic, payload, qos=1, retain=retain, properties=cast(Properties, props)
         )
-        return True
+
+    def puback(self, sent: mqtt.MQTTMessageInfo, timeout_s: float) -> bool | None:
+        """Wait up to ``timeout_s`` for the broker's PUBACK of a :meth:`publish`: True when it
+        accepted the message for a subscriber; False when it refused it (an MQTT 5 reason
+        code >= 0x80), had no subscriber for it (MQTT 5: 0x10; 3.1.1 cannot tell), or the
+        publish failed in the client; None when no PUBACK came in time."""
+        try:
+            sent.wait_for_publish(timeout_s)
+            if not sent.is_published():
+                return None
+        except (RuntimeError, ValueError):  # not queued, or written to a dead connection
+            return False
+        return self._refused.pop(sent.mid, None) is None
 
     def ack(self, msgs: list[Msg]) -> None:
         """PUBACK these messages (their batch is committed); subscriptions are QoS 1."""
@@ -297,7 +317,15 @@ class PortalLink:
             log.warning("portal %s %s:%d; next try %s:%d", what, host, port, nxt_host, nxt_port)
             self._connect(nxt_host, nxt_port)
 
-    def _on_publish(self, *_a: Any) -> None:
+    def _on_publish(self, _c: mqtt.Client, _u: Any, mid: int, reason: Any, _p: Any) -> None:
+        # called before paho marks the publish's handle published (puback reads this after)
+        if getattr(reason, "is_failure", False):
+            log.warning("broker refused a portal publish: %s", reason)
+            self._refused[mid] = str(reason)
+        elif getattr(reason, "value", 0) == NO_MATCHING_SUBSCRIBERS:
+            self._refused[mid] = str(reason)
+        else:
+            self._refused.pop(mid, None)
         self._acks.release()
 
     def _on_message(self, _c: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:

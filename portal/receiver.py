@@ -32,13 +32,14 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from kiosk.crypto.keys import load_portal_private_key, load_signing_private_key
 from kiosk.errors import CryptoError, ProtocolError
 from kiosk.reports.recipients import sign_list
-from kiosk.uplink.replies import sign_reply
+from kiosk.uplink.replies import sign_reply, status_message
 from kiosk.uplink.topics import Name, device_topic
 from portal.family_cards import FamilyDesk, SqliteFamilyIndex
 from portal.ingest.store import SqliteIngestStore
 from portal.ingest.worker import IngestWorker
 from portal.intake import DeviceKeys, Opened, Outgoing, device_keys_from_dir, open_record
 from portal.link import TlsFiles, run_until_signalled
+from portal.queries import QueryLimit
 from portal.references import PortalReferences
 from portal.status_desk import StatusDesk
 from portal.store import PortalStore
@@ -74,9 +75,14 @@ class PortalReceiver:
         self._clock = clock
         self.references = references  # identity references (portal/references.py), optional
         self.store = PortalStore(db_path)
-        self.status_desk = StatusDesk(db_path, signing_key, clock=clock)  # status + objections
+        self.query_limit = QueryLimit(clock=clock)  # per kiosk and desk, in this process
+        self.status_desk = StatusDesk(  # status + objections
+            db_path, signing_key, limit=self.query_limit, clock=clock
+        )
         self.family_index = SqliteFamilyIndex(db_path, clock=clock)  # No. KK at any kiosk
-        self.family_desk = FamilyDesk(self.family_index, signing_key, clock=clock)
+        self.family_desk = FamilyDesk(
+            self.family_index, signing_key, limit=self.query_limit, clock=clock
+        )
         self._worker = IngestWorker(
             host=host,
             port=port,
@@ -94,7 +100,7 @@ class PortalReceiver:
             services={
                 "references": self._references,
                 "status": self.status_desk.service,
-                "family": self.family_desk,
+                "family": self.family_desk.answer_each,
             },
             clock=clock,
         )
@@ -150,8 +156,7 @@ class PortalReceiver:
         self, device_id: str, record_id: str, status: str, reason: str | None = None
     ) -> Outgoing:
         at = self._clock()
-        msg = {"v": 1, "record_id": record_id, "status": status, "reason": reason, "at": at}
-        payload = sign_reply(Name.STATUS, device_id, msg, self._signing_key)
+        payload = status_message(device_id, record_id, status, reason, at, self._signing_key)
         self.store.set_status(device_id, record_id, status)
         self.status_desk.decided(device_id, record_id, status, reason, at)
         return Outgoing(device_id, Name.STATUS, payload)

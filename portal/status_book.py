@@ -3,8 +3,9 @@
 The desk (:mod:`portal.status_desk`) holds every rule (the objection window, ownership, one open
 objection per decision, the rate limit, the signed answer); a :class:`StatusBook` only stores and
 finds rows. ``sqlite`` keeps its own status index beside the reference portal's records;
-``postgres`` (:mod:`portal.status_pg`) reads the ingest workers' ``record`` table itself and keeps
-decisions and objection states in the tables of migration 0003.
+``postgres`` (:mod:`portal.status_pg`) reads the ingest workers' ``record`` table itself, keeps
+decisions and objection states in the tables of migration 0003 and queues each decision's push to
+its kiosk (:mod:`portal.status_push`, migration 0005).
 """
 
 from __future__ import annotations
@@ -80,8 +81,10 @@ class StatusBook(Protocol):
         """Keep an objection once (a second copy of the same id changes nothing)."""
         ...
 
-    def decided(self, device_id: str, record_id: str, decision: Decision) -> None:
-        """Remember the decision on one registration version."""
+    def decided(self, device_id: str, record_id: str, decision: Decision, at: float) -> bool:
+        """Remember the decision taken at ``at`` on one registration version (a book whose
+        kiosks no receiver tells at once also queues its ``status`` message); False when the
+        book holds no such registration."""
         ...
 
     def move_objection(self, objection_id: str, state: str, reason: str | None, at: float) -> bool:
@@ -272,14 +275,15 @@ class SqliteStatusBook:
                 astuple(row),  # the columns in field order (booleans stored as 0/1)
             )
 
-    def decided(self, device_id: str, record_id: str, decision: Decision) -> None:
-        """Update the indexed version."""
+    def decided(self, device_id: str, record_id: str, decision: Decision, at: float) -> bool:
+        """Update the indexed version (the reference receiver sends the ``status`` itself)."""
         with self._lock:
-            self._conn.execute(
+            cur = self._conn.execute(
                 "UPDATE status_index SET status = ?, reason = ?, decided_at = ?"
                 " WHERE device_id = ? AND record_id = ?",
                 (*astuple(decision), device_id, record_id),
             )
+        return cur.rowcount == 1
 
     def move_objection(self, objection_id: str, state: str, reason: str | None, at: float) -> bool:
         """Set the state unless final."""

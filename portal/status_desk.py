@@ -14,16 +14,15 @@ desk as their ``status`` service, so any worker answers any query and checks any
   registration the portal holds with a decision, be filed within ``objection_window_days`` of
   that decision, and not duplicate an open objection; otherwise it is kept as ``rejected`` with
   the reason, which the person then sees in the status.
-* Status queries are rate-limited per kiosk (``queries_per_window`` per ``window_s``, per
-  portal process: N workers sharing a subscription allow up to N times that): a kiosk that
-  floods queries gets ``refused``.
+* Status queries are limited per kiosk by a :class:`portal.queries.QueryLimit` (scope
+  ``status``; on PostgreSQL one count shared by every worker): a kiosk that floods queries gets
+  a signed ``refused``.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -35,8 +34,8 @@ from kiosk.core.objection import REASONS
 from kiosk.core.portal_status import OBJECTION_STATES
 from kiosk.errors import ProtocolError
 from kiosk.uplink import messages
-from kiosk.uplink.replies import sign_reply
 from portal.intake import Opened, Outgoing
+from portal.queries import Query, QueryDesk, QueryLimit
 from portal.status_book import Decision, ObjectionRow, SqliteStatusBook, StatusBook, open_book
 
 log = logging.getLogger("portal.status")
@@ -50,10 +49,20 @@ DECIDED = frozenset({"eligible", "not_eligible"})
 REGISTRATION_STATUSES = ("received", "verified", "eligible", "not_eligible")
 """What the portal says about a registration (the ``status`` message's enum)."""
 
+STATUS_QUERY = Query(
+    "status",
+    Name.STATUS_REQUEST,
+    Name.STATUS_REPLY,
+    {"registrations": [], "objections": []},
+    "status request",
+)
 
-class StatusDesk:
+
+class StatusDesk(QueryDesk):
     """The status desk's rules over a :class:`portal.status_book.StatusBook` (a path: the
-    SQLite book in that file)."""
+    SQLite book in that file); status queries limited by ``limit``."""
+
+    QUERY = STATUS_QUERY
 
     def __init__(
         self,
@@ -61,19 +70,12 @@ class StatusDesk:
         signing_key: Ed25519PrivateKey,
         *,
         objection_window_days: int = 30,
-        queries_per_window: int = 60,
-        window_s: float = 600.0,
+        limit: QueryLimit | None = None,
         clock: Callable[[], float] = time.time,
-        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
+        super().__init__(signing_key, limit, clock=clock)
         self.book: StatusBook = SqliteStatusBook(book) if isinstance(book, Path) else book
-        self._key = signing_key
         self.objection_window_days = objection_window_days
-        self._limit = queries_per_window
-        self._window_s = window_s
-        self._clock = clock
-        self._monotonic = monotonic
-        self._queries: dict[str, deque[float]] = {}
 
     # --- the portal service (portal/kinds.py: answered_by="status") -----------------------
     def service(self, kind: str, items: list[Opened]) -> list[Outgoing]:
@@ -88,16 +90,7 @@ class StatusDesk:
                 ]
             )
             return []
-        out: list[Outgoing] = []
-        for item in items:
-            inc = item.incoming
-            try:
-                reply = self.answer(inc.device_id, inc.record)
-            except ProtocolError as err:
-                log.warning("status request from %s rejected: %s", inc.device_id, err)
-                continue
-            out.append(Outgoing(inc.device_id, Name.STATUS_REPLY, reply, inc.record_id.encode()))
-        return out
+        return self.answer_each(kind, items)
 
     # --- records ------------------------------------------------------------------------
     def on_records(self, items: list[tuple[str, str, str, dict[str, Any]]]) -> None:
@@ -162,16 +155,19 @@ class StatusDesk:
     # --- decisions ----------------------------------------------------------------------
     def decided(
         self, device_id: str, record_id: str, status: str, reason: str | None, at: float
-    ) -> None:
-        """Remember the decision sent to a kiosk (``status`` message) for later queries
-        (ValueError for a status or reason the ``status`` schema does not allow)."""
+    ) -> bool:
+        """Record the decision on one registration version for later queries; the PostgreSQL
+        book also queues its ``status`` message to the kiosk (portal.status_push). False when
+        the portal holds no such registration; ValueError for a status or reason the
+        ``status`` schema does not allow."""
         if status not in REGISTRATION_STATUSES:
             raise ValueError(f"registration status {status!r} is not one of the portal's")
         if reason is not None and len(reason) > 500:
             raise ValueError("a decision's reason is at most 500 characters")
-        self.book.decided(
-            device_id, record_id, Decision(status, reason, at if status in DECIDED else None)
-        )
+        if status == "not_eligible" and not reason:
+            raise ValueError("a not_eligible decision needs its reason")
+        decision = Decision(status, reason, at if status in DECIDED else None)
+        return self.book.decided(device_id, record_id, decision, at)
 
     def decide_objection(self, objection_id: str, state: str, reason: str | None = None) -> bool:
         """An officer moves an objection on (under_review, upheld, rejected: with a reason);
@@ -192,36 +188,15 @@ class StatusDesk:
         return self.book.objection_state(objection_id)
 
     # --- queries ------------------------------------------------------------------------
-    def answer(self, device_id: str, request: dict[str, Any]) -> bytes:
-        """The signed ``status_reply`` for an opened ``status_request`` record (raises
-        ProtocolError for an invalid one: nothing is answered)."""
-        messages.check("status_request", request)
-        if request["device_id"] != device_id:
-            raise ProtocolError("status request names another device")
-        body: dict[str, Any] = {
-            "v": 1,
-            "request_id": request["request_id"],
-            "at": self._clock(),
-            "registrations": [],
-            "objections": [],
-        }
-        if not self._admit(device_id):
-            body["result"] = "refused"
-            return sign_reply(Name.STATUS_REPLY, device_id, body, self._key)
+    def find(self, request: dict[str, Any]) -> dict[str, Any]:
+        """Every version of the registration with this NIK digest and code, and its
+        objections."""
         regs, objections = self.book.lookup(request["nik_digest"], request["receipt_no"])
-        body.update(result="found" if regs else "not_found", registrations=regs)
-        body["objections"] = objections
-        return sign_reply(Name.STATUS_REPLY, device_id, body, self._key)
-
-    def _admit(self, device_id: str) -> bool:
-        now = self._monotonic()
-        seen = self._queries.setdefault(device_id, deque())
-        while seen and now - seen[0] > self._window_s:
-            seen.popleft()
-        if len(seen) >= self._limit:
-            return False
-        seen.append(now)
-        return True
+        return {
+            "result": "found" if regs else "not_found",
+            "registrations": regs,
+            "objections": objections,
+        }
 
     def close(self) -> None:
         """Close the book."""
@@ -229,9 +204,10 @@ class StatusDesk:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Officer's command line: list objections, move one on (under_review/upheld/rejected), or
-    record the decision on a registration version (on the PostgreSQL path the kiosks learn it
-    from their next status query)."""
+    """Officer's command line: list objections, move one on (under_review/upheld/rejected),
+    record the decision on a registration version (on the PostgreSQL path an ingest worker
+    then pushes it to the kiosk; a kiosk also sees it in its next status answer), or list the
+    decisions not yet delivered (pushes)."""
     import argparse
 
     from kiosk.crypto.keys import load_signing_private_key
@@ -252,7 +228,10 @@ def main(argv: list[str] | None = None) -> int:
     decision.add_argument("record_id")
     decision.add_argument("status", choices=REGISTRATION_STATUSES)
     decision.add_argument("--reason", help="shown to the person (not_eligible: required)")
+    sub.add_parser("pushes", help="decisions not yet delivered to their kiosk (--dsn only)")
     args = p.parse_args(argv)
+    if args.command == "pushes":
+        return _pushes(args.dsn)
     book = open_book("postgres", args.dsn) if args.dsn else SqliteStatusBook(args.db)
     desk = StatusDesk(book, load_signing_private_key(args.signing_key))
     try:
@@ -261,12 +240,15 @@ def main(argv: list[str] | None = None) -> int:
                 print("\t".join("" if v is None else str(v) for v in row))
             return 0
         if args.command == "decision":
-            if args.status == "not_eligible" and not args.reason:
-                print("error: a not_eligible decision needs its reason")
+            try:
+                held = desk.decided(
+                    args.device_id, args.record_id, args.status, args.reason, time.time()
+                )
+            except ValueError as err:
+                print(f"error: {err}")
                 return 2
-            desk.decided(args.device_id, args.record_id, args.status, args.reason, time.time())
-            print("done")
-            return 0
+            print("done" if held else "error: the portal holds no such registration")
+            return 0 if held else 1
         try:
             done = desk.decide_objection(args.objection_id, args.state, args.reason)
         except ValueError as err:
@@ -276,6 +258,18 @@ def main(argv: list[str] | None = None) -> int:
         return 0 if done else 1
     finally:
         desk.close()
+
+
+def _pushes(dsn: str | None) -> int:
+    """Print the decisions the workers have not yet delivered, and what each waits for."""
+    if dsn is None:
+        print("error: decisions wait for their kiosk on the PostgreSQL path only (use --dsn)")
+        return 2
+    from portal.status_push import pending  # psycopg only where it is used
+
+    for row in pending(dsn, time.time()):
+        print("\t".join(str(v) for v in row))
+    return 0
 
 
 if __name__ == "__main__":

@@ -5,8 +5,10 @@ portal holds can be looked up, from whichever kiosk and whenever it arrived, wit
 written per record: the receipt code picks a few rows by index, the NIK digest
 (:func:`kiosk.core.portal_status.nik_digest`, computed here by PostgreSQL's ``sha256``) is
 compared on those rows only. Decisions and objection states live in ``registration_decision``
-and ``objection_state``. Workers check objections in parallel: a transaction-scoped advisory
-lock per registration makes "one open objection per decision" hold across them.
+and ``objection_state``; each decision also queues its ``status`` message to the kiosk
+(``status_push``, sent by the workers: :mod:`portal.status_push`). Workers check objections in
+parallel: a transaction-scoped advisory lock per registration makes "one open objection per
+decision" hold across them.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any
 import psycopg
 
 from kiosk.core.portal_status import FINAL_OBJECTION_STATES, NIK_DIGEST_DOMAIN
+from portal import status_push
 from portal.ingest.migrate import migrate
 from portal.status_book import (
     MAX_ROWS,
@@ -65,6 +68,13 @@ _OBJECTIONS_OF = """
 SELECT objection_id, registration_id, reason_code, state, state_reason, filed_at, state_at
 FROM objection_state WHERE registration_id = ANY(%(ids)s) AND nik_digest = %(digest)s
 ORDER BY filed_at DESC LIMIT %(limit)s
+"""
+_DECIDE = """
+INSERT INTO registration_decision (device_id, record_id, status, reason, decided_at)
+SELECT device_id, record_id, %s, %s, %s FROM record
+WHERE device_id = %s AND record_id = %s AND kind = 'registration'
+ON CONFLICT (device_id, record_id) DO UPDATE SET status = EXCLUDED.status,
+    reason = EXCLUDED.reason, decided_at = EXCLUDED.decided_at
 """
 _FINAL = sorted(FINAL_OBJECTION_STATES)
 
@@ -140,16 +150,16 @@ class PostgresStatusBook:
                 astuple(row),  # the columns in field order
             )
 
-    def decided(self, device_id: str, record_id: str, decision: Decision) -> None:
-        """Upsert the decision on one version."""
+    def decided(self, device_id: str, record_id: str, decision: Decision, at: float) -> bool:
+        """Upsert the decision on a held registration version and queue its push to the
+        kiosk, in one transaction (portal.status_push)."""
         with self._lock:
-            self._c().execute(
-                "INSERT INTO registration_decision (device_id, record_id, status, reason,"
-                " decided_at) VALUES (%s,%s,%s,%s,%s) ON CONFLICT (device_id, record_id)"
-                " DO UPDATE SET status = EXCLUDED.status, reason = EXCLUDED.reason,"
-                " decided_at = EXCLUDED.decided_at",
-                (device_id, record_id, *astuple(decision)),
-            )
+            c = self._c()
+            with c.transaction():
+                held = c.execute(_DECIDE, (*astuple(decision), device_id, record_id)).rowcount
+                if held == 1:
+                    status_push.queue(c, device_id, record_id, decision.status, decision.reason, at)
+        return held == 1
 
     def move_objection(self, objection_id: str, state: str, reason: str | None, at: float) -> bool:
         """Set the state unless final."""

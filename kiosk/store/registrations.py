@@ -159,10 +159,17 @@ class RegistrationRepository:
         with transaction(self._conn) as c:
             cur = c.execute(
                 "UPDATE registration SET status = ?, status_reason = ?, status_at = ?"
-                " WHERE record_id = ?",
-                (status, reason, at, record_id),
+                " WHERE record_id = ? AND (status IN ('waiting', 'received')"
+                " OR status_at IS NULL OR status_at <= ?)",
+                (status, reason, at, record_id, at),
             )
-        return cur.rowcount == 1
+            if cur.rowcount == 1:
+                return True
+            # a late copy of an older decision (re-sent after a lost PUBACK) must not
+            # replace a newer one; 'waiting'/'received' times are the kiosk's own, not the
+            # portal's decision times, so any decision replaces them
+            held = c.execute("SELECT 1 FROM registration WHERE record_id = ?", (record_id,))
+            return held.fetchone() is not None
 
     def count(self) -> int:
         """Number of registrations stored."""

@@ -70,6 +70,21 @@ def ack_messages(
     ]
 
 
+def status_message(
+    device_id: str,
+    record_id: str,
+    status: str,
+    reason: str | None,
+    at: float,
+    key: Ed25519PrivateKey,
+) -> bytes:
+    """Portal side: the signed ``status`` message telling a kiosk the decision taken at ``at``
+    on one of its records (the reference receiver sends it at once, the PostgreSQL workers
+    through portal/status_push.py); ProtocolError for one the schema refuses."""
+    body = {"v": 1, "record_id": record_id, "status": status, "reason": reason, "at": at}
+    return sign_reply(Name.STATUS, device_id, body, key)
+
+
 def open_reply(name: str, device_id: str, payload: bytes, trusted: Trusted) -> dict[str, Any]:
     """Kiosk side: bounded, signed by a trusted key, valid, for this topic and this device.
 

@@ -9,8 +9,13 @@ acks out only after the commit. Run as many as the load needs, each with its own
 * Batch: up to ``batch`` messages are opened, then written in ONE transaction (records
   insert-if-absent on (device id, record id), heartbeats and availability upserted), then each
   record gets its application ack and every message its PUBACK.
+* On PostgreSQL every worker also sends the officers' queued decisions to the kiosks
+  (``status_push``: :mod:`portal.status_push`, each by one worker, kept until the PUBACK).
 * The command line also runs the status desk (``portal.status_desk``) as the ``status`` service
   on the same database: any worker answers any ``status_request`` and checks any objection.
+  Status and family card queries are limited per kiosk by one :class:`portal.queries.QueryLimit`
+  counted in that database (``--queries-per-window`` per ``--query-window``, default 60 per
+  600 s, each desk apart), so N workers allow a kiosk the limit once.
 
     python -m portal.ingest.worker --broker 127.0.0.1:8883 --store postgres \
         --target "host=/run/postgresql dbname=portal" --client-id ingest-1 \
@@ -25,6 +30,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
@@ -34,8 +40,12 @@ from portal.ingest.store import IngestStore, open_store
 from portal.intake import DeviceKeys, Intake, KindService, device_keys_from_dir, filters
 from portal.kinds import handled
 from portal.link import PROTOCOLS, PortalLink, TlsFiles, run_until_signalled
+from portal.queries import QueryLimit, open_counters
 from portal.status_book import open_book
 from portal.status_desk import StatusDesk
+
+if TYPE_CHECKING:
+    from portal.status_push import StatusPusher
 
 log = logging.getLogger("portal.ingest")
 
@@ -54,7 +64,8 @@ def ingest_filters(
 
 class IngestWorker:
     """Shared-subscription consumer writing batches to an :class:`IngestStore` (``group``
-    None: a plain subscription, as the reference receiver's); ``services`` as the intake's."""
+    None: a plain subscription, as the reference receiver's); ``services`` as the intake's;
+    ``status_push``: the PostgreSQL DSN whose queued decisions this worker also sends."""
 
     def __init__(
         self,
@@ -77,6 +88,7 @@ class IngestWorker:
         receive_maximum: int = 1000,
         fallbacks: tuple[tuple[str, int], ...] = (),
         keepalive_s: int = 10,
+        status_push: str | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.store = store
@@ -110,29 +122,45 @@ class IngestWorker:
         )
         self.connected = self.link.connected
         self.counts = self.intake.counts  # stored, duplicates, rejected, heartbeats
+        self.pusher: StatusPusher | None = None
+        if status_push is not None:
+            from portal.status_push import StatusPusher  # psycopg only where it is used
+
+            self.pusher = StatusPusher(
+                status_push, self.link, signing_key, prefix=prefix, clock=clock
+            )
 
     def credentials(self, username: str, password: str) -> None:
         """User name and password (brokers without client certificates, e.g. RabbitMQ)."""
         self.link.credentials(username, password)
 
     def start(self) -> None:
-        """Connect (persistent session) and start the batch thread."""
+        """Connect (persistent session) and start the batch thread (and the status push)."""
         self.link.start(self.intake.process)
+        if self.pusher is not None:
+            self.pusher.start()
 
     def stop(self) -> None:
-        """Finish the batch in hand, disconnect (the session stays on the broker), close."""
+        """Finish the batch (and push) in hand, disconnect (the session stays on the
+        broker), close."""
+        if self.pusher is not None:
+            self.pusher.stop()
         self.link.stop()
         self.store.close()
 
 
-def pg_services(store: str, target: str, signing_key: Ed25519PrivateKey) -> dict[str, KindService]:
+def pg_services(
+    store: str, target: str, signing_key: Ed25519PrivateKey, limit: QueryLimit | None = None
+) -> dict[str, KindService]:
     """The portal services a PostgreSQL worker answers from the database it writes (family
-    card queries); none for the SQLite store (the reference receiver answers those)."""
+    card queries, within ``limit``: by default the count every worker shares there); none for
+    the SQLite store (the reference receiver answers those)."""
     if store != "postgres":
         return {}
     from portal.family_cards import FamilyDesk, PostgresFamilyIndex
 
-    return {"family": FamilyDesk(PostgresFamilyIndex(target), signing_key)}
+    limit = limit or QueryLimit(open_counters(store, target))
+    return {"family": FamilyDesk(PostgresFamilyIndex(target), signing_key, limit=limit).answer_each}
 
 
 def _address(text: str) -> tuple[str, int]:
@@ -168,12 +196,25 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--username")
     p.add_argument("--password")
     p.add_argument("--prefix", default="perlinsos/v1")
+    p.add_argument(
+        "--queries-per-window", type=int, default=60,
+        help="status (and, apart, family card) queries one kiosk may ask, all workers together",
+    )  # fmt: skip
+    p.add_argument("--query-window", type=float, default=600.0, help="s: the limit's window")
     args = p.parse_args(argv)
+    try:  # one count, shared by every worker on the database
+        limit = QueryLimit(
+            open_counters(args.store, args.target),
+            per_window=args.queries_per_window,
+            window_s=args.query_window,
+        )
+    except ValueError as err:
+        p.error(str(err))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     (host, port), *fallbacks = [_address(a) for a in args.broker.split(",")]
     tls = TlsFiles(Path(args.ca), Path(args.cert), Path(args.key)) if args.ca else None
     signing_key = load_signing_private_key(Path(args.signing_key))
-    desk = StatusDesk(open_book(args.store, args.target), signing_key)  # status + objections
+    desk = StatusDesk(open_book(args.store, args.target), signing_key, limit=limit)
     worker = IngestWorker(
         host=host,
         port=port,
@@ -183,7 +224,10 @@ def main(argv: list[str] | None = None) -> int:
         signing_key=signing_key,
         device_keys=device_keys_from_dir(Path(args.device_keys)),
         client_id=args.client_id,
-        services={"status": desk.service, **pg_services(args.store, args.target, signing_key)},
+        services={
+            "status": desk.service,  # status + objections
+            **pg_services(args.store, args.target, signing_key, limit),
+        },
         tls=tls,
         prefix=args.prefix,
         group=args.group,
@@ -191,6 +235,7 @@ def main(argv: list[str] | None = None) -> int:
         batch=args.batch,
         linger_s=args.linger,
         keepalive_s=args.keepalive,
+        status_push=args.target if args.store == "postgres" else None,
     )
     if args.username:
         worker.credentials(args.username, args.password or "")
@@ -198,6 +243,7 @@ def main(argv: list[str] | None = None) -> int:
         run_until_signalled(worker.start, worker.stop)
     finally:
         desk.close()
+        limit.close()
     return 0
 
 

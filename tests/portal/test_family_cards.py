@@ -19,6 +19,7 @@ from kiosk.errors import ProtocolError
 from kiosk.uplink.replies import open_reply
 from portal.family_cards import FamilyDesk, FamilyIndex, Row, SqliteFamilyIndex, pick
 from portal.ingest.store import Batch, open_store
+from portal.queries import QueryLimit
 from portal.store import Incoming
 
 KK = "3510011501200003"
@@ -150,9 +151,7 @@ def test_queries_are_rate_limited_per_kiosk(tmp_path: Path) -> None:
     desk = FamilyDesk(
         SqliteFamilyIndex(tmp_path / "p.sqlite3"),
         key,
-        queries_per_window=2,
-        window_s=60,
-        monotonic=lambda: now[0],
+        limit=QueryLimit(per_window=2, window_s=60, clock=lambda: now[0]),
     )
     assert [answer(desk, key, KK)["result"] for _ in range(3)] == [
         "not_known",

@@ -15,15 +15,12 @@ from kiosk.config import KioskConfig
 from kiosk.core.family_card import kk_digest
 from kiosk.crypto.keys import (
     load_or_create_device_key,
-    load_portal_private_key,
     load_signing_private_key,
     public_pem,
 )
-from portal.ingest.store import open_store
-from portal.ingest.worker import IngestWorker, ingest_filters, pg_services
-from portal.intake import device_keys_from_dir
-from portal.link import TlsFiles
+from portal.ingest.worker import ingest_filters, pg_services
 from tests.fixtures.mqtt import PREFIX, Broker, KioskFactory, Pki, wait_for
+from tests.fixtures.workers import pg_worker
 from tests.uplink.test_family_query_e2e import HUSBAND, KK, WIFE, Kiosk, kiosks_online
 
 pytestmark = [pytest.mark.broker, pytest.mark.postgres]
@@ -43,17 +40,8 @@ def fleet(
     keys = tmp_path / "device-keys"
     keys.mkdir()
     signing = load_signing_private_key(pki.signing_private)
-    worker = IngestWorker(
-        host="127.0.0.1",
-        port=broker.port,
-        store=open_store("postgres", pg_dsn),
-        private_key=load_portal_private_key(pki.portal_private),
-        signing_key=signing,
-        device_keys=device_keys_from_dir(keys),
-        client_id="ingest-1",
-        tls=TlsFiles(pki.ca.ca_file, pki.portal.cert, pki.portal.key),
-        services=pg_services("postgres", pg_dsn, signing),
-    )
+    services = pg_services("postgres", pg_dsn, signing)
+    worker = pg_worker(broker, pki, pg_dsn, keys, "ingest-1", services=services)
     worker.start()
     wait_for(worker.connected.is_set, 10, "worker connected")
     time.sleep(0.2)  # SUBACK

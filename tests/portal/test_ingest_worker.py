@@ -22,19 +22,16 @@ from kiosk.crypto.envelope import seal
 from kiosk.crypto.frame import frame
 from kiosk.crypto.keys import (
     load_or_create_device_key,
-    load_portal_private_key,
     load_portal_public_key,
-    load_signing_private_key,
     public_pem,
 )
 from kiosk.store.outbox import OutboxRepository
 from kiosk.uplink.service import build_uplink
-from portal.ingest.store import open_store
 from portal.ingest.worker import IngestWorker, ingest_filters
-from portal.receiver import TlsFiles, device_keys_from_dir
 from tests.fixtures.mqtt import PREFIX, Broker, KioskFactory, Pki, free_port, wait_for
 from tests.fixtures.postgres import PgServer
 from tests.fixtures.records import commit_registrations, open_db
+from tests.fixtures.workers import pg_worker
 
 pytestmark = [pytest.mark.broker, pytest.mark.postgres]
 
@@ -58,17 +55,9 @@ def workers(broker: Broker, pki: Pki, pg_dsn: str, keys_dir: Path) -> Iterator[W
     ) -> IngestWorker:
         """``dead_first``: a closed port listed before the broker (a cluster node that is down)."""
         first = broker.port if dead_first is None else dead_first
-        w = IngestWorker(
-            host="127.0.0.1",
-            port=first,
-            fallbacks=() if dead_first is None else (("127.0.0.1", broker.port),),
-            store=open_store("postgres", dsn),
-            private_key=load_portal_private_key(pki.portal_private),
-            signing_key=load_signing_private_key(pki.signing_private),
-            device_keys=device_keys_from_dir(keys_dir),
-            client_id=client_id,
-            tls=TlsFiles(pki.ca.ca_file, pki.portal.cert, pki.portal.key),
-            batch=batch,
+        fallbacks = () if dead_first is None else (("127.0.0.1", broker.port),)
+        w = pg_worker(
+            broker, pki, dsn, keys_dir, client_id, port=first, fallbacks=fallbacks, batch=batch
         )
         w.start()
         wait_for(w.connected.is_set, 10, f"{client_id} to connect")

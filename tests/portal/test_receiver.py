@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import paho.mqtt.client as mqtt
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -106,9 +107,12 @@ def test_one_signed_ack_message_per_batch_and_device(
     rx = portal.rx
     assert rx is not None
     sent: list[tuple[str, bytes]] = []
-    monkeypatch.setattr(
-        rx.link.client, "publish", lambda topic, payload, **_kw: sent.append((topic, payload))
-    )
+
+    def publish(topic: str, payload: bytes, **_kw: object) -> mqtt.MQTTMessageInfo:
+        sent.append((topic, payload))
+        return mqtt.MQTTMessageInfo(len(sent))  # as paho's: the handle of a queued publish
+
+    monkeypatch.setattr(rx.link.client, "publish", publish)
     rids = [f"01930000-0000-7000-8000-{i:012d}" for i in range(ACKS_PER_MESSAGE + 50)]
     rx.intake.publish_acks(
         "kiosk-a-01", [(None, {"record_id": r, "result": "stored"}) for r in rids]

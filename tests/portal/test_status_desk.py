@@ -1,8 +1,8 @@
 """The portal's status desk without a broker, on each book (the reference portal's SQLite file
 and the ingest workers' real PostgreSQL): found by NIK digest + code across kiosks, signed
 answers the kiosk verifies, objections checked (window, ownership, duplicates, shape), decisions
-final, queries rate-limited per kiosk. Registrations arrive through the ingest store, as the
-intake writes them."""
+final, queries rate-limited per kiosk (on PostgreSQL by the count the workers share).
+Registrations arrive through the ingest store, as the intake writes them."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from kiosk.errors import ProtocolError
 from kiosk.uplink.replies import open_reply
 from kiosk.uplink.status_query import parse_status
 from portal.ingest.store import Batch, IngestStore, open_store
+from portal.queries import QueryLimit, open_counters
 from portal.status_book import BOOKS, open_book
 from portal.status_desk import StatusDesk
 from portal.store import Incoming
@@ -73,8 +74,7 @@ def portal(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Portal]:
         open_book(request.param, target),
         key,
         clock=clock,
-        monotonic=clock,
-        queries_per_window=3,
+        limit=QueryLimit(open_counters(request.param, target), per_window=3, clock=clock),
     )
     d.key, d.test_clock = key, clock  # type: ignore[attr-defined]
     store = open_store(request.param, target)
@@ -82,6 +82,7 @@ def portal(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Portal]:
     p.hold("kiosk-a-01", REG, "registration", registration())
     yield p
     d.close()
+    d.limit.close()
     store.close()
 
 
@@ -325,8 +326,9 @@ def test_two_workers_checking_two_objections_at_once_open_only_one(pg_dsn: str) 
 
 
 def test_the_officer_records_a_decision_any_kiosk_then_sees(portal: Portal, tmp_path: Path) -> None:
-    """On the PostgreSQL path no reference receiver sends ``status``: the officer's command
-    records the decision, and the next status query from any kiosk answers with it."""
+    """The officer's command records the decision (on PostgreSQL the workers also push it:
+    tests/uplink/test_status_push_e2e.py), and the next status query from any kiosk answers
+    with it; a registration the portal does not hold gets no decision."""
     from portal.status_desk import main
 
     d, key = portal.desk, portal.desk.key  # type: ignore[attr-defined]
@@ -334,6 +336,8 @@ def test_the_officer_records_a_decision_any_kiosk_then_sees(portal: Portal, tmp_
     where = ["--dsn" if portal.backend == "postgres" else "--db", portal.target]
     args = [*where, "--signing-key", str(pem), "decision", "kiosk-a-01", REG]
     assert main([*args, "not_eligible"]) == 2  # its reason is required
+    unknown = [*where, "--signing-key", str(pem), "decision", "kiosk-a-01", REG[:-1] + "f"]
+    assert main([*unknown, "eligible"]) == 1
     assert main([*args, "not_eligible", "--reason", "penghasilan di atas batas"]) == 0
     reg = ask(d, key, "kiosk-c-01", NIK, RECEIPT).registrations[0]
     assert (reg.status, reg.reason) == ("not_eligible", "penghasilan di atas batas")

@@ -100,6 +100,19 @@ def test_status_update_and_template_purge(tmp_path: Path) -> None:
     assert sealed is None
 
 
+def test_a_late_older_decision_does_not_replace_a_newer_one(tmp_path: Path) -> None:
+    """A status message re-sent after a lost PUBACK can arrive after the officer's next decision:
+    the kiosk keeps the decision with the later portal time."""
+    repo = RegistrationRepository(db.connect(tmp_path / "k.sqlite3"))
+    repo.commit(reg(4), "registration", b"e")
+    assert repo.set_status("rec-000004", "eligible", None, 20.0)
+    assert repo.set_status("rec-000004", "not_eligible", "income above threshold", 10.0)
+    held = repo.by_nik("h4")[0]
+    assert (held.status, held.status_reason, held.status_at) == ("eligible", None, 20.0)
+    assert repo.set_status("rec-000004", "not_eligible", "moved away", 30.0)
+    assert repo.by_nik("h4")[0].status == "not_eligible"
+
+
 def test_free_space_check(tmp_path: Path) -> None:
     db.ensure_free_space(tmp_path, minimum=1)
     with pytest.raises(StorageFullError, match="registrations are paused"):

@@ -222,9 +222,9 @@ def test_forged_no_answer_and_offline_mean_this_kiosk_only(two_kiosks: Any, tmp_
     )
 
     # the portal over its per-kiosk limit: refused, checked at B only
-    portal.rx.family_desk._limit = 0
+    portal.rx.query_limit.per_window = 0
     assert ask_b()[:2] == (None, "kiosk")
-    portal.rx.family_desk._limit = 60
+    portal.rx.query_limit.per_window = 60
 
     # no link: no wait at all, this kiosk only
     portal.stop()

@@ -17,18 +17,15 @@ from pathlib import Path
 import pytest
 
 from kiosk.core.portal_status import nik_digest
-from kiosk.crypto.keys import load_portal_private_key, load_signing_private_key
+from kiosk.crypto.keys import load_signing_private_key
 from kiosk.uplink.replies import sign_reply
-from portal.ingest.store import open_store
-from portal.ingest.worker import IngestWorker
-from portal.intake import device_keys_from_dir
-from portal.link import TlsFiles
 from portal.references import make_signing_key
 from portal.status_book import open_book
 from portal.status_desk import StatusDesk
 from tests.fixtures.mqtt import Broker, Pki, Portal, wait_for
 from tests.fixtures.postgres import pg_dsn, pg_server  # noqa: F401 (fixtures)
 from tests.fixtures.status_kiosk import NIK, start_kiosks
+from tests.fixtures.workers import pg_worker
 
 pytestmark = pytest.mark.broker
 
@@ -209,19 +206,10 @@ def test_the_postgres_ingest_workers_answer_status_and_check_objections(
     enrolment = Portal(broker, pki, tmp_path / "portal")  # its key directory only: not started
     signing = load_signing_private_key(pki.signing_private)
     desks = [StatusDesk(open_book("postgres", pg_dsn), signing) for _ in range(2)]
+    keys = enrolment.keys_dir
     workers = [
-        IngestWorker(
-            host="127.0.0.1",
-            port=broker.port,
-            store=open_store("postgres", pg_dsn),
-            private_key=load_portal_private_key(pki.portal_private),
-            signing_key=signing,
-            device_keys=device_keys_from_dir(enrolment.keys_dir),
-            client_id=f"ingest-{i}",
-            tls=TlsFiles(pki.ca.ca_file, pki.portal.cert, pki.portal.key),
-            services={"status": desk.service},
-        )
-        for i, desk in enumerate(desks)
+        pg_worker(broker, pki, pg_dsn, keys, f"ingest-{i}", services={"status": d.service})
+        for i, d in enumerate(desks)
     ]
     officer = StatusDesk(open_book("postgres", pg_dsn), signing)
     sides = []
