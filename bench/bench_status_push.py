@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import tempfile
 import threading
 import time
@@ -163,6 +164,7 @@ def main() -> int:
         kiosks.loop_stop()
         broker.stop()
         pg.remove()
+        shutil.rmtree(work, ignore_errors=True)  # test keys and the broker's files
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -198,6 +199,7 @@ def main() -> int:
         portal.terminate()
         portal.wait(10)
         broker.stop()
+        shutil.rmtree(work, ignore_errors=True)  # test keys, the broker's and kiosk's files
     print(json.dumps(results, indent=1))
     return 0
 
